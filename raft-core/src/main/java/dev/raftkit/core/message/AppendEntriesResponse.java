@@ -1,0 +1,24 @@
+package dev.raftkit.core.message;
+
+import dev.raftkit.core.log.EntryId;
+import java.util.Objects;
+
+/**
+ * The reply to {@link AppendEntries} or to an installed snapshot.
+ *
+ * <p>Accepted: {@code index} is the last index now known to match the leader's log. Rejected:
+ * {@code index} is the {@code prev} index the follower could not match, and {@code hint} is the
+ * follower's best guess at where the logs may agree (the last entry at or below {@code index} with
+ * a term no higher than the leader's term at {@code index}), so the leader can back off by a whole
+ * term at a time instead of one entry per round trip (§5.3, "fast back-off").
+ */
+public record AppendEntriesResponse(long from, long to, long term, boolean reject, long index, EntryId hint)
+        implements Message {
+    public AppendEntriesResponse {
+        Objects.requireNonNull(hint, "hint");
+    }
+
+    public static AppendEntriesResponse accept(long from, long to, long term, long index) {
+        return new AppendEntriesResponse(from, to, term, false, index, EntryId.ZERO);
+    }
+}

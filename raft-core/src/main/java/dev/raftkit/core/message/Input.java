@@ -1,0 +1,8 @@
+package dev.raftkit.core.message;
+
+/**
+ * Everything that can be fed to {@link dev.raftkit.core.RaftNode#step(Input)}: messages from
+ * peers, and local events from the runtime (time, proposals, storage acknowledgements).
+ */
+public sealed interface Input permits Message, LocalEvent {
+}

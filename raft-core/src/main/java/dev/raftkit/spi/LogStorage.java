@@ -1,0 +1,5 @@
+package dev.raftkit.spi;
+
+/** A log with both faces: {@link LogReader} for the core, {@link LogWriter} for the log-writer thread. */
+public interface LogStorage extends LogReader, LogWriter {
+}

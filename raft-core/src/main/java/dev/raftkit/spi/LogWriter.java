@@ -1,0 +1,49 @@
+package dev.raftkit.spi;
+
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.Entry;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Writes the log. Writes are buffered; {@link #sync()} makes every earlier write durable at once,
+ * which is how many Readys share one fsync (group commit).
+ *
+ * <ul>
+ *   <li><b>Thread:</b> one thread only, the log-writer thread (a test may use the raft-loop thread).
+ *   <li><b>Blocking:</b> every method may block on I/O; {@code sync()} blocks for an fsync.
+ *   <li><b>Durability:</b> nothing is durable until {@code sync()} returns; then all earlier
+ *       writes are, in the order they were made. A crash before that may lose any suffix of the
+ *       unsynced writes, never anything synced.
+ *   <li><b>Exceptions:</b> an {@link IOException} (or {@link StorageException}) means the write
+ *       may or may not have happened: the node must stop (fail-stop), never retry and carry on.
+ * </ul>
+ */
+public interface LogWriter extends AutoCloseable {
+
+    /**
+     * Appends entries. If the first entry's index is at or below {@code lastIndex()}, the stored
+     * log is first truncated to just before it (a new leader overwriting an uncommitted suffix).
+     */
+    void append(List<Entry> entries) throws IOException;
+
+    /** Records the hard state; durable with the next {@link #sync()}, after this batch's entries. */
+    void setHardState(HardState hardState) throws IOException;
+
+    /** Replaces the whole log with an empty log after {@code snapshot} (a snapshot was installed). */
+    void installSnapshot(SnapshotMeta snapshot) throws IOException;
+
+    /** Makes every earlier write durable. */
+    void sync() throws IOException;
+
+    /**
+     * Allows deletion of entries up to {@code snapshot.index()}, which a durable snapshot covers.
+     * An implementation may keep more (whole segments, a trailing margin); {@code firstIndex()}
+     * tells what it kept. The new starting point is durable once this returns.
+     */
+    void compact(SnapshotMeta snapshot) throws IOException;
+
+    @Override
+    void close() throws IOException;
+}
