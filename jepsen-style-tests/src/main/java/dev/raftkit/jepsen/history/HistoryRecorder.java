@@ -67,15 +67,18 @@ public final class HistoryRecorder {
 
     private void complete(long id, Status status, Response response) {
         synchronized (lock) {
-            Operation op = pending.remove(id);
+            Operation op = pending.get(id);
             if (op == null) {
                 throw new IllegalStateException("operation " + id + " is not outstanding (never invoked, or "
                         + "already completed); each invoke must be completed exactly once");
             }
             long now = clock.getAsLong();
-            // The Operation constructor rejects a response that does not fit the command.
-            operations.set((int) id, new Operation(id, op.process(), op.command(), op.invokeNanos(), status,
-                    Math.max(now, op.invokeNanos()), response));
+            // Built before the op leaves `pending`: if the response does not fit the command, the
+            // constructor throws and the op stays outstanding, to be completed correctly.
+            Operation done = new Operation(id, op.process(), op.command(), op.invokeNanos(), status,
+                    Math.max(now, op.invokeNanos()), response);
+            pending.remove(id);
+            operations.set((int) id, done);
         }
     }
 

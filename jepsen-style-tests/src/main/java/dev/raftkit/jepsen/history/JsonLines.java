@@ -243,9 +243,10 @@ public final class JsonLines {
                 case '\b' -> b.append("\\b");
                 case '\f' -> b.append("\\f");
                 default -> {
-                    // Other control characters must be escaped (RFC 8259 §7); the rest of Unicode,
-                    // surrogate pairs included, passes through as UTF-16 unchanged.
-                    if (c < 0x20) {
+                    // Other control characters must be escaped (RFC 8259 §7). U+2028/U+2029 are
+                    // legal raw but split lines in some readers (JavaScript, regex '.'), so they
+                    // are escaped too. The rest of Unicode, surrogate pairs included, passes through.
+                    if (c < 0x20 || c == '\u2028' || c == '\u2029') {
                         b.append(String.format("\\u%04x", (int) c));
                     } else {
                         b.append(c);
