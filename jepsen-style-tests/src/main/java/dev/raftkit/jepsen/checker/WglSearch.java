@@ -48,9 +48,11 @@ final class WglSearch<S, Op> {
 
     private final Memo memo = new Memo();
 
-    // Best (deepest) failure point, for the explanation.
+    // Best (deepest) failure point, for the explanation. bestPrefix[0..bestDepth) holds its
+    // linearized ops; its first `sharedWithStack` ops are also the bottom of the current DFS stack.
     private int bestDepth = NONE;
-    private int[] bestPrefix = new int[0];
+    private final int[] bestPrefix;
+    private int sharedWithStack;
     private int bestState;
     private int bestStuck;
     private int[] bestConcurrent = new int[0];
@@ -70,6 +72,7 @@ final class WglSearch<S, Op> {
         this.match = new int[2 * n];
         this.code1 = new long[n];
         this.code2 = new long[n];
+        this.bestPrefix = new int[n];
         // A fixed seed: the search, and so its explored-state count, is reproducible.
         SplittableRandom random = new SplittableRandom(0x5EED_CAFE_F00DL);
         for (int i = 0; i < n; i++) {
@@ -234,6 +237,7 @@ final class WglSearch<S, Op> {
                     return result(Verdict.NOT_LINEARIZABLE, started, null);
                 }
                 depth--;
+                sharedWithStack = Math.min(sharedWithStack, depth);
                 int undone = stackEntry[depth];
                 state = stackState[depth];
                 fp1 ^= code1[opOf[undone]];
@@ -244,13 +248,18 @@ final class WglSearch<S, Op> {
         }
     }
 
-    /** Keeps the deepest failure point; copying happens only when a new depth record is set. */
+    /**
+     * Keeps the deepest failure point. Copying the whole stack at every new record would cost
+     * O(n) each time, O(n²) over a search that backtracks at ever greater depths (10^10 steps at
+     * 10^5 ops); instead only the part of the stack that changed since the last record is copied,
+     * so every push is copied at most once per record it survives into.
+     */
     private void remember(int depth, int[] stackEntry, int state, int stuckEntry) {
-        bestDepth = depth;
-        bestPrefix = new int[depth];
-        for (int i = 0; i < depth; i++) {
+        for (int i = sharedWithStack; i < depth; i++) {
             bestPrefix[i] = opOf[stackEntry[i]];
         }
+        sharedWithStack = depth;
+        bestDepth = depth;
         bestState = state;
         bestStuck = opOf[stuckEntry];
         int[] concurrent = new int[Explanation.TAIL];
@@ -267,14 +276,14 @@ final class WglSearch<S, Op> {
         Optional<Explanation<Op>> explanation = Optional.empty();
         if (verdict == Verdict.NOT_LINEARIZABLE) {
             List<Op> tail = new ArrayList<>();
-            for (int i = Math.max(0, bestPrefix.length - Explanation.TAIL); i < bestPrefix.length; i++) {
+            for (int i = Math.max(0, bestDepth - Explanation.TAIL); i < bestDepth; i++) {
                 tail.add(calls.get(bestPrefix[i]).op());
             }
             List<Op> concurrent = new ArrayList<>();
             for (int op : bestConcurrent) {
                 concurrent.add(calls.get(op).op());
             }
-            explanation = Optional.of(new Explanation<>(bestPrefix.length, tail,
+            explanation = Optional.of(new Explanation<>(bestDepth, tail,
                     model.describe(states.get(bestState)), calls.get(bestStuck).op(), concurrent));
         }
         return new KeyResult<>(key, verdict, calls.size(), memo.size(), Duration.ofNanos(System.nanoTime() - started),
