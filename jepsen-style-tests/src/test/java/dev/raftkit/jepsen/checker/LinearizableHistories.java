@@ -33,6 +33,22 @@ final class LinearizableHistories {
     record Shape(int operations, int keys, int clients, int maxDuration, int infoPercent, int failPercent) {
     }
 
+    /**
+     * Where the generator draws its choices: a seeded random for one-off large histories, or the
+     * property harness's {@code Source}, whose choices shrink toward {@code min} — so every draw
+     * below is arranged so that smaller means simpler (fewer clients and keys, shorter windows,
+     * writes, determinate outcomes).
+     */
+    @FunctionalInterface
+    interface Draw {
+        /** A choice in {@code [min, max]}. */
+        int between(int min, int max);
+
+        static Draw of(SplittableRandom random) {
+            return (min, max) -> min + random.nextInt(max - min + 1);
+        }
+    }
+
     private LinearizableHistories() {
     }
 
@@ -41,27 +57,30 @@ final class LinearizableHistories {
     }
 
     static History generate(Shape shape, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
+        return generate(shape, Draw.of(new SplittableRandom(seed)));
+    }
+
+    static History generate(Shape shape, Draw draw) {
         long[] clientClock = new long[shape.clients()];
         List<Planned> planned = new ArrayList<>(shape.operations());
         for (int i = 0; i < shape.operations(); i++) {
-            int process = random.nextInt(shape.clients());
-            long invoke = clientClock[process] + random.nextInt(3);
-            long complete = invoke + random.nextInt(shape.maxDuration() + 1);
-            long point = invoke + (complete == invoke ? 0 : random.nextLong(complete - invoke + 1));
+            int process = draw.between(0, shape.clients() - 1);
+            long invoke = clientClock[process] + draw.between(0, 2);
+            long complete = invoke + draw.between(0, shape.maxDuration());
+            long point = invoke + draw.between(0, (int) (complete - invoke));
             clientClock[process] = complete + 1;
-            String key = "k" + random.nextInt(shape.keys());
+            String key = "k" + draw.between(0, shape.keys() - 1);
             String value = "v" + i;
-            Command command = switch (random.nextInt(3)) {
+            Command command = switch (draw.between(0, 2)) {
                 case 0 -> Command.write(key, value);
                 case 1 -> Command.read(key);
                 // Expected values are filled in at the point, from the then-current state.
                 default -> Command.cas(key, null, value);
             };
-            int roll = random.nextInt(100);
-            Status status = roll < shape.infoPercent() ? Status.INFO
-                    : roll < shape.infoPercent() + shape.failPercent() ? Status.FAIL : Status.OK;
-            boolean takesEffect = status == Status.OK || (status == Status.INFO && random.nextBoolean());
+            int roll = draw.between(0, 99);
+            Status status = roll >= 100 - shape.infoPercent() ? Status.INFO
+                    : roll >= 100 - shape.infoPercent() - shape.failPercent() ? Status.FAIL : Status.OK;
+            boolean takesEffect = status == Status.OK || (status == Status.INFO && draw.between(0, 1) == 0);
             planned.add(new Planned(process, invoke, complete, point, command, status, takesEffect));
         }
 
@@ -82,8 +101,8 @@ final class LinearizableHistories {
                 // Half the time expect the current value (likely swap), else any value this key
                 // has had or absence (likely compare-failed).
                 List<String> history = written.getOrDefault(key, List.of());
-                String expected = random.nextBoolean() || history.isEmpty() ? store.get(key)
-                        : random.nextInt(4) == 0 ? null : history.get(random.nextInt(history.size()));
+                String expected = draw.between(0, 1) == 0 || history.isEmpty() ? store.get(key)
+                        : draw.between(0, 3) == 0 ? null : history.get(draw.between(0, history.size() - 1));
                 command = Command.cas(key, expected, cas.newValue());
             }
             Response response = null;
