@@ -599,11 +599,9 @@ public final class RaftNode {
         if (snap.index() <= log.committed()) {
             return false;
         }
-        if (!snap.conf().contains(id)) {
-            // A snapshot of a configuration without us can only come from a confused sender.
-            tracer.event(id, "snapshot-refused", snap.last() + " does not include node " + id);
-            return false;
-        }
+        // The snapshot's configuration may not include us yet: a learner added after the leader's
+        // latest snapshot receives that snapshot, and learns of its own addition from the entries
+        // after it. Installing is safe: we cannot campaign under a configuration without us.
         if (log.matchTerm(snap.last())) {
             // We already hold the snapshot's last entry, so (Log Matching) everything before it:
             // just commit, keeping any entries after it.
@@ -695,7 +693,7 @@ public final class RaftNode {
         List<Entry> entries;
         try {
             prevTerm = log.term(prevIndex);
-            entries = log.entriesFrom(pr.next(), config.maxMsgBytes());
+            entries = pr.mustSendEmpty() ? List.of() : log.entriesFrom(pr.next(), config.maxMsgBytes());
         } catch (LogCompactedException e) {
             return sendSnapshot(to, pr);
         }

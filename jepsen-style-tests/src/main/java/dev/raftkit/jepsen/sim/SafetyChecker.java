@@ -35,7 +35,8 @@ public final class SafetyChecker {
     /** Hash and term of the entry applied at each index. */
     private final Map<Long, long[]> appliedAt = new HashMap<>();
     private final Map<Long, Long> durableCommit = new HashMap<>();
-    private final Map<Long, Long> leaderLastAppended = new HashMap<>();
+    /** Each current leader's last log position when last checked. */
+    private final Map<Long, dev.raftkit.core.log.EntryId> leaderLast = new HashMap<>();
 
     public List<String> violations() {
         return violations;
@@ -57,11 +58,11 @@ public final class SafetyChecker {
         if (other != null && other != node) {
             violation(time, "Election Safety", "nodes " + other + " and " + node + " both lead term " + term);
         }
-        leaderLastAppended.put(node, log.lastIndex());
+        leaderLast.put(node, log.lastEntryId());
         long first = log.firstIndex();
         for (long i = Math.max(1, first); i <= maxCommitted; i++) {
             long t = log.termOrZero(i);
-            if (t != committedTerm[(int) i]) {
+            if (committedTerm[(int) i] != 0 && t != committedTerm[(int) i]) {
                 violation(time, "Leader Completeness", "leader " + node + " of term " + term + " holds term " + t
                         + " at index " + i + ", where term " + committedTerm[(int) i] + " was committed");
                 return;
@@ -70,21 +71,25 @@ public final class SafetyChecker {
     }
 
     void onNotLeader(long node) {
-        leaderLastAppended.remove(node);
+        leaderLast.remove(node);
     }
 
-    /** Node {@code node} hands out {@code entries} to persist; {@code leader} if it leads now. */
+    /**
+     * Node {@code node} hands out {@code entries} to persist; {@code leader} if it leads now. A
+     * leader's log must still hold the last entry it held at the previous check (Leader
+     * Append-Only), unless compacted away.
+     */
     void onAppend(long time, long node, boolean leader, List<Entry> entries, RaftLog log) {
+        if (leader) {
+            dev.raftkit.core.log.EntryId last = leaderLast.get(node);
+            if (last != null && last.index() >= log.firstIndex() && !log.matchTerm(last)) {
+                violation(time, "Leader Append-Only", "leader " + node + " no longer holds its entry " + last
+                        + " (log now ends at " + log.lastEntryId() + ")");
+            }
+            leaderLast.put(node, log.lastEntryId());
+        }
         if (entries.isEmpty()) {
             return;
-        }
-        if (leader) {
-            Long last = leaderLastAppended.get(node);
-            if (last != null && entries.get(0).index() <= last) {
-                violation(time, "Leader Append-Only", "leader " + node + " rewrites index " + entries.get(0).index()
-                        + " at or below its last appended index " + last);
-            }
-            leaderLastAppended.put(node, entries.get(entries.size() - 1).index());
         }
         long prevTerm = log.termOrZero(entries.get(0).index() - 1);
         for (Entry e : entries) {

@@ -89,6 +89,8 @@ final class SimNode {
         kv.restore(durableImage);
         appliedIndex = snap.index();
         appliedConf = snap.conf();
+        // The durable committed prefix must agree with what the cluster committed before.
+        sim.checker().onCommit(sim.now(), id, snap.index(), raft.committed(), raft.log());
         lifetimeCommit = raft.committed();
         wasLeader = false;
         processReadies();

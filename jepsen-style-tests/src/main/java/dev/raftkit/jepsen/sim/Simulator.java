@@ -556,7 +556,8 @@ public final class Simulator {
             if (n.appliedIndex() != commit || n.digest() != leader.digest()) {
                 checker.onConvergenceFailure(now, "node " + member + " applied " + n.appliedIndex() + " (digest "
                         + n.digest() + ") but leader " + leader.id + " committed " + commit + " (digest "
-                        + leader.digest() + ")");
+                        + leader.digest() + "); leader's view of it: " + leader.raft.status().progress().get(member)
+                        + "; it is " + n.raft + (n.crashed ? " (crashed)" : "") + (n.paused ? " (paused)" : ""));
             }
         }
     }

@@ -149,13 +149,23 @@ public final class Progress {
         return true;
     }
 
-    /** A heartbeat answer arrived: a paused probe may try again. */
+    /**
+     * A heartbeat answer arrived: the follower is alive, so the leader may send again — a paused
+     * probe retries, and a full in-flight window lets one empty append through (see
+     * {@link #mustSendEmpty()}), because the appends that filled it may all have been lost.
+     */
     public void heartbeatAcknowledged(long round) {
         recentActive = true;
         ackedRound = Math.max(ackedRound, round);
-        if (state == State.PROBE) {
-            flowPaused = false;
-        }
+        flowPaused = false;
+    }
+
+    /**
+     * True if the next append must carry no entries: replicating, but the in-flight window is full.
+     * An empty append cannot grow the window, and its answer (accepted or rejected) clears it.
+     */
+    public boolean mustSendEmpty() {
+        return state == State.REPLICATE && inflights.full();
     }
 
     /** Whether the leader should hold back appends to this follower for now. */
