@@ -61,6 +61,10 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace);
     }
 
+    public SimOptions withClients(int c, int k) {
+        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace);
+    }
+
     public SimOptions withReadModes(Set<ReadMode> r) {
         return new SimOptions(seed, nodes, ticks, faults, clients, keys, r, hooks, keepTrace);
     }

@@ -294,8 +294,11 @@ public final class Simulator {
         long historyId = recorder.invoke(c.id, command);
         ClientOp op = new ClientOp(c, historyId, command, mode);
         c.current = op;
-        trace(0, "invoke", "client " + c.id + " " + command + " at node " + c.target);
-        SimNode target = nodes.get(c.target);
+        // Writes go to the leader the client believes in; reads spread over the replicas, as
+        // clients scaling reads do (followers answer through ReadIndex).
+        long targetId = command instanceof Command.Read ? 1 + random.nextInt(options.nodes()) : c.target;
+        trace(0, "invoke", "client " + c.id + " " + command + " at node " + targetId);
+        SimNode target = nodes.get(targetId);
         schedule(networkDelay(), () -> target.clientRequest(op));
         schedule(CLIENT_TIMEOUT, () -> {
             if (!op.done) {

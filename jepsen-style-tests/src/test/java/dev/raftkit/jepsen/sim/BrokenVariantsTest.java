@@ -1,0 +1,83 @@
+package dev.raftkit.jepsen.sim;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.RequestVoteResponse;
+import java.util.EnumSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The simulator has teeth: each deliberately broken runtime below must be caught within 1,000
+ * seeds. If one of these passes all its seeds, the simulator or its checks have gone blind.
+ */
+class BrokenVariantsTest {
+
+    private static final SimOptions BASE = SimOptions.defaults(0).withTicks(600);
+
+    private static SimResult caught(SimOptions options) {
+        SimResult r = SimRunner.firstFailure(options, 1, 1_000);
+        assertNotNull(r, "a broken runtime passed 1,000 seeds: the simulator is blind to it");
+        System.out.println(r.summary() + " -> " + r.violations().get(0));
+        return r;
+    }
+
+    @Test
+    void votesSentBeforeTheyAreDurableAndThenLostInACrash() {
+        caught(BASE.withFaults(EnumSet.of(Fault.CRASH, Fault.PARTITION, Fault.SLOW)).withHooks(new Hooks() {
+            @Override
+            public boolean sendBeforePersist() {
+                return true;
+            }
+        }));
+    }
+
+    @Test
+    void clientAcknowledgedBeforeItsEntryCommits() {
+        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(new Hooks() {
+            @Override
+            public boolean ackBeforeCommit() {
+                return true;
+            }
+        }));
+    }
+
+    @Test
+    void readsServedFromADeposedLeadersLocalState() {
+        caught(BASE.withClients(12, 2).withFaults(EnumSet.of(Fault.PARTITION)).withHooks(new Hooks() {
+            @Override
+            public boolean readFromBelievedLeader() {
+                return true;
+            }
+        }));
+    }
+
+    @Test
+    void aSecondVoteForgedInOneTerm() {
+        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(new Hooks() {
+            @Override
+            public Message rewrite(long node, Message m) {
+                if (m instanceof RequestVoteResponse r && !r.preVote() && !r.granted() && r.term() > 1) {
+                    return new RequestVoteResponse(r.from(), r.to(), r.term(), false, true);
+                }
+                return m;
+            }
+        }));
+    }
+
+    @Test
+    void entriesAppliedBeforeTheyCommit() {
+        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(new Hooks() {
+            @Override
+            public boolean applyBeforeCommit() {
+                return true;
+            }
+        }));
+    }
+
+    @Test
+    void unsafeLocalReadsAreNotLinearizableUnderPartitions() {
+        caught(BASE.withClients(12, 2).withFaults(EnumSet.of(Fault.PARTITION))
+                .withReadModes(EnumSet.of(ReadMode.LOCAL_UNSAFE)));
+    }
+}

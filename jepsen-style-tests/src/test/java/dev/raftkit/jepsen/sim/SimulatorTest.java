@@ -1,0 +1,64 @@
+package dev.raftkit.jepsen.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.EnumSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The default build's slice of simulated runs: every fault on, 3 and 5 nodes. More seeds with
+ * {@code -Dsim.seeds=N}, or {@code ./raftkit sim --seeds N}.
+ */
+class SimulatorTest {
+
+    private static final long SEEDS = Long.getLong("sim.seeds", 150);
+
+    private static void assertNoViolations(SimOptions base, long seeds) {
+        SimRunner.Summary s = SimRunner.run(base, 1, seeds, 2, r -> { });
+        StringBuilder why = new StringBuilder(s.line());
+        for (SimResult f : s.failures()) {
+            why.append("\n").append(f.summary()).append("\n  replay: ").append(f.options().replayCommand());
+            f.violations().forEach(v -> why.append("\n  ").append(v));
+        }
+        System.out.println(why);
+        assertTrue(s.failures().isEmpty(), why.toString());
+    }
+
+    @Test
+    void threeNodesWithEveryFaultKeepEverySafetyPropertyAndStayLinearizable() {
+        assertNoViolations(SimOptions.defaults(0), SEEDS);
+    }
+
+    @Test
+    void fiveNodesWithEveryFaultKeepEverySafetyPropertyAndStayLinearizable() {
+        assertNoViolations(SimOptions.defaults(0).withNodes(5), SEEDS / 3);
+    }
+
+    @Test
+    void aSeedReplaysToTheIdenticalTrace() {
+        SimOptions o = SimOptions.defaults(42).withNodes(5);
+        SimResult a = Simulator.run(o);
+        SimResult b = Simulator.run(o);
+        assertTrue(a.traceEvents() > 1000, "a run worth comparing");
+        assertEquals(a.traceHash(), b.traceHash());
+        assertEquals(a.history(), b.history());
+        assertNotEquals(a.traceHash(), Simulator.run(o.withSeed(43)).traceHash(), "another seed, another run");
+    }
+
+    @Test
+    void aKeptTraceHasOneJsonObjectPerEvent() {
+        SimResult r = Simulator.run(SimOptions.defaults(7).withTicks(200).withTrace(true));
+        assertEquals(r.traceEvents(), r.trace().size());
+        assertTrue(r.trace().stream().allMatch(l -> l.startsWith("{\"t\":") && l.endsWith("\"}")));
+        assertTrue(r.trace().stream().anyMatch(l -> l.contains("\"ev\":\"vote-granted\"")), "votes are traced");
+    }
+
+    @Test
+    void withoutFaultsEveryOperationSucceeds() {
+        SimResult r = Simulator.run(SimOptions.defaults(3).withFaults(EnumSet.noneOf(Fault.class)).withTicks(300));
+        assertTrue(r.ok(), r.violations().toString());
+        assertTrue(r.history().size() > 200, r.summary());
+    }
+}
