@@ -32,13 +32,14 @@ final class SegmentScanner {
     private final long fileSize;
     private final CRC32C crc = new CRC32C();
     private final long[] idTerm = new long[2];
-    private ByteBuffer window = ByteBuffer.allocate(WINDOW);
+    private ByteBuffer window;
     private long windowStart;
 
     SegmentScanner(FileIo.Handle handle, Path path) throws IOException {
         this.handle = handle;
         this.path = path;
         this.fileSize = handle.size();
+        this.window = ByteBuffer.allocate((int) Math.max(SegmentHeader.BYTES, Math.min(WINDOW, fileSize)));
         this.window.limit(0);
     }
 
@@ -141,9 +142,9 @@ final class SegmentScanner {
     /** The offset of the last non-zero byte at or after {@code from}, or -1. */
     private long lastNonZero(long from) throws IOException {
         long last = -1;
-        ByteBuffer buf = ByteBuffer.allocate(WINDOW);
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.max(1, Math.min(WINDOW, fileSize - from)));
         for (long p = from; p < fileSize; p += buf.limit()) {
-            buf.clear().limit((int) Math.min(WINDOW, fileSize - p));
+            buf.clear().limit((int) Math.min(buf.capacity(), fileSize - p));
             handle.readFully(buf, p, path);
             byte[] a = buf.array();
             for (int i = buf.limit() - 1; i >= 0; i--) {
