@@ -1,0 +1,50 @@
+package dev.raftkit.jepsen.sim;
+
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+
+/** The kinds of trouble the simulator's nemesis can cause. */
+public enum Fault {
+    /** Cut links: an isolated node, a majority/minority split, a bridge, a ring, or a one-way link. */
+    PARTITION,
+    /** Drop a fraction of messages for a while. */
+    LOSS,
+    /** Deliver some messages twice. */
+    DUPLICATE,
+    /** Widen message delays so messages overtake each other. */
+    REORDER,
+    /** Crash a node (losing everything not fsync'd) and restart it later from its durable state. */
+    CRASH,
+    /** Freeze a node for a while (a long GC pause); time catches up when it resumes. */
+    PAUSE,
+    /** Make a node's disk and processing slow for a while. */
+    SLOW,
+    /** Snapshot a node's state machine and compact its log at random points. */
+    SNAPSHOT,
+    /** Remove and re-add voters, add learners and promote them. */
+    MEMBERSHIP,
+    /** Ask the leader to hand over to another voter. */
+    TRANSFER;
+
+    /** Parses a comma-separated list such as {@code partition,crash} or {@code all} / {@code none}. */
+    public static Set<Fault> parse(String spec) {
+        EnumSet<Fault> out = EnumSet.noneOf(Fault.class);
+        for (String part : spec.split(",")) {
+            String p = part.trim().toLowerCase(Locale.ROOT);
+            if (p.isEmpty() || p.equals("none")) {
+                continue;
+            }
+            if (p.equals("all")) {
+                return EnumSet.allOf(Fault.class);
+            }
+            try {
+                out.add(Fault.valueOf(p.toUpperCase(Locale.ROOT)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown fault '" + part.trim() + "'; known: all, none, "
+                        + String.join(", ", java.util.Arrays.stream(values()).map(f -> f.name().toLowerCase(Locale.ROOT)).toList()));
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,37 @@
+package dev.raftkit.jepsen.sim;
+
+import dev.raftkit.core.message.Message;
+
+/**
+ * Deliberate departures from the Ready contract or the client path, for proving that the
+ * simulator catches them. The default hooks do nothing wrong; tests override one at a time.
+ */
+public interface Hooks {
+
+    Hooks NONE = new Hooks() { };
+
+    /** Send a Ready's {@code messagesAfterPersist} at once, before its fsync (breaks §3.8). */
+    default boolean sendBeforePersist() {
+        return false;
+    }
+
+    /** Acknowledge a client write as soon as the leader appends it, before it commits. */
+    default boolean ackBeforeCommit() {
+        return false;
+    }
+
+    /** Serve reads from the local state of any node that believes it leads, without ReadIndex. */
+    default boolean readFromBelievedLeader() {
+        return false;
+    }
+
+    /** Apply entries as soon as they are appended, before they commit. */
+    default boolean applyBeforeCommit() {
+        return false;
+    }
+
+    /** Rewrite a message as it leaves {@code node} (e.g. forge a vote); return it unchanged by default. */
+    default Message rewrite(long node, Message m) {
+        return m;
+    }
+}

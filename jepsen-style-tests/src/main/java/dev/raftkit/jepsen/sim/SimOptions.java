@@ -1,0 +1,87 @@
+package dev.raftkit.jepsen.sim;
+
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything a simulated run depends on besides its seed... and its seed: a run is a pure function
+ * of these options.
+ *
+ * @param seed      the one source of randomness
+ * @param nodes     founding voters (3, 5 or 7)
+ * @param ticks     length of the faulty phase, in ticks of {@link #TICK_MICROS} virtual microseconds
+ * @param faults    what the nemesis may do
+ * @param clients   concurrent clients
+ * @param keys      keys the clients touch
+ * @param readModes how clients may read
+ * @param hooks     deliberate bugs (tests only); {@link Hooks#NONE} normally
+ * @param keepTrace keep the event trace in memory (for {@code --trace} and study)
+ */
+public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, int clients, int keys,
+                         Set<ReadMode> readModes, Hooks hooks, boolean keepTrace) {
+
+    /** Virtual length of one tick: 10 ms, so the election timeout is 100–200 ms. */
+    public static final long TICK_MICROS = 10_000;
+
+    public SimOptions {
+        if (nodes < 1 || nodes > 9) {
+            throw new IllegalArgumentException("--nodes must be between 1 and 9, got " + nodes);
+        }
+        if (ticks < 10) {
+            throw new IllegalArgumentException("--ticks must be at least 10, got " + ticks);
+        }
+        if (clients < 1 || keys < 1) {
+            throw new IllegalArgumentException("need at least one client and one key");
+        }
+        faults = faults.isEmpty() ? EnumSet.noneOf(Fault.class) : EnumSet.copyOf(faults);
+        readModes = EnumSet.copyOf(readModes);
+        Objects.requireNonNull(hooks, "hooks");
+    }
+
+    /** Defaults: 3 nodes, 1,500 ticks (15 s virtual), every fault, 6 clients over 4 keys, safe reads. */
+    public static SimOptions defaults(long seed) {
+        return new SimOptions(seed, 3, 1_500, EnumSet.allOf(Fault.class), 6, 4,
+                EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE), Hooks.NONE, false);
+    }
+
+    public SimOptions withSeed(long s) {
+        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace);
+    }
+
+    public SimOptions withNodes(int n) {
+        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace);
+    }
+
+    public SimOptions withTicks(long t) {
+        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace);
+    }
+
+    public SimOptions withFaults(Set<Fault> f) {
+        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace);
+    }
+
+    public SimOptions withReadModes(Set<ReadMode> r) {
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, r, hooks, keepTrace);
+    }
+
+    public SimOptions withHooks(Hooks h) {
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace);
+    }
+
+    public SimOptions withTrace(boolean keep) {
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep);
+    }
+
+    /** The command line that replays this run. */
+    public String replayCommand() {
+        StringBuilder sb = new StringBuilder("./raftkit sim --seed ").append(seed).append(" --nodes ").append(nodes)
+                .append(" --ticks ").append(ticks).append(" --faults ");
+        sb.append(faults.isEmpty() ? "none" : faults.size() == Fault.values().length ? "all"
+                : String.join(",", faults.stream().map(f -> f.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+        if (readModes.contains(ReadMode.LOCAL_UNSAFE)) {
+            sb.append(" --unsafe-local-reads");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,1144 @@
+package dev.raftkit.core;
+
+import dev.raftkit.core.confchange.Changer;
+import dev.raftkit.core.confchange.ConfChange;
+import dev.raftkit.core.confchange.ConfChangeCodec;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.EntryType;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.log.RaftLog;
+import dev.raftkit.core.message.AppendEntries;
+import dev.raftkit.core.message.AppendEntriesResponse;
+import dev.raftkit.core.message.Heartbeat;
+import dev.raftkit.core.message.HeartbeatResponse;
+import dev.raftkit.core.message.Input;
+import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.core.message.LocalEvent;
+import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.ReadIndexRequest;
+import dev.raftkit.core.message.ReadIndexResponse;
+import dev.raftkit.core.message.RequestVote;
+import dev.raftkit.core.message.RequestVoteResponse;
+import dev.raftkit.core.message.TimeoutNow;
+import dev.raftkit.core.read.ReadOnly;
+import dev.raftkit.core.tracker.Progress;
+import dev.raftkit.core.tracker.ProgressTracker;
+import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.spi.LogReader;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * One Raft node as a pure, deterministic state machine: no threads, no clock, no I/O, and no
+ * randomness but the seed in its {@link RaftConfig}. The same inputs in the same order give the
+ * same outputs.
+ *
+ * <p><b>One door in:</b> every input — ticks, peer messages, proposals, storage acknowledgements —
+ * goes through {@link #step(Input)} (the other public methods are shorthands for it).
+ * <b>One door out:</b> everything to do leaves in a numbered {@link Ready}; see its javadoc for
+ * the contract. Not thread-safe: one thread owns a node.
+ *
+ * <p>Message handling compares terms once (§3.3, in {@link #stepMessage}), then hands the message
+ * to one method per role.
+ */
+public final class RaftNode {
+
+    private final RaftConfig config;
+    private final long id;
+    private final RaftLog log;
+    private final ProgressTracker tracker;
+    private final ReadOnly readOnly = new ReadOnly();
+    private final SplittableRandom random;
+    private Tracer tracer = Tracer.NONE;
+
+    private long term;
+    private long vote;
+    private long lead;
+    private Role role = Role.FOLLOWER;
+    private long leadTransferee;
+    /** Leader: index of the latest configuration change proposed; another waits until it is handed out. */
+    private long pendingConfIndex;
+    /** Leader: payload bytes appended but not yet handed out for application. */
+    private long uncommittedBytes;
+    private int electionElapsed;
+    private int heartbeatElapsed;
+    private int randomizedElectionTimeout;
+    /** Ticks since this node object was created: its only notion of time. */
+    private long ticks;
+    /** Started from a state in which it may have promised a leader not to vote (see {@link #inLease}). */
+    private final boolean restartedWithHistory;
+    /** Leader: reads that wait for the first commit of this term (§6.4 step 1). */
+    private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
+    /** Leader: new entries or commit progress to broadcast when the next Ready is taken. */
+    private boolean appendsPending;
+    /** Leader: reads queued for the next heartbeat round, to broadcast when the next Ready is taken. */
+    private boolean heartbeatPending;
+
+    // Ready bookkeeping.
+    private long readyNumber;
+    private SoftState prevSoftState;
+    private HardState prevHardState;
+    private List<Message> msgs = new ArrayList<>();
+    private List<Message> msgsAfterPersist = new ArrayList<>();
+    /** Acknowledgements to this node itself, counted only once the Ready they belong to is durable. */
+    private List<Message> selfAfterPersist = new ArrayList<>();
+    private List<ReadState> readStates = new ArrayList<>();
+    private final ArrayDeque<PendingPersist> pendingPersist = new ArrayDeque<>();
+    private EntryId lastProposed;
+
+    private record PendingRead(long requester, long requestId, ReadConsistency consistency) {
+    }
+
+    /** What Ready {@code number} asked to persist, checked against the log when it is acknowledged. */
+    private record PendingPersist(long number, EntryId lastEntry, long snapshotIndex, List<Message> selfMessages) {
+    }
+
+    /**
+     * Creates a node from its durable state.
+     *
+     * @throws IllegalStateException if the durable state is inconsistent (a commit index beyond the
+     *                               log, or {@code config.applied()} beyond the commit index)
+     */
+    public RaftNode(RaftConfig config, LogReader storage) {
+        this.config = config;
+        this.id = config.id();
+        this.random = new SplittableRandom(config.randomSeed());
+        this.log = new RaftLog(storage, config.maxCommittedBytesPerReady());
+        this.tracker = new ProgressTracker(config.maxInflightMsgs(), config.maxInflightBytes());
+
+        InitialState initial = storage.initialState();
+        HardState hs = initial.hardState();
+        if (hs.commit() > log.lastIndex()) {
+            throw new IllegalStateException("node " + id + ": durable commit index " + hs.commit()
+                    + " is beyond the last log index " + log.lastIndex() + "; the log lost committed entries");
+        }
+        log.commitTo(hs.commit());
+        long applied = Math.max(config.applied(), initial.snapshot().index());
+        if (applied > log.committed()) {
+            throw new IllegalStateException("node " + id + ": applied index " + applied
+                    + " is beyond the commit index " + log.committed());
+        }
+        // The configuration lives in the snapshot and in the log (§4). Changes the state machine
+        // applied before the restart are not handed out again, so replay them here.
+        ConfState[] conf = {initial.snapshot().conf()};
+        forEachEntry(initial.snapshot().index() + 1, applied + 1, e -> {
+            if (e.type() == EntryType.CONF_CHANGE) {
+                conf[0] = applyOrKeep(conf[0], e);
+            }
+        });
+        tracker.applyConf(conf[0], log.lastIndex() + 1);
+        log.appliedTo(applied);
+        this.term = hs.term();
+        this.vote = hs.vote();
+        this.restartedWithHistory = hs.term() > 1 || hs.vote() != 0;
+        becomeFollower(term, 0);
+        prevSoftState = softState();
+        prevHardState = hardState();
+    }
+
+    /** Sends protocol decisions to {@code tracer} (for traces of simulated runs). */
+    public void setTracer(Tracer tracer) {
+        this.tracer = tracer == null ? Tracer.NONE : tracer;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The one door in.
+
+    /**
+     * Feeds one input to the node.
+     *
+     * @throws ProposalRejectedException for a proposal, configuration change or transfer that this
+     *                                   node cannot take now (see its reason)
+     * @throws IllegalArgumentException  for a message addressed to another node
+     */
+    public void step(Input input) {
+        if (input instanceof Message m) {
+            if (m.to() != id) {
+                throw new IllegalArgumentException("message for node " + m.to() + " delivered to node " + id + ": " + m);
+            }
+            stepMessage(m);
+        } else if (input instanceof LocalEvent e) {
+            stepLocal(e);
+        }
+    }
+
+    public void tick() {
+        step(LocalEvent.Tick.INSTANCE);
+    }
+
+    /** Starts an election now (a test or an operator's "campaign"). */
+    public void campaign() {
+        step(new LocalEvent.Campaign());
+    }
+
+    /** Appends a command; returns where it will be if it commits. */
+    public EntryId propose(byte[] data) {
+        step(new LocalEvent.Propose(data));
+        return lastProposed;
+    }
+
+    /** Appends a membership change; returns where it will be if it commits. */
+    public EntryId proposeConfChange(ConfChange change) {
+        step(new LocalEvent.ProposeConfChange(change));
+        return lastProposed;
+    }
+
+    public void readIndex(long requestId, ReadConsistency consistency) {
+        step(new LocalEvent.ReadIndex(requestId, consistency));
+    }
+
+    public void transferLeadership(long to) {
+        step(new LocalEvent.TransferLeadership(to));
+    }
+
+    public void reportUnreachable(long peer) {
+        step(new LocalEvent.ReportUnreachable(peer));
+    }
+
+    public void reportSnapshot(long peer, boolean ok) {
+        step(new LocalEvent.ReportSnapshot(peer, ok));
+    }
+
+    public void onPersisted(long readyNumber) {
+        step(new LocalEvent.Persisted(readyNumber));
+    }
+
+    public void onApplied(long index) {
+        step(new LocalEvent.Applied(index));
+    }
+
+    private void stepLocal(LocalEvent e) {
+        if (e instanceof LocalEvent.Tick) {
+            ticks++;
+            if (role == Role.LEADER) {
+                tickHeartbeat();
+            } else {
+                tickElection();
+            }
+        } else if (e instanceof LocalEvent.Campaign) {
+            hup(false);
+        } else if (e instanceof LocalEvent.Propose p) {
+            lastProposed = handlePropose(p.data());
+        } else if (e instanceof LocalEvent.ProposeConfChange c) {
+            lastProposed = handleProposeConfChange(c.change());
+        } else if (e instanceof LocalEvent.ReadIndex r) {
+            handleReadIndex(id, r.requestId(), r.consistency());
+        } else if (e instanceof LocalEvent.TransferLeadership t) {
+            handleTransferLeadership(t.to());
+        } else if (e instanceof LocalEvent.ReportUnreachable u) {
+            Progress pr = leaderProgress(u.peer());
+            if (pr != null && pr.state() == Progress.State.REPLICATE) {
+                pr.becomeProbe();
+            }
+        } else if (e instanceof LocalEvent.ReportSnapshot s) {
+            Progress pr = leaderProgress(s.peer());
+            if (pr != null && pr.state() == Progress.State.SNAPSHOT) {
+                pr.snapshotFinished(s.ok());
+            }
+        } else if (e instanceof LocalEvent.Persisted p) {
+            handlePersisted(p.readyNumber());
+        } else if (e instanceof LocalEvent.Applied a) {
+            log.appliedTo(a.index());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Time.
+
+    private void tickElection() {
+        electionElapsed++;
+        if (promotable() && electionElapsed >= randomizedElectionTimeout) {
+            electionElapsed = 0;
+            hup(false);
+        }
+    }
+
+    private void tickHeartbeat() {
+        heartbeatElapsed++;
+        electionElapsed++;
+        if (electionElapsed >= config.electionTicks()) {
+            electionElapsed = 0;
+            if (config.checkQuorum()) {
+                // CheckQuorum (§6.2): a leader that has not heard from a quorum for an election
+                // timeout may have been replaced; stepping down stops it serving stale reads and
+                // lets clients find the new leader.
+                if (!tracker.quorumActive(id)) {
+                    tracer.event(id, "check-quorum-failed", "term " + term);
+                    becomeFollower(term, 0);
+                    return;
+                }
+                tracker.resetRecentActive(id);
+            }
+            if (leadTransferee != 0) {
+                // §3.10: a transfer that has not finished within an election timeout is abandoned
+                // so the leader takes proposals again.
+                tracer.event(id, "transfer-aborted", "to " + leadTransferee + " timed out");
+                leadTransferee = 0;
+            }
+        }
+        if (heartbeatElapsed >= config.heartbeatTicks()) {
+            heartbeatElapsed = 0;
+            bcastHeartbeat();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Messages: one term check, then one method per role.
+
+    private void stepMessage(Message m) {
+        if (m.term() > term) {
+            if (m instanceof RequestVote rv && !rv.transfer() && inLease()) {
+                // Leader stickiness (§4.2.3, §9.6): we heard from a live leader within the election
+                // timeout, so this candidate (a removed or partitioned server) must not disrupt it.
+                tracer.event(id, "vote-refused", refusal(rv, "heard from leader " + lead + " recently"));
+                return;
+            }
+            if (m instanceof RequestVote rv && rv.preVote()) {
+                // A PreVote request never changes our term (§9.6).
+            } else if (m instanceof RequestVoteResponse r && r.preVote() && r.granted()) {
+                // A granted pre-vote carries the term we would campaign in; we enter it only by
+                // winning the real election.
+            } else {
+                boolean fromLeader = m instanceof AppendEntries || m instanceof Heartbeat
+                        || m instanceof InstallSnapshot;
+                becomeFollower(m.term(), fromLeader ? m.from() : 0);
+            }
+        } else if (m.term() < term) {
+            if ((config.checkQuorum() || config.preVote()) && (m instanceof AppendEntries || m instanceof Heartbeat)) {
+                // A stale leader (back from a partition) would never learn of the newer term:
+                // with PreVote or stickiness our term does not rise to reach it. Tell it.
+                send(new AppendEntriesResponse(id, m.from(), term, false, 0, EntryId.ZERO));
+            } else if (m instanceof RequestVote rv && rv.preVote()) {
+                send(new RequestVoteResponse(id, m.from(), term, true, false));
+                tracer.event(id, "vote-refused", refusal(rv, "stale term"));
+            }
+            return;
+        }
+
+        if (m instanceof RequestVote rv) {
+            handleRequestVote(rv);
+            return;
+        }
+        switch (role) {
+            case LEADER -> stepLeader(m);
+            case CANDIDATE, PRE_CANDIDATE -> stepCandidate(m);
+            case FOLLOWER -> stepFollower(m);
+        }
+    }
+
+    private void stepFollower(Message m) {
+        if (m instanceof AppendEntries a) {
+            electionElapsed = 0;
+            lead = a.from();
+            handleAppendEntries(a);
+        } else if (m instanceof Heartbeat h) {
+            electionElapsed = 0;
+            lead = h.from();
+            handleHeartbeat(h);
+        } else if (m instanceof InstallSnapshot s) {
+            electionElapsed = 0;
+            lead = s.from();
+            handleInstallSnapshot(s);
+        } else if (m instanceof TimeoutNow) {
+            // §3.10: the leader asks us to take over; skip PreVote and waive stickiness.
+            tracer.event(id, "timeout-now", "from " + m.from() + " in term " + term);
+            hup(true);
+        } else if (m instanceof ReadIndexResponse r) {
+            readStates.add(new ReadState(r.requestId(), r.index()));
+        }
+        // Anything else (late vote answers, requests meant for a leader) is stale: ignore it.
+    }
+
+    private void stepCandidate(Message m) {
+        if (m instanceof AppendEntries a) {
+            becomeFollower(term, a.from());
+            handleAppendEntries(a);
+        } else if (m instanceof Heartbeat h) {
+            becomeFollower(term, h.from());
+            handleHeartbeat(h);
+        } else if (m instanceof InstallSnapshot s) {
+            becomeFollower(term, s.from());
+            handleInstallSnapshot(s);
+        } else if (m instanceof RequestVoteResponse r) {
+            handleVoteResponse(r);
+        }
+    }
+
+    private void stepLeader(Message m) {
+        if (m instanceof AppendEntriesResponse r) {
+            handleAppendResponse(r);
+        } else if (m instanceof HeartbeatResponse r) {
+            handleHeartbeatResponse(r);
+        } else if (m instanceof ReadIndexRequest r) {
+            if (tracker.get(r.from()) != null) {
+                handleReadIndex(r.from(), r.requestId(), r.consistency());
+            }
+        }
+        // Another leader's messages in our term cannot exist (Election Safety, §3.4); late vote
+        // answers are harmless: ignore.
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Elections (§3.4, PreVote §9.6).
+
+    private boolean promotable() {
+        return tracker.conf().isVoter(id) && !log.hasPendingSnapshot();
+    }
+
+    /**
+     * Stickiness: true while this node must not grant votes to a candidate that is not taking
+     * over by transfer. Besides having heard from a leader within the election timeout, a node that
+     * restarts with history keeps the promise for one election timeout after the restart: it may
+     * have heard from a leader just before crashing, and leader leases (§6.4.1) rely on that promise.
+     */
+    private boolean inLease() {
+        if (!config.checkQuorum()) {
+            return false;
+        }
+        if (lead != 0 && electionElapsed < config.electionTicks()) {
+            return true;
+        }
+        return restartedWithHistory && ticks < config.electionTicks();
+    }
+
+    private void hup(boolean transfer) {
+        if (role == Role.LEADER) {
+            return;
+        }
+        if (!promotable()) {
+            return;
+        }
+        if (hasUnappliedConfChanges()) {
+            // Our configuration may be about to change; campaigning under the old one could let
+            // two majorities that do not overlap elect two leaders (§4.1).
+            tracer.event(id, "campaign-skipped", "committed configuration change not applied yet");
+            return;
+        }
+        campaign(config.preVote() && !transfer, transfer);
+    }
+
+    private void campaign(boolean pre, boolean transfer) {
+        long voteTerm;
+        if (pre) {
+            becomePreCandidate();
+            voteTerm = term + 1;
+        } else {
+            becomeCandidate();
+            voteTerm = term;
+        }
+        EntryId last = log.lastEntryId();
+        for (long voter : tracker.voters().ids()) {
+            if (voter == id) {
+                // Our own vote counts only once it (term and vote) is durable.
+                send(new RequestVoteResponse(id, id, voteTerm, pre, true));
+            } else {
+                send(new RequestVote(id, voter, voteTerm, last, pre, transfer));
+            }
+        }
+    }
+
+    private void handleRequestVote(RequestVote rv) {
+        // §3.4: one vote per term; §9.6: a pre-vote may go to any candidate for a higher term.
+        boolean canVote = vote == rv.from() || (vote == 0 && lead == 0) || (rv.preVote() && rv.term() > term);
+        // §3.6.1 (Election restriction): only a candidate whose log is at least as up to date.
+        boolean upToDate = rv.lastLog().isUpToDateWith(log.lastEntryId());
+        if (canVote && upToDate) {
+            send(new RequestVoteResponse(id, rv.from(), rv.term(), rv.preVote(), true));
+            tracer.event(id, "vote-granted", (rv.preVote() ? "pre-vote" : "vote") + " to " + rv.from()
+                    + " for term " + rv.term());
+            if (!rv.preVote()) {
+                electionElapsed = 0;
+                vote = rv.from();
+            }
+        } else {
+            send(new RequestVoteResponse(id, rv.from(), term, rv.preVote(), false));
+            tracer.event(id, "vote-refused", refusal(rv, !canVote
+                    ? "already voted for " + vote + (lead != 0 ? " / following " + lead : "")
+                    : "candidate log " + rv.lastLog() + " behind ours " + log.lastEntryId()));
+        }
+    }
+
+    private String refusal(RequestVote rv, String reason) {
+        return (rv.preVote() ? "pre-vote" : "vote") + " to " + rv.from() + " for term " + rv.term() + ": " + reason;
+    }
+
+    private void handleVoteResponse(RequestVoteResponse r) {
+        if (r.preVote() != (role == Role.PRE_CANDIDATE)) {
+            return;
+        }
+        tracker.recordVote(r.from(), r.granted());
+        switch (tracker.tallyVotes()) {
+            case WON -> {
+                if (role == Role.PRE_CANDIDATE) {
+                    campaign(false, false);
+                } else {
+                    becomeLeader();
+                }
+            }
+            case LOST -> becomeFollower(term, 0);
+            case PENDING -> { }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Role changes.
+
+    private void reset(long newTerm) {
+        if (term != newTerm) {
+            term = newTerm;
+            vote = 0;
+        }
+        lead = 0;
+        electionElapsed = 0;
+        heartbeatElapsed = 0;
+        randomizedElectionTimeout = config.electionTicks() + random.nextInt(config.electionTicks());
+        leadTransferee = 0;
+        tracker.resetVotes();
+        tracker.resetProgress(log.lastIndex() + 1);
+        Progress self = tracker.get(id);
+        if (self != null) {
+            // Only what is durable here counts toward our own match (§10.2.1): later entries count
+            // when their Ready is acknowledged.
+            self.maybeUpdate(log.lastStableIndex());
+        }
+        pendingConfIndex = 0;
+        uncommittedBytes = 0;
+        readOnly.reset();
+        readsAwaitingCommit.clear();
+        appendsPending = false;
+        heartbeatPending = false;
+    }
+
+    private void becomeFollower(long newTerm, long leader) {
+        Role before = role;
+        reset(newTerm);
+        lead = leader;
+        role = Role.FOLLOWER;
+        if (before != Role.FOLLOWER) {
+            tracer.event(id, "role", "follower in term " + term + (leader != 0 ? " of leader " + leader : ""));
+        }
+    }
+
+    private void becomePreCandidate() {
+        // A pre-candidate changes neither term nor vote (§9.6): only its step function.
+        role = Role.PRE_CANDIDATE;
+        tracker.resetVotes();
+        lead = 0;
+        tracer.event(id, "role", "pre-candidate for term " + (term + 1));
+    }
+
+    private void becomeCandidate() {
+        reset(term + 1);
+        vote = id;
+        role = Role.CANDIDATE;
+        tracer.event(id, "role", "candidate in term " + term);
+    }
+
+    private void becomeLeader() {
+        reset(term);
+        lead = id;
+        role = Role.LEADER;
+        tracker.get(id).becomeReplicate();
+        // Entries up to here may hold a configuration change not yet applied; allow no new change
+        // until they are, so at most one is in flight (§4.1).
+        pendingConfIndex = log.lastIndex();
+        // §8 / §6.4: a no-op of our own term lets us commit (and learn) everything before it, which
+        // earlier-term entries cannot achieve by counting replicas (§5.4.2).
+        appendEntry(EntryType.NORMAL, new byte[0]);
+        appendsPending = true;
+        tracer.event(id, "role", "leader in term " + term);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Replication, follower side (§3.5).
+
+    private void handleAppendEntries(AppendEntries a) {
+        long prevIndex = a.slice().prev().index();
+        if (prevIndex < log.committed()) {
+            // Everything up to our commit index already matches any leader's log (Leader
+            // Completeness); tell the leader to continue from there.
+            send(AppendEntriesResponse.accept(id, a.from(), term, log.committed()));
+            return;
+        }
+        long lastNew = log.maybeAppend(a.slice(), a.commit());
+        if (lastNew >= 0) {
+            send(AppendEntriesResponse.accept(id, a.from(), term, lastNew));
+            return;
+        }
+        // Fast back-off: point the leader at the last entry that may match, skipping our whole
+        // run of entries with terms above the leader's term at prevIndex.
+        EntryId hint = log.findConflictByTerm(Math.min(prevIndex, log.lastIndex()), a.slice().prev().term());
+        send(new AppendEntriesResponse(id, a.from(), term, true, prevIndex, hint));
+    }
+
+    private void handleHeartbeat(Heartbeat h) {
+        // The leader caps the commit index at what it knows we hold.
+        log.commitTo(Math.min(h.commit(), log.lastIndex()));
+        send(new HeartbeatResponse(id, h.from(), term, h.context()));
+    }
+
+    private void handleInstallSnapshot(InstallSnapshot s) {
+        SnapshotMeta snap = s.snapshot();
+        if (restore(snap)) {
+            tracer.event(id, "snapshot-restored", snap.last() + " " + snap.conf());
+            send(AppendEntriesResponse.accept(id, s.from(), term, log.lastIndex()));
+        } else {
+            send(AppendEntriesResponse.accept(id, s.from(), term, log.committed()));
+        }
+    }
+
+    private boolean restore(SnapshotMeta snap) {
+        if (snap.index() <= log.committed()) {
+            return false;
+        }
+        if (!snap.conf().contains(id)) {
+            // A snapshot of a configuration without us can only come from a confused sender.
+            tracer.event(id, "snapshot-refused", snap.last() + " does not include node " + id);
+            return false;
+        }
+        if (log.matchTerm(snap.last())) {
+            // We already hold the snapshot's last entry, so (Log Matching) everything before it:
+            // just commit, keeping any entries after it.
+            log.commitTo(snap.index());
+            return false;
+        }
+        log.restore(snap);
+        tracker.applyConf(snap.conf(), log.lastIndex() + 1);
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Replication, leader side.
+
+    private EntryId handlePropose(byte[] data) {
+        requireLeaderForProposal();
+        if (config.maxUncommittedBytes() > 0 && uncommittedBytes > 0
+                && uncommittedBytes + data.length > config.maxUncommittedBytes()) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.TOO_MANY_UNCOMMITTED, id,
+                    "node " + id + " has " + uncommittedBytes + " uncommitted bytes (limit "
+                            + config.maxUncommittedBytes() + "); retry once earlier proposals commit");
+        }
+        EntryId at = appendEntry(EntryType.NORMAL, data);
+        appendsPending = true;
+        return at;
+    }
+
+    private EntryId handleProposeConfChange(ConfChange change) {
+        requireLeaderForProposal();
+        if (pendingConfIndex > log.applying()) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.CONF_CHANGE_IN_PROGRESS, id,
+                    "the configuration change at index " + pendingConfIndex
+                            + " is not applied yet; retry once it is (one change at a time, §4.1)");
+        }
+        try {
+            Changer.apply(tracker.conf(), change);
+        } catch (IllegalArgumentException e) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID, id,
+                    "invalid configuration change " + change + " for " + tracker.conf() + ": " + e.getMessage());
+        }
+        EntryId at = appendEntry(EntryType.CONF_CHANGE, ConfChangeCodec.encode(change));
+        pendingConfIndex = at.index();
+        appendsPending = true;
+        return at;
+    }
+
+    private void requireLeaderForProposal() {
+        if (role != Role.LEADER) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.NOT_LEADER, lead,
+                    "node " + id + " is not the leader" + (lead != 0 ? "; the leader is node " + lead : "; no leader is known"));
+        }
+        if (leadTransferee != 0) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.TRANSFERRING, leadTransferee,
+                    "node " + id + " is transferring leadership to node " + leadTransferee + " (§3.10)");
+        }
+    }
+
+    private EntryId appendEntry(EntryType type, byte[] data) {
+        Entry e = new Entry(term, log.lastIndex() + 1, type, data);
+        log.append(List.of(e));
+        uncommittedBytes += data.length;
+        send(AppendEntriesResponse.accept(id, id, term, e.index()));
+        return e.id();
+    }
+
+    private void bcastAppend() {
+        for (long to : tracker.all().keySet()) {
+            if (to != id) {
+                sendAppend(to);
+            }
+        }
+    }
+
+    private void sendAppend(long to) {
+        maybeSendAppend(to, true);
+    }
+
+    /**
+     * Sends the next append to {@code to} if its progress allows; with {@code sendIfEmpty} also an
+     * append without entries (to probe, or to carry the commit index). Returns whether it sent.
+     */
+    private boolean maybeSendAppend(long to, boolean sendIfEmpty) {
+        Progress pr = tracker.get(to);
+        if (pr == null || pr.isPaused()) {
+            return false;
+        }
+        long prevIndex = pr.next() - 1;
+        long prevTerm;
+        List<Entry> entries;
+        try {
+            prevTerm = log.term(prevIndex);
+            entries = log.entriesFrom(pr.next(), config.maxMsgBytes());
+        } catch (LogCompactedException e) {
+            return sendSnapshot(to, pr);
+        }
+        if (entries.isEmpty() && !sendIfEmpty) {
+            return false;
+        }
+        long bytes = 0;
+        for (Entry e : entries) {
+            bytes += e.sizeBytes();
+        }
+        pr.sentEntries(entries.size(), bytes);
+        send(new AppendEntries(id, to, term, new LogSlice(new EntryId(prevTerm, prevIndex), entries), log.committed()));
+        return true;
+    }
+
+    private boolean sendSnapshot(long to, Progress pr) {
+        if (!pr.recentActive()) {
+            // Do not start streaming a snapshot at a node that may be down; it gets one once it answers.
+            return false;
+        }
+        SnapshotMeta snap = log.snapshot();
+        if (snap.index() == 0) {
+            throw new IllegalStateException("node " + id + " must send a snapshot to " + to
+                    + " but its log holds none (first index " + log.firstIndex() + ")");
+        }
+        pr.becomeSnapshot(snap.index());
+        send(new InstallSnapshot(id, to, term, snap));
+        tracer.event(id, "snapshot-sent", "to " + to + " at " + snap.last());
+        return true;
+    }
+
+    private void handleAppendResponse(AppendEntriesResponse r) {
+        Progress pr = tracker.get(r.from());
+        if (pr == null) {
+            return;
+        }
+        if (r.from() == id) {
+            // Our own entries are durable up to r.index() (§10.2.1: the leader counts itself only now).
+            if (pr.maybeUpdate(r.index())) {
+                maybeCommit();
+            }
+            return;
+        }
+        pr.markRecentActive(true);
+        if (r.reject()) {
+            long nextProbe = r.hint().index();
+            if (r.hint().term() > 0) {
+                nextProbe = log.findConflictByTerm(r.hint().index(), r.hint().term()).index();
+            }
+            if (pr.maybeDecrTo(r.index(), nextProbe)) {
+                if (pr.state() == Progress.State.REPLICATE) {
+                    pr.becomeProbe();
+                }
+                sendAppend(r.from());
+            }
+            return;
+        }
+        boolean wasPaused = pr.isPaused();
+        if (!pr.maybeUpdate(r.index()) && !(pr.match() == r.index() && pr.state() == Progress.State.PROBE)) {
+            return;
+        }
+        switch (pr.state()) {
+            case PROBE -> pr.becomeReplicate();
+            case SNAPSHOT -> {
+                if (pr.match() + 1 >= log.firstIndex()) {
+                    pr.becomeProbe();
+                    pr.becomeReplicate();
+                }
+            }
+            case REPLICATE -> pr.freeInflightsUpTo(r.index());
+        }
+        if (!maybeCommit() && wasPaused) {
+            sendAppend(r.from());
+        }
+        while (maybeSendAppend(r.from(), false)) {
+            // Pipeline (§10.2.2) as far as the in-flight limits allow.
+        }
+        if (r.from() == leadTransferee && pr.match() == log.lastIndex()) {
+            send(new TimeoutNow(id, r.from(), term));
+        }
+    }
+
+    /** Commits what a quorum holds, if it is of the current term (§5.4.2); then tells followers. */
+    private boolean maybeCommit() {
+        if (!log.maybeCommit(new EntryId(term, tracker.committed()))) {
+            return false;
+        }
+        appendsPending = true;
+        if (!readsAwaitingCommit.isEmpty()) {
+            List<PendingRead> reads = new ArrayList<>(readsAwaitingCommit);
+            readsAwaitingCommit.clear();
+            for (PendingRead r : reads) {
+                serveRead(r);
+            }
+        }
+        return true;
+    }
+
+    private void bcastHeartbeat() {
+        long round = readOnly.nextRound(ticks, 2L * config.electionTicks());
+        tracker.get(id).heartbeatAcknowledged(round);
+        for (Map.Entry<Long, Progress> e : tracker.all().entrySet()) {
+            if (e.getKey() != id) {
+                long commit = Math.min(e.getValue().match(), log.committed());
+                send(new Heartbeat(id, e.getKey(), term, commit, round));
+            }
+        }
+    }
+
+    private void handleHeartbeatResponse(HeartbeatResponse r) {
+        Progress pr = tracker.get(r.from());
+        if (pr == null) {
+            return;
+        }
+        pr.heartbeatAcknowledged(r.context());
+        if (pr.match() < log.lastIndex() || pr.state() == Progress.State.PROBE) {
+            sendAppend(r.from());
+        }
+        if (readOnly.hasPending()) {
+            for (ReadOnly.Request req : readOnly.release(tracker.quorumAckedRound())) {
+                respondRead(req.requester(), req.requestId(), req.index());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Reads (§6.4, §6.4.1).
+
+    private void handleReadIndex(long requester, long requestId, ReadConsistency consistency) {
+        if (role != Role.LEADER) {
+            if (requester == id && lead != 0) {
+                send(new ReadIndexRequest(id, lead, term, requestId, consistency));
+            }
+            // Otherwise no leader is known (or we lost leadership of a forwarded read): the
+            // requester times out and retries.
+            return;
+        }
+        PendingRead read = new PendingRead(requester, requestId, consistency);
+        if (tracker.isSingleton(id)) {
+            respondRead(requester, requestId, log.committed());
+        } else if (log.termOrZero(log.committed()) != term) {
+            // §6.4 step 1: until an entry of our term commits, our commit index may be behind
+            // what an earlier leader committed.
+            readsAwaitingCommit.add(read);
+        } else {
+            serveRead(read);
+        }
+    }
+
+    private void serveRead(PendingRead r) {
+        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum()
+                && readOnly.leaseValid(tracker.quorumAckedRound(), ticks, config.electionTicks(), config.leaseDriftTicks())) {
+            respondRead(r.requester(), r.requestId(), log.committed());
+            return;
+        }
+        // §6.4 steps 2–3: record the commit index now, confirm leadership with the next heartbeat round.
+        readOnly.add(new ReadOnly.Request(r.requester(), r.requestId(), log.committed(), readOnly.currentRound() + 1));
+        heartbeatPending = true;
+    }
+
+    private void respondRead(long requester, long requestId, long index) {
+        if (requester == id) {
+            readStates.add(new ReadState(requestId, index));
+        } else {
+            send(new ReadIndexResponse(id, requester, term, requestId, index));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Leadership transfer (§3.10).
+
+    private void handleTransferLeadership(long to) {
+        if (role != Role.LEADER) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.NOT_LEADER, lead,
+                    "node " + id + " cannot transfer leadership: it is not the leader");
+        }
+        Progress pr = tracker.get(to);
+        if (pr == null || pr.learner()) {
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID, id,
+                    "cannot transfer leadership to node " + to + ": it is not a voter");
+        }
+        if (leadTransferee == to || to == id) {
+            return;
+        }
+        // The transfer must finish within one election timeout; tickHeartbeat abandons it after that.
+        electionElapsed = 0;
+        leadTransferee = to;
+        tracer.event(id, "transfer-started", "to " + to);
+        if (pr.match() == log.lastIndex()) {
+            send(new TimeoutNow(id, to, term));
+        } else {
+            sendAppend(to);
+        }
+    }
+
+    private Progress leaderProgress(long peer) {
+        return role == Role.LEADER ? tracker.get(peer) : null;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Membership (§4).
+
+    private void applyConfChange(Entry e) {
+        ConfState before = tracker.conf();
+        ConfState next = applyOrKeep(before, e);
+        if (next == before) {
+            tracer.event(id, "conf-rejected", "entry " + e.id() + " leaves " + before + " unchanged");
+            return;
+        }
+        tracker.applyConf(next, log.lastIndex() + 1);
+        tracer.event(id, "conf-applied", e.id() + " " + next);
+        if (role != Role.LEADER) {
+            return;
+        }
+        if (!next.isVoter(id)) {
+            // §4.2.2: a removed leader steps down once the change is committed.
+            becomeFollower(term, 0);
+            return;
+        }
+        if (leadTransferee != 0 && !next.isVoter(leadTransferee)) {
+            leadTransferee = 0;
+        }
+        // The quorum changed: maybe more is committed; new members need entries.
+        maybeCommit();
+        appendsPending = true;
+    }
+
+    /** The configuration after applying a CONF_CHANGE entry, or {@code conf} if the change is invalid. */
+    private static ConfState applyOrKeep(ConfState conf, Entry e) {
+        try {
+            return Changer.apply(conf, ConfChangeCodec.decode(e.data()));
+        } catch (IllegalArgumentException invalid) {
+            // Every node decodes and checks the same entry against the same configuration, so all
+            // reject it alike: a no-op everywhere.
+            return conf;
+        }
+    }
+
+    /** With auto-leave, the leader leaves the joint configuration as soon as entering it is applied (§4.3). */
+    private void maybeAutoLeave() {
+        if (role == Role.LEADER && tracker.conf().autoLeave() && log.applying() >= pendingConfIndex) {
+            EntryId at = appendEntry(EntryType.CONF_CHANGE, ConfChangeCodec.encode(ConfChange.leaveJoint()));
+            pendingConfIndex = at.index();
+            appendsPending = true;
+            tracer.event(id, "auto-leave", "proposed at " + at);
+        }
+    }
+
+    private boolean hasUnappliedConfChanges() {
+        boolean[] found = {false};
+        forEachEntry(log.applying() + 1, log.committed() + 1, e -> found[0] |= e.type() == EntryType.CONF_CHANGE);
+        return found[0];
+    }
+
+    private void forEachEntry(long lo, long hi, Consumer<Entry> action) {
+        while (lo < hi) {
+            List<Entry> batch = log.slice(lo, hi, config.maxCommittedBytesPerReady());
+            batch.forEach(action);
+            lo += batch.size();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The one door out.
+
+    private void send(Message m) {
+        if (m.to() == id) {
+            // Acknowledgements to ourselves count once the Ready they belong to is durable. Keep
+            // one append acknowledgement per Ready: the last one covers the earlier ones.
+            int last = selfAfterPersist.size() - 1;
+            if (m instanceof AppendEntriesResponse && last >= 0
+                    && selfAfterPersist.get(last) instanceof AppendEntriesResponse prev && prev.term() == m.term()) {
+                selfAfterPersist.set(last, m);
+            } else {
+                selfAfterPersist.add(m);
+            }
+        } else if (m instanceof AppendEntriesResponse || m instanceof RequestVoteResponse) {
+            // These promise something about our durable state (a vote, entries held): §3.8.
+            msgsAfterPersist.add(m);
+        } else {
+            msgs.add(m);
+        }
+    }
+
+    private SoftState softState() {
+        return new SoftState(lead, role);
+    }
+
+    private HardState hardState() {
+        return new HardState(term, vote, log.committed());
+    }
+
+    /** True if {@link #ready()} has anything for the runtime to do. */
+    public boolean hasReady() {
+        return (role == Role.LEADER && (appendsPending || heartbeatPending))
+                || !softState().equals(prevSoftState)
+                || !hardState().equals(prevHardState)
+                || log.hasNextUnstableEntries()
+                || log.nextUnstableSnapshot() != null
+                || !msgs.isEmpty() || !msgsAfterPersist.isEmpty() || !selfAfterPersist.isEmpty()
+                || log.hasNextCommittedEntries()
+                || !readStates.isEmpty();
+    }
+
+    /**
+     * Takes the next Ready. Taking it accepts it: its entries and committed entries are never
+     * handed out again. See {@link Ready} for what the runtime must do with it.
+     */
+    public Ready ready() {
+        if (role == Role.LEADER) {
+            // Broadcast once per Ready rather than once per proposal or read: many proposals
+            // travel in one AppendEntries, many reads share one heartbeat round.
+            if (appendsPending) {
+                appendsPending = false;
+                bcastAppend();
+            }
+            if (heartbeatPending) {
+                heartbeatPending = false;
+                bcastHeartbeat();
+            }
+        }
+        long number = ++readyNumber;
+        SoftState soft = softState();
+        SoftState softOut = soft.equals(prevSoftState) ? null : soft;
+        prevSoftState = soft;
+        HardState hard = hardState();
+        HardState hardOut = hard.equals(prevHardState) ? null : hard;
+        boolean mustSync = hardOut != null && hard.needsSyncComparedTo(prevHardState);
+        prevHardState = hard;
+
+        List<Entry> entries = log.nextUnstableEntries();
+        SnapshotMeta snapshot = log.nextUnstableSnapshot();
+        List<Entry> committed = log.nextCommittedEntries();
+        mustSync |= !entries.isEmpty() || snapshot != null;
+
+        EntryId lastEntry = entries.isEmpty() ? null : entries.get(entries.size() - 1).id();
+        if (lastEntry != null || snapshot != null || !selfAfterPersist.isEmpty()) {
+            pendingPersist.addLast(new PendingPersist(number, lastEntry, snapshot == null ? -1 : snapshot.index(),
+                    selfAfterPersist));
+            selfAfterPersist = new ArrayList<>();
+        }
+        log.acceptUnstable();
+
+        Ready ready = new Ready(number, softOut, hardOut, entries, snapshot, msgs, msgsAfterPersist, committed,
+                readStates, mustSync);
+        msgs = new ArrayList<>();
+        msgsAfterPersist = new ArrayList<>();
+        readStates = new ArrayList<>();
+        if (!committed.isEmpty()) {
+            handOut(committed);
+        }
+        return ready;
+    }
+
+    /**
+     * Committed entries have been handed out for application. Configuration changes take effect
+     * now, when committed (see docs/divergence.md: the thesis applies them on append).
+     */
+    private void handOut(List<Entry> committed) {
+        log.acceptApplying(committed.get(committed.size() - 1).index());
+        for (Entry e : committed) {
+            if (role == Role.LEADER) {
+                uncommittedBytes = Math.max(0, uncommittedBytes - e.data().length);
+            }
+            if (e.type() == EntryType.CONF_CHANGE) {
+                applyConfChange(e);
+            }
+        }
+        maybeAutoLeave();
+    }
+
+    /**
+     * Ready {@code number} and all before it are durable. Marks their entries stable unless they
+     * were overwritten since (the ABA rule, see {@code Unstable.stableTo}), then counts the
+     * acknowledgements we owed ourselves.
+     */
+    private void handlePersisted(long number) {
+        if (number > readyNumber) {
+            throw new IllegalArgumentException("node " + id + ": Ready " + number + " acknowledged but only "
+                    + readyNumber + " were handed out");
+        }
+        while (!pendingPersist.isEmpty() && pendingPersist.peekFirst().number() <= number) {
+            PendingPersist p = pendingPersist.pollFirst();
+            if (p.snapshotIndex() >= 0) {
+                log.stableSnapshotTo(p.snapshotIndex());
+            }
+            if (p.lastEntry() != null) {
+                log.stableTo(p.lastEntry());
+            }
+            for (Message m : p.selfMessages()) {
+                stepMessage(m);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Observation.
+
+    public long id() {
+        return id;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long leader() {
+        return lead;
+    }
+
+    public boolean isLeader() {
+        return role == Role.LEADER;
+    }
+
+    public ConfState conf() {
+        return tracker.conf();
+    }
+
+    public long committed() {
+        return log.committed();
+    }
+
+    /** Read-only view of the log, for tests and the simulator's invariant checks. */
+    public RaftLog log() {
+        return log;
+    }
+
+    public Status status() {
+        Map<Long, String> progress = new LinkedHashMap<>();
+        if (role == Role.LEADER) {
+            tracker.all().forEach((peer, pr) -> progress.put(peer, pr.toString()));
+        }
+        return new Status(id, term, vote, role, lead, log.committed(), log.applied(), log.lastIndex(),
+                log.firstIndex(), tracker.conf(), leadTransferee, progress);
+    }
+
+    @Override
+    public String toString() {
+        return "node " + id + " " + role + " term=" + term + " lead=" + lead + " commit=" + log.committed()
+                + " last=" + log.lastIndex();
+    }
+}

@@ -1,0 +1,15 @@
+package dev.raftkit.core;
+
+import dev.raftkit.core.confchange.ConfState;
+import java.util.Map;
+
+/**
+ * A snapshot of a node's state for observers, tests and operators.
+ *
+ * @param progress the leader's view of each member ({@code "REPLICATE match=… next=…"}); empty on
+ *                 followers
+ */
+public record Status(long id, long term, long vote, Role role, long leader, long commit, long applied,
+                     long lastIndex, long firstIndex, ConfState conf, long leadTransferee,
+                     Map<Long, String> progress) {
+}

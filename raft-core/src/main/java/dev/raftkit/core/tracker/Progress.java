@@ -1,0 +1,208 @@
+package dev.raftkit.core.tracker;
+
+/**
+ * The leader's view of one follower's log (§3.5): what is known to match ({@code match}) and
+ * what to send next ({@code next}), plus how to send it.
+ *
+ * <pre>
+ *            reject / unreachable
+ *   ┌──────── REPLICATE ◀────────────┐
+ *   ▼                                │ ack
+ *  PROBE ────────────────────────────┘
+ *   │  ▲ next entry compacted        │
+ *   │  └──── snapshot done/failed ───┤
+ *   └──────────▶ SNAPSHOT ───────────┘
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code PROBE}: the leader does not know where the logs agree; one append at a time, and
+ *       it backs off {@code next} on each rejection (using the follower's hint to skip a whole term).
+ *   <li>{@code REPLICATE}: logs agree up to {@code match}; appends are pipelined optimistically,
+ *       bounded by {@link Inflights}.
+ *   <li>{@code SNAPSHOT}: the entries the follower needs are compacted; a snapshot is on its way
+ *       and nothing else is sent until it is reported.
+ * </ul>
+ * Only this class changes its state; the leader calls the transitions.
+ */
+public final class Progress {
+
+    /** How the leader currently sends to this follower. */
+    public enum State { PROBE, REPLICATE, SNAPSHOT }
+
+    private long match;
+    private long next;
+    private State state = State.PROBE;
+    private long pendingSnapshot;
+    private boolean recentActive;
+    private boolean flowPaused;
+    private boolean learner;
+    private long ackedRound;
+    private final Inflights inflights;
+
+    public Progress(long match, long next, int maxInflight, long maxInflightBytes, boolean learner) {
+        this.match = match;
+        this.next = next;
+        this.learner = learner;
+        this.inflights = new Inflights(maxInflight, maxInflightBytes);
+    }
+
+    private void resetState(State s) {
+        flowPaused = false;
+        pendingSnapshot = 0;
+        state = s;
+        inflights.reset();
+    }
+
+    /** Back to probing: after a rejection, an unreachable report, or a finished snapshot. */
+    public void becomeProbe() {
+        if (state == State.SNAPSHOT) {
+            // The snapshot may have been installed; resume after it rather than re-probe below it.
+            long pending = pendingSnapshot;
+            resetState(State.PROBE);
+            next = Math.max(match + 1, pending + 1);
+        } else {
+            resetState(State.PROBE);
+            next = match + 1;
+        }
+    }
+
+    /** The logs agree up to {@code match}: pipeline from just after it. */
+    public void becomeReplicate() {
+        resetState(State.REPLICATE);
+        next = match + 1;
+    }
+
+    /** The follower needs a snapshot up to {@code snapshotIndex}. */
+    public void becomeSnapshot(long snapshotIndex) {
+        resetState(State.SNAPSHOT);
+        pendingSnapshot = snapshotIndex;
+    }
+
+    /**
+     * The leader sent {@code entries} entries totalling {@code bytes} starting at {@code next}.
+     * In REPLICATE it moves {@code next} optimistically past them; in PROBE it waits for the answer.
+     */
+    public void sentEntries(int entries, long bytes) {
+        switch (state) {
+            case REPLICATE -> {
+                if (entries > 0) {
+                    next += entries;
+                    inflights.add(next - 1, bytes);
+                }
+                flowPaused = inflights.full();
+            }
+            case PROBE -> {
+                if (entries > 0) {
+                    flowPaused = true;
+                }
+            }
+            case SNAPSHOT -> throw new IllegalStateException("sending entries while a snapshot is in flight");
+        }
+    }
+
+    /**
+     * The runtime finished streaming a snapshot to this follower. On failure the pending snapshot
+     * is forgotten. Either way the leader probes again, but only after the next heartbeat answer
+     * (so a failing follower is not sent a new snapshot in a tight loop).
+     */
+    public void snapshotFinished(boolean ok) {
+        if (!ok) {
+            pendingSnapshot = 0;
+        }
+        becomeProbe();
+        flowPaused = true;
+    }
+
+    /**
+     * The follower acknowledged {@code index}. Returns whether {@code match} moved; either way
+     * {@code next} never falls behind an acknowledged index.
+     */
+    public boolean maybeUpdate(long index) {
+        boolean updated = false;
+        if (match < index) {
+            match = index;
+            updated = true;
+            flowPaused = false;
+        }
+        next = Math.max(next, index + 1);
+        return updated;
+    }
+
+    /**
+     * The follower rejected an append whose {@code prev} was {@code rejected}; {@code matchHint} is
+     * the highest index at which the logs may agree. Returns false if the rejection is stale
+     * (answers an append older than what the leader now knows).
+     */
+    public boolean maybeDecrTo(long rejected, long matchHint) {
+        if (state == State.REPLICATE) {
+            if (rejected <= match) {
+                return false;
+            }
+            next = match + 1;
+            return true;
+        }
+        if (next - 1 != rejected) {
+            return false;
+        }
+        next = Math.max(Math.min(rejected, matchHint + 1), match + 1);
+        flowPaused = false;
+        return true;
+    }
+
+    /** A heartbeat answer arrived: a paused probe may try again. */
+    public void heartbeatAcknowledged(long round) {
+        recentActive = true;
+        ackedRound = Math.max(ackedRound, round);
+        if (state == State.PROBE) {
+            flowPaused = false;
+        }
+    }
+
+    /** Whether the leader should hold back appends to this follower for now. */
+    public boolean isPaused() {
+        return switch (state) {
+            case PROBE, REPLICATE -> flowPaused;
+            case SNAPSHOT -> true;
+        };
+    }
+
+    public void freeInflightsUpTo(long index) {
+        inflights.freeLE(index);
+        flowPaused = inflights.full();
+    }
+
+    public void markRecentActive(boolean active) {
+        recentActive = active;
+    }
+
+    public void setLearner(boolean learner) {
+        this.learner = learner;
+    }
+
+    public long match() { return match; }
+    public long next() { return next; }
+    public State state() { return state; }
+    public long pendingSnapshot() { return pendingSnapshot; }
+    public boolean recentActive() { return recentActive; }
+    public boolean learner() { return learner; }
+    public long ackedRound() { return ackedRound; }
+    public Inflights inflights() { return inflights; }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder().append(state).append(" match=").append(match).append(" next=").append(next);
+        if (learner) {
+            sb.append(" learner");
+        }
+        if (isPaused()) {
+            sb.append(" paused");
+        }
+        if (pendingSnapshot > 0) {
+            sb.append(" pendingSnap=").append(pendingSnapshot);
+        }
+        if (inflights.count() > 0) {
+            sb.append(" inflight=").append(inflights.count());
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,321 @@
+package dev.raftkit.testkit.cluster;
+
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.Ready;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.core.message.Message;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+
+/**
+ * A network of {@link RaftNode}s driven by hand, under the Ready contract, for tests of the
+ * protocol and as a building block for simulators.
+ *
+ * <p>Messages go into one queue and are delivered only when the test says so; links can be cut.
+ * Persistence is synchronous by default ({@link #processReady}), or split into taking a Ready and
+ * persisting it later ({@link #takeReady} then {@link #persist}) to explore asynchronous storage.
+ * Each node's "state machine" is the list of entries it applied, so tests compare those.
+ */
+public final class TestCluster {
+
+    private final TreeMap<Long, TestNode> nodes = new TreeMap<>();
+    private final List<Message> network = new ArrayList<>();
+    private final Set<List<Long>> cutLinks = new HashSet<>();
+    private final Consumer<RaftConfig.Builder> configurer;
+    private final List<String> log = new ArrayList<>();
+
+    private TestCluster(Consumer<RaftConfig.Builder> configurer) {
+        this.configurer = configurer;
+    }
+
+    /** A new cluster whose founding voters are {@code 1..n}, configured by {@code configurer}. */
+    public static TestCluster of(int n, Consumer<RaftConfig.Builder> configurer) {
+        TestCluster c = new TestCluster(configurer);
+        Set<Long> voters = new TreeSet<>();
+        for (long id = 1; id <= n; id++) {
+            voters.add(id);
+        }
+        for (long id : voters) {
+            c.nodes.put(id, new TestNode(c.config(id), MemoryLogStorage.bootstrap(voters)));
+        }
+        // Start-up, as a runtime does it: the first Ready hands out the founding configuration.
+        for (long id : voters) {
+            c.processReady(id);
+        }
+        c.drainLog();
+        return c;
+    }
+
+    /** Defaults for tests: election 10 ticks, heartbeat 1, PreVote and CheckQuorum off. */
+    public static TestCluster of(int n) {
+        return of(n, b -> { });
+    }
+
+    RaftConfig config(long id) {
+        RaftConfig.Builder b = RaftConfig.builder(id).preVote(false).checkQuorum(false).randomSeed(id);
+        configurer.accept(b);
+        return b.build();
+    }
+
+    /** Adds a node with an empty log (to be added to the configuration by a change). */
+    public TestNode addNode(long id) {
+        TestNode n = new TestNode(config(id), new MemoryLogStorage());
+        nodes.put(id, n);
+        return n;
+    }
+
+    public TestNode node(long id) {
+        TestNode n = nodes.get(id);
+        if (n == null) {
+            throw new IllegalArgumentException("no node " + id + " (nodes: " + nodes.keySet() + ")");
+        }
+        return n;
+    }
+
+    public Set<Long> ids() {
+        return nodes.keySet();
+    }
+
+    public List<TestNode> nodes() {
+        return new ArrayList<>(nodes.values());
+    }
+
+    /** Messages in flight, in send order. */
+    public List<Message> inFlight() {
+        return network;
+    }
+
+    /** What happened, one line per event (readies taken, messages dropped), for golden output. */
+    public List<String> drainLog() {
+        List<String> out = new ArrayList<>(log);
+        log.clear();
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Readies.
+
+    /** Takes a Ready from {@code id}, persists it at once, sends its messages, applies. */
+    public Ready processReady(long id) {
+        TestNode n = node(id);
+        if (!n.raft().hasReady()) {
+            return null;
+        }
+        Ready r = takeReady(id);
+        persist(id, r.number());
+        return r;
+    }
+
+    /** Takes a Ready, sends its immediate messages, and queues it for a later {@link #persist}. */
+    public Ready takeReady(long id) {
+        TestNode n = node(id);
+        Ready r = n.raft().ready();
+        n.unpersisted.add(r);
+        for (Message m : r.messages()) {
+            enqueue(n, m);
+        }
+        return r;
+    }
+
+    /**
+     * Persists the queued Readys of {@code id} up to number {@code upTo} in order, then sends their
+     * after-persist messages, acknowledges, and applies their committed entries.
+     */
+    public void persist(long id, long upTo) {
+        TestNode n = node(id);
+        List<Ready> done = new ArrayList<>();
+        while (!n.unpersisted.isEmpty() && n.unpersisted.get(0).number() <= upTo) {
+            Ready r = n.unpersisted.remove(0);
+            n.write(r);
+            done.add(r);
+        }
+        if (done.isEmpty()) {
+            return;
+        }
+        for (Ready r : done) {
+            for (Message m : r.messagesAfterPersist()) {
+                enqueue(n, m);
+            }
+        }
+        n.raft().onPersisted(done.get(done.size() - 1).number());
+        for (Ready r : done) {
+            n.apply(r, this);
+        }
+    }
+
+    /** Persists every queued Ready of {@code id}. */
+    public void persistAll(long id) {
+        TestNode n = node(id);
+        if (!n.unpersisted.isEmpty()) {
+            persist(id, n.unpersisted.get(n.unpersisted.size() - 1).number());
+        }
+    }
+
+    private void enqueue(TestNode from, Message m) {
+        network.add(m);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The network.
+
+    /** Delivers the messages in flight that match {@code which}, in order; returns them. */
+    public List<Message> deliver(Predicate<Message> which) {
+        List<Message> taken = new ArrayList<>();
+        network.removeIf(m -> {
+            if (which.test(m)) {
+                taken.add(m);
+                return true;
+            }
+            return false;
+        });
+        List<Message> delivered = new ArrayList<>();
+        for (Message m : taken) {
+            TestNode to = nodes.get(m.to());
+            if (to == null || to.crashed || cutLinks.contains(List.of(m.from(), m.to()))) {
+                log.add("dropped " + m.from() + "->" + m.to() + " " + m.getClass().getSimpleName());
+                if (m instanceof InstallSnapshot && nodes.containsKey(m.from()) && !nodes.get(m.from()).crashed) {
+                    nodes.get(m.from()).raft().reportSnapshot(m.to(), false);
+                }
+                continue;
+            }
+            if (m instanceof InstallSnapshot s) {
+                // The runtime streams the bytes beside the message; here the sender's stored data.
+                to.incomingSnapshotData = node(m.from()).snapshotData(s.snapshot());
+            }
+            to.raft().step(m);
+            if (m instanceof InstallSnapshot && !nodes.get(m.from()).crashed) {
+                node(m.from()).raft().reportSnapshot(m.to(), true);
+            }
+            delivered.add(m);
+        }
+        return delivered;
+    }
+
+    /** Drops the messages in flight that match {@code which}; returns them. */
+    public List<Message> drop(Predicate<Message> which) {
+        List<Message> dropped = new ArrayList<>();
+        network.removeIf(m -> {
+            if (which.test(m)) {
+                dropped.add(m);
+                return true;
+            }
+            return false;
+        });
+        return dropped;
+    }
+
+    /** Processes Readys and delivers messages until nothing is left (bounded, to catch livelock). */
+    public void stabilize() {
+        for (int round = 0; round < 10_000; round++) {
+            boolean any = false;
+            for (TestNode n : nodes.values()) {
+                if (!n.crashed) {
+                    while (n.raft().hasReady()) {
+                        processReady(n.id());
+                        any = true;
+                    }
+                }
+            }
+            if (!network.isEmpty()) {
+                deliver(m -> true);
+                any = true;
+            }
+            if (!any) {
+                return;
+            }
+        }
+        throw new AssertionError("cluster did not stabilize within 10000 rounds");
+    }
+
+    public void cut(long a, long b) {
+        cutLinks.add(List.of(a, b));
+        cutLinks.add(List.of(b, a));
+    }
+
+    public void cutOneWay(long from, long to) {
+        cutLinks.add(List.of(from, to));
+    }
+
+    /** Cuts every link of {@code id}. */
+    public void isolate(long id) {
+        for (long other : nodes.keySet()) {
+            if (other != id) {
+                cut(id, other);
+            }
+        }
+    }
+
+    public void heal() {
+        cutLinks.clear();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Time, crashes, compaction.
+
+    public void tick(long id, int times) {
+        for (int i = 0; i < times; i++) {
+            node(id).raft().tick();
+        }
+    }
+
+    /** Ticks a node until its randomized election timeout surely passed (2 × electionTicks). */
+    public void tickElection(long id) {
+        tick(id, 2 * node(id).config().electionTicks());
+    }
+
+    public void tickHeartbeat(long id) {
+        tick(id, node(id).config().heartbeatTicks());
+    }
+
+    /** Loses everything not persisted: unpersisted Readys and messages to and from the node. */
+    public void crash(long id) {
+        TestNode n = node(id);
+        n.crashed = true;
+        n.unpersisted.clear();
+        network.removeIf(m -> m.to() == id || m.from() == id);
+    }
+
+    /** Restarts a crashed node from its durable state. */
+    public void restart(long id) {
+        TestNode n = node(id);
+        n.restart(config(id));
+    }
+
+    /** Snapshots {@code id}'s state machine at its applied index and compacts its log there. */
+    public void compact(long id) {
+        node(id).compact();
+    }
+
+    /** The applied entries of a node as strings "index@term:payload", for comparing logs. */
+    public static String describe(List<Entry> entries) {
+        StringBuilder sb = new StringBuilder();
+        for (Entry e : entries) {
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(e.index()).append('@').append(e.term());
+            if (e.data().length > 0) {
+                sb.append(':').append(e.type() == dev.raftkit.core.log.EntryType.CONF_CHANGE ? "conf"
+                        : new String(e.data(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return sb.toString();
+    }
+
+    /** Snapshot metadata with the configuration the node has applied at its applied index. */
+    static SnapshotMeta metaAt(EntryId at, ConfState conf) {
+        return new SnapshotMeta(at, conf);
+    }
+}
