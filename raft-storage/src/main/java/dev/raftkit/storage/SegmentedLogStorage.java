@@ -1,0 +1,677 @@
+package dev.raftkit.storage;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.LogUnavailableException;
+import dev.raftkit.spi.StorageException;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.zip.CRC32C;
+
+/**
+ * The durable Raft log: segment files of checksummed records, a hard-state file and a log-meta
+ * file in one data directory, with recent entries cached in memory. The on-disk format and the
+ * recovery rules are in {@code docs/storage-format.md}.
+ *
+ * <p>Threads follow {@link dev.raftkit.spi.LogReader} and {@link dev.raftkit.spi.LogWriter}: one
+ * writer thread, and readers concurrently. Readers take a read lock that the writer holds only to
+ * publish index changes, never across an fsync, so a read never waits for the disk flush.
+ *
+ * <p>Durability: {@link #append} writes to the file (the OS page cache) at once and {@link #sync}
+ * issues one fdatasync for everything appended since the last one, then replaces the hard-state
+ * file if it changed (group commit). Rolling a segment, truncating a suffix, compacting and
+ * installing a snapshot make their own changes durable before they return. After an I/O error the
+ * log refuses further writes (fail-stop).
+ */
+public final class SegmentedLogStorage implements LogStorage {
+
+    static final String HARD_STATE_FILE = "hardstate";
+    static final int HARD_STATE_MAGIC = 0x524B4853; // "RKHS"
+    static final String LOCK_FILE = "LOCK";
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
+
+    /**
+     * Tuning.
+     *
+     * @param segmentBytes roll to a new segment file once one reaches this size (≤ 1 GiB)
+     * @param preallocate fill each new segment with zeros up to {@code segmentBytes} so appends
+     *     overwrite allocated blocks and an fdatasync flushes data only, no file-size metadata
+     * @param compactionMarginEntries entries to keep below a compaction point, so a follower only
+     *     slightly behind is served from the log rather than sent a snapshot
+     * @param cacheBytes bound of the entry cache ({@link Entry#sizeBytes()} per entry); 0 disables it
+     */
+    public record Options(long segmentBytes, boolean preallocate, long compactionMarginEntries, long cacheBytes) {
+        public Options {
+            if (segmentBytes < 4096 || segmentBytes > (1L << 30)) {
+                throw new IllegalArgumentException("segmentBytes must be in [4 KiB, 1 GiB], got " + segmentBytes);
+            }
+            if (compactionMarginEntries < 0 || cacheBytes < 0) {
+                throw new IllegalArgumentException("negative compaction margin or cache size");
+            }
+        }
+
+        /** 64 MiB segments, preallocated; no compaction margin; a 64 MiB entry cache. */
+        public static Options defaults() {
+            return new Options(64L << 20, true, 0, 64L << 20);
+        }
+
+        public Options withSegmentBytes(long bytes) {
+            return new Options(bytes, preallocate, compactionMarginEntries, cacheBytes);
+        }
+
+        public Options withPreallocate(boolean on) {
+            return new Options(segmentBytes, on, compactionMarginEntries, cacheBytes);
+        }
+
+        public Options withCompactionMargin(long entries) {
+            return new Options(segmentBytes, preallocate, entries, cacheBytes);
+        }
+
+        public Options withCacheBytes(long bytes) {
+            return new Options(segmentBytes, preallocate, compactionMarginEntries, bytes);
+        }
+    }
+
+    private final FileIo io;
+    private final Path dir;
+    private final Options options;
+    private final Closeable dirLock;
+    private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
+    /** Oldest first; the last one is the open segment. Changed under the write lock. */
+    private final List<Segment> segments;
+    private final TermRuns terms;
+    private final Cache<Long, Entry> cache;
+    private volatile LogMeta meta;
+    private volatile HardState hardState;
+    private HardState durableHardState;
+    // Writer-thread state.
+    private final CRC32C crc = new CRC32C();
+    private ByteBuffer writeBuf = ByteBuffer.allocateDirect(1 << 20);
+    private int[] batchOffsets = new int[256];
+    private boolean dirty;
+    private boolean failed;
+    private boolean closed;
+
+    private SegmentedLogStorage(FileIo io, Path dir, Options options, Closeable dirLock, LogRecovery.Recovered r) {
+        this.io = io;
+        this.dir = dir;
+        this.options = options;
+        this.dirLock = dirLock;
+        this.segments = r.segments();
+        this.terms = r.terms();
+        this.meta = r.meta();
+        this.hardState = r.hardState();
+        this.durableHardState = r.hardState();
+        this.cache = options.cacheBytes() == 0 ? null : Caffeine.newBuilder()
+                .maximumWeight(options.cacheBytes())
+                .weigher((Long k, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.sizeBytes()))
+                // Maintenance on the calling thread: no hidden work on the common pool.
+                .executor(Runnable::run)
+                .build();
+    }
+
+    /** Opens (creating if needed) the log in {@code dir} with default options. */
+    public static SegmentedLogStorage open(Path dir) throws IOException {
+        return open(dir, Options.defaults());
+    }
+
+    /**
+     * Opens (creating if needed) the log in {@code dir}, verifying it; see the recovery rules in
+     * {@code docs/storage-format.md}.
+     *
+     * @throws StorageException if the directory is locked by another process or the log is corrupt
+     */
+    public static SegmentedLogStorage open(Path dir, Options options) throws IOException {
+        return open(RealFileIo.INSTANCE, dir, options);
+    }
+
+    static SegmentedLogStorage open(FileIo io, Path dir, Options options) throws IOException {
+        ensureDirectory(io, dir);
+        Closeable lock = io.lock(dir.resolve(LOCK_FILE));
+        try {
+            LogRecovery.Recovered r = new LogRecovery(io, dir, options).recover();
+            return new SegmentedLogStorage(io, dir, options, lock, r);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+
+    static void ensureDirectory(FileIo io, Path dir) throws IOException {
+        if (io.isDirectory(dir)) {
+            return;
+        }
+        Path parent = dir.toAbsolutePath().getParent();
+        if (parent != null) {
+            ensureDirectory(io, parent);
+        }
+        io.createDirectory(dir);
+        if (parent != null) {
+            io.syncDirectory(parent);
+        }
+    }
+
+    // ---------------------------------------------------------------- reader side
+
+    @Override
+    public InitialState initialState() {
+        rw.readLock().lock();
+        try {
+            return new InitialState(hardState, meta.base());
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    @Override
+    public long firstIndex() {
+        rw.readLock().lock();
+        try {
+            return firstIndexLocked();
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    @Override
+    public long lastIndex() {
+        rw.readLock().lock();
+        try {
+            return lastIndexLocked();
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    @Override
+    public long term(long index) {
+        rw.readLock().lock();
+        try {
+            long first = firstIndexLocked();
+            if (index < first - 1) {
+                throw new LogCompactedException(index, first);
+            }
+            long last = lastIndexLocked();
+            if (index > last) {
+                throw new LogUnavailableException(index, last);
+            }
+            return terms.termAt(index);
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    @Override
+    public List<Entry> entries(long lo, long hi, long maxBytes) {
+        if (lo > hi) {
+            throw new IllegalArgumentException("invalid range [" + lo + ", " + hi + ")");
+        }
+        if (lo == hi) {
+            return List.of();
+        }
+        rw.readLock().lock();
+        try {
+            checkRange(lo);
+            checkRange(hi - 1);
+            List<Entry> out = new ArrayList<>((int) Math.min(hi - lo, 1024));
+            long bytes = 0;
+            Segment seg = null;
+            for (long i = lo; i < hi; i++) {
+                Entry e = cache == null ? null : cache.getIfPresent(i);
+                if (e == null) {
+                    if (seg == null || !seg.contains(i)) {
+                        seg = segmentFor(i);
+                    }
+                    e = read(seg, i);
+                    if (cache != null) {
+                        cache.put(i, e);
+                    }
+                }
+                bytes += e.sizeBytes();
+                if (!out.isEmpty() && bytes > maxBytes) {
+                    break;
+                }
+                out.add(e);
+            }
+            return out;
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    private long firstIndexLocked() {
+        return segments.isEmpty() ? meta.base().index() + 1 : segments.get(0).firstIndex;
+    }
+
+    private long lastIndexLocked() {
+        return segments.isEmpty() ? meta.base().index() : segments.get(segments.size() - 1).lastIndex();
+    }
+
+    private void checkRange(long index) {
+        long first = firstIndexLocked();
+        if (index < first) {
+            throw new LogCompactedException(index, first);
+        }
+        long last = lastIndexLocked();
+        if (index > last) {
+            throw new LogUnavailableException(index, last);
+        }
+    }
+
+    private Segment segmentFor(long index) {
+        int lo = 0;
+        int hi = segments.size() - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (segments.get(mid).firstIndex <= index) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return segments.get(lo);
+    }
+
+    /** Reads and checks one record; a mismatch is corruption found after start-up. */
+    private Entry read(Segment seg, long index) {
+        long offset = seg.offset(index);
+        int n = seg.recordBytes(index);
+        ByteBuffer buf = ByteBuffer.allocate(n);
+        try {
+            seg.handle.readFully(buf, offset, seg.path);
+        } catch (IOException e) {
+            throw new StorageException("cannot read log entry " + index + " from " + seg.path + " at offset "
+                    + offset + ": " + e.getMessage() + "; the node stops; check the disk", e);
+        }
+        Entry e = RecordCodec.decode(buf.flip(), 0, new CRC32C());
+        if (e == null || e.index() != index || e.term() != terms.termAt(index)) {
+            throw SegmentScanner.corrupt(seg.path, offset, "entry " + index
+                    + (e == null ? " fails its checksum" : " reads back as " + e.id()) + " after start-up");
+        }
+        return e;
+    }
+
+    // ---------------------------------------------------------------- writer side
+
+    @Override
+    public void append(List<Entry> entries) throws IOException {
+        ensureWritable();
+        if (entries.isEmpty()) {
+            return;
+        }
+        long first = entries.get(0).index();
+        long base = meta.base().index();
+        if (first <= base) {
+            throw new IllegalStateException("append at " + first + " overwrites the snapshot at " + base);
+        }
+        long last = lastIndex();
+        if (first > last + 1) {
+            throw new IllegalStateException("append at " + first + " leaves a gap after " + last);
+        }
+        LogSlice.validate(new EntryId(term(first - 1), first - 1), entries);
+        try {
+            if (first <= last) {
+                truncateSuffix(first);
+            }
+            write(entries);
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    private void write(List<Entry> entries) throws IOException {
+        Segment seg = openSegment();
+        writeBuf.clear();
+        int from = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            int n = RecordCodec.recordBytes(e);
+            boolean segmentHasData = seg.count() > 0 || i > from;
+            if (segmentHasData && seg.dataEnd + writeBuf.position() + n > options.segmentBytes()) {
+                flush(seg, entries, from, i);
+                roll(seg);
+                seg = openSegment();
+                from = i;
+            } else if (writeBuf.remaining() < n) {
+                flush(seg, entries, from, i);
+                from = i;
+                if (writeBuf.capacity() < n) {
+                    writeBuf = ByteBuffer.allocateDirect(Integer.highestOneBit(n) * 2);
+                }
+            }
+            int k = i - from;
+            if (k == batchOffsets.length) {
+                batchOffsets = java.util.Arrays.copyOf(batchOffsets, k * 2);
+            }
+            batchOffsets[k] = writeBuf.position();
+            RecordCodec.encode(e, writeBuf, crc);
+        }
+        flush(seg, entries, from, entries.size());
+    }
+
+    /** Writes the buffered records of {@code entries[from, to)} and publishes them to readers. */
+    private void flush(Segment seg, List<Entry> entries, int from, int to) throws IOException {
+        if (from == to) {
+            return;
+        }
+        long start = seg.dataEnd;
+        writeBuf.flip();
+        int size = writeBuf.limit();
+        seg.handle.write(writeBuf, start);
+        writeBuf.clear();
+        dirty = true;
+        rw.writeLock().lock();
+        try {
+            for (int i = from; i < to; i++) {
+                int k = i - from;
+                long end = start + (k + 1 < to - from ? batchOffsets[k + 1] : size);
+                seg.add(start + batchOffsets[k], end);
+                terms.append(entries.get(i).index(), entries.get(i).term());
+            }
+        } finally {
+            rw.writeLock().unlock();
+        }
+        if (cache != null) {
+            for (int i = from; i < to; i++) {
+                cache.put(entries.get(i).index(), entries.get(i));
+            }
+        }
+    }
+
+    private Segment openSegment() {
+        return segments.get(segments.size() - 1);
+    }
+
+    /**
+     * Closes the open segment and starts the next. The closed segment is forced first: recovery
+     * requires closed segments to be complete, so nothing in one may be lost to a crash.
+     */
+    private void roll(Segment seg) throws IOException {
+        seg.handle.truncate(seg.dataEnd);
+        seg.handle.force();
+        Path closedPath = dir.resolve(Segment.closedName(seg.firstIndex, seg.lastIndex()));
+        io.move(seg.path, closedPath);
+        io.syncDirectory(dir);
+        rw.writeLock().lock();
+        try {
+            seg.path = closedPath;
+            seg.open = false;
+        } finally {
+            rw.writeLock().unlock();
+        }
+        dirty = false;
+        Segment next = createSegment(io, dir, options, meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
+        rw.writeLock().lock();
+        try {
+            segments.add(next);
+        } finally {
+            rw.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Creates an open segment under a temporary name, forces it, then renames it, so a segment
+     * found under its real name always has a complete header (and its zero padding).
+     */
+    static Segment createSegment(FileIo io, Path dir, Options options, long generation, long first, long prevTerm)
+            throws IOException {
+        Path path = dir.resolve(Segment.openName(first));
+        Path tmp = dir.resolve(Segment.openName(first) + ChecksummedFile.TMP_SUFFIX);
+        io.delete(tmp);
+        FileIo.Handle h = io.open(tmp);
+        try {
+            h.truncate(0);
+            h.write(new SegmentHeader(generation, first, prevTerm).encode(), 0);
+            if (options.preallocate()) {
+                zeroFill(h, SegmentHeader.BYTES, options.segmentBytes());
+            }
+            h.force();
+            io.move(tmp, path);
+            io.syncDirectory(dir);
+        } catch (IOException | RuntimeException e) {
+            h.close();
+            throw e;
+        }
+        return new Segment(path, h, first, prevTerm, true);
+    }
+
+    static void zeroFill(FileIo.Handle h, long from, long to) throws IOException {
+        for (long p = from; p < to; ) {
+            ByteBuffer z = ZEROS.duplicate().clear();
+            z.limit((int) Math.min(z.capacity(), to - p));
+            int n = z.remaining();
+            h.write(z, p);
+            p += n;
+        }
+    }
+
+    /**
+     * Removes entries from {@code index} on (a new leader overwrites an uncommitted suffix,
+     * §5.3). The cut is made durable at once: later appends go into the zeroed space after it, and
+     * recovery relies on everything after the log's end being zero. Losing the overwritten
+     * entries early is safe: a conflicting suffix is never committed (Leader Completeness, §5.4).
+     */
+    private void truncateSuffix(long index) throws IOException {
+        List<Segment> removed = new ArrayList<>();
+        Segment keep;
+        long oldLast = lastIndex();
+        rw.writeLock().lock();
+        try {
+            // A segment starting exactly at index stays, empty: its header's prevTerm still holds.
+            while (segments.get(segments.size() - 1).firstIndex > index) {
+                removed.add(segments.remove(segments.size() - 1));
+            }
+            keep = segments.get(segments.size() - 1);
+            keep.truncateFrom(index);
+            terms.truncateFrom(index);
+            if (cache != null) {
+                for (long i = index; i <= oldLast; i++) {
+                    cache.invalidate(i);
+                }
+            }
+        } finally {
+            rw.writeLock().unlock();
+        }
+        // Newest first, so a crash part-way leaves a log that is a prefix of the old one.
+        for (Segment s : removed) {
+            s.handle.close();
+            io.delete(s.path);
+        }
+        if (!removed.isEmpty()) {
+            io.syncDirectory(dir);
+        }
+        if (!keep.open) {
+            Path openPath = dir.resolve(Segment.openName(keep.firstIndex));
+            io.move(keep.path, openPath);
+            io.syncDirectory(dir);
+            rw.writeLock().lock();
+            try {
+                keep.path = openPath;
+                keep.open = true;
+            } finally {
+                rw.writeLock().unlock();
+            }
+        }
+        keep.handle.truncate(keep.dataEnd);
+        if (options.preallocate()) {
+            zeroFill(keep.handle, keep.dataEnd, options.segmentBytes());
+        }
+        keep.handle.force();
+        dirty = false;
+    }
+
+    @Override
+    public void setHardState(HardState hs) {
+        ensureWritable();
+        hardState = hs;
+    }
+
+    @Override
+    public void sync() throws IOException {
+        ensureWritable();
+        try {
+            if (dirty) {
+                openSegment().handle.force();
+                dirty = false;
+            }
+            HardState hs = hardState;
+            if (!hs.equals(durableHardState)) {
+                // After the entries: a commit index never points past what is durable.
+                ChecksummedFile.write(io, dir.resolve(HARD_STATE_FILE), HARD_STATE_MAGIC, Codecs.hardState(hs));
+                durableHardState = hs;
+            }
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    @Override
+    public void compact(SnapshotMeta snapshot) throws IOException {
+        ensureWritable();
+        if (snapshot.index() <= meta.base().index()) {
+            return;
+        }
+        long last = lastIndex();
+        if (snapshot.index() > last) {
+            throw new IllegalStateException("compact to " + snapshot.index() + " beyond last index " + last);
+        }
+        long t = term(snapshot.index());
+        if (t != snapshot.term()) {
+            throw new IllegalStateException("compact to " + snapshot.last() + " but the log holds term " + t + " there");
+        }
+        try {
+            LogMeta next = new LogMeta(meta.generation(), snapshot);
+            next.write(io, dir);
+            long keepFrom = snapshot.index() - options.compactionMarginEntries();
+            List<Segment> removed = new ArrayList<>();
+            rw.writeLock().lock();
+            try {
+                meta = next;
+                // Whole closed segments only; the open segment always stays.
+                while (segments.size() > 1 && segments.get(0).lastIndex() < keepFrom) {
+                    removed.add(segments.remove(0));
+                }
+                terms.dropBefore(segments.get(0).firstIndex - 1);
+            } finally {
+                rw.writeLock().unlock();
+            }
+            // Cached entries below firstIndex are never served (reads check the range first) and
+            // age out of the cache by size, so they need no invalidation here.
+            for (Segment s : removed) {
+                s.handle.close();
+                io.delete(s.path);
+            }
+            if (!removed.isEmpty()) {
+                io.syncDirectory(dir);
+            }
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    @Override
+    public void installSnapshot(SnapshotMeta snapshot) throws IOException {
+        ensureWritable();
+        try {
+            // The new generation is durable before any old segment goes: a crash in between
+            // leaves old-generation segments, which recovery deletes instead of reading.
+            LogMeta next = new LogMeta(meta.generation() + 1, snapshot);
+            next.write(io, dir);
+            List<Segment> removed;
+            rw.writeLock().lock();
+            try {
+                meta = next;
+                removed = new ArrayList<>(segments);
+                segments.clear();
+                terms.reset(snapshot.index(), snapshot.term());
+                if (cache != null) {
+                    cache.invalidateAll();
+                }
+            } finally {
+                rw.writeLock().unlock();
+            }
+            for (Segment s : removed) {
+                s.handle.close();
+                io.delete(s.path);
+            }
+            io.syncDirectory(dir);
+            dirty = false;
+            Segment seg = createSegment(io, dir, options, next.generation(), snapshot.index() + 1, snapshot.term());
+            rw.writeLock().lock();
+            try {
+                segments.add(seg);
+            } finally {
+                rw.writeLock().unlock();
+            }
+        } catch (IOException | RuntimeException e) {
+            failed = true;
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        IOException first = null;
+        for (Segment s : segments) {
+            try {
+                s.handle.close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        dirLock.close();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private void ensureWritable() {
+        if (closed) {
+            throw new IllegalStateException("log in " + dir + " is closed");
+        }
+        if (failed) {
+            throw new StorageException("log in " + dir + " refused a write after an earlier I/O failure; "
+                    + "the node must stop and restart, which recovers from what is durable");
+        }
+    }
+
+    /** For tests and tools: the segment files, oldest first. */
+    List<Path> segmentPaths() {
+        rw.readLock().lock();
+        try {
+            return segments.stream().map(s -> s.path).toList();
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    /** For tests and tools: where the open segment's data ends (its bytes after are zero). */
+    long openSegmentDataEnd() {
+        rw.readLock().lock();
+        try {
+            return openSegment().dataEnd;
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,256 @@
+package dev.raftkit.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.spi.StorageException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Crash recovery of the segmented log on the simulated file system, and its start-up guards. */
+class LogRecoveryTest {
+
+    static final Path DIR = Path.of("/sim/node1/log");
+    static final SegmentedLogStorage.Options SMALL = SegmentedLogStorage.Options.defaults()
+            .withSegmentBytes(4096).withCacheBytes(0);
+
+    final SimFileIo fs = new SimFileIo().mkdirsDurable(DIR.getParent());
+
+    static List<Entry> entries(long term, long from, long to) {
+        List<Entry> out = new ArrayList<>();
+        for (long i = from; i <= to; i++) {
+            out.add(Entry.normal(term, i, ("entry " + i + " of term " + term).getBytes()));
+        }
+        return out;
+    }
+
+    SegmentedLogStorage open() throws Exception {
+        return SegmentedLogStorage.open(fs, DIR, SMALL);
+    }
+
+    static void assertLog(SegmentedLogStorage log, List<Entry> expected) {
+        assertEquals(expected.size(), log.lastIndex(), "last index");
+        if (!expected.isEmpty()) {
+            assertEquals(expected, log.entries(1, expected.size() + 1, Long.MAX_VALUE));
+        }
+    }
+
+    @Test
+    void syncedEntriesSurviveACrashAndUnsyncedOnesAreDropped() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 300)); // several segments
+        log.sync();
+        log.append(entries(1, 301, 310));
+        assertTrue(log.segmentPaths().size() > 3, "segments: " + log.segmentPaths());
+        fs.crash();
+        log = open();
+        assertLog(log, entries(1, 1, 300));
+        log.append(entries(2, 301, 302));
+        log.sync();
+        fs.crash();
+        log = open();
+        List<Entry> expected = new ArrayList<>(entries(1, 1, 300));
+        expected.addAll(entries(2, 301, 302));
+        assertLog(log, expected);
+    }
+
+    @Test
+    void aTornLastWriteIsTruncatedAtEveryByte() throws Exception {
+        SegmentedLogStorage first = open();
+        first.append(entries(1, 1, 5));
+        first.sync();
+        SimFileIo start = fs.copy();
+        Path open = first.segmentPaths().get(first.segmentPaths().size() - 1);
+        List<Entry> batch = entries(1, 6, 8);
+        int batchBytes = batch.stream().mapToInt(RecordCodec::recordBytes).sum();
+        for (int keep = 0; keep <= batchBytes; keep++) {
+            SimFileIo sim = start.copy();
+            SegmentedLogStorage log = SegmentedLogStorage.open(sim, DIR, SMALL);
+            log.append(batch);
+            sim.crashTearingLastWrite(open, keep);
+            log = SegmentedLogStorage.open(sim, DIR, SMALL);
+            int complete = 0;
+            for (int sum = 0; complete < batch.size() && sum + RecordCodec.recordBytes(batch.get(complete)) <= keep; complete++) {
+                sum += RecordCodec.recordBytes(batch.get(complete));
+            }
+            List<Entry> expected = new ArrayList<>(entries(1, 1, 5));
+            expected.addAll(batch.subList(0, complete));
+            assertLog(log, expected);
+            // The repaired log takes appends and survives another restart.
+            log.append(entries(2, expected.size() + 1, expected.size() + 1));
+            log.sync();
+            sim.crash();
+            log = SegmentedLogStorage.open(sim, DIR, SMALL);
+            assertEquals(expected.size() + 1, log.lastIndex(), "after keeping " + keep + " bytes");
+            log.close();
+        }
+    }
+
+    @Test
+    void aBadRecordInAClosedSegmentStopsTheNodeNamingFileAndOffset() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 300));
+        log.sync();
+        Path closed = log.segmentPaths().get(1);
+        log.close();
+        fs.flip(closed, 200, 3);
+        StorageException e = assertThrows(StorageException.class, this::open);
+        assertTrue(e.getMessage().contains(closed.toString()) && e.getMessage().contains("offset")
+                && e.getMessage().contains("restore this node from a peer or a backup"), e.getMessage());
+    }
+
+    @Test
+    void aBadRecordBeforeValidOnesInTheOpenSegmentIsCorruptionNotATornTail() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 10));
+        log.sync();
+        Path open = log.segmentPaths().get(0);
+        log.close();
+        fs.flip(open, SegmentHeader.BYTES + 30, 0);
+        assertThrows(StorageException.class, this::open);
+    }
+
+    @Test
+    void aFlippedBitInTheLastSyncedRecordIsNotMistakenForATornWrite() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 3));
+        log.sync();
+        Path open = log.segmentPaths().get(0);
+        long end = log.openSegmentDataEnd();
+        log.close();
+        for (long off = end - RecordCodec.recordBytes(entries(1, 3, 3).get(0)); off < end; off++) {
+            for (int bit = 0; bit < 8; bit++) {
+                SimFileIo sim = fs.copy();
+                sim.flip(open, off, bit);
+                assertThrows(StorageException.class, () -> SegmentedLogStorage.open(sim, DIR, SMALL),
+                        "flip at " + off + " bit " + bit);
+            }
+        }
+    }
+
+    @Test
+    void recoveryNeverCutsBelowTheDurableCommitIndex() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 4));
+        log.setHardState(new HardState(1, 1, 4));
+        log.sync();
+        Path open = log.segmentPaths().get(0);
+        long end = log.openSegmentDataEnd();
+        log.close();
+        // Zero the last record's end marker: exactly what a torn write looks like.
+        byte[] bytes = fs.durableBytes(open);
+        for (int bit = 0; bit < 8; bit++) {
+            if ((bytes[(int) end - 1] & (1 << bit)) != 0) {
+                fs.flip(open, end - 1, bit);
+            }
+        }
+        StorageException e = assertThrows(StorageException.class, this::open);
+        assertTrue(e.getMessage().contains("commit index 4"), e.getMessage());
+    }
+
+    @Test
+    void hardStateAndSnapshotBaseSurviveACrashOnlyOnceSynced() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 200));
+        log.setHardState(new HardState(3, 2, 150));
+        log.sync();
+        SnapshotMeta snap = new SnapshotMeta(new EntryId(1, 150), ConfState.ofVoters(Set.of(1L, 2L, 3L)));
+        log.compact(snap);
+        long first = log.firstIndex();
+        assertTrue(first > 1 && first <= 151, "compaction deleted whole segments: first " + first);
+        log.setHardState(new HardState(4, 0, 150));
+        fs.crash();
+        log = open();
+        assertEquals(new HardState(3, 2, 150), log.initialState().hardState());
+        assertEquals(snap, log.initialState().snapshot());
+        assertEquals(first, log.firstIndex());
+        assertEquals(1, log.term(first - 1));
+        assertEquals(entries(1, 151, 200), log.entries(151, 201, Long.MAX_VALUE));
+    }
+
+    @Test
+    void anInterruptedSnapshotInstallEndsWithTheOldOrTheNewLog() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 100));
+        log.sync();
+        log.close();
+        SimFileIo start = fs.copy();
+        SnapshotMeta snap = new SnapshotMeta(new EntryId(2, 500), ConfState.ofVoters(Set.of(1L)));
+        for (int at = 0; ; at++) {
+            SimFileIo sim = start.copy();
+            SegmentedLogStorage l = SegmentedLogStorage.open(sim, DIR, SMALL);
+            sim.crashAtOp(at);
+            boolean finished;
+            try {
+                l.installSnapshot(snap);
+                finished = true;
+            } catch (SimFileIo.Crashed expected) {
+                finished = false;
+            }
+            sim.crash();
+            l = SegmentedLogStorage.open(sim, DIR, SMALL);
+            if (l.initialState().snapshot().equals(snap)) {
+                assertEquals(500, l.lastIndex());
+                assertEquals(501, l.firstIndex());
+            } else {
+                assertLog(l, entries(1, 1, 100));
+            }
+            l.close();
+            if (finished) {
+                break;
+            }
+        }
+    }
+
+    @Test
+    void aSecondStoreOnTheSameDirectoryIsRefusedClearly(@TempDir Path tmp) throws Exception {
+        try (SegmentedLogStorage log = SegmentedLogStorage.open(tmp)) {
+            StorageException e = assertThrows(StorageException.class, () -> SegmentedLogStorage.open(tmp));
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        }
+        SegmentedLogStorage.open(tmp).close();
+    }
+
+    @Test
+    void readersSeeAConsistentLogWhileTheWriterAppendsTruncatesAndRolls() throws Exception {
+        SegmentedLogStorage log = SegmentedLogStorage.open(fs, DIR, SMALL.withCacheBytes(4096));
+        log.append(entries(1, 1, 10));
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                for (long t = 2; t < 60; t++) {
+                    long last = log.lastIndex();
+                    long from = Math.max(5, last - 3);
+                    log.append(entries(t, from, from + 20));
+                    log.sync();
+                }
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        writer.start();
+        while (writer.isAlive()) {
+            long last = log.lastIndex();
+            List<Entry> es = log.entries(1, last + 1, Long.MAX_VALUE);
+            for (int i = 1; i < es.size(); i++) {
+                assertEquals(es.get(i - 1).index() + 1, es.get(i).index());
+                assertTrue(es.get(i - 1).term() <= es.get(i).term());
+            }
+        }
+        writer.join();
+        if (failure.get() != null) {
+            throw new AssertionError(failure.get());
+        }
+    }
+}

@@ -1,0 +1,425 @@
+package dev.raftkit.storage;
+
+import dev.raftkit.spi.StorageException;
+import java.io.Closeable;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * An in-memory file system that knows what a power cut would keep. Each file has durable bytes
+ * (as of its last {@code force}) and the writes and truncations made since, in order; each
+ * directory has durable entries (as of its last {@code syncDirectory}) and current ones.
+ * {@link #crash} keeps only the durable state, optionally plus a prefix of each file's unsynced
+ * operations with the last kept write torn at any byte. {@link #flip} damages bytes anywhere.
+ * {@link #crashAtOp} makes the n-th mutating call fail, to crash in the middle of a procedure.
+ */
+final class SimFileIo implements FileIo {
+
+    /** Thrown by every call once the simulated machine has crashed. */
+    static final class Crashed extends IOException {
+        Crashed() {
+            super("simulated crash");
+        }
+    }
+
+    private static final class Inode {
+        byte[] durable = new byte[0];
+        byte[] current = new byte[0];
+        int currentLength;
+        final List<Object[]> pending = new ArrayList<>(); // {Long pos, byte[] data} or {Long size}
+
+        Inode copy() {
+            Inode c = new Inode();
+            c.durable = durable.clone();
+            c.current = current.clone();
+            c.currentLength = currentLength;
+            for (Object[] op : pending) {
+                c.pending.add(op.clone());
+            }
+            return c;
+        }
+    }
+
+    private static final class Dir {
+        Map<String, Object> current = new LinkedHashMap<>();
+        Map<String, Object> durable = new LinkedHashMap<>();
+    }
+
+    private Dir root = new Dir();
+    private final Set<String> locks = new HashSet<>();
+    private int epoch;
+    private long ops;
+    private long crashAt = Long.MAX_VALUE;
+    private boolean crashed;
+
+    // ------------------------------------------------------------ fault control
+
+    /** Makes the {@code n}-th mutating call from now on (0-based) fail as a crash. */
+    synchronized void crashAtOp(long n) {
+        crashAt = ops + n;
+    }
+
+    synchronized long opCount() {
+        return ops;
+    }
+
+    /** Power cut: everything unsynced is lost. Handles from before stop working. */
+    synchronized void crash() {
+        crash(null);
+    }
+
+    /**
+     * Power cut keeping, per file, a random prefix of its unsynced operations, the last kept write
+     * torn at a random byte; {@code null} keeps nothing unsynced.
+     */
+    synchronized void crash(Random rnd) {
+        revert(root, rnd, new java.util.IdentityHashMap<>());
+        locks.clear();
+        epoch++;
+        crashed = false;
+        crashAt = Long.MAX_VALUE;
+    }
+
+    /** Power cut that keeps all of {@code file}'s unsynced operations but tears its last write after {@code keep} bytes. */
+    synchronized void crashTearingLastWrite(Path file, int keep) throws IOException {
+        Inode f = inode(file);
+        int last = f.pending.size() - 1;
+        while (last >= 0 && f.pending.get(last).length != 2) {
+            last--;
+        }
+        if (last < 0) {
+            throw new IllegalStateException("no unsynced write to " + file);
+        }
+        for (int i = 0; i < last; i++) {
+            apply(f, f.pending.get(i), f.durable.length, true);
+        }
+        byte[] data = (byte[]) f.pending.get(last)[1];
+        apply(f, new Object[] {f.pending.get(last)[0], Arrays.copyOf(data, Math.min(keep, data.length))}, 0, true);
+        f.pending.clear();
+        crash();
+    }
+
+    /** Flips bit {@code bit} of byte {@code offset} of {@code file}, durably. */
+    synchronized void flip(Path file, long offset, int bit) throws IOException {
+        Inode f = inode(file);
+        if (offset < f.durable.length) {
+            f.durable[(int) offset] ^= (byte) (1 << bit);
+        }
+        if (offset < f.currentLength) {
+            f.current[(int) offset] ^= (byte) (1 << bit);
+        }
+    }
+
+    synchronized long durableSize(Path file) throws IOException {
+        return inode(file).durable.length;
+    }
+
+    synchronized byte[] durableBytes(Path file) throws IOException {
+        return inode(file).durable.clone();
+    }
+
+    /** A deep copy (as of now, including unsynced state), for running many faults from one start. */
+    synchronized SimFileIo copy() {
+        SimFileIo c = new SimFileIo();
+        c.root = copyDir(root, new java.util.IdentityHashMap<>());
+        return c;
+    }
+
+    private static Dir copyDir(Dir d, Map<Object, Object> seen) {
+        Dir c = new Dir();
+        for (Map.Entry<String, Object> e : d.current.entrySet()) {
+            c.current.put(e.getKey(), copyNode(e.getValue(), seen));
+        }
+        for (Map.Entry<String, Object> e : d.durable.entrySet()) {
+            c.durable.put(e.getKey(), copyNode(e.getValue(), seen));
+        }
+        return c;
+    }
+
+    private static Object copyNode(Object n, Map<Object, Object> seen) {
+        Object c = seen.get(n);
+        if (c == null) {
+            c = n instanceof Inode f ? f.copy() : copyDir((Dir) n, seen);
+            seen.put(n, c);
+        }
+        return c;
+    }
+
+    private static void revert(Dir d, Random rnd, Map<Object, Boolean> seen) {
+        d.current = new LinkedHashMap<>(d.durable);
+        for (Object n : d.current.values()) {
+            if (seen.put(n, Boolean.TRUE) != null) {
+                continue;
+            }
+            if (n instanceof Dir sub) {
+                revert(sub, rnd, seen);
+            } else {
+                Inode f = (Inode) n;
+                if (rnd != null && !f.pending.isEmpty()) {
+                    int keep = rnd.nextInt(f.pending.size() + 1);
+                    for (int i = 0; i < keep; i++) {
+                        Object[] op = f.pending.get(i);
+                        boolean last = i == keep - 1;
+                        if (last && op.length == 2 && rnd.nextBoolean()) {
+                            byte[] data = (byte[]) op[1];
+                            op = new Object[] {op[0], Arrays.copyOf(data, rnd.nextInt(data.length + 1))};
+                        }
+                        apply(f, op, 0, true);
+                    }
+                }
+                f.pending.clear();
+                f.current = f.durable.clone();
+                f.currentLength = f.durable.length;
+            }
+        }
+    }
+
+    /** Applies one operation to the durable bytes ({@code toDurable}) of {@code f}. */
+    private static void apply(Inode f, Object[] op, int unused, boolean toDurable) {
+        if (op.length == 1) {
+            f.durable = Arrays.copyOf(f.durable, (int) (long) (Long) op[0]);
+            return;
+        }
+        long pos = (Long) op[0];
+        byte[] data = (byte[]) op[1];
+        if (pos + data.length > f.durable.length) {
+            f.durable = Arrays.copyOf(f.durable, (int) (pos + data.length));
+        }
+        System.arraycopy(data, 0, f.durable, (int) pos, data.length);
+    }
+
+    // ------------------------------------------------------------ FileIo
+
+    private void mutate() throws IOException {
+        if (crashed) {
+            throw new Crashed();
+        }
+        if (ops++ >= crashAt) {
+            crashed = true;
+            throw new Crashed();
+        }
+    }
+
+    private Dir dirOf(Path p) throws IOException {
+        Dir d = root;
+        Path abs = p.toAbsolutePath();
+        for (Path part : abs) {
+            Object n = d.current.get(part.toString());
+            if (!(n instanceof Dir sub)) {
+                throw new FileNotFoundException("no directory " + abs);
+            }
+            d = sub;
+        }
+        return d;
+    }
+
+    private Object node(Path p) {
+        try {
+            Path abs = p.toAbsolutePath();
+            return abs.getParent() == null ? root : dirOf(abs.getParent()).current.get(abs.getFileName().toString());
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private Inode inode(Path p) throws IOException {
+        if (node(p) instanceof Inode f) {
+            return f;
+        }
+        throw new FileNotFoundException("no file " + p);
+    }
+
+    @Override
+    public synchronized Handle open(Path file) throws IOException {
+        Object n = node(file);
+        if (n == null) {
+            mutate();
+            n = new Inode();
+            dirOf(file.toAbsolutePath().getParent()).current.put(file.getFileName().toString(), n);
+        } else if (!(n instanceof Inode)) {
+            throw new IOException(file + " is a directory");
+        }
+        return new SimHandle((Inode) n, epoch);
+    }
+
+    private final class SimHandle implements Handle {
+        private final Inode f;
+        private final int openedIn;
+
+        SimHandle(Inode f, int openedIn) {
+            this.f = f;
+            this.openedIn = openedIn;
+        }
+
+        private void live() throws IOException {
+            if (openedIn != epoch || crashed) {
+                throw new Crashed();
+            }
+        }
+
+        @Override
+        public long size() throws IOException {
+            synchronized (SimFileIo.this) {
+                live();
+                return f.currentLength;
+            }
+        }
+
+        @Override
+        public int read(ByteBuffer dst, long position) throws IOException {
+            synchronized (SimFileIo.this) {
+                live();
+                if (position >= f.currentLength) {
+                    return -1;
+                }
+                int n = (int) Math.min(dst.remaining(), f.currentLength - position);
+                dst.put(f.current, (int) position, n);
+                return n;
+            }
+        }
+
+        @Override
+        public void write(ByteBuffer src, long position) throws IOException {
+            synchronized (SimFileIo.this) {
+                live();
+                mutate();
+                byte[] data = new byte[src.remaining()];
+                src.get(data);
+                long end = position + data.length;
+                if (end > f.current.length) {
+                    f.current = Arrays.copyOf(f.current, (int) Math.max(end, f.current.length * 2L));
+                }
+                if (position > f.currentLength) {
+                    Arrays.fill(f.current, f.currentLength, (int) position, (byte) 0);
+                }
+                System.arraycopy(data, 0, f.current, (int) position, data.length);
+                f.currentLength = (int) Math.max(f.currentLength, end);
+                f.pending.add(new Object[] {position, data});
+            }
+        }
+
+        @Override
+        public void truncate(long size) throws IOException {
+            synchronized (SimFileIo.this) {
+                live();
+                mutate();
+                if (size < f.currentLength) {
+                    Arrays.fill(f.current, (int) size, f.currentLength, (byte) 0);
+                    f.currentLength = (int) size;
+                    f.pending.add(new Object[] {size});
+                }
+            }
+        }
+
+        @Override
+        public void force() throws IOException {
+            synchronized (SimFileIo.this) {
+                live();
+                mutate();
+                f.durable = Arrays.copyOf(f.current, f.currentLength);
+                f.pending.clear();
+            }
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Override
+    public synchronized boolean exists(Path path) {
+        return node(path) != null;
+    }
+
+    @Override
+    public synchronized boolean isDirectory(Path path) {
+        return node(path) instanceof Dir;
+    }
+
+    @Override
+    public synchronized List<String> list(Path dir) throws IOException {
+        return new ArrayList<>(dirOf(dir).current.keySet());
+    }
+
+    @Override
+    public synchronized void createDirectory(Path dir) throws IOException {
+        mutate();
+        Dir parent = dirOf(dir.toAbsolutePath().getParent());
+        if (parent.current.containsKey(dir.getFileName().toString())) {
+            throw new IOException(dir + " exists");
+        }
+        parent.current.put(dir.getFileName().toString(), new Dir());
+    }
+
+    @Override
+    public synchronized void move(Path from, Path to) throws IOException {
+        mutate();
+        Dir src = dirOf(from.toAbsolutePath().getParent());
+        Object n = src.current.remove(from.getFileName().toString());
+        if (n == null) {
+            throw new FileNotFoundException("no " + from);
+        }
+        dirOf(to.toAbsolutePath().getParent()).current.put(to.getFileName().toString(), n);
+    }
+
+    @Override
+    public synchronized void delete(Path path) throws IOException {
+        mutate();
+        Object n = node(path);
+        if (n instanceof Dir d && !d.current.isEmpty()) {
+            throw new IOException("directory not empty: " + path);
+        }
+        if (n != null) {
+            dirOf(path.toAbsolutePath().getParent()).current.remove(path.getFileName().toString());
+        }
+    }
+
+    @Override
+    public synchronized void syncDirectory(Path dir) throws IOException {
+        mutate();
+        Dir d = dirOf(dir);
+        d.durable = new LinkedHashMap<>(d.current);
+    }
+
+    @Override
+    public synchronized Closeable lock(Path lockFile) throws IOException {
+        String key = lockFile.toAbsolutePath().toString();
+        if (!locks.add(key)) {
+            throw new StorageException("data directory " + lockFile.getParent() + " is in use (simulated lock "
+                    + lockFile + " is held)");
+        }
+        int lockedIn = epoch;
+        return () -> {
+            synchronized (SimFileIo.this) {
+                if (lockedIn == epoch) {
+                    locks.remove(key);
+                }
+            }
+        };
+    }
+
+    /** Makes {@code dir} and its ancestors exist durably, as a machine's existing disk would. */
+    synchronized SimFileIo mkdirsDurable(Path dir) {
+        Dir d = root;
+        for (Path part : dir.toAbsolutePath()) {
+            Object n = d.current.get(part.toString());
+            if (n == null) {
+                n = new Dir();
+                d.current.put(part.toString(), n);
+                d.durable.put(part.toString(), n);
+            }
+            d = (Dir) n;
+        }
+        return this;
+    }
+}
