@@ -1,0 +1,107 @@
+package dev.raftkit.jepsen.checker;
+
+import dev.raftkit.jepsen.history.Command;
+import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.Operation;
+import dev.raftkit.jepsen.history.Response;
+import dev.raftkit.jepsen.history.Status;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The dumb oracle: tries every order of every subset allowed by real time, straight from the
+ * definition, with no entry list, no memo and no fingerprints, and with its own register
+ * semantics (not {@link RegisterModel}), so that it checks the model as well as the search.
+ * Exponential; for a handful of operations per key only.
+ */
+final class BruteForceOracle {
+
+    private BruteForceOracle() {
+    }
+
+    static boolean isLinearizable(History history) {
+        for (Map.Entry<String, List<Operation>> e : history.byKey().entrySet()) {
+            List<Operation> ops = new ArrayList<>();
+            for (Operation o : e.getValue()) {
+                boolean infoRead = o.status() == Status.INFO && o.command() instanceof Command.Read;
+                if (o.status() != Status.FAIL && !infoRead) {
+                    ops.add(o);
+                }
+            }
+            if (ops.size() > 20) {
+                throw new IllegalArgumentException("brute force is for tiny histories, got " + ops.size());
+            }
+            if (!search(ops, 0, null)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long returnOf(Operation o) {
+        return o.status() == Status.INFO ? Long.MAX_VALUE : o.completeNanos();
+    }
+
+    /** Can the unplaced ops of {@code ops} (bits not in {@code placed}) be ordered from {@code state}? */
+    private static boolean search(List<Operation> ops, int placed, String value) {
+        boolean allCompletedPlaced = true;
+        for (int i = 0; i < ops.size(); i++) {
+            if ((placed & (1 << i)) == 0 && ops.get(i).status() == Status.OK) {
+                allCompletedPlaced = false;
+            }
+        }
+        if (allCompletedPlaced) {
+            return true; // unplaced indeterminate ops simply never took effect
+        }
+        for (int i = 0; i < ops.size(); i++) {
+            if ((placed & (1 << i)) != 0 || !mayGoNext(ops, placed, i)) {
+                continue;
+            }
+            Optional<String> next = apply(value, ops.get(i));
+            if (next.isPresent() && search(ops, placed | (1 << i), next.get().isEmpty() ? null : next.get())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The register's value after {@code o} in a register holding {@code value} (null = absent;
+     * returned as "" since Optional cannot hold null — values are never empty here), or empty if
+     * {@code o}'s recorded response is impossible.
+     */
+    private static Optional<String> apply(String value, Operation o) {
+        String now = value == null ? "" : value;
+        if (o.command() instanceof Command.Write w) {
+            return Optional.of(w.value());
+        }
+        if (o.command() instanceof Command.Read) {
+            String seen = ((Response.ReadValue) o.response()).value();
+            return Objects.equals(seen, value) ? Optional.of(now) : Optional.empty();
+        }
+        Command.Cas cas = (Command.Cas) o.command();
+        boolean holdsExpected = Objects.equals(cas.expected(), value);
+        if (o.status() == Status.INFO) {
+            // Taking effect as a compare-failure changes nothing: same as not taking effect.
+            return holdsExpected ? Optional.of(cas.newValue()) : Optional.empty();
+        }
+        boolean swapped = ((Response.CasResult) o.response()).swapped();
+        if (swapped != holdsExpected) {
+            return Optional.empty();
+        }
+        return Optional.of(swapped ? cas.newValue() : now);
+    }
+
+    /** Op i may take effect next iff every op that returned before i was invoked already has. */
+    private static boolean mayGoNext(List<Operation> ops, int placed, int i) {
+        for (int j = 0; j < ops.size(); j++) {
+            if ((placed & (1 << j)) == 0 && returnOf(ops.get(j)) < ops.get(i).invokeNanos()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
