@@ -83,6 +83,9 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
                 .append(" --ticks ").append(ticks).append(" --faults ");
         sb.append(faults.isEmpty() ? "none" : faults.size() == Fault.values().length ? "all"
                 : String.join(",", faults.stream().map(f -> f.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+        if (clients != 6 || keys != 4) {
+            sb.append(" --clients ").append(clients).append(" --keys ").append(keys);
+        }
         if (readModes.contains(ReadMode.LOCAL_UNSAFE)) {
             sb.append(" --unsafe-local-reads");
         }

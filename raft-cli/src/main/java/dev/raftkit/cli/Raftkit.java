@@ -1,0 +1,23 @@
+package dev.raftkit.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code raftkit} command. Exit codes: 0 success, 1 the run found a problem (a violation),
+ * 2 bad arguments.
+ */
+@Command(name = "raftkit", mixinStandardHelpOptions = true, version = "raftkit 0.1.0-SNAPSHOT",
+        description = "Raftkit: a Raft consensus library for the JVM.",
+        subcommands = {SimCommand.class, CommandLine.HelpCommand.class})
+public final class Raftkit {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests). */
+    public static int run(String... args) {
+        return new CommandLine(new Raftkit()).execute(args);
+    }
+}
