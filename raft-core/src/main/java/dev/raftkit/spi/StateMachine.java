@@ -1,0 +1,68 @@
+package dev.raftkit.spi;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * The application's replicated state: commands are applied in log order on every node, so every
+ * node holds the same state at the same index.
+ *
+ * <ul>
+ *   <li><b>Thread:</b> one thread, the apply thread, for every method except
+ *       {@link Snapshot#writeTo}, which the snapshot pool runs while applying goes on.
+ *   <li><b>Blocking:</b> may block (it is the application's work), but slow applies delay
+ *       every client; keep them short and batched.
+ *   <li><b>Durability:</b> none required: after a restart the runtime restores the latest
+ *       snapshot and replays the log from {@link #lastApplied()}. A state machine that persists its
+ *       own state reports how far it got through {@code lastApplied()}.
+ *   <li><b>Exceptions:</b> an exception from {@link #apply} is fatal — replicas would diverge — and
+ *       stops the node. {@link #query} exceptions fail only that read.
+ * </ul>
+ *
+ * <p><b>Determinism.</b> {@code apply} must produce the same state and results from the same
+ * commands on every node: no clocks (use {@link Command#timestampMillis()}, stamped by the leader),
+ * no randomness (derive it from the index), no iteration over hash-ordered collections.
+ */
+public interface StateMachine extends AutoCloseable {
+
+    /**
+     * A committed command. {@code timestampMillis} is the leader's clock when it accepted the
+     * command, the same on every node; use it instead of a local clock.
+     */
+    record Command(long index, long term, long timestampMillis, byte[] payload) {
+    }
+
+    /** A point-in-time image of the state, written out while applying continues. */
+    interface Snapshot extends AutoCloseable {
+
+        /** The last index the image includes. */
+        long index();
+
+        /** Writes the image; called on the snapshot pool, concurrently with {@code apply}. */
+        void writeTo(OutputStream out) throws IOException;
+
+        @Override
+        void close();
+    }
+
+    /** Applies commands in order; returns one result per command (empty array for none). */
+    List<byte[]> apply(List<Command> commands);
+
+    /** The last index applied (and, for a persistent state machine, durable). 0 for a fresh one. */
+    long lastApplied();
+
+    /** Captures the state as of {@link #lastApplied()}, cheaply: the writing happens later. */
+    Snapshot snapshot();
+
+    /** Replaces the whole state with the image in {@code in}, taken at {@code index}. */
+    void restore(long index, InputStream in) throws IOException;
+
+    /** Answers a read-only query against the current state. */
+    byte[] query(byte[] query);
+
+    @Override
+    default void close() {
+    }
+}
