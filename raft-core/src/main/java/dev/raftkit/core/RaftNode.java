@@ -98,7 +98,8 @@ public final class RaftNode {
     }
 
     /** What Ready {@code number} asked to persist, checked against the log when it is acknowledged. */
-    private record PendingPersist(long number, EntryId lastEntry, long snapshotIndex, List<Message> selfMessages) {
+    private record PendingPersist(long number, EntryId lastEntry, long overwrites, long snapshotIndex,
+                                  List<Message> selfMessages) {
     }
 
     /**
@@ -1031,8 +1032,8 @@ public final class RaftNode {
 
         EntryId lastEntry = entries.isEmpty() ? null : entries.get(entries.size() - 1).id();
         if (lastEntry != null || snapshot != null || !selfAfterPersist.isEmpty()) {
-            pendingPersist.addLast(new PendingPersist(number, lastEntry, snapshot == null ? -1 : snapshot.index(),
-                    selfAfterPersist));
+            pendingPersist.addLast(new PendingPersist(number, lastEntry, log.unstableOverwrites(),
+                    snapshot == null ? -1 : snapshot.index(), selfAfterPersist));
             selfAfterPersist = new ArrayList<>();
         }
         log.acceptUnstable();
@@ -1081,7 +1082,7 @@ public final class RaftNode {
                 log.stableSnapshotTo(p.snapshotIndex());
             }
             if (p.lastEntry() != null) {
-                log.stableTo(p.lastEntry());
+                log.stableTo(p.lastEntry(), p.overwrites());
             }
             for (Message m : p.selfMessages()) {
                 stepMessage(m);

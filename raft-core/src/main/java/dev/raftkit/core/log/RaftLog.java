@@ -244,8 +244,17 @@ public final class RaftLog {
         }
     }
 
-    public void stableTo(EntryId id) {
-        unstable.stableTo(id);
+    /**
+     * A token for the entries handed out now: pass it back to {@link #stableTo} with their
+     * acknowledgement, which is ignored if entries were overwritten in between (the ABA rule).
+     */
+    public long unstableOverwrites() {
+        return unstable.overwrites;
+    }
+
+    /** Entries up to {@code id} are durable, for a Ready handed out under {@code overwritesAtReady}. */
+    public void stableTo(EntryId id, long overwritesAtReady) {
+        unstable.stableTo(id, overwritesAtReady);
     }
 
     public void stableSnapshotTo(long index) {
