@@ -845,7 +845,10 @@ public final class RaftNode {
     }
 
     private void serveRead(PendingRead r) {
-        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum()
+        // The lease rests on stickiness, which a transfer's candidate is exempt from (§3.10): once
+        // TimeoutNow may be out, another leader can be elected before the lease runs out, so no
+        // lease reads while transferring (§6.4.1); the read waits for a heartbeat round instead.
+        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum() && leadTransferee == 0
                 && readOnly.leaseValid(tracker.quorumAckedRound(), ticks, config.electionTicks(), config.leaseDriftTicks())) {
             respondRead(r.requester(), r.requestId(), log.committed());
             return;
