@@ -81,6 +81,12 @@ public final class RaftNode {
     private boolean appendsPending;
     /** Leader: reads queued for the next heartbeat round, to broadcast when the next Ready is taken. */
     private boolean heartbeatPending;
+    /**
+     * Leader: a TimeoutNow went out this term, so no more lease reads in it. Its candidate is exempt
+     * from stickiness (§3.10) and may win while our lease still looks valid — even after we
+     * abandoned the transfer, if the TimeoutNow was slow to arrive.
+     */
+    private boolean leaseForfeited;
 
     // Ready bookkeeping.
     private long readyNumber;
@@ -516,6 +522,7 @@ public final class RaftNode {
         readsAwaitingCommit.clear();
         appendsPending = false;
         heartbeatPending = false;
+        leaseForfeited = false;
     }
 
     private void becomeFollower(long newTerm, long leader) {
@@ -773,7 +780,7 @@ public final class RaftNode {
             // Pipeline (§10.2.2) as far as the in-flight limits allow.
         }
         if (r.from() == leadTransferee && pr.match() == log.lastIndex()) {
-            send(new TimeoutNow(id, r.from(), term));
+            sendTimeoutNow(r.from());
         }
     }
 
@@ -845,10 +852,10 @@ public final class RaftNode {
     }
 
     private void serveRead(PendingRead r) {
-        // The lease rests on stickiness, which a transfer's candidate is exempt from (§3.10): once
-        // TimeoutNow may be out, another leader can be elected before the lease runs out, so no
-        // lease reads while transferring (§6.4.1); the read waits for a heartbeat round instead.
-        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum() && leadTransferee == 0
+        // The lease rests on stickiness, which a transfer's candidate is exempt from (§3.10): once a
+        // TimeoutNow is out, another leader can be elected before the lease runs out, so no lease
+        // reads for the rest of the term (§6.4.1); the read waits for a heartbeat round instead.
+        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum() && !leaseForfeited
                 && readOnly.leaseValid(tracker.quorumAckedRound(), ticks, config.electionTicks(), config.leaseDriftTicks())) {
             respondRead(r.requester(), r.requestId(), log.committed());
             return;
@@ -887,10 +894,15 @@ public final class RaftNode {
         leadTransferee = to;
         tracer.event(id, "transfer-started", "to " + to);
         if (pr.match() == log.lastIndex()) {
-            send(new TimeoutNow(id, to, term));
+            sendTimeoutNow(to);
         } else {
             sendAppend(to);
         }
+    }
+
+    private void sendTimeoutNow(long to) {
+        leaseForfeited = true;
+        send(new TimeoutNow(id, to, term));
     }
 
     private Progress leaderProgress(long peer) {
