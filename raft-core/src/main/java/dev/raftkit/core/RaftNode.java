@@ -129,10 +129,14 @@ public final class RaftNode {
         }
         log.commitTo(hs.commit());
         long applied = Math.max(config.applied(), initial.snapshot().index());
-        if (applied > log.committed()) {
-            throw new IllegalStateException("node " + id + ": applied index " + applied
-                    + " is beyond the commit index " + log.committed());
+        if (applied > log.lastIndex()) {
+            throw new IllegalStateException("node " + id + ": the state machine applied up to " + applied
+                    + " but the log ends at " + log.lastIndex() + "; the log lost entries the state machine has"
+                    + " — restore this node from a peer or a backup");
         }
+        // An applied entry was committed, so a durable commit index behind it (storage may persist
+        // a commit-only change lazily: it is not needed for safety) is simply stale.
+        log.commitTo(applied);
         // The configuration lives in the snapshot and in the log (§4). Changes the state machine
         // applied before the restart are not handed out again, so replay them here.
         ConfState[] conf = {initial.snapshot().conf()};
