@@ -300,6 +300,7 @@ final class SimNode {
                 }
             }
             raft.onApplied(r.lastCommittedIndex());
+            sim.trace(id, "apply", r.committedEntries().get(0).index() + ".." + r.lastCommittedIndex());
         }
         for (ReadState rs : r.readStates()) {
             Simulator.ClientOp op = readsAwaitingIndex.remove(rs.requestId());
