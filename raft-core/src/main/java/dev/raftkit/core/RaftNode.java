@@ -1009,8 +1009,9 @@ public final class RaftNode {
     /** True if {@link #ready()} has anything for the runtime to do. */
     public boolean hasReady() {
         return (role == Role.LEADER && (appendsPending || heartbeatPending))
-                || !softState().equals(prevSoftState)
-                || !hardState().equals(prevHardState)
+                || lead != prevSoftState.leader() || role != prevSoftState.role()
+                || term != prevHardState.term() || vote != prevHardState.vote()
+                || log.committed() != prevHardState.commit()
                 || log.hasNextUnstableEntries()
                 || log.nextUnstableSnapshot() != null
                 || !msgs.isEmpty() || !msgsAfterPersist.isEmpty() || !selfAfterPersist.isEmpty()

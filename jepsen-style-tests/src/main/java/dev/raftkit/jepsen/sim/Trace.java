@@ -32,6 +32,20 @@ public final class Trace {
         }
     }
 
+    /** An event whose detail is a range {@code from..to}: formatted only if the trace is kept. */
+    void addRange(long timeMicros, long node, String event, long from, long to) {
+        mix(timeMicros);
+        mix(node);
+        mix(event);
+        mix(from);
+        mix(to);
+        count++;
+        if (keep) {
+            lines.add("{\"t\":" + timeMicros + ",\"node\":" + node + ",\"ev\":\"" + event + "\",\"detail\":\""
+                    + from + ".." + to + "\"}");
+        }
+    }
+
     private void mix(long v) {
         hash = (hash ^ v) * 0x100000001b3L;
     }
