@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -33,7 +34,7 @@ public final class RuntimeCluster implements AutoCloseable {
 
     public final LocalNetwork net = new LocalNetwork();
     private final Set<Long> founders;
-    private final Consumer<RaftServer.Builder> customize;
+    private final BiConsumer<Long, RaftServer.Builder> customize;
     private final Map<Long, MemoryLogStorage> logs = new TreeMap<>();
     private final Map<Long, MemorySnapshotStore> snapshots = new TreeMap<>();
     private final Map<Long, KvStateMachine> machines = new TreeMap<>();
@@ -41,6 +42,11 @@ public final class RuntimeCluster implements AutoCloseable {
     private final Map<Long, Integer> lives = new TreeMap<>();
 
     public RuntimeCluster(Set<Long> founders, Consumer<RaftServer.Builder> customize) {
+        this(founders, (id, b) -> customize.accept(b));
+    }
+
+    /** {@code customize} gets each node's id and builder before it starts. */
+    public RuntimeCluster(Set<Long> founders, BiConsumer<Long, RaftServer.Builder> customize) {
         this.founders = Set.copyOf(founders);
         this.customize = customize;
     }
@@ -66,7 +72,7 @@ public final class RuntimeCluster implements AutoCloseable {
         if (founders.contains(id)) {
             b.bootstrap(founders);
         }
-        customize.accept(b);
+        customize.accept(id, b);
         try {
             RaftServer s = b.start();
             machines.put(id, sm);
