@@ -366,22 +366,26 @@ public final class RaftServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        releaseResources();
+        closeResources();
         state.set(State.STOPPED);
         loop.publishStopped();
         for (RaftListener l : listeners) {
             event(() -> l.onStopped(null));
         }
-        // Let the events executor run the stop events before it goes away.
+        // shutdown() lets the events executor run the stop events queued just above.
         ownedExecutors.forEach(ExecutorService::shutdown);
     }
 
     private void releaseResources() {
+        closeResources();
+        ownedExecutors.forEach(ExecutorService::shutdown);
+    }
+
+    private void closeResources() {
         transport.close();
         closeQuietly(log, "log storage");
         closeQuietly(snapshotStore, "snapshot store");
         closeQuietly(stateMachine, "state machine");
-        ownedExecutors.forEach(ExecutorService::shutdown);
     }
 
     private void closeQuietly(AutoCloseable c, String what) {

@@ -93,7 +93,15 @@ class ReplicationTest {
 
     @Test
     void aRestartedNodeResumesFromItsLogAndCatchesUp() {
-        cluster = new RuntimeCluster(NODES, b -> b.snapshotThresholds(150, 1 << 30)).startAll();
+        java.util.concurrent.atomic.AtomicInteger gracefulStops = new java.util.concurrent.atomic.AtomicInteger();
+        cluster = new RuntimeCluster(NODES, b -> b.snapshotThresholds(150, 1 << 30).listener(new RaftListener() {
+            @Override
+            public void onStopped(Throwable cause) {
+                if (cause == null) {
+                    gracefulStops.incrementAndGet();
+                }
+            }
+        })).startAll();
         ClientSession session = cluster.openSession();
         for (int i = 0; i < 200; i++) {
             cluster.submit(session, put("r" + i, "1"));
@@ -105,6 +113,7 @@ class ReplicationTest {
         for (int i = 200; i < 300; i++) {
             cluster.submit(session, put("r" + i, "2"));
         }
+        org.awaitility.Awaitility.await().atMost(RuntimeCluster.TIMEOUT).until(() -> gracefulStops.get() == 1);
         RaftServer back = cluster.start(victim);
         // Restored from its own snapshot and log before hearing from anyone: at least where it stopped.
         assertTrue(back.status().applied() >= 150, "restart restored the snapshot, applied " + back.status().applied());
