@@ -1137,6 +1137,16 @@ public final class RaftNode {
         return tracker.conf();
     }
 
+    /**
+     * Leader only: the highest index known to be replicated on {@code peer} (its Progress match),
+     * or -1 if this node does not lead or {@code peer} is not a member. The runtime uses it to
+     * promote a learner only once it has caught up (§4.2.1).
+     */
+    public long matchIndex(long peer) {
+        Progress pr = leaderProgress(peer);
+        return pr == null ? -1 : pr.match();
+    }
+
     public long committed() {
         return log.committed();
     }
