@@ -1,9 +1,9 @@
 package dev.raftkit.runtime;
 
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.log.Entry;
@@ -57,8 +57,15 @@ class BackupPrimitivesTest {
         follower.releaseLogRetention();
         SnapshotDescriptor later = follower.snapshotNow().get(10, TimeUnit.SECONDS);
         assertTrue(later.meta().index() > d.meta().index());
-        ExecutionException gone = assertThrows(ExecutionException.class,
-                () -> follower.readCommitted(1, 5, 1 << 20).get(10, TimeUnit.SECONDS));
-        assertInstanceOf(LogCompactedException.class, gone.getCause(), "unpinned entries were compacted away");
+        // The log writer compacts right after the snapshot is committed, so wait for it.
+        await().atMost(RuntimeCluster.TIMEOUT).until(() -> {
+            try {
+                follower.readCommitted(1, 5, 1 << 20).get(10, TimeUnit.SECONDS);
+                return false;
+            } catch (ExecutionException gone) {
+                assertInstanceOf(LogCompactedException.class, gone.getCause(), "unpinned entries were compacted away");
+                return true;
+            }
+        });
     }
 }
