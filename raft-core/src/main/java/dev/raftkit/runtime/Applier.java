@@ -52,6 +52,8 @@ final class Applier {
     private final Map<Long, Pending> pendings = new HashMap<>();
     private final PriorityQueue<ReadWaiter> parked = new PriorityQueue<>(Comparator.comparingLong(ReadWaiter::index));
     private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+    /** snapshotNow() callers waiting for the next snapshot capture. */
+    private final List<CompletableFuture<SnapshotDescriptor>> snapshotRequests = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
 
     private long appliedIndex;
@@ -200,6 +202,10 @@ final class Applier {
                 parked.add(w);
             } else if (in instanceof ApplyInput.Sweep s) {
                 expireReads(s.tick());
+            } else if (in instanceof ApplyInput.SnapshotNow s) {
+                if (s.future() != null) {
+                    snapshotRequests.add(s.future());
+                }
             } else if (in instanceof ApplyInput.Stop) {
                 stop = true;
             }
@@ -453,25 +459,85 @@ final class Applier {
         });
     }
 
-    /** Captures a snapshot once the entry or byte threshold is reached; the pool writes it. */
+    /** A {@link RaftServer#snapshotNow()} request, from any thread. */
+    CompletableFuture<SnapshotDescriptor> snapshotNow() {
+        CompletableFuture<SnapshotDescriptor> f = new CompletableFuture<>();
+        if (!server.running()) {
+            f.completeExceptionally(server.stoppedException());
+            return f;
+        }
+        ApplyInput.SnapshotNow request = new ApplyInput.SnapshotNow(f);
+        enqueue(request);
+        if (!server.running() && queue.remove(request)) {
+            f.completeExceptionally(server.stoppedException());
+        }
+        return f;
+    }
+
+    /**
+     * Captures a snapshot once the entry or byte threshold is reached, or when snapshotNow() asked
+     * for one; the pool writes it. One write at a time: requests arriving meanwhile wait for the
+     * next capture, which the finished write triggers.
+     */
     private void maybeSnapshot() {
-        if (appliedIndex <= lastSnapshotIndex || snapshotRunning.get()) {
+        if (snapshotRunning.get()) {
             return;
         }
-        if (appliedIndex - lastSnapshotIndex < server.settings.snapshotEntries()
+        boolean requested = !snapshotRequests.isEmpty();
+        if (requested && appliedIndex == lastSnapshotIndex) {
+            // Nothing applied since the last snapshot: if it is stored, it is the answer.
+            SnapshotDescriptor d = server.snapshots.known(new EntryId(appliedTerm, appliedIndex));
+            if (d != null) {
+                answerSnapshotRequests(new ArrayList<>(snapshotRequests), d, null);
+                snapshotRequests.clear();
+                return;
+            }
+        }
+        if (requested && appliedIndex == 0) {
+            answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, new RaftServerException(
+                    RaftServerException.Reason.INVALID, 0, "node " + server.id + " has applied nothing yet, so there"
+                    + " is no state to snapshot; retry once the cluster has elected a leader"));
+            snapshotRequests.clear();
+            return;
+        }
+        if (!requested && appliedIndex <= lastSnapshotIndex) {
+            return;
+        }
+        if (!requested && appliedIndex - lastSnapshotIndex < server.settings.snapshotEntries()
                 && bytesSinceSnapshot < server.settings.snapshotBytes()) {
             return;
         }
+        List<CompletableFuture<SnapshotDescriptor>> waiting = new ArrayList<>(snapshotRequests);
+        snapshotRequests.clear();
         StateMachine.Snapshot image = sm.snapshot();
         byte[] header = SnapshotImage.header(logTime, sessions);
         SnapshotMeta meta = new SnapshotMeta(new EntryId(appliedTerm, appliedIndex), conf);
         lastSnapshotIndex = appliedIndex;
         bytesSinceSnapshot = 0;
         snapshotRunning.set(true);
-        server.snapshots.write(meta, header, image, () -> snapshotRunning.set(false));
+        server.snapshots.write(meta, header, image, (stored, error) -> {
+            snapshotRunning.set(false);
+            answerSnapshotRequests(waiting, stored, error);
+            // Requests that came while this write ran wait for the apply thread's next round.
+            enqueue(new ApplyInput.SnapshotNow(null));
+        });
+    }
+
+    /** Completes snapshotNow() futures off the raft threads, so a caller's callback cannot stall them. */
+    private void answerSnapshotRequests(List<CompletableFuture<SnapshotDescriptor>> waiting, SnapshotDescriptor d,
+                                        Throwable error) {
+        for (CompletableFuture<SnapshotDescriptor> f : waiting) {
+            if (error != null) {
+                server.completeExceptionallyOffLoop(f, error);
+            } else {
+                server.completeOffLoop(f, d);
+            }
+        }
     }
 
     private void failAllWaiting(Throwable t) {
+        snapshotRequests.forEach(f -> f.completeExceptionally(t));
+        snapshotRequests.clear();
         for (Pending p : pendings.values()) {
             p.future().completeExceptionally(t);
         }
@@ -494,6 +560,8 @@ final class Applier {
                 }
             } else if (in instanceof ReadWaiter w) {
                 w.future().completeExceptionally(t);
+            } else if (in instanceof ApplyInput.SnapshotNow s && s.future() != null) {
+                s.future().completeExceptionally(t);
             }
         }
         drained.complete(null);

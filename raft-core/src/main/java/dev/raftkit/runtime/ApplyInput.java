@@ -2,6 +2,7 @@ package dev.raftkit.runtime;
 
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
+import dev.raftkit.spi.SnapshotDescriptor;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,6 +24,13 @@ sealed interface ApplyInput {
 
     /** Fails reads that waited longer than the read timeout; {@code tick} is the loop's tick count. */
     record Sweep(long tick) implements ApplyInput {
+    }
+
+    /**
+     * Take a snapshot at the applied index now, thresholds or not; {@code future} gets what the
+     * store committed. A null future only wakes the apply thread (a snapshot write finished).
+     */
+    record SnapshotNow(CompletableFuture<SnapshotDescriptor> future) implements ApplyInput {
     }
 
     /** Graceful shutdown: apply what is queued, then fail whatever still waits. */

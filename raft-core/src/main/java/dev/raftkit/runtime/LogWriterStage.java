@@ -18,7 +18,7 @@ import java.util.concurrent.Executor;
  * A failed write or sync is fail-stop (point 6): nothing of the batch is acknowledged or sent.
  *
  * <p>Compactions queued by the snapshot pool run after the batch's sync; they only drop entries a
- * durable snapshot covers.
+ * durable snapshot covers, and none at or after the log-retention pin ({@link RaftServer#retainLogFrom}).
  */
 final class LogWriterStage {
 
@@ -114,7 +114,8 @@ final class LogWriterStage {
             for (Compact c : compactions) {
                 // A snapshot installed from the leader may already have moved the log past it.
                 if (c.snapshot().index() >= server.log.firstIndex()) {
-                    log.compact(c.snapshot());
+                    // A backup's pin, read now: entries it needs must outlive this compaction.
+                    log.compact(c.snapshot(), server.logRetainedFrom());
                 }
             }
         }

@@ -30,6 +30,10 @@ sealed interface LoopInput {
     record GetStatus(CompletableFuture<?> future) implements Client {
     }
 
+    /** Committed entries [from, to] (to capped at the commit index), read on the loop that owns the log view. */
+    record ReadCommitted(long from, long to, long maxBytes, CompletableFuture<?> future) implements Client {
+    }
+
     /** Acknowledgements and reports from the runtime's own threads: never dropped, never bounded. */
     sealed interface Control extends LoopInput {
     }

@@ -11,6 +11,7 @@ import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
+import dev.raftkit.spi.LogCompactedException;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;
@@ -269,9 +270,27 @@ final class RaftLoop {
                 transfers.add(new TransferWait(t.to(), t.future(), tickCount + server.settings.readTimeoutTicks()));
             } else if (c instanceof LoopInput.GetStatus s) {
                 server.completeOffLoop(s.future(), node.status());
+            } else if (c instanceof LoopInput.ReadCommitted rc) {
+                readCommitted(rc);
             }
         } catch (ProposalRejectedException | RaftServerException refused) {
             server.completeExceptionallyOffLoop(c.future(), refused);
+        }
+    }
+
+    /**
+     * Reads through the node's own log view, not the storage: on a follower the storage may still
+     * hold a stale suffix that the node's unstable part already overwrote (§5.3), and only the view
+     * is right about every index up to the commit index.
+     */
+    private void readCommitted(LoopInput.ReadCommitted rc) {
+        long hi = Math.min(rc.to(), node.committed());
+        try {
+            List<dev.raftkit.core.log.Entry> out = rc.from() > hi ? List.of()
+                    : node.log().slice(rc.from(), hi + 1, rc.maxBytes());
+            server.completeOffLoop(rc.future(), out);
+        } catch (LogCompactedException compacted) {
+            server.completeExceptionallyOffLoop(rc.future(), compacted);
         }
     }
 

@@ -9,7 +9,9 @@ import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
 import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogCompactedException;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotStore;
@@ -31,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -84,6 +87,8 @@ public final class RaftServer implements AutoCloseable {
     private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
     private volatile Throwable failure;
     private volatile AutoCloseable tickHandle;
+    /** First log index compaction must keep (a backup's pin); {@link Long#MAX_VALUE}: none. */
+    private final AtomicLong logRetainedFrom = new AtomicLong(Long.MAX_VALUE);
 
     /** Limits and thresholds; see the {@link Builder} setters for what each means. */
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
@@ -232,6 +237,91 @@ public final class RaftServer implements AutoCloseable {
     public CompletableFuture<ConfState> changeConfiguration(ConfChange change) {
         Objects.requireNonNull(change, "change");
         return enqueue(f -> new LoopInput.ChangeConf(change, 0, f));
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Backup primitives (ARCHITECTURE §6; docs/divergence.md "Backups"): state-machine-agnostic
+    // building blocks; the backup formats and orchestration live in raft-storage.
+
+    /**
+     * Takes a snapshot at the index this node has applied, now, through the same machinery as the
+     * threshold snapshots (the state machine's point-in-time image plus the runtime's sessions and
+     * log time), and completes with what the {@link SnapshotStore} committed. If nothing was
+     * applied since the newest snapshot this server wrote, completes with that one. The log is
+     * compacted to the new snapshot afterwards, as for any snapshot, within the
+     * {@linkplain #retainLogFrom retention pin}.
+     *
+     * <ul>
+     *   <li><b>Thread:</b> any. The capture runs on the apply thread, the write on the snapshot
+     *       pool; the future completes on the events executor.
+     *   <li><b>Blocking:</b> never; returns at once.
+     *   <li><b>Durability:</b> when the future completes, the snapshot is durable in the store. It
+     *       stays there until {@code snapshotsToKeep} newer snapshots push it out: copy it promptly.
+     *   <li><b>Exceptions:</b> the future fails with {@link RaftServerException} (STOPPED if the
+     *       server stops first; INVALID if nothing was applied yet) or with the store's
+     *       {@link IOException} if the write failed (the store keeps its older snapshots).
+     * </ul>
+     */
+    public CompletableFuture<SnapshotDescriptor> snapshotNow() {
+        return applier.snapshotNow();
+    }
+
+    /**
+     * Pins the log: from now on compaction keeps every entry at index {@code index} or later, so
+     * an incremental backup can export them later. {@code Long.MAX_VALUE} (or
+     * {@link #releaseLogRetention()}) removes the pin. The pin is a promise about future
+     * compactions only: entries already gone stay gone, an InstallSnapshot from the leader
+     * replaces this node's whole log, and the pin is not persisted across restarts. A backup
+     * detects each case, because {@link #readCommitted} then fails, and takes a full backup.
+     *
+     * <ul>
+     *   <li><b>Thread:</b> any; the log writer reads the pin when it compacts.
+     *   <li><b>Blocking:</b> never.
+     *   <li><b>Durability:</b> none: in memory only.
+     *   <li><b>Exceptions:</b> {@link IllegalArgumentException} if {@code index < 1}.
+     * </ul>
+     */
+    public void retainLogFrom(long index) {
+        if (index < 1) {
+            throw new IllegalArgumentException("log retention index must be at least 1, got " + index);
+        }
+        logRetainedFrom.set(index);
+    }
+
+    /** Removes the {@linkplain #retainLogFrom retention pin}; later compactions drop what snapshots cover. */
+    public void releaseLogRetention() {
+        logRetainedFrom.set(Long.MAX_VALUE);
+    }
+
+    /** The current {@linkplain #retainLogFrom retention pin}, {@link Long#MAX_VALUE} if none. */
+    public long logRetainedFrom() {
+        return logRetainedFrom.get();
+    }
+
+    /**
+     * Committed entries from {@code fromIndex} to {@code toIndex} inclusive — the upper end
+     * capped at this node's commit index — exactly as stored in the log (runtime-framed
+     * payloads, configuration changes included), at most about {@code maxBytes} of them
+     * ({@link Entry#sizeBytes()}), but at least one if any is in range. An empty list means nothing
+     * in range is committed yet. Ask again from the last index + 1 for the rest.
+     *
+     * <ul>
+     *   <li><b>Thread:</b> any; read on the raft loop, which owns the authoritative view of the
+     *       log; completes on the events executor.
+     *   <li><b>Blocking:</b> never; the loop may read from disk briefly, as it does to replicate.
+     *   <li><b>Durability:</b> read-only. Committed entries never change, so what it returns is final.
+     *   <li><b>Exceptions:</b> the future fails with {@link LogCompactedException} if
+     *       {@code fromIndex} is already compacted away (take a full backup instead), with
+     *       {@link RaftServerException} OVERLOADED or STOPPED like any client request, and with
+     *       {@link IllegalArgumentException} for an empty or negative range.
+     * </ul>
+     */
+    public CompletableFuture<List<Entry>> readCommitted(long fromIndex, long toIndex, long maxBytes) {
+        if (fromIndex < 1 || toIndex < fromIndex || maxBytes <= 0) {
+            return failed(new IllegalArgumentException("readCommitted needs 1 <= fromIndex <= toIndex and a positive"
+                    + " maxBytes; got [" + fromIndex + ", " + toIndex + "], maxBytes " + maxBytes));
+        }
+        return enqueue(f -> new LoopInput.ReadCommitted(fromIndex, toIndex, maxBytes, f));
     }
 
     @SuppressWarnings("unchecked")

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +44,11 @@ final class SnapshotWork {
         return CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new));
     }
 
+    /** A snapshot this server wrote or received whose last entry is {@code last}, or null; no I/O. Any thread. */
+    SnapshotDescriptor known(EntryId last) {
+        return known.get(last);
+    }
+
     /** The stored snapshot whose last entry is {@code last}, or null. Any thread. */
     SnapshotDescriptor find(EntryId last) {
         SnapshotDescriptor d = known.get(last);
@@ -63,16 +69,20 @@ final class SnapshotWork {
      * to it. A failed write is not fatal: the store keeps its previous snapshots and the next
      * threshold tries again.
      */
-    void write(SnapshotMeta meta, byte[] header, StateMachine.Snapshot image, Runnable done) {
+    void write(SnapshotMeta meta, byte[] header, StateMachine.Snapshot image,
+               BiConsumer<SnapshotDescriptor, Throwable> done) {
         CompletableFuture<Void> f = new CompletableFuture<>();
         inFlight.add(f);
         Runnable task = () -> {
+            SnapshotDescriptor stored = null;
+            Throwable error = null;
             try (image; SnapshotWriter w = server.snapshotStore.begin(meta)) {
                 OutputStream out = w.output();
                 out.write(header);
                 image.writeTo(out);
                 out.flush();
                 SnapshotDescriptor d = w.commit();
+                stored = d;
                 known.put(meta.last(), d);
                 server.snapshotStore.retain(server.settings.snapshotsToKeep());
                 forgetOlderThanKept();
@@ -82,10 +92,11 @@ final class SnapshotWork {
                     server.event(() -> l.onSnapshotTaken(d));
                 }
             } catch (IOException | RuntimeException e) {
+                error = e;
                 LOG.warn("node {}: writing snapshot {} failed ({}); the previous snapshot stays, the next threshold"
                         + " tries again", server.id, meta.last(), e.toString());
             } finally {
-                done.run();
+                done.accept(error == null ? stored : null, error);
                 inFlight.remove(f);
                 f.complete(null);
             }
@@ -94,7 +105,7 @@ final class SnapshotWork {
             pool.execute(task);
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
             image.close();
-            done.run();
+            done.accept(null, server.stoppedException());
             inFlight.remove(f);
             f.complete(null);
         }

@@ -50,6 +50,19 @@ public interface LogWriter extends AutoCloseable {
      */
     void compact(SnapshotMeta snapshot) throws IOException;
 
+    /**
+     * {@link #compact(SnapshotMeta)}, but every entry from {@code keepFrom} on must survive it:
+     * a backup pinned them (see {@code RaftServer.retainLogFrom}) and will export them later.
+     * Same thread, blocking, durability and exceptions as {@code compact}. The default honours the
+     * pin by leaving the log as it is when the pin falls at or below the snapshot; an implementation
+     * that can keep entries below its snapshot base overrides it to still advance the base.
+     */
+    default void compact(SnapshotMeta snapshot, long keepFrom) throws IOException {
+        if (keepFrom > snapshot.index()) {
+            compact(snapshot);
+        }
+    }
+
     @Override
     void close() throws IOException;
 }

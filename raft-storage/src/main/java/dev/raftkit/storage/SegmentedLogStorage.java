@@ -560,6 +560,16 @@ public final class SegmentedLogStorage implements LogStorage {
 
     @Override
     public void compact(SnapshotMeta snapshot) throws IOException {
+        compact(snapshot, Long.MAX_VALUE);
+    }
+
+    /**
+     * Moves the base to {@code snapshot} like {@link #compact(SnapshotMeta)}, but deletes no
+     * segment holding an entry at or after {@code keepFrom}: the base may sit above the first
+     * kept entry (as with the compaction margin), so a backup's pin costs disk, never the base.
+     */
+    @Override
+    public void compact(SnapshotMeta snapshot, long keepFrom) throws IOException {
         ensureWritable();
         if (snapshot.index() <= meta.base().index()) {
             return;
@@ -575,13 +585,13 @@ public final class SegmentedLogStorage implements LogStorage {
         try {
             LogMeta next = new LogMeta(meta.generation(), snapshot);
             next.write(io, dir);
-            long keepFrom = snapshot.index() - options.compactionMarginEntries();
+            long keepFromIndex = Math.min(keepFrom, snapshot.index() - options.compactionMarginEntries());
             List<Segment> removed = new ArrayList<>();
             rw.writeLock().lock();
             try {
                 meta = next;
                 // Whole closed segments only; the open segment always stays.
-                while (segments.size() > 1 && segments.get(0).lastIndex() < keepFrom) {
+                while (segments.size() > 1 && segments.get(0).lastIndex() < keepFromIndex) {
                     removed.add(segments.remove(0));
                 }
                 terms.dropBefore(segments.get(0).firstIndex - 1);

@@ -1,0 +1,174 @@
+package dev.raftkit.storage.backup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * A chain of backups: one full backup, then incrementals, each continuing the one before it.
+ * {@link #verify} checks a chain without restoring it; {@link #discover} finds the newest chain
+ * in a backup root.
+ *
+ * @param root    where the backups were found, or null for a chain given backup by backup
+ * @param backups the backups in chain order, each with its manifest
+ */
+public record BackupChain(Path root, List<Backup> backups) {
+
+    /** One backup: its directory and its manifest. */
+    public record Backup(Path dir, BackupManifest manifest) {
+    }
+
+    public BackupChain {
+        backups = List.copyOf(backups);
+    }
+
+    /** The last backup of the chain. */
+    public Backup last() {
+        return backups.get(backups.size() - 1);
+    }
+
+    /** The full backup the chain starts with. */
+    public Backup full() {
+        return backups.get(0);
+    }
+
+    /** Backup directories of {@code root} (names that start with a digit), in name order. */
+    static List<Path> backupDirs(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return List.of();
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(Files::isDirectory).filter(p -> Character.isDigit(p.getFileName().toString().charAt(0)))
+                    .sorted().toList();
+        }
+    }
+
+    /**
+     * The newest chain in {@code root}: from the backup with the highest sequence number back
+     * through its parents to a full backup. Every manifest in the root must read cleanly (a
+     * damaged one might be the missing link, so it is refused rather than skipped).
+     *
+     * @throws BackupException naming the bad manifest, or the backup whose parent is missing
+     */
+    public static BackupChain discover(Path root) throws IOException {
+        return verify(root, resolve(root).stream().map(Backup::dir).toList());
+    }
+
+    /** The newest chain of {@code root} by its manifests alone (no data file is read), full backup first. */
+    static List<Backup> resolve(Path root) throws IOException {
+        Map<String, Backup> byId = new HashMap<>();
+        Backup newest = null;
+        for (Path dir : backupDirs(root)) {
+            Backup b = new Backup(dir, BackupManifest.read(dir));
+            Backup dup = byId.put(b.manifest().id(), b);
+            if (dup != null) {
+                throw new BackupException(dir, "has the same backup id " + b.manifest().id() + " as " + dup.dir()
+                        + "; keep one copy only");
+            }
+            if (newest == null || b.manifest().sequence() > newest.manifest().sequence()) {
+                newest = b;
+            }
+        }
+        if (newest == null) {
+            throw new BackupException(root, "holds no backups; take a full backup first");
+        }
+        List<Backup> chain = new ArrayList<>();
+        for (Backup b = newest; ; ) {
+            chain.add(b);
+            if (b.manifest().kind() == BackupKind.FULL) {
+                break;
+            }
+            Backup parent = byId.get(b.manifest().parentId());
+            if (parent == null) {
+                throw new BackupException(b.dir().resolve(BackupManifest.FILE_NAME), "names parent backup "
+                        + b.manifest().parentId() + " (ending at index " + b.manifest().prevIndex() + "), which is not in "
+                        + root + ": the chain is incomplete; copy the missing increment back, or take a new full backup");
+            }
+            b = parent;
+        }
+        chain.sort(Comparator.comparingLong(b -> b.manifest().sequence()));
+        return chain;
+    }
+
+    /** {@link #verify(Path, List)} of a chain given backup by backup, full backup first. */
+    public static BackupChain verify(List<Path> dirs) throws IOException {
+        return verify(null, dirs);
+    }
+
+    /**
+     * Checks a chain without restoring it: every manifest's integrity, every file's size and
+     * CRC32C, each incremental's entry file (header, every record, the index sequence), that the
+     * chain starts with a full backup, that each incremental names the backup before it as its
+     * parent and continues its index and term, and that every backup has the same cluster id.
+     *
+     * @throws BackupException naming the first bad file and what is wrong with it
+     */
+    public static BackupChain verify(Path root, List<Path> dirs) throws IOException {
+        if (dirs.isEmpty()) {
+            throw new BackupException(root == null ? Path.of(".") : root, "the chain is empty; give a full backup first");
+        }
+        List<Backup> out = new ArrayList<>();
+        Backup prev = null;
+        for (Path dir : dirs) {
+            Path manifestFile = dir.resolve(BackupManifest.FILE_NAME);
+            BackupManifest m = BackupManifest.read(dir);
+            for (BackupFile f : m.files()) {
+                f.check(dir);
+            }
+            if (prev == null) {
+                if (m.kind() != BackupKind.FULL) {
+                    throw new BackupException(manifestFile, "is an incremental backup (parent " + m.parentId()
+                            + "), but a chain must start with a full backup; put the full backup first");
+                }
+                requireFile(dir, m, BackupLayout.SNAPSHOT);
+            } else {
+                checkContinues(manifestFile, m, prev);
+                requireFile(dir, m, EntryFile.NAME);
+                Path entries = dir.resolve(EntryFile.NAME);
+                EntryFile.Summary s = EntryFile.scan(entries, 0, null);
+                if (s.prevIndex() != m.prevIndex() || s.prevTerm() != m.prevTerm() || s.lastIndex() != m.lastIndex()
+                        || s.lastTerm() != m.lastTerm()) {
+                    throw new BackupException(entries, "holds entries (" + s.prevIndex() + "@" + s.prevTerm() + ", "
+                            + s.lastIndex() + "@" + s.lastTerm() + "] but the manifest says (" + m.prevIndex() + "@"
+                            + m.prevTerm() + ", " + m.lastIndex() + "@" + m.lastTerm() + "]; the increment cannot be"
+                            + " used: take a new full backup");
+                }
+            }
+            Backup b = new Backup(dir, m);
+            out.add(b);
+            prev = b;
+        }
+        return new BackupChain(root, out);
+    }
+
+    private static void requireFile(Path dir, BackupManifest m, String name) throws BackupException {
+        if (m.file(name) == null) {
+            throw new BackupException(dir.resolve(BackupManifest.FILE_NAME), "a " + m.kind().name().toLowerCase()
+                    + " backup must list the file '" + name + "'; the manifest does not");
+        }
+    }
+
+    private static void checkContinues(Path manifestFile, BackupManifest m, Backup prev) throws BackupException {
+        BackupManifest p = prev.manifest();
+        if (!m.clusterId().equals(p.clusterId())) {
+            throw new BackupException(manifestFile, "belongs to cluster '" + m.clusterId() + "' but the chain so far ("
+                    + prev.dir() + ") to cluster '" + p.clusterId() + "'; a chain cannot mix clusters");
+        }
+        if (m.kind() != BackupKind.INCREMENTAL) {
+            throw new BackupException(manifestFile, "is a full backup in the middle of a chain; a full backup starts a"
+                    + " new chain: restore from it (and its own increments) instead");
+        }
+        if (!m.parentId().equals(p.id()) || m.prevIndex() != p.lastIndex() || m.prevTerm() != p.lastTerm()) {
+            throw new BackupException(manifestFile, "continues backup " + m.parentId() + " after index " + m.prevIndex()
+                    + "@" + m.prevTerm() + ", but the backup before it in the chain is " + prev.dir() + " (id " + p.id()
+                    + ", ending at " + p.lastIndex() + "@" + p.lastTerm() + "): an increment is missing or out of"
+                    + " order; give the chain in order with every increment");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package dev.raftkit.storage.backup;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.zip.CRC32C;
+
+/** A data file of a backup as its manifest lists it: name within the backup directory, size, CRC32C. */
+public record BackupFile(String name, long sizeBytes, int crc32c) {
+
+    public BackupFile {
+        Objects.requireNonNull(name, "name");
+        if (name.isEmpty() || name.contains("/") || name.contains(" ") || name.equals(BackupManifest.FILE_NAME)) {
+            throw new IllegalArgumentException("bad backup file name '" + name + "'");
+        }
+    }
+
+    /** Size and CRC32C of {@code file} as it is on disk now. */
+    static BackupFile measure(Path file) throws IOException {
+        CRC32C crc = new CRC32C();
+        long size = 0;
+        byte[] buf = new byte[64 * 1024];
+        try (InputStream in = Files.newInputStream(file)) {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                crc.update(buf, 0, n);
+                size += n;
+            }
+        }
+        return new BackupFile(file.getFileName().toString(), size, (int) crc.getValue());
+    }
+
+    /** Checks that {@code dir/name} exists with this size and checksum. */
+    void check(Path dir) throws BackupException {
+        Path file = dir.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            throw new BackupException(file, "the manifest lists this file but it is missing; the backup is incomplete"
+                    + " and cannot be used: take a new full backup");
+        }
+        BackupFile actual;
+        try {
+            actual = measure(file);
+        } catch (IOException e) {
+            throw new BackupException(file, "cannot be read (" + e + ")", e);
+        }
+        if (actual.sizeBytes != sizeBytes) {
+            throw new BackupException(file, "holds " + actual.sizeBytes + " bytes but the manifest says " + sizeBytes
+                    + " (truncated or appended to); this backup cannot be used: take a new full backup");
+        }
+        if (actual.crc32c != crc32c) {
+            throw new BackupException(file, "checksum mismatch: CRC32C is " + hex(actual.crc32c) + " but the manifest"
+                    + " says " + hex(crc32c) + " (the file is damaged); this backup cannot be used: restore it from"
+                    + " another copy or take a new full backup");
+        }
+    }
+
+    static String hex(int crc) {
+        return String.format("%08x", crc);
+    }
+}

@@ -1,0 +1,181 @@
+package dev.raftkit.storage.backup;
+
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.spi.SnapshotWriter;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Restores a verified backup chain into a new node data directory: the full backup's snapshot
+ * into a {@link FileSnapshotStore} ({@value #SNAPSHOT_DIR}/) and the increments' entries, up to
+ * the target index, into a fresh {@link SegmentedLogStorage} ({@value #LOG_DIR}/) after that
+ * snapshot, with a hard state whose commit index covers them. A {@code RaftServer} started on
+ * those two stores restores the snapshot and applies the entries; no state machine is needed
+ * here. Every node of a new cluster of the same membership can be seeded from the same chain, or
+ * one node replaced (it keeps its id; the cluster's leader brings it up to date).
+ *
+ * <p>Refused, with a {@link BackupException} naming the bad file, before anything is written:
+ * a chain that does not verify ({@link BackupChain#verify}), a target index outside the chain, a
+ * data directory that exists and is not empty. Everything is written into a temporary sibling
+ * directory, fsynced, and renamed to the data directory at the end, so a failed restore leaves
+ * no data directory behind. Blocking; any thread.
+ */
+public final class BackupRestore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackupRestore.class);
+    /** The restored log's directory inside the data directory. */
+    public static final String LOG_DIR = "log";
+    /** The restored snapshot store's directory inside the data directory. */
+    public static final String SNAPSHOT_DIR = "snapshots";
+    /** Restore everything the chain holds. */
+    public static final long LATEST = Long.MAX_VALUE;
+    private static final int APPEND_BATCH = 1024;
+
+    /**
+     * What was restored.
+     *
+     * @param snapshot the full backup's snapshot the log starts after
+     * @param lastIndex the last entry restored (the commit index written)
+     * @param lastTerm  its term
+     * @param conf      the configuration as of the snapshot (later changes are in the log)
+     */
+    public record Result(Path dataDir, SnapshotMeta snapshot, long lastIndex, long lastTerm, ConfState conf) {
+    }
+
+    private BackupRestore() {
+    }
+
+    /** Restores the newest chain of {@code root} to its last index. */
+    public static Result restoreLatest(Path root, Path dataDir) throws IOException {
+        return restore(BackupChain.discover(root), dataDir, LATEST);
+    }
+
+    /**
+     * Verifies {@code chain} (full backup first, then its increments in order) and restores it
+     * up to {@code upToIndex} inclusive ({@link #LATEST}: all of it) into {@code dataDir}.
+     */
+    public static Result restore(List<Path> chain, Path dataDir, long upToIndex) throws IOException {
+        return restore(BackupChain.verify(chain), dataDir, upToIndex);
+    }
+
+    private static Result restore(BackupChain chain, Path dataDir, long upToIndex) throws IOException {
+        BackupManifest full = chain.full().manifest();
+        long chainEnd = chain.last().manifest().lastIndex();
+        long target = upToIndex == LATEST ? chainEnd : upToIndex;
+        if (target < full.lastIndex() || target > chainEnd) {
+            throw new BackupException(chain.full().dir(), "cannot restore to index " + target + ": this chain covers "
+                    + full.lastIndex() + ".." + chainEnd + "; pick an index in that range, or a chain whose full"
+                    + " backup is older");
+        }
+        checkNewDirectory(dataDir);
+        Path parent = dataDir.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        Path tmp = parent.resolve(BackupLayout.PARTIAL_PREFIX + dataDir.getFileName() + "-" + UUID.randomUUID());
+        try {
+            Files.createDirectory(tmp);
+            SnapshotMeta snapshot = new SnapshotMeta(new EntryId(full.lastTerm(), full.lastIndex()), full.conf());
+            writeSnapshot(chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR));
+            long[] last = writeLog(chain, snapshot, target, tmp.resolve(LOG_DIR));
+            BackupLayout.fsync(tmp);
+            if (Files.isDirectory(dataDir)) {
+                Files.delete(dataDir); // checked empty above
+            }
+            Files.move(tmp, dataDir, StandardCopyOption.ATOMIC_MOVE);
+            BackupLayout.fsync(parent);
+            LOG.info("restored backup chain {} .. {} into {}: snapshot at {}, entries to {}", chain.full().dir(),
+                    chain.last().dir(), dataDir, snapshot.last(), last[0]);
+            return new Result(dataDir, snapshot, last[0], last[1], full.conf());
+        } catch (IOException | RuntimeException e) {
+            BackupLayout.deleteRecursively(tmp);
+            throw e;
+        }
+    }
+
+    private static void checkNewDirectory(Path dataDir) throws IOException {
+        if (!Files.exists(dataDir)) {
+            return;
+        }
+        boolean empty;
+        try (Stream<Path> s = Files.list(dataDir)) {
+            empty = s.findAny().isEmpty();
+        }
+        if (!empty) {
+            throw new BackupException(dataDir, "exists and is not empty; a restore writes only into a new data directory"
+                    + " (move or delete this one first)");
+        }
+    }
+
+    /** Copies the snapshot, checking its bytes once more: they may have changed since verification. */
+    private static void writeSnapshot(Path backupDir, SnapshotMeta meta, Path storeDir) throws IOException {
+        Path source = backupDir.resolve(BackupLayout.SNAPSHOT);
+        BackupFile expected = BackupManifest.read(backupDir).file(BackupLayout.SNAPSHOT);
+        CRC32C crc = new CRC32C();
+        long size = 0;
+        try (FileSnapshotStore store = FileSnapshotStore.open(storeDir);
+             SnapshotWriter w = store.begin(meta);
+             InputStream in = Files.newInputStream(source)) {
+            OutputStream out = w.output();
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                crc.update(buf, 0, n);
+                out.write(buf, 0, n);
+                size += n;
+            }
+            if (size != expected.sizeBytes() || (int) crc.getValue() != expected.crc32c()) {
+                throw new BackupException(source, "changed while it was being restored (now " + size + " bytes, CRC32C "
+                        + BackupFile.hex((int) crc.getValue()) + "); restore again from an unchanging copy");
+            }
+            w.commit();
+        }
+    }
+
+    /** Returns the last index and term written. */
+    private static long[] writeLog(BackupChain chain, SnapshotMeta snapshot, long target, Path logDir)
+            throws IOException {
+        long[] last = {snapshot.index(), snapshot.term()};
+        try (SegmentedLogStorage log = SegmentedLogStorage.open(logDir)) {
+            log.installSnapshot(snapshot);
+            List<Entry> batch = new ArrayList<>(APPEND_BATCH);
+            for (BackupChain.Backup b : chain.backups().subList(1, chain.backups().size())) {
+                if (b.manifest().prevIndex() >= target) {
+                    break;
+                }
+                EntryFile.scan(b.dir().resolve(EntryFile.NAME), target, e -> {
+                    batch.add(e);
+                    last[0] = e.index();
+                    last[1] = e.term();
+                    if (batch.size() == APPEND_BATCH) {
+                        log.append(List.copyOf(batch));
+                        batch.clear();
+                    }
+                });
+            }
+            if (!batch.isEmpty()) {
+                log.append(List.copyOf(batch));
+            }
+            // Everything restored was committed in the source cluster: say so, so a node started
+            // here applies it without waiting for a leader. No vote: this node voted for no one.
+            log.setHardState(new HardState(last[1], 0, last[0]));
+            log.sync();
+        }
+        return last;
+    }
+}
