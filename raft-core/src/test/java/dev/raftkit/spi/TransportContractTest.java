@@ -401,7 +401,7 @@ public abstract class TransportContractTest {
     }
 
     /** A snapshot writer in memory that records whether it was committed or aborted. */
-    public static final class MemorySnapshotWriter implements SnapshotWriter {
+    public static class MemorySnapshotWriter implements SnapshotWriter {
         public final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         private final SnapshotMeta meta;
         public volatile boolean committed;
@@ -444,7 +444,7 @@ public abstract class TransportContractTest {
     }
 
     /** A snapshot reader over bytes in memory; its descriptor's checksum may be given wrong on purpose. */
-    public static final class BytesSnapshotReader implements SnapshotReader {
+    public static class BytesSnapshotReader implements SnapshotReader {
         private final byte[] data;
         private final SnapshotDescriptor descriptor;
         public volatile boolean closed;

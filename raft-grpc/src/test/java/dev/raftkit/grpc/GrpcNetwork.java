@@ -62,8 +62,10 @@ class GrpcNetwork implements AutoCloseable {
         InetSocketAddress address = t.localAddress();
         addresses.put(id, address);
         started.forEach((peer, other) -> {
-            other.addPeer(id, address);
-            t.addPeer(peer, addresses.get(peer));
+            if (peer != id) {
+                other.addPeer(id, address);
+                t.addPeer(peer, addresses.get(peer));
+            }
         });
         started.put(id, t);
         return t;
