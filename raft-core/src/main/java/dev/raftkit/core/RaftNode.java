@@ -81,6 +81,12 @@ public final class RaftNode {
     private boolean appendsPending;
     /** Leader: reads queued for the next heartbeat round, to broadcast when the next Ready is taken. */
     private boolean heartbeatPending;
+    /**
+     * Leader: a TimeoutNow went out this term, so no more lease reads in it. Its candidate is exempt
+     * from stickiness (§3.10) and may win while our lease still looks valid — even after we
+     * abandoned the transfer, if the TimeoutNow was slow to arrive.
+     */
+    private boolean leaseForfeited;
 
     // Ready bookkeeping.
     private long readyNumber;
@@ -98,7 +104,8 @@ public final class RaftNode {
     }
 
     /** What Ready {@code number} asked to persist, checked against the log when it is acknowledged. */
-    private record PendingPersist(long number, EntryId lastEntry, long snapshotIndex, List<Message> selfMessages) {
+    private record PendingPersist(long number, EntryId lastEntry, long overwrites, long snapshotIndex,
+                                  List<Message> selfMessages) {
     }
 
     /**
@@ -122,10 +129,14 @@ public final class RaftNode {
         }
         log.commitTo(hs.commit());
         long applied = Math.max(config.applied(), initial.snapshot().index());
-        if (applied > log.committed()) {
-            throw new IllegalStateException("node " + id + ": applied index " + applied
-                    + " is beyond the commit index " + log.committed());
+        if (applied > log.lastIndex()) {
+            throw new IllegalStateException("node " + id + ": the state machine applied up to " + applied
+                    + " but the log ends at " + log.lastIndex() + "; the log lost entries the state machine has"
+                    + " — restore this node from a peer or a backup");
         }
+        // An applied entry was committed, so a durable commit index behind it (storage may persist
+        // a commit-only change lazily: it is not needed for safety) is simply stale.
+        log.commitTo(applied);
         // The configuration lives in the snapshot and in the log (§4). Changes the state machine
         // applied before the restart are not handed out again, so replay them here.
         ConfState[] conf = {initial.snapshot().conf()};
@@ -515,6 +526,7 @@ public final class RaftNode {
         readsAwaitingCommit.clear();
         appendsPending = false;
         heartbeatPending = false;
+        leaseForfeited = false;
     }
 
     private void becomeFollower(long newTerm, long leader) {
@@ -772,7 +784,7 @@ public final class RaftNode {
             // Pipeline (§10.2.2) as far as the in-flight limits allow.
         }
         if (r.from() == leadTransferee && pr.match() == log.lastIndex()) {
-            send(new TimeoutNow(id, r.from(), term));
+            sendTimeoutNow(r.from());
         }
     }
 
@@ -844,7 +856,10 @@ public final class RaftNode {
     }
 
     private void serveRead(PendingRead r) {
-        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum()
+        // The lease rests on stickiness, which a transfer's candidate is exempt from (§3.10): once a
+        // TimeoutNow is out, another leader can be elected before the lease runs out, so no lease
+        // reads for the rest of the term (§6.4.1); the read waits for a heartbeat round instead.
+        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum() && !leaseForfeited
                 && readOnly.leaseValid(tracker.quorumAckedRound(), ticks, config.electionTicks(), config.leaseDriftTicks())) {
             respondRead(r.requester(), r.requestId(), log.committed());
             return;
@@ -883,10 +898,15 @@ public final class RaftNode {
         leadTransferee = to;
         tracer.event(id, "transfer-started", "to " + to);
         if (pr.match() == log.lastIndex()) {
-            send(new TimeoutNow(id, to, term));
+            sendTimeoutNow(to);
         } else {
             sendAppend(to);
         }
+    }
+
+    private void sendTimeoutNow(long to) {
+        leaseForfeited = true;
+        send(new TimeoutNow(id, to, term));
     }
 
     private Progress leaderProgress(long peer) {
@@ -989,8 +1009,9 @@ public final class RaftNode {
     /** True if {@link #ready()} has anything for the runtime to do. */
     public boolean hasReady() {
         return (role == Role.LEADER && (appendsPending || heartbeatPending))
-                || !softState().equals(prevSoftState)
-                || !hardState().equals(prevHardState)
+                || lead != prevSoftState.leader() || role != prevSoftState.role()
+                || term != prevHardState.term() || vote != prevHardState.vote()
+                || log.committed() != prevHardState.commit()
                 || log.hasNextUnstableEntries()
                 || log.nextUnstableSnapshot() != null
                 || !msgs.isEmpty() || !msgsAfterPersist.isEmpty() || !selfAfterPersist.isEmpty()
@@ -1031,8 +1052,8 @@ public final class RaftNode {
 
         EntryId lastEntry = entries.isEmpty() ? null : entries.get(entries.size() - 1).id();
         if (lastEntry != null || snapshot != null || !selfAfterPersist.isEmpty()) {
-            pendingPersist.addLast(new PendingPersist(number, lastEntry, snapshot == null ? -1 : snapshot.index(),
-                    selfAfterPersist));
+            pendingPersist.addLast(new PendingPersist(number, lastEntry, log.unstableOverwrites(),
+                    snapshot == null ? -1 : snapshot.index(), selfAfterPersist));
             selfAfterPersist = new ArrayList<>();
         }
         log.acceptUnstable();
@@ -1081,7 +1102,7 @@ public final class RaftNode {
                 log.stableSnapshotTo(p.snapshotIndex());
             }
             if (p.lastEntry() != null) {
-                log.stableTo(p.lastEntry());
+                log.stableTo(p.lastEntry(), p.overwrites());
             }
             for (Message m : p.selfMessages()) {
                 stepMessage(m);
@@ -1114,6 +1135,16 @@ public final class RaftNode {
 
     public ConfState conf() {
         return tracker.conf();
+    }
+
+    /**
+     * Leader only: the highest index known to be replicated on {@code peer} (its Progress match),
+     * or -1 if this node does not lead or {@code peer} is not a member. The runtime uses it to
+     * promote a learner only once it has caught up (§4.2.1).
+     */
+    public long matchIndex(long peer) {
+        Progress pr = leaderProgress(peer);
+        return pr == null ? -1 : pr.match();
     }
 
     public long committed() {

@@ -28,7 +28,13 @@ public interface LogWriter extends AutoCloseable {
      */
     void append(List<Entry> entries) throws IOException;
 
-    /** Records the hard state; durable with the next {@link #sync()}, after this batch's entries. */
+    /**
+     * Records the hard state. Term and vote are durable with the next {@link #sync()}, after this
+     * batch's entries. An implementation may persist a change of the commit index alone lazily:
+     * after a crash the commit index read back may be older than the last one set (never newer
+     * than what was synced). That is safe: the commit index is re-learned from the leader, and
+     * entries the state machine applied count as committed at start-up.
+     */
     void setHardState(HardState hardState) throws IOException;
 
     /** Replaces the whole log with an empty log after {@code snapshot} (a snapshot was installed). */

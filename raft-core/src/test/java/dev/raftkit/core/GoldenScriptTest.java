@@ -41,8 +41,22 @@ class GoldenScriptTest {
     /** Maps script commands onto a {@link TestCluster}. */
     static final class Interpreter {
         private TestCluster cluster;
+        /** Protocol decisions (Tracer events) since the last command, when the script asked for them. */
+        private final List<String> events = new ArrayList<>();
 
         String run(Command c) {
+            StringBuilder out = new StringBuilder(runCommand(c));
+            if (!events.isEmpty()) {
+                if (!out.isEmpty() && out.charAt(out.length() - 1) != '\n') {
+                    out.append('\n');
+                }
+                events.forEach(e -> out.append("~ ").append(e).append('\n'));
+                events.clear();
+            }
+            return out.toString();
+        }
+
+        private String runCommand(Command c) {
             StringBuilder out = new StringBuilder();
             switch (c.name()) {
                 case "add-nodes" -> {
@@ -56,6 +70,9 @@ class GoldenScriptTest {
                             .maxInflightMsgs((int) c.getLong("max-inflight", 256))
                             .maxInflightBytes(c.getLong("max-inflight-bytes", 32L << 20))
                             .maxUncommittedBytes(c.getLong("max-uncommitted", 64L << 20)));
+                    if (c.getBool("trace", false)) {
+                        cluster.setTracer((node, kind, detail) -> events.add(node + " " + kind + ": " + detail));
+                    }
                     out.append(state());
                 }
                 case "add-node" -> {
@@ -101,18 +118,20 @@ class GoldenScriptTest {
                     Predicate<Message> which = filter(c);
                     List<Message> delivered = cluster.deliver(which);
                     delivered.forEach(m -> out.append(Describe.message(m)).append('\n'));
-                    cluster.drainLog().forEach(l -> out.append(l).append('\n'));
+                    collapse(cluster.drainLog()).forEach(l -> out.append(l).append('\n'));
                     if (delivered.isEmpty()) {
                         out.append("no messages");
                     }
                 }
                 case "drop-msgs" -> {
                     List<Message> dropped = cluster.drop(filter(c));
-                    dropped.forEach(m -> out.append("dropped ").append(Describe.message(m)).append('\n'));
+                    List<String> lines = new ArrayList<>();
+                    dropped.forEach(m -> lines.add("dropped " + Describe.message(m)));
+                    collapse(lines).forEach(l -> out.append(l).append('\n'));
                 }
                 case "stabilize" -> {
                     cluster.stabilize();
-                    cluster.drainLog().forEach(l -> out.append(l).append('\n'));
+                    collapse(cluster.drainLog()).forEach(l -> out.append(l).append('\n'));
                     out.append(state());
                 }
                 case "isolate" -> cluster.isolate(c.id(0));
@@ -145,6 +164,16 @@ class GoldenScriptTest {
                     List<Entry> es = first > last ? List.of() : n.storage().entries(first, last + 1, Long.MAX_VALUE);
                     out.append(es.isEmpty() ? "log is empty" : Describe.entries(es));
                 }
+                case "log" -> {
+                    // The node's own view of its log (durable part and unstable part).
+                    RaftNode r = cluster.node(c.id(0)).raft();
+                    long first = r.log().firstIndex();
+                    long last = r.log().lastIndex();
+                    List<Entry> es = first > last ? List.of() : r.log().slice(first, last + 1, Long.MAX_VALUE);
+                    out.append(es.isEmpty() ? "log is empty" : Describe.entries(es)).append('\n')
+                            .append("durable up to ").append(r.log().lastStableIndex())
+                            .append(", commit=").append(r.committed()).append(", applied=").append(r.log().applied());
+                }
                 case "applied" -> {
                     for (long id : c.ids()) {
                         out.append(id).append(": ").append(TestCluster.describe(cluster.node(id).applied())).append('\n');
@@ -153,6 +182,26 @@ class GoldenScriptTest {
                 default -> throw c.error("is not a known command");
             }
             return out.toString();
+        }
+
+        /**
+         * Lines about dropped messages (a partitioned node's heartbeats pile up) printed once per
+         * distinct line, in order of first appearance, with a count; other lines unchanged.
+         */
+        private static List<String> collapse(List<String> lines) {
+            java.util.LinkedHashMap<String, Integer> dropped = new java.util.LinkedHashMap<>();
+            List<String> out = new ArrayList<>();
+            for (String l : lines) {
+                if (l.startsWith("dropped ")) {
+                    dropped.merge(l, 1, Integer::sum);
+                } else {
+                    out.add(l);
+                }
+            }
+            List<String> all = new ArrayList<>();
+            dropped.forEach((l, n) -> all.add(n > 1 ? l + " (x" + n + ")" : l));
+            all.addAll(out);
+            return all;
         }
 
         private String state() {

@@ -180,6 +180,32 @@ class LogRecoveryTest {
     }
 
     @Test
+    void aCommitOnlyChangeIsPersistedLazilyButTermAndVoteAtEverySync() throws Exception {
+        SegmentedLogStorage log = open();
+        long interval = SMALL.commitPersistInterval();
+        log.append(entries(1, 1, 3 * interval));
+        log.setHardState(new HardState(2, 1, 1));
+        log.sync();
+        log.setHardState(new HardState(2, 1, interval));
+        log.sync();
+        fs.crash();
+        log = open();
+        assertEquals(new HardState(2, 1, 1), log.initialState().hardState(), "commit moved less than the interval");
+        log.setHardState(new HardState(2, 1, 1 + interval));
+        log.sync();
+        log.setHardState(new HardState(3, 0, 2 + interval));
+        log.sync();
+        fs.crash();
+        log = open();
+        assertEquals(new HardState(3, 0, 2 + interval), log.initialState().hardState(), "a new term is always synced");
+        log.setHardState(new HardState(3, 0, 3 + interval));
+        log.sync();
+        log.close();
+        log = open();
+        assertEquals(new HardState(3, 0, 3 + interval), log.initialState().hardState(), "a clean close keeps the newest");
+    }
+
+    @Test
     void anInterruptedSnapshotInstallEndsWithTheOldOrTheNewLog() throws Exception {
         SegmentedLogStorage log = open();
         log.append(entries(1, 1, 100));

@@ -226,8 +226,8 @@ public final class JsonLines {
                 .append(",\"process\":").append(o.process()).append(",\"time\":").append(time);
     }
 
-    /** A JSON string literal, or {@code null}. */
-    static String quote(String s) {
+    /** A JSON string literal (quoted and escaped), or {@code null}. */
+    public static String quote(String s) {
         if (s == null) {
             return "null";
         }

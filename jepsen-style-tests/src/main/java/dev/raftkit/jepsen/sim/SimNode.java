@@ -257,12 +257,11 @@ final class SimNode {
         long commit = raft.committed();
         if (commit != lifetimeCommit) {
             checker.onCommit(sim.now(), id, lifetimeCommit, commit, raft.log());
-            sim.trace(id, "commit", Long.toString(commit));
+            sim.traceRange(id, "commit", lifetimeCommit + 1, commit);
             lifetimeCommit = commit;
         }
         if (!r.entries().isEmpty()) {
-            sim.trace(id, "append", r.entries().get(0).index() + ".." + r.entries().get(r.entries().size() - 1).index()
-                    + " term " + r.entries().get(r.entries().size() - 1).term());
+            sim.traceRange(id, "append", r.entries().get(0).index(), r.entries().get(r.entries().size() - 1).index());
         }
 
         for (Message m : r.messages()) {
@@ -300,6 +299,7 @@ final class SimNode {
                 }
             }
             raft.onApplied(r.lastCommittedIndex());
+            sim.traceRange(id, "apply", r.committedEntries().get(0).index(), r.lastCommittedIndex());
         }
         for (ReadState rs : r.readStates()) {
             Simulator.ClientOp op = readsAwaitingIndex.remove(rs.requestId());

@@ -199,6 +199,11 @@ public final class Simulator {
         trace.add(now, node, kind, detail);
     }
 
+    /** Traces {@code kind} with detail {@code from..to}, without formatting unless the trace is kept. */
+    void traceRange(long node, String kind, long from, long to) {
+        trace.addRange(now, node, kind, from, to);
+    }
+
     void schedule(long delay, Runnable action) {
         queue.add(new Event(now + delay, seq++, action));
     }

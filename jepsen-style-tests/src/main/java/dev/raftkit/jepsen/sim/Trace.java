@@ -1,11 +1,15 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.jepsen.history.JsonLines;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The events of a run as JSON lines ({@code {"t":…,"node":…,"ev":…,"detail":…}}), hashed as they
  * are produced so two runs can be compared without keeping either. Kept in memory only if asked.
+ * The hash covers the events' fields, not the formatted lines: formatting lines nobody keeps was
+ * the simulator's biggest cost.
  */
 public final class Trace {
 
@@ -19,16 +23,30 @@ public final class Trace {
     }
 
     void add(long timeMicros, long node, String event, String detail) {
-        // Hash the fields, not the JSON line: building lines nobody keeps was the simulator's
-        // biggest cost.
+        start(timeMicros, node, event);
+        mix(detail);
+        finish(timeMicros, node, event, () -> detail);
+    }
+
+    /** An event whose detail is a range {@code from..to}, formatted only if the trace is kept. */
+    void addRange(long timeMicros, long node, String event, long from, long to) {
+        start(timeMicros, node, event);
+        mix(from);
+        mix(to);
+        finish(timeMicros, node, event, () -> from + ".." + to);
+    }
+
+    private void start(long timeMicros, long node, String event) {
         mix(timeMicros);
         mix(node);
         mix(event);
-        mix(detail);
+    }
+
+    private void finish(long timeMicros, long node, String event, Supplier<String> detail) {
         count++;
         if (keep) {
-            lines.add("{\"t\":" + timeMicros + ",\"node\":" + node + ",\"ev\":\"" + event + "\",\"detail\":\""
-                    + escape(detail) + "\"}");
+            lines.add("{\"t\":" + timeMicros + ",\"node\":" + node + ",\"ev\":" + JsonLines.quote(event)
+                    + ",\"detail\":" + JsonLines.quote(detail.get()) + "}");
         }
     }
 
@@ -54,25 +72,5 @@ public final class Trace {
     /** The lines, if the trace was kept. */
     public List<String> lines() {
         return lines;
-    }
-
-    private static String escape(String s) {
-        StringBuilder sb = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
     }
 }

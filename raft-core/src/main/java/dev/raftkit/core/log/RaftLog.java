@@ -83,20 +83,27 @@ public final class RaftLog {
 
     /** The term at {@code index}, or 0 if it is out of range. */
     public long termOrZero(long index) {
-        try {
-            return term(index);
-        } catch (LogCompactedException | LogUnavailableException e) {
-            return 0;
-        }
+        return Math.max(0, termOrMinusOne(index));
     }
 
     /** Log Matching (§3.5): does this log hold the entry {@code id}? */
     public boolean matchTerm(EntryId id) {
-        try {
-            return term(id.index()) == id.term();
-        } catch (LogCompactedException | LogUnavailableException e) {
-            return false;
+        return termOrMinusOne(id.index()) == id.term();
+    }
+
+    /**
+     * The term at {@code index}, or -1 if it is out of range. Range checks rather than exceptions:
+     * lagging followers probe out of range all the time, and exceptions cost far more than a check.
+     */
+    private long termOrMinusOne(long index) {
+        long t = unstable.maybeTerm(index);
+        if (t >= 0) {
+            return t;
         }
+        if (index < firstIndex() - 1 || index > lastIndex()) {
+            return -1;
+        }
+        return storage.term(index);
     }
 
     /**
@@ -244,8 +251,17 @@ public final class RaftLog {
         }
     }
 
-    public void stableTo(EntryId id) {
-        unstable.stableTo(id);
+    /**
+     * A token for the entries handed out now: pass it back to {@link #stableTo} with their
+     * acknowledgement, which is ignored if entries were overwritten in between (the ABA rule).
+     */
+    public long unstableOverwrites() {
+        return unstable.overwrites;
+    }
+
+    /** Entries up to {@code id} are durable, for a Ready handed out under {@code overwritesAtReady}. */
+    public void stableTo(EntryId id, long overwritesAtReady) {
+        unstable.stableTo(id, overwritesAtReady);
     }
 
     public void stableSnapshotTo(long index) {

@@ -19,6 +19,12 @@ final class Unstable {
     long offset;
     /** Entries at or above this index have not been handed out yet. */
     long offsetInProgress;
+    /**
+     * Counts the times held entries were replaced (or the whole log restored). A Ready handed out
+     * under an earlier count may describe entries that are gone, even if an entry with the same id
+     * is back by now (A-B-A), so its acknowledgement proves nothing; see {@link #stableTo}.
+     */
+    long overwrites;
 
     Unstable(long offset) {
         this.offset = offset;
@@ -75,11 +81,17 @@ final class Unstable {
     }
 
     /**
-     * Entries up to {@code id} are durable. Ignored unless the entry at {@code id.index()} is still
-     * the one with {@code id.term()}: if a new leader overwrote it after the Ready that held it,
-     * the acknowledgement is stale and must not mark the new entry durable.
+     * Entries up to {@code id} are durable, as acknowledged for a Ready handed out when
+     * {@link #overwrites} was {@code overwritesAtReady}. Ignored if entries were replaced since:
+     * the term check alone is not enough. Step by step: Ready 1 holds 2@1; leader 2 overwrites it
+     * with 2@2 (Ready 2); leader 3, whose log has 2@1, writes 2@1 back (not yet handed out). Ready
+     * 1's acknowledgement then names an entry that is here again, but the storage will hold 2@2
+     * once Ready 2 is written, and the re-appended 2@1 would never be handed out to be written.
      */
-    void stableTo(EntryId id) {
+    void stableTo(EntryId id, long overwritesAtReady) {
+        if (overwritesAtReady != overwrites) {
+            return;
+        }
         long term = maybeTerm(id.index());
         if (term < 0 || id.index() < offset || term != id.term()) {
             return;
@@ -98,6 +110,7 @@ final class Unstable {
     }
 
     void restore(SnapshotMeta s) {
+        overwrites++;
         offset = s.index() + 1;
         offsetInProgress = offset;
         entries.clear();
@@ -108,6 +121,9 @@ final class Unstable {
     /** Appends, first dropping any held entries at or above the first new index. */
     void truncateAndAppend(List<Entry> ents) {
         long from = ents.get(0).index();
+        if (from < offset + entries.size()) {
+            overwrites++;
+        }
         if (from == offset + entries.size()) {
             entries.addAll(ents);
         } else if (from <= offset) {

@@ -4,6 +4,7 @@ import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.Tracer;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
@@ -35,6 +36,7 @@ public final class TestCluster {
     private final Set<List<Long>> cutLinks = new HashSet<>();
     private final Consumer<RaftConfig.Builder> configurer;
     private final List<String> log = new ArrayList<>();
+    private Tracer tracer = Tracer.NONE;
 
     private TestCluster(Consumer<RaftConfig.Builder> configurer) {
         this.configurer = configurer;
@@ -72,6 +74,7 @@ public final class TestCluster {
     /** Adds a node with an empty log (to be added to the configuration by a change). */
     public TestNode addNode(long id) {
         TestNode n = new TestNode(config(id), new MemoryLogStorage());
+        n.raft().setTracer(tracer);
         nodes.put(id, n);
         return n;
     }
@@ -291,6 +294,13 @@ public final class TestCluster {
     public void restart(long id) {
         TestNode n = node(id);
         n.restart(config(id));
+        n.raft().setTracer(tracer);
+    }
+
+    /** Sends every node's protocol decisions (now and after restarts) to {@code tracer}. */
+    public void setTracer(Tracer tracer) {
+        this.tracer = tracer == null ? Tracer.NONE : tracer;
+        nodes.values().forEach(n -> n.raft().setTracer(this.tracer));
     }
 
     /** Snapshots {@code id}'s state machine at its applied index and compacts its log there. */

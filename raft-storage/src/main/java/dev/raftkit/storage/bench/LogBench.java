@@ -3,11 +3,8 @@ package dev.raftkit.storage.bench;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -62,8 +59,8 @@ public final class LogBench {
     private static void run(Path dir, double seconds, long recoverBytes, int[] sizes, int[] batches) throws Exception {
         System.out.printf("LogBench: dir=%s, %.1f s per case, Java %s, %d CPUs%n", dir.toAbsolutePath(), seconds,
                 System.getProperty("java.version"), Runtime.getRuntime().availableProcessors());
-        double rawBefore = rawFsyncRate(dir, seconds, false, 4096);
-        double rawPrealloc = rawFsyncRate(dir, seconds, true, 4096);
+        double rawBefore = DiskProbe.fsyncRate(dir, seconds, false, 4096);
+        double rawPrealloc = DiskProbe.fsyncRate(dir, seconds, true, 4096);
         List<String[]> rows = new ArrayList<>();
         double[][] syncRates = new double[sizes.length][batches.length];
         for (int s = 0; s < sizes.length; s++) {
@@ -75,8 +72,8 @@ public final class LogBench {
                         String.format("%,.0f", r[3]), String.format("%.0f / %.0f", r[4], r[5])});
             }
         }
-        double rawAfter = rawFsyncRate(dir, seconds, false, 4096);
-        double raw32k = rawFsyncRate(dir, seconds, true, 256 * 126);
+        double rawAfter = DiskProbe.fsyncRate(dir, seconds, false, 4096);
+        double raw32k = DiskProbe.fsyncRate(dir, seconds, true, 256 * 126);
         double raw = (rawBefore + rawAfter) / 2;
         System.out.printf("%nraw 4 KiB write + fdatasync, growing file: %,.0f/s before, %,.0f/s after (mean %,.0f/s); "
                 + "overwriting a preallocated file: %,.0f/s; 32,256 B (one 256 x 100 B batch) write + fdatasync "
@@ -123,7 +120,7 @@ public final class LogBench {
             for (int round = -1; round < rounds; round++) {
                 boolean measured = round >= 0;
                 if (measured) {
-                    rawSum += rawFsyncRate(dir, slice, false, 4096);
+                    rawSum += DiskProbe.fsyncRate(dir, slice, false, 4096);
                 }
                 if (round == 0) {
                     first = index;
@@ -155,42 +152,6 @@ public final class LogBench {
                     appendNanos / 1e3 / syncs, syncNanos / 1e3 / syncs};
         } finally {
             deleteTree(dir);
-        }
-    }
-
-    /** The FsyncProbe measurement: 4 KiB write + force(false), on a growing or a preallocated file. */
-    static double rawFsyncRate(Path dir, double seconds, boolean prealloc, int block) throws IOException {
-        Path f = dir.resolve("raw-fsync.dat");
-        long region = 256L << 20;
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            if (prealloc) {
-                ByteBuffer z = ByteBuffer.allocateDirect(1 << 20);
-                for (long p = 0; p < region; p += z.capacity()) {
-                    z.clear();
-                    ch.write(z, p);
-                }
-                ch.force(true);
-            }
-            ByteBuffer buf = ByteBuffer.allocateDirect(block);
-            long pos = 0;
-            long n = 0;
-            long t0 = System.nanoTime();
-            long end = t0 + (long) (seconds * 1e9);
-            while (System.nanoTime() < end) {
-                buf.clear();
-                if (prealloc && pos + block > region) {
-                    pos = 0;
-                }
-                while (buf.hasRemaining()) {
-                    pos += ch.write(buf, pos);
-                }
-                ch.force(false);
-                n++;
-            }
-            return n / ((System.nanoTime() - t0) / 1e9);
-        } finally {
-            Files.deleteIfExists(f);
         }
     }
 

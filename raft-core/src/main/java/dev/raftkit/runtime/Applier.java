@@ -1,0 +1,501 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.Changer;
+import dev.raftkit.core.confchange.ConfChangeCodec;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.EntryType;
+import dev.raftkit.runtime.ApplyInput.Pending;
+import dev.raftkit.runtime.ApplyInput.ReadWaiter;
+import dev.raftkit.spi.SnapshotDescriptor;
+import dev.raftkit.spi.SnapshotReader;
+import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.spi.StateMachine;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The apply thread: owns the state machine, the session table and the configuration as of the
+ * applied index. Applies committed entries in batches in log order, completes the futures of the
+ * entries' proposers, answers reads once applied ≥ their index, and captures snapshots (written
+ * on the snapshot pool). Never waits on another thread.
+ */
+final class Applier {
+
+    /** What the node starts from: the restored snapshot's position and the runtime state in it. */
+    record Restored(long index, long term, ConfState conf, long logTime, SessionTable sessions) {
+    }
+
+    private final RaftServer server;
+    private final StateMachine sm;
+    private final SessionTable sessions;
+    private final Stage stage;
+    private final ConcurrentLinkedQueue<ApplyInput> queue = new ConcurrentLinkedQueue<>();
+    /** Reads queued or parked here, for the maxPendingReads limit. */
+    private final AtomicInteger readsWaiting = new AtomicInteger();
+    private final Map<Long, Pending> pendings = new HashMap<>();
+    private final PriorityQueue<ReadWaiter> parked = new PriorityQueue<>(Comparator.comparingLong(ReadWaiter::index));
+    private final AtomicBoolean snapshotRunning = new AtomicBoolean();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+
+    private long appliedIndex;
+    private long appliedTerm;
+    /** Log time: the highest leader-stamped time applied so far (leaders' clocks may disagree). */
+    private long logTime;
+    private ConfState conf;
+    private long lastSnapshotIndex;
+    private long bytesSinceSnapshot;
+    private boolean stopped;
+    private volatile long publishedApplied;
+    private volatile ConfState publishedConf;
+
+    Applier(RaftServer server, Executor executor, Restored restored) {
+        this.server = server;
+        this.sm = server.stateMachine;
+        this.sessions = restored.sessions();
+        this.appliedIndex = restored.index();
+        this.appliedTerm = restored.term();
+        this.logTime = restored.logTime();
+        this.conf = restored.conf();
+        this.lastSnapshotIndex = restored.index();
+        this.publishedApplied = appliedIndex;
+        this.publishedConf = conf;
+        this.stage = new Stage("apply-" + server.id, executor, this::round, () -> !queue.isEmpty(),
+                t -> server.fail(t, "the apply thread"));
+    }
+
+    /** Restores the newest snapshot before the node starts (the caller's thread, at start-up). */
+    static Restored restoreAtStart(long id, StateMachine sm, SnapshotStore store, SnapshotDescriptor latest,
+                                   SessionTable sessions) throws IOException {
+        if (latest == null) {
+            return new Restored(0, 0, ConfState.EMPTY, 0, sessions);
+        }
+        SnapshotMeta meta = latest.meta();
+        try (SnapshotReader r = store.open(latest)) {
+            // Verify at start-up: the snapshot has been at rest on this disk.
+            r.verify();
+            long logTime = restoreFrom(r, sm, sessions, meta.index(), "node " + id + "'s snapshot " + meta.last());
+            return new Restored(meta.index(), meta.term(), meta.conf(), logTime, sessions);
+        }
+    }
+
+    private static long restoreFrom(SnapshotReader r, StateMachine sm, SessionTable sessions, long index, String where)
+            throws IOException {
+        try (InputStream raw = r.input()) {
+            DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024));
+            long logTime = SnapshotImage.readHeader(in, sessions, where);
+            sm.restore(index, new FilterInputStream(in) {
+                @Override
+                public void close() {
+                    // The runtime closes the snapshot stream, not the state machine.
+                }
+            });
+            return logTime;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Producers (raft loop, client threads).
+
+    void enqueue(ApplyInput input) {
+        queue.add(input);
+        stage.signal();
+    }
+
+    void signal() {
+        stage.signal();
+    }
+
+    void readQueued() {
+        readsWaiting.incrementAndGet();
+    }
+
+    boolean hasWaitingReads() {
+        return readsWaiting.get() > 0;
+    }
+
+    long applied() {
+        return publishedApplied;
+    }
+
+    ConfState conf() {
+        return publishedConf;
+    }
+
+    CompletableFuture<Void> drained() {
+        return drained;
+    }
+
+    /** A STALE read, straight from the client's thread: no raft-loop hop. */
+    CompletableFuture<byte[]> staleRead(byte[] query, long minIndex) {
+        CompletableFuture<byte[]> f = new CompletableFuture<>();
+        if (!server.running()) {
+            f.completeExceptionally(server.stoppedException());
+            return f;
+        }
+        if (readsWaiting.incrementAndGet() > server.settings.maxPendingReads()) {
+            readsWaiting.decrementAndGet();
+            f.completeExceptionally(new RaftServerException(RaftServerException.Reason.OVERLOADED, 0,
+                    "node " + server.id + ": " + server.settings.maxPendingReads()
+                            + " reads are waiting (limit maxPendingReads); back off and retry"));
+            return f;
+        }
+        ReadWaiter w = new ReadWaiter(minIndex, query, f, server.loop.tickCount());
+        enqueue(w);
+        if (!server.running() && queue.remove(w)) {
+            f.completeExceptionally(server.stoppedException());
+        }
+        return f;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The apply thread.
+
+    private boolean round() throws Exception {
+        if (stopped) {
+            failQueued();
+            return false;
+        }
+        if (server.failure() != null) {
+            stopped = true;
+            failAllWaiting(server.stoppedException());
+            failQueued();
+            drained.complete(null);
+            return false;
+        }
+        long before = appliedIndex;
+        boolean stop = false;
+        ApplyInput in;
+        while (!stop && (in = queue.poll()) != null) {
+            if (in instanceof ApplyInput.Task t) {
+                for (Pending p : t.pendings()) {
+                    pendings.put(p.index(), p);
+                }
+                if (t.snapshot() != null) {
+                    restore(t.snapshot());
+                }
+                if (!t.committed().isEmpty()) {
+                    apply(t.committed());
+                }
+                if (t.reads() != null) {
+                    parked.addAll(t.reads());
+                }
+            } else if (in instanceof ReadWaiter w) {
+                parked.add(w);
+            } else if (in instanceof ApplyInput.Sweep s) {
+                expireReads(s.tick());
+            } else if (in instanceof ApplyInput.Stop) {
+                stop = true;
+            }
+        }
+        if (appliedIndex != before) {
+            publishedApplied = appliedIndex;
+            server.loop.post(new LoopInput.Applied(appliedIndex));
+        }
+        serveReads();
+        if (stop) {
+            stopped = true;
+            failAllWaiting(server.stoppedException());
+            drained.complete(null);
+            return false;
+        }
+        maybeSnapshot();
+        return false;
+    }
+
+    /** §5 / Ready contract point 5: the received snapshot replaces the state before later entries apply. */
+    private void restore(SnapshotMeta meta) throws IOException {
+        SnapshotDescriptor d = server.snapshots.find(meta.last());
+        if (d == null) {
+            throw new IllegalStateException("node " + server.id + " must install snapshot " + meta.last()
+                    + " but the snapshot store does not hold it; the transport handed the message over before"
+                    + " the snapshot was committed");
+        }
+        try (SnapshotReader r = server.snapshotStore.open(d)) {
+            logTime = restoreFrom(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader");
+        }
+        appliedIndex = meta.index();
+        appliedTerm = meta.term();
+        conf = meta.conf();
+        publishedConf = conf;
+        lastSnapshotIndex = meta.index();
+        bytesSinceSnapshot = 0;
+        // Proposals at or below the snapshot never reach this node's state machine as entries:
+        // whether they made it is unknown here (a session retry settles it exactly once).
+        pendings.values().removeIf(p -> {
+            if (p.index() <= meta.index()) {
+                p.future().completeExceptionally(outcomeUnknown(p, "this node replaced its log with snapshot " + meta.last()));
+                return true;
+            }
+            return false;
+        });
+        ConfState c = conf;
+        for (RaftListener l : server.listeners()) {
+            server.event(() -> {
+                l.onSnapshotInstalled(meta);
+                l.onConfigurationChange(meta.index(), c);
+            });
+        }
+    }
+
+    /** One state-machine command of this batch and who waits for its result. */
+    private static final class Slot {
+        final Pending pending;
+        final long client;
+        final long seq;
+        int command = -1;
+        Slot duplicateOf;
+        byte[] result;
+
+        Slot(Pending pending, long client, long seq) {
+            this.pending = pending;
+            this.client = client;
+            this.seq = seq;
+        }
+    }
+
+    private record SessionKey(long client, long seq) {
+    }
+
+    /**
+     * Applies a batch. Session bookkeeping runs entry by entry (so it is the same however entries
+     * were batched); the state machine gets all commands of the batch in one call; results are
+     * then recorded in the sessions and handed to the waiting futures.
+     */
+    private void apply(List<Entry> entries) {
+        List<StateMachine.Command> commands = new ArrayList<>(entries.size());
+        List<Slot> slots = new ArrayList<>(entries.size());
+        Map<SessionKey, Slot> inBatch = null;
+        for (Entry e : entries) {
+            if (e.index() <= appliedIndex) {
+                continue;
+            }
+            Pending p = pendings.remove(e.index());
+            if (p != null && p.term() != e.term()) {
+                // Another leader's entry landed where ours was: ours was overwritten (§5.3 log
+                // matching), so it never commits.
+                p.future().completeExceptionally(outcomeUnknown(p, "entry " + e.index() + " was overwritten by term "
+                        + e.term() + " (leadership changed)"));
+                p = null;
+            }
+            appliedIndex = e.index();
+            appliedTerm = e.term();
+            bytesSinceSnapshot += e.data().length;
+            if (e.type() == EntryType.CONF_CHANGE) {
+                applyConfChange(e, p);
+                continue;
+            }
+            byte[] data = e.data();
+            if (data.length == 0) {
+                continue; // the leader's no-op (§8)
+            }
+            EntryCodec.validate(data, e.index());
+            logTime = Math.max(logTime, EntryCodec.timestamp(data));
+            sessions.expire(logTime);
+            switch (EntryCodec.kind(data)) {
+                case EntryCodec.OPEN_SESSION -> {
+                    sessions.open(e.index(), logTime);
+                    complete(p, e.index());
+                }
+                case EntryCodec.CLOSE_SESSION -> {
+                    sessions.close(EntryCodec.client(data));
+                    complete(p, null);
+                }
+                case EntryCodec.COMMAND -> {
+                    Slot s = new Slot(p, 0, 0);
+                    s.command = commands.size();
+                    commands.add(new StateMachine.Command(e.index(), e.term(), logTime, EntryCodec.payload(data)));
+                    slots.add(s);
+                }
+                default -> { // SESSION_COMMAND
+                    long client = EntryCodec.client(data);
+                    long seq = EntryCodec.sequence(data);
+                    switch (sessions.check(client, seq, EntryCodec.lowestUnacked(data), logTime)) {
+                        case APPLY -> {
+                            Slot s = new Slot(p, client, seq);
+                            s.command = commands.size();
+                            commands.add(new StateMachine.Command(e.index(), e.term(), logTime, EntryCodec.payload(data)));
+                            slots.add(s);
+                            // Reserve the response now so a retry later in this batch is a duplicate.
+                            sessions.record(client, seq, PLACEHOLDER);
+                            if (inBatch == null) {
+                                inBatch = new HashMap<>();
+                            }
+                            inBatch.put(new SessionKey(client, seq), s);
+                        }
+                        case DUPLICATE -> {
+                            Slot first = inBatch == null ? null : inBatch.get(new SessionKey(client, seq));
+                            if (first != null) {
+                                Slot s = new Slot(p, client, seq);
+                                s.duplicateOf = first;
+                                slots.add(s);
+                            } else {
+                                complete(p, sessions.response(client, seq));
+                            }
+                        }
+                        case SESSION_EXPIRED -> fail(p, new RaftServerException(RaftServerException.Reason.SESSION_EXPIRED,
+                                0, "client session " + client + " is unknown or expired (idle longer than the session"
+                                + " timeout in log time); open a new session"));
+                        case RESPONSE_DISCARDED -> fail(p, new RaftServerException(
+                                RaftServerException.Reason.RESPONSE_DISCARDED, 0, "session " + client + " command " + seq
+                                + " was applied but its result was discarded (acknowledged or beyond"
+                                + " maxResponsesPerSession); it is not applied again"));
+                    }
+                }
+            }
+        }
+        if (!commands.isEmpty()) {
+            List<byte[]> results = sm.apply(commands);
+            if (results == null || results.size() != commands.size()) {
+                throw new IllegalStateException("StateMachine.apply returned " + (results == null ? "null" : results.size()
+                        + " results") + " for " + commands.size() + " commands (entries " + commands.get(0).index()
+                        + ".." + commands.get(commands.size() - 1).index() + "); it must return one result per command");
+            }
+            for (Slot s : slots) {
+                if (s.duplicateOf == null) {
+                    byte[] r = results.get(s.command);
+                    s.result = r == null ? EMPTY : r;
+                    if (s.client != 0) {
+                        sessions.fill(s.client, s.seq, s.result);
+                    }
+                }
+            }
+        }
+        for (Slot s : slots) {
+            complete(s.pending, s.duplicateOf != null ? s.duplicateOf.result : s.result);
+        }
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+    private static final byte[] PLACEHOLDER = new byte[0];
+
+    private void applyConfChange(Entry e, Pending p) {
+        ConfState next;
+        try {
+            next = Changer.apply(conf, ConfChangeCodec.decode(e.data()));
+        } catch (IllegalArgumentException invalid) {
+            // As in the core: every node rejects the same entry alike, a no-op everywhere.
+            fail(p, new RaftServerException(RaftServerException.Reason.INVALID, 0, "configuration change at "
+                    + e.index() + " was rejected when applied: " + invalid.getMessage()));
+            return;
+        }
+        conf = next;
+        publishedConf = next;
+        complete(p, next);
+        long index = e.index();
+        for (RaftListener l : server.listeners()) {
+            server.event(() -> l.onConfigurationChange(index, next));
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void complete(Pending p, Object value) {
+        if (p != null) {
+            ((CompletableFuture) p.future()).complete(value);
+        }
+    }
+
+    private static void fail(Pending p, Throwable t) {
+        if (p != null) {
+            p.future().completeExceptionally(t);
+        }
+    }
+
+    private RaftServerException outcomeUnknown(Pending p, String why) {
+        return new RaftServerException(RaftServerException.Reason.OUTCOME_UNKNOWN, server.loop.status().leader(),
+                "node " + server.id + ": the outcome of the request at index " + p.index() + " is unknown: " + why
+                        + "; retry with the same session and sequence number to apply it exactly once");
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void serveReads() {
+        while (!parked.isEmpty() && parked.peek().index() <= appliedIndex) {
+            ReadWaiter w = parked.poll();
+            readsWaiting.decrementAndGet();
+            try {
+                ((CompletableFuture) w.future()).complete(sm.query(w.query()));
+            } catch (RuntimeException e) {
+                w.future().completeExceptionally(e);
+            }
+        }
+    }
+
+    private void expireReads(long tick) {
+        if (parked.isEmpty()) {
+            return;
+        }
+        long timeout = server.settings.readTimeoutTicks();
+        parked.removeIf(w -> {
+            if (w.createdTick() + timeout <= tick) {
+                readsWaiting.decrementAndGet();
+                w.future().completeExceptionally(new RaftServerException(RaftServerException.Reason.TIMED_OUT,
+                        server.loop.status().leader(), "node " + server.id + " had applied only " + appliedIndex
+                        + " of the " + w.index() + " a read needs after " + timeout + " ticks; retry, or read elsewhere"));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** Captures a snapshot once the entry or byte threshold is reached; the pool writes it. */
+    private void maybeSnapshot() {
+        if (appliedIndex <= lastSnapshotIndex || snapshotRunning.get()) {
+            return;
+        }
+        if (appliedIndex - lastSnapshotIndex < server.settings.snapshotEntries()
+                && bytesSinceSnapshot < server.settings.snapshotBytes()) {
+            return;
+        }
+        StateMachine.Snapshot image = sm.snapshot();
+        byte[] header = SnapshotImage.header(logTime, sessions);
+        SnapshotMeta meta = new SnapshotMeta(new EntryId(appliedTerm, appliedIndex), conf);
+        lastSnapshotIndex = appliedIndex;
+        bytesSinceSnapshot = 0;
+        snapshotRunning.set(true);
+        server.snapshots.write(meta, header, image, () -> snapshotRunning.set(false));
+    }
+
+    private void failAllWaiting(Throwable t) {
+        for (Pending p : pendings.values()) {
+            p.future().completeExceptionally(t);
+        }
+        pendings.clear();
+        for (ReadWaiter w : parked) {
+            w.future().completeExceptionally(t);
+        }
+        readsWaiting.addAndGet(-parked.size());
+        parked.clear();
+    }
+
+    private void failQueued() {
+        Throwable t = server.stoppedException();
+        ApplyInput in;
+        while ((in = queue.poll()) != null) {
+            if (in instanceof ApplyInput.Task task) {
+                task.pendings().forEach(p -> p.future().completeExceptionally(t));
+                if (task.reads() != null) {
+                    task.reads().forEach(w -> w.future().completeExceptionally(t));
+                }
+            } else if (in instanceof ReadWaiter w) {
+                w.future().completeExceptionally(t);
+            }
+        }
+        drained.complete(null);
+    }
+}

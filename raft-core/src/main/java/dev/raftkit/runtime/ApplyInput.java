@@ -1,0 +1,38 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.Entry;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** What reaches the apply thread, in the order the raft loop took its Readys. */
+sealed interface ApplyInput {
+
+    /**
+     * One Ready's work for the apply thread: first register the futures of entries proposed since
+     * the last task, then restore {@code snapshot} if any (§5: before any later entry), then apply
+     * {@code committed}, then queue {@code reads}.
+     */
+    record Task(List<Pending> pendings, SnapshotMeta snapshot, List<Entry> committed, List<ReadWaiter> reads)
+            implements ApplyInput {
+    }
+
+    /** A read served locally once the state machine has applied {@code index}. */
+    record ReadWaiter(long index, byte[] query, CompletableFuture<?> future, long createdTick) implements ApplyInput {
+    }
+
+    /** Fails reads that waited longer than the read timeout; {@code tick} is the loop's tick count. */
+    record Sweep(long tick) implements ApplyInput {
+    }
+
+    /** Graceful shutdown: apply what is queued, then fail whatever still waits. */
+    record Stop() implements ApplyInput {
+    }
+
+    /** What a proposed entry's future waits for. */
+    enum Kind { COMMAND, OPEN_SESSION, CLOSE_SESSION, CONF_CHANGE }
+
+    /** A client future waiting for the entry the core placed at {@code index} in {@code term}. */
+    record Pending(long index, long term, Kind kind, CompletableFuture<?> future) {
+    }
+}

@@ -1,0 +1,133 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.Ready;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.message.Message;
+import dev.raftkit.spi.LogWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+
+/**
+ * The log-writer thread: the only caller of {@link LogWriter}. Each round drains every queued
+ * Ready, writes them in order (snapshot, entries, hard state: Ready contract point 2), makes them
+ * durable with one {@code sync()} (group commit), then sends their after-persist messages (votes,
+ * append acknowledgements: §3.8) and acknowledges the last one to the raft loop (point 3).
+ * A failed write or sync is fail-stop (point 6): nothing of the batch is acknowledged or sent.
+ *
+ * <p>Compactions queued by the snapshot pool run after the batch's sync; they only drop entries a
+ * durable snapshot covers.
+ */
+final class LogWriterStage {
+
+    private record Compact(SnapshotMeta snapshot) {
+    }
+
+    private static final Object STOP = new Object();
+
+    private final RaftServer server;
+    private final LogWriter log;
+    private final Stage stage;
+    private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private boolean stopped;
+
+    LogWriterStage(RaftServer server, Executor executor) {
+        this.server = server;
+        this.log = server.log;
+        this.stage = new Stage("log-writer-" + server.id, executor, this::round, () -> !queue.isEmpty(),
+                t -> server.fail(t, "the log writer (writing or syncing the log)"));
+    }
+
+    void persist(Ready ready) {
+        queue.add(ready);
+        stage.signal();
+    }
+
+    void compact(SnapshotMeta snapshot) {
+        queue.add(new Compact(snapshot));
+        stage.signal();
+    }
+
+    void stop() {
+        queue.add(STOP);
+        stage.signal();
+    }
+
+    void signal() {
+        stage.signal();
+    }
+
+    CompletableFuture<Void> drained() {
+        return drained;
+    }
+
+    private boolean round() throws Exception {
+        if (stopped || server.failure() != null) {
+            queue.clear();
+            drained.complete(null);
+            return false;
+        }
+        boolean sync = false;
+        boolean stop = false;
+        long lastNumber = -1;
+        List<Message> afterPersist = null;
+        List<Compact> compactions = null;
+        Object task;
+        while ((task = queue.poll()) != null) {
+            if (task instanceof Ready r) {
+                if (r.snapshot() != null) {
+                    log.installSnapshot(r.snapshot());
+                }
+                if (!r.entries().isEmpty()) {
+                    log.append(r.entries());
+                }
+                if (r.hardState() != null) {
+                    log.setHardState(r.hardState());
+                }
+                sync |= r.mustSync();
+                lastNumber = r.number();
+                if (!r.messagesAfterPersist().isEmpty()) {
+                    if (afterPersist == null) {
+                        afterPersist = new ArrayList<>();
+                    }
+                    afterPersist.addAll(r.messagesAfterPersist());
+                }
+            } else if (task instanceof Compact c) {
+                if (compactions == null) {
+                    compactions = new ArrayList<>();
+                }
+                compactions.add(c);
+            } else if (task == STOP) {
+                stop = true;
+                break;
+            }
+        }
+        if (sync || stop) {
+            // One fsync for every Ready of the batch (group commit). On stop, also the hard states
+            // whose commit-only changes needed none, so a restart resumes exactly here.
+            log.sync();
+        }
+        if (compactions != null) {
+            for (Compact c : compactions) {
+                // A snapshot installed from the leader may already have moved the log past it.
+                if (c.snapshot().index() >= server.log.firstIndex()) {
+                    log.compact(c.snapshot());
+                }
+            }
+        }
+        if (afterPersist != null) {
+            server.transport.send(afterPersist);
+        }
+        if (lastNumber > 0) {
+            server.loop.post(new LoopInput.Persisted(lastNumber));
+        }
+        if (stop) {
+            stopped = true;
+            drained.complete(null);
+        }
+        return false;
+    }
+}

@@ -1,0 +1,60 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.Status;
+import dev.raftkit.core.confchange.ConfChange;
+import java.util.concurrent.CompletableFuture;
+
+/** What reaches the raft loop besides peer messages and ticks. Records, one per kind. */
+sealed interface LoopInput {
+
+    /** Client work, from the bounded client inbox. */
+    sealed interface Client extends LoopInput {
+        CompletableFuture<?> future();
+    }
+
+    /** A framed NORMAL entry to propose; the loop stamps the leader's clock into it. */
+    record Propose(byte[] framed, CompletableFuture<?> future) implements Client {
+    }
+
+    /** A membership change; {@code promotes} is the learner that must have caught up first, or 0. */
+    record ChangeConf(ConfChange change, long promotes, CompletableFuture<?> future) implements Client {
+    }
+
+    record Read(byte[] query, ReadConsistency consistency, long minIndex, CompletableFuture<?> future) implements Client {
+    }
+
+    record Transfer(long to, CompletableFuture<?> future) implements Client {
+    }
+
+    record GetStatus(CompletableFuture<?> future) implements Client {
+    }
+
+    /** Acknowledgements and reports from the runtime's own threads: never dropped, never bounded. */
+    sealed interface Control extends LoopInput {
+    }
+
+    record Persisted(long readyNumber) implements Control {
+    }
+
+    record Applied(long index) implements Control {
+    }
+
+    record SnapshotReport(long peer, boolean ok) implements Control {
+    }
+
+    record Unreachable(long peer) implements Control {
+    }
+
+    /** An InstallSnapshot whose bytes the transport already stored: never dropped like other messages. */
+    record Deliver(dev.raftkit.core.message.InstallSnapshot message) implements Control {
+    }
+
+    /** Graceful shutdown: stop stepping, hand out what is pending, then stop. */
+    record Stop() implements Control {
+    }
+
+    /** A read waiting for its ReadIndex answer. */
+    record PendingRead(byte[] query, long minIndex, CompletableFuture<?> future, long deadlineTick) {
+    }
+}

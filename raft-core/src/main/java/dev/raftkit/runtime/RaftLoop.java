@@ -1,0 +1,486 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.ProposalRejectedException;
+import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.ReadState;
+import dev.raftkit.core.Ready;
+import dev.raftkit.core.Role;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.core.message.Message;
+import dev.raftkit.runtime.ApplyInput.Pending;
+import dev.raftkit.runtime.ApplyInput.ReadWaiter;
+import dev.raftkit.spi.SnapshotWriter;
+import dev.raftkit.spi.Transport;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The raft-loop thread: the only owner of the {@link RaftNode}. A round drains the inbox
+ * (acknowledgements first, then ticks, peer messages and client requests, each bounded), steps
+ * all of it, takes at most one Ready and dispatches it: messages to the transport at once (a
+ * leader's AppendEntries go out before its own fsync, §10.2.1), persist work to the log writer,
+ * committed entries and read answers to the apply thread. It never blocks on I/O or a future.
+ */
+final class RaftLoop {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RaftLoop.class);
+    /** Inputs of one kind stepped per round before the Ready is taken: bounds a round's latency. */
+    private static final int BATCH = 1024;
+
+    private record LoopView(Role role, long term, long leader, long commit, long lastIndex) {
+    }
+
+    private record TransferWait(long to, CompletableFuture<?> future, long deadlineTick) {
+    }
+
+    private final RaftServer server;
+    private final RaftNode node;
+    private final Stage stage;
+    private final ArrayBlockingQueue<LoopInput.Client> clients;
+    private final ArrayBlockingQueue<Message> peers;
+    private final ConcurrentLinkedQueue<LoopInput.Control> control = new ConcurrentLinkedQueue<>();
+    private final AtomicLong pendingTicks = new AtomicLong();
+    private volatile long tickCount;
+    private volatile LoopView view;
+    private volatile boolean stoppedView;
+
+    // Owned by the loop.
+    private final Map<Long, LoopInput.PendingRead> reads = new HashMap<>();
+    private long nextReadId = 1;
+    private final List<TransferWait> transfers = new ArrayList<>();
+    private List<Pending> newPendings = new ArrayList<>();
+    private long lastSentToWriter;
+    private long lastPersisted;
+    private long nextSweepTick;
+    private boolean stopped;
+
+    RaftLoop(RaftServer server, Executor executor, RaftNode node) {
+        this.server = server;
+        this.node = node;
+        this.clients = new ArrayBlockingQueue<>(server.settings.maxInboxRequests());
+        this.peers = new ArrayBlockingQueue<>(server.settings.maxPeerMessages());
+        this.stage = new Stage("raft-loop-" + server.id, executor, this::round, this::hasInput,
+                t -> server.fail(t, "the raft loop"));
+        this.view = viewOf();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Producers: any thread.
+
+    boolean offer(LoopInput.Client c) {
+        if (!clients.offer(c)) {
+            return false;
+        }
+        stage.signal();
+        return true;
+    }
+
+    boolean withdraw(LoopInput.Client c) {
+        return clients.remove(c);
+    }
+
+    void post(LoopInput.Control c) {
+        control.add(c);
+        stage.signal();
+    }
+
+    void tick() {
+        pendingTicks.incrementAndGet();
+        stage.signal();
+    }
+
+    void signal() {
+        stage.signal();
+    }
+
+    void stop() {
+        post(new LoopInput.Stop());
+    }
+
+    long tickCount() {
+        return tickCount;
+    }
+
+    ServerStatus status() {
+        LoopView v = view;
+        boolean running = !stoppedView && server.failure() == null;
+        return new ServerStatus(server.id, v.role(), v.term(), v.leader(), v.commit(), server.applier == null ? 0
+                : server.applier.applied(), v.lastIndex(), server.applier == null ? ConfState.EMPTY
+                : server.applier.conf(), running, server.failure());
+    }
+
+    void publishStopped() {
+        stoppedView = true;
+    }
+
+    /** What the transport delivers into. Never blocks. */
+    Transport.Inbound inbound() {
+        return new Transport.Inbound() {
+            @Override
+            public void receive(Message message) {
+                if (!server.running()) {
+                    return;
+                }
+                if (message instanceof InstallSnapshot s) {
+                    // Its bytes are already durable here: never drop it for a full inbox.
+                    post(new LoopInput.Deliver(s));
+                } else if (peers.offer(message)) {
+                    stage.signal();
+                } else {
+                    LOG.debug("node {}: peer inbox full ({} messages, limit maxPeerMessages); dropped {}",
+                            server.id, server.settings.maxPeerMessages(), message);
+                }
+            }
+
+            @Override
+            public void unreachable(long peer) {
+                post(new LoopInput.Unreachable(peer));
+            }
+
+            @Override
+            public SnapshotWriter beginSnapshot(InstallSnapshot message) throws IOException {
+                return server.snapshots.beginReceive(message);
+            }
+        };
+    }
+
+    private boolean hasInput() {
+        return !control.isEmpty() || pendingTicks.get() > 0 || !peers.isEmpty() || !clients.isEmpty();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // The loop.
+
+    private boolean round() {
+        if (stopped) {
+            failClients(server.stoppedException());
+            peers.clear();
+            control.clear();
+            return false;
+        }
+        if (server.failure() != null) {
+            stopped = true;
+            failEverything(server.stoppedException());
+            return false;
+        }
+        boolean stopNow = false;
+        LoopInput.Control c;
+        while ((c = control.poll()) != null) {
+            stopNow |= handleControl(c);
+        }
+        if (stopNow) {
+            finishStop();
+            return false;
+        }
+        long ticks = pendingTicks.getAndSet(0);
+        for (long i = 0; i < ticks; i++) {
+            node.tick();
+        }
+        if (ticks > 0) {
+            tickCount += ticks;
+            onTicks();
+        }
+        Message m;
+        for (int n = 0; n < BATCH && (m = peers.poll()) != null; n++) {
+            stepPeer(m);
+        }
+        long now = -1;
+        LoopInput.Client cl;
+        for (int n = 0; n < BATCH && (cl = clients.poll()) != null; n++) {
+            if (now < 0 && cl instanceof LoopInput.Propose) {
+                // One clock reading per round: the leader's time for every proposal in it.
+                now = server.clock.millis();
+            }
+            handleClient(cl, now);
+        }
+        if (node.hasReady()) {
+            dispatch(node.ready());
+        }
+        if (!transfers.isEmpty()) {
+            checkTransfers();
+        }
+        publishView();
+        return node.hasReady();
+    }
+
+    private boolean handleControl(LoopInput.Control c) {
+        if (c instanceof LoopInput.Persisted p) {
+            lastPersisted = Math.max(lastPersisted, p.readyNumber());
+            node.onPersisted(p.readyNumber());
+        } else if (c instanceof LoopInput.Applied a) {
+            node.onApplied(a.index());
+        } else if (c instanceof LoopInput.SnapshotReport r) {
+            node.reportSnapshot(r.peer(), r.ok());
+        } else if (c instanceof LoopInput.Unreachable u) {
+            node.reportUnreachable(u.peer());
+        } else if (c instanceof LoopInput.Deliver d) {
+            stepPeer(d.message());
+        } else if (c instanceof LoopInput.Stop) {
+            return true;
+        }
+        return false;
+    }
+
+    private void stepPeer(Message m) {
+        try {
+            node.step(m);
+        } catch (IllegalArgumentException misrouted) {
+            LOG.warn("node {}: dropped a message meant for another node: {}", server.id, misrouted.getMessage());
+        }
+    }
+
+    private void handleClient(LoopInput.Client c, long now) {
+        try {
+            if (c instanceof LoopInput.Propose p) {
+                EntryCodec.stamp(p.framed(), now);
+                EntryId at = node.propose(p.framed());
+                newPendings.add(new Pending(at.index(), at.term(), kindOf(p.framed()), p.future()));
+            } else if (c instanceof LoopInput.ChangeConf cc) {
+                if (cc.promotes() != 0) {
+                    checkCaughtUp(cc.promotes());
+                }
+                EntryId at = node.proposeConfChange(cc.change());
+                newPendings.add(new Pending(at.index(), at.term(), ApplyInput.Kind.CONF_CHANGE, cc.future()));
+            } else if (c instanceof LoopInput.Read r) {
+                if (reads.size() >= server.settings.maxPendingReads()) {
+                    throw new RaftServerException(RaftServerException.Reason.OVERLOADED, node.leader(), "node "
+                            + server.id + ": " + reads.size() + " reads wait for a read index (limit maxPendingReads);"
+                            + " back off and retry");
+                }
+                long requestId = nextReadId++;
+                reads.put(requestId, new LoopInput.PendingRead(r.query(), r.minIndex(), r.future(),
+                        tickCount + server.settings.readTimeoutTicks()));
+                node.readIndex(requestId, r.consistency());
+            } else if (c instanceof LoopInput.Transfer t) {
+                node.transferLeadership(t.to());
+                transfers.add(new TransferWait(t.to(), t.future(), tickCount + server.settings.readTimeoutTicks()));
+            } else if (c instanceof LoopInput.GetStatus s) {
+                server.completeOffLoop(s.future(), node.status());
+            }
+        } catch (ProposalRejectedException | RaftServerException refused) {
+            server.completeExceptionallyOffLoop(c.future(), refused);
+        }
+    }
+
+    private static ApplyInput.Kind kindOf(byte[] framed) {
+        return switch (EntryCodec.kind(framed)) {
+            case EntryCodec.OPEN_SESSION -> ApplyInput.Kind.OPEN_SESSION;
+            case EntryCodec.CLOSE_SESSION -> ApplyInput.Kind.CLOSE_SESSION;
+            default -> ApplyInput.Kind.COMMAND;
+        };
+    }
+
+    /** §4.2.1: a new voter that is far behind would hold up commits until it caught up. */
+    private void checkCaughtUp(long learner) {
+        if (!node.isLeader()) {
+            return; // the core refuses with NOT_LEADER and the leader hint
+        }
+        ConfState conf = node.conf();
+        if (!conf.isLearner(learner)) {
+            throw new RaftServerException(RaftServerException.Reason.INVALID, node.leader(), "node " + learner
+                    + " is not a learner in " + conf + "; add it with addLearner first");
+        }
+        long match = node.matchIndex(learner);
+        long behind = node.committed() - match;
+        if (behind > server.settings.catchUpMargin()) {
+            throw new RaftServerException(RaftServerException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
+                    + learner + " holds the log up to " + match + ", " + behind + " entries behind the commit index "
+                    + node.committed() + " (catchUpMargin " + server.settings.catchUpMargin()
+                    + "); retry once it has caught up");
+        }
+    }
+
+    private void dispatch(Ready r) {
+        List<InstallSnapshot> snapshotsToSend = null;
+        List<Message> out = r.messages();
+        for (Message m : out) {
+            if (m instanceof InstallSnapshot) {
+                snapshotsToSend = splitSnapshots(out);
+                out = withoutSnapshots(out);
+                break;
+            }
+        }
+        if (!out.isEmpty()) {
+            server.transport.send(out);
+        }
+        if (snapshotsToSend != null) {
+            snapshotsToSend.forEach(server.snapshots::send);
+        }
+
+        if (r.hasPersistWork() || lastSentToWriter > lastPersisted) {
+            // After-persist messages and the acknowledgement must follow every earlier Ready's
+            // persist work, so once anything is in flight everything goes through the writer.
+            server.writer.persist(r);
+            lastSentToWriter = r.number();
+        } else {
+            if (!r.messagesAfterPersist().isEmpty()) {
+                server.transport.send(r.messagesAfterPersist());
+            }
+            node.onPersisted(r.number());
+        }
+
+        List<ReadWaiter> answered = null;
+        for (ReadState rs : r.readStates()) {
+            LoopInput.PendingRead p = reads.remove(rs.requestId());
+            if (p != null) {
+                if (answered == null) {
+                    answered = new ArrayList<>();
+                }
+                server.applier.readQueued();
+                answered.add(new ReadWaiter(Math.max(rs.index(), p.minIndex()), p.query(), p.future(), tickCount));
+            }
+        }
+        if (r.snapshot() != null || !r.committedEntries().isEmpty() || answered != null) {
+            server.applier.enqueue(new ApplyInput.Task(newPendings, r.snapshot(), r.committedEntries(), answered));
+            newPendings = new ArrayList<>();
+        }
+        if (r.softState() != null || r.hardState() != null) {
+            announceRole();
+        }
+    }
+
+    private static List<InstallSnapshot> splitSnapshots(List<Message> msgs) {
+        List<InstallSnapshot> out = new ArrayList<>();
+        for (Message m : msgs) {
+            if (m instanceof InstallSnapshot s) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static List<Message> withoutSnapshots(List<Message> msgs) {
+        List<Message> out = new ArrayList<>(msgs.size());
+        for (Message m : msgs) {
+            if (!(m instanceof InstallSnapshot)) {
+                out.add(m);
+            }
+        }
+        return out;
+    }
+
+    private Role announcedRole;
+    private long announcedTerm = -1;
+    private long announcedLeader = -1;
+
+    private void announceRole() {
+        Role role = node.role();
+        long term = node.term();
+        long leader = node.leader();
+        if (role == announcedRole && term == announcedTerm && leader == announcedLeader) {
+            return;
+        }
+        announcedRole = role;
+        announcedTerm = term;
+        announcedLeader = leader;
+        LOG.debug("node {} is {} in term {} (leader {})", server.id, role, term, leader);
+        for (RaftListener l : server.listeners()) {
+            server.event(() -> l.onRoleChange(role, term, leader));
+        }
+    }
+
+    private void onTicks() {
+        if (!reads.isEmpty()) {
+            for (Iterator<LoopInput.PendingRead> it = reads.values().iterator(); it.hasNext(); ) {
+                LoopInput.PendingRead p = it.next();
+                if (p.deadlineTick() <= tickCount) {
+                    it.remove();
+                    server.completeExceptionallyOffLoop(p.future(), new RaftServerException(
+                            RaftServerException.Reason.TIMED_OUT, node.leader(), "node " + server.id
+                            + " got no read index within " + server.settings.readTimeoutTicks() + " ticks ("
+                            + (node.leader() == 0 ? "no leader known" : "leader " + node.leader())
+                            + "); retry"));
+                }
+            }
+        }
+        if (tickCount >= nextSweepTick) {
+            nextSweepTick = tickCount + Math.max(1, server.settings.readTimeoutTicks() / 2);
+            if (server.applier.hasWaitingReads()) {
+                server.applier.enqueue(new ApplyInput.Sweep(tickCount));
+            }
+        }
+    }
+
+    private void checkTransfers() {
+        for (Iterator<TransferWait> it = transfers.iterator(); it.hasNext(); ) {
+            TransferWait t = it.next();
+            if (node.leader() == t.to()) {
+                it.remove();
+                server.completeOffLoop(t.future(), null);
+            } else if (t.deadlineTick() <= tickCount) {
+                it.remove();
+                server.completeExceptionallyOffLoop(t.future(), new RaftServerException(
+                        RaftServerException.Reason.TIMED_OUT, node.leader(), "leadership did not pass to node "
+                        + t.to() + " within " + server.settings.readTimeoutTicks() + " ticks (leader now "
+                        + node.leader() + "); retry"));
+            }
+        }
+    }
+
+    private void publishView() {
+        LoopView v = view;
+        if (v.role() != node.role() || v.term() != node.term() || v.leader() != node.leader()
+                || v.commit() != node.committed() || v.lastIndex() != node.log().lastIndex()) {
+            view = viewOf();
+        }
+    }
+
+    private LoopView viewOf() {
+        return new LoopView(node.role(), node.term(), node.leader(), node.committed(), node.log().lastIndex());
+    }
+
+    /**
+     * Graceful stop: hand out what the node already accepted (so it is persisted and, if
+     * committed, applied), then tell the writer and the apply thread to finish and stop.
+     */
+    private void finishStop() {
+        stopped = true;
+        RaftServerException stopping = server.stoppedException();
+        failClients(stopping);
+        failReadsAndTransfers(stopping);
+        for (int i = 0; i < 16 && node.hasReady(); i++) {
+            dispatch(node.ready());
+        }
+        server.applier.enqueue(new ApplyInput.Task(newPendings, null, List.of(), null));
+        newPendings = new ArrayList<>();
+        server.applier.enqueue(new ApplyInput.Stop());
+        server.writer.stop();
+        publishView();
+    }
+
+    private void failEverything(Throwable t) {
+        failClients(t);
+        failReadsAndTransfers(t);
+        newPendings.forEach(p -> p.future().completeExceptionally(t));
+        newPendings.clear();
+        peers.clear();
+        control.clear();
+    }
+
+    private void failClients(Throwable t) {
+        LoopInput.Client c;
+        while ((c = clients.poll()) != null) {
+            c.future().completeExceptionally(t);
+        }
+    }
+
+    private void failReadsAndTransfers(Throwable t) {
+        reads.values().forEach(p -> p.future().completeExceptionally(t));
+        reads.clear();
+        transfers.forEach(w -> w.future().completeExceptionally(t));
+        transfers.clear();
+    }
+}

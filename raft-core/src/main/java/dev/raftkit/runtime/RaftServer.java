@@ -1,0 +1,654 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.Bootstrap;
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.Status;
+import dev.raftkit.core.confchange.ConfChange;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.SnapshotDescriptor;
+import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.spi.StorageException;
+import dev.raftkit.spi.Transport;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one Raft node on threads (ARCHITECTURE §4; every thread is described in docs/threads.md):
+ *
+ * <ul>
+ *   <li><b>raft loop</b> — owns the {@link RaftNode}; drains a bounded inbox (ticks, peer messages,
+ *       client requests, acknowledgements), steps them all, takes one Ready and dispatches it.
+ *       Never blocks on I/O or a future.
+ *   <li><b>log writer</b> — writes the queued Readys, one fsync per batch (group commit), then
+ *       sends their after-persist messages and acknowledges them to the loop.
+ *   <li><b>apply</b> — applies committed entries in batches, keeps client sessions, completes
+ *       client futures, answers reads, captures snapshots.
+ *   <li><b>snapshot pool</b> — writes, streams and receives snapshots.
+ * </ul>
+ *
+ * <p>Client calls are safe from any thread and never block: each returns a future. Futures are
+ * completed on the apply thread (results) or the events executor (refusals): keep callbacks short
+ * or move on with {@code *Async(…, yourExecutor)}.
+ *
+ * <p>Storage failures are fail-stop (Ready contract point 6): the server stops, every waiting
+ * future fails with {@link RaftServerException.Reason#STOPPED}, and {@link #status()} reports the
+ * cause. The server owns the storage, state machine and transport it is given and closes them.
+ */
+public final class RaftServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RaftServer.class);
+
+    enum State { RUNNING, STOPPING, STOPPED, FAILED }
+
+    final long id;
+    final Settings settings;
+    final LogStorage log;
+    final SnapshotStore snapshotStore;
+    final StateMachine stateMachine;
+    final Transport transport;
+    final Clock clock;
+    final Executor events;
+    private final List<ExecutorService> ownedExecutors;
+    private final List<RaftListener> listeners;
+    private final TickSource tickSource;
+
+    final RaftLoop loop;
+    final LogWriterStage writer;
+    final Applier applier;
+    final SnapshotWork snapshots;
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
+    private volatile Throwable failure;
+    private volatile AutoCloseable tickHandle;
+
+    /** Limits and thresholds; see the {@link Builder} setters for what each means. */
+    record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
+                    long snapshotBytes, int snapshotsToKeep, int readTimeoutTicks, long catchUpMargin,
+                    long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout) {
+    }
+
+    private RaftServer(Builder b, RaftNode node, Applier.Restored restored, List<ExecutorService> owned) {
+        this.id = b.config.id();
+        this.settings = b.settings();
+        this.log = b.log;
+        this.snapshotStore = b.snapshotStore;
+        this.stateMachine = b.stateMachine;
+        this.transport = b.transport;
+        this.clock = b.clock;
+        this.listeners = List.copyOf(b.listeners);
+        this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
+        this.ownedExecutors = owned;
+        this.events = b.eventsExecutor;
+        this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
+        this.writer = new LogWriterStage(this, b.logWriterExecutor);
+        this.applier = new Applier(this, b.applyExecutor, restored);
+        this.loop = new RaftLoop(this, b.raftLoopExecutor, node);
+    }
+
+    /** Starts configuring a server for the node {@code config} describes. */
+    public static Builder builder(RaftConfig config) {
+        return new Builder(config);
+    }
+
+    public long id() {
+        return id;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Client API.
+
+    /**
+     * Replicates {@code command} and applies it; completes with the state machine's result.
+     * Without a session a retry after a failure may apply the command twice; use
+     * {@link #submit(long, long, long, byte[])} or a {@link ClientSession} for exactly-once.
+     */
+    public CompletableFuture<byte[]> submit(byte[] command) {
+        Objects.requireNonNull(command, "command");
+        return enqueue(f -> new LoopInput.Propose(EntryCodec.command(command), f));
+    }
+
+    /**
+     * Submits command {@code sequence} of session {@code clientId} exactly once (§6.3): if the
+     * session already applied that sequence number, completes with the first result instead of
+     * applying it again. {@code lowestUnacked} is the lowest sequence number whose result the
+     * client has not received yet; results below it are discarded from the replicated state.
+     */
+    public CompletableFuture<byte[]> submit(long clientId, long sequence, long lowestUnacked, byte[] command) {
+        Objects.requireNonNull(command, "command");
+        if (sequence < lowestUnacked) {
+            return failed(new RaftServerException(RaftServerException.Reason.INVALID, 0, "sequence " + sequence
+                    + " is below lowestUnacked " + lowestUnacked + ": the client already acknowledged its result"));
+        }
+        return enqueue(f -> new LoopInput.Propose(EntryCodec.sessionCommand(clientId, sequence, lowestUnacked, command), f));
+    }
+
+    /** {@link #submit(long, long, long, byte[])} keeping every earlier result (up to the per-session cap). */
+    public CompletableFuture<byte[]> submit(long clientId, long sequence, byte[] command) {
+        return submit(clientId, sequence, 0, command);
+    }
+
+    /** Opens a client session through the log; completes with its client id (the entry's index, §6.3). */
+    public CompletableFuture<Long> openSession() {
+        return enqueue(f -> new LoopInput.Propose(EntryCodec.openSession(), f));
+    }
+
+    /** Opens a session and wraps it in a {@link ClientSession} that numbers commands itself. */
+    public CompletableFuture<ClientSession> newSession() {
+        return openSession().thenApply(client -> new ClientSession(this, client));
+    }
+
+    /** Closes a session through the log, discarding its saved results on every node. */
+    public CompletableFuture<Void> closeSession(long clientId) {
+        return enqueue(f -> new LoopInput.Propose(EntryCodec.closeSession(clientId), f));
+    }
+
+    /** {@link #read(byte[], ReadMode, long)} with no minimum index. */
+    public CompletableFuture<byte[]> read(byte[] query, ReadMode mode) {
+        return read(query, mode, 0);
+    }
+
+    /**
+     * Runs a read-only {@code query} against the state machine as {@code mode} says, on this node
+     * (a follower asks the leader only for the read index). The query runs once this node has
+     * applied at least {@code minIndex} too.
+     */
+    public CompletableFuture<byte[]> read(byte[] query, ReadMode mode, long minIndex) {
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(mode, "mode");
+        return switch (mode) {
+            case STALE -> applier.staleRead(query, minIndex);
+            case LINEARIZABLE -> enqueue(f -> new LoopInput.Read(query, ReadConsistency.SAFE, minIndex, f));
+            case LEASE -> enqueue(f -> new LoopInput.Read(query, ReadConsistency.LEASE, minIndex, f));
+        };
+    }
+
+    /** A cheap view of this server; may lag the raft loop by one round. */
+    public ServerStatus status() {
+        return loop.status();
+    }
+
+    /** The core's full status (progress of each follower on a leader), taken on the raft loop. */
+    public CompletableFuture<Status> detailedStatus() {
+        return enqueue(LoopInput.GetStatus::new);
+    }
+
+    /**
+     * Hands leadership to voter {@code to} (§3.10); completes once this node sees {@code to} lead,
+     * or fails after the read timeout.
+     */
+    public CompletableFuture<Void> transferLeadership(long to) {
+        return enqueue(f -> new LoopInput.Transfer(to, f));
+    }
+
+    /** Adds a voter (§4.1); completes with the new configuration once the change is applied here. */
+    public CompletableFuture<ConfState> addVoter(long node) {
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addVoter(node), 0, f));
+    }
+
+    /** Adds a non-voting learner that receives the log (§4.2.1). */
+    public CompletableFuture<ConfState> addLearner(long node) {
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addLearner(node), 0, f));
+    }
+
+    /**
+     * Makes learner {@code node} a voter, only once it has caught up: its match index is within
+     * {@code catchUpMargin} entries of the commit index (§4.2.1: a slow new voter would stall
+     * commits). Otherwise fails with {@link RaftServerException.Reason#NOT_CAUGHT_UP}; retry later.
+     */
+    public CompletableFuture<ConfState> promote(long node) {
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addVoter(node), node, f));
+    }
+
+    /** Removes a voter or learner (§4.1); a removed leader steps down once the change commits. */
+    public CompletableFuture<ConfState> remove(long node) {
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.remove(node), 0, f));
+    }
+
+    /** Proposes any configuration change, joint ones included (§4.3). */
+    public CompletableFuture<ConfState> changeConfiguration(ConfChange change) {
+        Objects.requireNonNull(change, "change");
+        return enqueue(f -> new LoopInput.ChangeConf(change, 0, f));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> CompletableFuture<T> enqueue(Function<CompletableFuture<T>, LoopInput.Client> make) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            f.completeExceptionally(stoppedException());
+            return f;
+        }
+        LoopInput.Client input = make.apply(f);
+        if (!loop.offer(input)) {
+            f.completeExceptionally(new RaftServerException(RaftServerException.Reason.OVERLOADED, loop.status().leader(),
+                    "node " + id + ": the raft-loop inbox is full (" + settings.maxInboxRequests()
+                            + " client requests waiting, limit maxInboxRequests); back off and retry"));
+            return f;
+        }
+        if (state.get() != State.RUNNING && loop.withdraw(input)) {
+            // Shutdown began between the check and the offer, and the loop had not taken it yet.
+            f.completeExceptionally(stoppedException());
+        }
+        return f;
+    }
+
+    private static <T> CompletableFuture<T> failed(Throwable t) {
+        return CompletableFuture.failedFuture(t);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Lifecycle.
+
+    boolean running() {
+        return state.get() == State.RUNNING;
+    }
+
+    Throwable failure() {
+        return failure;
+    }
+
+    RaftServerException stoppedException() {
+        Throwable cause = failure;
+        if (cause != null) {
+            return new RaftServerException(RaftServerException.Reason.STOPPED, 0, "node " + id
+                    + " stopped after a failure (" + cause.getMessage() + "); retry at another node", cause);
+        }
+        return new RaftServerException(RaftServerException.Reason.STOPPED, 0,
+                "node " + id + " is stopping or stopped; retry at another node");
+    }
+
+    /**
+     * Fail-stop (Ready contract point 6): called by any stage that hit an error it cannot recover
+     * from. Nothing more is acknowledged or sent; every waiting future fails.
+     */
+    void fail(Throwable cause, String where) {
+        State before = state.getAndUpdate(s -> s == State.STOPPED ? s : State.FAILED);
+        if (before == State.FAILED || before == State.STOPPED) {
+            return;
+        }
+        failure = cause;
+        LOG.error("node {} stops: {} failed: {}; it will not acknowledge or apply anything more."
+                + " Fix the cause (see the exception) and restart the node", id, where, cause.toString(), cause);
+        closeQuietly(tickHandle, "tick source");
+        // Stop talking at once: a node whose storage failed must not promise anything to its peers.
+        transport.close();
+        loop.signal();
+        writer.signal();
+        applier.signal();
+        for (RaftListener l : listeners) {
+            event(() -> l.onStopped(cause));
+        }
+    }
+
+    /** Runs an observer callback on the events executor, never on a raft thread. */
+    void event(Runnable r) {
+        try {
+            events.execute(() -> {
+                try {
+                    r.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("node {}: a RaftListener threw; ignored", id, e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // The events executor is gone with the server.
+        }
+    }
+
+    List<RaftListener> listeners() {
+        return listeners;
+    }
+
+    /** Completes a future off the raft threads (refusals from the loop), so callbacks cannot stall it. */
+    void completeExceptionallyOffLoop(CompletableFuture<?> f, Throwable t) {
+        try {
+            events.execute(() -> f.completeExceptionally(t));
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            f.completeExceptionally(t);
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    void completeOffLoop(CompletableFuture f, Object value) {
+        try {
+            events.execute(() -> f.complete(value));
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            f.complete(value);
+        }
+    }
+
+    /**
+     * Graceful shutdown: stops taking work (new calls fail with STOPPED), hands out and persists
+     * what the node has already accepted, applies what is committed, fails whatever still waits,
+     * then closes the transport, the log, the snapshot store and the state machine. A new server
+     * on the same storage resumes from there. Waits at most the shutdown timeout; idempotent.
+     */
+    @Override
+    public void close() {
+        if (!state.compareAndSet(State.RUNNING, State.STOPPING)) {
+            if (state.get() == State.FAILED) {
+                releaseResources();
+                state.set(State.STOPPED);
+            }
+            return;
+        }
+        closeQuietly(tickHandle, "tick source");
+        loop.stop();
+        try {
+            CompletableFuture.allOf(writer.drained(), applier.drained(), snapshots.idle())
+                    .get(settings.shutdownTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("node {}: shutdown did not drain within {} ({}); closing anyway", id, settings.shutdownTimeout(),
+                    e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeResources();
+        state.set(State.STOPPED);
+        loop.publishStopped();
+        for (RaftListener l : listeners) {
+            event(() -> l.onStopped(null));
+        }
+        // shutdown() lets the events executor run the stop events queued just above.
+        ownedExecutors.forEach(ExecutorService::shutdown);
+    }
+
+    private void releaseResources() {
+        closeResources();
+        ownedExecutors.forEach(ExecutorService::shutdown);
+    }
+
+    private void closeResources() {
+        transport.close();
+        closeQuietly(log, "log storage");
+        closeQuietly(snapshotStore, "snapshot store");
+        closeQuietly(stateMachine, "state machine");
+    }
+
+    private void closeQuietly(AutoCloseable c, String what) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.warn("node {}: closing the {} failed", id, what, e);
+        }
+    }
+
+    private void startTicking() {
+        tickHandle = tickSource.start(loop::tick);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Start-up.
+
+    /** Configures and starts a {@link RaftServer}; every setting but the four SPIs has a default. */
+    public static final class Builder {
+        private final RaftConfig config;
+        private LogStorage log;
+        private SnapshotStore snapshotStore;
+        private StateMachine stateMachine;
+        private Transport transport;
+        private Set<Long> bootstrap;
+        private Clock clock = Clock.systemUTC();
+        private TickSource tickSource;
+        private long tickMillis = 100;
+        private Executor raftLoopExecutor;
+        private Executor logWriterExecutor;
+        private Executor applyExecutor;
+        private Executor snapshotExecutor;
+        private Executor eventsExecutor;
+        private final List<RaftListener> listeners = new ArrayList<>();
+        private int maxInboxRequests = 4096;
+        private int maxPeerMessages = 4096;
+        private int maxPendingReads = 4096;
+        private long snapshotEntries = 100_000;
+        private long snapshotBytes = 256L << 20;
+        private int snapshotsToKeep = 2;
+        private int readTimeoutTicks = -1;
+        private long catchUpMargin = 1000;
+        private Duration sessionTimeout = Duration.ofMinutes(10);
+        private int maxResponsesPerSession = 1024;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+        private Builder(RaftConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** The node's log (required). The server closes it. */
+        public Builder logStorage(LogStorage v) { log = v; return this; }
+
+        /** Where snapshots live (required). The server closes it. */
+        public Builder snapshotStore(SnapshotStore v) { snapshotStore = v; return this; }
+
+        /** The application (required). The server closes it. */
+        public Builder stateMachine(StateMachine v) { stateMachine = v; return this; }
+
+        /** How messages travel (required). The server starts and closes it. */
+        public Builder transport(Transport v) { transport = v; return this; }
+
+        /**
+         * Founds a new cluster of {@code voters} if the log is empty (see {@link Bootstrap});
+         * ignored when the node already has state. Every founder must name the same voters.
+         */
+        public Builder bootstrap(Set<Long> voters) { bootstrap = Set.copyOf(voters); return this; }
+
+        /** The clock the leader stamps into entries (default: the system UTC clock). */
+        public Builder clock(Clock v) { clock = v; return this; }
+
+        /** Where ticks come from (default: a timer every {@link #tickMillis}). */
+        public Builder tickSource(TickSource v) { tickSource = v; return this; }
+
+        /** Tick period of the default tick source (default 100 ms). */
+        public Builder tickMillis(long v) { tickMillis = v; return this; }
+
+        /** Runs the raft loop (default: a dedicated thread). Shared executors keep one run at a time. */
+        public Builder raftLoopExecutor(Executor v) { raftLoopExecutor = v; return this; }
+
+        public Builder logWriterExecutor(Executor v) { logWriterExecutor = v; return this; }
+
+        public Builder applyExecutor(Executor v) { applyExecutor = v; return this; }
+
+        /** Writes, streams and receives snapshots (default: two threads). */
+        public Builder snapshotExecutor(Executor v) { snapshotExecutor = v; return this; }
+
+        /** Runs listener callbacks and completes refused requests (default: a dedicated thread). */
+        public Builder eventsExecutor(Executor v) { eventsExecutor = v; return this; }
+
+        public Builder listener(RaftListener v) { listeners.add(Objects.requireNonNull(v)); return this; }
+
+        /** Client requests waiting for the raft loop before new ones are refused with OVERLOADED. */
+        public Builder maxInboxRequests(int v) { maxInboxRequests = positive(v, "maxInboxRequests"); return this; }
+
+        /** Peer messages waiting for the raft loop before new ones are dropped (Raft retries). */
+        public Builder maxPeerMessages(int v) { maxPeerMessages = positive(v, "maxPeerMessages"); return this; }
+
+        /** Reads waiting on the apply thread before new ones are refused with OVERLOADED. */
+        public Builder maxPendingReads(int v) { maxPendingReads = positive(v, "maxPendingReads"); return this; }
+
+        /** Take a snapshot after this many entries or this many payload bytes since the last one. */
+        public Builder snapshotThresholds(long entries, long bytes) {
+            snapshotEntries = positive(entries, "snapshot entries");
+            snapshotBytes = positive(bytes, "snapshot bytes");
+            return this;
+        }
+
+        /** Snapshots kept in the store (the older ones may still be streaming to followers). */
+        public Builder snapshotsToKeep(int v) { snapshotsToKeep = positive(v, "snapshotsToKeep"); return this; }
+
+        /** Ticks a read, or a leadership transfer, may wait (default: 3 election timeouts). */
+        public Builder readTimeoutTicks(int v) { readTimeoutTicks = positive(v, "readTimeoutTicks"); return this; }
+
+        /** How far (in entries) behind the commit index a learner may be and still be promoted. */
+        public Builder catchUpMargin(long v) { catchUpMargin = v; return this; }
+
+        /**
+         * Sessions idle this long in log time (leader-stamped) expire (default 10 minutes). Part of
+         * the replicated state machine: every node must use the same value.
+         */
+        public Builder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
+
+        /** Results a session keeps for unacknowledged commands; the oldest go first. */
+        public Builder maxResponsesPerSession(int v) { maxResponsesPerSession = positive(v, "maxResponsesPerSession"); return this; }
+
+        /** How long {@link RaftServer#close()} waits for the threads to drain. */
+        public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+
+        private static int positive(int v, String what) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(what + " must be positive, got " + v);
+            }
+            return v;
+        }
+
+        private static long positive(long v, String what) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(what + " must be positive, got " + v);
+            }
+            return v;
+        }
+
+        Settings settings() {
+            int readTimeout = readTimeoutTicks > 0 ? readTimeoutTicks : 3 * config.electionTicks();
+            return new Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
+                    snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
+                    shutdownTimeout);
+        }
+
+        /**
+         * Recovers the node from its storage (latest snapshot, then the log), starts the transport,
+         * the threads and the ticks, and returns the running server.
+         *
+         * @throws IOException      if storage cannot be read or the transport cannot listen
+         * @throws StorageException if the log and the snapshot store disagree beyond repair
+         */
+        public RaftServer start() throws IOException {
+            Objects.requireNonNull(log, "logStorage is required");
+            Objects.requireNonNull(snapshotStore, "snapshotStore is required");
+            Objects.requireNonNull(stateMachine, "stateMachine is required");
+            Objects.requireNonNull(transport, "transport is required");
+            long id = config.id();
+            List<ExecutorService> owned = new ArrayList<>();
+            raftLoopExecutor = orOwn(raftLoopExecutor, owned, "raft-loop-" + id, 1);
+            logWriterExecutor = orOwn(logWriterExecutor, owned, "raft-log-" + id, 1);
+            applyExecutor = orOwn(applyExecutor, owned, "raft-apply-" + id, 1);
+            snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
+            eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
+
+            maybeBootstrap();
+            Optional<SnapshotDescriptor> latest = reconcile();
+            Settings s = settings();
+            Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
+                    new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()));
+            RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log);
+            RaftServer server = new RaftServer(this, node, restored, owned);
+            LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
+                    log.firstIndex(), log.lastIndex(), node.committed());
+            try {
+                transport.start(server.loop.inbound());
+            } catch (IOException | RuntimeException e) {
+                owned.forEach(ExecutorService::shutdownNow);
+                throw e;
+            }
+            server.startTicking();
+            server.loop.signal();
+            return server;
+        }
+
+        private static Executor orOwn(Executor given, List<ExecutorService> owned, String name, int threads) {
+            if (given != null) {
+                return given;
+            }
+            int[] n = {0};
+            ExecutorService ex = Executors.newFixedThreadPool(threads, r -> {
+                Thread t = new Thread(r, threads == 1 ? name : name + "-" + n[0]++);
+                t.setDaemon(true);
+                return t;
+            });
+            owned.add(ex);
+            return ex;
+        }
+
+        private void maybeBootstrap() throws IOException {
+            if (bootstrap == null) {
+                return;
+            }
+            InitialState init = log.initialState();
+            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().term() == 0
+                    && snapshotStore.latest().isEmpty()) {
+                log.append(Bootstrap.entries(bootstrap));
+                log.setHardState(Bootstrap.hardState(bootstrap));
+                log.sync();
+                LOG.info("node {} founded a cluster of voters {}", config.id(), bootstrap);
+            }
+        }
+
+        /**
+         * Makes the log agree with the newest snapshot in the store before the node starts. A crash
+         * can leave the store ahead of the log in two ways, both safe to repair because a snapshot
+         * holds only committed entries: (1) a local snapshot at index i was written while the hard
+         * state's commit index, which needs no fsync of its own, was still below i on disk: raise
+         * the commit index to i; (2) a snapshot received from the leader was committed to the store
+         * but the crash came before its Ready installed it in the log: install it now, discarding
+         * the log (whose entry at i, if any, has another term and so was never committed).
+         */
+        private Optional<SnapshotDescriptor> reconcile() throws IOException {
+            Optional<SnapshotDescriptor> latest = snapshotStore.latest();
+            InitialState init = log.initialState();
+            SnapshotMeta logSnap = init.snapshot();
+            long storeIndex = latest.map(d -> d.meta().index()).orElse(0L);
+            if (storeIndex < logSnap.index()) {
+                throw new StorageException("node " + config.id() + ": the log starts after a snapshot at index "
+                        + logSnap.index() + " but the snapshot store's newest snapshot is at " + storeIndex
+                        + "; the state machine cannot be restored. Restore this node's snapshot directory from a"
+                        + " backup, or wipe the node's data and re-add it to the cluster");
+            }
+            if (latest.isEmpty() || storeIndex == logSnap.index()) {
+                return latest;
+            }
+            SnapshotMeta meta = latest.get().meta();
+            boolean holds = log.firstIndex() <= meta.index() && meta.index() <= log.lastIndex()
+                    && log.term(meta.index()) == meta.term();
+            HardState hs = init.hardState();
+            if (!holds) {
+                LOG.info("node {}: installing snapshot {} from the store into the log (a crash interrupted its install)",
+                        config.id(), meta.last());
+                log.installSnapshot(meta);
+            }
+            if (hs.commit() < meta.index()) {
+                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index()));
+            }
+            log.sync();
+            if (holds) {
+                // The log must start at the snapshot it would send a lagging follower (§5), and
+                // that snapshot must be the one the store keeps.
+                log.compact(meta);
+            }
+            return latest;
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.Role;
+import dev.raftkit.core.confchange.ConfState;
+
+/**
+ * A cheap, possibly slightly stale view of a server, readable from any thread.
+ *
+ * @param applied   the last index the state machine applied
+ * @param conf      the configuration as of {@code applied}
+ * @param running   false once the server stopped (see {@code failure})
+ * @param failure   why the server stopped after a fault, or null
+ */
+public record ServerStatus(long id, Role role, long term, long leader, long commit, long applied,
+                           long lastIndex, ConfState conf, boolean running, Throwable failure) {
+
+    public boolean isLeader() {
+        return role == Role.LEADER && running;
+    }
+}

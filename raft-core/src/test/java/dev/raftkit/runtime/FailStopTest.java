@@ -1,0 +1,89 @@
+package dev.raftkit.runtime;
+
+import static dev.raftkit.testkit.runtime.KvStateMachine.put;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogStorage;
+import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.LocalNetwork;
+import dev.raftkit.testkit.runtime.MemorySnapshotStore;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Ready contract point 6: a failed fsync stops the node; nothing is acknowledged after it. */
+class FailStopTest {
+
+    /** A log whose sync fails once told to, like a disk that returns EIO. */
+    private static final class FailingLog implements LogStorage {
+        private final MemoryLogStorage d = MemoryLogStorage.bootstrap(Set.of(1L));
+        volatile boolean failSync;
+
+        @Override public InitialState initialState() { return d.initialState(); }
+        @Override public long firstIndex() { return d.firstIndex(); }
+        @Override public long lastIndex() { return d.lastIndex(); }
+        @Override public long term(long index) { return d.term(index); }
+        @Override public List<Entry> entries(long lo, long hi, long maxBytes) { return d.entries(lo, hi, maxBytes); }
+        @Override public void append(List<Entry> entries) { d.append(entries); }
+        @Override public void setHardState(HardState hs) { d.setHardState(hs); }
+        @Override public void installSnapshot(SnapshotMeta s) { d.installSnapshot(s); }
+        @Override public void compact(SnapshotMeta s) { d.compact(s); }
+        @Override public void close() { }
+
+        @Override
+        public void sync() throws IOException {
+            if (failSync) {
+                throw new IOException("fsync of /data/log_inprogress_1 failed: Input/output error");
+            }
+        }
+    }
+
+    @Test
+    void aFailedFsyncStopsTheServerAndFailsWaitingRequests() throws Exception {
+        FailingLog log = new FailingLog();
+        AtomicReference<Throwable> stoppedWith = new AtomicReference<>();
+        try (LocalNetwork net = new LocalNetwork();
+             RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
+                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new KvStateMachine())
+                     .transport(net.transport(1)).tickMillis(10)
+                     .listener(new RaftListener() {
+                         @Override
+                         public void onStopped(Throwable cause) {
+                             stoppedWith.set(cause);
+                         }
+                     }).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.status().isLeader());
+            server.submit(put("a", "1")).get(10, TimeUnit.SECONDS);
+
+            log.failSync = true;
+            CompletableFuture<byte[]> lost = server.submit(put("b", "2"));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> lost.get(10, TimeUnit.SECONDS));
+            RaftServerException stopped = assertInstanceOf(RaftServerException.class, e.getCause());
+            assertEquals(RaftServerException.Reason.STOPPED, stopped.reason());
+            assertTrue(stopped.getMessage().contains("Input/output error"), stopped.getMessage());
+
+            assertFalse(server.status().running());
+            assertInstanceOf(IOException.class, server.status().failure());
+            await().atMost(Duration.ofSeconds(10)).until(() -> stoppedWith.get() != null);
+            // New work is refused at once.
+            assertThrows(ExecutionException.class, () -> server.submit(put("c", "3")).get(1, TimeUnit.SECONDS));
+        }
+    }
+}
