@@ -1,0 +1,211 @@
+package dev.raftkit.grpc;
+
+import com.google.protobuf.ByteString;
+import dev.raftkit.core.ProposalRejectedException;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.grpc.proto.ConfigurationProto;
+import dev.raftkit.grpc.proto.MembershipRequest;
+import dev.raftkit.grpc.proto.MembershipResponse;
+import dev.raftkit.grpc.proto.OpenSessionRequest;
+import dev.raftkit.grpc.proto.OpenSessionResponse;
+import dev.raftkit.grpc.proto.RaftClientServiceGrpc;
+import dev.raftkit.grpc.proto.ReadRequest;
+import dev.raftkit.grpc.proto.ReadResponse;
+import dev.raftkit.grpc.proto.Refusal;
+import dev.raftkit.grpc.proto.StatusRequest;
+import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.grpc.proto.SubmitRequest;
+import dev.raftkit.grpc.proto.SubmitResponse;
+import dev.raftkit.grpc.proto.TransferRequest;
+import dev.raftkit.grpc.proto.TransferResponse;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerException;
+import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.runtime.ServerStatus;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The client-facing gRPC service ({@code client.proto}) of one node, over its {@link RaftServer}.
+ *
+ * <p>Never blocks a gRPC thread: every call hands its request to the server and answers when the
+ * server's future completes. A request the server refuses is answered with a {@link Refusal}
+ * carrying the reason, whether it may be retried, and the leader this node knows of (with its
+ * client address, if this node has it) so clients can follow the redirect. A request naming
+ * another cluster is refused with {@code FAILED_PRECONDITION}.
+ */
+public final class ClientService extends RaftClientServiceGrpc.RaftClientServiceImplBase {
+
+    private final String clusterId;
+    private final RaftServer server;
+    private final Map<Long, String> clientAddresses = new ConcurrentHashMap<>();
+
+    /**
+     * @param clientAddresses host:port of other nodes' client services, for redirects; more can be
+     *                        added with {@link #setClientAddress}
+     */
+    public ClientService(String clusterId, RaftServer server, Map<Long, String> clientAddresses) {
+        this.clusterId = MessageCodec.checkClusterId(clusterId);
+        this.server = Objects.requireNonNull(server, "server");
+        this.clientAddresses.putAll(clientAddresses);
+    }
+
+    /** Records where node {@code id}'s client service listens (for redirects to it). */
+    public void setClientAddress(long id, String hostPort) {
+        clientAddresses.put(id, hostPort);
+    }
+
+    @Override
+    public void openSession(OpenSessionRequest request, StreamObserver<OpenSessionResponse> out) {
+        if (admitted(request.getClusterId(), out)) {
+            answer(server.openSession(), out, id -> OpenSessionResponse.newBuilder().setClientId(id).build(),
+                    r -> OpenSessionResponse.newBuilder().setRefused(r).build());
+        }
+    }
+
+    @Override
+    public void submit(SubmitRequest request, StreamObserver<SubmitResponse> out) {
+        if (!admitted(request.getClusterId(), out)) {
+            return;
+        }
+        byte[] command = request.getCommand().toByteArray();
+        CompletableFuture<byte[]> f = request.getClientId() == 0 ? server.submit(command)
+                : server.submit(request.getClientId(), request.getSequence(), request.getLowestUnacked(), command);
+        answer(f, out, r -> SubmitResponse.newBuilder().setResult(ByteString.copyFrom(r)).build(),
+                r -> SubmitResponse.newBuilder().setRefused(r).build());
+    }
+
+    @Override
+    public void read(ReadRequest request, StreamObserver<ReadResponse> out) {
+        if (!admitted(request.getClusterId(), out)) {
+            return;
+        }
+        ReadMode mode = switch (request.getMode()) {
+            case READ_MODE_LINEARIZABLE -> ReadMode.LINEARIZABLE;
+            case READ_MODE_LEASE -> ReadMode.LEASE;
+            case READ_MODE_STALE -> ReadMode.STALE;
+            case READ_MODE_UNSPECIFIED, UNRECOGNIZED -> null;
+        };
+        if (mode == null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("unknown read mode " + request.getModeValue()
+                    + "; use LINEARIZABLE, LEASE or STALE").asRuntimeException());
+            return;
+        }
+        answer(server.read(request.getQuery().toByteArray(), mode, request.getMinIndex()), out,
+                r -> ReadResponse.newBuilder().setResult(ByteString.copyFrom(r)).build(),
+                r -> ReadResponse.newBuilder().setRefused(r).build());
+    }
+
+    @Override
+    public void status(StatusRequest request, StreamObserver<StatusResponse> out) {
+        if (!admitted(request.getClusterId(), out)) {
+            return;
+        }
+        ServerStatus s = server.status();
+        StatusResponse.Builder b = StatusResponse.newBuilder().setNodeId(s.id()).setTerm(s.term())
+                .setLeaderId(s.leader()).setRole(s.role().name()).setCommitIndex(s.commit())
+                .setAppliedIndex(s.applied()).setLastIndex(s.lastIndex()).setRunning(s.running())
+                .addAllVoters(s.conf().voters()).addAllLearners(s.conf().learners());
+        String leaderAddress = clientAddresses.get(s.leader());
+        if (leaderAddress != null) {
+            b.setLeaderAddress(leaderAddress);
+        }
+        out.onNext(b.build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void changeMembership(MembershipRequest request, StreamObserver<MembershipResponse> out) {
+        if (!admitted(request.getClusterId(), out)) {
+            return;
+        }
+        long node = request.getNodeId();
+        CompletableFuture<ConfState> f = switch (request.getChange()) {
+            case MEMBERSHIP_CHANGE_ADD_LEARNER -> server.addLearner(node);
+            case MEMBERSHIP_CHANGE_ADD_VOTER -> server.addVoter(node);
+            case MEMBERSHIP_CHANGE_PROMOTE -> server.promote(node);
+            case MEMBERSHIP_CHANGE_REMOVE -> server.remove(node);
+            case MEMBERSHIP_CHANGE_UNSPECIFIED, UNRECOGNIZED -> null;
+        };
+        if (f == null) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("unknown membership change "
+                    + request.getChangeValue()).asRuntimeException());
+            return;
+        }
+        answer(f, out, conf -> {
+            ConfigurationProto.Builder c = ConfigurationProto.newBuilder().addAllVoters(conf.voters())
+                    .addAllLearners(conf.learners());
+            return MembershipResponse.newBuilder().setConfiguration(c).build();
+        }, r -> MembershipResponse.newBuilder().setRefused(r).build());
+    }
+
+    @Override
+    public void transferLeadership(TransferRequest request, StreamObserver<TransferResponse> out) {
+        if (admitted(request.getClusterId(), out)) {
+            answer(server.transferLeadership(request.getTo()), out,
+                    v -> TransferResponse.newBuilder().setNewLeader(request.getTo()).build(),
+                    r -> TransferResponse.newBuilder().setRefused(r).build());
+        }
+    }
+
+    private boolean admitted(String requestCluster, StreamObserver<?> out) {
+        if (clusterId.equals(requestCluster)) {
+            return true;
+        }
+        out.onError(Status.FAILED_PRECONDITION.withDescription("node " + server.id() + " belongs to cluster '"
+                + clusterId + "', not '" + requestCluster + "'; check the client's cluster id and addresses")
+                .asRuntimeException());
+        return false;
+    }
+
+    private <T, R> void answer(CompletableFuture<T> f, StreamObserver<R> out, Function<T, R> ok,
+                               Function<Refusal, R> refused) {
+        f.whenComplete((BiConsumer<T, Throwable>) (value, error) -> {
+            R response;
+            try {
+                response = error == null ? ok.apply(value) : refused.apply(refusal(error));
+            } catch (RuntimeException e) {
+                out.onError(Status.INTERNAL.withDescription("node " + server.id() + ": " + e).asRuntimeException());
+                return;
+            }
+            out.onNext(response);
+            out.onCompleted();
+        });
+    }
+
+    /** The refusal that tells a client what went wrong and where to go next. */
+    Refusal refusal(Throwable error) {
+        Throwable t = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Refusal.Builder b = Refusal.newBuilder().setMessage("node " + server.id() + ": "
+                + (t.getMessage() == null ? t.toString() : t.getMessage()));
+        long leader;
+        if (t instanceof ProposalRejectedException p) {
+            b.setReason(p.reason().name()).setRetryable(p.retryable());
+            leader = p.leaderHint();
+        } else if (t instanceof RaftServerException r) {
+            b.setReason(r.reason().name()).setRetryable(r.retryable());
+            leader = r.leaderHint();
+        } else {
+            b.setReason("INTERNAL").setRetryable(false);
+            leader = 0;
+        }
+        if (leader == 0) {
+            leader = server.status().leader();
+        }
+        if (leader != 0 && leader != server.id()) {
+            b.setLeaderId(leader);
+            String address = clientAddresses.get(leader);
+            if (address != null) {
+                b.setLeaderAddress(address);
+            }
+        }
+        return b.build();
+    }
+}

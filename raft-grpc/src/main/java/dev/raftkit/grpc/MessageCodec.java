@@ -1,0 +1,320 @@
+package dev.raftkit.grpc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.Changer;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.EntryType;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.message.AppendEntries;
+import dev.raftkit.core.message.AppendEntriesResponse;
+import dev.raftkit.core.message.Heartbeat;
+import dev.raftkit.core.message.HeartbeatResponse;
+import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.ReadIndexRequest;
+import dev.raftkit.core.message.ReadIndexResponse;
+import dev.raftkit.core.message.RequestVote;
+import dev.raftkit.core.message.RequestVoteResponse;
+import dev.raftkit.core.message.TimeoutNow;
+import dev.raftkit.grpc.proto.AppendEntriesProto;
+import dev.raftkit.grpc.proto.AppendEntriesResponseProto;
+import dev.raftkit.grpc.proto.ConfStateProto;
+import dev.raftkit.grpc.proto.EntryIdProto;
+import dev.raftkit.grpc.proto.EntryProto;
+import dev.raftkit.grpc.proto.EntryTypeProto;
+import dev.raftkit.grpc.proto.HeartbeatProto;
+import dev.raftkit.grpc.proto.HeartbeatResponseProto;
+import dev.raftkit.grpc.proto.InstallSnapshotProto;
+import dev.raftkit.grpc.proto.PeerEnvelope;
+import dev.raftkit.grpc.proto.ReadConsistencyProto;
+import dev.raftkit.grpc.proto.ReadIndexRequestProto;
+import dev.raftkit.grpc.proto.ReadIndexResponseProto;
+import dev.raftkit.grpc.proto.RequestVoteProto;
+import dev.raftkit.grpc.proto.RequestVoteResponseProto;
+import dev.raftkit.grpc.proto.SnapshotMetaProto;
+import dev.raftkit.grpc.proto.TimeoutNowProto;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Converts core {@link Message}s to and from their wire form ({@code raft.proto}).
+ *
+ * <p>Decoding is a gateway into the core (ARCHITECTURE §2: slices are validated where data
+ * enters), so it checks everything the core would otherwise have to trust: node ids are positive
+ * and differ, terms and indexes are non-negative (a {@code uint64} above {@link Long#MAX_VALUE}
+ * arrives negative), enums are known, entries are contiguous with non-decreasing terms that never
+ * exceed the message's term, configurations hold their invariants, and sizes are within limits.
+ * A failed check throws {@link InvalidMessageException} naming the field. Stateless and
+ * thread-safe.
+ */
+public final class MessageCodec {
+
+    /** Longest cluster id accepted, in UTF-8 bytes. */
+    public static final int MAX_CLUSTER_ID_BYTES = 128;
+    /** Most node ids accepted in one list of a configuration. */
+    public static final int MAX_MEMBERS = 1024;
+
+    private MessageCodec() {
+    }
+
+    /** Checks a cluster id for use on the wire: non-blank and short. */
+    public static String checkClusterId(String clusterId) {
+        if (clusterId == null || clusterId.isBlank()) {
+            throw new IllegalArgumentException("cluster id must be a non-blank string");
+        }
+        if (clusterId.getBytes(StandardCharsets.UTF_8).length > MAX_CLUSTER_ID_BYTES) {
+            throw new IllegalArgumentException("cluster id is longer than " + MAX_CLUSTER_ID_BYTES + " bytes: "
+                    + clusterId.substring(0, 40) + "…");
+        }
+        return clusterId;
+    }
+
+    // ---------------------------------------------------------------------------------- encode
+
+    /** The wire form of {@code m}, stamped with {@code clusterId}. */
+    public static PeerEnvelope encode(String clusterId, Message m) {
+        PeerEnvelope.Builder b = PeerEnvelope.newBuilder()
+                .setClusterId(clusterId).setFrom(m.from()).setTo(m.to()).setTerm(m.term());
+        // Java 17 has no pattern switch: an instanceof chain over the sealed hierarchy, ending in
+        // an error so a new message kind cannot be sent silently without a wire form.
+        if (m instanceof AppendEntries a) {
+            b.setAppendEntries(encodeAppend(a));
+        } else if (m instanceof AppendEntriesResponse r) {
+            b.setAppendEntriesResponse(AppendEntriesResponseProto.newBuilder()
+                    .setReject(r.reject()).setIndex(r.index()).setHint(encode(r.hint())));
+        } else if (m instanceof RequestVote v) {
+            b.setRequestVote(RequestVoteProto.newBuilder()
+                    .setLastLog(encode(v.lastLog())).setPreVote(v.preVote()).setTransfer(v.transfer()));
+        } else if (m instanceof RequestVoteResponse r) {
+            b.setRequestVoteResponse(RequestVoteResponseProto.newBuilder()
+                    .setPreVote(r.preVote()).setGranted(r.granted()));
+        } else if (m instanceof Heartbeat h) {
+            b.setHeartbeat(HeartbeatProto.newBuilder().setCommit(h.commit()).setContext(h.context()));
+        } else if (m instanceof HeartbeatResponse r) {
+            b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context()));
+        } else if (m instanceof InstallSnapshot s) {
+            b.setInstallSnapshot(InstallSnapshotProto.newBuilder().setSnapshot(encode(s.snapshot())));
+        } else if (m instanceof TimeoutNow) {
+            b.setTimeoutNow(TimeoutNowProto.getDefaultInstance());
+        } else if (m instanceof ReadIndexRequest r) {
+            b.setReadIndexRequest(ReadIndexRequestProto.newBuilder()
+                    .setRequestId(r.requestId()).setConsistency(encode(r.consistency())));
+        } else if (m instanceof ReadIndexResponse r) {
+            b.setReadIndexResponse(ReadIndexResponseProto.newBuilder()
+                    .setRequestId(r.requestId()).setIndex(r.index()));
+        } else {
+            throw new IllegalArgumentException("no wire form for message kind " + m.getClass().getName());
+        }
+        return b.build();
+    }
+
+    private static AppendEntriesProto encodeAppend(AppendEntries a) {
+        AppendEntriesProto.Builder b = AppendEntriesProto.newBuilder()
+                .setPrev(encode(a.slice().prev())).setCommit(a.commit());
+        for (Entry e : a.slice().entries()) {
+            // Entry payloads are immutable once created (see Entry), so wrapping saves a copy of
+            // every replicated byte on the leader's hot path.
+            b.addEntries(EntryProto.newBuilder().setTerm(e.term()).setIndex(e.index())
+                    .setType(e.type() == EntryType.NORMAL ? EntryTypeProto.ENTRY_TYPE_NORMAL
+                            : EntryTypeProto.ENTRY_TYPE_CONF_CHANGE)
+                    .setData(UnsafeByteOperations.unsafeWrap(e.data())));
+        }
+        return b.build();
+    }
+
+    static EntryIdProto encode(EntryId id) {
+        return EntryIdProto.newBuilder().setTerm(id.term()).setIndex(id.index()).build();
+    }
+
+    /** The wire form of snapshot metadata (also used in the snapshot stream's header). */
+    public static SnapshotMetaProto encode(SnapshotMeta meta) {
+        ConfState c = meta.conf();
+        return SnapshotMetaProto.newBuilder().setLast(encode(meta.last()))
+                .setConf(ConfStateProto.newBuilder()
+                        .addAllVoters(c.voters()).addAllVotersOutgoing(c.votersOutgoing())
+                        .addAllLearners(c.learners()).addAllLearnersNext(c.learnersNext())
+                        .setAutoLeave(c.autoLeave()))
+                .build();
+    }
+
+    private static ReadConsistencyProto encode(ReadConsistency c) {
+        return switch (c) {
+            case SAFE -> ReadConsistencyProto.READ_CONSISTENCY_SAFE;
+            case LEASE -> ReadConsistencyProto.READ_CONSISTENCY_LEASE;
+        };
+    }
+
+    // ---------------------------------------------------------------------------------- decode
+
+    /**
+     * The message in {@code e}, fully validated. Does not look at the cluster id: the transport
+     * checks it first, to refuse other clusters' streams with a log line of their own.
+     *
+     * @throws InvalidMessageException naming the first field that is missing or invalid
+     */
+    public static Message decode(PeerEnvelope e) {
+        long from = nodeId(e.getFrom(), "from");
+        long to = nodeId(e.getTo(), "to");
+        if (from == to) {
+            throw new InvalidMessageException("message from node " + from + " to itself");
+        }
+        long term = nonNegative(e.getTerm(), "term");
+        String where = e.getBodyCase() + " from node " + from + " to node " + to;
+        try {
+            return switch (e.getBodyCase()) {
+                case APPEND_ENTRIES -> decodeAppend(from, to, term, e.getAppendEntries());
+                case APPEND_ENTRIES_RESPONSE -> {
+                    AppendEntriesResponseProto r = e.getAppendEntriesResponse();
+                    yield new AppendEntriesResponse(from, to, term, r.getReject(),
+                            nonNegative(r.getIndex(), "index"), entryId(r.hasHint(), r.getHint(), "hint"));
+                }
+                case REQUEST_VOTE -> {
+                    RequestVoteProto v = e.getRequestVote();
+                    EntryId lastLog = entryId(v.hasLastLog(), v.getLastLog(), "last_log");
+                    yield new RequestVote(from, to, term, lastLog, v.getPreVote(), v.getTransfer());
+                }
+                case REQUEST_VOTE_RESPONSE -> new RequestVoteResponse(from, to, term,
+                        e.getRequestVoteResponse().getPreVote(), e.getRequestVoteResponse().getGranted());
+                case HEARTBEAT -> new Heartbeat(from, to, term, nonNegative(e.getHeartbeat().getCommit(), "commit"),
+                        e.getHeartbeat().getContext());
+                case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, e.getHeartbeatResponse().getContext());
+                case INSTALL_SNAPSHOT -> {
+                    InstallSnapshotProto s = e.getInstallSnapshot();
+                    if (!s.hasSnapshot()) {
+                        throw new InvalidMessageException("snapshot metadata is missing");
+                    }
+                    SnapshotMeta meta = decode(s.getSnapshot());
+                    if (meta.term() > term) {
+                        throw new InvalidMessageException("snapshot ends at " + meta.last()
+                                + ", after the sender's term " + term);
+                    }
+                    yield new InstallSnapshot(from, to, term, meta);
+                }
+                case TIMEOUT_NOW -> new TimeoutNow(from, to, term);
+                case READ_INDEX_REQUEST -> new ReadIndexRequest(from, to, term,
+                        e.getReadIndexRequest().getRequestId(), decode(e.getReadIndexRequest().getConsistency()));
+                case READ_INDEX_RESPONSE -> new ReadIndexResponse(from, to, term,
+                        e.getReadIndexResponse().getRequestId(),
+                        nonNegative(e.getReadIndexResponse().getIndex(), "index"));
+                case BODY_NOT_SET -> throw new InvalidMessageException("message has no body (unknown kind?)");
+            };
+        } catch (InvalidMessageException ex) {
+            throw new InvalidMessageException("invalid " + where + ": " + ex.getMessage(), ex);
+        } catch (IllegalArgumentException ex) {
+            // A record constructor refused a value the checks above let through.
+            throw new InvalidMessageException("invalid " + where + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    private static AppendEntries decodeAppend(long from, long to, long term, AppendEntriesProto a) {
+        EntryId prev = entryId(a.hasPrev(), a.getPrev(), "prev");
+        List<Entry> entries = new ArrayList<>(a.getEntriesCount());
+        for (int i = 0; i < a.getEntriesCount(); i++) {
+            EntryProto p = a.getEntries(i);
+            String field = "entries[" + i + "]";
+            long entryTerm = nonNegative(p.getTerm(), field + ".term");
+            long index = nonNegative(p.getIndex(), field + ".index");
+            if (entryTerm < 1 || index < 1) {
+                throw new InvalidMessageException(field + " is at " + index + "@" + entryTerm
+                        + "; entries start at term 1 and index 1");
+            }
+            if (entryTerm > term) {
+                throw new InvalidMessageException(field + " has term " + entryTerm
+                        + ", above the leader's term " + term);
+            }
+            EntryType type = switch (p.getType()) {
+                case ENTRY_TYPE_NORMAL -> EntryType.NORMAL;
+                case ENTRY_TYPE_CONF_CHANGE -> EntryType.CONF_CHANGE;
+                case ENTRY_TYPE_UNSPECIFIED, UNRECOGNIZED -> throw new InvalidMessageException(
+                        field + " has unknown type " + p.getTypeValue());
+            };
+            entries.add(new Entry(entryTerm, index, type, p.getData().toByteArray()));
+        }
+        if (prev.term() > term) {
+            throw new InvalidMessageException("prev " + prev + " has a term above the leader's term " + term);
+        }
+        try {
+            LogSlice.validate(prev, entries);
+        } catch (IllegalArgumentException ex) {
+            throw new InvalidMessageException(ex.getMessage(), ex);
+        }
+        return new AppendEntries(from, to, term, new LogSlice(prev, entries), nonNegative(a.getCommit(), "commit"));
+    }
+
+    /** Snapshot metadata from the wire, validated as {@link #decode(PeerEnvelope)} does. */
+    public static SnapshotMeta decode(SnapshotMetaProto s) {
+        EntryId last = entryId(s.hasLast(), s.getLast(), "snapshot.last");
+        if (!s.hasConf()) {
+            throw new InvalidMessageException("snapshot.conf is missing");
+        }
+        ConfStateProto c = s.getConf();
+        ConfState conf = new ConfState(ids(c.getVotersList(), "voters"), ids(c.getVotersOutgoingList(), "voters_outgoing"),
+                ids(c.getLearnersList(), "learners"), ids(c.getLearnersNextList(), "learners_next"), c.getAutoLeave());
+        try {
+            Changer.checkInvariants(conf);
+        } catch (IllegalArgumentException ex) {
+            throw new InvalidMessageException("snapshot.conf: " + ex.getMessage(), ex);
+        }
+        return new SnapshotMeta(last, conf);
+    }
+
+    private static ReadConsistency decode(ReadConsistencyProto c) {
+        return switch (c) {
+            case READ_CONSISTENCY_SAFE -> ReadConsistency.SAFE;
+            case READ_CONSISTENCY_LEASE -> ReadConsistency.LEASE;
+            case READ_CONSISTENCY_UNSPECIFIED, UNRECOGNIZED ->
+                    throw new InvalidMessageException("unknown read consistency " + c);
+        };
+    }
+
+    private static Set<Long> ids(List<Long> ids, String field) {
+        if (ids.size() > MAX_MEMBERS) {
+            throw new InvalidMessageException("snapshot.conf." + field + " lists " + ids.size()
+                    + " nodes, more than the limit of " + MAX_MEMBERS);
+        }
+        Set<Long> set = new LinkedHashSet<>();
+        for (long id : ids) {
+            nodeId(id, "snapshot.conf." + field);
+            if (!set.add(id)) {
+                throw new InvalidMessageException("snapshot.conf." + field + " lists node " + id + " twice");
+            }
+        }
+        return set;
+    }
+
+    private static EntryId entryId(boolean present, EntryIdProto p, String field) {
+        if (!present) {
+            throw new InvalidMessageException(field + " is missing");
+        }
+        return new EntryId(nonNegative(p.getTerm(), field + ".term"), nonNegative(p.getIndex(), field + ".index"));
+    }
+
+    private static long nodeId(long id, String field) {
+        if (id <= 0) {
+            throw new InvalidMessageException(field + " is node " + Long.toUnsignedString(id)
+                    + "; node ids are between 1 and " + Long.MAX_VALUE);
+        }
+        return id;
+    }
+
+    private static long nonNegative(long value, String field) {
+        if (value < 0) {
+            throw new InvalidMessageException(field + " is " + Long.toUnsignedString(value)
+                    + ", above the largest allowed value " + Long.MAX_VALUE);
+        }
+        return value;
+    }
+
+    /** A byte-string view of {@code bytes} without copying; the caller must not change them. */
+    static ByteString wrap(byte[] bytes) {
+        return UnsafeByteOperations.unsafeWrap(bytes);
+    }
+}

@@ -1,0 +1,257 @@
+package dev.raftkit.grpc;
+
+import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.grpc.proto.RaftPeerGrpc;
+import dev.raftkit.grpc.proto.SnapshotAck;
+import dev.raftkit.grpc.proto.SnapshotChunk;
+import dev.raftkit.grpc.proto.SnapshotData;
+import dev.raftkit.grpc.proto.SnapshotHeader;
+import dev.raftkit.grpc.proto.SnapshotTrailer;
+import dev.raftkit.spi.SnapshotDescriptor;
+import dev.raftkit.spi.SnapshotReader;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.io.IOException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Streams snapshots to peers, one gRPC call per transfer, with bounded memory.
+ *
+ * <p>A pump on the snapshot pool reads the next chunk from the {@link SnapshotReader} only while
+ * the call {@code isReady()} (gRPC buffers little beyond its flow-control window), and resumes
+ * from the on-ready callback; so a 1 GiB image moves through a few hundred KiB of heap. It checks
+ * the image against the reader's descriptor as it goes: a local snapshot that does not match its
+ * own checksum is never sent as if it were good.
+ */
+final class SnapshotSender {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotSender.class);
+
+    private final GrpcTransport transport;
+    /** The outcome of a transfer that succeeded. */
+    private static final Throwable SUCCESS = new Throwable("snapshot delivered", null, false, false) {
+        private static final long serialVersionUID = 1L;
+    };
+
+    private final Set<Transfer> active = ConcurrentHashMap.newKeySet();
+
+    SnapshotSender(GrpcTransport transport) {
+        this.transport = transport;
+    }
+
+    CompletableFuture<Void> send(InstallSnapshot message, SnapshotReader data) {
+        Transfer t = new Transfer(message, data);
+        if (transport.isClosed()) {
+            t.fail(new IOException("node " + transport.selfId() + ": transport closed; snapshot to node "
+                    + message.to() + " not sent"));
+            return t.future;
+        }
+        PeerLink link = transport.link(message.to());
+        if (link == null) {
+            t.fail(new IOException("node " + transport.selfId() + ": no address for node " + message.to()
+                    + "; snapshot not sent"));
+            return t.future;
+        }
+        active.add(t);
+        t.future.whenComplete((ok, err) -> active.remove(t));
+        try {
+            RaftPeerGrpc.newStub(link.channel()).installSnapshot(t);
+        } catch (RuntimeException e) {
+            t.fail(new IOException("node " + transport.selfId() + ": cannot open a snapshot stream to node "
+                    + message.to() + ": " + e, e));
+        }
+        return t.future;
+    }
+
+    void cancelAll() {
+        for (Transfer t : active) {
+            t.cancel("transport closed");
+        }
+    }
+
+    /** One transfer: the pump, the call and the future. */
+    private final class Transfer implements ClientResponseObserver<SnapshotChunk, SnapshotAck> {
+        final CompletableFuture<Void> future = new CompletableFuture<>();
+        private final InstallSnapshot message;
+        private final SnapshotReader data;
+        private final SnapshotDescriptor descriptor;
+        private final AtomicInteger wip = new AtomicInteger();
+        private final CRC32C whole = new CRC32C();
+        private volatile ClientCallStreamObserver<SnapshotChunk> out;
+        private volatile boolean done;
+        private volatile boolean acked;
+        private volatile Throwable outcome;
+        private boolean settled;
+        // Owned by the pump.
+        private boolean headerSent;
+        private long offset;
+        private long chunks;
+
+        Transfer(InstallSnapshot message, SnapshotReader data) {
+            this.message = message;
+            this.data = data;
+            this.descriptor = data.descriptor();
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<SnapshotChunk> requestStream) {
+            out = requestStream;
+            requestStream.setOnReadyHandler(this::requestPump);
+        }
+
+        private void requestPump() {
+            if (wip.getAndIncrement() == 0) {
+                try {
+                    transport.snapshotExecutor().execute(this::pumpLoop);
+                } catch (RejectedExecutionException e) {
+                    cancel("transport closed");
+                }
+            }
+        }
+
+        private void pumpLoop() {
+            int missed = 1;
+            do {
+                try {
+                    pump();
+                } catch (IOException | RuntimeException e) {
+                    cancel("cannot read the local snapshot at " + message.snapshot().last() + ": " + e);
+                }
+                if (outcome != null) {
+                    settle();
+                }
+                missed = wip.addAndGet(-missed);
+            } while (missed != 0);
+        }
+
+        private void pump() throws IOException {
+            if (done) {
+                return;
+            }
+            int chunkBytes = transport.config().snapshotChunkBytes();
+            while (!done && out.isReady()) {
+                if (!headerSent) {
+                    out.onNext(SnapshotChunk.newBuilder().setHeader(SnapshotHeader.newBuilder()
+                            .setInstallSnapshot(MessageCodec.encode(transport.clusterId(), message))
+                            .setSizeBytes(descriptor.sizeBytes()).setCrc32C(descriptor.crc32c())).build());
+                    headerSent = true;
+                    continue;
+                }
+                byte[] bytes = data.chunk(offset, chunkBytes);
+                if (bytes.length == 0) {
+                    finish();
+                    return;
+                }
+                CRC32C crc = new CRC32C();
+                crc.update(bytes);
+                whole.update(bytes);
+                out.onNext(SnapshotChunk.newBuilder().setData(SnapshotData.newBuilder()
+                        .setOffset(offset).setData(MessageCodec.wrap(bytes)).setCrc32C((int) crc.getValue())).build());
+                offset += bytes.length;
+                chunks++;
+            }
+        }
+
+        /**
+         * Closes the reader and completes the future, on the pump's thread: the reader is used by
+         * one thread at a time, and a gRPC callback may end the transfer while a chunk is read.
+         */
+        private void settle() {
+            if (settled) {
+                return;
+            }
+            settled = true;
+            try {
+                data.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("node {}: could not close the snapshot reader: {}", transport.selfId(), e.toString());
+            }
+            Throwable failure = outcome == SUCCESS ? null : outcome;
+            if (failure == null) {
+                LOG.info("node {}: snapshot at {} ({} bytes) delivered to node {}", transport.selfId(),
+                        message.snapshot().last(), descriptor.sizeBytes(), message.to());
+                future.complete(null);
+            } else {
+                LOG.warn("{}", failure.getMessage());
+                future.completeExceptionally(failure);
+            }
+        }
+
+        /** Records how the transfer ended (first outcome wins) and lets the pump settle it. */
+        private void end(Throwable result) {
+            synchronized (this) {
+                if (outcome != null) {
+                    return;
+                }
+                outcome = result;
+            }
+            done = true;
+            if (wip.getAndIncrement() == 0) {
+                try {
+                    transport.snapshotExecutor().execute(this::pumpLoop);
+                } catch (RejectedExecutionException e) {
+                    // The pool is gone (transport closed), so no pump can be running: settle here.
+                    settle();
+                }
+            }
+        }
+
+        private void finish() {
+            if (offset != descriptor.sizeBytes() || (int) whole.getValue() != descriptor.crc32c()) {
+                cancel("the local snapshot at " + message.snapshot().last() + " does not match its descriptor ("
+                        + offset + " bytes read of " + descriptor.sizeBytes() + ", CRC32C "
+                        + ((int) whole.getValue() == descriptor.crc32c() ? "matches" : "differs")
+                        + "); it is corrupt and was not sent");
+                return;
+            }
+            out.onNext(SnapshotChunk.newBuilder().setTrailer(SnapshotTrailer.newBuilder().setChunks(chunks)).build());
+            out.onCompleted();
+            // Nothing more to pump; the future completes on the receiver's acknowledgement.
+            done = true;
+        }
+
+        void cancel(String why) {
+            ClientCallStreamObserver<SnapshotChunk> o = out;
+            if (o != null && outcome == null) {
+                o.cancel(why, null);
+            }
+            fail(new IOException("node " + transport.selfId() + ": snapshot transfer to node " + message.to()
+                    + " failed: " + why));
+        }
+
+        void fail(Throwable t) {
+            end(t);
+        }
+
+        @Override
+        public void onNext(SnapshotAck ack) {
+            acked = true;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            fail(new IOException("node " + transport.selfId() + ": snapshot transfer to node " + message.to()
+                    + " failed after " + offset + " of " + descriptor.sizeBytes() + " bytes: " + s.getCode()
+                    + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), t));
+        }
+
+        @Override
+        public void onCompleted() {
+            if (!acked) {
+                onError(Status.INTERNAL.withDescription("the receiver ended the call without acknowledging")
+                        .asRuntimeException());
+                return;
+            }
+            end(SUCCESS);
+        }
+    }
+}

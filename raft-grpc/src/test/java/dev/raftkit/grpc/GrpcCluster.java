@@ -1,0 +1,231 @@
+package dev.raftkit.grpc;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.runtime.RaftListener;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
+import dev.raftkit.testkit.runtime.KvStateMachine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
+import java.util.function.LongFunction;
+
+/**
+ * Real nodes on loopback: each a {@link RaftServer} with a {@link SegmentedLogStorage} and a
+ * {@link FileSnapshotStore} in its own directory, a {@link GrpcTransport} and a client endpoint.
+ * Ports are picked by the OS on a node's first start and kept for its restarts. Every node is
+ * told every other node's peer address (the operator's address book; addresses are not
+ * replicated through the log).
+ */
+final class GrpcCluster implements AutoCloseable {
+
+    static final Duration PATIENCE = Duration.ofSeconds(30);
+
+    /** One node's pieces, for one life. */
+    static final class Node {
+        final long id;
+        final RaftServer server;
+        final GrpcTransport transport;
+        final ClientEndpoint endpoint;
+        final KvStateMachine machine;
+        final AtomicInteger snapshotsInstalled;
+
+        Node(long id, RaftServer server, GrpcTransport transport, ClientEndpoint endpoint, KvStateMachine machine,
+             AtomicInteger snapshotsInstalled) {
+            this.id = id;
+            this.server = server;
+            this.transport = transport;
+            this.endpoint = endpoint;
+            this.machine = machine;
+            this.snapshotsInstalled = snapshotsInstalled;
+        }
+    }
+
+    private final Path dir;
+    private final String clusterId;
+    private final Set<Long> founders;
+    private final LongFunction<TlsConfig> tls;
+    private final BiConsumer<Long, RaftServer.Builder> customize;
+    private final Map<Long, Node> nodes = new ConcurrentHashMap<>();
+    private final Map<Long, InetSocketAddress> peerAddresses = new ConcurrentHashMap<>();
+    private final Map<Long, InetSocketAddress> clientAddresses = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> lives = new TreeMap<>();
+    private final Map<Long, String> clusterOf = new ConcurrentHashMap<>();
+    private final List<RaftClient> clients = new ArrayList<>();
+    private SegmentedLogStorage.Options logOptions = SegmentedLogStorage.Options.defaults();
+
+    GrpcCluster(Path dir, String clusterId, Set<Long> founders, LongFunction<TlsConfig> tls,
+                BiConsumer<Long, RaftServer.Builder> customize) {
+        this.dir = dir;
+        this.clusterId = clusterId;
+        this.founders = Set.copyOf(founders);
+        this.tls = tls;
+        this.customize = customize;
+    }
+
+    /** Small segments let compaction delete whole segments soon, so followers fall behind it. */
+    GrpcCluster segmentBytes(long bytes) {
+        logOptions = logOptions.withSegmentBytes(bytes);
+        return this;
+    }
+
+    GrpcCluster startAll() {
+        founders.stream().sorted().forEach(this::start);
+        return this;
+    }
+
+    /** Starts node {@code id} on its directory (fresh on first start). */
+    Node start(long id) {
+        return start(id, clusterId);
+    }
+
+    /** Starts node {@code id} believing it belongs to cluster {@code cluster} (for misconfiguration tests). */
+    synchronized Node start(long id, String cluster) {
+        int life = lives.merge(id, 1, Integer::sum);
+        clusterOf.put(id, cluster);
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(cluster, id)
+                .listen(peerAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)))
+                .backoff(Duration.ofMillis(20), Duration.ofMillis(500))
+                .tls(tls.apply(id));
+        peerAddresses.forEach((peer, address) -> {
+            if (peer != id) {
+                tb.peer(peer, address);
+            }
+        });
+        GrpcTransport transport = new GrpcTransport(tb.build());
+        KvStateMachine machine = new KvStateMachine();
+        AtomicInteger installed = new AtomicInteger();
+        RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
+                .randomSeed(id * 7919 + life * 104_729L).build();
+        try {
+            Path home = dir.resolve("node-" + id);
+            RaftServer.Builder b = RaftServer.builder(config)
+                    .logStorage(SegmentedLogStorage.open(home.resolve("log"), logOptions))
+                    .snapshotStore(FileSnapshotStore.open(home.resolve("snapshots")))
+                    .stateMachine(machine)
+                    .transport(transport)
+                    .tickMillis(20)
+                    .listener(new RaftListener() {
+                        @Override
+                        public void onSnapshotInstalled(SnapshotMeta snapshot) {
+                            installed.incrementAndGet();
+                        }
+                    });
+            if (founders.contains(id)) {
+                b.bootstrap(founders);
+            }
+            customize.accept(id, b);
+            RaftServer server = b.start();
+            InetSocketAddress address = transport.localAddress();
+            peerAddresses.put(id, address);
+            for (Node other : nodes.values()) {
+                if (other.id != id) {
+                    other.transport.addPeer(id, address);
+                }
+            }
+            ClientService service = new ClientService(cluster, server, Map.of());
+            ClientEndpoint endpoint = ClientEndpoint.start(
+                    clientAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)), service, tls.apply(id), 64 << 20);
+            clientAddresses.put(id, endpoint.address());
+            Node node = new Node(id, server, transport, endpoint, machine, installed);
+            nodes.put(id, node);
+            return node;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Cuts node {@code id} off the network at once, then stops it; its directory stays. */
+    synchronized void kill(long id) {
+        Node n = nodes.remove(id);
+        if (n != null) {
+            n.transport.close();
+            n.endpoint.close();
+            n.server.close();
+        }
+    }
+
+    Node node(long id) {
+        return nodes.get(id);
+    }
+
+    List<Node> running() {
+        return new ArrayList<>(nodes.values());
+    }
+
+    String hostPort(long id) {
+        InetSocketAddress a = clientAddresses.get(id);
+        return a.getHostString() + ":" + a.getPort();
+    }
+
+    /** A client that knows every node started so far. */
+    RaftClient client() {
+        return client(clusterId, Duration.ofSeconds(20));
+    }
+
+    synchronized RaftClient client(String cluster, Duration timeout) {
+        RaftClient.Builder b = RaftClient.builder(cluster).timeout(timeout).tls(tls.apply(1));
+        clientAddresses.keySet().forEach(id -> b.node(id, hostPort(id)));
+        RaftClient c = b.build();
+        clients.add(c);
+        return c;
+    }
+
+    /** Waits for a running node that leads (in this cluster's view), and returns it. */
+    Node awaitLeader() {
+        Node[] found = new Node[1];
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(10)).until(() -> {
+            for (Node n : running()) {
+                if (n.server.status().isLeader()) {
+                    found[0] = n;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    /** Waits until the given nodes applied the same commands (same count and digest, at least {@code min}). */
+    void awaitSameState(Set<Long> ids, long min) {
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(20)).until(() -> {
+            long count = -1;
+            long digest = 0;
+            for (long id : ids) {
+                Node n = nodes.get(id);
+                if (n == null || n.machine.appliedCount() < min) {
+                    return false;
+                }
+                if (count < 0) {
+                    count = n.machine.appliedCount();
+                    digest = n.machine.digest();
+                } else if (count != n.machine.appliedCount() || digest != n.machine.digest()) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    @Override
+    public synchronized void close() {
+        clients.forEach(RaftClient::close);
+        new ArrayList<>(nodes.keySet()).forEach(this::kill);
+    }
+}

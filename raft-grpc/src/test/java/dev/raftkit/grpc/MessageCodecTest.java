@@ -1,0 +1,167 @@
+package dev.raftkit.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.message.AppendEntries;
+import dev.raftkit.core.message.Heartbeat;
+import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.ReadIndexRequest;
+import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.grpc.proto.AppendEntriesProto;
+import dev.raftkit.grpc.proto.ConfStateProto;
+import dev.raftkit.grpc.proto.EntryIdProto;
+import dev.raftkit.grpc.proto.EntryProto;
+import dev.raftkit.grpc.proto.EntryTypeProto;
+import dev.raftkit.grpc.proto.PeerEnvelope;
+import dev.raftkit.grpc.proto.SnapshotMetaProto;
+import dev.raftkit.testkit.property.Property;
+import java.util.List;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+
+class MessageCodecTest {
+
+    private static final String CLUSTER = "test-cluster";
+
+    @Test
+    void everyMessageSurvivesTheWire() {
+        Property.check("decode(parse(serialize(encode(m)))) == m", MessageGens.messages(), m -> {
+            PeerEnvelope sent = MessageCodec.encode(CLUSTER, m);
+            PeerEnvelope received = PeerEnvelope.parseFrom(sent.toByteArray());
+            assertEquals(CLUSTER, received.getClusterId());
+            assertEquals(m.from(), received.getFrom());
+            assertEquals(m, MessageCodec.decode(received));
+        });
+    }
+
+    private static PeerEnvelope append(UnaryOperator<AppendEntriesProto.Builder> edit) {
+        AppendEntries valid = new AppendEntries(1, 2, 3, new LogSlice(new EntryId(1, 10),
+                List.of(Entry.normal(2, 11, new byte[] {1}), Entry.normal(3, 12, new byte[0]))), 11);
+        PeerEnvelope e = MessageCodec.encode(CLUSTER, valid);
+        assertEquals(valid, MessageCodec.decode(e), "the unedited message is valid");
+        return e.toBuilder().setAppendEntries(edit.apply(e.getAppendEntries().toBuilder())).build();
+    }
+
+    private static void assertRefused(PeerEnvelope e, String expectedInMessage) {
+        InvalidMessageException ex = assertThrows(InvalidMessageException.class, () -> MessageCodec.decode(e));
+        assertTrue(ex.getMessage().contains(expectedInMessage),
+                () -> "expected '" + expectedInMessage + "' in: " + ex.getMessage());
+    }
+
+    @Test
+    void aSliceWithAGapIsRefused() {
+        assertRefused(append(a -> a.setEntries(1, a.getEntries(1).toBuilder().setIndex(13))), "not contiguous");
+    }
+
+    @Test
+    void aSliceNotFollowingPrevIsRefused() {
+        assertRefused(append(a -> a.setPrev(EntryIdProto.newBuilder().setTerm(1).setIndex(9))), "not contiguous");
+    }
+
+    @Test
+    void aSliceWhoseTermGoesBackwardsIsRefused() {
+        assertRefused(append(a -> a.setEntries(1, a.getEntries(1).toBuilder().setTerm(1))), "term goes backwards");
+    }
+
+    @Test
+    void anEntryAboveTheLeadersTermIsRefused() {
+        assertRefused(append(a -> a.setEntries(1, a.getEntries(1).toBuilder().setTerm(4))), "above the leader's term");
+    }
+
+    @Test
+    void anEntryAtIndexZeroIsRefused() {
+        assertRefused(append(a -> a.clearEntries().setPrev(EntryIdProto.newBuilder().setTerm(0).setIndex(0).build())
+                .addEntries(EntryProto.newBuilder().setTerm(1).setIndex(0).setType(EntryTypeProto.ENTRY_TYPE_NORMAL))),
+                "entries start at term 1 and index 1");
+    }
+
+    @Test
+    void anUnknownEntryTypeIsRefused() {
+        assertRefused(append(a -> a.setEntries(0, a.getEntries(0).toBuilder().setTypeValue(7))), "unknown type 7");
+        assertRefused(append(a -> a.setEntries(0, a.getEntries(0).toBuilder().setType(EntryTypeProto.ENTRY_TYPE_UNSPECIFIED))),
+                "unknown type 0");
+    }
+
+    @Test
+    void aMissingPrevIsRefused() {
+        assertRefused(append(AppendEntriesProto.Builder::clearPrev), "prev is missing");
+    }
+
+    @Test
+    void aNegativeCommitIsRefused() {
+        assertRefused(append(a -> a.setCommit(-1)), "commit is 18446744073709551615");
+    }
+
+    @Test
+    void termsAndIdsOutOfRangeAreRefused() {
+        PeerEnvelope hb = MessageCodec.encode(CLUSTER, new Heartbeat(1, 2, 3, 4, 5));
+        assertRefused(hb.toBuilder().setTerm(-5).build(), "term is");
+        assertRefused(hb.toBuilder().setFrom(0).build(), "from is node 0");
+        assertRefused(hb.toBuilder().setTo(-1).build(), "to is node 18446744073709551615");
+        assertRefused(hb.toBuilder().setTo(1).build(), "to itself");
+        assertRefused(hb.toBuilder().clearBody().build(), "no body");
+    }
+
+    @Test
+    void anUnknownReadConsistencyIsRefused() {
+        PeerEnvelope e = MessageCodec.encode(CLUSTER, new ReadIndexRequest(1, 2, 3, 4, ReadConsistency.LEASE));
+        assertRefused(e.toBuilder().setReadIndexRequest(e.getReadIndexRequest().toBuilder().setConsistencyValue(9)).build(),
+                "unknown read consistency");
+    }
+
+    private static PeerEnvelope snapshot(UnaryOperator<SnapshotMetaProto.Builder> edit) {
+        InstallSnapshot valid = new InstallSnapshot(1, 2, 5,
+                new SnapshotMeta(new EntryId(4, 100), ConfState.ofVoters(Set.of(1L, 2L, 3L))));
+        PeerEnvelope e = MessageCodec.encode(CLUSTER, valid);
+        assertEquals(valid, MessageCodec.decode(e));
+        return e.toBuilder().setInstallSnapshot(e.getInstallSnapshot().toBuilder()
+                .setSnapshot(edit.apply(e.getInstallSnapshot().getSnapshot().toBuilder()))).build();
+    }
+
+    @Test
+    void aBrokenConfigurationIsRefused() {
+        assertRefused(snapshot(s -> s.setConf(s.getConf().toBuilder().addLearners(2))), "both learner and voter");
+        assertRefused(snapshot(s -> s.setConf(s.getConf().toBuilder().addVoters(2))), "lists node 2 twice");
+        assertRefused(snapshot(s -> s.setConf(s.getConf().toBuilder().addVoters(0))), "node 0");
+        assertRefused(snapshot(s -> s.setConf(s.getConf().toBuilder().setAutoLeave(true))), "outside a joint");
+        assertRefused(snapshot(SnapshotMetaProto.Builder::clearConf), "snapshot.conf is missing");
+    }
+
+    @Test
+    void aConfigurationTooLargeIsRefused() {
+        ConfStateProto.Builder big = ConfStateProto.newBuilder();
+        for (long id = 1; id <= MessageCodec.MAX_MEMBERS + 1; id++) {
+            big.addVoters(id);
+        }
+        assertRefused(snapshot(s -> s.setConf(big)), "more than the limit");
+    }
+
+    @Test
+    void aSnapshotBeyondTheSendersTermIsRefused() {
+        assertRefused(snapshot(s -> s.setLast(EntryIdProto.newBuilder().setTerm(6).setIndex(100))), "after the sender's term");
+    }
+
+    @Test
+    void garbageBytesDoNotParseAsAMessage() {
+        Message m = new Heartbeat(1, 2, 3, 4, 5);
+        byte[] bytes = MessageCodec.encode(CLUSTER, m).toByteArray();
+        bytes[0] = (byte) 0xff; // an invalid tag
+        assertThrows(com.google.protobuf.InvalidProtocolBufferException.class, () -> PeerEnvelope.parseFrom(bytes));
+    }
+
+    @Test
+    void clusterIdsMustBeShortAndNonBlank() {
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.checkClusterId(" "));
+        assertThrows(IllegalArgumentException.class, () -> MessageCodec.checkClusterId("x".repeat(129)));
+        assertEquals("prod-1", MessageCodec.checkClusterId("prod-1"));
+    }
+}

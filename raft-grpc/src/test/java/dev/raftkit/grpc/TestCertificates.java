@@ -1,0 +1,106 @@
+package dev.raftkit.grpc;
+
+import java.io.IOException;
+import java.io.Writer;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+/**
+ * Makes a certificate authority and node certificates at test time (BouncyCastle), written as PEM
+ * files the way an operator would provide them: the node's chain, its PKCS#8 key, the CA.
+ * Node certificates name 127.0.0.1 and localhost, so clients verify them on loopback.
+ */
+final class TestCertificates {
+
+    private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
+
+    private final Path dir;
+    private final String name;
+    private final KeyPair caKeys;
+    private final X509Certificate ca;
+    private final Path caFile;
+
+    /** A new CA called {@code name}, writing its files under {@code dir}. */
+    TestCertificates(Path dir, String name) throws Exception {
+        this.dir = Files.createDirectories(dir.resolve(name));
+        this.name = name;
+        this.caKeys = keyPair();
+        X500Name subject = new X500Name("CN=" + name + " test CA");
+        X509v3CertificateBuilder b = builder(subject, subject, caKeys);
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
+        b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+        this.ca = sign(b, caKeys.getPrivate());
+        this.caFile = this.dir.resolve("ca.pem");
+        writePem(caFile, ca);
+    }
+
+    Path caFile() {
+        return caFile;
+    }
+
+    /** A node certificate signed by this CA, for server and client use, as a mutual-TLS config. */
+    TlsConfig node(String node) throws Exception {
+        KeyPair keys = keyPair();
+        X509v3CertificateBuilder b = builder(new X500Name("CN=" + node), new X500Name("CN=" + name + " test CA"), keys);
+        b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
+                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                new GeneralName(GeneralName.dNSName, "localhost")}));
+        X509Certificate cert = sign(b, caKeys.getPrivate());
+        Path certFile = dir.resolve(node + ".pem");
+        Path keyFile = dir.resolve(node + ".key");
+        writePem(certFile, cert, ca);
+        try (Writer w = Files.newBufferedWriter(keyFile); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+            pem.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
+        }
+        return TlsConfig.mutual(certFile, keyFile, caFile);
+    }
+
+    private static KeyPair keyPair() throws Exception {
+        KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+        g.initialize(256);
+        return g.generateKeyPair();
+    }
+
+    private static X509v3CertificateBuilder builder(X500Name subject, X500Name issuer, KeyPair keys) {
+        Instant now = Instant.now();
+        return new JcaX509v3CertificateBuilder(issuer, BigInteger.valueOf(SERIAL.incrementAndGet()),
+                Date.from(now.minus(1, ChronoUnit.HOURS)), Date.from(now.plus(1, ChronoUnit.DAYS)),
+                subject, keys.getPublic());
+    }
+
+    private static X509Certificate sign(X509v3CertificateBuilder b, PrivateKey key) throws Exception {
+        ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(key);
+        return new JcaX509CertificateConverter().getCertificate(b.build(signer));
+    }
+
+    private static void writePem(Path file, Object... objects) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+            for (Object o : objects) {
+                pem.writeObject(o);
+            }
+        }
+    }
+}
