@@ -1,0 +1,157 @@
+package dev.raftkit.cli.node;
+
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.grpc.ClientEndpoint;
+import dev.raftkit.grpc.ClientService;
+import dev.raftkit.grpc.GrpcTransport;
+import dev.raftkit.grpc.GrpcTransportConfig;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * One key-value node as a service runs it: a {@link RaftServer} on a {@link SegmentedLogStorage}
+ * and a {@link FileSnapshotStore} under {@code dataDir}, a {@link GrpcTransport} for its peers, and a
+ * client endpoint. Used by {@code raftkit server}, the demo and the benchmark.
+ *
+ * <p>Layout of {@code dataDir}: {@code log/} (the log), {@code snapshots/} (snapshots).
+ */
+public final class LocalNode implements AutoCloseable {
+
+    /**
+     * How to run a node.
+     *
+     * @param id          this node's id
+     * @param clusterId   the cluster's name; messages of other clusters are refused
+     * @param dataDir     where the log and snapshots live
+     * @param peerListen  address for the other nodes (port 0: any free port)
+     * @param clientListen address for clients (port 0: any free port)
+     * @param peers       the other nodes' peer addresses (may be completed later with {@link #addPeer})
+     * @param clientAddresses every node's client address, for redirecting clients to the leader
+     * @param bootstrap   founding voters when this is a brand-new cluster; empty to join or restart
+     * @param tls         TLS for both listeners, or null for plaintext
+     * @param tickMillis  length of a tick (election timeout 10–20 ticks)
+     */
+    public record Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
+                       InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
+                       Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis) {
+        public Spec {
+            Objects.requireNonNull(clusterId, "clusterId");
+            Objects.requireNonNull(dataDir, "dataDir");
+            peers = Map.copyOf(peers);
+            clientAddresses = Map.copyOf(clientAddresses);
+            bootstrap = Set.copyOf(bootstrap);
+            if (tickMillis <= 0) {
+                throw new IllegalArgumentException("tickMillis must be positive, got " + tickMillis);
+            }
+        }
+    }
+
+    private final Spec spec;
+    private final GrpcTransport transport;
+    private final RaftServer server;
+    private final ClientService clientService;
+    private final ClientEndpoint endpoint;
+    private final KvStateMachine machine;
+
+    private LocalNode(Spec spec, GrpcTransport transport, RaftServer server, ClientService clientService,
+                      ClientEndpoint endpoint, KvStateMachine machine) {
+        this.spec = spec;
+        this.transport = transport;
+        this.server = server;
+        this.clientService = clientService;
+        this.endpoint = endpoint;
+        this.machine = machine;
+    }
+
+    /** Starts a node; {@code customize} may adjust the server (snapshot thresholds, listeners). */
+    public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize) throws IOException {
+        GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId(), spec.id())
+                .listen(spec.peerListen())
+                .tls(spec.tls());
+        spec.peers().forEach(tb::peer);
+        GrpcTransport transport = new GrpcTransport(tb.build());
+        KvStateMachine machine = new KvStateMachine();
+        RaftConfig config = RaftConfig.builder(spec.id()).electionTicks(10).heartbeatTicks(2)
+                .randomSeed(spec.id() ^ System.nanoTime()).build();
+        RaftServer server = null;
+        try {
+            RaftServer.Builder b = RaftServer.builder(config)
+                    .logStorage(SegmentedLogStorage.open(spec.dataDir().resolve("log")))
+                    .snapshotStore(FileSnapshotStore.open(spec.dataDir().resolve("snapshots")))
+                    .stateMachine(machine)
+                    .transport(transport)
+                    .tickMillis(spec.tickMillis())
+                    .shutdownTimeout(Duration.ofSeconds(10));
+            if (!spec.bootstrap().isEmpty()) {
+                b.bootstrap(spec.bootstrap());
+            }
+            customize.accept(b);
+            server = b.start();
+            Map<Long, String> clients = new TreeMap<>(spec.clientAddresses());
+            ClientService service = new ClientService(spec.clusterId(), server, clients);
+            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), service, spec.tls(), 64 << 20);
+            service.setClientAddress(spec.id(), endpoint.hostPort());
+            return new LocalNode(spec, transport, server, service, endpoint, machine);
+        } catch (IOException | RuntimeException e) {
+            transport.close();
+            if (server != null) {
+                server.close();
+            }
+            throw e;
+        }
+    }
+
+    public long id() {
+        return spec.id();
+    }
+
+    public RaftServer server() {
+        return server;
+    }
+
+    public KvStateMachine machine() {
+        return machine;
+    }
+
+    public InetSocketAddress peerAddress() {
+        return transport.localAddress();
+    }
+
+    /** host:port of the client endpoint. */
+    public String clientHostPort() {
+        return endpoint.hostPort();
+    }
+
+    /** Tells this node where node {@code id} listens (for peers and for client redirects). */
+    public void addPeer(long id, InetSocketAddress peerAddress, String clientHostPort) {
+        transport.addPeer(id, peerAddress);
+        clientService.setClientAddress(id, clientHostPort);
+    }
+
+    /** Cuts the node off at once (network first, no goodbyes), then stops it: like a crash. */
+    public void kill() {
+        transport.close();
+        endpoint.close();
+        server.close();
+    }
+
+    /** Graceful shutdown: stop taking work, drain, close files. */
+    @Override
+    public void close() {
+        endpoint.close();
+        server.close();
+        transport.close();
+    }
+}
