@@ -64,10 +64,12 @@ public final class LocalNode implements AutoCloseable {
     private final ClientService clientService;
     private final ClientEndpoint endpoint;
     private final KvStateMachine machine;
+    private final FileSnapshotStore snapshots;
 
     private LocalNode(Spec spec, GrpcTransport transport, RaftServer server, ClientService clientService,
-                      ClientEndpoint endpoint, KvStateMachine machine) {
+                      ClientEndpoint endpoint, KvStateMachine machine, FileSnapshotStore snapshots) {
         this.spec = spec;
+        this.snapshots = snapshots;
         this.transport = transport;
         this.server = server;
         this.clientService = clientService;
@@ -87,9 +89,10 @@ public final class LocalNode implements AutoCloseable {
                 .randomSeed(spec.id() ^ System.nanoTime()).build();
         RaftServer server = null;
         try {
+            FileSnapshotStore snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
             RaftServer.Builder b = RaftServer.builder(config)
                     .logStorage(SegmentedLogStorage.open(spec.dataDir().resolve("log")))
-                    .snapshotStore(FileSnapshotStore.open(spec.dataDir().resolve("snapshots")))
+                    .snapshotStore(snapshots)
                     .stateMachine(machine)
                     .transport(transport)
                     .tickMillis(spec.tickMillis())
@@ -103,7 +106,7 @@ public final class LocalNode implements AutoCloseable {
             ClientService service = new ClientService(spec.clusterId(), server, clients);
             ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), service, spec.tls(), 64 << 20);
             service.setClientAddress(spec.id(), endpoint.hostPort());
-            return new LocalNode(spec, transport, server, service, endpoint, machine);
+            return new LocalNode(spec, transport, server, service, endpoint, machine, snapshots);
         } catch (IOException | RuntimeException e) {
             transport.close();
             if (server != null) {
@@ -123,6 +126,15 @@ public final class LocalNode implements AutoCloseable {
 
     public KvStateMachine machine() {
         return machine;
+    }
+
+    public Spec spec() {
+        return spec;
+    }
+
+    /** The node's snapshot store: backups of this node must use this very instance (it locks its directory). */
+    public FileSnapshotStore snapshotStore() {
+        return snapshots;
     }
 
     public InetSocketAddress peerAddress() {
