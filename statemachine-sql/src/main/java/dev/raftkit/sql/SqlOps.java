@@ -3,7 +3,6 @@ package dev.raftkit.sql;
 import dev.raftkit.sql.SqlResult.Column;
 import dev.raftkit.sql.SqlResult.Rows;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -138,9 +137,5 @@ public final class SqlOps {
         public SqlResult.Error error() {
             return error;
         }
-    }
-
-    static List<Object> row(Object... values) {
-        return Arrays.asList(values);
     }
 }

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Status;
 import dev.raftkit.runtime.ClientSession;
-import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ReadMode;
 import dev.raftkit.spi.StateMachine;
@@ -194,17 +192,11 @@ class SqlClusterTest {
 
     @Test
     void aNodeThatCrashesWhileInstallingASnapshotRestartsAndConvergesToTheSameDigest() throws Exception {
-        Map<Long, AtomicInteger> installs = new ConcurrentHashMap<>();
         long[] lagging = new long[1];
         CrashOnInstall[] crashing = new CrashOnInstall[1];
         AtomicInteger lives = new AtomicInteger();
         cluster = new RuntimeCluster(NODES, (id, b) -> {
-            b.snapshotThresholds(40, 1L << 30).listener(new RaftListener() {
-                @Override
-                public void onSnapshotInstalled(SnapshotMeta snapshot) {
-                    installs.computeIfAbsent(id, k -> new AtomicInteger()).incrementAndGet();
-                }
-            });
+            b.snapshotThresholds(40, 1L << 30);
             StateMachine sm;
             if (id == lagging[0] && lives.getAndIncrement() == 0) {
                 crashing[0] = new CrashOnInstall();
@@ -244,9 +236,7 @@ class SqlClusterTest {
         cluster.start(3);
         long commit = cluster.awaitLeader().status().commit();
         String digest = awaitSameDigest(NODES, commit);
-        assertTrue(installs.getOrDefault(3L, new AtomicInteger()).get() > 0
-                        || cluster.server(3).status().applied() >= commit,
-                "node 3 caught up after its crash");
+        assertTrue(cluster.server(3).status().applied() >= commit, "node 3 caught up after its crash");
         ok(cluster.submit(session, SqlOps.execute("INSERT INTO t (v) VALUES ('after')")));
         String after = awaitSameDigest(NODES, cluster.awaitLeader().status().commit());
         assertNotEquals(digest, after);
