@@ -10,10 +10,13 @@ import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
+import io.grpc.BindableService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -64,19 +67,30 @@ public final class LocalNode implements AutoCloseable {
     private final ClientService clientService;
     private final ClientEndpoint endpoint;
     private final KvStateMachine machine;
+    private final FileSnapshotStore snapshots;
 
     private LocalNode(Spec spec, GrpcTransport transport, RaftServer server, ClientService clientService,
-                      ClientEndpoint endpoint, KvStateMachine machine) {
+                      ClientEndpoint endpoint, KvStateMachine machine, FileSnapshotStore snapshots) {
         this.spec = spec;
         this.transport = transport;
         this.server = server;
         this.clientService = clientService;
         this.endpoint = endpoint;
         this.machine = machine;
+        this.snapshots = snapshots;
     }
 
     /** Starts a node; {@code customize} may adjust the server (snapshot thresholds, listeners). */
     public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize) throws IOException {
+        return start(spec, customize, List.of());
+    }
+
+    /**
+     * Starts a node that also serves {@code extraClientServices} on its client port (the admin
+     * service of {@code raftkit server}).
+     */
+    public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize,
+                                  List<BindableService> extraClientServices) throws IOException {
         GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId(), spec.id())
                 .listen(spec.peerListen())
                 .tls(spec.tls());
@@ -87,9 +101,10 @@ public final class LocalNode implements AutoCloseable {
                 .randomSeed(spec.id() ^ System.nanoTime()).build();
         RaftServer server = null;
         try {
+            FileSnapshotStore snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
             RaftServer.Builder b = RaftServer.builder(config)
                     .logStorage(SegmentedLogStorage.open(spec.dataDir().resolve("log")))
-                    .snapshotStore(FileSnapshotStore.open(spec.dataDir().resolve("snapshots")))
+                    .snapshotStore(snapshots)
                     .stateMachine(machine)
                     .transport(transport)
                     .tickMillis(spec.tickMillis())
@@ -101,9 +116,11 @@ public final class LocalNode implements AutoCloseable {
             server = b.start();
             Map<Long, String> clients = new TreeMap<>(spec.clientAddresses());
             ClientService service = new ClientService(spec.clusterId(), server, clients);
-            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), service, spec.tls(), 64 << 20);
+            List<BindableService> services = new ArrayList<>(List.of(service));
+            services.addAll(extraClientServices);
+            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), services, spec.tls(), 64 << 20);
             service.setClientAddress(spec.id(), endpoint.hostPort());
-            return new LocalNode(spec, transport, server, service, endpoint, machine);
+            return new LocalNode(spec, transport, server, service, endpoint, machine, snapshots);
         } catch (IOException | RuntimeException e) {
             transport.close();
             if (server != null) {
@@ -123,6 +140,11 @@ public final class LocalNode implements AutoCloseable {
 
     public KvStateMachine machine() {
         return machine;
+    }
+
+    /** The snapshot store the server writes to (a backup copies its snapshots from here). */
+    public FileSnapshotStore snapshotStore() {
+        return snapshots;
     }
 
     public InetSocketAddress peerAddress() {
