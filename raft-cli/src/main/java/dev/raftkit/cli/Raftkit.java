@@ -9,7 +9,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "raftkit", mixinStandardHelpOptions = true, version = "raftkit 0.1.0-SNAPSHOT",
         description = "Raftkit: a Raft consensus library for the JVM.",
-        subcommands = {SimCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SimCommand.class, ServerCommand.class, KvCommands.class, StatusCommand.class,
+                MemberCommands.class, TransferCommand.class, BackupCommands.class, RestoreCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Raftkit {
 
     public static void main(String[] args) {
