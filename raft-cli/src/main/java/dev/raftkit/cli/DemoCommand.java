@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Run a 3-node key-value cluster in this process over real gRPC on loopback with fsync'd logs, "
                 + "and narrate: election, writes, the leader killed and replaced, full and incremental backups "
-                + "taken while serving, a node wiped and restored from the backup chain, the whole cluster "
+                + "taken while serving, a node that lost its disk replaced by a new one seeded from the backups, the whole cluster "
                 + "crashed and restarted — checking after each step that no acknowledged write was lost.",
         footer = {"", "Examples:", "  raftkit demo", "  raftkit demo --data /tmp/raftkit-demo --writes 2000"})
 final class DemoCommand implements Callable<Integer> {

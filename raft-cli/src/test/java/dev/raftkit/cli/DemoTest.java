@@ -23,11 +23,11 @@ class DemoTest {
         String text = out.toString();
         assertEquals(0, exit, text);
         for (String step : new String[] {"Election: node", "Failover: node", "none lost", "Full backup from follower",
-                "incremental backup: entries", "Verified the backup chain", "restored to index", "Cluster back: node"}) {
+                "incremental backup: entries", "Verified the backup chain", "seeded from the backup chain", "promoted to voter", "Cluster back: node"}) {
             assertTrue(text.contains(step), "missing step '" + step + "' in:\n" + text);
         }
         String[] lines = text.strip().split("\n");
-        assertTrue(lines[lines.length - 1].startsWith("demo ok: 500 writes acknowledged, 0 lost"), lines[lines.length - 1]);
+        assertTrue(lines[lines.length - 1].startsWith("demo ok: 600 writes acknowledged, 0 lost"), lines[lines.length - 1]);
         assertTrue(Files.exists(dir.resolve("demo/backups")));
     }
 

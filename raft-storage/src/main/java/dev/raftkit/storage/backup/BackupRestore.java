@@ -28,8 +28,15 @@ import org.slf4j.LoggerFactory;
  * the target index, into a fresh {@link SegmentedLogStorage} ({@value #LOG_DIR}/) after that
  * snapshot, with a hard state whose commit index covers them. A {@code RaftServer} started on
  * those two stores restores the snapshot and applies the entries; no state machine is needed
- * here. Every node of a new cluster of the same membership can be seeded from the same chain, or
- * one node replaced (it keeps its id; the cluster's leader brings it up to date).
+ * here. Every node of a new cluster of the same membership can be seeded from the same chain (a new
+ * cluster id), or a lost node replaced by a NEW node: remove the lost one from the configuration,
+ * start the restored directory under a new id, add it as a learner (the leader brings it up to
+ * date), then promote it.
+ *
+ * <p>Never restart a restored directory under the id of a node that is still in the configuration:
+ * that node's votes and the entries it acknowledged are gone from the backup, so it could vote twice
+ * in a term, or help elect a leader that lacks an entry whose commit counted its acknowledgement
+ * (§3.8: a server that lost its durable state must not rejoin as itself).
  *
  * <p>Refused, with a {@link BackupException} naming the bad file, before anything is written:
  * a chain that does not verify ({@link BackupChain#verify}), a target index outside the chain, a
