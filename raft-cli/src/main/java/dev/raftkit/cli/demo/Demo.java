@@ -46,7 +46,7 @@ public final class Demo {
     }
 
     private static final String CLUSTER = "raftkit-demo";
-    private static final Duration PATIENCE = Duration.ofSeconds(20);
+    private static final Duration PATIENCE = Duration.ofSeconds(60);
     private static final Set<Long> VOTERS = Set.of(1L, 2L, 3L);
 
     private final PrintWriter out;
@@ -96,7 +96,7 @@ public final class Demo {
         for (long id : VOTERS) {
             start(id, true);
         }
-        RaftClient.Builder cb = RaftClient.builder(CLUSTER).timeout(Duration.ofSeconds(10));
+        RaftClient.Builder cb = RaftClient.builder(CLUSTER).timeout(Duration.ofSeconds(60)).attemptTimeout(Duration.ofSeconds(10));
         clientAddresses.forEach(cb::node);
         client = cb.build();
 
