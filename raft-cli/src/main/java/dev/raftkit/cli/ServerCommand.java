@@ -46,7 +46,7 @@ import picocli.CommandLine.Spec;
                 "--bootstrap is ignored once a node has state.",
                 "", "Exit codes: 0 stopped by a signal, 1 the node failed (or could not start),",
                 "2 bad arguments.",
-                "", "Example (node 1 of 3; nodes 2 and 3 likewise, see docs/cli.md):",
+                "", "Example (node 1 of 3; nodes 2 and 3 likewise, see the README):",
                 "  raftkit server --id 1 --listen 127.0.0.1:7001 --client-listen 127.0.0.1:8001 \\",
                 "      --peers 2=127.0.0.1:7002/8002,3=127.0.0.1:7003/8003 \\",
                 "      --data data/n1 --cluster-id demo --bootstrap 1,2,3"})
