@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code raftkit restore}: a backup chain into a new data directory, locally. */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = "Restore the newest chain of a backup root into a NEW data directory (to its last index, or to --index for a point in time), verifying it first. Local: needs no cluster. Then start a node on it with raftkit server --data NEWDIR and no --bootstrap. To seed a new cluster, restore once per node and start them all. To replace a lost node, remove it (raftkit member remove) and add the restored one under a NEW id: a node must never come back under its id with less than it acknowledged (see "Backup and restore" in the README).",
+        description = "Restore the newest chain of a backup root into a NEW data directory (to its last index, or to --index for a point in time), verifying it first. Local: needs no cluster. Then start a node on it with raftkit server --data NEWDIR and no --bootstrap. To seed a new cluster, restore once per node and start them all. To replace a lost node, remove it (raftkit member remove) and add the restored one under a NEW id: a node must never come back under its id with less than it acknowledged (see Backup and restore in the README).",
         footer = {"", "Exit codes: 0 restored, 1 the chain is damaged or the restore failed (nothing",
                 "is left behind), 2 bad arguments (an --index outside the chain, a data",
                 "directory that is not empty).",
