@@ -3,32 +3,16 @@ package dev.raftkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class SimCommandTest {
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cl = new CommandLine(new Raftkit());
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int exit = cl.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
-
     @Test
     void aFewSeedsPassAndTheLastLineCountsRunsAndViolations() {
-        Run r = run("sim", "--seeds", "4", "--ticks", "300");
+        CliRun r = CliRun.of("sim", "--seeds", "4", "--ticks", "300");
         assertEquals(0, r.exit(), r.out() + r.err());
         String[] lines = r.out().strip().split("\n");
         assertTrue(lines[lines.length - 1].matches("4 runs, 0 violations, .* events/s\\)"), lines[lines.length - 1]);
@@ -36,7 +20,7 @@ class SimCommandTest {
 
     @Test
     void unsafeLocalReadsAreReportedWithAReplayCommandAndExitOne() {
-        Run r = run("sim", "--seeds", "40", "--faults", "partition", "--clients", "12", "--keys", "2",
+        CliRun r = CliRun.of("sim", "--seeds", "40", "--faults", "partition", "--clients", "12", "--keys", "2",
                 "--ticks", "600", "--unsafe-local-reads");
         assertEquals(1, r.exit(), r.out());
         assertTrue(r.out().contains("Linearizability"), r.out());
@@ -47,7 +31,7 @@ class SimCommandTest {
     void aSeedWritesItsTraceAndHistory(@TempDir Path dir) throws Exception {
         Path trace = dir.resolve("t.jsonl");
         Path history = dir.resolve("h.jsonl");
-        Run r = run("sim", "--seed", "5", "--ticks", "200", "--trace", trace.toString(), "--history", history.toString());
+        CliRun r = CliRun.of("sim", "--seed", "5", "--ticks", "200", "--trace", trace.toString(), "--history", history.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(Files.readAllLines(trace).size() > 100);
         assertTrue(Files.readString(history).contains("\"invoke\""));
@@ -55,10 +39,10 @@ class SimCommandTest {
 
     @Test
     void badArgumentsGetAClearErrorAndExitTwo() {
-        Run r = run("sim", "--faults", "earthquake");
+        CliRun r = CliRun.of("sim", "--faults", "earthquake");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("unknown fault 'earthquake'"), r.err());
-        assertEquals(2, run("sim", "--nodes", "4").exit());
-        assertEquals(2, run("sim", "--seeds", "3", "--trace", "x.jsonl").exit());
+        assertEquals(2, CliRun.of("sim", "--nodes", "4").exit());
+        assertEquals(2, CliRun.of("sim", "--seeds", "3", "--trace", "x.jsonl").exit());
     }
 }
