@@ -1,5 +1,7 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.cli.bench.BenchCommand;
+import dev.raftkit.cli.bench.BenchNodeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "raftkit", mixinStandardHelpOptions = true, version = "raftkit 0.1.0-SNAPSHOT",
         description = "Raftkit: a Raft consensus library for the JVM.",
-        subcommands = {SimCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SimCommand.class, BenchCommand.class, BenchNodeCommand.class, CommandLine.HelpCommand.class})
 public final class Raftkit {
 
     public static void main(String[] args) {
