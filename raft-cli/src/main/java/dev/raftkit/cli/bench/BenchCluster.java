@@ -36,7 +36,7 @@ abstract class BenchCluster implements AutoCloseable {
      * nodes, CPU time and GC time of every JVM involved, elections won so far.
      */
     record Counters(long atNanos, long leaderSyncs, long leaderEntries, long allSyncs, long cpuNanos, long gcMillis,
-                    long elections) {
+                    long elections, long contextSwitches) {
     }
 
     abstract void awaitLeader(Duration timeout) throws Exception;
@@ -135,7 +135,7 @@ abstract class BenchCluster implements AutoCloseable {
                 elections += n.elected();
             }
             return new Counters(System.nanoTime(), l == null ? 0 : l.syncs(), l == null ? 0 : l.entries(), all,
-                    BenchCommand.processCpuNanos(), BenchCommand.gcMillis(), elections);
+                    BenchCommand.processCpuNanos(), BenchCommand.gcMillis(), elections, BenchCommand.contextSwitches());
         }
 
         @Override
@@ -222,7 +222,7 @@ abstract class BenchCluster implements AutoCloseable {
             }
         }
 
-        /** Asks every node for its counters: {@code STATS leader syncs entries elected cpuNanos gcMillis}. */
+        /** Asks every node for its counters: {@code STATS leader syncs entries elected cpuNanos gcMillis switches}. */
         private Map<Long, long[]> stats() throws IOException {
             for (long id : procs.keySet()) {
                 Writer w = ins.get(id);
@@ -279,6 +279,7 @@ abstract class BenchCluster implements AutoCloseable {
             long cpu = BenchCommand.processCpuNanos();
             long gc = BenchCommand.gcMillis();
             long elections = 0;
+            long switches = BenchCommand.contextSwitches();
             for (long[] v : s.values()) {
                 if (v[0] == 1) {
                     leaderSyncs = v[1];
@@ -288,8 +289,9 @@ abstract class BenchCluster implements AutoCloseable {
                 elections += v[3];
                 cpu += v[4];
                 gc += v[5];
+                switches = switches < 0 || v[6] < 0 ? -1 : switches + v[6];
             }
-            return new Counters(System.nanoTime(), leaderSyncs, leaderEntries, all, cpu, gc, elections);
+            return new Counters(System.nanoTime(), leaderSyncs, leaderEntries, all, cpu, gc, elections, switches);
         }
 
         @Override

@@ -20,6 +20,7 @@ import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -103,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** One setting's measurements. */
     record Result(String mode, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
                   double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
-                  long gcMillis, long elections) {
+                  long gcMillis, long elections, double switchesPerOp) {
         double opsPerSec() {
             return ops / seconds;
         }
@@ -233,7 +234,7 @@ public final class BenchCommand implements Callable<Integer> {
         new Random(42).nextBytes(value);
         List<RaftClient> grpc = new ArrayList<>();
         boolean inProcess = mode.equals("in-process");
-        RaftServer leader = inProcess ? cluster.leaderServer() : null;
+        Supplier<RaftServer> leader = inProcess ? cluster::leaderServer : null;
         if (!inProcess) {
             int n = grpcClients.equals("shared") ? 1 : clientCount;
             for (int i = 0; i < n; i++) {
@@ -294,7 +295,9 @@ public final class BenchCommand implements Callable<Integer> {
                     leaderSyncs / secs, (after.allSyncs() - before.allSyncs()) / secs,
                     leaderSyncs == 0 ? Double.NaN : (double) leaderEntries / leaderSyncs,
                     100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
-                    after.gcMillis() - before.gcMillis(), after.elections() - before.elections());
+                    after.gcMillis() - before.gcMillis(), after.elections() - before.elections(),
+                    after.contextSwitches() < 0 || before.contextSwitches() < 0 || ops == 0 ? Double.NaN
+                            : (double) (after.contextSwitches() - before.contextSwitches()) / ops);
         } finally {
             for (RaftClient c : grpc) {
                 c.close();
@@ -305,7 +308,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** One closed-loop client thread: one outstanding write at a time. */
     private static final class Worker implements Runnable {
         final byte[][] cmds;
-        final RaftServer leader;
+        final Supplier<RaftServer> leaders;
         final RaftClient client;
         final long start;
         final long windowStart;
@@ -314,9 +317,10 @@ public final class BenchCommand implements Callable<Integer> {
         int count;
         long errors;
 
-        Worker(byte[][] cmds, RaftServer leader, RaftClient client, long start, long windowStart, long windowEnd) {
+        Worker(byte[][] cmds, Supplier<RaftServer> leaders, RaftClient client, long start, long windowStart,
+               long windowEnd) {
             this.cmds = cmds;
-            this.leader = leader;
+            this.leaders = leaders;
             this.client = client;
             this.start = start;
             this.windowStart = windowStart;
@@ -327,6 +331,7 @@ public final class BenchCommand implements Callable<Integer> {
         public void run() {
             sleepUntil(start);
             long n = 0;
+            RaftServer leader = null;
             while (true) {
                 long t0 = System.nanoTime();
                 if (t0 >= windowEnd) {
@@ -338,6 +343,9 @@ public final class BenchCommand implements Callable<Integer> {
                     if (client != null) {
                         client.submit(cmd);
                     } else {
+                        if (leader == null) {
+                            leader = leaders.get();
+                        }
                         leader.submit(cmd).get(10, TimeUnit.SECONDS);
                     }
                     ok = true;
@@ -347,6 +355,10 @@ public final class BenchCommand implements Callable<Integer> {
                         Thread.currentThread().interrupt();
                         return;
                     }
+                    // In-process clients have no RaftClient to find the leader: after an election
+                    // (or none known yet) look again, pausing so a refusal is not a busy loop.
+                    leader = null;
+                    sleepUntil(System.nanoTime() + 10_000_000L);
                 }
                 long t1 = System.nanoTime();
                 if (t0 >= windowStart && t1 <= windowEnd) {
@@ -382,13 +394,13 @@ public final class BenchCommand implements Callable<Integer> {
         }
         out.println();
         out.println("| client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
-                + "| all fsync/s | CPU % | GC ms | elections | errors |" + (physical != null ? " vs floor |" : ""));
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
+                + "| all fsync/s | CPU % | GC ms | ctx sw/op | elections | errors |" + (physical != null ? " vs floor |" : ""));
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
         for (Result r : results) {
-            out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %d | %d |%s%n",
+            out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
                     r.mode(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
-                    r.entriesPerFsync(), r.allFsyncsPerSec(), r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
-                    physical != null ? String.format(Locale.ROOT, " %.2f |", physical.floorMillis() / r.pct(50)) : "");
+                    r.entriesPerFsync(), r.allFsyncsPerSec(), r.cpuPercent(), r.gcMillis(), r.switchesPerOp(), r.elections(),
+                    r.errors(), physical != null ? String.format(Locale.ROOT, " %.2f |", physical.floorMillis() / r.pct(50)) : "");
         }
         if (physical != null) {
             out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
@@ -397,15 +409,15 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1");
+                + "rtt_p50_us,load1,ctx_switches_per_op");
         for (Result r : results) {
-            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f",
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
                     r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
                     r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
                     physical == null ? Double.NaN : physical.fsyncPerSec(),
                     physical == null ? Double.NaN : physical.fsyncPreallocPerSec(),
-                    physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0]));
+                    physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp()));
         }
         csv.forEach(out::println);
         out.flush();
@@ -427,6 +439,31 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IOException | RuntimeException e) {
             double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
             return new double[] {l, Double.NaN, Double.NaN};
+        }
+    }
+
+    /**
+     * Context switches (voluntary and not) of this JVM's live threads so far, from
+     * {@code /proc/self/task/}; -1 where that is not readable. Per operation it counts the
+     * thread hand-offs of the commit path, and unlike time it hardly depends on the machine's load.
+     */
+    static long contextSwitches() {
+        long sum = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+            return sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
         }
     }
 

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 /**
  * {@code raftkit bench-node} (hidden): one node of {@code raftkit bench --processes}. Prints
  * {@code READY} once started; answers each {@code stats} line on stdin with
- * {@code STATS <leader 0|1> <syncs> <entries> <elections won> <cpu nanos> <gc millis>}; shuts
+ * {@code STATS <leader 0|1> <syncs> <entries> <elections won> <cpu nanos> <gc millis> <context switches>}; shuts
  * down gracefully at the end of its input.
  */
 @Command(name = "bench-node", hidden = true, mixinStandardHelpOptions = true,
@@ -57,7 +57,7 @@ public final class BenchNodeCommand implements Callable<Integer> {
                 if (line.trim().equals("stats")) {
                     out.println("STATS " + (node.server().status().isLeader() ? 1 : 0) + " " + node.syncs() + " "
                             + node.entries() + " " + node.elected() + " " + BenchCommand.processCpuNanos() + " "
-                            + BenchCommand.gcMillis());
+                            + BenchCommand.gcMillis() + " " + BenchCommand.contextSwitches());
                 }
             }
         }
