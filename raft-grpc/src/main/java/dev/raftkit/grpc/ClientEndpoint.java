@@ -18,6 +18,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class ClientEndpoint implements AutoCloseable {
 
+    private static final String SUBMIT =
+            dev.raftkit.grpc.proto.RaftClientServiceGrpc.getSubmitMethod().getFullMethodName();
+
     private final Server server;
     private final ExecutorService executor;
     private final EventLoopGroup loop;
@@ -42,7 +45,17 @@ public final class ClientEndpoint implements AutoCloseable {
                                        int maxMessageBytes) throws IOException {
         ExecutorService executor = Executors.newFixedThreadPool(2, Endpoints.Threads.daemonFactory("raftkit-client-io"));
         EventLoopGroup loop = Endpoints.eventLoop(1, "raftkit-client-netty");
-        NettyServerBuilder builder = Endpoints.server(listen, loop, executor, maxMessageBytes, tls);
+        NettyServerBuilder builder = Endpoints.server(listen, loop, executor, maxMessageBytes, tls)
+                // Submit never blocks (RaftServer.submit offers to a bounded inbox and returns a future),
+                // so it runs on the event loop that read it: no hand-off to the pool per command.
+                .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+                    @Override
+                    public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call,
+                                                                           io.grpc.Metadata headers) {
+                        return call.getMethodDescriptor().getFullMethodName().equals(SUBMIT)
+                                ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
+                    }
+                });
         services.forEach(builder::addService);
         Server server = builder.build();
         try {

@@ -57,11 +57,20 @@ public final class Endpoints {
     /** A channel to {@code target}, TLS from {@code tls} if not null. */
     public static ManagedChannel channel(InetSocketAddress target, EventLoopGroup loop, Executor executor,
                                          int maxMessageBytes, TlsConfig tls) {
+        return channel(target, loop, executor, executor, maxMessageBytes, tls);
+    }
+
+    /**
+     * A channel whose call callbacks run on {@code callbacks} (which may be a direct executor when
+     * they never block) and whose blocking chores run on {@code offload}.
+     */
+    public static ManagedChannel channel(InetSocketAddress target, EventLoopGroup loop, Executor callbacks,
+                                         Executor offload, int maxMessageBytes, TlsConfig tls) {
         NettyChannelBuilder b = NettyChannelBuilder.forAddress(target)
                 .channelType(NioSocketChannel.class)
                 .eventLoopGroup(loop)
-                .executor(executor)
-                .offloadExecutor(executor)
+                .executor(callbacks)
+                .offloadExecutor(offload)
                 .maxInboundMessageSize(maxMessageBytes)
                 .keepAliveTime(10, TimeUnit.SECONDS)
                 .keepAliveTimeout(5, TimeUnit.SECONDS)

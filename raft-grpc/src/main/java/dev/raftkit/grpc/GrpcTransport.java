@@ -97,13 +97,19 @@ public final class GrpcTransport implements Transport {
         PeerService service = new PeerService(this);
         Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), config.tls())
                 .addService(ServerInterceptors.intercept(service, new RemoteAddressInterceptor()))
-                // Snapshot receipt blocks on disk writes: give those calls the snapshot pool.
+                // Snapshot receipt blocks on disk writes: give those calls the snapshot pool. Message
+                // streams only decode and offer to the node's bounded inbox (never blocking), so they
+                // run on the event loop that read them: no hand-off to the io pool per message.
                 .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
                     @Override
                     public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call,
                                                                            io.grpc.Metadata headers) {
-                        return call.getMethodDescriptor().getFullMethodName()
-                                .equals(RaftPeerGrpc.getInstallSnapshotMethod().getFullMethodName()) ? snapshots : null;
+                        String method = call.getMethodDescriptor().getFullMethodName();
+                        if (method.equals(RaftPeerGrpc.getInstallSnapshotMethod().getFullMethodName())) {
+                            return snapshots;
+                        }
+                        return method.equals(RaftPeerGrpc.getStreamMethod().getFullMethodName())
+                                ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
                     }
                 })
                 .build();

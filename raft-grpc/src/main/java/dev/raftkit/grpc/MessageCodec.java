@@ -167,7 +167,6 @@ public final class MessageCodec {
             throw new InvalidMessageException("message from node " + from + " to itself");
         }
         long term = nonNegative(e.getTerm(), "term");
-        String where = e.getBodyCase() + " from node " + from + " to node " + to;
         try {
             return switch (e.getBodyCase()) {
                 case APPEND_ENTRIES -> decodeAppend(from, to, term, e.getAppendEntries());
@@ -207,11 +206,16 @@ public final class MessageCodec {
                 case BODY_NOT_SET -> throw new InvalidMessageException("message has no body (unknown kind?)");
             };
         } catch (InvalidMessageException ex) {
-            throw new InvalidMessageException("invalid " + where + ": " + ex.getMessage(), ex);
+            throw new InvalidMessageException("invalid " + where(e, from, to) + ": " + ex.getMessage(), ex);
         } catch (IllegalArgumentException ex) {
             // A record constructor refused a value the checks above let through.
-            throw new InvalidMessageException("invalid " + where + ": " + ex.getMessage(), ex);
+            throw new InvalidMessageException("invalid " + where(e, from, to) + ": " + ex.getMessage(), ex);
         }
+    }
+
+    /** Names a message in an error (built only then: decoding runs for every message received). */
+    private static String where(PeerEnvelope e, long from, long to) {
+        return e.getBodyCase() + " from node " + from + " to node " + to;
     }
 
     private static AppendEntries decodeAppend(long from, long to, long term, AppendEntriesProto a) {
@@ -219,9 +223,14 @@ public final class MessageCodec {
         List<Entry> entries = new ArrayList<>(a.getEntriesCount());
         for (int i = 0; i < a.getEntriesCount(); i++) {
             EntryProto p = a.getEntries(i);
-            String field = "entries[" + i + "]";
-            long entryTerm = nonNegative(p.getTerm(), field + ".term");
-            long index = nonNegative(p.getIndex(), field + ".index");
+            long entryTerm = p.getTerm();
+            long index = p.getIndex();
+            // The field's name is built only for an error: this runs for every entry received.
+            String field = entryTerm < 1 || index < 1 || entryTerm > term ? "entries[" + i + "]" : null;
+            if (entryTerm < 0 || index < 0) {
+                nonNegative(entryTerm, field + ".term");
+                nonNegative(index, field + ".index");
+            }
             if (entryTerm < 1 || index < 1) {
                 throw new InvalidMessageException(field + " is at " + index + "@" + entryTerm
                         + "; entries start at term 1 and index 1");

@@ -75,7 +75,7 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
         }
     }
 
-    /** One incoming message stream. gRPC calls it on the io executor, one callback at a time. */
+    /** One incoming message stream. gRPC calls it on the event loop that read it, one callback at a time. */
     private final class InboundStream implements StreamObserver<PeerEnvelope> {
         private final StreamObserver<StreamSummary> responses;
         private final String remote;

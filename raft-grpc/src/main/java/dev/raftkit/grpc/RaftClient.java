@@ -400,7 +400,10 @@ public final class RaftClient implements AutoCloseable {
                 throw new IllegalArgumentException("node address '" + hp + "' is not host:port");
             }
             InetSocketAddress target = new InetSocketAddress(hp.substring(0, colon), Integer.parseInt(hp.substring(colon + 1)));
-            return Endpoints.channel(target, loop, executor, 64 << 20, tls);
+            // gRPC's callbacks only complete the call's future, whose listener runs on the client's
+            // executor (never on the event loop, so a caller's callbacks cannot stall it).
+            return Endpoints.channel(target, loop, com.google.common.util.concurrent.MoreExecutors.directExecutor(),
+                    executor, 64 << 20, tls);
         });
     }
 

@@ -297,7 +297,9 @@ public sealed interface KvCommand {
     }
 
     private static void checkValue(byte[] value, String op) {
-        Objects.requireNonNull(value, op + " value");
+        if (value == null) {
+            throw new NullPointerException(op + " value"); // the message is built only when needed
+        }
         if (value.length > MAX_VALUE_BYTES) {
             throw new IllegalArgumentException(op + " value must be at most " + MAX_VALUE_BYTES + " bytes, got "
                     + value.length);

@@ -20,15 +20,21 @@ public record LogSlice(EntryId prev, List<Entry> entries) {
      * @throws IllegalArgumentException naming the first entry that breaks the rule
      */
     public static void validate(EntryId prev, List<Entry> entries) {
-        EntryId last = prev;
-        for (Entry e : entries) {
-            if (e.index() != last.index() + 1) {
-                throw new IllegalArgumentException("log slice not contiguous: entry " + e.id() + " follows " + last);
+        // Plain longs, no EntryId per entry: this runs for every entry sent and received.
+        long lastIndex = prev.index();
+        long lastTerm = prev.term();
+        for (int i = 0, n = entries.size(); i < n; i++) {
+            Entry e = entries.get(i);
+            if (e.index() != lastIndex + 1) {
+                throw new IllegalArgumentException("log slice not contiguous: entry " + e.id() + " follows "
+                        + (i == 0 ? prev : entries.get(i - 1).id()));
             }
-            if (e.term() < last.term()) {
-                throw new IllegalArgumentException("log slice term goes backwards: entry " + e.id() + " follows " + last);
+            if (e.term() < lastTerm) {
+                throw new IllegalArgumentException("log slice term goes backwards: entry " + e.id() + " follows "
+                        + (i == 0 ? prev : entries.get(i - 1).id()));
             }
-            last = e.id();
+            lastIndex = e.index();
+            lastTerm = e.term();
         }
     }
 

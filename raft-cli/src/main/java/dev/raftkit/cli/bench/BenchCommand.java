@@ -1,0 +1,533 @@
+package dev.raftkit.cli.bench;
+
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.kv.KvOps;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.storage.bench.DiskProbe;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code raftkit bench}: closed-loop write throughput and latency of a 3-node key-value cluster
+ * with fsync'd logs over loopback gRPC, beside this machine's raw fsync rate and loopback round
+ * trip. The workload is the one of the Ratis and SOFAJRaft harnesses in {@code ../shared/bench}:
+ * C client threads, one outstanding put each, keys {@code c<thread>-<n mod keys>}, a fresh cluster
+ * per setting, a warm-up, then a measured window in which only writes that start and finish inside
+ * the window count.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark a 3-node key-value cluster (fsync'd logs, gRPC on loopback) with closed-loop "
+                + "clients, and measure this machine's raw fsync rate and loopback round trip in the same run.",
+        footer = {"", "Prints one table (and a CSV line per setting). Exit codes: 0 ok, 1 a setting failed "
+                + "(no write completed, or writes failed), 2 bad arguments.", "",
+                "Examples:",
+                "  raftkit bench",
+                "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
+                "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s"})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--clients", defaultValue = "1,16,64", split = ",", paramLabel = "N[,N...]",
+            description = "Closed-loop client threads, one setting each (default 1,16,64).")
+    List<Integer> clients;
+
+    @Option(names = "--value-bytes", defaultValue = "100", description = "Value size in bytes (default 100).")
+    int valueBytes;
+
+    @Option(names = "--client-mode", defaultValue = "grpc", split = ",", paramLabel = "MODE[,MODE]",
+            description = "grpc: through RaftClient over the gRPC client service; in-process: RaftServer.submit on "
+                    + "the leader directly (no client RPC). A list runs each (default grpc).")
+    List<String> modes;
+
+    @Option(names = "--grpc-clients", defaultValue = "per-thread", paramLabel = "per-thread|shared",
+            description = "grpc mode: a RaftClient per client thread (like the Ratis harness' default) or one "
+                    + "shared by all threads (default per-thread).")
+    String grpcClients;
+
+    @Option(names = "--warmup", defaultValue = "5s", description = "Warm-up per setting, e.g. 5s, 500ms (default 5s).")
+    String warmup;
+
+    @Option(names = "--duration", defaultValue = "20s", description = "Measured window per setting (default 20s).")
+    String duration;
+
+    @Option(names = "--prewarm", defaultValue = "0s",
+            description = "One unmeasured JIT warm-up run at 16 clients before the settings (the baselines use 20s; "
+                    + "default 0s).")
+    String prewarm;
+
+    @Option(names = "--keys", defaultValue = "1000", description = "Keys per client thread (default 1000).")
+    int keys;
+
+    @Option(names = "--probe", defaultValue = "2s",
+            description = "Length of each physical probe (raw fsync, loopback round trip); 0s skips them (default 2s).")
+    String probe;
+
+    @Option(names = "--processes", description = "Run the three nodes as three JVMs started from this jar "
+            + "(grpc client mode only).")
+    boolean processes;
+
+    @Option(names = "--node-jvm-opts", defaultValue = "-Xms1g -Xmx1g -XX:+UseG1GC "
+            + "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", paramLabel = "OPTS",
+            description = "With --processes: JVM options of each node (default: ${DEFAULT-VALUE}).")
+    String nodeJvmOpts;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "Parent directory for the nodes' data (default: the "
+            + "system temporary directory); each setting gets a fresh directory, deleted afterwards.")
+    Path dir;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write the CSV lines to FILE.")
+    Path csvFile;
+
+    /** One setting's measurements. */
+    record Result(String mode, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
+                  double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
+                  long gcMillis, long elections, double switchesPerOp) {
+        double opsPerSec() {
+            return ops / seconds;
+        }
+
+        double pct(double p) {
+            if (sortedNanos.length == 0) {
+                return Double.NaN;
+            }
+            int i = (int) Math.min(sortedNanos.length - 1, Math.ceil(p / 100.0 * sortedNanos.length) - 1);
+            return sortedNanos[Math.max(0, i)] / 1e6;
+        }
+    }
+
+    /** Physical limits measured in this run. */
+    record Physical(double fsyncPerSec, double fsyncPreallocPerSec, LoopbackRtt.Result rtt) {
+        /**
+         * A commit at one client: a leader fsync in parallel with a round trip plus a follower fsync.
+         * The log preallocates its segments, so the faster of the two fsync rates counts.
+         */
+        double floorMillis() {
+            return 1000.0 / Math.max(fsyncPerSec, fsyncPreallocPerSec) + rtt.p50Micros() / 1000.0;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            // Start-up and shutdown chatter of nine servers per setting would bury the progress lines.
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        long warmupNanos = parseDuration(warmup, "--warmup");
+        long durationNanos = parseDuration(duration, "--duration");
+        long prewarmNanos = parseDuration(prewarm, "--prewarm");
+        long probeNanos = parseDuration(probe, "--probe");
+        if (durationNanos <= 0) {
+            throw new ParameterException(spec.commandLine(), "--duration must be positive, got " + duration);
+        }
+        for (int c : clients) {
+            if (c < 1 || c > 4096) {
+                throw new ParameterException(spec.commandLine(), "--clients must be in 1..4096, got " + c);
+            }
+        }
+        if (valueBytes < 0 || valueBytes > (16 << 20)) {
+            throw new ParameterException(spec.commandLine(), "--value-bytes must be in 0..16777216, got " + valueBytes);
+        }
+        if (keys < 1) {
+            throw new ParameterException(spec.commandLine(), "--keys must be positive, got " + keys);
+        }
+        for (String m : modes) {
+            if (!m.equals("grpc") && !m.equals("in-process")) {
+                throw new ParameterException(spec.commandLine(), "--client-mode must be grpc or in-process, got '" + m + "'");
+            }
+            if (processes && m.equals("in-process")) {
+                throw new ParameterException(spec.commandLine(), "--processes runs the nodes in other JVMs: "
+                        + "only --client-mode grpc is possible");
+            }
+        }
+        if (!grpcClients.equals("per-thread") && !grpcClients.equals("shared")) {
+            throw new ParameterException(spec.commandLine(), "--grpc-clients must be per-thread or shared, got '"
+                    + grpcClients + "'");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
+        Files.createDirectories(parent);
+
+        int fjp = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
+        if (fjp < 2) {
+            err.println("note: common ForkJoinPool parallelism is " + fjp + "; the baselines run with "
+                    + "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2");
+        }
+        Physical physical = null;
+        if (probeNanos > 0) {
+            double secs = probeNanos / 1e9;
+            err.printf(Locale.ROOT, "probing this machine: raw 4 KiB write+fdatasync and loopback round trip (%.1f s each)...%n", secs);
+            err.flush();
+            Path probeDir = Files.createTempDirectory(parent, "raftkit-probe-");
+            try {
+                double append = DiskProbe.fsyncRate(probeDir, secs, false, 4096);
+                double pre = DiskProbe.fsyncRate(probeDir, secs, true, 4096);
+                LoopbackRtt.Result rtt = LoopbackRtt.measure(100, Math.min(1.0, secs / 2), secs);
+                physical = new Physical(append, pre, rtt);
+            } finally {
+                deleteTree(probeDir);
+            }
+        }
+        if (prewarmNanos > 0) {
+            err.printf(Locale.ROOT, "JIT prewarm: %s, 16 clients, %.0f s (not reported)...%n", modes.get(0), prewarmNanos / 1e9);
+            err.flush();
+            runSetting(parent, modes.get(0), 16, 0, prewarmNanos, err);
+        }
+        List<Result> results = new ArrayList<>();
+        for (String mode : modes) {
+            for (int c : clients) {
+                err.printf(Locale.ROOT, "%s, %d client%s, %d B: warm-up %.1f s, measuring %.1f s...%n", mode, c,
+                        c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9, durationNanos / 1e9);
+                err.flush();
+                Result r = runSetting(parent, mode, c, warmupNanos, durationNanos, err);
+                results.add(r);
+                err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
+                err.flush();
+            }
+        }
+        print(out, physical, results, warmupNanos, durationNanos);
+        boolean failed = results.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0);
+        return failed ? 1 : 0;
+    }
+
+    // ------------------------------------------------------------------ one setting
+
+    private Result runSetting(Path parent, String mode, int clientCount, long warmupNanos, long durationNanos,
+                              PrintWriter err) throws Exception {
+        Path data = Files.createTempDirectory(parent, "raftkit-bench-");
+        try (BenchCluster cluster = processes
+                ? BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err)
+                : BenchCluster.inJvm(data)) {
+            cluster.awaitLeader(Duration.ofSeconds(30));
+            return drive(cluster, mode, clientCount, warmupNanos, durationNanos);
+        } finally {
+            deleteTree(data);
+        }
+    }
+
+    private Result drive(BenchCluster cluster, String mode, int clientCount, long warmupNanos, long durationNanos)
+            throws Exception {
+        byte[] value = new byte[valueBytes];
+        new Random(42).nextBytes(value);
+        List<RaftClient> grpc = new ArrayList<>();
+        boolean inProcess = mode.equals("in-process");
+        Supplier<RaftServer> leader = inProcess ? cluster::leaderServer : null;
+        if (!inProcess) {
+            int n = grpcClients.equals("shared") ? 1 : clientCount;
+            for (int i = 0; i < n; i++) {
+                RaftClient.Builder b = RaftClient.builder("bench").timeout(Duration.ofSeconds(10));
+                cluster.clientAddresses().forEach(b::node);
+                RaftClient client = b.build();
+                grpc.add(client);
+            }
+        }
+        try {
+            // Open every session before the clock starts (a session is one write through the log).
+            for (RaftClient c : grpc) {
+                c.clientId();
+            }
+            long start = System.nanoTime() + 20_000_000L;
+            long windowStart = start + warmupNanos;
+            long windowEnd = windowStart + durationNanos;
+            Worker[] workers = new Worker[clientCount];
+            Thread[] threads = new Thread[clientCount];
+            for (int t = 0; t < clientCount; t++) {
+                byte[][] cmds = new byte[keys][];
+                for (int k = 0; k < keys; k++) {
+                    cmds[k] = KvOps.put(("c" + t + "-" + k).getBytes(StandardCharsets.UTF_8), value);
+                }
+                RaftClient client = grpc.isEmpty() ? null : grpc.get(t % grpc.size());
+                workers[t] = new Worker(cmds, leader, client, start, windowStart, windowEnd);
+                threads[t] = new Thread(workers[t], "bench-client-" + t);
+                threads[t].setDaemon(true);
+                threads[t].start();
+            }
+            sleepUntil(windowStart);
+            BenchCluster.Counters before = cluster.counters();
+            sleepUntil(windowEnd);
+            BenchCluster.Counters after = cluster.counters();
+            for (Thread th : threads) {
+                th.join(TimeUnit.SECONDS.toMillis(30));
+            }
+            long ops = 0;
+            long errors = 0;
+            int total = 0;
+            for (Worker w : workers) {
+                ops += w.count;
+                errors += w.errors;
+                total += w.count;
+            }
+            long[] all = new long[total];
+            int p = 0;
+            for (Worker w : workers) {
+                System.arraycopy(w.nanos, 0, all, p, w.count);
+                p += w.count;
+            }
+            Arrays.sort(all);
+            double secs = (after.atNanos() - before.atNanos()) / 1e9;
+            long leaderSyncs = after.leaderSyncs() - before.leaderSyncs();
+            long leaderEntries = after.leaderEntries() - before.leaderEntries();
+            long cores = Runtime.getRuntime().availableProcessors();
+            return new Result(mode, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
+                    leaderSyncs / secs, (after.allSyncs() - before.allSyncs()) / secs,
+                    leaderSyncs == 0 ? Double.NaN : (double) leaderEntries / leaderSyncs,
+                    100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
+                    after.gcMillis() - before.gcMillis(), after.elections() - before.elections(),
+                    after.contextSwitches() < 0 || before.contextSwitches() < 0 || ops == 0 ? Double.NaN
+                            : (double) (after.contextSwitches() - before.contextSwitches()) / ops);
+        } finally {
+            for (RaftClient c : grpc) {
+                c.close();
+            }
+        }
+    }
+
+    /** One closed-loop client thread: one outstanding write at a time. */
+    private static final class Worker implements Runnable {
+        final byte[][] cmds;
+        final Supplier<RaftServer> leaders;
+        final RaftClient client;
+        final long start;
+        final long windowStart;
+        final long windowEnd;
+        long[] nanos = new long[1024];
+        int count;
+        long errors;
+
+        Worker(byte[][] cmds, Supplier<RaftServer> leaders, RaftClient client, long start, long windowStart,
+               long windowEnd) {
+            this.cmds = cmds;
+            this.leaders = leaders;
+            this.client = client;
+            this.start = start;
+            this.windowStart = windowStart;
+            this.windowEnd = windowEnd;
+        }
+
+        @Override
+        public void run() {
+            sleepUntil(start);
+            long n = 0;
+            RaftServer leader = null;
+            while (true) {
+                long t0 = System.nanoTime();
+                if (t0 >= windowEnd) {
+                    return;
+                }
+                byte[] cmd = cmds[(int) (n++ % cmds.length)];
+                boolean ok;
+                try {
+                    if (client != null) {
+                        client.submit(cmd);
+                    } else {
+                        if (leader == null) {
+                            leader = leaders.get();
+                        }
+                        leader.submit(cmd).get(10, TimeUnit.SECONDS);
+                    }
+                    ok = true;
+                } catch (Exception e) {
+                    ok = false;
+                    if (e instanceof InterruptedException) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                    // In-process clients have no RaftClient to find the leader: after an election
+                    // (or none known yet) look again, pausing so a refusal is not a busy loop.
+                    leader = null;
+                    sleepUntil(System.nanoTime() + 10_000_000L);
+                }
+                long t1 = System.nanoTime();
+                if (t0 >= windowStart && t1 <= windowEnd) {
+                    if (ok) {
+                        if (count == nanos.length) {
+                            nanos = Arrays.copyOf(nanos, count * 2);
+                        }
+                        nanos[count++] = t1 - t0;
+                    } else {
+                        errors++;
+                    }
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ output
+
+    private void print(PrintWriter out, Physical physical, List<Result> results, long warmupNanos, long durationNanos) {
+        double[] load = loadAverage();
+        out.printf(Locale.ROOT, "raftkit bench: 3 nodes %s, gRPC between replicas on loopback, fsync'd segmented logs, "
+                        + "key-value state machine; %d B values; warm-up %.1f s, measured %.1f s per setting%n",
+                processes ? "in three JVMs" : "in one JVM", valueBytes, warmupNanos / 1e9, durationNanos / 1e9);
+        out.printf(Locale.ROOT, "machine: %d CPUs, load average %.2f %.2f %.2f, Java %s%n",
+                Runtime.getRuntime().availableProcessors(), load[0], load[1], load[2], System.getProperty("java.version"));
+        if (physical != null) {
+            out.printf(Locale.ROOT, "physical limits: raw 4 KiB write+fdatasync %.0f/s appending (%.0f/s overwriting a "
+                            + "preallocated file); loopback TCP round trip p50 %.1f µs (p99 %.1f µs)%n",
+                    physical.fsyncPerSec(), physical.fsyncPreallocPerSec(), physical.rtt().p50Micros(),
+                    physical.rtt().p99Micros());
+            out.printf(Locale.ROOT, "floor at 1 client: one fsync (the faster rate) + one round trip ≈ %.2f ms per commit ≈ %.0f ops/s%n",
+                    physical.floorMillis(), 1000.0 / physical.floorMillis());
+        }
+        out.println();
+        out.println("| client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
+                + "| all fsync/s | CPU % | GC ms | ctx sw/op | elections | errors |" + (physical != null ? " vs floor |" : ""));
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
+        for (Result r : results) {
+            out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
+                    r.mode(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
+                    r.entriesPerFsync(), r.allFsyncsPerSec(), r.cpuPercent(), r.gcMillis(), r.switchesPerOp(), r.elections(),
+                    r.errors(), physical != null ? String.format(Locale.ROOT, " %.2f |", physical.floorMillis() / r.pct(50)) : "");
+        }
+        if (physical != null) {
+            out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
+        }
+        out.println();
+        List<String> csv = new ArrayList<>();
+        csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
+                + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
+                + "rtt_p50_us,load1,ctx_switches_per_op");
+        for (Result r : results) {
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f",
+                    r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
+                    r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
+                    r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
+                    physical == null ? Double.NaN : physical.fsyncPerSec(),
+                    physical == null ? Double.NaN : physical.fsyncPreallocPerSec(),
+                    physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp()));
+        }
+        csv.forEach(out::println);
+        out.flush();
+        if (csvFile != null) {
+            try {
+                Files.write(csvFile, csv, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("could not write " + csvFile + ": " + e.getMessage());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    static double[] loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return new double[] {Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+        } catch (IOException | RuntimeException e) {
+            double l = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            return new double[] {l, Double.NaN, Double.NaN};
+        }
+    }
+
+    /**
+     * Context switches (voluntary and not) of this JVM's live threads so far, from
+     * {@code /proc/self/task/}; -1 where that is not readable. Per operation it counts the
+     * thread hand-offs of the commit path, and unlike time it hardly depends on the machine's load.
+     */
+    static long contextSwitches() {
+        long sum = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    for (String line : Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+            return sum;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** CPU time of this JVM so far, in nanoseconds (-1 if unknown). */
+    static long processCpuNanos() {
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            return os.getProcessCpuTime();
+        }
+        return -1;
+    }
+
+    /** Total GC time of this JVM so far, in milliseconds. */
+    static long gcMillis() {
+        long sum = 0;
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            sum += Math.max(0, gc.getCollectionTime());
+        }
+        return sum;
+    }
+
+    long parseDuration(String s, String option) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return TimeUnit.MILLISECONDS.toNanos(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return (long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1e9);
+            }
+            if (t.endsWith("m")) {
+                return (long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 60e9);
+            }
+            return (long) (Double.parseDouble(t) * 1e9);
+        } catch (NumberFormatException e) {
+            throw new ParameterException(spec.commandLine(), option + " must be a duration like 5s or 500ms, got '" + s + "'");
+        }
+    }
+
+    static void sleepUntil(long deadlineNanos) {
+        long left;
+        while ((left = deadlineNanos - System.nanoTime()) > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort: a temporary directory
+                }
+            });
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}

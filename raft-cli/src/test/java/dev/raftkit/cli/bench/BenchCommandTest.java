@@ -1,0 +1,91 @@
+package dev.raftkit.cli.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.raftkit.cli.Raftkit;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Runs {@code raftkit bench} with tiny settings so the command never rots. */
+class BenchCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private record Run(int exit, String out, String err) {
+        List<String> csvRows() {
+            return Arrays.stream(out.split("\n")).filter(l -> l.startsWith("csv,") && !l.startsWith("csv,mode,"))
+                    .collect(Collectors.toList());
+        }
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new Raftkit());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int exit = cl.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void bothClientModesCommitWritesAndReportTheMachinesLimits() {
+        Run r = run("bench", "--clients", "1", "--client-mode", "grpc,in-process", "--warmup", "200ms",
+                "--duration", "1s", "--probe", "100ms", "--dir", tmp.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("physical limits: raw 4 KiB write+fdatasync"), r.out());
+        assertTrue(r.out().contains("| client mode | clients | ops/s |"), r.out());
+        List<String> rows = r.csvRows();
+        assertEquals(2, rows.size(), r.out());
+        for (String row : rows) {
+            String[] f = row.split(",");
+            assertEquals("1", f[3], row);                        // clients
+            assertTrue(Long.parseLong(f[6]) > 0, row);            // ops in the window
+            assertTrue(Double.parseDouble(f[11]) > 0, row);       // leader fsyncs/s: the log is synced
+            assertEquals("0", f[17], row);                        // errors
+        }
+        assertTrue(rows.get(0).startsWith("csv,grpc,"), rows.get(0));
+        assertTrue(rows.get(1).startsWith("csv,in-process,"), rows.get(1));
+    }
+
+    /**
+     * Starts three JVMs (~15 s on a loaded 2-vCPU machine), so it runs only when asked:
+     * {@code mvn -pl raft-cli -am test -Draftkit.bench.processes=true -Dtest=BenchCommandTest -Dsurefire.failIfNoSpecifiedTests=false}.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "raftkit.bench.processes", matches = "true")
+    void threeProcessesCommitWritesThroughGrpc() {
+        Run r = run("bench", "--processes", "--clients", "2", "--warmup", "0s", "--duration", "1s", "--probe", "0s",
+                "--node-jvm-opts", "-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1", "--dir", tmp.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<String> rows = r.csvRows();
+        assertEquals(1, rows.size(), r.out());
+        String[] f = rows.get(0).split(",");
+        assertEquals("true", f[2], rows.get(0));
+        assertTrue(Long.parseLong(f[6]) > 0, rows.get(0));
+        assertTrue(Double.parseDouble(f[11]) > 0, rows.get(0));
+    }
+
+    @Test
+    void badArgumentsExitTwoWithAClearMessage() {
+        Run r = run("bench", "--client-mode", "carrier-pigeon");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--client-mode must be grpc or in-process"), r.err());
+        r = run("bench", "--processes", "--client-mode", "in-process");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("only --client-mode grpc"), r.err());
+        r = run("bench", "--duration", "soon");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--duration must be a duration"), r.err());
+    }
+}
