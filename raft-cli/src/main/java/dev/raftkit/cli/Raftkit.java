@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "raftkit", mixinStandardHelpOptions = true, version = "raftkit 0.1.0-SNAPSHOT",
         description = "Raftkit: a Raft consensus library for the JVM.",
-        subcommands = {DemoCommand.class, SimCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, SimCommand.class, JepsenCommand.class, CommandLine.HelpCommand.class})
 public final class Raftkit {
 
     public static void main(String[] args) {
