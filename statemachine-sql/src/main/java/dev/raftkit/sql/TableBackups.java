@@ -1,0 +1,188 @@
+package dev.raftkit.sql;
+
+import static dev.raftkit.sql.SqlDigest.quote;
+
+import dev.raftkit.sql.SqlResult.Column;
+import dev.raftkit.sql.SqlResult.Rows;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code BACKUP TABLE}, {@code RESTORE TABLE} and {@code SHOW BACKUPS}, run by every replica at
+ * the same log index inside the entry's transaction. A table backup is a copy of the table's
+ * rows in a table of the same database named {@value #TABLE_PREFIX}{@code <name>}, recorded in
+ * the catalog table {@value #CATALOG} with the source table's columns and {@code CREATE}
+ * statement; both are ordinary tables, so they are in every snapshot and every digest. A
+ * database backup ({@code BACKUP DATABASE}) is only recorded here; its file image is written by
+ * {@link SqlStateMachine}.
+ */
+final class TableBackups {
+
+    static final String CATALOG = SqlValidator.RESERVED_PREFIX + "_backups";
+    static final String TABLE_PREFIX = SqlValidator.RESERVED_PREFIX + "_backup_";
+    static final String CREATE_CATALOG = "CREATE TABLE IF NOT EXISTS " + CATALOG + " (name TEXT PRIMARY KEY,"
+            + " kind TEXT NOT NULL, source TEXT, log_index INTEGER NOT NULL, taken_at TEXT NOT NULL,"
+            + " row_count INTEGER, table_sql TEXT, columns TEXT)";
+
+    private TableBackups() {
+    }
+
+    static Rows backupTable(Connection conn, String table, String name, long index, String takenAt)
+            throws SQLException {
+        String[] source = findTable(conn, table);
+        if (source == null) {
+            throw new SQLException("BACKUP TABLE: no such table: " + table + " (list tables with .tables or"
+                    + " SELECT name FROM sqlite_schema WHERE type = 'table')");
+        }
+        String kind = kindOf(conn, name);
+        if ("DATABASE".equals(kind)) {
+            throw new SQLException("BACKUP TABLE: the name '" + name + "' is taken by a database backup; pick another");
+        }
+        List<String> columns = columns(conn, source[0]);
+        String cols = String.join(", ", columns.stream().map(SqlDigest::quote).toList());
+        String copy = quote(TABLE_PREFIX + name);
+        try (Statement s = conn.createStatement()) {
+            s.execute("DROP TABLE IF EXISTS " + copy);
+            s.execute("CREATE TABLE " + copy + " AS SELECT " + cols + " FROM " + quote(source[0]));
+        }
+        long rows = count(conn, copy);
+        try (PreparedStatement p = conn.prepareStatement("INSERT OR REPLACE INTO " + CATALOG
+                + " (name, kind, source, log_index, taken_at, row_count, table_sql, columns)"
+                + " VALUES (?, 'TABLE', ?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, name);
+            p.setString(2, source[0]);
+            p.setLong(3, index);
+            p.setString(4, takenAt);
+            p.setLong(5, rows);
+            p.setString(6, source[1]);
+            p.setString(7, String.join("\n", columns));
+            p.executeUpdate();
+        }
+        return new Rows(List.of(new Column("backup", "TEXT"), new Column("table", "TEXT"), new Column("rows", "INTEGER"),
+                new Column("log_index", "INTEGER")), List.of(Arrays.asList(name, source[0], rows, index)), rows);
+    }
+
+    /** Replaces the table's rows with the backup's; recreates the table from the backup if it was dropped. */
+    static Rows restoreTable(Connection conn, String table, String name) throws SQLException {
+        String source;
+        String tableSql;
+        List<String> columns;
+        try (PreparedStatement p = conn.prepareStatement("SELECT kind, source, table_sql, columns FROM " + CATALOG
+                + " WHERE name = ?")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                if (!r.next() || !"TABLE".equals(r.getString(1))) {
+                    throw new SQLException("RESTORE TABLE: there is no table backup named '" + name
+                            + "'; SHOW BACKUPS lists the backups");
+                }
+                source = r.getString(2);
+                tableSql = r.getString(3);
+                columns = List.of(r.getString(4).split("\n"));
+            }
+        }
+        String[] target = findTable(conn, table);
+        if (target == null) {
+            if (!source.equalsIgnoreCase(table)) {
+                throw new SQLException("RESTORE TABLE: no such table: " + table + "; create it first, or restore into"
+                        + " the backed-up table " + source + " (which is recreated if it was dropped)");
+            }
+            try (Statement s = conn.createStatement()) {
+                s.execute(tableSql);
+            }
+            target = new String[] {source, tableSql};
+        }
+        List<String> now = columns(conn, target[0]);
+        for (String c : columns) {
+            if (now.stream().noneMatch(c::equalsIgnoreCase)) {
+                throw new SQLException("RESTORE TABLE: table " + target[0] + " has no column " + c + " that backup '"
+                        + name + "' holds; its schema changed since the backup — add the column back first");
+            }
+        }
+        String cols = String.join(", ", columns.stream().map(SqlDigest::quote).toList());
+        long restored;
+        try (Statement s = conn.createStatement()) {
+            s.execute("DELETE FROM " + quote(target[0]));
+            restored = s.executeUpdate("INSERT INTO " + quote(target[0]) + " (" + cols + ") SELECT " + cols + " FROM "
+                    + quote(TABLE_PREFIX + name) + " ORDER BY rowid");
+        }
+        return new Rows(List.of(new Column("backup", "TEXT"), new Column("table", "TEXT"), new Column("rows", "INTEGER")),
+                List.of(Arrays.asList(name, target[0], restored)), restored);
+    }
+
+    /** Records a database backup taken at {@code index} (the file image is node-local). */
+    static Rows recordDatabase(Connection conn, String name, long index, String takenAt) throws SQLException {
+        if ("TABLE".equals(kindOf(conn, name))) {
+            throw new SQLException("BACKUP DATABASE: the name '" + name + "' is taken by a table backup; pick another");
+        }
+        try (PreparedStatement p = conn.prepareStatement("INSERT OR REPLACE INTO " + CATALOG
+                + " (name, kind, source, log_index, taken_at) VALUES (?, 'DATABASE', NULL, ?, ?)")) {
+            p.setString(1, name);
+            p.setLong(2, index);
+            p.setString(3, takenAt);
+            p.executeUpdate();
+        }
+        return new Rows(List.of(new Column("backup", "TEXT"), new Column("kind", "TEXT"), new Column("log_index", "INTEGER")),
+                List.of(Arrays.asList(name, "DATABASE", index)), 0);
+    }
+
+    static Rows show(Connection conn) throws SQLException {
+        List<Column> columns = List.of(new Column("name", "TEXT"), new Column("kind", "TEXT"), new Column("source", "TEXT"),
+                new Column("log_index", "INTEGER"), new Column("taken_at", "TEXT"), new Column("rows", "INTEGER"));
+        List<List<Object>> rows = new ArrayList<>();
+        try (Statement s = conn.createStatement();
+             ResultSet r = s.executeQuery("SELECT name, kind, source, log_index, taken_at, row_count FROM " + CATALOG
+                     + " ORDER BY name")) {
+            while (r.next()) {
+                rows.add(Arrays.asList(r.getString(1), r.getString(2), r.getString(3), r.getLong(4), r.getString(5),
+                        r.getObject(6) == null ? null : r.getLong(6)));
+            }
+        }
+        return new Rows(columns, rows, 0);
+    }
+
+    private static String kindOf(Connection conn, String name) throws SQLException {
+        try (PreparedStatement p = conn.prepareStatement("SELECT kind FROM " + CATALOG + " WHERE name = ?")) {
+            p.setString(1, name);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? r.getString(1) : null;
+            }
+        }
+    }
+
+    /** The table's stored name and CREATE statement, or null. */
+    private static String[] findTable(Connection conn, String table) throws SQLException {
+        try (PreparedStatement p = conn.prepareStatement("SELECT name, sql FROM sqlite_schema WHERE type = 'table'"
+                + " AND name = ? COLLATE NOCASE")) {
+            p.setString(1, table);
+            try (ResultSet r = p.executeQuery()) {
+                return r.next() ? new String[] {r.getString(1), r.getString(2)} : null;
+            }
+        }
+    }
+
+    private static List<String> columns(Connection conn, String table) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (PreparedStatement p = conn.prepareStatement("SELECT name FROM pragma_table_info(?) ORDER BY cid")) {
+            p.setString(1, table);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    out.add(r.getString(1));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static long count(Connection conn, String quotedTable) throws SQLException {
+        try (Statement s = conn.createStatement(); ResultSet r = s.executeQuery("SELECT count(*) FROM " + quotedTable)) {
+            r.next();
+            return r.getLong(1);
+        }
+    }
+}
