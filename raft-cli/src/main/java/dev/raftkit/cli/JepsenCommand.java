@@ -49,7 +49,8 @@ final class JepsenCommand implements Callable<Integer> {
     String time;
 
     @Option(names = "--nemesis", defaultValue = "kill,pause,partition,disk",
-            description = "Comma-separated faults: kill, pause, partition, disk; or 'none' (default: all).")
+            description = "Comma-separated faults: kill, pause, partition, disk, membership; or 'none' "
+                    + "(default: kill,pause,partition,disk).")
     String nemesis;
 
     @Option(names = "--seed", description = "Seed of the schedule and the workload (default: random, printed).")
@@ -110,8 +111,20 @@ final class JepsenCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         out.println("[jepsen] seed " + s + " (rerun with --seed " + s + ")");
-        JepsenResult r = new JepsenRun(o, nodeCommand(heap), out).run();
-        return r.valid() ? 0 : 1;
+        try {
+            JepsenResult r = new JepsenRun(o, nodeCommand(heap), out).run();
+            return r.valid() ? 0 : 1;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        } catch (RuntimeException e) {
+            // The harness itself could not go on (a node that never came up, a client stuck past
+            // every bound): not a verdict on the cluster, so say so rather than print one.
+            out.println("[jepsen] the run could not complete: " + e.getMessage());
+            out.println("[jepsen] node logs and data kept in " + dir);
+            out.println("ERROR: no verdict (seed " + s + ")");
+            out.flush();
+            return 1;
+        }
     }
 
     /**

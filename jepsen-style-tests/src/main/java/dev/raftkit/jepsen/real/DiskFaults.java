@@ -23,8 +23,12 @@ final class DiskFaults {
     }
 
     /**
-     * Zeroes the open segment from a random byte within its last 4 KiB of data to the end of the
-     * data (segments are preallocated with zeros, so "end of data" is the last non-zero byte).
+     * Leaves a torn write after the open segment's last record: 1 to 4096 random bytes where the
+     * next record would have started, as a crash in the middle of an unsynced append leaves them.
+     * Only bytes that were never acknowledged are touched: tearing synced records would make the
+     * node forget entries it acknowledged, which Raft does not tolerate and which no disk that
+     * honours fsync can do (a first version did that, and the leader — rightly trusting its match
+     * index — never repaired the follower).
      */
     static String tearOpenTail(Path dataDir, Random rnd) throws IOException {
         Path seg = newest(dataDir.resolve("log"), "log_inprogress_");
@@ -33,29 +37,32 @@ final class DiskFaults {
         }
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
             long end = dataEnd(f);
-            if (end <= 64) {
-                return "open segment " + seg.getFileName() + " holds no records yet; nothing torn";
-            }
-            long from = Math.max(64, end - 1 - rnd.nextInt(4096));
-            f.seek(from);
-            f.write(new byte[(int) (end - from)]);
+            int n = 1 + rnd.nextInt(4096);
+            byte[] junk = new byte[n];
+            rnd.nextBytes(junk);
+            f.seek(end);
+            f.write(junk);
             f.getFD().sync();
-            return "tore " + seg.getFileName() + ": zeroed bytes " + from + ".." + end + " (" + (end - from)
-                    + " bytes of the tail)";
+            return "tore the tail of " + seg.getFileName() + ": " + n + " bytes of a partial record at offset " + end;
         }
     }
 
-    /** Flips one random bit inside a random closed segment (or, if there is none, inside the open one's data). */
+    /**
+     * Flips one random bit inside a random closed segment: corruption of acknowledged data, which
+     * the node must detect and refuse. With no closed segment yet, tears the tail instead (a flip in
+     * the open segment is indistinguishable from a torn tail to recovery, and would again drop
+     * acknowledged entries).
+     */
     static String flipBit(Path dataDir, Random rnd) throws IOException {
         Path logDir = dataDir.resolve("log");
         List<Path> closed = list(logDir, "log_").stream()
                 .filter(p -> !p.getFileName().toString().startsWith("log_inprogress_")).toList();
-        Path seg = closed.isEmpty() ? newest(logDir, "log_inprogress_") : closed.get(rnd.nextInt(closed.size()));
-        if (seg == null) {
-            return "no segment to corrupt in " + dataDir;
+        if (closed.isEmpty()) {
+            return "no closed segment yet; " + tearOpenTail(dataDir, rnd);
         }
+        Path seg = closed.get(rnd.nextInt(closed.size()));
         try (RandomAccessFile f = new RandomAccessFile(seg.toFile(), "rw")) {
-            long end = closed.isEmpty() ? dataEnd(f) : f.length();
+            long end = f.length();
             if (end <= 0) {
                 return "segment " + seg.getFileName() + " is empty; nothing flipped";
             }
@@ -66,8 +73,7 @@ final class DiskFaults {
             f.seek(at);
             f.write(b ^ (1 << bit));
             f.getFD().sync();
-            return "flipped bit " + bit + " of byte " + at + " in " + (closed.isEmpty() ? "open" : "closed")
-                    + " segment " + seg.getFileName();
+            return "flipped bit " + bit + " of byte " + at + " in closed segment " + seg.getFileName();
         }
     }
 

@@ -139,7 +139,8 @@ final class HtmlReport {
                 + "<span style='background:" + color("kill") + ";opacity:.4'></span>kill"
                 + "<span style='background:" + color("pause") + ";opacity:.4'></span>pause"
                 + "<span style='background:" + color("partition") + ";opacity:.4'></span>partition"
-                + "<span style='background:" + color("disk") + ";opacity:.4'></span>disk</div>\n"
+                + "<span style='background:" + color("disk") + ";opacity:.4'></span>disk"
+                + "<span style='background:" + color("membership") + ";opacity:.4'></span>membership</div>\n"
                 + svg
                 + "<h2>Faults (" + faults.size() + ")</h2>\n<table><tr><th>kind</th><th>from</th><th>to</th><th>what</th></tr>\n"
                 + faultRows + "</table>\n"
@@ -148,7 +149,7 @@ final class HtmlReport {
     }
 
     private static String color(String kind) {
-        return Map.of("kill", "#c62828", "pause", "#1565c0", "partition", "#6a1b9a", "disk", "#795548")
+        return Map.of("kill", "#c62828", "pause", "#1565c0", "partition", "#6a1b9a", "disk", "#795548", "membership", "#00838f")
                 .getOrDefault(kind, "#555");
     }
 

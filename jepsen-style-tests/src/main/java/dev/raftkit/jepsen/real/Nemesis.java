@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.grpc.RaftClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -20,12 +21,14 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code partition}: black-hole links in one of {@link Network#shapes(int)}.
  *   <li>{@code disk}: SIGKILL a node, tear its open segment's tail or flip a bit in a segment,
  *       restart it (wiped if it refuses its data).
+ *   <li>{@code membership}: transfer leadership to a random follower, or remove a random follower
+ *       from the voters and, when healed, add it back as a learner and promote it.
  * </ul>
  */
 public final class Nemesis implements Runnable {
 
     /** The fault kinds this nemesis knows. */
-    public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk");
+    public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk", "membership");
 
     private final Cluster cluster;
     private final List<String> kinds;
@@ -78,6 +81,7 @@ public final class Nemesis implements Runnable {
                     case "pause" -> pause(hold);
                     case "partition" -> partition(hold);
                     case "disk" -> disk(hold);
+                    case "membership" -> membership(hold);
                     default -> throw new IllegalStateException(kind);
                 }
             }
@@ -137,6 +141,67 @@ public final class Nemesis implements Runnable {
         StringBuilder d = new StringBuilder("node ").append(v).append(" killed; ").append(what).append("; restarted");
         describe(d, cluster.restart(v, restartTimeout));
         events.add(new FaultEvent("disk", d.toString(), start, System.nanoTime()));
+    }
+
+    private void membership(long hold) throws Exception {
+        long leader = cluster.leader();
+        List<Long> followers = new ArrayList<>(cluster.ids());
+        followers.remove(leader);
+        followers.removeIf(id -> !cluster.isAlive(id));
+        if (leader == 0 || followers.isEmpty()) {
+            return; // nothing sensible to change while there is no leader
+        }
+        long target = followers.get(rnd.nextInt(followers.size()));
+        long start = System.nanoTime();
+        try (RaftClient admin = adminClient()) {
+            if (rnd.nextBoolean()) {
+                String outcome;
+                try {
+                    admin.transferLeadership(target);
+                    outcome = "done";
+                } catch (RuntimeException e) {
+                    outcome = "refused: " + e.getMessage();
+                }
+                TimeUnit.MILLISECONDS.sleep(hold);
+                events.add(new FaultEvent("membership", "transfer leadership " + leader + " -> " + target + " ("
+                        + outcome + ")", start, System.nanoTime()));
+                return;
+            }
+            List<Long> voters = admin.remove(target);
+            TimeUnit.MILLISECONDS.sleep(hold);
+            // Always put the node back: the final checks expect every node a voter again. A
+            // learner catches up before it may be promoted (§4.2.1), so promotion is retried.
+            String back = "re-added";
+            try {
+                admin.addLearner(target);
+                retry(() -> admin.promote(target));
+            } catch (RuntimeException e) {
+                back = "NOT re-added (" + e.getMessage() + ")";
+                failure = e;
+            }
+            events.add(new FaultEvent("membership", "removed node " + target + " (voters " + voters + "), then "
+                    + back, start, System.nanoTime()));
+        }
+    }
+
+    private RaftClient adminClient() {
+        RaftClient.Builder b = RaftClient.builder(cluster.clusterId()).timeout(Duration.ofSeconds(10));
+        cluster.clientAddresses().forEach(b::node);
+        return b.build();
+    }
+
+    private static void retry(Runnable r) throws InterruptedException {
+        RuntimeException last = null;
+        for (int i = 0; i < 6; i++) {
+            try {
+                r.run();
+                return;
+            } catch (RuntimeException e) {
+                last = e;
+                TimeUnit.MILLISECONDS.sleep(500);
+            }
+        }
+        throw last;
     }
 
     private static void describe(StringBuilder d, Cluster.Restart r) {
