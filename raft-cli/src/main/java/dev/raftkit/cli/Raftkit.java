@@ -4,12 +4,15 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * The {@code raftkit} command. Exit codes: 0 success, 1 the run found a problem (a violation),
- * 2 bad arguments.
+ * The {@code raftkit} command. Exit codes: 0 success; 1 the operation failed or the run found a
+ * problem (a violation, a lost write); 2 bad arguments; 3 the answer is no (a key not found, a
+ * compare-and-set whose condition did not hold).
  */
 @Command(name = "raftkit", mixinStandardHelpOptions = true, version = "raftkit 0.1.0-SNAPSHOT",
         description = "Raftkit: a Raft consensus library for the JVM.",
-        subcommands = {DemoCommand.class, SimCommand.class, JepsenCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, SimCommand.class, ServerCommand.class, KvCommands.class, StatusCommand.class,
+                MemberCommands.class, TransferCommand.class, BackupCommands.class, RestoreCommand.class,
+                JepsenCommand.class, CommandLine.HelpCommand.class})
 public final class Raftkit {
 
     public static void main(String[] args) {

@@ -2,9 +2,11 @@ package dev.raftkit.grpc;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +31,20 @@ public final class ClientEndpoint implements AutoCloseable {
     /** Starts serving {@code service} on {@code listen} (port 0 picks one). */
     public static ClientEndpoint start(InetSocketAddress listen, BindableService service, TlsConfig tls,
                                        int maxMessageBytes) throws IOException {
+        return start(listen, List.of(service), tls, maxMessageBytes);
+    }
+
+    /**
+     * Starts serving {@code services} on {@code listen}: the client service and any that belong on
+     * the same port (an admin service), so an operator needs one address per node.
+     */
+    public static ClientEndpoint start(InetSocketAddress listen, List<BindableService> services, TlsConfig tls,
+                                       int maxMessageBytes) throws IOException {
         ExecutorService executor = Executors.newFixedThreadPool(2, Endpoints.Threads.daemonFactory("raftkit-client-io"));
         EventLoopGroup loop = Endpoints.eventLoop(1, "raftkit-client-netty");
-        Server server = Endpoints.server(listen, loop, executor, maxMessageBytes, tls).addService(service).build();
+        NettyServerBuilder builder = Endpoints.server(listen, loop, executor, maxMessageBytes, tls);
+        services.forEach(builder::addService);
+        Server server = builder.build();
         try {
             server.start();
         } catch (IOException e) {

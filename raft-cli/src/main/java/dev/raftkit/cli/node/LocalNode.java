@@ -10,10 +10,13 @@ import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
+import io.grpc.BindableService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -69,16 +72,25 @@ public final class LocalNode implements AutoCloseable {
     private LocalNode(Spec spec, GrpcTransport transport, RaftServer server, ClientService clientService,
                       ClientEndpoint endpoint, KvStateMachine machine, FileSnapshotStore snapshots) {
         this.spec = spec;
-        this.snapshots = snapshots;
         this.transport = transport;
         this.server = server;
         this.clientService = clientService;
         this.endpoint = endpoint;
         this.machine = machine;
+        this.snapshots = snapshots;
     }
 
     /** Starts a node; {@code customize} may adjust the server (snapshot thresholds, listeners). */
     public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize) throws IOException {
+        return start(spec, customize, List.of());
+    }
+
+    /**
+     * Starts a node that also serves {@code extraClientServices} on its client port (the admin
+     * service of {@code raftkit server}).
+     */
+    public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize,
+                                  List<BindableService> extraClientServices) throws IOException {
         GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId(), spec.id())
                 .listen(spec.peerListen())
                 .tls(spec.tls());
@@ -104,7 +116,9 @@ public final class LocalNode implements AutoCloseable {
             server = b.start();
             Map<Long, String> clients = new TreeMap<>(spec.clientAddresses());
             ClientService service = new ClientService(spec.clusterId(), server, clients);
-            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), service, spec.tls(), 64 << 20);
+            List<BindableService> services = new ArrayList<>(List.of(service));
+            services.addAll(extraClientServices);
+            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), services, spec.tls(), 64 << 20);
             service.setClientAddress(spec.id(), endpoint.hostPort());
             return new LocalNode(spec, transport, server, service, endpoint, machine, snapshots);
         } catch (IOException | RuntimeException e) {
@@ -132,7 +146,10 @@ public final class LocalNode implements AutoCloseable {
         return spec;
     }
 
-    /** The node's snapshot store: backups of this node must use this very instance (it locks its directory). */
+    /**
+     * The snapshot store the server writes to: a backup of this node copies its snapshots from here,
+     * and must use this very instance (it locks its directory).
+     */
     public FileSnapshotStore snapshotStore() {
         return snapshots;
     }

@@ -1,0 +1,189 @@
+package dev.raftkit.cli;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.grpc.proto.BackupKindProto;
+import dev.raftkit.grpc.proto.BackupRequest;
+import dev.raftkit.grpc.proto.BackupResponse;
+import dev.raftkit.storage.backup.BackupChain;
+import dev.raftkit.storage.backup.BackupFile;
+import dev.raftkit.storage.backup.BackupKind;
+import dev.raftkit.storage.backup.BackupManifest;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code raftkit backup full|incremental|verify}. A backup is taken online by one node of the
+ * cluster (its admin service), which writes it into a directory on its own host: the node must
+ * take it because only it has its server and snapshot store. Verifying reads a backup root
+ * locally and needs no cluster.
+ */
+@Command(name = "backup", mixinStandardHelpOptions = true,
+        description = "Take online backups (full: a snapshot; incremental: the committed entries since the last backup in the directory) and verify a chain of them. The cluster keeps serving meanwhile.",
+        subcommands = {BackupCommands.Full.class, BackupCommands.Incremental.class, BackupCommands.Verify.class},
+        footer = {"", "Exit codes: 0 done (verify: the chain is sound), 1 the backup failed (verify: the chain is",
+                "damaged; the message names the bad file), 2 bad arguments.",
+                "", "Examples:",
+                "  raftkit backup full        --dir backups -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup incremental --dir backups -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup verify      --dir backups"})
+final class BackupCommands implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "say what to do: raftkit backup full|incremental|verify (see raftkit backup --help)");
+    }
+
+    /** Shared by full and incremental: which node takes it, where, and waiting with progress. */
+    abstract static class Take extends ClientCommand {
+        @Option(names = "--dir", required = true, paramLabel = "DIR",
+                description = "Backup root on the node's host (created if missing; one root per cluster). A relative path"
+                        + " is resolved against this shell's directory.")
+        Path dir;
+
+        @Option(names = "--node", paramLabel = "N",
+                description = "The node that takes the backup (default: the first of --cluster). Take a chain's"
+                        + " incrementals from the node that took its full backup.")
+        Long node;
+
+        abstract BackupKindProto kind();
+
+        @Override
+        void check(CommandLine cl) {
+            if (node != null) {
+                MemberCommands.checkId(cl, node, "--node");
+            }
+        }
+
+        @Override
+        int run(RaftClient client) {
+            long taker = node != null ? node : nodes.keySet().iterator().next();
+            String address = nodes.get(taker);
+            if (address == null) {
+                throw new ParameterException(spec.commandLine(), "--node " + taker + " is not among the nodes of --cluster "
+                        + nodes.keySet() + "; add its address there");
+            }
+            Path root = dir.toAbsolutePath().normalize();
+            String what = kind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
+            TlsConfig tls = cluster.tls(spec.commandLine());
+            BackupRequest request = BackupRequest.newBuilder().setClusterId(cluster.clusterId).setKind(kind())
+                    .setRoot(root.toString()).build();
+            long start = System.nanoTime();
+            BackupResponse r;
+            try (AdminClient admin = new AdminClient(address, tls)) {
+                ListenableFuture<BackupResponse> f = admin.stub().withDeadlineAfter(1, TimeUnit.HOURS).backup(request);
+                r = await(f, taker, what, start);
+            } catch (ExecutionException e) {
+                return fail("node " + taker + " (" + address + ") did not take the " + what + " backup: "
+                        + MemberCommands.describe(e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return fail("interrupted while node " + taker + " was taking the backup (it may still finish)");
+            }
+            if (!r.getFallbackReason().isEmpty()) {
+                warn("took a full backup instead of an incremental one: " + r.getFallbackReason());
+            }
+            String covers = r.getKind() == BackupKindProto.BACKUP_KIND_FULL
+                    ? "snapshot at index " + r.getLastIndex() + " (term " + r.getLastTerm() + ")"
+                    : "entries " + (r.getPrevIndex() + 1) + ".." + r.getLastIndex();
+            print((r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental") + " backup by node "
+                    + r.getNodeId() + ": " + covers + ", " + r.getBytes() + " bytes, in " + r.getDirectory() + " ("
+                    + (System.nanoTime() - start) / 1_000_000 + " ms)");
+            return OK;
+        }
+
+        /** Waits for the node, saying every few seconds that it is still working. */
+        private BackupResponse await(ListenableFuture<BackupResponse> f, long taker, String what, long start)
+                throws ExecutionException, InterruptedException {
+            while (true) {
+                try {
+                    return f.get(5, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    warn("node " + taker + " is still taking the " + what + " backup ("
+                            + (System.nanoTime() - start) / 1_000_000_000 + " s)");
+                }
+            }
+        }
+    }
+
+    @Command(name = "full", mixinStandardHelpOptions = true,
+            description = "Have a node take a snapshot now and copy it, with a manifest, into a new backup in --dir.",
+            footer = {"", "Example:", "  raftkit backup full --dir /var/backups/demo -c 127.0.0.1:8001 --cluster-id demo"})
+    static final class Full extends Take {
+        @Override
+        BackupKindProto kind() {
+            return BackupKindProto.BACKUP_KIND_FULL;
+        }
+    }
+
+    @Command(name = "incremental", mixinStandardHelpOptions = true,
+            description = "Have a node export the entries committed since the newest backup in --dir. Falls back to a full backup, and says why, when it cannot continue the chain (no backup yet, or the node no longer holds the entries: it restarted or was not the node that took the previous backup).",
+            footer = {"", "Example:", "  raftkit backup incremental --dir /var/backups/demo -c 127.0.0.1:8001 --cluster-id demo"})
+    static final class Incremental extends Take {
+        @Override
+        BackupKindProto kind() {
+            return BackupKindProto.BACKUP_KIND_INCREMENTAL;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Check the newest chain in --dir without restoring it: every manifest, every file's size and checksum, each incremental's entries, and that the chain is complete and in order. Local: needs no cluster.",
+            footer = {"", "Example:", "  raftkit backup verify --dir /var/backups/demo"})
+    static final class Verify implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The backup root.")
+        Path dir;
+
+        @Override
+        public Integer call() {
+            CommandLine cl = spec.commandLine();
+            if (!Files.isDirectory(dir)) {
+                throw new ParameterException(cl, "--dir: " + dir.toAbsolutePath() + " is not a directory");
+            }
+            PrintWriter out = cl.getOut();
+            BackupChain chain;
+            try {
+                chain = BackupChain.discover(dir);
+            } catch (IOException e) {
+                cl.getErr().println("raftkit backup verify: the chain is not usable: " + e.getMessage());
+                cl.getErr().flush();
+                return ClientCommand.FAILED;
+            }
+            for (BackupChain.Backup b : chain.backups()) {
+                out.println(describe(b));
+            }
+            BackupManifest first = chain.full().manifest();
+            out.println("chain OK: cluster '" + first.clusterId() + "', 1 full + " + (chain.backups().size() - 1)
+                    + " incremental, restorable to any index in " + first.lastIndex() + ".."
+                    + chain.last().manifest().lastIndex());
+            out.flush();
+            return ClientCommand.OK;
+        }
+    }
+
+    static String describe(BackupChain.Backup b) {
+        BackupManifest m = b.manifest();
+        long bytes = m.files().stream().mapToLong(BackupFile::sizeBytes).sum();
+        String covers = m.kind() == BackupKind.FULL ? "snapshot at index " + m.lastIndex() + " (term " + m.lastTerm() + ")"
+                : "entries " + (m.prevIndex() + 1) + ".." + m.lastIndex();
+        return b.dir().getFileName() + "  " + covers + ", " + bytes + " bytes, node " + m.sourceNode() + ", " + m.createdAt();
+    }
+}

@@ -1,0 +1,181 @@
+package dev.raftkit.cli;
+
+import dev.raftkit.cli.node.HostPort;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RaftClientException;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.grpc.proto.StatusResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * How a client command reaches the cluster: {@code --cluster} (client addresses, with or without
+ * node ids), {@code --cluster-id}, {@code --timeout} and the TLS files. Addresses given without an
+ * id are asked for it (one status call each) before the command runs.
+ */
+final class ClusterOptions {
+
+    @Option(names = {"-c", "--cluster"}, required = true, paramLabel = "ADDRS", split = ",",
+            description = "Client addresses of the nodes, comma-separated: HOST:PORT (the id is asked for) or ID=HOST:PORT.")
+    List<String> addresses;
+
+    @Option(names = "--cluster-id", required = true, paramLabel = "NAME", description = "The cluster's name (as given to raftkit server).")
+    String clusterId;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Give up after this many seconds, retries and leader changes included (default 10).")
+    double timeoutSeconds;
+
+    @Mixin
+    TlsOptions tlsOptions;
+
+    /** One address of {@code --cluster}; {@code id} 0 if not given. */
+    record Address(long id, String hostPort) {
+    }
+
+    /** A node's answer to a status call, or why it gave none. */
+    record Probe(Address address, StatusResponse status, String error) {
+        boolean answered() {
+            return status != null;
+        }
+    }
+
+    List<Address> parse(CommandLine cl) {
+        if (timeoutSeconds <= 0 || timeoutSeconds > 86_400) {
+            throw new ParameterException(cl, "--timeout must be in (0, 86400] seconds, got " + timeoutSeconds);
+        }
+        if (clusterId.isBlank()) {
+            throw new ParameterException(cl, "--cluster-id must not be empty");
+        }
+        List<Address> out = new ArrayList<>();
+        for (String raw : addresses) {
+            String item = raw.trim();
+            long id = 0;
+            String hostPort = item;
+            int eq = item.indexOf('=');
+            if (eq >= 0) {
+                try {
+                    id = Long.parseLong(item.substring(0, eq));
+                } catch (NumberFormatException e) {
+                    id = -1;
+                }
+                if (id <= 0) {
+                    throw new ParameterException(cl, "--cluster: '" + item + "': the node id before '=' must be a"
+                            + " positive number (or leave out ID=)");
+                }
+                hostPort = item.substring(eq + 1);
+            }
+            try {
+                hostPort = HostPort.format(HostPort.parse(hostPort, "--cluster: address"));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(cl, e.getMessage());
+            }
+            out.add(new Address(id, hostPort));
+        }
+        return out;
+    }
+
+    Duration timeout() {
+        return Duration.ofMillis((long) (timeoutSeconds * 1000));
+    }
+
+    TlsConfig tls(CommandLine cl) {
+        return tlsOptions.config(cl);
+    }
+
+    /** Asks every address for its status, in parallel, each for at most {@code --timeout}. */
+    List<Probe> probe(List<Address> nodes, TlsConfig tls) {
+        // Placeholder ids 1..n: the client needs ids to address nodes, and these are not known yet.
+        // One attempt may take the whole timeout: a cold JVM on a busy machine can need seconds
+        // just to connect, and a node that is down answers at once (connection refused) anyway.
+        RaftClient.Builder b = RaftClient.builder(clusterId).timeout(timeout()).attemptTimeout(timeout()).tls(tls);
+        for (int i = 0; i < nodes.size(); i++) {
+            b.node(i + 1, nodes.get(i).hostPort());
+        }
+        // One thread per node: the common pool may have a single thread on a small machine.
+        ExecutorService pool = Executors.newFixedThreadPool(nodes.size(), r -> {
+            Thread t = new Thread(r, "raftkit-probe");
+            t.setDaemon(true);
+            return t;
+        });
+        try (RaftClient probe = b.build()) {
+            List<CompletableFuture<Probe>> calls = new ArrayList<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                long placeholder = i + 1;
+                Address a = nodes.get(i);
+                calls.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return new Probe(a, probe.status(placeholder), null);
+                    } catch (RaftClientException e) {
+                        return new Probe(a, null, e.getMessage());
+                    }
+                }, pool));
+            }
+            return calls.stream().map(CompletableFuture::join).toList();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** A client of the cluster over {@code ids} (from {@link #ids}). */
+    RaftClient client(Map<Long, String> ids, TlsConfig tls) {
+        // Half the timeout per attempt: enough for a slow first connection, and still time to try
+        // another node when one hangs.
+        RaftClient.Builder b = RaftClient.builder(clusterId).timeout(timeout()).attemptTimeout(timeout().dividedBy(2))
+                .tls(tls);
+        ids.forEach(b::node);
+        return b.build();
+    }
+
+    /**
+     * Node id to client address, for every address that has an id or told it; an address without
+     * an id that does not answer is reported to {@code warn} and left out.
+     *
+     * @throws RaftClientException if no node is left
+     */
+    Map<Long, String> ids(CommandLine cl, List<Address> nodes, TlsConfig tls, Consumer<String> warn) {
+        Map<Long, String> ids = new LinkedHashMap<>();
+        List<Address> unknown = new ArrayList<>();
+        for (Address a : nodes) {
+            if (a.id() == 0) {
+                unknown.add(a);
+            } else if (ids.put(a.id(), a.hostPort()) != null) {
+                throw new ParameterException(cl, "--cluster names node " + a.id() + " twice");
+            }
+        }
+        if (unknown.isEmpty()) {
+            return ids;
+        }
+        List<String> errors = new ArrayList<>();
+        for (Probe p : probe(unknown, tls)) {
+            if (!p.answered()) {
+                warn.accept(p.address().hostPort() + " did not answer: " + p.error());
+                errors.add(p.address().hostPort());
+                continue;
+            }
+            long id = p.status().getNodeId();
+            String other = ids.putIfAbsent(id, p.address().hostPort());
+            if (other != null && !other.equals(p.address().hostPort())) {
+                throw new ParameterException(cl, "--cluster: " + other + " and " + p.address().hostPort()
+                        + " are both node " + id + "; give each node once");
+            }
+        }
+        if (ids.isEmpty()) {
+            throw new RaftClientException("UNAVAILABLE", "no node of cluster '" + clusterId + "' answered ("
+                    + String.join(", ", errors) + "). Are the servers running, and are these their client addresses"
+                    + " (--client-listen)?");
+        }
+        return ids;
+    }
+}

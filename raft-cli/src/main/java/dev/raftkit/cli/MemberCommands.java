@@ -1,0 +1,174 @@
+package dev.raftkit.cli;
+
+import dev.raftkit.cli.node.HostPort;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.grpc.proto.AddPeerRequest;
+import io.grpc.StatusRuntimeException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code raftkit member add|promote|remove}: membership changes, one node at a time, through the
+ * leader (joint consensus is not needed for single changes, thesis §4.1). A new node joins as a
+ * learner, catches up, then is promoted: it never holds up commits while it is behind (§4.2.1).
+ */
+@Command(name = "member", mixinStandardHelpOptions = true,
+        description = "Change the cluster's membership: add a node (as a learner), promote it to voter, remove a node.",
+        subcommands = {MemberCommands.Add.class, MemberCommands.Promote.class, MemberCommands.Remove.class},
+        footer = {"", "Exit codes: 0 the change is committed, 1 the cluster could not make it, 2 bad arguments.",
+                "", "Adding node 4 (start it first: no --bootstrap, nodes 1-3 in its --peers):",
+                "  raftkit member add 4 --address 127.0.0.1:7004/8004 \\",
+                "      -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo",
+                "  raftkit member promote 4 -c 127.0.0.1:8001 --cluster-id demo"})
+final class MemberCommands implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "say what to do: raftkit member add|promote|remove (see raftkit member --help)");
+    }
+
+    static void checkId(CommandLine cl, long node, String what) {
+        if (node <= 0) {
+            throw new ParameterException(cl, what + " must be a positive node id, got " + node);
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Add node NODE as a learner (with --voter: directly as a voter). With --address, first tell every node of --cluster where NODE listens (until they restart: then list it in their --peers).",
+            footer = {"", "Example:",
+                    "  raftkit member add 4 --address 127.0.0.1:7004/8004 \\",
+                    "      -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo"})
+    static final class Add extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "NODE")
+        long node;
+
+        @Option(names = "--address", paramLabel = "HOST:PORT/CLIENT_PORT",
+                description = "Where NODE listens: its peer address, '/', its client port (or CLIENT_HOST:CLIENT_PORT).")
+        String address;
+
+        @Option(names = "--voter", description = "Add it as a voter at once (it counts toward commits before it has caught up).")
+        boolean voter;
+
+        private InetSocketAddress peer;
+        private String client;
+
+        @Override
+        void check(CommandLine cl) {
+            checkId(cl, node, "NODE");
+            if (address == null) {
+                return;
+            }
+            int slash = address.indexOf('/');
+            if (slash < 0) {
+                throw new ParameterException(cl, "--address '" + address + "' is not HOST:PORT/CLIENT_PORT (for example"
+                        + " 127.0.0.1:7004/8004)");
+            }
+            try {
+                peer = HostPort.parse(address.substring(0, slash), "--address: peer address");
+                String c = address.substring(slash + 1);
+                client = c.contains(":") ? HostPort.format(HostPort.parse(c, "--address: client address"))
+                        : peer.getHostString() + ":" + HostPort.port(c, "--address: client port");
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(cl, e.getMessage());
+            }
+        }
+
+        @Override
+        int run(RaftClient client) {
+            if (peer != null && !announce()) {
+                return FAILED;
+            }
+            List<Long> voters = voter ? client.addVoter(node) : client.addLearner(node);
+            print("node " + node + " added as a " + (voter ? "voter" : "learner") + "; voters now " + voters);
+            if (!voter) {
+                print("promote it once it has caught up: raftkit member promote " + node + " ...");
+            }
+            return OK;
+        }
+
+        /** Tells every node where the new one listens; true if at least one learnt it. */
+        private boolean announce() {
+            TlsConfig tls = cluster.tls(spec.commandLine());
+            AddPeerRequest request = AddPeerRequest.newBuilder().setClusterId(cluster.clusterId).setNodeId(node)
+                    .setPeerAddress(HostPort.format(peer)).setClientAddress(client).build();
+            int told = 0;
+            for (Map.Entry<Long, String> n : nodes.entrySet()) {
+                try (AdminClient admin = new AdminClient(n.getValue(), tls)) {
+                    admin.stub().withDeadlineAfter(cluster.timeout().toMillis(), TimeUnit.MILLISECONDS)
+                            .addPeer(request).get();
+                    told++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    warn("node " + n.getKey() + " (" + n.getValue() + ") did not learn node " + node + "'s address: "
+                            + describe(e.getCause()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            if (told == 0) {
+                warn("no node learnt where node " + node + " listens; nothing changed");
+                return false;
+            }
+            return true;
+        }
+    }
+
+    static String describe(Throwable t) {
+        if (t instanceof StatusRuntimeException s) {
+            return s.getStatus().getCode() + (s.getStatus().getDescription() == null ? ""
+                    : ": " + s.getStatus().getDescription());
+        }
+        return String.valueOf(t);
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = "Make learner NODE a voter, once it has caught up with the leader (retried until --timeout).",
+            footer = {"", "Example:", "  raftkit member promote 4 -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo"})
+    static final class Promote extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "NODE")
+        long node;
+
+        @Override
+        void check(CommandLine cl) {
+            checkId(cl, node, "NODE");
+        }
+
+        @Override
+        int run(RaftClient client) {
+            print("node " + node + " promoted; voters now " + client.promote(node));
+            return OK;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Remove NODE (voter or learner) from the cluster. Stop its server afterwards; removing the leader makes it step down once the change commits.",
+            footer = {"", "Example:", "  raftkit member remove 4 -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo"})
+    static final class Remove extends ClientCommand {
+        @Parameters(index = "0", paramLabel = "NODE")
+        long node;
+
+        @Override
+        void check(CommandLine cl) {
+            checkId(cl, node, "NODE");
+        }
+
+        @Override
+        int run(RaftClient client) {
+            print("node " + node + " removed; voters now " + client.remove(node));
+            return OK;
+        }
+    }
+}

@@ -1,0 +1,315 @@
+package dev.raftkit.cli;
+
+import dev.raftkit.cli.node.AdminService;
+import dev.raftkit.cli.node.HostPort;
+import dev.raftkit.cli.node.LocalNode;
+import dev.raftkit.core.Role;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.runtime.RaftListener;
+import dev.raftkit.runtime.ServerStatus;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code raftkit server}: runs one key-value node until SIGTERM or Ctrl-C. Its client port also
+ * serves the admin service (backups into a directory on this host, peers added at run time).
+ */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = {"Run one node of a key-value cluster until SIGTERM or Ctrl-C (then shut down gracefully). "
+                + "Prints one line when it is ready, then a line whenever its role, term or leader changes. "
+                + "Its client port serves clients (raftkit kv, status, member, transfer) and the node's admin calls "
+                + "(raftkit backup full|incremental: the backup is written by this node, on this host)."},
+        footer = {"", "Peers: ID=PEER_HOST:PEER_PORT/CLIENT_PORT (client port on the same host) or",
+                "       ID=PEER_HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated.",
+                "A node with no state founds the cluster with --bootstrap (every founder names",
+                "the same voters); without it, it waits to be added (raftkit member add).",
+                "--bootstrap is ignored once a node has state.",
+                "", "Exit codes: 0 stopped by a signal, 1 the node failed (or could not start),",
+                "2 bad arguments.",
+                "", "Example (node 1 of 3; nodes 2 and 3 likewise, see docs/cli.md):",
+                "  raftkit server --id 1 --listen 127.0.0.1:7001 --client-listen 127.0.0.1:8001 \\",
+                "      --peers 2=127.0.0.1:7002/8002,3=127.0.0.1:7003/8003 \\",
+                "      --data data/n1 --cluster-id demo --bootstrap 1,2,3"})
+final class ServerCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--id", required = true, paramLabel = "N", description = "This node's id (a positive number, unique in the cluster).")
+    long id;
+
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT", description = "Address for the other nodes (Raft traffic).")
+    String listen;
+
+    @Option(names = "--client-listen", required = true, paramLabel = "HOST:PORT", description = "Address for clients and admin calls.")
+    String clientListen;
+
+    @Option(names = "--peers", paramLabel = "LIST", defaultValue = "",
+            description = "The other nodes: ID=HOST:PORT/CLIENT_PORT or ID=HOST:PORT/CLIENT_HOST:CLIENT_PORT, comma-separated.")
+    String peers;
+
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Data directory (log/ and snapshots/); created if missing.")
+    Path data;
+
+    @Option(names = "--cluster-id", required = true, paramLabel = "NAME", description = "The cluster's name; nodes and clients of other clusters are refused.")
+    String clusterId;
+
+    @Option(names = "--bootstrap", paramLabel = "IDS", split = ",",
+            description = "Found a new cluster of these voters (comma-separated ids, this node among them) if this node has no state.")
+    List<Long> bootstrap = List.of();
+
+    @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv", description = "State machine: kv (the only one so far; default).")
+    String stateMachine;
+
+    @Option(names = "--tick-ms", paramLabel = "MS", defaultValue = "100",
+            description = "Tick length in ms; elections time out after 10-20 ticks (default 100).")
+    long tickMillis;
+
+    @Mixin
+    TlsOptions tlsOptions;
+
+    /** Completes with the node once it serves (tests wait on it); fails if it could not start. */
+    final CompletableFuture<LocalNode> ready = new CompletableFuture<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile LocalNode node;
+    private volatile AdminService admin;
+    private Thread hook;
+    private boolean closed;
+
+    @Override
+    public Integer call() {
+        CommandLine cl = spec.commandLine();
+        LocalNode.Spec nodeSpec = nodeSpec(cl);
+        PrintWriter out = cl.getOut();
+        try {
+            Files.createDirectories(data);
+        } catch (IOException e) {
+            ready.completeExceptionally(e);
+            return fail("cannot create the data directory " + data.toAbsolutePath() + ": " + e.getMessage());
+        }
+        admin = new AdminService(clusterId);
+        try {
+            node = LocalNode.start(nodeSpec, b -> b.listener(new Narrator(out)), List.of(admin));
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            admin.close();
+            ready.completeExceptionally(e);
+            return fail("node " + id + " could not start: " + e.getMessage());
+        }
+        admin.attach(node);
+        hook = new Thread(this::shutdown, "raftkit-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        out.println(readyLine(node));
+        out.flush();
+        ready.complete(node);
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        // Stopped by a signal (already closed), by stop(), or by a failure (closed here, not on
+        // the server's events thread that reported it).
+        removeHook();
+        closeNode();
+        Throwable cause = failure.get();
+        if (cause != null) {
+            return fail("node " + id + " stopped after a failure: " + cause);
+        }
+        out.println("node " + id + " stopped");
+        out.flush();
+        return 0;
+    }
+
+    /** Stops the node as SIGTERM would (tests); returns once it is down. */
+    void stop() {
+        removeHook();
+        shutdown();
+    }
+
+    /** The shutdown hook's work: close the node, then let {@link #call} return. */
+    private void shutdown() {
+        closeNode();
+        stopped.countDown();
+    }
+
+    private synchronized void closeNode() {
+        if (!closed && node != null) {
+            closed = true;
+            admin.close();
+            node.close();
+        }
+    }
+
+    private void removeHook() {
+        if (hook != null) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // The JVM is exiting: the hook runs (or ran) anyway.
+            }
+        }
+    }
+
+    private int fail(String message) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("raftkit server: " + message);
+        err.flush();
+        return 1;
+    }
+
+    private String readyLine(LocalNode n) {
+        ServerStatus s = n.server().status();
+        String state;
+        if (s.lastIndex() == 0) {
+            state = "no state yet: waiting to be added (raftkit member add " + id + " --address ...)";
+        } else {
+            // The configuration is known once applied; a founder has only just written its entries.
+            state = (s.conf().voters().isEmpty() ? "" : "voters " + s.conf().voters() + ", ") + "log to "
+                    + s.lastIndex() + ", applied " + s.applied();
+        }
+        return "node " + id + " of cluster '" + clusterId + "' ready: peers on " + HostPort.format(n.peerAddress())
+                + ", clients on " + n.clientHostPort() + ", data " + data.toAbsolutePath() + "; " + state;
+    }
+
+    private LocalNode.Spec nodeSpec(CommandLine cl) {
+        if (id <= 0) {
+            throw new ParameterException(cl, "--id must be a positive number, got " + id);
+        }
+        if (!"kv".equals(stateMachine)) {
+            throw new ParameterException(cl, "--sm: unknown state machine '" + stateMachine + "'; the only one is kv");
+        }
+        if (tickMillis < 1 || tickMillis > 10_000) {
+            throw new ParameterException(cl, "--tick-ms must be in 1..10000, got " + tickMillis);
+        }
+        if (Files.exists(data) && !Files.isDirectory(data)) {
+            throw new ParameterException(cl, "--data: " + data.toAbsolutePath() + " exists and is not a directory");
+        }
+        if (clusterId.isBlank()) {
+            throw new ParameterException(cl, "--cluster-id must not be empty");
+        }
+        InetSocketAddress peerListen = address(cl, listen, "--listen");
+        InetSocketAddress clientAddress = address(cl, clientListen, "--client-listen");
+        Map<Long, InetSocketAddress> peerAddresses = new TreeMap<>();
+        Map<Long, String> clientAddresses = new TreeMap<>();
+        parsePeers(cl, peerAddresses, clientAddresses);
+        Set<Long> founders = new LinkedHashSet<>(bootstrap);
+        if (!founders.isEmpty()) {
+            if (!founders.contains(id)) {
+                throw new ParameterException(cl, "--bootstrap " + bootstrap + " does not include this node (--id " + id
+                        + "); a founder is one of the voters it names");
+            }
+            for (long f : founders) {
+                if (f <= 0) {
+                    throw new ParameterException(cl, "--bootstrap: node ids are positive, got " + f);
+                }
+                if (f != id && !peerAddresses.containsKey(f)) {
+                    throw new ParameterException(cl, "--bootstrap names node " + f + " but --peers does not say where it"
+                            + " listens; add " + f + "=HOST:PORT/CLIENT_PORT to --peers");
+                }
+            }
+        }
+        TlsConfig tls = tlsOptions.config(cl);
+        try {
+            return new LocalNode.Spec(id, clusterId, data, peerListen, clientAddress, peerAddresses, clientAddresses,
+                    founders, tls, tickMillis);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, e.getMessage());
+        }
+    }
+
+    private void parsePeers(CommandLine cl, Map<Long, InetSocketAddress> peerAddresses, Map<Long, String> clientAddresses) {
+        if (peers.isBlank()) {
+            return;
+        }
+        for (String item : peers.split(",")) {
+            String entry = item.trim();
+            int eq = entry.indexOf('=');
+            int slash = entry.indexOf('/');
+            if (eq <= 0 || slash < eq) {
+                throw new ParameterException(cl, "--peers: '" + entry + "' is not ID=HOST:PORT/CLIENT_PORT (for example"
+                        + " 2=127.0.0.1:7002/8002)");
+            }
+            long peer;
+            try {
+                peer = Long.parseLong(entry.substring(0, eq));
+            } catch (NumberFormatException e) {
+                throw new ParameterException(cl, "--peers: '" + entry + "': node id '" + entry.substring(0, eq)
+                        + "' is not a number");
+            }
+            if (peer <= 0 || peer == id) {
+                throw new ParameterException(cl, "--peers: '" + entry + "': a peer id is positive and not this node's"
+                        + " own (--id " + id + ")");
+            }
+            if (peerAddresses.containsKey(peer)) {
+                throw new ParameterException(cl, "--peers names node " + peer + " twice");
+            }
+            InetSocketAddress peerAddress = address(cl, entry.substring(eq + 1, slash), "--peers: node " + peer + "'s peer address");
+            String client = entry.substring(slash + 1);
+            String clientHostPort;
+            if (client.contains(":")) {
+                clientHostPort = HostPort.format(address(cl, client, "--peers: node " + peer + "'s client address"));
+            } else {
+                try {
+                    clientHostPort = peerAddress.getHostString() + ":"
+                            + HostPort.port(client, "--peers: node " + peer + "'s client port");
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(cl, e.getMessage());
+                }
+            }
+            peerAddresses.put(peer, peerAddress);
+            clientAddresses.put(peer, clientHostPort);
+        }
+    }
+
+    private static InetSocketAddress address(CommandLine cl, String text, String what) {
+        try {
+            return HostPort.parse(text, what);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, e.getMessage());
+        }
+    }
+
+    /** Prints role, term and leader changes, and a failure that stops the node. */
+    private final class Narrator implements RaftListener {
+        private final PrintWriter out;
+
+        Narrator(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public void onRoleChange(Role role, long term, long leader) {
+            out.println("node " + id + ": " + role.name().toLowerCase() + " in term " + term + ", leader "
+                    + (leader == 0 ? "unknown" : String.valueOf(leader)));
+            out.flush();
+        }
+
+        @Override
+        public void onStopped(Throwable cause) {
+            if (cause != null) {
+                failure.compareAndSet(null, cause);
+                stopped.countDown();
+            }
+        }
+    }
+}

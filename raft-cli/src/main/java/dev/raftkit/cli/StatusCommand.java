@@ -1,0 +1,76 @@
+package dev.raftkit.cli;
+
+import dev.raftkit.grpc.proto.StatusResponse;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code raftkit status}: every node's role, term, leader and indexes, and the membership. */
+@Command(name = "status", mixinStandardHelpOptions = true,
+        description = "Ask every node of --cluster for its status: role, term, leader, commit/applied/last index; then the voters and learners as the leader sees them.",
+        footer = {"", "Exit codes: 0 every node answered and all name the same leader, 1 otherwise (the table says",
+                "which node did not answer or disagrees), 2 bad arguments.",
+                "", "Example:", "  raftkit status -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo"})
+final class StatusCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    ClusterOptions cluster;
+
+    @Override
+    public Integer call() {
+        CommandLine cl = spec.commandLine();
+        List<ClusterOptions.Address> nodes = cluster.parse(cl);
+        List<ClusterOptions.Probe> probes = cluster.probe(nodes, cluster.tls(cl));
+        PrintWriter out = cl.getOut();
+        out.printf("%-6s %-14s %6s %7s %8s %8s %8s  %s%n", "NODE", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST",
+                "ADDRESS");
+        Set<Long> leaders = new TreeSet<>();
+        StatusResponse leaderView = null;
+        boolean allAnswered = true;
+        for (ClusterOptions.Probe p : probes) {
+            if (!p.answered()) {
+                allAnswered = false;
+                out.printf("%-6s %-14s %s  (%s)%n", p.address().id() == 0 ? "?" : p.address().id(), "UNREACHABLE",
+                        p.address().hostPort(), p.error());
+                continue;
+            }
+            StatusResponse s = p.status();
+            if (p.address().id() != 0 && p.address().id() != s.getNodeId()) {
+                allAnswered = false;
+                out.printf("%-6s %-14s %s is node %d, not %d as --cluster says%n", p.address().id(), "WRONG-ID",
+                        p.address().hostPort(), s.getNodeId(), p.address().id());
+                continue;
+            }
+            leaders.add(s.getLeaderId());
+            if ("LEADER".equals(s.getRole())) {
+                leaderView = s;
+            }
+            out.printf("%-6d %-14s %6d %7s %8d %8d %8d  %s%n", s.getNodeId(), s.getRunning() ? s.getRole() : "STOPPED",
+                    s.getTerm(), s.getLeaderId() == 0 ? "-" : String.valueOf(s.getLeaderId()), s.getCommitIndex(),
+                    s.getAppliedIndex(), s.getLastIndex(), p.address().hostPort());
+        }
+        StatusResponse view = leaderView != null ? leaderView
+                : probes.stream().filter(ClusterOptions.Probe::answered).map(ClusterOptions.Probe::status).findFirst().orElse(null);
+        if (view != null) {
+            out.println("voters " + view.getVotersList() + ", learners " + view.getLearnersList() + " (as node "
+                    + view.getNodeId() + " sees them)");
+        }
+        boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
+        if (view != null && !agreed) {
+            out.println(leaders.contains(0L) && leaders.size() == 1 ? "no leader known: an election is on, or no majority is up"
+                    : "the nodes name different leaders " + leaders + ": an election is on or a node is cut off");
+        }
+        out.flush();
+        return allAnswered && agreed ? 0 : 1;
+    }
+}

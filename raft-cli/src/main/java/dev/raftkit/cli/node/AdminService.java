@@ -1,0 +1,176 @@
+package dev.raftkit.cli.node;
+
+import dev.raftkit.grpc.proto.AddPeerRequest;
+import dev.raftkit.grpc.proto.AddPeerResponse;
+import dev.raftkit.grpc.proto.BackupKindProto;
+import dev.raftkit.grpc.proto.BackupRequest;
+import dev.raftkit.grpc.proto.BackupResponse;
+import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
+import dev.raftkit.storage.backup.BackupFile;
+import dev.raftkit.storage.backup.BackupKind;
+import dev.raftkit.storage.backup.BackupManifest;
+import dev.raftkit.storage.backup.BackupService;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admin service ({@code admin.proto}) of one {@link LocalNode}, served on its client port:
+ * backups taken by this node into a directory on this node's host, and peer addresses learnt at
+ * run time (a node added to the cluster after this one started).
+ *
+ * <p><b>Why backups run inside the node:</b> a {@link BackupService} needs the node's own
+ * {@code RaftServer} (to take a snapshot now, to read committed entries, to pin the log) and the
+ * very snapshot store that server writes to. A separate process has neither, so the CLI asks the
+ * node over gRPC and the node writes the backup locally. One {@link BackupService} is kept per
+ * backup root, so consecutive incrementals into one root continue one chain and the log
+ * retention pin it sets stays in place between them.
+ *
+ * <p><b>Threads:</b> a backup blocks for as long as copying takes, so it runs on this service's
+ * own single thread (one backup at a time per node), never on a gRPC thread that clients share.
+ * Created before the node (its port must serve this service from the start) and attached to it
+ * once it runs; calls before {@link #attach} are answered {@code UNAVAILABLE}.
+ */
+public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdminService.class);
+
+    private final String clusterId;
+    private final Map<Path, BackupService> backups = new ConcurrentHashMap<>();
+    private final ExecutorService backupThread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "raftkit-backup");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile LocalNode node;
+
+    public AdminService(String clusterId) {
+        this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+    }
+
+    /** Starts answering for {@code node}. */
+    public void attach(LocalNode node) {
+        this.node = Objects.requireNonNull(node, "node");
+    }
+
+    @Override
+    public void backup(BackupRequest request, StreamObserver<BackupResponse> out) {
+        LocalNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        boolean incremental;
+        switch (request.getKind()) {
+            case BACKUP_KIND_FULL -> incremental = false;
+            case BACKUP_KIND_INCREMENTAL -> incremental = true;
+            default -> {
+                out.onError(Status.INVALID_ARGUMENT.withDescription("unknown backup kind " + request.getKindValue()
+                        + "; use FULL or INCREMENTAL").asRuntimeException());
+                return;
+            }
+        }
+        Path root;
+        try {
+            root = Path.of(request.getRoot());
+        } catch (InvalidPathException e) {
+            root = null;
+        }
+        if (root == null || !root.isAbsolute()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("backup root '" + request.getRoot() + "' is not an"
+                    + " absolute path on node " + n.id() + "'s host; give an absolute directory").asRuntimeException());
+            return;
+        }
+        if (Files.exists(root) && !Files.isDirectory(root)) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(root + " on node " + n.id() + "'s host exists and is"
+                    + " not a directory; give a directory (created if missing)").asRuntimeException());
+            return;
+        }
+        Path normalized = root.normalize();
+        BackupService service = backups.computeIfAbsent(normalized,
+                r -> new BackupService(n.server(), n.snapshotStore(), clusterId, r));
+        try {
+            backupThread.execute(() -> runBackup(n, service, incremental, normalized, out));
+        } catch (RejectedExecutionException e) {
+            out.onError(Status.UNAVAILABLE.withDescription("node " + n.id() + " is shutting down").asRuntimeException());
+        }
+    }
+
+    private static void runBackup(LocalNode n, BackupService service, boolean incremental, Path root,
+                                  StreamObserver<BackupResponse> out) {
+        BackupService.Result r;
+        try {
+            r = incremental ? service.incremental() : service.full();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("node {}: backup into {} failed: {}", n.id(), root, e.toString());
+            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " could not take the backup into "
+                    + root + ": " + e.getMessage()).asRuntimeException());
+            return;
+        }
+        BackupManifest m = r.manifest();
+        long bytes = m.files().stream().mapToLong(BackupFile::sizeBytes).sum();
+        out.onNext(BackupResponse.newBuilder().setNodeId(n.id()).setDirectory(r.backup().dir().toString())
+                .setKind(m.kind() == BackupKind.FULL ? BackupKindProto.BACKUP_KIND_FULL
+                        : BackupKindProto.BACKUP_KIND_INCREMENTAL)
+                .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
+                .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void addPeer(AddPeerRequest request, StreamObserver<AddPeerResponse> out) {
+        LocalNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        InetSocketAddress peer;
+        try {
+            peer = HostPort.parse(request.getPeerAddress(), "peer address");
+            HostPort.parse(request.getClientAddress(), "client address");
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        if (request.getNodeId() == 0 || request.getNodeId() == n.id()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("node " + n.id() + " cannot add peer "
+                    + request.getNodeId() + ": a peer id is positive and not the node's own").asRuntimeException());
+            return;
+        }
+        n.addPeer(request.getNodeId(), peer, request.getClientAddress());
+        LOG.info("node {}: peer {} is at {} (clients: {})", n.id(), request.getNodeId(), request.getPeerAddress(),
+                request.getClientAddress());
+        out.onNext(AddPeerResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    private LocalNode admitted(String requestCluster, StreamObserver<?> out) {
+        LocalNode n = node;
+        if (n == null) {
+            out.onError(Status.UNAVAILABLE.withDescription("the node is still starting; retry").asRuntimeException());
+            return null;
+        }
+        if (!clusterId.equals(requestCluster)) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " belongs to cluster '" + clusterId
+                    + "', not '" + requestCluster + "'; check --cluster-id and the addresses").asRuntimeException());
+            return null;
+        }
+        return n;
+    }
+
+    /** Stops taking backups; one in progress is interrupted (it leaves only a {@code .partial-} directory). */
+    @Override
+    public void close() {
+        backupThread.shutdownNow();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.raftkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad arguments are refused before anything starts: exit code 2 and a message naming the option. */
+class CliArgumentsTest {
+
+    @TempDir
+    Path dir;
+
+    private CliRun server(String... extra) {
+        String[] base = {"server", "--id", "1", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0",
+                "--data", dir.resolve("n1").toString(), "--cluster-id", "t"};
+        String[] args = new String[base.length + extra.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(extra, 0, args, base.length, extra.length);
+        return CliRun.of(args);
+    }
+
+    private static void refused(CliRun r, String expected) {
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains(expected), "expected '" + expected + "' in\n" + r.all());
+    }
+
+    @Test
+    void serverRefusesAMalformedPeerListABootstrapWithoutAddressesAndPartialTls() {
+        refused(server("--peers", "2=127.0.0.1:7002"), "'2=127.0.0.1:7002' is not ID=HOST:PORT/CLIENT_PORT");
+        refused(server("--peers", "x=127.0.0.1:7002/8002"), "node id 'x' is not a number");
+        refused(server("--peers", "2=127.0.0.1:7002/99999"), "port 99999 is outside 0..65535");
+        refused(server("--bootstrap", "1,2"), "--bootstrap names node 2 but --peers does not say where it listens");
+        refused(server("--bootstrap", "2,3", "--peers", "2=127.0.0.1:7002/8002,3=127.0.0.1:7003/8003"),
+                "does not include this node");
+        refused(server("--tls-cert", "cert.pem"), "TLS needs all three of --tls-cert, --tls-key and --tls-ca");
+        refused(server("--sm", "sql"), "unknown state machine 'sql'");
+        refused(CliRun.of("server", "--id", "0", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0", "--data",
+                dir.toString(), "--cluster-id", "t"), "--id must be a positive number");
+        refused(CliRun.of("server", "--id", "1", "--listen", "localhost", "--client-listen", "127.0.0.1:0", "--data",
+                dir.toString(), "--cluster-id", "t"), "--listen 'localhost' is not host:port");
+    }
+
+    @Test
+    void clientCommandsRefuseBadAddressesModesAndConditions() {
+        refused(CliRun.of("kv", "get", "-c", "nonsense", "--cluster-id", "t", "k"), "'nonsense' is not host:port");
+        refused(CliRun.of("kv", "get", "-c", "x=127.0.0.1:1", "--cluster-id", "t", "k"), "node id before '=' must be");
+        refused(CliRun.of("kv", "get", "-c", "127.0.0.1:1", "--cluster-id", "t", "--read", "fast", "k"),
+                "unknown read mode 'fast'");
+        refused(CliRun.of("kv", "cas", "-c", "127.0.0.1:1", "--cluster-id", "t", "k", "v"),
+                "Missing required argument");
+        refused(CliRun.of("kv", "put", "-c", "127.0.0.1:1", "--cluster-id", "t", "k".repeat(5000), "v"),
+                "must be 1 to 4096 bytes, got 5000");
+        refused(CliRun.of("transfer", "-c", "127.0.0.1:1", "--cluster-id", "t", "--to", "0"), "--to must be a positive");
+        refused(CliRun.of("member", "add", "4", "--address", "127.0.0.1:7004", "-c", "127.0.0.1:1", "--cluster-id", "t"),
+                "is not HOST:PORT/CLIENT_PORT");
+        refused(CliRun.of("kv"), "say what to do: raftkit kv put|get|del|cas|scan");
+    }
+
+    @Test
+    void backupAndRestoreRefuseMissingAndNonEmptyDirectories() throws IOException {
+        refused(CliRun.of("backup", "verify", "--dir", dir.resolve("none").toString()), "is not a directory");
+        refused(CliRun.of("restore", "--from", dir.resolve("none").toString(), "--data", dir.resolve("d").toString()),
+                "--from");
+        Files.createDirectories(dir.resolve("full/x"));
+        refused(CliRun.of("restore", "--from", dir.toString(), "--data", dir.resolve("full").toString()),
+                "exists and is not an empty directory");
+    }
+
+    @Test
+    void anEmptyBackupRootFailsVerificationWithExitOne() throws IOException {
+        Path root = Files.createDirectories(dir.resolve("backups"));
+        CliRun r = CliRun.of("backup", "verify", "--dir", root.toString());
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.err().contains("holds no backups; take a full backup first"), r.all());
+    }
+
+    @Test
+    void anUnreachableClusterIsAFailureNotAUsageError() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        CliRun r = CliRun.of("kv", "get", "-c", "127.0.0.1:" + port, "--cluster-id", "t", "--timeout", "1", "k");
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.err().contains("no node of cluster 't' answered"), r.all());
+    }
+}
