@@ -70,6 +70,12 @@ final class JepsenCommand implements Callable<Integer> {
     @Option(names = "--heap", defaultValue = "256m", description = "Each node's -Xmx (default 256m).")
     String heap;
 
+    @Option(names = "--node", defaultValue = "jepsen",
+            description = "What each node runs: 'jepsen' (the harness's node: 1 MiB log segments, so the disk "
+                    + "nemesis finds closed ones to corrupt; exits if the runner dies) or 'server' (`raftkit server` "
+                    + "as an operator runs it: 64 MiB segments, so bit flips fall back to torn tails). Default jepsen.")
+    String node;
+
     @Override
     public Integer call() throws Exception {
         System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
@@ -112,7 +118,12 @@ final class JepsenCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         out.println("[jepsen] seed " + s + " (rerun with --seed " + s + ")");
         try {
-            JepsenResult r = new JepsenRun(o, nodeCommand(heap), out).run();
+            NodeCommand command = switch (node) {
+                case "jepsen" -> nodeCommand(heap);
+                case "server" -> serverCommand(heap);
+                default -> throw new IllegalArgumentException("--node must be jepsen or server, got '" + node + "'");
+            };
+            JepsenResult r = new JepsenRun(o, command, out).run();
             return r.valid() ? 0 : 1;
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
@@ -141,6 +152,27 @@ final class JepsenCommand implements Callable<Integer> {
                     "--id", Long.toString(n.id()), "--cluster-id", n.clusterId(), "--data", n.dataDir().toString(),
                     "--listen", n.peerListen(), "--client-listen", n.clientListen(),
                     "--peers", join(n.peers()), "--clients", join(n.clients())));
+            if (!n.bootstrap().isEmpty()) {
+                cmd.add("--bootstrap");
+                cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
+            }
+            return cmd;
+        };
+    }
+
+    /** Runs each node as {@code raftkit server}, the command an operator uses. */
+    static NodeCommand serverCommand(String heap) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("java.class.path");
+        return (NodeSpec n) -> {
+            String peers = n.peers().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .map(e -> e.getKey() + "=" + e.getValue() + "/" + n.clients().get(e.getKey()))
+                    .collect(Collectors.joining(","));
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-Xss512k", "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1", "-cp", classPath, Raftkit.class.getName(), "server",
+                    "--id", Long.toString(n.id()), "--cluster-id", n.clusterId(), "--data", n.dataDir().toString(),
+                    "--listen", n.peerListen(), "--client-listen", n.clientListen(), "--peers", peers,
+                    "--tick-ms", "20"));
             if (!n.bootstrap().isEmpty()) {
                 cmd.add("--bootstrap");
                 cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));

@@ -22,8 +22,9 @@ import java.util.TreeSet;
  * One key-value node process for the real-process Jepsen harness ({@code raftkit jepsen}); not a
  * user-facing command. It wires the same parts as {@code LocalNode} but with small log segments
  * (so segments roll and the disk nemesis finds closed ones to corrupt) and small caches (so five
- * of them fit in a 2-core CI box). Once {@code raftkit server} exposes segment sizes, the harness
- * can run that instead: it only needs a command line.
+ * of them fit in a 2-core CI box), and it exits when the runner that started it is gone.
+ * {@code raftkit jepsen --node server} runs {@code raftkit server} instead: the harness only needs
+ * a command line.
  *
  * <p>Arguments ({@code --name value}): {@code --id}, {@code --cluster-id}, {@code --data},
  * {@code --listen host:port} (peers), {@code --client-listen host:port},
