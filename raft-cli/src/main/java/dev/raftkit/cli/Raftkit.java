@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         description = "Raftkit: a Raft consensus library for the JVM.",
         subcommands = {DemoCommand.class, SimCommand.class, ServerCommand.class, KvCommands.class, StatusCommand.class,
                 MemberCommands.class, TransferCommand.class, BackupCommands.class, RestoreCommand.class,
-                BenchCommand.class, BenchNodeCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, BenchNodeCommand.class, JepsenCommand.class, CommandLine.HelpCommand.class})
 public final class Raftkit {
 
     public static void main(String[] args) {

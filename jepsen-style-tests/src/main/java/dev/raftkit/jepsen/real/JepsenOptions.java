@@ -1,0 +1,46 @@
+package dev.raftkit.jepsen.real;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One run's settings.
+ *
+ * @param nodes           cluster size (3 or 5 are the interesting ones)
+ * @param duration        how long the workload and the nemesis run
+ * @param nemeses         fault kinds ({@link Nemesis#KINDS}); empty for none
+ * @param seed            seeds the nemesis schedule and the workload's choices
+ * @param reads           read mode
+ * @param clients         client threads
+ * @param clientsPerGroup clients sharing one group of keys (Jepsen's "independent" groups)
+ * @param activeKeys      keys a group works on at once
+ * @param opsPerKey       operations after which a key retires and a fresh one replaces it (keeps
+ *                        each key's history small enough for the checker)
+ * @param opTimeout       client timeout per operation (then: indeterminate write, failed read)
+ * @param reportDir       where the report goes (created; must not hold a previous report)
+ */
+public record JepsenOptions(int nodes, Duration duration, List<String> nemeses, long seed, Reads reads, int clients,
+                            int clientsPerGroup, int activeKeys, int opsPerKey, Duration opTimeout, Path reportDir) {
+
+    public JepsenOptions {
+        nemeses = List.copyOf(nemeses);
+        if (nodes < 1 || nodes > 9) {
+            throw new IllegalArgumentException("--nodes must be 1..9, got " + nodes);
+        }
+        if (duration.isNegative() || duration.isZero() || duration.toHours() > 24) {
+            throw new IllegalArgumentException("--time must be positive and at most 24 h, got " + duration);
+        }
+        if (clients < 1 || clients > 200 || clientsPerGroup < 1 || activeKeys < 1 || opsPerKey < 1) {
+            throw new IllegalArgumentException("clients (1..200), clients per group, active keys and ops per key "
+                    + "must be positive; got " + clients + ", " + clientsPerGroup + ", " + activeKeys + ", " + opsPerKey);
+        }
+    }
+
+    /** Defaults: 20 clients in groups of 10, 5 active keys per group, 100 ops per key, 2 s timeout. */
+    public static JepsenOptions of(int nodes, Duration duration, List<String> nemeses, long seed, Reads reads,
+                                   Path reportDir) {
+        return new JepsenOptions(nodes, duration, nemeses, seed, reads, 20, 10, 5, 100, Duration.ofSeconds(2),
+                reportDir);
+    }
+}

@@ -1,0 +1,251 @@
+package dev.raftkit.jepsen.real;
+
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.jepsen.checker.Budget;
+import dev.raftkit.jepsen.checker.CheckResult;
+import dev.raftkit.jepsen.checker.LinearizabilityChecker;
+import dev.raftkit.jepsen.checker.Verdict;
+import dev.raftkit.jepsen.history.Command;
+import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.HistoryRecorder;
+import dev.raftkit.jepsen.history.JsonLines;
+import dev.raftkit.jepsen.history.Operation;
+import dev.raftkit.jepsen.history.Response;
+import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.kv.KvOps;
+import dev.raftkit.kv.KvResult;
+import dev.raftkit.runtime.ReadMode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One real-process Jepsen-style run: start the cluster, run the workload under the nemesis, heal,
+ * then check — linearizability per key, a leader within a bounded time, no acknowledged write lost
+ * (the final reads), every node converged to the same state digest — and write the report:
+ * {@code history.jsonl}, {@code nemesis.jsonl}, {@code nodes/n<i>.log}, {@code summary.txt},
+ * {@code report.html}.
+ */
+public final class JepsenRun {
+
+    private static final Duration LEADER_BOUND = Duration.ofSeconds(30);
+    private static final Duration CONVERGE_BOUND = Duration.ofSeconds(60);
+
+    /**
+     * Closing a client with a call in flight makes Guava log a SEVERE "RuntimeException while
+     * executing runnable" through java.util.logging; clients are closed that way on purpose when
+     * they "crash" after a timeout. Held in a field so the setting is not garbage-collected.
+     */
+    private static final java.util.logging.Logger GUAVA_FUTURES =
+            java.util.logging.Logger.getLogger("com.google.common.util.concurrent.AbstractFuture");
+
+    static {
+        GUAVA_FUTURES.setLevel(java.util.logging.Level.OFF);
+    }
+
+    private final JepsenOptions o;
+    private final NodeCommand command;
+    private final PrintWriter out;
+
+    public JepsenRun(JepsenOptions options, NodeCommand command, PrintWriter out) {
+        this.o = options;
+        this.command = command;
+        this.out = out;
+    }
+
+    /** Runs, writes the report, prints progress and, last, {@link JepsenResult#summaryLine()}. */
+    public JepsenResult run() throws IOException, InterruptedException {
+        Path report = o.reportDir();
+        if (Files.exists(report.resolve("history.jsonl"))) {
+            throw new IllegalArgumentException("report directory " + report
+                    + " already holds a report; give a new directory (reports are never overwritten)");
+        }
+        Files.createDirectories(report);
+        Path data = report.resolve("data");
+        List<String> problems = new ArrayList<>();
+        HistoryRecorder recorder = new HistoryRecorder();
+        List<FaultEvent> faults;
+        long leaderMillis = -1;
+        int wipes;
+        long runStart;
+        try (Cluster cluster = new Cluster(o.nodes(), "jepsen", data, report.resolve("nodes"), command)) {
+            say("starting " + o.nodes() + " node processes (logs in " + report.resolve("nodes") + ")");
+            long first = cluster.start(Duration.ofSeconds(120));
+            say("leader elected: node " + first + "; running " + o.clients() + " clients, nemesis "
+                    + o.nemeses() + ", reads " + o.reads() + ", for " + o.duration().toSeconds() + " s (seed " + o.seed() + ")");
+            runStart = System.nanoTime();
+            long deadline = runStart + o.duration().toNanos();
+            Workload workload = new Workload(cluster, o, recorder);
+            Nemesis nemesis = new Nemesis(cluster, o.nemeses(), o.seed(), deadline);
+            Thread nt = new Thread(nemesis, "jepsen-nemesis");
+            nt.setDaemon(true);
+            workload.start(deadline);
+            nt.start();
+            nt.join(o.duration().toMillis() + 120_000);
+            if (nt.isAlive()) {
+                problems.add("the nemesis did not finish within 2 minutes of the end of the run");
+                nt.interrupt();
+            }
+            if (nemesis.failure() != null) {
+                problems.add("nemesis failed: " + nemesis.failure());
+            }
+            workload.awaitEnd();
+            faults = nemesis.events();
+            say("workload done: " + recorder.size() + " operations, " + faults.size() + " faults; healing");
+
+            long healStart = System.nanoTime();
+            for (Cluster.Restart r : cluster.healAll(Duration.ofSeconds(60))) {
+                if (r.wiped()) {
+                    say("node " + r.node() + " refused its data at the final restart (" + r.reason() + "); wiped");
+                }
+            }
+            try {
+                long leader = cluster.awaitLeader(LEADER_BOUND);
+                leaderMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healStart);
+                say("after healing: leader node " + leader + " within " + leaderMillis + " ms");
+            } catch (IllegalStateException e) {
+                problems.add("after healing: " + e.getMessage());
+            }
+            if (leaderMillis >= 0) {
+                finalReads(cluster, workload.keys(), recorder, problems);
+                converge(cluster, problems);
+            }
+            wipes = cluster.wipes();
+        }
+
+        History history = recorder.history();
+        say("checking linearizability of " + history.size() + " operations");
+        Budget budget = Budget.DEFAULT.withTimeLimit(Duration.ofMinutes(Math.max(1, o.duration().toMinutes())));
+        CheckResult<Operation> check = LinearizabilityChecker.check(history, budget);
+        int anomalies = check.keysWith(Verdict.NOT_LINEARIZABLE).size() + check.keysWith(Verdict.BUDGET_EXCEEDED).size();
+        if (!check.isValid()) {
+            problems.add(anomalies + " key(s) failed the linearizability check (" + check.verdict() + ")");
+        }
+        List<Operation> lost = LostWrites.find(history);
+        if (!lost.isEmpty()) {
+            problems.add(lost.size() + " acknowledged write(s) lost, e.g. " + lost.get(0));
+        }
+        Map<Status, Integer> counts = history.countByStatus();
+        JepsenResult result = new JepsenResult(problems.isEmpty(), history.size(), counts.getOrDefault(Status.OK, 0),
+                counts.getOrDefault(Status.FAIL, 0), counts.getOrDefault(Status.INFO, 0), anomalies, lost.size(),
+                faults.size(), wipes, check.elapsed().toMillis(), leaderMillis, problems, report);
+
+        writeReport(report, history, faults, check, lost, result, runStart);
+        if (result.valid()) {
+            Cluster.deleteTree(data); // the data is only worth keeping to investigate a failure
+        }
+        for (String p : problems) {
+            say("problem: " + p);
+        }
+        say("report: " + report.resolve("report.html"));
+        out.println(result.summaryLine());
+        out.flush();
+        return result;
+    }
+
+    /** Reads every key through the leader after healing; recorded in the history as one more process. */
+    private void finalReads(Cluster cluster, Set<String> keys, HistoryRecorder recorder, List<String> problems) {
+        RaftClient.Builder b = RaftClient.builder(cluster.clusterId()).timeout(Duration.ofSeconds(10));
+        cluster.clientAddresses().forEach(b::node);
+        int failed = 0;
+        try (RaftClient rc = b.build()) {
+            for (String key : keys) {
+                long id = recorder.invoke(Workload.FINAL_PROCESS, Command.read(key));
+                try {
+                    recorder.ok(id, Response.read(Workload.decode(rc.read(KvOps.get(key), ReadMode.LINEARIZABLE))));
+                } catch (RuntimeException e) {
+                    recorder.fail(id);
+                    failed++;
+                }
+            }
+        }
+        say("final reads: " + keys.size() + " keys read after healing" + (failed > 0 ? ", " + failed + " FAILED" : ""));
+        if (failed > 0) {
+            problems.add(failed + " of " + keys.size() + " final reads failed after healing: acknowledged writes "
+                    + "on those keys could not be verified");
+        }
+    }
+
+    /** Waits until every node has applied the same index, then compares their state digests. */
+    private void converge(Cluster cluster, List<String> problems) throws InterruptedException {
+        long deadline = System.nanoTime() + CONVERGE_BOUND.toNanos();
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            Map<Long, KvResult.Digest> digests = new TreeMap<>();
+            Map<Long, Long> applied = new TreeMap<>();
+            for (long id : cluster.ids()) {
+                Optional<StatusResponse> s = cluster.status(id);
+                s.ifPresent(x -> applied.put(id, x.getAppliedIndex()));
+            }
+            if (applied.size() == cluster.ids().size() && applied.values().stream().distinct().count() == 1) {
+                long index = applied.values().iterator().next();
+                for (long id : cluster.ids()) {
+                    try {
+                        digests.put(id, KvOps.digestOf(cluster.pinnedClient(id).read(KvOps.digest(), ReadMode.STALE)));
+                    } catch (RuntimeException e) {
+                        last = "node " + id + " digest read failed: " + e.getMessage();
+                    }
+                }
+                // The state machine numbers its own applied index (entries it never sees, such as
+                // no-ops and configuration changes, are not its business), so digests are compared
+                // with each other once every node reports the same raft applied index.
+                if (digests.size() == cluster.ids().size()
+                        && digests.values().stream().map(KvResult.Digest::appliedIndex).distinct().count() == 1) {
+                    if (digests.values().stream().distinct().count() == 1) {
+                        say("converged: every node applied index " + index + ", digest "
+                                + digests.values().iterator().next());
+                        return;
+                    }
+                    problems.add("nodes DIVERGED at applied index " + index + ": " + digests);
+                    return;
+                }
+                last = "digests " + digests;
+            } else {
+                last = "applied indexes " + applied;
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+        problems.add("nodes did not converge within " + CONVERGE_BOUND.toSeconds() + " s after healing (" + last + ")");
+    }
+
+    private void writeReport(Path report, History history, List<FaultEvent> faults, CheckResult<Operation> check,
+                             List<Operation> lost, JepsenResult result, long runStart) throws IOException {
+        try (Writer w = Files.newBufferedWriter(report.resolve("history.jsonl"), StandardCharsets.UTF_8)) {
+            JsonLines.write(history, w);
+        }
+        StringBuilder nem = new StringBuilder();
+        for (FaultEvent f : faults) {
+            nem.append("{\"kind\":").append(JsonLines.quote(f.kind()))
+                    .append(",\"startMs\":").append(TimeUnit.NANOSECONDS.toMillis(f.startNanos() - runStart))
+                    .append(",\"endMs\":").append(TimeUnit.NANOSECONDS.toMillis(f.endNanos() - runStart))
+                    .append(",\"description\":").append(JsonLines.quote(f.description())).append("}\n");
+        }
+        Files.writeString(report.resolve("nemesis.jsonl"), nem.toString(), StandardCharsets.UTF_8);
+        StringBuilder s = new StringBuilder();
+        s.append("options: ").append(o).append('\n').append(check).append('\n');
+        for (String p : result.problems()) {
+            s.append("problem: ").append(p).append('\n');
+        }
+        s.append(result.summaryLine()).append('\n');
+        Files.writeString(report.resolve("summary.txt"), s.toString(), StandardCharsets.UTF_8);
+        Files.writeString(report.resolve("report.html"), HtmlReport.render(o, history, faults, check, lost, result,
+                runStart), StandardCharsets.UTF_8);
+    }
+
+    private void say(String line) {
+        out.println("[jepsen] " + line);
+        out.flush();
+    }
+}

@@ -1,0 +1,209 @@
+package dev.raftkit.cli;
+
+import dev.raftkit.cli.jepsen.JepsenNodeMain;
+import dev.raftkit.jepsen.real.JepsenOptions;
+import dev.raftkit.jepsen.real.JepsenResult;
+import dev.raftkit.jepsen.real.JepsenRun;
+import dev.raftkit.jepsen.real.Nemesis;
+import dev.raftkit.jepsen.real.NodeCommand;
+import dev.raftkit.jepsen.real.NodeSpec;
+import dev.raftkit.jepsen.real.Reads;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code raftkit jepsen}: a Jepsen-style test of real node processes on loopback. */
+@Command(name = "jepsen", mixinStandardHelpOptions = true,
+        description = "Start a cluster of key-value server processes on loopback (every peer link through a "
+                + "fault-injecting proxy), run clients against it while a nemesis kills, pauses, partitions and "
+                + "corrupts disks on a seeded schedule, then heal and check: linearizability per key, no acknowledged "
+                + "write lost, a leader within 30 s, every node converged. Writes a report directory with "
+                + "history.jsonl, nemesis.jsonl, the nodes' logs and report.html. The last line is 'valid' or "
+                + "'INVALID' with counts; exit code 0 when valid, 1 when not.",
+        footer = {"", "Examples:", "  raftkit jepsen --nodes 3 --time 60s --nemesis kill,partition --seed 1",
+                "  raftkit jepsen --nodes 5 --time 10m --nemesis kill,pause,partition,disk --seed 7 --report /tmp/j7",
+                "  raftkit jepsen --nodes 3 --time 20s --nemesis partition --reads local   (unsafe on purpose: INVALID)"})
+final class JepsenCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--nodes", defaultValue = "3", description = "Cluster size (default 3).")
+    int nodes;
+
+    @Option(names = "--time", defaultValue = "60s", description = "How long to run the workload: 90s, 10m, 1h (default 60s).")
+    String time;
+
+    @Option(names = "--nemesis", defaultValue = "kill,pause,partition,disk",
+            description = "Comma-separated faults: kill, pause, partition, disk, membership; or 'none' "
+                    + "(default: kill,pause,partition,disk).")
+    String nemesis;
+
+    @Option(names = "--seed", description = "Seed of the schedule and the workload (default: random, printed).")
+    Long seed;
+
+    @Option(names = "--reads", defaultValue = "mixed",
+            description = "mixed (linearizable and lease), linearizable, lease, or local (UNSAFE on purpose: a node's "
+                    + "local state without ReadIndex; must be reported INVALID under partitions).")
+    String reads;
+
+    @Option(names = "--clients", defaultValue = "20", description = "Client threads, in groups of 10 per key group (default 20).")
+    int clients;
+
+    @Option(names = "--report", paramLabel = "DIR", description = "Report directory (default: ./jepsen-<time>).")
+    Path report;
+
+    @Option(names = "--heap", defaultValue = "256m", description = "Each node's -Xmx (default 256m).")
+    String heap;
+
+    @Option(names = "--node", defaultValue = "jepsen",
+            description = "What each node runs: 'jepsen' (the harness's node: 1 MiB log segments, so the disk "
+                    + "nemesis finds closed ones to corrupt; exits if the runner dies) or 'server' (`raftkit server` "
+                    + "as an operator runs it: 64 MiB segments, so bit flips fall back to torn tails). Default jepsen.")
+    String node;
+
+    @Override
+    public Integer call() throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "error");
+        Duration duration;
+        try {
+            duration = parseDuration(time);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        List<String> kinds = new ArrayList<>();
+        if (!nemesis.equalsIgnoreCase("none")) {
+            for (String k : nemesis.split(",")) {
+                String kind = k.trim().toLowerCase(Locale.ROOT);
+                if (!Nemesis.KINDS.contains(kind)) {
+                    throw new ParameterException(spec.commandLine(), "--nemesis: unknown fault '" + k + "'; use any of "
+                            + Nemesis.KINDS.stream().sorted().collect(Collectors.joining(",")) + " or none");
+                }
+                kinds.add(kind);
+            }
+        }
+        Reads readMode;
+        try {
+            readMode = Reads.valueOf(reads.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--reads must be mixed, linearizable, lease or local; got '"
+                    + reads + "'");
+        }
+        long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000);
+        Path dir = report != null ? report
+                : Path.of("jepsen-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        JepsenOptions o;
+        try {
+            JepsenOptions d = JepsenOptions.of(nodes, duration, kinds, s, readMode, dir);
+            o = new JepsenOptions(nodes, duration, kinds, s, readMode, clients, d.clientsPerGroup(), d.activeKeys(),
+                    d.opsPerKey(), d.opTimeout(), dir);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("[jepsen] seed " + s + " (rerun with --seed " + s + ")");
+        try {
+            NodeCommand command = switch (node) {
+                case "jepsen" -> nodeCommand(heap);
+                case "server" -> serverCommand(heap);
+                default -> throw new IllegalArgumentException("--node must be jepsen or server, got '" + node + "'");
+            };
+            JepsenResult r = new JepsenRun(o, command, out).run();
+            return r.valid() ? 0 : 1;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        } catch (RuntimeException e) {
+            // The harness itself could not go on (a node that never came up, a client stuck past
+            // every bound): not a verdict on the cluster, so say so rather than print one.
+            out.println("[jepsen] the run could not complete: " + e.getMessage());
+            out.println("[jepsen] node logs and data kept in " + dir);
+            out.println("ERROR: no verdict (seed " + s + ")");
+            out.flush();
+            return 1;
+        }
+    }
+
+    /**
+     * Runs each node as {@code java -Xmx… -cp <this JVM's class path> JepsenNodeMain …}: the
+     * same jar (or, in tests, the same classes) as the runner.
+     */
+    static NodeCommand nodeCommand(String heap) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("java.class.path");
+        return (NodeSpec n) -> {
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-Xss512k", "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                    "-Dorg.slf4j.simpleLogger.showDateTime=true", "-cp", classPath, JepsenNodeMain.class.getName(),
+                    "--id", Long.toString(n.id()), "--cluster-id", n.clusterId(), "--data", n.dataDir().toString(),
+                    "--listen", n.peerListen(), "--client-listen", n.clientListen(),
+                    "--peers", join(n.peers()), "--clients", join(n.clients())));
+            if (!n.bootstrap().isEmpty()) {
+                cmd.add("--bootstrap");
+                cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
+            }
+            return cmd;
+        };
+    }
+
+    /** Runs each node as {@code raftkit server}, the command an operator uses. */
+    static NodeCommand serverCommand(String heap) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String classPath = System.getProperty("java.class.path");
+        return (NodeSpec n) -> {
+            String peers = n.peers().entrySet().stream().sorted(Map.Entry.comparingByKey())
+                    .map(e -> e.getKey() + "=" + e.getValue() + "/" + n.clients().get(e.getKey()))
+                    .collect(Collectors.joining(","));
+            List<String> cmd = new ArrayList<>(List.of(java, "-Xmx" + heap, "-Xss512k", "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1", "-cp", classPath, Raftkit.class.getName(), "server",
+                    "--id", Long.toString(n.id()), "--cluster-id", n.clusterId(), "--data", n.dataDir().toString(),
+                    "--listen", n.peerListen(), "--client-listen", n.clientListen(), "--peers", peers,
+                    "--tick-ms", "20"));
+            if (!n.bootstrap().isEmpty()) {
+                cmd.add("--bootstrap");
+                cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
+            }
+            return cmd;
+        };
+    }
+
+    private static String join(Map<Long, String> m) {
+        return m.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
+                .collect(Collectors.joining(","));
+    }
+
+    static Duration parseDuration(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            if (t.endsWith("h")) {
+                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
+            }
+            return Duration.ofSeconds(Long.parseLong(t));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--time '" + s + "' is not a duration; write 90s, 10m or 1h", e);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.raftkit.cli.jepsen;
+
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.grpc.ClientEndpoint;
+import dev.raftkit.grpc.ClientService;
+import dev.raftkit.grpc.GrpcTransport;
+import dev.raftkit.grpc.GrpcTransportConfig;
+import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * One key-value node process for the real-process Jepsen harness ({@code raftkit jepsen}); not a
+ * user-facing command. It wires the same parts as {@code LocalNode} but with small log segments
+ * (so segments roll and the disk nemesis finds closed ones to corrupt) and small caches (so five
+ * of them fit in a 2-core CI box), and it exits when the runner that started it is gone.
+ * {@code raftkit jepsen --node server} runs {@code raftkit server} instead: the harness only needs
+ * a command line.
+ *
+ * <p>Arguments ({@code --name value}): {@code --id}, {@code --cluster-id}, {@code --data},
+ * {@code --listen host:port} (peers), {@code --client-listen host:port},
+ * {@code --peers 2=host:port,3=host:port}, {@code --clients 1=host:port,…},
+ * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}.
+ * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
+ * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
+ * started it is gone.
+ */
+public final class JepsenNodeMain {
+
+    private JepsenNodeMain() {
+    }
+
+    public static void main(String[] args) {
+        Map<String, String> a = parse(args);
+        long id = Long.parseLong(required(a, "id"));
+        try {
+            String clusterId = required(a, "cluster-id");
+            Path data = Path.of(required(a, "data"));
+            long segmentBytes = Long.parseLong(a.getOrDefault("segment-bytes", String.valueOf(1 << 20)));
+            long tickMillis = Long.parseLong(a.getOrDefault("tick-ms", "20"));
+            GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(clusterId, id).listen(address(required(a, "listen")));
+            hostPorts(a.getOrDefault("peers", "")).forEach((peer, hp) -> tb.peer(peer, address(hp)));
+            GrpcTransport transport = new GrpcTransport(tb.build());
+            KvStateMachine machine = new KvStateMachine();
+            RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
+                    .randomSeed(id ^ System.nanoTime()).build();
+            RaftServer.Builder b = RaftServer.builder(config)
+                    .logStorage(SegmentedLogStorage.open(data.resolve("log"), SegmentedLogStorage.Options.defaults()
+                            .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000)))
+                    .snapshotStore(FileSnapshotStore.open(data.resolve("snapshots")))
+                    .stateMachine(machine)
+                    .transport(transport)
+                    .tickMillis(tickMillis)
+                    .snapshotThresholds(20_000, 16L << 20)
+                    .shutdownTimeout(Duration.ofSeconds(5));
+            String boot = a.getOrDefault("bootstrap", "");
+            if (!boot.isEmpty()) {
+                Set<Long> voters = new TreeSet<>();
+                for (String v : boot.split(",")) {
+                    voters.add(Long.parseLong(v.trim()));
+                }
+                b.bootstrap(voters);
+            }
+            RaftServer server = b.start();
+            Map<Long, String> clients = new TreeMap<>(hostPorts(a.getOrDefault("clients", "")));
+            ClientService service = new ClientService(clusterId, server, clients);
+            ClientEndpoint endpoint = ClientEndpoint.start(address(required(a, "client-listen")), service, null, 64 << 20);
+            // SIGTERM (the harness's orderly stop) closes files; SIGKILL is the nemesis and skips this.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                endpoint.close();
+                server.close();
+                transport.close();
+            }, "jepsen-node-shutdown"));
+            System.out.println("READY node " + id + " peers " + transport.localAddress() + " clients " + endpoint.hostPort());
+            System.out.flush();
+            watchParent();
+        } catch (Exception e) {
+            System.err.println("node " + id + " could not start: " + e);
+            e.printStackTrace();
+            System.err.flush();
+            Runtime.getRuntime().halt(3);
+        }
+    }
+
+    /**
+     * Serves until the harness stops this process — or dies without doing so (SIGKILLed, say, so
+     * its shutdown hook never ran): then this node exits too, rather than linger as a stray.
+     */
+    private static void watchParent() throws InterruptedException {
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.current().parent();
+        while (parent.map(ProcessHandle::isAlive).orElse(false)) {
+            Thread.sleep(1000);
+        }
+        System.err.println("the harness process is gone; node exiting");
+        Runtime.getRuntime().halt(4);
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("expected '--name value' pairs, got '" + args[i] + "' at position " + i);
+            }
+            m.put(args[i].substring(2), args[++i]);
+        }
+        return m;
+    }
+
+    private static String required(Map<String, String> a, String name) {
+        String v = a.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("missing --" + name);
+        }
+        return v;
+    }
+
+    private static Map<Long, String> hostPorts(String list) {
+        Map<Long, String> m = new TreeMap<>();
+        for (String item : list.split(",")) {
+            if (item.isBlank()) {
+                continue;
+            }
+            int eq = item.indexOf('=');
+            m.put(Long.parseLong(item.substring(0, eq).trim()), item.substring(eq + 1).trim());
+        }
+        return m;
+    }
+
+    private static InetSocketAddress address(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+}

@@ -1,0 +1,76 @@
+package dev.raftkit.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code raftkit jepsen} on real node processes, through the command a user types. Each run is
+ * bounded (the harness bounds every wait; the test bounds the whole) and stops its processes.
+ */
+class JepsenCommandTest {
+
+    private static String[] run(Path report, String... args) {
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(new Raftkit());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(out));
+        String[] all = new String[args.length + 3];
+        all[0] = "jepsen";
+        System.arraycopy(args, 0, all, 1, args.length);
+        all[args.length + 1] = "--report";
+        all[args.length + 2] = report.toString();
+        int exit = assertTimeoutPreemptively(Duration.ofMinutes(6), () -> cl.execute(all));
+        String text = out.toString().strip();
+        String[] lines = text.split("\n");
+        return new String[] {Integer.toString(exit), lines[lines.length - 1], text};
+    }
+
+    @Test
+    void threeNodesSurviveKillsAndPartitionsLinearizably(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("report");
+        String[] r = run(report, "--nodes", "3", "--time", "45s", "--nemesis", "kill,partition", "--seed", "42");
+        assertTrue(r[1].startsWith("valid: "), r[2]);
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("converged: every node applied index"), r[2]);
+        assertTrue(r[1].contains(" anomalies=0 lost-writes=0"), r[1]);
+        for (String f : new String[] {"history.jsonl", "nemesis.jsonl", "summary.txt", "report.html", "nodes/n1.log",
+                "nodes/n3.log"}) {
+            assertTrue(Files.size(report.resolve(f)) > 0, "missing or empty " + f);
+        }
+        assertTrue(Files.readString(report.resolve("nemesis.jsonl")).lines().count() >= 3, "too few faults injected");
+        String html = Files.readString(report.resolve("report.html"));
+        assertTrue(html.contains("<svg") && html.contains("fill-opacity='0.22'"), "the timeline shades faults");
+    }
+
+    @Test
+    void unsafeLocalReadsAreReportedInvalidUnderPartitions(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("report");
+        String[] r = run(report, "--nodes", "3", "--time", "20s", "--nemesis", "partition", "--seed", "7",
+                "--reads", "local");
+        assertTrue(r[1].startsWith("INVALID: "), r[2]);
+        assertEquals("1", r[0], r[2]);
+        assertTrue(!r[1].contains(" anomalies=0 "), "stale reads must show up as anomalies: " + r[1]);
+        String html = Files.readString(report.resolve("report.html"));
+        assertTrue(html.contains("stroke='#d50000'"), "anomalies are marked on the timeline");
+    }
+
+    @Test
+    void badArgumentsSayWhatToWrite(@TempDir Path dir) {
+        String[] r = run(dir.resolve("r"), "--nemesis", "kill,meteor");
+        assertEquals("2", r[0]);
+        assertTrue(r[2].contains("unknown fault 'meteor'"), r[2]);
+        String[] t = run(dir.resolve("r2"), "--time", "soon");
+        assertEquals("2", t[0]);
+        assertTrue(t[2].contains("write 90s, 10m or 1h"), t[2]);
+    }
+}
