@@ -21,7 +21,7 @@ class DemoTest {
             assertTrue(text.contains(step), "missing step '" + step + "' in:\n" + text);
         }
         String[] lines = text.strip().split("\n");
-        assertTrue(lines[lines.length - 1].startsWith("demo ok: 600 writes acknowledged, 0 lost"), lines[lines.length - 1]);
+        assertTrue(lines[lines.length - 1].startsWith("demo ok: 500 writes acknowledged, 0 lost"), lines[lines.length - 1]);
         assertTrue(Files.exists(dir.resolve("demo/backups")));
     }
 
