@@ -2,6 +2,7 @@ package dev.raftkit.storage.backup;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
@@ -19,17 +20,23 @@ public record BackupFile(String name, long sizeBytes, int crc32c) {
 
     /** Size and CRC32C of {@code file} as it is on disk now. */
     static BackupFile measure(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return copy(file.getFileName().toString(), in, OutputStream.nullOutputStream());
+        }
+    }
+
+    /** Copies {@code in} to {@code out}; returns what was copied, as file {@code name}: its size and CRC32C. */
+    static BackupFile copy(String name, InputStream in, OutputStream out) throws IOException {
         CRC32C crc = new CRC32C();
         long size = 0;
         byte[] buf = new byte[64 * 1024];
-        try (InputStream in = Files.newInputStream(file)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                crc.update(buf, 0, n);
-                size += n;
-            }
+        int n;
+        while ((n = in.read(buf)) > 0) {
+            crc.update(buf, 0, n);
+            out.write(buf, 0, n);
+            size += n;
         }
-        return new BackupFile(file.getFileName().toString(), size, (int) crc.getValue());
+        return new BackupFile(name, size, (int) crc.getValue());
     }
 
     /** Checks that {@code dir/name} exists with this size and checksum. */

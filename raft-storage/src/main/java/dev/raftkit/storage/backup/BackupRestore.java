@@ -10,7 +10,6 @@ import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -18,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -133,22 +131,13 @@ public final class BackupRestore {
     private static void writeSnapshot(Path backupDir, SnapshotMeta meta, Path storeDir) throws IOException {
         Path source = backupDir.resolve(BackupLayout.SNAPSHOT);
         BackupFile expected = BackupManifest.read(backupDir).file(BackupLayout.SNAPSHOT);
-        CRC32C crc = new CRC32C();
-        long size = 0;
         try (FileSnapshotStore store = FileSnapshotStore.open(storeDir);
              SnapshotWriter w = store.begin(meta);
              InputStream in = Files.newInputStream(source)) {
-            OutputStream out = w.output();
-            byte[] buf = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                crc.update(buf, 0, n);
-                out.write(buf, 0, n);
-                size += n;
-            }
-            if (size != expected.sizeBytes() || (int) crc.getValue() != expected.crc32c()) {
-                throw new BackupException(source, "changed while it was being restored (now " + size + " bytes, CRC32C "
-                        + BackupFile.hex((int) crc.getValue()) + "); restore again from an unchanging copy");
+            BackupFile copied = BackupFile.copy(BackupLayout.SNAPSHOT, in, w.output());
+            if (copied.sizeBytes() != expected.sizeBytes() || copied.crc32c() != expected.crc32c()) {
+                throw new BackupException(source, "changed while it was being restored (now " + copied.sizeBytes()
+                        + " bytes, CRC32C " + BackupFile.hex(copied.crc32c()) + "); restore again from an unchanging copy");
             }
             w.commit();
         }

@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -235,26 +234,19 @@ public final class BackupService {
         } catch (IOException e) {
             throw new SnapshotGone(e);
         }
-        CRC32C crc = new CRC32C();
-        long size = 0;
+        BackupFile copied;
         try (r; InputStream in = r.input();
              OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
-            byte[] buf = new byte[64 * 1024];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                crc.update(buf, 0, n);
-                out.write(buf, 0, n);
-                size += n;
-            }
+            copied = BackupFile.copy(BackupLayout.SNAPSHOT, in, out);
         }
-        if (size != d.sizeBytes() || (int) crc.getValue() != d.crc32c()) {
+        if (copied.sizeBytes() != d.sizeBytes() || copied.crc32c() != d.crc32c()) {
             throw new BackupException(target, "node " + server.id() + "'s snapshot " + d.meta().last() + " read back as "
-                    + size + " bytes with CRC32C " + BackupFile.hex((int) crc.getValue()) + " but the store recorded "
+                    + copied.sizeBytes() + " bytes with CRC32C " + BackupFile.hex(copied.crc32c()) + " but the store recorded "
                     + d.sizeBytes() + " bytes, " + BackupFile.hex(d.crc32c()) + ": the node's snapshot is damaged;"
                     + " take the backup from another node");
         }
         BackupLayout.fsync(target);
-        return new BackupFile(BackupLayout.SNAPSHOT, size, (int) crc.getValue());
+        return copied;
     }
 
     private Path partialDir() throws IOException {
