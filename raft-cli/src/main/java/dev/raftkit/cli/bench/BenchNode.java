@@ -1,53 +1,38 @@
 package dev.raftkit.cli.bench;
 
-import dev.raftkit.core.RaftConfig;
+import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.core.Role;
-import dev.raftkit.grpc.ClientEndpoint;
-import dev.raftkit.grpc.ClientService;
-import dev.raftkit.grpc.GrpcTransport;
-import dev.raftkit.grpc.GrpcTransportConfig;
-import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.storage.FileSnapshotStore;
-import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One key-value node of the benchmark cluster, wired like {@code LocalNode} (fsync'd
- * {@link SegmentedLogStorage}, {@link FileSnapshotStore}, {@link GrpcTransport}, a gRPC client
- * endpoint) but with its log wrapped in a {@link CountingLogStorage} and a listener counting the
- * elections it wins, so the benchmark can report fsyncs, entries per fsync and elections.
+ * One key-value node of the benchmark cluster: a {@link LocalNode} whose log is wrapped in a
+ * {@link CountingLogStorage}, with a listener counting the elections it wins, so the benchmark can
+ * report fsyncs, entries per fsync and elections.
  */
 public final class BenchNode implements AutoCloseable {
 
     /** Election timeout is 10–20 ticks of this length. */
     static final long TICK_MILLIS = 50;
 
-    private final long id;
-    private final GrpcTransport transport;
-    private final RaftServer server;
-    private final ClientService clientService;
-    private final ClientEndpoint endpoint;
+    private final LocalNode node;
     private final CountingLogStorage log;
-    private final AtomicLong elected = new AtomicLong();
-    private volatile boolean leader;
+    private final AtomicBoolean leader;
+    private final AtomicLong elected;
 
-    private BenchNode(long id, GrpcTransport transport, RaftServer server, ClientService clientService,
-                      ClientEndpoint endpoint, CountingLogStorage log) {
-        this.id = id;
-        this.transport = transport;
-        this.server = server;
-        this.clientService = clientService;
-        this.endpoint = endpoint;
+    private BenchNode(LocalNode node, CountingLogStorage log, AtomicBoolean leader, AtomicLong elected) {
+        this.node = node;
         this.log = log;
+        this.leader = leader;
+        this.elected = elected;
     }
 
     /**
@@ -56,83 +41,50 @@ public final class BenchNode implements AutoCloseable {
      */
     public static BenchNode start(long id, Set<Long> voters, Path dataDir, InetSocketAddress peerListen,
                                   InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers) throws IOException {
-        GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder("bench", id).listen(peerListen);
-        peers.forEach(tb::peer);
-        GrpcTransport transport = new GrpcTransport(tb.build());
-        RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
-                .randomSeed(id ^ System.nanoTime()).build();
-        CountingLogStorage log = new CountingLogStorage(SegmentedLogStorage.open(dataDir.resolve("log")));
-        BenchNode[] self = new BenchNode[1];
-        RaftServer server = null;
-        try {
-            server = RaftServer.builder(config)
-                    .logStorage(log)
-                    .snapshotStore(FileSnapshotStore.open(dataDir.resolve("snapshots")))
-                    .stateMachine(new KvStateMachine())
-                    .transport(transport)
-                    .tickMillis(TICK_MILLIS)
-                    .bootstrap(voters)
-                    .listener(new RaftListener() {
-                        @Override
-                        public void onRoleChange(Role role, long term, long leaderId) {
-                            BenchNode n = self[0];
-                            boolean now = role == Role.LEADER;
-                            if (n != null) {
-                                if (now && !n.leader) {
-                                    n.elected.incrementAndGet();
-                                }
-                                n.leader = now;
-                            }
-                        }
-                    })
-                    .shutdownTimeout(Duration.ofSeconds(10))
-                    .start();
-            ClientService service = new ClientService("bench", server, new TreeMap<>());
-            ClientEndpoint endpoint = ClientEndpoint.start(clientListen, service, null, 64 << 20);
-            service.setClientAddress(id, endpoint.hostPort());
-            BenchNode node = new BenchNode(id, transport, server, service, endpoint, log);
-            self[0] = node;
-            // A leadership won before the listener could see the node counts too.
-            if (server.status().role() == Role.LEADER && !node.leader) {
-                node.leader = true;
-                node.elected.incrementAndGet();
+        AtomicBoolean leader = new AtomicBoolean();
+        AtomicLong elected = new AtomicLong();
+        CountingLogStorage[] log = new CountingLogStorage[1];
+        LocalNode.Spec spec = new LocalNode.Spec(id, "bench", dataDir, peerListen, clientListen, peers, Map.of(),
+                voters, null, TICK_MILLIS);
+        LocalNode node = LocalNode.start(spec, b -> b.listener(new RaftListener() {
+            @Override
+            public void onRoleChange(Role role, long term, long leaderId) {
+                boolean now = role == Role.LEADER;
+                if (now && !leader.getAndSet(true)) {
+                    elected.incrementAndGet();
+                } else if (!now) {
+                    leader.set(false);
+                }
             }
-            return node;
-        } catch (IOException | RuntimeException e) {
-            transport.close();
-            if (server != null) {
-                server.close();
-            }
-            throw e;
-        }
+        }), List.of(), l -> log[0] = new CountingLogStorage(l));
+        return new BenchNode(node, log[0], leader, elected);
     }
 
     public long id() {
-        return id;
+        return node.id();
     }
 
     public RaftServer server() {
-        return server;
+        return node.server();
     }
 
     public InetSocketAddress peerAddress() {
-        return transport.localAddress();
+        return node.peerAddress();
     }
 
     /** host:port of the client endpoint. */
     public String clientHostPort() {
-        return endpoint.hostPort();
+        return node.clientHostPort();
     }
 
     /** Tells this node where node {@code peer} listens. */
     public void addPeer(long peer, InetSocketAddress peerAddress, String clientHostPort) {
-        transport.addPeer(peer, peerAddress);
-        clientService.setClientAddress(peer, clientHostPort);
+        node.addPeer(peer, peerAddress, clientHostPort);
     }
 
     /** Whether this node currently leads (as last reported to its listener). */
     public boolean isLeader() {
-        return leader;
+        return leader.get();
     }
 
     /** Log syncs so far. */
@@ -152,8 +104,6 @@ public final class BenchNode implements AutoCloseable {
 
     @Override
     public void close() {
-        endpoint.close();
-        server.close();
-        transport.close();
+        node.close();
     }
 }

@@ -8,6 +8,7 @@ import dev.raftkit.grpc.GrpcTransportConfig;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.spi.LogStorage;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import io.grpc.BindableService;
@@ -22,6 +23,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * One key-value node as a service runs it: a {@link RaftServer} on a {@link SegmentedLogStorage}
@@ -91,6 +93,16 @@ public final class LocalNode implements AutoCloseable {
      */
     public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize,
                                   List<BindableService> extraClientServices) throws IOException {
+        return start(spec, customize, extraClientServices, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts a node whose durable log is first passed through {@code wrapLog} (the benchmark counts
+     * syncs and entries with a decorator).
+     */
+    public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize,
+                                  List<BindableService> extraClientServices,
+                                  UnaryOperator<LogStorage> wrapLog) throws IOException {
         GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId(), spec.id())
                 .listen(spec.peerListen())
                 .tls(spec.tls());
@@ -103,7 +115,7 @@ public final class LocalNode implements AutoCloseable {
         try {
             FileSnapshotStore snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
             RaftServer.Builder b = RaftServer.builder(config)
-                    .logStorage(SegmentedLogStorage.open(spec.dataDir().resolve("log")))
+                    .logStorage(wrapLog.apply(SegmentedLogStorage.open(spec.dataDir().resolve("log"))))
                     .snapshotStore(snapshots)
                     .stateMachine(machine)
                     .transport(transport)
