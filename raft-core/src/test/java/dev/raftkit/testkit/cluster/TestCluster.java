@@ -3,11 +3,8 @@ package dev.raftkit.testkit.cluster;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
-import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Tracer;
-import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.MemoryLogStorage;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
@@ -127,7 +124,7 @@ public final class TestCluster {
         Ready r = n.raft().ready();
         n.unpersisted.add(r);
         for (Message m : r.messages()) {
-            enqueue(n, m);
+            network.add(m);
         }
         return r;
     }
@@ -149,7 +146,7 @@ public final class TestCluster {
         }
         for (Ready r : done) {
             for (Message m : r.messagesAfterPersist()) {
-                enqueue(n, m);
+                network.add(m);
             }
         }
         n.raft().onPersisted(done.get(done.size() - 1).number());
@@ -164,10 +161,6 @@ public final class TestCluster {
         if (!n.unpersisted.isEmpty()) {
             persist(id, n.unpersisted.get(n.unpersisted.size() - 1).number());
         }
-    }
-
-    private void enqueue(TestNode from, Message m) {
-        network.add(m);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -322,10 +315,5 @@ public final class TestCluster {
             }
         }
         return sb.toString();
-    }
-
-    /** Snapshot metadata with the configuration the node has applied at its applied index. */
-    static SnapshotMeta metaAt(EntryId at, ConfState conf) {
-        return new SnapshotMeta(at, conf);
     }
 }
