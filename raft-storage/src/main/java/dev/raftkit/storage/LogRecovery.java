@@ -55,7 +55,12 @@ final class LogRecovery {
         for (String name : names) {
             if (name.endsWith(ChecksummedFile.TMP_SUFFIX)) {
                 // A crash before the rename that would have published it: never part of the state.
-                LOG.warn("removing {} left by an interrupted write in {}", name, dir);
+                // A spare segment is expected after a crash: it is always there while the log is open.
+                if (name.equals(SpareSegment.NAME)) {
+                    LOG.debug("removing the spare segment left in {} by a crash", dir);
+                } else {
+                    LOG.warn("removing {} left by an interrupted write in {}", name, dir);
+                }
                 io.delete(dir.resolve(name));
                 dirChanged = true;
             }

@@ -1,7 +1,5 @@
 package dev.raftkit.storage;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
@@ -18,6 +16,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.zip.CRC32C;
 
@@ -28,7 +30,9 @@ import java.util.zip.CRC32C;
  *
  * <p>Threads follow {@link dev.raftkit.spi.LogReader} and {@link dev.raftkit.spi.LogWriter}: one
  * writer thread, and readers concurrently. Readers take a read lock that the writer holds only to
- * publish index changes, never across an fsync, so a read never waits for the disk flush.
+ * publish index changes, never across an fsync, so a read never waits for the disk flush. With
+ * preallocation on, a background thread ({@code raftkit-log-preallocator}) zero-fills the next
+ * segment ahead of need, so a roll does not stall appends for a whole segment of zeros.
  *
  * <p>Durability: {@link #append} writes to the file (the OS page cache) at once and {@link #sync}
  * issues one fdatasync for everything appended since the last one, then replaces the hard-state
@@ -42,16 +46,29 @@ public final class SegmentedLogStorage implements LogStorage {
     static final int HARD_STATE_MAGIC = 0x524B4853; // "RKHS"
     static final String LOCK_FILE = "LOCK";
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
+    /**
+     * Fills spare segments ({@link SpareSegment}) for every log of the process: daemon threads,
+     * created when a spare is needed and gone after a minute idle, so a log needs no shutdown of its own.
+     */
+    private static final Executor PREALLOCATOR = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "raftkit-log-preallocator");
+                t.setDaemon(true);
+                return t;
+            });
 
     /**
      * Tuning.
      *
      * @param segmentBytes roll to a new segment file once one reaches this size (≤ 1 GiB)
      * @param preallocate fill each new segment with zeros up to {@code segmentBytes} so appends
-     *     overwrite allocated blocks and an fdatasync flushes data only, no file-size metadata
+     *     overwrite allocated blocks and an fdatasync flushes data only, no file-size metadata; the
+     *     next segment is prepared in the background, so the directory holds one spare segment
+     *     ({@code segmentBytes} on disk) beyond the log while it is open
      * @param compactionMarginEntries entries to keep below a compaction point, so a follower only
      *     slightly behind is served from the log rather than sent a snapshot
-     * @param cacheBytes bound of the entry cache ({@link Entry#sizeBytes()} per entry); 0 disables it
+     * @param cacheBytes bound of the cache of recently appended entries ({@link Entry#sizeBytes()}
+     *     per entry; entries over 1/256 of it are not cached); 0 disables it
      * @param commitPersistInterval a change of the commit index alone is written to the hard-state
      *     file once it moved this many entries past the durable one (0: every change). Term and vote
      *     changes are always written at the next {@code sync()}. The commit index is not needed for
@@ -106,7 +123,9 @@ public final class SegmentedLogStorage implements LogStorage {
     /** Oldest first; the last one is the open segment. Changed under the write lock. */
     private final List<Segment> segments;
     private final TermRuns terms;
-    private final Cache<Long, Entry> cache;
+    private final EntryCache cache;
+    /** Null when segments are not preallocated. */
+    private final SpareSegment spare;
     private volatile LogMeta meta;
     private volatile HardState hardState;
     private HardState durableHardState;
@@ -118,7 +137,8 @@ public final class SegmentedLogStorage implements LogStorage {
     private boolean failed;
     private boolean closed;
 
-    private SegmentedLogStorage(FileIo io, Path dir, Options options, Closeable dirLock, LogRecovery.Recovered r) {
+    private SegmentedLogStorage(FileIo io, Path dir, Options options, Closeable dirLock, LogRecovery.Recovered r,
+                                Executor preallocator) {
         this.io = io;
         this.dir = dir;
         this.options = options;
@@ -128,12 +148,11 @@ public final class SegmentedLogStorage implements LogStorage {
         this.meta = r.meta();
         this.hardState = r.hardState();
         this.durableHardState = r.hardState();
-        this.cache = options.cacheBytes() == 0 ? null : Caffeine.newBuilder()
-                .maximumWeight(options.cacheBytes())
-                .weigher((Long k, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.sizeBytes()))
-                // Maintenance on the calling thread: no hidden work on the common pool.
-                .executor(Runnable::run)
-                .build();
+        this.cache = options.cacheBytes() == 0 ? null : new EntryCache(options.cacheBytes());
+        this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), preallocator) : null;
+        if (spare != null) {
+            spare.prepare();
+        }
     }
 
     /** Opens (creating if needed) the log in {@code dir} with default options. */
@@ -148,15 +167,21 @@ public final class SegmentedLogStorage implements LogStorage {
      * @throws StorageException if the directory is locked by another process or the log is corrupt
      */
     public static SegmentedLogStorage open(Path dir, Options options) throws IOException {
-        return open(RealFileIo.INSTANCE, dir, options);
+        return open(RealFileIo.INSTANCE, dir, options, PREALLOCATOR);
     }
 
+    /** Opens over {@code io}, preparing spare segments on the calling thread (simulated file systems are single-threaded). */
     static SegmentedLogStorage open(FileIo io, Path dir, Options options) throws IOException {
+        return open(io, dir, options, Runnable::run);
+    }
+
+    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Executor preallocator)
+            throws IOException {
         ensureDirectory(io, dir);
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
         try {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options).recover();
-            return new SegmentedLogStorage(io, dir, options, lock, r);
+            return new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
@@ -243,15 +268,12 @@ public final class SegmentedLogStorage implements LogStorage {
             long bytes = 0;
             Segment seg = null;
             for (long i = lo; i < hi; i++) {
-                Entry e = cache == null ? null : cache.getIfPresent(i);
+                Entry e = cache == null ? null : cache.get(i);
                 if (e == null) {
                     if (seg == null || !seg.contains(i)) {
                         seg = segmentFor(i);
                     }
                     e = read(seg, i);
-                    if (cache != null) {
-                        cache.put(i, e);
-                    }
                 }
                 bytes += e.sizeBytes();
                 if (!out.isEmpty() && bytes > maxBytes) {
@@ -387,6 +409,12 @@ public final class SegmentedLogStorage implements LogStorage {
         seg.handle.write(writeBuf, start);
         writeBuf.clear();
         dirty = true;
+        if (cache != null) {
+            // Before publishing: a reader that sees the new last index also sees these.
+            for (int i = from; i < to; i++) {
+                cache.put(entries.get(i));
+            }
+        }
         rw.writeLock().lock();
         try {
             for (int i = from; i < to; i++) {
@@ -397,11 +425,6 @@ public final class SegmentedLogStorage implements LogStorage {
             }
         } finally {
             rw.writeLock().unlock();
-        }
-        if (cache != null) {
-            for (int i = from; i < to; i++) {
-                cache.put(entries.get(i).index(), entries.get(i));
-            }
         }
     }
 
@@ -427,7 +450,7 @@ public final class SegmentedLogStorage implements LogStorage {
             rw.writeLock().unlock();
         }
         dirty = false;
-        Segment next = createSegment(io, dir, options, meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
+        Segment next = newSegment(meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
         rw.writeLock().lock();
         try {
             segments.add(next);
@@ -436,22 +459,45 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
+    /** The next open segment: the spare prepared ahead if there is one, else a new file. */
+    private Segment newSegment(long generation, long first, long prevTerm) throws IOException {
+        FileIo.Handle h = spare == null ? null : spare.take();
+        Segment seg = h == null
+                ? createSegment(io, dir, options, generation, first, prevTerm)
+                : publishSegment(io, dir, h, spare.path(), generation, first, prevTerm);
+        if (spare != null) {
+            spare.prepare();
+        }
+        return seg;
+    }
+
     /**
      * Creates an open segment under a temporary name, forces it, then renames it, so a segment
      * found under its real name always has a complete header (and its zero padding).
      */
     static Segment createSegment(FileIo io, Path dir, Options options, long generation, long first, long prevTerm)
             throws IOException {
-        Path path = dir.resolve(Segment.openName(first));
         Path tmp = dir.resolve(Segment.openName(first) + ChecksummedFile.TMP_SUFFIX);
         io.delete(tmp);
         FileIo.Handle h = io.open(tmp);
         try {
             h.truncate(0);
-            h.write(new SegmentHeader(generation, first, prevTerm).encode(), 0);
             if (options.preallocate()) {
-                zeroFill(h, SegmentHeader.BYTES, options.segmentBytes());
+                zeroFill(h, 0, options.segmentBytes());
             }
+        } catch (IOException | RuntimeException e) {
+            h.close();
+            throw e;
+        }
+        return publishSegment(io, dir, h, tmp, generation, first, prevTerm);
+    }
+
+    /** Writes the header into {@code h} (a file at {@code tmp}), forces it and renames it to the open segment's name. */
+    private static Segment publishSegment(FileIo io, Path dir, FileIo.Handle h, Path tmp, long generation, long first,
+                                          long prevTerm) throws IOException {
+        Path path = dir.resolve(Segment.openName(first));
+        try {
+            h.write(new SegmentHeader(generation, first, prevTerm).encode(), 0);
             h.force();
             io.move(tmp, path);
             io.syncDirectory(dir);
@@ -462,10 +508,14 @@ public final class SegmentedLogStorage implements LogStorage {
         return new Segment(path, h, first, prevTerm, true);
     }
 
+    /** {@code n} zero bytes (at most 1 MiB), safe to use from any thread. */
+    static ByteBuffer zeros(int n) {
+        return ZEROS.duplicate().clear().limit(n);
+    }
+
     static void zeroFill(FileIo.Handle h, long from, long to) throws IOException {
         for (long p = from; p < to; ) {
-            ByteBuffer z = ZEROS.duplicate().clear();
-            z.limit((int) Math.min(z.capacity(), to - p));
+            ByteBuffer z = zeros((int) Math.min(ZEROS.capacity(), to - p));
             int n = z.remaining();
             h.write(z, p);
             p += n;
@@ -492,9 +542,7 @@ public final class SegmentedLogStorage implements LogStorage {
             keep.truncateFrom(index);
             terms.truncateFrom(index);
             if (cache != null) {
-                for (long i = index; i <= oldLast; i++) {
-                    cache.invalidate(i);
-                }
+                cache.truncateFrom(index);
             }
         } finally {
             rw.writeLock().unlock();
@@ -629,7 +677,7 @@ public final class SegmentedLogStorage implements LogStorage {
                 segments.clear();
                 terms.reset(snapshot.index(), snapshot.term());
                 if (cache != null) {
-                    cache.invalidateAll();
+                    cache.clear();
                 }
             } finally {
                 rw.writeLock().unlock();
@@ -640,7 +688,7 @@ public final class SegmentedLogStorage implements LogStorage {
             }
             io.syncDirectory(dir);
             dirty = false;
-            Segment seg = createSegment(io, dir, options, next.generation(), snapshot.index() + 1, snapshot.term());
+            Segment seg = newSegment(next.generation(), snapshot.index() + 1, snapshot.term());
             rw.writeLock().lock();
             try {
                 segments.add(seg);
@@ -671,6 +719,13 @@ public final class SegmentedLogStorage implements LogStorage {
         for (Segment s : segments) {
             try {
                 s.handle.close();
+            } catch (IOException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (spare != null) {
+            try {
+                spare.close();
             } catch (IOException e) {
                 first = first == null ? e : first;
             }

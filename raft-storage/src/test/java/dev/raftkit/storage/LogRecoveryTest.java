@@ -250,7 +250,7 @@ class LogRecoveryTest {
 
     @Test
     void readersSeeAConsistentLogWhileTheWriterAppendsTruncatesAndRolls() throws Exception {
-        SegmentedLogStorage log = SegmentedLogStorage.open(fs, DIR, SMALL.withCacheBytes(4096));
+        SegmentedLogStorage log = SegmentedLogStorage.open(fs, DIR, SMALL.withCacheBytes(64 * 1024));
         log.append(entries(1, 1, 10));
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Thread writer = new Thread(() -> {
@@ -277,6 +277,49 @@ class LogRecoveryTest {
         writer.join();
         if (failure.get() != null) {
             throw new AssertionError(failure.get());
+        }
+    }
+
+    /**
+     * Segments roll into a spare prepared ahead (zero-filled to the segment size); a crash leaves
+     * the spare behind under its temporary name, start-up removes it, and nothing of it is read.
+     */
+    @Test
+    void rollsUseTheSparePreparedAheadAndACrashLeavesNoTrace() throws Exception {
+        SegmentedLogStorage log = open();
+        Path spare = DIR.resolve(SpareSegment.NAME);
+        assertEquals(SMALL.segmentBytes(), fs.durableSize(spare), "a spare is ready from the start");
+        log.append(entries(1, 1, 300)); // several rolls, each taking the spare and preparing the next
+        log.sync();
+        assertTrue(log.segmentPaths().size() > 3, "segments: " + log.segmentPaths());
+        assertEquals(SMALL.segmentBytes(), fs.durableSize(spare), "the next spare is ready");
+        fs.crash();
+        log = open();
+        assertLog(log, entries(1, 1, 300));
+        log.close();
+        assertTrue(!fs.exists(spare), "close removes the spare");
+    }
+
+    @Test
+    void aSpareIsPreparedInTheBackgroundOnARealDisk(@TempDir Path tmp) throws Exception {
+        SegmentedLogStorage.Options options = SegmentedLogStorage.Options.defaults().withSegmentBytes(8 * 1024);
+        try (SegmentedLogStorage log = SegmentedLogStorage.open(tmp, options)) {
+            List<Entry> expected = new ArrayList<>();
+            for (long i = 1; i <= 2_000; i += 100) {
+                List<Entry> batch = entries(1, i, i + 99);
+                log.append(batch);
+                log.sync();
+                expected.addAll(batch);
+            }
+            assertTrue(log.segmentPaths().size() > 10, "segments: " + log.segmentPaths());
+            assertLog(log, expected);
+        }
+        try (var names = java.nio.file.Files.list(tmp)) {
+            assertTrue(names.noneMatch(p -> p.getFileName().toString().equals(SpareSegment.NAME)),
+                    "close removes the spare");
+        }
+        try (SegmentedLogStorage log = SegmentedLogStorage.open(tmp, options)) {
+            assertEquals(2_000, log.lastIndex());
         }
     }
 }
