@@ -1,6 +1,8 @@
 package dev.raftkit.cli;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import dev.raftkit.cli.node.HostPort;
+import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.grpc.proto.BackupKindProto;
@@ -86,7 +88,7 @@ final class BackupCommands implements Runnable {
                     .setRoot(root.toString()).build();
             long start = System.nanoTime();
             BackupResponse r;
-            try (AdminClient admin = new AdminClient(address, tls)) {
+            try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
                 ListenableFuture<BackupResponse> f = admin.stub().withDeadlineAfter(1, TimeUnit.HOURS).backup(request);
                 r = await(f, taker, what, start);
             } catch (ExecutionException e) {

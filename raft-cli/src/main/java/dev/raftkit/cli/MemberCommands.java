@@ -1,14 +1,13 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.cli.node.HostPort;
+import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
-import dev.raftkit.grpc.proto.AddPeerRequest;
 import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -102,13 +101,10 @@ final class MemberCommands implements Runnable {
         /** Tells every node where the new one listens; true if at least one learnt it. */
         private boolean announce() {
             TlsConfig tls = cluster.tls(spec.commandLine());
-            AddPeerRequest request = AddPeerRequest.newBuilder().setClusterId(cluster.clusterId).setNodeId(node)
-                    .setPeerAddress(HostPort.format(peer)).setClientAddress(client).build();
             int told = 0;
             for (Map.Entry<Long, String> n : nodes.entrySet()) {
-                try (AdminClient admin = new AdminClient(n.getValue(), tls)) {
-                    admin.stub().withDeadlineAfter(cluster.timeout().toMillis(), TimeUnit.MILLISECONDS)
-                            .addPeer(request).get();
+                try (AdminClient admin = new AdminClient(HostPort.parse(n.getValue(), "node address"), tls)) {
+                    admin.addPeer(cluster.clusterId, node, HostPort.format(peer), client, cluster.timeout());
                     told++;
                 } catch (java.util.concurrent.ExecutionException e) {
                     warn("node " + n.getKey() + " (" + n.getValue() + ") did not learn node " + node + "'s address: "

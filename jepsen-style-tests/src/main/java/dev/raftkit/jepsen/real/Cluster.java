@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.StatusResponse;
 import java.io.IOException;
@@ -18,29 +19,46 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A cluster of key-value node processes on loopback, every peer link through a {@link Network}
  * proxy. Node {@code i} keeps its data in {@code workDir/n<i>} and its log in {@code logDir/n<i>.log}.
+ * Nodes {@code 1..n} found the cluster; a node that refuses its data after a disk fault is replaced
+ * by a new node with the next unused id ({@link #replace}), so the members change during a run.
  *
  * <p>Processes are stopped by {@link #close()} and, should the harness JVM die first, by a shutdown
  * hook that SIGKILLs them, so no node outlives the run.
  */
 public final class Cluster implements AutoCloseable {
 
-    /** How a restart went: {@code wiped} if the node refused to start and was wiped to rejoin empty. */
-    public record Restart(long node, boolean wiped, String reason) {
+    /**
+     * How a restart went: {@code replacement} is the new node that took the place of {@code node}
+     * when it refused to start (0 if it started), and {@code reason} what it refused.
+     */
+    public record Restart(long node, long replacement, String reason) {
+        public boolean replaced() {
+            return replacement != 0;
+        }
     }
 
     private final String clusterId;
     private final Path workDir;
-    private final Map<Long, NodeProcess> nodes = new TreeMap<>();
-    private final Map<Long, RaftClient> pinned = new TreeMap<>();
-    private final Map<Long, String> clientAddresses = new TreeMap<>();
+    private final Path logDir;
+    private final NodeCommand command;
+    // Members change when a node is replaced, while workload threads read them: concurrent maps.
+    private final Map<Long, NodeProcess> nodes = new ConcurrentSkipListMap<>();
+    private final Map<Long, RaftClient> pinned = new ConcurrentSkipListMap<>();
+    private final Map<Long, String> clientAddresses = new ConcurrentSkipListMap<>();
+    /** Every process ever started, replaced ones included, so none outlives the run. */
+    private final List<NodeProcess> processes = new CopyOnWriteArrayList<>();
     private final Network network;
     private final Thread reaper;
-    private int wipes;
+    private long nextId;
+    private int replacements;
 
     /** Allocates ports and proxies; starts nothing yet. */
     public Cluster(int n, String clusterId, Path workDir, Path logDir, NodeCommand command) throws IOException {
@@ -49,6 +67,9 @@ public final class Cluster implements AutoCloseable {
         }
         this.clusterId = clusterId;
         this.workDir = workDir;
+        this.logDir = logDir;
+        this.command = command;
+        this.nextId = n + 1;
         Files.createDirectories(logDir);
         Map<Long, InetSocketAddress> peerListen = new TreeMap<>();
         for (long id = 1; id <= n; id++) {
@@ -66,14 +87,22 @@ public final class Cluster implements AutoCloseable {
             }
             NodeSpec spec = new NodeSpec(id, clusterId, workDir.resolve("n" + id),
                     "127.0.0.1:" + peerListen.get(id).getPort(), clientAddresses.get(id), peers, clientAddresses, voters);
-            nodes.put(id, new NodeProcess(spec, command, logDir.resolve("n" + id + ".log")));
-            pinned.put(id, RaftClient.builder(clusterId).node(id, clientAddresses.get(id))
-                    .timeout(Duration.ofMillis(1500)).attemptTimeout(Duration.ofMillis(1000)).build());
+            add(spec);
         }
-        reaper = new Thread(() -> nodes.values().forEach(NodeProcess::killNow), "jepsen-cluster-reaper");
+        reaper = new Thread(() -> processes.forEach(NodeProcess::killNow), "jepsen-cluster-reaper");
         Runtime.getRuntime().addShutdownHook(reaper);
     }
 
+    private NodeProcess add(NodeSpec spec) {
+        NodeProcess p = new NodeProcess(spec, command, logDir.resolve("n" + spec.id() + ".log"));
+        processes.add(p);
+        nodes.put(spec.id(), p);
+        pinned.put(spec.id(), RaftClient.builder(clusterId).node(spec.id(), spec.clientListen())
+                .timeout(Duration.ofMillis(1500)).attemptTimeout(Duration.ofMillis(1000)).build());
+        return p;
+    }
+
+    /** The current members, in id order. */
     public List<Long> ids() {
         return new ArrayList<>(nodes.keySet());
     }
@@ -96,9 +125,9 @@ public final class Cluster implements AutoCloseable {
         return pinned.get(id);
     }
 
-    /** How many times a node refused to start and was wiped. */
-    public synchronized int wipes() {
-        return wipes;
+    /** How many times a node refused to start and was replaced by a new one. */
+    public synchronized int replacements() {
+        return replacements;
     }
 
     /** Starts every node as a founding voter and waits for a leader; returns it. */
@@ -196,34 +225,133 @@ public final class Cluster implements AutoCloseable {
 
     /**
      * Restarts a dead node and waits (bounded) until it answers. If it exits instead — it refused
-     * its data, e.g. a corrupt segment — it is wiped and started empty, to be caught up by the
-     * leader, and the {@link Restart} says why.
+     * its data, e.g. a corrupt segment — it is {@linkplain #replace replaced} by a new node, and the
+     * {@link Restart} says by which and why.
      */
     public Restart restart(long id, Duration timeout) throws IOException, InterruptedException {
         NodeProcess p = nodes.get(id);
         if (p.isAlive()) {
-            return new Restart(id, false, "was running");
+            return new Restart(id, 0, "was running");
         }
         p.start(p.spec().restart());
         String refusal = awaitUp(p, timeout);
         if (refusal == null) {
-            return new Restart(id, false, "");
+            return new Restart(id, 0, "");
         }
         // The node refused to serve what is on its disk. Never serving corrupt data is the correct
-        // behaviour; the operator's remedy is to wipe it and let it catch up from the leader.
-        p.note("refused to start (" + refusal + "); wiping " + p.spec().dataDir() + " and rejoining empty");
-        synchronized (this) {
-            wipes++;
+        // behaviour; the operator's remedy is to replace the node.
+        p.note("refused to start (" + refusal + "); replacing it by a new node");
+        return new Restart(id, replace(id, timeout), refusal);
+    }
+
+    /**
+     * Replaces member {@code old} (dead: it lost or refused its data) by a brand-new node with the
+     * next unused id and an empty data directory, the way an operator must: the running members
+     * learn its addresses, it joins as a learner, is promoted once caught up (§4.2.1), and then
+     * {@code old} is removed from the configuration.
+     *
+     * <p>Why not wipe {@code old} and restart it under its own id: its votes and log entries
+     * counted in quorums. Empty, under the same id, it could vote twice in a term it already voted
+     * in, or complete a quorum for an entry it no longer holds — both break Raft's safety. Thesis
+     * §3.8: a server that loses its persistent state may rejoin only as a new server, through a
+     * membership change.
+     *
+     * @return the new node's id
+     */
+    public synchronized long replace(long old, Duration timeout) throws IOException, InterruptedException {
+        NodeProcess gone = nodes.get(old);
+        gone.kill();
+        long id = nextId++;
+        List<Long> members = new ArrayList<>(nodes.keySet());
+        members.remove(old);
+        InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort());
+        String client = "127.0.0.1:" + freePort();
+        network.addNode(id, listen, members);
+        clientAddresses.put(id, client);
+        Map<Long, String> peers = new TreeMap<>();
+        for (long m : members) {
+            peers.put(m, network.dial(id, m));
+            NodeProcess p = nodes.get(m);
+            Map<Long, String> theirPeers = new TreeMap<>(p.spec().peers());
+            theirPeers.put(id, network.dial(m, id));
+            // A member down now learns the new node from its spec when it restarts.
+            p.respec(new NodeSpec(m, clusterId, p.spec().dataDir(), p.spec().peerListen(), p.spec().clientListen(),
+                    theirPeers, clientAddresses, p.spec().bootstrap()));
+            if (p.isAlive() && !p.isPaused()) {
+                announce(m, id, theirPeers.get(id), client, timeout);
+            }
         }
-        deleteTree(p.spec().dataDir());
-        Files.createDirectories(p.spec().dataDir());
-        p.start(p.spec().restart());
-        String again = awaitUp(p, timeout);
-        if (again != null) {
-            throw new IllegalStateException("node " + id + " does not start even with an empty data directory: "
-                    + again + "; see " + p.log());
+        NodeSpec spec = new NodeSpec(id, clusterId, workDir.resolve("n" + id), "127.0.0.1:" + listen.getPort(), client,
+                peers, clientAddresses, Set.of());
+        Files.createDirectories(spec.dataDir());
+        NodeProcess fresh = add(spec);
+        fresh.note("replaces node " + old);
+        fresh.start(spec);
+        String refusal = awaitUp(fresh, timeout);
+        if (refusal != null) {
+            throw new IllegalStateException("node " + id + ", replacing node " + old + ", does not start with an empty "
+                    + "data directory: " + refusal + "; see " + fresh.log());
         }
-        return new Restart(id, true, refusal);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (RaftClient admin = adminClient()) {
+            retry(() -> admin.addLearner(id), deadline, "add node " + id + " as a learner");
+            retry(() -> admin.promote(id), deadline, "promote node " + id + " (it must catch up first)");
+            retry(() -> admin.remove(old), deadline, "remove node " + old);
+        }
+        nodes.remove(old);
+        RaftClient oldClient = pinned.remove(old);
+        if (oldClient != null) {
+            oldClient.close();
+        }
+        clientAddresses.remove(old);
+        network.removeNode(old);
+        replacements++;
+        return id;
+    }
+
+    /** Tells running member {@code to} where node {@code id} listens (its peer link and client port). */
+    private void announce(long to, long id, String peerHostPort, String client, Duration timeout)
+            throws InterruptedException {
+        String[] hp = clientAddresses.get(to).split(":");
+        try (AdminClient admin = new AdminClient(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), null)) {
+            retry(() -> {
+                try {
+                    admin.addPeer(clusterId, id, peerHostPort, client, Duration.ofSeconds(2));
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+                return null;
+            }, System.nanoTime() + timeout.toNanos(), "tell node " + to + " where node " + id + " listens");
+        }
+    }
+
+    /** A client for membership changes, following redirects to the leader. */
+    public RaftClient adminClient() {
+        RaftClient.Builder b = RaftClient.builder(clusterId).timeout(Duration.ofSeconds(10));
+        clientAddresses.forEach(b::node);
+        return b.build();
+    }
+
+    /** Runs {@code call} until it succeeds or {@code deadlineNanos} passes (then throws, naming {@code what}). */
+    static <T> T retry(java.util.concurrent.Callable<T> call, long deadlineNanos, String what)
+            throws InterruptedException {
+        RuntimeException last;
+        do {
+            try {
+                return call.call();
+            } catch (RuntimeException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                last = new IllegalStateException(e);
+            }
+            TimeUnit.MILLISECONDS.sleep(300);
+        } while (System.nanoTime() < deadlineNanos);
+        throw new IllegalStateException("could not " + what + ": " + last.getMessage(), last);
     }
 
     /** null once the node answers; the reason if the process exits first. */
@@ -259,7 +387,7 @@ public final class Cluster implements AutoCloseable {
 
     @Override
     public void close() {
-        for (NodeProcess p : nodes.values()) {
+        for (NodeProcess p : processes) {
             try {
                 p.stop();
             } catch (InterruptedException e) {

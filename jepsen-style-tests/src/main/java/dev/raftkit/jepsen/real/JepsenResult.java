@@ -14,14 +14,14 @@ import java.util.List;
  * @param anomalies        keys not linearizable, or whose check ran out of budget
  * @param lostWrites       acknowledged writes definitely overwritten by an older value at the end
  * @param faults           faults injected
- * @param wipes            nodes that refused their data and were wiped
+ * @param replacements     nodes that refused their data and were replaced by new nodes
  * @param checkerMillis    time the linearizability checker took
  * @param leaderMillis     time from healing to an agreed leader (-1: none)
  * @param problems         human-readable reasons for INVALID (empty when valid)
  * @param reportDir        where the report is
  */
 public record JepsenResult(boolean valid, int ops, int ok, int failed, int indeterminate, int anomalies, int lostWrites,
-                           int faults, int wipes, long checkerMillis, long leaderMillis, List<String> problems,
+                           int faults, int replacements, long checkerMillis, long leaderMillis, List<String> problems,
                            Path reportDir) {
 
     public JepsenResult {
@@ -32,6 +32,6 @@ public record JepsenResult(boolean valid, int ops, int ok, int failed, int indet
     public String summaryLine() {
         return (valid ? "valid" : "INVALID") + ": ops=" + ops + " ok=" + ok + " failed=" + failed + " indeterminate="
                 + indeterminate + " anomalies=" + anomalies + " lost-writes=" + lostWrites + " (faults=" + faults
-                + ", wipes=" + wipes + ", checker " + checkerMillis + " ms)";
+                + ", replaced=" + replacements + ", checker " + checkerMillis + " ms)";
     }
 }

@@ -78,7 +78,7 @@ public final class JepsenRun {
         HistoryRecorder recorder = new HistoryRecorder();
         List<FaultEvent> faults;
         long leaderMillis = -1;
-        int wipes;
+        int replacements;
         long runStart;
         try (Cluster cluster = new Cluster(o.nodes(), "jepsen", data, report.resolve("nodes"), command)) {
             say("starting " + o.nodes() + " node processes (logs in " + report.resolve("nodes") + ")");
@@ -107,8 +107,9 @@ public final class JepsenRun {
 
             long healStart = System.nanoTime();
             for (Cluster.Restart r : cluster.healAll(Duration.ofSeconds(60))) {
-                if (r.wiped()) {
-                    say("node " + r.node() + " refused its data at the final restart (" + r.reason() + "); wiped");
+                if (r.replaced()) {
+                    say("node " + r.node() + " refused its data at the final restart (" + r.reason() + "); replaced by node "
+                            + r.replacement());
                 }
             }
             try {
@@ -122,7 +123,7 @@ public final class JepsenRun {
                 finalReads(cluster, workload.keys(), recorder, problems);
                 converge(cluster, problems);
             }
-            wipes = cluster.wipes();
+            replacements = cluster.replacements();
         }
 
         History history = recorder.history();
@@ -140,7 +141,7 @@ public final class JepsenRun {
         Map<Status, Integer> counts = history.countByStatus();
         JepsenResult result = new JepsenResult(problems.isEmpty(), history.size(), counts.getOrDefault(Status.OK, 0),
                 counts.getOrDefault(Status.FAIL, 0), counts.getOrDefault(Status.INFO, 0), anomalies, lost.size(),
-                faults.size(), wipes, check.elapsed().toMillis(), leaderMillis, problems, report);
+                faults.size(), replacements, check.elapsed().toMillis(), leaderMillis, problems, report);
 
         writeReport(report, history, faults, check, lost, result, runStart);
         if (result.valid()) {

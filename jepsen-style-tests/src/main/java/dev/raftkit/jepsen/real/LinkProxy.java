@@ -55,6 +55,11 @@ public final class LinkProxy implements AutoCloseable {
         t.start();
     }
 
+    /** Where it forwards to: the receiving node's peer listener. */
+    public InetSocketAddress target() {
+        return target;
+    }
+
     /** host:port that node {@code from} should dial to reach node {@code to}. */
     public String hostPort() {
         return "127.0.0.1:" + server.getLocalPort();

@@ -20,9 +20,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code pause}: SIGSTOP a random node or the leader; SIGCONT when healed.
  *   <li>{@code partition}: black-hole links in one of {@link Network#shapes(int)}.
  *   <li>{@code disk}: SIGKILL a node, tear its open segment's tail or flip a bit in a segment,
- *       restart it (wiped if it refuses its data).
- *   <li>{@code membership}: transfer leadership to a random follower, or remove a random follower
- *       from the voters and, when healed, add it back as a learner and promote it.
+ *       restart it; if it refuses its data, replace it by a new node ({@link Cluster#replace}).
+ *   <li>{@code membership}: transfer leadership to a random follower; or remove a random follower
+ *       from the voters and, when healed, add it back as a learner and promote it; or replace a
+ *       random follower by a brand-new node (added as a learner, promoted, the old one removed).
  * </ul>
  */
 public final class Nemesis implements Runnable {
@@ -153,8 +154,16 @@ public final class Nemesis implements Runnable {
         }
         long target = followers.get(rnd.nextInt(followers.size()));
         long start = System.nanoTime();
-        try (RaftClient admin = adminClient()) {
-            if (rnd.nextBoolean()) {
+        int how = rnd.nextInt(3);
+        if (how == 2) {
+            long fresh = cluster.replace(target, restartTimeout);
+            TimeUnit.MILLISECONDS.sleep(hold);
+            events.add(new FaultEvent("membership", "replaced node " + target + " by new node " + fresh
+                    + " (added as a learner, promoted, node " + target + " removed)", start, System.nanoTime()));
+            return;
+        }
+        try (RaftClient admin = cluster.adminClient()) {
+            if (how == 0) {
                 String outcome;
                 try {
                     admin.transferLeadership(target);
@@ -172,9 +181,10 @@ public final class Nemesis implements Runnable {
             // Always put the node back: the final checks expect every node a voter again. A
             // learner catches up before it may be promoted (§4.2.1), so promotion is retried.
             String back = "re-added";
+            long deadline = System.nanoTime() + restartTimeout.toNanos();
             try {
-                admin.addLearner(target);
-                retry(() -> admin.promote(target));
+                Cluster.retry(() -> admin.addLearner(target), deadline, "add node " + target + " back as a learner");
+                Cluster.retry(() -> admin.promote(target), deadline, "promote node " + target);
             } catch (RuntimeException e) {
                 back = "NOT re-added (" + e.getMessage() + ")";
                 failure = e;
@@ -184,29 +194,9 @@ public final class Nemesis implements Runnable {
         }
     }
 
-    private RaftClient adminClient() {
-        RaftClient.Builder b = RaftClient.builder(cluster.clusterId()).timeout(Duration.ofSeconds(10));
-        cluster.clientAddresses().forEach(b::node);
-        return b.build();
-    }
-
-    private static void retry(Runnable r) throws InterruptedException {
-        RuntimeException last = null;
-        for (int i = 0; i < 6; i++) {
-            try {
-                r.run();
-                return;
-            } catch (RuntimeException e) {
-                last = e;
-                TimeUnit.MILLISECONDS.sleep(500);
-            }
-        }
-        throw last;
-    }
-
     private static void describe(StringBuilder d, Cluster.Restart r) {
-        d.append(r.wiped() ? "; node " + r.node() + " REFUSED its data (" + r.reason() + ") and was wiped and rejoined"
-                : "");
+        d.append(r.replaced() ? "; node " + r.node() + " REFUSED its data (" + r.reason() + ") and was replaced by new node "
+                + r.replacement() : "");
     }
 
     /** 0: a random live node; 1: the leader (or a random node if none); 2: a majority. */

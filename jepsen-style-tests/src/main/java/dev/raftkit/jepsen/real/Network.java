@@ -3,6 +3,7 @@ package dev.raftkit.jepsen.real;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -50,8 +51,32 @@ public final class Network implements AutoCloseable {
     }
 
     /** What node {@code from} must dial to reach node {@code to}. */
-    public String dial(long from, long to) {
+    public synchronized String dial(long from, long to) {
         return proxies.get(new Link(from, to)).hostPort();
+    }
+
+    /**
+     * Adds a node listening for peers at {@code listen}: proxies in both directions between it and
+     * each of {@code others}, passing (a node joins a healed network).
+     */
+    public synchronized void addNode(long id, InetSocketAddress listen, Collection<Long> others) throws IOException {
+        Map<Long, InetSocketAddress> targets = new TreeMap<>();
+        proxies.forEach((link, p) -> targets.putIfAbsent(link.to, p.target()));
+        for (long o : others) {
+            proxies.put(new Link(id, o), new LinkProxy(id, o, targets.get(o)));
+            proxies.put(new Link(o, id), new LinkProxy(o, id, listen));
+        }
+    }
+
+    /** Closes every link to and from node {@code id} (it left the cluster). */
+    public synchronized void removeNode(long id) {
+        proxies.entrySet().removeIf(e -> {
+            if (e.getKey().from == id || e.getKey().to == id) {
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
     }
 
     /** Black-holes every link in {@code cut} and passes every other. */
@@ -84,7 +109,7 @@ public final class Network implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         proxies.values().forEach(LinkProxy::close);
     }
 

@@ -18,7 +18,7 @@ final class NodeProcess {
 
     private final NodeCommand command;
     private final Path log;
-    private NodeSpec spec;
+    private volatile NodeSpec spec;
     private Process process;
     private boolean paused;
 
@@ -38,6 +38,11 @@ final class NodeProcess {
 
     Path log() {
         return log;
+    }
+
+    /** Changes what the next start uses (the peers changed while the node was running or down). */
+    synchronized void respec(NodeSpec s) {
+        spec = s;
     }
 
     synchronized void start(NodeSpec s) throws IOException {

@@ -14,7 +14,7 @@ import java.util.Set;
  * @param clientListen host:port it listens on for clients
  * @param peers        for every other node, the host:port to dial (a {@link LinkProxy} of the harness)
  * @param clients      every node's client host:port (for redirects)
- * @param bootstrap    founding voters on first start; empty on restarts and after a wipe
+ * @param bootstrap    founding voters on first start; empty on restarts and for nodes added later
  */
 public record NodeSpec(long id, String clusterId, Path dataDir, String peerListen, String clientListen,
                        Map<Long, String> peers, Map<Long, String> clients, Set<Long> bootstrap) {
@@ -25,7 +25,7 @@ public record NodeSpec(long id, String clusterId, Path dataDir, String peerListe
         bootstrap = Set.copyOf(bootstrap);
     }
 
-    /** The same node without founding voters (a restart, or a wiped node rejoining). */
+    /** The same node without founding voters (a restart). */
     public NodeSpec restart() {
         return new NodeSpec(id, clusterId, dataDir, peerListen, clientListen, peers, clients, Set.of());
     }

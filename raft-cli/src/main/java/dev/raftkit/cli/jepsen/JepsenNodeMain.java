@@ -1,5 +1,6 @@
 package dev.raftkit.cli.jepsen;
 
+import dev.raftkit.cli.node.AdminService;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.grpc.ClientEndpoint;
 import dev.raftkit.grpc.ClientService;
@@ -13,6 +14,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -30,6 +32,7 @@ import java.util.TreeSet;
  * {@code --listen host:port} (peers), {@code --client-listen host:port},
  * {@code --peers 2=host:port,3=host:port}, {@code --clients 1=host:port,…},
  * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}.
+ * Serves the admin service's {@code AddPeer} (no backups) so the harness can introduce a new node.
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
  * started it is gone.
@@ -73,7 +76,14 @@ public final class JepsenNodeMain {
             RaftServer server = b.start();
             Map<Long, String> clients = new TreeMap<>(hostPorts(a.getOrDefault("clients", "")));
             ClientService service = new ClientService(clusterId, server, clients);
-            ClientEndpoint endpoint = ClientEndpoint.start(address(required(a, "client-listen")), service, null, 64 << 20);
+            // AddPeer: the harness tells running nodes where a node that replaces another listens.
+            AdminService admin = new AdminService(clusterId);
+            admin.attachPeers(id, (peer, peerAddress, clientHostPort) -> {
+                transport.addPeer(peer, peerAddress);
+                service.setClientAddress(peer, clientHostPort);
+            });
+            ClientEndpoint endpoint = ClientEndpoint.start(address(required(a, "client-listen")),
+                    List.of(service, admin), null, 64 << 20);
             // SIGTERM (the harness's orderly stop) closes files; SIGKILL is the nemesis and skips this.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 endpoint.close();
