@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -15,9 +16,14 @@ import java.util.stream.Stream;
  * segment is corruption, not a crash) — never serve the corrupt bytes.
  *
  * <p>File names follow {@code SegmentedLogStorage}: {@code log_inprogress_<first>} is the open
- * segment, {@code log_<first>-<last>} a closed one.
+ * segment, {@code log_<first>-<last>} a closed one ({@code <first>}, {@code <last>}: 20 digits).
+ * Other files ({@code log_spare.tmp}, the next segment prepared ahead; other {@code .tmp} files)
+ * are never read by recovery, so damaging them would test nothing.
  */
 final class DiskFaults {
+
+    private static final Pattern OPEN_SEGMENT = Pattern.compile("log_inprogress_\\d{20}");
+    private static final Pattern CLOSED_SEGMENT = Pattern.compile("log_\\d{20}-\\d{20}");
 
     private DiskFaults() {
     }
@@ -31,7 +37,7 @@ final class DiskFaults {
      * index — never repaired the follower).
      */
     static String tearOpenTail(Path dataDir, Random rnd) throws IOException {
-        Path seg = newest(dataDir.resolve("log"), "log_inprogress_");
+        Path seg = newest(dataDir.resolve("log"), OPEN_SEGMENT);
         if (seg == null) {
             return "no open segment to tear in " + dataDir;
         }
@@ -55,8 +61,7 @@ final class DiskFaults {
      */
     static String flipBit(Path dataDir, Random rnd) throws IOException {
         Path logDir = dataDir.resolve("log");
-        List<Path> closed = list(logDir, "log_").stream()
-                .filter(p -> !p.getFileName().toString().startsWith("log_inprogress_")).toList();
+        List<Path> closed = list(logDir, CLOSED_SEGMENT);
         if (closed.isEmpty()) {
             return "no closed segment yet; " + tearOpenTail(dataDir, rnd);
         }
@@ -95,17 +100,18 @@ final class DiskFaults {
         return 0;
     }
 
-    private static Path newest(Path dir, String prefix) throws IOException {
-        List<Path> l = list(dir, prefix);
+    private static Path newest(Path dir, Pattern name) throws IOException {
+        List<Path> l = list(dir, name);
         return l.isEmpty() ? null : l.get(l.size() - 1);
     }
 
-    private static List<Path> list(Path dir, String prefix) throws IOException {
+    /** Files of {@code dir} whose whole name matches (not the spare segment or other temporary files). */
+    private static List<Path> list(Path dir, Pattern name) throws IOException {
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith(prefix)).sorted().toList();
+            return s.filter(p -> name.matcher(p.getFileName().toString()).matches()).sorted().toList();
         }
     }
 }
