@@ -39,7 +39,7 @@ class CliArgumentsTest {
         refused(server("--bootstrap", "2,3", "--peers", "2=127.0.0.1:7002/8002,3=127.0.0.1:7003/8003"),
                 "does not include this node");
         refused(server("--tls-cert", "cert.pem"), "TLS needs all three of --tls-cert, --tls-key and --tls-ca");
-        refused(server("--sm", "sql"), "unknown state machine 'sql'");
+        refused(server("--sm", "mongo"), "--sm: unknown state machine 'mongo'; use kv or sql");
         refused(CliRun.of("server", "--id", "0", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0", "--data",
                 dir.toString(), "--cluster-id", "t"), "--id must be a positive number");
         refused(CliRun.of("server", "--id", "1", "--listen", "localhost", "--client-listen", "127.0.0.1:0", "--data",

@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -303,7 +302,7 @@ public final class Demo {
                 if (n.server().status().applied() < commit) {
                     return false;
                 }
-                digests.add(HexFormat.of().formatHex(n.machine().digest().sha256()).substring(0, 16));
+                digests.add(n.digest().shortHex());
             }
             return digests.stream().distinct().count() == 1;
         });
