@@ -63,6 +63,17 @@ class CliArgumentsTest {
     }
 
     @Test
+    void theSqlShellRefusesAMissingClusterABadReadModeAndAMissingScript() {
+        refused(CliRun.of("sql", "-e", "SELECT 1;"), "Missing required options: '--cluster=ADDRS', '--cluster-id=NAME'");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "--read", "eventually", "-e", "SELECT 1;"),
+                "unknown read mode 'eventually'");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", dir.resolve("none.sql").toString()),
+                "none.sql is not a readable file");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "a.sql", "b.sql"), "Unmatched argument");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "-e"), "Missing required parameter for option");
+    }
+
+    @Test
     void backupAndRestoreRefuseMissingAndNonEmptyDirectories() throws IOException {
         refused(CliRun.of("backup", "verify", "--dir", dir.resolve("none").toString()), "is not a directory");
         refused(CliRun.of("restore", "--from", dir.resolve("none").toString(), "--data", dir.resolve("d").toString()),
