@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -83,14 +84,10 @@ final class BackupCommands implements Runnable {
             }
             Path root = dir.toAbsolutePath().normalize();
             String what = kind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
-            TlsConfig tls = cluster.tls(spec.commandLine());
-            BackupRequest request = BackupRequest.newBuilder().setClusterId(cluster.clusterId).setKind(kind())
-                    .setRoot(root.toString()).build();
             long start = System.nanoTime();
             BackupResponse r;
-            try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
-                ListenableFuture<BackupResponse> f = admin.stub().withDeadlineAfter(1, TimeUnit.HOURS).backup(request);
-                r = await(f, taker, what, start);
+            try {
+                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, kind(), root, taker, this::warn);
             } catch (ExecutionException e) {
                 return fail("node " + taker + " (" + address + ") did not take the " + what + " backup: "
                         + MemberCommands.describe(e.getCause()));
@@ -101,27 +98,45 @@ final class BackupCommands implements Runnable {
             if (!r.getFallbackReason().isEmpty()) {
                 warn("took a full backup instead of an incremental one: " + r.getFallbackReason());
             }
-            String covers = r.getKind() == BackupKindProto.BACKUP_KIND_FULL
-                    ? "snapshot at index " + r.getLastIndex() + " (term " + r.getLastTerm() + ")"
-                    : "entries " + (r.getPrevIndex() + 1) + ".." + r.getLastIndex();
-            print((r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental") + " backup by node "
-                    + r.getNodeId() + ": " + covers + ", " + r.getBytes() + " bytes, in " + r.getDirectory() + " ("
-                    + (System.nanoTime() - start) / 1_000_000 + " ms)");
+            print(describe(r, System.nanoTime() - start));
             return OK;
         }
+    }
 
-        /** Waits for the node, saying every few seconds that it is still working. */
-        private BackupResponse await(ListenableFuture<BackupResponse> f, long taker, String what, long start)
-                throws ExecutionException, InterruptedException {
+    /**
+     * Has node {@code taker}, at client address {@code address}, take a backup of {@code kind}
+     * into {@code root} on its host, and waits for it, telling {@code progress} every few seconds
+     * that it is still working.
+     *
+     * @throws ExecutionException with the node's refusal or the call's failure as the cause
+     */
+    static BackupResponse take(String address, TlsConfig tls, String clusterId, BackupKindProto kind, Path root,
+                               long taker, Consumer<String> progress) throws ExecutionException, InterruptedException {
+        BackupRequest request = BackupRequest.newBuilder().setClusterId(clusterId).setKind(kind)
+                .setRoot(root.toString()).build();
+        String what = kind == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
+        long start = System.nanoTime();
+        try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
+            ListenableFuture<BackupResponse> f = admin.stub().withDeadlineAfter(1, TimeUnit.HOURS).backup(request);
             while (true) {
                 try {
                     return f.get(5, TimeUnit.SECONDS);
                 } catch (TimeoutException e) {
-                    warn("node " + taker + " is still taking the " + what + " backup ("
+                    progress.accept("node " + taker + " is still taking the " + what + " backup ("
                             + (System.nanoTime() - start) / 1_000_000_000 + " s)");
                 }
             }
         }
+    }
+
+    /** One line saying what a node's backup holds and where it is. */
+    static String describe(BackupResponse r, long elapsedNanos) {
+        String covers = r.getKind() == BackupKindProto.BACKUP_KIND_FULL
+                ? "snapshot at index " + r.getLastIndex() + " (term " + r.getLastTerm() + ")"
+                : "entries " + (r.getPrevIndex() + 1) + ".." + r.getLastIndex();
+        return (r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental") + " backup by node "
+                + r.getNodeId() + ": " + covers + ", " + r.getBytes() + " bytes, in " + r.getDirectory() + " ("
+                + elapsedNanos / 1_000_000 + " ms)";
     }
 
     @Command(name = "full", mixinStandardHelpOptions = true,

@@ -3,6 +3,7 @@ package dev.raftkit.cli;
 import dev.raftkit.cli.node.AdminService;
 import dev.raftkit.cli.node.HostPort;
 import dev.raftkit.cli.node.LocalNode;
+import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.Role;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.runtime.RaftListener;
@@ -31,13 +32,14 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code raftkit server}: runs one key-value node until SIGTERM or Ctrl-C. Its client port also
- * serves the admin service (backups into a directory on this host, peers added at run time).
+ * {@code raftkit server}: runs one node (key-value or SQL, {@code --sm}) until SIGTERM or Ctrl-C.
+ * Its client port also serves the admin service (backups into a directory on this host, peers
+ * added at run time).
  */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = {"Run one node of a key-value cluster until SIGTERM or Ctrl-C (then shut down gracefully). "
+        description = {"Run one node of a key-value (--sm kv, default) or SQL (--sm sql) cluster until SIGTERM or Ctrl-C (then shut down gracefully). "
                 + "Prints one line when it is ready, then a line whenever its role, term or leader changes. "
-                + "Its client port serves clients (raftkit kv, status, member, transfer) and the node's admin calls "
+                + "Its client port serves clients (raftkit kv or sql, status, member, transfer) and the node's admin calls "
                 + "(raftkit backup full|incremental: the backup is written by this node, on this host)."},
         footer = {"", "Peers: ID=PEER_HOST:PEER_PORT/CLIENT_PORT (client port on the same host) or",
                 "       ID=PEER_HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated.",
@@ -78,7 +80,9 @@ final class ServerCommand implements Callable<Integer> {
             description = "Found a new cluster of these voters (comma-separated ids, this node among them) if this node has no state.")
     List<Long> bootstrap = List.of();
 
-    @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv", description = "State machine: kv (the only one so far; default).")
+    @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv",
+            description = "State machine: kv (the key-value store, default) or sql (replicated SQLite; use raftkit sql)."
+                    + " Every node of a cluster runs the same one.")
     String stateMachine;
 
     @Option(names = "--tick-ms", paramLabel = "MS", defaultValue = "100",
@@ -187,7 +191,8 @@ final class ServerCommand implements Callable<Integer> {
             state = (s.conf().voters().isEmpty() ? "" : "voters " + s.conf().voters() + ", ") + "log to "
                     + s.lastIndex() + ", applied " + s.applied();
         }
-        return "node " + id + " of cluster '" + clusterId + "' ready: peers on " + HostPort.format(n.peerAddress())
+        return "node " + id + " of cluster '" + clusterId + "' (" + n.spec().stateMachine().cliName()
+                + ") ready: peers on " + HostPort.format(n.peerAddress())
                 + ", clients on " + n.clientHostPort() + ", data " + data.toAbsolutePath() + "; " + state;
     }
 
@@ -195,8 +200,11 @@ final class ServerCommand implements Callable<Integer> {
         if (id <= 0) {
             throw new ParameterException(cl, "--id must be a positive number, got " + id);
         }
-        if (!"kv".equals(stateMachine)) {
-            throw new ParameterException(cl, "--sm: unknown state machine '" + stateMachine + "'; the only one is kv");
+        StateMachineKind kind;
+        try {
+            kind = StateMachineKind.parse(stateMachine);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, "--sm: " + e.getMessage());
         }
         if (tickMillis < 1 || tickMillis > 10_000) {
             throw new ParameterException(cl, "--tick-ms must be in 1..10000, got " + tickMillis);
@@ -231,7 +239,7 @@ final class ServerCommand implements Callable<Integer> {
         TlsConfig tls = tlsOptions.config(cl);
         try {
             return new LocalNode.Spec(id, clusterId, data, peerListen, clientAddress, peerAddresses, clientAddresses,
-                    founders, tls, tickMillis);
+                    founders, tls, tickMillis, kind);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }

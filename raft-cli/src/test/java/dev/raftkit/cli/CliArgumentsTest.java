@@ -39,7 +39,7 @@ class CliArgumentsTest {
         refused(server("--bootstrap", "2,3", "--peers", "2=127.0.0.1:7002/8002,3=127.0.0.1:7003/8003"),
                 "does not include this node");
         refused(server("--tls-cert", "cert.pem"), "TLS needs all three of --tls-cert, --tls-key and --tls-ca");
-        refused(server("--sm", "sql"), "unknown state machine 'sql'");
+        refused(server("--sm", "mongo"), "--sm: unknown state machine 'mongo'; use kv or sql");
         refused(CliRun.of("server", "--id", "0", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0", "--data",
                 dir.toString(), "--cluster-id", "t"), "--id must be a positive number");
         refused(CliRun.of("server", "--id", "1", "--listen", "localhost", "--client-listen", "127.0.0.1:0", "--data",
@@ -60,6 +60,17 @@ class CliArgumentsTest {
         refused(CliRun.of("member", "add", "4", "--address", "127.0.0.1:7004", "-c", "127.0.0.1:1", "--cluster-id", "t"),
                 "is not HOST:PORT/CLIENT_PORT");
         refused(CliRun.of("kv"), "say what to do: raftkit kv put|get|del|cas|scan");
+    }
+
+    @Test
+    void theSqlShellRefusesAMissingClusterABadReadModeAndAMissingScript() {
+        refused(CliRun.of("sql", "-e", "SELECT 1;"), "Missing required options: '--cluster=ADDRS', '--cluster-id=NAME'");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "--read", "eventually", "-e", "SELECT 1;"),
+                "unknown read mode 'eventually'");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", dir.resolve("none.sql").toString()),
+                "none.sql is not a readable file");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "a.sql", "b.sql"), "Unmatched argument");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "-e"), "Missing required parameter for option");
     }
 
     @Test

@@ -4,24 +4,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.cli.node.LocalNode;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * Three {@code raftkit server} commands in this JVM over loopback gRPC, driven only through the
@@ -30,84 +19,43 @@ import picocli.CommandLine;
  */
 class CliClusterTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration WAIT = CliServers.WAIT;
 
     @TempDir
     Path dir;
 
-    private final Map<Long, int[]> ports = new HashMap<>();
-    private final Map<Long, Running> servers = new HashMap<>();
-
-    /** A server command on its own thread. */
-    private record Running(ServerCommand command, CompletableFuture<Integer> exit, StringWriter out) {
-    }
+    private CliServers servers;
 
     @AfterEach
     void stopAll() {
-        servers.values().forEach(r -> r.command().stop());
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        if (servers != null) {
+            servers.close();
         }
     }
 
     private String client(long id) {
-        return "127.0.0.1:" + ports.get(id)[1];
+        return servers.client(id);
     }
 
     private String cluster(long... ids) {
-        List<String> parts = new ArrayList<>();
-        for (long id : ids) {
-            parts.add(client(id));
-        }
-        return String.join(",", parts);
+        return servers.cluster(ids);
     }
 
-    private Running startServer(long id, Path data, String bootstrap, long... peers) throws Exception {
-        List<String> peerList = new ArrayList<>();
-        for (long p : peers) {
-            peerList.add(p + "=127.0.0.1:" + ports.get(p)[0] + "/" + ports.get(p)[1]);
-        }
-        List<String> args = new ArrayList<>(List.of("--id", String.valueOf(id), "--listen", "127.0.0.1:" + ports.get(id)[0],
-                "--client-listen", client(id), "--peers", String.join(",", peerList), "--data", data.toString(),
-                "--cluster-id", "cli-test", "--tick-ms", "50"));
-        if (bootstrap != null) {
-            args.addAll(List.of("--bootstrap", bootstrap));
-        }
-        ServerCommand command = new ServerCommand();
-        CommandLine cl = new CommandLine(command);
-        StringWriter out = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(new StringWriter(), true));
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread t = new Thread(() -> exit.complete(cl.execute(args.toArray(String[]::new))), "server-" + id);
-        t.setDaemon(true);
-        t.start();
-        command.ready.get(WAIT.toSeconds(), TimeUnit.SECONDS);
-        Running r = new Running(command, exit, out);
-        servers.put(id, r);
-        return r;
+    private CliServers.Running startServer(long id, Path data, String bootstrap, long... peers) throws Exception {
+        return servers.start(id, data, bootstrap, List.of(), peers);
     }
 
     private void stopServer(long id) throws Exception {
-        Running r = servers.remove(id);
-        r.command().stop();
-        assertEquals(0, r.exit().get(WAIT.toSeconds(), TimeUnit.SECONDS), r.out().toString());
+        servers.stop(id);
     }
 
     /** A client command against nodes 1-3 (ids discovered), with a generous timeout. */
     private CliRun cli(String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("-c", cluster(1, 2, 3), "--cluster-id", "cli-test", "--timeout", "20"));
-        return CliRun.of(all.toArray(String[]::new));
+        return cliAt(cluster(1, 2, 3), args);
     }
 
     private static CliRun cliAt(String addresses, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("-c", addresses, "--cluster-id", "cli-test", "--timeout", "20"));
-        return CliRun.of(all.toArray(String[]::new));
+        return CliServers.cliAt(addresses, args);
     }
 
     private static CliRun ok(CliRun r) {
@@ -117,13 +65,11 @@ class CliClusterTest {
 
     @Test
     void aClusterRunByHandServesBacksUpChangesMembersAndRestoresANode() throws Exception {
-        for (long id = 1; id <= 5; id++) {
-            ports.put(id, new int[] {freePort(), freePort()});
-        }
-        Running first = startServer(1, dir.resolve("n1"), "1,2,3", 2, 3);
+        servers = new CliServers(1, 2, 3, 4, 5);
+        CliServers.Running first = startServer(1, dir.resolve("n1"), "1,2,3", 2, 3);
         startServer(2, dir.resolve("n2"), "1,2,3", 1, 3);
         startServer(3, dir.resolve("n3"), "1,2,3", 1, 2);
-        assertTrue(first.out().toString().contains("node 1 of cluster 'cli-test' ready"), first.out().toString());
+        assertTrue(first.out().toString().contains("node 1 of cluster 'cli-test' (kv) ready"), first.out().toString());
         await().atMost(WAIT).until(() -> cli("status").exit() == 0);
 
         // The key-value store, every answer as a person would read it.
@@ -158,7 +104,7 @@ class CliClusterTest {
 
         // Membership: node 4 starts empty, is told about, joins as a learner, is promoted, leads, leaves.
         startServer(4, dir.resolve("n4"), null, 1, 2, 3);
-        String added = ok(cli("member", "add", "4", "--address", "127.0.0.1:" + ports.get(4L)[0] + "/" + ports.get(4L)[1]))
+        String added = ok(cli("member", "add", "4", "--address", servers.memberAddress(4)))
                 .out();
         assertTrue(added.startsWith("node 4 added as a learner; voters now [1, 2, 3]"), added);
         assertTrue(ok(cli("member", "promote", "4")).out().startsWith("node 4 promoted; voters now [1, 2, 3, 4]"));
@@ -182,7 +128,7 @@ class CliClusterTest {
         assertTrue(restore.contains("restored to index "), restore);
         ok(cliAt(survivors, "kv", "put", "after/restore", "2"));
         startServer(5, restored, null, 1, 2);
-        ok(cliAt(survivors, "member", "add", "5", "--address", "127.0.0.1:" + ports.get(5L)[0] + "/" + ports.get(5L)[1]));
+        ok(cliAt(survivors, "member", "add", "5", "--address", servers.memberAddress(5)));
         assertTrue(ok(cliAt(survivors, "member", "promote", "5")).out().startsWith("node 5 promoted; voters now [1, 2, 5]"));
         // Stale reads at node 5 alone show what it holds: the backup's keys, then what it missed.
         String node5 = "5=" + client(5);

@@ -26,6 +26,43 @@ class DemoTest {
     }
 
     @Test
+    void theSqlTourRestoresTheBackedUpRowsAndLosesNothingWhenTheLeaderIsKilled(@TempDir Path dir) throws Exception {
+        CliRun run = CliRun.of("demo", "--sm", "sql", "--data", dir.resolve("demo").toString(), "--writes", "40");
+        String text = run.out();
+        assertEquals(0, run.exit(), run.all());
+        String table = """
+                id | name  | age
+                ---+-------+----
+                 1 | Alice |  30
+                 2 | Bob   |  25
+                 3 | Carol |  41
+                (3 rows)
+                """;
+        // The rows are shown after the inserts and again after the restore, the same.
+        int first = text.indexOf("sql> SELECT * FROM example ORDER BY id;\n" + table);
+        int restore = text.indexOf("sql> RESTORE TABLE example FROM 'example_backup';");
+        assertTrue(first > 0 && restore > first, text);
+        assertTrue(text.indexOf("sql> SELECT * FROM example ORDER BY id;\n" + table, restore) > restore, text);
+        for (String step : new String[] {"sql> CREATE TABLE example (id INT PRIMARY KEY, name VARCHAR(255), age INT);\nok\n",
+                "sql> BACKUP TABLE example TO 'example_backup';\nbackup         | table   | rows | log_index\n",
+                "sql> DELETE FROM example WHERE id = 2;\n1 row changed\n", "is killed abruptly half-way", "Failover: node",
+                "all 40 acknowledged rows are there, none lost", "exactly the 3 rows backed up at log index",
+                "restarted from its own log"}) {
+            assertTrue(text.contains(step), "missing step '" + step + "' in:\n" + text);
+        }
+        String[] lines = text.strip().split("\n");
+        assertTrue(lines[lines.length - 1].startsWith("demo ok (sql): 40 rows inserted with the leader killed half-way,"
+                + " 0 lost;"), lines[lines.length - 1]);
+    }
+
+    @Test
+    void anUnknownStateMachineIsRefused() {
+        CliRun run = CliRun.of("demo", "--sm", "graph");
+        assertEquals(2, run.exit(), run.all());
+        assertTrue(run.err().contains("--sm: unknown state machine 'graph'; use kv or sql"), run.all());
+    }
+
+    @Test
     void aNonEmptyDataDirectoryIsRefused(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("precious.txt"), "keep me");
         CliRun run = CliRun.of("demo", "--data", dir.toString());

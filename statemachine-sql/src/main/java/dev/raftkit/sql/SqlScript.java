@@ -35,8 +35,28 @@ final class SqlScript {
 
     /** The non-empty statements of {@code sql}, in order. */
     static List<Statement> split(String sql) {
-        List<Token> all = tokenize(sql);
         List<Statement> out = new ArrayList<>();
+        List<Token> rest = split(sql, tokenize(sql), out);
+        flush(sql, rest, out);
+        return out;
+    }
+
+    /**
+     * Whether {@code sql} ends where a statement ends: it holds a statement, no quote is open, and
+     * its last token is a {@code ;} that closes a statement (not one inside a trigger body).
+     */
+    static boolean complete(String sql) {
+        List<Token> all;
+        try {
+            all = tokenize(sql);
+        } catch (SqlRefusedException unterminatedQuote) {
+            return false;
+        }
+        return !all.isEmpty() && split(sql, all, new ArrayList<>()).isEmpty();
+    }
+
+    /** Adds the statements closed by a {@code ;} to {@code out}; returns the tokens after the last one. */
+    private static List<Token> split(String sql, List<Token> all, List<Statement> out) {
         List<Token> current = new ArrayList<>();
         boolean trigger = false;
         boolean inBody = false;
@@ -67,8 +87,7 @@ final class SqlScript {
                 }
             }
         }
-        flush(sql, current, out);
-        return out;
+        return current;
     }
 
     private static void flush(String sql, List<Token> current, List<Statement> out) {

@@ -184,8 +184,15 @@ public final class SqlStateMachine implements StateMachine {
             for (int i = 0; i < c.params().size(); i++) {
                 p.setObject(i + 1, c.params().get(i));
             }
+            long totalBefore = ((SQLiteConnection) conn).getDatabase().total_changes();
             if (!p.execute()) {
-                return new Rows(List.of(), List.of(), ((SQLiteConnection) conn).getDatabase().changes());
+                // sqlite3_changes() keeps the count of the connection's last INSERT/UPDATE/DELETE
+                // across other statements: a CREATE TABLE after an insert of 3 rows would answer 3,
+                // and a replica restored from a snapshot (a new connection) would answer 0. A
+                // statement that changed no row answers 0 here, the same on every node.
+                long total = ((SQLiteConnection) conn).getDatabase().total_changes();
+                return new Rows(List.of(), List.of(), total == totalBefore ? 0
+                        : ((SQLiteConnection) conn).getDatabase().changes());
             }
             try (ResultSet r = p.getResultSet()) {
                 Rows rows = read(r);

@@ -88,6 +88,22 @@ class SqlStateMachineTest {
     }
 
     @Test
+    void aStatementThatChangesNoRowReportsNoChangesEvenAfterAnInsert() {
+        // sqlite3_changes() would still say 3 for the CREATE after the INSERT; a replica restored
+        // from a snapshot (a fresh connection) would say 0: the result must not depend on that.
+        SqlStateMachine sm = machine();
+        List<SqlResult> results = Replicas.apply(sm, Replicas.log(payloads(
+                "CREATE TABLE t (a INT)",
+                "INSERT INTO t VALUES (1), (2), (3)",
+                "CREATE TABLE u (b INT)",
+                "UPDATE t SET a = a + 1 WHERE a > 1",
+                "UPDATE t SET a = 0 WHERE a > 100"), 1_700_000_000_000L), 5);
+        long[] changes = results.stream().mapToLong(r -> assertInstanceOf(SqlResult.Ok.class, r).last().changes())
+                .toArray();
+        assertArrayEquals(new long[] {0, 3, 0, 2, 0}, changes);
+    }
+
+    @Test
     void randomAndDateFunctionsReadTheEntryNotTheNode() {
         long stamp = Instant.parse("2031-05-06T07:08:09.123Z").toEpochMilli();
         SqlStateMachine a = machine();

@@ -1,5 +1,6 @@
 package dev.raftkit.cli.bench;
 
+import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.runtime.RaftServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -52,12 +53,13 @@ abstract class BenchCluster implements AutoCloseable {
     @Override
     public abstract void close();
 
-    static BenchCluster inJvm(Path data) throws IOException {
-        return new InJvm(data);
+    static BenchCluster inJvm(Path data, StateMachineKind kind) throws IOException {
+        return new InJvm(data, kind);
     }
 
-    static BenchCluster processes(Path data, List<String> jvmOpts, PrintWriter err) throws IOException {
-        return new Processes(data, jvmOpts, err);
+    static BenchCluster processes(Path data, List<String> jvmOpts, PrintWriter err, StateMachineKind kind)
+            throws IOException {
+        return new Processes(data, jvmOpts, err, kind);
     }
 
     // ------------------------------------------------------------------ in one JVM
@@ -65,11 +67,11 @@ abstract class BenchCluster implements AutoCloseable {
     private static final class InJvm extends BenchCluster {
         private final List<BenchNode> nodes = new ArrayList<>();
 
-        InJvm(Path data) throws IOException {
+        InJvm(Path data, StateMachineKind kind) throws IOException {
             InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
             try {
                 for (long id : new TreeMap<Long, Boolean>(Map.of(1L, true, 2L, true, 3L, true)).keySet()) {
-                    nodes.add(BenchNode.start(id, VOTERS, data.resolve("n" + id), any, any, Map.of()));
+                    nodes.add(BenchNode.start(id, VOTERS, data.resolve("n" + id), any, any, Map.of(), kind));
                 }
                 for (BenchNode a : nodes) {
                     for (BenchNode b : nodes) {
@@ -159,7 +161,7 @@ abstract class BenchCluster implements AutoCloseable {
         private final Map<Long, String> clientAddresses = new TreeMap<>();
         private final Path data;
 
-        Processes(Path data, List<String> jvmOpts, PrintWriter err) throws IOException {
+        Processes(Path data, List<String> jvmOpts, PrintWriter err, StateMachineKind kind) throws IOException {
             this.data = data;
             Map<Long, Integer> peerPorts = new TreeMap<>();
             Map<Long, Integer> clientPorts = new TreeMap<>();
@@ -193,7 +195,7 @@ abstract class BenchCluster implements AutoCloseable {
                     cmd.addAll(jvmOpts);
                     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.raftkit.cli.Raftkit",
                             "bench-node", "--id", Long.toString(id), "--dir", data.resolve("n" + id).toString(),
-                            "--peers", peers.toString(), "--clients", clients.toString()));
+                            "--peers", peers.toString(), "--clients", clients.toString(), "--sm", kind.cliName()));
                     Files.createDirectories(data);
                     Process p = new ProcessBuilder(cmd).redirectError(data.resolve("node-" + id + ".log").toFile()).start();
                     procs.put(id, p);

@@ -1,8 +1,8 @@
 package dev.raftkit.cli.bench;
 
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.kv.KvOps;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.sql.SqlOps;
 import dev.raftkit.storage.bench.DiskProbe;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -30,21 +30,24 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code raftkit bench}: closed-loop write throughput and latency of a 3-node key-value cluster
- * with fsync'd logs over loopback gRPC, beside this machine's raw fsync rate and loopback round
- * trip. The workload is the one of the Ratis and SOFAJRaft harnesses in {@code ../shared/bench}:
+ * (with {@code --sm sql}: a SQL cluster too, same settings, and the ratio of the two) with fsync'd
+ * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses in {@code ../shared/bench}:
  * C client threads, one outstanding put each, keys {@code c<thread>-<n mod keys>}, a fresh cluster
  * per setting, a warm-up, then a measured window in which only writes that start and finish inside
  * the window count.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark a 3-node key-value cluster (fsync'd logs, gRPC on loopback) with closed-loop "
-                + "clients, and measure this machine's raw fsync rate and loopback round trip in the same run.",
+                + "clients, and measure this machine's raw fsync rate and loopback round trip in the same run. "
+                + "With --sm sql, each setting also runs on a SQL cluster (replicated INSERTs) and the SQL/key-value "
+                + "ratio is printed.",
         footer = {"", "Prints one table (and a CSV line per setting). Exit codes: 0 ok, 1 a setting failed "
                 + "(no write completed, or writes failed), 2 bad arguments.", "",
                 "Examples:",
                 "  raftkit bench",
                 "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
-                "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s"})
+                "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s",
+                "  raftkit bench --sm sql --clients 16"})
 public final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -56,6 +59,11 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--value-bytes", defaultValue = "100", description = "Value size in bytes (default 100).")
     int valueBytes;
+
+    @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv",
+            description = "kv: the key-value store (default); sql: each setting on a SQL cluster (INSERTs of a row with "
+                    + "the value as a BLOB) and on a key-value cluster (puts), one after the other, and the ratio.")
+    String stateMachine;
 
     @Option(names = "--client-mode", defaultValue = "grpc", split = ",", paramLabel = "MODE[,MODE]",
             description = "grpc: through RaftClient over the gRPC client service; in-process: RaftServer.submit on "
@@ -74,8 +82,8 @@ public final class BenchCommand implements Callable<Integer> {
     String duration;
 
     @Option(names = "--prewarm", defaultValue = "0s",
-            description = "One unmeasured JIT warm-up run at 16 clients before the settings (the baselines use 20s; "
-                    + "default 0s).")
+            description = "One unmeasured JIT warm-up run at 16 clients before the settings, per state machine (the "
+                    + "baselines use 20s; default 0s; worth it with --sm sql, so that neither pays for the JIT).")
     String prewarm;
 
     @Option(names = "--keys", defaultValue = "1000", description = "Keys per client thread (default 1000).")
@@ -102,7 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path csvFile;
 
     /** One setting's measurements. */
-    record Result(String mode, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
+    record Result(BenchWorkload workload, String mode, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
                   double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
                   long gcMillis, long elections, double switchesPerOp) {
         double opsPerSec() {
@@ -162,6 +170,12 @@ public final class BenchCommand implements Callable<Integer> {
                         + "only --client-mode grpc is possible");
             }
         }
+        List<BenchWorkload> workloads = switch (stateMachine) {
+            case "kv" -> List.of(BenchWorkload.KV);
+            case "sql" -> List.of(BenchWorkload.KV, BenchWorkload.SQL);
+            default -> throw new ParameterException(spec.commandLine(), "--sm must be kv or sql (sql also runs kv, for"
+                    + " the ratio), got '" + stateMachine + "'");
+        };
         if (!grpcClients.equals("per-thread") && !grpcClients.equals("shared")) {
             throw new ParameterException(spec.commandLine(), "--grpc-clients must be per-thread or shared, got '"
                     + grpcClients + "'");
@@ -192,20 +206,27 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         if (prewarmNanos > 0) {
-            err.printf(Locale.ROOT, "JIT prewarm: %s, 16 clients, %.0f s (not reported)...%n", modes.get(0), prewarmNanos / 1e9);
-            err.flush();
-            runSetting(parent, modes.get(0), 16, 0, prewarmNanos, err);
+            for (BenchWorkload w : workloads) {
+                // Each state machine's code warmed alike, or the first one measured pays for the JIT.
+                err.printf(Locale.ROOT, "JIT prewarm: %s, %s, 16 clients, %.0f s (not reported)...%n", w.kind().cliName(),
+                        modes.get(0), prewarmNanos / 1e9);
+                err.flush();
+                runSetting(parent, w, modes.get(0), 16, 0, prewarmNanos, err);
+            }
         }
         List<Result> results = new ArrayList<>();
         for (String mode : modes) {
             for (int c : clients) {
-                err.printf(Locale.ROOT, "%s, %d client%s, %d B: warm-up %.1f s, measuring %.1f s...%n", mode, c,
-                        c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9, durationNanos / 1e9);
-                err.flush();
-                Result r = runSetting(parent, mode, c, warmupNanos, durationNanos, err);
-                results.add(r);
-                err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
-                err.flush();
+                for (BenchWorkload w : workloads) {
+                    err.printf(Locale.ROOT, "%s, %s, %d client%s, %d B: warm-up %.1f s, measuring %.1f s...%n",
+                            w.kind().cliName(), mode, c, c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9,
+                            durationNanos / 1e9);
+                    err.flush();
+                    Result r = runSetting(parent, w, mode, c, warmupNanos, durationNanos, err);
+                    results.add(r);
+                    err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
+                    err.flush();
+                }
             }
         }
         print(out, physical, results, warmupNanos, durationNanos);
@@ -215,21 +236,21 @@ public final class BenchCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ one setting
 
-    private Result runSetting(Path parent, String mode, int clientCount, long warmupNanos, long durationNanos,
-                              PrintWriter err) throws Exception {
+    private Result runSetting(Path parent, BenchWorkload workload, String mode, int clientCount, long warmupNanos,
+                              long durationNanos, PrintWriter err) throws Exception {
         Path data = Files.createTempDirectory(parent, "raftkit-bench-");
         try (BenchCluster cluster = processes
-                ? BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err)
-                : BenchCluster.inJvm(data)) {
+                ? BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err, workload.kind())
+                : BenchCluster.inJvm(data, workload.kind())) {
             cluster.awaitLeader(Duration.ofSeconds(30));
-            return drive(cluster, mode, clientCount, warmupNanos, durationNanos);
+            return drive(cluster, workload, mode, clientCount, warmupNanos, durationNanos);
         } finally {
             deleteTree(data);
         }
     }
 
-    private Result drive(BenchCluster cluster, String mode, int clientCount, long warmupNanos, long durationNanos)
-            throws Exception {
+    private Result drive(BenchCluster cluster, BenchWorkload workload, String mode, int clientCount, long warmupNanos,
+                         long durationNanos) throws Exception {
         byte[] value = new byte[valueBytes];
         new Random(42).nextBytes(value);
         List<RaftClient> grpc = new ArrayList<>();
@@ -249,6 +270,15 @@ public final class BenchCommand implements Callable<Integer> {
             for (RaftClient c : grpc) {
                 c.clientId();
             }
+            byte[] setup = workload.setup();
+            if (setup != null) {
+                byte[] r = grpc.isEmpty() ? cluster.leaderServer().submit(setup).get(30, TimeUnit.SECONDS)
+                        : grpc.get(0).submit(setup);
+                if (!workload.succeeded(r)) {
+                    throw new IllegalStateException("the " + workload.kind().cliName() + " benchmark's set-up failed: "
+                            + SqlOps.decode(r));
+                }
+            }
             long start = System.nanoTime() + 20_000_000L;
             long windowStart = start + warmupNanos;
             long windowEnd = windowStart + durationNanos;
@@ -257,10 +287,10 @@ public final class BenchCommand implements Callable<Integer> {
             for (int t = 0; t < clientCount; t++) {
                 byte[][] cmds = new byte[keys][];
                 for (int k = 0; k < keys; k++) {
-                    cmds[k] = KvOps.put(("c" + t + "-" + k).getBytes(StandardCharsets.UTF_8), value);
+                    cmds[k] = workload.write(t, k, value);
                 }
                 RaftClient client = grpc.isEmpty() ? null : grpc.get(t % grpc.size());
-                workers[t] = new Worker(cmds, leader, client, start, windowStart, windowEnd);
+                workers[t] = new Worker(cmds, workload, leader, client, start, windowStart, windowEnd);
                 threads[t] = new Thread(workers[t], "bench-client-" + t);
                 threads[t].setDaemon(true);
                 threads[t].start();
@@ -291,7 +321,7 @@ public final class BenchCommand implements Callable<Integer> {
             long leaderSyncs = after.leaderSyncs() - before.leaderSyncs();
             long leaderEntries = after.leaderEntries() - before.leaderEntries();
             long cores = Runtime.getRuntime().availableProcessors();
-            return new Result(mode, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
+            return new Result(workload, mode, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
                     leaderSyncs / secs, (after.allSyncs() - before.allSyncs()) / secs,
                     leaderSyncs == 0 ? Double.NaN : (double) leaderEntries / leaderSyncs,
                     100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
@@ -308,6 +338,7 @@ public final class BenchCommand implements Callable<Integer> {
     /** One closed-loop client thread: one outstanding write at a time. */
     private static final class Worker implements Runnable {
         final byte[][] cmds;
+        final BenchWorkload workload;
         final Supplier<RaftServer> leaders;
         final RaftClient client;
         final long start;
@@ -317,9 +348,10 @@ public final class BenchCommand implements Callable<Integer> {
         int count;
         long errors;
 
-        Worker(byte[][] cmds, Supplier<RaftServer> leaders, RaftClient client, long start, long windowStart,
-               long windowEnd) {
+        Worker(byte[][] cmds, BenchWorkload workload, Supplier<RaftServer> leaders, RaftClient client, long start,
+               long windowStart, long windowEnd) {
             this.cmds = cmds;
+            this.workload = workload;
             this.leaders = leaders;
             this.client = client;
             this.start = start;
@@ -340,15 +372,16 @@ public final class BenchCommand implements Callable<Integer> {
                 byte[] cmd = cmds[(int) (n++ % cmds.length)];
                 boolean ok;
                 try {
+                    byte[] result;
                     if (client != null) {
-                        client.submit(cmd);
+                        result = client.submit(cmd);
                     } else {
                         if (leader == null) {
                             leader = leaders.get();
                         }
-                        leader.submit(cmd).get(10, TimeUnit.SECONDS);
+                        result = leader.submit(cmd).get(10, TimeUnit.SECONDS);
                     }
-                    ok = true;
+                    ok = workload.succeeded(result);
                 } catch (Exception e) {
                     ok = false;
                     if (e instanceof InterruptedException) {
@@ -380,8 +413,10 @@ public final class BenchCommand implements Callable<Integer> {
     private void print(PrintWriter out, Physical physical, List<Result> results, long warmupNanos, long durationNanos) {
         double[] load = loadAverage();
         out.printf(Locale.ROOT, "raftkit bench: 3 nodes %s, gRPC between replicas on loopback, fsync'd segmented logs, "
-                        + "key-value state machine; %d B values; warm-up %.1f s, measured %.1f s per setting%n",
-                processes ? "in three JVMs" : "in one JVM", valueBytes, warmupNanos / 1e9, durationNanos / 1e9);
+                        + "%s; %d B values; warm-up %.1f s, measured %.1f s per setting%n",
+                processes ? "in three JVMs" : "in one JVM", stateMachine.equals("sql")
+                        ? "SQL state machine (INSERTs) and key-value state machine (puts), a fresh cluster each"
+                        : "key-value state machine", valueBytes, warmupNanos / 1e9, durationNanos / 1e9);
         out.printf(Locale.ROOT, "machine: %d CPUs, load average %.2f %.2f %.2f, Java %s%n",
                 Runtime.getRuntime().availableProcessors(), load[0], load[1], load[2], System.getProperty("java.version"));
         if (physical != null) {
@@ -393,31 +428,33 @@ public final class BenchCommand implements Callable<Integer> {
                     physical.floorMillis(), 1000.0 / physical.floorMillis());
         }
         out.println();
-        out.println("| client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
+        out.println("| state machine | client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
                 + "| all fsync/s | CPU % | GC ms | ctx sw/op | elections | errors |" + (physical != null ? " vs floor |" : ""));
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
+        out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
         for (Result r : results) {
-            out.printf(Locale.ROOT, "| %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
-                    r.mode(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
+            out.printf(Locale.ROOT, "| %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
+                    r.workload().kind().cliName(), r.mode(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
                     r.entriesPerFsync(), r.allFsyncsPerSec(), r.cpuPercent(), r.gcMillis(), r.switchesPerOp(), r.elections(),
                     r.errors(), physical != null ? String.format(Locale.ROOT, " %.2f |", physical.floorMillis() / r.pct(50)) : "");
         }
         if (physical != null) {
             out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
         }
+        printRatios(out, results);
         out.println();
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1,ctx_switches_per_op");
+                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine");
         for (Result r : results) {
-            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f",
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
                     r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
                     r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
                     physical == null ? Double.NaN : physical.fsyncPerSec(),
                     physical == null ? Double.NaN : physical.fsyncPreallocPerSec(),
-                    physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp()));
+                    physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp(),
+                    r.workload().kind().cliName()));
         }
         csv.forEach(out::println);
         out.flush();
@@ -426,6 +463,23 @@ public final class BenchCommand implements Callable<Integer> {
                 Files.write(csvFile, csv, StandardCharsets.UTF_8);
             } catch (IOException e) {
                 spec.commandLine().getErr().println("could not write " + csvFile + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** With --sm sql: each setting's SQL INSERTs/s over its key-value puts/s. */
+    private static void printRatios(PrintWriter out, List<Result> results) {
+        for (Result sql : results) {
+            if (sql.workload() != BenchWorkload.SQL) {
+                continue;
+            }
+            for (Result kv : results) {
+                if (kv.workload() == BenchWorkload.KV && kv.mode().equals(sql.mode()) && kv.clients() == sql.clients()) {
+                    out.printf(Locale.ROOT, "SQL vs key-value, %s, %d client%s: %.0f %s/s vs %.0f %s/s = %.2f%n",
+                            sql.mode(), sql.clients(), sql.clients() == 1 ? "" : "s", sql.opsPerSec(),
+                            BenchWorkload.SQL.writes(), kv.opsPerSec(), BenchWorkload.KV.writes(),
+                            sql.opsPerSec() / kv.opsPerSec());
+                }
             }
         }
     }

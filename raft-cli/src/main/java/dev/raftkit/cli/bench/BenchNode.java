@@ -1,6 +1,7 @@
 package dev.raftkit.cli.bench;
 
 import dev.raftkit.cli.node.LocalNode;
+import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.Role;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
@@ -14,7 +15,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One key-value node of the benchmark cluster: a {@link LocalNode} whose log is wrapped in a
+ * One node (key-value or SQL) of the benchmark cluster: a {@link LocalNode} whose log is wrapped in a
  * {@link CountingLogStorage}, with a listener counting the elections it wins, so the benchmark can
  * report fsyncs, entries per fsync and elections.
  */
@@ -40,12 +41,13 @@ public final class BenchNode implements AutoCloseable {
      * {@code peers} may be completed later with {@link #addPeer}.
      */
     public static BenchNode start(long id, Set<Long> voters, Path dataDir, InetSocketAddress peerListen,
-                                  InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers) throws IOException {
+                                  InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
+                                  StateMachineKind kind) throws IOException {
         AtomicBoolean leader = new AtomicBoolean();
         AtomicLong elected = new AtomicLong();
         CountingLogStorage[] log = new CountingLogStorage[1];
         LocalNode.Spec spec = new LocalNode.Spec(id, "bench", dataDir, peerListen, clientListen, peers, Map.of(),
-                voters, null, TICK_MILLIS);
+                voters, null, TICK_MILLIS, kind);
         LocalNode node = LocalNode.start(spec, b -> b.listener(new RaftListener() {
             @Override
             public void onRoleChange(Role role, long term, long leaderId) {

@@ -1,5 +1,6 @@
 package dev.raftkit.cli.bench;
 
+import dev.raftkit.cli.node.StateMachineKind;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
@@ -34,6 +35,9 @@ public final class BenchNodeCommand implements Callable<Integer> {
     @Option(names = "--clients", required = true, split = ",", description = "id=host:port of every node's client listener.")
     Map<Long, String> clients;
 
+    @Option(names = "--sm", defaultValue = "kv", description = "State machine: kv (default) or sql.")
+    String stateMachine;
+
     @Override
     public Integer call() throws Exception {
         Map<Long, InetSocketAddress> others = new HashMap<>();
@@ -44,7 +48,7 @@ public final class BenchNodeCommand implements Callable<Integer> {
         });
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (BenchNode node = BenchNode.start(id, BenchCluster.VOTERS, dir, parse(peers.get(id)), parse(clients.get(id)),
-                others)) {
+                others, StateMachineKind.parse(stateMachine))) {
             clients.forEach((k, v) -> {
                 if (k != id) {
                     node.addPeer(k, others.get(k), v);

@@ -6,9 +6,10 @@ import dev.raftkit.grpc.ClientService;
 import dev.raftkit.grpc.GrpcTransport;
 import dev.raftkit.grpc.GrpcTransportConfig;
 import dev.raftkit.grpc.TlsConfig;
-import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.ReadMode;
 import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import io.grpc.BindableService;
@@ -22,15 +23,20 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
- * One key-value node as a service runs it: a {@link RaftServer} on a {@link SegmentedLogStorage}
- * and a {@link FileSnapshotStore} under {@code dataDir}, a {@link GrpcTransport} for its peers, and a
- * client endpoint. Used by {@code raftkit server}, the demo and the benchmark.
+ * One node as a service runs it: a {@link RaftServer} running the key-value or the SQL state
+ * machine ({@link StateMachineKind}) on a {@link SegmentedLogStorage} and a {@link FileSnapshotStore}
+ * under {@code dataDir}, a {@link GrpcTransport} for its peers, and a client endpoint. Used by
+ * {@code raftkit server}, the demo and the benchmark.
  *
- * <p>Layout of {@code dataDir}: {@code log/} (the log), {@code snapshots/} (snapshots).
+ * <p>Layout of {@code dataDir}: {@code log/} (the log), {@code snapshots/} (snapshots), and for
+ * SQL {@code sql-backups/} (the file images of {@code BACKUP DATABASE}).
  */
 public final class LocalNode implements AutoCloseable {
 
@@ -47,19 +53,30 @@ public final class LocalNode implements AutoCloseable {
      * @param bootstrap   founding voters when this is a brand-new cluster; empty to join or restart
      * @param tls         TLS for both listeners, or null for plaintext
      * @param tickMillis  length of a tick (election timeout 10–20 ticks)
+     * @param stateMachine which state machine the node runs
      */
     public record Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
                        InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
-                       Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis) {
+                       Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis,
+                       StateMachineKind stateMachine) {
         public Spec {
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(dataDir, "dataDir");
+            Objects.requireNonNull(stateMachine, "stateMachine");
             peers = Map.copyOf(peers);
             clientAddresses = Map.copyOf(clientAddresses);
             bootstrap = Set.copyOf(bootstrap);
             if (tickMillis <= 0) {
                 throw new IllegalArgumentException("tickMillis must be positive, got " + tickMillis);
             }
+        }
+
+        /** A key-value node (the default state machine). */
+        public Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
+                    InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
+                    Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis) {
+            this(id, clusterId, dataDir, peerListen, clientListen, peers, clientAddresses, bootstrap, tls, tickMillis,
+                    StateMachineKind.KV);
         }
     }
 
@@ -68,11 +85,11 @@ public final class LocalNode implements AutoCloseable {
     private final RaftServer server;
     private final ClientService clientService;
     private final ClientEndpoint endpoint;
-    private final KvStateMachine machine;
+    private final StateMachine machine;
     private final FileSnapshotStore snapshots;
 
     private LocalNode(Spec spec, GrpcTransport transport, RaftServer server, ClientService clientService,
-                      ClientEndpoint endpoint, KvStateMachine machine, FileSnapshotStore snapshots) {
+                      ClientEndpoint endpoint, StateMachine machine, FileSnapshotStore snapshots) {
         this.spec = spec;
         this.transport = transport;
         this.server = server;
@@ -108,7 +125,7 @@ public final class LocalNode implements AutoCloseable {
                 .tls(spec.tls());
         spec.peers().forEach(tb::peer);
         GrpcTransport transport = new GrpcTransport(tb.build());
-        KvStateMachine machine = new KvStateMachine();
+        StateMachine machine = spec.stateMachine().create(spec.dataDir());
         RaftConfig config = RaftConfig.builder(spec.id()).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id() ^ System.nanoTime()).build();
         RaftServer server = null;
@@ -137,6 +154,12 @@ public final class LocalNode implements AutoCloseable {
             transport.close();
             if (server != null) {
                 server.close();
+            } else {
+                try {
+                    machine.close(); // the server never took it
+                } catch (RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
             }
             throw e;
         }
@@ -150,8 +173,27 @@ public final class LocalNode implements AutoCloseable {
         return server;
     }
 
-    public KvStateMachine machine() {
+    /** The state machine; use it only through the server (its threads own it), e.g. {@link #digest()}. */
+    public StateMachine machine() {
         return machine;
+    }
+
+    /**
+     * This node's own state-machine digest (a stale read on this node: what it has applied, not
+     * what the cluster has committed).
+     *
+     * @throws IllegalStateException if the node does not answer within 10 s
+     */
+    public StateMachineKind.Digest digest() {
+        try {
+            return spec.stateMachine().digestOf(server.read(spec.stateMachine().digestQuery(), ReadMode.STALE)
+                    .get(10, TimeUnit.SECONDS));
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("node " + spec.id() + " did not answer its digest: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while asking node " + spec.id() + " for its digest", e);
+        }
     }
 
     public Spec spec() {

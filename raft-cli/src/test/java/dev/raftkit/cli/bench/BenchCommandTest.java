@@ -58,6 +58,29 @@ class BenchCommandTest {
         assertTrue(rows.get(1).startsWith("csv,in-process,"), rows.get(1));
     }
 
+    @Test
+    void sqlRunsEachSettingOnASqlAndAKeyValueClusterAndPrintsTheRatio() {
+        Run r = run("bench", "--sm", "sql", "--clients", "2", "--warmup", "200ms", "--duration", "1s", "--probe", "0s",
+                "--dir", tmp.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("| state machine | client mode | clients | ops/s |"), r.out());
+        List<String> rows = r.csvRows();
+        assertEquals(2, rows.size(), r.out());
+        double[] opsPerSec = new double[2];
+        for (int i = 0; i < 2; i++) {
+            String[] f = rows.get(i).split(",");
+            assertEquals(i == 0 ? "kv" : "sql", f[f.length - 1], rows.get(i));
+            assertEquals("2", f[3], rows.get(i));
+            assertTrue(Long.parseLong(f[6]) > 0, rows.get(i));      // writes applied in the window
+            assertTrue(Double.parseDouble(f[11]) > 0, rows.get(i)); // the Raft log is fsync'd
+            assertEquals("0", f[17], rows.get(i));                  // no write failed or answered an error
+            opsPerSec[i] = Double.parseDouble(f[7]);
+        }
+        String ratio = String.format(java.util.Locale.ROOT, "SQL vs key-value, grpc, 2 clients: %.0f SQL INSERTs/s vs %.0f"
+                + " key-value puts/s = %.2f", opsPerSec[1], opsPerSec[0], opsPerSec[1] / opsPerSec[0]);
+        assertTrue(r.out().contains(ratio), "expected '" + ratio + "' in\n" + r.out());
+    }
+
     /**
      * Starts three JVMs (~15 s on a loaded 2-vCPU machine), so it runs only when asked:
      * {@code mvn -pl raft-cli -am test -Draftkit.bench.processes=true -Dtest=BenchCommandTest -Dsurefire.failIfNoSpecifiedTests=false}.
@@ -84,6 +107,9 @@ class BenchCommandTest {
         r = run("bench", "--processes", "--client-mode", "in-process");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("only --client-mode grpc"), r.err());
+        r = run("bench", "--sm", "graph");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--sm must be kv or sql"), r.err());
         r = run("bench", "--duration", "soon");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--duration must be a duration"), r.err());

@@ -1,0 +1,155 @@
+package dev.raftkit.cli;
+
+import dev.raftkit.cli.sql.SqlClient;
+import dev.raftkit.cli.sql.SqlShell;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.proto.BackupKindProto;
+import dev.raftkit.grpc.proto.BackupResponse;
+import dev.raftkit.runtime.ReadMode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * {@code raftkit sql}: the SQL shell of a cluster whose servers run {@code --sm sql}, interactive
+ * on a console, or non-interactive with {@code -e} and script files (see {@link SqlShell}).
+ */
+@Command(name = "sql", mixinStandardHelpOptions = true,
+        description = {"The SQL shell of a cluster run with raftkit server --sm sql: type statements ending with ';'"
+                + " and dot-commands (.help lists them); queries print aligned tables. Without -e or SCRIPT it reads"
+                + " standard input (prompting on a console)."},
+        footer = {"", "Writes go through the Raft log (exactly once, all or nothing per statement, or per",
+                "BEGIN; ... COMMIT; block); reads run with --read (or .consistency) as the consistency.",
+                "", "Exit codes: 0 done, 1 an error (a refused statement, a SQL error, no leader in time:",
+                "with -e, a script or piped input the shell stops at the first one), 2 bad arguments.",
+                "An interactive shell goes on after errors and exits 0.",
+                "", "Examples:",
+                "  raftkit sql -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo",
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"SELECT * FROM example;\"",
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"CREATE TABLE t (a INT); INSERT INTO t VALUES (1);\"",
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo schema.sql"})
+final class SqlCommand extends ClientCommand {
+
+    @Option(names = {"-e", "--execute"}, paramLabel = "SQL",
+            description = "Run these statements and dot-commands, then exit (repeatable; one string may hold several"
+                    + " statements, each ending with ';').")
+    List<String> execute = new ArrayList<>();
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "SCRIPT",
+            description = "A file of statements and dot-commands to run (after any -e), then exit; '-' reads standard"
+                    + " input without prompting.")
+    Path script;
+
+    @Option(names = "--read", paramLabel = "MODE", defaultValue = "linearizable",
+            description = "How queries read: linearizable (default: ReadIndex, §6.4), lease (leader lease) or stale"
+                    + " (one node's applied state, never older than this shell's own writes).")
+    String read;
+
+    private final InputStream stdin;
+    private final boolean console;
+    private ReadMode mode;
+
+    /** The command as {@code raftkit} runs it: standard input, interactive if it is a console. */
+    SqlCommand() {
+        this(System.in, System.console() != null);
+    }
+
+    /** For tests: {@code stdin} as standard input, {@code console} whether it counts as a person typing. */
+    SqlCommand(InputStream stdin, boolean console) {
+        this.stdin = stdin;
+        this.console = console;
+    }
+
+    @Override
+    void check(CommandLine cl) {
+        mode = KvCommands.readMode(cl, read);
+        if (script != null && !script.toString().equals("-") && !Files.isReadable(script)) {
+            throw new ParameterException(cl, "SCRIPT: " + script.toAbsolutePath() + " is not a readable file");
+        }
+    }
+
+    @Override
+    int run(RaftClient client) {
+        boolean dash = script != null && script.toString().equals("-");
+        boolean fromStdin = dash || (execute.isEmpty() && script == null);
+        boolean interactive = fromStdin && !dash && console;
+        PrintWriter out = out();
+        SqlShell shell = new SqlShell(new SqlClient(client, mode), new Admin(), out, spec.commandLine().getErr(),
+                interactive);
+        if (interactive) {
+            out.println("raftkit sql: cluster '" + cluster.clusterId + "', nodes " + nodes.keySet() + ", reads "
+                    + mode.name().toLowerCase(Locale.ROOT) + ". Statements end with ';'; .help for more,"
+                    + " .quit to leave.");
+        }
+        try {
+            for (String e : execute) {
+                if (shell.failed()) {
+                    break;
+                }
+                shell.run(e);
+            }
+            if (!shell.failed() && fromStdin) {
+                shell.run(new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)));
+            } else if (!shell.failed() && script != null) {
+                try (BufferedReader in = Files.newBufferedReader(script, StandardCharsets.UTF_8)) {
+                    shell.run(in);
+                }
+            }
+        } catch (IOException e) {
+            warn("cannot read " + (fromStdin ? "standard input" : script) + ": "
+                    + e.getMessage());
+            shell.finish();
+            return FAILED;
+        }
+        return shell.finish();
+    }
+
+    /** .status and .backup full|incremental, as raftkit status and raftkit backup do them. */
+    private final class Admin implements SqlShell.ClusterAdmin {
+        @Override
+        public boolean status(PrintWriter out) {
+            List<ClusterOptions.Address> addresses = new ArrayList<>();
+            for (Map.Entry<Long, String> e : nodes.entrySet()) {
+                addresses.add(new ClusterOptions.Address(e.getKey(), e.getValue()));
+            }
+            return StatusCommand.report(out, cluster.probe(addresses, cluster.tls(spec.commandLine())));
+        }
+
+        @Override
+        public String backup(boolean incremental, Path dir) {
+            Map.Entry<Long, String> taker = nodes.entrySet().iterator().next();
+            Path root = dir.toAbsolutePath().normalize();
+            long start = System.nanoTime();
+            BackupResponse r;
+            try {
+                r = BackupCommands.take(taker.getValue(), cluster.tls(spec.commandLine()), cluster.clusterId,
+                        incremental ? BackupKindProto.BACKUP_KIND_INCREMENTAL : BackupKindProto.BACKUP_KIND_FULL, root,
+                        taker.getKey(), SqlCommand.this::warn);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("node " + taker.getKey() + " (" + taker.getValue() + ") did not take"
+                        + " the backup: " + MemberCommands.describe(e.getCause()), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while node " + taker.getKey() + " was taking the backup");
+            }
+            String line = BackupCommands.describe(r, System.nanoTime() - start);
+            return r.getFallbackReason().isEmpty() ? line
+                    : line + "\n(a full backup instead of an incremental one: " + r.getFallbackReason() + ")";
+        }
+    }
+}

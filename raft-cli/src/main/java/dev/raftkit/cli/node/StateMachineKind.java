@@ -1,0 +1,101 @@
+package dev.raftkit.cli.node;
+
+import dev.raftkit.kv.KvOps;
+import dev.raftkit.kv.KvResult;
+import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.sql.SqlOps;
+import dev.raftkit.sql.SqlResult;
+import dev.raftkit.sql.SqlStateMachine;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * Which state machine a {@link LocalNode} runs, and the little a node needs to know about it
+ * beyond the {@link StateMachine} interface: how to build one for a data directory, and how to ask
+ * it for its full-content digest through the read path (so the digest is taken on the apply
+ * thread, the only thread a state machine like {@link SqlStateMachine} may be used from).
+ */
+public enum StateMachineKind {
+
+    /** The replicated key-value store ({@code statemachine-kv}). */
+    KV {
+        @Override
+        public StateMachine create(Path dataDir) {
+            return new KvStateMachine();
+        }
+
+        @Override
+        public byte[] digestQuery() {
+            return KvOps.digest();
+        }
+
+        @Override
+        public Digest digestOf(byte[] result) {
+            KvResult.Digest d = KvOps.digestOf(result);
+            return new Digest(d.appliedIndex(), HexFormat.of().formatHex(d.sha256()));
+        }
+    },
+
+    /**
+     * Replicated SQL on SQLite ({@code statemachine-sql}); {@code BACKUP DATABASE TO 'n'} writes
+     * its file image to {@code <dataDir>/sql-backups/n.sqlite} on every node.
+     */
+    SQL {
+        @Override
+        public StateMachine create(Path dataDir) {
+            return new SqlStateMachine(dataDir.resolve("sql-backups"));
+        }
+
+        @Override
+        public byte[] digestQuery() {
+            return SqlOps.digest();
+        }
+
+        @Override
+        public Digest digestOf(byte[] result) {
+            SqlResult.Ok ok = SqlOps.ok(result);
+            return new Digest(ok.index(), SqlOps.digestOf(result));
+        }
+    };
+
+    /** A state machine's full-content digest as of an applied index: equal digests, equal data. */
+    public record Digest(long appliedIndex, String hex) {
+        /** The first 16 hex digits, for people to compare. */
+        public String shortHex() {
+            return hex.substring(0, Math.min(16, hex.length()));
+        }
+    }
+
+    /** A new, empty state machine for a node whose data lives in {@code dataDir}. */
+    public abstract StateMachine create(Path dataDir);
+
+    /** A read-only query answering the digest (send it with {@code RaftServer.read}). */
+    public abstract byte[] digestQuery();
+
+    /** The digest in the answer to {@link #digestQuery()}. */
+    public abstract Digest digestOf(byte[] result);
+
+    /** The name on the command line: {@code kv}, {@code sql}. */
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The kind named {@code name} on the command line.
+     *
+     * @throws IllegalArgumentException naming the kinds there are
+     */
+    public static StateMachineKind parse(String name) {
+        for (StateMachineKind k : values()) {
+            if (k.cliName().equals(name.trim().toLowerCase(Locale.ROOT))) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown state machine '" + name + "'; use "
+                + Arrays.stream(values()).map(StateMachineKind::cliName).collect(Collectors.joining(" or ")));
+    }
+}
