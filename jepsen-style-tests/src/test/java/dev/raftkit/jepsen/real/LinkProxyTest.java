@@ -59,7 +59,9 @@ class LinkProxyTest {
     private Socket dial() throws IOException {
         String[] hp = proxy.hostPort().split(":");
         Socket s = new Socket(hp[0], Integer.parseInt(hp[1]));
-        s.setSoTimeout(300);
+        // Generous for bytes that must arrive (a loaded machine is slow); tests that expect
+        // silence shorten it first.
+        s.setSoTimeout(5000);
         return s;
     }
 
@@ -78,6 +80,7 @@ class LinkProxyTest {
             assertEquals(1, s.getInputStream().read());
             proxy.setMode(LinkProxy.Mode.BLACKHOLE);
             s.getOutputStream().write(2);
+            s.setSoTimeout(300);
             assertThrows(SocketTimeoutException.class, () -> s.getInputStream().read(), "nothing may pass a black hole");
             proxy.setMode(LinkProxy.Mode.PASS);
             s.setSoTimeout(5000);
@@ -91,6 +94,7 @@ class LinkProxyTest {
             s.getOutputStream().write(1);
             assertEquals(1, s.getInputStream().read());
             proxy.setMode(LinkProxy.Mode.DROP);
+            s.setSoTimeout(300);
             await().atMost(Duration.ofSeconds(5)).until(() -> {
                 try {
                     return s.getInputStream().read() < 0; // closed by the proxy
