@@ -19,7 +19,11 @@ package dev.raftkit.core;
  * @param maxInflightBytes         bytes in flight per follower before the leader waits (0: no cap)
  * @param maxUncommittedBytes      payload bytes the leader accepts beyond its commit index before
  *                                 refusing proposals (0: no cap)
- * @param maxCommittedBytesPerReady byte cap on the committed entries handed out in one Ready
+ * @param maxCommittedBytesPerReady byte cap on the committed entries handed out for application and
+ *     not yet reported applied ({@code onApplied}): one Ready carries at most this much, and no more
+ *     is handed out while this much is pending, so a slow state machine holds back the driver
+ *     instead of letting committed entries pile up in memory (a batch may cross the cap by one
+ *     entry, so an entry larger than the cap still goes out)
  * @param applied                  the index the state machine has applied when the node starts
  * @param leaseDriftTicks          safety margin subtracted from the leader lease for clock drift
  * @param randomSeed               seed of the node's only source of randomness

@@ -1074,7 +1074,11 @@ public final class RaftNode {
      * now, when committed (see docs/divergence.md: the thesis applies them on append).
      */
     private void handOut(List<Entry> committed) {
-        log.acceptApplying(committed.get(committed.size() - 1).index());
+        long bytes = 0;
+        for (Entry e : committed) {
+            bytes += e.sizeBytes();
+        }
+        log.acceptApplying(committed.get(committed.size() - 1).index(), bytes);
         for (Entry e : committed) {
             if (role == Role.LEADER) {
                 uncommittedBytes = Math.max(0, uncommittedBytes - e.data().length);

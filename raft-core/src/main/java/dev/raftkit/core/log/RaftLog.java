@@ -4,6 +4,7 @@ import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.spi.LogCompactedException;
 import dev.raftkit.spi.LogReader;
 import dev.raftkit.spi.LogUnavailableException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +19,11 @@ public final class RaftLog {
 
     private final LogReader storage;
     private final Unstable unstable;
+    /** Cap on the bytes handed out for application and not yet applied. */
     private final long maxApplyingBytes;
+    /** Handed-out batches not yet applied: {last index, bytes}, oldest first. */
+    private final ArrayDeque<long[]> applyingBatches = new ArrayDeque<>();
+    private long applyingBytes;
     private long committed;
     /** Committed entries up to here have been handed out for application. */
     private long applying;
@@ -200,6 +205,9 @@ public final class RaftLog {
         }
         applied = Math.max(applied, index);
         applying = Math.max(applying, applied);
+        while (!applyingBatches.isEmpty() && applyingBatches.peekFirst()[0] <= applied) {
+            applyingBytes -= applyingBatches.pollFirst()[1];
+        }
     }
 
     /** The highest committed index that may be handed out now: durable here, no snapshot pending. */
@@ -210,22 +218,40 @@ public final class RaftLog {
         return Math.min(committed, unstable.offset - 1);
     }
 
+    /**
+     * Whether committed entries can be handed out now: some are durable and not handed out, and
+     * what was handed out before and is not applied yet is under the byte cap. The cap is the
+     * back-pressure of a slow state machine: without it, committed entries would pile up in the
+     * driver's apply queue without bound (etcd bounds them the same way).
+     */
     public boolean hasNextCommittedEntries() {
-        return maxAppliable() > applying;
+        return maxAppliable() > applying && applyingBytes < maxApplyingBytes;
     }
 
-    /** Committed, durable entries not yet handed out, within the byte cap (at least one). */
+    /**
+     * Committed, durable entries not yet handed out, within what is left of the byte cap (at least
+     * one, so the pending bytes may cross the cap by one entry, as in etcd).
+     */
     public List<Entry> nextCommittedEntries() {
         long hi = maxAppliable();
-        if (hi <= applying) {
+        if (hi <= applying || applyingBytes >= maxApplyingBytes) {
             return List.of();
         }
-        return slice(applying + 1, hi + 1, maxApplyingBytes);
+        return slice(applying + 1, hi + 1, maxApplyingBytes - applyingBytes);
     }
 
-    /** Marks committed entries up to {@code index} as handed out. */
-    public void acceptApplying(long index) {
-        applying = Math.max(applying, index);
+    /** Marks committed entries up to {@code index}, of {@code bytes} in all, as handed out. */
+    public void acceptApplying(long index, long bytes) {
+        if (index > applying) {
+            applying = index;
+            applyingBatches.addLast(new long[] {index, bytes});
+            applyingBytes += bytes;
+        }
+    }
+
+    /** Bytes handed out for application and not yet applied. */
+    public long applyingBytes() {
+        return applyingBytes;
     }
 
     public boolean hasNextUnstableEntries() {

@@ -123,6 +123,8 @@ class RaftLogModelTest {
         long first = 1;
         long committed;
         long applying;
+        /** Bytes handed out since the last markApplied. */
+        long inflight;
         long applied;
         long handedOut;
         SnapshotMeta pendingSnapshot;
@@ -265,19 +267,23 @@ class RaftLogModelTest {
                 List<Entry> got = log.nextCommittedEntries();
                 List<Entry> want = List.of();
                 long hi = Math.min(committed, log.lastStableIndex());
-                if (pendingSnapshot == null && hi > applying) {
-                    want = capped(entries.subList((int) applying, (int) hi), applyBytes);
+                if (pendingSnapshot == null && hi > applying && inflight < applyBytes) {
+                    want = capped(entries.subList((int) applying, (int) hi), applyBytes - inflight);
                 }
                 assertEquals(want, got, "committed entries handed out (committed " + committed + ", stable "
                         + log.lastStableIndex() + ", applying " + applying + ")");
                 assertEquals(!want.isEmpty(), log.hasNextCommittedEntries());
                 if (!got.isEmpty()) {
                     applying = got.get(got.size() - 1).index();
-                    log.acceptApplying(applying);
+                    long bytes = got.stream().mapToLong(Entry::sizeBytes).sum();
+                    log.acceptApplying(applying, bytes);
+                    inflight += bytes;
                 }
+                assertEquals(inflight, log.applyingBytes(), "bytes handed out and not applied");
                 if (a.markApplied()) {
                     log.appliedTo(applying);
                     applied = applying;
+                    inflight = 0;
                 }
             } else if (op instanceof Compact c) {
                 long snap = storage.snapshot().index();
