@@ -21,6 +21,7 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -150,9 +151,6 @@ public final class SegmentedLogStorage implements LogStorage {
         this.durableHardState = r.hardState();
         this.cache = options.cacheBytes() == 0 ? null : new EntryCache(options.cacheBytes());
         this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), preallocator) : null;
-        if (spare != null) {
-            spare.prepare();
-        }
     }
 
     /** Opens (creating if needed) the log in {@code dir} with default options. */
@@ -369,6 +367,9 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     private void write(List<Entry> entries) throws IOException {
+        if (spare != null) {
+            spare.prepare(); // no-op once one is on its way
+        }
         Segment seg = openSegment();
         writeBuf.clear();
         int from = 0;
@@ -508,14 +509,15 @@ public final class SegmentedLogStorage implements LogStorage {
         return new Segment(path, h, first, prevTerm, true);
     }
 
-    /** {@code n} zero bytes (at most 1 MiB), safe to use from any thread. */
-    static ByteBuffer zeros(int n) {
-        return ZEROS.duplicate().clear().limit(n);
+    static void zeroFill(FileIo.Handle h, long from, long to) throws IOException {
+        zeroFill(h, from, to, () -> false);
     }
 
-    static void zeroFill(FileIo.Handle h, long from, long to) throws IOException {
-        for (long p = from; p < to; ) {
-            ByteBuffer z = zeros((int) Math.min(ZEROS.capacity(), to - p));
+    /** Writes zeros over [from, to), stopping early once {@code stop} says so (checked per MiB). */
+    static void zeroFill(FileIo.Handle h, long from, long to, BooleanSupplier stop) throws IOException {
+        for (long p = from; p < to && !stop.getAsBoolean(); ) {
+            // A duplicate per write: the filler threads share ZEROS.
+            ByteBuffer z = ZEROS.duplicate().clear().limit((int) Math.min(ZEROS.capacity(), to - p));
             int n = z.remaining();
             h.write(z, p);
             p += n;

@@ -3,7 +3,6 @@ package dev.raftkit.storage;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -45,8 +44,15 @@ final class SpareSegment implements Closeable {
         this.executor = executor;
     }
 
-    /** Starts preparing the next spare. */
+    /**
+     * Starts preparing the next spare unless one is being prepared or ready. Called on the first
+     * append and after each roll, not at open: a log opened only to be read (a restore, a recovery
+     * check) never writes one.
+     */
     void prepare() {
+        if (next != null) {
+            return;
+        }
         next = CompletableFuture.supplyAsync(() -> {
             try {
                 return fill();
@@ -61,13 +67,10 @@ final class SpareSegment implements Closeable {
         FileIo.Handle h = io.open(path);
         try {
             h.truncate(0);
-            for (long p = 0; p < bytes && !closed; ) {
-                ByteBuffer z = SegmentedLogStorage.zeros((int) Math.min(1 << 20, bytes - p));
-                int n = z.remaining();
-                h.write(z, p);
-                p += n;
+            SegmentedLogStorage.zeroFill(h, 0, bytes, () -> closed);
+            if (!closed) {
+                h.force();
             }
-            h.force();
         } catch (IOException | RuntimeException e) {
             h.close();
             throw e;
@@ -91,6 +94,7 @@ final class SpareSegment implements Closeable {
                 LOG.warn("could not prepare the next log segment {} ahead of time ({}); creating it on the append path",
                         path, e.getCause().toString());
             }
+            next = null; // handed over: the caller owns it now
         }
         return h;
     }

@@ -299,8 +299,10 @@ class LogRecoveryTest {
     void rollsUseTheSparePreparedAheadAndACrashLeavesNoTrace() throws Exception {
         SegmentedLogStorage log = open();
         Path spare = DIR.resolve(SpareSegment.NAME);
-        assertEquals(SMALL.segmentBytes(), fs.durableSize(spare), "a spare is ready from the start");
-        log.append(entries(1, 1, 300)); // several rolls, each taking the spare and preparing the next
+        assertTrue(!fs.exists(spare), "a log only opened (to read, say) prepares no spare");
+        log.append(entries(1, 1, 1));
+        assertEquals(SMALL.segmentBytes(), fs.durableSize(spare), "the first append prepares one");
+        log.append(entries(1, 2, 300)); // several rolls, each taking the spare and preparing the next
         log.sync();
         assertTrue(log.segmentPaths().size() > 3, "segments: " + log.segmentPaths());
         assertEquals(SMALL.segmentBytes(), fs.durableSize(spare), "the next spare is ready");

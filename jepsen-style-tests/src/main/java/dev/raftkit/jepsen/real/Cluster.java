@@ -2,7 +2,9 @@ package dev.raftkit.jepsen.real;
 
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.proto.StatusResponse;
+import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -40,6 +42,7 @@ public final class Cluster implements AutoCloseable {
      * when it refused to start (0 if it started), and {@code reason} what it refused.
      */
     public record Restart(long node, long replacement, String reason) {
+        /** Whether the node refused its data and was replaced. */
         public boolean replaced() {
             return replacement != 0;
         }
@@ -125,7 +128,10 @@ public final class Cluster implements AutoCloseable {
         return pinned.get(id);
     }
 
-    /** How many times a node refused to start and was replaced by a new one. */
+    /**
+     * How many nodes were replaced by new ones: after refusing their data, or by the membership
+     * nemesis.
+     */
     public synchronized int replacements() {
         return replacements;
     }
@@ -229,19 +235,43 @@ public final class Cluster implements AutoCloseable {
      * {@link Restart} says by which and why.
      */
     public Restart restart(long id, Duration timeout) throws IOException, InterruptedException {
-        NodeProcess p = nodes.get(id);
-        if (p.isAlive()) {
-            return new Restart(id, 0, "was running");
+        return restartAll(List.of(id), timeout).get(0);
+    }
+
+    /**
+     * Restarts the dead nodes among {@code ids} together, waits (bounded) until each answers, and
+     * only then replaces those that refused their data: a replacement needs a quorum of the
+     * others up to add and promote the new node.
+     */
+    public List<Restart> restartAll(List<Long> ids, Duration timeout) throws IOException, InterruptedException {
+        List<NodeProcess> started = new ArrayList<>();
+        for (long id : ids) {
+            NodeProcess p = nodes.get(id);
+            if (!p.isAlive()) {
+                p.start(p.spec().restart());
+                started.add(p);
+            }
         }
-        p.start(p.spec().restart());
-        String refusal = awaitUp(p, timeout);
-        if (refusal == null) {
-            return new Restart(id, 0, "");
+        Map<Long, String> refusals = new TreeMap<>();
+        for (NodeProcess p : started) {
+            String refusal = awaitUp(p, timeout);
+            if (refusal != null) {
+                refusals.put(p.id(), refusal);
+            }
         }
-        // The node refused to serve what is on its disk. Never serving corrupt data is the correct
-        // behaviour; the operator's remedy is to replace the node.
-        p.note("refused to start (" + refusal + "); replacing it by a new node");
-        return new Restart(id, replace(id, timeout), refusal);
+        List<Restart> out = new ArrayList<>();
+        for (long id : ids) {
+            String refusal = refusals.get(id);
+            if (refusal == null) {
+                out.add(new Restart(id, 0, ""));
+                continue;
+            }
+            // The node refused to serve what is on its disk. Never serving corrupt data is the
+            // correct behaviour; the operator's remedy is to replace the node.
+            nodes.get(id).note("refused to start (" + refusal + "); replacing it by a new node");
+            out.add(new Restart(id, replace(id, timeout), refusal));
+        }
+        return out;
     }
 
     /**
@@ -259,11 +289,18 @@ public final class Cluster implements AutoCloseable {
      * @return the new node's id
      */
     public synchronized long replace(long old, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<Long> members = new ArrayList<>(nodes.keySet());
+        members.remove(old);
+        for (long m : members) {
+            if (nodes.get(m).isPaused()) {
+                // It could not learn where the new node listens, and resuming is no restart.
+                throw new IllegalStateException("cannot replace node " + old + " while node " + m + " is paused");
+            }
+        }
         NodeProcess gone = nodes.get(old);
         gone.kill();
         long id = nextId++;
-        List<Long> members = new ArrayList<>(nodes.keySet());
-        members.remove(old);
         InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort());
         String client = "127.0.0.1:" + freePort();
         network.addNode(id, listen, members);
@@ -277,8 +314,8 @@ public final class Cluster implements AutoCloseable {
             // A member down now learns the new node from its spec when it restarts.
             p.respec(new NodeSpec(m, clusterId, p.spec().dataDir(), p.spec().peerListen(), p.spec().clientListen(),
                     theirPeers, clientAddresses, p.spec().bootstrap()));
-            if (p.isAlive() && !p.isPaused()) {
-                announce(m, id, theirPeers.get(id), client, timeout);
+            if (p.isAlive()) {
+                announce(m, id, theirPeers.get(id), client, deadline);
             }
         }
         NodeSpec spec = new NodeSpec(id, clusterId, workDir.resolve("n" + id), "127.0.0.1:" + listen.getPort(), client,
@@ -287,16 +324,20 @@ public final class Cluster implements AutoCloseable {
         NodeProcess fresh = add(spec);
         fresh.note("replaces node " + old);
         fresh.start(spec);
-        String refusal = awaitUp(fresh, timeout);
+        String refusal = awaitUp(fresh, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         if (refusal != null) {
             throw new IllegalStateException("node " + id + ", replacing node " + old + ", does not start with an empty "
                     + "data directory: " + refusal + "; see " + fresh.log());
         }
-        long deadline = System.nanoTime() + timeout.toNanos();
+        // Each step is checked against the configuration first: a change whose answer was lost
+        // (a timeout, a new leader) may have committed, and must not be retried into an error.
+        String logs = "; see " + fresh.log() + " and the other nodes' logs beside it";
         try (RaftClient admin = adminClient()) {
-            retry(() -> admin.addLearner(id), deadline, "add node " + id + " as a learner");
-            retry(() -> admin.promote(id), deadline, "promote node " + id + " (it must catch up first)");
-            retry(() -> admin.remove(old), deadline, "remove node " + old);
+            change(() -> isLearner(id) || isVoter(id), () -> admin.addLearner(id), deadline,
+                    "add node " + id + " as a learner" + logs);
+            change(() -> isVoter(id), () -> admin.promote(id), deadline,
+                    "promote node " + id + " (it must catch up first)" + logs);
+            change(() -> !isVoter(old) && !isLearner(old), () -> admin.remove(old), deadline, "remove node " + old + logs);
         }
         nodes.remove(old);
         RaftClient oldClient = pinned.remove(old);
@@ -310,7 +351,7 @@ public final class Cluster implements AutoCloseable {
     }
 
     /** Tells running member {@code to} where node {@code id} listens (its peer link and client port). */
-    private void announce(long to, long id, String peerHostPort, String client, Duration timeout)
+    private void announce(long to, long id, String peerHostPort, String client, long deadlineNanos)
             throws InterruptedException {
         String[] hp = clientAddresses.get(to).split(":");
         try (AdminClient admin = new AdminClient(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), null)) {
@@ -324,7 +365,7 @@ public final class Cluster implements AutoCloseable {
                     throw new IllegalStateException("interrupted", e);
                 }
                 return null;
-            }, System.nanoTime() + timeout.toNanos(), "tell node " + to + " where node " + id + " listens");
+            }, deadlineNanos, "tell node " + to + " where node " + id + " listens; see " + nodes.get(to).log());
         }
     }
 
@@ -335,16 +376,51 @@ public final class Cluster implements AutoCloseable {
         return b.build();
     }
 
-    /** Runs {@code call} until it succeeds or {@code deadlineNanos} passes (then throws, naming {@code what}). */
+    /** The leader's view of the configuration (empty if no leader answers). */
+    private Optional<StatusResponse> leaderStatus() {
+        long leader = leader();
+        return leader == 0 ? Optional.empty() : status(leader);
+    }
+
+    /** Whether the leader's configuration has {@code id} as a voter. */
+    public boolean isVoter(long id) {
+        return leaderStatus().map(s -> s.getVotersList().contains(id)).orElse(false);
+    }
+
+    /** Whether the leader's configuration has {@code id} as a learner. */
+    public boolean isLearner(long id) {
+        return leaderStatus().map(s -> s.getLearnersList().contains(id)).orElse(false);
+    }
+
+    /**
+     * Makes a membership change until {@code done} holds, checking before every attempt, so a
+     * change that committed although its answer was lost counts as done.
+     */
+    void change(java.util.function.BooleanSupplier done, Runnable attempt, long deadlineNanos, String what)
+            throws InterruptedException {
+        retry(() -> {
+            if (!done.getAsBoolean()) {
+                attempt.run();
+            }
+            return null;
+        }, deadlineNanos, what);
+    }
+
+    /**
+     * Runs {@code call} until it succeeds or {@code deadlineNanos} passes (then throws, naming
+     * {@code what}). Only refusals and RPC failures are retried; anything else is a bug and thrown.
+     */
     static <T> T retry(java.util.concurrent.Callable<T> call, long deadlineNanos, String what)
             throws InterruptedException {
         RuntimeException last;
         do {
             try {
                 return call.call();
-            } catch (RuntimeException e) {
+            } catch (RaftClientException | StatusRuntimeException | IllegalStateException e) {
                 last = e;
             } catch (InterruptedException e) {
+                throw e;
+            } catch (RuntimeException e) {
                 throw e;
             } catch (Exception e) {
                 last = new IllegalStateException(e);
@@ -375,14 +451,14 @@ public final class Cluster implements AutoCloseable {
     /** Heals everything: network passes, paused nodes continue, dead nodes restart. */
     public List<Restart> healAll(Duration timeout) throws IOException, InterruptedException {
         network.heal();
-        List<Restart> restarts = new ArrayList<>();
+        List<Long> dead = new ArrayList<>();
         for (long id : nodes.keySet()) {
             nodes.get(id).resume();
             if (!nodes.get(id).isAlive()) {
-                restarts.add(restart(id, timeout));
+                dead.add(id);
             }
         }
-        return restarts;
+        return restartAll(dead, timeout);
     }
 
     @Override

@@ -14,7 +14,7 @@ import java.util.List;
  * @param anomalies        keys not linearizable, or whose check ran out of budget
  * @param lostWrites       acknowledged writes definitely overwritten by an older value at the end
  * @param faults           faults injected
- * @param replacements     nodes that refused their data and were replaced by new nodes
+ * @param replacements     nodes replaced by new ones: after refusing their data, or by the membership nemesis
  * @param checkerMillis    time the linearizability checker took
  * @param leaderMillis     time from healing to an agreed leader (-1: none)
  * @param problems         human-readable reasons for INVALID (empty when valid)

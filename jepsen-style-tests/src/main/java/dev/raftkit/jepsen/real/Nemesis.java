@@ -101,8 +101,8 @@ public final class Nemesis implements Runnable {
         }
         TimeUnit.MILLISECONDS.sleep(hold);
         StringBuilder d = new StringBuilder("SIGKILL ").append(victims).append(", restarted");
-        for (long v : victims) {
-            describe(d, cluster.restart(v, restartTimeout));
+        for (Cluster.Restart r : cluster.restartAll(victims, restartTimeout)) {
+            describe(d, r);
         }
         events.add(new FaultEvent("kill", d.toString(), start, System.nanoTime()));
     }
@@ -183,8 +183,10 @@ public final class Nemesis implements Runnable {
             String back = "re-added";
             long deadline = System.nanoTime() + restartTimeout.toNanos();
             try {
-                Cluster.retry(() -> admin.addLearner(target), deadline, "add node " + target + " back as a learner");
-                Cluster.retry(() -> admin.promote(target), deadline, "promote node " + target);
+                cluster.change(() -> cluster.isLearner(target) || cluster.isVoter(target), () -> admin.addLearner(target),
+                        deadline, "add node " + target + " back as a learner");
+                cluster.change(() -> cluster.isVoter(target), () -> admin.promote(target), deadline,
+                        "promote node " + target);
             } catch (RuntimeException e) {
                 back = "NOT re-added (" + e.getMessage() + ")";
                 failure = e;

@@ -72,8 +72,9 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
 
     /** Starts answering for {@code node}: backups and peer addresses. */
     public void attach(LocalNode node) {
-        attachPeers(node.id(), node::addPeer);
+        // The node first: between the two, a backup must not be told this is no raftkit server.
         this.node = Objects.requireNonNull(node, "node");
+        attachPeers(node.id(), node::addPeer);
     }
 
     /** Starts answering {@code AddPeer} for node {@code id}; backups stay unavailable. */

@@ -129,10 +129,13 @@ public final class LocalNode implements AutoCloseable {
         RaftConfig config = RaftConfig.builder(spec.id()).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id() ^ System.nanoTime()).build();
         RaftServer server = null;
+        FileSnapshotStore snapshots = null;
+        LogStorage log = null;
         try {
-            FileSnapshotStore snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
+            snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
+            log = wrapLog.apply(SegmentedLogStorage.open(spec.dataDir().resolve("log")));
             RaftServer.Builder b = RaftServer.builder(config)
-                    .logStorage(wrapLog.apply(SegmentedLogStorage.open(spec.dataDir().resolve("log"))))
+                    .logStorage(log)
                     .snapshotStore(snapshots)
                     .stateMachine(machine)
                     .transport(transport)
@@ -155,10 +158,16 @@ public final class LocalNode implements AutoCloseable {
             if (server != null) {
                 server.close();
             } else {
-                try {
-                    machine.close(); // the server never took it
-                } catch (RuntimeException closing) {
-                    e.addSuppressed(closing);
+                // The server never took them: release the directory locks (a retry would find them
+                // held) and the log's preallocation.
+                for (AutoCloseable c : new AutoCloseable[] {machine, log, snapshots}) {
+                    try {
+                        if (c != null) {
+                            c.close();
+                        }
+                    } catch (Exception closing) {
+                        e.addSuppressed(closing);
+                    }
                 }
             }
             throw e;
