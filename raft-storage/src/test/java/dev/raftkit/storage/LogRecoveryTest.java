@@ -335,4 +335,68 @@ class LogRecoveryTest {
             assertEquals(2_000, log.lastIndex());
         }
     }
+
+    /** When the spare cannot be prepared, a roll creates the segment itself: slower, never wrong. */
+    @Test
+    void aSpareThatCannotBePreparedFallsBackToCreatingTheSegment() throws Exception {
+        FileIo noSpare = new FileIo() {
+            @Override
+            public Handle open(Path file) throws java.io.IOException {
+                if (file.getFileName().toString().equals(SpareSegment.NAME)) {
+                    throw new java.io.IOException("simulated: no space left on device");
+                }
+                return fs.open(file);
+            }
+
+            @Override
+            public boolean exists(Path path) {
+                return fs.exists(path);
+            }
+
+            @Override
+            public boolean isDirectory(Path path) {
+                return fs.isDirectory(path);
+            }
+
+            @Override
+            public List<String> list(Path dir) throws java.io.IOException {
+                return fs.list(dir);
+            }
+
+            @Override
+            public void createDirectory(Path dir) throws java.io.IOException {
+                fs.createDirectory(dir);
+            }
+
+            @Override
+            public void move(Path from, Path to) throws java.io.IOException {
+                fs.move(from, to);
+            }
+
+            @Override
+            public void delete(Path path) throws java.io.IOException {
+                fs.delete(path);
+            }
+
+            @Override
+            public void syncDirectory(Path dir) throws java.io.IOException {
+                fs.syncDirectory(dir);
+            }
+
+            @Override
+            public java.io.Closeable lock(Path lockFile) throws java.io.IOException {
+                return fs.lock(lockFile);
+            }
+        };
+        SegmentedLogStorage log = SegmentedLogStorage.open(noSpare, DIR, SMALL);
+        log.append(entries(1, 1, 300));
+        log.sync();
+        assertTrue(log.segmentPaths().size() > 3, "segments: " + log.segmentPaths());
+        assertTrue(!fs.exists(DIR.resolve(SpareSegment.NAME)), "no spare could be made");
+        assertLog(log, entries(1, 1, 300));
+        fs.crash();
+        log = open();
+        assertLog(log, entries(1, 1, 300));
+        log.close();
+    }
 }
