@@ -50,13 +50,12 @@ final class KvCommands implements Runnable {
     }
 
     static ReadMode readMode(CommandLine cl, String text) {
-        return switch (text.toLowerCase(Locale.ROOT)) {
-            case "linearizable" -> ReadMode.LINEARIZABLE;
-            case "lease" -> ReadMode.LEASE;
-            case "stale" -> ReadMode.STALE;
-            default -> throw new ParameterException(cl, "--read: unknown read mode '" + text
+        try {
+            return ReadMode.valueOf(text.toUpperCase(Locale.ROOT)); // the words are the modes' names
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(cl, "--read: unknown read mode '" + text
                     + "'; use linearizable (default), lease or stale");
-        };
+        }
     }
 
     /** Encodes a request, turning a size limit the store would refuse into a usage error. */

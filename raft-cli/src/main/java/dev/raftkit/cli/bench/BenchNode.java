@@ -5,6 +5,7 @@ import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.Role;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -58,7 +59,7 @@ public final class BenchNode implements AutoCloseable {
                     leader.set(false);
                 }
             }
-        }), List.of(), l -> log[0] = new CountingLogStorage(l));
+        }), List.of(), dir -> log[0] = new CountingLogStorage(SegmentedLogStorage.open(dir)));
         return new BenchNode(node, log[0], leader, elected);
     }
 

@@ -1,14 +1,8 @@
 package dev.raftkit.cli.jepsen;
 
 import dev.raftkit.cli.node.AdminService;
-import dev.raftkit.core.RaftConfig;
-import dev.raftkit.grpc.ClientEndpoint;
-import dev.raftkit.grpc.ClientService;
-import dev.raftkit.grpc.GrpcTransport;
-import dev.raftkit.grpc.GrpcTransportConfig;
-import dev.raftkit.kv.KvStateMachine;
-import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.cli.node.LocalNode;
+import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -22,9 +16,9 @@ import java.util.TreeSet;
 
 /**
  * One key-value node process for the real-process Jepsen harness ({@code raftkit jepsen}); not a
- * user-facing command. It wires the same parts as {@code LocalNode} but with small log segments
- * (so segments roll and the disk nemesis finds closed ones to corrupt) and small caches (so five
- * of them fit in a 2-core CI box), and it exits when the runner that started it is gone.
+ * user-facing command. It runs a {@code LocalNode} with small log segments (so segments roll and
+ * the disk nemesis finds closed ones to corrupt) and small caches (so five of them fit in a
+ * 2-core CI box), and it exits when the runner that started it is gone.
  * {@code raftkit jepsen --node server} runs {@code raftkit server} instead: the harness only needs
  * a command line.
  *
@@ -32,7 +26,7 @@ import java.util.TreeSet;
  * {@code --listen host:port} (peers), {@code --client-listen host:port},
  * {@code --peers 2=host:port,3=host:port}, {@code --clients 1=host:port,…},
  * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}.
- * Serves the admin service's {@code AddPeer} (no backups) so the harness can introduce a new node.
+ * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
  * started it is gone.
@@ -47,50 +41,33 @@ public final class JepsenNodeMain {
         long id = Long.parseLong(required(a, "id"));
         try {
             String clusterId = required(a, "cluster-id");
-            Path data = Path.of(required(a, "data"));
             long segmentBytes = Long.parseLong(a.getOrDefault("segment-bytes", String.valueOf(1 << 20)));
-            long tickMillis = Long.parseLong(a.getOrDefault("tick-ms", "20"));
-            GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(clusterId, id).listen(address(required(a, "listen")));
-            hostPorts(a.getOrDefault("peers", "")).forEach((peer, hp) -> tb.peer(peer, address(hp)));
-            GrpcTransport transport = new GrpcTransport(tb.build());
-            KvStateMachine machine = new KvStateMachine();
-            RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
-                    .randomSeed(id ^ System.nanoTime()).build();
-            RaftServer.Builder b = RaftServer.builder(config)
-                    .logStorage(SegmentedLogStorage.open(data.resolve("log"), SegmentedLogStorage.Options.defaults()
-                            .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000)))
-                    .snapshotStore(FileSnapshotStore.open(data.resolve("snapshots")))
-                    .stateMachine(machine)
-                    .transport(transport)
-                    .tickMillis(tickMillis)
-                    .snapshotThresholds(20_000, 16L << 20)
-                    .shutdownTimeout(Duration.ofSeconds(5));
-            String boot = a.getOrDefault("bootstrap", "");
-            if (!boot.isEmpty()) {
-                Set<Long> voters = new TreeSet<>();
-                for (String v : boot.split(",")) {
+            Map<Long, InetSocketAddress> peers = new TreeMap<>();
+            hostPorts(a.getOrDefault("peers", "")).forEach((peer, hp) -> peers.put(peer, address(hp)));
+            Set<Long> voters = new TreeSet<>();
+            for (String v : a.getOrDefault("bootstrap", "").split(",")) {
+                if (!v.isBlank()) {
                     voters.add(Long.parseLong(v.trim()));
                 }
-                b.bootstrap(voters);
             }
-            RaftServer server = b.start();
-            Map<Long, String> clients = new TreeMap<>(hostPorts(a.getOrDefault("clients", "")));
-            ClientService service = new ClientService(clusterId, server, clients);
-            // AddPeer: the harness tells running nodes where a node that replaces another listens.
+            LocalNode.Spec spec = new LocalNode.Spec(id, clusterId, Path.of(required(a, "data")),
+                    address(required(a, "listen")), address(required(a, "client-listen")), peers,
+                    hostPorts(a.getOrDefault("clients", "")), voters, null,
+                    Long.parseLong(a.getOrDefault("tick-ms", "20")), StateMachineKind.KV);
+            // The admin service's AddPeer: the harness tells running nodes where a new node listens.
             AdminService admin = new AdminService(clusterId);
-            admin.attachPeers(id, (peer, peerAddress, clientHostPort) -> {
-                transport.addPeer(peer, peerAddress);
-                service.setClientAddress(peer, clientHostPort);
-            });
-            ClientEndpoint endpoint = ClientEndpoint.start(address(required(a, "client-listen")),
-                    List.of(service, admin), null, 64 << 20);
+            LocalNode node = LocalNode.start(spec,
+                    b -> b.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)),
+                    List.of(admin),
+                    dir -> SegmentedLogStorage.open(dir, SegmentedLogStorage.Options.defaults()
+                            .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000)));
+            admin.attach(node);
             // SIGTERM (the harness's orderly stop) closes files; SIGKILL is the nemesis and skips this.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                endpoint.close();
-                server.close();
-                transport.close();
+                admin.close();
+                node.close();
             }, "jepsen-node-shutdown"));
-            System.out.println("READY node " + id + " peers " + transport.localAddress() + " clients " + endpoint.hostPort());
+            System.out.println("READY node " + id + " peers " + node.peerAddress() + " clients " + node.clientHostPort());
             System.out.flush();
             watchParent();
         } catch (Exception e) {

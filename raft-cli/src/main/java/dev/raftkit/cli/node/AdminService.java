@@ -41,8 +41,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Threads:</b> a backup blocks for as long as copying takes, so it runs on this service's
  * own single thread (one backup at a time per node), never on a gRPC thread that clients share.
  * Created before the node (its port must serve this service from the start) and attached to it
- * once it runs; calls before {@link #attach} are answered {@code UNAVAILABLE}. A node without
- * backups (the Jepsen harness's node process) attaches only its peer book with {@link #attachPeers}.
+ * once it runs; calls before {@link #attach} are answered {@code UNAVAILABLE}.
  */
 public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase implements AutoCloseable {
 
@@ -56,31 +55,14 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         return t;
     });
     private volatile LocalNode node;
-    private volatile long selfId;
-    private volatile PeerBook peers;
-
-    /** Where a node keeps its peers' addresses: the transport (Raft traffic) and the client redirects. */
-    @FunctionalInterface
-    public interface PeerBook {
-        /** Node {@code id} listens for peers at {@code peer} and for clients at {@code clientHostPort}. */
-        void addPeer(long id, InetSocketAddress peer, String clientHostPort);
-    }
 
     public AdminService(String clusterId) {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
     }
 
-    /** Starts answering for {@code node}: backups and peer addresses. */
+    /** Starts answering for {@code node}. */
     public void attach(LocalNode node) {
-        // The node first: between the two, a backup must not be told this is no raftkit server.
         this.node = Objects.requireNonNull(node, "node");
-        attachPeers(node.id(), node::addPeer);
-    }
-
-    /** Starts answering {@code AddPeer} for node {@code id}; backups stay unavailable. */
-    public void attachPeers(long id, PeerBook book) {
-        this.selfId = id;
-        this.peers = Objects.requireNonNull(book, "book");
     }
 
     @Override
@@ -148,9 +130,8 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
 
     @Override
     public void addPeer(AddPeerRequest request, StreamObserver<AddPeerResponse> out) {
-        PeerBook book = peers;
-        long self = selfId;
-        if (!admitted(book != null, self, request.getClusterId(), out)) {
+        LocalNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
             return;
         }
         InetSocketAddress peer;
@@ -161,13 +142,13 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
             out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
-        if (request.getNodeId() == 0 || request.getNodeId() == self) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("node " + self + " cannot add peer "
+        if (request.getNodeId() == 0 || request.getNodeId() == n.id()) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("node " + n.id() + " cannot add peer "
                     + request.getNodeId() + ": a peer id is positive and not the node's own").asRuntimeException());
             return;
         }
-        book.addPeer(request.getNodeId(), peer, request.getClientAddress());
-        LOG.info("node {}: peer {} is at {} (clients: {})", self, request.getNodeId(), request.getPeerAddress(),
+        n.addPeer(request.getNodeId(), peer, request.getClientAddress());
+        LOG.info("node {}: peer {} is at {} (clients: {})", n.id(), request.getNodeId(), request.getPeerAddress(),
                 request.getClientAddress());
         out.onNext(AddPeerResponse.getDefaultInstance());
         out.onCompleted();
@@ -175,25 +156,16 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
 
     private LocalNode admitted(String requestCluster, StreamObserver<?> out) {
         LocalNode n = node;
-        if (n == null && peers != null) {
-            out.onError(Status.UNIMPLEMENTED.withDescription("node " + selfId + " takes no backups (it is not a "
-                    + "raftkit server); back up a node started with 'raftkit server'").asRuntimeException());
+        if (n == null) {
+            out.onError(Status.UNAVAILABLE.withDescription("the node is still starting; retry").asRuntimeException());
             return null;
         }
-        return admitted(n != null, n == null ? 0 : n.id(), requestCluster, out) ? n : null;
-    }
-
-    private boolean admitted(boolean attached, long self, String requestCluster, StreamObserver<?> out) {
-        if (!attached) {
-            out.onError(Status.UNAVAILABLE.withDescription("the node is still starting; retry").asRuntimeException());
-            return false;
-        }
         if (!clusterId.equals(requestCluster)) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + self + " belongs to cluster '" + clusterId
+            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " belongs to cluster '" + clusterId
                     + "', not '" + requestCluster + "'; check --cluster-id and the addresses").asRuntimeException());
-            return false;
+            return null;
         }
-        return true;
+        return n;
     }
 
     /** Stops taking backups; one in progress is interrupted (it leaves only a {@code .partial-} directory). */

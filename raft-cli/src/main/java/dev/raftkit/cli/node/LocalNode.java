@@ -27,7 +27,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import java.util.function.UnaryOperator;
 
 /**
  * One node as a service runs it: a {@link RaftServer} running the key-value or the SQL state
@@ -99,6 +98,12 @@ public final class LocalNode implements AutoCloseable {
         this.snapshots = snapshots;
     }
 
+    /** Opens the node's durable log in the given directory. */
+    @FunctionalInterface
+    public interface LogOpener {
+        LogStorage open(Path dir) throws IOException;
+    }
+
     /** Starts a node; {@code customize} may adjust the server (snapshot thresholds, listeners). */
     public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize) throws IOException {
         return start(spec, customize, List.of());
@@ -110,16 +115,16 @@ public final class LocalNode implements AutoCloseable {
      */
     public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize,
                                   List<BindableService> extraClientServices) throws IOException {
-        return start(spec, customize, extraClientServices, UnaryOperator.identity());
+        return start(spec, customize, extraClientServices, SegmentedLogStorage::open);
     }
 
     /**
-     * Starts a node whose durable log is first passed through {@code wrapLog} (the benchmark counts
-     * syncs and entries with a decorator).
+     * Starts a node whose durable log {@code openLog} opens in {@code dataDir/log}: other log
+     * options (the Jepsen harness's small segments), or a decorator (the benchmark counts syncs and
+     * entries).
      */
     public static LocalNode start(Spec spec, Consumer<RaftServer.Builder> customize,
-                                  List<BindableService> extraClientServices,
-                                  UnaryOperator<LogStorage> wrapLog) throws IOException {
+                                  List<BindableService> extraClientServices, LogOpener openLog) throws IOException {
         GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId(), spec.id())
                 .listen(spec.peerListen())
                 .tls(spec.tls());
@@ -133,7 +138,7 @@ public final class LocalNode implements AutoCloseable {
         LogStorage log = null;
         try {
             snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
-            log = wrapLog.apply(SegmentedLogStorage.open(spec.dataDir().resolve("log")));
+            log = openLog.open(spec.dataDir().resolve("log"));
             RaftServer.Builder b = RaftServer.builder(config)
                     .logStorage(log)
                     .snapshotStore(snapshots)

@@ -311,13 +311,13 @@ public final class SqlShell {
         if (w.length != 2) {
             throw new UsageException("usage: .consistency linearizable|lease|stale");
         }
-        ReadMode mode = switch (w[1].toLowerCase(Locale.ROOT)) {
-            case "linearizable" -> ReadMode.LINEARIZABLE;
-            case "lease" -> ReadMode.LEASE;
-            case "stale" -> ReadMode.STALE;
-            default -> throw new UsageException("unknown consistency '" + w[1] + "'; use linearizable (ReadIndex,"
+        ReadMode mode;
+        try {
+            mode = ReadMode.valueOf(w[1].toUpperCase(Locale.ROOT)); // the words are the modes' names
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("unknown consistency '" + w[1] + "'; use linearizable (ReadIndex,"
                     + " §6.4), lease (the leader's lease, §6.4.1) or stale (one node's applied state)");
-        };
+        }
         sql.readMode(mode);
         print("consistency: " + modeName(mode) + "\n");
     }
