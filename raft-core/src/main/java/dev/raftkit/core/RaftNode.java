@@ -305,6 +305,14 @@ public final class RaftNode {
     // Messages: one term check, then one method per role.
 
     private void stepMessage(Message m) {
+        if (m.term() > EntryId.MAX_TERM) {
+            // A term this high is forged or corrupt (see MAX_TERM). Adopting it would leave no term
+            // to campaign in (term + 1 would overflow) and would be persisted, ending elections for
+            // good; ignoring a message is always safe (it is as if it were lost).
+            tracer.event(id, "message-ignored", m.getClass().getSimpleName() + " from " + m.from()
+                    + " with term " + m.term() + " above the largest allowed " + EntryId.MAX_TERM);
+            return;
+        }
         if (m.term() > term) {
             if (m instanceof RequestVote rv && !rv.transfer() && inLease()) {
                 // Leader stickiness (§4.2.3, §9.6): we heard from a live leader within the election
@@ -425,6 +433,11 @@ public final class RaftNode {
             return;
         }
         if (!promotable()) {
+            return;
+        }
+        if (term >= EntryId.MAX_TERM) {
+            // No term is left to campaign in; never overflow into a negative (malformed) term.
+            tracer.event(id, "campaign-skipped", "term " + term + " is the largest allowed");
             return;
         }
         if (hasUnappliedConfChanges()) {
@@ -747,6 +760,13 @@ public final class RaftNode {
             if (pr.maybeUpdate(r.index())) {
                 maybeCommit();
             }
+            return;
+        }
+        if (!r.reject() && r.index() > log.lastIndex()) {
+            // A follower cannot hold entries we never had: a forged or corrupt answer. Counting it
+            // as a match could commit entries that only this leader holds.
+            tracer.event(id, "response-ignored", "node " + r.from() + " claims to match index " + r.index()
+                    + " beyond our last index " + log.lastIndex());
             return;
         }
         pr.markRecentActive(true);
