@@ -111,6 +111,51 @@ class MessageCodecTest {
         assertRefused(hb.toBuilder().clearBody().build(), "no body");
     }
 
+    /**
+     * Issue 12: "one heartbeat with term 2^63−1 ends elections forever". Every term and index a
+     * peer sends is bounded where it enters, so term + 1 and index arithmetic cannot overflow.
+     */
+    @Test
+    void aHeartbeatWithTermMaxLongIsRefusedAtTheDecoder() {
+        PeerEnvelope hb = MessageCodec.encode(CLUSTER, new Heartbeat(1, 2, 3, 4, 5));
+        assertRefused(hb.toBuilder().setTerm(Long.MAX_VALUE).build(),
+                "term is 9223372036854775807, above the largest allowed term " + EntryId.MAX_TERM);
+        assertRefused(hb.toBuilder().setTerm(EntryId.MAX_TERM + 1).build(), "largest allowed term");
+        assertEquals(EntryId.MAX_TERM, MessageCodec.decode(hb.toBuilder().setTerm(EntryId.MAX_TERM).build()).term());
+    }
+
+    @Test
+    void everyTermAndIndexFieldIsBounded() {
+        long over = EntryId.MAX_INDEX + 1;
+        assertRefused(append(a -> a.setCommit(over)), "commit is");
+        assertRefused(append(a -> a.setPrev(a.getPrev().toBuilder().setIndex(over))), "prev.index is");
+        assertRefused(append(a -> a.setEntries(0, a.getEntries(0).toBuilder().setIndex(over))), "entries[0].index is");
+        PeerEnvelope hb = MessageCodec.encode(CLUSTER, new Heartbeat(1, 2, 3, 4, 5));
+        assertRefused(hb.toBuilder().setHeartbeat(hb.getHeartbeat().toBuilder().setCommit(over)).build(), "commit is");
+        PeerEnvelope r = MessageCodec.encode(CLUSTER, dev.raftkit.core.message.AppendEntriesResponse.accept(1, 2, 3, 4));
+        assertRefused(r.toBuilder().setAppendEntriesResponse(r.getAppendEntriesResponse().toBuilder().setIndex(over))
+                .build(), "index is");
+        assertRefused(r.toBuilder().setAppendEntriesResponse(r.getAppendEntriesResponse().toBuilder()
+                .setHint(EntryIdProto.newBuilder().setTerm(1).setIndex(over))).build(), "hint.index is");
+        PeerEnvelope v = MessageCodec.encode(CLUSTER, new dev.raftkit.core.message.RequestVote(1, 2, 3,
+                new EntryId(1, 1), false, false));
+        assertRefused(v.toBuilder().setRequestVote(v.getRequestVote().toBuilder()
+                .setLastLog(EntryIdProto.newBuilder().setTerm(1).setIndex(over))).build(), "last_log.index is");
+        PeerEnvelope ri = MessageCodec.encode(CLUSTER, new dev.raftkit.core.message.ReadIndexResponse(1, 2, 3, 4, 5));
+        assertRefused(ri.toBuilder().setReadIndexResponse(ri.getReadIndexResponse().toBuilder().setIndex(over)).build(),
+                "index is");
+        assertRefused(snapshot(s -> s.setLast(EntryIdProto.newBuilder().setTerm(4).setIndex(over))),
+                "snapshot.last.index is");
+    }
+
+    @Test
+    void aMegabyteClusterIdIsNotEchoedByTheCheck() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MessageCodec.checkClusterId("x".repeat(1 << 20)));
+        assertTrue(e.getMessage().length() < 200, e.getMessage());
+        assertTrue(e.getMessage().contains("1048576 characters"), e.getMessage());
+    }
+
     @Test
     void anUnknownReadConsistencyIsRefused() {
         PeerEnvelope e = MessageCodec.encode(CLUSTER, new ReadIndexRequest(1, 2, 3, 4, ReadConsistency.LEASE));
