@@ -57,6 +57,7 @@ public final class GrpcTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
 
     private final GrpcTransportConfig config;
+    private final ConnectionLimits limits;
     private final Map<Long, InetSocketAddress> peers = new ConcurrentHashMap<>();
     private final Map<Long, PeerLink> links = new ConcurrentHashMap<>();
     private final Set<Long> warnedNoAddress = ConcurrentHashMap.newKeySet();
@@ -71,8 +72,15 @@ public final class GrpcTransport implements Transport {
     private volatile Inbound inbound;
     private volatile Server server;
 
+    /** A transport with {@link ConnectionLimits#peerDefaults()} on its listener. */
     public GrpcTransport(GrpcTransportConfig config) {
+        this(config, ConnectionLimits.peerDefaults());
+    }
+
+    /** A transport whose listener bounds the connections it accepts by {@code limits}. */
+    public GrpcTransport(GrpcTransportConfig config, ConnectionLimits limits) {
         this.config = Objects.requireNonNull(config, "config");
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.peers.putAll(config.peers());
         String name = "raftkit-grpc-" + config.nodeId();
         this.io = Executors.newFixedThreadPool(config.ioThreads(), Endpoints.Threads.daemonFactory(name + "-io"));
@@ -95,8 +103,13 @@ public final class GrpcTransport implements Transport {
         }
         this.inbound = inbound;
         PeerService service = new PeerService(this);
-        Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), config.tls())
-                .addService(ServerInterceptors.intercept(service, new RemoteAddressInterceptor()))
+        Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), config.tls(), limits,
+                        "node " + config.nodeId() + "'s peer port")
+                // Malformed bytes are refused with INVALID_ARGUMENT and a throttled line, not UNKNOWN
+                // and a stack trace per message (see MalformedRequestGuard).
+                .addService(MalformedRequestGuard.guard(
+                        ServerInterceptors.intercept(service, new RemoteAddressInterceptor()),
+                        "node " + config.nodeId() + "'s peer port", throttle))
                 // Snapshot receipt blocks on disk writes: give those calls the snapshot pool. Message
                 // streams only decode and offer to the node's bounded inbox (never blocking), so they
                 // run on the event loop that read them: no hand-off to the io pool per message.
