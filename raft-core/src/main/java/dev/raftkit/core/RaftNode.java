@@ -354,6 +354,14 @@ public final class RaftNode {
     }
 
     private void stepFollower(Message m) {
+        if (lead != 0 && m.from() != lead && sentOnlyByLeader(m)) {
+            // One leader per term (Election Safety, §3.4): a leader's message in our term from
+            // another node is forged or corrupt. Following it would let an impersonator overwrite
+            // entries the real leader replicates (issue 12); ignoring a message is always safe.
+            tracer.event(id, "message-ignored", m.getClass().getSimpleName() + " from " + m.from()
+                    + " in term " + term + " whose leader is " + lead);
+            return;
+        }
         if (m instanceof AppendEntries a) {
             electionElapsed = 0;
             lead = a.from();
@@ -374,6 +382,12 @@ public final class RaftNode {
             readStates.add(new ReadState(r.requestId(), r.index()));
         }
         // Anything else (late vote answers, requests meant for a leader) is stale: ignore it.
+    }
+
+    /** The kinds only a term's leader sends. */
+    private static boolean sentOnlyByLeader(Message m) {
+        return m instanceof AppendEntries || m instanceof Heartbeat || m instanceof InstallSnapshot
+                || m instanceof TimeoutNow || m instanceof ReadIndexResponse;
     }
 
     private void stepCandidate(Message m) {
