@@ -38,7 +38,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Receiving.</b> Every message carries the cluster id and the sender id. A stream whose
  * messages name another cluster, an unknown sender, or another recipient is refused with a clear
  * log line and nothing of it is delivered; so is a malformed message ({@link MessageCodec} checks
- * everything) and one larger than {@link GrpcTransportConfig#maxMessageBytes()}.
+ * everything, including that terms and indexes are within bounds) and one larger than
+ * {@link GrpcTransportConfig#maxMessageBytes()}. {@code InstallSnapshot} is accepted only through the
+ * snapshot RPC, never on the message stream; bytes that do not parse are refused with
+ * {@code INVALID_ARGUMENT} ({@link MalformedRequestGuard}). Refusals are logged once per reason,
+ * remote host and interval. The listener bounds its connections ({@link ConnectionLimits}).
  *
  * <p><b>Snapshots</b> are streamed in CRC32C-checksummed chunks under gRPC flow control (memory
  * stays bounded by a few chunks whatever the snapshot's size); the receiver verifies every chunk
