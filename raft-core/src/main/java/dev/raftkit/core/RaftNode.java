@@ -854,6 +854,13 @@ public final class RaftNode {
         if (pr == null) {
             return;
         }
+        if (r.context() > readOnly.currentRound()) {
+            // An answer to a heartbeat round we never sent: forged or corrupt. Counted, it would
+            // confirm every future round and let reads (and leases) through without a quorum.
+            tracer.event(id, "response-ignored", "node " + r.from() + " answers heartbeat round " + r.context()
+                    + " beyond our latest round " + readOnly.currentRound());
+            return;
+        }
         pr.heartbeatAcknowledged(r.context());
         if (pr.match() < log.lastIndex() || pr.state() == Progress.State.PROBE) {
             sendAppend(r.from());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.Heartbeat;
+import dev.raftkit.core.message.HeartbeatResponse;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.testkit.cluster.TestCluster;
 import java.nio.charset.StandardCharsets;
@@ -90,5 +91,24 @@ class PeerNumberBoundsTest {
         c.stabilize();
         assertEquals(committed, c.node(1).raft().log().committed(),
                 "the leader committed an entry that only it holds on a forged answer");
+    }
+
+    @Test
+    void forgedHeartbeatAnswersForAFutureRoundDoNotConfirmReads() {
+        TestCluster c = electedCluster();
+        c.isolate(1);
+        c.node(1).raft().readIndex(42, ReadConsistency.SAFE);
+        List<ReadState> served = new ArrayList<>();
+        while (c.node(1).raft().hasReady()) {
+            served.addAll(c.processReady(1).readStates());
+        }
+        long term = c.node(1).raft().term();
+        // Cut off from both followers, the leader "hears" both answer a round it never sent.
+        c.node(1).raft().step(new HeartbeatResponse(2, 1, term, Long.MAX_VALUE));
+        c.node(1).raft().step(new HeartbeatResponse(3, 1, term, Long.MAX_VALUE));
+        while (c.node(1).raft().hasReady()) {
+            served.addAll(c.processReady(1).readStates());
+        }
+        assertTrue(served.isEmpty(), "a read was confirmed without a quorum: " + served);
     }
 }

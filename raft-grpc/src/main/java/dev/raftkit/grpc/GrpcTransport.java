@@ -200,6 +200,15 @@ public final class GrpcTransport implements Transport {
         if (closed.get()) {
             return;
         }
+        if (m instanceof InstallSnapshot) {
+            // The receiver refuses it on the message stream (it would install a snapshot it does not
+            // hold), ending the stream and losing what follows: never put it there.
+            if (throttle.shouldLog("send-install-snapshot")) {
+                LOG.error("node {}: InstallSnapshot to node {} passed to send(); dropped: a snapshot travels only "
+                        + "with its bytes, through sendSnapshot (a bug in the caller)", config.nodeId(), m.to());
+            }
+            return;
+        }
         PeerLink link = link(m.to());
         if (link != null) {
             link.offer(m);
