@@ -48,13 +48,14 @@ public record ConnectionLimits(Duration handshakeTimeout, Duration maxConnection
     }
 
     /**
-     * For a peer port: 10 s handshake, 5 min idle, 30 s keep-alive with 10 s to answer, 16
-     * connections per host (a node needs one, two while it reconnects; several nodes may share a
-     * host) and 1,024 in all.
+     * For a peer port: 10 s handshake, 5 min idle, 30 s keep-alive with 10 s to answer, 64
+     * connections per host and 1,024 in all. A node needs one connection to each peer, two while
+     * it reconnects, but several nodes may share a host or reach us through one proxy (the Jepsen
+     * harness), and a connection cut by a partition lingers until the keep-alive notices.
      */
     public static ConnectionLimits peerDefaults() {
         return new ConnectionLimits(Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30),
-                Duration.ofSeconds(10), 16, 1024);
+                Duration.ofSeconds(10), 64, 1024);
     }
 
     /**
