@@ -21,6 +21,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>At most {@code maxConnectionsPerHost} connections from one remote IP address, and
  *       {@code maxConnections} in all, are open at once; a connection beyond either is closed
  *       as soon as it is accepted, with one throttled log line per host and interval.</li>
+ *   <li>At most {@code maxCallsPerConnection} RPCs run at once on one connection (HTTP/2's
+ *       {@code MAX_CONCURRENT_STREAMS}); a gRPC client queues further calls until one ends, so one
+ *       connection cannot hold unbounded server state with calls it never finishes.</li>
  * </ul>
  *
  * <p>The defaults never hurt a real cluster: a peer opens one connection (two lanes on it) to
@@ -32,9 +35,11 @@ import java.util.concurrent.TimeUnit;
  * @param keepAliveTimeout      how long the server waits for the ping's answer
  * @param maxConnectionsPerHost connections accepted at once from one remote IP address
  * @param maxConnections        connections accepted at once in all
+ * @param maxCallsPerConnection RPCs open at once on one connection
  */
 public record ConnectionLimits(Duration handshakeTimeout, Duration maxConnectionIdle, Duration keepAliveTime,
-                               Duration keepAliveTimeout, int maxConnectionsPerHost, int maxConnections) {
+                               Duration keepAliveTimeout, int maxConnectionsPerHost, int maxConnections,
+                               int maxCallsPerConnection) {
 
     public ConnectionLimits {
         positive(handshakeTimeout, "handshakeTimeout");
@@ -45,38 +50,49 @@ public record ConnectionLimits(Duration handshakeTimeout, Duration maxConnection
             throw new IllegalArgumentException("need 1 <= maxConnectionsPerHost <= maxConnections, got "
                     + maxConnectionsPerHost + " and " + maxConnections);
         }
+        if (maxCallsPerConnection < 1) {
+            throw new IllegalArgumentException("maxCallsPerConnection must be positive, got " + maxCallsPerConnection);
+        }
     }
 
     /**
      * For a peer port: 10 s handshake, 5 min idle, 30 s keep-alive with 10 s to answer, 64
-     * connections per host and 1,024 in all. A node needs one connection to each peer, two while
-     * it reconnects, but several nodes may share a host or reach us through one proxy (the Jepsen
-     * harness), and a connection cut by a partition lingers until the keep-alive notices.
+     * connections per host and 1,024 in all, 64 calls per connection. A node needs one connection
+     * to each peer, two while it reconnects, but several nodes may share a host or reach us through
+     * one proxy (the Jepsen harness), and a connection cut by a partition lingers until the
+     * keep-alive notices; a peer's connection carries two message streams and a snapshot transfer.
      */
     public static ConnectionLimits peerDefaults() {
         return new ConnectionLimits(Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30),
-                Duration.ofSeconds(10), 64, 1024);
+                Duration.ofSeconds(10), 64, 1024, 64);
     }
 
     /**
      * For a client port: as for peers, but 1,024 connections per host (many clients may run on one
-     * application server, behind one NAT address) and 8,192 in all.
+     * application server, behind one NAT address), 8,192 in all, and 16,384 calls per connection
+     * (a {@link RaftClient} pipelines its commands on one connection per node).
      */
     public static ConnectionLimits clientDefaults() {
         return new ConnectionLimits(Duration.ofSeconds(10), Duration.ofMinutes(5), Duration.ofSeconds(30),
-                Duration.ofSeconds(10), 1024, 8192);
+                Duration.ofSeconds(10), 1024, 8192, 16_384);
     }
 
     /** These limits with another handshake timeout and idle time (tests use short ones). */
     public ConnectionLimits withTimeouts(Duration handshake, Duration idle) {
         return new ConnectionLimits(handshake, idle, keepAliveTime, keepAliveTimeout, maxConnectionsPerHost,
-                maxConnections);
+                maxConnections, maxCallsPerConnection);
     }
 
     /** These limits with other connection caps. */
     public ConnectionLimits withCaps(int perHost, int total) {
         return new ConnectionLimits(handshakeTimeout, maxConnectionIdle, keepAliveTime, keepAliveTimeout, perHost,
-                total);
+                total, maxCallsPerConnection);
+    }
+
+    /** These limits with another cap on the calls open at once per connection. */
+    public ConnectionLimits withMaxCallsPerConnection(int calls) {
+        return new ConnectionLimits(handshakeTimeout, maxConnectionIdle, keepAliveTime, keepAliveTimeout,
+                maxConnectionsPerHost, maxConnections, calls);
     }
 
     /**
@@ -89,7 +105,8 @@ public record ConnectionLimits(Duration handshakeTimeout, Duration maxConnection
                 .handshakeTimeout(handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .maxConnectionIdle(maxConnectionIdle.toMillis(), TimeUnit.MILLISECONDS)
                 .keepAliveTime(keepAliveTime.toMillis(), TimeUnit.MILLISECONDS)
-                .keepAliveTimeout(keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                .keepAliveTimeout(keepAliveTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .maxConcurrentCallsPerConnection(maxCallsPerConnection);
     }
 
     private static void positive(Duration d, String name) {

@@ -133,11 +133,47 @@ class ConnectionLimitsTest {
         assertStillServes(two, inbox1, 2, 1);
     }
 
+    /** One connection cannot hold more calls open than its cap: the client queues the rest. */
+    @Test
+    void callsPerConnectionAreCapped() throws Exception {
+        ConnectionLimits limits = ConnectionLimits.peerDefaults().withMaxCallsPerConnection(2);
+        GrpcTransportTest.Inbox inbox = new GrpcTransportTest.Inbox();
+        GrpcTransport one = transport(1, limits, inbox);
+        one.addPeer(2, new InetSocketAddress(one.localAddress().getAddress(), 1));
+        io.grpc.ManagedChannel channel = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+                .forAddress(one.localAddress()).usePlaintext().build();
+        toClose.add(() -> channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS));
+        List<io.grpc.stub.StreamObserver<dev.raftkit.grpc.proto.PeerEnvelope>> calls = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            io.grpc.stub.StreamObserver<dev.raftkit.grpc.proto.PeerEnvelope> call =
+                    dev.raftkit.grpc.proto.RaftPeerGrpc.newStub(channel).stream(new io.grpc.stub.StreamObserver<>() {
+                        @Override
+                        public void onNext(dev.raftkit.grpc.proto.StreamSummary value) {
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                        }
+                    });
+            call.onNext(MessageCodec.encode("test", new Heartbeat(2, 1, 1, 0, i)));
+            calls.add(call);
+        }
+        await().atMost(PATIENCE).until(() -> inbox.received.size() == 2);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).until(() -> inbox.received.size() == 2);
+        calls.get(0).onCompleted();
+        await().atMost(PATIENCE).until(() -> inbox.received.size() == 3);
+    }
+
     @Test
     void limitsAreChecked() {
         assertThrows(IllegalArgumentException.class, () -> ConnectionLimits.peerDefaults().withCaps(0, 10));
         assertThrows(IllegalArgumentException.class, () -> ConnectionLimits.peerDefaults().withCaps(10, 5));
         assertThrows(IllegalArgumentException.class,
                 () -> ConnectionLimits.peerDefaults().withTimeouts(Duration.ZERO, Duration.ofSeconds(1)));
+        assertThrows(IllegalArgumentException.class, () -> ConnectionLimits.peerDefaults().withMaxCallsPerConnection(0));
     }
 }
