@@ -305,6 +305,14 @@ public final class RaftNode {
     // Messages: one term check, then one method per role.
 
     private void stepMessage(Message m) {
+        if (m.term() > EntryId.MAX_TERM) {
+            // A term this high is forged or corrupt (see MAX_TERM). Adopting it would leave no term
+            // to campaign in (term + 1 would overflow) and would be persisted, ending elections for
+            // good; ignoring a message is always safe (it is as if it were lost).
+            tracer.event(id, "message-ignored", m.getClass().getSimpleName() + " from " + m.from()
+                    + " with term " + m.term() + " above the largest allowed " + EntryId.MAX_TERM);
+            return;
+        }
         if (m.term() > term) {
             if (m instanceof RequestVote rv && !rv.transfer() && inLease()) {
                 // Leader stickiness (§4.2.3, §9.6): we heard from a live leader within the election
@@ -346,6 +354,14 @@ public final class RaftNode {
     }
 
     private void stepFollower(Message m) {
+        if (lead != 0 && m.from() != lead && sentOnlyByLeader(m)) {
+            // One leader per term (Election Safety, §3.4): a leader's message in our term from
+            // another node is forged or corrupt. Following it would let an impersonator overwrite
+            // entries the real leader replicates (issue 12); ignoring a message is always safe.
+            tracer.event(id, "message-ignored", m.getClass().getSimpleName() + " from " + m.from()
+                    + " in term " + term + " whose leader is " + lead);
+            return;
+        }
         if (m instanceof AppendEntries a) {
             electionElapsed = 0;
             lead = a.from();
@@ -366,6 +382,12 @@ public final class RaftNode {
             readStates.add(new ReadState(r.requestId(), r.index()));
         }
         // Anything else (late vote answers, requests meant for a leader) is stale: ignore it.
+    }
+
+    /** The kinds only a term's leader sends. */
+    private static boolean sentOnlyByLeader(Message m) {
+        return m instanceof AppendEntries || m instanceof Heartbeat || m instanceof InstallSnapshot
+                || m instanceof TimeoutNow || m instanceof ReadIndexResponse;
     }
 
     private void stepCandidate(Message m) {
@@ -425,6 +447,11 @@ public final class RaftNode {
             return;
         }
         if (!promotable()) {
+            return;
+        }
+        if (term >= EntryId.MAX_TERM) {
+            // No term is left to campaign in; never overflow into a negative (malformed) term.
+            tracer.event(id, "campaign-skipped", "term " + term + " is the largest allowed");
             return;
         }
         if (hasUnappliedConfChanges()) {
@@ -749,6 +776,13 @@ public final class RaftNode {
             }
             return;
         }
+        if (!r.reject() && r.index() > log.lastIndex()) {
+            // A follower cannot hold entries we never had: a forged or corrupt answer. Counting it
+            // as a match could commit entries that only this leader holds.
+            tracer.event(id, "response-ignored", "node " + r.from() + " claims to match index " + r.index()
+                    + " beyond our last index " + log.lastIndex());
+            return;
+        }
         pr.markRecentActive(true);
         if (r.reject()) {
             long nextProbe = r.hint().index();
@@ -818,6 +852,13 @@ public final class RaftNode {
     private void handleHeartbeatResponse(HeartbeatResponse r) {
         Progress pr = tracker.get(r.from());
         if (pr == null) {
+            return;
+        }
+        if (r.context() > readOnly.currentRound()) {
+            // An answer to a heartbeat round we never sent: forged or corrupt. Counted, it would
+            // confirm every future round and let reads (and leases) through without a quorum.
+            tracer.event(id, "response-ignored", "node " + r.from() + " answers heartbeat round " + r.context()
+                    + " beyond our latest round " + readOnly.currentRound());
             return;
         }
         pr.heartbeatAcknowledged(r.context());

@@ -46,7 +46,11 @@ public interface Transport extends AutoCloseable {
     /** Starts accepting connections and delivering to {@code inbound}. */
     void start(Inbound inbound) throws IOException;
 
-    /** Queues messages for sending; never blocks, never throws. */
+    /**
+     * Queues messages for sending; never blocks, never throws. An {@link InstallSnapshot} is not
+     * sent this way (it travels only with its bytes, through {@link #sendSnapshot}): a transport
+     * drops one given here, with a log line, and delivers the others.
+     */
     void send(List<Message> messages);
 
     /**

@@ -24,11 +24,13 @@ public final class ClientEndpoint implements AutoCloseable {
     private final Server server;
     private final ExecutorService executor;
     private final EventLoopGroup loop;
+    private final LogThrottle throttle;
 
-    private ClientEndpoint(Server server, ExecutorService executor, EventLoopGroup loop) {
+    private ClientEndpoint(Server server, ExecutorService executor, EventLoopGroup loop, LogThrottle throttle) {
         this.server = server;
         this.executor = executor;
         this.loop = loop;
+        this.throttle = throttle;
     }
 
     /** Starts serving {@code service} on {@code listen} (port 0 picks one). */
@@ -43,9 +45,20 @@ public final class ClientEndpoint implements AutoCloseable {
      */
     public static ClientEndpoint start(InetSocketAddress listen, List<BindableService> services, TlsConfig tls,
                                        int maxMessageBytes) throws IOException {
+        return start(listen, services, tls, maxMessageBytes, ConnectionLimits.clientDefaults());
+    }
+
+    /**
+     * As {@link #start(InetSocketAddress, List, TlsConfig, int)}, bounding the connections it
+     * accepts by {@code limits}. Requests whose bytes do not parse are refused with
+     * {@code INVALID_ARGUMENT} and a throttled log line.
+     */
+    public static ClientEndpoint start(InetSocketAddress listen, List<BindableService> services, TlsConfig tls,
+                                       int maxMessageBytes, ConnectionLimits limits) throws IOException {
         ExecutorService executor = Executors.newFixedThreadPool(2, Endpoints.Threads.daemonFactory("raftkit-client-io"));
         EventLoopGroup loop = Endpoints.eventLoop(1, "raftkit-client-netty");
-        NettyServerBuilder builder = Endpoints.server(listen, loop, executor, maxMessageBytes, tls)
+        NettyServerBuilder builder = Endpoints.server(listen, loop, executor, maxMessageBytes, tls, limits,
+                        "the client port")
                 // Submit never blocks (RaftServer.submit offers to a bounded inbox and returns a future),
                 // so it runs on the event loop that read it: no hand-off to the pool per command.
                 .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
@@ -56,7 +69,8 @@ public final class ClientEndpoint implements AutoCloseable {
                                 ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
                     }
                 });
-        services.forEach(builder::addService);
+        LogThrottle throttle = new LogThrottle();
+        services.forEach(s -> builder.addService(MalformedRequestGuard.guard(s, "the client port", throttle)));
         Server server = builder.build();
         try {
             server.start();
@@ -66,7 +80,12 @@ public final class ClientEndpoint implements AutoCloseable {
             throw new IOException("cannot listen for clients on " + listen + ": " + e.getMessage()
                     + "; is another process using the port?", e);
         }
-        return new ClientEndpoint(server, executor, loop);
+        return new ClientEndpoint(server, executor, loop, throttle);
+    }
+
+    /** The throttle of this port's refusal log lines (for tests that bound them). */
+    LogThrottle throttle() {
+        return throttle;
     }
 
     public InetSocketAddress address() {

@@ -159,9 +159,11 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         if (clusterId.equals(requestCluster)) {
             return true;
         }
-        out.onError(Status.FAILED_PRECONDITION.withDescription("node " + server.id() + " belongs to cluster '"
-                + clusterId + "', not '" + requestCluster + "'; check the client's cluster id and addresses")
-                .asRuntimeException());
+        // The request's cluster id is the caller's text: echoed bounded (a megabyte id would be
+        // copied into every refusal).
+        out.onError(Status.FAILED_PRECONDITION.withDescription("node " + server.id() + " belongs to cluster "
+                + Untrusted.quote(clusterId) + ", not " + Untrusted.quote(requestCluster)
+                + "; check the client's cluster id and addresses").asRuntimeException());
         return false;
     }
 

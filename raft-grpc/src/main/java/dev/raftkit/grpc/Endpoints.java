@@ -54,6 +54,15 @@ public final class Endpoints {
         return b;
     }
 
+    /**
+     * As {@link #server(InetSocketAddress, EventLoopGroup, Executor, int, TlsConfig)}, with
+     * {@code limits} on the connections it accepts; {@code what} names the listener in log lines.
+     */
+    public static NettyServerBuilder server(InetSocketAddress listen, EventLoopGroup loop, Executor executor,
+                                            int maxMessageBytes, TlsConfig tls, ConnectionLimits limits, String what) {
+        return limits.applyTo(server(listen, loop, executor, maxMessageBytes, tls), what);
+    }
+
     /** A channel to {@code target}, TLS from {@code tls} if not null. */
     public static ManagedChannel channel(InetSocketAddress target, EventLoopGroup loop, Executor executor,
                                          int maxMessageBytes, TlsConfig tls) {

@@ -38,7 +38,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Receiving.</b> Every message carries the cluster id and the sender id. A stream whose
  * messages name another cluster, an unknown sender, or another recipient is refused with a clear
  * log line and nothing of it is delivered; so is a malformed message ({@link MessageCodec} checks
- * everything) and one larger than {@link GrpcTransportConfig#maxMessageBytes()}.
+ * everything, including that terms and indexes are within bounds) and one larger than
+ * {@link GrpcTransportConfig#maxMessageBytes()}. {@code InstallSnapshot} is accepted only through the
+ * snapshot RPC, never on the message stream; bytes that do not parse are refused with
+ * {@code INVALID_ARGUMENT} ({@link MalformedRequestGuard}). Refusals are logged once per reason,
+ * remote host and interval. The listener bounds its connections ({@link ConnectionLimits}).
  *
  * <p><b>Snapshots</b> are streamed in CRC32C-checksummed chunks under gRPC flow control (memory
  * stays bounded by a few chunks whatever the snapshot's size); the receiver verifies every chunk
@@ -57,6 +61,7 @@ public final class GrpcTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(GrpcTransport.class);
 
     private final GrpcTransportConfig config;
+    private final ConnectionLimits limits;
     private final Map<Long, InetSocketAddress> peers = new ConcurrentHashMap<>();
     private final Map<Long, PeerLink> links = new ConcurrentHashMap<>();
     private final Set<Long> warnedNoAddress = ConcurrentHashMap.newKeySet();
@@ -71,8 +76,15 @@ public final class GrpcTransport implements Transport {
     private volatile Inbound inbound;
     private volatile Server server;
 
+    /** A transport with {@link ConnectionLimits#peerDefaults()} on its listener. */
     public GrpcTransport(GrpcTransportConfig config) {
+        this(config, ConnectionLimits.peerDefaults());
+    }
+
+    /** A transport whose listener bounds the connections it accepts by {@code limits}. */
+    public GrpcTransport(GrpcTransportConfig config, ConnectionLimits limits) {
         this.config = Objects.requireNonNull(config, "config");
+        this.limits = Objects.requireNonNull(limits, "limits");
         this.peers.putAll(config.peers());
         String name = "raftkit-grpc-" + config.nodeId();
         this.io = Executors.newFixedThreadPool(config.ioThreads(), Endpoints.Threads.daemonFactory(name + "-io"));
@@ -95,8 +107,13 @@ public final class GrpcTransport implements Transport {
         }
         this.inbound = inbound;
         PeerService service = new PeerService(this);
-        Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), config.tls())
-                .addService(ServerInterceptors.intercept(service, new RemoteAddressInterceptor()))
+        Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), config.tls(), limits,
+                        "node " + config.nodeId() + "'s peer port")
+                // Malformed bytes are refused with INVALID_ARGUMENT and a throttled line, not UNKNOWN
+                // and a stack trace per message (see MalformedRequestGuard).
+                .addService(MalformedRequestGuard.guard(
+                        ServerInterceptors.intercept(service, new RemoteAddressInterceptor()),
+                        "node " + config.nodeId() + "'s peer port", throttle))
                 // Snapshot receipt blocks on disk writes: give those calls the snapshot pool. Message
                 // streams only decode and offer to the node's bounded inbox (never blocking), so they
                 // run on the event loop that read them: no hand-off to the io pool per message.
@@ -181,6 +198,15 @@ public final class GrpcTransport implements Transport {
 
     private void sendOne(Message m) {
         if (closed.get()) {
+            return;
+        }
+        if (m instanceof InstallSnapshot) {
+            // The receiver refuses it on the message stream (it would install a snapshot it does not
+            // hold), ending the stream and losing what follows: never put it there.
+            if (throttle.shouldLog("send-install-snapshot")) {
+                LOG.error("node {}: InstallSnapshot to node {} passed to send(); dropped: a snapshot travels only "
+                        + "with its bytes, through sendSnapshot (a bug in the caller)", config.nodeId(), m.to());
+            }
             return;
         }
         PeerLink link = link(m.to());

@@ -49,8 +49,9 @@ import java.util.Set;
  *
  * <p>Decoding is a gateway into the core (ARCHITECTURE §2: slices are validated where data
  * enters), so it checks everything the core would otherwise have to trust: node ids are positive
- * and differ, terms and indexes are non-negative (a {@code uint64} above {@link Long#MAX_VALUE}
- * arrives negative), enums are known, entries are contiguous with non-decreasing terms that never
+ * and differ, terms are between 0 and {@link EntryId#MAX_TERM} and indexes between 0 and
+ * {@link EntryId#MAX_INDEX} (so no arithmetic on them can overflow, in the core or here; a
+ * {@code uint64} above {@link Long#MAX_VALUE} arrives negative and is refused too), enums are known, entries are contiguous with non-decreasing terms that never
  * exceed the message's term, configurations hold their invariants, and sizes are within limits.
  * A failed check throws {@link InvalidMessageException} naming the field. Stateless and
  * thread-safe.
@@ -72,7 +73,7 @@ public final class MessageCodec {
         }
         if (clusterId.getBytes(StandardCharsets.UTF_8).length > MAX_CLUSTER_ID_BYTES) {
             throw new IllegalArgumentException("cluster id is longer than " + MAX_CLUSTER_ID_BYTES + " bytes: "
-                    + clusterId.substring(0, 40) + "…");
+                    + Untrusted.quote(clusterId));
         }
         return clusterId;
     }
@@ -166,14 +167,14 @@ public final class MessageCodec {
         if (from == to) {
             throw new InvalidMessageException("message from node " + from + " to itself");
         }
-        long term = nonNegative(e.getTerm(), "term");
+        long term = term(e.getTerm(), "term");
         try {
             return switch (e.getBodyCase()) {
                 case APPEND_ENTRIES -> decodeAppend(from, to, term, e.getAppendEntries());
                 case APPEND_ENTRIES_RESPONSE -> {
                     AppendEntriesResponseProto r = e.getAppendEntriesResponse();
                     yield new AppendEntriesResponse(from, to, term, r.getReject(),
-                            nonNegative(r.getIndex(), "index"), entryId(r.hasHint(), r.getHint(), "hint"));
+                            index(r.getIndex(), "index"), entryId(r.hasHint(), r.getHint(), "hint"));
                 }
                 case REQUEST_VOTE -> {
                     RequestVoteProto v = e.getRequestVote();
@@ -182,7 +183,7 @@ public final class MessageCodec {
                 }
                 case REQUEST_VOTE_RESPONSE -> new RequestVoteResponse(from, to, term,
                         e.getRequestVoteResponse().getPreVote(), e.getRequestVoteResponse().getGranted());
-                case HEARTBEAT -> new Heartbeat(from, to, term, nonNegative(e.getHeartbeat().getCommit(), "commit"),
+                case HEARTBEAT -> new Heartbeat(from, to, term, index(e.getHeartbeat().getCommit(), "commit"),
                         e.getHeartbeat().getContext());
                 case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, e.getHeartbeatResponse().getContext());
                 case INSTALL_SNAPSHOT -> {
@@ -202,7 +203,7 @@ public final class MessageCodec {
                         e.getReadIndexRequest().getRequestId(), decode(e.getReadIndexRequest().getConsistency()));
                 case READ_INDEX_RESPONSE -> new ReadIndexResponse(from, to, term,
                         e.getReadIndexResponse().getRequestId(),
-                        nonNegative(e.getReadIndexResponse().getIndex(), "index"));
+                        index(e.getReadIndexResponse().getIndex(), "index"));
                 case BODY_NOT_SET -> throw new InvalidMessageException("message has no body (unknown kind?)");
             };
         } catch (InvalidMessageException ex) {
@@ -227,9 +228,10 @@ public final class MessageCodec {
             long index = p.getIndex();
             // The field's name is built only for an error: this runs for every entry received.
             String field = entryTerm < 1 || index < 1 || entryTerm > term ? "entries[" + i + "]" : null;
-            if (entryTerm < 0 || index < 0) {
-                nonNegative(entryTerm, field + ".term");
-                nonNegative(index, field + ".index");
+            if (entryTerm < 0 || index < 0 || entryTerm > EntryId.MAX_TERM || index > EntryId.MAX_INDEX) {
+                field = "entries[" + i + "]";
+                term(entryTerm, field + ".term");
+                index(index, field + ".index");
             }
             if (entryTerm < 1 || index < 1) {
                 throw new InvalidMessageException(field + " is at " + index + "@" + entryTerm
@@ -255,7 +257,7 @@ public final class MessageCodec {
         } catch (IllegalArgumentException ex) {
             throw new InvalidMessageException(ex.getMessage(), ex);
         }
-        return new AppendEntries(from, to, term, new LogSlice(prev, entries), nonNegative(a.getCommit(), "commit"));
+        return new AppendEntries(from, to, term, new LogSlice(prev, entries), index(a.getCommit(), "commit"));
     }
 
     /** Snapshot metadata from the wire, validated as {@link #decode(PeerEnvelope)} does. */
@@ -303,7 +305,7 @@ public final class MessageCodec {
         if (!present) {
             throw new InvalidMessageException(field + " is missing");
         }
-        return new EntryId(nonNegative(p.getTerm(), field + ".term"), nonNegative(p.getIndex(), field + ".index"));
+        return new EntryId(term(p.getTerm(), field + ".term"), index(p.getIndex(), field + ".index"));
     }
 
     private static long nodeId(long id, String field) {
@@ -314,10 +316,20 @@ public final class MessageCodec {
         return id;
     }
 
-    private static long nonNegative(long value, String field) {
-        if (value < 0) {
+    /** A term from the wire: refused above {@link EntryId#MAX_TERM} (negative: a uint64 above 2^63). */
+    private static long term(long value, String field) {
+        if (value < 0 || value > EntryId.MAX_TERM) {
             throw new InvalidMessageException(field + " is " + Long.toUnsignedString(value)
-                    + ", above the largest allowed value " + Long.MAX_VALUE);
+                    + ", above the largest allowed term " + EntryId.MAX_TERM);
+        }
+        return value;
+    }
+
+    /** An index from the wire: refused above {@link EntryId#MAX_INDEX} (negative: a uint64 above 2^63). */
+    private static long index(long value, String field) {
+        if (value < 0 || value > EntryId.MAX_INDEX) {
+            throw new InvalidMessageException(field + " is " + Long.toUnsignedString(value)
+                    + ", above the largest allowed index " + EntryId.MAX_INDEX);
         }
         return value;
     }

@@ -15,6 +15,17 @@ import org.slf4j.LoggerFactory;
  * The receiving side of {@link GrpcTransport}: peer message streams and snapshot transfers.
  * Every stream is admitted message by message ({@link #admit}); the first message that fails
  * ends the stream with an error status the sender logs, and nothing of it reaches the node.
+ *
+ * <p>A message kind arrives only on its own RPC: {@code Stream} carries every kind but
+ * {@code InstallSnapshot}, which arrives only as the header of an {@code InstallSnapshot} call and
+ * is delivered after the snapshot's bytes are stored and verified ({@link SnapshotReceiver}). An
+ * {@code InstallSnapshot} on the message stream would make the node restore a snapshot its store
+ * does not hold (compacting its log to the claimed index and failing to apply), so it is refused
+ * with {@code INVALID_ARGUMENT} before it is decoded. A stream's sender is fixed by its first
+ * message: every later message, whatever its kind, must name the same {@code from}.
+ *
+ * <p>Refusals are logged through the transport's {@link LogThrottle}, keyed by reason and remote
+ * host; strings the sender chose are echoed only through {@link Untrusted#quote}.
  */
 final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
 
@@ -28,40 +39,42 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
 
     @Override
     public StreamObserver<PeerEnvelope> stream(StreamObserver<StreamSummary> responses) {
-        return new InboundStream(responses, RemoteAddressInterceptor.remote());
+        return new InboundStream(responses, RemoteAddressInterceptor.remote(), RemoteAddressInterceptor.host());
     }
 
     @Override
     public StreamObserver<SnapshotChunk> installSnapshot(StreamObserver<SnapshotAck> responses) {
-        return new SnapshotReceiver(transport, responses, RemoteAddressInterceptor.remote());
+        return new SnapshotReceiver(transport, responses, RemoteAddressInterceptor.remote(),
+                RemoteAddressInterceptor.host());
     }
 
     /**
      * Checks an envelope's routing header: same cluster, addressed to this node, from a known
      * peer. Returns null if admitted, else the status to end the stream with (already logged).
      */
-    static Status admit(GrpcTransport transport, PeerEnvelope e, String remote) {
+    static Status admit(GrpcTransport transport, PeerEnvelope e, String remote, String host) {
         long self = transport.selfId();
         if (!transport.clusterId().equals(e.getClusterId())) {
-            String why = "node " + self + " of cluster '" + transport.clusterId() + "' refused messages from node "
-                    + Long.toUnsignedString(e.getFrom()) + " at " + remote + " of cluster '" + e.getClusterId()
-                    + "': nodes of other clusters are never delivered; check the cluster id and peer addresses "
+            String why = "node " + self + " of cluster " + Untrusted.quote(transport.clusterId())
+                    + " refused messages from node " + Long.toUnsignedString(e.getFrom()) + " at " + remote
+                    + " of cluster " + Untrusted.quote(e.getClusterId())
+                    + ": nodes of other clusters are never delivered; check the cluster id and peer addresses "
                     + "configured on both nodes";
-            warn("cluster:" + e.getClusterId() + ":" + remote, transport, why);
+            warn("cluster:" + host, transport, why);
             return Status.PERMISSION_DENIED.withDescription(why);
         }
         if (e.getTo() != self) {
             String why = "node " + self + " refused messages addressed to node " + Long.toUnsignedString(e.getTo())
                     + " from node " + Long.toUnsignedString(e.getFrom()) + " at " + remote
                     + ": the sender has the wrong address for that node";
-            warn("to:" + e.getTo() + ":" + remote, transport, why);
+            warn("to:" + host, transport, why);
             return Status.FAILED_PRECONDITION.withDescription(why);
         }
         if (!transport.isKnownPeer(e.getFrom())) {
             String why = "node " + self + " refused messages from unknown node " + Long.toUnsignedString(e.getFrom())
                     + " at " + remote + ": it is not one of this node's peers " + transport.peers()
                     + "; add it to the configuration first";
-            warn("from:" + e.getFrom() + ":" + remote, transport, why);
+            warn("from:" + host, transport, why);
             return Status.PERMISSION_DENIED.withDescription(why);
         }
         return null;
@@ -79,13 +92,15 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
     private final class InboundStream implements StreamObserver<PeerEnvelope> {
         private final StreamObserver<StreamSummary> responses;
         private final String remote;
+        private final String host;
         private long sender;
         private long received;
         private boolean ended;
 
-        InboundStream(StreamObserver<StreamSummary> responses, String remote) {
+        InboundStream(StreamObserver<StreamSummary> responses, String remote, String host) {
             this.responses = responses;
             this.remote = remote;
+            this.host = host;
         }
 
         @Override
@@ -97,7 +112,7 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
                 refuse(Status.UNAVAILABLE.withDescription("node " + transport.selfId() + " is shutting down"));
                 return;
             }
-            Status refusal = admit(transport, e, remote);
+            Status refusal = admit(transport, e, remote, host);
             if (refusal != null) {
                 refuse(refusal);
                 return;
@@ -105,8 +120,19 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
             if (sender == 0) {
                 sender = e.getFrom();
             } else if (e.getFrom() != sender) {
-                refuse(Status.INVALID_ARGUMENT.withDescription("node " + transport.selfId() + " refused a stream from "
-                        + remote + " that switched sender from node " + sender + " to node " + e.getFrom()));
+                String why = "node " + transport.selfId() + " refused a stream from " + remote
+                        + " that switched sender from node " + sender + " to node " + e.getFrom()
+                        + ": a stream speaks for one node for its whole life";
+                warn("switched:" + host, transport, why);
+                refuse(Status.INVALID_ARGUMENT.withDescription(why));
+                return;
+            }
+            if (e.getBodyCase() == PeerEnvelope.BodyCase.INSTALL_SNAPSHOT) {
+                String why = "node " + transport.selfId() + " refused an InstallSnapshot message from node " + sender
+                        + " at " + remote + " on the message stream: a snapshot is installed only through the "
+                        + "InstallSnapshot RPC, which delivers it once its bytes are stored; nothing was installed";
+                warn("wrong-rpc:" + host, transport, why);
+                refuse(Status.INVALID_ARGUMENT.withDescription(why));
                 return;
             }
             Message m;
@@ -115,7 +141,7 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
             } catch (InvalidMessageException ex) {
                 String why = "node " + transport.selfId() + " refused a malformed message from node " + sender
                         + " at " + remote + ": " + ex.getMessage();
-                warn("malformed:" + sender, transport, why);
+                warn("malformed:" + host, transport, why);
                 refuse(Status.INVALID_ARGUMENT.withDescription(why));
                 return;
             }

@@ -37,6 +37,7 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     private final GrpcTransport transport;
     private final StreamObserver<SnapshotAck> responses;
     private final String remote;
+    private final String host;
     private final CRC32C whole = new CRC32C();
     private InstallSnapshot message;
     private SnapshotHeader header;
@@ -46,10 +47,11 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     private long chunks;
     private boolean ended;
 
-    SnapshotReceiver(GrpcTransport transport, StreamObserver<SnapshotAck> responses, String remote) {
+    SnapshotReceiver(GrpcTransport transport, StreamObserver<SnapshotAck> responses, String remote, String host) {
         this.transport = transport;
         this.responses = responses;
         this.remote = remote;
+        this.host = host;
     }
 
     @Override
@@ -77,9 +79,15 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
             throw fail(Status.INVALID_ARGUMENT, "a second header");
         }
         PeerEnvelope e = h.getInstallSnapshot();
-        Status refusal = PeerService.admit(transport, e, remote);
+        Status refusal = PeerService.admit(transport, e, remote, host);
         if (refusal != null) {
             throw refusal.asRuntimeException();
+        }
+        // The snapshot RPC admits InstallSnapshot only: every other kind has the message stream,
+        // and one smuggled here would be delivered only after a transfer, out of order.
+        if (e.getBodyCase() != PeerEnvelope.BodyCase.INSTALL_SNAPSHOT) {
+            throw fail(Status.INVALID_ARGUMENT, "a header carrying " + e.getBodyCase()
+                    + " instead of INSTALL_SNAPSHOT (other messages travel on the message stream)");
         }
         Message m;
         try {
@@ -158,7 +166,7 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     private void end(Status status) {
         ended = true;
         abort();
-        PeerService.warn("snapshot:" + remote + ":" + status.getCode(), transport,
+        PeerService.warn("snapshot:" + host + ":" + status.getCode(), transport,
                 status.getCode() + ": " + status.getDescription());
         responses.onError(status.asRuntimeException());
     }

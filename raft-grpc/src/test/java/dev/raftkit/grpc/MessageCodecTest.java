@@ -111,6 +111,51 @@ class MessageCodecTest {
         assertRefused(hb.toBuilder().clearBody().build(), "no body");
     }
 
+    /**
+     * Issue 12: "one heartbeat with term 2^63−1 ends elections forever". Every term and index a
+     * peer sends is bounded where it enters, so term + 1 and index arithmetic cannot overflow.
+     */
+    @Test
+    void aHeartbeatWithTermMaxLongIsRefusedAtTheDecoder() {
+        PeerEnvelope hb = MessageCodec.encode(CLUSTER, new Heartbeat(1, 2, 3, 4, 5));
+        assertRefused(hb.toBuilder().setTerm(Long.MAX_VALUE).build(),
+                "term is 9223372036854775807, above the largest allowed term " + EntryId.MAX_TERM);
+        assertRefused(hb.toBuilder().setTerm(EntryId.MAX_TERM + 1).build(), "largest allowed term");
+        assertEquals(EntryId.MAX_TERM, MessageCodec.decode(hb.toBuilder().setTerm(EntryId.MAX_TERM).build()).term());
+    }
+
+    @Test
+    void everyTermAndIndexFieldIsBounded() {
+        long over = EntryId.MAX_INDEX + 1;
+        assertRefused(append(a -> a.setCommit(over)), "commit is");
+        assertRefused(append(a -> a.setPrev(a.getPrev().toBuilder().setIndex(over))), "prev.index is");
+        assertRefused(append(a -> a.setEntries(0, a.getEntries(0).toBuilder().setIndex(over))), "entries[0].index is");
+        PeerEnvelope hb = MessageCodec.encode(CLUSTER, new Heartbeat(1, 2, 3, 4, 5));
+        assertRefused(hb.toBuilder().setHeartbeat(hb.getHeartbeat().toBuilder().setCommit(over)).build(), "commit is");
+        PeerEnvelope r = MessageCodec.encode(CLUSTER, dev.raftkit.core.message.AppendEntriesResponse.accept(1, 2, 3, 4));
+        assertRefused(r.toBuilder().setAppendEntriesResponse(r.getAppendEntriesResponse().toBuilder().setIndex(over))
+                .build(), "index is");
+        assertRefused(r.toBuilder().setAppendEntriesResponse(r.getAppendEntriesResponse().toBuilder()
+                .setHint(EntryIdProto.newBuilder().setTerm(1).setIndex(over))).build(), "hint.index is");
+        PeerEnvelope v = MessageCodec.encode(CLUSTER, new dev.raftkit.core.message.RequestVote(1, 2, 3,
+                new EntryId(1, 1), false, false));
+        assertRefused(v.toBuilder().setRequestVote(v.getRequestVote().toBuilder()
+                .setLastLog(EntryIdProto.newBuilder().setTerm(1).setIndex(over))).build(), "last_log.index is");
+        PeerEnvelope ri = MessageCodec.encode(CLUSTER, new dev.raftkit.core.message.ReadIndexResponse(1, 2, 3, 4, 5));
+        assertRefused(ri.toBuilder().setReadIndexResponse(ri.getReadIndexResponse().toBuilder().setIndex(over)).build(),
+                "index is");
+        assertRefused(snapshot(s -> s.setLast(EntryIdProto.newBuilder().setTerm(4).setIndex(over))),
+                "snapshot.last.index is");
+    }
+
+    @Test
+    void aMegabyteClusterIdIsNotEchoedByTheCheck() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MessageCodec.checkClusterId("x".repeat(1 << 20)));
+        assertTrue(e.getMessage().length() < 200, e.getMessage());
+        assertTrue(e.getMessage().contains("1048576 characters"), e.getMessage());
+    }
+
     @Test
     void anUnknownReadConsistencyIsRefused() {
         PeerEnvelope e = MessageCodec.encode(CLUSTER, new ReadIndexRequest(1, 2, 3, 4, ReadConsistency.LEASE));
@@ -163,5 +208,84 @@ class MessageCodecTest {
         assertThrows(IllegalArgumentException.class, () -> MessageCodec.checkClusterId(" "));
         assertThrows(IllegalArgumentException.class, () -> MessageCodec.checkClusterId("x".repeat(129)));
         assertEquals("prod-1", MessageCodec.checkClusterId("prod-1"));
+    }
+
+    /** Inputs per run of {@link #mutatedEnvelopesAreDecodedOrRefusedNeverAnythingElse}; raise with -Dfuzz.codec=N. */
+    private static final int FUZZ_INPUTS = Integer.getInteger("fuzz.codec", 20_000);
+
+    /**
+     * Seeded fuzzing of the peer-message decoder: valid envelopes of every kind, serialized and
+     * mutated (bytes flipped, inserted, dropped, large varints spliced in), then parsed and decoded.
+     * Each input either fails to parse, is refused with {@link InvalidMessageException}, or decodes
+     * to a message whose terms and indexes are within bounds; nothing else may escape.
+     */
+    @Test
+    void mutatedEnvelopesAreDecodedOrRefusedNeverAnythingElse() {
+        java.util.Random random = new java.util.Random(0x12L);
+        List<byte[]> seeds = new java.util.ArrayList<>();
+        for (Message m : List.<Message>of(
+                new AppendEntries(1, 2, 3, new LogSlice(new EntryId(1, 10),
+                        List.of(Entry.normal(2, 11, new byte[] {1}), Entry.normal(3, 12, new byte[0]))), 11),
+                dev.raftkit.core.message.AppendEntriesResponse.accept(1, 2, 3, 4),
+                new dev.raftkit.core.message.AppendEntriesResponse(1, 2, 3, true, 9, new EntryId(2, 8)),
+                new dev.raftkit.core.message.RequestVote(1, 2, 3, new EntryId(2, 7), true, false),
+                new dev.raftkit.core.message.RequestVoteResponse(1, 2, 3, false, true),
+                new Heartbeat(1, 2, 3, 4, 5),
+                new dev.raftkit.core.message.HeartbeatResponse(1, 2, 3, 5),
+                new InstallSnapshot(1, 2, 5, new SnapshotMeta(new EntryId(4, 100), ConfState.ofVoters(Set.of(1L, 2L, 3L)))),
+                new dev.raftkit.core.message.TimeoutNow(1, 2, 3),
+                new ReadIndexRequest(1, 2, 3, 4, ReadConsistency.SAFE),
+                new dev.raftkit.core.message.ReadIndexResponse(1, 2, 3, 4, 5))) {
+            seeds.add(MessageCodec.encode(CLUSTER, m).toByteArray());
+        }
+        byte[][] splices = {
+                {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x7f},
+                {(byte) 0xfe, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0x3f},
+                {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01}, {0}};
+        int parsed = 0;
+        int decoded = 0;
+        long start = System.nanoTime();
+        for (int n = 0; n < FUZZ_INPUTS; n++) {
+            byte[] in = seeds.get(random.nextInt(seeds.size())).clone();
+            int edits = 1 + random.nextInt(4);
+            for (int k = 0; k < edits && in.length > 0; k++) {
+                int at = random.nextInt(in.length);
+                switch (random.nextInt(4)) {
+                    case 0 -> in[at] = (byte) random.nextInt(256);
+                    case 1 -> in = java.util.Arrays.copyOf(in, at);
+                    case 2 -> {
+                        byte[] s = splices[random.nextInt(splices.length)];
+                        byte[] out = new byte[in.length + s.length];
+                        System.arraycopy(in, 0, out, 0, at);
+                        System.arraycopy(s, 0, out, at, s.length);
+                        System.arraycopy(in, at, out, at + s.length, in.length - at);
+                        in = out;
+                    }
+                    default -> in[at] ^= (byte) (1 << random.nextInt(8));
+                }
+            }
+            PeerEnvelope e;
+            try {
+                e = PeerEnvelope.parseFrom(in);
+            } catch (com.google.protobuf.InvalidProtocolBufferException notProtobuf) {
+                continue;
+            }
+            parsed++;
+            Message m;
+            try {
+                m = MessageCodec.decode(e);
+            } catch (InvalidMessageException refused) {
+                continue;
+            } catch (RuntimeException other) {
+                throw new AssertionError("input " + n + " escaped the decoder as " + other, other);
+            }
+            decoded++;
+            assertTrue(m.term() >= 0 && m.term() <= EntryId.MAX_TERM, "term out of bounds in " + m);
+            assertTrue(m.from() > 0 && m.to() > 0 && m.from() != m.to(), "bad ids in " + m);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        System.out.printf("MessageCodec fuzz: %d inputs (%d parsed, %d decoded) in %.2f s, %.0f inputs/s%n",
+                FUZZ_INPUTS, parsed, decoded, seconds, FUZZ_INPUTS / seconds);
+        assertTrue(parsed > FUZZ_INPUTS / 10 && decoded > 0, "the mutations hardly ever reach the decoder");
     }
 }

@@ -31,9 +31,12 @@ final class MessageGens {
     private MessageGens() {
     }
 
-    /** Small values mostly (they collide and shrink well), sometimes the extremes of the range. */
+    /**
+     * Small values mostly (they collide and shrink well), sometimes the extremes of the range an
+     * index may take on the wire ({@link EntryId#MAX_INDEX}).
+     */
     static Gen<Long> counts() {
-        return Gens.choose(Gens.longs(0, 20), Gens.longs(0, Long.MAX_VALUE));
+        return Gens.choose(Gens.longs(0, 20), Gens.longs(0, EntryId.MAX_INDEX));
     }
 
     static Gen<Long> nodeIds() {
@@ -98,13 +101,13 @@ final class MessageGens {
             long from = nodeIds().generate(source);
             long to = from == Long.MAX_VALUE ? 1 : from + Gens.longs(1, 3).generate(source);
             to = to < 0 ? 1 : to;
-            long term = Gens.choose(Gens.longs(0, 8), Gens.longs(0, Long.MAX_VALUE)).generate(source);
+            long term = Gens.choose(Gens.longs(0, 8), Gens.longs(0, EntryId.MAX_TERM)).generate(source);
             int kind = Gens.ints(0, 9).generate(source);
             return switch (kind) {
                 case 0 -> appends(from, to, term).generate(source);
                 case 1 -> new AppendEntriesResponse(from, to, term, Gens.booleans().generate(source),
-                        counts().generate(source), entryIds(Long.MAX_VALUE).generate(source));
-                case 2 -> new RequestVote(from, to, term, entryIds(Long.MAX_VALUE).generate(source),
+                        counts().generate(source), entryIds(EntryId.MAX_TERM).generate(source));
+                case 2 -> new RequestVote(from, to, term, entryIds(EntryId.MAX_TERM).generate(source),
                         Gens.booleans().generate(source), Gens.booleans().generate(source));
                 case 3 -> new RequestVoteResponse(from, to, term, Gens.booleans().generate(source),
                         Gens.booleans().generate(source));

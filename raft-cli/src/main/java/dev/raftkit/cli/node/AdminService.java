@@ -1,5 +1,6 @@
 package dev.raftkit.cli.node;
 
+import dev.raftkit.grpc.Untrusted;
 import dev.raftkit.grpc.proto.AddPeerRequest;
 import dev.raftkit.grpc.proto.AddPeerResponse;
 import dev.raftkit.grpc.proto.BackupKindProto;
@@ -161,8 +162,10 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
             return null;
         }
         if (!clusterId.equals(requestCluster)) {
-            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " belongs to cluster '" + clusterId
-                    + "', not '" + requestCluster + "'; check --cluster-id and the addresses").asRuntimeException());
+            // The request's cluster id is the caller's text: echoed bounded.
+            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " belongs to cluster "
+                    + Untrusted.quote(clusterId) + ", not " + Untrusted.quote(requestCluster)
+                    + "; check --cluster-id and the addresses").asRuntimeException());
             return null;
         }
         return n;

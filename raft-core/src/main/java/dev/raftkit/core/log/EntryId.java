@@ -11,6 +11,18 @@ public record EntryId(long term, long index) implements Comparable<EntryId> {
     /** The position before the first entry of an empty, never-compacted log. */
     public static final EntryId ZERO = new EntryId(0, 0);
 
+    /**
+     * The largest term a node enters or accepts from a peer: {@code Long.MAX_VALUE / 2}. Bounding
+     * terms (and indexes, {@link #MAX_INDEX}) where they enter means no arithmetic on a peer's
+     * number can overflow: {@code term + 1}, and the sum of any two bounded values, is still a
+     * positive {@code long}. A cluster holding one election per millisecond needs about 146 million
+     * years to reach it, so only a forged or corrupt message ever carries a larger one.
+     */
+    public static final long MAX_TERM = Long.MAX_VALUE / 2;
+
+    /** The largest log index accepted from a peer (see {@link #MAX_TERM} for why it is bounded). */
+    public static final long MAX_INDEX = Long.MAX_VALUE / 2;
+
     public EntryId {
         if (term < 0 || index < 0) {
             throw new IllegalArgumentException("negative term or index: " + term + "/" + index);
