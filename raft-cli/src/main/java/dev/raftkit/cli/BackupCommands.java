@@ -10,6 +10,7 @@ import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupFile;
+import dev.raftkit.storage.backup.BackupKey;
 import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
 import java.io.IOException;
@@ -29,20 +30,23 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code raftkit backup full|incremental|verify}. A backup is taken online by one node of the
- * cluster (its admin service), which writes it into a directory on its own host: the node must
- * take it because only it has its server and snapshot store. Verifying reads a backup root
- * locally and needs no cluster.
+ * {@code raftkit backup full|incremental|verify|keygen}. A backup is taken online by one node of
+ * the cluster (its admin service), which writes it into a directory under its own backup root
+ * ({@code raftkit server --backup-root}) on its own host: the node must take it because only it
+ * has its server and snapshot store. Verifying reads a backup directory locally and needs no
+ * cluster; keygen creates a key file for encrypted backups.
  */
 @Command(name = "backup", mixinStandardHelpOptions = true,
-        description = "Take online backups (full: a snapshot; incremental: the committed entries since the last backup in the directory) and verify a chain of them. The cluster keeps serving meanwhile.",
-        subcommands = {BackupCommands.Full.class, BackupCommands.Incremental.class, BackupCommands.Verify.class},
+        description = "Take online backups (full: a snapshot; incremental: the committed entries since the last backup in the directory) and verify a chain of them. The cluster keeps serving meanwhile. The node writes them only under its --backup-root.",
+        subcommands = {BackupCommands.Full.class, BackupCommands.Incremental.class, BackupCommands.Verify.class,
+                BackupCommands.Keygen.class},
         footer = {"", "Exit codes: 0 done (verify: the chain is sound), 1 the backup failed (verify: the chain is",
                 "damaged; the message names the bad file), 2 bad arguments.",
                 "", "Examples:",
-                "  raftkit backup full        --dir backups -c 127.0.0.1:8001 --cluster-id demo",
-                "  raftkit backup incremental --dir backups -c 127.0.0.1:8001 --cluster-id demo",
-                "  raftkit backup verify      --dir backups"})
+                "  raftkit backup full        --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup incremental --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup verify      --dir /var/backups/n1/nightly",
+                "  raftkit backup keygen      --out /etc/raftkit/backup.key"})
 final class BackupCommands implements Runnable {
 
     @Spec
@@ -55,10 +59,12 @@ final class BackupCommands implements Runnable {
 
     /** Shared by full and incremental: which node takes it, where, and waiting with progress. */
     abstract static class Take extends ClientCommand {
-        @Option(names = "--dir", required = true, paramLabel = "DIR",
-                description = "Backup root on the node's host (created if missing; one root per cluster). A relative path"
-                        + " is resolved against this shell's directory.")
-        Path dir;
+        @Option(names = "--dir", paramLabel = "DIR", defaultValue = "",
+                description = "Backup directory on the node's host, under the node's --backup-root: a relative DIR is"
+                        + " relative to that root (default: the root itself), an absolute one must be inside it. Created"
+                        + " if missing; one directory per cluster. Anything outside the root, or inside the node's data"
+                        + " directory, is refused.")
+        String dir;
 
         @Option(names = "--node", paramLabel = "N",
                 description = "The node that takes the backup (default: the first of --cluster). Take a chain's"
@@ -82,12 +88,11 @@ final class BackupCommands implements Runnable {
                 throw new ParameterException(spec.commandLine(), "--node " + taker + " is not among the nodes of --cluster "
                         + nodes.keySet() + "; add its address there");
             }
-            Path root = dir.toAbsolutePath().normalize();
             String what = kind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
             long start = System.nanoTime();
             BackupResponse r;
             try {
-                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, kind(), root, taker, this::warn);
+                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, kind(), dir, taker, this::warn);
             } catch (ExecutionException e) {
                 return fail("node " + taker + " (" + address + ") did not take the " + what + " backup: "
                         + MemberCommands.describe(e.getCause()));
@@ -105,15 +110,15 @@ final class BackupCommands implements Runnable {
 
     /**
      * Has node {@code taker}, at client address {@code address}, take a backup of {@code kind}
-     * into {@code root} on its host, and waits for it, telling {@code progress} every few seconds
-     * that it is still working.
+     * into {@code dir} under its backup root on its host (relative to the root, or absolute inside
+     * it), and waits for it, telling {@code progress} every few seconds that it is still working.
      *
      * @throws ExecutionException with the node's refusal or the call's failure as the cause
      */
-    static BackupResponse take(String address, TlsConfig tls, String clusterId, BackupKindProto kind, Path root,
+    static BackupResponse take(String address, TlsConfig tls, String clusterId, BackupKindProto kind, String dir,
                                long taker, Consumer<String> progress) throws ExecutionException, InterruptedException {
         BackupRequest request = BackupRequest.newBuilder().setClusterId(clusterId).setKind(kind)
-                .setRoot(root.toString()).build();
+                .setRoot(dir).build();
         String what = kind == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
         long start = System.nanoTime();
         try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
@@ -140,8 +145,8 @@ final class BackupCommands implements Runnable {
     }
 
     @Command(name = "full", mixinStandardHelpOptions = true,
-            description = "Have a node take a snapshot now and copy it, with a manifest, into a new backup in --dir.",
-            footer = {"", "Example:", "  raftkit backup full --dir /var/backups/demo -c 127.0.0.1:8001 --cluster-id demo"})
+            description = "Have a node take a snapshot now and copy it, with a manifest, into a new backup in --dir (under the node's --backup-root).",
+            footer = {"", "Example:", "  raftkit backup full --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
     static final class Full extends Take {
         @Override
         BackupKindProto kind() {
@@ -151,7 +156,7 @@ final class BackupCommands implements Runnable {
 
     @Command(name = "incremental", mixinStandardHelpOptions = true,
             description = "Have a node export the entries committed since the newest backup in --dir. Falls back to a full backup, and says why, when it cannot continue the chain (no backup yet, or the node no longer holds the entries: it restarted or was not the node that took the previous backup).",
-            footer = {"", "Example:", "  raftkit backup incremental --dir /var/backups/demo -c 127.0.0.1:8001 --cluster-id demo"})
+            footer = {"", "Example:", "  raftkit backup incremental --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
     static final class Incremental extends Take {
         @Override
         BackupKindProto kind() {
@@ -160,14 +165,19 @@ final class BackupCommands implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Check the newest chain in --dir without restoring it: every manifest, every file's size and checksum, each incremental's entries, and that the chain is complete and in order. Local: needs no cluster.",
-            footer = {"", "Example:", "  raftkit backup verify --dir /var/backups/demo"})
+            description = "Check the newest chain in --dir without restoring it: every manifest, every file's size and checksum, each incremental's entries, and that the chain is complete and in order; with --key, that every backup is encrypted with that key and unchanged (authenticated). Local: needs no cluster.",
+            footer = {"", "Example:", "  raftkit backup verify --dir /var/backups/n1/demo --key /etc/raftkit/backup.key"})
     static final class Verify implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--dir", required = true, paramLabel = "DIR", description = "The backup root.")
+        @Option(names = "--dir", required = true, paramLabel = "DIR",
+                description = "The backup directory, on this host (a relative path is relative to this shell's directory).")
         Path dir;
+
+        @Option(names = "--key", paramLabel = "FILE",
+                description = "The key file the backups were encrypted with (the node's --backup-key).")
+        Path key;
 
         @Override
         public Integer call() {
@@ -176,9 +186,10 @@ final class BackupCommands implements Runnable {
                 throw new ParameterException(cl, "--dir: " + dir.toAbsolutePath() + " is not a directory");
             }
             PrintWriter out = cl.getOut();
+            BackupKey backupKey = loadKey(cl, key);
             BackupChain chain;
             try {
-                chain = BackupChain.discover(dir);
+                chain = BackupChain.discover(dir, backupKey);
             } catch (IOException e) {
                 cl.getErr().println("raftkit backup verify: the chain is not usable: " + e.getMessage());
                 cl.getErr().flush();
@@ -190,8 +201,52 @@ final class BackupCommands implements Runnable {
             BackupManifest first = chain.full().manifest();
             out.println("chain OK: cluster '" + first.clusterId() + "', 1 full + " + (chain.backups().size() - 1)
                     + " incremental, restorable to any index in " + first.lastIndex() + ".."
-                    + chain.last().manifest().lastIndex());
+                    + chain.last().manifest().lastIndex()
+                    + (backupKey == null ? "" : "; encrypted and authenticated with key " + backupKey.id()));
             out.flush();
+            return ClientCommand.OK;
+        }
+    }
+
+    /** Loads {@code --key FILE} (null if not given); a bad file is a bad argument. */
+    static BackupKey loadKey(CommandLine cl, Path file) {
+        if (file == null) {
+            return null;
+        }
+        try {
+            return BackupKey.load(file);
+        } catch (IOException e) {
+            throw new ParameterException(cl, "--key: " + e.getMessage());
+        }
+    }
+
+    @Command(name = "keygen", mixinStandardHelpOptions = true,
+            description = "Create a new random key file for encrypted backups (64 hex digits, readable only by you). Give it to the servers with --backup-key and to verify/restore with --key; keep a copy away from the backups: without it they cannot be read.",
+            footer = {"", "Example:", "  raftkit backup keygen --out /etc/raftkit/backup.key"})
+    static final class Keygen implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "The key file to create (must not exist).")
+        Path out;
+
+        @Override
+        public Integer call() {
+            CommandLine cl = spec.commandLine();
+            if (Files.exists(out)) {
+                throw new ParameterException(cl, "--out: " + out.toAbsolutePath() + " exists; a key file is never"
+                        + " overwritten (backups written with it would become unreadable)");
+            }
+            BackupKey k;
+            try {
+                k = BackupKey.createFile(out, new java.security.SecureRandom());
+            } catch (IOException e) {
+                cl.getErr().println("raftkit backup keygen: cannot create " + out.toAbsolutePath() + ": " + e.getMessage());
+                cl.getErr().flush();
+                return ClientCommand.FAILED;
+            }
+            cl.getOut().println("backup key " + k.id() + " written to " + out.toAbsolutePath());
+            cl.getOut().flush();
             return ClientCommand.OK;
         }
     }

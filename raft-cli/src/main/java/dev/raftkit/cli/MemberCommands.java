@@ -46,7 +46,7 @@ final class MemberCommands implements Runnable {
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
-            description = "Add node NODE as a learner (with --voter: directly as a voter). With --address, first tell every node of --cluster where NODE listens (until they restart: then list it in their --peers).",
+            description = "Add node NODE as a learner (with --voter: then promote it once it has caught up). With --address, first tell every node of --cluster where NODE listens (until they restart: then list it in their --peers).",
             footer = {"", "Example:",
                     "  raftkit member add 4 --address 127.0.0.1:7004/8004 \\",
                     "      -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo"})
@@ -58,8 +58,11 @@ final class MemberCommands implements Runnable {
                 description = "Where NODE listens: its peer address, '/', its client port (or CLIENT_HOST:CLIENT_PORT).")
         String address;
 
-        @Option(names = "--voter", description = "Add it as a voter at once (it counts toward commits before it has caught up).")
+        @Option(names = "--voter", description = "Then promote it to voter once it has caught up (retried until --timeout); a node is never made a voter before that.")
         boolean voter;
+
+        @Option(names = "--force", description = "With --voter: promote it even if the new voters would not hold a quorum of live nodes.")
+        boolean force;
 
         private InetSocketAddress peer;
         private String client;
@@ -90,11 +93,15 @@ final class MemberCommands implements Runnable {
             if (peer != null && !announce()) {
                 return FAILED;
             }
-            List<Long> voters = voter ? client.addVoter(node) : client.addLearner(node);
-            print("node " + node + " added as a " + (voter ? "voter" : "learner") + "; voters now " + voters);
+            // The leader refuses a direct ADD_VOTER of a node that is not a caught-up learner: a voter
+            // that does not run or lags counts toward every quorum. So --voter is two steps.
+            List<Long> voters = client.addLearner(node);
+            print("node " + node + " added as a learner; voters now " + voters);
             if (!voter) {
                 print("promote it once it has caught up: raftkit member promote " + node + " ...");
+                return OK;
             }
+            print("node " + node + " promoted; voters now " + client.promote(node, force));
             return OK;
         }
 
@@ -131,12 +138,16 @@ final class MemberCommands implements Runnable {
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true,
-            description = "Make learner NODE a voter, once it has caught up with the leader (retried until --timeout).",
+            description = "Make learner NODE a voter, once it is live and has caught up with the leader (retried until --timeout)."
+                    + " Refused if the new voters would not hold a quorum of live nodes, unless --force.",
             footer = {"", "Example:", "  raftkit member promote 4 -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo"})
     static final class Promote extends ClientCommand {
         @Parameters(index = "0", paramLabel = "NODE")
         long node;
 
+        @Option(names = "--force", description = "Promote it even if the new voters would not hold a quorum of live nodes.")
+        boolean force;
+
         @Override
         void check(CommandLine cl) {
             checkId(cl, node, "NODE");
@@ -144,17 +155,22 @@ final class MemberCommands implements Runnable {
 
         @Override
         int run(RaftClient client) {
-            print("node " + node + " promoted; voters now " + client.promote(node));
+            print("node " + node + " promoted; voters now " + client.promote(node, force));
             return OK;
         }
     }
 
     @Command(name = "remove", mixinStandardHelpOptions = true,
-            description = "Remove NODE (voter or learner) from the cluster. Stop its server afterwards; removing the leader makes it step down once the change commits.",
+            description = "Remove NODE (voter or learner) from the cluster. Stop its server afterwards; removing the leader makes it step down once the change commits."
+                    + " Refused, with the arithmetic, if the remaining voters would not hold a quorum of live nodes, unless --force.",
             footer = {"", "Example:", "  raftkit member remove 4 -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo"})
     static final class Remove extends ClientCommand {
         @Parameters(index = "0", paramLabel = "NODE")
         long node;
+
+        @Option(names = "--force", description = "Remove it even if the remaining voters would not hold a quorum of live nodes"
+                + " (the cluster may then commit nothing until the missing nodes return).")
+        boolean force;
 
         @Override
         void check(CommandLine cl) {
@@ -163,7 +179,7 @@ final class MemberCommands implements Runnable {
 
         @Override
         int run(RaftClient client) {
-            print("node " + node + " removed; voters now " + client.remove(node));
+            print("node " + node + " removed; voters now " + client.remove(node, force));
             return OK;
         }
     }

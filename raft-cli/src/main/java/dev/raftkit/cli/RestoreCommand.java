@@ -1,6 +1,7 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.storage.backup.BackupChain;
+import dev.raftkit.storage.backup.BackupKey;
 import dev.raftkit.storage.backup.BackupRestore;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -23,13 +24,14 @@ import picocli.CommandLine.Spec;
                 "directory that is not empty).",
                 "", "Examples:",
                 "  raftkit restore --from backups --data data/n3-restored",
-                "  raftkit restore --from backups --data data/n3-restored --index 120"})
+                "  raftkit restore --from backups --data data/n3-restored --index 120",
+                "  raftkit restore --from backups --data data/n3-restored --key /etc/raftkit/backup.key"})
 final class RestoreCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--from", required = true, paramLabel = "DIR", description = "The backup root.")
+    @Option(names = "--from", required = true, paramLabel = "DIR", description = "The backup directory, on this host.")
     Path from;
 
     @Option(names = "--data", required = true, paramLabel = "NEWDIR", description = "The data directory to create (must not exist, or be empty).")
@@ -37,6 +39,10 @@ final class RestoreCommand implements Callable<Integer> {
 
     @Option(names = "--index", paramLabel = "N", description = "Restore up to log index N (default: everything the chain holds).")
     Long index;
+
+    @Option(names = "--key", paramLabel = "FILE",
+            description = "The key file the backups were encrypted with (the node's --backup-key); needed for encrypted backups.")
+    Path key;
 
     @Override
     public Integer call() {
@@ -52,9 +58,10 @@ final class RestoreCommand implements Callable<Integer> {
                     + " a restore writes only into a new data directory (move this one away first)");
         }
         PrintWriter out = cl.getOut();
+        BackupKey backupKey = BackupCommands.loadKey(cl, key);
         BackupChain chain;
         try {
-            chain = BackupChain.discover(from);
+            chain = BackupChain.discover(from, backupKey);
         } catch (IOException e) {
             return fail(cl, "the chain is not usable: " + e.getMessage());
         }
@@ -71,7 +78,7 @@ final class RestoreCommand implements Callable<Integer> {
         BackupRestore.Result r;
         try {
             r = BackupRestore.restore(chain.backups().stream().map(BackupChain.Backup::dir).toList(), data,
-                    index == null ? BackupRestore.LATEST : index);
+                    index == null ? BackupRestore.LATEST : index, backupKey);
         } catch (IOException e) {
             return fail(cl, "restore failed (nothing was written): " + e.getMessage());
         }

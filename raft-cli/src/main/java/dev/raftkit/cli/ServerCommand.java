@@ -1,6 +1,7 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.cli.node.AdminService;
+import dev.raftkit.cli.node.BackupPolicy;
 import dev.raftkit.cli.node.HostPort;
 import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
@@ -8,6 +9,7 @@ import dev.raftkit.core.Role;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.storage.PrivateFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -89,6 +91,17 @@ final class ServerCommand implements Callable<Integer> {
             description = "Tick length in ms; elections time out after 10-20 ticks (default 100).")
     long tickMillis;
 
+    @Option(names = "--backup-root", paramLabel = "DIR",
+            description = "Allow backups (raftkit backup full|incremental), written only under DIR on this host (created"
+                    + " if missing, private to this user; outside --data). Without it, the node refuses backup calls.")
+    Path backupRoot;
+
+    @Option(names = "--backup-key", paramLabel = "FILE",
+            description = "Encrypt every backup with the key in FILE (AES-256-GCM, authenticated manifests; create one"
+                    + " with raftkit backup keygen --out FILE). Reading them needs the same file: --key on backup verify"
+                    + " and restore.")
+    Path backupKey;
+
     @Mixin
     TlsOptions tlsOptions;
 
@@ -98,6 +111,7 @@ final class ServerCommand implements Callable<Integer> {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile LocalNode node;
     private volatile AdminService admin;
+    private volatile BackupPolicy backupPolicy = BackupPolicy.none();
     private Thread hook;
     private boolean closed;
 
@@ -107,12 +121,23 @@ final class ServerCommand implements Callable<Integer> {
         LocalNode.Spec nodeSpec = nodeSpec(cl);
         PrintWriter out = cl.getOut();
         try {
-            Files.createDirectories(data);
+            PrivateFiles.createDirectories(data);
         } catch (IOException e) {
             ready.completeExceptionally(e);
             return fail("cannot create the data directory " + data.toAbsolutePath() + ": " + e.getMessage());
         }
-        admin = new AdminService(clusterId);
+        BackupPolicy backups;
+        try {
+            backups = BackupPolicy.open(backupRoot, backupKey, data);
+        } catch (IllegalArgumentException e) {
+            ready.completeExceptionally(e);
+            throw new ParameterException(cl, e.getMessage());
+        } catch (IOException e) {
+            ready.completeExceptionally(e);
+            return fail("cannot create the backup root " + backupRoot.toAbsolutePath() + ": " + e.getMessage());
+        }
+        backupPolicy = backups;
+        admin = new AdminService(clusterId, backups);
         try {
             node = LocalNode.start(nodeSpec, b -> b.listener(new Narrator(out)), List.of(admin));
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
@@ -193,7 +218,10 @@ final class ServerCommand implements Callable<Integer> {
         }
         return "node " + id + " of cluster '" + clusterId + "' (" + n.spec().stateMachine().cliName()
                 + ") ready: peers on " + HostPort.format(n.peerAddress())
-                + ", clients on " + n.clientHostPort() + ", data " + data.toAbsolutePath() + "; " + state;
+                + ", clients on " + n.clientHostPort() + ", data " + data.toAbsolutePath()
+                + (backupPolicy.enabled() ? ", backups under " + backupPolicy.root()
+                        + (backupPolicy.key() == null ? "" : " (encrypted, key id " + backupPolicy.key().id() + ")")
+                        : ", backups off (no --backup-root)") + "; " + state;
     }
 
     private LocalNode.Spec nodeSpec(CommandLine cl) {

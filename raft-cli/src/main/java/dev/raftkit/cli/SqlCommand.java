@@ -133,12 +133,12 @@ final class SqlCommand extends ClientCommand {
         @Override
         public String backup(boolean incremental, Path dir) {
             Map.Entry<Long, String> taker = nodes.entrySet().iterator().next();
-            Path root = dir.toAbsolutePath().normalize();
             long start = System.nanoTime();
             BackupResponse r;
             try {
                 r = BackupCommands.take(taker.getValue(), cluster.tls(spec.commandLine()), cluster.clusterId,
-                        incremental ? BackupKindProto.BACKUP_KIND_INCREMENTAL : BackupKindProto.BACKUP_KIND_FULL, root,
+                        incremental ? BackupKindProto.BACKUP_KIND_INCREMENTAL : BackupKindProto.BACKUP_KIND_FULL,
+                        dir.toString(),
                         taker.getKey(), SqlCommand.this::warn);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("node " + taker.getKey() + " (" + taker.getValue() + ") did not take"

@@ -47,6 +47,19 @@ class CliArgumentsTest {
     }
 
     @Test
+    void serverRefusesABackupRootInsideItsDataDirectoryAndAKeyWithoutARoot() throws IOException {
+        refused(server("--backup-root", dir.resolve("n1").resolve("backups").toString()),
+                "overlaps the data directory");
+        refused(server("--backup-root", dir.toString()), "overlaps the data directory");
+        refused(server("--backup-key", dir.resolve("k").toString()), "--backup-key is given without --backup-root");
+        Path badKey = Files.writeString(dir.resolve("bad.key"), "not a key");
+        refused(server("--backup-root", dir.resolve("b").toString(), "--backup-key", badKey.toString()),
+                "is not a backup key file");
+        refused(CliRun.of("backup", "verify", "--dir", dir.toString(), "--key", dir.resolve("missing.key").toString()),
+                "the backup key file does not exist");
+    }
+
+    @Test
     void clientCommandsRefuseBadAddressesModesAndConditions() {
         refused(CliRun.of("kv", "get", "-c", "nonsense", "--cluster-id", "t", "k"), "'nonsense' is not host:port");
         refused(CliRun.of("kv", "get", "-c", "x=127.0.0.1:1", "--cluster-id", "t", "k"), "node id before '=' must be");

@@ -27,6 +27,11 @@ final class CliServers implements AutoCloseable {
     static final String CLUSTER = "cli-test";
 
     private final Map<Long, int[]> ports = new HashMap<>();
+    /**
+     * Whether {@link #start} gives each server {@code --backup-root} next to its data directory
+     * ({@code DATA/../backups}), unless the extra arguments name one.
+     */
+    boolean defaultBackupRoot = true;
     private final Map<Long, Running> servers = new HashMap<>();
 
     /** A server command on its own thread. */
@@ -79,6 +84,9 @@ final class CliServers implements AutoCloseable {
                 "--cluster-id", CLUSTER, "--tick-ms", "50"));
         if (bootstrap != null) {
             args.addAll(List.of("--bootstrap", bootstrap));
+        }
+        if (defaultBackupRoot && !extra.contains("--backup-root")) {
+            args.addAll(List.of("--backup-root", data.toAbsolutePath().resolveSibling("backups").toString()));
         }
         args.addAll(extra);
         ServerCommand command = new ServerCommand();

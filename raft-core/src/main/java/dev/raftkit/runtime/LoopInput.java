@@ -17,8 +17,8 @@ sealed interface LoopInput {
     record Propose(byte[] framed, CompletableFuture<?> future) implements Client {
     }
 
-    /** A membership change; {@code promotes} is the learner that must have caught up first, or 0. */
-    record ChangeConf(ConfChange change, long promotes, CompletableFuture<?> future) implements Client {
+    /** A membership change; {@code force} skips the live-quorum check (never the catch-up check). */
+    record ChangeConf(ConfChange change, boolean force, CompletableFuture<?> future) implements Client {
     }
 
     record Read(byte[] query, ReadConsistency consistency, long minIndex, CompletableFuture<?> future) implements Client {

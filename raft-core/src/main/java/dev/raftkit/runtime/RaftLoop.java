@@ -5,7 +5,9 @@ import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.ReadState;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.Role;
+import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.confchange.LiveQuorumCheck;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
@@ -20,6 +22,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -62,6 +66,8 @@ final class RaftLoop {
     private final Map<Long, LoopInput.PendingRead> reads = new HashMap<>();
     private long nextReadId = 1;
     private final List<TransferWait> transfers = new ArrayList<>();
+    /** The tick at which each member was last heard from: who is live, for membership checks. */
+    private final Map<Long, Long> heardAtTick = new HashMap<>();
     private List<Pending> newPendings = new ArrayList<>();
     private long lastSentToWriter;
     private long lastPersisted;
@@ -238,6 +244,11 @@ final class RaftLoop {
     private void stepPeer(Message m) {
         try {
             node.step(m);
+            // Liveness for the membership checks: only members are recorded, so the map stays
+            // bounded by the configurations this node has seen.
+            if (m.from() != server.id && node.conf().contains(m.from())) {
+                heardAtTick.put(m.from(), tickCount);
+            }
         } catch (IllegalArgumentException misrouted) {
             LOG.warn("node {}: dropped a message meant for another node: {}", server.id, misrouted.getMessage());
         }
@@ -250,9 +261,7 @@ final class RaftLoop {
                 EntryId at = node.propose(p.framed());
                 newPendings.add(new Pending(at.index(), at.term(), kindOf(p.framed()), p.future()));
             } else if (c instanceof LoopInput.ChangeConf cc) {
-                if (cc.promotes() != 0) {
-                    checkCaughtUp(cc.promotes());
-                }
+                checkMembershipChange(cc.change(), cc.force());
                 EntryId at = node.proposeConfChange(cc.change());
                 newPendings.add(new Pending(at.index(), at.term(), ApplyInput.Kind.CONF_CHANGE, cc.future()));
             } else if (c instanceof LoopInput.Read r) {
@@ -302,15 +311,56 @@ final class RaftLoop {
         };
     }
 
-    /** §4.2.1: a new voter that is far behind would hold up commits until it caught up. */
-    private void checkCaughtUp(long learner) {
+    /**
+     * The checks a leader runs before proposing a membership change: every new voter is a learner
+     * that has caught up (§4.2.1), and, unless forced, the resulting voters hold a quorum of live
+     * members. A follower skips them: the core refuses the proposal with NOT_LEADER and the hint.
+     */
+    private void checkMembershipChange(ConfChange change, boolean force) {
         if (!node.isLeader()) {
-            return; // the core refuses with NOT_LEADER and the leader hint
+            return;
         }
         ConfState conf = node.conf();
+        Set<Long> live = liveMembers(conf);
+        for (ConfChange.Step step : change.steps()) {
+            if (step.type() == ConfChange.Type.ADD_VOTER && !conf.isVoter(step.nodeId())) {
+                checkCaughtUp(step.nodeId(), conf, live);
+            }
+        }
+        if (!force) {
+            String refusal = LiveQuorumCheck.refusal(conf, change, live);
+            if (refusal != null) {
+                throw new RaftServerException(RaftServerException.Reason.INVALID, node.leader(), refusal);
+            }
+        }
+    }
+
+    /** This node and the members heard from within the last election timeout (CheckQuorum's window). */
+    private Set<Long> liveMembers(ConfState conf) {
+        Set<Long> live = new TreeSet<>();
+        live.add(server.id);
+        for (long member : conf.members()) {
+            Long heard = heardAtTick.get(member);
+            if (heard != null && tickCount - heard <= server.settings.liveTicks()) {
+                live.add(member);
+            }
+        }
+        return live;
+    }
+
+    /** §4.2.1: a new voter that is far behind would hold up commits until it caught up. */
+    private void checkCaughtUp(long learner, ConfState conf, Set<Long> live) {
         if (!conf.isLearner(learner)) {
             throw new RaftServerException(RaftServerException.Reason.INVALID, node.leader(), "node " + learner
-                    + " is not a learner in " + conf + "; add it with addLearner first");
+                    + " is not a learner in " + conf + ": a voter is added only as a learner that has caught up;"
+                    + " add it as a learner first (addLearner, `raftkit member add`), then promote it");
+        }
+        // A learner that never answered has match 0, which a short log would call caught up.
+        if (!live.contains(learner)) {
+            throw new RaftServerException(RaftServerException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
+                    + learner + " has not answered the leader within the last election timeout ("
+                    + server.settings.liveTicks() + " ticks): it is not running or cannot be reached; start it"
+                    + " (and tell the nodes its address), then retry the promotion");
         }
         long match = node.matchIndex(learner);
         long behind = node.committed() - match;

@@ -93,7 +93,8 @@ public final class RaftServer implements AutoCloseable {
     /** Limits and thresholds; see the {@link Builder} setters for what each means. */
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
                     long snapshotBytes, int snapshotsToKeep, int readTimeoutTicks, long catchUpMargin,
-                    long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout) {
+                    long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout,
+                    int liveTicks) {
     }
 
     private RaftServer(Builder b, RaftNode node, Applier.Restored restored, List<ExecutorService> owned) {
@@ -209,34 +210,73 @@ public final class RaftServer implements AutoCloseable {
         return enqueue(f -> new LoopInput.Transfer(to, f));
     }
 
-    /** Adds a voter (§4.1); completes with the new configuration once the change is applied here. */
+    /**
+     * Makes learner {@code node} a voter (§4.1); the same as {@link #promote(long)}. A voter is
+     * added only as a learner that has caught up: a node that is not yet a learner is refused with
+     * {@link RaftServerException.Reason#INVALID} (add it with {@link #addLearner} first), because a
+     * voter that does not exist or cannot keep up counts toward every quorum and can stop commits
+     * for good (voters {@code [1, 3, 98, 99]} have no quorum while 98 and 99 do not run).
+     */
     public CompletableFuture<ConfState> addVoter(long node) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addVoter(node), 0, f));
+        return addVoter(node, false);
+    }
+
+    /** {@link #addVoter(long)}; {@code force} skips only the live-quorum check (see {@link #remove(long, boolean)}). */
+    public CompletableFuture<ConfState> addVoter(long node, boolean force) {
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addVoter(node), force, f));
     }
 
     /** Adds a non-voting learner that receives the log (§4.2.1). */
     public CompletableFuture<ConfState> addLearner(long node) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addLearner(node), 0, f));
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addLearner(node), false, f));
     }
 
     /**
      * Makes learner {@code node} a voter, only once it has caught up: its match index is within
      * {@code catchUpMargin} entries of the commit index (§4.2.1: a slow new voter would stall
      * commits). Otherwise fails with {@link RaftServerException.Reason#NOT_CAUGHT_UP}; retry later.
+     * Refused like {@link #remove(long)} if the new voters would have no live quorum.
      */
     public CompletableFuture<ConfState> promote(long node) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addVoter(node), node, f));
+        return promote(node, false);
     }
 
-    /** Removes a voter or learner (§4.1); a removed leader steps down once the change commits. */
+    /** {@link #promote(long)}; {@code force} skips only the live-quorum check. */
+    public CompletableFuture<ConfState> promote(long node, boolean force) {
+        return addVoter(node, force);
+    }
+
+    /**
+     * Removes a voter or learner (§4.1); a removed leader steps down once the change commits.
+     * Refused with {@link RaftServerException.Reason#INVALID} and the arithmetic in the message if
+     * the remaining voters would not hold a quorum of live members (the leader and the members it
+     * heard from within one election timeout), since such a cluster could never commit again.
+     */
     public CompletableFuture<ConfState> remove(long node) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.remove(node), 0, f));
+        return remove(node, false);
     }
 
-    /** Proposes any configuration change, joint ones included (§4.3). */
+    /**
+     * {@link #remove(long)}; with {@code force} the live-quorum check is skipped: for an operator
+     * who knows that the missing members will come back, or who accepts a stuck cluster.
+     */
+    public CompletableFuture<ConfState> remove(long node, boolean force) {
+        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.remove(node), force, f));
+    }
+
+    /**
+     * Proposes any configuration change, joint ones included (§4.3), under the same checks as the
+     * single-node methods: every new voter must be a caught-up learner, and the resulting voters
+     * must hold a live quorum.
+     */
     public CompletableFuture<ConfState> changeConfiguration(ConfChange change) {
+        return changeConfiguration(change, false);
+    }
+
+    /** {@link #changeConfiguration(ConfChange)}; {@code force} skips only the live-quorum check. */
+    public CompletableFuture<ConfState> changeConfiguration(ConfChange change, boolean force) {
         Objects.requireNonNull(change, "change");
-        return enqueue(f -> new LoopInput.ChangeConf(change, 0, f));
+        return enqueue(f -> new LoopInput.ChangeConf(change, force, f));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -626,7 +666,7 @@ public final class RaftServer implements AutoCloseable {
             int readTimeout = readTimeoutTicks > 0 ? readTimeoutTicks : 3 * config.electionTicks();
             return new Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
                     snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
-                    shutdownTimeout);
+                    shutdownTimeout, config.electionTicks());
         }
 
         /**

@@ -127,11 +127,12 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
             return;
         }
         long node = request.getNodeId();
+        boolean force = request.getForce();
         CompletableFuture<ConfState> f = switch (request.getChange()) {
             case MEMBERSHIP_CHANGE_ADD_LEARNER -> server.addLearner(node);
-            case MEMBERSHIP_CHANGE_ADD_VOTER -> server.addVoter(node);
-            case MEMBERSHIP_CHANGE_PROMOTE -> server.promote(node);
-            case MEMBERSHIP_CHANGE_REMOVE -> server.remove(node);
+            case MEMBERSHIP_CHANGE_ADD_VOTER -> server.addVoter(node, force);
+            case MEMBERSHIP_CHANGE_PROMOTE -> server.promote(node, force);
+            case MEMBERSHIP_CHANGE_REMOVE -> server.remove(node, force);
             case MEMBERSHIP_CHANGE_UNSPECIFIED, UNRECOGNIZED -> null;
         };
         if (f == null) {

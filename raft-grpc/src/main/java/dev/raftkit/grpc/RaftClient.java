@@ -180,27 +180,51 @@ public final class RaftClient implements AutoCloseable {
         return join(call("status of node " + node, node, stub -> stub.status(request), Outcome::ok));
     }
 
+    /** Adds {@code node} as a learner: it receives the log but does not vote. Returns the voters. */
     public List<Long> addLearner(long node) {
-        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_ADD_LEARNER, node);
+        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_ADD_LEARNER, node, false);
     }
 
+    /**
+     * Makes learner {@code node} a voter, like {@link #promote(long)}: the leader refuses a node that
+     * is not yet a learner (add it with {@link #addLearner} first).
+     */
     public List<Long> addVoter(long node) {
-        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_ADD_VOTER, node);
+        return addVoter(node, false);
+    }
+
+    /** {@link #addVoter(long)}; {@code force} skips the leader's live-quorum check. */
+    public List<Long> addVoter(long node, boolean force) {
+        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_ADD_VOTER, node, force);
     }
 
     /** Makes a caught-up learner a voter; retried (until the timeout) while it is still catching up. */
     public List<Long> promote(long node) {
-        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_PROMOTE, node);
+        return promote(node, false);
     }
 
+    /** {@link #promote(long)}; {@code force} skips the leader's live-quorum check. */
+    public List<Long> promote(long node, boolean force) {
+        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_PROMOTE, node, force);
+    }
+
+    /**
+     * Removes {@code node}. Refused (not retried) if the remaining voters would not hold a quorum of
+     * live members; the message gives the arithmetic.
+     */
     public List<Long> remove(long node) {
-        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_REMOVE, node);
+        return remove(node, false);
+    }
+
+    /** {@link #remove(long)}; {@code force} skips the leader's live-quorum check. */
+    public List<Long> remove(long node, boolean force) {
+        return membership(MembershipChangeProto.MEMBERSHIP_CHANGE_REMOVE, node, force);
     }
 
     /** Returns the voters after the change. */
-    private List<Long> membership(MembershipChangeProto change, long node) {
+    private List<Long> membership(MembershipChangeProto change, long node, boolean force) {
         MembershipRequest request = MembershipRequest.newBuilder().setClusterId(clusterId).setChange(change)
-                .setNodeId(node).build();
+                .setNodeId(node).setForce(force).build();
         return join(this.<MembershipResponse, List<Long>>call(change + " node " + node, 0,
                 stub -> stub.changeMembership(request),
                 r -> r.hasRefused() ? Outcome.refused(r.getRefused())

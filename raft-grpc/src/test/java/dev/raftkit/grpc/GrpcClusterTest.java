@@ -179,6 +179,38 @@ class GrpcClusterTest {
         cluster.awaitSameState(Set.of(2L, 3L, 4L), 101);
     }
 
+    /**
+     * The findings: over the client port, voters that do not exist could be added (voters
+     * [1, 3, 98, 99]: no quorum, for good), and members removed until no live quorum was left.
+     * Node 3 is a founder that never runs, so the leader never hears from it.
+     */
+    @Test
+    void addingNonExistentVotersOrRemovingTheLastLiveQuorumIsRefusedOverTheClientPortUnlessForced() throws Exception {
+        cluster = new GrpcCluster(dir, "test", Set.of(1L, 2L, 3L), id -> null, (id, b) -> { });
+        cluster.start(1);
+        cluster.start(2);
+        long leader = cluster.awaitLeader().id;
+        long follower = leader == 1 ? 2 : 1;
+        RaftClient client = cluster.client();
+        client.submit(put("k", "v"));
+
+        for (long ghost : new long[] {98, 99}) {
+            RaftClientException e = assertThrows(RaftClientException.class, () -> client.addVoter(ghost));
+            assertEquals("INVALID", e.reason(), e.getMessage());
+            assertTrue(e.getMessage().contains("node " + ghost + " is not a learner"), e.getMessage());
+        }
+        RaftClientException lose = assertThrows(RaftClientException.class, () -> client.remove(follower));
+        assertEquals("INVALID", lose.reason(), lose.getMessage());
+        String voters = "[" + Math.min(leader, 3) + "," + Math.max(leader, 3) + "]";
+        assertTrue(lose.getMessage().contains("removing node " + follower + " leaves voters " + voters
+                + " of which 1 is live [" + leader + "]; a quorum needs 2"), lose.getMessage());
+        assertEquals(Set.of(1L, 2L, 3L), cluster.node(leader).server.status().conf().voters());
+        client.submit(put("still", "committing"));
+        cluster.awaitSameState(Set.of(1L, 2L), 2);
+
+        assertEquals(List.of(Math.min(leader, 3), Math.max(leader, 3)), client.remove(follower, true));
+    }
+
     @Test
     void aRetriedCommandIsAppliedOnce() throws Exception {
         plain(Set.of(1L, 2L, 3L));

@@ -26,7 +26,8 @@ final class RealFileIo implements FileIo {
 
     @Override
     public Handle open(Path file) throws IOException {
-        FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        // Created private to the service's user (0600): the log and snapshots hold every value written.
+        FileChannel ch = PrivateFiles.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         return new Handle() {
             @Override
@@ -87,7 +88,7 @@ final class RealFileIo implements FileIo {
 
     @Override
     public void createDirectory(Path dir) throws IOException {
-        Files.createDirectory(dir);
+        PrivateFiles.createDirectory(dir);
     }
 
     @Override
@@ -114,7 +115,7 @@ final class RealFileIo implements FileIo {
 
     @Override
     public Closeable lock(Path lockFile) throws IOException {
-        FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileChannel ch = PrivateFiles.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = ch.tryLock();

@@ -10,13 +10,12 @@ import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
+import dev.raftkit.storage.PrivateFiles;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * backup root, so consecutive incrementals into one root continue one chain and the log
  * retention pin it sets stays in place between them.
  *
+ * <p><b>Where backups go:</b> only under the node's backup root ({@link BackupPolicy}); a request
+ * for any other directory, or one inside the node's data directory, is refused before anything is
+ * written. A node started without a backup root refuses every backup. With a backup key every
+ * backup is encrypted and its manifest authenticated.
+ *
  * <p><b>Threads:</b> a backup blocks for as long as copying takes, so it runs on this service's
  * own single thread (one backup at a time per node), never on a gRPC thread that clients share.
  * Created before the node (its port must serve this service from the start) and attached to it
@@ -49,6 +53,7 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
     private static final Logger LOG = LoggerFactory.getLogger(AdminService.class);
 
     private final String clusterId;
+    private final BackupPolicy backupPolicy;
     private final Map<Path, BackupService> backups = new ConcurrentHashMap<>();
     private final ExecutorService backupThread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "raftkit-backup");
@@ -57,8 +62,15 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
     });
     private volatile LocalNode node;
 
+    /** An admin service whose node takes no backups (it has no backup root). */
     public AdminService(String clusterId) {
+        this(clusterId, BackupPolicy.none());
+    }
+
+    /** An admin service whose node backs up under {@code backupPolicy}'s root, with its key. */
+    public AdminService(String clusterId, BackupPolicy backupPolicy) {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+        this.backupPolicy = Objects.requireNonNull(backupPolicy, "backupPolicy");
     }
 
     /** Starts answering for {@code node}. */
@@ -82,25 +94,26 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
                 return;
             }
         }
-        Path root;
+        Path resolved;
         try {
-            root = Path.of(request.getRoot());
-        } catch (InvalidPathException e) {
-            root = null;
-        }
-        if (root == null || !root.isAbsolute()) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription("backup root '" + request.getRoot() + "' is not an"
-                    + " absolute path on node " + n.id() + "'s host; give an absolute directory").asRuntimeException());
+            Path checked = backupPolicy.resolve(n.id(), request.getRoot(), n.spec().dataDir());
+            PrivateFiles.createDirectories(checked);
+            // Checked again once it exists: a link swapped in meanwhile is caught here.
+            resolved = backupPolicy.resolve(n.id(), checked.toString(), n.spec().dataDir());
+        } catch (BackupPolicy.Refused e) {
+            LOG.warn("node {}: refused a backup: {}", n.id(), e.getMessage());
+            out.onError((e.notConfigured() ? Status.FAILED_PRECONDITION : Status.PERMISSION_DENIED)
+                    .withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (IOException e) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " cannot create the backup"
+                    + " directory under its backup root " + backupPolicy.root() + ": " + e.getMessage())
+                    .asRuntimeException());
             return;
         }
-        if (Files.exists(root) && !Files.isDirectory(root)) {
-            out.onError(Status.INVALID_ARGUMENT.withDescription(root + " on node " + n.id() + "'s host exists and is"
-                    + " not a directory; give a directory (created if missing)").asRuntimeException());
-            return;
-        }
-        Path normalized = root.normalize();
+        Path normalized = resolved;
         BackupService service = backups.computeIfAbsent(normalized,
-                r -> new BackupService(n.server(), n.snapshotStore(), clusterId, r));
+                r -> new BackupService(n.server(), n.snapshotStore(), clusterId, r, backupPolicy.key()));
         try {
             backupThread.execute(() -> runBackup(n, service, incremental, normalized, out));
         } catch (RejectedExecutionException e) {

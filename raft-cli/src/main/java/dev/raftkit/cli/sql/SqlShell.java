@@ -58,7 +58,7 @@ public final class SqlShell {
             ".consistency [MODE]      show or set how queries read: linearizable (default), lease, stale",
             ".status                  every node's role, term, leader, commit and applied index",
             ".backup full DIR         a full backup of the cluster (snapshot + manifest), taken by the first",
-            "                         node of -c into DIR on its host; raftkit restore brings it back",
+            "                         node of -c into DIR under its --backup-root; raftkit restore brings it back",
             ".backup incremental DIR  the entries committed since the newest backup in DIR",
             ".backup database NAME    BACKUP DATABASE TO 'NAME': every node writes a SQLite file image,",
             "                         <its --data>/sql-backups/NAME.sqlite",

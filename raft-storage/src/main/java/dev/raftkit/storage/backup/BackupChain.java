@@ -57,15 +57,27 @@ public record BackupChain(Path root, List<Backup> backups) {
      * @throws BackupException naming the bad manifest, or the backup whose parent is missing
      */
     public static BackupChain discover(Path root) throws IOException {
-        return verify(root, resolve(root).stream().map(Backup::dir).toList());
+        return discover(root, null);
+    }
+
+    /**
+     * {@link #discover(Path)} of a root of backups encrypted with {@code key} (null: plaintext
+     * backups); see {@link BackupManifest#read(Path, BackupKey)} for what a key changes.
+     */
+    public static BackupChain discover(Path root, BackupKey key) throws IOException {
+        return verify(root, resolve(root, key).stream().map(Backup::dir).toList(), key);
     }
 
     /** The newest chain of {@code root} by its manifests alone (no data file is read), full backup first. */
     static List<Backup> resolve(Path root) throws IOException {
+        return resolve(root, null);
+    }
+
+    static List<Backup> resolve(Path root, BackupKey key) throws IOException {
         Map<String, Backup> byId = new HashMap<>();
         Backup newest = null;
         for (Path dir : backupDirs(root)) {
-            Backup b = new Backup(dir, BackupManifest.read(dir));
+            Backup b = new Backup(dir, BackupManifest.read(dir, key));
             Backup dup = byId.put(b.manifest().id(), b);
             if (dup != null) {
                 throw new BackupException(dir, "has the same backup id " + b.manifest().id() + " as " + dup.dir()
@@ -98,7 +110,17 @@ public record BackupChain(Path root, List<Backup> backups) {
 
     /** {@link #verify(Path, List)} of a chain given backup by backup, full backup first. */
     public static BackupChain verify(List<Path> dirs) throws IOException {
-        return verify(null, dirs);
+        return verify(null, dirs, null);
+    }
+
+    /** {@link #verify(Path, List)} of a chain given backup by backup, encrypted with {@code key} (null: plaintext). */
+    public static BackupChain verify(List<Path> dirs, BackupKey key) throws IOException {
+        return verify(null, dirs, key);
+    }
+
+    /** {@link #verify(Path, List, BackupKey)} of plaintext backups. */
+    public static BackupChain verify(Path root, List<Path> dirs) throws IOException {
+        return verify(root, dirs, null);
     }
 
     /**
@@ -106,10 +128,12 @@ public record BackupChain(Path root, List<Backup> backups) {
      * CRC32C, each incremental's entry file (header, every record, the index sequence), that the
      * chain starts with a full backup, that each incremental names the backup before it as its
      * parent and continues its index and term, and that every backup has the same cluster id.
+     * With a {@code key}, every backup must be encrypted with it: each manifest's HMAC and every
+     * chunk of every data file are authenticated too.
      *
      * @throws BackupException naming the first bad file and what is wrong with it
      */
-    public static BackupChain verify(Path root, List<Path> dirs) throws IOException {
+    public static BackupChain verify(Path root, List<Path> dirs, BackupKey key) throws IOException {
         if (dirs.isEmpty()) {
             throw new BackupException(root == null ? Path.of(".") : root, "the chain is empty; give a full backup first");
         }
@@ -117,7 +141,7 @@ public record BackupChain(Path root, List<Backup> backups) {
         Backup prev = null;
         for (Path dir : dirs) {
             Path manifestFile = dir.resolve(BackupManifest.FILE_NAME);
-            BackupManifest m = BackupManifest.read(dir);
+            BackupManifest m = BackupManifest.read(dir, key);
             for (BackupFile f : m.files()) {
                 f.check(dir);
             }
@@ -127,11 +151,18 @@ public record BackupChain(Path root, List<Backup> backups) {
                             + "), but a chain must start with a full backup; put the full backup first");
                 }
                 requireFile(dir, m, BackupLayout.SNAPSHOT);
+                if (key != null) {
+                    Path snapshot = dir.resolve(BackupLayout.SNAPSHOT);
+                    try (java.io.InputStream in = BackupCipher.decrypt(Files.newInputStream(snapshot), key, m.id(),
+                            BackupLayout.SNAPSHOT, snapshot)) {
+                        BackupCipher.drain(in);
+                    }
+                }
             } else {
                 checkContinues(manifestFile, m, prev);
                 requireFile(dir, m, EntryFile.NAME);
                 Path entries = dir.resolve(EntryFile.NAME);
-                EntryFile.Summary s = EntryFile.scan(entries, 0, null);
+                EntryFile.Summary s = EntryFile.scan(entries, 0, null, key, m.id());
                 if (s.prevIndex() != m.prevIndex() || s.prevTerm() != m.prevTerm() || s.lastIndex() != m.lastIndex()
                         || s.lastTerm() != m.lastTerm()) {
                     throw new BackupException(entries, "holds entries (" + s.prevIndex() + "@" + s.prevTerm() + ", "

@@ -36,17 +36,32 @@ import java.util.zip.CRC32C;
  * @param createdAt      wall-clock time of the source node when the backup was taken (metadata only:
  *                       never used for ordering or restore)
  * @param fallbackReason why a full backup was taken when an incremental one was asked for, or null
- * @param files          every data file of the backup with its size and CRC32C
+ * @param files          every data file of the backup with its size and CRC32C (of the bytes on
+ *                       disk: the ciphertext when encrypted)
+ * @param keyId          the {@link BackupKey#id() id} of the key the backup's files are encrypted
+ *                       with and its manifest authenticated by, or null for a plaintext backup
  */
 public record BackupManifest(String id, String clusterId, BackupKind kind, long sequence, String parentId,
                              long sourceNode, long prevIndex, long prevTerm, long lastIndex, long lastTerm,
-                             ConfState conf, Instant createdAt, String fallbackReason, List<BackupFile> files) {
+                             ConfState conf, Instant createdAt, String fallbackReason, List<BackupFile> files,
+                             String keyId) {
+
+    /** A plaintext backup's manifest. */
+    public BackupManifest(String id, String clusterId, BackupKind kind, long sequence, String parentId,
+                          long sourceNode, long prevIndex, long prevTerm, long lastIndex, long lastTerm,
+                          ConfState conf, Instant createdAt, String fallbackReason, List<BackupFile> files) {
+        this(id, clusterId, kind, sequence, parentId, sourceNode, prevIndex, prevTerm, lastIndex, lastTerm, conf,
+                createdAt, fallbackReason, files, null);
+    }
 
     /** The manifest's file name inside a backup directory. */
     public static final String FILE_NAME = "manifest";
     /** The format version this code writes and reads. */
     public static final int VERSION = 1;
     private static final String FIRST_LINE = "raftkit-backup-manifest " + VERSION;
+    /** The only encryption this version writes (docs/storage-format.md, "Encrypted backups"). */
+    static final String ENCRYPTION = "aes-256-gcm";
+    private static final String HMAC = "hmac-sha256=";
 
     public BackupManifest {
         Objects.requireNonNull(id, "id");
@@ -67,6 +82,14 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         if (fallbackReason != null) {
             fallbackReason = fallbackReason.replace('\n', ' ');
         }
+        if (keyId != null && !keyId.matches("[0-9a-f]{16}")) {
+            throw new IllegalArgumentException("a key id is 16 hex digits, got '" + keyId + "'");
+        }
+    }
+
+    /** Whether the backup's files are encrypted (and its manifest authenticated). */
+    public boolean encrypted() {
+        return keyId != null;
     }
 
     /** The backup's data file called {@code name}, if the manifest lists it. */
@@ -74,7 +97,22 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         return files.stream().filter(f -> f.name().equals(name)).findFirst().orElse(null);
     }
 
+    /** The manifest of a plaintext backup, as written. */
     byte[] encode() {
+        if (keyId != null) {
+            throw new IllegalStateException("an encrypted backup's manifest is encoded with its key");
+        }
+        return encode(null);
+    }
+
+    /**
+     * The manifest as written: with {@code key} (whose id must be {@link #keyId}), followed by an
+     * {@code hmac-sha256=} line over everything before it, so any change to it is detected.
+     */
+    byte[] encode(BackupKey key) {
+        if ((key == null) != (keyId == null) || (key != null && !key.id().equals(keyId))) {
+            throw new IllegalArgumentException("manifest key id " + keyId + " does not match the key " + key);
+        }
         StringBuilder b = new StringBuilder(FIRST_LINE).append('\n');
         line(b, "id", id);
         line(b, "cluster", clusterId);
@@ -93,13 +131,22 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         line(b, "conf.auto-leave", Boolean.toString(conf.autoLeave()));
         line(b, "created-at", createdAt.toString());
         line(b, "fallback", fallbackReason == null ? "" : fallbackReason);
+        if (keyId != null) {
+            line(b, "encryption", ENCRYPTION);
+            line(b, "key-id", keyId);
+        }
         for (BackupFile f : files) {
             line(b, "file", f.name() + " " + f.sizeBytes() + " " + BackupFile.hex(f.crc32c()));
         }
         byte[] body = b.toString().getBytes(StandardCharsets.UTF_8);
         CRC32C crc = new CRC32C();
         crc.update(body);
-        return (b + "crc32c=" + BackupFile.hex((int) crc.getValue()) + "\n").getBytes(StandardCharsets.UTF_8);
+        String signed = b + "crc32c=" + BackupFile.hex((int) crc.getValue()) + "\n";
+        if (key == null) {
+            return signed.getBytes(StandardCharsets.UTF_8);
+        }
+        byte[] mac = key.mac(signed.getBytes(StandardCharsets.UTF_8));
+        return (signed + HMAC + java.util.HexFormat.of().formatHex(mac) + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
     private static void line(StringBuilder b, String key, String value) {
@@ -114,8 +161,18 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         return b.toString();
     }
 
-    /** Reads and checks the manifest of the backup in {@code dir}. */
+    /** Reads and checks the manifest of the plaintext backup in {@code dir}. */
     public static BackupManifest read(Path dir) throws BackupException {
+        return read(dir, null);
+    }
+
+    /**
+     * Reads and checks the manifest of the backup in {@code dir}. With a {@code key}, only a backup
+     * encrypted with that key is accepted, its manifest's HMAC checked; without one, only a
+     * plaintext backup. Each refusal says which case it is (encrypted with a different key, not
+     * encrypted, changed after it was written).
+     */
+    public static BackupManifest read(Path dir, BackupKey key) throws BackupException {
         Path file = dir.resolve(FILE_NAME);
         byte[] bytes;
         try {
@@ -126,11 +183,22 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         } catch (IOException e) {
             throw new BackupException(file, "cannot be read (" + e + ")", e);
         }
-        return parse(file, bytes);
+        return parse(file, bytes, key);
     }
 
+    /** Parses a plaintext backup's manifest. */
     static BackupManifest parse(Path file, byte[] bytes) throws BackupException {
+        return parse(file, bytes, null);
+    }
+
+    static BackupManifest parse(Path file, byte[] bytes, BackupKey backupKey) throws BackupException {
         String text = new String(bytes, StandardCharsets.UTF_8);
+        String macHex = null;
+        int macLine = text.lastIndexOf("\n" + HMAC);
+        if (macLine >= 0 && text.endsWith("\n")) {
+            macHex = text.substring(macLine + 1 + HMAC.length(), text.length() - 1);
+            text = text.substring(0, macLine + 1);
+        }
         int crcLine = text.lastIndexOf("crc32c=");
         if (crcLine < 0 || !text.endsWith("\n") || (crcLine > 0 && text.charAt(crcLine - 1) != '\n')) {
             throw corrupt(file, "it has no final crc32c line (truncated or not a manifest)");
@@ -178,12 +246,63 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
                     parent.isEmpty() ? null : parent, num(kv, "node"), num(kv, "prev-index"), num(kv, "prev-term"),
                     num(kv, "last-index"), num(kv, "last-term"), conf, Instant.parse(req(kv, "created-at")),
                     fallback.isEmpty() ? null : fallback, files);
+            String encryption = kv.remove("encryption");
+            String keyId = kv.remove("key-id");
             if (!kv.isEmpty()) {
                 throw new IllegalArgumentException("unknown keys " + kv.keySet());
             }
+            if ((encryption == null) != (keyId == null) || (encryption != null && !encryption.equals(ENCRYPTION))) {
+                throw new IllegalArgumentException("encryption '" + encryption + "' with key id '" + keyId
+                        + "' is not " + ENCRYPTION + " with a key id");
+            }
+            m = new BackupManifest(m.id(), m.clusterId(), m.kind(), m.sequence(), m.parentId(), m.sourceNode(),
+                    m.prevIndex(), m.prevTerm(), m.lastIndex(), m.lastTerm(), m.conf(), m.createdAt(),
+                    m.fallbackReason(), m.files(), keyId);
+            authenticate(file, m, text, macHex, backupKey);
             return m;
         } catch (IllegalArgumentException | DateTimeParseException e) {
             throw corrupt(file, e.getMessage());
+        }
+    }
+
+    /** The checks that only a key can make, after the manifest parsed cleanly. */
+    private static void authenticate(Path file, BackupManifest m, String signed, String macHex, BackupKey key)
+            throws BackupException {
+        String backup = file.getParent() == null ? m.id() : String.valueOf(file.getParent().getFileName());
+        if (m.keyId() == null) {
+            if (macHex != null) {
+                throw corrupt(file, "it carries an HMAC line but names no encryption key");
+            }
+            if (key != null) {
+                throw new BackupException(file, "backup " + backup + " is not encrypted, but a backup key (id "
+                        + key.id() + ") was given: an unencrypted backup is not authenticated, so it is refused"
+                        + " when a key is in use; read it without the key, or keep encrypted backups in their own"
+                        + " directory");
+            }
+            return;
+        }
+        if (key == null) {
+            throw new BackupException(file, "backup " + backup + " is encrypted (key id " + m.keyId()
+                    + "); give its key file (--key FILE, or --backup-key on the server)");
+        }
+        if (!key.id().equals(m.keyId())) {
+            throw new BackupException(file, "backup " + backup + " was encrypted with a different key (key id "
+                    + m.keyId() + "; the key given has id " + key.id() + "); give the key file it was written with");
+        }
+        if (macHex == null) {
+            throw corrupt(file, "it names key " + m.keyId() + " but has no hmac-sha256 line (removed or truncated)");
+        }
+        byte[] expected = key.mac(signed.getBytes(StandardCharsets.UTF_8));
+        byte[] stored;
+        try {
+            stored = java.util.HexFormat.of().parseHex(macHex);
+        } catch (IllegalArgumentException e) {
+            stored = new byte[0];
+        }
+        if (!java.security.MessageDigest.isEqual(expected, stored)) {
+            throw new BackupException(file, "backup " + backup + "'s manifest fails authentication under key "
+                    + key.id() + ": it was changed after it was written (tampered with or damaged); this backup"
+                    + " cannot be trusted: restore it from another copy or take a new full backup");
         }
     }
 

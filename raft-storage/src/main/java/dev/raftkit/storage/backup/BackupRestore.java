@@ -7,6 +7,7 @@ import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.PrivateFiles;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -69,7 +70,12 @@ public final class BackupRestore {
 
     /** Restores the newest chain of {@code root} to its last index. */
     public static Result restoreLatest(Path root, Path dataDir) throws IOException {
-        return restore(BackupChain.discover(root), dataDir, LATEST);
+        return restoreLatest(root, dataDir, null);
+    }
+
+    /** Restores the newest chain of {@code root}, encrypted with {@code key} (null: plaintext), to its last index. */
+    public static Result restoreLatest(Path root, Path dataDir, BackupKey key) throws IOException {
+        return restore(BackupChain.discover(root, key), dataDir, LATEST, key);
     }
 
     /**
@@ -77,10 +83,18 @@ public final class BackupRestore {
      * up to {@code upToIndex} inclusive ({@link #LATEST}: all of it) into {@code dataDir}.
      */
     public static Result restore(List<Path> chain, Path dataDir, long upToIndex) throws IOException {
-        return restore(BackupChain.verify(chain), dataDir, upToIndex);
+        return restore(chain, dataDir, upToIndex, null);
     }
 
-    private static Result restore(BackupChain chain, Path dataDir, long upToIndex) throws IOException {
+    /**
+     * {@link #restore(List, Path, long)} of a chain encrypted with {@code key} (null: plaintext):
+     * the data files are decrypted and authenticated as they are restored.
+     */
+    public static Result restore(List<Path> chain, Path dataDir, long upToIndex, BackupKey key) throws IOException {
+        return restore(BackupChain.verify(chain, key), dataDir, upToIndex, key);
+    }
+
+    private static Result restore(BackupChain chain, Path dataDir, long upToIndex, BackupKey key) throws IOException {
         BackupManifest full = chain.full().manifest();
         long chainEnd = chain.last().manifest().lastIndex();
         long target = upToIndex == LATEST ? chainEnd : upToIndex;
@@ -91,13 +105,13 @@ public final class BackupRestore {
         }
         checkNewDirectory(dataDir);
         Path parent = dataDir.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
+        PrivateFiles.createDirectories(parent);
         Path tmp = parent.resolve(BackupLayout.PARTIAL_PREFIX + dataDir.getFileName() + "-" + UUID.randomUUID());
         try {
-            Files.createDirectory(tmp);
+            PrivateFiles.createDirectory(tmp);
             SnapshotMeta snapshot = new SnapshotMeta(new EntryId(full.lastTerm(), full.lastIndex()), full.conf());
-            writeSnapshot(chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR));
-            long[] last = writeLog(chain, snapshot, target, tmp.resolve(LOG_DIR));
+            writeSnapshot(chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR), key);
+            long[] last = writeLog(chain, snapshot, target, tmp.resolve(LOG_DIR), key);
             BackupLayout.fsync(tmp);
             if (Files.isDirectory(dataDir)) {
                 Files.delete(dataDir); // checked empty above
@@ -128,13 +142,42 @@ public final class BackupRestore {
     }
 
     /** Copies the snapshot, checking its bytes once more: they may have changed since verification. */
-    private static void writeSnapshot(Path backupDir, SnapshotMeta meta, Path storeDir) throws IOException {
+    private static void writeSnapshot(Path backupDir, SnapshotMeta meta, Path storeDir, BackupKey key)
+            throws IOException {
         Path source = backupDir.resolve(BackupLayout.SNAPSHOT);
-        BackupFile expected = BackupManifest.read(backupDir).file(BackupLayout.SNAPSHOT);
+        BackupManifest manifest = BackupManifest.read(backupDir, key);
+        BackupFile expected = manifest.file(BackupLayout.SNAPSHOT);
         try (FileSnapshotStore store = FileSnapshotStore.open(storeDir);
              SnapshotWriter w = store.begin(meta);
-             InputStream in = Files.newInputStream(source)) {
-            BackupFile copied = BackupFile.copy(BackupLayout.SNAPSHOT, in, w.output());
+             InputStream disk = Files.newInputStream(source)) {
+            // The manifest measures the bytes on disk (the ciphertext when encrypted): measure those.
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            long[] size = {0};
+            InputStream measured = new java.io.FilterInputStream(disk) {
+                @Override
+                public int read() throws IOException {
+                    int b = super.read();
+                    if (b >= 0) {
+                        crc.update(b);
+                        size[0]++;
+                    }
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    if (n > 0) {
+                        crc.update(b, off, n);
+                        size[0] += n;
+                    }
+                    return n;
+                }
+            };
+            InputStream in = key == null ? measured
+                    : BackupCipher.decrypt(measured, key, manifest.id(), BackupLayout.SNAPSHOT, source);
+            BackupFile.copy(BackupLayout.SNAPSHOT, in, w.output());
+            BackupFile copied = new BackupFile(BackupLayout.SNAPSHOT, size[0], (int) crc.getValue());
             if (copied.sizeBytes() != expected.sizeBytes() || copied.crc32c() != expected.crc32c()) {
                 throw new BackupException(source, "changed while it was being restored (now " + copied.sizeBytes()
                         + " bytes, CRC32C " + BackupFile.hex(copied.crc32c()) + "); restore again from an unchanging copy");
@@ -144,7 +187,7 @@ public final class BackupRestore {
     }
 
     /** Returns the last index and term written. */
-    private static long[] writeLog(BackupChain chain, SnapshotMeta snapshot, long target, Path logDir)
+    private static long[] writeLog(BackupChain chain, SnapshotMeta snapshot, long target, Path logDir, BackupKey key)
             throws IOException {
         long[] last = {snapshot.index(), snapshot.term()};
         try (SegmentedLogStorage log = SegmentedLogStorage.open(logDir)) {
@@ -162,7 +205,7 @@ public final class BackupRestore {
                         log.append(List.copyOf(batch));
                         batch.clear();
                     }
-                });
+                }, key, b.manifest().id());
             }
             if (!batch.isEmpty()) {
                 log.append(List.copyOf(batch));

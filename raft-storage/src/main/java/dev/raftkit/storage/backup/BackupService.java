@@ -10,6 +10,7 @@ import dev.raftkit.spi.LogCompactedException;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.storage.PrivateFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -77,6 +78,7 @@ public final class BackupService {
     private final Path root;
     private final Clock clock;
     private final Duration timeout;
+    private final BackupKey key;
 
     /**
      * @param server    the node to back up (running)
@@ -88,6 +90,17 @@ public final class BackupService {
      */
     public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root, Clock clock,
                          Duration timeout) {
+        this(server, snapshots, clusterId, root, clock, timeout, null);
+    }
+
+    /**
+     * As {@link #BackupService(RaftServer, SnapshotStore, String, Path, Clock, Duration)}; with a
+     * {@code key} every data file is encrypted (AES-256-GCM) and every manifest authenticated
+     * (HMAC-SHA256) with it, and the chain it continues must be encrypted with the same key.
+     */
+    public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root, Clock clock,
+                         Duration timeout, BackupKey key) {
+        this.key = key;
         this.server = Objects.requireNonNull(server, "server");
         this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
@@ -99,6 +112,11 @@ public final class BackupService {
     /** With the system clock and a one-minute step timeout. */
     public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root) {
         this(server, snapshots, clusterId, root, Clock.systemUTC(), Duration.ofMinutes(1));
+    }
+
+    /** With the system clock, a one-minute step timeout, and {@code key} (null: plaintext backups). */
+    public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root, BackupKey key) {
+        this(server, snapshots, clusterId, root, Clock.systemUTC(), Duration.ofMinutes(1), key);
     }
 
     /** Takes a full backup: a snapshot at the index the server has applied now, copied with a manifest. */
@@ -117,7 +135,7 @@ public final class BackupService {
         if (BackupChain.backupDirs(root).isEmpty()) {
             return takeFull("the backup root " + root + " holds no backup to continue");
         }
-        List<BackupChain.Backup> chain = BackupChain.resolve(root);
+        List<BackupChain.Backup> chain = BackupChain.resolve(root, key);
         BackupChain.Backup head = chain.get(chain.size() - 1);
         BackupManifest parent = head.manifest();
         if (!parent.clusterId().equals(clusterId)) {
@@ -129,11 +147,13 @@ public final class BackupService {
         long to = Math.max(parent.lastIndex(), server.status().commit());
         long sequence = BackupLayout.nextSequence(root);
         Path tmp = partialDir();
+        String id = UUID.randomUUID().toString();
         try {
             Path file = tmp.resolve(EntryFile.NAME);
             ConfState conf = parent.conf();
             long lastTerm = parent.lastTerm();
-            try (EntryFile.Writer w = new EntryFile.Writer(file, parent.lastIndex(), parent.lastTerm(), to - parent.lastIndex())) {
+            try (EntryFile.Writer w = new EntryFile.Writer(file, parent.lastIndex(), parent.lastTerm(),
+                    to - parent.lastIndex(), key, id)) {
                 while (w.nextIndex() <= to) {
                     List<Entry> batch;
                     try {
@@ -160,9 +180,9 @@ public final class BackupService {
                 }
                 w.finish(parent.lastIndex());
             }
-            BackupManifest m = new BackupManifest(UUID.randomUUID().toString(), clusterId, BackupKind.INCREMENTAL,
+            BackupManifest m = new BackupManifest(id, clusterId, BackupKind.INCREMENTAL,
                     sequence, parent.id(), server.id(), parent.lastIndex(), parent.lastTerm(), to, lastTerm, conf,
-                    clock.instant(), null, List.of(BackupFile.measure(file)));
+                    clock.instant(), null, List.of(BackupFile.measure(file)), key == null ? null : key.id());
             BackupChain.Backup b = publish(tmp, m);
             server.retainLogFrom(to + 1);
             LOG.info("incremental backup {} of cluster {} from node {}: entries ({}, {}]", b.dir(), clusterId,
@@ -196,11 +216,12 @@ public final class BackupService {
         for (int attempt = 0; attempt < 3; attempt++) {
             SnapshotDescriptor d = await(server.snapshotNow(), "taking a snapshot");
             Path tmp = partialDir();
+            String id = UUID.randomUUID().toString();
             try {
-                BackupFile copied = copySnapshot(d, tmp.resolve(BackupLayout.SNAPSHOT));
-                BackupManifest m = new BackupManifest(UUID.randomUUID().toString(), clusterId, BackupKind.FULL,
+                BackupFile copied = copySnapshot(d, tmp.resolve(BackupLayout.SNAPSHOT), id);
+                BackupManifest m = new BackupManifest(id, clusterId, BackupKind.FULL,
                         sequence, null, server.id(), 0, 0, d.meta().index(), d.meta().term(), d.meta().conf(),
-                        clock.instant(), fallbackReason, List.of(copied));
+                        clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id());
                 BackupChain.Backup b = publish(tmp, m);
                 server.retainLogFrom(d.meta().index() + 1);
                 LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes){}", b.dir(), clusterId,
@@ -226,8 +247,11 @@ public final class BackupService {
         }
     }
 
-    /** Copies the snapshot's bytes, checking them against the store's own size and checksum. */
-    private BackupFile copySnapshot(SnapshotDescriptor d, Path target) throws IOException {
+    /**
+     * Copies the snapshot's bytes (encrypted when there is a key), checking them against the store's
+     * own size and checksum; returns the file as written to disk.
+     */
+    private BackupFile copySnapshot(SnapshotDescriptor d, Path target, String backupId) throws IOException {
         SnapshotReader r;
         try {
             r = snapshots.open(d);
@@ -236,7 +260,8 @@ public final class BackupService {
         }
         BackupFile copied;
         try (r; InputStream in = r.input();
-             OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW)) {
+             OutputStream file = PrivateFiles.newOutputStream(target);
+             OutputStream out = key == null ? file : BackupCipher.encrypt(file, key, backupId, BackupLayout.SNAPSHOT)) {
             copied = BackupFile.copy(BackupLayout.SNAPSHOT, in, out);
         }
         if (copied.sizeBytes() != d.sizeBytes() || copied.crc32c() != d.crc32c()) {
@@ -246,18 +271,18 @@ public final class BackupService {
                     + " take the backup from another node");
         }
         BackupLayout.fsync(target);
-        return copied;
+        return key == null ? copied : BackupFile.measure(target);
     }
 
     private Path partialDir() throws IOException {
-        Files.createDirectories(root);
-        return Files.createDirectory(root.resolve(BackupLayout.PARTIAL_PREFIX + UUID.randomUUID()));
+        PrivateFiles.createDirectories(root);
+        return PrivateFiles.createDirectory(root.resolve(BackupLayout.PARTIAL_PREFIX + UUID.randomUUID()));
     }
 
     /** Manifest last, then one rename: a backup directory either is complete or does not exist. */
     private BackupChain.Backup publish(Path tmp, BackupManifest m) throws IOException {
         Path manifest = tmp.resolve(BackupManifest.FILE_NAME);
-        Files.write(manifest, m.encode(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        PrivateFiles.write(manifest, m.encode(key));
         BackupLayout.fsync(manifest);
         BackupLayout.fsync(tmp);
         Path dir = root.resolve(BackupLayout.dirName(m.sequence(), m.kind()));

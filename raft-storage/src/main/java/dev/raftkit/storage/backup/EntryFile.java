@@ -2,6 +2,7 @@ package dev.raftkit.storage.backup;
 
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
+import dev.raftkit.storage.PrivateFiles;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -42,19 +43,26 @@ final class EntryFile {
         private final Path path;
         private final FileChannel channel;
         private final DataOutputStream out;
+        private final BackupCipher.Sealing sealing;
         private final long count;
         private long next;
         private long lastTerm;
         private final CRC32C crc = new CRC32C();
 
         Writer(Path path, long prevIndex, long prevTerm, long count) throws IOException {
+            this(path, prevIndex, prevTerm, count, null, null);
+        }
+
+        /** With a {@code key}, the file is encrypted for backup {@code backupId} (see {@link BackupCipher}). */
+        Writer(Path path, long prevIndex, long prevTerm, long count, BackupKey key, String backupId) throws IOException {
             this.path = path;
             this.count = count;
             this.next = prevIndex + 1;
             this.lastTerm = prevTerm;
-            this.channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            this.out = new DataOutputStream(new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(channel),
-                    64 * 1024));
+            this.channel = PrivateFiles.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            java.io.OutputStream raw = java.nio.channels.Channels.newOutputStream(channel);
+            this.sealing = key == null ? null : BackupCipher.encrypt(raw, key, backupId, NAME);
+            this.out = new DataOutputStream(new BufferedOutputStream(sealing == null ? raw : sealing, 64 * 1024));
             ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
             h.putInt(MAGIC).putInt(BackupManifest.VERSION).putLong(prevIndex).putLong(prevTerm).putLong(count);
             crc.update(h.array(), 0, 32);
@@ -89,6 +97,9 @@ final class EntryFile {
                         + count);
             }
             out.flush();
+            if (sealing != null) {
+                sealing.finish();
+            }
             channel.force(true);
         }
 
@@ -108,7 +119,13 @@ final class EntryFile {
      * the file and the offset.
      */
     static Summary scan(Path file, long upTo, Sink sink) throws IOException {
-        try (InputStream raw = Files.newInputStream(file);
+        return scan(file, upTo, sink, null, null);
+    }
+
+    /** {@link #scan(Path, long, Sink)} of a file encrypted with {@code key} for backup {@code backupId} (null: plaintext). */
+    static Summary scan(Path file, long upTo, Sink sink, BackupKey key, String backupId) throws IOException {
+        try (InputStream disk = Files.newInputStream(file);
+             InputStream raw = key == null ? disk : BackupCipher.decrypt(disk, key, backupId, NAME, file);
              DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024))) {
             byte[] header = new byte[HEADER_BYTES];
             try {

@@ -23,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,6 +68,10 @@ class BackupChainTest {
     private static final AtomicInteger writtenDuringBackup = new AtomicInteger();
     /** Root B: another cluster's chain (same nodes, another cluster id). */
     private static final List<Path> chainB = new ArrayList<>();
+    /** Root D: full + incremental, encrypted with {@link #key}. */
+    private static final List<Path> chainD = new ArrayList<>();
+    private static BackupKey key;
+    private static Path node1DataDir;
     /** Root C: a full backup, then an incremental that had to fall back to full. */
     private static BackupService.Result fallback;
     private static long firstIndexAtFallback;
@@ -75,6 +80,7 @@ class BackupChainTest {
     @BeforeAll
     static void takeBackupsOfALiveCluster() throws Exception {
         Path node1Dir = tmp.resolve("node1");
+        node1DataDir = node1Dir;
         try (RuntimeCluster cluster = new RuntimeCluster(Set.of(1L, 2L, 3L), (id, b) -> {
             b.snapshotThresholds(30, 1L << 30).snapshotsToKeep(2);
             if (id == 1) {
@@ -124,6 +130,13 @@ class BackupChainTest {
                 chainB.add(b.full().backup().dir());
                 write(cluster, session, 500, 10);
                 chainB.add(b.incremental().backup().dir());
+
+                key = BackupKey.createFile(tmp.resolve("backup.key"), new SecureRandom());
+                BackupService d = new BackupService(node1, node1Store, CLUSTER, tmp.resolve("backups-d"), key);
+                chainD.add(d.full().backup().dir());
+                write(cluster, session, 700, 10);
+                chainD.add(d.incremental().backup().dir());
+                await().atMost(WAIT).until(() -> node1.status().applied() >= lastIndexOf(chainD));
 
                 // Root C: the pin is released (as after a restart), snapshots compact past the last
                 // backup, and the incremental must fall back to a full backup.
@@ -351,12 +364,119 @@ class BackupChainTest {
         assertEquals(List.of(data.resolve("something")), Files.list(data).toList());
     }
 
+    @Test
+    void encryptedBackupsRestoreWithTheirKeyAndHoldNoPlaintext() throws Exception {
+        long last = lastIndexOf(chainD);
+        BackupChain verified = BackupChain.verify(chainD, key);
+        assertTrue(verified.backups().stream().allMatch(b -> key.id().equals(b.manifest().keyId())));
+        assertEquals(chainD, BackupChain.discover(chainD.get(0).getParent(), key).backups().stream()
+                .map(BackupChain.Backup::dir).toList());
+        for (Path file : List.of(chainD.get(0).resolve(BackupLayout.SNAPSHOT), chainD.get(1).resolve(EntryFile.NAME))) {
+            byte[] bytes = Files.readAllBytes(file);
+            assertEquals("RKBKGCM1", new String(bytes, 0, 8, java.nio.charset.StandardCharsets.US_ASCII), file.toString());
+            assertFalse(new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).contains("k70"),
+                    "no key or value in the clear in " + file);
+        }
+        Path data = tmp.resolve("restore-encrypted");
+        assertEquals(last, BackupRestore.restore(chainD, data, BackupRestore.LATEST, key).lastIndex());
+        assertEquals(machine.digestAt(last), digestOfRestoredNode(data, last));
+    }
+
+    @Test
+    void anEncryptedBackupReadWithAWrongKeyIsRefusedAsEncryptedWithADifferentKey() throws Exception {
+        BackupKey other = BackupKey.generate(new SecureRandom());
+        BackupException wrong = assertThrows(BackupException.class, () -> BackupChain.verify(chainD, other));
+        assertEquals(chainD.get(0).resolve(BackupManifest.FILE_NAME), wrong.file());
+        assertTrue(wrong.getMessage().contains("backup " + chainD.get(0).getFileName()
+                + " was encrypted with a different key (key id " + key.id() + "; the key given has id " + other.id()
+                + ")"), wrong.getMessage());
+        Path data = tmp.resolve("restore-wrong-key");
+        assertThrows(BackupException.class, () -> BackupRestore.restore(chainD, data, BackupRestore.LATEST, other));
+        assertNoRestoreLeftovers(data);
+
+        BackupException none = assertThrows(BackupException.class, () -> BackupChain.verify(chainD));
+        assertTrue(none.getMessage().contains("is encrypted (key id " + key.id() + "); give its key file"),
+                none.getMessage());
+        BackupException plain = assertThrows(BackupException.class, () -> BackupChain.verify(chainA, key));
+        assertTrue(plain.getMessage().contains("is not encrypted, but a backup key"), plain.getMessage());
+    }
+
+    @Test
+    void aTamperedManifestOrFileOfAnEncryptedBackupIsRefused() throws Exception {
+        // The manifest edited and its CRC32C recomputed, as someone without the key could: the HMAC fails.
+        List<Path> forged = copyChain("forged-manifest", chainD);
+        Path manifest = forged.get(1).resolve(BackupManifest.FILE_NAME);
+        String text = Files.readString(manifest);
+        String body = text.substring(0, text.indexOf("crc32c="));
+        String edited = body.replace("node=1\n", "node=2\n");
+        assertFalse(edited.equals(body));
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(edited.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.writeString(manifest, edited + "crc32c=" + BackupFile.hex((int) crc.getValue())
+                + text.substring(text.indexOf("\nhmac-sha256=")));
+        BackupException e = assertThrows(BackupException.class, () -> BackupChain.verify(forged, key));
+        assertEquals(manifest, e.file());
+        assertTrue(e.getMessage().contains("fails authentication under key " + key.id()), e.getMessage());
+
+        // The HMAC line removed: refused too.
+        Files.writeString(manifest, text.substring(0, text.indexOf("hmac-sha256=")));
+        assertTrue(assertThrows(BackupException.class, () -> BackupChain.verify(forged, key)).getMessage()
+                .contains("has no hmac-sha256 line"));
+
+        // A data file whose ciphertext changed, with the manifest's size and CRC32C fixed up to match
+        // (which needs the key to re-sign; done here with it): GCM still refuses the chunk.
+        List<Path> flipped = copyChain("forged-entries", chainD);
+        Path entries = flipped.get(1).resolve(EntryFile.NAME);
+        byte[] bytes = Files.readAllBytes(entries);
+        bytes[BackupCipher.HEADER_BYTES + 3] ^= 0x01;
+        Files.write(entries, bytes);
+        BackupManifest m = BackupManifest.read(flipped.get(1), key);
+        BackupManifest resigned = new BackupManifest(m.id(), m.clusterId(), m.kind(), m.sequence(), m.parentId(),
+                m.sourceNode(), m.prevIndex(), m.prevTerm(), m.lastIndex(), m.lastTerm(), m.conf(), m.createdAt(),
+                m.fallbackReason(), List.of(BackupFile.measure(entries)), m.keyId());
+        Files.write(flipped.get(1).resolve(BackupManifest.FILE_NAME), resigned.encode(key));
+        BackupException chunk = assertThrows(BackupException.class, () -> BackupChain.verify(flipped, key));
+        assertEquals(entries, chunk.file());
+        assertTrue(chunk.getMessage().contains("chunk 0 fails authentication"), chunk.getMessage());
+    }
+
+    @Test
+    void dataAndBackupFilesArePrivateToTheServiceUser() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                tmp.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
+        Path restored = tmp.resolve("restore-private");
+        BackupRestore.restore(chainA, restored, BackupRestore.LATEST);
+        int checked = 0;
+        for (Path top : List.of(node1DataDir, rootA, chainD.get(0).getParent(), restored)) {
+            try (Stream<Path> s = Files.walk(top)) {
+                for (Path p : s.toList()) {
+                    String perms = java.nio.file.attribute.PosixFilePermissions.toString(
+                            Files.getPosixFilePermissions(p));
+                    assertEquals(Files.isDirectory(p) ? "rwx------" : "rw-------", perms, p.toString());
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked > 20, "checked " + checked + " paths");
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(tmp.resolve("backup.key"))));
+    }
+
     // -------------------------------------------------------------------------------------------
 
+    private static long lastIndexOf(List<Path> chain) throws IOException {
+        Path dir = chain.get(chain.size() - 1);
+        return BackupManifest.read(dir, dir.startsWith(tmp.resolve("backups-d")) ? key : null).lastIndex();
+    }
+
     private static List<Path> copyChain(String name) throws IOException {
+        return copyChain(name, chainA);
+    }
+
+    private static List<Path> copyChain(String name, List<Path> chain) throws IOException {
         Path root = Files.createDirectories(tmp.resolve("copies").resolve(name));
         List<Path> out = new ArrayList<>();
-        for (Path dir : chainA) {
+        for (Path dir : chain) {
             Path to = Files.createDirectory(root.resolve(dir.getFileName()));
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path f : s.toList()) {
