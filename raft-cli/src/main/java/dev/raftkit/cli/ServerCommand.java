@@ -35,14 +35,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code raftkit server}: runs one node (key-value or SQL, {@code --sm}) until SIGTERM or Ctrl-C.
- * Its client port also serves the admin service (backups into a directory on this host, peers
- * added at run time).
+ * Its client port also serves the admin service (backups into a directory under
+ * {@code --backup-root} on this host, peers added at run time).
  */
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = {"Run one node of a key-value (--sm kv, default) or SQL (--sm sql) cluster until SIGTERM or Ctrl-C (then shut down gracefully). "
                 + "Prints one line when it is ready, then a line whenever its role, term or leader changes. "
                 + "Its client port serves clients (raftkit kv or sql, status, member, transfer) and the node's admin calls "
-                + "(raftkit backup full|incremental: the backup is written by this node, on this host)."},
+                + "(raftkit backup full|incremental: the backup is written by this node, on this host, only under its --backup-root)."},
         footer = {"", "Peers: ID=PEER_HOST:PEER_PORT/CLIENT_PORT (client port on the same host) or",
                 "       ID=PEER_HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated.",
                 "A node with no state founds the cluster with --bootstrap (every founder names",

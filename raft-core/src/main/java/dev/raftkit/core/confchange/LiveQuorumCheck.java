@@ -36,6 +36,9 @@ public final class LiveQuorumCheck {
         } catch (IllegalArgumentException invalid) {
             return null;
         }
+        if (after.voters().equals(conf.voters()) && after.votersOutgoing().equals(conf.votersOutgoing())) {
+            return null; // learners only: the quorum is what it was
+        }
         for (Set<Long> half : List.of(after.voters(), after.votersOutgoing())) {
             if (half.isEmpty()) {
                 continue;

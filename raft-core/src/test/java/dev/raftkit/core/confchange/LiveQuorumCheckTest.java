@@ -41,6 +41,13 @@ class LiveQuorumCheckTest {
     }
 
     @Test
+    void aLearnerChangeIsNeverRefusedForQuorum() {
+        ConfState withLearner = new ConfState(Set.of(1L, 2L, 3L), Set.of(), Set.of(4L), Set.of(), false);
+        assertNull(LiveQuorumCheck.refusal(THREE, ConfChange.addLearner(4), Set.of(1L)));
+        assertNull(LiveQuorumCheck.refusal(withLearner, ConfChange.remove(4), Set.of(1L)));
+    }
+
+    @Test
     void anInvalidChangeIsLeftToTheCoreToRefuse() {
         assertNull(LiveQuorumCheck.refusal(ConfState.ofVoters(Set.of(1L)), ConfChange.remove(1), Set.of(1L)));
     }
