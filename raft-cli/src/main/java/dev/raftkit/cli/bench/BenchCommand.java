@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code raftkit bench}: closed-loop write throughput and latency of a 3-node key-value cluster
  * (with {@code --sm sql}: a SQL cluster too, same settings, and the ratio of the two) with fsync'd
- * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses in {@code ../shared/bench}:
+ * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses measured beside it (kept outside this repository):
  * C client threads, one outstanding put each, keys {@code c<thread>-<n mod keys>}, a fresh cluster
  * per setting, a warm-up, then a measured window in which only writes that start and finish inside
  * the window count.
