@@ -40,7 +40,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one Raft node on threads (docs/architecture.md, "The runtime"; every thread is described in docs/threads.md):
+ * Runs one Raft node on threads (docs/architecture.md, section The runtime; every thread is described in docs/threads.md):
  *
  * <ul>
  *   <li><b>raft loop</b> — owns the {@link RaftNode}; drains a bounded inbox (ticks, peer messages,
@@ -280,7 +280,7 @@ public final class RaftServer implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Backup primitives (docs/architecture.md, "Storage"; docs/divergence.md "Backups"): state-machine-agnostic
+    // Backup primitives (docs/architecture.md, section Storage; docs/divergence.md "Backups"): state-machine-agnostic
     // building blocks; the backup formats and orchestration live in raft-storage.
 
     /**

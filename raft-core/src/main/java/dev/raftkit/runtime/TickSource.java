@@ -6,7 +6,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Where a server's logical time comes from: the core counts time only in ticks (docs/architecture.md, "The pure core").
+ * Where a server's logical time comes from: the core counts time only in ticks (docs/architecture.md, section The pure core).
  * The default ticks on a timer; a test or the simulator injects its own to drive time by hand.
  */
 public interface TickSource {

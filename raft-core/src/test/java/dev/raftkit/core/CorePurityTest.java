@@ -19,7 +19,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The core is pure (docs/architecture.md, "The pure core"): no I/O, threads, clocks, environment or unseeded randomness
+ * The core is pure (docs/architecture.md, section The pure core): no I/O, threads, clocks, environment or unseeded randomness
  * anywhere under {@code dev.raftkit.core}. Checked on the compiled classes' constant pools, so
  * nothing the bytecode uses escapes (fully qualified names, method references, types that appear
  * only in signatures). {@code dev.raftkit.spi} is not the core and is not scanned.
@@ -45,7 +45,7 @@ class CorePurityTest {
         }
         if (!violations.isEmpty()) {
             fail("the pure core must not use I/O, threads, clocks, the environment or unseeded randomness "
-                    + "(docs/architecture.md, "The pure core"); move this to the runtime or pass it in:\n  "
+                    + "(docs/architecture.md, section The pure core); move this to the runtime or pass it in:\n  "
                     + String.join("\n  ", violations));
         }
     }

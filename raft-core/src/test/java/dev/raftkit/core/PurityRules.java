@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What the pure core may not use (docs/architecture.md, "The pure core"): I/O, threads and concurrency, clocks, the
+ * What the pure core may not use (docs/architecture.md, section The pure core): I/O, threads and concurrency, clocks, the
  * environment, and randomness that is not seeded. Each rule says why, so a violation explains
  * itself.
  */

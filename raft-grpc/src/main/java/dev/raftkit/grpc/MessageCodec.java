@@ -47,7 +47,7 @@ import java.util.Set;
 /**
  * Converts core {@link Message}s to and from their wire form ({@code raft.proto}).
  *
- * <p>Decoding is a gateway into the core (docs/architecture.md, "The pure core": slices are validated where data
+ * <p>Decoding is a gateway into the core (docs/architecture.md, section Transport and client access: slices are validated where data
  * enters), so it checks everything the core would otherwise have to trust: node ids are positive
  * and differ, terms are between 0 and {@link EntryId#MAX_TERM} and indexes between 0 and
  * {@link EntryId#MAX_INDEX} (so no arithmetic on them can overflow, in the core or here; a

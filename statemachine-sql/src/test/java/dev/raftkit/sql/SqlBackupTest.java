@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The library's backups (docs/architecture.md, "Storage") work for SQL unchanged: a full and two incremental
+ * The library's backups (docs/architecture.md, section Storage) work for SQL unchanged: a full and two incremental
  * backups of a live node running {@link SqlStateMachine} restore to the live digest, to any index
  * in between (point in time), and a damaged backup is refused.
  */

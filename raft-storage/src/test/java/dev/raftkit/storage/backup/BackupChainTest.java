@@ -41,7 +41,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Backups of a live 3-node cluster (docs/architecture.md, "Storage", issue 6): node 1 runs on the durable
+ * Backups of a live 3-node cluster (docs/architecture.md, section Storage, issue 6): node 1 runs on the durable
  * {@link SegmentedLogStorage} and {@link FileSnapshotStore}, snapshots every 30 entries, and is
  * backed up online (as a follower) while clients keep writing. The chains are built once here and
  * only read afterwards: each test copies what it damages.
