@@ -19,10 +19,10 @@ import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.ByteArrayInputStream;
+
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
+
+
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -49,21 +49,6 @@ class MalformedRequestGuardTest {
         }
     }
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     @Test
     void garbageInTheMiddleOfASnapshotTransferAbortsItsWriter() throws IOException {
@@ -83,7 +68,7 @@ class MalformedRequestGuardTest {
         MethodDescriptor<byte[], byte[]> method = MethodDescriptor.<byte[], byte[]>newBuilder()
                 .setFullMethodName(RaftPeerGrpc.getInstallSnapshotMethod().getFullMethodName())
                 .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
-                .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+                .setRequestMarshaller(RawCalls.BYTES).setResponseMarshaller(RawCalls.BYTES).build();
         CompletableFuture<Status> ended = new CompletableFuture<>();
         ClientCall<byte[], byte[]> call = channel.newCall(method, CallOptions.DEFAULT);
         call.start(new ClientCall.Listener<>() {

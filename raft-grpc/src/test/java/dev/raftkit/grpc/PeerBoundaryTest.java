@@ -31,10 +31,10 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
+
+
+
+
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,21 +90,7 @@ class PeerBoundaryTest {
     /** Sends {@code envelopes} on one message stream; returns how the receiver ended it. */
     private static Status stream(ManagedChannel channel, PeerEnvelope... envelopes) {
         CompletableFuture<Status> ended = new CompletableFuture<>();
-        StreamObserver<PeerEnvelope> out = RaftPeerGrpc.newStub(channel).stream(new StreamObserver<StreamSummary>() {
-            @Override
-            public void onNext(StreamSummary value) {
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                ended.complete(Status.fromThrowable(t));
-            }
-
-            @Override
-            public void onCompleted() {
-                ended.complete(Status.OK);
-            }
-        });
+        StreamObserver<PeerEnvelope> out = RaftPeerGrpc.newStub(channel).stream(RawCalls.<StreamSummary>endedInto(ended));
         for (PeerEnvelope e : envelopes) {
             out.onNext(e);
         }
@@ -177,21 +163,7 @@ class PeerBoundaryTest {
         PeerEnvelope heartbeat = MessageCodec.encode("test", new Heartbeat(1, 2, term, 0, 1));
         CompletableFuture<Status> ended = new CompletableFuture<>();
         StreamObserver<SnapshotChunk> out = RaftPeerGrpc.newStub(channel(c.node(2).transport.localAddress()))
-                .installSnapshot(new StreamObserver<SnapshotAck>() {
-                    @Override
-                    public void onNext(SnapshotAck value) {
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        ended.complete(Status.fromThrowable(t));
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        ended.complete(Status.OK);
-                    }
-                });
+                .installSnapshot(RawCalls.<SnapshotAck>endedInto(ended));
         out.onNext(SnapshotChunk.newBuilder().setHeader(SnapshotHeader.newBuilder().setInstallSnapshot(heartbeat)
                 .setSizeBytes(0)).build());
         out.onCompleted();
@@ -227,27 +199,12 @@ class PeerBoundaryTest {
         assertTrue(next.server.status().term() < 1000);
     }
 
-    private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-    };
 
     /** Sends {@code bytes} as the one request of {@code method} (any type); returns the call's status. */
     private static Status raw(ManagedChannel channel, String method, MethodDescriptor.MethodType type, byte[] bytes) {
         MethodDescriptor<byte[], byte[]> m = MethodDescriptor.<byte[], byte[]>newBuilder()
                 .setFullMethodName(method).setType(type)
-                .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+                .setRequestMarshaller(RawCalls.BYTES).setResponseMarshaller(RawCalls.BYTES).build();
         CompletableFuture<Status> ended = new CompletableFuture<>();
         ClientCall<byte[], byte[]> call = channel.newCall(m, CallOptions.DEFAULT);
         call.start(new ClientCall.Listener<>() {
