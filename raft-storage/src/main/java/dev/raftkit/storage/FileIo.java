@@ -38,12 +38,19 @@ interface FileIo {
     void syncDirectory(Path dir) throws IOException;
 
     /**
-     * Takes an exclusive, process-wide lock on {@code lockFile}.
+     * Takes an exclusive lock on the directory of {@code lockFile}, held until closed: an OS file
+     * lock on {@code lockFile} against other processes, and a lock on the directory itself
+     * (whatever its files) against other stores in this process.
      *
      * @throws dev.raftkit.spi.StorageException if another process (or another store in this
-     *     process) holds it
+     *     process) holds it, naming the directory and the holder if known
      */
     Closeable lock(Path lockFile) throws IOException;
+
+    /** Bytes a new file in {@code dir} may still take ({@link Long#MAX_VALUE} if unknown). */
+    default long usableSpace(Path dir) throws IOException {
+        return Long.MAX_VALUE;
+    }
 
     /** An open file. Positional reads may run on other threads concurrently with writes. */
     interface Handle extends Closeable {
@@ -59,6 +66,16 @@ interface FileIo {
 
         /** Makes the file's contents durable (fdatasync). */
         void force() throws IOException;
+
+        /**
+         * Takes an exclusive OS lock on this file for as long as the handle is open, so another
+         * process that opens the same file (not merely the same name) can tell it is in use.
+         *
+         * @return false if another process or another handle of this process holds it
+         */
+        default boolean tryLock() throws IOException {
+            return true;
+        }
 
         /** Reads exactly {@code dst.remaining()} bytes or fails naming the file. */
         default void readFully(ByteBuffer dst, long position, Path file) throws IOException {

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -39,19 +41,49 @@ final class LogRecovery {
 
     Recovered recover() throws IOException {
         List<Segment> segments = new ArrayList<>();
+        Map<Path, FileIo.Handle> locked = new HashMap<>();
         try {
-            return recover(segments);
+            return recover(segments, locked);
         } catch (IOException | RuntimeException e) {
             for (Segment s : segments) {
+                locked.remove(s.path);
                 s.handle.close();
+            }
+            for (FileIo.Handle h : locked.values()) {
+                h.close();
             }
             throw e;
         }
     }
 
-    private Recovered recover(List<Segment> segments) throws IOException {
+    /**
+     * Opens and locks every segment before anything in the directory is touched. The directory's
+     * LOCK file can be deleted while its server runs, and then a second process's lock on a new
+     * LOCK file succeeds; but the running server holds a lock on each segment it has open, which
+     * is the same file whatever happened to LOCK, so the second process stops here, having
+     * changed nothing (it must not delete the running server's spare segment, say).
+     */
+    private void lockSegments(List<String> names, Map<Path, FileIo.Handle> locked) throws IOException {
+        for (String name : names) {
+            if (!OPEN.matcher(name).matches() && !CLOSED.matcher(name).matches()) {
+                continue;
+            }
+            Path path = dir.resolve(name);
+            FileIo.Handle h = io.open(path);
+            locked.put(path, h);
+            if (!h.tryLock()) {
+                throw new StorageException("data directory " + dir + " is in use: the log segment " + name
+                        + " is locked by another process (or another log in this process), although the directory's"
+                        + " lock file let this one in (was " + SegmentedLogStorage.LOCK_FILE + " deleted?); stop the"
+                        + " other server first, or give this node its own data directory");
+            }
+        }
+    }
+
+    private Recovered recover(List<Segment> segments, Map<Path, FileIo.Handle> locked) throws IOException {
         boolean dirChanged = false;
         List<String> names = io.list(dir);
+        lockSegments(names, locked);
         for (String name : names) {
             if (name.endsWith(ChecksummedFile.TMP_SUFFIX)) {
                 // A crash before the rename that would have published it: never part of the state.
@@ -87,7 +119,7 @@ final class LogRecovery {
         TermRuns terms = new TermRuns();
         SegmentScanner.Tail tail = null;
         for (Found f : found) {
-            FileIo.Handle h = io.open(f.path());
+            FileIo.Handle h = locked.remove(f.path());
             SegmentScanner scanner;
             SegmentHeader header;
             try {
@@ -163,6 +195,19 @@ final class LogRecovery {
         }
 
         long lastIndex = segments.isEmpty() ? base : segments.get(segments.size() - 1).lastIndex();
+        if (hs == null && lastIndex > 0) {
+            // Every log writes its hard state when it is created (below), and replaces it only by
+            // an atomic rename: a log with entries and no hard state lost it to a person or a tool,
+            // never to a crash. Starting at term 0 with no vote could cast a second vote in a term
+            // this node already voted in (thesis §3.8).
+            Path file = dir.resolve(SegmentedLogStorage.HARD_STATE_FILE);
+            throw new StorageException("the hard-state file " + file + " is missing, but the log in " + dir
+                    + " holds entries up to index " + lastIndex + " (term " + terms.termAt(lastIndex) + "): this node's"
+                    + " current term and vote are lost, and a node that forgot its vote could vote twice in one term."
+                    + " The node will not start. Restore the file from a copy of this node's data taken while it was"
+                    + " stopped, or replace the node: remove it from the cluster, wipe its data directory, and add it"
+                    + " back as a learner, then promote it");
+        }
         // Acknowledged-data guard: a commit index is persisted only after the entries it covers.
         if (hardState.commit() > lastIndex) {
             Path where = segments.isEmpty() ? dir : segments.get(segments.size() - 1).path;
@@ -187,6 +232,12 @@ final class LogRecovery {
             long next = lastIndex + 1;
             segments.add(SegmentedLogStorage.createSegment(io, dir, options, meta.generation(), next, terms.termAt(lastIndex)));
             dirChanged = false; // createSegment synced the directory
+        }
+        if (hs == null) {
+            // A new (empty) log: from now on a missing hard state means it was deleted (see above).
+            ChecksummedFile.write(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
+                    SegmentedLogStorage.HARD_STATE_MAGIC, Codecs.hardState(hardState));
+            dirChanged = false; // the write synced the directory
         }
         if (dirChanged) {
             io.syncDirectory(dir);

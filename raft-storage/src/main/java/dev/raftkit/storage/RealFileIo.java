@@ -7,11 +7,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -58,6 +63,17 @@ final class RealFileIo implements FileIo {
                 // force(false) is fdatasync: file size changes are still flushed, which is all the
                 // metadata a reader of this file needs.
                 ch.force(false);
+            }
+
+            @Override
+            public boolean tryLock() throws IOException {
+                try {
+                    // Released when the channel closes; never released earlier, because closing
+                    // another channel of the same file would drop this process's lock on it.
+                    return ch.tryLock() != null;
+                } catch (OverlappingFileLockException e) {
+                    return false;
+                }
             }
 
             @Override
@@ -113,25 +129,84 @@ final class RealFileIo implements FileIo {
         }
     }
 
+    /**
+     * Directories this process holds, by file key (device and inode): deleting or recreating
+     * the lock file inside does not change the directory's key, so a second store in this JVM is
+     * refused even then. The value names the holder for the refusal.
+     */
+    private static final Map<Object, String> HELD = new ConcurrentHashMap<>();
+
     @Override
     public Closeable lock(Path lockFile) throws IOException {
-        FileChannel ch = PrivateFiles.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock;
+        Path dir = lockFile.toAbsolutePath().getParent();
+        Object key = directoryKey(dir);
+        String holder = "pid " + ProcessHandle.current().pid() + " since " + Instant.now()
+                + " (thread " + Thread.currentThread().getName() + ")";
+        String before = HELD.putIfAbsent(key, holder);
+        if (before != null) {
+            throw inUse(dir, lockFile, "this process (" + before + ")");
+        }
+        FileChannel ch = null;
         try {
-            lock = ch.tryLock();
-        } catch (OverlappingFileLockException e) {
-            lock = null;
+            ch = PrivateFiles.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                throw inUse(dir, lockFile, holderOf(ch));
+            }
+            // Who holds it, for the refusal another process prints. Advisory only: the lock is
+            // what excludes, not this text.
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(("raftkit data directory lock held by " + holder + "\n")
+                    .getBytes(StandardCharsets.UTF_8)), 0);
+            FileLock held = lock;
+            FileChannel channel = ch;
+            return () -> {
+                try {
+                    held.release();
+                    channel.close();
+                } finally {
+                    HELD.remove(key, holder);
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            HELD.remove(key, holder);
+            if (ch != null) {
+                ch.close();
+            }
+            throw e;
         }
-        if (lock == null) {
-            ch.close();
-            throw new StorageException("data directory " + lockFile.getParent() + " is in use: the lock file "
-                    + lockFile + " is held by another process (or another store in this JVM); stop it, or "
-                    + "give this node its own data directory");
+    }
+
+    private static Object directoryKey(Path dir) throws IOException {
+        Object key = Files.readAttributes(dir, BasicFileAttributes.class).fileKey();
+        return key != null ? key : dir.toRealPath();
+    }
+
+    /** The holder another process wrote into the lock file, bounded; "another process" if unreadable. */
+    private static String holderOf(FileChannel ch) {
+        try {
+            ByteBuffer b = ByteBuffer.allocate(200);
+            ch.read(b, 0);
+            String text = new String(b.array(), 0, b.position(), StandardCharsets.UTF_8).strip();
+            return text.isEmpty() ? "another process" : "another process: " + text;
+        } catch (IOException e) {
+            return "another process";
         }
-        FileLock held = lock;
-        return () -> {
-            held.release();
-            ch.close();
-        };
+    }
+
+    private static StorageException inUse(Path dir, Path lockFile, String holder) {
+        return new StorageException("data directory " + dir + " is in use: its lock (" + lockFile + ") is held by "
+                + holder + "; stop that server first, or give this node its own data directory");
+    }
+
+    @Override
+    public long usableSpace(Path dir) throws IOException {
+        return Files.getFileStore(dir).getUsableSpace();
     }
 }

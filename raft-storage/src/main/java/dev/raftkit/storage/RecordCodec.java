@@ -28,8 +28,33 @@ final class RecordCodec {
         return PREFIX_BYTES + FIXED_BODY_BYTES + e.data().length;
     }
 
-    /** Encodes {@code e} at {@code buf}'s position, which must have room for {@link #recordBytes}. */
+    /**
+     * Refuses an entry whose record would exceed {@link #MAX_LENGTH} (recovery would read it as
+     * damage). The runtime's command limit keeps client entries far below it.
+     *
+     * @throws IllegalArgumentException naming the entry, its size and the limit
+     */
+    static void checkEncodable(Entry e) {
+        long length = (long) FIXED_BODY_BYTES + e.data().length;
+        if (length > MAX_LENGTH) {
+            throw new IllegalArgumentException("log entry " + e.index() + " has " + e.data().length
+                    + " payload bytes; a log record holds at most " + (MAX_LENGTH - FIXED_BODY_BYTES)
+                    + "; nothing of it was written (the command limit, maxCommandBytes, should have refused it)");
+        }
+    }
+
+    /**
+     * Encodes {@code e} at {@code buf}'s position, which must have room for {@link #recordBytes}.
+     *
+     * @throws IllegalArgumentException if it has not, or the entry is too large for a record; the
+     *     buffer is then unchanged
+     */
     static void encode(Entry e, ByteBuffer buf, CRC32C crc) {
+        checkEncodable(e);
+        if (buf.remaining() < recordBytes(e)) {
+            throw new IllegalArgumentException("log entry " + e.index() + " needs " + recordBytes(e)
+                    + " bytes of buffer but only " + buf.remaining() + " are left; nothing was encoded");
+        }
         int start = buf.position();
         int length = FIXED_BODY_BYTES + e.data().length;
         buf.putInt(length).putInt(0)

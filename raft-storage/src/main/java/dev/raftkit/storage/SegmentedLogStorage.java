@@ -355,6 +355,10 @@ public final class SegmentedLogStorage implements LogStorage {
             throw new IllegalStateException("append at " + first + " leaves a gap after " + last);
         }
         LogSlice.validate(new EntryId(term(first - 1), first - 1), entries);
+        for (Entry e : entries) {
+            // Before anything is written: an entry no record can hold is refused whole.
+            RecordCodec.checkEncodable(e);
+        }
         try {
             if (first <= last) {
                 truncateSuffix(first);
@@ -382,11 +386,14 @@ public final class SegmentedLogStorage implements LogStorage {
                 roll(seg);
                 seg = openSegment();
                 from = i;
-            } else if (writeBuf.remaining() < n) {
+            }
+            // Checked after a roll too: a record larger than the buffer may be the one that rolled
+            // (this once overflowed the buffer, killed the writer and stopped the node).
+            if (writeBuf.remaining() < n) {
                 flush(seg, entries, from, i);
                 from = i;
                 if (writeBuf.capacity() < n) {
-                    writeBuf = ByteBuffer.allocateDirect(Integer.highestOneBit(n) * 2);
+                    writeBuf = ByteBuffer.allocateDirect(bufferFor(n));
                 }
             }
             int k = i - from;
@@ -397,6 +404,12 @@ public final class SegmentedLogStorage implements LogStorage {
             RecordCodec.encode(e, writeBuf, crc);
         }
         flush(seg, entries, from, entries.size());
+    }
+
+    /** A buffer size for a record of {@code n} bytes: the next power of two, without overflowing. */
+    static int bufferFor(int n) {
+        int pow = Integer.highestOneBit(n);
+        return pow == n ? n : (pow >= (1 << 30) ? Integer.MAX_VALUE - 8 : pow << 1);
     }
 
     /** Writes the buffered records of {@code entries[from, to)} and publishes them to readers. */
@@ -480,17 +493,56 @@ public final class SegmentedLogStorage implements LogStorage {
             throws IOException {
         Path tmp = dir.resolve(Segment.openName(first) + ChecksummedFile.TMP_SUFFIX);
         io.delete(tmp);
+        if (options.preallocate()) {
+            checkSpace(io, dir, options.segmentBytes());
+        }
         FileIo.Handle h = io.open(tmp);
         try {
+            h.tryLock(); // a fresh file only this log knows yet: the lock cannot fail
             h.truncate(0);
             if (options.preallocate()) {
                 zeroFill(h, 0, options.segmentBytes());
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            h.close();
+            throw explainNoSpace(e, io, dir, options.segmentBytes());
+        } catch (RuntimeException e) {
             h.close();
             throw e;
         }
         return publishSegment(io, dir, h, tmp, generation, first, prevTerm);
+    }
+
+    /**
+     * Refuses to start a segment the disk cannot hold, before writing any of it: the bare
+     * "No space left on device" of a half-written segment names neither the directory nor the size.
+     */
+    static void checkSpace(FileIo io, Path dir, long needed) throws IOException {
+        long free = io.usableSpace(dir);
+        if (free < needed) {
+            throw new StorageException(noSpace(dir, needed, free));
+        }
+    }
+
+    static String noSpace(Path dir, long needed, long free) {
+        return "not enough disk space for a new log segment in " + dir + ": a segment takes " + needed
+                + " bytes (segmentBytes, written in full ahead of use) but the file system has "
+                + (free == Long.MAX_VALUE ? "too few" : String.valueOf(free)) + " bytes free. Free space on that"
+                + " file system, or configure a smaller segment size (SegmentedLogStorage.Options.withSegmentBytes)";
+    }
+
+    /** {@code e} itself, or for a full disk an IOException that says where, how much and what to do. */
+    static IOException explainNoSpace(IOException e, FileIo io, Path dir, long needed) {
+        if (e.getMessage() == null || !e.getMessage().contains("No space left")) {
+            return e;
+        }
+        long free;
+        try {
+            free = io.usableSpace(dir);
+        } catch (IOException | RuntimeException ignored) {
+            free = Long.MAX_VALUE;
+        }
+        return new IOException(noSpace(dir, needed, free) + " (" + e.getMessage() + ")", e);
     }
 
     /** Writes the header into {@code h} (a file at {@code tmp}), forces it and renames it to the open segment's name. */

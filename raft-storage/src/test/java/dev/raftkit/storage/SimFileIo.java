@@ -61,8 +61,19 @@ final class SimFileIo implements FileIo {
     private long ops;
     private long crashAt = Long.MAX_VALUE;
     private boolean crashed;
+    private long usableSpace = Long.MAX_VALUE;
 
     // ------------------------------------------------------------ fault control
+
+    /** What {@link #usableSpace} reports from now on: a disk with that much room left. */
+    synchronized void usableSpace(long bytes) {
+        usableSpace = bytes;
+    }
+
+    @Override
+    public synchronized long usableSpace(Path dir) {
+        return usableSpace;
+    }
 
     /** Makes the {@code n}-th mutating call from now on (0-based) fail as a crash. */
     synchronized void crashAtOp(long n) {
