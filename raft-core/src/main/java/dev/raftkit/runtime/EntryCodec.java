@@ -30,7 +30,7 @@ final class EntryCodec {
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final int HEADER = 9;
-    private static final int SESSION_HEADER = HEADER + 24;
+    static final int SESSION_HEADER = HEADER + 24;
 
     private EntryCodec() {
     }

@@ -123,8 +123,12 @@ final class RaftLoop {
 
     ServerStatus status() {
         LoopView v = view;
-        boolean running = !stoppedView && server.failure() == null;
-        return new ServerStatus(server.id, v.role(), v.term(), v.leader(), v.commit(), server.applier == null ? 0
+        boolean running = !stoppedView && server.failure() == null && server.running();
+        // A stopped server leads nothing, whatever its last view said: reporting LEADER would keep
+        // clients and operators at a node that answers every request with STOPPED.
+        Role role = running ? v.role() : Role.FOLLOWER;
+        long leader = running ? v.leader() : 0;
+        return new ServerStatus(server.id, role, v.term(), leader, v.commit(), server.applier == null ? 0
                 : server.applier.applied(), v.lastIndex(), server.applier == null ? ConfState.EMPTY
                 : server.applier.conf(), running, server.failure());
     }

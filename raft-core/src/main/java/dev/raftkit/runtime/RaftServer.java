@@ -11,6 +11,7 @@ import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.spi.LogCompactedException;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotDescriptor;
@@ -94,7 +95,7 @@ public final class RaftServer implements AutoCloseable {
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
                     long snapshotBytes, int snapshotsToKeep, int readTimeoutTicks, long catchUpMargin,
                     long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout,
-                    int liveTicks) {
+                    int liveTicks, int maxCommandBytes) {
     }
 
     private RaftServer(Builder b, RaftNode node, Applier.Restored restored, List<ExecutorService> owned) {
@@ -131,10 +132,55 @@ public final class RaftServer implements AutoCloseable {
      * Replicates {@code command} and applies it; completes with the state machine's result.
      * Without a session a retry after a failure may apply the command twice; use
      * {@link #submit(long, long, long, byte[])} or a {@link ClientSession} for exactly-once.
+     *
+     * <p>Before anything is proposed, on the calling thread, the command is checked: over
+     * {@link Builder#maxCommandBytes} it fails with {@link RaftServerException.Reason#TOO_LARGE};
+     * if {@link StateMachine#validate} refuses it, with {@link RaftServerException.Reason#INVALID}
+     * and the state machine's reason. Neither is retryable and neither reaches the log.
      */
     public CompletableFuture<byte[]> submit(byte[] command) {
         Objects.requireNonNull(command, "command");
+        RaftServerException refused = precheck(command);
+        if (refused != null) {
+            return failed(refused);
+        }
         return enqueue(f -> new LoopInput.Propose(EntryCodec.command(command), f));
+    }
+
+    /** The largest command {@link #submit} accepts, in bytes ({@link Builder#maxCommandBytes}). */
+    public int maxCommandBytes() {
+        return settings.maxCommandBytes();
+    }
+
+    /** Longest part of a state machine's refusal copied into a reply: it may quote the command. */
+    static final int MAX_REASON_CHARS = 300;
+
+    /**
+     * The size limit and the state machine's own check, on the caller's thread (never the raft
+     * loop: a slow validation must not delay heartbeats). Null if the command may be proposed.
+     */
+    private RaftServerException precheck(byte[] command) {
+        if (command.length > settings.maxCommandBytes()) {
+            return SizeLimits.tooLarge(id, command.length, settings.maxCommandBytes());
+        }
+        try {
+            stateMachine.validate(command);
+            return null;
+        } catch (InvalidCommandException e) {
+            return new RaftServerException(RaftServerException.Reason.INVALID, 0, "node " + id
+                    + ": the state machine refused the command before it was proposed: "
+                    + truncate(String.valueOf(e.getMessage())));
+        } catch (RuntimeException e) {
+            // A validator bug: refuse (the command may be fine, but proposing what the state
+            // machine cannot judge could stop every replica at apply) and say whose bug it is.
+            return new RaftServerException(RaftServerException.Reason.INVALID, 0, "node " + id
+                    + ": the state machine's validate() threw " + truncate(e.toString())
+                    + " (a bug in the state machine: validate() must throw only InvalidCommandException)");
+        }
+    }
+
+    static String truncate(String s) {
+        return s.length() <= MAX_REASON_CHARS ? s : s.substring(0, MAX_REASON_CHARS) + "… (" + s.length() + " chars)";
     }
 
     /**
@@ -145,6 +191,10 @@ public final class RaftServer implements AutoCloseable {
      */
     public CompletableFuture<byte[]> submit(long clientId, long sequence, long lowestUnacked, byte[] command) {
         Objects.requireNonNull(command, "command");
+        RaftServerException refused = precheck(command);
+        if (refused != null) {
+            return failed(refused);
+        }
         if (sequence < lowestUnacked) {
             return failed(new RaftServerException(RaftServerException.Reason.INVALID, 0, "sequence " + sequence
                     + " is below lowestUnacked " + lowestUnacked + ": the client already acknowledged its result"));
@@ -564,6 +614,7 @@ public final class RaftServer implements AutoCloseable {
         private Duration sessionTimeout = Duration.ofMinutes(10);
         private int maxResponsesPerSession = 1024;
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private int maxCommandBytes = SizeLimits.DEFAULT_MAX_COMMAND_BYTES;
 
         private Builder(RaftConfig config) {
             this.config = Objects.requireNonNull(config, "config");
@@ -645,6 +696,16 @@ public final class RaftServer implements AutoCloseable {
         /** Results a session keeps for unacknowledged commands; the oldest go first. */
         public Builder maxResponsesPerSession(int v) { maxResponsesPerSession = positive(v, "maxResponsesPerSession"); return this; }
 
+        /**
+         * The largest command {@link RaftServer#submit} proposes (default
+         * {@value SizeLimits#DEFAULT_MAX_COMMAND_BYTES} bytes, at most
+         * {@value SizeLimits#MAX_COMMAND_BYTES_LIMIT}); larger ones fail with
+         * {@link RaftServerException.Reason#TOO_LARGE}. The transport must carry
+         * {@link SizeLimits#peerMessageBytes} of it ({@link SizeLimits#checkPeerLimit}); use the same
+         * value on every node, or a new leader may refuse what the old one accepted.
+         */
+        public Builder maxCommandBytes(int v) { maxCommandBytes = SizeLimits.checkMaxCommandBytes(v); return this; }
+
         /** How long {@link RaftServer#close()} waits for the threads to drain. */
         public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
 
@@ -666,7 +727,7 @@ public final class RaftServer implements AutoCloseable {
             int readTimeout = readTimeoutTicks > 0 ? readTimeoutTicks : 3 * config.electionTicks();
             return new Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
                     snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
-                    shutdownTimeout, config.electionTicks());
+                    shutdownTimeout, config.electionTicks(), maxCommandBytes);
         }
 
         /**

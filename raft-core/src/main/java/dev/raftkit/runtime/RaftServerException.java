@@ -28,8 +28,10 @@ public final class RaftServerException extends RuntimeException {
         SESSION_EXPIRED(false),
         /** The session already discarded the response for this sequence number (the client acknowledged it). */
         RESPONSE_DISCARDED(false),
-        /** The request is invalid (the message says how). */
-        INVALID(false);
+        /** The request is invalid (the message says how), e.g. the state machine refused the command. */
+        INVALID(false),
+        /** The command is larger than the server's {@code maxCommandBytes} (the message gives both sizes). */
+        TOO_LARGE(false);
 
         private final boolean retryable;
 

@@ -11,7 +11,8 @@ import java.util.List;
  *
  * <ul>
  *   <li><b>Thread:</b> one thread, the apply thread, for every method except
- *       {@link Snapshot#writeTo}, which the snapshot pool runs while applying goes on.
+ *       {@link Snapshot#writeTo}, which the snapshot pool runs while applying goes on, and
+ *       {@link #validate}, which client threads call concurrently with everything else.
  *   <li><b>Blocking:</b> may block (it is the application's work), but slow applies delay
  *       every client; keep them short and batched.
  *   <li><b>Durability:</b> none required: after a restart the runtime restores the latest
@@ -45,6 +46,29 @@ public interface StateMachine extends AutoCloseable {
 
         @Override
         void close();
+    }
+
+    /**
+     * Checks a client's command before it is proposed, so a command {@link #apply} would refuse
+     * anyway (too large, malformed, over the state machine's own limits) never costs a log entry
+     * on every replica. The default accepts everything.
+     *
+     * <ul>
+     *   <li><b>Thread:</b> the thread that calls {@code RaftServer.submit} (a gRPC thread for the
+     *       client port), on the node the client asked, concurrently with {@code apply} and with
+     *       other validations. Never the raft loop or the apply thread.
+     *   <li><b>Blocking:</b> must not block; it delays only its own caller, but runs per request.
+     *   <li><b>State:</b> judge the command's bytes only, never the current state: the state at
+     *       apply time may differ, and reading it here would race with {@code apply}. {@code apply}
+     *       must still cope deterministically with every command (an older node, or a leader with
+     *       another version, may have proposed it).
+     *   <li><b>Exceptions:</b> throw {@link InvalidCommandException} to refuse the command: the
+     *       client gets a non-retryable {@code INVALID} refusal carrying its message, and nothing
+     *       is proposed. Any other exception is treated as a bug in the state machine and also
+     *       refuses the command.
+     * </ul>
+     */
+    default void validate(byte[] command) {
     }
 
     /** Applies commands in order; returns one result per command (empty array for none). */

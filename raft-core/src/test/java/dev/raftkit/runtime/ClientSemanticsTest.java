@@ -159,4 +159,46 @@ class ClientSemanticsTest {
             }
         });
     }
+
+    /**
+     * Issue 12, "a 63 MiB Submit kills the leader", for embedders: RaftServer.submit itself refuses
+     * a command over maxCommandBytes before proposing it — TOO_LARGE, not retryable, both sizes in
+     * the message — with or without a session; the largest allowed command is applied everywhere.
+     */
+    @Test
+    void aCommandOverMaxCommandBytesIsRefusedBeforeItIsProposed() throws Exception {
+        cluster = new RuntimeCluster(NODES, b -> b.maxCommandBytes(4096)).startAll();
+        ClientSession session = cluster.openSession();
+        cluster.submit(session, put("x", "1"));
+        RaftServer leader = cluster.awaitLeader();
+        long lastBefore = leader.status().lastIndex();
+        byte[] tooLarge = new byte[4097];
+        for (CompletableFuture<byte[]> f : List.of(leader.submit(tooLarge), leader.submit(7, 1, tooLarge),
+                session.submit(leader, session.nextSequence(), tooLarge))) {
+            RaftServerException e = assertInstanceOf(RaftServerException.class, failure(f));
+            assertEquals(RaftServerException.Reason.TOO_LARGE, e.reason());
+            assertTrue(!e.retryable());
+            assertTrue(e.getMessage().contains("4097 bytes") && e.getMessage().contains("4096 bytes"), e.getMessage());
+        }
+        assertEquals(lastBefore, leader.status().lastIndex(), "nothing was proposed");
+        assertEquals(4096, leader.maxCommandBytes());
+        String largest = "y=" + "v".repeat(4094);
+        cluster.submit(session, bytes(largest));
+        cluster.awaitSameState(NODES, 2);
+        assertTrue(leader.status().running());
+    }
+
+    /** The limits a deployment wires together must carry the largest command between peers. */
+    @Test
+    void aPeerLimitBelowTheLargestCommandIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SizeLimits.checkPeerLimit(20 << 20, 16 << 20));
+        assertTrue(e.getMessage().contains(String.valueOf(16 << 20)) && e.getMessage().contains(String.valueOf(20 << 20)),
+                e.getMessage());
+        SizeLimits.checkPeerLimit(SizeLimits.DEFAULT_MAX_COMMAND_BYTES, SizeLimits.DEFAULT_PEER_MESSAGE_BYTES);
+        assertTrue(SizeLimits.clientMessageBytes(SizeLimits.DEFAULT_MAX_COMMAND_BYTES)
+                <= SizeLimits.DEFAULT_PEER_MESSAGE_BYTES, "the client port takes no more than peers carry");
+        assertThrows(IllegalArgumentException.class, () -> RaftServer.builder(
+                dev.raftkit.core.RaftConfig.builder(1).build()).maxCommandBytes(SizeLimits.MAX_COMMAND_BYTES_LIMIT + 1));
+    }
 }

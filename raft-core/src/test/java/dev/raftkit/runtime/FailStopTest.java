@@ -5,11 +5,13 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.Role;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.MemoryLogStorage;
@@ -84,6 +86,42 @@ class FailStopTest {
             await().atMost(Duration.ofSeconds(10)).until(() -> stoppedWith.get() != null);
             // New work is refused at once.
             assertThrows(ExecutionException.class, () -> server.submit(put("c", "3")).get(1, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * Issue 12, "a stopped node strands its clients": a leader whose disk failed stopped by design
+     * but went on reporting LEADER of its term. It now reports that it leads nothing (role
+     * FOLLOWER, no leader, not running, state STOPPED), and its refusals carry no leader hint
+     * pointing back at itself.
+     */
+    @Test
+    void aStoppedLeaderReportsStoppedNotLeader() throws Exception {
+        FailingLog log = new FailingLog();
+        try (LocalNetwork net = new LocalNetwork();
+             RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
+                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new KvStateMachine())
+                     .transport(net.transport(1)).tickMillis(10).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.status().isLeader());
+            assertEquals(Role.LEADER, server.status().role());
+            assertEquals(1, server.status().leader());
+            long term = server.status().term();
+
+            log.failSync = true;
+            RaftServerException lost = assertInstanceOf(RaftServerException.class, assertThrows(ExecutionException.class,
+                    () -> server.submit(put("b", "2")).get(10, TimeUnit.SECONDS)).getCause());
+            assertEquals(RaftServerException.Reason.STOPPED, lost.reason());
+            assertTrue(lost.retryable(), "retry elsewhere");
+
+            ServerStatus s = server.status();
+            assertFalse(s.running());
+            assertNotEquals(Role.LEADER, s.role(), "a stopped node leads nothing");
+            assertEquals(0, s.leader());
+            assertEquals("STOPPED", s.state());
+            assertEquals(term, s.term());
+            RaftServerException later = assertInstanceOf(RaftServerException.class, assertThrows(
+                    ExecutionException.class, () -> server.submit(put("c", "3")).get(1, TimeUnit.SECONDS)).getCause());
+            assertEquals(0, later.leaderHint());
         }
     }
 }

@@ -22,6 +22,7 @@ import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerException;
 import dev.raftkit.runtime.ReadMode;
 import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.runtime.SizeLimits;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
@@ -75,6 +76,16 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         if (!admitted(request.getClusterId(), out)) {
             return;
         }
+        int size = request.getCommand().size();
+        if (size > server.maxCommandBytes()) {
+            // Before copying it: a command over the limit never reaches the log (it would fit no
+            // peer message), and retrying it elsewhere cannot help.
+            SubmitResponse r = SubmitResponse.newBuilder()
+                    .setRefused(refusal(SizeLimits.tooLarge(server.id(), size, server.maxCommandBytes()))).build();
+            out.onNext(r);
+            out.onCompleted();
+            return;
+        }
         byte[] command = request.getCommand().toByteArray();
         CompletableFuture<byte[]> f = request.getClientId() == 0 ? server.submit(command)
                 : server.submit(request.getClientId(), request.getSequence(), request.getLowestUnacked(), command);
@@ -110,7 +121,7 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         }
         ServerStatus s = server.status();
         StatusResponse.Builder b = StatusResponse.newBuilder().setNodeId(s.id()).setTerm(s.term())
-                .setLeaderId(s.leader()).setRole(s.role().name()).setCommitIndex(s.commit())
+                .setLeaderId(s.leader()).setRole(s.state()).setCommitIndex(s.commit())
                 .setAppliedIndex(s.applied()).setLastIndex(s.lastIndex()).setRunning(s.running())
                 .addAllVoters(s.conf().voters()).addAllLearners(s.conf().learners());
         String leaderAddress = clientAddresses.get(s.leader());

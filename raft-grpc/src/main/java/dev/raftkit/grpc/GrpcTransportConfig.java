@@ -1,5 +1,6 @@
 package dev.raftkit.grpc;
 
+import dev.raftkit.runtime.SizeLimits;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -18,7 +19,9 @@ import java.util.TreeMap;
  *                             {@link GrpcTransport#addPeer}); messages from nodes not listed are refused
  * @param maxMessageBytes      the largest message accepted from a peer, and the largest one sent
  *                             (larger ones are dropped with a log line): keep the core's max
- *                             append size well below it
+ *                             append size well below it, and at least
+ *                             {@link SizeLimits#peerMessageBytes} of the server's
+ *                             {@code maxCommandBytes} (default {@value SizeLimits#DEFAULT_PEER_MESSAGE_BYTES})
  * @param queueMessages        messages queued per peer and lane before send drops
  * @param queueBytes           bytes ({@link dev.raftkit.core.message.Message#sizeBytes}) queued per
  *                             peer on the append lane before send drops
@@ -78,7 +81,7 @@ public record GrpcTransportConfig(String clusterId, long nodeId, InetSocketAddre
         private final long nodeId;
         private InetSocketAddress listen = new InetSocketAddress("127.0.0.1", 0);
         private final Map<Long, InetSocketAddress> peers = new TreeMap<>();
-        private int maxMessageBytes = 16 << 20;
+        private int maxMessageBytes = SizeLimits.DEFAULT_PEER_MESSAGE_BYTES;
         private int queueMessages = 4096;
         private long queueBytes = 64L << 20;
         private Duration backoffMin = Duration.ofMillis(50);

@@ -47,7 +47,10 @@ import java.util.function.Function;
  *
  * <ul>
  *   <li><b>Finds the leader</b>: starts with any node it knows, follows the leader named in a
- *       {@code NOT_LEADER} refusal, moves on to the next node when one does not answer.
+ *       {@code NOT_LEADER} refusal, moves on to the next node when one does not answer or
+ *       answers {@code STOPPED} (a node that failed, e.g. on a full disk, keeps its client port).
+ *   <li><b>Too large</b>: a command over the node's limit fails at once with reason
+ *       {@code TOO_LARGE}, whether the node's service refused it or gRPC cut it off.
  *   <li><b>Exactly once</b>: commands go through one session (opened on first use); each command
  *       has a sequence number and every retry of it reuses that number, so the cluster applies it
  *       once and answers retries with the first result (thesis §6.3). This holds across leader
@@ -360,12 +363,28 @@ public final class RaftClient implements AutoCloseable {
                 }
             } else if ("NOT_LEADER".equals(r.getReason())) {
                 leaderGuess = 0; // an election is on: wait a little and try around
+            } else if ("STOPPED".equals(r.getReason())) {
+                // That node stopped (a full disk, say) and keeps answering: it will never lead
+                // again without a restart, so try the others, starting with any but it.
+                if (leaderGuess == target) {
+                    leaderGuess = 0;
+                }
+                skip = target;
             }
             retryLater();
         }
 
         private void onError(Status s) {
             lastError = s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")");
+            if (s.getCode() == Status.Code.RESOURCE_EXHAUSTED && s.getDescription() != null
+                    && s.getDescription().contains("exceeds maximum size")) {
+                // gRPC cut off a request larger than the node's client-port limit: every node
+                // would, so retrying only repeats it.
+                result.completeExceptionally(new RaftClientException("TOO_LARGE", "could not " + what + " at node "
+                        + target + ": the request is larger than the node accepts (" + s.getDescription()
+                        + "); split the command"));
+                return;
+            }
             switch (s.getCode()) {
                 case UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, RESOURCE_EXHAUSTED, ABORTED, UNKNOWN, INTERNAL -> {
                     // That node is down, slow or confused: forget it as leader and try the next.

@@ -2,10 +2,15 @@ package dev.raftkit.grpc;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.Entry;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.SizeLimits;
+import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogStorage;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.runtime.KvStateMachine;
@@ -68,6 +73,8 @@ final class GrpcCluster implements AutoCloseable {
     private final Map<Long, String> clusterOf = new ConcurrentHashMap<>();
     private final List<RaftClient> clients = new ArrayList<>();
     private SegmentedLogStorage.Options logOptions = SegmentedLogStorage.Options.defaults();
+    private final Map<Long, DiskFullLog> fillableLogs = new ConcurrentHashMap<>();
+    private boolean fillable;
 
     GrpcCluster(Path dir, String clusterId, Set<Long> founders, LongFunction<TlsConfig> tls,
                 BiConsumer<Long, RaftServer.Builder> customize) {
@@ -82,6 +89,17 @@ final class GrpcCluster implements AutoCloseable {
     GrpcCluster segmentBytes(long bytes) {
         logOptions = logOptions.withSegmentBytes(bytes);
         return this;
+    }
+
+    /** Wraps every node's log so a test can fill its disk ({@link #fillDisk}). */
+    GrpcCluster fillableDisks() {
+        fillable = true;
+        return this;
+    }
+
+    /** From now on node {@code id}'s log fails every write and sync with ENOSPC, as a full disk would. */
+    void fillDisk(long id) {
+        fillableLogs.get(id).full = true;
     }
 
     GrpcCluster startAll() {
@@ -116,7 +134,7 @@ final class GrpcCluster implements AutoCloseable {
         try {
             Path home = dir.resolve("node-" + id);
             RaftServer.Builder b = RaftServer.builder(config)
-                    .logStorage(SegmentedLogStorage.open(home.resolve("log"), logOptions))
+                    .logStorage(log(id, SegmentedLogStorage.open(home.resolve("log"), logOptions)))
                     .snapshotStore(FileSnapshotStore.open(home.resolve("snapshots")))
                     .stateMachine(machine)
                     .transport(transport)
@@ -141,7 +159,8 @@ final class GrpcCluster implements AutoCloseable {
             }
             ClientService service = new ClientService(cluster, server, Map.of());
             ClientEndpoint endpoint = ClientEndpoint.start(
-                    clientAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)), service, tls.apply(id), 64 << 20);
+                    clientAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)), service, tls.apply(id),
+                    SizeLimits.clientMessageBytes(server.maxCommandBytes()));
             clientAddresses.put(id, endpoint.address());
             Node node = new Node(id, server, transport, endpoint, machine, installed);
             nodes.put(id, node);
@@ -149,6 +168,44 @@ final class GrpcCluster implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private LogStorage log(long id, LogStorage log) {
+        if (!fillable) {
+            return log;
+        }
+        DiskFullLog wrapped = new DiskFullLog(log);
+        fillableLogs.put(id, wrapped);
+        return wrapped;
+    }
+
+    /** A log on a disk that can fill up: once {@link #full}, writes and syncs fail with ENOSPC. */
+    static final class DiskFullLog implements LogStorage {
+        private final LogStorage d;
+        volatile boolean full;
+
+        DiskFullLog(LogStorage d) {
+            this.d = d;
+        }
+
+        private void check() throws IOException {
+            if (full) {
+                throw new IOException("write of log_inprogress failed: No space left on device");
+            }
+        }
+
+        @Override public InitialState initialState() { return d.initialState(); }
+        @Override public long firstIndex() { return d.firstIndex(); }
+        @Override public long lastIndex() { return d.lastIndex(); }
+        @Override public long term(long index) { return d.term(index); }
+        @Override public List<Entry> entries(long lo, long hi, long maxBytes) { return d.entries(lo, hi, maxBytes); }
+        @Override public void append(List<Entry> entries) throws IOException { check(); d.append(entries); }
+        @Override public void setHardState(HardState hs) throws IOException { d.setHardState(hs); }
+        @Override public void installSnapshot(SnapshotMeta s) throws IOException { check(); d.installSnapshot(s); }
+        @Override public void sync() throws IOException { check(); d.sync(); }
+        @Override public void compact(SnapshotMeta s) throws IOException { d.compact(s); }
+        @Override public void compact(SnapshotMeta s, long keepFrom) throws IOException { d.compact(s, keepFrom); }
+        @Override public void close() throws IOException { d.close(); }
     }
 
     /** Cuts node {@code id} off the network at once, then stops it; its directory stays. */

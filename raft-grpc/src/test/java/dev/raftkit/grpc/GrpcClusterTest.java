@@ -274,4 +274,108 @@ class GrpcClusterTest {
         alive.remove(leader);
         cluster.awaitSameState(alive, 1000);
     }
+
+    /**
+     * Issue 12: a 63 MiB Submit killed the leader (the log writer's buffer overflowed, the process
+     * exited) and the client was told "STOPPED, retryable", so a retrying client killed each new
+     * leader in turn. Now the client port refuses it before anything is appended: for good
+     * ({@code TOO_LARGE}, no retry at another node), naming the sizes; a command just over the
+     * limit reaches the service and is refused the same way with both sizes; the leader keeps
+     * leading and keeps what it acknowledged.
+     */
+    @Test
+    void a63MiBSubmitIsRefusedAtTheClientPortAndTheLeaderKeepsRunning() {
+        plain(Set.of(1L, 2L, 3L));
+        RaftClient client = cluster.client();
+        client.submit(put("kept", "1"));
+        GrpcCluster.Node leader = cluster.awaitLeader();
+        long lastBefore = leader.server.status().lastIndex();
+        int max = leader.server.maxCommandBytes();
+
+        long start = System.nanoTime();
+        RaftClientException huge = assertThrows(RaftClientException.class, () -> client.submit(new byte[63 << 20]));
+        assertEquals("TOO_LARGE", huge.reason(), huge.getMessage());
+        assertTrue(huge.getMessage().contains("exceeds maximum size"), huge.getMessage());
+        RaftClientException over = assertThrows(RaftClientException.class, () -> client.submit(new byte[max + 1]));
+        assertEquals("TOO_LARGE", over.reason(), over.getMessage());
+        assertTrue(over.getMessage().contains((max + 1) + " bytes") && over.getMessage().contains(max + " bytes"),
+                over.getMessage());
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(10)) < 0,
+                "refused at once, not retried until the timeout");
+
+        assertTrue(leader.server.status().isLeader(), "the leader still leads");
+        assertEquals(lastBefore, leader.server.status().lastIndex(), "nothing was appended");
+        for (GrpcCluster.Node n : cluster.running()) {
+            assertTrue(n.server.status().running(), "node " + n.id + " still runs");
+        }
+        client.submit(put("after", "2"));
+        assertEquals("1", string(client.read(KvStateMachine.bytes("kept"), ReadMode.LINEARIZABLE)));
+        cluster.awaitSameState(Set.of(1L, 2L, 3L), 2);
+    }
+
+    /**
+     * Issue 12: a 20 MiB Submit was appended (the client port took 64 MiB) but could never be
+     * replicated (peers take 16 MiB): writes stalled until the leader changed. The limits now
+     * derive from one place, so the largest command the client port accepts reaches every node.
+     */
+    @Test
+    void aCommandOfTheLargestAcceptedSizeIsReplicatedToEveryNode() {
+        plain(Set.of(1L, 2L, 3L));
+        RaftClient client = cluster.client();
+        int max = cluster.awaitLeader().server.maxCommandBytes();
+        byte[] command = new byte[max];
+        Arrays.fill(command, (byte) 'x');
+        System.arraycopy(put("big", "").clone(), 0, command, 0, 4);
+        client.submit(command);
+        client.submit(put("next", "1"));
+        cluster.awaitSameState(Set.of(1L, 2L, 3L), 2);
+        for (GrpcCluster.Node n : cluster.running()) {
+            assertEquals(max - 4, string(n.machine.query(KvStateMachine.bytes("big"))).length(), "node " + n.id);
+        }
+    }
+
+    /**
+     * Issue 12: a leader whose disk filled stopped by design but kept its client port and still
+     * reported LEADER of its term, answering every request with a retryable STOPPED and no leader
+     * hint; RaftClient reset its leader guess only on NOT_LEADER, so a long-lived client
+     * acknowledged nothing for about 40 s. Now the stopped node reports STOPPED (not LEADER) and
+     * the client tries the other nodes at once: its next writes succeed within seconds, and every
+     * acknowledged write is still there.
+     */
+    @Test
+    void aStoppedLeaderDoesNotStrandALongLivedClient() {
+        cluster = new GrpcCluster(dir, "test", Set.of(1L, 2L, 3L), id -> null, (id, b) -> { }).fillableDisks();
+        cluster.startAll();
+        RaftClient client = cluster.client();
+        for (int i = 0; i < 10; i++) {
+            client.submit(put("k" + i, "v" + i));
+        }
+        GrpcCluster.Node old = cluster.awaitLeader();
+        client.submit(put("on-the-old-leader", "1")); // the client's guess is the leader now
+
+        cluster.fillDisk(old.id);
+        long start = System.nanoTime();
+        client.submit(put("after-the-disk-filled", "1"));
+        for (int i = 0; i < 5; i++) {
+            client.submit(put("later" + i, "x"));
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        assertTrue(took.compareTo(Duration.ofSeconds(8)) < 0, "the client found the new leader in " + took);
+
+        assertTrue(!old.server.status().running());
+        assertTrue(!old.server.status().isLeader());
+        assertEquals("STOPPED", old.server.status().state());
+        assertEquals(0, old.server.status().leader());
+        var reported = client.status(old.id);
+        assertEquals("STOPPED", reported.getRole(), "the stopped node does not report LEADER");
+        assertTrue(!reported.getRunning());
+
+        GrpcCluster.Node leader = cluster.awaitLeader();
+        assertNotEquals(old.id, leader.id);
+        for (int i = 0; i < 10; i++) {
+            assertEquals("v" + i, string(client.read(KvStateMachine.bytes("k" + i), ReadMode.LINEARIZABLE)));
+        }
+        assertEquals("1", string(client.read(KvStateMachine.bytes("after-the-disk-filled"), ReadMode.LINEARIZABLE)));
+        assertEquals("x", string(client.read(KvStateMachine.bytes("later4"), ReadMode.LINEARIZABLE)));
+    }
 }

@@ -1,5 +1,6 @@
 package dev.raftkit.kv;
 
+import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,6 +52,21 @@ public final class KvStateMachine implements StateMachine {
     }
 
     private volatile State state = new State(PersistentSortedMap.empty(), 0);
+
+    /**
+     * Refuses, before it is proposed, a command {@link #apply} would answer with
+     * {@link KvResult.Rejected} without looking at the state: undecodable bytes, an unknown type,
+     * a key outside 1..{@value KvCommand#MAX_KEY_BYTES} bytes, a value over
+     * {@value KvCommand#MAX_VALUE_BYTES} bytes, trailing bytes. Reads the bytes only: safe on any thread.
+     */
+    @Override
+    public void validate(byte[] command) {
+        try {
+            KvCommand.decode(command);
+        } catch (KvCodecException e) {
+            throw new InvalidCommandException("not a valid key-value command: " + e.getMessage(), e);
+        }
+    }
 
     @Override
     public List<byte[]> apply(List<Command> commands) {

@@ -213,4 +213,47 @@ class KvClusterTest {
         cluster.submit(session, KvOps.put("after-restart", "1"));
         awaitSameDigest(NODES, 201);
     }
+
+    /**
+     * Issue 12: a put over the store's own 1 MiB value limit used to be replicated to every node
+     * and refused only at apply. Now the leader refuses it before proposing: INVALID, not
+     * retryable, with the reason; the log does not grow, and the store keeps working.
+     */
+    @Test
+    void putsOverTheKvValueLimitAreRefusedBeforeTheyAreReplicated() throws Exception {
+        start((id, b) -> { });
+        ClientSession session = cluster.openSession();
+        cluster.submit(session, KvOps.put("before", "1"));
+        RaftServer leader = cluster.awaitLeader();
+        long lastBefore = leader.status().lastIndex();
+        // Encoded by hand: KvCommand.Put refuses to build it, a hostile client does not ask.
+        byte[] tooBig = new Wire.Writer(KvCommand.MAX_VALUE_BYTES + 64).u8(KvCommand.FORMAT).u8(Codec.PUT)
+                .bytes(Scripts.utf8("big")).bytes(new byte[KvCommand.MAX_VALUE_BYTES + 1]).toByteArray();
+
+        for (CompletableFuture<byte[]> f : List.of(leader.submit(tooBig),
+                session.submit(leader, session.nextSequence(), tooBig))) {
+            java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+            dev.raftkit.runtime.RaftServerException refused = assertInstanceOf(
+                    dev.raftkit.runtime.RaftServerException.class, e.getCause());
+            assertEquals(dev.raftkit.runtime.RaftServerException.Reason.INVALID, refused.reason());
+            assertTrue(!refused.retryable());
+            assertTrue(refused.getMessage().contains("value") && refused.getMessage().contains("1048576"),
+                    refused.getMessage());
+            assertTrue(refused.getMessage().length() < 600, "a bounded reason: " + refused.getMessage());
+        }
+        byte[] garbage = {1, 99, 0};
+        dev.raftkit.runtime.RaftServerException malformed = assertInstanceOf(
+                dev.raftkit.runtime.RaftServerException.class, org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class,
+                        () -> leader.submit(garbage).get(10, TimeUnit.SECONDS)).getCause());
+        assertEquals(dev.raftkit.runtime.RaftServerException.Reason.INVALID, malformed.reason());
+
+        assertEquals(lastBefore, leader.status().lastIndex(), "nothing was proposed");
+        cluster.submit(session, KvOps.put("after", "2"));
+        awaitSameDigest(NODES, 2);
+        for (RaftServer s : cluster.running()) {
+            assertTrue(s.status().running(), "node " + s.id() + " still runs");
+        }
+    }
 }

@@ -3,6 +3,7 @@ package dev.raftkit.sql;
 import dev.raftkit.sql.SqlResult.Column;
 import dev.raftkit.sql.SqlResult.Rows;
 import dev.raftkit.sql.SqlValidator.Checked;
+import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
 import java.io.InputStream;
@@ -108,6 +109,32 @@ public final class SqlStateMachine implements StateMachine {
             s.execute("PRAGMA temp_store = MEMORY");
         }
         return c;
+    }
+
+    /**
+     * Refuses, before it is proposed, a request that {@link #apply} would answer with an error
+     * whatever the database holds: bytes that are not a request, a read sent as a write, and
+     * statements {@link SqlValidator} refuses (clock functions, ATTACH, PRAGMA, transaction
+     * control, reserved tables, malformed backup statements, …). Errors that depend on the data
+     * (a missing table, a constraint) still come from apply. Reads the bytes only: safe on any thread.
+     */
+    @Override
+    public void validate(byte[] command) {
+        SqlRequest request;
+        try {
+            request = SqlRequest.decode(command);
+        } catch (SqlCodecException e) {
+            throw new InvalidCommandException("not a valid SQL request: " + e.getMessage(), e);
+        }
+        if (!(request instanceof SqlRequest.Execute execute)) {
+            throw new InvalidCommandException("the request is a read (" + request.getClass().getSimpleName()
+                    + "); send reads with RaftServer.read, not submit");
+        }
+        try {
+            SqlValidator.check(execute.statements(), true);
+        } catch (SqlRefusedException e) {
+            throw new InvalidCommandException(e.getMessage(), e);
+        }
     }
 
     @Override

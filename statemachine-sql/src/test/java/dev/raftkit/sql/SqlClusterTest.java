@@ -246,4 +246,38 @@ class SqlClusterTest {
         assertInstanceOf(SqlResult.Ok.class, SqlOps.decode(cluster.server(3).read(SqlOps.digest(), ReadMode.STALE)
                 .get(5, TimeUnit.SECONDS)));
     }
+
+    /**
+     * Issue 12 (the KV finding, for SQL): a request the SQL store refuses whatever its data (here a
+     * clock function, an ATTACH, a read sent as a write, and bytes that are no request) is refused
+     * by the leader before it is proposed — INVALID, not retryable, with the store's reason —
+     * instead of being replicated to every node and refused only at apply.
+     */
+    @Test
+    void requestsTheSqlStoreWouldRefuseAreRefusedBeforeTheyAreReplicated() throws Exception {
+        start((id, b) -> { });
+        ClientSession session = cluster.openSession();
+        cluster.submit(session, SqlOps.execute("CREATE TABLE t (v TEXT)"));
+        RaftServer leader = cluster.awaitLeader();
+        long lastBefore = leader.status().lastIndex();
+        // Encoded past SqlOps, which checks on the client side: a hostile client does not.
+        Map<byte[], String> hostile = Map.of(
+                new SqlRequest.Execute(List.of(new SqlStatement("INSERT INTO t VALUES (CURRENT_TIMESTAMP)",
+                        List.of()))).encode(), "CURRENT_TIMESTAMP",
+                new SqlRequest.Execute(List.of(new SqlStatement("ATTACH 'x.db' AS x", List.of()))).encode(), "ATTACH",
+                SqlOps.query("SELECT 1"), "read",
+                new byte[] {7, 7, 7}, "not a valid SQL request");
+        for (Map.Entry<byte[], String> h : hostile.entrySet()) {
+            java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class,
+                    () -> session.submit(leader, session.nextSequence(), h.getKey()).get(10, TimeUnit.SECONDS));
+            dev.raftkit.runtime.RaftServerException refused = assertInstanceOf(
+                    dev.raftkit.runtime.RaftServerException.class, e.getCause());
+            assertEquals(dev.raftkit.runtime.RaftServerException.Reason.INVALID, refused.reason(), h.getValue());
+            assertTrue(!refused.retryable());
+            assertTrue(refused.getMessage().contains(h.getValue()), refused.getMessage());
+        }
+        assertEquals(lastBefore, leader.status().lastIndex(), "nothing was proposed");
+        ok(cluster.submit(session, SqlOps.execute("INSERT INTO t VALUES ('after')")));
+    }
 }

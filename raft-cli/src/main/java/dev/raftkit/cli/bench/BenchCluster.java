@@ -102,8 +102,9 @@ abstract class BenchCluster implements AutoCloseable {
             while (System.nanoTime() < end) {
                 BenchNode l = leader();
                 if (l != null) {
-                    // A no-op entry of the new term commits before the leader serves.
-                    l.server().submit(new byte[0]).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    // An entry of the new term commits before the leader serves. A session entry,
+                    // not an empty command: the state machine refuses that before it is proposed.
+                    l.server().openSession().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                     return;
                 }
                 TimeUnit.MILLISECONDS.sleep(20);

@@ -8,6 +8,7 @@ import dev.raftkit.grpc.GrpcTransportConfig;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.runtime.SizeLimits;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;
@@ -129,7 +130,8 @@ public final class LocalNode implements AutoCloseable {
                 .listen(spec.peerListen())
                 .tls(spec.tls());
         spec.peers().forEach(tb::peer);
-        GrpcTransport transport = new GrpcTransport(tb.build());
+        GrpcTransportConfig peerConfig = tb.build();
+        GrpcTransport transport = new GrpcTransport(peerConfig);
         StateMachine machine = spec.stateMachine().create(spec.dataDir());
         RaftConfig config = RaftConfig.builder(spec.id()).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id() ^ System.nanoTime()).build();
@@ -137,8 +139,11 @@ public final class LocalNode implements AutoCloseable {
         FileSnapshotStore snapshots = null;
         LogStorage log = null;
         try {
-            snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
+            // The log first: its segments stay locked by a running server even if someone deleted
+            // the LOCK files, so a second server stops there before the snapshot store's start-up
+            // could remove the running one's partial snapshot.
             log = openLog.open(spec.dataDir().resolve("log"));
+            snapshots = FileSnapshotStore.open(spec.dataDir().resolve("snapshots"));
             RaftServer.Builder b = RaftServer.builder(config)
                     .logStorage(log)
                     .snapshotStore(snapshots)
@@ -151,11 +156,15 @@ public final class LocalNode implements AutoCloseable {
             }
             customize.accept(b);
             server = b.start();
+            // The client port's limit derives from the server's command limit, and the peers must
+            // carry the largest such command, or it would be appended and never replicated.
+            SizeLimits.checkPeerLimit(server.maxCommandBytes(), peerConfig.maxMessageBytes());
             Map<Long, String> clients = new TreeMap<>(spec.clientAddresses());
             ClientService service = new ClientService(spec.clusterId(), server, clients);
             List<BindableService> services = new ArrayList<>(List.of(service));
             services.addAll(extraClientServices);
-            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), services, spec.tls(), 64 << 20);
+            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), services, spec.tls(),
+                    SizeLimits.clientMessageBytes(server.maxCommandBytes()));
             service.setClientAddress(spec.id(), endpoint.hostPort());
             return new LocalNode(spec, transport, server, service, endpoint, machine, snapshots);
         } catch (IOException | RuntimeException e) {
