@@ -54,10 +54,12 @@ public interface StateMachine extends AutoCloseable {
      * on every replica. The default accepts everything.
      *
      * <ul>
-     *   <li><b>Thread:</b> the thread that calls {@code RaftServer.submit} (a gRPC thread for the
-     *       client port), on the node the client asked, concurrently with {@code apply} and with
-     *       other validations. Never the raft loop or the apply thread.
-     *   <li><b>Blocking:</b> must not block; it delays only its own caller, but runs per request.
+     *   <li><b>Thread:</b> the thread that calls {@code RaftServer.submit}, on the node the client
+     *       asked, concurrently with {@code apply} and with other validations; never the raft loop
+     *       or the apply thread. For the gRPC client port that is the port's network thread (the
+     *       Netty event loop that read the request), shared by the clients of that port.
+     *   <li><b>Blocking:</b> must not block or do I/O, and should cost time in proportion to the
+     *       command's size (a decode): a slow check delays the other clients of the port.
      *   <li><b>State:</b> judge the command's bytes only, never the current state: the state at
      *       apply time may differ, and reading it here would race with {@code apply}. {@code apply}
      *       must still cope deterministically with every command (an older node, or a leader with

@@ -32,6 +32,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The client-facing gRPC service ({@code client.proto}) of one node, over its {@link RaftServer}.
@@ -44,8 +46,12 @@ import java.util.function.Function;
  */
 public final class ClientService extends RaftClientServiceGrpc.RaftClientServiceImplBase {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ClientService.class);
+
     private final String clusterId;
     private final RaftServer server;
+    /** Refused commands are a client's mistake: one line per kind and interval, never one per request. */
+    private final LogThrottle refusals = new LogThrottle();
     private final Map<Long, String> clientAddresses = new ConcurrentHashMap<>();
 
     /**
@@ -80,15 +86,23 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         if (size > server.maxCommandBytes()) {
             // Before copying it: a command over the limit never reaches the log (it would fit no
             // peer message), and retrying it elsewhere cannot help.
-            SubmitResponse r = SubmitResponse.newBuilder()
-                    .setRefused(refusal(SizeLimits.tooLarge(server.id(), size, server.maxCommandBytes()))).build();
-            out.onNext(r);
+            RaftServerException tooLarge = SizeLimits.tooLarge(server.id(), size, server.maxCommandBytes());
+            logRefused(tooLarge);
+            out.onNext(SubmitResponse.newBuilder().setRefused(refusal(tooLarge)).build());
             out.onCompleted();
             return;
         }
         byte[] command = request.getCommand().toByteArray();
         CompletableFuture<byte[]> f = request.getClientId() == 0 ? server.submit(command)
                 : server.submit(request.getClientId(), request.getSequence(), request.getLowestUnacked(), command);
+        if (f.isCompletedExceptionally()) {
+            // Refused before it was proposed (invalid or too large): say so once in a while.
+            f.whenComplete((r, e) -> {
+                if (e instanceof RaftServerException refused) {
+                    logRefused(refused);
+                }
+            });
+        }
         answer(f, out, r -> SubmitResponse.newBuilder().setResult(ByteString.copyFrom(r)).build(),
                 r -> SubmitResponse.newBuilder().setRefused(r).build());
     }
@@ -164,6 +178,14 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
             answer(server.transferLeadership(request.getTo()), out,
                     v -> TransferResponse.newBuilder().setNewLeader(request.getTo()).build(),
                     r -> TransferResponse.newBuilder().setRefused(r).build());
+        }
+    }
+
+    private void logRefused(RaftServerException e) {
+        if ((e.reason() == RaftServerException.Reason.TOO_LARGE || e.reason() == RaftServerException.Reason.INVALID)
+                && refusals.shouldLog(e.reason().name())) {
+            LOG.warn("node {}: refused a client command ({}): {}. Refusals of this kind are logged at most every 30 s",
+                    server.id(), e.reason(), e.getMessage());
         }
     }
 

@@ -296,10 +296,23 @@ class GrpcClusterTest {
         RaftClientException huge = assertThrows(RaftClientException.class, () -> client.submit(new byte[63 << 20]));
         assertEquals("TOO_LARGE", huge.reason(), huge.getMessage());
         assertTrue(huge.getMessage().contains("exceeds maximum size"), huge.getMessage());
-        RaftClientException over = assertThrows(RaftClientException.class, () -> client.submit(new byte[max + 1]));
-        assertEquals("TOO_LARGE", over.reason(), over.getMessage());
-        assertTrue(over.getMessage().contains((max + 1) + " bytes") && over.getMessage().contains(max + " bytes"),
-                over.getMessage());
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(logged, true));
+        try {
+            for (int i = 0; i < 3; i++) {
+                RaftClientException over = assertThrows(RaftClientException.class,
+                        () -> client.submit(new byte[max + 1]));
+                assertEquals("TOO_LARGE", over.reason(), over.getMessage());
+                assertTrue(over.getMessage().contains((max + 1) + " bytes")
+                        && over.getMessage().contains(max + " bytes"), over.getMessage());
+            }
+        } finally {
+            System.setErr(stderr);
+        }
+        List<String> lines = logged.toString().lines().filter(l -> l.contains("refused a client command")).toList();
+        assertEquals(1, lines.size(), "one log line for three refusals: " + lines);
+        assertTrue(lines.get(0).contains("TOO_LARGE") && lines.get(0).length() < 600, lines.get(0));
         assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(Duration.ofSeconds(10)) < 0,
                 "refused at once, not retried until the timeout");
 
