@@ -24,10 +24,16 @@ public final class AdminClient implements AutoCloseable {
             "raftkit-admin-client"));
     private final EventLoopGroup loop = Endpoints.eventLoop(1, "raftkit-admin-netty");
     private final ManagedChannel channel;
+    private final TlsCredentials credentials;
 
-    /** Connects (lazily) to the admin service at {@code target}; {@code tls} null for plaintext. */
+    /**
+     * Connects (lazily) to the admin service at {@code target}; {@code tls} null for plaintext. On
+     * mutual TLS the node admits the calls only with an admin certificate
+     * ({@code raftkit://CLUSTER/admin/NAME}); on plaintext only if it runs with insecure admin.
+     */
     public AdminClient(InetSocketAddress target, TlsConfig tls) {
-        channel = Endpoints.channel(target, loop, executor, 4 << 20, tls);
+        credentials = TlsCredentials.of(tls);
+        channel = Endpoints.channel(target, loop, executor, 4 << 20, credentials);
     }
 
     /** The generated stub, for calls with their own deadlines. */
@@ -58,5 +64,6 @@ public final class AdminClient implements AutoCloseable {
         }
         executor.shutdownNow();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        credentials.close();
     }
 }

@@ -71,6 +71,7 @@ public final class GrpcTransport implements Transport {
     private final EventLoopGroup eventLoop;
     private final SnapshotSender snapshotSender;
     private final LogThrottle throttle = new LogThrottle();
+    private final TlsCredentials credentials;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile Inbound inbound;
@@ -85,6 +86,8 @@ public final class GrpcTransport implements Transport {
     public GrpcTransport(GrpcTransportConfig config, ConnectionLimits limits) {
         this.config = Objects.requireNonNull(config, "config");
         this.limits = Objects.requireNonNull(limits, "limits");
+        // First: if the TLS files cannot be loaded, fail before any thread exists.
+        this.credentials = TlsCredentials.of(config.tls());
         this.peers.putAll(config.peers());
         String name = "raftkit-grpc-" + config.nodeId();
         this.io = Executors.newFixedThreadPool(config.ioThreads(), Endpoints.Threads.daemonFactory(name + "-io"));
@@ -107,12 +110,16 @@ public final class GrpcTransport implements Transport {
         }
         this.inbound = inbound;
         PeerService service = new PeerService(this);
-        Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), config.tls(), limits,
+        Server s = Endpoints.server(config.listen(), eventLoop, io, config.maxMessageBytes(), credentials, limits,
                         "node " + config.nodeId() + "'s peer port")
                 // Malformed bytes are refused with INVALID_ARGUMENT and a throttled line, not UNKNOWN
-                // and a stack trace per message (see MalformedRequestGuard).
+                // and a stack trace per message (see MalformedRequestGuard). Identity is checked
+                // before the service sees a call: a caller whose certificate may not use the peer
+                // port is refused first.
                 .addService(MalformedRequestGuard.guard(
-                        ServerInterceptors.intercept(service, new RemoteAddressInterceptor()),
+                        ServerInterceptors.intercept(service, new RemoteAddressInterceptor(),
+                                new IdentityInterceptor(config.clusterId(), config.nodeId(),
+                                        IdentityInterceptor.Port.PEER, false)),
                         "node " + config.nodeId() + "'s peer port", throttle))
                 // Snapshot receipt blocks on disk writes: give those calls the snapshot pool. Message
                 // streams only decode and offer to the node's bounded inbox (never blocking), so they
@@ -273,6 +280,7 @@ public final class GrpcTransport implements Transport {
         snapshots.shutdownNow();
         io.shutdown();
         eventLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        credentials.close();
         LOG.info("node {}: transport closed", config.nodeId());
     }
 
@@ -312,6 +320,11 @@ public final class GrpcTransport implements Transport {
 
     EventLoopGroup eventLoop() {
         return eventLoop;
+    }
+
+    /** The credentials of the peer port and of the connections to peers (plaintext or TLS). */
+    TlsCredentials credentials() {
+        return credentials;
     }
 
     LogThrottle throttle() {

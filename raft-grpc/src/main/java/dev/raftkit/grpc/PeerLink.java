@@ -59,7 +59,7 @@ final class PeerLink {
                     }
                     GrpcTransportConfig cfg = transport.config();
                     c = Endpoints.channel(address, transport.eventLoop(), transport.ioExecutor(),
-                            cfg.maxMessageBytes(), cfg.tls());
+                            cfg.maxMessageBytes(), transport.credentials());
                     channel = c;
                 }
             }

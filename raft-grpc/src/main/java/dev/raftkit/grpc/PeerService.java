@@ -39,20 +39,23 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
 
     @Override
     public StreamObserver<PeerEnvelope> stream(StreamObserver<StreamSummary> responses) {
-        return new InboundStream(responses, RemoteAddressInterceptor.remote(), RemoteAddressInterceptor.host());
+        return new InboundStream(responses, RemoteAddressInterceptor.remote(), RemoteAddressInterceptor.host(),
+                IdentityInterceptor.identity());
     }
 
     @Override
     public StreamObserver<SnapshotChunk> installSnapshot(StreamObserver<SnapshotAck> responses) {
         return new SnapshotReceiver(transport, responses, RemoteAddressInterceptor.remote(),
-                RemoteAddressInterceptor.host());
+                RemoteAddressInterceptor.host(), IdentityInterceptor.identity());
     }
 
     /**
-     * Checks an envelope's routing header: same cluster, addressed to this node, from a known
-     * peer. Returns null if admitted, else the status to end the stream with (already logged).
+     * Checks an envelope's routing header: same cluster, from the node the caller's certificate
+     * proves (when it presented one: {@code proven}, else null), addressed to this node, from a
+     * known peer. Returns null if admitted, else the status to end the stream with (already logged).
      */
-    static Status admit(GrpcTransport transport, PeerEnvelope e, String remote, String host) {
+    static Status admit(GrpcTransport transport, PeerEnvelope e, String remote, String host,
+                        CertificateIdentity proven) {
         long self = transport.selfId();
         if (!transport.clusterId().equals(e.getClusterId())) {
             String why = "node " + self + " of cluster " + Untrusted.quote(transport.clusterId())
@@ -61,6 +64,15 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
                     + ": nodes of other clusters are never delivered; check the cluster id and peer addresses "
                     + "configured on both nodes";
             warn("cluster:" + host, transport, why);
+            return Status.PERMISSION_DENIED.withDescription(why);
+        }
+        // A node certificate proves one id; it must not speak for any other node (a forged append
+        // as the leader would make replicas diverge).
+        if (proven != null && e.getFrom() != proven.nodeId()) {
+            String why = "node " + self + " refused messages claiming to be from node " + Long.toUnsignedString(e.getFrom())
+                    + " at " + remote + " whose certificate proves " + proven + ": a node may speak only as the node"
+                    + " its certificate names; check the node's --id and certificate";
+            warn("impersonation:" + host, transport, why);
             return Status.PERMISSION_DENIED.withDescription(why);
         }
         if (e.getTo() != self) {
@@ -93,14 +105,17 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
         private final StreamObserver<StreamSummary> responses;
         private final String remote;
         private final String host;
+        private final CertificateIdentity proven;
         private long sender;
         private long received;
         private boolean ended;
 
-        InboundStream(StreamObserver<StreamSummary> responses, String remote, String host) {
+        InboundStream(StreamObserver<StreamSummary> responses, String remote, String host,
+                      CertificateIdentity proven) {
             this.responses = responses;
             this.remote = remote;
             this.host = host;
+            this.proven = proven;
         }
 
         @Override
@@ -112,7 +127,7 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
                 refuse(Status.UNAVAILABLE.withDescription("node " + transport.selfId() + " is shutting down"));
                 return;
             }
-            Status refusal = admit(transport, e, remote, host);
+            Status refusal = admit(transport, e, remote, host, proven);
             if (refusal != null) {
                 refuse(refusal);
                 return;

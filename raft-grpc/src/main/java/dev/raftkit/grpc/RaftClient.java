@@ -68,7 +68,7 @@ public final class RaftClient implements AutoCloseable {
     private final String clusterId;
     private final Duration timeout;
     private final Duration attemptTimeout;
-    private final TlsConfig tls;
+    private final TlsCredentials tls;
     private final Map<Long, String> addresses = new ConcurrentHashMap<>();
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final ExecutorService executor;
@@ -83,11 +83,11 @@ public final class RaftClient implements AutoCloseable {
         this.clusterId = MessageCodec.checkClusterId(b.clusterId);
         this.timeout = b.timeout;
         this.attemptTimeout = b.attemptTimeout;
-        this.tls = b.tls;
         this.addresses.putAll(b.nodes);
         if (addresses.isEmpty()) {
             throw new IllegalArgumentException("a RaftClient needs the client address of at least one node");
         }
+        this.tls = TlsCredentials.of(b.tls);
         this.executor = Executors.newFixedThreadPool(2, Endpoints.Threads.daemonFactory("raftkit-client"));
         this.timer = Executors.newSingleThreadScheduledExecutor(Endpoints.Threads.daemonFactory("raftkit-client-timer"));
         this.loop = Endpoints.eventLoop(1, "raftkit-client-netty");
@@ -256,6 +256,7 @@ public final class RaftClient implements AutoCloseable {
         timer.shutdownNow();
         executor.shutdownNow();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+        tls.close();
     }
 
     // ------------------------------------------------------------------------------- retries
@@ -497,6 +498,11 @@ public final class RaftClient implements AutoCloseable {
             return this;
         }
 
+        /**
+         * TLS for every connection (null: plaintext). On mutual TLS the certificate's role decides
+         * what the nodes let this client do: a client certificate may open sessions, submit, read
+         * and ask for status; membership changes and leadership transfers need an admin certificate.
+         */
         public Builder tls(TlsConfig tls) {
             this.tls = tls;
             return this;

@@ -38,6 +38,7 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     private final StreamObserver<SnapshotAck> responses;
     private final String remote;
     private final String host;
+    private final CertificateIdentity proven;
     private final CRC32C whole = new CRC32C();
     private InstallSnapshot message;
     private SnapshotHeader header;
@@ -47,11 +48,13 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     private long chunks;
     private boolean ended;
 
-    SnapshotReceiver(GrpcTransport transport, StreamObserver<SnapshotAck> responses, String remote, String host) {
+    SnapshotReceiver(GrpcTransport transport, StreamObserver<SnapshotAck> responses, String remote, String host,
+                     CertificateIdentity proven) {
         this.transport = transport;
         this.responses = responses;
         this.remote = remote;
         this.host = host;
+        this.proven = proven;
     }
 
     @Override
@@ -79,7 +82,7 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
             throw fail(Status.INVALID_ARGUMENT, "a second header");
         }
         PeerEnvelope e = h.getInstallSnapshot();
-        Status refusal = PeerService.admit(transport, e, remote, host);
+        Status refusal = PeerService.admit(transport, e, remote, host, proven);
         if (refusal != null) {
             throw refusal.asRuntimeException();
         }

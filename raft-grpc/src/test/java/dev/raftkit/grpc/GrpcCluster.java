@@ -75,6 +75,9 @@ final class GrpcCluster implements AutoCloseable {
     private SegmentedLogStorage.Options logOptions = SegmentedLogStorage.Options.defaults();
     private final Map<Long, DiskFullLog> fillableLogs = new ConcurrentHashMap<>();
     private boolean fillable;
+    private TlsConfig clientTls;
+    private boolean clientTlsSet;
+    private boolean insecureAdmin = true;
 
     GrpcCluster(Path dir, String clusterId, Set<Long> founders, LongFunction<TlsConfig> tls,
                 BiConsumer<Long, RaftServer.Builder> customize) {
@@ -100,6 +103,22 @@ final class GrpcCluster implements AutoCloseable {
     /** From now on node {@code id}'s log fails every write and sync with ENOSPC, as a full disk would. */
     void fillDisk(long id) {
         fillableLogs.get(id).full = true;
+    }
+
+    /** TLS of the clients {@link #client()} makes (default: node 1's certificate, like a node would). */
+    synchronized GrpcCluster clientTls(TlsConfig tls) {
+        clientTls = tls;
+        clientTlsSet = true;
+        return this;
+    }
+
+    /**
+     * Whether client ports admit admin calls from callers without a certificate (default true:
+     * these clusters run on loopback in a test, and most tests change membership over plaintext).
+     */
+    synchronized GrpcCluster insecureAdmin(boolean allow) {
+        insecureAdmin = allow;
+        return this;
     }
 
     GrpcCluster startAll() {
@@ -160,7 +179,8 @@ final class GrpcCluster implements AutoCloseable {
             ClientService service = new ClientService(cluster, server, Map.of());
             ClientEndpoint endpoint = ClientEndpoint.start(
                     clientAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)), service, tls.apply(id),
-                    SizeLimits.clientMessageBytes(server.maxCommandBytes()));
+                    SizeLimits.clientMessageBytes(server.maxCommandBytes()),
+                    new ClientEndpoint.Access(cluster, id, insecureAdmin));
             clientAddresses.put(id, endpoint.address());
             Node node = new Node(id, server, transport, endpoint, machine, installed);
             nodes.put(id, node);
@@ -237,7 +257,7 @@ final class GrpcCluster implements AutoCloseable {
     }
 
     synchronized RaftClient client(String cluster, Duration timeout) {
-        RaftClient.Builder b = RaftClient.builder(cluster).timeout(timeout).tls(tls.apply(1));
+        RaftClient.Builder b = RaftClient.builder(cluster).timeout(timeout).tls(clientTlsSet ? clientTls : tls.apply(1));
         clientAddresses.keySet().forEach(id -> b.node(id, hostPort(id)));
         RaftClient c = b.build();
         clients.add(c);

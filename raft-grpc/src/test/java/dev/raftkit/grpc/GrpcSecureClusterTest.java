@@ -44,11 +44,13 @@ class GrpcSecureClusterTest {
         TestCertificates rogue = new TestCertificates(dir, "rogue");
         cluster = new GrpcCluster(dir, "secure", Set.of(1L, 2L, 3L), id -> {
             try {
-                return id == 4 ? rogue.node("node4") : ca.node("node" + id);
+                return id == 4 ? rogue.node("secure", 4) : ca.node("secure", id);
             } catch (Exception e) {
                 throw new IllegalStateException("cannot make a certificate for node " + id, e);
             }
         }, (id, b) -> { });
+        // Adding a learner is an admin call: it needs an admin certificate.
+        cluster.clientTls(ca.admin("secure", "ops"));
         cluster.startAll();
         cluster.awaitLeader();
         cluster.start(4);

@@ -53,7 +53,7 @@ class GrpcTransportContractTest {
             TestCertificates ca = new TestCertificates(certs, "cluster");
             return new GrpcNetwork("contract-tls", id -> {
                 try {
-                    return ca.node("node" + id);
+                    return ca.node("contract-tls", id);
                 } catch (Exception e) {
                     throw new IllegalStateException("cannot make a certificate for node " + id, e);
                 }

@@ -264,7 +264,7 @@ class GrpcTransportTest {
         TestCertificates rogue = new TestCertificates(dir, "rogue");
         GrpcNetwork net = new GrpcNetwork("c", id -> {
             try {
-                return id == 2 ? rogue.node("node2") : cluster.node("node" + id);
+                return id == 2 ? rogue.node("c", 2) : cluster.node("c", id);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
@@ -300,7 +300,7 @@ class GrpcTransportTest {
         TestCertificates cluster = new TestCertificates(dir, "cluster");
         GrpcNetwork net = new GrpcNetwork("c", id -> {
             try {
-                TlsConfig m = cluster.node("node" + id);
+                TlsConfig m = cluster.node("c", id);
                 return new TlsConfig(m.certChain(), m.privateKey(), m.trustedCa(), false);
             } catch (Exception e) {
                 throw new IllegalStateException(e);

@@ -28,9 +28,10 @@ import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
- * Makes a certificate authority and node certificates at test time (BouncyCastle), written as PEM
- * files the way an operator would provide them: the node's chain, its PKCS#8 key, the CA.
- * Node certificates name 127.0.0.1 and localhost, so clients verify them on loopback.
+ * Makes a certificate authority and node, client and admin certificates at test time
+ * (BouncyCastle), written as PEM files the way an operator would provide them: the chain, its
+ * PKCS#8 key, the CA. Certificates name 127.0.0.1 and localhost, so clients verify them on
+ * loopback, and carry their {@code raftkit://} identity as a URI subject alternative name.
  */
 final class TestCertificates {
 
@@ -60,21 +61,51 @@ final class TestCertificates {
         return caFile;
     }
 
-    /** A node certificate signed by this CA, for server and client use, as a mutual-TLS config. */
-    TlsConfig node(String node) throws Exception {
+    /** Node {@code id}'s certificate ({@code raftkit://CLUSTER/node/ID}), for server and client use. */
+    TlsConfig node(String cluster, long id) throws Exception {
+        return issue("node-" + id, CertificateIdentity.node(cluster, id).uri());
+    }
+
+    /** A client application's certificate ({@code raftkit://CLUSTER/client/NAME}). */
+    TlsConfig client(String cluster, String name) throws Exception {
+        return issue("client-" + name, new CertificateIdentity(cluster, CertificateIdentity.Role.CLIENT, name).uri());
+    }
+
+    /** An operator's certificate ({@code raftkit://CLUSTER/admin/NAME}). */
+    TlsConfig admin(String cluster, String name) throws Exception {
+        return issue("admin-" + name, new CertificateIdentity(cluster, CertificateIdentity.Role.ADMIN, name).uri());
+    }
+
+    /**
+     * A certificate signed by this CA naming 127.0.0.1 and localhost plus the URI subject alternative
+     * names {@code uris} (none, several, malformed: whatever a test needs), written to
+     * {@code file}.pem and {@code file}.key (replacing them if they exist), as a mutual-TLS config.
+     */
+    TlsConfig issue(String file, String... uris) throws Exception {
         KeyPair keys = keyPair();
-        X509v3CertificateBuilder b = builder(new X500Name("CN=" + node), new X500Name("CN=" + name + " test CA"), keys);
+        X509v3CertificateBuilder b = builder(new X500Name("CN=" + file), new X500Name("CN=" + name + " test CA"), keys);
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                new GeneralName(GeneralName.dNSName, "localhost")}));
+        GeneralName[] names = new GeneralName[2 + uris.length];
+        names[0] = new GeneralName(GeneralName.iPAddress, "127.0.0.1");
+        names[1] = new GeneralName(GeneralName.dNSName, "localhost");
+        for (int i = 0; i < uris.length; i++) {
+            names[2 + i] = new GeneralName(GeneralName.uniformResourceIdentifier, uris[i]);
+        }
+        b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
         X509Certificate cert = sign(b, caKeys.getPrivate());
-        Path certFile = dir.resolve(node + ".pem");
-        Path keyFile = dir.resolve(node + ".key");
-        writePem(certFile, cert, ca);
-        try (Writer w = Files.newBufferedWriter(keyFile); JcaPEMWriter pem = new JcaPEMWriter(w)) {
+        Path certFile = dir.resolve(file + ".pem");
+        Path keyFile = dir.resolve(file + ".key");
+        // Key first: a reloader that sees the new certificate must find its key already there.
+        Path tmpKey = dir.resolve(file + ".key.tmp");
+        try (Writer w = Files.newBufferedWriter(tmpKey); JcaPEMWriter pem = new JcaPEMWriter(w)) {
             pem.writeObject(new JcaPKCS8Generator(keys.getPrivate(), null));
         }
+        Files.move(tmpKey, keyFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Path tmpCert = dir.resolve(file + ".pem.tmp");
+        writePem(tmpCert, cert, ca);
+        Files.move(tmpCert, certFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return TlsConfig.mutual(certFile, keyFile, caFile);
     }
 

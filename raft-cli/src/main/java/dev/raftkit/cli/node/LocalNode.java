@@ -40,6 +40,8 @@ import java.util.function.Consumer;
  */
 public final class LocalNode implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalNode.class);
+
     /**
      * How to run a node.
      *
@@ -54,11 +56,14 @@ public final class LocalNode implements AutoCloseable {
      * @param tls         TLS for both listeners, or null for plaintext
      * @param tickMillis  length of a tick (election timeout 10–20 ticks)
      * @param stateMachine which state machine the node runs
+     * @param insecureAdmin let callers without a certificate make admin calls (membership, leadership
+     *                    transfer, backups, peers) on the client port; for a plaintext cluster on a
+     *                    network where everyone is trusted (the demo, tests). Logged loudly at start.
      */
     public record Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
                        InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
                        Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis,
-                       StateMachineKind stateMachine) {
+                       StateMachineKind stateMachine, boolean insecureAdmin) {
         public Spec {
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(dataDir, "dataDir");
@@ -69,6 +74,21 @@ public final class LocalNode implements AutoCloseable {
             if (tickMillis <= 0) {
                 throw new IllegalArgumentException("tickMillis must be positive, got " + tickMillis);
             }
+        }
+
+        /** A node whose admin calls need an admin certificate (no insecure admin). */
+        public Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
+                    InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
+                    Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis,
+                    StateMachineKind stateMachine) {
+            this(id, clusterId, dataDir, peerListen, clientListen, peers, clientAddresses, bootstrap, tls, tickMillis,
+                    stateMachine, false);
+        }
+
+        /** The same node with insecure admin on or off. */
+        public Spec withInsecureAdmin(boolean allow) {
+            return new Spec(id, clusterId, dataDir, peerListen, clientListen, peers, clientAddresses, bootstrap, tls,
+                    tickMillis, stateMachine, allow);
         }
 
         /** A key-value node (the default state machine). */
@@ -163,8 +183,15 @@ public final class LocalNode implements AutoCloseable {
             ClientService service = new ClientService(spec.clusterId(), server, clients);
             List<BindableService> services = new ArrayList<>(List.of(service));
             services.addAll(extraClientServices);
+            if (spec.insecureAdmin()) {
+                LOG.warn("node {}: INSECURE ADMIN: any caller without a certificate may change membership, transfer"
+                        + " leadership, take backups and re-point peers on the client port{}; use it only on a network"
+                        + " where everyone is trusted, or use mutual TLS with admin certificates ('raftkit certs')",
+                        spec.id(), spec.tls() == null ? "" : " (callers with a certificate still need the admin role)");
+            }
             ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen(), services, spec.tls(),
-                    SizeLimits.clientMessageBytes(server.maxCommandBytes()));
+                    SizeLimits.clientMessageBytes(server.maxCommandBytes()),
+                    new ClientEndpoint.Access(spec.clusterId(), spec.id(), spec.insecureAdmin()));
             service.setClientAddress(spec.id(), endpoint.hostPort());
             return new LocalNode(spec, transport, server, service, endpoint, machine, snapshots);
         } catch (IOException | RuntimeException e) {
