@@ -48,6 +48,11 @@ import picocli.CommandLine.Spec;
                 "A node with no state founds the cluster with --bootstrap (every founder names",
                 "the same voters); without it, it waits to be added (raftkit member add).",
                 "--bootstrap is ignored once a node has state.",
+                "", "Security: with --tls-cert/--tls-key/--tls-ca (mutual TLS; mint the files with",
+                "raftkit certs) the certificate must name this node (raftkit://CLUSTER/node/ID);",
+                "the peer port admits only node certificates, and only as the node they name;",
+                "admin calls need an admin certificate. Without TLS, admin calls are refused",
+                "unless --insecure-admin is given. Certificate files are re-read when they change.",
                 "", "Exit codes: 0 stopped by a signal, 1 the node failed (or could not start),",
                 "2 bad arguments.",
                 "", "Example (node 1 of 3; nodes 2 and 3 likewise, see the README):",
@@ -104,6 +109,12 @@ final class ServerCommand implements Callable<Integer> {
 
     @Mixin
     TlsOptions tlsOptions;
+
+    @Option(names = "--insecure-admin",
+            description = "Let callers without a certificate make admin calls (member, transfer, backup, peers) on the"
+                    + " client port. Without TLS these are refused unless this is given; use it only on a network"
+                    + " where everyone is trusted. Logged as a warning at start.")
+    boolean insecureAdmin;
 
     /** Completes with the node once it serves (tests wait on it); fails if it could not start. */
     final CompletableFuture<LocalNode> ready = new CompletableFuture<>();
@@ -265,9 +276,12 @@ final class ServerCommand implements Callable<Integer> {
             }
         }
         TlsConfig tls = tlsOptions.config(cl);
+        if (tls != null) {
+            tlsOptions.checkNodeCertificate(cl, clusterId, id);
+        }
         try {
             return new LocalNode.Spec(id, clusterId, data, peerListen, clientAddress, peerAddresses, clientAddresses,
-                    founders, tls, tickMillis, kind);
+                    founders, tls, tickMillis, kind, insecureAdmin);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }

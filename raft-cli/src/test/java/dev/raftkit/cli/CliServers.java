@@ -33,6 +33,7 @@ final class CliServers implements AutoCloseable {
      */
     boolean defaultBackupRoot = true;
     private final Map<Long, Running> servers = new HashMap<>();
+    private boolean insecureAdmin = true;
 
     /** A server command on its own thread. */
     record Running(ServerCommand command, CompletableFuture<Integer> exit, StringWriter out) {
@@ -43,6 +44,15 @@ final class CliServers implements AutoCloseable {
         for (long id : ids) {
             ports.put(id, new int[] {freePort(), freePort()});
         }
+    }
+
+    /**
+     * Whether servers started from now on get {@code --insecure-admin} (default true: plaintext on
+     * loopback, and most tests add members and take backups, which are admin calls).
+     */
+    CliServers insecureAdmin(boolean allow) {
+        insecureAdmin = allow;
+        return this;
     }
 
     private static int freePort() throws IOException {
@@ -82,6 +92,9 @@ final class CliServers implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--id", String.valueOf(id), "--listen", "127.0.0.1:" + ports.get(id)[0],
                 "--client-listen", client(id), "--peers", String.join(",", peerList), "--data", data.toString(),
                 "--cluster-id", CLUSTER, "--tick-ms", "50"));
+        if (insecureAdmin) {
+            args.add("--insecure-admin");
+        }
         if (bootstrap != null) {
             args.addAll(List.of("--bootstrap", bootstrap));
         }

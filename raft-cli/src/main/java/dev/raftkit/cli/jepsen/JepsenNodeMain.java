@@ -53,7 +53,10 @@ public final class JepsenNodeMain {
             LocalNode.Spec spec = new LocalNode.Spec(id, clusterId, Path.of(required(a, "data")),
                     address(required(a, "listen")), address(required(a, "client-listen")), peers,
                     hostPorts(a.getOrDefault("clients", "")), voters, null,
-                    Long.parseLong(a.getOrDefault("tick-ms", "20")), StateMachineKind.KV);
+                    Long.parseLong(a.getOrDefault("tick-ms", "20")), StateMachineKind.KV)
+                    // The harness runs plaintext on loopback and changes membership and peers
+                    // (admin calls) as its nemesis replaces nodes.
+                    .withInsecureAdmin(true);
             // The admin service's AddPeer: the harness tells running nodes where a new node listens.
             AdminService admin = new AdminService(clusterId);
             LocalNode node = LocalNode.start(spec,
