@@ -55,7 +55,7 @@ public final class Fuzz {
     /** System property: run only the input with this seed, as a finding printed it. */
     public static final String REPLAY = "fuzz.replay";
     /** Seconds after which a default-build run of one target stops early. */
-    public static final double DEFAULT_CAP_SECONDS = 4.0;
+    public static final double DEFAULT_CAP_SECONDS = 2.0;
     /** Longest refusal message accepted: longer ones echo the input. */
     public static final int MAX_MESSAGE_CHARS = 2048;
 
