@@ -208,6 +208,13 @@ public final class SqlStateMachine implements StateMachine {
 
     private Rows runSql(Checked c) throws SQLException {
         try (PreparedStatement p = conn.prepareStatement(c.statement().text())) {
+            // The driver throws ArrayIndexOutOfBoundsException for a value past the last
+            // placeholder; out of apply that would stop every replica, so it is a statement error.
+            int placeholders = p.getParameterMetaData().getParameterCount();
+            if (c.params().size() > placeholders) {
+                throw new SQLException("the statement has " + placeholders + " parameter placeholder(s) but "
+                        + c.params().size() + " values were given; pass one value per '?'");
+            }
             for (int i = 0; i < c.params().size(); i++) {
                 p.setObject(i + 1, c.params().get(i));
             }
