@@ -328,8 +328,13 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         return ids;
     }
 
+    /** Longest part of a problem's description quoted from the manifest: its values are not bounded. */
+    private static final int MAX_WHY_CHARS = 300;
+
     private static BackupException corrupt(Path file, String why) {
-        return new BackupException(file, "the backup manifest is invalid: " + why
+        String cut = why != null && why.length() > MAX_WHY_CHARS
+                ? why.substring(0, MAX_WHY_CHARS) + "…(" + why.length() + " characters)" : why;
+        return new BackupException(file, "the backup manifest is invalid: " + cut
                 + "; this backup cannot be used: restore it from another copy or take a new full backup");
     }
 }

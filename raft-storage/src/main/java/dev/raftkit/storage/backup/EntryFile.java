@@ -124,6 +124,8 @@ final class EntryFile {
 
     /** {@link #scan(Path, long, Sink)} of a file encrypted with {@code key} for backup {@code backupId} (null: plaintext). */
     static Summary scan(Path file, long upTo, Sink sink, BackupKey key, String backupId) throws IOException {
+        // An upper bound on the bytes left to read: an encrypted file is larger than its plaintext.
+        long fileSize = Files.size(file);
         try (InputStream disk = Files.newInputStream(file);
              InputStream raw = key == null ? disk : BackupCipher.decrypt(disk, key, backupId, NAME, file);
              DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024))) {
@@ -160,6 +162,12 @@ final class EntryFile {
                 }
                 if (length < 17 || length > MAX_RECORD) {
                     throw bad(file, offset, "record length " + length + " is impossible");
+                }
+                // Checked against the file before allocating: a small damaged file must not make a
+                // restore allocate up to MAX_RECORD bytes.
+                if (length > fileSize - offset - 8) {
+                    throw bad(file, offset, "the record of entry " + expect + " claims " + length
+                            + " bytes but only " + Math.max(0, fileSize - offset - 8) + " remain in the file");
                 }
                 byte[] body = new byte[length];
                 try {
