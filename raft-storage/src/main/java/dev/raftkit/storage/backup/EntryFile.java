@@ -148,6 +148,10 @@ final class EntryFile {
             long prevIndex = h.getLong(8);
             long prevTerm = h.getLong(16);
             long count = h.getLong(24);
+            if (prevIndex < 0 || prevTerm < 0 || count < 0) {
+                throw bad(file, 8, "the header says " + count + " entries after " + prevIndex + "@" + prevTerm
+                        + "; indexes, terms and counts are never negative");
+            }
             long offset = HEADER_BYTES;
             long expect = prevIndex + 1;
             long lastTerm = prevTerm;
@@ -184,9 +188,9 @@ final class EntryFile {
                 long term = b.getLong();
                 long index = b.getLong();
                 int type = b.get();
-                if (index != expect || term < lastTerm || type < 0 || type >= EntryType.values().length) {
+                if (index != expect || term < 1 || term < lastTerm || type < 0 || type >= EntryType.values().length) {
                     throw bad(file, offset, "record holds entry " + index + "@" + term + " of type " + type
-                            + ", expected entry " + expect + " with term >= " + lastTerm);
+                            + ", expected entry " + expect + " with term >= " + Math.max(1, lastTerm));
                 }
                 if (sink != null && index <= upTo) {
                     byte[] data = new byte[length - 17];

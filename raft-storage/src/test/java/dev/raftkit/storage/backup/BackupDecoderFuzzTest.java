@@ -134,6 +134,49 @@ class BackupDecoderFuzzTest {
                 && e.getMessage().contains("entry 41 claims 209715200 bytes"), e.getMessage());
     }
 
+    /**
+     * Written from reading the scan while fuzzing (two coordinated 8-byte edits are beyond random
+     * mutation): an entry file whose header says "after 0@0" and whose first record, with valid
+     * checksums, holds term 0 passed verification (no entries are built there) and then failed a
+     * restore with an IllegalArgumentException from the Entry constructor. It is refused, naming
+     * the offset; so is a header with a negative index, term or count.
+     */
+    @Test
+    void anEntryFileHoldingATermZeroEntryIsRefusedWithBackupException() throws IOException {
+        Path file = tmp.resolve("term-zero");
+        try (EntryFile.Writer w = new EntryFile.Writer(file, 0, 0, 0)) {
+            w.finish(0);
+        }
+        ByteBuffer record = ByteBuffer.allocate(8 + 17);
+        record.putInt(17).putInt(0).putLong(0).putLong(1).put((byte) 0);
+        CRC32C crc = new CRC32C();
+        crc.update(record.array(), 8, 17);
+        record.putInt(4, (int) crc.getValue());
+        byte[] header = Files.readAllBytes(file);
+        ByteBuffer h = ByteBuffer.wrap(header);
+        h.putLong(24, 1); // one entry
+        crc.reset();
+        crc.update(header, 0, 32);
+        h.putInt(32, (int) crc.getValue());
+        byte[] hostile = java.util.Arrays.copyOf(header, header.length + record.capacity());
+        System.arraycopy(record.array(), 0, hostile, header.length, record.capacity());
+        Files.write(file, hostile);
+        BackupException e = org.junit.jupiter.api.Assertions.assertThrows(BackupException.class,
+                () -> EntryFile.scan(file, Long.MAX_VALUE, entry -> { }));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("offset 36"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(BackupException.class, () -> EntryFile.scan(file, 0, null),
+                "verification refuses it too");
+
+        h.putLong(8, -1); // prev index
+        crc.reset();
+        crc.update(header, 0, 32);
+        h.putInt(32, (int) crc.getValue());
+        Files.write(file, header);
+        BackupException negative = org.junit.jupiter.api.Assertions.assertThrows(BackupException.class,
+                () -> EntryFile.scan(file, Long.MAX_VALUE, entry -> { }));
+        org.junit.jupiter.api.Assertions.assertTrue(negative.getMessage().contains("offset 8"), negative.getMessage());
+    }
+
     /** A manifest with one line edited and its crc32c line recomputed, so parsing gets past the checksum. */
     static byte[] checksummedManifest(Random rnd) {
         String text = new String(rnd.nextBoolean() ? fullManifest : incrementManifest, StandardCharsets.UTF_8);
