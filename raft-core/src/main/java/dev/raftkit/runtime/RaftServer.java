@@ -273,12 +273,12 @@ public final class RaftServer implements AutoCloseable {
 
     /** {@link #addVoter(long)}; {@code force} skips only the live-quorum check (see {@link #remove(long, boolean)}). */
     public CompletableFuture<ConfState> addVoter(long node, boolean force) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addVoter(node), force, f));
+        return changeOne(ConfChange.Type.ADD_VOTER, node, force);
     }
 
     /** Adds a non-voting learner that receives the log (§4.2.1). */
     public CompletableFuture<ConfState> addLearner(long node) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.addLearner(node), false, f));
+        return changeOne(ConfChange.Type.ADD_LEARNER, node, false);
     }
 
     /**
@@ -311,7 +311,21 @@ public final class RaftServer implements AutoCloseable {
      * who knows that the missing members will come back, or who accepts a stuck cluster.
      */
     public CompletableFuture<ConfState> remove(long node, boolean force) {
-        return enqueue(f -> new LoopInput.ChangeConf(ConfChange.remove(node), force, f));
+        return changeOne(ConfChange.Type.REMOVE, node, force);
+    }
+
+    /**
+     * A one-step change of {@code node}. A node id that is not positive (0, or a uint64 at or
+     * above 2^63 from the wire) fails the future with {@link RaftServerException.Reason#INVALID}
+     * rather than throwing: callers on the client port hand the future to the caller as it is.
+     */
+    private CompletableFuture<ConfState> changeOne(ConfChange.Type type, long node, boolean force) {
+        if (node <= 0) {
+            return failed(new RaftServerException(RaftServerException.Reason.INVALID, 0, "node " + id
+                    + ": node ids are between 1 and 2^63-1, not " + Long.toUnsignedString(node)));
+        }
+        ConfChange change = new ConfChange(List.of(new ConfChange.Step(type, node)), ConfChange.Transition.AUTO);
+        return enqueue(f -> new LoopInput.ChangeConf(change, force, f));
     }
 
     /**

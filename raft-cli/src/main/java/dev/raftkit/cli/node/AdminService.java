@@ -17,6 +17,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -142,6 +143,9 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         out.onCompleted();
     }
 
+    /** Longest host:port accepted: a 253-character host name, brackets, a colon and a port. */
+    static final int MAX_ADDRESS_CHARS = 263;
+
     @Override
     public void addPeer(AddPeerRequest request, StreamObserver<AddPeerResponse> out) {
         LocalNode n = admitted(request.getClusterId(), out);
@@ -150,15 +154,23 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         }
         InetSocketAddress peer;
         try {
+            // Bounded before parsing: a host name is at most 253 characters, and parsing resolves it.
+            for (String address : List.of(request.getPeerAddress(), request.getClientAddress())) {
+                if (address.length() > MAX_ADDRESS_CHARS) {
+                    throw new IllegalArgumentException("address " + Untrusted.quote(address) + " is "
+                            + address.length() + " characters long; host:port is at most " + MAX_ADDRESS_CHARS);
+                }
+            }
             peer = HostPort.parse(request.getPeerAddress(), "peer address");
             HostPort.parse(request.getClientAddress(), "client address");
         } catch (IllegalArgumentException e) {
             out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
-        if (request.getNodeId() == 0 || request.getNodeId() == n.id()) {
+        if (request.getNodeId() <= 0 || request.getNodeId() == n.id()) {
             out.onError(Status.INVALID_ARGUMENT.withDescription("node " + n.id() + " cannot add peer "
-                    + request.getNodeId() + ": a peer id is positive and not the node's own").asRuntimeException());
+                    + Long.toUnsignedString(request.getNodeId()) + ": a peer id is between 1 and 2^63-1 and not the"
+                    + " node's own").asRuntimeException());
             return;
         }
         n.addPeer(request.getNodeId(), peer, request.getClientAddress());
