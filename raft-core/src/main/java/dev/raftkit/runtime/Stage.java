@@ -12,9 +12,12 @@ import java.util.function.Consumer;
  * time, so the stage's state has one owner even on a shared executor, and the same code runs on
  * dedicated threads in production and on one thread with virtual time in a simulation.
  *
- * <p>No lost wake-ups: a run clears {@code scheduled} only after its body, then re-checks for
- * input; a producer queues before signalling, so either that re-check sees its input or its
- * signal finds {@code scheduled} clear and schedules a new run.
+ * <p>No lost wake-ups: every signal sets {@code signalled}, which a run clears before its body;
+ * after the body the run clears {@code scheduled} and runs again if it was signalled meanwhile,
+ * asked for more, or sees input. A signal during a run therefore always gets a later run, even
+ * when what it announced is not in a queue {@code hasInput} can see (a failure flag, a stop):
+ * without that, a stage signalled to fail its waiting futures while it was busy would go idle
+ * with them still waiting.
  */
 final class Stage {
 
@@ -30,6 +33,7 @@ final class Stage {
     private final BooleanSupplier hasInput;
     private final Consumer<Throwable> onFailure;
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final AtomicBoolean signalled = new AtomicBoolean();
 
     /**
      * @param body      one round of work; returns true if more work is ready (the stage runs again)
@@ -45,6 +49,7 @@ final class Stage {
     }
 
     void signal() {
+        signalled.set(true);
         if (scheduled.compareAndSet(false, true)) {
             try {
                 executor.execute(this::run);
@@ -57,13 +62,14 @@ final class Stage {
 
     private void run() {
         boolean more = false;
+        signalled.set(false);
         try {
             more = body.run();
         } catch (Throwable t) {
             onFailure.accept(t);
         }
         scheduled.set(false);
-        if (more || hasInput.getAsBoolean()) {
+        if (more || signalled.get() || hasInput.getAsBoolean()) {
             signal();
         }
     }
