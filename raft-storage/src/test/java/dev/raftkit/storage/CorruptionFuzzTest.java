@@ -38,26 +38,9 @@ class CorruptionFuzzTest {
     void everyBitFlipInSyncedDataIsDetectedAndNoneIsServed() throws Exception {
         SimFileIo fs = new SimFileIo().mkdirsDurable(DIR.getParent());
         Random rnd = new Random(20260404L);
-        List<Entry> written = new ArrayList<>();
         SegmentedLogStorage log = SegmentedLogStorage.open(fs, DIR, OPTIONS);
-        long term = 1;
-        for (long i = 1; i <= 160; i++) {
-            term += rnd.nextInt(20) == 0 ? 1 : 0;
-            byte[] data;
-            EntryType type = EntryType.NORMAL;
-            if (rnd.nextInt(10) == 0) {
-                type = EntryType.CONF_CHANGE;
-                data = ConfChangeCodec.encode(ConfChange.addVoter(1 + rnd.nextInt(9)));
-            } else {
-                data = new byte[rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(120)];
-                rnd.nextBytes(data);
-            }
-            written.add(new Entry(term, i, type, data));
-        }
-        log.append(written.subList(0, 100));
-        log.sync();
-        log.compact(new SnapshotMeta(written.get(19).id(), ConfState.ofVoters(Set.of(1L, 2L, 3L))));
-        log.append(written.subList(100, 160));
+        List<Entry> written = SampleLog.write(log, rnd);
+        long term = written.get(written.size() - 1).term();
         log.setHardState(new HardState(term, 2, 150));
         log.sync();
         long firstIndex = log.firstIndex();
