@@ -168,7 +168,7 @@ class SqlDecoderFuzzTest {
     /** A damaged database inside a well-formed image (right CRC) is refused before it replaces the state. */
     @Test
     void restoreOfADamagedDatabaseRefusesWithIOExceptionAndKeepsTheState() throws IOException {
-        restoreDamagedDatabases(1_500, k -> null);
+        restoreDamagedDatabases(1_500, System::getProperty);
     }
 
     /**
