@@ -15,6 +15,9 @@ import java.util.function.Function;
  * <p>Most types need no hand-written codec: {@link #auto} handles strings, numbers, booleans,
  * enums, records, lists, and sealed interfaces whose implementations are records.
  *
+ * <p>A codec never sees {@code null}: the JSON-lines writer and reader translate a {@code null}
+ * output (e.g. of an operation that answers nothing) to JSON {@code null} and back themselves.
+ *
  * <p>Codecs are called on the thread that writes or reads the history; they must be pure. A
  * {@link #fromJson} that cannot decode its input throws {@link IllegalArgumentException} saying
  * what it expected; the reader adds the line number.

@@ -255,7 +255,11 @@ public final class JsonLines {
         }
     }
 
+    /** JSON null is null whatever the codec: codecs never see null (see {@link Codec}). */
     private static <T> T decode(Codec<T> codec, Object json, String field, int line) {
+        if (json == null) {
+            return null;
+        }
         try {
             return codec.fromJson(json);
         } catch (RuntimeException e) {
@@ -369,7 +373,8 @@ public final class JsonLines {
                     StringBuilder b = head(o.status().name().toLowerCase(java.util.Locale.ROOT), o.id(), o.process(),
                             o.completeNanos());
                     if (o.status() == Status.OK) {
-                        Json.write(type.outputCodec().toJson(o.output()), b.append(",\"output\":"));
+                        Json.write(o.output() == null ? null : type.outputCodec().toJson(o.output()),
+                                b.append(",\"output\":"));
                     }
                     return b.append('}').toString();
                 }));
