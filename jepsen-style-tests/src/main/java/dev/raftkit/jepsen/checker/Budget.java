@@ -11,7 +11,7 @@ import java.util.Objects;
  * {@code maxBytesPerKey}, so an over-budget history ends as a verdict, not an
  * {@link OutOfMemoryError}.
  *
- * <p>What a search holds, as {@link KeyResult#estimatedBytes()} accounts it: about 100 bytes per
+ * <p>What a search holds, as {@link KeyResult#estimatedBytes()} accounts it: about 130 bytes per
  * operation of the key (the entry list, the stack, the fingerprint codes and the explanation
  * buffer), 16 bytes per memo slot — the memo is an open-addressing table of 128-bit fingerprints
  * kept between 3/8 and 3/4 full, so 21 to 43 bytes per explored state, and 64 while it doubles

@@ -17,7 +17,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntConsumer;
 import java.util.function.Predicate;
@@ -159,13 +161,21 @@ public final class LinearizabilityChecker {
         // The index of the first key found not linearizable. It only decreases, so a key before it is
         // never cancelled: whatever the timing, every key before the first violation is decided.
         AtomicInteger firstViolation = new AtomicInteger(Integer.MAX_VALUE);
+        // Set when a search threw (a broken model): the others stop, and the check rethrows.
+        AtomicBoolean aborted = new AtomicBoolean();
         IntConsumer checkKey = i -> {
-            if (stop && firstViolation.get() < i) {
+            BooleanSupplier cancelled = () -> aborted.get() || (stop && firstViolation.get() < i);
+            if (cancelled.getAsBoolean()) {
                 return;
             }
             String key = keys.get(i);
-            KeyResult<Op> r = new WglSearch<>(key, byKey.get(key), model, deadline, options.budget(),
-                    () -> stop && firstViolation.get() < i).run();
+            KeyResult<Op> r;
+            try {
+                r = new WglSearch<>(key, byKey.get(key), model, deadline, options.budget(), cancelled).run();
+            } catch (RuntimeException | Error e) {
+                aborted.set(true);
+                throw e;
+            }
             if (r != null) {
                 synchronized (found) {
                     found.set(i, r);

@@ -23,8 +23,8 @@ final class WglSearch<S, Op> {
     private static final int CLOCK_EVERY = 1 << 12;
     // What the search holds per operation of the key, in bytes: next/prev/opOf/match (4 ints per
     // entry, 2 entries), isCall (2 booleans), two Zobrist codes, the best prefix and the two stack
-    // arrays (4 ints) — and, while the entry list is built, the sort keys and the boxed order
-    // (a long, a reference and an Integer per entry).
+    // arrays (3 ints) — and, while the entry list is built, the sort keys and the boxed order
+    // (a long, a reference and an Integer per entry): 126 bytes.
     static final long BYTES_PER_OP = 2 * (4 * 4 + 1) + 2 * 8 + 3 * 4 + 2 * (8 + 8 + 16);
     // What each distinct model state costs besides the state itself: its HashMap node, boxed id,
     // table and list slots, and its two Zobrist codes.
