@@ -227,7 +227,7 @@ final class WglSearch<S, Op> {
         peakBytes = heldBytes();
         if (heldBytes() > maxBytes) {
             return result(Verdict.BUDGET_EXCEEDED, started, "its " + calls.size() + " operations alone need "
-                    + fixedBytes + " bytes, over the budget of " + maxBytes);
+                    + heldBytes() + " bytes (with the memo's first table), over the budget of " + maxBytes);
         }
         try {
             allocate();
