@@ -17,7 +17,10 @@ import java.util.Optional;
  *   <li>states are immutable values with {@code equals}/{@code hashCode}: the search memoizes on
  *       them, so two states that behave the same should be equal (a compact state means a small
  *       search);</li>
- *   <li>{@code step} never returns a null state.</li>
+ *   <li>{@code step} never returns a null state;</li>
+ *   <li>an exception thrown by {@code init}, {@code step} or {@code estimatedBytes} is a bug in
+ *       the model: it stops the whole check and is rethrown to the caller of
+ *       {@link LinearizabilityChecker}{@code .check} — it is never read as a verdict.</li>
  * </ul>
  *
  * <p>For an operation whose outcome is unknown (it timed out), {@code step} should describe the
