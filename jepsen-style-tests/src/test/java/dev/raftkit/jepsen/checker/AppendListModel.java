@@ -46,6 +46,8 @@ final class AppendListModel implements Model<List<Long>, TypedOperation<AppendLi
 
     @Override
     public long estimatedBytes(List<Long> state) {
-        return 16 + 24L * state.size(); // the list's array slot and a boxed Long per element
+        // An immutable list (24 bytes) and its array (16 + a reference per element). The boxed
+        // Longs are shared by every list that holds them (List.copyOf copies references).
+        return 40 + 4L * state.size();
     }
 }

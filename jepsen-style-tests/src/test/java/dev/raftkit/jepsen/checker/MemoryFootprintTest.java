@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.Operation;
+import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.TypedOperation;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
 import java.time.Duration;
@@ -62,5 +64,39 @@ class MemoryFootprintTest {
         assertTrue(Math.abs(measuredPerState - accountedPerState) < 4,
                 () -> "accounting " + accountedPerState + " vs measured " + measuredPerState + " B/state");
         assertTrue(r.estimatedBytes() >= accounted, "the peak includes the last doubling");
+    }
+
+    /**
+     * A model whose every configuration has a state of its own (indeterminate appends: every
+     * subset in every order is a different list): the states, not the memo, take the memory, and
+     * the accounting must not fall short of what is really retained.
+     */
+    @Test
+    void aMillionDistinctListStates_areAccountedAtLeastAtWhatTheyRetain() {
+        var b = dev.raftkit.jepsen.history.TypedHistory.builder(AppendListModel.TYPE);
+        for (int i = 0; i < 14; i++) {
+            b.info(i, new AppendListModel.Append("l", i), 0);
+        }
+        b.ok(99, new AppendListModel.ReadList("l"), List.of(-1L), 10, 20);
+        List<Call<TypedOperation<AppendListModel.ListOp, List<Long>>>> calls = new ArrayList<>();
+        for (TypedOperation<AppendListModel.ListOp, List<Long>> o : b.build().operations()) {
+            calls.add(o.status() == Status.OK ? Call.completed(o, o.invokeNanos(), o.completeNanos())
+                    : Call.indeterminate(o, o.invokeNanos()));
+        }
+        long before = usedHeapAfterGc();
+        WglSearch<List<Long>, TypedOperation<AppendListModel.ListOp, List<Long>>> search = new WglSearch<>("l", calls,
+                new AppendListModel(), System.nanoTime() + Duration.ofMinutes(1).toNanos(),
+                Budget.of(Duration.ofMinutes(1), 1_000_000), () -> false);
+        KeyResult<TypedOperation<AppendListModel.ListOp, List<Long>>> r = search.run();
+        long retained = usedHeapAfterGc() - before;
+        long accounted = search.heldBytes();
+        Reference.reachabilityFence(search);
+
+        assertEquals(Verdict.BUDGET_EXCEEDED, r.verdict(), r::toString);
+        System.out.printf("list-state footprint: %d states retain %d bytes (%.1f B/state), accounted %d (%.1f B/state)%n",
+                r.exploredStates(), retained, (double) retained / r.exploredStates(), accounted,
+                (double) accounted / r.exploredStates());
+        assertTrue(accounted >= retained * 0.9, () -> "accounted " + accounted + " < retained " + retained);
+        assertTrue(accounted <= retained * 1.5, () -> "accounted " + accounted + " far above retained " + retained);
     }
 }
