@@ -247,9 +247,6 @@ final class LogRecovery {
 
     private HardState decodeHardState(byte[] b) {
         try {
-            if (b.length != 24) {
-                throw new IllegalArgumentException(b.length + " bytes instead of 24");
-            }
             return Codecs.hardState(b);
         } catch (RuntimeException e) {
             throw ChecksummedFile.corrupt(dir.resolve(SegmentedLogStorage.HARD_STATE_FILE), 12, "hard state",
