@@ -53,8 +53,8 @@ class GoldenScriptTest {
                 try {
                     invariants.check(cluster);
                 } catch (AssertionError e) {
-                    throw new AssertionError(c.location() + ": after '" + c.name() + " " + String.join(" ", c.positional())
-                            + "': " + e.getMessage() + "\noutput so far:\n" + out, e);
+                    throw new AssertionError(c.location() + ": after '" + String.join(" ", c.name(),
+                            String.join(" ", c.positional())).strip() + "': " + e.getMessage() + "\noutput so far:\n" + out, e);
                 }
             }
             if (!events.isEmpty()) {
