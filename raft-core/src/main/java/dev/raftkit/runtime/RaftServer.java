@@ -765,11 +765,17 @@ public final class RaftServer implements AutoCloseable {
             eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
 
             maybeBootstrap();
+            markLostState();
             Optional<SnapshotDescriptor> latest = reconcile();
             Settings s = settings();
             Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
                     new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()));
             RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log);
+            node.setTracer((n, kind, detail) -> {
+                if (kind.equals("recovered")) {
+                    LOG.warn("node {} recovered: {}", n, detail);
+                }
+            });
             RaftServer server = new RaftServer(this, node, restored, owned);
             LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
                     log.firstIndex(), log.lastIndex(), node.committed());
@@ -813,6 +819,31 @@ public final class RaftServer implements AutoCloseable {
         }
 
         /**
+         * A node that finds no durable state and is not founding a cluster (no bootstrap, or
+         * bootstrap on a node that already has state) may have voted and acknowledged entries in an
+         * earlier life under this id that it no longer remembers (a wiped or replaced directory):
+         * it starts recovering, persisted before anything else happens, so it grants no vote and
+         * counts toward no commit until it has caught up from a leader (thesis §3.8;
+         * docs/divergence.md, "Lost state"). A node added to a cluster starts the same way: nothing
+         * tells it apart from a wiped one, and catching up first costs it nothing.
+         */
+        private void markLostState() throws IOException {
+            InitialState init = log.initialState();
+            if (init.hardState().recovering()) {
+                LOG.warn("node {} is still recovering lost state: it will not vote until it has caught up from a"
+                        + " leader (thesis §3.8)", config.id());
+                return;
+            }
+            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
+                    && snapshotStore.latest().isEmpty()) {
+                log.setHardState(HardState.LOST);
+                log.sync();
+                LOG.warn("node {} starts with no durable state and is not founding a cluster: it will not vote until"
+                        + " it has caught up from a leader (thesis §3.8)", config.id());
+            }
+        }
+
+        /**
          * Makes the log agree with the newest snapshot in the store before the node starts. A crash
          * can leave the store ahead of the log in two ways, both safe to repair because a snapshot
          * holds only committed entries: (1) a local snapshot at index i was written while the hard
@@ -845,7 +876,7 @@ public final class RaftServer implements AutoCloseable {
                 log.installSnapshot(meta);
             }
             if (hs.commit() < meta.index()) {
-                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index()));
+                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index(), hs.recovering()));
             }
             log.sync();
             if (holds) {

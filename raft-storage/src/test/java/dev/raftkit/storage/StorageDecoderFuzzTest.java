@@ -90,7 +90,13 @@ class StorageDecoderFuzzTest {
                 assertEquals(written.get((int) i - 1), got.get(0), "served a damaged entry " + i);
                 served++;
             }
-            assertEquals(hardState, log.initialState().hardState(), "the hard state survives or is reported");
+            HardState now = log.initialState().hardState();
+            if (now.recovering()) {
+                // A damaged tail was cut (garbage after the last record, or a damaged last record):
+                // the node may have acknowledged what was there, so it recovers.
+                now = new HardState(now.term(), now.vote(), now.commit());
+            }
+            assertEquals(hardState, now, "the hard state survives or is reported");
             return served;
         } finally {
             log.close();
