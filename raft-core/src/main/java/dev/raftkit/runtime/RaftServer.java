@@ -809,7 +809,9 @@ public final class RaftServer implements AutoCloseable {
                 return;
             }
             InitialState init = log.initialState();
-            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().term() == 0
+            // EMPTY, not just term 0: a node already marked recovering (started once without
+            // bootstrap after losing its state) must not found a cluster when restarted with it.
+            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
                     && snapshotStore.latest().isEmpty()) {
                 log.append(Bootstrap.entries(bootstrap));
                 log.setHardState(Bootstrap.hardState(bootstrap));
