@@ -220,7 +220,11 @@ final class ServerCommand implements Callable<Integer> {
     private String readyLine(LocalNode n) {
         ServerStatus s = n.server().status();
         String state;
-        if (s.lastIndex() == 0) {
+        if (s.lastIndex() == 0 && s.recovering() && !n.spec().bootstrap().isEmpty()) {
+            state = "RECOVERING: the data directory is empty but the cluster already exists, so it was not founded"
+                    + " again; this node neither votes nor counts toward commits until a leader has caught it up."
+                    + " Start it without --bootstrap from now on";
+        } else if (s.lastIndex() == 0) {
             state = "no state yet: waiting to be added (raftkit member add " + id + " --address ...)";
         } else {
             // The configuration is known once applied; a founder has only just written its entries.

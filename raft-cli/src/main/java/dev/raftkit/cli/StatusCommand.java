@@ -66,6 +66,13 @@ final class StatusCommand implements Callable<Integer> {
                     s.getTerm(), s.getLeaderId() == 0 ? "-" : String.valueOf(s.getLeaderId()), s.getCommitIndex(),
                     s.getAppliedIndex(), s.getLastIndex(), p.address().hostPort());
         }
+        for (ClusterOptions.Probe p : probes) {
+            if (p.answered() && p.status().getRecovering() && p.status().getRunning()) {
+                out.println("node " + p.status().getNodeId() + " is recovering: it has no state of its own yet (new, or"
+                        + " its data was lost) and neither votes nor counts toward commits until a leader has caught"
+                        + " it up");
+            }
+        }
         StatusResponse view = leaderView != null ? leaderView
                 : probes.stream().filter(ClusterOptions.Probe::answered).map(ClusterOptions.Probe::status).findFirst().orElse(null);
         if (view != null) {

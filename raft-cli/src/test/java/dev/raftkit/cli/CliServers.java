@@ -117,6 +117,11 @@ final class CliServers implements AutoCloseable {
         return r;
     }
 
+    /** Node {@code id}'s running server command. */
+    Running running(long id) {
+        return servers.get(id);
+    }
+
     /** Stops node {@code id} as SIGTERM would and checks it exited 0. */
     void stop(long id) throws Exception {
         Running r = servers.remove(id);

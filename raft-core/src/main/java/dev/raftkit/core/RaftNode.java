@@ -75,6 +75,13 @@ public final class RaftNode {
     private long ticks;
     /** Started from a state in which it may have promised a leader not to vote (see {@link #inLease}). */
     private final boolean restartedWithHistory;
+    /**
+     * Recovering lost state (see {@link HardState}): no votes, no campaigns, and every append or
+     * heartbeat answer says so, so that leaders do not count it. Cleared (and persisted, with a
+     * vote for the leader) once it holds the leader's log through an entry of the leader's term
+     * and the leader's commit index ({@link #maybeFinishRecovery}).
+     */
+    private boolean recovering;
     /** Leader: reads that wait for the first commit of this term (§6.4 step 1). */
     private final List<PendingRead> readsAwaitingCommit = new ArrayList<>();
     /** Leader: new entries or commit progress to broadcast when the next Ready is taken. */
@@ -150,6 +157,7 @@ public final class RaftNode {
         this.term = hs.term();
         this.vote = hs.vote();
         this.restartedWithHistory = hs.term() > 1 || hs.vote() != 0;
+        this.recovering = hs.recovering();
         becomeFollower(term, 0);
         prevSoftState = softState();
         prevHardState = hardState();
@@ -334,7 +342,7 @@ public final class RaftNode {
             if ((config.checkQuorum() || config.preVote()) && (m instanceof AppendEntries || m instanceof Heartbeat)) {
                 // A stale leader (back from a partition) would never learn of the newer term:
                 // with PreVote or stickiness our term does not rise to reach it. Tell it.
-                send(new AppendEntriesResponse(id, m.from(), term, false, 0, EntryId.ZERO));
+                send(new AppendEntriesResponse(id, m.from(), term, false, 0, EntryId.ZERO, recovering));
             } else if (m instanceof RequestVote rv && rv.preVote()) {
                 send(new RequestVoteResponse(id, m.from(), term, true, false));
                 tracer.event(id, "vote-refused", refusal(rv, "stale term"));
@@ -423,7 +431,7 @@ public final class RaftNode {
     // Elections (§3.4, PreVote §9.6).
 
     private boolean promotable() {
-        return tracker.conf().isVoter(id) && !log.hasPendingSnapshot();
+        return tracker.conf().isVoter(id) && !log.hasPendingSnapshot() && !recovering;
     }
 
     /**
@@ -444,6 +452,12 @@ public final class RaftNode {
 
     private void hup(boolean transfer) {
         if (role == Role.LEADER) {
+            return;
+        }
+        if (recovering) {
+            // A node that lost its state must not lead: its log may lack entries it acknowledged
+            // in an earlier life, which may be committed (§3.8; docs/divergence.md, "Lost state").
+            tracer.event(id, "campaign-skipped", "recovering lost state: no campaign until caught up from a leader");
             return;
         }
         if (!promotable()) {
@@ -484,6 +498,14 @@ public final class RaftNode {
     }
 
     private void handleRequestVote(RequestVote rv) {
+        if (recovering) {
+            // It may have voted in this term in a life it forgot, and its log may lack entries it
+            // acknowledged (§3.8): its vote could elect a second leader or one missing committed
+            // entries. It votes again once caught up from a leader (docs/divergence.md, "Lost state").
+            send(new RequestVoteResponse(id, rv.from(), term, rv.preVote(), false));
+            tracer.event(id, "vote-refused", refusal(rv, "recovering lost state, not caught up from a leader yet"));
+            return;
+        }
         // §3.4: one vote per term; §9.6: a pre-vote may go to any candidate for a higher term.
         boolean canVote = vote == rv.from() || (vote == 0 && lead == 0) || (rv.preVote() && rv.term() > term);
         // §3.6.1 (Election restriction): only a candidate whose log is at least as up to date.
@@ -604,33 +626,59 @@ public final class RaftNode {
         if (prevIndex < log.committed()) {
             // Everything up to our commit index already matches any leader's log (Leader
             // Completeness); tell the leader to continue from there.
-            send(AppendEntriesResponse.accept(id, a.from(), term, log.committed()));
+            sendAccept(a.from(), log.committed());
             return;
         }
         long lastNew = log.maybeAppend(a.slice(), a.commit());
         if (lastNew >= 0) {
-            send(AppendEntriesResponse.accept(id, a.from(), term, lastNew));
+            maybeFinishRecovery(a, lastNew);
+            sendAccept(a.from(), lastNew);
             return;
         }
         // Fast back-off: point the leader at the last entry that may match, skipping our whole
         // run of entries with terms above the leader's term at prevIndex.
         EntryId hint = log.findConflictByTerm(Math.min(prevIndex, log.lastIndex()), a.slice().prev().term());
-        send(new AppendEntriesResponse(id, a.from(), term, true, prevIndex, hint));
+        send(new AppendEntriesResponse(id, a.from(), term, true, prevIndex, hint, recovering));
+    }
+
+    /** Acknowledges that our log matches the leader's up to {@code index}. */
+    private void sendAccept(long to, long index) {
+        send(new AppendEntriesResponse(id, to, term, false, index, EntryId.ZERO, recovering));
+    }
+
+    /**
+     * Leaves recovery once this node holds everything it may have acknowledged in a life it forgot.
+     * Our log now matches the leader's up to {@code lastNew}. If that entry is of the leader's term,
+     * we hold the leader's whole log as of its election, which holds every entry committed before its
+     * term (Leader Completeness, §3.6.3) — and this leader was elected without our vote (we gave
+     * none), by a majority that intersects every majority that stored a committed entry in a node
+     * other than us. If {@code lastNew} also reaches the commit index the leader sent, we hold what it
+     * committed in its own term. We record a vote for this leader in this term: we may have voted in
+     * it before the loss, and its leader is the only candidate we could have voted for that won.
+     */
+    private void maybeFinishRecovery(AppendEntries a, long lastNew) {
+        if (!recovering || lastNew < a.commit() || log.termOrZero(lastNew) != term) {
+            return;
+        }
+        recovering = false;
+        vote = a.from();
+        tracer.event(id, "recovered", "caught up to " + new EntryId(term, lastNew)
+                + " from leader " + a.from() + " in term " + term + "; it votes again");
     }
 
     private void handleHeartbeat(Heartbeat h) {
         // The leader caps the commit index at what it knows we hold.
         log.commitTo(Math.min(h.commit(), log.lastIndex()));
-        send(new HeartbeatResponse(id, h.from(), term, h.context()));
+        send(new HeartbeatResponse(id, h.from(), term, h.context(), recovering));
     }
 
     private void handleInstallSnapshot(InstallSnapshot s) {
         SnapshotMeta snap = s.snapshot();
         if (restore(snap)) {
             tracer.event(id, "snapshot-restored", snap.last() + " " + snap.conf());
-            send(AppendEntriesResponse.accept(id, s.from(), term, log.lastIndex()));
+            sendAccept(s.from(), log.lastIndex());
         } else {
-            send(AppendEntriesResponse.accept(id, s.from(), term, log.committed()));
+            sendAccept(s.from(), log.committed());
         }
     }
 
@@ -784,10 +832,25 @@ public final class RaftNode {
             return;
         }
         pr.markRecentActive(true);
+        updateRecovering(pr, r.recovering());
         if (r.reject()) {
             long nextProbe = r.hint().index();
             if (r.hint().term() > 0) {
                 nextProbe = log.findConflictByTerm(r.hint().index(), r.hint().term()).index();
+            }
+            if (r.index() <= pr.match() && r.index() == pr.next() - 1 && pr.state() != Progress.State.SNAPSHOT) {
+                // A rejection of the very append we last sent, at or below what the follower had
+                // acknowledged: it lost those entries (wiped, or a damaged tail cut), or the match
+                // came from a stale acknowledgement. Ignoring it would probe the same index forever.
+                // Lowering a match is always safe (the commit index never moves back). The hint's
+                // entry is a match only if we hold it too (Log Matching).
+                long newMatch = r.hint().index() < r.index() && log.matchTerm(r.hint()) ? r.hint().index() : 0;
+                tracer.event(id, "match-regressed", "node " + r.from() + " rejects index " + r.index()
+                        + " at or below its match " + pr.match() + " (it lost entries it acknowledged); match now "
+                        + newMatch + ", probing from " + Math.max(newMatch + 1, nextProbe + 1));
+                pr.regressMatch(newMatch, nextProbe);
+                sendAppend(r.from());
+                return;
             }
             if (pr.maybeDecrTo(r.index(), nextProbe)) {
                 if (pr.state() == Progress.State.REPLICATE) {
@@ -795,6 +858,16 @@ public final class RaftNode {
                 }
                 sendAppend(r.from());
             }
+            return;
+        }
+        if (pr.state() == Progress.State.PROBE && r.index() < pr.next() - 1) {
+            // Every answer to our probe (prev = next - 1) accepts at least prev, so this answers an
+            // older append — perhaps one sent before this member was removed and added back (then
+            // it may have lost everything since). Taken as the match, it made us ignore every
+            // rejection at or below it and probe one index forever (issue 13). Ignoring an answer
+            // is always safe: the probe is answered.
+            tracer.event(id, "response-ignored", "node " + r.from() + " acknowledges index " + r.index()
+                    + " below our probe at " + (pr.next() - 1) + ": a stale answer");
             return;
         }
         boolean wasPaused = pr.isPaused();
@@ -819,6 +892,15 @@ public final class RaftNode {
         }
         if (r.from() == leadTransferee && pr.match() == log.lastIndex()) {
             sendTimeoutNow(r.from());
+        }
+    }
+
+    /** Records whether a follower is recovering; when it stops, its match counts: maybe commit. */
+    private void updateRecovering(Progress pr, boolean now) {
+        boolean was = pr.recovering();
+        pr.setRecovering(now);
+        if (was && !now) {
+            maybeCommit();
         }
     }
 
@@ -861,6 +943,7 @@ public final class RaftNode {
                     + " beyond our latest round " + readOnly.currentRound());
             return;
         }
+        updateRecovering(pr, r.recovering());
         pr.heartbeatAcknowledged(r.context());
         if (pr.match() < log.lastIndex() || pr.state() == Progress.State.PROBE) {
             sendAppend(r.from());
@@ -1044,7 +1127,7 @@ public final class RaftNode {
     }
 
     private HardState hardState() {
-        return new HardState(term, vote, log.committed());
+        return new HardState(term, vote, log.committed(), recovering);
     }
 
     /** True if {@link #ready()} has anything for the runtime to do. */
@@ -1052,6 +1135,7 @@ public final class RaftNode {
         return (role == Role.LEADER && (appendsPending || heartbeatPending))
                 || lead != prevSoftState.leader() || role != prevSoftState.role()
                 || term != prevHardState.term() || vote != prevHardState.vote()
+                || recovering != prevHardState.recovering()
                 || log.committed() != prevHardState.commit()
                 || log.hasNextUnstableEntries()
                 || log.nextUnstableSnapshot() != null
@@ -1196,6 +1280,11 @@ public final class RaftNode {
         return log.committed();
     }
 
+    /** True while this node recovers lost state: it neither votes nor campaigns (see {@link HardState}). */
+    public boolean isRecovering() {
+        return recovering;
+    }
+
     /** Read-only view of the log, for tests and the simulator's invariant checks. */
     public RaftLog log() {
         return log;
@@ -1207,7 +1296,7 @@ public final class RaftNode {
             tracker.all().forEach((peer, pr) -> progress.put(peer, pr.toString()));
         }
         return new Status(id, term, vote, role, lead, log.committed(), log.applied(), log.lastIndex(),
-                log.firstIndex(), tracker.conf(), leadTransferee, progress);
+                log.firstIndex(), tracker.conf(), leadTransferee, progress, recovering);
     }
 
     @Override

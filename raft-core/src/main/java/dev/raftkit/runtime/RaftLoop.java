@@ -45,7 +45,7 @@ final class RaftLoop {
     /** Inputs of one kind stepped per round before the Ready is taken: bounds a round's latency. */
     private static final int BATCH = 1024;
 
-    private record LoopView(Role role, long term, long leader, long commit, long lastIndex) {
+    private record LoopView(Role role, long term, long leader, long commit, long lastIndex, boolean recovering) {
     }
 
     private record TransferWait(long to, CompletableFuture<?> future, long deadlineTick) {
@@ -130,7 +130,7 @@ final class RaftLoop {
         long leader = running ? v.leader() : 0;
         return new ServerStatus(server.id, role, v.term(), leader, v.commit(), server.applier == null ? 0
                 : server.applier.applied(), v.lastIndex(), server.applier == null ? ConfState.EMPTY
-                : server.applier.conf(), running, server.failure());
+                : server.applier.conf(), running, server.failure(), v.recovering());
     }
 
     void publishStopped() {
@@ -529,13 +529,15 @@ final class RaftLoop {
     private void publishView() {
         LoopView v = view;
         if (v.role() != node.role() || v.term() != node.term() || v.leader() != node.leader()
-                || v.commit() != node.committed() || v.lastIndex() != node.log().lastIndex()) {
+                || v.commit() != node.committed() || v.lastIndex() != node.log().lastIndex()
+                || v.recovering() != node.isRecovering()) {
             view = viewOf();
         }
     }
 
     private LoopView viewOf() {
-        return new LoopView(node.role(), node.term(), node.leader(), node.committed(), node.log().lastIndex());
+        return new LoopView(node.role(), node.term(), node.leader(), node.committed(), node.log().lastIndex(),
+                node.isRecovering());
     }
 
     /**

@@ -786,14 +786,21 @@ public final class RaftServer implements AutoCloseable {
             eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
 
             maybeBootstrap();
+            markLostState();
             Optional<SnapshotDescriptor> latest = reconcile();
             Settings s = settings();
             Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
                     new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()));
             RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log);
-            if (tracer != null) {
-                node.setTracer(tracer);
-            }
+            dev.raftkit.core.Tracer userTracer = tracer;
+            node.setTracer((n, kind, detail) -> {
+                if (kind.equals("recovered")) {
+                    LOG.warn("node {} recovered: {}", n, detail);
+                }
+                if (userTracer != null) {
+                    userTracer.event(n, kind, detail);
+                }
+            });
             RaftServer server = new RaftServer(this, node, restored, owned);
             LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
                     log.firstIndex(), log.lastIndex(), node.committed());
@@ -827,12 +834,39 @@ public final class RaftServer implements AutoCloseable {
                 return;
             }
             InitialState init = log.initialState();
-            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().term() == 0
+            // EMPTY, not just term 0: a node already marked recovering (started once without
+            // bootstrap after losing its state) must not found a cluster when restarted with it.
+            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
                     && snapshotStore.latest().isEmpty()) {
                 log.append(Bootstrap.entries(bootstrap));
                 log.setHardState(Bootstrap.hardState(bootstrap));
                 log.sync();
                 LOG.info("node {} founded a cluster of voters {}", config.id(), bootstrap);
+            }
+        }
+
+        /**
+         * A node that finds no durable state and is not founding a cluster (no bootstrap, or
+         * bootstrap on a node that already has state) may have voted and acknowledged entries in an
+         * earlier life under this id that it no longer remembers (a wiped or replaced directory):
+         * it starts recovering, persisted before anything else happens, so it grants no vote and
+         * counts toward no commit until it has caught up from a leader (thesis §3.8;
+         * docs/divergence.md, "Lost state"). A node added to a cluster starts the same way: nothing
+         * tells it apart from a wiped one, and catching up first costs it nothing.
+         */
+        private void markLostState() throws IOException {
+            InitialState init = log.initialState();
+            if (init.hardState().recovering()) {
+                LOG.warn("node {} is still recovering lost state: it will not vote until it has caught up from a"
+                        + " leader (thesis §3.8)", config.id());
+                return;
+            }
+            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
+                    && snapshotStore.latest().isEmpty()) {
+                log.setHardState(HardState.LOST);
+                log.sync();
+                LOG.warn("node {} starts with no durable state and is not founding a cluster: it will not vote until"
+                        + " it has caught up from a leader (thesis §3.8)", config.id());
             }
         }
 
@@ -869,7 +903,7 @@ public final class RaftServer implements AutoCloseable {
                 log.installSnapshot(meta);
             }
             if (hs.commit() < meta.index()) {
-                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index()));
+                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index(), hs.recovering()));
             }
             log.sync();
             if (holds) {

@@ -12,9 +12,12 @@ import dev.raftkit.core.confchange.ConfState;
  * @param conf      the configuration as of {@code applied}
  * @param running   false once the server stopped (see {@code failure})
  * @param failure   why the server stopped after a fault, or null
+ * @param recovering the node started with no durable state (or lost part of it) and has not yet
+ *                   caught up from a leader: it grants no vote and counts toward no commit (§3.8)
  */
 public record ServerStatus(long id, Role role, long term, long leader, long commit, long applied,
-                           long lastIndex, ConfState conf, boolean running, Throwable failure) {
+                           long lastIndex, ConfState conf, boolean running, Throwable failure,
+                           boolean recovering) {
 
     public boolean isLeader() {
         return role == Role.LEADER && running;

@@ -4,6 +4,7 @@ import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.testkit.cluster.Describe;
+import dev.raftkit.testkit.cluster.Invariants;
 import dev.raftkit.testkit.cluster.TestCluster;
 import dev.raftkit.testkit.cluster.TestNode;
 import dev.raftkit.testkit.datadriven.Command;
@@ -43,9 +44,19 @@ class GoldenScriptTest {
         private TestCluster cluster;
         /** Protocol decisions (Tracer events) since the last command, when the script asked for them. */
         private final List<String> events = new ArrayList<>();
+        /** Raft's safety properties, checked after every command (a violation fails the script). */
+        private Invariants invariants = new Invariants();
 
         String run(Command c) {
             StringBuilder out = new StringBuilder(runCommand(c));
+            if (cluster != null) {
+                try {
+                    invariants.check(cluster);
+                } catch (AssertionError e) {
+                    throw new AssertionError(c.location() + ": after '" + String.join(" ", c.name(),
+                            String.join(" ", c.positional())).strip() + "': " + e.getMessage() + "\noutput so far:\n" + out, e);
+                }
+            }
             if (!events.isEmpty()) {
                 if (!out.isEmpty() && out.charAt(out.length() - 1) != '\n') {
                     out.append('\n');
@@ -70,6 +81,7 @@ class GoldenScriptTest {
                             .maxInflightMsgs((int) c.getLong("max-inflight", 256))
                             .maxInflightBytes(c.getLong("max-inflight-bytes", 32L << 20))
                             .maxUncommittedBytes(c.getLong("max-uncommitted", 64L << 20)));
+                    invariants = new Invariants();
                     if (c.getBool("trace", false)) {
                         cluster.setTracer((node, kind, detail) -> events.add(node + " " + kind + ": " + detail));
                     }
@@ -81,6 +93,7 @@ class GoldenScriptTest {
                 }
                 case "campaign" -> cluster.node(c.id(0)).raft().campaign();
                 case "tick" -> cluster.tick(c.id(0), (int) c.getLong("n", 1));
+                case "tick-all" -> cluster.tickAll((int) c.getLong("n", 1));
                 case "tick-election" -> c.ids().forEach(cluster::tickElection);
                 case "tick-heartbeat" -> c.ids().forEach(cluster::tickHeartbeat);
                 case "propose" -> out.append("proposed at ").append(cluster.node(c.id(0)).raft()
@@ -129,6 +142,33 @@ class GoldenScriptTest {
                     dropped.forEach(m -> lines.add("dropped " + Describe.message(m)));
                     collapse(lines).forEach(l -> out.append(l).append('\n'));
                 }
+                case "dup-msgs" -> {
+                    List<Message> copies = cluster.duplicate(filter(c));
+                    copies.forEach(m -> out.append("duplicated ").append(Describe.message(m)).append('\n'));
+                    if (copies.isEmpty()) {
+                        out.append("no messages");
+                    }
+                }
+                case "replay-msg" -> out.append("replayed ").append(Describe.message(
+                        cluster.replay(filter(c), (int) c.getLong("back", 1))));
+                case "hold-msgs" -> {
+                    List<Message> held = cluster.hold(filter(c));
+                    held.forEach(m -> out.append("held ").append(Describe.message(m)).append('\n'));
+                    if (held.isEmpty()) {
+                        out.append("no messages");
+                    }
+                }
+                case "release-msgs" -> {
+                    List<Message> released = cluster.release(filter(c));
+                    released.forEach(m -> out.append("released ").append(Describe.message(m)).append('\n'));
+                    if (released.isEmpty()) {
+                        out.append("no messages");
+                    }
+                }
+                case "wipe" -> {
+                    cluster.wipe(c.id(0));
+                    out.append("node ").append(c.id(0)).append(" lost all durable state and restarted empty (recovering)");
+                }
                 case "stabilize" -> {
                     cluster.stabilize();
                     collapse(cluster.drainLog()).forEach(l -> out.append(l).append('\n'));
@@ -152,6 +192,9 @@ class GoldenScriptTest {
                             .append(" lead=").append(s.leader()).append(" commit=").append(s.commit())
                             .append(" applied=").append(s.applied()).append(" last=").append(s.lastIndex())
                             .append(" first=").append(s.firstIndex()).append('\n').append(s.conf());
+                    if (s.recovering()) {
+                        out.append(" recovering");
+                    }
                     if (s.leadTransferee() != 0) {
                         out.append("\ntransferring to ").append(s.leadTransferee());
                     }
@@ -211,7 +254,8 @@ class GoldenScriptTest {
                 sb.append(n.id()).append(": ").append(n.crashed() ? "CRASHED " : "").append(r.role())
                         .append(" term=").append(r.term()).append(" lead=").append(r.leader())
                         .append(" commit=").append(r.committed()).append(" applied=").append(n.appliedIndex())
-                        .append(" last=").append(r.log().lastIndex()).append('\n');
+                        .append(" last=").append(r.log().lastIndex()).append(r.isRecovering() ? " recovering" : "")
+                        .append('\n');
             }
             return sb.toString();
         }

@@ -137,6 +137,7 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         StatusResponse.Builder b = StatusResponse.newBuilder().setNodeId(s.id()).setTerm(s.term())
                 .setLeaderId(s.leader()).setRole(s.state()).setCommitIndex(s.commit())
                 .setAppliedIndex(s.applied()).setLastIndex(s.lastIndex()).setRunning(s.running())
+                .setRecovering(s.recovering())
                 .addAllVoters(s.conf().voters()).addAllLearners(s.conf().learners());
         String leaderAddress = clientAddresses.get(s.leader());
         if (leaderAddress != null) {

@@ -90,7 +90,8 @@ public final class MessageCodec {
             b.setAppendEntries(encodeAppend(a));
         } else if (m instanceof AppendEntriesResponse r) {
             b.setAppendEntriesResponse(AppendEntriesResponseProto.newBuilder()
-                    .setReject(r.reject()).setIndex(r.index()).setHint(encode(r.hint())));
+                    .setReject(r.reject()).setIndex(r.index()).setHint(encode(r.hint()))
+                    .setRecovering(r.recovering()));
         } else if (m instanceof RequestVote v) {
             b.setRequestVote(RequestVoteProto.newBuilder()
                     .setLastLog(encode(v.lastLog())).setPreVote(v.preVote()).setTransfer(v.transfer()));
@@ -100,7 +101,8 @@ public final class MessageCodec {
         } else if (m instanceof Heartbeat h) {
             b.setHeartbeat(HeartbeatProto.newBuilder().setCommit(h.commit()).setContext(h.context()));
         } else if (m instanceof HeartbeatResponse r) {
-            b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context()));
+            b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context())
+                    .setRecovering(r.recovering()));
         } else if (m instanceof InstallSnapshot s) {
             b.setInstallSnapshot(InstallSnapshotProto.newBuilder().setSnapshot(encode(s.snapshot())));
         } else if (m instanceof TimeoutNow) {
@@ -174,7 +176,7 @@ public final class MessageCodec {
                 case APPEND_ENTRIES_RESPONSE -> {
                     AppendEntriesResponseProto r = e.getAppendEntriesResponse();
                     yield new AppendEntriesResponse(from, to, term, r.getReject(),
-                            index(r.getIndex(), "index"), entryId(r.hasHint(), r.getHint(), "hint"));
+                            index(r.getIndex(), "index"), entryId(r.hasHint(), r.getHint(), "hint"), r.getRecovering());
                 }
                 case REQUEST_VOTE -> {
                     RequestVoteProto v = e.getRequestVote();
@@ -185,7 +187,8 @@ public final class MessageCodec {
                         e.getRequestVoteResponse().getPreVote(), e.getRequestVoteResponse().getGranted());
                 case HEARTBEAT -> new Heartbeat(from, to, term, index(e.getHeartbeat().getCommit(), "commit"),
                         e.getHeartbeat().getContext());
-                case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, e.getHeartbeatResponse().getContext());
+                case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, e.getHeartbeatResponse().getContext(),
+                        e.getHeartbeatResponse().getRecovering());
                 case INSTALL_SNAPSHOT -> {
                     InstallSnapshotProto s = e.getInstallSnapshot();
                     if (!s.hasSnapshot()) {

@@ -43,6 +43,15 @@ class MessageCodecTest {
         });
     }
 
+    @Test
+    void theRecoveringFlagSurvivesTheWire() {
+        for (dev.raftkit.core.message.Message m : List.of(
+                new dev.raftkit.core.message.AppendEntriesResponse(2, 1, 3, false, 7, EntryId.ZERO, true),
+                new dev.raftkit.core.message.HeartbeatResponse(2, 1, 3, 9, true))) {
+            assertEquals(m, MessageCodec.decode(MessageCodec.encode(CLUSTER, m)));
+        }
+    }
+
     private static PeerEnvelope append(UnaryOperator<AppendEntriesProto.Builder> edit) {
         AppendEntries valid = new AppendEntries(1, 2, 3, new LogSlice(new EntryId(1, 10),
                 List.of(Entry.normal(2, 11, new byte[] {1}), Entry.normal(3, 12, new byte[0]))), 11);

@@ -106,13 +106,15 @@ final class MessageGens {
             return switch (kind) {
                 case 0 -> appends(from, to, term).generate(source);
                 case 1 -> new AppendEntriesResponse(from, to, term, Gens.booleans().generate(source),
-                        counts().generate(source), entryIds(EntryId.MAX_TERM).generate(source));
+                        counts().generate(source), entryIds(EntryId.MAX_TERM).generate(source),
+                        Gens.booleans().generate(source));
                 case 2 -> new RequestVote(from, to, term, entryIds(EntryId.MAX_TERM).generate(source),
                         Gens.booleans().generate(source), Gens.booleans().generate(source));
                 case 3 -> new RequestVoteResponse(from, to, term, Gens.booleans().generate(source),
                         Gens.booleans().generate(source));
                 case 4 -> new Heartbeat(from, to, term, counts().generate(source), Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source));
-                case 5 -> new HeartbeatResponse(from, to, term, Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source));
+                case 5 -> new HeartbeatResponse(from, to, term, Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source),
+                        Gens.booleans().generate(source));
                 case 6 -> new InstallSnapshot(from, to, term,
                         new SnapshotMeta(entryIds(term).generate(source), confStates().generate(source)));
                 case 7 -> new TimeoutNow(from, to, term);

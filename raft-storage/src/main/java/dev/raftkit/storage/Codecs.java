@@ -19,13 +19,29 @@ final class Codecs {
     private Codecs() {
     }
 
+    /**
+     * {@code [term:8][vote:8][commit:8]}, then {@code [1:1]} only if the node is recovering lost
+     * state; a 24-byte hard state (every file written before the flag existed) is not recovering.
+     */
     static byte[] hardState(HardState hs) {
-        return ByteBuffer.allocate(24).putLong(hs.term()).putLong(hs.vote()).putLong(hs.commit()).array();
+        ByteBuffer buf = ByteBuffer.allocate(hs.recovering() ? 25 : 24)
+                .putLong(hs.term()).putLong(hs.vote()).putLong(hs.commit());
+        if (hs.recovering()) {
+            buf.put((byte) 1);
+        }
+        return buf.array();
     }
 
     static HardState hardState(byte[] b) {
+        if (b.length != 24 && b.length != 25) {
+            throw new IllegalArgumentException(b.length + " bytes instead of 24 or 25");
+        }
         ByteBuffer buf = ByteBuffer.wrap(b);
-        return new HardState(buf.getLong(), buf.getLong(), buf.getLong());
+        HardState hs = new HardState(buf.getLong(), buf.getLong(), buf.getLong(), b.length == 25);
+        if (b.length == 25 && b[24] != 1) {
+            throw new IllegalArgumentException("recovering byte " + b[24]);
+        }
+        return hs;
     }
 
     static int snapshotMetaBytes(SnapshotMeta m) {

@@ -219,9 +219,24 @@ final class LogRecovery {
         }
         if (tail != null && tail.tornAt() >= 0) {
             Segment open = segments.get(segments.size() - 1);
-            LOG.warn("truncating torn tail of {} at offset {} ({} bytes up to offset {} were never synced); "
-                    + "the log ends at index {}", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
-                    tail.lastNonZero(), open.lastIndex());
+            if (tail.damaged()) {
+                // Unlike a torn write, this may have been synced and acknowledged: the node may have
+                // promised a leader entries it is about to lose. It starts recovering (persisted
+                // before the cut, so a crash in between cuts again and stays recovering): no vote
+                // and no counted acknowledgement until it has caught up from a leader (§3.8).
+                LOG.warn("cutting the damaged tail of {} at offset {} ({} bytes up to offset {}: not a torn write, and"
+                        + " no valid record follows it); the log ends at index {}. The node may have acknowledged"
+                        + " entries in it, so it starts recovering: it will not vote until it has caught up from a"
+                        + " leader (thesis §3.8)", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
+                        tail.lastNonZero(), open.lastIndex());
+                hardState = new HardState(hardState.term(), hardState.vote(), hardState.commit(), true);
+                ChecksummedFile.write(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
+                        SegmentedLogStorage.HARD_STATE_MAGIC, Codecs.hardState(hardState));
+            } else {
+                LOG.warn("truncating torn tail of {} at offset {} ({} bytes up to offset {} were never synced); "
+                        + "the log ends at index {}", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
+                        tail.lastNonZero(), open.lastIndex());
+            }
             open.handle.truncate(tail.tornAt());
             if (options.preallocate()) {
                 SegmentedLogStorage.zeroFill(open.handle, tail.tornAt(), options.segmentBytes());
@@ -247,9 +262,6 @@ final class LogRecovery {
 
     private HardState decodeHardState(byte[] b) {
         try {
-            if (b.length != 24) {
-                throw new IllegalArgumentException(b.length + " bytes instead of 24");
-            }
             return Codecs.hardState(b);
         } catch (RuntimeException e) {
             throw ChecksummedFile.corrupt(dir.resolve(SegmentedLogStorage.HARD_STATE_FILE), 12, "hard state",

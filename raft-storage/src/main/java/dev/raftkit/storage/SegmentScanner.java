@@ -16,13 +16,20 @@ import java.util.zip.CRC32C;
  * valid-looking prefix followed only by zeros, including where its non-zero end marker should be.
  * A complete record hit by a bit flip keeps its end marker (or, if the flip is in its length
  * field, becomes valid again when that bit is flipped back), and a record followed by anything
- * non-zero was not the last write. Those are corruption: the scan stops with an error rather
- * than cut acknowledged entries.
+ * non-zero was not the last write. Those are damage, not a torn write: when no valid record
+ * follows them (garbage over the last sector, a flip in the last record) the scan reports a
+ * <em>damaged</em> tail, which recovery cuts and then starts the node recovering (it may have
+ * acknowledged the entries cut, so it must not vote until it has caught up: issue 13); when a
+ * valid record follows, the damage is in the middle of the log and the scan stops with an error.
  */
 final class SegmentScanner {
 
-    /** The outcome for the open segment: a clean end, or a torn tail to cut at {@code tornAt}. */
-    record Tail(long tornAt, long lastNonZero) {
+    /**
+     * The outcome for the open segment: a clean end ({@code tornAt < 0}), or a tail to cut at
+     * {@code tornAt} — torn (never synced, so never acknowledged) or {@code damaged} (possibly
+     * synced and acknowledged: the node must recover what it held).
+     */
+    record Tail(long tornAt, long lastNonZero, boolean damaged) {
     }
 
     private static final int WINDOW = 1 << 20;
@@ -107,15 +114,15 @@ final class SegmentScanner {
     private Tail tail(long pos) throws IOException {
         long z = lastNonZero(pos);
         if (z < 0) {
-            return new Tail(-1, -1); // clean end: nothing but zeros follows
+            return new Tail(-1, -1, false); // clean end: nothing but zeros follows
         }
         long length = pos + 4 <= fileSize ? Integer.toUnsignedLong(length(pos)) : -1;
         if (length == 0) {
-            throw corrupt(path, z, "non-zero byte after the end of the log at offset " + pos);
+            return damaged(pos, z, "non-zero byte after the end of the log at offset " + pos);
         }
         long claimedLast = length > 0 ? pos + 8 + length - 1 : Long.MAX_VALUE;
         if (z >= claimedLast) {
-            throw corrupt(path, pos, "invalid record (checksum mismatch, bad end marker or index) that is not a torn write");
+            return damaged(pos, z, "invalid record (checksum mismatch, bad end marker or index) that is not a torn write");
         }
         if (length > 0) {
             for (int bit = 0; bit < 32; bit++) {
@@ -126,12 +133,28 @@ final class SegmentScanner {
                     copy.put(window.duplicate().position((int) (pos - windowStart)).limit((int) (pos - windowStart + 8 + other)));
                     copy.putInt(0, (int) other);
                     if (RecordCodec.check(copy.flip(), 0, crc, idTerm)) {
-                        throw corrupt(path, pos, "the record's length field is damaged (bit " + bit + " flipped)");
+                        return damaged(pos, z, "the record's length field is damaged (bit " + bit + " flipped)");
                     }
                 }
             }
         }
-        return new Tail(pos, z);
+        return new Tail(pos, z, false);
+    }
+
+    /**
+     * Damage at {@code pos} that is not a torn write: a tail to cut if no valid record starts
+     * anywhere after it (the damage is the end of the log), corruption otherwise (cutting would
+     * drop valid entries after it).
+     */
+    private Tail damaged(long pos, long lastNonZero, String why) throws IOException {
+        for (long p = pos + 1; p + 8 + RecordCodec.FIXED_BODY_BYTES <= fileSize && p <= lastNonZero; p++) {
+            int length = length(p);
+            if (length >= RecordCodec.FIXED_BODY_BYTES && length <= RecordCodec.MAX_LENGTH && p + 8 + length <= fileSize
+                    && load(p, 8 + length) && RecordCodec.check(window, (int) (p - windowStart), crc, idTerm)) {
+                throw corrupt(path, pos, why + ", followed by a valid record at offset " + p);
+            }
+        }
+        return new Tail(pos, lastNonZero, true);
     }
 
     private int length(long pos) throws IOException {

@@ -123,9 +123,10 @@ class LogRecoveryTest {
     }
 
     @Test
-    void aFlippedBitInTheLastSyncedRecordIsNotMistakenForATornWrite() throws Exception {
+    void aFlippedBitInTheLastSyncedRecordIsCutAndTheNodeRecoversInsteadOfTakingItForATornWrite() throws Exception {
         SegmentedLogStorage log = open();
         log.append(entries(1, 1, 3));
+        log.setHardState(new HardState(1, 1, 2));
         log.sync();
         Path open = log.segmentPaths().get(0);
         long end = log.openSegmentDataEnd();
@@ -134,10 +135,59 @@ class LogRecoveryTest {
             for (int bit = 0; bit < 8; bit++) {
                 SimFileIo sim = fs.copy();
                 sim.flip(open, off, bit);
-                assertThrows(StorageException.class, () -> SegmentedLogStorage.open(sim, DIR, SMALL),
-                        "flip at " + off + " bit " + bit);
+                SegmentedLogStorage damaged = SegmentedLogStorage.open(sim, DIR, SMALL);
+                String what = "flip at " + off + " bit " + bit;
+                assertLog(damaged, entries(1, 1, 2));
+                assertEquals(new HardState(1, 1, 2, true), damaged.initialState().hardState(), what);
+                damaged.close();
+                assertTrue(SegmentedLogStorage.open(sim, DIR, SMALL).initialState().hardState().recovering(),
+                        "still recovering after another restart: " + what);
             }
         }
+    }
+
+    @Test
+    void garbageOverTheLastSectorOfTheOpenSegmentIsCutAndTheNodeRecovers() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 40));
+        log.setHardState(new HardState(2, 1, 4));
+        log.sync();
+        Path open = log.segmentPaths().get(0);
+        long end = log.openSegmentDataEnd();
+        log.close();
+        long sector = (end - 1) / 512 * 512;
+        assertTrue(sector > SegmentHeader.BYTES, "the last sector holds records only");
+        for (long off = sector; off < sector + 512; off += 3) {
+            fs.flip(open, off, (int) (off % 8));
+        }
+        log = open();
+        assertTrue(log.lastIndex() >= 4 && log.lastIndex() < 40, "cut at the damage: last " + log.lastIndex());
+        assertLog(log, entries(1, 1, (int) log.lastIndex()));
+        assertEquals(new HardState(2, 1, 4, true), log.initialState().hardState());
+        // The cut log takes appends (the leader's, once it catches up) and survives a restart.
+        long next = log.lastIndex() + 1;
+        log.append(entries(2, next, next));
+        log.setHardState(new HardState(2, 1, next, false));
+        log.sync();
+        fs.crash();
+        log = open();
+        assertEquals(next, log.lastIndex());
+        assertEquals(new HardState(2, 1, next, false), log.initialState().hardState());
+    }
+
+    @Test
+    void aBadRecordInTheOpenSegmentFollowedByAValidOneIsStillRefused() throws Exception {
+        SegmentedLogStorage log = open();
+        log.append(entries(1, 1, 10));
+        log.sync();
+        Path open = log.segmentPaths().get(0);
+        long end = log.openSegmentDataEnd();
+        log.close();
+        long secondToLast = end - RecordCodec.recordBytes(entries(1, 10, 10).get(0)) - 5;
+        fs.flip(open, secondToLast, 2);
+        StorageException e = assertThrows(StorageException.class, this::open);
+        assertTrue(e.getMessage().contains(open.toString()) && e.getMessage().contains("followed by a valid record"),
+                e.getMessage());
     }
 
     @Test

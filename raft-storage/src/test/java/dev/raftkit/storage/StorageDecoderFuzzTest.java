@@ -55,24 +55,8 @@ class StorageDecoderFuzzTest {
         pristine = new SimFileIo().mkdirsDurable(DIR.getParent());
         Random rnd = new Random(20261203L);
         SegmentedLogStorage log = SegmentedLogStorage.open(pristine, DIR, OPTIONS);
-        long term = 1;
-        for (long i = 1; i <= 160; i++) {
-            term += rnd.nextInt(20) == 0 ? 1 : 0;
-            byte[] data;
-            EntryType type = EntryType.NORMAL;
-            if (rnd.nextInt(10) == 0) {
-                type = EntryType.CONF_CHANGE;
-                data = ConfChangeCodec.encode(ConfChange.addVoter(1 + rnd.nextInt(9)));
-            } else {
-                data = new byte[rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(120)];
-                rnd.nextBytes(data);
-            }
-            written.add(new Entry(term, i, type, data));
-        }
-        log.append(written.subList(0, 100));
-        log.sync();
-        log.compact(new SnapshotMeta(written.get(19).id(), ConfState.ofVoters(Set.of(1L, 2L, 3L))));
-        log.append(written.subList(100, 160));
+        written.addAll(SampleLog.write(log, rnd));
+        long term = written.get(written.size() - 1).term();
         hardState = new HardState(term, 2, COMMIT);
         log.setHardState(hardState);
         log.sync();
@@ -106,7 +90,13 @@ class StorageDecoderFuzzTest {
                 assertEquals(written.get((int) i - 1), got.get(0), "served a damaged entry " + i);
                 served++;
             }
-            assertEquals(hardState, log.initialState().hardState(), "the hard state survives or is reported");
+            HardState now = log.initialState().hardState();
+            if (now.recovering()) {
+                // A damaged tail was cut (garbage after the last record, or a damaged last record):
+                // the node may have acknowledged what was there, so it recovers.
+                now = new HardState(now.term(), now.vote(), now.commit());
+            }
+            assertEquals(hardState, now, "the hard state survives or is reported");
             return served;
         } finally {
             log.close();

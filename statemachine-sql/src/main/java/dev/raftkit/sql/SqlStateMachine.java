@@ -401,6 +401,9 @@ public final class SqlStateMachine implements StateMachine {
         };
     }
 
+    /** Longest part of SQLite's integrity report quoted in a refusal. */
+    private static final int MAX_VERDICT_CHARS = 500;
+
     @Override
     public void restore(long index, InputStream in) throws IOException {
         byte[] image = SqlImage.read(index, in);
@@ -410,11 +413,14 @@ public final class SqlStateMachine implements StateMachine {
             fresh = DriverManager.getConnection("jdbc:sqlite::memory:");
             ((SQLiteConnection) fresh).deserialize("main", image);
             try (Statement s = fresh.createStatement()) {
-                try (ResultSet r = s.executeQuery("PRAGMA integrity_check")) {
+                // At most 3 problems, and their text cut: a damaged image can list thousands.
+                try (ResultSet r = s.executeQuery("PRAGMA integrity_check(3)")) {
                     String verdict = r.next() ? r.getString(1) : "no answer";
                     if (!"ok".equals(verdict)) {
+                        String shown = verdict.length() <= MAX_VERDICT_CHARS ? verdict
+                                : verdict.substring(0, MAX_VERDICT_CHARS) + " …";
                         throw new IOException("SQL snapshot at index " + index + " holds a damaged database ("
-                                + verdict + "); install another snapshot or restore from a backup");
+                                + shown + "); install another snapshot or restore from a backup");
                     }
                 }
                 s.execute("PRAGMA journal_mode = MEMORY");

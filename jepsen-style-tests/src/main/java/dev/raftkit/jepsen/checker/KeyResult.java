@@ -12,17 +12,26 @@ import java.util.Optional;
  * @param exploredStates distinct configurations the search memoized
  * @param elapsed        time spent on this key
  * @param explanation    for {@link Verdict#NOT_LINEARIZABLE}, why
- * @param budgetNote     for {@link Verdict#BUDGET_EXCEEDED}, which limit was hit
+ * @param budgetNote     for {@link Verdict#BUDGET_EXCEEDED}, which limit was hit and what the
+ *                       search had spent (states, bytes, time)
+ * @param estimatedBytes the most the search held at once, as the {@link Budget} accounts it
  * @param <Op>           the model's operation type
  */
 public record KeyResult<Op>(String key, Verdict verdict, int operations, long exploredStates, Duration elapsed,
-                            Optional<Explanation<Op>> explanation, Optional<String> budgetNote) {
+                            Optional<Explanation<Op>> explanation, Optional<String> budgetNote,
+                            long estimatedBytes) {
+
+    /** A result whose memory use is unknown (0). */
+    public KeyResult(String key, Verdict verdict, int operations, long exploredStates, Duration elapsed,
+                     Optional<Explanation<Op>> explanation, Optional<String> budgetNote) {
+        this(key, verdict, operations, exploredStates, elapsed, explanation, budgetNote, 0);
+    }
 
     @Override
     public String toString() {
         StringBuilder b = new StringBuilder("key ").append(key).append(": ").append(verdict)
-                .append(" (").append(operations).append(" ops, ").append(exploredStates).append(" states, ")
-                .append(elapsed.toMillis()).append(" ms)");
+                .append(" (").append(operations).append(" ops, ").append(exploredStates).append(" states, ~")
+                .append(estimatedBytes / 1024).append(" KiB, ").append(elapsed.toMillis()).append(" ms)");
         budgetNote.ifPresent(n -> b.append(": ").append(n));
         explanation.ifPresent(e -> b.append("\n  ").append(e));
         return b.toString();

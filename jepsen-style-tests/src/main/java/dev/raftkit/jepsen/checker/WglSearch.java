@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
 
 /**
  * The Wing &amp; Gong search with Lowe's memoization, over one partition (see the package docs).
@@ -20,49 +21,81 @@ final class WglSearch<S, Op> {
     // How many loop iterations between clock reads: reading the clock costs ~25 ns, an iteration
     // a few more; this keeps the overhead negligible and the overrun under a millisecond.
     private static final int CLOCK_EVERY = 1 << 12;
+    // What the search holds per operation of the key, in bytes: next/prev/opOf/match (4 ints per
+    // entry, 2 entries), isCall (2 booleans), two Zobrist codes, the best prefix and the two stack
+    // arrays (3 ints) — and, while the entry list is built, the sort keys and the boxed order
+    // (a long, a reference and an Integer per entry): 126 bytes.
+    static final long BYTES_PER_OP = 2 * (4 * 4 + 1) + 2 * 8 + 3 * 4 + 2 * (8 + 8 + 16);
+    // What each distinct model state costs besides the state itself and its Zobrist codes (which
+    // are counted by their arrays' capacity): its HashMap node and boxed id, its HashMap table and
+    // list slots with their growth slack, and heap overhead seen in MemoryFootprintTest's
+    // measurement of a million distinct states (they retained 28 bytes a state more than the
+    // structures add up to).
+    static final long BYTES_PER_STATE = 32 + 16 + 8 + 8 + 32;
 
     private final String key;
     private final List<Call<Op>> calls;
     private final Model<S, Op> model;
     private final long deadlineNanos;
     private final long maxStates;
+    private final long maxBytes;
+    private final BooleanSupplier cancelled;
 
     // The entry list, over entry indexes 0..2n-1 plus the HEAD sentinel. Entry e belongs to
     // operation opOf[e]; it is a call entry iff match[e] != NONE or the op is indeterminate
     // (which has no return entry at all: its return is at +infinity, past the end of the list).
-    private final int head;
-    private final int[] next;
-    private final int[] prev;
-    private final int[] opOf;
-    private final boolean[] isCall;
-    private final int[] match;
+    // Allocated by run(), once the budget is known to allow them.
+    private int head;
+    private int[] next;
+    private int[] prev;
+    private int[] opOf;
+    private boolean[] isCall;
+    private int[] match;
 
     // Two independent 64-bit Zobrist codes per operation: the linearized set is fingerprinted as
     // the XOR of its members' codes, updated in O(1) on every push and pop.
-    private final long[] code1;
-    private final long[] code2;
+    private long[] code1;
+    private long[] code2;
+    // A fixed seed: the search, and so its explored-state count, is reproducible.
+    private final SplittableRandom random = new SplittableRandom(0x5EED_CAFE_F00DL);
 
-    // Model states, interned to small ints so the memo stores and compares ints.
+    // Model states, interned to small ints, each with two Zobrist codes of its own so that a
+    // (linearized set, state) configuration is one 128-bit fingerprint in the memo.
     private final Map<S, Integer> stateIds = new HashMap<>();
     private final List<S> states = new ArrayList<>();
+    private long[] stateCode1 = new long[16];
+    private long[] stateCode2 = new long[16];
+    private long stateBytes;
 
     private final Memo memo = new Memo();
+    private long fixedBytes;
+    private long peakBytes;
 
     // Best (deepest) failure point, for the explanation. bestPrefix[0..bestDepth) holds its
     // linearized ops; its first `sharedWithStack` ops are also the bottom of the current DFS stack.
     private int bestDepth = NONE;
-    private final int[] bestPrefix;
+    private int[] bestPrefix;
     private int sharedWithStack;
     private int bestState;
     private int bestStuck;
     private int[] bestConcurrent = new int[0];
 
-    WglSearch(String key, List<Call<Op>> calls, Model<S, Op> model, long deadlineNanos, long maxStates) {
+    /**
+     * @param cancelled polled now and then; once true the search stops and {@link #run} returns
+     *                  {@code null} (used to stop keys after a violation)
+     */
+    WglSearch(String key, List<Call<Op>> calls, Model<S, Op> model, long deadlineNanos, Budget budget,
+              BooleanSupplier cancelled) {
         this.key = key;
         this.calls = calls;
         this.model = model;
         this.deadlineNanos = deadlineNanos;
-        this.maxStates = maxStates;
+        this.maxStates = budget.maxStatesPerKey();
+        this.maxBytes = budget.maxBytesPerKey();
+        this.cancelled = cancelled;
+    }
+
+    private void allocate() {
         int n = calls.size();
         this.head = 2 * n;
         this.next = new int[2 * n + 1];
@@ -73,13 +106,16 @@ final class WglSearch<S, Op> {
         this.code1 = new long[n];
         this.code2 = new long[n];
         this.bestPrefix = new int[n];
-        // A fixed seed: the search, and so its explored-state count, is reproducible.
-        SplittableRandom random = new SplittableRandom(0x5EED_CAFE_F00DL);
         for (int i = 0; i < n; i++) {
             code1[i] = random.nextLong();
             code2[i] = random.nextLong();
         }
         buildEntryList();
+    }
+
+    /** Bytes held now: per-operation arrays, interned states and their codes, the memo. */
+    long heldBytes() {
+        return fixedBytes + stateBytes + 16L * stateCode1.length + memo.bytes();
     }
 
     /**
@@ -163,18 +199,61 @@ final class WglSearch<S, Op> {
         }
     }
 
+    /** The state's id, or NONE if keeping one more state would exceed the memory budget. */
     private int intern(S state) {
         Integer id = stateIds.get(state);
-        if (id == null) {
-            id = states.size();
-            states.add(state);
-            stateIds.put(state, id);
+        if (id != null) {
+            return id;
         }
-        return id;
+        long cost = BYTES_PER_STATE + Math.max(0, model.estimatedBytes(state));
+        int newId = states.size();
+        boolean growCodes = newId == stateCode1.length;
+        long growth = growCodes ? 16L * 2 * newId : 0; // new code arrays, while the old are still held
+        if (heldBytes() + cost + growth > maxBytes) {
+            return NONE;
+        }
+        peakBytes = Math.max(peakBytes, heldBytes() + cost + growth);
+        if (growCodes) {
+            stateCode1 = Arrays.copyOf(stateCode1, newId * 2);
+            stateCode2 = Arrays.copyOf(stateCode2, newId * 2);
+        }
+        stateCode1[newId] = random.nextLong();
+        stateCode2[newId] = random.nextLong();
+        states.add(state);
+        stateIds.put(state, newId);
+        stateBytes += cost;
+        peakBytes = Math.max(peakBytes, heldBytes());
+        return newId;
     }
 
+    /** Runs the search; {@code null} if cancelled. Never throws {@link OutOfMemoryError} for its own data. */
     KeyResult<Op> run() {
         long started = System.nanoTime();
+        fixedBytes = BYTES_PER_OP * calls.size() + 64;
+        peakBytes = heldBytes();
+        if (heldBytes() > maxBytes) {
+            return result(Verdict.BUDGET_EXCEEDED, started, "its " + calls.size() + " operations alone need "
+                    + heldBytes() + " bytes (with the memo's first table), over the budget of " + maxBytes);
+        }
+        try {
+            allocate();
+            return search(started);
+        } catch (OutOfMemoryError e) {
+            // The estimate is below what the JVM could give (other keys, other threads, a model
+            // whose estimatedBytes is too low): end the search rather than the process.
+            memo.release();
+            return result(Verdict.BUDGET_EXCEEDED, started, "the JVM heap ran out (" + e.getMessage()
+                    + ") before the budget of " + maxBytes + " bytes was reached; give the JVM more heap (-Xmx)"
+                    + " or this check a smaller maxBytesPerKey");
+        }
+    }
+
+    private String spent(long started, int depth) {
+        return memo.size() + " states, ~" + peakBytes + " bytes at most, " + (System.nanoTime() - started) / 1_000_000
+                + " ms; linearized " + depth + " of " + calls.size() + " ops on the current path";
+    }
+
+    private KeyResult<Op> search(long started) {
         int n = calls.size();
         // The DFS stack, iterative so that 10^5 operations per key need no deep Java stack.
         int[] stackEntry = new int[Math.max(1, n)];
@@ -186,6 +265,10 @@ final class WglSearch<S, Op> {
             throw new IllegalArgumentException("model " + model + " has a null initial state");
         }
         int state = intern(init);
+        if (state == NONE) {
+            return result(Verdict.BUDGET_EXCEEDED, started, "the initial state alone exceeds the budget of "
+                    + maxBytes + " bytes");
+        }
         long fp1 = 0;
         long fp2 = 0;
         long iterations = 0;
@@ -197,23 +280,41 @@ final class WglSearch<S, Op> {
                 // calls are indeterminate operations that never took effect — allowed.
                 return result(Verdict.LINEARIZABLE, started, null);
             }
-            if ((++iterations & (CLOCK_EVERY - 1)) == 0 && System.nanoTime() - deadlineNanos > 0) {
-                return result(Verdict.BUDGET_EXCEEDED, started, "time limit reached after " + iterations
-                        + " search steps at depth " + depth + " of " + n);
+            if ((++iterations & (CLOCK_EVERY - 1)) == 0) {
+                if (cancelled.getAsBoolean()) {
+                    return null;
+                }
+                if (System.nanoTime() - deadlineNanos > 0) {
+                    return result(Verdict.BUDGET_EXCEEDED, started, "time limit reached after " + iterations
+                            + " search steps: " + spent(started, depth));
+                }
             }
             if (isCall[entry]) {
                 int op = opOf[entry];
                 Optional<S> after = model.step(states.get(state), calls.get(op).op());
                 if (after.isPresent()) {
                     int afterId = intern(after.get());
+                    if (afterId == NONE) {
+                        return result(Verdict.BUDGET_EXCEEDED, started, "memory budget of " + maxBytes
+                                + " bytes reached at " + states.size() + " distinct model states: " + spent(started, depth));
+                    }
                     long nfp1 = fp1 ^ code1[op];
                     long nfp2 = fp2 ^ code2[op];
+                    if (memo.isFull()) {
+                        if (heldBytes() + memo.grownBytes() > maxBytes) {
+                            return result(Verdict.BUDGET_EXCEEDED, started, "memory budget of " + maxBytes
+                                    + " bytes reached: growing the memo would take it to "
+                                    + (heldBytes() + memo.grownBytes()) + "; " + spent(started, depth));
+                        }
+                        peakBytes = Math.max(peakBytes, heldBytes() + memo.grownBytes());
+                        memo.grow();
+                    }
                     // Lowe's memoization: a (linearized set, state) configuration reached before
                     // either is on the current path or has already been explored and failed.
-                    if (memo.add(nfp1, nfp2, afterId)) {
+                    if (memo.add(nfp1 ^ stateCode1[afterId], nfp2 ^ stateCode2[afterId])) {
                         if (memo.size() > maxStates) {
                             return result(Verdict.BUDGET_EXCEEDED, started, "explored more than " + maxStates
-                                    + " states (linearized " + depth + " of " + n + " ops on the current path)");
+                                    + " states: " + spent(started, depth));
                         }
                         stackEntry[depth] = entry;
                         stackState[depth] = state;
@@ -287,66 +388,91 @@ final class WglSearch<S, Op> {
                     model.describe(states.get(bestState)), calls.get(bestStuck).op(), concurrent));
         }
         return new KeyResult<>(key, verdict, calls.size(), memo.size(), Duration.ofNanos(System.nanoTime() - started),
-                explanation, Optional.ofNullable(budgetNote));
+                explanation, Optional.ofNullable(budgetNote), peakBytes);
     }
 
     /**
-     * An open-addressing hash set of (fingerprint1, fingerprint2, state id) triples.
+     * An open-addressing hash set of 128-bit fingerprints of (linearized set, model state)
+     * configurations: the XOR of the linearized operations' Zobrist codes and the state's. Slots
+     * are pairs of longs in one array (16 bytes a slot, one cache line per probe); (0, 0) marks an
+     * empty slot, and the configuration whose fingerprint is (0, 0) is kept in a flag. The table
+     * doubles when 3/4 full, so it is 3/8 to 3/4 full: 21 to 43 bytes per configuration.
      *
      * <p>Why fingerprints rather than the linearized bitsets themselves: a bitset costs n/8 bytes,
      * so with 10^5 operations per key every memoized configuration would cost 12.5 KB and a
-     * search of 10^5 steps over a gigabyte. A 128-bit fingerprint costs 16 bytes. A collision
-     * between two different linearized sets (probability about m²/2^129 for m memoized
-     * configurations: below 10^-20 for a billion) can only make the search skip a configuration
-     * it has not explored, i.e. miss a linearization and report NOT_LINEARIZABLE — it can never
-     * turn a violation into a pass.
+     * search of 10^5 steps over a gigabyte. A collision between two different configurations
+     * (probability about m²/2^129 for m memoized configurations: below 10^-20 for a billion) can
+     * only make the search skip a configuration it has not explored, i.e. miss a linearization
+     * and report NOT_LINEARIZABLE — it can never turn a violation into a pass.
      */
-    private static final class Memo {
-        private long[] fp1 = new long[1 << 10];
-        private long[] fp2 = new long[1 << 10];
-        private int[] stateIdPlusOne = new int[1 << 10]; // 0 marks an empty slot
+    static final class Memo {
+        private long[] slots = new long[2 << 10];
+        private boolean hasZero;
         private int size;
 
         int size() {
             return size;
         }
 
-        boolean add(long a, long b, int stateId) {
-            if (2 * (size + 1) > stateIdPlusOne.length) {
-                grow();
-            }
-            return insert(a, b, stateId + 1);
+        long bytes() {
+            return slots == null ? 0 : 16L + 8L * slots.length;
         }
 
-        private boolean insert(long a, long b, int sPlusOne) {
-            int mask = stateIdPlusOne.length - 1;
-            int slot = (int) mix(a ^ (sPlusOne * 0x9E3779B97F4A7C15L)) & mask;
-            while (stateIdPlusOne[slot] != 0) {
-                if (stateIdPlusOne[slot] == sPlusOne && fp1[slot] == a && fp2[slot] == b) {
+        /** Whether one more configuration needs {@link #grow} first. */
+        boolean isFull() {
+            return 4L * (size + 1) > 3L * (slots.length / 2);
+        }
+
+        /** What the new table of {@link #grow} costs; while it copies, the old one is still held too. */
+        long grownBytes() {
+            return 16L + 8L * slots.length * 2;
+        }
+
+        /** Adds a fingerprint; false if it was there. The table must not be {@link #isFull}. */
+        boolean add(long a, long b) {
+            if (a == 0 && b == 0) {
+                if (hasZero) {
+                    return false;
+                }
+                hasZero = true;
+                size++;
+                return true;
+            }
+            if (insert(slots, a, b)) {
+                size++;
+                return true;
+            }
+            return false;
+        }
+
+        private static boolean insert(long[] table, long a, long b) {
+            int mask = table.length / 2 - 1;
+            int slot = (int) mix(a) & mask;
+            while (table[2 * slot] != 0 || table[2 * slot + 1] != 0) {
+                if (table[2 * slot] == a && table[2 * slot + 1] == b) {
                     return false;
                 }
                 slot = (slot + 1) & mask;
             }
-            fp1[slot] = a;
-            fp2[slot] = b;
-            stateIdPlusOne[slot] = sPlusOne;
-            size++;
+            table[2 * slot] = a;
+            table[2 * slot + 1] = b;
             return true;
         }
 
-        private void grow() {
-            long[] oldA = fp1;
-            long[] oldB = fp2;
-            int[] oldS = stateIdPlusOne;
-            fp1 = new long[oldS.length * 2];
-            fp2 = new long[oldS.length * 2];
-            stateIdPlusOne = new int[oldS.length * 2];
-            size = 0;
-            for (int i = 0; i < oldS.length; i++) {
-                if (oldS[i] != 0) {
-                    insert(oldA[i], oldB[i], oldS[i]);
+        void grow() {
+            long[] old = slots;
+            long[] grown = new long[old.length * 2];
+            for (int i = 0; i < old.length; i += 2) {
+                if (old[i] != 0 || old[i + 1] != 0) {
+                    insert(grown, old[i], old[i + 1]);
                 }
             }
+            slots = grown;
+        }
+
+        /** Drops the table (after an OutOfMemoryError), keeping the count. */
+        void release() {
+            slots = null;
         }
 
         // The finalizer of SplitMix64: spreads every input bit over the slot index.

@@ -38,13 +38,20 @@
  *   <li><b>Lowe's memoization.</b> Two paths that linearize the same set of operations and reach
  *       the same model state have the same future; the search remembers every (linearized set,
  *       state) it has reached and never expands one twice. This turns most histories from
- *       factorial to near-linear. Sets are fingerprinted with 128-bit Zobrist hashes updated in
- *       O(1) per step; a (vanishingly unlikely) collision could only make the checker reject a
- *       valid history, never pass an invalid one.</li>
+ *       factorial to near-linear. A configuration is fingerprinted with a 128-bit Zobrist hash
+ *       (the XOR of random codes of the linearized operations and of the model state) updated in
+ *       O(1) per step, and memoized in an open-addressing table of 16-byte slots; a (vanishingly
+ *       unlikely) collision could only make the checker reject a valid history, never pass an
+ *       invalid one.</li>
  *   <li><b>Budgets.</b> Some histories still explode (many concurrent indeterminate writes, for
- *       one). A search that runs out of time or of memoized states ends as
- *       {@link dev.raftkit.jepsen.checker.Verdict#BUDGET_EXCEEDED}, which is a failure, never a
- *       pass.</li>
+ *       one). A search that runs out of time, of memoized states or of bytes (see
+ *       {@link dev.raftkit.jepsen.checker.Budget} for what it accounts) ends as
+ *       {@link dev.raftkit.jepsen.checker.Verdict#BUDGET_EXCEEDED} with what it spent, which is a
+ *       failure, never a pass — and never an {@code OutOfMemoryError}.</li>
+ *   <li><b>Keys in parallel.</b> Partitions are searched on
+ *       {@link dev.raftkit.jepsen.checker.CheckOptions#parallelism()} threads; the result is the
+ *       same as on one thread, and a check that stops at the first violation names the same
+ *       first key every time.</li>
  * </ol>
  * When a key is not linearizable, the result explains why: the longest prefix the search could
  * linearize, the model state after it, and the operation that then could not take effect.
@@ -56,24 +63,23 @@
  * {@link dev.raftkit.jepsen.history.JsonLines} from a file) and call
  * {@link dev.raftkit.jepsen.checker.LinearizabilityChecker#check(dev.raftkit.jepsen.history.History)}.
  *
- * <p>For your own state machine, write a {@link dev.raftkit.jepsen.checker.Model}: an initial
- * state and a pure {@code step(state, op)} that returns the next state, or empty if the response
- * recorded in {@code op} is impossible in that state. States must be immutable values with
- * {@code equals} and {@code hashCode}. Then wrap each operation in a
- * {@link dev.raftkit.jepsen.checker.Call} with its interval and check:
+ * <p>For your own state machine, describe its operations with an
+ * {@link dev.raftkit.jepsen.history.OpType} (input and output types, a key or none, JSON codecs),
+ * record a {@link dev.raftkit.jepsen.history.TypedHistory} with a
+ * {@link dev.raftkit.jepsen.history.TypedHistoryRecorder}, and check it against a
+ * {@link dev.raftkit.jepsen.checker.Model}: an initial state and a pure step that returns the next
+ * state, or empty if the recorded output is impossible in that state. States must be immutable
+ * values with {@code equals} and {@code hashCode}.
  * <pre>{@code
- * record QueueOp(boolean enqueue, String value) {}        // dequeue: value = what it returned
- * Model<List<String>, QueueOp> fifo = new Model<>() {
- *     public List<String> init() { return List.of(); }
- *     public Optional<List<String>> step(List<String> q, QueueOp op) { ... }
- * };
- * List<Call<QueueOp>> calls = List.of(
- *     Call.completed(new QueueOp(true, "a"), 0, 10),
- *     Call.indeterminate(new QueueOp(true, "b"), 5),       // timed out
- *     Call.completed(new QueueOp(false, "a"), 20, 30));
- * CheckResult<QueueOp> r = LinearizabilityChecker.check(calls, op -> "queue", fifo, Budget.DEFAULT);
+ * Model<List<Long>, TypedOperation<ListOp, List<Long>>> model = Model.of(List::of, (list, op, seen) ->
+ *     op instanceof Append a ? Optional.of(append(list, a.value()))
+ *         : list.equals(seen) ? Optional.of(list) : Optional.empty());
+ * CheckResult<TypedOperation<ListOp, List<Long>>> r =
+ *     LinearizabilityChecker.check(recorder.history(), model, CheckOptions.DEFAULT);
  * }</pre>
- * Partition by whatever your operations touch independently (a key, a queue name); with
- * {@code op -> ""} everything is one partition.
+ * {@code docs/user-guide.md} has the complete example and the JSON-lines schema. Lower level,
+ * {@link dev.raftkit.jepsen.checker.LinearizabilityChecker#check(java.util.List, java.util.function.Function,
+ * Model, CheckOptions)} takes {@link dev.raftkit.jepsen.checker.Call}s — operations of any type
+ * with their intervals — and a partition function directly.
  */
 package dev.raftkit.jepsen.checker;

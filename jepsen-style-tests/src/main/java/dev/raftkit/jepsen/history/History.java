@@ -2,7 +2,6 @@ package dev.raftkit.jepsen.history;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,15 +25,32 @@ public final class History {
      * so that ids are indexes.
      */
     public static History of(List<Operation> operations) {
-        List<Operation> sorted = new ArrayList<>(operations);
-        sorted.sort((a, b) -> Long.compare(a.invokeNanos(), b.invokeNanos()));
-        List<Operation> renumbered = new ArrayList<>(sorted.size());
-        for (int i = 0; i < sorted.size(); i++) {
-            Operation o = sorted.get(i);
-            renumbered.add(o.id() == i ? o : new Operation(i, o.process(), o.command(), o.invokeNanos(),
-                    o.status(), o.completeNanos(), o.response()));
+        return new History(TypedHistory.renumbered(operations, Operation::invokeNanos, (o, id) -> o.id() == id ? o
+                : new Operation(id, o.process(), o.command(), o.invokeNanos(), o.status(), o.completeNanos(),
+                o.response())));
+    }
+
+    /** The same history as a {@link TypedHistory} of {@link OpType#keyValue()}. */
+    public TypedHistory<Command, Response> toTyped() {
+        List<TypedOperation<Command, Response>> typed = new ArrayList<>(operations.size());
+        for (Operation o : operations) {
+            typed.add(new TypedOperation<>(o.id(), o.process(), o.command(), o.invokeNanos(), o.status(),
+                    o.completeNanos(), o.response()));
         }
-        return new History(renumbered);
+        return TypedHistory.of(OpType.keyValue(), typed);
+    }
+
+    /**
+     * A key-value history from a typed one; throws {@link IllegalArgumentException} if an OK
+     * operation's output does not fit its command (e.g. a read answered with a CAS result).
+     */
+    public static History fromTyped(TypedHistory<Command, Response> typed) {
+        List<Operation> operations = new ArrayList<>(typed.size());
+        for (TypedOperation<Command, Response> o : typed.operations()) {
+            operations.add(new Operation(o.id(), o.process(), o.input(), o.invokeNanos(), o.status(),
+                    o.completeNanos(), o.output()));
+        }
+        return new History(operations);
     }
 
     /** All operations in invocation order. */
@@ -48,23 +64,12 @@ public final class History {
 
     /** The operations of each key, in invocation order; keys in order of first invocation. */
     public Map<String, List<Operation>> byKey() {
-        Map<String, List<Operation>> byKey = new LinkedHashMap<>();
-        for (Operation o : operations) {
-            byKey.computeIfAbsent(o.key(), k -> new ArrayList<>()).add(o);
-        }
-        return byKey;
+        return TypedHistory.byKey(operations, Operation::key);
     }
 
     /** Counts operations by status, in {@link Status} order. */
     public Map<Status, Integer> countByStatus() {
-        Map<Status, Integer> counts = new LinkedHashMap<>();
-        for (Status s : Status.values()) {
-            counts.put(s, 0);
-        }
-        for (Operation o : operations) {
-            counts.merge(o.status(), 1, Integer::sum);
-        }
-        return counts;
+        return TypedHistory.countByStatus(operations, Operation::status);
     }
 
     @Override

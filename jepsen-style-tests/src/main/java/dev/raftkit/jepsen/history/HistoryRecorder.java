@@ -1,14 +1,11 @@
 package dev.raftkit.jepsen.history;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
- * Records operations as clients run them, from any number of threads.
+ * Records key-value operations as clients run them, from any number of threads: a
+ * {@link TypedHistoryRecorder} of {@link OpType#keyValue()} that checks each response fits its
+ * command.
  *
  * <p>A client calls {@link #invoke} just before it sends a request and one of {@link #ok},
  * {@link #fail} or {@link #info} just after it learns the outcome. Each timestamp is read from the
@@ -21,11 +18,7 @@ import java.util.function.LongSupplier;
  */
 public final class HistoryRecorder {
 
-    private final LongSupplier clock;
-    private final Object lock = new Object();
-    // Guarded by lock. Completed and pending operations, indexed by id.
-    private final List<Operation> operations = new ArrayList<>();
-    private final Map<Long, Operation> pending = new HashMap<>();
+    private final TypedHistoryRecorder<Command, Response> recorder;
 
     /** A recorder that timestamps with {@link System#nanoTime()}. */
     public HistoryRecorder() {
@@ -34,65 +27,41 @@ public final class HistoryRecorder {
 
     /** A recorder that timestamps with {@code clock} (e.g. a simulator's virtual clock). */
     public HistoryRecorder(LongSupplier clock) {
-        this.clock = Objects.requireNonNull(clock, "clock");
+        this.recorder = new TypedHistoryRecorder<>(OpType.keyValue(), clock);
     }
 
     /** Records that {@code process} invokes {@code command} now; returns the operation's id. */
     public long invoke(int process, Command command) {
-        Objects.requireNonNull(command, "command");
-        synchronized (lock) {
-            long id = operations.size();
-            Operation op = new Operation(id, process, command, clock.getAsLong(), Status.INFO, Operation.NEVER,
-                    null);
-            operations.add(op);
-            pending.put(id, op);
-            return id;
-        }
+        return recorder.invoke(process, command);
     }
 
     /** Records that operation {@code id} completed with {@code response}. */
     public void ok(long id, Response response) {
-        complete(id, Status.OK, response);
+        recorder.complete(id, Status.OK, response, (command, r) -> {
+            if (r == null || !Response.fits(command, r)) {
+                throw new IllegalArgumentException("operation " + id + " (" + command
+                        + ") completed OK with response " + r + ", which does not fit the command");
+            }
+        });
     }
 
     /** Records that operation {@code id} definitely did not take effect. */
     public void fail(long id) {
-        complete(id, Status.FAIL, null);
+        recorder.fail(id);
     }
 
     /** Records that the client gave up on operation {@code id}: it may or may not take effect. */
     public void info(long id) {
-        complete(id, Status.INFO, null);
-    }
-
-    private void complete(long id, Status status, Response response) {
-        synchronized (lock) {
-            Operation op = pending.get(id);
-            if (op == null) {
-                throw new IllegalStateException("operation " + id + " is not outstanding (never invoked, or "
-                        + "already completed); each invoke must be completed exactly once");
-            }
-            long now = clock.getAsLong();
-            // Built before the op leaves `pending`: if the response does not fit the command, the
-            // constructor throws and the op stays outstanding, to be completed correctly.
-            Operation done = new Operation(id, op.process(), op.command(), op.invokeNanos(), status,
-                    Math.max(now, op.invokeNanos()), response);
-            pending.remove(id);
-            operations.set((int) id, done);
-        }
+        recorder.info(id);
     }
 
     /** Number of operations invoked so far. */
     public int size() {
-        synchronized (lock) {
-            return operations.size();
-        }
+        return recorder.size();
     }
 
     /** An immutable snapshot; outstanding operations appear as indeterminate. */
     public History history() {
-        synchronized (lock) {
-            return History.of(new ArrayList<>(operations));
-        }
+        return History.fromTyped(recorder.history());
     }
 }

@@ -12,8 +12,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Saves and loads a {@link History} as JSON lines, one event per line, in time order:
+ * Saves and loads histories as JSON lines, one event per line, in time order. Two versions of the
+ * format exist (the schema is documented in {@code docs/user-guide.md}, "History format"):
  *
+ * <p><b>Version 1</b>, the key-value register's {@link History}: no header line (one
+ * {@code {"format":"raftkit-history","version":1}} may come first), flat events:
  * <pre>
  * {"type":"invoke","op":0,"process":1,"time":100,"f":"write","key":"x","value":"1"}
  * {"type":"invoke","op":1,"process":2,"time":105,"f":"cas","key":"x","expected":null,"new":"2"}
@@ -22,19 +25,39 @@ import java.util.Map;
  * {"type":"invoke","op":2,"process":1,"time":950,"f":"read","key":"x"}
  * {"type":"ok","op":2,"process":1,"time":990,"value":"1"}
  * </pre>
+ * An ok read carries the observed {@code value} ({@code null} = absent), an ok CAS carries
+ * {@code swapped}.
  *
- * <p>{@code type} is {@code invoke}, {@code ok}, {@code fail} or {@code info}; completions pair
- * with their invocation by {@code op}. An ok read carries the observed {@code value} ({@code null}
- * = absent), an ok CAS carries {@code swapped}. An invocation with no completion line is
- * indeterminate. Hand-written and tiny on purpose: the module needs no JSON library, and the
- * format is easy to produce from any other harness.
+ * <p><b>Version 2</b>, any {@link TypedHistory}: a header line, then events whose {@code input}
+ * and {@code output} are JSON values written by the {@link OpType}'s codecs:
+ * <pre>
+ * {"format":"raftkit-history","version":2,"keyed":true}
+ * {"type":"invoke","op":0,"process":1,"time":100,"key":"l","input":{"f":"Append","list":"l","value":7}}
+ * {"type":"ok","op":0,"process":1,"time":180,"output":null}
+ * {"type":"invoke","op":1,"process":2,"time":190,"key":"l","input":{"f":"Read","list":"l"}}
+ * {"type":"ok","op":1,"process":2,"time":240,"output":[7]}
+ * </pre>
+ * {@code key} is written when the type has keys, for other tools' benefit; the reader recomputes
+ * it from the input and refuses a line where the two differ.
+ *
+ * <p>In both, {@code type} is {@code invoke}, {@code ok}, {@code fail} or {@code info};
+ * completions pair with their invocation by {@code op}; an invocation with no completion line is
+ * indeterminate and never completed. Hand-written and tiny on purpose: the module needs no JSON
+ * library, and the format is easy to produce from any other harness.
  */
 public final class JsonLines {
+
+    /** The value of the header line's {@code format} field. */
+    public static final String FORMAT = "raftkit-history";
+    /** The version {@link #write(History, Writer)} writes: the key-value register's flat events. */
+    public static final int KEY_VALUE_VERSION = 1;
+    /** The version {@link #write(TypedHistory, Writer)} writes: any operation type. */
+    public static final int TYPED_VERSION = 2;
 
     private JsonLines() {
     }
 
-    /** The history as JSON lines, each ending in {@code \n}. */
+    /** The history as version-1 JSON lines, each ending in {@code \n}. */
     public static String toJsonLines(History history) {
         StringBuilder b = new StringBuilder();
         for (String line : lines(history)) {
@@ -52,13 +75,69 @@ public final class JsonLines {
         out.flush();
     }
 
-    /** Reads a history written by {@link #write} (or any producer of the same format). */
+    /** Reads a key-value history (version 1) written by {@link #write(History, Writer)} or any other producer. */
     public static History read(Reader in) throws IOException {
+        List<Operation> operations = new ArrayList<>();
+        for (Paired p : pair(in, KEY_VALUE_VERSION)) {
+            operations.add(toOperation(p.invoke(), p.completion()));
+        }
+        return History.of(operations);
+    }
+
+    /**
+     * Reads a history of {@code type} (version 2) written by {@link #write(TypedHistory, Writer)}
+     * or any other producer; throws {@link IllegalArgumentException} naming the line for anything
+     * malformed, including a version it does not know.
+     */
+    public static <I, O> TypedHistory<I, O> read(Reader in, OpType<I, O> type) throws IOException {
+        List<TypedOperation<I, O>> operations = new ArrayList<>();
+        for (Paired p : pair(in, TYPED_VERSION)) {
+            operations.add(toTypedOperation(type, p.invoke(), p.completion()));
+        }
+        return TypedHistory.of(type, operations);
+    }
+
+    /** Parses version-2 JSON lines of {@code type} held in a string. */
+    public static <I, O> TypedHistory<I, O> parse(String jsonLines, OpType<I, O> type) {
+        try {
+            return read(new StringReader(jsonLines), type);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a StringReader does not throw
+        }
+    }
+
+    /** The history as version-2 JSON lines, each ending in {@code \n}. */
+    public static <I, O> String toJsonLines(TypedHistory<I, O> history) {
+        StringBuilder b = new StringBuilder();
+        for (String line : lines(history)) {
+            b.append(line).append('\n');
+        }
+        return b.toString();
+    }
+
+    /** Writes the history as version-2 JSON lines to {@code out} (not closed). */
+    public static <I, O> void write(TypedHistory<I, O> history, Writer out) throws IOException {
+        for (String line : lines(history)) {
+            out.write(line);
+            out.write('\n');
+        }
+        out.flush();
+    }
+
+    private record Paired(Map<String, Object> invoke, Map<String, Object> completion) {
+    }
+
+    /**
+     * Reads every event and pairs completions with invocations, in invocation line order. A
+     * version-2 file must begin with its header; a version-1 file may.
+     */
+    private static List<Paired> pair(Reader in, int version) throws IOException {
         BufferedReader reader = in instanceof BufferedReader br ? br : new BufferedReader(in);
         Map<Long, Map<String, Object>> invokes = new LinkedHashMap<>();
         Map<Long, Map<String, Object>> completions = new LinkedHashMap<>();
         String line;
         int lineNo = 0;
+        boolean first = true;
         while ((line = reader.readLine()) != null) {
             lineNo++;
             if (line.isBlank()) {
@@ -66,10 +145,16 @@ public final class JsonLines {
             }
             Map<String, Object> event;
             try {
-                event = new Parser(line).object();
+                event = Json.parseObject(line);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("history line " + lineNo + " is not a JSON object: "
                         + e.getMessage() + "; line: " + line, e);
+            }
+            if (first) {
+                first = false;
+                if (header(event, version, lineNo)) {
+                    continue;
+                }
             }
             String type = string(event, "type", lineNo);
             long op = number(event, "op", lineNo);
@@ -84,17 +169,103 @@ public final class JsonLines {
             }
             event.put("#line", (long) lineNo);
         }
+        if (first && version == TYPED_VERSION) {
+            throw new IllegalArgumentException("history is empty: a version-" + TYPED_VERSION
+                    + " history begins with its header line {\"format\":\"" + FORMAT + "\",\"version\":"
+                    + TYPED_VERSION + "}");
+        }
         for (Long op : completions.keySet()) {
             if (!invokes.containsKey(op)) {
                 throw new IllegalArgumentException("history completes op " + op + " (line "
                         + completions.get(op).get("#line") + ") but never invokes it");
             }
         }
-        List<Operation> operations = new ArrayList<>(invokes.size());
+        List<Paired> paired = new ArrayList<>(invokes.size());
         for (Map<String, Object> inv : invokes.values()) {
-            operations.add(toOperation(inv, completions.get((Long) inv.get("op"))));
+            paired.add(new Paired(inv, completions.get((Long) inv.get("op"))));
         }
-        return History.of(operations);
+        return paired;
+    }
+
+    /** Whether {@code event}, the first line, is a header; throws if it is the wrong one or missing. */
+    private static boolean header(Map<String, Object> event, int version, int lineNo) {
+        if (!event.containsKey("format")) {
+            if (version == TYPED_VERSION) {
+                throw new IllegalArgumentException("history line " + lineNo + " is not the header {\"format\":\""
+                        + FORMAT + "\",\"version\":" + TYPED_VERSION + ",...} a typed history begins with"
+                        + (event.containsKey("f") ? "; it looks like a version-1 key-value history: read it with "
+                        + "JsonLines.read(Reader)" : ""));
+            }
+            return false;
+        }
+        if (!FORMAT.equals(event.get("format"))) {
+            throw new IllegalArgumentException("history line " + lineNo + " declares format " + event.get("format")
+                    + ", not " + FORMAT);
+        }
+        long v = number(event, "version", lineNo);
+        if (v != version) {
+            throw new IllegalArgumentException("history line " + lineNo + " declares version " + v
+                    + " but this reader reads version " + version
+                    + (v == TYPED_VERSION ? ": read it with JsonLines.read(Reader, OpType)"
+                    : v == KEY_VALUE_VERSION ? ": read it with JsonLines.read(Reader)"
+                    : ": it was written by a newer Raftkit; upgrade to read it"));
+        }
+        return true;
+    }
+
+    private static <I, O> TypedOperation<I, O> toTypedOperation(OpType<I, O> type, Map<String, Object> inv,
+                                                              Map<String, Object> done) {
+        int line = (int) (long) (Long) inv.get("#line");
+        long id = number(inv, "op", line);
+        int process = (int) number(inv, "process", line);
+        long invoked = number(inv, "time", line);
+        if (!inv.containsKey("input")) {
+            throw new IllegalArgumentException("history line " + line + " invokes op " + id + " without an 'input'");
+        }
+        I input = decode(type.inputCodec(), inv.get("input"), "input", line);
+        if (input == null) {
+            throw new IllegalArgumentException("history line " + line + " has a null 'input'");
+        }
+        if (inv.containsKey("key") && !type.key(input).equals(inv.get("key"))) {
+            throw new IllegalArgumentException("history line " + line + " says key " + inv.get("key")
+                    + " but its input " + input + " touches key '" + type.key(input) + "'");
+        }
+        if (done == null) {
+            return new TypedOperation<>(id, process, input, invoked, Status.INFO, TypedOperation.NEVER, null);
+        }
+        int doneLine = (int) (long) (Long) done.get("#line");
+        long completed = number(done, "time", doneLine);
+        Status status = Status.valueOf(string(done, "type", doneLine).toUpperCase(java.util.Locale.ROOT));
+        O output = null;
+        if (status == Status.OK) {
+            if (!done.containsKey("output")) {
+                throw new IllegalArgumentException("history line " + doneLine
+                        + " completes op " + id + " ok without an 'output' (use null for none)");
+            }
+            output = decode(type.outputCodec(), done.get("output"), "output", doneLine);
+        } else if (done.get("output") != null) {
+            throw new IllegalArgumentException("history line " + doneLine + " completes op " + id + " "
+                    + status.name().toLowerCase(java.util.Locale.ROOT) + " with an 'output'; only ok has one");
+        }
+        try {
+            return new TypedOperation<>(id, process, input, invoked, status, completed, output);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("history lines " + line + " and " + doneLine + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** JSON null is null whatever the codec: codecs never see null (see {@link Codec}). */
+    private static <T> T decode(Codec<T> codec, Object json, String field, int line) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return codec.fromJson(json);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("history line " + line + " has an '" + field + "' its codec cannot "
+                    + "decode: " + e.getMessage() + "; " + field + ": " + Json.write(json), e);
+        }
     }
 
     /** Parses JSON lines held in a string. */
@@ -179,13 +350,52 @@ public final class JsonLines {
     }
 
     private static List<String> lines(History history) {
-        List<Event> events = new ArrayList<>(history.size() * 2);
-        for (Operation o : history.operations()) {
-            events.add(new Event(o.invokeNanos(), invokeLine(o)));
-            // An indeterminate op that never completed has no completion event: that is what
-            // "never" means on the wire, and it reads back as INFO.
-            if (!(o.status() == Status.INFO && o.completeNanos() == Operation.NEVER)) {
-                events.add(new Event(o.completeNanos(), completionLine(o)));
+        return timeOrdered(history.operations(), Operation::invokeNanos, Operation::completeNanos,
+                o -> o.status() == Status.INFO && o.completeNanos() == Operation.NEVER,
+                JsonLines::invokeLine, JsonLines::completionLine);
+    }
+
+    private static <I, O> List<String> lines(TypedHistory<I, O> history) {
+        OpType<I, O> type = history.type();
+        List<String> lines = new ArrayList<>(history.size() * 2 + 1);
+        lines.add("{\"format\":\"" + FORMAT + "\",\"version\":" + TYPED_VERSION + ",\"keyed\":" + type.isKeyed() + "}");
+        lines.addAll(timeOrdered(history.operations(), TypedOperation::invokeNanos, TypedOperation::completeNanos,
+                o -> o.status() == Status.INFO && o.completeNanos() == TypedOperation.NEVER,
+                o -> {
+                    StringBuilder b = head("invoke", o.id(), o.process(), o.invokeNanos());
+                    if (type.isKeyed()) {
+                        b.append(",\"key\":").append(quote(type.key(o.input())));
+                    }
+                    b.append(",\"input\":");
+                    return Json.write(type.inputCodec().toJson(o.input()), b).append('}').toString();
+                },
+                o -> {
+                    StringBuilder b = head(o.status().name().toLowerCase(java.util.Locale.ROOT), o.id(), o.process(),
+                            o.completeNanos());
+                    if (o.status() == Status.OK) {
+                        Json.write(o.output() == null ? null : type.outputCodec().toJson(o.output()),
+                                b.append(",\"output\":"));
+                    }
+                    return b.append('}').toString();
+                }));
+        return lines;
+    }
+
+    /**
+     * Each operation's invocation line and (unless it never completed: that is what "never" means
+     * on the wire, and it reads back as INFO) its completion line, sorted by time; ties keep
+     * operation order, invocation before completion.
+     */
+    private static <T> List<String> timeOrdered(List<T> operations, java.util.function.ToLongFunction<T> invoked,
+                                                java.util.function.ToLongFunction<T> completed,
+                                                java.util.function.Predicate<T> neverCompleted,
+                                                java.util.function.Function<T, String> invokeLine,
+                                                java.util.function.Function<T, String> completionLine) {
+        List<Event> events = new ArrayList<>(operations.size() * 2);
+        for (T o : operations) {
+            events.add(new Event(invoked.applyAsLong(o), invokeLine.apply(o)));
+            if (!neverCompleted.test(o)) {
+                events.add(new Event(completed.applyAsLong(o), completionLine.apply(o)));
             }
         }
         events.sort((a, b) -> Long.compare(a.time(), b.time())); // stable: ties keep op order
@@ -222,8 +432,12 @@ public final class JsonLines {
     }
 
     private static StringBuilder head(String type, Operation o, long time) {
-        return new StringBuilder(96).append("{\"type\":\"").append(type).append("\",\"op\":").append(o.id())
-                .append(",\"process\":").append(o.process()).append(",\"time\":").append(time);
+        return head(type, o.id(), o.process(), time);
+    }
+
+    private static StringBuilder head(String type, long id, int process, long time) {
+        return new StringBuilder(96).append("{\"type\":\"").append(type).append("\",\"op\":").append(id)
+                .append(",\"process\":").append(process).append(",\"time\":").append(time);
     }
 
     /** A JSON string literal (quoted and escaped), or {@code null}. */
@@ -255,154 +469,5 @@ public final class JsonLines {
             }
         }
         return b.append('"').toString();
-    }
-
-    /** Parses one flat JSON object whose values are strings, integers, booleans or null. */
-    static final class Parser {
-        private final String s;
-        private int pos;
-
-        Parser(String s) {
-            this.s = s;
-        }
-
-        Map<String, Object> object() {
-            Map<String, Object> result = new LinkedHashMap<>();
-            skipSpace();
-            expect('{');
-            skipSpace();
-            if (peek() == '}') {
-                pos++;
-            } else {
-                while (true) {
-                    skipSpace();
-                    String name = string();
-                    skipSpace();
-                    expect(':');
-                    skipSpace();
-                    if (result.put(name, value()) != null) {
-                        throw error("duplicate field '" + name + "'");
-                    }
-                    skipSpace();
-                    char c = next();
-                    if (c == '}') {
-                        break;
-                    }
-                    if (c != ',') {
-                        throw error("expected ',' or '}'");
-                    }
-                }
-            }
-            skipSpace();
-            if (pos != s.length()) {
-                throw error("trailing characters");
-            }
-            return result;
-        }
-
-        private Object value() {
-            char c = peek();
-            if (c == '"') {
-                return string();
-            }
-            if (c == '-' || (c >= '0' && c <= '9')) {
-                int start = pos;
-                if (c == '-') {
-                    pos++;
-                }
-                while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
-                    pos++;
-                }
-                try {
-                    return Long.parseLong(s.substring(start, pos));
-                } catch (NumberFormatException e) {
-                    throw error("bad integer '" + s.substring(start, pos) + "' (only integers are used)");
-                }
-            }
-            if (s.startsWith("true", pos)) {
-                pos += 4;
-                return Boolean.TRUE;
-            }
-            if (s.startsWith("false", pos)) {
-                pos += 5;
-                return Boolean.FALSE;
-            }
-            if (s.startsWith("null", pos)) {
-                pos += 4;
-                return null;
-            }
-            throw error("expected a string, integer, boolean or null");
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                char c = next();
-                if (c == '"') {
-                    return b.toString();
-                }
-                if (c < 0x20) {
-                    throw error("unescaped control character in string");
-                }
-                if (c != '\\') {
-                    b.append(c);
-                    continue;
-                }
-                char e = next();
-                switch (e) {
-                    case '"' -> b.append('"');
-                    case '\\' -> b.append('\\');
-                    case '/' -> b.append('/');
-                    case 'n' -> b.append('\n');
-                    case 'r' -> b.append('\r');
-                    case 't' -> b.append('\t');
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'u' -> {
-                        if (pos + 4 > s.length()) {
-                            throw error("truncated \\u escape");
-                        }
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                        } catch (NumberFormatException ex) {
-                            throw error("bad \\u escape");
-                        }
-                        pos += 4;
-                    }
-                    default -> throw error("bad escape \\" + e);
-                }
-            }
-        }
-
-        private void skipSpace() {
-            while (pos < s.length() && Character.isWhitespace(s.charAt(pos))) {
-                pos++;
-            }
-        }
-
-        private char peek() {
-            if (pos >= s.length()) {
-                throw error("unexpected end of line");
-            }
-            return s.charAt(pos);
-        }
-
-        private char next() {
-            char c = peek();
-            pos++;
-            return c;
-        }
-
-        private void expect(char c) {
-            if (next() != c) {
-                pos--;
-                throw error("expected '" + c + "'");
-            }
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException(what + " at column " + (pos + 1));
-        }
     }
 }

@@ -1,5 +1,9 @@
 /**
- * Histories of client operations on a key-value register, in Jepsen's terms.
+ * Histories of client operations, in Jepsen's terms: of your own operation types
+ * ({@link dev.raftkit.jepsen.history.OpType}, {@link dev.raftkit.jepsen.history.TypedHistory},
+ * {@link dev.raftkit.jepsen.history.TypedHistoryRecorder}), and of the key-value register
+ * ({@link dev.raftkit.jepsen.history.History}, below), which is the same thing for write, read and
+ * CAS ({@link dev.raftkit.jepsen.history.History#toTyped()}).
  *
  * <p>A client <em>invokes</em> a {@link dev.raftkit.jepsen.history.Command} (write, read, CAS of
  * one key) and later sees it <em>complete</em> with a {@link dev.raftkit.jepsen.history.Status}:

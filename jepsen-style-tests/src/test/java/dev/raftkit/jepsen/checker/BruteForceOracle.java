@@ -41,6 +41,58 @@ final class BruteForceOracle {
         return true;
     }
 
+    /**
+     * The same definition for any model, one partition at a time: calls the model but nothing of
+     * the search, so it checks the search (entry list, memo, fingerprints) on a user's model.
+     */
+    static <S, Op> boolean isLinearizable(List<Call<Op>> calls, java.util.function.Function<Op, String> partition,
+                                          Model<S, Op> model) {
+        Map<String, List<Call<Op>>> byKey = new java.util.LinkedHashMap<>();
+        for (Call<Op> c : calls) {
+            byKey.computeIfAbsent(partition.apply(c.op()), k -> new ArrayList<>()).add(c);
+        }
+        for (List<Call<Op>> ops : byKey.values()) {
+            if (ops.size() > 20) {
+                throw new IllegalArgumentException("brute force is for tiny histories, got " + ops.size());
+            }
+            if (!search(ops, 0, model.init(), model)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static <S, Op> boolean search(List<Call<Op>> ops, int placed, S state, Model<S, Op> model) {
+        boolean allCompletedPlaced = true;
+        for (int i = 0; i < ops.size(); i++) {
+            if ((placed & (1 << i)) == 0 && !ops.get(i).isIndeterminate()) {
+                allCompletedPlaced = false;
+            }
+        }
+        if (allCompletedPlaced) {
+            return true;
+        }
+        for (int i = 0; i < ops.size(); i++) {
+            if ((placed & (1 << i)) != 0) {
+                continue;
+            }
+            boolean mayGoNext = true;
+            for (int j = 0; j < ops.size(); j++) {
+                if ((placed & (1 << j)) == 0 && ops.get(j).returnNanos() < ops.get(i).invokeNanos()) {
+                    mayGoNext = false;
+                }
+            }
+            if (!mayGoNext) {
+                continue;
+            }
+            Optional<S> next = model.step(state, ops.get(i).op());
+            if (next.isPresent() && search(ops, placed | (1 << i), next.get(), model)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static long returnOf(Operation o) {
         return o.status() == Status.INFO ? Long.MAX_VALUE : o.completeNanos();
     }

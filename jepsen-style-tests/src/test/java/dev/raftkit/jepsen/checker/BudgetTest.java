@@ -73,4 +73,50 @@ class BudgetTest {
         assertEquals(Verdict.NOT_LINEARIZABLE, r.keys().get("y").verdict());
         assertEquals(Verdict.NOT_LINEARIZABLE, r.verdict());
     }
+
+    @Test
+    void tinyMemoryBudgetOnAHardHistory_isBudgetExceededWithWhatItSpent_notAnOutOfMemoryError() {
+        // 20 concurrent writes: up to 20·2^19 (10 million) configurations, ~340 MB of memo.
+        long limit = 256 * 1024;
+        CheckResult<Operation> r = LinearizabilityChecker.check(manyConcurrentWrites(20),
+                Budget.of(Duration.ofMinutes(1), Long.MAX_VALUE, limit));
+        assertEquals(Verdict.BUDGET_EXCEEDED, r.verdict(), r::toString);
+        KeyResult<Operation> k = r.keys().get("x");
+        String note = k.budgetNote().orElseThrow();
+        assertTrue(note.startsWith("memory budget of 262144 bytes reached: growing the memo would take it to "), note);
+        assertTrue(note.matches(".*; \\d+ states, ~\\d+ bytes at most, \\d+ ms; linearized \\d+ of 21 ops.*"), note);
+        assertTrue(k.estimatedBytes() > 0 && k.estimatedBytes() <= limit, k::toString);
+        assertTrue(k.exploredStates() > 1000, k::toString);
+        assertTrue(r.toString().contains("memory budget"), r::toString);
+    }
+
+    @Test
+    void modelStatesCountAgainstTheMemoryBudget() {
+        // Indeterminate appends: every subset in every order is a different list — a state each.
+        AppendListModel model = new AppendListModel();
+        var b = dev.raftkit.jepsen.history.TypedHistory.builder(AppendListModel.TYPE);
+        for (int i = 0; i < 12; i++) {
+            b.info(i, new AppendListModel.Append("l", i), 0);
+        }
+        b.ok(99, new AppendListModel.ReadList("l"), java.util.List.of(-1L), 10, 20);
+        var r = LinearizabilityChecker.check(b.build(), model,
+                CheckOptions.of(Budget.of(Duration.ofMinutes(1), Long.MAX_VALUE, 1 << 20)));
+        assertEquals(Verdict.BUDGET_EXCEEDED, r.verdict(), r::toString);
+        String note = r.keys().get("l").budgetNote().orElseThrow();
+        assertTrue(note.startsWith("memory budget of 1048576 bytes reached"), note);
+        assertTrue(r.keys().get("l").estimatedBytes() <= 1 << 20, r::toString);
+    }
+
+    @Test
+    void aKeyWhoseOperationsAloneExceedTheBudget_isNotSearchedAtAll() {
+        History.Builder b = History.builder();
+        for (int i = 0; i < 100; i++) {
+            b.write(1, "x", "v" + i, 10L * i, 10L * i + 5);
+        }
+        CheckResult<Operation> r = LinearizabilityChecker.check(b.build(), Budget.of(Duration.ofMinutes(1), 10, 1000));
+        assertEquals(Verdict.BUDGET_EXCEEDED, r.verdict());
+        assertTrue(r.keys().get("x").budgetNote().orElseThrow().startsWith("its 100 operations alone need "),
+                r::toString);
+        assertEquals(0, r.keys().get("x").exploredStates());
+    }
 }

@@ -1,12 +1,16 @@
 package dev.raftkit.jepsen.checker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.JsonLines;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
+import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.TypedHistory;
+import dev.raftkit.jepsen.history.TypedOperation;
 import dev.raftkit.testkit.property.Gen;
 import dev.raftkit.testkit.property.Property;
 import java.time.Duration;
@@ -88,6 +92,56 @@ class GeneratedHistoriesPropertyTest {
             assertEquals(expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, r.verdict(),
                     () -> r + "\n" + h);
         });
+    }
+
+    /**
+     * The same on a user's own model: random small append-list histories (reads answered with
+     * random short lists), checker against the definition, and both verdicts must occur.
+     */
+    @Test
+    void randomSmallAppendListHistories_agreeWithBruteForce() {
+        AppendListModel model = new AppendListModel();
+        Gen<TypedHistory<AppendListModel.ListOp, List<Long>>> random = source -> {
+            TypedHistory.Builder<AppendListModel.ListOp, List<Long>> b = TypedHistory.builder(AppendListModel.TYPE);
+            int n = source.nextInt(0, 7);
+            for (int i = 0; i < n; i++) {
+                String list = "l" + source.nextInt(0, 1);
+                long invoke = source.nextInt(0, 20);
+                long complete = invoke + source.nextInt(0, 10);
+                boolean append = source.nextBoolean();
+                AppendListModel.ListOp op = append ? new AppendListModel.Append(list, source.nextInt(1, 3))
+                        : new AppendListModel.ReadList(list);
+                List<Long> seen = new java.util.ArrayList<>();
+                for (int k = source.nextInt(0, 2); k > 0; k--) {
+                    seen.add((long) source.nextInt(1, 3));
+                }
+                switch (source.nextInt(0, 5)) {
+                    case 4 -> b.info(i, op, invoke);
+                    case 5 -> b.fail(i, op, invoke, complete);
+                    default -> b.ok(i, op, append ? null : List.copyOf(seen), invoke, complete);
+                }
+            }
+            return b.build();
+        };
+        java.util.concurrent.atomic.AtomicInteger valid = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger invalid = new java.util.concurrent.atomic.AtomicInteger();
+        Property.check("WGL agrees with brute force on append-only lists", random, h -> {
+            List<Call<TypedOperation<AppendListModel.ListOp, List<Long>>>> calls = new java.util.ArrayList<>();
+            for (TypedOperation<AppendListModel.ListOp, List<Long>> o : h.operations()) {
+                boolean read = o.input() instanceof AppendListModel.ReadList;
+                if (o.status() == Status.OK) {
+                    calls.add(Call.completed(o, o.invokeNanos(), o.completeNanos()));
+                } else if (o.status() == Status.INFO && !read) {
+                    calls.add(Call.indeterminate(o, o.invokeNanos()));
+                }
+            }
+            boolean expected = BruteForceOracle.isLinearizable(calls, o -> o.input().list(), model);
+            (expected ? valid : invalid).incrementAndGet();
+            var r = LinearizabilityChecker.check(h, model, CheckOptions.of(BUDGET));
+            assertEquals(expected ? Verdict.LINEARIZABLE : Verdict.NOT_LINEARIZABLE, r.verdict(),
+                    () -> r + "\n" + h);
+        });
+        assertTrue(valid.get() > 0 && invalid.get() > 0, valid + " valid, " + invalid + " invalid");
     }
 
     @Test

@@ -1,10 +1,14 @@
 package dev.raftkit.cli.node;
 
+import dev.raftkit.core.Bootstrap;
+import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.grpc.ClientEndpoint;
 import dev.raftkit.grpc.ClientService;
 import dev.raftkit.grpc.GrpcTransport;
 import dev.raftkit.grpc.GrpcTransportConfig;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ReadMode;
@@ -139,6 +143,48 @@ public final class LocalNode implements AutoCloseable {
         return start(spec, customize, extraClientServices, SegmentedLogStorage::open);
     }
 
+    /** True if the node has never persisted anything: a first start, or a wiped directory. */
+    private static boolean hasNoState(LogStorage log, FileSnapshotStore snapshots) throws IOException {
+        return log.lastIndex() == 0 && log.initialState().snapshot().index() == 0
+                && log.initialState().hardState().equals(HardState.EMPTY) && snapshots.latest().isEmpty();
+    }
+
+    /** How long founding waits for each other founder's status before taking it as unreachable. */
+    private static final Duration FOUNDING_PROBE = Duration.ofSeconds(2);
+
+    /**
+     * Asks the other founders (those with a client address) for their status before an empty
+     * directory founds a cluster: if any holds entries past the founding ones, a leader has been
+     * elected (only a leader appends, and its first entry is its no-op), so a majority of founders
+     * founded long ago and this directory lost its state. A term above 1 would not prove it: a
+     * founder alone, without pre-vote, raises its term campaigning, and a sibling that then refused
+     * to found would leave neither able to win. Returns what was found, or null if no reachable
+     * founder shows one. A founder that does not answer proves nothing either way, so a node whose
+     * directory was wiped while every other founder is down still founds (docs/divergence.md,
+     * "Lost state"): start such a node without --bootstrap.
+     */
+    static String existingCluster(Spec spec) {
+        long founding = Bootstrap.entries(spec.bootstrap()).size();
+        for (long peer : spec.bootstrap()) {
+            String address = spec.clientAddresses().get(peer);
+            if (peer == spec.id() || address == null) {
+                continue;
+            }
+            try (RaftClient client = RaftClient.builder(spec.clusterId()).node(peer, address).tls(spec.tls())
+                    .timeout(FOUNDING_PROBE).attemptTimeout(FOUNDING_PROBE).build()) {
+                StatusResponse status = client.status(peer);
+                if (status.getLastIndex() > founding) {
+                    return "node " + peer + " at " + address + " is at term " + status.getTerm() + " with log index "
+                            + status.getLastIndex();
+                }
+            } catch (RuntimeException unreachable) {
+                LOG.info("node {}: founder {} at {} did not answer before founding: {}", spec.id(), peer, address,
+                        unreachable.getMessage());
+            }
+        }
+        return null;
+    }
+
     /**
      * Starts a node whose durable log {@code openLog} opens in {@code dataDir/log}: other log
      * options (the Jepsen harness's small segments), or a decorator (the benchmark counts syncs and
@@ -172,7 +218,17 @@ public final class LocalNode implements AutoCloseable {
                     .tickMillis(spec.tickMillis())
                     .shutdownTimeout(Duration.ofSeconds(10));
             if (!spec.bootstrap().isEmpty()) {
-                b.bootstrap(spec.bootstrap());
+                String existing = hasNoState(log, snapshots) ? existingCluster(spec) : null;
+                if (existing == null) {
+                    b.bootstrap(spec.bootstrap());
+                } else {
+                    // Founding again would let this node vote with an empty log and a forgotten
+                    // vote, and elect a leader without entries it acknowledged before (§3.8).
+                    LOG.warn("node {}: its data directory {} is empty but the cluster already exists ({}): it does"
+                            + " not found it again; it rejoins as a recovering member and votes once it has caught up"
+                            + " from a leader. Start it without --bootstrap from now on", spec.id(), spec.dataDir(),
+                            existing);
+                }
             }
             customize.accept(b);
             server = b.start();

@@ -11,11 +11,19 @@ import java.util.Objects;
  * follower's best guess at where the logs may agree (the last entry at or below {@code index} with
  * a term no higher than the leader's term at {@code index}), so the leader can back off by a whole
  * term at a time instead of one entry per round trip (§5.3, "fast back-off").
+ *
+ * <p>{@code recovering}: the follower is recovering lost state (see {@link dev.raftkit.core.HardState});
+ * the leader tracks its log as usual but does not count it toward commitment.
  */
-public record AppendEntriesResponse(long from, long to, long term, boolean reject, long index, EntryId hint)
-        implements Message {
+public record AppendEntriesResponse(long from, long to, long term, boolean reject, long index, EntryId hint,
+                                    boolean recovering) implements Message {
     public AppendEntriesResponse {
         Objects.requireNonNull(hint, "hint");
+    }
+
+    /** A response from a follower that is not recovering. */
+    public AppendEntriesResponse(long from, long to, long term, boolean reject, long index, EntryId hint) {
+        this(from, to, term, reject, index, hint, false);
     }
 
     public static AppendEntriesResponse accept(long from, long to, long term, long index) {

@@ -37,6 +37,8 @@ public final class Progress {
     private boolean flowPaused;
     private boolean learner;
     private long ackedRound;
+    /** The follower said, in its latest answer, that it is recovering lost state: do not count it. */
+    private boolean recovering;
     private final Inflights inflights;
 
     public Progress(long match, long next, int maxInflight, long maxInflightBytes, boolean learner) {
@@ -150,6 +152,23 @@ public final class Progress {
     }
 
     /**
+     * The follower rejected the very append the leader last sent ({@code next - 1}) at or below
+     * {@code match}: it no longer holds entries it acknowledged (its state was lost, or the match
+     * came from a stale acknowledgement). Lowers {@code match} to {@code newMatch} — always safe: the
+     * commit index never moves back — and probes from {@code nextProbe + 1}.
+     */
+    public void regressMatch(long newMatch, long nextProbe) {
+        match = newMatch;
+        resetState(State.PROBE);
+        next = Math.max(newMatch + 1, nextProbe + 1);
+    }
+
+    /** Records whether the follower's latest answer said it is recovering lost state. */
+    public void setRecovering(boolean recovering) {
+        this.recovering = recovering;
+    }
+
+    /**
      * A heartbeat answer arrived: the follower is alive, so the leader may send again — a paused
      * probe retries, and a full in-flight window lets one empty append through (see
      * {@link #mustSendEmpty()}), because the appends that filled it may all have been lost.
@@ -196,6 +215,7 @@ public final class Progress {
     public boolean recentActive() { return recentActive; }
     public boolean learner() { return learner; }
     public long ackedRound() { return ackedRound; }
+    public boolean recovering() { return recovering; }
     public Inflights inflights() { return inflights; }
 
     @Override
@@ -203,6 +223,9 @@ public final class Progress {
         StringBuilder sb = new StringBuilder().append(state).append(" match=").append(match).append(" next=").append(next);
         if (learner) {
             sb.append(" learner");
+        }
+        if (recovering) {
+            sb.append(" recovering");
         }
         if (isPaused()) {
             sb.append(" paused");

@@ -70,19 +70,27 @@ public final class ProgressTracker {
         return Collections.unmodifiableSortedMap(progress);
     }
 
-    /** The highest index a quorum of voters has matched. */
+    /**
+     * The highest index a quorum of voters has matched. A voter recovering lost state counts as
+     * matching nothing: it may have acknowledged, in an earlier life, entries it no longer holds,
+     * and it does not know its old term, so it could be following a stale leader (docs/divergence.md,
+     * "Lost state").
+     */
     public long committed() {
         return voters.committedIndex(id -> {
             Progress p = progress.get(id);
-            return p == null ? 0 : p.match();
+            return p == null || p.recovering() ? 0 : p.match();
         });
     }
 
-    /** The highest heartbeat round a quorum of voters has acknowledged. */
+    /**
+     * The highest heartbeat round a quorum of voters has acknowledged; a recovering voter's answer
+     * confirms nothing (it may be answering a stale leader in a term it has forgotten it left).
+     */
     public long quorumAckedRound() {
         return voters.committedIndex(id -> {
             Progress p = progress.get(id);
-            return p == null ? 0 : p.ackedRound();
+            return p == null || p.recovering() ? 0 : p.ackedRound();
         });
     }
 

@@ -30,6 +30,10 @@ public final class TestCluster {
 
     private final TreeMap<Long, TestNode> nodes = new TreeMap<>();
     private final List<Message> network = new ArrayList<>();
+    /** Messages held back from the network (delayed), delivered only once released. */
+    private final List<Message> held = new ArrayList<>();
+    /** Every message ever sent, in send order, for replaying an old one. */
+    private final List<Message> history = new ArrayList<>();
     private final Set<List<Long>> cutLinks = new HashSet<>();
     private final Consumer<RaftConfig.Builder> configurer;
     private final List<String> log = new ArrayList<>();
@@ -124,7 +128,7 @@ public final class TestCluster {
         Ready r = n.raft().ready();
         n.unpersisted.add(r);
         for (Message m : r.messages()) {
-            network.add(m);
+            send(m);
         }
         return r;
     }
@@ -146,7 +150,7 @@ public final class TestCluster {
         }
         for (Ready r : done) {
             for (Message m : r.messagesAfterPersist()) {
-                network.add(m);
+                send(m);
             }
         }
         n.raft().onPersisted(done.get(done.size() - 1).number());
@@ -165,6 +169,58 @@ public final class TestCluster {
 
     // ---------------------------------------------------------------------------------------
     // The network.
+
+    private void send(Message m) {
+        network.add(m);
+        history.add(m);
+    }
+
+    /** Sends a second copy of every message in flight that matches {@code which}; returns them. */
+    public List<Message> duplicate(Predicate<Message> which) {
+        List<Message> copies = network.stream().filter(which).toList();
+        network.addAll(copies);
+        return copies;
+    }
+
+    /**
+     * Sends again the {@code back}-th most recent message ever sent that matches {@code which}
+     * (1 = the latest), even if it was delivered long ago: an old message the network kept.
+     */
+    public Message replay(Predicate<Message> which, int back) {
+        int seen = 0;
+        for (int i = history.size() - 1; i >= 0; i--) {
+            if (which.test(history.get(i)) && ++seen == back) {
+                network.add(history.get(i));
+                return history.get(i);
+            }
+        }
+        throw new IllegalArgumentException("no message sent so far matches (looked for the " + back
+                + "th latest of " + history.size() + ")");
+    }
+
+    /**
+     * Takes the messages in flight that match {@code which} out of the network and holds them:
+     * they survive {@link #stabilize}, crashes and wipes until {@link #release}d (a slow link).
+     */
+    public List<Message> hold(Predicate<Message> which) {
+        List<Message> taken = drop(which);
+        held.addAll(taken);
+        return taken;
+    }
+
+    /** Puts the held messages that match {@code which} back in flight, in the order sent. */
+    public List<Message> release(Predicate<Message> which) {
+        List<Message> released = new ArrayList<>();
+        held.removeIf(m -> {
+            if (which.test(m)) {
+                released.add(m);
+                return true;
+            }
+            return false;
+        });
+        network.addAll(released);
+        return released;
+    }
 
     /** Delivers the messages in flight that match {@code which}, in order; returns them. */
     public List<Message> deliver(Predicate<Message> which) {
@@ -281,6 +337,29 @@ public final class TestCluster {
         n.crashed = true;
         n.unpersisted.clear();
         network.removeIf(m -> m.to() == id || m.from() == id);
+    }
+
+    /**
+     * Loses every durable state of {@code id} (its data directory is emptied) and restarts it empty
+     * under the same id, not founding a cluster: it starts recovering (see {@code HardState}).
+     * Messages it had in flight are lost with it; held ones are not.
+     */
+    public void wipe(long id) {
+        crash(id);
+        TestNode n = node(id);
+        n.wipe(config(id));
+        n.raft().setTracer(tracer);
+    }
+
+    /** Ticks every node that is up, {@code times} times each, in id order. */
+    public void tickAll(int times) {
+        for (int i = 0; i < times; i++) {
+            for (TestNode n : nodes.values()) {
+                if (!n.crashed) {
+                    n.raft().tick();
+                }
+            }
+        }
     }
 
     /** Restarts a crashed node from its durable state. */

@@ -1,5 +1,6 @@
 package dev.raftkit.testkit.cluster;
 
+import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
@@ -24,7 +25,7 @@ public final class TestNode {
 
     private RaftNode raft;
     private RaftConfig config;
-    private final MemoryLogStorage storage;
+    private MemoryLogStorage storage;
     final List<Ready> unpersisted = new ArrayList<>();
     boolean crashed;
     /** The state machine: every entry applied, in order (a restored snapshot contributes its entries). */
@@ -132,6 +133,20 @@ public final class TestNode {
             throw new AssertionError("node " + id() + " has no snapshot data for " + meta.last());
         }
         return data;
+    }
+
+    /** All durable state lost: an empty log whose hard state says it is recovering; restarted. */
+    void wipe(RaftConfig newConfig) {
+        crashed = false;
+        unpersisted.clear();
+        storage = new MemoryLogStorage();
+        storage.setHardState(HardState.LOST);
+        applied.clear();
+        appliedConf = ConfState.EMPTY;
+        snapshots.clear();
+        incomingSnapshotData = null;
+        config = newConfig;
+        raft = new RaftNode(config, storage);
     }
 
     void restart(RaftConfig newConfig) {

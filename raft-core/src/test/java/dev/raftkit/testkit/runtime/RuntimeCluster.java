@@ -59,6 +59,21 @@ public final class RuntimeCluster implements AutoCloseable {
 
     /** Starts node {@code id} on its storage (created empty on first start) with a fresh state machine. */
     public synchronized RaftServer start(long id) {
+        return start(id, founders.contains(id));
+    }
+
+    /**
+     * Stops node {@code id} if it runs, empties its storage (log, hard state and snapshots: a wiped
+     * data directory) and starts it again under the same id without founding a cluster.
+     */
+    public synchronized RaftServer restartWiped(long id) {
+        stop(id);
+        logs.remove(id);
+        snapshots.remove(id);
+        return start(id, false);
+    }
+
+    private RaftServer start(long id, boolean bootstrap) {
         int life = lives.merge(id, 1, Integer::sum);
         RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(id * 7919 + life * 104_729L).build();
@@ -69,7 +84,7 @@ public final class RuntimeCluster implements AutoCloseable {
                 .stateMachine(sm)
                 .transport(net.transport(id))
                 .tickMillis(20);
-        if (founders.contains(id)) {
+        if (bootstrap) {
             b.bootstrap(founders);
         }
         customize.accept(id, b);

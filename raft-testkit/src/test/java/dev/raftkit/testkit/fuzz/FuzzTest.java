@@ -28,7 +28,7 @@ class FuzzTest {
     @Test
     void anUndocumentedExceptionIsReportedWithASeedThatReplaysIt() {
         AssertionError e = assertThrows(AssertionError.class, () -> Fuzz.target("trusting", FuzzTest::trusting)
-                .corpus(List.of(VALID)).refusesWith(java.nio.BufferUnderflowException.class).run());
+                .corpus(List.of(VALID)).refusesWith(java.nio.BufferUnderflowException.class).properties(k -> null).run());
         String m = e.getMessage();
         assertTrue(m.contains("threw java.lang."), m);
         assertTrue(m.contains("-Dfuzz.replay="), m);
@@ -37,15 +37,11 @@ class FuzzTest {
         assertTrue(seed.find(), m);
         Matcher input = Pattern.compile("input: ([0-9a-f]*)").matcher(m);
         assertTrue(input.find(), m);
-        System.setProperty(Fuzz.REPLAY, seed.group(1));
-        try {
-            AssertionError again = assertThrows(AssertionError.class, () -> Fuzz.target("trusting",
-                    FuzzTest::trusting).corpus(List.of(VALID)).refusesWith(java.nio.BufferUnderflowException.class)
-                    .run());
-            assertTrue(again.getMessage().contains("input: " + input.group(1)), again.getMessage());
-        } finally {
-            System.clearProperty(Fuzz.REPLAY);
-        }
+        String replay = seed.group(1);
+        AssertionError again = assertThrows(AssertionError.class, () -> Fuzz.target("trusting",
+                FuzzTest::trusting).corpus(List.of(VALID)).refusesWith(java.nio.BufferUnderflowException.class)
+                .properties(k -> k.equals(Fuzz.REPLAY) ? replay : null).run());
+        assertTrue(again.getMessage().contains("input: " + input.group(1)), again.getMessage());
     }
 
     @Test
@@ -59,7 +55,8 @@ class FuzzTest {
                 throw new IllegalArgumentException("negative");
             }
             return new byte[n].length;
-        }).corpus(List.of(VALID)).refusesWith(IllegalArgumentException.class, OutOfMemoryError.class).run());
+        }).corpus(List.of(VALID)).refusesWith(IllegalArgumentException.class, OutOfMemoryError.class)
+                .properties(k -> null).run());
         assertTrue(e.getMessage().contains("allocated") || e.getMessage().contains("OutOfMemoryError"), e.getMessage());
     }
 
@@ -73,7 +70,7 @@ class FuzzTest {
                 }
             }
             return b.length;
-        }).corpus(List.of(new byte[] {0})).hangSeconds(0.5).run());
+        }).corpus(List.of(new byte[] {0})).hangSeconds(0.5).properties(k -> null).run());
         assertTrue(e.getMessage().contains("still decoding after 0.5 s"), e.getMessage());
     }
 
@@ -81,7 +78,7 @@ class FuzzTest {
     void aCorpusInputThatDoesNotDecodeIsReported() {
         AssertionError e = assertThrows(AssertionError.class, () -> Fuzz.target("refusing", b -> {
             throw new IllegalArgumentException("no");
-        }).corpus(List.of(VALID)).refusesWith(IllegalArgumentException.class).run());
+        }).corpus(List.of(VALID)).refusesWith(IllegalArgumentException.class).properties(k -> null).run());
         assertTrue(e.getMessage().contains("a valid corpus input was refused"), e.getMessage());
     }
 
@@ -96,7 +93,7 @@ class FuzzTest {
                 throw new IllegalArgumentException("length " + n + " with " + (b.length - 4) + " left");
             }
             return new String(b, 4, n);
-        }).corpus(List.of(VALID)).refusesWith(IllegalArgumentException.class).iterations(2000).run();
+        }).corpus(List.of(VALID)).refusesWith(IllegalArgumentException.class).iterations(2000).properties(k -> null).run();
         assertEquals(2001, r.inputs(), r.line());
         assertTrue(r.accepted() > 1 && r.refused().get("IllegalArgumentException") > 100, r.line());
     }

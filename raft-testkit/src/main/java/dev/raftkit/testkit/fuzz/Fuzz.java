@@ -94,6 +94,7 @@ public final class Fuzz {
         private int iterations = 10_000;
         private long allocationLimit = 32L << 20;
         private double hangSeconds = 10;
+        private Function<String, String> properties = System::getProperty;
 
         private Target(String name, Decoder<T> decoder) {
             this.name = Objects.requireNonNull(name, "name");
@@ -143,12 +144,21 @@ public final class Fuzz {
             return this;
         }
 
+        /**
+         * Where the {@code fuzz.*} settings are read (default: system properties). A test of the
+         * fuzzer itself pins them, so a long run's {@code -Dfuzz.seconds} does not change it.
+         */
+        public Target<T> properties(Function<String, String> source) {
+            this.properties = Objects.requireNonNull(source, "source");
+            return this;
+        }
+
         /** Runs the target; throws an {@link AssertionError} describing the first finding. */
         public Report run() {
             if (corpus.isEmpty()) {
                 throw new IllegalStateException("fuzz target " + name + " has an empty corpus");
             }
-            Settings s = Settings.read(name, iterations);
+            Settings s = Settings.read(name, iterations, properties);
             Runner<T> runner = new Runner<>(this, s, caller());
             Report report = runner.runGuarded();
             System.out.println(report.line());
@@ -188,11 +198,11 @@ public final class Fuzz {
 
     private record Settings(long seed, Long replay, long iterations, double seconds, boolean capIsDefault) {
 
-        static Settings read(String name, int defaultIterations) {
-            Long seed = parse(System.getProperty(SEED), SEED);
-            Long replay = parse(System.getProperty(REPLAY), REPLAY);
-            Long n = parse(System.getProperty(ITERATIONS), ITERATIONS);
-            String secs = System.getProperty(SECONDS);
+        static Settings read(String name, int defaultIterations, Function<String, String> properties) {
+            Long seed = parse(properties.apply(SEED), SEED);
+            Long replay = parse(properties.apply(REPLAY), REPLAY);
+            Long n = parse(properties.apply(ITERATIONS), ITERATIONS);
+            String secs = properties.apply(SECONDS);
             double seconds = secs == null || secs.isBlank() ? -1 : Double.parseDouble(secs.trim());
             long base = seed != null ? seed : name.hashCode() * 0x9E3779B97F4A7C15L;
             if (seconds > 0) {
