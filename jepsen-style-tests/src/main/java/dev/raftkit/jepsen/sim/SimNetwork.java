@@ -1,7 +1,9 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.RequestVoteResponse;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
@@ -34,6 +36,13 @@ final class SimNetwork {
     private final Trace trace;
     private final Map<Long, Endpoint> endpoints = new TreeMap<>();
     private final Set<Long> blockedLinks = new HashSet<>();
+    /**
+     * Nodes armed to crash just after their next answer that a peer counts (a granted vote, an
+     * accepted append): the power cut lands while that answer's fsync may still be under way, where
+     * a runtime that answers before its state is durable (§3.8) loses what it promised.
+     */
+    final Set<Long> crashAfterNextAnswer = new HashSet<>();
+    java.util.function.LongConsumer crasher = id -> { };
     double lossRate;
     double duplicateRate;
     long extraDelay;
@@ -59,6 +68,7 @@ final class SimNetwork {
 
     void healAll() {
         blockedLinks.clear();
+        crashAfterNextAnswer.clear();
         lossRate = 0;
         duplicateRate = 0;
         extraDelay = 0;
@@ -130,7 +140,15 @@ final class SimNetwork {
                 for (int i = 0; i < copies; i++) {
                     scheduler.schedule(delay(), () -> deliver(m));
                 }
+                if (countedAnswer(m) && crashAfterNextAnswer.remove(id)) {
+                    scheduler.schedule(random.nextLong(100), () -> crasher.accept(id));
+                }
             }
+        }
+
+        private static boolean countedAnswer(Message m) {
+            return m instanceof RequestVoteResponse v && v.granted() && !v.preVote()
+                    || m instanceof AppendEntriesResponse a && !a.reject() && !a.recovering();
         }
 
         private void deliver(Message m) {

@@ -80,6 +80,14 @@ public final class Simulator {
         this.random = new SplittableRandom(options.seed());
         this.trace = new Trace(options.keepTrace());
         this.network = new SimNetwork(scheduler, random, options.hooks(), trace);
+        network.crasher = id -> {
+            SimHost host = hosts.get(id);
+            if (host != null && host.up()) {
+                trace(id, "fault", "crash after answering");
+                host.crash();
+                scheduler.schedule((10 + random.nextInt(90)) * TICK, host::restart);
+            }
+        };
         this.run = options.workload().start(new Workload.Settings(options.clients(), options.keys(),
                 () -> scheduler.now() * 1000));
         this.testingHooks = testingHooks(options.hooks(), run);
@@ -402,10 +410,14 @@ public final class Simulator {
                 scheduler.schedule(duration, () -> network.extraDelay = 0);
             }
             case CRASH -> {
-                if (victim.up()) {
+                if (victim.up() && random.nextBoolean()) {
                     trace(victim.id, "fault", "crash");
                     victim.crash();
                     scheduler.schedule(duration, victim::restart);
+                } else if (victim.up()) {
+                    // Half the crashes wait for the victim's next counted answer (SimNetwork).
+                    trace(victim.id, "fault", "crash just after its next granted vote or accepted append");
+                    network.crashAfterNextAnswer.add(victim.id);
                 }
             }
             case PAUSE -> {
