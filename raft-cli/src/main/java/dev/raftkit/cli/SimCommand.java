@@ -81,6 +81,12 @@ final class SimCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        // The simulated nodes run the real runtime, which logs what an operator should see (a node
+        // recovering lost state, a failed stage); over hundreds of seeds that drowns the results,
+        // so only errors are shown unless the caller set a level (-Dorg.slf4j.simpleLogger.log.dev.raftkit=info).
+        if (System.getProperty("org.slf4j.simpleLogger.log.dev.raftkit") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
+        }
         Set<Fault> faultSet;
         try {
             faultSet = Fault.parse(faults);

@@ -232,7 +232,8 @@ final class RaftLoop {
             lastPersisted = Math.max(lastPersisted, p.readyNumber());
             node.onPersisted(p.readyNumber());
         } else if (c instanceof LoopInput.Applied a) {
-            node.onApplied(a.index());
+            // With TestingHooks.applyBeforeCommit the apply thread runs ahead of the commit index.
+            node.onApplied(server.applyBeforeCommit ? Math.min(a.index(), node.committed()) : a.index());
         } else if (c instanceof LoopInput.SnapshotReport r) {
             node.reportSnapshot(r.peer(), r.ok());
         } else if (c instanceof LoopInput.Unreachable u) {
@@ -264,6 +265,9 @@ final class RaftLoop {
                 EntryCodec.stamp(p.framed(), now);
                 EntryId at = node.propose(p.framed());
                 newPendings.add(new Pending(at.index(), at.term(), kindOf(p.framed()), p.future()));
+                if (server.answerBeforeCommit != null) {
+                    answerEarly(p);
+                }
             } else if (c instanceof LoopInput.ChangeConf cc) {
                 checkMembershipChange(cc.change(), cc.force());
                 EntryId at = node.proposeConfChange(cc.change());
@@ -304,6 +308,17 @@ final class RaftLoop {
             server.completeOffLoop(rc.future(), out);
         } catch (LogCompactedException compacted) {
             server.completeExceptionallyOffLoop(rc.future(), compacted);
+        }
+    }
+
+    /** {@link TestingHooks#answerBeforeCommit}: testing only. */
+    private void answerEarly(LoopInput.Propose p) {
+        byte kind = EntryCodec.kind(p.framed());
+        if (kind == EntryCodec.COMMAND || kind == EntryCodec.SESSION_COMMAND) {
+            byte[] early = server.answerBeforeCommit.answerBeforeCommit(EntryCodec.payload(p.framed()));
+            if (early != null) {
+                server.completeOffLoop(p.future(), early);
+            }
         }
     }
 
@@ -391,6 +406,14 @@ final class RaftLoop {
         }
         if (snapshotsToSend != null) {
             snapshotsToSend.forEach(server.snapshots::send);
+        }
+        if (server.sendBeforePersist && !r.messagesAfterPersist().isEmpty()) {
+            // TestingHooks.sendBeforePersist: testing only; the writer then sends them again.
+            server.transport.send(r.messagesAfterPersist());
+        }
+        if (server.applyBeforeCommit && !r.entries().isEmpty()) {
+            // TestingHooks.applyBeforeCommit: testing only.
+            server.applier.enqueue(new ApplyInput.Task(List.of(), null, r.entries(), null));
         }
 
         if (r.hasPersistWork() || lastSentToWriter > lastPersisted) {

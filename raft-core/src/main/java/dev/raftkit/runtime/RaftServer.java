@@ -79,6 +79,10 @@ public final class RaftServer implements AutoCloseable {
     private final List<ExecutorService> ownedExecutors;
     private final List<RaftListener> listeners;
     private final TickSource tickSource;
+    /** Testing only ({@link TestingHooks}); each read once here so an unset hook costs a field test. */
+    final boolean sendBeforePersist;
+    final boolean applyBeforeCommit;
+    final TestingHooks answerBeforeCommit;
 
     final RaftLoop loop;
     final LogWriterStage writer;
@@ -110,6 +114,9 @@ public final class RaftServer implements AutoCloseable {
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
+        this.sendBeforePersist = b.testingHooks.sendBeforePersist();
+        this.applyBeforeCommit = b.testingHooks.applyBeforeCommit();
+        this.answerBeforeCommit = b.testingHooks == TestingHooks.NONE ? null : b.testingHooks;
         this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
         this.writer = new LogWriterStage(this, b.logWriterExecutor);
         this.applier = new Applier(this, b.applyExecutor, restored);
@@ -617,6 +624,8 @@ public final class RaftServer implements AutoCloseable {
         private Executor snapshotExecutor;
         private Executor eventsExecutor;
         private final List<RaftListener> listeners = new ArrayList<>();
+        private TestingHooks testingHooks = TestingHooks.NONE;
+        private dev.raftkit.core.Tracer tracer;
         private int maxInboxRequests = 4096;
         private int maxPeerMessages = 4096;
         private int maxPendingReads = 4096;
@@ -675,6 +684,18 @@ public final class RaftServer implements AutoCloseable {
         public Builder eventsExecutor(Executor v) { eventsExecutor = v; return this; }
 
         public Builder listener(RaftListener v) { listeners.add(Objects.requireNonNull(v)); return this; }
+
+        /**
+         * <b>Testing only, never in production:</b> deliberate bugs for proving a checker catches
+         * them (see {@link TestingHooks}). Default {@link TestingHooks#NONE}.
+         */
+        public Builder testingHooks(TestingHooks v) { testingHooks = Objects.requireNonNull(v, "testingHooks"); return this; }
+
+        /**
+         * Receives the core's protocol events (votes, role changes, …; see {@link dev.raftkit.core.Tracer})
+         * on the raft loop: it must be quick and must not block. Default none.
+         */
+        public Builder tracer(dev.raftkit.core.Tracer v) { tracer = v; return this; }
 
         /** Client requests waiting for the raft loop before new ones are refused with OVERLOADED. */
         public Builder maxInboxRequests(int v) { maxInboxRequests = positive(v, "maxInboxRequests"); return this; }
@@ -771,9 +792,13 @@ public final class RaftServer implements AutoCloseable {
             Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
                     new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()));
             RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log);
+            dev.raftkit.core.Tracer userTracer = tracer;
             node.setTracer((n, kind, detail) -> {
                 if (kind.equals("recovered")) {
                     LOG.warn("node {} recovered: {}", n, detail);
+                }
+                if (userTracer != null) {
+                    userTracer.event(n, kind, detail);
                 }
             });
             RaftServer server = new RaftServer(this, node, restored, owned);

@@ -7,14 +7,32 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Every file-system call the storage makes goes through here, so crash tests can swap in a file
- * system that remembers which bytes are durable (forced) and which are not, then drop the
- * unsynced ones, tear the last write at any byte, or flip bits anywhere.
+ * The file system under {@link SegmentedLogStorage} and {@link FileSnapshotStore}: every call they
+ * make to the disk goes through here. Production uses the real one ({@link #real()}); a test or
+ * the simulator passes a {@link SimFileIo}, which remembers which bytes are durable and which are
+ * not, so a simulated crash loses exactly what a power cut would.
  *
- * <p>Names are durable only after {@link #syncDirectory} of their parent (create, rename, delete);
- * contents only after {@link Handle#force()}.
+ * <ul>
+ *   <li><b>Thread:</b> the storage calls it from the threads that call the storage itself (the
+ *       log writer, the raft loop and the apply thread for reads, the snapshot pool); an
+ *       implementation must allow positional reads concurrently with writes to other positions.
+ *       A simulated file system driven from one thread need not be thread-safe beyond that.
+ *   <li><b>Blocking:</b> every method may block on the device; none is called from a thread that
+ *       must not block (the storage is called only from such threads).
+ *   <li><b>Durability:</b> a file's contents are durable only after {@link Handle#force()} returns;
+ *       a name (create, rename, delete) only after {@link #syncDirectory} of its parent returns.
+ *       Anything else may be lost, torn at any byte, or kept, by a crash.
+ *   <li><b>Exceptions:</b> {@link IOException} means the operation may or may not have happened
+ *       (EIO, ENOSPC, a crash): the storage then stops accepting writes (fail-stop) and reports it;
+ *       a {@code FileNotFoundException} for a missing file is an ordinary answer.
+ * </ul>
  */
-interface FileIo {
+public interface FileIo {
+
+    /** The real file system (through {@link java.nio.channels.FileChannel}), as {@code open(Path)} uses. */
+    static FileIo real() {
+        return RealFileIo.INSTANCE;
+    }
 
     /** Opens {@code file} for reading and writing, creating it if missing (not yet durably named). */
     Handle open(Path file) throws IOException;

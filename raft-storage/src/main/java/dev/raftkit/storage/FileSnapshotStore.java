@@ -71,7 +71,8 @@ public final class FileSnapshotStore implements SnapshotStore {
         return open(RealFileIo.INSTANCE, dir);
     }
 
-    static FileSnapshotStore open(FileIo io, Path dir) throws IOException {
+    /** {@link #open(Path)} over the file system {@code io} (a {@link SimFileIo} in tests and the simulator). */
+    public static FileSnapshotStore open(FileIo io, Path dir) throws IOException {
         SegmentedLogStorage.ensureDirectory(io, dir);
         Closeable lock = io.lock(dir.resolve(SegmentedLogStorage.LOCK_FILE));
         try {

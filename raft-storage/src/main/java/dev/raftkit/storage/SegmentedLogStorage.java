@@ -168,8 +168,13 @@ public final class SegmentedLogStorage implements LogStorage {
         return open(RealFileIo.INSTANCE, dir, options, PREALLOCATOR);
     }
 
-    /** Opens over {@code io}, preparing spare segments on the calling thread (simulated file systems are single-threaded). */
-    static SegmentedLogStorage open(FileIo io, Path dir, Options options) throws IOException {
+    /**
+     * {@link #open(Path, Options)} over the file system {@code io} (a {@link SimFileIo} in tests and
+     * the simulator). Spare segments, if preallocated, are prepared on the calling thread rather
+     * than a background one, so a simulated file system sees every call from the thread that
+     * drives it.
+     */
+    public static SegmentedLogStorage open(FileIo io, Path dir, Options options) throws IOException {
         return open(io, dir, options, Runnable::run);
     }
 

@@ -5,6 +5,9 @@ import dev.raftkit.core.message.Message;
 /**
  * Deliberate departures from the Ready contract or the client path, for proving that the
  * simulator catches them. The default hooks do nothing wrong; tests override one at a time.
+ * Those that break the runtime itself act through its testing-only hook point
+ * ({@link dev.raftkit.runtime.TestingHooks}) inside the real {@code RaftServer}; the others act in
+ * the simulated network ({@link #rewrite}) or in the simulated clients.
  */
 public interface Hooks {
 
@@ -15,12 +18,12 @@ public interface Hooks {
         return false;
     }
 
-    /** Acknowledge a client write as soon as the leader appends it, before it commits. */
+    /** Acknowledge a client write as soon as the leader proposes it, before it commits. */
     default boolean ackBeforeCommit() {
         return false;
     }
 
-    /** Serve reads from the local state of any node that believes it leads, without ReadIndex. */
+    /** Read the local state of any node that believes it leads, without ReadIndex (the clients' bug). */
     default boolean readFromBelievedLeader() {
         return false;
     }

@@ -1,7 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.core.log.RaftLog;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -10,20 +9,31 @@ import java.util.Map;
 
 /**
  * The safety properties of Raft (Figure 3.2 of the thesis), each named once, checked as the state
- * they speak of changes — so effectively after every event of a run:
+ * they speak of changes on the real nodes — what each node's log storage is given, what its state
+ * machine applies, what its listener reports — so effectively after every event of a run:
  *
  * <ul>
  *   <li><b>Election Safety</b>: at most one leader per term.
- *   <li><b>Leader Append-Only</b>: a leader never overwrites or deletes entries in its log.
  *   <li><b>Log Matching</b>: two entries with the same index and term hold the same command and
  *       follow the same term (which, by induction, makes the logs identical up to there).
- *   <li><b>Leader Completeness</b>: a leader's log holds every entry committed before its term.
- *   <li><b>State Machine Safety</b>: no two nodes apply different entries at one index.
- *   <li>Commit and applied indexes never go backwards: within a node's lifetime, across restarts
- *       for the durable commit index, and cluster-wide.
+ *   <li><b>Leader Completeness</b>: a leader's log holds every entry committed before its term
+ *       (checked on the prefix of its durable log that precedes its first entry of its term).
+ *   <li><b>State Machine Safety</b>: no two nodes commit or apply different entries at one index.
+ *   <li>Commit and applied indexes never go backwards within a node's lifetime, and a restarted
+ *       node's recovered committed prefix agrees with what the cluster committed.
  * </ul>
  */
 public final class SafetyChecker {
+
+    /** What the checker reads of one node's log: its storage, as the node gave it. */
+    interface LogView {
+        long firstIndex();
+
+        long lastIndex();
+
+        /** The term of entry {@code index}, or 0 if this log does not hold it. */
+        long termOrZero(long index);
+    }
 
     private final List<String> violations = new ArrayList<>();
     private final Map<Long, Long> leaderOfTerm = new HashMap<>();
@@ -32,11 +42,10 @@ public final class SafetyChecker {
     /** Term of the committed entry at each index, 0 if not known committed yet. */
     private long[] committedTerm = new long[1024];
     private long maxCommitted;
-    /** Hash and term of the entry applied at each index. */
+    /** Term and payload hash of the command applied at each index. */
     private final Map<Long, long[]> appliedAt = new HashMap<>();
-    private final Map<Long, Long> durableCommit = new HashMap<>();
-    /** Each current leader's last log position when last checked. */
-    private final Map<Long, dev.raftkit.core.log.EntryId> leaderLast = new HashMap<>();
+    /** Leaders whose Leader Completeness check waits for their first entry of their term: node → term. */
+    private final Map<Long, Long> pendingCompleteness = new HashMap<>();
 
     public List<String> violations() {
         return violations;
@@ -52,15 +61,30 @@ public final class SafetyChecker {
         }
     }
 
-    /** Node {@code node} became leader of {@code term} with {@code log}. */
-    void onLeader(long time, long node, long term, RaftLog log) {
+    /**
+     * Node {@code node} reported leading {@code term}; {@code log} is its log storage now. The
+     * storage's entries before its first entry of {@code term} are the log it won the election
+     * with (a leader only appends); if it holds none of {@code term} yet, the check waits for it.
+     */
+    void onLeader(long time, long node, long term, LogView log) {
         Long other = leaderOfTerm.putIfAbsent(term, node);
         if (other != null && other != node) {
             violation(time, "Election Safety", "nodes " + other + " and " + node + " both lead term " + term);
         }
-        leaderLast.put(node, log.lastEntryId());
-        long first = log.firstIndex();
-        for (long i = Math.max(1, first); i <= maxCommitted; i++) {
+        long last = log.lastIndex();
+        if (log.termOrZero(last) != term) {
+            pendingCompleteness.put(node, term);
+            return;
+        }
+        long first = last;
+        while (first - 1 >= log.firstIndex() && log.termOrZero(first - 1) == term) {
+            first--;
+        }
+        checkCompleteness(time, node, term, log, first - 1);
+    }
+
+    private void checkCompleteness(long time, long node, long term, LogView log, long upTo) {
+        for (long i = Math.max(1, log.firstIndex()); i <= Math.min(upTo, maxCommitted); i++) {
             long t = log.termOrZero(i);
             if (committedTerm[(int) i] != 0 && t != committedTerm[(int) i]) {
                 violation(time, "Leader Completeness", "leader " + node + " of term " + term + " holds term " + t
@@ -70,26 +94,20 @@ public final class SafetyChecker {
         }
     }
 
-    void onNotLeader(long node) {
-        leaderLast.remove(node);
-    }
-
-    /**
-     * Node {@code node} hands out {@code entries} to persist; {@code leader} if it leads now. A
-     * leader's log must still hold the last entry it held at the previous check (Leader
-     * Append-Only), unless compacted away.
-     */
-    void onAppend(long time, long node, boolean leader, List<Entry> entries, RaftLog log) {
-        if (leader) {
-            dev.raftkit.core.log.EntryId last = leaderLast.get(node);
-            if (last != null && last.index() >= log.firstIndex() && !log.matchTerm(last)) {
-                violation(time, "Leader Append-Only", "leader " + node + " no longer holds its entry " + last
-                        + " (log now ends at " + log.lastEntryId() + ")");
-            }
-            leaderLast.put(node, log.lastEntryId());
-        }
+    /** Node {@code node}'s storage is given {@code entries}; {@code log} is the storage before. */
+    void onAppend(long time, long node, List<Entry> entries, LogView log) {
         if (entries.isEmpty()) {
             return;
+        }
+        Long leading = pendingCompleteness.get(node);
+        if (leading != null) {
+            for (Entry e : entries) {
+                if (e.term() == leading) {
+                    pendingCompleteness.remove(node);
+                    checkCompleteness(time, node, leading, log, e.index() - 1);
+                    break;
+                }
+            }
         }
         long prevTerm = log.termOrZero(entries.get(0).index() - 1);
         for (Entry e : entries) {
@@ -103,14 +121,20 @@ public final class SafetyChecker {
         }
     }
 
-    /** Node {@code node}'s commit index moved from {@code before} to {@code after} in one lifetime. */
-    void onCommit(long time, long node, long before, long after, RaftLog log) {
+    /**
+     * Node {@code node}'s commit index moved from {@code before} to {@code after} in one lifetime
+     * (or, at a restart, from 0 to what it recovered); {@code log} holds the entries.
+     */
+    void onCommit(long time, long node, long before, long after, LogView log) {
         if (after < before) {
             violation(time, "Commit monotonic", "node " + node + " commit went back from " + before + " to " + after);
             return;
         }
         for (long i = Math.max(before + 1, log.firstIndex()); i <= after; i++) {
             long t = log.termOrZero(i);
+            if (t == 0) {
+                continue;
+            }
             grow(i);
             if (committedTerm[(int) i] == 0) {
                 committedTerm[(int) i] = t;
@@ -122,24 +146,17 @@ public final class SafetyChecker {
         maxCommitted = Math.max(maxCommitted, after);
     }
 
-    /** Node {@code node} made commit index {@code commit} durable. */
-    void onDurableCommit(long time, long node, long commit) {
-        Long before = durableCommit.put(node, commit);
-        if (before != null && commit < before) {
-            violation(time, "Commit monotonic across restarts", "node " + node + " durable commit went back from "
-                    + before + " to " + commit);
+    /** Node {@code node}'s state machine applied the command at {@code index} right after {@code appliedBefore}. */
+    void onApply(long time, long node, long appliedBefore, long index, long term, byte[] payload) {
+        if (index <= appliedBefore) {
+            violation(time, "Applied monotonic", "node " + node + " applied " + index + "@" + term + " after "
+                    + appliedBefore);
         }
-    }
-
-    /** Node {@code node} applied {@code e} right after {@code appliedBefore}. */
-    void onApply(long time, long node, long appliedBefore, Entry e) {
-        if (e.index() != appliedBefore + 1) {
-            violation(time, "Applied monotonic", "node " + node + " applied " + e.id() + " after " + appliedBefore);
-        }
-        long[] seen = appliedAt.putIfAbsent(e.index(), new long[] {e.term(), hash(e)});
-        if (seen != null && (seen[0] != e.term() || seen[1] != hash(e))) {
-            violation(time, "State Machine Safety", "node " + node + " applied " + e.id()
-                    + " where another node applied term " + seen[0]);
+        long h = Arrays.hashCode(payload);
+        long[] seen = appliedAt.putIfAbsent(index, new long[] {term, h});
+        if (seen != null && (seen[0] != term || seen[1] != h)) {
+            violation(time, "State Machine Safety", "node " + node + " applied " + index + "@" + term
+                    + " where another node applied term " + seen[0] + (seen[0] == term ? " with another payload" : ""));
         }
     }
 
@@ -149,6 +166,16 @@ public final class SafetyChecker {
 
     void onLinearizabilityFailure(String detail) {
         violation(-1, "Linearizability", detail);
+    }
+
+    /** A check of the workload's own (an invariant over a node's state, or over its history). */
+    void onWorkloadViolation(long time, String detail) {
+        violation(time, "Workload invariant", detail);
+    }
+
+    /** A node stopped by itself (fail-stop), or a simulated thread threw: a bug either way. */
+    void onNodeFailure(long time, String detail) {
+        violation(time, "Node failure", detail);
     }
 
     private void grow(long index) {

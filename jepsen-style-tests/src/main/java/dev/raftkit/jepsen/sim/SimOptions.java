@@ -17,9 +17,11 @@ import java.util.Set;
  * @param readModes how clients may read
  * @param hooks     deliberate bugs (tests only); {@link Hooks#NONE} normally
  * @param keepTrace keep the event trace in memory (for {@code --trace} and study)
+ * @param workload  the state machine, the clients' operations and the checks of their outcome
+ *                  (default: {@link KvWorkload} registers in {@code readModes})
  */
 public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, int clients, int keys,
-                         Set<ReadMode> readModes, Hooks hooks, boolean keepTrace) {
+                         Set<ReadMode> readModes, Hooks hooks, boolean keepTrace, Workload workload) {
 
     /** Virtual length of one tick: 10 ms, so the election timeout is 100–200 ms. */
     public static final long TICK_MICROS = 10_000;
@@ -37,44 +39,55 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         faults = faults.isEmpty() ? EnumSet.noneOf(Fault.class) : EnumSet.copyOf(faults);
         readModes = EnumSet.copyOf(readModes);
         Objects.requireNonNull(hooks, "hooks");
+        Objects.requireNonNull(workload, "workload");
     }
 
     /** Defaults: 3 nodes, 1,500 ticks (15 s virtual), every fault, 6 clients over 4 keys, safe reads. */
     public static SimOptions defaults(long seed) {
         return new SimOptions(seed, 3, 1_500, EnumSet.allOf(Fault.class), 6, 4,
-                EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE), Hooks.NONE, false);
+                EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE), Hooks.NONE, false,
+                new KvWorkload(EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE)));
     }
 
     public SimOptions withSeed(long s) {
-        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace);
+        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload);
     }
 
     public SimOptions withNodes(int n) {
-        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace);
+        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload);
     }
 
     public SimOptions withTicks(long t) {
-        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace);
+        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace, workload);
     }
 
     public SimOptions withFaults(Set<Fault> f) {
-        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace);
+        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace, workload);
     }
 
     public SimOptions withClients(int c, int k) {
-        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace);
+        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace, workload);
     }
 
     public SimOptions withReadModes(Set<ReadMode> r) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, r, hooks, keepTrace);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, r, hooks, keepTrace,
+                workload instanceof KvWorkload ? new KvWorkload(r) : workload);
     }
 
     public SimOptions withHooks(Hooks h) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace, workload);
     }
 
     public SimOptions withTrace(boolean keep) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep, workload);
+    }
+
+    /**
+     * Runs {@code w} instead: its state machine, operations and checks. {@link #replayCommand}
+     * can name only the built-in workloads ({@code kv}, {@code sql}).
+     */
+    public SimOptions withWorkload(Workload w) {
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, w);
     }
 
     /** The command line that replays this run. */
@@ -85,6 +98,9 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
                 : String.join(",", faults.stream().map(f -> f.name().toLowerCase(java.util.Locale.ROOT)).toList()));
         if (clients != 6 || keys != 4) {
             sb.append(" --clients ").append(clients).append(" --keys ").append(keys);
+        }
+        if (!workload.name().equals("kv")) {
+            sb.append(" --sm ").append(workload.name());
         }
         if (readModes.contains(ReadMode.LOCAL_UNSAFE)) {
             sb.append(" --unsafe-local-reads");

@@ -1,8 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.jepsen.checker.CheckResult;
 import dev.raftkit.jepsen.history.History;
-import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Status;
 import java.util.List;
 import java.util.Map;
@@ -10,18 +8,18 @@ import java.util.Map;
 /**
  * The outcome of one simulated run.
  *
- * @param violations     safety, convergence or linearizability violations (empty: the run passed)
+ * @param violations     safety, convergence, workload (linearizability, invariants) or node-failure
+ *                       violations (empty: the run passed)
  * @param events         discrete events processed
  * @param faults         faults the nemesis injected
  * @param history        every client operation
- * @param linearizability the checker's verdict (null if a safety violation ended the run first)
  * @param traceHash      hash of the whole event trace: equal runs have equal hashes
  * @param traceEvents    number of trace lines
  * @param trace          the trace lines, if kept
  * @param wallNanos      wall time of the run
  */
 public record SimResult(SimOptions options, List<String> violations, long events, long faults, History history,
-                        CheckResult<Operation> linearizability, long traceHash, long traceEvents, List<String> trace,
+                        long traceHash, long traceEvents, List<String> trace,
                         long wallNanos) {
 
     public boolean ok() {

@@ -1,37 +1,38 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.core.ProposalRejectedException;
-import dev.raftkit.core.confchange.ConfChange;
+import dev.raftkit.core.Role;
 import dev.raftkit.core.confchange.ConfState;
-import dev.raftkit.core.log.MemoryLogStorage;
-import dev.raftkit.core.message.InstallSnapshot;
-import dev.raftkit.core.message.Message;
-import dev.raftkit.jepsen.checker.Budget;
-import dev.raftkit.jepsen.checker.CheckResult;
-import dev.raftkit.jepsen.checker.LinearizabilityChecker;
-import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
-import dev.raftkit.jepsen.history.HistoryRecorder;
-import dev.raftkit.jepsen.history.Operation;
-import dev.raftkit.jepsen.history.Response;
-import java.time.Duration;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerException;
+import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.runtime.TestingHooks;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
- * A seeded, single-threaded discrete-event simulation of a Raft cluster: pure {@link
- * dev.raftkit.core.RaftNode}s under the Ready contract, a network that delays, drops, duplicates,
- * reorders and partitions, disks whose fsyncs take time, crashes that lose unsynced data, pauses,
- * snapshots, membership changes and leadership transfers, with clients whose operations are
- * recorded and checked for linearizability at the end. The Raft safety properties are checked as
- * the run goes ({@link SafetyChecker}).
+ * A seeded, single-threaded discrete-event simulation of the product: every node runs the REAL
+ * {@link RaftServer} (raft loop, log writer, apply, snapshot work, client sessions) over the real
+ * {@code SegmentedLogStorage} and {@code FileSnapshotStore} on a simulated disk that loses
+ * unsynced writes when its machine crashes, with the workload's real state machine, over a
+ * simulated network that delays, drops, duplicates, reorders and partitions. Every stage of every
+ * server runs on a lane of one {@link SimScheduler}; clocks and ticks are virtual. A nemesis
+ * crashes, pauses and slows nodes, snapshots, changes membership and transfers leadership;
+ * clients write through client sessions and read in the run's read modes. The Raft safety
+ * properties are checked as the run goes ({@link SafetyChecker}); after healing, a leader must
+ * appear within a bound and every member must converge to the same state; the workload judges
+ * the history at the end (linearizability for key-value registers, a conserved total for SQL).
  *
  * <p>A run is a pure function of its {@link SimOptions}: virtual time, one {@link SplittableRandom},
  * and ordered collections only. {@link SimResult#traceHash()} proves it.
@@ -42,38 +43,16 @@ public final class Simulator {
     private static final long CLIENT_TIMEOUT = 50 * TICK;
     private static final long HEAL_TICKS = 400;
     private static final long LEADER_BOUND_TICKS = 200;
+    /** Attempts of one write (the same session and sequence number each time) before it is indeterminate. */
+    private static final int WRITE_ATTEMPTS = 3;
 
-    /** A scheduled action; ties broken by insertion order so the run is deterministic. */
-    private record Event(long time, long seq, Runnable action) implements Comparable<Event> {
-        @Override
-        public int compareTo(Event o) {
-            int c = Long.compare(time, o.time);
-            return c != 0 ? c : Long.compare(seq, o.seq);
-        }
-    }
-
-    /** A client operation in flight. */
-    static final class ClientOp {
-        final Client client;
-        final long historyId;
-        final Command command;
-        final ReadMode readMode;
-        boolean done;
-
-        ClientOp(Client client, long historyId, Command command, ReadMode readMode) {
-            this.client = client;
-            this.historyId = historyId;
-            this.command = command;
-            this.readMode = readMode;
-        }
-    }
-
-    /** A closed-loop client: one operation at a time. */
-    final class Client {
+    /** A closed-loop client: one operation at a time, with its own session. */
+    private static final class Client {
         final int id;
         long target;
-        int issued;
-        ClientOp current;
+        long session;
+        long sequence;
+        boolean opening;
 
         Client(int id, long target) {
             this.id = id;
@@ -83,22 +62,14 @@ public final class Simulator {
 
     private final SimOptions options;
     private final SplittableRandom random;
-    private final PriorityQueue<Event> queue = new PriorityQueue<>();
-    private final TreeMap<Long, SimNode> nodes = new TreeMap<>();
+    private final SimScheduler scheduler = new SimScheduler();
+    private final TreeMap<Long, SimHost> hosts = new TreeMap<>();
     private final SafetyChecker checker = new SafetyChecker();
     private final Trace trace;
-    private final HistoryRecorder recorder;
+    private final SimNetwork network;
+    private final Workload.Run run;
+    private final TestingHooks testingHooks;
     private final List<Client> clients = new ArrayList<>();
-    private final List<String> lastValues;
-    private long now;
-    private long seq;
-    private long events;
-
-    // Network and fault state.
-    private final Set<Long> blockedLinks = new HashSet<>();
-    private double lossRate;
-    private double duplicateRate;
-    private long extraDelay;
     private boolean faultPhase = true;
     private long faultsInjected;
     private long healedAt = -1;
@@ -108,11 +79,41 @@ public final class Simulator {
         this.options = options;
         this.random = new SplittableRandom(options.seed());
         this.trace = new Trace(options.keepTrace());
-        this.recorder = new HistoryRecorder(() -> now * 1000);
-        this.lastValues = new ArrayList<>();
-        for (int k = 0; k < options.keys(); k++) {
-            lastValues.add(null);
+        this.network = new SimNetwork(scheduler, random, options.hooks(), trace);
+        network.crasher = id -> {
+            SimHost host = hosts.get(id);
+            if (host != null && host.up()) {
+                trace(id, "fault", "crash after answering");
+                host.crash();
+                scheduler.schedule((10 + random.nextInt(90)) * TICK, host::restart);
+            }
+        };
+        this.run = options.workload().start(new Workload.Settings(options.clients(), options.keys(),
+                () -> scheduler.now() * 1000));
+        this.testingHooks = testingHooks(options.hooks(), run);
+    }
+
+    /** The sim-level hooks that must act inside the real runtime, as its testing-only hook point. */
+    private static TestingHooks testingHooks(Hooks hooks, Workload.Run run) {
+        if (!hooks.sendBeforePersist() && !hooks.applyBeforeCommit() && !hooks.ackBeforeCommit()) {
+            return TestingHooks.NONE;
         }
+        return new TestingHooks() {
+            @Override
+            public boolean sendBeforePersist() {
+                return hooks.sendBeforePersist();
+            }
+
+            @Override
+            public boolean applyBeforeCommit() {
+                return hooks.applyBeforeCommit();
+            }
+
+            @Override
+            public byte[] answerBeforeCommit(byte[] command) {
+                return hooks.ackBeforeCommit() ? run.answerBeforeCommit(command) : null;
+            }
+        };
     }
 
     /** Runs one simulation. */
@@ -121,63 +122,63 @@ public final class Simulator {
     }
 
     private SimResult run() {
-        long started = System.nanoTime();
+        long started = System.nanoTime(); // wall time of the run, reported only; never read by the simulation
         Set<Long> founders = new TreeSet<>();
         for (long i = 1; i <= options.nodes(); i++) {
             founders.add(i);
         }
-        for (long i : founders) {
-            nodes.put(i, new SimNode(i, this, MemoryLogStorage.bootstrap(founders)));
+        long last = options.nodes() + (options.faults().contains(Fault.MEMBERSHIP) ? 2 : 0);
+        for (long i = 1; i <= last; i++) {
+            // Beyond the founders: two spare servers that the nemesis may add as learners and promote.
+            hosts.put(i, new SimHost(i, this, founders));
         }
-        if (options.faults().contains(Fault.MEMBERSHIP)) {
-            // Two spare servers that the nemesis may add as learners and promote.
-            for (long i = options.nodes() + 1; i <= options.nodes() + 2; i++) {
-                nodes.put(i, new SimNode(i, this, new MemoryLogStorage()));
-            }
+        for (SimHost h : hosts.values()) {
+            h.start();
         }
-        for (SimNode n : nodes.values()) {
-            long phase = random.nextLong(TICK);
-            scheduleTicks(n, phase);
+        for (SimHost h : hosts.values()) {
+            scheduleTicks(h, random.nextLong(TICK));
         }
         for (int c = 0; c < options.clients(); c++) {
             Client client = new Client(c, 1 + random.nextInt(options.nodes()));
             clients.add(client);
-            schedule(random.nextLong(20 * TICK), () -> issue(client));
+            scheduler.schedule(random.nextLong(20 * TICK), () -> issue(client));
         }
         if (!options.faults().isEmpty()) {
-            schedule((30 + random.nextInt(50)) * TICK, this::nemesis);
+            scheduler.schedule((30 + random.nextInt(50)) * TICK, this::nemesis);
         }
         long faultEnd = options.ticks() * TICK;
-        schedule(faultEnd, this::heal);
+        scheduler.schedule(faultEnd, this::heal);
         long end = faultEnd + HEAL_TICKS * TICK;
-        while (!queue.isEmpty() && checker.ok()) {
-            Event e = queue.peek();
-            if (e.time() > end) {
-                break;
-            }
-            queue.poll();
-            now = e.time();
-            events++;
-            e.action().run();
-        }
-        now = end;
+        scheduler.runUntil(end, checker::ok);
         if (checker.ok()) {
             checkAfterHeal();
         }
-        History history = recorder.history();
-        CheckResult<Operation> lin = null;
+        for (SimHost h : hosts.values()) {
+            if (h.up() && checker.ok()) {
+                String broken = run.checkState(h.workloadStateMachine());
+                if (broken != null) {
+                    checker.onWorkloadViolation(scheduler.now(), "node " + h.id + " at the end: " + broken);
+                }
+            }
+            h.closeStateMachine();
+        }
+        History history = run.history();
         if (checker.ok()) {
-            lin = LinearizabilityChecker.check(history, Budget.of(Duration.ofSeconds(20), 2_000_000));
-            if (!lin.isValid()) {
-                checker.onLinearizabilityFailure(lin.toString());
+            String verdict = run.verdict();
+            if (verdict != null) {
+                if (options.workload() instanceof KvWorkload) {
+                    checker.onLinearizabilityFailure(verdict);
+                } else {
+                    checker.onWorkloadViolation(-1, verdict);
+                }
             }
         }
-        return new SimResult(options, List.copyOf(checker.violations()), events, faultsInjected, history, lin,
+        return new SimResult(options, List.copyOf(checker.violations()), scheduler.events(), faultsInjected, history,
                 trace.hash(), trace.count(), trace.lines(), System.nanoTime() - started);
     }
 
     // ---------------------------------------------------------------------------------------
-    // Plumbing used by the nodes.
+    // Plumbing used by the hosts.
 
     SimOptions options() {
         return options;
@@ -187,163 +188,195 @@ public final class Simulator {
         return checker;
     }
 
-    long now() {
-        return now;
+    SimScheduler scheduler() {
+        return scheduler;
     }
 
-    void countEvent() {
-        events++;
+    SimNetwork network() {
+        return network;
+    }
+
+    SplittableRandom random() {
+        return random;
+    }
+
+    Workload workload() {
+        return options.workload();
+    }
+
+    Workload.Run workloadRun() {
+        return run;
+    }
+
+    TestingHooks testingHooks() {
+        return testingHooks;
+    }
+
+    long now() {
+        return scheduler.now();
     }
 
     void trace(long node, String kind, String detail) {
-        trace.add(now, node, kind, detail);
+        trace.add(scheduler.now(), node, kind, detail);
     }
 
     /** Traces {@code kind} with detail {@code from..to}, without formatting unless the trace is kept. */
     void traceRange(long node, String kind, long from, long to) {
-        trace.addRange(now, node, kind, from, to);
+        trace.addRange(scheduler.now(), node, kind, from, to);
     }
 
-    void schedule(long delay, Runnable action) {
-        queue.add(new Event(now + delay, seq++, action));
-    }
-
-    private void scheduleTicks(SimNode n, long delay) {
-        schedule(delay, () -> {
-            n.tick();
-            scheduleTicks(n, TICK);
+    private void scheduleTicks(SimHost h, long delay) {
+        scheduler.schedule(delay, () -> {
+            h.tick();
+            scheduleTicks(h, TICK);
         });
     }
 
-    /** Virtual fsync latency of {@code n}: 0.3–1.5 ms, ten times slower on a slow node. */
-    long diskLatency(SimNode n) {
-        long base = 300 + random.nextLong(1_200);
-        return n.slow ? base * 10 : base;
-    }
-
-    private long networkDelay() {
-        long base = 100 + random.nextLong(1_900);
-        return extraDelay > 0 ? base + random.nextLong(extraDelay) : base;
-    }
-
-    private static long link(long from, long to) {
-        return from * 1_000 + to;
-    }
-
-    /** Sends a message from {@code from} through the faulty network. */
-    void send(SimNode from, Message original) {
-        Message m = options.hooks().rewrite(from.id, original);
-        Map<String, String> image = null;
-        if (m instanceof InstallSnapshot s) {
-            image = from.imageFor(s.snapshot());
-            if (image == null) {
-                reportSnapshotLater(from.id, m.to());
-                return;
-            }
-        }
-        if (blockedLinks.contains(link(m.from(), m.to())) || random.nextDouble() < lossRate) {
-            if (m instanceof InstallSnapshot) {
-                reportSnapshotLater(from.id, m.to());
-            }
-            return;
-        }
-        int copies = random.nextDouble() < duplicateRate ? 2 : 1;
-        for (int i = 0; i < copies; i++) {
-            Map<String, String> data = image;
-            schedule(networkDelay(), () -> deliver(m, data));
-        }
-    }
-
-    private void deliver(Message m, Map<String, String> image) {
-        SimNode to = nodes.get(m.to());
-        if (to == null || to.crashed || blockedLinks.contains(link(m.from(), m.to()))) {
-            if (m instanceof InstallSnapshot) {
-                reportSnapshotLater(m.from(), m.to());
-            }
-            return;
-        }
-        to.receive(m, image);
-        if (m instanceof InstallSnapshot) {
-            // The runtime reports the end of a snapshot stream to the sender.
-            SimNode from = nodes.get(m.from());
-            schedule(networkDelay(), () -> from.input(() -> from.raft.reportSnapshot(m.to(), true)));
-        }
-    }
-
-    private void reportSnapshotLater(long from, long to) {
-        SimNode n = nodes.get(from);
-        schedule(networkDelay(), () -> n.input(() -> n.raft.reportSnapshot(to, false)));
-    }
-
     // ---------------------------------------------------------------------------------------
-    // Clients.
+    // Clients: the real client API, across the simulated network.
+
+    private static final Throwable TIMEOUT = new TimeoutException("simulated client timeout");
+
+    /**
+     * Sends {@code request} to node {@code node} across the network and calls {@code done} once:
+     * with the answer, after it travelled back, or with {@link #TIMEOUT}.
+     */
+    private <T> void call(long node, Function<RaftServer, CompletableFuture<T>> request, BiConsumer<T, Throwable> done) {
+        boolean[] finished = {false};
+        scheduler.schedule(network.delay(), () -> {
+            SimHost h = hosts.get(node);
+            RaftServer s = h == null || h.paused ? null : h.server();
+            if (s == null) {
+                return; // nobody listens: the timeout answers
+            }
+            request.apply(s).whenComplete((v, e) -> scheduler.schedule(network.delay(), () -> {
+                if (!finished[0]) {
+                    finished[0] = true;
+                    done.accept(v, e instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e);
+                }
+            }));
+        });
+        scheduler.schedule(CLIENT_TIMEOUT, () -> {
+            if (!finished[0]) {
+                finished[0] = true;
+                done.accept(null, TIMEOUT);
+            }
+        });
+    }
+
+    private long randomNode() {
+        return 1 + random.nextInt(options.nodes());
+    }
+
+    private void next(Client c) {
+        scheduler.schedule(random.nextLong(2 * TICK), () -> issue(c));
+    }
 
     private void issue(Client c) {
         if (!faultPhase) {
             return;
         }
-        int key = random.nextInt(options.keys());
-        String k = "k" + key;
-        int kind = random.nextInt(10);
-        Command command;
-        ReadMode mode = ReadMode.LINEARIZABLE;
-        if (kind < 4) {
-            command = Command.write(k, "c" + c.id + "-" + (++c.issued));
-        } else if (kind < 8) {
-            command = Command.read(k);
-            List<ReadMode> modes = new ArrayList<>(options.readModes());
-            mode = modes.get(random.nextInt(modes.size()));
-        } else {
-            command = Command.cas(k, lastValues.get(key), "c" + c.id + "-" + (++c.issued));
+        if (c.session == 0) {
+            openSession(c);
+            return;
         }
-        long historyId = recorder.invoke(c.id, command);
-        ClientOp op = new ClientOp(c, historyId, command, mode);
-        c.current = op;
-        // Writes go to the leader the client believes in; reads spread over the replicas, as
-        // clients scaling reads do (followers answer through ReadIndex).
-        long targetId = command instanceof Command.Read ? 1 + random.nextInt(options.nodes()) : c.target;
-        trace(0, "invoke", "client " + c.id + " " + command + " at node " + targetId);
-        SimNode target = nodes.get(targetId);
-        schedule(networkDelay(), () -> target.clientRequest(op));
-        schedule(CLIENT_TIMEOUT, () -> {
-            if (!op.done) {
-                op.done = true;
-                // A write that timed out may still take effect: indeterminate. A read has no effect.
-                if (command instanceof Command.Read) {
-                    recorder.fail(historyId);
+        Workload.Op op = run.next(c.id, random);
+        if (op.isWrite()) {
+            long seq = ++c.sequence;
+            trace(0, "invoke", "client " + c.id + " write #" + seq + " at node " + c.target);
+            write(c, op, seq, 1, false);
+        } else {
+            // Reads spread over the replicas, as clients scaling reads do (followers use ReadIndex).
+            long node = randomNode();
+            trace(0, "invoke", "client " + c.id + " read " + op.readMode() + " at node " + node);
+            call(node, s -> read(s, op), (result, error) -> {
+                if (error == null) {
+                    op.ok(result);
                 } else {
-                    recorder.info(historyId);
+                    op.fail(); // a read has no effect
                 }
-                trace(0, "timeout", "client " + c.id);
-                c.target = 1 + random.nextInt(nodes.size());
-                schedule(random.nextLong(2 * TICK), () -> issue(c));
+                complete(c, node, error);
+            });
+        }
+    }
+
+    private CompletableFuture<byte[]> read(RaftServer s, Workload.Op op) {
+        if (options.hooks().readFromBelievedLeader()) {
+            // Broken on purpose: the local state of whoever believes it leads, no ReadIndex.
+            ServerStatus st = s.status();
+            return st.role() == Role.LEADER ? s.read(op.bytes(), dev.raftkit.runtime.ReadMode.STALE)
+                    : CompletableFuture.failedFuture(new ProposalRejectedException(
+                            ProposalRejectedException.Reason.NOT_LEADER, st.leader(), "not the leader"));
+        }
+        return s.read(op.bytes(), switch (op.readMode()) {
+            case LINEARIZABLE -> dev.raftkit.runtime.ReadMode.LINEARIZABLE;
+            case LEASE -> dev.raftkit.runtime.ReadMode.LEASE;
+            case LOCAL_UNSAFE -> dev.raftkit.runtime.ReadMode.STALE;
+        });
+    }
+
+    private void openSession(Client c) {
+        long node = c.target;
+        call(node, RaftServer::openSession, (id, error) -> {
+            if (error == null) {
+                c.session = id;
+                trace(node, "session", "client " + c.id + " opened session " + id);
+            } else {
+                retarget(c, error);
             }
+            next(c);
         });
     }
 
     /**
-     * A node answers a client: {@code response} null means the operation definitely did not happen
-     * (with {@code leaderHint} to retry at).
+     * One attempt of a write, with the client's session: a retry reuses the sequence number, so
+     * the write is applied at most once whichever attempts reach the log (thesis §6.3).
      */
-    void reply(ClientOp op, long node, Response response, long leaderHint) {
-        schedule(networkDelay(), () -> {
-            if (op.done) {
+    private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied) {
+        long node = c.target;
+        call(node, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> {
+            if (error == null) {
+                op.ok(result);
+                complete(c, node, null);
                 return;
             }
-            op.done = true;
-            Client c = op.client;
-            if (response == null) {
-                recorder.fail(op.historyId);
-                c.target = leaderHint != 0 && nodes.containsKey(leaderHint) ? leaderHint : 1 + random.nextInt(nodes.size());
-            } else {
-                recorder.ok(op.historyId, response);
-                if (response instanceof Response.ReadValue rv) {
-                    lastValues.set(Integer.parseInt(op.command.key().substring(1)), rv.value());
-                }
+            boolean maybe = maybeApplied || !definitelyNotProposed(error);
+            retarget(c, error);
+            if (error instanceof RaftServerException e && e.reason() == RaftServerException.Reason.SESSION_EXPIRED) {
+                c.session = 0;
+            } else if (attempt < WRITE_ATTEMPTS && faultPhase) {
+                scheduler.schedule(random.nextLong(2 * TICK), () -> write(c, op, seq, attempt + 1, maybe));
+                return;
             }
-            trace(node, "complete", "client " + c.id + " " + (response == null ? "fail" : response.toString()));
-            schedule(random.nextLong(2 * TICK), () -> issue(c));
+            if (maybe) {
+                op.unknown();
+            } else {
+                op.fail();
+            }
+            complete(c, node, error);
         });
+    }
+
+    /** Refusals that prove this attempt never reached the log. */
+    private static boolean definitelyNotProposed(Throwable error) {
+        if (error instanceof ProposalRejectedException) {
+            return true;
+        }
+        return error instanceof RaftServerException e && switch (e.reason()) {
+            case OVERLOADED, INVALID, TOO_LARGE -> true;
+            default -> false;
+        };
+    }
+
+    private void retarget(Client c, Throwable error) {
+        long hint = error instanceof ProposalRejectedException p ? p.leaderHint()
+                : error instanceof RaftServerException e ? e.leaderHint() : 0;
+        c.target = hint > 0 && hosts.containsKey(hint) ? hint : 1 + random.nextInt(hosts.size());
+    }
+
+    private void complete(Client c, long node, Throwable error) {
+        trace(node, "complete", "client " + c.id + " " + (error == null ? "ok" : error.getClass().getSimpleName()));
+        next(c);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -357,67 +390,71 @@ public final class Simulator {
         Fault f = enabled.get(random.nextInt(enabled.size()));
         long duration = (10 + random.nextInt(90)) * TICK;
         faultsInjected++;
-        List<Long> ids = new ArrayList<>(nodes.keySet());
-        SimNode victim = nodes.get(ids.get(random.nextInt(ids.size())));
+        List<Long> ids = new ArrayList<>(hosts.keySet());
+        SimHost victim = hosts.get(ids.get(random.nextInt(ids.size())));
         switch (f) {
             case PARTITION -> partition(duration);
             case LOSS -> {
-                lossRate = 0.05 + random.nextDouble() * 0.25;
-                trace(0, "fault", "loss " + Math.round(lossRate * 100) + "%");
-                schedule(duration, () -> lossRate = 0);
+                network.lossRate = 0.05 + random.nextDouble() * 0.25;
+                trace(0, "fault", "loss " + Math.round(network.lossRate * 100) + "%");
+                scheduler.schedule(duration, () -> network.lossRate = 0);
             }
             case DUPLICATE -> {
-                duplicateRate = 0.05 + random.nextDouble() * 0.2;
-                trace(0, "fault", "duplicate " + Math.round(duplicateRate * 100) + "%");
-                schedule(duration, () -> duplicateRate = 0);
+                network.duplicateRate = 0.05 + random.nextDouble() * 0.2;
+                trace(0, "fault", "duplicate " + Math.round(network.duplicateRate * 100) + "%");
+                scheduler.schedule(duration, () -> network.duplicateRate = 0);
             }
             case REORDER -> {
-                extraDelay = 5 * TICK;
+                network.extraDelay = 5 * TICK;
                 trace(0, "fault", "reorder: delays up to 50 ms");
-                schedule(duration, () -> extraDelay = 0);
+                scheduler.schedule(duration, () -> network.extraDelay = 0);
             }
             case CRASH -> {
-                if (!victim.crashed) {
-                    victim.crash();
+                if (victim.up() && random.nextBoolean()) {
                     trace(victim.id, "fault", "crash");
-                    schedule(duration, victim::restart);
+                    victim.crash();
+                    scheduler.schedule(duration, victim::restart);
+                } else if (victim.up()) {
+                    // Half the crashes wait for the victim's next counted answer (SimNetwork).
+                    trace(victim.id, "fault", "crash just after its next granted vote or accepted append");
+                    network.crashAfterNextAnswer.add(victim.id);
                 }
             }
             case PAUSE -> {
-                if (!victim.paused && !victim.crashed) {
+                if (victim.up() && !victim.paused) {
                     victim.pause();
                     trace(victim.id, "fault", "pause");
-                    schedule(duration, victim::resume);
+                    scheduler.schedule(duration, victim::resume);
                 }
             }
             case SLOW -> {
                 victim.slow = true;
                 trace(victim.id, "fault", "slow disk");
-                schedule(duration, () -> victim.slow = false);
+                scheduler.schedule(duration, () -> victim.slow = false);
             }
-            case SNAPSHOT -> victim.compact();
+            case SNAPSHOT -> {
+                RaftServer s = victim.server();
+                if (s != null) {
+                    trace(victim.id, "fault", "snapshot now");
+                    s.snapshotNow();
+                }
+            }
             case MEMBERSHIP -> changeMembership();
             case TRANSFER -> {
-                SimNode leader = leader();
+                SimHost leader = leader();
                 if (leader != null) {
-                    List<Long> voters = new ArrayList<>(leader.raft.conf().voters());
+                    List<Long> voters = new ArrayList<>(leader.status().conf().voters());
                     long to = voters.get(random.nextInt(voters.size()));
-                    leader.input(() -> {
-                        try {
-                            leader.raft.transferLeadership(to);
-                            trace(leader.id, "fault", "transfer leadership to " + to);
-                        } catch (ProposalRejectedException e) {
-                            trace(leader.id, "fault", "transfer refused: " + e.getMessage());
-                        }
-                    });
+                    trace(leader.id, "fault", "transfer leadership to " + to);
+                    leader.server().transferLeadership(to);
                 }
             }
         }
-        schedule((20 + random.nextInt(60)) * TICK, this::nemesis);
+        scheduler.schedule((20 + random.nextInt(60)) * TICK, this::nemesis);
     }
 
     private void partition(long duration) {
-        List<Long> ids = new ArrayList<>(nodes.keySet());
+        List<Long> ids = new ArrayList<>(hosts.keySet());
         // Shuffle deterministically.
         for (int i = ids.size() - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
@@ -431,8 +468,8 @@ public final class Simulator {
             case 0 -> {
                 kind = "isolate " + ids.get(0);
                 for (long other : ids.subList(1, ids.size())) {
-                    cut.add(link(ids.get(0), other));
-                    cut.add(link(other, ids.get(0)));
+                    cut.add(SimNetwork.link(ids.get(0), other));
+                    cut.add(SimNetwork.link(other, ids.get(0)));
                 }
             }
             case 1 -> {
@@ -440,8 +477,8 @@ public final class Simulator {
                 kind = "split " + ids.subList(0, half) + " | " + ids.subList(half, ids.size());
                 for (long a : ids.subList(0, half)) {
                     for (long b : ids.subList(half, ids.size())) {
-                        cut.add(link(a, b));
-                        cut.add(link(b, a));
+                        cut.add(SimNetwork.link(a, b));
+                        cut.add(SimNetwork.link(b, a));
                     }
                 }
             }
@@ -453,8 +490,8 @@ public final class Simulator {
                 kind = "bridge " + bridge + " between " + rest.subList(0, half) + " and " + rest.subList(half, rest.size());
                 for (long a : rest.subList(0, half)) {
                     for (long b : rest.subList(half, rest.size())) {
-                        cut.add(link(a, b));
-                        cut.add(link(b, a));
+                        cut.add(SimNetwork.link(a, b));
+                        cut.add(SimNetwork.link(b, a));
                     }
                 }
             }
@@ -464,58 +501,60 @@ public final class Simulator {
                     for (int j = 0; j < ids.size(); j++) {
                         int d = Math.abs(i - j);
                         if (i != j && d != 1 && d != ids.size() - 1) {
-                            cut.add(link(ids.get(i), ids.get(j)));
+                            cut.add(SimNetwork.link(ids.get(i), ids.get(j)));
                         }
                     }
                 }
             }
             default -> {
                 kind = "one-way " + ids.get(0) + " -/-> " + ids.get(1);
-                cut.add(link(ids.get(0), ids.get(1)));
+                cut.add(SimNetwork.link(ids.get(0), ids.get(1)));
             }
         }
-        blockedLinks.addAll(cut);
+        network.block(cut);
         trace(0, "fault", "partition " + kind);
-        schedule(duration, () -> {
-            blockedLinks.removeAll(cut);
+        scheduler.schedule(duration, () -> {
+            network.unblock(cut);
             trace(0, "heal", "partition " + kind);
         });
     }
 
     private void changeMembership() {
-        SimNode leader = leader();
+        SimHost leader = leader();
         if (leader == null) {
             return;
         }
-        ConfState conf = leader.raft.conf();
-        List<Long> all = new ArrayList<>(nodes.keySet());
+        ConfState conf = leader.status().conf();
+        List<Long> all = new ArrayList<>(hosts.keySet());
         long candidate = all.get(random.nextInt(all.size()));
-        ConfChange change;
+        RaftServer s = leader.server();
+        String what;
         if (conf.learners().contains(candidate)) {
-            change = ConfChange.addVoter(candidate);
+            what = "promote " + candidate;
+            s.promote(candidate).whenComplete((v, e) -> traceOutcome(leader.id, what, e));
         } else if (conf.voters().contains(candidate)) {
             if (conf.voters().size() <= 2) {
                 return;
             }
-            change = random.nextBoolean() ? ConfChange.remove(candidate) : ConfChange.addLearner(candidate);
+            boolean remove = random.nextBoolean();
+            what = (remove ? "remove " : "demote to learner ") + candidate;
+            (remove ? s.remove(candidate) : s.addLearner(candidate)).whenComplete((v, e) -> traceOutcome(leader.id, what, e));
         } else {
-            change = ConfChange.addLearner(candidate);
+            what = "add learner " + candidate;
+            s.addLearner(candidate).whenComplete((v, e) -> traceOutcome(leader.id, what, e));
         }
-        leader.input(() -> {
-            try {
-                leader.raft.proposeConfChange(change);
-                trace(leader.id, "fault", "membership " + change.steps());
-            } catch (ProposalRejectedException e) {
-                trace(leader.id, "fault", "membership refused: " + e.getMessage());
-            }
-        });
+        trace(leader.id, "fault", "membership " + what);
     }
 
-    private SimNode leader() {
-        SimNode best = null;
-        for (SimNode n : nodes.values()) {
-            if (n.isLeader() && (best == null || n.raft.term() > best.raft.term())) {
-                best = n;
+    private void traceOutcome(long node, String what, Throwable error) {
+        trace(node, "membership", what + (error == null ? ": done" : ": refused (" + error.getClass().getSimpleName() + ")"));
+    }
+
+    private SimHost leader() {
+        SimHost best = null;
+        for (SimHost h : hosts.values()) {
+            if (h.isLeader() && (best == null || h.status().term() > best.status().term())) {
+                best = h;
             }
         }
         return best;
@@ -526,15 +565,12 @@ public final class Simulator {
 
     private void heal() {
         faultPhase = false;
-        healedAt = now;
-        blockedLinks.clear();
-        lossRate = 0;
-        duplicateRate = 0;
-        extraDelay = 0;
-        for (SimNode n : nodes.values()) {
-            n.slow = false;
-            n.resume();
-            n.restart();
+        healedAt = scheduler.now();
+        network.healAll();
+        for (SimHost h : hosts.values()) {
+            h.slow = false;
+            h.resume();
+            h.restart();
         }
         trace(0, "heal", "all faults healed");
         watchForLeader();
@@ -542,30 +578,37 @@ public final class Simulator {
 
     private void watchForLeader() {
         if (leader() != null) {
-            firstLeaderAfterHeal = now;
+            firstLeaderAfterHeal = scheduler.now();
             return;
         }
-        schedule(TICK, this::watchForLeader);
+        scheduler.schedule(TICK, this::watchForLeader);
     }
 
     private void checkAfterHeal() {
+        long now = scheduler.now();
         if (firstLeaderAfterHeal < 0 || firstLeaderAfterHeal - healedAt > LEADER_BOUND_TICKS * TICK) {
             checker.onConvergenceFailure(now, "no leader within " + LEADER_BOUND_TICKS + " ticks after healing");
             return;
         }
-        SimNode leader = leader();
+        SimHost leader = leader();
         if (leader == null) {
             checker.onConvergenceFailure(now, "no leader at the end of the healing phase");
             return;
         }
-        long commit = leader.raft.committed();
-        for (long member : leader.raft.conf().members()) {
-            SimNode n = nodes.get(member);
-            if (n.appliedIndex() != commit || n.digest() != leader.digest()) {
-                checker.onConvergenceFailure(now, "node " + member + " applied " + n.appliedIndex() + " (digest "
-                        + n.digest() + ") but leader " + leader.id + " committed " + commit + " (digest "
-                        + leader.digest() + "); leader's view of it: " + leader.raft.status().progress().get(member)
-                        + "; it is " + n.raft + (n.crashed ? " (crashed)" : "") + (n.paused ? " (paused)" : ""));
+        ServerStatus ls = leader.status();
+        long digest = run.digest(leader.workloadStateMachine());
+        for (long member : ls.conf().members()) {
+            SimHost h = hosts.get(member);
+            ServerStatus st = h.status();
+            if (st == null) {
+                checker.onConvergenceFailure(now, "member " + member + " is down after healing");
+                continue;
+            }
+            long d = run.digest(h.workloadStateMachine());
+            if (st.applied() != ls.commit() || d != digest) {
+                checker.onConvergenceFailure(now, "node " + member + " applied " + st.applied() + " (digest " + d
+                        + ") but leader " + leader.id + " committed " + ls.commit() + " (digest " + digest + "); it is "
+                        + st + (h.paused ? " (paused)" : ""));
             }
         }
     }

@@ -16,24 +16,32 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * An in-memory file system that knows what a power cut would keep. Each file has durable bytes
- * (as of its last {@code force}) and the writes and truncations made since, in order; each
- * directory has durable entries (as of its last {@code syncDirectory}) and current ones.
- * {@link #crash} keeps only the durable state, optionally plus a prefix of each file's unsynced
- * operations with the last kept write torn at any byte. {@link #flip} damages bytes anywhere.
- * {@link #crashAtOp} makes the n-th mutating call fail, to crash in the middle of a procedure.
+ * An in-memory file system that knows what a power cut would keep: the simulated disk under the
+ * real {@link SegmentedLogStorage} and {@link FileSnapshotStore} in tests and in the simulator.
+ * Each file has durable bytes (as of its last {@code force}) and the writes and truncations made
+ * since, in order; each directory has durable entries (as of its last {@code syncDirectory}) and
+ * current ones. {@link #crash} keeps only the durable state, optionally plus a prefix of each
+ * file's unsynced operations with the last kept write torn at any byte. {@link #flip} damages
+ * bytes anywhere. {@link #crashAtOp} makes the n-th mutating call fail, to crash in the middle of
+ * a procedure.
+ *
+ * <p>Thread-safe (every call holds this object's monitor), but meant to be driven from one
+ * thread: a run over it is deterministic when its caller is. A {@code force} costs time in
+ * proportion to the bytes written since the last one, not to the file's size.
  */
-final class SimFileIo implements FileIo {
+public final class SimFileIo implements FileIo {
 
-    /** Thrown by every call once the simulated machine has crashed. */
-    static final class Crashed extends IOException {
+    /** Thrown by every call on a handle opened before a crash, and by every call once {@link #crashAtOp} fired. */
+    public static final class Crashed extends IOException {
         Crashed() {
             super("simulated crash");
         }
     }
 
     private static final class Inode {
+        /** Durable bytes: the first {@code durableLength} of this buffer. */
         byte[] durable = new byte[0];
+        int durableLength;
         byte[] current = new byte[0];
         int currentLength;
         final List<Object[]> pending = new ArrayList<>(); // {Long pos, byte[] data} or {Long size}
@@ -41,6 +49,7 @@ final class SimFileIo implements FileIo {
         Inode copy() {
             Inode c = new Inode();
             c.durable = durable.clone();
+            c.durableLength = durableLength;
             c.current = current.clone();
             c.currentLength = currentLength;
             for (Object[] op : pending) {
@@ -62,11 +71,24 @@ final class SimFileIo implements FileIo {
     private long crashAt = Long.MAX_VALUE;
     private boolean crashed;
     private long usableSpace = Long.MAX_VALUE;
+    private Runnable onSync = () -> { };
 
     // ------------------------------------------------------------ fault control
 
+    /** An empty file system: no directories at all (see {@link #mkdirsDurable}). */
+    public SimFileIo() {
+    }
+
+    /**
+     * Calls {@code listener} after every {@code force} and {@code syncDirectory}, on the calling
+     * thread (the simulator charges the device's latency there).
+     */
+    public synchronized void onSync(Runnable listener) {
+        onSync = listener == null ? () -> { } : listener;
+    }
+
     /** What {@link #usableSpace} reports from now on: a disk with that much room left. */
-    synchronized void usableSpace(long bytes) {
+    public synchronized void usableSpace(long bytes) {
         usableSpace = bytes;
     }
 
@@ -76,16 +98,16 @@ final class SimFileIo implements FileIo {
     }
 
     /** Makes the {@code n}-th mutating call from now on (0-based) fail as a crash. */
-    synchronized void crashAtOp(long n) {
+    public synchronized void crashAtOp(long n) {
         crashAt = ops + n;
     }
 
-    synchronized long opCount() {
+    public synchronized long opCount() {
         return ops;
     }
 
-    /** Power cut: everything unsynced is lost. Handles from before stop working. */
-    synchronized void crash() {
+    /** Power cut: everything unsynced is lost. Handles from before stop working; locks are released. */
+    public synchronized void crash() {
         crash(null);
     }
 
@@ -93,7 +115,7 @@ final class SimFileIo implements FileIo {
      * Power cut keeping, per file, a random prefix of its unsynced operations, the last kept write
      * torn at a random byte; {@code null} keeps nothing unsynced.
      */
-    synchronized void crash(Random rnd) {
+    public synchronized void crash(Random rnd) {
         revert(root, rnd, new java.util.IdentityHashMap<>());
         locks.clear();
         epoch++;
@@ -102,7 +124,7 @@ final class SimFileIo implements FileIo {
     }
 
     /** Power cut that keeps all of {@code file}'s unsynced operations but tears its last write after {@code keep} bytes. */
-    synchronized void crashTearingLastWrite(Path file, int keep) throws IOException {
+    public synchronized void crashTearingLastWrite(Path file, int keep) throws IOException {
         Inode f = inode(file);
         int last = f.pending.size() - 1;
         while (last >= 0 && f.pending.get(last).length != 2) {
@@ -112,18 +134,18 @@ final class SimFileIo implements FileIo {
             throw new IllegalStateException("no unsynced write to " + file);
         }
         for (int i = 0; i < last; i++) {
-            apply(f, f.pending.get(i), f.durable.length, true);
+            apply(f, f.pending.get(i));
         }
         byte[] data = (byte[]) f.pending.get(last)[1];
-        apply(f, new Object[] {f.pending.get(last)[0], Arrays.copyOf(data, Math.min(keep, data.length))}, 0, true);
+        apply(f, new Object[] {f.pending.get(last)[0], Arrays.copyOf(data, Math.min(keep, data.length))});
         f.pending.clear();
         crash();
     }
 
     /** Flips bit {@code bit} of byte {@code offset} of {@code file}, durably. */
-    synchronized void flip(Path file, long offset, int bit) throws IOException {
+    public synchronized void flip(Path file, long offset, int bit) throws IOException {
         Inode f = inode(file);
-        if (offset < f.durable.length) {
+        if (offset < f.durableLength) {
             f.durable[(int) offset] ^= (byte) (1 << bit);
         }
         if (offset < f.currentLength) {
@@ -131,16 +153,18 @@ final class SimFileIo implements FileIo {
         }
     }
 
-    synchronized long durableSize(Path file) throws IOException {
-        return inode(file).durable.length;
+    /** The bytes of {@code file} a crash now would keep at least. */
+    public synchronized long durableSize(Path file) throws IOException {
+        return inode(file).durableLength;
     }
 
-    synchronized byte[] durableBytes(Path file) throws IOException {
-        return inode(file).durable.clone();
+    public synchronized byte[] durableBytes(Path file) throws IOException {
+        Inode f = inode(file);
+        return Arrays.copyOf(f.durable, f.durableLength);
     }
 
     /** A deep copy (as of now, including unsynced state), for running many faults from one start. */
-    synchronized SimFileIo copy() {
+    public synchronized SimFileIo copy() {
         SimFileIo c = new SimFileIo();
         c.root = copyDir(root, new java.util.IdentityHashMap<>());
         return c;
@@ -185,28 +209,34 @@ final class SimFileIo implements FileIo {
                             byte[] data = (byte[]) op[1];
                             op = new Object[] {op[0], Arrays.copyOf(data, rnd.nextInt(data.length + 1))};
                         }
-                        apply(f, op, 0, true);
+                        apply(f, op);
                     }
                 }
                 f.pending.clear();
                 f.current = f.durable.clone();
-                f.currentLength = f.durable.length;
+                f.currentLength = f.durableLength;
             }
         }
     }
 
-    /** Applies one operation to the durable bytes ({@code toDurable}) of {@code f}. */
-    private static void apply(Inode f, Object[] op, int unused, boolean toDurable) {
+    /** Applies one unsynced operation to the durable bytes of {@code f}. */
+    private static void apply(Inode f, Object[] op) {
         if (op.length == 1) {
-            f.durable = Arrays.copyOf(f.durable, (int) (long) (Long) op[0]);
+            f.durableLength = Math.min(f.durableLength, (int) (long) (Long) op[0]);
             return;
         }
-        long pos = (Long) op[0];
+        int pos = (int) (long) (Long) op[0];
         byte[] data = (byte[]) op[1];
-        if (pos + data.length > f.durable.length) {
-            f.durable = Arrays.copyOf(f.durable, (int) (pos + data.length));
+        int end = pos + data.length;
+        if (end > f.durable.length) {
+            f.durable = Arrays.copyOf(f.durable, Math.max(end, f.durable.length * 2));
         }
-        System.arraycopy(data, 0, f.durable, (int) pos, data.length);
+        if (pos > f.durableLength) {
+            // A hole reads as zeros, whatever an earlier, truncated write left in the buffer.
+            Arrays.fill(f.durable, f.durableLength, pos, (byte) 0);
+        }
+        System.arraycopy(data, 0, f.durable, pos, data.length);
+        f.durableLength = Math.max(f.durableLength, end);
     }
 
     // ------------------------------------------------------------ FileIo
@@ -337,8 +367,12 @@ final class SimFileIo implements FileIo {
             synchronized (SimFileIo.this) {
                 live();
                 mutate();
-                f.durable = Arrays.copyOf(f.current, f.currentLength);
+                // The unsynced operations, replayed: cost in proportion to what changed.
+                for (Object[] op : f.pending) {
+                    apply(f, op);
+                }
                 f.pending.clear();
+                onSync.run();
             }
         }
 
@@ -400,6 +434,7 @@ final class SimFileIo implements FileIo {
         mutate();
         Dir d = dirOf(dir);
         d.durable = new LinkedHashMap<>(d.current);
+        onSync.run();
     }
 
     @Override
@@ -420,7 +455,7 @@ final class SimFileIo implements FileIo {
     }
 
     /** Makes {@code dir} and its ancestors exist durably, as a machine's existing disk would. */
-    synchronized SimFileIo mkdirsDurable(Path dir) {
+    public synchronized SimFileIo mkdirsDurable(Path dir) {
         Dir d = root;
         for (Path part : dir.toAbsolutePath()) {
             Object n = d.current.get(part.toString());

@@ -1,0 +1,439 @@
+package dev.raftkit.jepsen.sim;
+
+import dev.raftkit.core.HardState;
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.Role;
+import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.runtime.RaftListener;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.runtime.TestingHooks;
+import dev.raftkit.spi.InitialState;
+import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
+import dev.raftkit.storage.SimFileIo;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One simulated machine: a disk ({@link SimFileIo}, which outlives crashes) and, while it is up,
+ * one process running the REAL {@link RaftServer} over the real {@link SegmentedLogStorage} and
+ * {@link FileSnapshotStore} on that disk, the workload's real state machine, and a
+ * {@link SimNetwork.Endpoint} as its transport. Its five executors are lanes of the run's one
+ * {@link SimScheduler}; its clock and ticks are virtual. A crash drops the process (no graceful
+ * path: queued work vanishes, unsynced writes are lost by the disk), a restart opens a new one
+ * on the same disk.
+ *
+ * <p>The only additions to the product are observers: the log storage and the state machine are
+ * wrapped to report to the {@link SafetyChecker} what they are given, and a listener reports roles.
+ */
+final class SimHost {
+
+    private static final Path ROOT = Path.of("/sim");
+    /** Small segments so compaction deletes files; no preallocation and no cache (its threads). */
+    private static final SegmentedLogStorage.Options LOG_OPTIONS = SegmentedLogStorage.Options.defaults()
+            .withSegmentBytes(256 * 1024).withPreallocate(false).withCacheBytes(0);
+    private static final long EPOCH_MILLIS = 1_700_000_000_000L;
+
+    final long id;
+    private final Simulator sim;
+    private final Set<Long> founders;
+    private final SimFileIo disk = new SimFileIo().mkdirsDurable(ROOT);
+    private final Path dir;
+
+    private int life;
+    private boolean up;
+    boolean paused;
+    boolean slow;
+    private long missedTicks;
+    private Runnable tick;
+    private RaftServer server;
+    private ObservedLog log;
+    private StateMachine stateMachine;
+    private final List<SimScheduler.Lane> lanes = new java.util.ArrayList<>();
+
+    SimHost(long id, Simulator sim, Set<Long> founders) {
+        this.id = id;
+        this.sim = sim;
+        this.founders = founders;
+        this.dir = ROOT.resolve("node" + id);
+        // Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk.
+        disk.onSync(() -> {
+            long base = 300 + sim.random().nextLong(1_200);
+            sim.scheduler().spend(slow ? base * 10 : base);
+        });
+    }
+
+    boolean up() {
+        return up;
+    }
+
+    /** The running server, or null while down. */
+    RaftServer server() {
+        return up ? server : null;
+    }
+
+    StateMachine stateMachine() {
+        return stateMachine;
+    }
+
+    ServerStatus status() {
+        return up ? server.status() : null;
+    }
+
+    boolean isLeader() {
+        return up && server.status().role() == Role.LEADER;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Process life.
+
+    /** Starts a process on this machine's disk: recovery, then the real server. */
+    void start() {
+        int myLife = ++life;
+        lanes.clear();
+        up = true;
+        missedTicks = 0;
+        try {
+            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), LOG_OPTIONS);
+            log = new ObservedLog(storage);
+            FileSnapshotStore snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
+            stateMachine = new ObservedStateMachine(sim.workload().newStateMachine());
+            long seed = sim.options().seed() * 31 + id * 1_000_003L + myLife;
+            RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2).preVote(true)
+                    .checkQuorum(true).maxMsgBytes(64 * 1024).maxInflightMsgs(64).randomSeed(seed).build();
+            RaftServer.Builder b = RaftServer.builder(config)
+                    .logStorage(log)
+                    .snapshotStore(snapshots)
+                    .stateMachine(stateMachine)
+                    .transport(sim.network().endpoint(id))
+                    .clock(new VirtualClock())
+                    .tickSource(t -> {
+                        tick = t;
+                        return () -> tick = null;
+                    })
+                    .raftLoopExecutor(lane("raft-loop", myLife))
+                    .logWriterExecutor(lane("log-writer", myLife))
+                    .applyExecutor(lane("apply", myLife))
+                    .snapshotExecutor(lane("snapshot", myLife))
+                    .eventsExecutor(lane("events", myLife))
+                    .tracer((node, kind, detail) -> sim.trace(node, kind, detail))
+                    .listener(new Observer(myLife))
+                    .testingHooks(sim.testingHooks());
+            if (sim.options().faults().contains(Fault.SNAPSHOT)) {
+                b.snapshotThresholds(500, 1L << 20);
+            }
+            if (founders.contains(id)) {
+                b.bootstrap(founders);
+            }
+            InitialState init = log.initialState();
+            server = b.start();
+            // The recovered committed prefix must agree with what the cluster committed before.
+            sim.checker().onCommit(sim.now(), id, log.firstIndex() - 1, init.hardState().commit(), log);
+            log.lastCommit = init.hardState().commit();
+        } catch (IOException | RuntimeException e) {
+            up = false;
+            sim.checker().onNodeFailure(sim.now(), "node " + id + " cannot start from its disk: " + e);
+        }
+    }
+
+    private SimScheduler.Lane lane(String name, int myLife) {
+        SimScheduler.Lane[] self = new SimScheduler.Lane[1];
+        self[0] = sim.scheduler().new Lane(name + "-" + id, () -> up && life == myLife, () -> paused,
+                () -> sim.checker().onNodeFailure(sim.now(), "node " + id + "'s " + name + " thread threw "
+                        + self[0].lastError));
+        lanes.add(self[0]);
+        return self[0];
+    }
+
+    /** Power cut: the process vanishes and the disk keeps only what was synced. */
+    void crash() {
+        if (!up) {
+            return;
+        }
+        up = false;
+        paused = false;
+        tick = null;
+        disk.crash();
+        // Not a graceful close (nothing of the old process runs again): frees what a dead
+        // process's memory would (SQLite's in-memory database is native memory).
+        closeStateMachine();
+        sim.network().endpoint(id); // the old life's endpoint is closed
+        sim.trace(id, "crash", "lost everything not fsync'd");
+    }
+
+    /** Releases the state machine of the current or last process (a crash, or the end of the run). */
+    void closeStateMachine() {
+        if (stateMachine != null) {
+            try {
+                stateMachine.close();
+            } catch (RuntimeException ignored) {
+                // A dead process's state machine.
+            }
+            stateMachine = null;
+        }
+    }
+
+    void restart() {
+        if (up) {
+            return;
+        }
+        sim.trace(id, "restart", "from its disk");
+        start();
+    }
+
+    void pause() {
+        if (up && !paused) {
+            paused = true;
+            sim.network().pause(id, true);
+        }
+    }
+
+    void resume() {
+        if (!paused) {
+            return;
+        }
+        paused = false;
+        sim.network().pause(id, false);
+        // A frozen process misses its timer; its monotonic clock does not stop, so the runtime
+        // catches up on resume (otherwise leases would outlive the pause).
+        for (; missedTicks > 0 && tick != null; missedTicks--) {
+            tick.run();
+        }
+        missedTicks = 0;
+        lanes.forEach(SimScheduler.Lane::release);
+    }
+
+    void tick() {
+        if (!up || tick == null) {
+            return;
+        }
+        if (paused) {
+            missedTicks++;
+            return;
+        }
+        tick.run();
+    }
+
+    /** The view the checker reads of this node's log storage. */
+    SafetyChecker.LogView logView() {
+        return log;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Observers.
+
+    private final class VirtualClock extends Clock {
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public long millis() {
+            return EPOCH_MILLIS + sim.scheduler().localNow() / 1000;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(millis());
+        }
+    }
+
+    /** Roles and failures as the server reports them (on its events lane). */
+    private final class Observer implements RaftListener {
+        private final int myLife;
+
+        Observer(int myLife) {
+            this.myLife = myLife;
+        }
+
+        @Override
+        public void onRoleChange(Role role, long term, long leader) {
+            if (role == Role.LEADER && life == myLife) {
+                sim.checker().onLeader(sim.now(), id, term, log);
+            }
+        }
+
+        @Override
+        public void onStopped(Throwable cause) {
+            if (cause != null && life == myLife) {
+                sim.checker().onNodeFailure(sim.now(), "node " + id + " stopped (fail-stop): " + cause);
+            }
+        }
+    }
+
+    /** The real log storage, reporting what it is given to the checker and the trace. */
+    private final class ObservedLog implements LogStorage, SafetyChecker.LogView {
+        private final SegmentedLogStorage delegate;
+        long lastCommit;
+
+        ObservedLog(SegmentedLogStorage delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public InitialState initialState() {
+            return delegate.initialState();
+        }
+
+        @Override
+        public long firstIndex() {
+            return delegate.firstIndex();
+        }
+
+        @Override
+        public long lastIndex() {
+            return delegate.lastIndex();
+        }
+
+        @Override
+        public long term(long index) {
+            return delegate.term(index);
+        }
+
+        @Override
+        public long termOrZero(long index) {
+            if (index < delegate.firstIndex() - 1 || index > delegate.lastIndex() || index < 1) {
+                return 0;
+            }
+            try {
+                return delegate.term(index);
+            } catch (RuntimeException compacted) {
+                return 0;
+            }
+        }
+
+        @Override
+        public List<Entry> entries(long lo, long hi, long maxBytes) {
+            return delegate.entries(lo, hi, maxBytes);
+        }
+
+        @Override
+        public void append(List<Entry> entries) throws IOException {
+            if (!entries.isEmpty()) {
+                sim.checker().onAppend(sim.now(), id, entries, this);
+                sim.traceRange(id, "append", entries.get(0).index(), entries.get(entries.size() - 1).index());
+            }
+            delegate.append(entries);
+        }
+
+        @Override
+        public void setHardState(HardState hs) throws IOException {
+            delegate.setHardState(hs);
+            if (hs.commit() != lastCommit) {
+                sim.checker().onCommit(sim.now(), id, lastCommit, hs.commit(), this);
+                sim.traceRange(id, "commit", lastCommit + 1, hs.commit());
+                lastCommit = Math.max(lastCommit, hs.commit());
+            }
+        }
+
+        @Override
+        public void installSnapshot(SnapshotMeta snapshot) throws IOException {
+            sim.trace(id, "snapshot-installed", snapshot.last().toString());
+            delegate.installSnapshot(snapshot);
+        }
+
+        @Override
+        public void sync() throws IOException {
+            delegate.sync();
+        }
+
+        @Override
+        public void compact(SnapshotMeta snapshot) throws IOException {
+            delegate.compact(snapshot);
+        }
+
+        @Override
+        public void compact(SnapshotMeta snapshot, long keepFrom) throws IOException {
+            delegate.compact(snapshot, keepFrom);
+        }
+
+        @Override
+        public void close() throws IOException {
+            delegate.close();
+        }
+    }
+
+    /** The workload's real state machine, reporting every apply to the checker and checking its invariant. */
+    private final class ObservedStateMachine implements StateMachine {
+        private final StateMachine delegate;
+        private long applied;
+
+        ObservedStateMachine(StateMachine delegate) {
+            this.delegate = delegate;
+        }
+
+        StateMachine delegate() {
+            return delegate;
+        }
+
+        @Override
+        public void validate(byte[] command) {
+            delegate.validate(command);
+        }
+
+        @Override
+        public List<byte[]> apply(List<Command> commands) {
+            for (Command c : commands) {
+                sim.checker().onApply(sim.now(), id, applied, c.index(), c.term(), c.payload());
+                applied = c.index();
+            }
+            List<byte[]> out = delegate.apply(commands);
+            if (!commands.isEmpty()) {
+                sim.traceRange(id, "apply", commands.get(0).index(), applied);
+                String broken = sim.workloadRun().checkState(delegate);
+                if (broken != null) {
+                    sim.checker().onWorkloadViolation(sim.now(), "node " + id + ": " + broken);
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public long lastApplied() {
+            return delegate.lastApplied();
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            return delegate.snapshot();
+        }
+
+        @Override
+        public void restore(long index, InputStream in) throws IOException {
+            delegate.restore(index, in);
+            applied = index;
+        }
+
+        @Override
+        public byte[] query(byte[] query) {
+            return delegate.query(query);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+
+    /** The workload's state machine inside the observer. */
+    StateMachine workloadStateMachine() {
+        return stateMachine instanceof ObservedStateMachine o ? o.delegate() : stateMachine;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.raftkit.runtime;
+
+/**
+ * <b>Testing only, never in production.</b> Deliberate departures from the Ready contract and the
+ * client path, planted in the real runtime so a test can prove that the simulator (or another
+ * checker) catches each of them. Set with {@link RaftServer.Builder#testingHooks}; the default,
+ * {@link #NONE}, changes nothing, and the runtime reads each hook once at start, so an unused hook
+ * costs one field test where it would act.
+ *
+ * <ul>
+ *   <li><b>Thread:</b> the methods are called once, on the thread that calls
+ *       {@code Builder.start()}; {@link #answerBeforeCommit} is then called on the raft loop for
+ *       every proposed command, and must not block.
+ *   <li><b>Durability:</b> every hook breaks a durability or safety rule on purpose; a server with
+ *       a hook set may lose acknowledged writes or serve wrong answers.
+ *   <li><b>Exceptions:</b> an exception from a hook is a bug in the test.
+ * </ul>
+ */
+public interface TestingHooks {
+
+    /** No hook: the runtime as shipped. */
+    TestingHooks NONE = new TestingHooks() { };
+
+    /**
+     * Send a Ready's after-persist messages (votes, append acknowledgements) from the raft loop at
+     * once, before the log writer has made the Ready durable: breaks §3.8 (a crash loses a vote
+     * that a candidate already counted).
+     */
+    default boolean sendBeforePersist() {
+        return false;
+    }
+
+    /**
+     * Hand the entries a Ready appends to the apply thread as if they had committed (§3.5: only
+     * committed entries may be applied).
+     */
+    default boolean applyBeforeCommit() {
+        return false;
+    }
+
+    /**
+     * An answer to complete a client's command with as soon as the leader proposes it, before it
+     * commits, or null (the default) to answer after it is applied. {@code command} is what the
+     * client submitted.
+     */
+    default byte[] answerBeforeCommit(byte[] command) {
+        return null;
+    }
+}
