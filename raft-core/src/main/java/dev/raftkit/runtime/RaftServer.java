@@ -123,6 +123,18 @@ public final class RaftServer implements AutoCloseable {
         this.loop = new RaftLoop(this, b.raftLoopExecutor, node);
     }
 
+    /**
+     * True if {@code log} and {@code snapshots} hold nothing a node ever persisted: no entry, no
+     * snapshot, and an empty hard state (not even the recovering flag). That is a first start, or a
+     * directory that was wiped; only such a node may found a cluster, and without founding it
+     * starts recovering (thesis §3.8). Called before the server starts, on the caller's thread.
+     */
+    public static boolean hasNoDurableState(LogStorage log, SnapshotStore snapshots) throws IOException {
+        InitialState init = log.initialState();
+        return log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
+                && snapshots.latest().isEmpty();
+    }
+
     /** Starts configuring a server for the node {@code config} describes. */
     public static Builder builder(RaftConfig config) {
         return new Builder(config);
@@ -833,11 +845,9 @@ public final class RaftServer implements AutoCloseable {
             if (bootstrap == null) {
                 return;
             }
-            InitialState init = log.initialState();
             // EMPTY, not just term 0: a node already marked recovering (started once without
             // bootstrap after losing its state) must not found a cluster when restarted with it.
-            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
-                    && snapshotStore.latest().isEmpty()) {
+            if (hasNoDurableState(log, snapshotStore)) {
                 log.append(Bootstrap.entries(bootstrap));
                 log.setHardState(Bootstrap.hardState(bootstrap));
                 log.sync();
@@ -861,8 +871,7 @@ public final class RaftServer implements AutoCloseable {
                         + " leader (thesis §3.8)", config.id());
                 return;
             }
-            if (log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
-                    && snapshotStore.latest().isEmpty()) {
+            if (hasNoDurableState(log, snapshotStore)) {
                 log.setHardState(HardState.LOST);
                 log.sync();
                 LOG.warn("node {} starts with no durable state and is not founding a cluster: it will not vote until"

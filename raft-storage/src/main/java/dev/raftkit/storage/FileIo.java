@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * The file system under {@link SegmentedLogStorage} and {@link FileSnapshotStore}: every call they
- * make to the disk goes through here. Production uses the real one ({@link #real()}); a test or
- * the simulator passes a {@link SimFileIo}, which remembers which bytes are durable and which are
- * not, so a simulated crash loses exactly what a power cut would.
+ * make to the disk goes through here. Their {@code open(Path)} uses the real one; a test or the
+ * simulator passes a {@link SimFileIo}, which remembers which bytes are durable and which are not,
+ * so a simulated crash loses exactly what a power cut would.
  *
  * <ul>
  *   <li><b>Thread:</b> the storage calls it from the threads that call the storage itself (the
@@ -28,11 +28,6 @@ import java.util.List;
  * </ul>
  */
 public interface FileIo {
-
-    /** The real file system (through {@link java.nio.channels.FileChannel}), as {@code open(Path)} uses. */
-    static FileIo real() {
-        return RealFileIo.INSTANCE;
-    }
 
     /** Opens {@code file} for reading and writing, creating it if missing (not yet durably named). */
     Handle open(Path file) throws IOException;

@@ -85,7 +85,7 @@ public final class Simulator {
             if (host != null && host.up()) {
                 trace(id, "fault", "crash after answering");
                 host.crash();
-                scheduler.schedule((10 + random.nextInt(90)) * TICK, host::restart);
+                scheduler.schedule(faultDuration(), host::restart);
             }
         };
         this.run = options.workload().start(new Workload.Settings(options.clients(), options.keys(),
@@ -382,13 +382,18 @@ public final class Simulator {
     // ---------------------------------------------------------------------------------------
     // The nemesis.
 
+    /** How long a fault is held: 10 to 99 ticks. */
+    private long faultDuration() {
+        return (10 + random.nextInt(90)) * TICK;
+    }
+
     private void nemesis() {
         if (!faultPhase) {
             return;
         }
         List<Fault> enabled = new ArrayList<>(options.faults());
         Fault f = enabled.get(random.nextInt(enabled.size()));
-        long duration = (10 + random.nextInt(90)) * TICK;
+        long duration = faultDuration();
         faultsInjected++;
         List<Long> ids = new ArrayList<>(hosts.keySet());
         SimHost victim = hosts.get(ids.get(random.nextInt(ids.size())));

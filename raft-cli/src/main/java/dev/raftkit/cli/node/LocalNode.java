@@ -1,7 +1,6 @@
 package dev.raftkit.cli.node;
 
 import dev.raftkit.core.Bootstrap;
-import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.grpc.ClientEndpoint;
 import dev.raftkit.grpc.ClientService;
@@ -143,12 +142,6 @@ public final class LocalNode implements AutoCloseable {
         return start(spec, customize, extraClientServices, SegmentedLogStorage::open);
     }
 
-    /** True if the node has never persisted anything: a first start, or a wiped directory. */
-    private static boolean hasNoState(LogStorage log, FileSnapshotStore snapshots) throws IOException {
-        return log.lastIndex() == 0 && log.initialState().snapshot().index() == 0
-                && log.initialState().hardState().equals(HardState.EMPTY) && snapshots.latest().isEmpty();
-    }
-
     /** How long founding waits for each other founder's status before taking it as unreachable. */
     private static final Duration FOUNDING_PROBE = Duration.ofSeconds(2);
 
@@ -218,7 +211,7 @@ public final class LocalNode implements AutoCloseable {
                     .tickMillis(spec.tickMillis())
                     .shutdownTimeout(Duration.ofSeconds(10));
             if (!spec.bootstrap().isEmpty()) {
-                String existing = hasNoState(log, snapshots) ? existingCluster(spec) : null;
+                String existing = RaftServer.hasNoDurableState(log, snapshots) ? existingCluster(spec) : null;
                 if (existing == null) {
                     b.bootstrap(spec.bootstrap());
                 } else {
