@@ -19,6 +19,7 @@ import dev.raftkit.storage.SegmentedLogStorage;
 import io.grpc.BindableService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,6 +143,23 @@ public final class LocalNode implements AutoCloseable {
         return start(spec, customize, extraClientServices, SegmentedLogStorage::open);
     }
 
+    /**
+     * Whether anything accepts connections at {@code hostPort}. On a cluster's first start the
+     * other founders are often not up yet: a refused connection answers at once, where the client
+     * would retry until its timeout, adding seconds to every founder's start.
+     */
+    private static boolean listening(String hostPort) {
+        try (Socket socket = new Socket()) {
+            socket.connect(HostPort.parse(hostPort, "client address"), (int) FOUNDING_CONNECT.toMillis());
+            return true;
+        } catch (IOException | RuntimeException notThere) {
+            return false;
+        }
+    }
+
+    /** How long founding waits to connect to another founder's client port. */
+    private static final Duration FOUNDING_CONNECT = Duration.ofMillis(500);
+
     /** How long founding waits for each other founder's status before taking it as unreachable. */
     private static final Duration FOUNDING_PROBE = Duration.ofSeconds(2);
 
@@ -160,7 +178,7 @@ public final class LocalNode implements AutoCloseable {
         long founding = Bootstrap.entries(spec.bootstrap()).size();
         for (long peer : spec.bootstrap()) {
             String address = spec.clientAddresses().get(peer);
-            if (peer == spec.id() || address == null) {
+            if (peer == spec.id() || address == null || !listening(address)) {
                 continue;
             }
             try (RaftClient client = RaftClient.builder(spec.clusterId()).node(peer, address).tls(spec.tls())
