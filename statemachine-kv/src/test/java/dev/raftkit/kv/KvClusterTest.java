@@ -202,8 +202,9 @@ class KvClusterTest {
 
         cluster.net.heal();
         String digest = awaitSameDigest(NODES, 200);
-        assertTrue(installs.getOrDefault(lagging, new AtomicInteger()).get() > 0,
-                "node " + lagging + " caught up by InstallSnapshot");
+        // Listeners hear of the install on the events thread, after the state is visible.
+        await("node " + lagging + " caught up by InstallSnapshot").atMost(WAIT)
+                .until(() -> installs.getOrDefault(lagging, new AtomicInteger()).get() > 0);
         assertEquals(versions.get(299), machines.get(lagging).get(Scripts.utf8("s99")).orElseThrow().version());
 
         // A restart resumes from the node's own snapshot and log, to the same state.
