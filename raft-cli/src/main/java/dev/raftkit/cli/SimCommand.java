@@ -1,12 +1,15 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.jepsen.history.JsonLines;
+import dev.raftkit.jepsen.sim.BankWorkload;
 import dev.raftkit.jepsen.sim.Fault;
+import dev.raftkit.jepsen.sim.KvWorkload;
 import dev.raftkit.jepsen.sim.ReadMode;
 import dev.raftkit.jepsen.sim.SimOptions;
 import dev.raftkit.jepsen.sim.SimResult;
 import dev.raftkit.jepsen.sim.SimRunner;
 import dev.raftkit.jepsen.sim.Simulator;
+import dev.raftkit.jepsen.sim.Workload;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -30,6 +33,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
                 "  raftkit sim --seeds 1000 --nodes 5 --faults all",
                 "  raftkit sim --seed 42 --trace run.jsonl --history history.jsonl",
+                "  raftkit sim --seeds 100 --sm bank",
                 "  raftkit sim --seeds 200 --faults partition --unsafe-local-reads   # must report violations"})
 final class SimCommand implements Callable<Integer> {
 
@@ -67,6 +71,11 @@ final class SimCommand implements Callable<Integer> {
     @Option(names = "--keys", defaultValue = "4", description = "Keys the clients touch (default 4).")
     int keys;
 
+    @Option(names = "--sm", defaultValue = "kv", paramLabel = "NAME",
+            description = "The state machine and its workload: kv (registers on the key-value store, checked for "
+                    + "linearizability) or bank (transfers on replicated SQL, checked for a conserved total); default kv.")
+    String sm;
+
     @Option(names = "--unsafe-local-reads", description = "Let clients read a node's local state with no checks (NOT linearizable; shows the checker catching it).")
     boolean unsafeLocalReads;
 
@@ -102,12 +111,23 @@ final class SimCommand implements Callable<Integer> {
         if (threads < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
         }
+        Workload workload;
         Set<ReadMode> modes = unsafeLocalReads ? EnumSet.of(ReadMode.LOCAL_UNSAFE)
                 : EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE);
+        switch (sm) {
+            case "kv" -> workload = new KvWorkload(modes);
+            case "bank" -> workload = new BankWorkload();
+            default -> throw new ParameterException(spec.commandLine(), "--sm: unknown state machine '" + sm
+                    + "'; use kv or bank");
+        }
+        if (unsafeLocalReads && !sm.equals("kv")) {
+            throw new ParameterException(spec.commandLine(), "--unsafe-local-reads needs --sm kv (the bank's reads "
+                    + "are always linearizable)");
+        }
         SimOptions base;
         try {
             base = SimOptions.defaults(0).withNodes(nodes).withTicks(ticks).withFaults(faultSet)
-                    .withClients(clients, keys).withReadModes(modes);
+                    .withClients(clients, keys).withReadModes(modes).withWorkload(workload);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

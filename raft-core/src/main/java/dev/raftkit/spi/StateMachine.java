@@ -38,7 +38,7 @@ public interface StateMachine extends AutoCloseable {
     /** A point-in-time image of the state, written out while applying continues. */
     interface Snapshot extends AutoCloseable {
 
-        /** The last index the image includes. */
+        /** The index of the last command the image includes ({@link StateMachine#lastApplied()} when captured). */
         long index();
 
         /** Writes the image; called on the snapshot pool, concurrently with {@code apply}. */
@@ -76,13 +76,25 @@ public interface StateMachine extends AutoCloseable {
     /** Applies commands in order; returns one result per command (empty array for none). */
     List<byte[]> apply(List<Command> commands);
 
-    /** The last index applied (and, for a persistent state machine, durable). 0 for a fresh one. */
+    /**
+     * The index of the last command applied (and, for a persistent state machine, durable), or the
+     * index given to the last {@link #restore}; 0 for a fresh one. Entries that are not commands
+     * (leader no-ops, membership changes, client-session bookkeeping) advance the log without
+     * reaching the state machine, so this may be below the node's applied index.
+     */
     long lastApplied();
 
     /** Captures the state as of {@link #lastApplied()}, cheaply: the writing happens later. */
     Snapshot snapshot();
 
-    /** Replaces the whole state with the image in {@code in}, taken at {@code index}. */
+    /**
+     * Replaces the whole state with the image in {@code in}; afterwards {@link #lastApplied()} is
+     * {@code index}. {@code index} is the snapshot's position in the log, which may be past the
+     * image's own {@link Snapshot#index()}: entries between the two were not commands. An image
+     * that includes commands beyond {@code index} is mislabelled and must be refused.
+     *
+     * @throws IOException if the image is damaged or mislabelled; the state must then be unchanged
+     */
     void restore(long index, InputStream in) throws IOException;
 
     /** Answers a read-only query against the current state. */

@@ -54,9 +54,13 @@ final class SqlImage {
                         + "; this code reads version " + VERSION + "; upgrade this node");
             }
             long at = in.readLong();
-            if (at != index) {
-                throw new IOException("SQL snapshot says it was taken at index " + at + " but is installed as index "
-                        + index + "; the snapshot store holds a mislabelled image");
+            // The runtime's index counts entries the state machine never sees (leader no-ops,
+            // membership changes, client sessions), so it may be past the image's last command;
+            // an image holding commands beyond the index it is installed at is mislabelled.
+            if (at < 0 || at > index) {
+                throw new IOException("SQL snapshot says it includes commands up to index " + at
+                        + ", beyond the index " + index + " it is installed at; the snapshot store holds a"
+                        + " mislabelled image");
             }
             int length = in.readInt();
             if (length < 0) {

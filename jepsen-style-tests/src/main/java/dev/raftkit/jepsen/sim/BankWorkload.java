@@ -10,6 +10,7 @@ import dev.raftkit.sql.SqlResult;
 import dev.raftkit.sql.SqlStateMachine;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * Bank transfers on statemachine-sql's {@link SqlStateMachine}: accounts that start with
@@ -25,14 +26,26 @@ public final class BankWorkload implements Workload {
 
     static final long START = 100;
 
+    private final Supplier<StateMachine> stateMachines;
+
+    /** Transfers on a fresh {@link SqlStateMachine} for every life of every node. */
+    public BankWorkload() {
+        this(SqlStateMachine::new);
+    }
+
+    /** Transfers on the state machines {@code stateMachines} makes (tests plant bugs in them). */
+    BankWorkload(Supplier<StateMachine> stateMachines) {
+        this.stateMachines = stateMachines;
+    }
+
     @Override
     public String name() {
-        return "sql";
+        return "bank";
     }
 
     @Override
     public StateMachine newStateMachine() {
-        return new SqlStateMachine();
+        return stateMachines.get();
     }
 
     @Override

@@ -84,7 +84,7 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
 
     /**
      * Runs {@code w} instead: its state machine, operations and checks. {@link #replayCommand}
-     * can name only the built-in workloads ({@code kv}, {@code sql}).
+     * can name only the built-in workloads ({@code kv}, {@code bank}).
      */
     public SimOptions withWorkload(Workload w) {
         return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, w);
