@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
                 "  raftkit sim --seeds 1000 --nodes 5 --faults all",
                 "  raftkit sim --seed 42 --trace run.jsonl --history history.jsonl",
-                "  raftkit sim --seeds 100 --sm bank",
+                "  raftkit sim --seeds 100 --sm sql",
                 "  raftkit sim --seeds 200 --faults partition --unsafe-local-reads   # must report violations"})
 final class SimCommand implements Callable<Integer> {
 
@@ -73,7 +73,7 @@ final class SimCommand implements Callable<Integer> {
 
     @Option(names = "--sm", defaultValue = "kv", paramLabel = "NAME",
             description = "The state machine and its workload: kv (registers on the key-value store, checked for "
-                    + "linearizability) or bank (transfers on replicated SQL, checked for a conserved total); default kv.")
+                    + "linearizability) or sql (bank transfers on replicated SQL, checked for a conserved total); default kv.")
     String sm;
 
     @Option(names = "--unsafe-local-reads", description = "Let clients read a node's local state with no checks (NOT linearizable; shows the checker catching it).")
@@ -116,9 +116,9 @@ final class SimCommand implements Callable<Integer> {
                 : EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE);
         switch (sm) {
             case "kv" -> workload = new KvWorkload(modes);
-            case "bank" -> workload = new BankWorkload();
+            case "sql" -> workload = new BankWorkload();
             default -> throw new ParameterException(spec.commandLine(), "--sm: unknown state machine '" + sm
-                    + "'; use kv or bank");
+                    + "'; use kv or sql");
         }
         if (unsafeLocalReads && !sm.equals("kv")) {
             throw new ParameterException(spec.commandLine(), "--unsafe-local-reads needs --sm kv (the bank's reads "

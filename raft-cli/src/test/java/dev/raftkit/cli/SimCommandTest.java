@@ -39,7 +39,7 @@ class SimCommandTest {
 
     @Test
     void theBankRunsOnReplicatedSqlAndItsReplayNamesIt() {
-        CliRun r = CliRun.of("sim", "--seed", "3", "--ticks", "200", "--sm", "bank");
+        CliRun r = CliRun.of("sim", "--seed", "3", "--ticks", "200", "--sm", "sql");
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().matches("(?s).*seed 3: ok, [1-9][0-9]* ops .*1 runs, 0 violations, .*"), r.out());
     }
@@ -48,8 +48,8 @@ class SimCommandTest {
     void anUnknownStateMachineIsRefusedWithTheKnownOnes() {
         CliRun r = CliRun.of("sim", "--sm", "graph");
         assertEquals(2, r.exit(), r.out() + r.err());
-        assertTrue(r.err().contains("--sm: unknown state machine 'graph'; use kv or bank"), r.err());
-        r = CliRun.of("sim", "--sm", "bank", "--unsafe-local-reads");
+        assertTrue(r.err().contains("--sm: unknown state machine 'graph'; use kv or sql"), r.err());
+        r = CliRun.of("sim", "--sm", "sql", "--unsafe-local-reads");
         assertEquals(2, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains("--unsafe-local-reads needs --sm kv"), r.err());
     }

@@ -40,7 +40,7 @@ public final class BankWorkload implements Workload {
 
     @Override
     public String name() {
-        return "bank";
+        return "sql";
     }
 
     @Override
