@@ -1,6 +1,10 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.JsonLines;
+import dev.raftkit.jepsen.history.OpType;
+import dev.raftkit.jepsen.history.Response;
+import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.sim.BankWorkload;
 import dev.raftkit.jepsen.sim.Fault;
 import dev.raftkit.jepsen.sim.KvWorkload;
@@ -159,6 +163,13 @@ final class SimCommand implements Callable<Integer> {
         return summary.failures().isEmpty() ? 0 : 1;
     }
 
+    /** Key-value histories as version 1 (what {@code raftkit check} reads), others as version 2. */
+    @SuppressWarnings("unchecked")
+    private static String historyLines(TypedHistory<?, ?> h) {
+        return h.type() == OpType.keyValue() ? JsonLines.toJsonLines(History.fromTyped((TypedHistory<dev.raftkit.jepsen.history.Command, Response>) h))
+                : JsonLines.toJsonLines(h);
+    }
+
     private int single(SimOptions options, PrintWriter out) throws IOException {
         SimResult r = Simulator.run(options);
         if (trace != null) {
@@ -166,7 +177,7 @@ final class SimCommand implements Callable<Integer> {
             out.println("trace: " + r.traceEvents() + " events written to " + trace);
         }
         if (history != null) {
-            Files.writeString(history, JsonLines.toJsonLines(r.history()));
+            Files.writeString(history, historyLines(r.history()));
             out.println("history: " + r.history().size() + " operations written to " + history);
         }
         out.println(r.summary());

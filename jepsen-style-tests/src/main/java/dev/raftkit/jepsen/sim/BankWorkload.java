@@ -1,8 +1,8 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.jepsen.history.Command;
-import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.HistoryRecorder;
+import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.Response;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlOps;
@@ -171,8 +171,8 @@ public final class BankWorkload implements Workload {
         }
 
         @Override
-        public History history() {
-            return recorder.history();
+        public TypedHistory<Command, Response> history() {
+            return recorder.history().toTyped();
         }
 
         @Override

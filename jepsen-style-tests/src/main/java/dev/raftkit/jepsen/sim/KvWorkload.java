@@ -4,8 +4,8 @@ import dev.raftkit.jepsen.checker.Budget;
 import dev.raftkit.jepsen.checker.CheckResult;
 import dev.raftkit.jepsen.checker.LinearizabilityChecker;
 import dev.raftkit.jepsen.history.Command;
-import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.HistoryRecorder;
+import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
 import dev.raftkit.kv.KvCommand;
@@ -154,8 +154,13 @@ public final class KvWorkload implements Workload {
         }
 
         @Override
-        public History history() {
-            return recorder.history();
+        public TypedHistory<Command, Response> history() {
+            return recorder.history().toTyped();
+        }
+
+        @Override
+        public String verdictKind() {
+            return "Linearizability";
         }
 
         @Override

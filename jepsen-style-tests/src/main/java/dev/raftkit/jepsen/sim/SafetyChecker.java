@@ -164,8 +164,9 @@ public final class SafetyChecker {
         violation(time, "Convergence", detail);
     }
 
-    void onLinearizabilityFailure(String detail) {
-        violation(-1, "Linearizability", detail);
+    /** The workload's verdict over the whole history failed; {@code kind} names the check. */
+    void onVerdict(String kind, String detail) {
+        violation(-1, kind, detail);
     }
 
     /** A check of the workload's own (an invariant over a node's state, or over its history). */

@@ -1,6 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.Status;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,7 @@ import java.util.Map;
  * @param trace          the trace lines, if kept
  * @param wallNanos      wall time of the run
  */
-public record SimResult(SimOptions options, List<String> violations, long events, long faults, History history,
+public record SimResult(SimOptions options, List<String> violations, long events, long faults, TypedHistory<?, ?> history,
                         long traceHash, long traceEvents, List<String> trace,
                         long wallNanos) {
 

@@ -3,7 +3,7 @@ package dev.raftkit.jepsen.sim;
 import dev.raftkit.core.ProposalRejectedException;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.confchange.ConfState;
-import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerException;
 import dev.raftkit.runtime.ServerStatus;
@@ -162,15 +162,11 @@ public final class Simulator {
             }
             h.closeStateMachine();
         }
-        History history = run.history();
+        TypedHistory<?, ?> history = run.history();
         if (checker.ok()) {
             String verdict = run.verdict();
             if (verdict != null) {
-                if (options.workload() instanceof KvWorkload) {
-                    checker.onLinearizabilityFailure(verdict);
-                } else {
-                    checker.onWorkloadViolation(-1, verdict);
-                }
+                checker.onVerdict(run.verdictKind(), verdict);
             }
         }
         return new SimResult(options, List.copyOf(checker.violations()), scheduler.events(), faultsInjected, history,

@@ -1,6 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.spi.StateMachine;
 import java.util.SplittableRandom;
 import java.util.function.LongSupplier;
@@ -18,6 +18,9 @@ import java.util.function.LongSupplier;
  *       ({@link Run#checkState}, run after every apply batch on every node and at the end), and a
  *       final verdict over the history ({@link Run#verdict}).
  * </ul>
+ *
+ * <p>{@link ModelWorkload} builds one from a state machine, a generator of your own operations
+ * and a sequential model, which is all most tests need.
  *
  * <p>Everything is called on the simulator's one thread; a workload must be deterministic (no
  * clocks, no unseeded randomness, no hash-ordered iteration over identity-hashed objects).
@@ -60,14 +63,19 @@ public interface Workload {
         /** A digest of {@code sm}'s whole state: equal on replicas at an equal applied index. */
         long digest(StateMachine sm);
 
-        /** Every operation of the run, as recorded. */
-        History history();
+        /** Every operation of the run, as recorded (of the key-value register's type or the workload's own). */
+        TypedHistory<?, ?> history();
 
         /**
          * The verdict over the whole history once the run is over (linearizability against a
          * sequential model, a conserved quantity, …): null if fine, else what is wrong.
          */
         String verdict();
+
+        /** What a failed {@link #verdict} is reported as: "Linearizability", or the default "Workload invariant". */
+        default String verdictKind() {
+            return "Workload invariant";
+        }
 
         /**
          * For the {@link Hooks#ackBeforeCommit} broken variant only: the answer a buggy leader
