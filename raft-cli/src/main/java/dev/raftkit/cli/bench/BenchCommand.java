@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
  * per setting, a warm-up, then a measured window in which only writes that start and finish inside
  * the window count.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = SimBenchCommand.class,
         description = "Benchmark a 3-node key-value cluster (fsync'd logs, gRPC on loopback) with closed-loop "
                 + "clients, and measure this machine's raw fsync rate and loopback round trip in the same run. "
                 + "With --sm sql, each setting also runs on a SQL cluster (replicated INSERTs) and the SQL/key-value "
@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
                 "  raftkit bench",
                 "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
                 "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s",
-                "  raftkit bench --sm sql --clients 16"})
+                "  raftkit bench --sm sql --clients 16",
+                "  raftkit bench sim --seeds 200 --nodes 3,5   # the simulator's speed (see: raftkit bench sim --help)"})
 public final class BenchCommand implements Callable<Integer> {
 
     @Spec
