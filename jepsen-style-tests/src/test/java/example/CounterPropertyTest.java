@@ -64,10 +64,11 @@ public class CounterPropertyTest {
 
     @Test
     void countersAreLinearizableUnderEveryFault() {
+        long seeds = Long.getLong("sim.user.seeds", 20);
         SimRunner.Summary s = SimRunner.run(SimOptions.defaults(0).withWorkload(counters(CounterMachine::new)),
-                1, 20, 2, result -> { });
+                1, seeds, 2, result -> { });
         assertEquals(List.of(), s.failures(), s.line());
-        assertTrue(s.operations() > 20 * 100, "the clients did work: " + s.line());
+        assertTrue(s.operations() > seeds * 100, "the clients did work: " + s.line());
     }
 
     /** The state machine under test: named counters, with snapshots. */

@@ -18,16 +18,25 @@ import org.junit.jupiter.api.Test;
  */
 class BankWorkloadTest {
 
+    /** Seeds of the correct bank under every fault (more with {@code -Dsim.sql.seeds=N}). */
+    private static final long SEEDS = Long.getLong("sim.sql.seeds", 50);
+
     @Test
     void theCorrectBankHoldsUnderEveryFault() {
-        // These seeds found two bugs: a restart past a compacted segment whose durable commit index
-        // lagged its snapshot (the simulator's own check, which now takes the snapshot as committed
-        // as RaftNode does), and a SQL snapshot taken just after a non-command entry that no node
-        // could install (SqlImage demanded the image's last command be the snapshot's index).
-        for (long seed : new long[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 78}) {
-            SimResult r = Simulator.run(SimOptions.defaults(seed).withWorkload(new BankWorkload()));
-            assertTrue(r.ok(), () -> r.summary() + " " + r.violations());
+        SimOptions bank = SimOptions.defaults(0).withWorkload(new BankWorkload());
+        SimRunner.Summary s = SimRunner.run(bank, 1, SEEDS, 2, r -> { });
+        StringBuilder why = new StringBuilder(s.line());
+        for (SimResult f : s.failures()) {
+            why.append("\n").append(f.summary()).append("\n  ").append(f.violations());
         }
+        System.out.println("bank: " + why);
+        assertTrue(s.failures().isEmpty(), why.toString());
+        // Seeds 2, 8 and 9 found a restart past a compacted segment whose durable commit index
+        // lagged its snapshot (the simulator's own check, which now takes the snapshot as committed,
+        // as RaftNode does); seed 78 a SQL snapshot taken just after a non-command entry, which no
+        // node could install (SqlImage demanded the image's last command be the snapshot's index).
+        SimResult r = Simulator.run(bank.withSeed(78));
+        assertTrue(r.ok(), () -> r.summary() + " " + r.violations());
     }
 
     @Test
