@@ -838,10 +838,14 @@ public final class RaftNode {
             if (r.hint().term() > 0) {
                 nextProbe = log.findConflictByTerm(r.hint().index(), r.hint().term()).index();
             }
-            if (r.index() <= pr.match() && r.index() == pr.next() - 1 && pr.state() != Progress.State.SNAPSHOT) {
-                // A rejection of the very append we last sent, at or below what the follower had
-                // acknowledged: it lost those entries (wiped, or a damaged tail cut), or the match
-                // came from a stale acknowledgement. Ignoring it would probe the same index forever.
+            if (r.recovering() && r.index() <= pr.match() && r.index() == pr.next() - 1
+                    && pr.state() != Progress.State.SNAPSHOT) {
+                // A recovering follower rejects the very append we last sent, at or below what it
+                // had acknowledged: it lost those entries (wiped, or a damaged tail cut), or the
+                // match came from a stale acknowledgement. Ignoring it would probe the same index
+                // forever. (From a follower that is not recovering, such a rejection is a stale
+                // answer overtaken by a later acceptance — reordered messages — and is ignored
+                // below, as §5.3's consistency check allows: it lost nothing.)
                 // Lowering a match is always safe (the commit index never moves back). The hint's
                 // entry is a match only if we hold it too (Log Matching).
                 long newMatch = r.hint().index() < r.index() && log.matchTerm(r.hint()) ? r.hint().index() : 0;

@@ -168,6 +168,24 @@ class RecoveringNodeTest {
     }
 
     @Test
+    void aRejectionAtTheMatchLowersItOnlyFromARecoveringFollower() {
+        TestCluster c = TestCluster.of(3);
+        c.node(1).raft().campaign();
+        c.stabilize();
+        RaftNode leader = c.node(1).raft();
+        EntryId at = leader.propose(new byte[] {1});
+        c.stabilize();
+        assertEquals(at.index(), leader.matchIndex(2));
+        EntryId hint = new EntryId(at.term(), at.index() - 1);
+        // A rejection that was overtaken by 2's acceptance (reordered): 2 lost nothing.
+        leader.step(new AppendEntriesResponse(2, 1, at.term(), true, at.index(), hint, false));
+        assertEquals(at.index(), leader.matchIndex(2), "a stale rejection from a healthy follower changes nothing");
+        // The same rejection from a follower that lost state and says so: its match goes back.
+        leader.step(new AppendEntriesResponse(2, 1, at.term(), true, at.index(), hint, true));
+        assertEquals(at.index() - 1, leader.matchIndex(2));
+    }
+
+    @Test
     void anAcknowledgementFromBeforeAMembershipChangeNeverBecomesTheNewMembersMatch() {
         TestCluster c = TestCluster.of(3);
         c.node(1).raft().campaign();
