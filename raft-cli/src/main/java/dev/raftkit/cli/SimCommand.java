@@ -1,15 +1,11 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.jepsen.history.History;
-import dev.raftkit.jepsen.history.JsonLines;
-import dev.raftkit.jepsen.history.OpType;
-import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.sim.BankWorkload;
 import dev.raftkit.jepsen.sim.Fault;
 import dev.raftkit.jepsen.sim.KvWorkload;
 import dev.raftkit.jepsen.sim.ReadMode;
 import dev.raftkit.jepsen.sim.SimOptions;
+import dev.raftkit.jepsen.sim.SimReport;
 import dev.raftkit.jepsen.sim.SimResult;
 import dev.raftkit.jepsen.sim.SimRunner;
 import dev.raftkit.jepsen.sim.Simulator;
@@ -37,6 +33,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
                 "  raftkit sim --seeds 1000 --nodes 5 --faults all",
                 "  raftkit sim --seed 42 --trace run.jsonl --history history.jsonl",
+                "  raftkit sim --seed 42 --report /tmp/seed42   # open /tmp/seed42/index.html",
                 "  raftkit sim --seeds 100 --sm sql",
                 "  raftkit sim --seeds 200 --faults partition --unsafe-local-reads   # must report violations"})
 final class SimCommand implements Callable<Integer> {
@@ -89,6 +86,11 @@ final class SimCommand implements Callable<Integer> {
     @Option(names = "--trace", paramLabel = "FILE", description = "With --seed: write every event as JSON lines.")
     Path trace;
 
+    @Option(names = "--report", paramLabel = "DIR",
+            description = "With --seed: write DIR/index.html (a timeline: each node's role and term, crashes, faults,"
+                    + " the clients' operations), trace.jsonl, history.jsonl and summary.txt.")
+    Path report;
+
     @Option(names = "--history", paramLabel = "FILE", description = "With --seed: write the clients' history as JSON lines.")
     Path history;
 
@@ -109,8 +111,8 @@ final class SimCommand implements Callable<Integer> {
         if (nodes != 3 && nodes != 5 && nodes != 7) {
             throw new ParameterException(spec.commandLine(), "--nodes must be 3, 5 or 7, got " + nodes);
         }
-        if ((trace != null || history != null) && seeds.seed == null) {
-            throw new ParameterException(spec.commandLine(), "--trace and --history need --seed S (one run)");
+        if ((trace != null || history != null || report != null) && seeds.seed == null) {
+            throw new ParameterException(spec.commandLine(), "--trace, --history and --report need --seed S (one run)");
         }
         if (threads < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
@@ -137,7 +139,7 @@ final class SimCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         if (seeds.seed != null) {
-            return single(base.withSeed(seeds.seed).withTrace(trace != null), out);
+            return single(base.withSeed(seeds.seed).withTrace(trace != null || report != null), out);
         }
         long count = seeds.count == null ? 100 : seeds.count;
         if (count < 1) {
@@ -163,21 +165,18 @@ final class SimCommand implements Callable<Integer> {
         return summary.failures().isEmpty() ? 0 : 1;
     }
 
-    /** Key-value histories as version 1 (what {@code raftkit check} reads), others as version 2. */
-    @SuppressWarnings("unchecked")
-    private static String historyLines(TypedHistory<?, ?> h) {
-        return h.type() == OpType.keyValue() ? JsonLines.toJsonLines(History.fromTyped((TypedHistory<dev.raftkit.jepsen.history.Command, Response>) h))
-                : JsonLines.toJsonLines(h);
-    }
-
     private int single(SimOptions options, PrintWriter out) throws IOException {
         SimResult r = Simulator.run(options);
         if (trace != null) {
-            Files.write(trace, r.trace());
+            SimReport.writeTrace(r, trace);
             out.println("trace: " + r.traceEvents() + " events written to " + trace);
         }
+        if (report != null) {
+            SimReport.write(r, report);
+            out.println("report: " + report.resolve("index.html") + " (the timeline), trace.jsonl, history.jsonl, summary.txt");
+        }
         if (history != null) {
-            Files.writeString(history, historyLines(r.history()));
+            Files.writeString(history, SimReport.historyJsonLines(r.history()));
             out.println("history: " + r.history().size() + " operations written to " + history);
         }
         out.println(r.summary());

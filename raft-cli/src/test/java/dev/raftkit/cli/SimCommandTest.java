@@ -38,6 +38,19 @@ class SimCommandTest {
     }
 
     @Test
+    void aSeedWritesItsReport(@TempDir Path dir) throws Exception {
+        Path report = dir.resolve("r");
+        CliRun r = CliRun.of("sim", "--seed", "5", "--ticks", "200", "--report", report.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("report: " + report.resolve("index.html")), r.out());
+        assertTrue(Files.readString(report.resolve("index.html")).contains("data-role='leader'"));
+        assertTrue(Files.readAllLines(report.resolve("trace.jsonl")).get(0).contains("\"format\":\"raftkit-sim-trace\""));
+        r = CliRun.of("sim", "--seeds", "2", "--report", report.toString());
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains("--trace, --history and --report need --seed S"), r.all());
+    }
+
+    @Test
     void theBankRunsOnReplicatedSqlAndItsReplayNamesIt() {
         CliRun r = CliRun.of("sim", "--seed", "3", "--ticks", "200", "--sm", "sql");
         assertEquals(0, r.exit(), r.out() + r.err());

@@ -15,11 +15,11 @@ import java.util.Map;
  * @param history        every client operation
  * @param traceHash      hash of the whole event trace: equal runs have equal hashes
  * @param traceEvents    number of trace lines
- * @param trace          the trace lines, if kept
+ * @param trace          the trace's events, if kept
  * @param wallNanos      wall time of the run
  */
 public record SimResult(SimOptions options, List<String> violations, long events, long faults, TypedHistory<?, ?> history,
-                        long traceHash, long traceEvents, List<String> trace,
+                        long traceHash, long traceEvents, List<TraceEvent> trace,
                         long wallNanos) {
 
     public boolean ok() {

@@ -170,7 +170,7 @@ public final class Simulator {
             }
         }
         return new SimResult(options, List.copyOf(checker.violations()), scheduler.events(), faultsInjected, history,
-                trace.hash(), trace.count(), trace.lines(), System.nanoTime() - started);
+                trace.hash(), trace.count(), trace.events(), System.nanoTime() - started);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -371,7 +371,8 @@ public final class Simulator {
     }
 
     private void complete(Client c, long node, Throwable error) {
-        trace(node, "complete", "client " + c.id + " " + (error == null ? "ok" : error.getClass().getSimpleName()));
+        trace(node, "complete", "client " + c.id + " " + (error == null ? "ok" : error.getClass().getSimpleName()
+                + (error instanceof RaftServerException e ? " " + e.reason() : "")));
         next(c);
     }
 

@@ -1,20 +1,27 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.jepsen.history.JsonLines;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The events of a run as JSON lines ({@code {"t":…,"node":…,"ev":…,"detail":…}}), hashed as they
- * are produced so two runs can be compared without keeping either. Kept in memory only if asked.
+ * The events of a run ({@link TraceEvent}), hashed as they are produced so two runs can be
+ * compared without keeping either. Kept in memory only if asked. Written to a file as JSON lines
+ * after a {@link #HEADER} line; the schema is in docs/user-guide.md ("The simulator's trace").
  * The hash covers the events' fields, not the formatted lines: formatting lines nobody keeps was
  * the simulator's biggest cost.
  */
 public final class Trace {
 
+    /** The name of the format, in the header line. */
+    public static final String FORMAT = "raftkit-sim-trace";
+    /** The schema's version, in the header line; it changes when a field changes meaning. */
+    public static final int VERSION = 1;
+    /** The first line of a trace file. */
+    public static final String HEADER = "{\"format\":\"" + FORMAT + "\",\"version\":" + VERSION + "}";
+
     private final boolean keep;
-    private final List<String> lines = new ArrayList<>();
+    private final List<TraceEvent> events = new ArrayList<>();
     private long hash = 0xcbf29ce484222325L;
     private long count;
 
@@ -45,8 +52,7 @@ public final class Trace {
     private void finish(long timeMicros, long node, String event, Supplier<String> detail) {
         count++;
         if (keep) {
-            lines.add("{\"t\":" + timeMicros + ",\"node\":" + node + ",\"ev\":" + JsonLines.quote(event)
-                    + ",\"detail\":" + JsonLines.quote(detail.get()) + "}");
+            events.add(new TraceEvent(timeMicros, node, event, detail.get()));
         }
     }
 
@@ -69,8 +75,8 @@ public final class Trace {
         return count;
     }
 
-    /** The lines, if the trace was kept. */
-    public List<String> lines() {
-        return lines;
+    /** The events, if the trace was kept. */
+    public List<TraceEvent> events() {
+        return events;
     }
 }

@@ -1,0 +1,24 @@
+package dev.raftkit.jepsen.sim;
+
+import dev.raftkit.jepsen.history.JsonLines;
+
+/**
+ * One event of a simulated run.
+ *
+ * @param timeMicros virtual time in microseconds since the run began
+ * @param node       the node it happened on; 0 for the cluster as a whole (the nemesis, a client's
+ *                   invocation before it reaches a node)
+ * @param kind       what happened: {@code role}, {@code vote-granted}, {@code vote-refused},
+ *                   {@code append}, {@code commit}, {@code apply}, {@code fault}, {@code crash},
+ *                   {@code restart}, {@code invoke}, {@code complete}, … (docs/user-guide.md lists them)
+ * @param detail     the particulars, as a person reads them (a range {@code from..to} for appends,
+ *                   commits and applies; the reason for a refused vote)
+ */
+public record TraceEvent(long timeMicros, long node, String kind, String detail) {
+
+    /** The event as one JSON line: {@code {"t":…,"node":…,"ev":…,"detail":…}}. */
+    public String toJson() {
+        return "{\"t\":" + timeMicros + ",\"node\":" + node + ",\"ev\":" + JsonLines.quote(kind)
+                + ",\"detail\":" + JsonLines.quote(detail) + "}";
+    }
+}
