@@ -142,8 +142,24 @@ public final class RaftNode {
                     + " — restore this node from a peer or a backup");
         }
         // An applied entry was committed, so a durable commit index behind it (storage may persist
-        // a commit-only change lazily: it is not needed for safety) is simply stale.
+        // a commit-only change lazily) is simply stale.
         log.commitTo(applied);
+        // So is every configuration change in the log but the last: a leader proposes one only once
+        // it has applied the one before (pendingConfIndex; a new leader, everything in its log),
+        // and Log Matching carries that prefix into every log holding the later one (§4.1, §5.3).
+        // The commit index must say so, for it bounds the configuration this node campaigns in
+        // (hasUnappliedConfChanges). Without it, a node whose lazily stored commit index lagged two
+        // changes counted votes in a configuration two changes old, whose majorities need not meet
+        // the current one's: elected by removed nodes, it overwrote committed entries (simulator,
+        // seed 1734 of a five-node SQL sweep).
+        long[] lastConfs = {0, 0};
+        forEachEntry(applied + 1, log.lastIndex() + 1, e -> {
+            if (e.type() == EntryType.CONF_CHANGE) {
+                lastConfs[0] = lastConfs[1];
+                lastConfs[1] = e.index();
+            }
+        });
+        log.commitTo(lastConfs[0]);
         // The configuration lives in the snapshot and in the log (§4). Changes the state machine
         // applied before the restart are not handed out again, so replay them here.
         ConfState[] conf = {initial.snapshot().conf()};

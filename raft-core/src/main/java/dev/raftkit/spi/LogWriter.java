@@ -32,8 +32,10 @@ public interface LogWriter extends AutoCloseable {
      * Records the hard state. Term and vote are durable with the next {@link #sync()}, after this
      * batch's entries. An implementation may persist a change of the commit index alone lazily:
      * after a crash the commit index read back may be older than the last one set (never newer
-     * than what was synced). That is safe: the commit index is re-learned from the leader, and
-     * entries the state machine applied count as committed at start-up.
+     * than what was synced). That is safe: the commit index is re-learned from the leader, and at
+     * start-up the core counts as committed both the entries the state machine applied and every
+     * configuration change in the log but the last (a leader proposes one only after applying the
+     * one before), so it never campaigns in a configuration older than the one before the latest.
      */
     void setHardState(HardState hardState) throws IOException;
 

@@ -74,7 +74,8 @@ public final class SegmentedLogStorage implements LogStorage {
      *     file once it moved this many entries past the durable one (0: every change). Term and vote
      *     changes are always written at the next {@code sync()}. The commit index is not needed for
      *     safety (a restarted node learns it again from the leader, and the core treats entries its
-     *     state machine applied as committed), while rewriting the file costs three fsyncs.
+     *     state machine applied, and every configuration change in the log but the last, as
+     *     committed), while rewriting the file costs three fsyncs.
      */
     public record Options(long segmentBytes, boolean preallocate, long compactionMarginEntries, long cacheBytes,
                           long commitPersistInterval) {
