@@ -59,7 +59,7 @@ final class SimCommand implements Callable<Integer> {
     int nodes;
 
     @Option(names = "--faults", defaultValue = "all", paramLabel = "LIST",
-            description = "Comma-separated: partition, loss, duplicate, reorder, crash, pause, slow, snapshot, "
+            description = "Comma-separated: partition, loss, duplicate, reorder, crash, wipe, pause, slow, snapshot, "
                     + "membership, transfer; or all, none (default all).")
     String faults;
 

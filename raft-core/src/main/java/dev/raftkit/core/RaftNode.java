@@ -848,7 +848,7 @@ public final class RaftNode {
             return;
         }
         pr.markRecentActive(true);
-        updateRecovering(pr, r.recovering());
+        updateRecovering(r.from(), pr, r.recovering());
         if (r.reject()) {
             long nextProbe = r.hint().index();
             if (r.hint().term() > 0) {
@@ -915,12 +915,22 @@ public final class RaftNode {
         }
     }
 
-    /** Records whether a follower is recovering; when it stops, its match counts: maybe commit. */
-    private void updateRecovering(Progress pr, boolean now) {
+    /**
+     * Records whether a follower is recovering; when it stops, its match counts: maybe commit.
+     * When it starts, it has lost what it acknowledged (a wiped directory, thesis §3.8): its match
+     * is forgotten and it is probed again from there. Without that, a leader that had it fully
+     * matched would only send it heartbeats, which reveal nothing, and it would never catch up.
+     */
+    private void updateRecovering(long follower, Progress pr, boolean now) {
         boolean was = pr.recovering();
         pr.setRecovering(now);
         if (was && !now) {
             maybeCommit();
+        }
+        if (!was && now && pr.match() > 0) {
+            tracer.event(id, "match-regressed", "node " + follower + " says it is recovering lost state: its match "
+                    + pr.match() + " no longer holds; match now 0, probing from " + (pr.match() + 1));
+            pr.regressMatch(0, pr.match());
         }
     }
 
@@ -963,7 +973,7 @@ public final class RaftNode {
                     + " beyond our latest round " + readOnly.currentRound());
             return;
         }
-        updateRecovering(pr, r.recovering());
+        updateRecovering(r.from(), pr, r.recovering());
         pr.heartbeatAcknowledged(r.context());
         if (pr.match() < log.lastIndex() || pr.state() == Progress.State.PROBE) {
             sendAppend(r.from());
@@ -1294,6 +1304,15 @@ public final class RaftNode {
     public long matchIndex(long peer) {
         Progress pr = leaderProgress(peer);
         return pr == null ? -1 : pr.match();
+    }
+
+    /**
+     * Leader only: whether {@code peer} last said it is recovering lost state (it then neither votes
+     * nor counts toward a commit until it has caught up); false if this node does not lead.
+     */
+    public boolean isPeerRecovering(long peer) {
+        Progress pr = leaderProgress(peer);
+        return pr != null && pr.recovering();
     }
 
     public long committed() {

@@ -354,13 +354,17 @@ final class RaftLoop {
         }
     }
 
-    /** This node and the members heard from within the last election timeout (CheckQuorum's window). */
+    /**
+     * This node and the members heard from within the last election timeout (CheckQuorum's window)
+     * that are not recovering lost state: a recovering member answers, but neither votes nor counts
+     * toward a commit until it has caught up (§3.8), so a quorum that needs it is not live.
+     */
     private Set<Long> liveMembers(ConfState conf) {
         Set<Long> live = new TreeSet<>();
         live.add(server.id);
         for (long member : conf.members()) {
             Long heard = heardAtTick.get(member);
-            if (heard != null && tickCount - heard <= server.settings.liveTicks()) {
+            if (heard != null && tickCount - heard <= server.settings.liveTicks() && !node.isPeerRecovering(member)) {
                 live.add(member);
             }
         }
@@ -373,6 +377,11 @@ final class RaftLoop {
             throw new RaftServerException(RaftServerException.Reason.INVALID, node.leader(), "node " + learner
                     + " is not a learner in " + conf + ": a voter is added only as a learner that has caught up;"
                     + " add it as a learner first (addLearner, `raftkit member add`), then promote it");
+        }
+        if (node.isPeerRecovering(learner)) {
+            throw new RaftServerException(RaftServerException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
+                    + learner + " is recovering lost state and has not caught up from this leader yet; retry once"
+                    + " it has (its status shows recovering=false)");
         }
         // A learner that never answered has match 0, which a short log would call caught up.
         if (!live.contains(learner)) {

@@ -871,7 +871,7 @@ public final class RaftServer implements AutoCloseable {
                         + " leader (thesis §3.8)", config.id());
                 return;
             }
-            if (hasNoDurableState(log, snapshotStore)) {
+            if (hasNoDurableState(log, snapshotStore) && !testingHooks.trustLostState()) {
                 log.setHardState(HardState.LOST);
                 log.sync();
                 LOG.warn("node {} starts with no durable state and is not founding a cluster: it will not vote until"

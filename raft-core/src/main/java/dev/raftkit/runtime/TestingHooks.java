@@ -39,6 +39,15 @@ public interface TestingHooks {
     }
 
     /**
+     * Start a node that has no durable state (an emptied data directory, not founding) as if it
+     * were trusted, without marking it recovering: breaks §3.8 (it votes and acknowledges on state
+     * it lost).
+     */
+    default boolean trustLostState() {
+        return false;
+    }
+
+    /**
      * An answer to complete a client's command with as soon as the leader proposes it, before it
      * commits, or null (the default) to answer after it is applied. {@code command} is what the
      * client submitted.

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.util.Set;
 import java.util.TreeSet;
@@ -111,5 +112,37 @@ class MembershipChecksTest {
         cluster.awaitSameState(Set.of(1L, 2L, 3L, 4L), 20);
         ConfState promoted = cluster.retry(l -> l.addVoter(4));
         assertEquals(Set.of(1L, 2L, 3L, 4L), promoted.voters());
+    }
+
+    @Test
+    void aRecoveringMemberIsNotLiveForAQuorumNorPromoted() {
+        // A wiped member answers heartbeats but neither votes nor counts toward a commit until it
+        // has caught up (§3.8): removing the one healthy follower would leave no live quorum.
+        cluster = new RuntimeCluster(Set.of(1L, 2L, 3L), b -> { }).startAll();
+        ClientSession session = cluster.openSession();
+        cluster.submit(session, put("k", "v"));
+        RaftServer leader = cluster.awaitLeader();
+        long[] followers = Set.of(1L, 2L, 3L).stream().filter(id -> id != leader.id()).sorted()
+                .mapToLong(Long::longValue).toArray();
+        long wiped = followers[0];
+        long healthy = followers[1];
+        // It hears heartbeats but no appends, so it stays recovering.
+        cluster.net.dropIf(m -> m instanceof AppendEntries && m.to() == wiped);
+        cluster.restartWiped(wiped);
+        assertTrue(cluster.server(wiped).status().recovering());
+        // A few heartbeat rounds (every 2 ticks) and the leader has its answers, which say recovering.
+        long restartedAt = leader.loop.tickCount();
+        await().atMost(RuntimeCluster.TIMEOUT).until(() -> leader.loop.tickCount() > restartedAt + 6);
+
+        RaftServerException refused = refusal(leader.remove(healthy));
+        assertEquals(RaftServerException.Reason.INVALID, refused.reason());
+        assertTrue(refused.getMessage().contains("of which 1 is live [" + leader.id() + "]"), refused.getMessage());
+        assertEquals(Set.of(1L, 2L, 3L), leader.status().conf().voters(), "nothing was proposed");
+
+        // Once it may catch up, it counts again.
+        cluster.net.heal();
+        await().atMost(RuntimeCluster.TIMEOUT).until(() -> !cluster.server(wiped).status().recovering());
+        ConfState removed = cluster.retry(l -> l.remove(healthy));
+        assertEquals(Set.of(leader.id(), wiped), removed.voters());
     }
 }

@@ -16,6 +16,11 @@ public enum Fault {
     REORDER,
     /** Crash a node (losing everything not fsync'd) and restart it later from its durable state. */
     CRASH,
+    /**
+     * Crash a node, empty its data directory and restart it under the same id (at most one node
+     * at a time, and only while every other member is up and caught up).
+     */
+    WIPE,
     /** Freeze a node for a while (a long GC pause); time catches up when it resumes. */
     PAUSE,
     /** Make a node's disk and processing slow for a while. */

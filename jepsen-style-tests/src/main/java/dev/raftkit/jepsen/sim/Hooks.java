@@ -33,6 +33,11 @@ public interface Hooks {
         return false;
     }
 
+    /** Trust a node restarted on an emptied data directory: no recovering mark (breaks §3.8). */
+    default boolean trustLostState() {
+        return false;
+    }
+
     /** Rewrite a message as it leaves {@code node} (e.g. forge a vote); return it unchanged by default. */
     default Message rewrite(long node, Message m) {
         return m;

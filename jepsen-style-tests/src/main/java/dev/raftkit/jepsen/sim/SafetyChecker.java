@@ -164,6 +164,11 @@ public final class SafetyChecker {
         violation(time, "Convergence", detail);
     }
 
+    /** A node that lost its durable state was trusted with a vote and acknowledgements. */
+    void onLostStateTrusted(long time, String detail) {
+        violation(time, "Lost state trusted", detail);
+    }
+
     /** The workload's verdict over the whole history failed; {@code kind} names the check. */
     void onVerdict(String kind, String detail) {
         violation(-1, kind, detail);
@@ -172,6 +177,15 @@ public final class SafetyChecker {
     /** A check of the workload's own (an invariant over a node's state, or over its history). */
     void onWorkloadViolation(long time, String detail) {
         violation(time, "Workload invariant", detail);
+    }
+
+    /**
+     * The run spent its whole event budget: messages or tasks multiplying with virtual time barely
+     * moving (a retry loop with no backoff, a message storm). Not a safety violation but a bug, and
+     * the budget keeps such a run from exhausting the memory of whoever runs the simulator.
+     */
+    void onEventStorm(long time, String detail) {
+        violation(time, "Event storm", detail);
     }
 
     /** A node stopped by itself (fail-stop), or a simulated thread threw: a bug either way. */

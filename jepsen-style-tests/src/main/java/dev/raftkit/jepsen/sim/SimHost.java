@@ -48,7 +48,9 @@ final class SimHost {
     final long id;
     private final Simulator sim;
     private final Set<Long> founders;
-    private final SimFileIo disk = new SimFileIo().mkdirsDurable(ROOT);
+    private SimFileIo disk;
+    /** What the next start must find: true after the data directory was emptied under this id. */
+    private boolean lostState;
     private final Path dir;
 
     private int life;
@@ -67,11 +69,29 @@ final class SimHost {
         this.sim = sim;
         this.founders = founders;
         this.dir = ROOT.resolve("node" + id);
-        // Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk.
-        disk.onSync(() -> {
+        this.disk = timed(new SimFileIo().mkdirsDurable(ROOT));
+    }
+
+    /** Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk. */
+    private SimFileIo timed(SimFileIo d) {
+        d.onSync(() -> {
             long base = 300 + sim.random().nextLong(1_200);
             sim.scheduler().spend(slow ? base * 10 : base);
         });
+        return d;
+    }
+
+    /**
+     * Power cut, then the operator empties the data directory (a replaced disk, a wrong {@code rm})
+     * and starts the node again under the same id with the same configuration; {@link #restart}
+     * does that. The product must notice and keep the node from voting or acknowledging until it
+     * has caught up (thesis §3.8; checked at the start).
+     */
+    void wipe() {
+        crash();
+        disk = timed(new SimFileIo().mkdirsDurable(ROOT));
+        lostState = true;
+        sim.trace(id, "wipe", "data directory emptied; it restarts under the same id");
     }
 
     boolean up() {
@@ -133,11 +153,18 @@ final class SimHost {
             if (sim.options().faults().contains(Fault.SNAPSHOT)) {
                 b.snapshotThresholds(500, 1L << 20);
             }
-            if (founders.contains(id)) {
+            if (founders.contains(id) && myLife == 1) {
+                // As an embedder founds: at the cluster's first start only. (raftkit server's
+                // --bootstrap on an emptied directory first asks the other founders; WipedFounderTest.)
                 b.bootstrap(founders);
             }
             InitialState init = log.initialState();
             server = b.start();
+            if (lostState && !server.status().recovering()) {
+                sim.checker().onLostStateTrusted(sim.now(), "node " + id + " started on an emptied data directory"
+                        + " under its old id and is not recovering: it may vote or acknowledge on state it lost (§3.8)");
+            }
+            lostState = false;
             // The recovered committed prefix must agree with what the cluster committed before. The
             // storage persists a commit-only change lazily (SegmentedLogStorage.Options
             // commitPersistInterval), so the durable commit may lag the snapshot; the node then

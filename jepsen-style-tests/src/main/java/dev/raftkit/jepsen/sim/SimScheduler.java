@@ -57,9 +57,15 @@ final class SimScheduler {
         }
     }
 
-    /** Runs events up to virtual time {@code end} while {@code go} holds; then sets the clock to {@code end}. */
+    /**
+     * Runs events up to virtual time {@code end} while {@code go} holds; then, unless {@code go}
+     * stopped it, sets the clock to {@code end}.
+     */
     void runUntil(long end, BooleanSupplier go) {
-        while (!queue.isEmpty() && go.getAsBoolean()) {
+        while (!queue.isEmpty()) {
+            if (!go.getAsBoolean()) {
+                return;
+            }
             Event e = queue.peek();
             if (e.time() > end) {
                 break;

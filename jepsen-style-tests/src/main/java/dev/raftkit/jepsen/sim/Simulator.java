@@ -42,6 +42,7 @@ public final class Simulator {
     private static final long TICK = SimOptions.TICK_MICROS;
     private static final long CLIENT_TIMEOUT = 50 * TICK;
     private static final long HEAL_TICKS = 400;
+    private static final long EVENTS_PER_NODE_TICK = 1_000;
     private static final long LEADER_BOUND_TICKS = 200;
     /** Attempts of one write (the same session and sequence number each time) before it is indeterminate. */
     private static final int WRITE_ATTEMPTS = 3;
@@ -95,7 +96,8 @@ public final class Simulator {
 
     /** The sim-level hooks that must act inside the real runtime, as its testing-only hook point. */
     private static TestingHooks testingHooks(Hooks hooks, Workload.Run run) {
-        if (!hooks.sendBeforePersist() && !hooks.applyBeforeCommit() && !hooks.ackBeforeCommit()) {
+        if (!hooks.sendBeforePersist() && !hooks.applyBeforeCommit() && !hooks.ackBeforeCommit()
+                && !hooks.trustLostState()) {
             return TestingHooks.NONE;
         }
         return new TestingHooks() {
@@ -107,6 +109,11 @@ public final class Simulator {
             @Override
             public boolean applyBeforeCommit() {
                 return hooks.applyBeforeCommit();
+            }
+
+            @Override
+            public boolean trustLostState() {
+                return hooks.trustLostState();
             }
 
             @Override
@@ -149,7 +156,14 @@ public final class Simulator {
         long faultEnd = options.ticks() * TICK;
         scheduler.schedule(faultEnd, this::heal);
         long end = faultEnd + HEAL_TICKS * TICK;
-        scheduler.runUntil(end, checker::ok);
+        // A healthy run takes some 30 events per node per tick; thirty times that is a storm.
+        long budget = EVENTS_PER_NODE_TICK * hosts.size() * (end / TICK);
+        scheduler.runUntil(end, () -> checker.ok() && scheduler.events() < budget);
+        if (checker.ok() && scheduler.events() >= budget) {
+            checker.onEventStorm(scheduler.now(), scheduler.events() + " events by t=" + scheduler.now()
+                    + "us, the budget for " + hosts.size() + " nodes over " + end / TICK + " ticks ("
+                    + trace.count() + " traced); see them with raftkit sim --seed " + options.seed() + " --report DIR");
+        }
         if (checker.ok()) {
             checkAfterHeal();
         }
@@ -422,6 +436,7 @@ public final class Simulator {
                     network.crashAfterNextAnswer.add(victim.id);
                 }
             }
+            case WIPE -> wipe(victim, duration);
             case PAUSE -> {
                 if (victim.up() && !victim.paused) {
                     victim.pause();
@@ -453,6 +468,34 @@ public final class Simulator {
             }
         }
         scheduler.schedule((20 + random.nextInt(60)) * TICK, this::nemesis);
+    }
+
+    /**
+     * Wipes {@code victim} and restarts it after {@code duration}, if every other node is up and
+     * none is recovering: at most one node's state is lost at a time, so a majority always holds
+     * every committed entry (losing more is data loss no protocol survives).
+     */
+    private void wipe(SimHost victim, long duration) {
+        SimHost leader = leader();
+        if (leader == null) {
+            return;
+        }
+        for (SimHost h : hosts.values()) {
+            ServerStatus s = h.status();
+            if (s == null || s.recovering() || (h != victim && h.paused)) {
+                return;
+            }
+        }
+        // The voters left must still be a quorum of the configuration, or no leader could be
+        // elected until the wiped one catches up — from a leader (a two-voter cluster, say).
+        Set<Long> voters = leader.status().conf().voters();
+        long others = voters.stream().filter(v -> v != victim.id).count();
+        if (voters.contains(victim.id) && others < voters.size() / 2 + 1) {
+            return;
+        }
+        trace(victim.id, "fault", "wipe");
+        victim.wipe();
+        scheduler.schedule(duration, victim::restart);
     }
 
     private void partition(long duration) {

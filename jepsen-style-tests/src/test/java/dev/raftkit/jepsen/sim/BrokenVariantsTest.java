@@ -1,6 +1,7 @@
 package dev.raftkit.jepsen.sim;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.RequestVoteResponse;
@@ -30,6 +31,21 @@ class BrokenVariantsTest {
                 return true;
             }
         }));
+    }
+
+    @Test
+    void aWipedNodeTrustedWithItsOldId() {
+        // The WIPE fault restarts a node on an emptied directory under its old id; the check that
+        // such a node starts recovering (§3.8) must see that it was trusted instead.
+        Hooks trusting = new Hooks() {
+            @Override
+            public boolean trustLostState() {
+                return true;
+            }
+        };
+        SimOptions wipes = BASE.withFaults(EnumSet.of(Fault.WIPE, Fault.PARTITION, Fault.CRASH)).withHooks(trusting);
+        SimResult r = caught(wipes);
+        assertTrue(r.violations().get(0).contains("Lost state trusted"), r.violations().toString());
     }
 
     @Test

@@ -146,7 +146,15 @@ public final class Progress {
         if (next - 1 != rejected) {
             return false;
         }
-        next = Math.max(Math.min(rejected, matchHint + 1), match + 1);
+        long probe = Math.max(Math.min(rejected, matchHint + 1), match + 1);
+        if (probe == next) {
+            // rejected == match: the follower acknowledged this index, so the rejection is stale
+            // (§5.3, reordered answers) — or the follower lost entries without knowing it (a disk
+            // that lied about an fsync). Probing the same index again at once would loop at
+            // network speed; the paused probe retries on the next heartbeat instead.
+            return false;
+        }
+        next = probe;
         flowPaused = false;
         return true;
     }
