@@ -59,7 +59,8 @@ final class SimCommand implements Callable<Integer> {
     int nodes;
 
     @Option(names = "--faults", defaultValue = "all", paramLabel = "LIST",
-            description = "Comma-separated: partition, loss, duplicate, reorder, crash, wipe, pause, slow, snapshot, "
+            description = "Comma-separated: partition, loss, duplicate, reorder, crash, wipe, disk, pause, slow, "
+                    + "snapshot, "
                     + "membership, transfer; or all, none (default all).")
     String faults;
 
@@ -98,9 +99,11 @@ final class SimCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         // The simulated nodes run the real runtime, which logs what an operator should see (a node
         // recovering lost state, a failed stage); over hundreds of seeds that drowns the results,
-        // so only errors are shown unless the caller set a level (-Dorg.slf4j.simpleLogger.log.dev.raftkit=info).
+        // and the disk faults make nodes fail-stop with errors on purpose; what matters reaches the
+        // run's trace and its violations. Silent unless the caller set a level
+        // (-Dorg.slf4j.simpleLogger.log.dev.raftkit=info).
         if (System.getProperty("org.slf4j.simpleLogger.log.dev.raftkit") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
+            System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "off");
         }
         Set<Fault> faultSet;
         try {

@@ -32,11 +32,13 @@ final class LogRecovery {
     private final FileIo io;
     private final Path dir;
     private final SegmentedLogStorage.Options options;
+    private final StorageTestingHooks hooks;
 
-    LogRecovery(FileIo io, Path dir, SegmentedLogStorage.Options options) {
+    LogRecovery(FileIo io, Path dir, SegmentedLogStorage.Options options, StorageTestingHooks hooks) {
         this.io = io;
         this.dir = dir;
         this.options = options;
+        this.hooks = hooks;
     }
 
     Recovered recover() throws IOException {
@@ -123,7 +125,7 @@ final class LogRecovery {
             SegmentScanner scanner;
             SegmentHeader header;
             try {
-                scanner = new SegmentScanner(h, f.path());
+                scanner = new SegmentScanner(h, f.path(), hooks.cutAtFirstInvalidRecord());
                 header = scanner.header();
             } catch (IOException | RuntimeException e) {
                 h.close();

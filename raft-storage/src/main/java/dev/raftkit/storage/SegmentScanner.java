@@ -34,6 +34,7 @@ final class SegmentScanner {
 
     private static final int WINDOW = 1 << 20;
 
+    private final boolean naive;
     private final FileIo.Handle handle;
     private final Path path;
     private final long fileSize;
@@ -42,7 +43,9 @@ final class SegmentScanner {
     private ByteBuffer window;
     private long windowStart;
 
-    SegmentScanner(FileIo.Handle handle, Path path) throws IOException {
+    /** With {@code naive}, the planted bug of {@link StorageTestingHooks#cutAtFirstInvalidRecord}. */
+    SegmentScanner(FileIo.Handle handle, Path path, boolean naive) throws IOException {
+        this.naive = naive;
         this.handle = handle;
         this.path = path;
         this.fileSize = handle.size();
@@ -115,6 +118,9 @@ final class SegmentScanner {
         long z = lastNonZero(pos);
         if (z < 0) {
             return new Tail(-1, -1, false); // clean end: nothing but zeros follows
+        }
+        if (naive) {
+            return new Tail(pos, z, false); // planted bug: every bad record is a torn write
         }
         long length = pos + 4 <= fileSize ? Integer.toUnsignedLong(length(pos)) : -1;
         if (length == 0) {

@@ -166,7 +166,7 @@ public final class SegmentedLogStorage implements LogStorage {
      * @throws StorageException if the directory is locked by another process or the log is corrupt
      */
     public static SegmentedLogStorage open(Path dir, Options options) throws IOException {
-        return open(RealFileIo.INSTANCE, dir, options, PREALLOCATOR);
+        return open(RealFileIo.INSTANCE, dir, options, PREALLOCATOR, StorageTestingHooks.NONE);
     }
 
     /**
@@ -176,15 +176,21 @@ public final class SegmentedLogStorage implements LogStorage {
      * drives it.
      */
     public static SegmentedLogStorage open(FileIo io, Path dir, Options options) throws IOException {
-        return open(io, dir, options, Runnable::run);
+        return open(io, dir, options, StorageTestingHooks.NONE);
     }
 
-    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Executor preallocator)
+    /** {@link #open(FileIo, Path, Options)} with deliberate bugs, for testing a fault harness only. */
+    public static SegmentedLogStorage open(FileIo io, Path dir, Options options, StorageTestingHooks hooks)
             throws IOException {
+        return open(io, dir, options, Runnable::run, hooks);
+    }
+
+    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Executor preallocator,
+                                            StorageTestingHooks hooks) throws IOException {
         ensureDirectory(io, dir);
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
         try {
-            LogRecovery.Recovered r = new LogRecovery(io, dir, options).recover();
+            LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
             return new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
         } catch (IOException | RuntimeException e) {
             lock.close();

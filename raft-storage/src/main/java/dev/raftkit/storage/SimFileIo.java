@@ -45,6 +45,12 @@ public final class SimFileIo implements FileIo {
         byte[] current = new byte[0];
         int currentLength;
         final List<Object[]> pending = new ArrayList<>(); // {Long pos, byte[] data} or {Long size}
+        /** Offsets {@link SimFileIo#flip} damaged that no write or truncation has replaced since. */
+        java.util.TreeSet<Long> damage = new java.util.TreeSet<>();
+
+        void repaired(long from, long to) {
+            damage.subSet(from, to).clear();
+        }
 
         Inode copy() {
             Inode c = new Inode();
@@ -52,6 +58,7 @@ public final class SimFileIo implements FileIo {
             c.durableLength = durableLength;
             c.current = current.clone();
             c.currentLength = currentLength;
+            c.damage = new java.util.TreeSet<>(damage);
             for (Object[] op : pending) {
                 c.pending.add(op.clone());
             }
@@ -71,6 +78,7 @@ public final class SimFileIo implements FileIo {
     private long crashAt = Long.MAX_VALUE;
     private boolean crashed;
     private long usableSpace = Long.MAX_VALUE;
+    private String ioError;
     private Runnable onSync = () -> { };
 
     // ------------------------------------------------------------ fault control
@@ -97,6 +105,50 @@ public final class SimFileIo implements FileIo {
         return usableSpace;
     }
 
+    /**
+     * From now on every write, truncation and {@code force} fails with an {@link IOException}
+     * saying {@code message} (a dying device: EIO), until {@code null} is passed or a crash.
+     */
+    public synchronized void failWrites(String message) {
+        ioError = message;
+    }
+
+    /** True while some file still reachable holds damage made by {@link #flip}. */
+    public synchronized boolean damaged() {
+        return damaged(root, new java.util.IdentityHashMap<>());
+    }
+
+    private static boolean damaged(Dir d, Map<Object, Boolean> seen) {
+        for (Object n : d.current.values()) {
+            if (seen.put(n, Boolean.TRUE) == null
+                    && (n instanceof Dir sub ? damaged(sub, seen) : !((Inode) n).damage.isEmpty())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The files under {@code dir} (recursively) with at least one durable byte, in a stable order. */
+    public synchronized List<Path> durableFiles(Path dir) {
+        List<Path> out = new ArrayList<>();
+        try {
+            collect(dirOf(dir), dir.toAbsolutePath(), out);
+        } catch (IOException missing) {
+            // No such directory: no files.
+        }
+        return out;
+    }
+
+    private static void collect(Dir d, Path at, List<Path> out) {
+        for (Map.Entry<String, Object> e : new java.util.TreeMap<>(d.current).entrySet()) {
+            if (e.getValue() instanceof Dir sub) {
+                collect(sub, at.resolve(e.getKey()), out);
+            } else if (((Inode) e.getValue()).durableLength > 0) {
+                out.add(at.resolve(e.getKey()));
+            }
+        }
+    }
+
     /** Makes the {@code n}-th mutating call from now on (0-based) fail as a crash. */
     public synchronized void crashAtOp(long n) {
         crashAt = ops + n;
@@ -121,6 +173,7 @@ public final class SimFileIo implements FileIo {
         epoch++;
         crashed = false;
         crashAt = Long.MAX_VALUE;
+        ioError = null;
     }
 
     /** Power cut that keeps all of {@code file}'s unsynced operations but tears its last write after {@code keep} bytes. */
@@ -145,6 +198,9 @@ public final class SimFileIo implements FileIo {
     /** Flips bit {@code bit} of byte {@code offset} of {@code file}, durably. */
     public synchronized void flip(Path file, long offset, int bit) throws IOException {
         Inode f = inode(file);
+        if (offset < Math.max(f.durableLength, f.currentLength)) {
+            f.damage.add(offset);
+        }
         if (offset < f.durableLength) {
             f.durable[(int) offset] ^= (byte) (1 << bit);
         }
@@ -244,6 +300,9 @@ public final class SimFileIo implements FileIo {
     private void mutate() throws IOException {
         if (crashed) {
             throw new Crashed();
+        }
+        if (ioError != null) {
+            throw new IOException(ioError);
         }
         if (ops++ >= crashAt) {
             crashed = true;
@@ -345,6 +404,7 @@ public final class SimFileIo implements FileIo {
                 }
                 System.arraycopy(data, 0, f.current, (int) position, data.length);
                 f.currentLength = (int) Math.max(f.currentLength, end);
+                f.repaired(position, end);
                 f.pending.add(new Object[] {position, data});
             }
         }
@@ -354,6 +414,7 @@ public final class SimFileIo implements FileIo {
             synchronized (SimFileIo.this) {
                 live();
                 mutate();
+                f.repaired(size, Long.MAX_VALUE);
                 if (size < f.currentLength) {
                     Arrays.fill(f.current, (int) size, f.currentLength, (byte) 0);
                     f.currentLength = (int) size;

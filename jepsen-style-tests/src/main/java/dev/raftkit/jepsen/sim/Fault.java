@@ -21,6 +21,15 @@ public enum Fault {
      * at a time, and only while every other member is up and caught up).
      */
     WIPE,
+    /**
+     * The disk of one node at a time fails: EIO on every write and fsync, or a full disk
+     * (ENOSPC), for a while; or latent corruption, a bit flipped in data it had synced (a log
+     * segment, its hard state or meta, a snapshot), found when the file is next read or at the
+     * next start. The node must stop or refuse to start, saying why (never serve, vote on or
+     * acknowledge what it lost); the simulated operator then restarts it once the device works,
+     * or replaces a damaged data directory with an empty one (the node rejoins recovering).
+     */
+    DISK,
     /** Freeze a node for a while (a long GC pause); time catches up when it resumes. */
     PAUSE,
     /** Make a node's disk and processing slow for a while. */

@@ -38,6 +38,14 @@ public interface Hooks {
         return false;
     }
 
+    /**
+     * Recovery cuts the log at the first invalid record as if torn, without recovering
+     * (the storage's {@link dev.raftkit.storage.StorageTestingHooks#cutAtFirstInvalidRecord}).
+     */
+    default boolean cutLogAtFirstInvalidRecord() {
+        return false;
+    }
+
     /** Rewrite a message as it leaves {@code node} (e.g. forge a vote); return it unchanged by default. */
     default Message rewrite(long node, Message m) {
         return m;

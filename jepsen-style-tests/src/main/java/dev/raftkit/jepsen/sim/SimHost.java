@@ -15,6 +15,7 @@ import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.SimFileIo;
+import dev.raftkit.storage.StorageTestingHooks;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -43,6 +44,12 @@ final class SimHost {
     /** Small segments so compaction deletes files; no preallocation and no cache (its threads). */
     private static final SegmentedLogStorage.Options LOG_OPTIONS = SegmentedLogStorage.Options.defaults()
             .withSegmentBytes(64 * 1024).withPreallocate(false).withCacheBytes(0);
+    private static final StorageTestingHooks CUT_AT_FIRST_INVALID = new StorageTestingHooks() {
+        @Override
+        public boolean cutAtFirstInvalidRecord() {
+            return true;
+        }
+    };
     private static final long EPOCH_MILLIS = 1_700_000_000_000L;
 
     final long id;
@@ -55,6 +62,17 @@ final class SimHost {
 
     private int life;
     private boolean up;
+    /** The injected disk fault in force (EIO, a full disk), or null; see {@link #failDisk}. */
+    private String diskFault;
+    /** The running server stopped itself (fail-stop); its process is still "up" until it exits. */
+    private boolean stopped;
+    /**
+     * The last log index this machine's storage had made durable (raised by each sync, lowered by
+     * each truncation it was asked for, which may reach the disk at any time), across lives.
+     */
+    private long syncedLast;
+    /** The simulated operator will act on a disk failure of this node (see Simulator#onDiskFailure). */
+    boolean remedyPending;
     boolean paused;
     boolean slow;
     private long missedTicks;
@@ -89,8 +107,10 @@ final class SimHost {
      */
     void wipe() {
         crash();
+        diskFault = null; // a new, working device
         disk = timed(new SimFileIo().mkdirsDurable(ROOT));
         lostState = true;
+        syncedLast = 0; // all of it lost, on purpose: the start must find the node recovering
         sim.trace(id, "wipe", "data directory emptied; it restarts under the same id");
     }
 
@@ -123,9 +143,11 @@ final class SimHost {
         int myLife = ++life;
         lanes.clear();
         up = true;
+        stopped = false;
         missedTicks = 0;
         try {
-            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), LOG_OPTIONS);
+            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), LOG_OPTIONS,
+                    sim.options().hooks().cutLogAtFirstInvalidRecord() ? CUT_AT_FIRST_INVALID : StorageTestingHooks.NONE);
             log = new ObservedLog(storage);
             FileSnapshotStore snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
             stateMachine = new ObservedStateMachine(sim.workload().newStateMachine());
@@ -165,6 +187,15 @@ final class SimHost {
                         + " under its old id and is not recovering: it may vote or acknowledge on state it lost (§3.8)");
             }
             lostState = false;
+            if (!server.status().recovering() && log.lastIndex() < syncedLast) {
+                // A node may have acknowledged every entry it had synced: coming back with fewer
+                // and not recovering, it can vote for a log without them (§3.8; Alagappan et al.,
+                // FAST 2018, on storage faults meeting consensus).
+                sim.checker().onLostStateTrusted(sim.now(), "node " + id + " restarted with its log ending at "
+                        + log.lastIndex() + " although it had synced entries up to " + syncedLast
+                        + ", and is not recovering: it may vote or acknowledge on entries it lost (§3.8)");
+            }
+            syncedLast = log.lastIndex();
             // The recovered committed prefix must agree with what the cluster committed before. The
             // storage persists a commit-only change lazily (SegmentedLogStorage.Options
             // commitPersistInterval), so the durable commit may lag the snapshot; the node then
@@ -174,7 +205,69 @@ final class SimHost {
             log.lastCommit = recovered;
         } catch (IOException | RuntimeException e) {
             up = false;
-            sim.checker().onNodeFailure(sim.now(), "node " + id + " cannot start from its disk: " + e);
+            if (expectsFailure()) {
+                // The product found the injected damage (or the device still fails) and refused to
+                // start, saying why: what it must do. The operator's remedy follows.
+                sim.trace(id, "refused-start", String.valueOf(e.getMessage()));
+                sim.onDiskFailure(this);
+            } else {
+                sim.checker().onNodeFailure(sim.now(), "node " + id + " cannot start from its disk: " + e);
+            }
+        }
+    }
+
+    /** True while a fault injected into this machine's disk explains a fail-stop or a refusal to start. */
+    boolean expectsFailure() {
+        return diskFault != null || disk.damaged();
+    }
+
+    /** True while the disk holds damage the nemesis made and no wipe has removed. */
+    boolean damaged() {
+        return disk.damaged();
+    }
+
+    /** True if the server stopped itself (fail-stop) and its process has not exited yet. */
+    boolean stopped() {
+        return up && stopped;
+    }
+
+    /**
+     * The device fails: every write and fsync raises an {@link IOException} saying {@code message}
+     * (EIO; or, with {@code full}, ENOSPC and no usable space) until {@link #healDisk}.
+     */
+    void failDisk(String message, boolean full) {
+        diskFault = message;
+        disk.failWrites(message);
+        if (full) {
+            disk.usableSpace(0);
+        }
+    }
+
+    void healDisk() {
+        diskFault = null;
+        disk.failWrites(null);
+        disk.usableSpace(Long.MAX_VALUE);
+    }
+
+    /**
+     * Latent corruption: flips one bit of a byte already synced in one of this node's files (a
+     * log segment, the hard state, the log meta, a snapshot), as a failing sector or firmware bug
+     * would. Returns what was hit, or null if the node has no such file yet.
+     */
+    String corrupt() {
+        List<Path> files = disk.durableFiles(dir).stream()
+                .filter(p -> !p.getFileName().toString().equals("LOCK")).toList();
+        if (files.isEmpty()) {
+            return null;
+        }
+        Path file = files.get(sim.random().nextInt(files.size()));
+        try {
+            long offset = sim.random().nextLong(disk.durableSize(file));
+            int bit = sim.random().nextInt(8);
+            disk.flip(file, offset, bit);
+            return dir.relativize(file) + " offset " + offset + " bit " + bit;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -196,6 +289,9 @@ final class SimHost {
         paused = false;
         tick = null;
         disk.crash();
+        if (diskFault != null) {
+            disk.failWrites(diskFault); // the device is still broken after the power cut
+        }
         // Not a graceful close (nothing of the old process runs again): frees what a dead
         // process's memory would (SQLite's in-memory database is native memory).
         closeStateMachine();
@@ -303,7 +399,16 @@ final class SimHost {
 
         @Override
         public void onStopped(Throwable cause) {
-            if (cause != null && life == myLife) {
+            if (cause == null || life != myLife) {
+                return;
+            }
+            if (expectsFailure()) {
+                // Fail-stop on an injected disk fault is the product working: it refused to go on
+                // over a device it cannot trust. The simulated operator restarts (or replaces) it.
+                stopped = true;
+                sim.trace(id, "fail-stop", String.valueOf(cause.getMessage()));
+                sim.onDiskFailure(SimHost.this);
+            } else {
                 sim.checker().onNodeFailure(sim.now(), "node " + id + " stopped (fail-stop): " + cause);
             }
         }
@@ -360,6 +465,7 @@ final class SimHost {
             if (!entries.isEmpty()) {
                 sim.checker().onAppend(sim.now(), id, entries, this);
                 sim.traceRange(id, "append", entries.get(0).index(), entries.get(entries.size() - 1).index());
+                syncedLast = Math.min(syncedLast, entries.get(0).index() - 1); // a truncation, if any
             }
             delegate.append(entries);
         }
@@ -377,12 +483,14 @@ final class SimHost {
         @Override
         public void installSnapshot(SnapshotMeta snapshot) throws IOException {
             sim.trace(id, "snapshot-installed", snapshot.last().toString());
+            syncedLast = Math.min(syncedLast, snapshot.last().index());
             delegate.installSnapshot(snapshot);
         }
 
         @Override
         public void sync() throws IOException {
             delegate.sync();
+            syncedLast = delegate.lastIndex();
         }
 
         @Override

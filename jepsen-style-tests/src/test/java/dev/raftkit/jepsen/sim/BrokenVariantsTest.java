@@ -49,6 +49,21 @@ class BrokenVariantsTest {
     }
 
     @Test
+    void recoveryCuttingTheLogAtABitFlipInItsMiddle() {
+        // Latent corruption (the DISK fault) in synced entries of the open segment: the naive
+        // recovery treats it as a torn write and truncates entries the node acknowledged, and
+        // does not start it recovering.
+        Hooks naive = new Hooks() {
+            @Override
+            public boolean cutLogAtFirstInvalidRecord() {
+                return true;
+            }
+        };
+        SimResult r = caught(BASE.withFaults(EnumSet.of(Fault.DISK, Fault.CRASH, Fault.PARTITION)).withHooks(naive));
+        assertTrue(r.violations().get(0).contains("Lost state trusted"), r.violations().toString());
+    }
+
+    @Test
     void clientAcknowledgedBeforeItsEntryCommits() {
         caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(new Hooks() {
             @Override

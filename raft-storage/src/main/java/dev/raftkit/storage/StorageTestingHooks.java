@@ -1,0 +1,29 @@
+package dev.raftkit.storage;
+
+/**
+ * Deliberate storage bugs, for proving that a fault harness catches them (the simulator's
+ * planted bugs). Never pass anything but {@link #NONE} outside such a test: each hook breaks a
+ * durability promise on purpose.
+ *
+ * <ul>
+ *   <li><b>Thread:</b> read by the thread that opens the storage, during recovery.
+ *   <li><b>Blocking:</b> must not block; answers a constant.
+ *   <li><b>Durability:</b> none of its own.
+ *   <li><b>Exceptions:</b> none expected; one would fail the open.
+ * </ul>
+ */
+public interface StorageTestingHooks {
+
+    /** The storage as shipped: no hook changes anything. */
+    StorageTestingHooks NONE = new StorageTestingHooks() { };
+
+    /**
+     * Recovery cuts the open segment at the first invalid record as if a crash had torn it,
+     * whatever follows and without starting the node recovering: the naive rule that loses
+     * synced, acknowledged entries on a bit flip in the middle of the log (Alagappan et al.,
+     * FAST 2018). The shipped rule is in {@link SegmentScanner}.
+     */
+    default boolean cutAtFirstInvalidRecord() {
+        return false;
+    }
+}
