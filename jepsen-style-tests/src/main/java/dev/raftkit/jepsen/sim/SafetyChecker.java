@@ -164,6 +164,11 @@ public final class SafetyChecker {
         violation(time, "Convergence", detail);
     }
 
+    /** Two replicas applied the same commands to an equal index and hold different states. */
+    void onReplicaDivergence(long time, String detail) {
+        violation(time, "Replica divergence", detail);
+    }
+
     /** A node that lost its durable state was trusted with a vote and acknowledgements. */
     void onLostStateTrusted(long time, String detail) {
         violation(time, "Lost state trusted", detail);

@@ -746,7 +746,16 @@ public final class Simulator {
                 continue;
             }
             long d = run.digest(h.workloadStateMachine());
-            if (st.applied() != ls.commit() || d != digest) {
+            if (st.applied() == ls.applied() && d != digest) {
+                // The checker saw the same command at every index on every node (State Machine
+                // Safety), so equal applied indexes with unequal states mean the state machine
+                // itself: an apply that is not a function of the commands, or a snapshot that does
+                // not restore what it saved.
+                checker.onReplicaDivergence(now, "nodes " + leader.id + " and " + member + " both applied up to "
+                        + st.applied() + " the same commands but their states differ (digests " + digest + " and " + d
+                        + "): the state machine is not deterministic, or its restore does not rebuild what its snapshot"
+                        + " saved");
+            } else if (st.applied() != ls.commit() || d != digest) {
                 checker.onConvergenceFailure(now, "node " + member + " applied " + st.applied() + " (digest " + d
                         + ") but leader " + leader.id + " committed " + ls.commit() + " (digest " + digest + "); it is "
                         + st + (h.paused ? " (paused)" : ""));
