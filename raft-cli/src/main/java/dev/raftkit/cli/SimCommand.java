@@ -2,11 +2,14 @@ package dev.raftkit.cli;
 
 import dev.raftkit.jepsen.sim.BankWorkload;
 import dev.raftkit.jepsen.sim.Fault;
+import dev.raftkit.jepsen.sim.Hooks;
 import dev.raftkit.jepsen.sim.KvWorkload;
 import dev.raftkit.jepsen.sim.ReadMode;
 import dev.raftkit.jepsen.sim.SimOptions;
 import dev.raftkit.jepsen.sim.SimReport;
 import dev.raftkit.jepsen.sim.SimResult;
+import dev.raftkit.jepsen.sim.ScheduleFile;
+import dev.raftkit.jepsen.sim.Shrinker;
 import dev.raftkit.jepsen.sim.SimRunner;
 import dev.raftkit.jepsen.sim.Simulator;
 import dev.raftkit.jepsen.sim.Workload;
@@ -14,7 +17,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.NoSuchFileException;
 import java.util.EnumSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +40,8 @@ import picocli.CommandLine.Spec;
                 "  raftkit sim --seed 42 --trace run.jsonl --history history.jsonl",
                 "  raftkit sim --seed 42 --report /tmp/seed42   # open /tmp/seed42/index.html",
                 "  raftkit sim --seeds 100 --sm sql",
+                "  raftkit sim --seeds 200 --plant ack-before-commit   # a planted bug: caught, shrunk, written to a file",
+                "  raftkit sim --replay sim-seed-3.schedule --report /tmp/r",
                 "  raftkit sim --seeds 200 --faults partition --unsafe-local-reads   # must report violations"})
 final class SimCommand implements Callable<Integer> {
 
@@ -47,6 +54,11 @@ final class SimCommand implements Callable<Integer> {
 
         @Option(names = "--seed", paramLabel = "S", description = "Run exactly this seed (to replay a failure).")
         Long seed;
+
+        @Option(names = "--replay", paramLabel = "FILE",
+                description = "Run the schedule file FILE (written when a run fails and is shrunk, or by hand): its seed,"
+                        + " options and fault steps; the other run options are ignored.")
+        Path replay;
     }
 
     @ArgGroup(exclusive = true)
@@ -95,6 +107,22 @@ final class SimCommand implements Callable<Integer> {
     @Option(names = "--history", paramLabel = "FILE", description = "With --seed: write the clients' history as JSON lines.")
     Path history;
 
+    @Option(names = "--plant", paramLabel = "BUG", defaultValue = "none",
+            description = "Run with a deliberate bug, to watch the checks catch it: send-before-persist, ack-before-commit,"
+                    + " read-from-believed-leader, apply-before-commit, trust-lost-state, cut-log-at-first-invalid-record.")
+    String plant;
+
+    @Option(names = "--no-shrink", description = "On a violation, do not shrink the (first) failing run to a schedule file.")
+    boolean noShrink;
+
+    @Option(names = "--shrink-runs", defaultValue = "200", paramLabel = "N",
+            description = "Runs a shrink may spend (default 200).")
+    int shrinkRuns;
+
+    @Option(names = "--schedule-out", paramLabel = "FILE",
+            description = "Where to write the shrunk failing run (default sim-seed-S.schedule in the current directory).")
+    Path scheduleOut;
+
     @Override
     public Integer call() throws IOException {
         // The simulated nodes run the real runtime, which logs what an operator should see (a node
@@ -114,8 +142,22 @@ final class SimCommand implements Callable<Integer> {
         if (nodes != 3 && nodes != 5 && nodes != 7) {
             throw new ParameterException(spec.commandLine(), "--nodes must be 3, 5 or 7, got " + nodes);
         }
-        if ((trace != null || history != null || report != null) && seeds.seed == null) {
-            throw new ParameterException(spec.commandLine(), "--trace, --history and --report need --seed S (one run)");
+        if ((trace != null || history != null || report != null) && seeds.seed == null && seeds.replay == null) {
+            throw new ParameterException(spec.commandLine(), "--trace, --history and --report need --seed S or --replay"
+                    + " FILE (one run)");
+        }
+        if (shrinkRuns < 1) {
+            throw new ParameterException(spec.commandLine(), "--shrink-runs must be at least 1");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (seeds.replay != null) {
+            return replay(seeds.replay, out);
+        }
+        Hooks hooks;
+        try {
+            hooks = Hooks.named(plant);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--plant: " + e.getMessage());
         }
         if (threads < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
@@ -136,13 +178,12 @@ final class SimCommand implements Callable<Integer> {
         SimOptions base;
         try {
             base = SimOptions.defaults(0).withNodes(nodes).withTicks(ticks).withFaults(faultSet)
-                    .withClients(clients, keys).withReadModes(modes).withWorkload(workload);
+                    .withClients(clients, keys).withReadModes(modes).withWorkload(workload).withHooks(hooks);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        PrintWriter out = spec.commandLine().getOut();
         if (seeds.seed != null) {
-            return single(base.withSeed(seeds.seed).withTrace(trace != null || report != null), out);
+            return single(base.withSeed(seeds.seed).withTrace(trace != null || report != null), out, true);
         }
         long count = seeds.count == null ? 100 : seeds.count;
         if (count < 1) {
@@ -163,12 +204,63 @@ final class SimCommand implements Callable<Integer> {
                 }
             }
         });
-        out.println(summary.line());
+        if (!summary.failures().isEmpty()) {
+            shrink(summary.failures().get(0), out);
+        }
+        out.println(summary.line()); // the last line, for scripts
         out.flush();
         return summary.failures().isEmpty() ? 0 : 1;
     }
 
-    private int single(SimOptions options, PrintWriter out) throws IOException {
+    /** Runs a schedule file: the run it names, bit for bit; says whether it failed as the file expects. */
+    private int replay(Path file, PrintWriter out) throws IOException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ParameterException(spec.commandLine(), "--replay: no such file " + file);
+        }
+        SimOptions options;
+        try {
+            options = ScheduleFile.read(text, Map.of());
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--replay " + file + ": " + e.getMessage());
+        }
+        out.println("replaying " + file + ": seed " + options.seed() + ", " + options.schedule().steps().size()
+                + " fault steps");
+        String expected = ScheduleFile.expected(text);
+        int code = single(options.withTrace(trace != null || report != null), out, false);
+        if (expected != null) {
+            out.println(code != 0 ? "the file expects " + expected + ": see the first violation above"
+                    : "the file expects " + expected + ", but the run passed: the bug it pinned is fixed, or the run"
+                    + " changed since the file was written");
+        }
+        out.flush();
+        return code;
+    }
+
+    /** Shrinks a failing run and writes it as a schedule file. */
+    private void shrink(SimResult failing, PrintWriter out) throws IOException {
+        if (noShrink) {
+            return;
+        }
+        if (failing.options().hooks().name() == null) {
+            return; // hooks from code: no file can carry them
+        }
+        out.println("shrinking seed " + failing.options().seed() + " (at most " + shrinkRuns + " runs; --no-shrink skips)...");
+        out.flush();
+        Shrinker.Outcome o = Shrinker.shrink(failing, shrinkRuns);
+        out.println(o.line());
+        if (o.refusal() == null) {
+            Path file = scheduleOut != null ? scheduleOut : Path.of("sim-seed-" + failing.options().seed() + ".schedule");
+            Files.writeString(file, o.scheduleFile());
+            out.println("schedule: " + file + " (" + o.shrunk().options().schedule().steps().size() + " steps); replay: "
+                    + "./raftkit sim --replay " + file);
+        }
+        out.flush();
+    }
+
+    private int single(SimOptions options, PrintWriter out, boolean shrinkOnFailure) throws IOException {
         SimResult r = Simulator.run(options);
         if (trace != null) {
             SimReport.writeTrace(r, trace);
@@ -186,6 +278,9 @@ final class SimCommand implements Callable<Integer> {
         if (!r.ok()) {
             report(r, out);
         }
+        if (!r.ok() && shrinkOnFailure) {
+            shrink(r, out);
+        }
         double seconds = r.wallNanos() / 1e9;
         out.printf("1 runs, %d violations, %d operations, %d events in %.1f s (%,.0f events/s)%n",
                 r.ok() ? 0 : 1, r.history().size(), r.events(), seconds, r.events() / Math.max(seconds, 1e-9));
@@ -196,7 +291,9 @@ final class SimCommand implements Callable<Integer> {
     private static void report(SimResult r, PrintWriter out) {
         out.println("VIOLATION " + r.summary());
         r.violations().forEach(v -> out.println("  " + v));
-        out.println("  replay: " + r.options().replayCommand() + " --trace trace.jsonl");
+        if (r.options().schedule() == null) {
+            out.println("  replay: " + r.options().replayCommand() + " --report report");
+        }
         out.flush();
     }
 }

@@ -19,12 +19,58 @@ class SimCommandTest {
     }
 
     @Test
-    void unsafeLocalReadsAreReportedWithAReplayCommandAndExitOne() {
+    void unsafeLocalReadsAreReportedWithAReplayCommandAndExitOne(@TempDir Path dir) {
         CliRun r = CliRun.of("sim", "--seeds", "40", "--faults", "partition", "--clients", "12", "--keys", "2",
-                "--ticks", "600", "--unsafe-local-reads");
+                "--ticks", "600", "--unsafe-local-reads", "--schedule-out", dir.resolve("s").toString());
         assertEquals(1, r.exit(), r.out());
         assertTrue(r.out().contains("Linearizability"), r.out());
         assertTrue(r.out().contains("replay: ./raftkit sim --seed "), r.out());
+    }
+
+    @Test
+    void aPlantedBugIsCaughtShrunkAndReplayedFromItsScheduleFile(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("caught.schedule");
+        CliRun r = CliRun.of("sim", "--seeds", "20", "--ticks", "300", "--faults", "partition,crash,wipe",
+                "--plant", "trust-lost-state", "--schedule-out", file.toString());
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.out().contains("replay: ./raftkit sim --seed ") && r.out().contains("--plant trust-lost-state"), r.out());
+        assertTrue(r.out().contains("shrunk in "), r.out());
+        assertTrue(r.out().contains("replay: ./raftkit sim --replay " + file), r.out());
+        String[] lines = r.out().strip().split("\n");
+        assertTrue(lines[lines.length - 1].matches("20 runs, [1-9][0-9]* violations, .*"), lines[lines.length - 1]);
+        String schedule = Files.readString(file);
+        assertTrue(schedule.contains("hooks trust-lost-state") && schedule.contains("expect Lost state trusted"), schedule);
+
+        r = CliRun.of("sim", "--replay", file.toString());
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.out().contains("Lost state trusted") && r.out().contains("the file expects Lost state trusted: see"),
+                r.out());
+
+        // Fixed: the same schedule without the planted bug passes, and says the bug it pinned is gone.
+        Path fixed = dir.resolve("fixed.schedule");
+        Files.writeString(fixed, schedule.replace("hooks trust-lost-state", "hooks none"));
+        r = CliRun.of("sim", "--replay", fixed.toString());
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.out().contains("but the run passed"), r.out());
+    }
+
+    @Test
+    void aBadScheduleFileIsRefusedNamingTheLine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("bad.schedule");
+        Files.writeString(file, "seed 3\nnodes 3\nat 40 crash 9 for 10\n");
+        CliRun r = CliRun.of("sim", "--replay", file.toString());
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains("the schedule names node 9 but the run has 3 nodes"), r.err());
+        Files.writeString(file, "seed 3\nat 40 melt 2\n");
+        r = CliRun.of("sim", "--replay", file.toString());
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains("line 2 'at 40 melt 2': unknown action 'melt'"), r.err());
+        r = CliRun.of("sim", "--replay", dir.resolve("none").toString());
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains("--replay: no such file"), r.err());
+        r = CliRun.of("sim", "--seeds", "2", "--plant", "eat-data");
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains("--plant: unknown planted bug 'eat-data'; known: none, send-before-persist"), r.err());
     }
 
     @Test

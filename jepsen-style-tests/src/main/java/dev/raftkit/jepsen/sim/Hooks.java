@@ -11,7 +11,75 @@ import dev.raftkit.core.message.Message;
  */
 public interface Hooks {
 
-    Hooks NONE = new Hooks() { };
+    Hooks NONE = new Hooks() {
+        @Override
+        public String name() {
+            return "none";
+        }
+    };
+
+    /** The planted bugs {@link #named} knows, by name. */
+    java.util.List<String> PLANTED = java.util.List.of("send-before-persist", "ack-before-commit",
+            "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record");
+
+    /**
+     * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
+     * {@code raftkit sim --plant NAME} and schedule files, which name their hooks).
+     *
+     * @throws IllegalArgumentException for a name it does not know, listing those it does
+     */
+    static Hooks named(String name) {
+        if (name.equals("none")) {
+            return NONE;
+        }
+        if (!PLANTED.contains(name)) {
+            throw new IllegalArgumentException("unknown planted bug '" + name + "'; known: none, " + String.join(", ", PLANTED));
+        }
+        return new Hooks() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public boolean sendBeforePersist() {
+                return name.equals("send-before-persist");
+            }
+
+            @Override
+            public boolean ackBeforeCommit() {
+                return name.equals("ack-before-commit");
+            }
+
+            @Override
+            public boolean readFromBelievedLeader() {
+                return name.equals("read-from-believed-leader");
+            }
+
+            @Override
+            public boolean applyBeforeCommit() {
+                return name.equals("apply-before-commit");
+            }
+
+            @Override
+            public boolean trustLostState() {
+                return name.equals("trust-lost-state");
+            }
+
+            @Override
+            public boolean cutLogAtFirstInvalidRecord() {
+                return name.equals("cut-log-at-first-invalid-record");
+            }
+        };
+    }
+
+    /**
+     * The name {@link #named} knows these hooks by, or null for hooks written in code (a run
+     * with them cannot be replayed from a schedule file).
+     */
+    default String name() {
+        return null;
+    }
 
     /** Send a Ready's {@code messagesAfterPersist} at once, before its fsync (breaks §3.8). */
     default boolean sendBeforePersist() {

@@ -252,18 +252,19 @@ final class SimHost {
     /**
      * Latent corruption: flips one bit of a byte already synced in one of this node's files (a
      * log segment, the hard state, the log meta, a snapshot), as a failing sector or firmware bug
-     * would. Returns what was hit, or null if the node has no such file yet.
+     * would; {@code pick} chooses the file, offset and bit. Returns what was hit, or null if the
+     * node has no such file yet.
      */
-    String corrupt() {
+    String corrupt(java.util.SplittableRandom pick) {
         List<Path> files = disk.durableFiles(dir).stream()
                 .filter(p -> !p.getFileName().toString().equals("LOCK")).toList();
         if (files.isEmpty()) {
             return null;
         }
-        Path file = files.get(sim.random().nextInt(files.size()));
+        Path file = files.get(pick.nextInt(files.size()));
         try {
-            long offset = sim.random().nextLong(disk.durableSize(file));
-            int bit = sim.random().nextInt(8);
+            long offset = pick.nextLong(disk.durableSize(file));
+            int bit = pick.nextInt(8);
             disk.flip(file, offset, bit);
             return dir.relativize(file) + " offset " + offset + " bit " + bit;
         } catch (IOException e) {

@@ -41,8 +41,9 @@ final class SimNetwork {
      * accepted append): the power cut lands while that answer's fsync may still be under way, where
      * a runtime that answers before its state is durable (§3.8) loses what it promised.
      */
-    final Set<Long> crashAfterNextAnswer = new HashSet<>();
-    java.util.function.LongConsumer crasher = id -> { };
+    /** Nodes to crash just after their next counted answer, each with how long it stays down (micros). */
+    final java.util.Map<Long, Long> crashAfterNextAnswer = new java.util.TreeMap<>();
+    java.util.function.BiConsumer<Long, Long> crasher = (id, down) -> { };
     double lossRate;
     double duplicateRate;
     long extraDelay;
@@ -140,8 +141,9 @@ final class SimNetwork {
                 for (int i = 0; i < copies; i++) {
                     scheduler.schedule(delay(), () -> deliver(m));
                 }
-                if (countedAnswer(m) && crashAfterNextAnswer.remove(id)) {
-                    scheduler.schedule(random.nextLong(100), () -> crasher.accept(id));
+                if (countedAnswer(m) && crashAfterNextAnswer.containsKey(id)) {
+                    long down = crashAfterNextAnswer.remove(id);
+                    scheduler.schedule(random.nextLong(100), () -> crasher.accept(id, down));
                 }
             }
         }

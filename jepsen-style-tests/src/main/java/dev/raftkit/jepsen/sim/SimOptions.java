@@ -19,9 +19,12 @@ import java.util.Set;
  * @param keepTrace keep the event trace in memory (for {@code --trace} and study)
  * @param workload  the state machine, the clients' operations and the checks of their outcome
  *                  (default: {@link KvWorkload} registers in {@code readModes})
+ * @param schedule  the nemesis's steps, instead of drawing them from the seed (null: drawn, of the
+ *                  kinds in {@code faults}); see {@link FaultSchedule}
  */
 public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, int clients, int keys,
-                         Set<ReadMode> readModes, Hooks hooks, boolean keepTrace, Workload workload) {
+                         Set<ReadMode> readModes, Hooks hooks, boolean keepTrace, Workload workload,
+                         FaultSchedule schedule) {
 
     /** Virtual length of one tick: 10 ms, so the election timeout is 100–200 ms. */
     public static final long TICK_MICROS = 10_000;
@@ -40,46 +43,51 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         readModes = EnumSet.copyOf(readModes);
         Objects.requireNonNull(hooks, "hooks");
         Objects.requireNonNull(workload, "workload");
+        if (schedule != null && schedule.highestNode() > nodes + (faults.contains(Fault.MEMBERSHIP) ? 2 : 0)) {
+            throw new IllegalArgumentException("the schedule names node " + schedule.highestNode() + " but the run has "
+                    + nodes + " nodes" + (faults.contains(Fault.MEMBERSHIP) ? " and 2 spares" : " (and no spares: spares"
+                    + " " + (nodes + 1) + " and " + (nodes + 2) + " exist when the faults include membership)"));
+        }
     }
 
     /** Defaults: 3 nodes, 1,500 ticks (15 s virtual), every fault, 6 clients over 4 keys, safe reads. */
     public static SimOptions defaults(long seed) {
         return new SimOptions(seed, 3, 1_500, EnumSet.allOf(Fault.class), 6, 4,
                 EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE), Hooks.NONE, false,
-                new KvWorkload(EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE)));
+                new KvWorkload(EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE)), null);
     }
 
     public SimOptions withSeed(long s) {
-        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload);
+        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule);
     }
 
     public SimOptions withNodes(int n) {
-        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload);
+        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule);
     }
 
     public SimOptions withTicks(long t) {
-        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace, workload);
+        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule);
     }
 
     public SimOptions withFaults(Set<Fault> f) {
-        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace, workload);
+        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace, workload, schedule);
     }
 
     public SimOptions withClients(int c, int k) {
-        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace, workload);
+        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace, workload, schedule);
     }
 
     public SimOptions withReadModes(Set<ReadMode> r) {
         return new SimOptions(seed, nodes, ticks, faults, clients, keys, r, hooks, keepTrace,
-                workload instanceof KvWorkload ? new KvWorkload(r) : workload);
+                workload instanceof KvWorkload ? new KvWorkload(r) : workload, schedule);
     }
 
     public SimOptions withHooks(Hooks h) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace, workload);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace, workload, schedule);
     }
 
     public SimOptions withTrace(boolean keep) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep, workload);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep, workload, schedule);
     }
 
     /**
@@ -87,11 +95,25 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
      * can name only the built-in workloads ({@code kv}, {@code bank}).
      */
     public SimOptions withWorkload(Workload w) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, w);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, w, schedule);
     }
 
-    /** The command line that replays this run. */
+    /**
+     * Runs {@code s} instead of drawing the nemesis's steps from the seed (null: draw them).
+     * Steps at or after {@link #ticks} are never reached.
+     */
+    public SimOptions withSchedule(FaultSchedule s) {
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, s);
+    }
+
+    /**
+     * The command line that replays this run; a run with a given schedule replays from its file
+     * ({@link ScheduleFile}) instead.
+     */
     public String replayCommand() {
+        if (schedule != null) {
+            return "./raftkit sim --replay SCHEDULE_FILE";
+        }
         StringBuilder sb = new StringBuilder("./raftkit sim --seed ").append(seed).append(" --nodes ").append(nodes)
                 .append(" --ticks ").append(ticks).append(" --faults ");
         sb.append(faults.isEmpty() ? "none" : faults.size() == Fault.values().length ? "all"
@@ -104,6 +126,9 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         }
         if (readModes.contains(ReadMode.LOCAL_UNSAFE)) {
             sb.append(" --unsafe-local-reads");
+        }
+        if (hooks.name() != null && !hooks.name().equals("none")) {
+            sb.append(" --plant ").append(hooks.name());
         }
         return sb.toString();
     }

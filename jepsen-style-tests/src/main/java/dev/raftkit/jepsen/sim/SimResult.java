@@ -17,10 +17,12 @@ import java.util.Map;
  * @param traceEvents    number of trace lines
  * @param trace          the trace's events, if kept
  * @param wallNanos      wall time of the run
+ * @param schedule       the nemesis's steps as they were taken (drawn from the seed, or the given
+ *                       schedule's steps less any skipped): with the seed, they replay the run
  */
 public record SimResult(SimOptions options, List<String> violations, long events, long faults, TypedHistory<?, ?> history,
                         long traceHash, long traceEvents, List<TraceEvent> trace,
-                        long wallNanos) {
+                        long wallNanos, FaultSchedule schedule) {
 
     public boolean ok() {
         return violations.isEmpty();

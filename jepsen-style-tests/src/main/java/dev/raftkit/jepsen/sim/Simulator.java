@@ -63,6 +63,9 @@ public final class Simulator {
 
     private final SimOptions options;
     private final SplittableRandom random;
+    /** The random nemesis's own stream: drawing its steps never shifts the world's. */
+    private final SplittableRandom nemesisRandom;
+    private final List<FaultSchedule.Step> taken = new ArrayList<>();
     private final SimScheduler scheduler = new SimScheduler();
     private final TreeMap<Long, SimHost> hosts = new TreeMap<>();
     private final SafetyChecker checker = new SafetyChecker();
@@ -79,14 +82,15 @@ public final class Simulator {
     private Simulator(SimOptions options) {
         this.options = options;
         this.random = new SplittableRandom(options.seed());
+        this.nemesisRandom = random.split();
         this.trace = new Trace(options.keepTrace());
         this.network = new SimNetwork(scheduler, random, options.hooks(), trace);
-        network.crasher = id -> {
+        network.crasher = (id, down) -> {
             SimHost host = hosts.get(id);
             if (host != null && host.up()) {
                 trace(id, "fault", "crash after answering");
                 host.crash();
-                scheduler.schedule(faultDuration(), host::restart);
+                scheduler.schedule(down, host::restart);
             }
         };
         this.run = options.workload().start(new Workload.Settings(options.clients(), options.keys(),
@@ -150,9 +154,7 @@ public final class Simulator {
             clients.add(client);
             scheduler.schedule(random.nextLong(20 * TICK), () -> issue(client));
         }
-        if (!options.faults().isEmpty()) {
-            scheduler.schedule((30 + random.nextInt(50)) * TICK, this::nemesis);
-        }
+        scheduleNemesis();
         long faultEnd = options.ticks() * TICK;
         scheduler.schedule(faultEnd, this::heal);
         long end = faultEnd + HEAL_TICKS * TICK;
@@ -184,7 +186,7 @@ public final class Simulator {
             }
         }
         return new SimResult(options, List.copyOf(checker.violations()), scheduler.events(), faultsInjected, history,
-                trace.hash(), trace.count(), trace.events(), System.nanoTime() - started);
+                trace.hash(), trace.count(), trace.events(), System.nanoTime() - started, new FaultSchedule(taken));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -398,161 +400,270 @@ public final class Simulator {
         return (10 + random.nextInt(90)) * TICK;
     }
 
-    private void nemesis() {
-        if (!faultPhase) {
+    /**
+     * The random nemesis: at wake-ups drawn from the nemesis's own random stream (so the world's
+     * stream, which times messages, fsyncs and clients, is the same whether the steps are drawn or
+     * given), it draws a step and takes it; {@link #perform} enforces the fault model.
+     */
+    private void scheduleNemesis() {
+        FaultSchedule given = options.schedule();
+        if (given != null) {
+            for (FaultSchedule.Step s : given.before(options.ticks()).steps()) {
+                scheduler.schedule(s.tick() * TICK, () -> {
+                    String skipped = take(s);
+                    if (skipped != null) {
+                        trace(s.action().node(), "skip", s.text() + ": " + skipped);
+                    }
+                });
+            }
             return;
         }
-        List<Fault> enabled = new ArrayList<>(options.faults());
-        Fault f = enabled.get(random.nextInt(enabled.size()));
-        long duration = faultDuration();
-        faultsInjected++;
-        List<Long> ids = new ArrayList<>(hosts.keySet());
-        SimHost victim = hosts.get(ids.get(random.nextInt(ids.size())));
-        switch (f) {
-            case PARTITION -> partition(duration);
-            case LOSS -> {
-                network.lossRate = 0.05 + random.nextDouble() * 0.25;
-                trace(0, "fault", "loss " + Math.round(network.lossRate * 100) + "%");
-                scheduler.schedule(duration, () -> network.lossRate = 0);
-            }
-            case DUPLICATE -> {
-                network.duplicateRate = 0.05 + random.nextDouble() * 0.2;
-                trace(0, "fault", "duplicate " + Math.round(network.duplicateRate * 100) + "%");
-                scheduler.schedule(duration, () -> network.duplicateRate = 0);
-            }
-            case REORDER -> {
-                network.extraDelay = 5 * TICK;
-                trace(0, "fault", "reorder: delays up to 50 ms");
-                scheduler.schedule(duration, () -> network.extraDelay = 0);
-            }
-            case CRASH -> {
-                if (victim.up() && random.nextBoolean()) {
-                    trace(victim.id, "fault", "crash");
-                    victim.crash();
-                    scheduler.schedule(duration, victim::restart);
-                } else if (victim.up()) {
-                    // Half the crashes wait for the victim's next counted answer (SimNetwork).
-                    trace(victim.id, "fault", "crash just after its next granted vote or accepted append");
-                    network.crashAfterNextAnswer.add(victim.id);
-                }
-            }
-            case WIPE -> wipe(victim, duration);
-            case DISK -> failDisk(victim, duration);
-            case PAUSE -> {
-                if (victim.up() && !victim.paused) {
-                    victim.pause();
-                    trace(victim.id, "fault", "pause");
-                    scheduler.schedule(duration, victim::resume);
-                }
-            }
-            case SLOW -> {
-                victim.slow = true;
-                trace(victim.id, "fault", "slow disk");
-                scheduler.schedule(duration, () -> victim.slow = false);
-            }
-            case SNAPSHOT -> {
-                RaftServer s = victim.server();
+        if (options.faults().isEmpty()) {
+            return;
+        }
+        // Every wake-up is scheduled now, before anything else can be: one scheduled later could
+        // break a tie at the same instant differently, and the drawn run would not be the run its
+        // recorded schedule replays.
+        for (long t = 30 + nemesisRandom.nextInt(50); t < options.ticks(); t += 20 + nemesisRandom.nextInt(60)) {
+            long tick = t;
+            scheduler.schedule(tick * TICK, () -> {
+                FaultSchedule.Step s = draw(tick);
                 if (s != null) {
-                    trace(victim.id, "fault", "snapshot now");
-                    s.snapshotNow();
+                    take(s);
                 }
+            });
+        }
+    }
+
+    /** Takes {@code s} if the fault model allows it now; returns why not, or null once taken (and recorded). */
+    private String take(FaultSchedule.Step s) {
+        if (!faultPhase) {
+            return "after the heal";
+        }
+        String skipped = perform(s);
+        if (skipped == null) {
+            faultsInjected++;
+            taken.add(s);
+        }
+        return skipped;
+    }
+
+    /** A step of a kind in {@code options.faults()}, drawn from the nemesis's stream; null if none applies now. */
+    private FaultSchedule.Step draw(long tick) {
+        SplittableRandom r = nemesisRandom;
+        List<Fault> enabled = new ArrayList<>(options.faults());
+        Fault f = enabled.get(r.nextInt(enabled.size()));
+        long ticks = 10 + r.nextInt(90);
+        List<Long> ids = new ArrayList<>(hosts.keySet());
+        long victim = ids.get(r.nextInt(ids.size()));
+        FaultSchedule.Action a = switch (f) {
+            case PARTITION -> new FaultSchedule.Partition(randomShape(r, ids));
+            case LOSS -> new FaultSchedule.Loss(5 + r.nextInt(26));
+            case DUPLICATE -> new FaultSchedule.Duplicate(5 + r.nextInt(21));
+            case REORDER -> new FaultSchedule.Reorder();
+            // Half the crashes wait for the victim's next counted answer (SimNetwork).
+            case CRASH -> new FaultSchedule.Crash(victim, r.nextBoolean());
+            case WIPE -> new FaultSchedule.Wipe(victim);
+            case DISK -> switch (r.nextInt(3)) {
+                case 0 -> new FaultSchedule.Disk(victim, false);
+                case 1 -> new FaultSchedule.Disk(victim, true);
+                default -> new FaultSchedule.Corrupt(victim, r.nextLong());
+            };
+            case PAUSE -> new FaultSchedule.Pause(victim);
+            case SLOW -> new FaultSchedule.Slow(victim);
+            case SNAPSHOT -> new FaultSchedule.Snapshot(victim);
+            case MEMBERSHIP -> {
+                SimHost leader = leader();
+                if (leader == null) {
+                    yield null;
+                }
+                ConfState conf = leader.status().conf();
+                yield new FaultSchedule.Membership(conf.learners().contains(victim) ? "promote"
+                        : !conf.voters().contains(victim) ? "add-learner"
+                        : r.nextBoolean() ? "remove" : "demote", victim);
             }
-            case MEMBERSHIP -> changeMembership();
             case TRANSFER -> {
                 SimHost leader = leader();
-                if (leader != null) {
-                    List<Long> voters = new ArrayList<>(leader.status().conf().voters());
-                    long to = voters.get(random.nextInt(voters.size()));
-                    trace(leader.id, "fault", "transfer leadership to " + to);
-                    leader.server().transferLeadership(to);
+                if (leader == null) {
+                    yield null;
                 }
+                List<Long> voters = new ArrayList<>(leader.status().conf().voters());
+                yield new FaultSchedule.Transfer(voters.get(r.nextInt(voters.size())));
             }
+        };
+        return a == null ? null : new FaultSchedule.Step(tick, a, a.held() ? ticks : 0);
+    }
+
+    /** One of the partition shapes over {@code ids}, shuffled. */
+    private static String randomShape(SplittableRandom r, List<Long> nodes) {
+        List<Long> ids = new ArrayList<>(nodes);
+        for (int i = ids.size() - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            Long t = ids.get(i);
+            ids.set(i, ids.get(j));
+            ids.set(j, t);
         }
-        scheduler.schedule((20 + random.nextInt(60)) * TICK, this::nemesis);
+        int half = ids.size() / 2;
+        List<Long> rest = ids.subList(1, ids.size());
+        int restHalf = rest.size() / 2;
+        return switch (r.nextInt(5)) {
+            case 0 -> "isolate " + ids.get(0);
+            case 1 -> "split " + csv(ids.subList(0, half)) + " | " + csv(ids.subList(half, ids.size()));
+            // Two halves that both still reach one bridge node.
+            case 2 -> "bridge " + ids.get(0) + " between " + csv(rest.subList(0, restHalf)) + " | "
+                    + csv(rest.subList(restHalf, rest.size()));
+            case 3 -> "ring " + csv(ids);
+            default -> "one-way " + ids.get(0) + " -> " + ids.get(1);
+        };
+    }
+
+    private static String csv(List<Long> ids) {
+        return String.join(",", ids.stream().map(String::valueOf).toList());
     }
 
     /**
-     * Wipes {@code victim} and restarts it after {@code duration}, if every other node is up and
-     * none is recovering: at most one node's state is lost at a time, so a majority always holds
-     * every committed entry (losing more is data loss no protocol survives).
+     * Does {@code s} now, under the fault model's rules; returns why it cannot (nothing done), or
+     * null. Draws nothing from any random stream: a step is the same step whether drawn or given.
      */
-    private void wipe(SimHost victim, long duration) {
+    private String perform(FaultSchedule.Step s) {
+        FaultSchedule.Action a = s.action();
+        long duration = s.ticks() * TICK;
+        SimHost v = a.node() == 0 ? null : hosts.get(a.node());
+        if (a.node() != 0 && v == null) {
+            return "there is no node " + a.node();
+        }
+        if (a instanceof FaultSchedule.Partition p) {
+            Set<Long> cut = p.links(new ArrayList<>(hosts.keySet()));
+            network.block(cut);
+            trace(0, "fault", "partition " + p.shape());
+            scheduler.schedule(duration, () -> {
+                network.unblock(cut);
+                trace(0, "heal", "partition " + p.shape());
+            });
+        } else if (a instanceof FaultSchedule.Loss l) {
+            network.lossRate = l.percent() / 100.0;
+            trace(0, "fault", "loss " + l.percent() + "%");
+            scheduler.schedule(duration, () -> network.lossRate = 0);
+        } else if (a instanceof FaultSchedule.Duplicate d) {
+            network.duplicateRate = d.percent() / 100.0;
+            trace(0, "fault", "duplicate " + d.percent() + "%");
+            scheduler.schedule(duration, () -> network.duplicateRate = 0);
+        } else if (a instanceof FaultSchedule.Reorder) {
+            network.extraDelay = 5 * TICK;
+            trace(0, "fault", "reorder: delays up to 50 ms");
+            scheduler.schedule(duration, () -> network.extraDelay = 0);
+        } else if (a instanceof FaultSchedule.Crash c) {
+            if (!v.up()) {
+                return "node " + v.id + " is down";
+            }
+            if (c.afterAnswer()) {
+                trace(v.id, "fault", "crash just after its next granted vote or accepted append");
+                network.crashAfterNextAnswer.put(v.id, duration);
+            } else {
+                trace(v.id, "fault", "crash");
+                v.crash();
+                scheduler.schedule(duration, v::restart);
+            }
+        } else if (a instanceof FaultSchedule.Wipe) {
+            String refused = loneLoss(v);
+            if (refused != null) {
+                return refused;
+            }
+            trace(v.id, "fault", "wipe");
+            v.wipe();
+            scheduler.schedule(duration, v::restart);
+        } else if (a instanceof FaultSchedule.Disk d) {
+            String refused = oneDiskFault(v);
+            if (refused != null) {
+                return refused;
+            }
+            trace(v.id, "fault", d.full() ? "disk full" : "disk: EIO on every write and fsync");
+            v.failDisk(d.full() ? "No space left on device (simulated ENOSPC)" : "Input/output error (simulated EIO)",
+                    d.full());
+            scheduler.schedule(duration, () -> healDisk(v));
+        } else if (a instanceof FaultSchedule.Corrupt c) {
+            // Under the same rule as a wipe: the damage may cost the node what it holds.
+            String refused = oneDiskFault(v);
+            refused = refused != null ? refused : loneLoss(v);
+            if (refused != null) {
+                return refused;
+            }
+            String hit = v.corrupt(new SplittableRandom(c.pick()));
+            if (hit == null) {
+                return "node " + v.id + " has synced no file yet";
+            }
+            trace(v.id, "fault", "disk: latent corruption, " + hit);
+            scheduler.schedule(duration, () -> {
+                if (v.damaged() && v.up() && !v.remedyPending) {
+                    trace(v.id, "fault", "crash (the damage is found at the next start)");
+                    v.crash();
+                    v.restart();
+                }
+            });
+        } else if (a instanceof FaultSchedule.Pause) {
+            if (!v.up() || v.paused) {
+                return "node " + v.id + " is down or paused";
+            }
+            v.pause();
+            trace(v.id, "fault", "pause");
+            scheduler.schedule(duration, v::resume);
+        } else if (a instanceof FaultSchedule.Slow) {
+            v.slow = true;
+            trace(v.id, "fault", "slow disk");
+            scheduler.schedule(duration, () -> v.slow = false);
+        } else if (a instanceof FaultSchedule.Snapshot) {
+            RaftServer server = v.server();
+            if (server == null) {
+                return "node " + v.id + " is down";
+            }
+            trace(v.id, "fault", "snapshot now");
+            server.snapshotNow();
+        } else if (a instanceof FaultSchedule.Membership m) {
+            return changeMembership(m);
+        } else if (a instanceof FaultSchedule.Transfer t) {
+            SimHost leader = leader();
+            if (leader == null) {
+                return "no leader";
+            }
+            trace(leader.id, "fault", "transfer leadership to " + t.node());
+            leader.server().transferLeadership(t.node());
+        }
+        return null;
+    }
+
+    /**
+     * Null if {@code victim} may lose state now: every node is up, none is recovering or holds
+     * undetected damage, and the other voters are a quorum; else why not. At most one node's
+     * state is lost at a time, so a majority always holds every committed entry (losing more is
+     * data loss no protocol survives).
+     */
+    private String loneLoss(SimHost victim) {
         SimHost leader = leader();
         if (leader == null) {
-            return;
+            return "no leader (a node may lose state only while the others are a live quorum)";
         }
-        if (!loneLoss(victim, leader)) {
-            return;
-        }
-        trace(victim.id, "fault", "wipe");
-        victim.wipe();
-        scheduler.schedule(duration, victim::restart);
-    }
-
-    /**
-     * True if {@code victim} may lose state now: every node is up, none is recovering or holds
-     * undetected damage, and the other voters are a quorum. At most one node's state is lost at
-     * a time, so a majority always holds every committed entry (losing more is data loss no
-     * protocol survives).
-     */
-    private boolean loneLoss(SimHost victim, SimHost leader) {
         for (SimHost h : hosts.values()) {
             ServerStatus s = h.status();
             if (s == null || s.recovering() || h.damaged() || h.stopped() || (h != victim && h.paused)) {
-                return false;
+                return "node " + h.id + " is down, paused, recovering or damaged (one node loses state at a time)";
             }
         }
         // The voters left must still be a quorum of the configuration, or no leader could be
         // elected until the wiped one catches up — from a leader (a two-voter cluster, say).
         Set<Long> voters = leader.status().conf().voters();
-        long others = voters.stream().filter(v -> v != victim.id).count();
-        return !voters.contains(victim.id) || others >= voters.size() / 2 + 1;
+        long others = voters.stream().filter(id -> id != victim.id).count();
+        return !voters.contains(victim.id) || others >= voters.size() / 2 + 1 ? null
+                : "the other voters would not be a quorum";
     }
 
-    /**
-     * A disk fault on {@code victim} (one node at a time): EIO or a full disk for {@code
-     * duration}, or a bit flipped in synced data (under the same rule as a wipe: the damage may
-     * cost the node what it holds), found by a restart after {@code duration} if not before.
-     */
-    private void failDisk(SimHost victim, long duration) {
+    /** Null if {@code victim}'s disk may fail now (one disk fault at a time, on a running node); else why not. */
+    private String oneDiskFault(SimHost victim) {
         for (SimHost h : hosts.values()) {
             if (h.expectsFailure() || h.remedyPending) {
-                return;
+                return "node " + h.id + "'s disk fault is not over (one at a time)";
             }
         }
-        if (!victim.up() || victim.paused) {
-            return;
-        }
-        switch (random.nextInt(3)) {
-            case 0 -> {
-                trace(victim.id, "fault", "disk: EIO on every write and fsync");
-                victim.failDisk("Input/output error (simulated EIO)", false);
-                scheduler.schedule(duration, () -> healDisk(victim));
-            }
-            case 1 -> {
-                trace(victim.id, "fault", "disk full");
-                victim.failDisk("No space left on device (simulated ENOSPC)", true);
-                scheduler.schedule(duration, () -> healDisk(victim));
-            }
-            default -> {
-                SimHost leader = leader();
-                if (leader == null || !loneLoss(victim, leader)) {
-                    return;
-                }
-                String hit = victim.corrupt();
-                if (hit == null) {
-                    return;
-                }
-                trace(victim.id, "fault", "disk: latent corruption, " + hit);
-                scheduler.schedule(duration, () -> {
-                    if (victim.damaged() && victim.up() && !victim.remedyPending) {
-                        trace(victim.id, "fault", "crash (the damage is found at the next start)");
-                        victim.crash();
-                        victim.restart();
-                    }
-                });
-            }
-        }
+        return !victim.up() || victim.paused ? "node " + victim.id + " is down or paused" : null;
     }
 
     private void healDisk(SimHost h) {
@@ -587,100 +698,39 @@ public final class Simulator {
         });
     }
 
-    private void partition(long duration) {
-        List<Long> ids = new ArrayList<>(hosts.keySet());
-        // Shuffle deterministically.
-        for (int i = ids.size() - 1; i > 0; i--) {
-            int j = random.nextInt(i + 1);
-            Long t = ids.get(i);
-            ids.set(i, ids.get(j));
-            ids.set(j, t);
-        }
-        Set<Long> cut = new HashSet<>();
-        String kind;
-        switch (random.nextInt(5)) {
-            case 0 -> {
-                kind = "isolate " + ids.get(0);
-                for (long other : ids.subList(1, ids.size())) {
-                    cut.add(SimNetwork.link(ids.get(0), other));
-                    cut.add(SimNetwork.link(other, ids.get(0)));
-                }
-            }
-            case 1 -> {
-                int half = ids.size() / 2;
-                kind = "split " + ids.subList(0, half) + " | " + ids.subList(half, ids.size());
-                for (long a : ids.subList(0, half)) {
-                    for (long b : ids.subList(half, ids.size())) {
-                        cut.add(SimNetwork.link(a, b));
-                        cut.add(SimNetwork.link(b, a));
-                    }
-                }
-            }
-            case 2 -> {
-                // Two halves that both still reach one bridge node.
-                long bridge = ids.get(0);
-                List<Long> rest = ids.subList(1, ids.size());
-                int half = rest.size() / 2;
-                kind = "bridge " + bridge + " between " + rest.subList(0, half) + " and " + rest.subList(half, rest.size());
-                for (long a : rest.subList(0, half)) {
-                    for (long b : rest.subList(half, rest.size())) {
-                        cut.add(SimNetwork.link(a, b));
-                        cut.add(SimNetwork.link(b, a));
-                    }
-                }
-            }
-            case 3 -> {
-                kind = "ring " + ids;
-                for (int i = 0; i < ids.size(); i++) {
-                    for (int j = 0; j < ids.size(); j++) {
-                        int d = Math.abs(i - j);
-                        if (i != j && d != 1 && d != ids.size() - 1) {
-                            cut.add(SimNetwork.link(ids.get(i), ids.get(j)));
-                        }
-                    }
-                }
-            }
-            default -> {
-                kind = "one-way " + ids.get(0) + " -/-> " + ids.get(1);
-                cut.add(SimNetwork.link(ids.get(0), ids.get(1)));
-            }
-        }
-        network.block(cut);
-        trace(0, "fault", "partition " + kind);
-        scheduler.schedule(duration, () -> {
-            network.unblock(cut);
-            trace(0, "heal", "partition " + kind);
-        });
-    }
-
-    private void changeMembership() {
+    /** The leader changes membership as {@code m} says; returns why not, or null. */
+    private String changeMembership(FaultSchedule.Membership m) {
         SimHost leader = leader();
-        if (leader == null || hosts.values().stream().anyMatch(SimHost::damaged)) {
+        if (leader == null) {
+            return "no leader";
+        }
+        if (hosts.values().stream().anyMatch(SimHost::damaged)) {
             // Not while a node holds damage it has not found yet: a removal could leave it one of
             // two voters, and losing its state then costs the quorum (seed 65 of the SQL sweep).
             // The product refuses such a removal for a member it knows is recovering.
-            return;
+            return "a node holds damage it has not found";
         }
         ConfState conf = leader.status().conf();
-        List<Long> all = new ArrayList<>(hosts.keySet());
-        long candidate = all.get(random.nextInt(all.size()));
-        RaftServer s = leader.server();
-        String what;
-        if (conf.learners().contains(candidate)) {
-            what = "promote " + candidate;
-            s.promote(candidate).whenComplete((v, e) -> traceOutcome(leader.id, what, e));
-        } else if (conf.voters().contains(candidate)) {
-            if (conf.voters().size() <= 2) {
-                return;
-            }
-            boolean remove = random.nextBoolean();
-            what = (remove ? "remove " : "demote to learner ") + candidate;
-            (remove ? s.remove(candidate) : s.addLearner(candidate)).whenComplete((v, e) -> traceOutcome(leader.id, what, e));
-        } else {
-            what = "add learner " + candidate;
-            s.addLearner(candidate).whenComplete((v, e) -> traceOutcome(leader.id, what, e));
+        boolean demoting = m.op().equals("remove") || m.op().equals("demote");
+        if (demoting && conf.voters().size() <= 2) {
+            return "only " + conf.voters().size() + " voters";
         }
+        RaftServer s = leader.server();
+        long node = m.node();
+        String what = switch (m.op()) {
+            case "promote" -> "promote " + node;
+            case "remove" -> "remove " + node;
+            case "demote" -> "demote to learner " + node;
+            default -> "add learner " + node;
+        };
+        CompletableFuture<?> done = switch (m.op()) {
+            case "promote" -> s.promote(node);
+            case "remove" -> s.remove(node);
+            default -> s.addLearner(node);
+        };
+        done.whenComplete((v, e) -> traceOutcome(leader.id, what, e));
         trace(leader.id, "fault", "membership " + what);
+        return null;
     }
 
     private void traceOutcome(long node, String what, Throwable error) {

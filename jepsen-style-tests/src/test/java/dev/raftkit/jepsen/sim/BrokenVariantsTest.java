@@ -25,24 +25,14 @@ class BrokenVariantsTest {
 
     @Test
     void votesSentBeforeTheyAreDurableAndThenLostInACrash() {
-        caught(BASE.withFaults(EnumSet.of(Fault.CRASH, Fault.PARTITION, Fault.SLOW)).withHooks(new Hooks() {
-            @Override
-            public boolean sendBeforePersist() {
-                return true;
-            }
-        }));
+        caught(BASE.withFaults(EnumSet.of(Fault.CRASH, Fault.PARTITION, Fault.SLOW)).withHooks(Hooks.named("send-before-persist")));
     }
 
     @Test
     void aWipedNodeTrustedWithItsOldId() {
         // The WIPE fault restarts a node on an emptied directory under its old id; the check that
         // such a node starts recovering (§3.8) must see that it was trusted instead.
-        Hooks trusting = new Hooks() {
-            @Override
-            public boolean trustLostState() {
-                return true;
-            }
-        };
+        Hooks trusting = Hooks.named("trust-lost-state");
         SimOptions wipes = BASE.withFaults(EnumSet.of(Fault.WIPE, Fault.PARTITION, Fault.CRASH)).withHooks(trusting);
         SimResult r = caught(wipes);
         assertTrue(r.violations().get(0).contains("Lost state trusted"), r.violations().toString());
@@ -53,34 +43,19 @@ class BrokenVariantsTest {
         // Latent corruption (the DISK fault) in synced entries of the open segment: the naive
         // recovery treats it as a torn write and truncates entries the node acknowledged, and
         // does not start it recovering.
-        Hooks naive = new Hooks() {
-            @Override
-            public boolean cutLogAtFirstInvalidRecord() {
-                return true;
-            }
-        };
+        Hooks naive = Hooks.named("cut-log-at-first-invalid-record");
         SimResult r = caught(BASE.withFaults(EnumSet.of(Fault.DISK, Fault.CRASH, Fault.PARTITION)).withHooks(naive));
         assertTrue(r.violations().get(0).contains("Lost state trusted"), r.violations().toString());
     }
 
     @Test
     void clientAcknowledgedBeforeItsEntryCommits() {
-        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(new Hooks() {
-            @Override
-            public boolean ackBeforeCommit() {
-                return true;
-            }
-        }));
+        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(Hooks.named("ack-before-commit")));
     }
 
     @Test
     void readsServedFromADeposedLeadersLocalState() {
-        caught(BASE.withClients(12, 2).withFaults(EnumSet.of(Fault.PARTITION)).withHooks(new Hooks() {
-            @Override
-            public boolean readFromBelievedLeader() {
-                return true;
-            }
-        }));
+        caught(BASE.withClients(12, 2).withFaults(EnumSet.of(Fault.PARTITION)).withHooks(Hooks.named("read-from-believed-leader")));
     }
 
     @Test
@@ -98,12 +73,7 @@ class BrokenVariantsTest {
 
     @Test
     void entriesAppliedBeforeTheyCommit() {
-        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(new Hooks() {
-            @Override
-            public boolean applyBeforeCommit() {
-                return true;
-            }
-        }));
+        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(Hooks.named("apply-before-commit")));
     }
 
     @Test

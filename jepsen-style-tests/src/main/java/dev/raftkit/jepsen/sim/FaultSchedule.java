@@ -1,0 +1,499 @@
+package dev.raftkit.jepsen.sim;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * What the nemesis does and when: a list of {@link Step}s, each an {@link Action} at a tick of the
+ * faulty phase, held for some ticks. A random run records the schedule it drew
+ * ({@link SimResult#schedule()}); {@link SimOptions#withSchedule} runs a given one instead of the
+ * random nemesis, so a person can script one exact situation and a shrinker can cut a failing
+ * run down. Everything else (message delays, client operations, fsync times) still comes from
+ * the seed, and replaying a run's recorded schedule with its seed reproduces it bit for bit
+ * (equal {@link SimResult#traceHash()}).
+ *
+ * <p>The text form, one step a line ({@code #} starts a comment):
+ * <pre>
+ * at 120 partition isolate 2 for 45        # also: split 1,3 | 2 · bridge 1 between 2 | 3 · ring 1,3,2 · one-way 1 -> 2
+ * at 170 crash 3 for 20                    # power cut; restarted 20 ticks later
+ * at 200 crash 1 after-answer for 30       # crash just after its next granted vote or accepted append
+ * at 260 wipe 2 for 40                     # crash, empty the data directory, restart under the same id
+ * at 300 disk 3 eio for 30                 # or: disk 3 full for 30
+ * at 340 corrupt 2 pick 7 for 40           # flip one synced bit (file, offset and bit chosen by pick)
+ * at 400 pause 1 for 20
+ * at 420 slow 2 for 20
+ * at 450 snapshot 3
+ * at 470 loss 12% for 30                   # also: duplicate 8% for 30 · reorder for 30
+ * at 520 membership add-learner 4          # also: promote 4 · remove 2 · demote 2
+ * at 560 transfer 3
+ * </pre>
+ * A tick is {@link SimOptions#TICK_MICROS} of virtual time from the start of the run. The
+ * simulator keeps its fault model's rules over a given schedule too: a step that would, say,
+ * wipe a node while another is down, or crash a node that is already down, is skipped and the
+ * trace says so.
+ *
+ * @param steps in order of tick (ties keep their order)
+ */
+public record FaultSchedule(List<Step> steps) {
+
+    public FaultSchedule {
+        List<Step> sorted = new ArrayList<>(steps);
+        sorted.sort(Comparator.comparingLong(Step::tick));
+        steps = List.copyOf(sorted);
+    }
+
+    /** No faults at all. */
+    public static final FaultSchedule EMPTY = new FaultSchedule(List.of());
+
+    /**
+     * One thing the nemesis does.
+     *
+     * @param tick  when, in ticks since the run began
+     * @param action what
+     * @param ticks how long it is held (a crash: until the restart); 0 for instant actions
+     */
+    public record Step(long tick, Action action, long ticks) {
+        public Step {
+            if (tick < 0 || ticks < 0) {
+                throw new IllegalArgumentException("a step's tick and duration must not be negative: at " + tick
+                        + " " + action.text() + " for " + ticks);
+            }
+        }
+
+        /** The step as a line of the text form. */
+        public String text() {
+            return "at " + tick + " " + action.text() + (action.held() ? " for " + ticks : "");
+        }
+    }
+
+    /** What a step does; {@link #text()} is its form in a schedule file. */
+    public sealed interface Action {
+        /** The action as written in a schedule. */
+        String text();
+
+        /** Whether it lasts (and so takes {@code for N}). */
+        default boolean held() {
+            return true;
+        }
+
+        /** The node it aims at, or 0 if it is not aimed at one node. */
+        default long node() {
+            return 0;
+        }
+    }
+
+    /**
+     * Cut links. {@code shape} is one of {@code isolate N}, {@code split A,B | C,D} (every link
+     * between the groups both ways), {@code bridge N between A,B | C,D} (the groups are cut from
+     * each other but both reach N), {@code ring A,B,C,…} (each node reaches only its neighbours),
+     * {@code one-way A -> B} (A's messages to B are lost; B's to A pass).
+     */
+    public record Partition(String shape) implements Action {
+        public Partition {
+            shape = shape.trim().replaceAll("\\s+", " ");
+            cut(shape, List.of()); // validates
+        }
+
+        @Override
+        public String text() {
+            return "partition " + shape;
+        }
+
+        /** The directed links ({@link SimNetwork#link}) this partition cuts among {@code nodes}. */
+        Set<Long> links(List<Long> nodes) {
+            return cut(shape, nodes);
+        }
+
+        /** The node ids the shape names. */
+        List<Long> named() {
+            List<Long> out = new ArrayList<>();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\d+").matcher(shape);
+            while (m.find()) {
+                out.add(Long.parseLong(m.group()));
+            }
+            return out;
+        }
+
+        private static Set<Long> cut(String shape, List<Long> nodes) {
+            String[] w = shape.trim().split("\\s+", 2);
+            String rest = w.length > 1 ? w[1] : "";
+            Set<Long> cut = new HashSet<>();
+            switch (w[0]) {
+                case "isolate" -> {
+                    long n = nodeId(rest, shape);
+                    cutBetween(List.of(n), nodes.stream().filter(o -> o != n).toList(), cut);
+                }
+                case "split" -> {
+                    String[] g = groups(rest, shape);
+                    cutBetween(ids(g[0], shape), ids(g[1], shape), cut);
+                }
+                case "bridge" -> {
+                    String[] b = rest.split("\\s+between\\s+", 2);
+                    if (b.length != 2) {
+                        throw bad(shape, "bridge N between A,B | C,D");
+                    }
+                    nodeId(b[0], shape);
+                    String[] g = groups(b[1], shape);
+                    cutBetween(ids(g[0], shape), ids(g[1], shape), cut);
+                }
+                case "ring" -> {
+                    List<Long> ids = ids(rest, shape);
+                    for (int i = 0; i < ids.size(); i++) {
+                        for (int j = 0; j < ids.size(); j++) {
+                            int d = Math.abs(i - j);
+                            if (i != j && d != 1 && d != ids.size() - 1) {
+                                cut.add(SimNetwork.link(ids.get(i), ids.get(j)));
+                            }
+                        }
+                    }
+                }
+                case "one-way" -> {
+                    String[] ab = rest.split("\\s*->\\s*", 2);
+                    if (ab.length != 2) {
+                        throw bad(shape, "one-way A -> B");
+                    }
+                    cut.add(SimNetwork.link(nodeId(ab[0], shape), nodeId(ab[1], shape)));
+                }
+                default -> throw bad(shape, "isolate, split, bridge, ring or one-way");
+            }
+            return cut;
+        }
+
+        private static void cutBetween(List<Long> a, List<Long> b, Set<Long> cut) {
+            for (long x : a) {
+                for (long y : b) {
+                    cut.add(SimNetwork.link(x, y));
+                    cut.add(SimNetwork.link(y, x));
+                }
+            }
+        }
+
+        private static String[] groups(String s, String shape) {
+            String[] g = s.split("\\s*\\|\\s*", 2);
+            if (g.length != 2) {
+                throw bad(shape, "two groups A,B | C,D");
+            }
+            return g;
+        }
+    }
+
+    /** Drop {@code percent} of all messages. */
+    public record Loss(int percent) implements Action {
+        public Loss {
+            checkPercent(percent);
+        }
+
+        @Override
+        public String text() {
+            return "loss " + percent + "%";
+        }
+    }
+
+    /** Deliver {@code percent} of all messages twice. */
+    public record Duplicate(int percent) implements Action {
+        public Duplicate {
+            checkPercent(percent);
+        }
+
+        @Override
+        public String text() {
+            return "duplicate " + percent + "%";
+        }
+    }
+
+    /** Widen message delays by up to 50 ms, so messages overtake each other. */
+    public record Reorder() implements Action {
+        @Override
+        public String text() {
+            return "reorder";
+        }
+    }
+
+    /**
+     * Power cut on {@code node} (everything not fsync'd is lost), restarted when the step ends;
+     * {@code afterAnswer}: only just after its next granted vote or accepted append.
+     */
+    public record Crash(long node, boolean afterAnswer) implements Action {
+        @Override
+        public String text() {
+            return "crash " + node + (afterAnswer ? " after-answer" : "");
+        }
+    }
+
+    /** Crash {@code node}, empty its data directory, restart it under the same id when the step ends. */
+    public record Wipe(long node) implements Action {
+        @Override
+        public String text() {
+            return "wipe " + node;
+        }
+    }
+
+    /** {@code node}'s disk fails every write and fsync (EIO), or is full (ENOSPC), while the step lasts. */
+    public record Disk(long node, boolean full) implements Action {
+        @Override
+        public String text() {
+            return "disk " + node + (full ? " full" : " eio");
+        }
+    }
+
+    /**
+     * One bit flipped in bytes {@code node} had synced (file, offset and bit drawn from {@code
+     * pick}); if the node has not found it when the step ends, it is restarted and finds it then.
+     */
+    public record Corrupt(long node, long pick) implements Action {
+        @Override
+        public String text() {
+            return "corrupt " + node + " pick " + pick;
+        }
+    }
+
+    /** Freeze {@code node} (a long GC pause). */
+    public record Pause(long node) implements Action {
+        @Override
+        public String text() {
+            return "pause " + node;
+        }
+    }
+
+    /** {@code node}'s fsyncs and processing ten times slower. */
+    public record Slow(long node) implements Action {
+        @Override
+        public String text() {
+            return "slow " + node;
+        }
+    }
+
+    /** {@code node} snapshots its state machine and compacts its log now. */
+    public record Snapshot(long node) implements Action {
+        @Override
+        public String text() {
+            return "snapshot " + node;
+        }
+
+        @Override
+        public boolean held() {
+            return false;
+        }
+    }
+
+    /** The leader changes membership: {@code op} is add-learner, promote, remove or demote. */
+    public record Membership(String op, long node) implements Action {
+        public Membership {
+            if (!List.of("add-learner", "promote", "remove", "demote").contains(op)) {
+                throw new IllegalArgumentException("membership '" + op + "': use add-learner, promote, remove or demote");
+            }
+        }
+
+        @Override
+        public String text() {
+            return "membership " + op + " " + node;
+        }
+
+        @Override
+        public boolean held() {
+            return false;
+        }
+    }
+
+    /** The leader hands leadership over to {@code node}. */
+    public record Transfer(long node) implements Action {
+        @Override
+        public String text() {
+            return "transfer " + node;
+        }
+
+        @Override
+        public boolean held() {
+            return false;
+        }
+    }
+
+    /** The schedule in its text form, one step a line. */
+    public String text() {
+        StringBuilder sb = new StringBuilder();
+        for (Step s : steps) {
+            sb.append(s.text()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** Steps whose tick is before {@code ticks}. */
+    public FaultSchedule before(long ticks) {
+        return new FaultSchedule(steps.stream().filter(s -> s.tick() < ticks).toList());
+    }
+
+    /** The highest node id any step names, so a run can refuse a schedule for nodes it does not have. */
+    long highestNode() {
+        long max = 0;
+        for (Step s : steps) {
+            max = Math.max(max, s.action().node());
+            if (s.action() instanceof Partition p) {
+                for (long n : p.named()) {
+                    max = Math.max(max, n);
+                }
+            }
+        }
+        return max;
+    }
+
+    /**
+     * Parses the text form (see the class comment): blank lines and {@code #} comments are
+     * skipped. Errors name the line.
+     */
+    public static FaultSchedule parse(String text) {
+        List<Step> steps = new ArrayList<>();
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = stripComment(lines[i]);
+            if (line.isEmpty()) {
+                continue;
+            }
+            try {
+                steps.add(parseStep(line));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("schedule line " + (i + 1) + " '" + line + "': " + e.getMessage(), e);
+            }
+        }
+        return new FaultSchedule(steps);
+    }
+
+    static String stripComment(String line) {
+        int hash = line.indexOf('#');
+        return (hash >= 0 ? line.substring(0, hash) : line).trim();
+    }
+
+    /** One step: {@code at T ACTION [for N]}. */
+    static Step parseStep(String line) {
+        String[] w = line.trim().split("\\s+");
+        if (w.length < 3 || !w[0].equals("at")) {
+            throw new IllegalArgumentException("a step reads 'at TICK ACTION [for TICKS]'");
+        }
+        long tick = number(w[1], "tick");
+        int end = w.length;
+        long ticks = 0;
+        if (w.length >= 5 && w[w.length - 2].equals("for")) {
+            ticks = number(w[w.length - 1], "duration");
+            end -= 2;
+        }
+        String[] a = Arrays.copyOfRange(w, 2, end);
+        Action action = action(a);
+        if (action.held() && ticks == 0) {
+            throw new IllegalArgumentException("'" + a[0] + "' lasts: give 'for TICKS'");
+        }
+        if (!action.held() && ticks != 0) {
+            throw new IllegalArgumentException("'" + a[0] + "' is instant: drop 'for'");
+        }
+        return new Step(tick, action, ticks);
+    }
+
+    private static Action action(String[] a) {
+        String rest = String.join(" ", Arrays.copyOfRange(a, 1, a.length));
+        return switch (a[0].toLowerCase(Locale.ROOT)) {
+            case "partition" -> new Partition(rest);
+            case "loss" -> new Loss(parsePercent(rest));
+            case "duplicate" -> new Duplicate(parsePercent(rest));
+            case "reorder" -> {
+                arity(a, 1);
+                yield new Reorder();
+            }
+            case "crash" -> {
+                if (a.length == 3 && a[2].equals("after-answer")) {
+                    yield new Crash(nodeId(a[1], rest), true);
+                }
+                arity(a, 2);
+                yield new Crash(nodeId(a[1], rest), false);
+            }
+            case "wipe" -> new Wipe(nodeId(one(a), rest));
+            case "disk" -> {
+                arity(a, 3);
+                if (!a[2].equals("eio") && !a[2].equals("full")) {
+                    throw new IllegalArgumentException("disk N eio, or disk N full");
+                }
+                yield new Disk(nodeId(a[1], rest), a[2].equals("full"));
+            }
+            case "corrupt" -> {
+                if (a.length == 2) {
+                    yield new Corrupt(nodeId(a[1], rest), 0);
+                }
+                arity(a, 4);
+                if (!a[2].equals("pick")) {
+                    throw new IllegalArgumentException("corrupt N [pick P]");
+                }
+                yield new Corrupt(nodeId(a[1], rest), number(a[3], "pick"));
+            }
+            case "pause" -> new Pause(nodeId(one(a), rest));
+            case "slow" -> new Slow(nodeId(one(a), rest));
+            case "snapshot" -> new Snapshot(nodeId(one(a), rest));
+            case "membership" -> {
+                arity(a, 3);
+                yield new Membership(a[1], nodeId(a[2], rest));
+            }
+            case "transfer" -> new Transfer(nodeId(one(a), rest));
+            default -> throw new IllegalArgumentException("unknown action '" + a[0] + "'; known: partition, loss,"
+                    + " duplicate, reorder, crash, wipe, disk, corrupt, pause, slow, snapshot, membership, transfer");
+        };
+    }
+
+    private static String one(String[] a) {
+        arity(a, 2);
+        return a[1];
+    }
+
+    private static void arity(String[] a, int n) {
+        if (a.length != n) {
+            throw new IllegalArgumentException("'" + String.join(" ", a) + "': expected " + (n - 1) + " argument"
+                    + (n == 2 ? "" : "s") + " after '" + a[0] + "'");
+        }
+    }
+
+    private static int parsePercent(String s) {
+        String t = s.trim();
+        long p = number(t.endsWith("%") ? t.substring(0, t.length() - 1) : t, "percentage");
+        return checkPercent((int) Math.min(p, 1000));
+    }
+
+    private static int checkPercent(int p) {
+        if (p < 0 || p > 100) {
+            throw new IllegalArgumentException("a percentage between 0 and 100, got " + p);
+        }
+        return p;
+    }
+
+    private static long number(String s, String what) {
+        try {
+            return Long.parseLong(s.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("the " + what + " must be a whole number, got '" + s + "'");
+        }
+    }
+
+    private static long nodeId(String s, String context) {
+        long n = number(s, "node id");
+        if (n < 1) {
+            throw new IllegalArgumentException("node ids start at 1, got " + n + " in '" + context + "'");
+        }
+        return n;
+    }
+
+    private static List<Long> ids(String s, String shape) {
+        List<Long> out = new ArrayList<>();
+        for (String p : s.split("\\s*,\\s*")) {
+            if (!p.isBlank()) {
+                out.add(nodeId(p, shape));
+            }
+        }
+        if (out.isEmpty()) {
+            throw bad(shape, "a comma-separated list of node ids");
+        }
+        return out;
+    }
+
+    private static IllegalArgumentException bad(String shape, String expected) {
+        return new IllegalArgumentException("partition '" + shape + "': expected " + expected);
+    }
+}

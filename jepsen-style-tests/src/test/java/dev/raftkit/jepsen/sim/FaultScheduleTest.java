@@ -1,0 +1,113 @@
+package dev.raftkit.jepsen.sim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class FaultScheduleTest {
+
+    private static final String EVERY_KIND = """
+            # one of each
+            at 120 partition isolate 2 for 45
+            at 121 partition split 1,3 | 2 for 10
+            at 122 partition bridge 1 between 2 | 3 for 10
+            at 123 partition ring 1,3,2 for 10
+            at 124 partition one-way 1 -> 2 for 10
+            at 170 crash 3 for 20
+            at 200 crash 1 after-answer for 30
+            at 260 wipe 2 for 40
+            at 300 disk 3 eio for 30
+            at 301 disk 3 full for 30
+            at 340 corrupt 2 pick 7 for 40
+            at 400 pause 1 for 20
+            at 420 slow 2 for 20
+            at 450 snapshot 3
+            at 470 loss 12% for 30
+            at 471 duplicate 8% for 30
+            at 472 reorder for 30
+            at 520 membership add-learner 4
+            at 521 membership remove 2
+            at 560 transfer 3
+            """;
+
+    @Test
+    void theTextFormRoundTrips() {
+        FaultSchedule s = FaultSchedule.parse(EVERY_KIND);
+        assertEquals(20, s.steps().size());
+        assertEquals(s, FaultSchedule.parse(s.text()));
+        assertEquals("at 121 partition split 1,3 | 2 for 10", s.steps().get(1).text());
+        assertEquals(new FaultSchedule.Crash(1, true), s.steps().get(6).action());
+        assertEquals(4, s.highestNode());
+    }
+
+    @Test
+    void badLinesAreNamed() {
+        assertMessage("at 10 crash 1", "schedule line 1 'at 10 crash 1': 'crash' lasts: give 'for TICKS'");
+        assertMessage("\nat 10 snapshot 1 for 3", "schedule line 2 'at 10 snapshot 1 for 3': 'snapshot' is instant: drop 'for'");
+        assertMessage("at x crash 1 for 3", "the tick must be a whole number, got 'x'");
+        assertMessage("at 10 explode 1", "unknown action 'explode'");
+        assertMessage("at 10 partition split 1,2 for 5", "expected two groups A,B | C,D");
+        assertMessage("at 10 loss 120% for 5", "a percentage between 0 and 100, got 120");
+        assertMessage("at 10 membership evict 2", "use add-learner, promote, remove or demote");
+        assertMessage("crash 1 for 5", "a step reads 'at TICK ACTION [for TICKS]'");
+        assertMessage("at 10 crash 0 for 5", "node ids start at 1");
+    }
+
+    private static void assertMessage(String text, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FaultSchedule.parse(text));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void aScheduleForNodesTheRunLacksIsRefused() {
+        FaultSchedule s = FaultSchedule.parse("at 50 crash 5 for 10");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SimOptions.defaults(1).withFaults(Fault.parse("crash")).withSchedule(s));
+        assertTrue(e.getMessage().contains("names node 5 but the run has 3 nodes"), e.getMessage());
+    }
+
+    /** A drawn run and the replay of the schedule it recorded are the same run, event for event. */
+    @Test
+    void aRecordedScheduleReplaysTheRunBitForBit() {
+        SimOptions base = SimOptions.defaults(0).withTicks(600);
+        for (long seed = 1; seed <= 6; seed++) {
+            SimResult drawn = Simulator.run(base.withSeed(seed));
+            assertFalse(drawn.schedule().steps().isEmpty(), "seed " + seed + " drew no fault");
+            SimResult replayed = Simulator.run(base.withSeed(seed).withSchedule(
+                    FaultSchedule.parse(drawn.schedule().text())));
+            assertEquals(drawn.traceHash(), replayed.traceHash(), "seed " + seed + " replays differently");
+            assertEquals(drawn.schedule(), replayed.schedule());
+            assertEquals(drawn.faults(), replayed.faults());
+        }
+        SimOptions sql = SimOptions.defaults(3).withTicks(600).withWorkload(new BankWorkload());
+        SimResult drawn = Simulator.run(sql);
+        assertEquals(drawn.traceHash(), Simulator.run(sql.withSchedule(drawn.schedule())).traceHash());
+    }
+
+    @Test
+    void aHandWrittenScheduleDoesWhatItSaysAndSkipsWhatTheFaultModelForbids() {
+        FaultSchedule s = FaultSchedule.parse("""
+                at 100 partition isolate 1 for 30
+                at 200 crash 2 for 40
+                at 210 crash 2 for 10
+                at 220 wipe 3 for 10
+                at 300 crash 1 for 5
+                at 300 crash 2 for 5
+                at 300 crash 3 for 5
+                """);
+        SimResult r = Simulator.run(SimOptions.defaults(9).withTicks(500).withSchedule(s).withTrace(true));
+        assertTrue(r.ok(), r.violations().toString());
+        List<String> faults = r.trace().stream().filter(e -> e.kind().equals("fault") || e.kind().equals("skip"))
+                .map(e -> e.kind() + " " + e.node() + " " + e.detail()).toList();
+        assertEquals(List.of("fault 0 partition isolate 1", "fault 2 crash",
+                "skip 2 at 210 crash 2 for 10: node 2 is down",
+                "skip 3 at 220 wipe 3 for 10: node 2 is down, paused, recovering or damaged (one node loses state at a time)",
+                "fault 1 crash", "fault 2 crash", "fault 3 crash"), faults);
+        assertEquals(5, r.schedule().steps().size());
+        assertEquals(5, r.faults());
+    }
+}
