@@ -177,9 +177,13 @@ final class RaftLoop {
 
     private boolean round() {
         if (stopped) {
+            // Drop every input, ticks too: any left would make hasInput() true and the stage run
+            // this round again at once, forever (a stopped node spinning on its loop thread; the
+            // simulator's seed 333 stormed on a tick that arrived after a disk-full fail-stop).
             failClients(server.stoppedException());
             peers.clear();
             control.clear();
+            pendingTicks.set(0);
             return false;
         }
         if (server.failure() != null) {

@@ -124,4 +124,46 @@ class FailStopTest {
             assertEquals(0, later.leaderHint());
         }
     }
+
+    /**
+     * A tick that reaches a stopped node's raft loop must not keep it busy: the loop dropped every
+     * input but ticks, so it ran again at once, forever (found by the simulator, seed 333: a
+     * disk-full fail-stop followed by a tick, 9.5 million loop rounds in one virtual instant).
+     */
+    @Test
+    void aStoppedLoopDoesNotSpinOnTicks() throws Exception {
+        FailingLog log = new FailingLog();
+        java.util.concurrent.atomic.AtomicLong loopRuns = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.ExecutorService loopThread = java.util.concurrent.Executors.newSingleThreadExecutor();
+        AtomicReference<Runnable> tick = new AtomicReference<>();
+        try (LocalNetwork net = new LocalNetwork();
+             RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
+                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new KvStateMachine())
+                     .transport(net.transport(1))
+                     .raftLoopExecutor(task -> loopThread.execute(() -> {
+                         loopRuns.incrementAndGet();
+                         task.run();
+                     }))
+                     .tickSource(t -> {
+                         tick.set(t);
+                         return () -> { };
+                     }).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                tick.get().run();
+                return server.status().isLeader();
+            });
+            log.failSync = true;
+            assertThrows(ExecutionException.class, () -> server.submit(put("b", "2")).get(10, TimeUnit.SECONDS));
+            assertFalse(server.status().running());
+            for (int i = 0; i < 3; i++) {
+                tick.get().run();
+            }
+            long before = loopRuns.get();
+            // Held for a while: a spinning loop would run millions of rounds here.
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+                    .until(() -> loopRuns.get() - before < 20);
+        } finally {
+            loopThread.shutdownNow();
+        }
+    }
 }
