@@ -82,6 +82,8 @@ public final class RaftServer implements AutoCloseable {
     /** Testing only ({@link TestingHooks}); each read once here so an unset hook costs a field test. */
     final boolean sendBeforePersist;
     final boolean applyBeforeCommit;
+    final boolean answerForAnyTerm;
+    final boolean forgetSessionResponsesOnRestore;
     final TestingHooks answerBeforeCommit;
 
     final RaftLoop loop;
@@ -116,6 +118,8 @@ public final class RaftServer implements AutoCloseable {
         this.events = b.eventsExecutor;
         this.sendBeforePersist = b.testingHooks.sendBeforePersist();
         this.applyBeforeCommit = b.testingHooks.applyBeforeCommit();
+        this.answerForAnyTerm = b.testingHooks.answerForAnyTerm();
+        this.forgetSessionResponsesOnRestore = b.testingHooks.forgetSessionResponsesOnRestore();
         this.answerBeforeCommit = b.testingHooks == TestingHooks.NONE ? null : b.testingHooks;
         this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
         this.writer = new LogWriterStage(this, b.logWriterExecutor);
@@ -802,7 +806,7 @@ public final class RaftServer implements AutoCloseable {
             Optional<SnapshotDescriptor> latest = reconcile();
             Settings s = settings();
             Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
-                    new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()));
+                    new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()), testingHooks);
             RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log);
             dev.raftkit.core.Tracer userTracer = tracer;
             node.setTracer((n, kind, detail) -> {

@@ -132,6 +132,13 @@ final class SessionTable {
         }
     }
 
+    /** Testing only ({@link TestingHooks#forgetSessionResponsesOnRestore}): every recorded response gone. */
+    void forgetResponses() {
+        for (Session s : sessions.values()) {
+            s.responses.clear();
+        }
+    }
+
     void clear() {
         sessions.clear();
         nextSweep = Long.MAX_VALUE;

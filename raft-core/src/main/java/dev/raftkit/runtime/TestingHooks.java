@@ -48,6 +48,32 @@ public interface TestingHooks {
     }
 
     /**
+     * Complete a client's waiting proposal with whatever entry is applied at its index, without
+     * checking that it is the entry proposed (its term): a client whose entry was overwritten by
+     * another leader's (§5.3) is answered with that entry's result, as if its own had committed.
+     */
+    default boolean answerForAnyTerm() {
+        return false;
+    }
+
+    /**
+     * Restore a snapshot's client sessions without the responses they had recorded, as a snapshot
+     * format that forgot them would: a retried command that was applied before the snapshot is
+     * applied again after a restore (breaks exactly-once, §6.3).
+     */
+    default boolean forgetSessionResponsesOnRestore() {
+        return false;
+    }
+
+    /**
+     * Restore the newest snapshot at start-up without checking it against its checksum: a
+     * snapshot damaged at rest is restored as if it were good.
+     */
+    default boolean restoreUnverifiedSnapshot() {
+        return false;
+    }
+
+    /**
      * An answer to complete a client's command with as soon as the leader proposes it, before it
      * commits, or null (the default) to answer after it is applied. {@code command} is what the
      * client submitted.

@@ -77,6 +77,8 @@ public final class SimFileIo implements FileIo {
     private long ops;
     private long crashAt = Long.MAX_VALUE;
     private boolean crashed;
+    private java.util.function.BiPredicate<String, String> crashPoint;
+    private Runnable onCrashPoint;
     private long usableSpace = Long.MAX_VALUE;
     private String ioError;
     private Runnable onSync = () -> { };
@@ -139,6 +141,21 @@ public final class SimFileIo implements FileIo {
         return out;
     }
 
+    /** The files under {@code dir} (recursively) that hold damage made by {@link #flip}, in a stable order. */
+    public synchronized List<Path> damagedFiles(Path dir) {
+        List<Path> out = new ArrayList<>();
+        for (Path p : durableFiles(dir)) {
+            try {
+                if (!inode(p).damage.isEmpty()) {
+                    out.add(p);
+                }
+            } catch (IOException gone) {
+                // listed a moment ago under the same lock: cannot happen
+            }
+        }
+        return out;
+    }
+
     private static void collect(Dir d, Path at, List<Path> out) {
         for (Map.Entry<String, Object> e : new java.util.TreeMap<>(d.current).entrySet()) {
             if (e.getValue() instanceof Dir sub) {
@@ -156,6 +173,16 @@ public final class SimFileIo implements FileIo {
 
     public synchronized long opCount() {
         return ops;
+    }
+
+    /**
+     * The process exits (or is killed) while the machine stays up: its handles stop working and
+     * its locks are released, as the kernel does; what it wrote but did not sync stays in the page
+     * cache, readable by the next process.
+     */
+    public synchronized void processExit() {
+        locks.clear();
+        epoch++;
     }
 
     /** Power cut: everything unsynced is lost. Handles from before stop working; locks are released. */
@@ -297,8 +324,18 @@ public final class SimFileIo implements FileIo {
 
     // ------------------------------------------------------------ FileIo
 
-    private void mutate() throws IOException {
+    private void mutate(String op, Object path) throws IOException {
         if (crashed) {
+            throw new Crashed();
+        }
+        if (crashPoint != null && crashPoint.test(op, path.toString())) {
+            // The power goes at this call, before it takes effect: what the listener does (the
+            // simulator cuts the machine's power, reverting every unsynced write) and then this
+            // call failing is all the process sees.
+            Runnable then = onCrashPoint;
+            crashPoint = null;
+            onCrashPoint = null;
+            then.run();
             throw new Crashed();
         }
         if (ioError != null) {
@@ -308,6 +345,18 @@ public final class SimFileIo implements FileIo {
             crashed = true;
             throw new Crashed();
         }
+    }
+
+    /**
+     * Arms a crash point: the next mutating call for which {@code where} holds (given the call,
+     * one of {@code open write truncate force createDirectory move delete syncDirectory}, and its
+     * absolute path; for {@code move}, the source) runs {@code crash} and then fails as a crash,
+     * without taking effect. {@code crash} is expected to call {@link #crash}. {@code null}
+     * disarms.
+     */
+    public synchronized void crashAt(java.util.function.BiPredicate<String, String> where, Runnable crash) {
+        crashPoint = where;
+        onCrashPoint = crash;
     }
 
     private Dir dirOf(Path p) throws IOException {
@@ -343,22 +392,24 @@ public final class SimFileIo implements FileIo {
     public synchronized Handle open(Path file) throws IOException {
         Object n = node(file);
         if (n == null) {
-            mutate();
+            mutate("open", file.toAbsolutePath());
             n = new Inode();
             dirOf(file.toAbsolutePath().getParent()).current.put(file.getFileName().toString(), n);
         } else if (!(n instanceof Inode)) {
             throw new IOException(file + " is a directory");
         }
-        return new SimHandle((Inode) n, epoch);
+        return new SimHandle((Inode) n, epoch, file.toAbsolutePath().toString());
     }
 
     private final class SimHandle implements Handle {
         private final Inode f;
         private final int openedIn;
+        private final String path;
 
-        SimHandle(Inode f, int openedIn) {
+        SimHandle(Inode f, int openedIn, String path) {
             this.f = f;
             this.openedIn = openedIn;
+            this.path = path;
         }
 
         private void live() throws IOException {
@@ -392,7 +443,7 @@ public final class SimFileIo implements FileIo {
         public void write(ByteBuffer src, long position) throws IOException {
             synchronized (SimFileIo.this) {
                 live();
-                mutate();
+                mutate("write", path);
                 byte[] data = new byte[src.remaining()];
                 src.get(data);
                 long end = position + data.length;
@@ -413,7 +464,7 @@ public final class SimFileIo implements FileIo {
         public void truncate(long size) throws IOException {
             synchronized (SimFileIo.this) {
                 live();
-                mutate();
+                mutate("truncate", path);
                 f.repaired(size, Long.MAX_VALUE);
                 if (size < f.currentLength) {
                     Arrays.fill(f.current, (int) size, f.currentLength, (byte) 0);
@@ -427,7 +478,7 @@ public final class SimFileIo implements FileIo {
         public void force() throws IOException {
             synchronized (SimFileIo.this) {
                 live();
-                mutate();
+                mutate("force", path);
                 // The unsynced operations, replayed: cost in proportion to what changed.
                 for (Object[] op : f.pending) {
                     apply(f, op);
@@ -459,7 +510,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void createDirectory(Path dir) throws IOException {
-        mutate();
+        mutate("createDirectory", dir.toAbsolutePath());
         Dir parent = dirOf(dir.toAbsolutePath().getParent());
         if (parent.current.containsKey(dir.getFileName().toString())) {
             throw new IOException(dir + " exists");
@@ -469,7 +520,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void move(Path from, Path to) throws IOException {
-        mutate();
+        mutate("move", from.toAbsolutePath());
         Dir src = dirOf(from.toAbsolutePath().getParent());
         Object n = src.current.remove(from.getFileName().toString());
         if (n == null) {
@@ -480,7 +531,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void delete(Path path) throws IOException {
-        mutate();
+        mutate("delete", path.toAbsolutePath());
         Object n = node(path);
         if (n instanceof Dir d && !d.current.isEmpty()) {
             throw new IOException("directory not empty: " + path);
@@ -492,7 +543,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void syncDirectory(Path dir) throws IOException {
-        mutate();
+        mutate("syncDirectory", dir.toAbsolutePath());
         Dir d = dirOf(dir);
         d.durable = new LinkedHashMap<>(d.current);
         onSync.run();

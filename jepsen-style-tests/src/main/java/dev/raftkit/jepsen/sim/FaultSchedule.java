@@ -22,6 +22,7 @@ import java.util.Set;
  * at 120 partition isolate 2 for 45        # also: split 1,3 | 2 · bridge 1 between 2 | 3 · ring 1,3,2 · one-way 1 -> 2
  * at 170 crash 3 for 20                    # power cut; restarted 20 ticks later
  * at 200 crash 1 after-answer for 30       # crash just after its next granted vote or accepted append
+ * at 230 crash 3 at snapshot-manifest for 20   # power cut at its next such file operation (see CrashAt)
  * at 260 wipe 2 for 40                     # crash, empty the data directory, restart under the same id
  * at 300 disk 3 eio for 30                 # or: disk 3 full for 30
  * at 340 corrupt 2 pick 7 for 40           # flip one synced bit (file, offset and bit chosen by pick)
@@ -72,7 +73,8 @@ public record FaultSchedule(List<Step> steps) {
     }
 
     /** What a step does; {@link #text()} is its form in a schedule file. */
-    public sealed interface Action {
+    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Disk, Corrupt,
+            Pause, Slow, Snapshot, Membership, Transfer {
         /** The action as written in a schedule. */
         String text();
 
@@ -222,6 +224,44 @@ public record FaultSchedule(List<Step> steps) {
         @Override
         public String text() {
             return "crash " + node + (afterAnswer ? " after-answer" : "");
+        }
+    }
+
+    /**
+     * Power cut on {@code node} at the next file operation of a kind, before it takes effect
+     * (restarted {@code for} ticks after it fires): {@code append} (a write to a log segment),
+     * {@code hard-state} (writing term and vote), {@code snapshot-data} (writing a snapshot's image,
+     * taken or received), {@code snapshot-manifest} (between the image and its metadata), {@code
+     * snapshot-commit} (the rename that makes a snapshot visible), {@code log-meta} (installing a
+     * snapshot into the log), {@code compaction} (deleting compacted segments).
+     */
+    public record CrashAt(long node, String point) implements Action {
+        /** The points, as written. */
+        public static final List<String> POINTS = List.of("append", "hard-state", "snapshot-data", "snapshot-manifest",
+                "snapshot-commit", "log-meta", "compaction");
+
+        public CrashAt {
+            if (!POINTS.contains(point)) {
+                throw new IllegalArgumentException("crash point '" + point + "': use " + String.join(", ", POINTS));
+            }
+        }
+
+        @Override
+        public String text() {
+            return "crash " + node + " at " + point;
+        }
+
+        /** Whether file operation {@code op} on {@code path} (absolute) is this point. */
+        boolean matches(String op, String path) {
+            return switch (point) {
+                case "append" -> op.equals("write") && path.contains("/log/log_");
+                case "hard-state" -> (op.equals("write") || op.equals("move")) && path.contains("/log/hardstate");
+                case "snapshot-data" -> op.equals("write") && path.contains("/snapshots/") && path.endsWith("/data");
+                case "snapshot-manifest" -> op.equals("write") && path.contains("/snapshots/") && path.contains("manifest");
+                case "snapshot-commit" -> op.equals("move") && path.contains("/snapshots/");
+                case "log-meta" -> (op.equals("write") || op.equals("move")) && path.contains("/log/log.meta");
+                default -> op.equals("delete") && path.contains("/log/log_");
+            };
         }
     }
 
@@ -402,6 +442,9 @@ public record FaultSchedule(List<Step> steps) {
                 yield new Reorder();
             }
             case "crash" -> {
+                if (a.length == 4 && a[2].equals("at")) {
+                    yield new CrashAt(nodeId(a[1], rest), a[3]);
+                }
                 if (a.length == 3 && a[2].equals("after-answer")) {
                     yield new Crash(nodeId(a[1], rest), true);
                 }

@@ -20,7 +20,8 @@ public interface Hooks {
 
     /** The planted bugs {@link #named} knows, by name. */
     java.util.List<String> PLANTED = java.util.List.of("send-before-persist", "ack-before-commit",
-            "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record");
+            "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
+            "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -70,6 +71,21 @@ public interface Hooks {
             public boolean cutLogAtFirstInvalidRecord() {
                 return name.equals("cut-log-at-first-invalid-record");
             }
+
+            @Override
+            public boolean answerForAnyTerm() {
+                return name.equals("answer-for-any-term");
+            }
+
+            @Override
+            public boolean forgetSessionResponsesOnRestore() {
+                return name.equals("forget-session-responses-on-restore");
+            }
+
+            @Override
+            public boolean restoreUnverifiedSnapshot() {
+                return name.equals("restore-unverified-snapshot");
+            }
         };
     }
 
@@ -111,6 +127,21 @@ public interface Hooks {
      * (the storage's {@link dev.raftkit.storage.StorageTestingHooks#cutAtFirstInvalidRecord}).
      */
     default boolean cutLogAtFirstInvalidRecord() {
+        return false;
+    }
+
+    /** Answer a client's waiting proposal with whatever entry is applied at its index, of any term. */
+    default boolean answerForAnyTerm() {
+        return false;
+    }
+
+    /** Restore snapshots' client sessions without their recorded responses (a retry applies twice). */
+    default boolean forgetSessionResponsesOnRestore() {
+        return false;
+    }
+
+    /** Restore the newest snapshot at start-up without checking its checksum. */
+    default boolean restoreUnverifiedSnapshot() {
         return false;
     }
 

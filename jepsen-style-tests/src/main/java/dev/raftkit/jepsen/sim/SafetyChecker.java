@@ -44,6 +44,8 @@ public final class SafetyChecker {
     private long maxCommitted;
     /** Term and payload hash of the command applied at each index. */
     private final Map<Long, long[]> appliedAt = new HashMap<>();
+    /** Log indexes some node's runtime processed without handing them to its state machine, and which node. */
+    private final Map<Long, Long> skippedBy = new HashMap<>();
     /** Leaders whose Leader Completeness check waits for their first entry of their term: node → term. */
     private final Map<Long, Long> pendingCompleteness = new HashMap<>();
 
@@ -147,21 +149,72 @@ public final class SafetyChecker {
     }
 
     /** Node {@code node}'s state machine applied the command at {@code index} right after {@code appliedBefore}. */
-    void onApply(long time, long node, long appliedBefore, long index, long term, byte[] payload) {
+    /**
+     * Node {@code node}'s state machine applied the command at {@code index} and answered {@code
+     * result}. Every replica must apply the same command at an index (State Machine Safety) and,
+     * applying it to the same state, answer the same: a different answer means the replicas'
+     * states had already parted (a command applied twice, a restore that does not rebuild the
+     * snapshot, a corrupt snapshot restored) or apply is not deterministic. Caught at the command,
+     * long before the end-of-run digests, and even when a later write would have hidden it.
+     */
+    void onApply(long time, long node, long appliedBefore, long index, long term, byte[] payload, byte[] result) {
         if (index <= appliedBefore) {
             violation(time, "Applied monotonic", "node " + node + " applied " + index + "@" + term + " after "
                     + appliedBefore);
         }
+        Long skipper = skippedBy.get(index);
+        if (skipper != null && skipper != node) {
+            exactlyOnce(time, node, index, skipper);
+        }
         long h = Arrays.hashCode(payload);
-        long[] seen = appliedAt.putIfAbsent(index, new long[] {term, h});
-        if (seen != null && (seen[0] != term || seen[1] != h)) {
+        long r = result == null ? 0 : Arrays.hashCode(result) | 1L << 40;
+        long[] seen = appliedAt.putIfAbsent(index, new long[] {term, h, r, node});
+        if (seen == null) {
+            return;
+        }
+        if (seen[0] != term || seen[1] != h) {
             violation(time, "State Machine Safety", "node " + node + " applied " + index + "@" + term
                     + " where another node applied term " + seen[0] + (seen[0] == term ? " with another payload" : ""));
+        } else if (seen[2] != r) {
+            violation(time, "Replica divergence", "node " + node + "'s state machine answered the command at " + index
+                    + "@" + term + " differently from node " + seen[3] + "'s: their states had parted before it (a"
+                    + " command applied twice, a restore that does not rebuild its snapshot) or apply is not"
+                    + " deterministic");
         }
     }
 
     void onConvergenceFailure(long time, String detail) {
         violation(time, "Convergence", detail);
+    }
+
+    /**
+     * Node {@code node}'s runtime went from index {@code after} to {@code next} without handing the
+     * entries between to its state machine: no-ops, configuration changes, session entries, and
+     * commands it judged duplicates. That judgement rests on the replicated session table, so it is
+     * the same on every node; a command one node applied and another skipped is a command applied
+     * twice, or lost (§6.3).
+     */
+    void onSkipped(long time, long node, long after, long next) {
+        for (long i = after + 1; i < next; i++) {
+            long[] applied = appliedAt.get(i);
+            if (applied != null && applied[3] != node) {
+                exactlyOnce(time, applied[3], i, node);
+                return;
+            }
+            skippedBy.putIfAbsent(i, node);
+        }
+    }
+
+    private void exactlyOnce(long time, long applier, long index, long skipper) {
+        violation(time, "Exactly once", "node " + applier + "'s state machine applied the command at " + index
+                + ", which node " + skipper + " processed without applying (a duplicate of an earlier command, or of"
+                + " an expired session): their client-session tables had parted, so some node applies a retried"
+                + " command twice (§6.3)");
+    }
+
+    /** A client was answered with something that is no answer to its request. */
+    void onWrongAnswer(long time, String detail) {
+        violation(time, "Wrong answer", detail);
     }
 
     /** Two replicas applied the same commands to an equal index and hold different states. */

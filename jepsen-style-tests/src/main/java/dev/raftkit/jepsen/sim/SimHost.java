@@ -76,6 +76,9 @@ final class SimHost {
     boolean paused;
     boolean slow;
     private long missedTicks;
+    /** A power cut fired at a crash point while the process was starting: its start fails by design. */
+    private boolean cutWhileStarting;
+    private boolean starting;
     private Runnable tick;
     private RaftServer server;
     private ObservedLog log;
@@ -145,6 +148,7 @@ final class SimHost {
         up = true;
         stopped = false;
         missedTicks = 0;
+        starting = true;
         try {
             SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), LOG_OPTIONS,
                     sim.options().hooks().cutLogAtFirstInvalidRecord() ? CUT_AT_FIRST_INVALID : StorageTestingHooks.NONE);
@@ -173,7 +177,7 @@ final class SimHost {
                     .listener(new Observer(myLife))
                     .testingHooks(sim.testingHooks());
             if (sim.options().faults().contains(Fault.SNAPSHOT)) {
-                b.snapshotThresholds(500, 1L << 20);
+                b.snapshotThresholds(100, 1L << 20);
             }
             if (founders.contains(id) && myLife == 1) {
                 // As an embedder founds: at the cluster's first start only. (raftkit server's
@@ -195,6 +199,16 @@ final class SimHost {
                         + log.lastIndex() + " although it had synced entries up to " + syncedLast
                         + ", and is not recovering: it may vote or acknowledge on entries it lost (§3.8)");
             }
+            if (!server.status().recovering()) {
+                String unnoticed = damagedLatestSnapshot();
+                if (unnoticed != null) {
+                    // The runtime verifies the snapshot it restores at start against its checksum;
+                    // starting on a damaged one trusts state the disk did not keep.
+                    sim.checker().onLostStateTrusted(sim.now(), "node " + id + " started on its newest snapshot although"
+                            + " " + unnoticed + " holds a flipped bit, and is not recovering: it restored state its disk"
+                            + " did not keep");
+                }
+            }
             syncedLast = log.lastIndex();
             // The recovered committed prefix must agree with what the cluster committed before. The
             // storage persists a commit-only change lazily (SegmentedLogStorage.Options
@@ -203,8 +217,17 @@ final class SimHost {
             long recovered = Math.max(log.firstIndex() - 1, init.hardState().commit());
             sim.checker().onCommit(sim.now(), id, log.firstIndex() - 1, recovered, log);
             log.lastCommit = recovered;
+            starting = false;
         } catch (IOException | RuntimeException e) {
+            starting = false;
+            if (cutWhileStarting) {
+                cutWhileStarting = false; // the power went at a crash point: no refusal, a crash
+                return;
+            }
             up = false;
+            // The process that refused to start exits: its locks go with it (the next start would
+            // otherwise find the directory "in use" by a process that no longer exists).
+            disk.processExit();
             if (expectsFailure()) {
                 // The product found the injected damage (or the device still fails) and refused to
                 // start, saying why: what it must do. The operator's remedy follows.
@@ -249,6 +272,24 @@ final class SimHost {
         disk.usableSpace(Long.MAX_VALUE);
     }
 
+    /** The damaged file of this node's newest snapshot (the one restored at start), or null. */
+    private String damagedLatestSnapshot() {
+        Path snapshots = dir.resolve("snapshots");
+        String newest = null;
+        for (Path p : disk.durableFiles(snapshots)) {
+            String name = snapshots.relativize(p).getName(0).toString();
+            if (name.startsWith("snap-") && !name.contains(".") && (newest == null || name.compareTo(newest) > 0)) {
+                newest = name;
+            }
+        }
+        for (Path p : disk.damagedFiles(snapshots)) {
+            if (newest != null && snapshots.relativize(p).getName(0).toString().equals(newest)) {
+                return dir.relativize(p).toString();
+            }
+        }
+        return null;
+    }
+
     /**
      * Latent corruption: flips one bit of a byte already synced in one of this node's files (a
      * log segment, the hard state, the log meta, a snapshot), as a failing sector or firmware bug
@@ -281,8 +322,27 @@ final class SimHost {
         return self[0];
     }
 
+    /**
+     * Arms a power cut at this node's next file operation of {@code point} ({@link
+     * FaultSchedule.CrashAt}), before it takes effect; then a restart {@code down} microseconds on.
+     */
+    void crashAt(FaultSchedule.CrashAt point, long down) {
+        disk.crashAt(point::matches, () -> {
+            sim.trace(id, "fault", "power cut at " + point.point());
+            cutWhileStarting = starting;
+            crash();
+            sim.scheduler().schedule(down, this::restart);
+        });
+    }
+
+    /** Disarms a crash point that has not fired (the faults heal). */
+    void disarmCrashPoint() {
+        disk.crashAt(null, null);
+    }
+
     /** Power cut: the process vanishes and the disk keeps only what was synced. */
     void crash() {
+        disk.crashAt(null, null); // a point armed for this life dies with it
         if (!up) {
             return;
         }
@@ -530,11 +590,16 @@ final class SimHost {
 
         @Override
         public List<byte[]> apply(List<Command> commands) {
-            for (Command c : commands) {
-                sim.checker().onApply(sim.now(), id, applied, c.index(), c.term(), c.payload());
+            List<byte[]> out = delegate.apply(commands);
+            for (int i = 0; i < commands.size(); i++) {
+                Command c = commands.get(i);
+                if (c.index() > applied + 1) {
+                    sim.checker().onSkipped(sim.now(), id, applied, c.index());
+                }
+                sim.checker().onApply(sim.now(), id, applied, c.index(), c.term(), c.payload(),
+                        out != null && out.size() == commands.size() ? out.get(i) : null);
                 applied = c.index();
             }
-            List<byte[]> out = delegate.apply(commands);
             if (!commands.isEmpty()) {
                 sim.traceRange(id, "apply", commands.get(0).index(), applied);
                 String broken = sim.workloadRun().checkState(delegate);

@@ -4,6 +4,7 @@ import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.RequestVoteResponse;
+import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
@@ -179,6 +180,17 @@ final class SimNetwork {
                 done.completeExceptionally(e);
                 return done;
             }
+            // As the gRPC transport does (and the Transport contract asks): a local snapshot that
+            // does not match its own descriptor is damaged and never sent as if it were good.
+            SnapshotDescriptor d = data.descriptor();
+            if (bytes.length != d.sizeBytes() || crc32c(bytes) != d.crc32c()) {
+                String why = "the local snapshot at " + m.snapshot().last() + " does not match its descriptor ("
+                        + bytes.length + " bytes of " + d.sizeBytes() + ", CRC32C "
+                        + (crc32c(bytes) == d.crc32c() ? "matches" : "differs") + "); it is corrupt and was not sent";
+                trace.add(scheduler.now(), m.from(), "snapshot-refused", why);
+                scheduler.schedule(delay(), () -> done.completeExceptionally(new IOException(why)));
+                return done;
+            }
             if (closed || cut(m.from(), m.to()) || random.nextDouble() < lossRate) {
                 scheduler.schedule(delay(), () -> done.completeExceptionally(new IOException("simulated: snapshot "
                         + m.snapshot().last() + " to node " + m.to() + " lost on the network")));
@@ -219,7 +231,10 @@ final class SimNetwork {
                 OutputStream out = w.output();
                 out.write(bytes);
                 out.flush();
-                w.commit();
+                SnapshotDescriptor written = w.commit();
+                if (written.crc32c() != crc32c(bytes)) {
+                    return "the committed snapshot's CRC32C differs from the bytes sent";
+                }
             } catch (IOException | RuntimeException e) {
                 w.abort();
                 return "writing it failed: " + e;
@@ -231,6 +246,12 @@ final class SimNetwork {
         @Override
         public void close() {
             closed = true;
+        }
+
+        private static int crc32c(byte[] bytes) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(bytes);
+            return (int) crc.getValue();
         }
     }
 }

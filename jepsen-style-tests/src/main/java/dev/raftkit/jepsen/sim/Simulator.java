@@ -46,6 +46,8 @@ public final class Simulator {
     private static final long LEADER_BOUND_TICKS = 200;
     /** Attempts of one write (the same session and sequence number each time) before it is indeterminate. */
     private static final int WRITE_ATTEMPTS = 3;
+    /** One write attempt in this many is also sent a second time, unawaited (a hedged request). */
+    private static final int HEDGE_ONE_IN = 8;
 
     /** A closed-loop client: one operation at a time, with its own session. */
     private static final class Client {
@@ -101,10 +103,26 @@ public final class Simulator {
     /** The sim-level hooks that must act inside the real runtime, as its testing-only hook point. */
     private static TestingHooks testingHooks(Hooks hooks, Workload.Run run) {
         if (!hooks.sendBeforePersist() && !hooks.applyBeforeCommit() && !hooks.ackBeforeCommit()
-                && !hooks.trustLostState()) {
+                && !hooks.trustLostState() && !hooks.answerForAnyTerm() && !hooks.forgetSessionResponsesOnRestore()
+                && !hooks.restoreUnverifiedSnapshot()) {
             return TestingHooks.NONE;
         }
         return new TestingHooks() {
+            @Override
+            public boolean answerForAnyTerm() {
+                return hooks.answerForAnyTerm();
+            }
+
+            @Override
+            public boolean forgetSessionResponsesOnRestore() {
+                return hooks.forgetSessionResponsesOnRestore();
+            }
+
+            @Override
+            public boolean restoreUnverifiedSnapshot() {
+                return hooks.restoreUnverifiedSnapshot();
+            }
+
             @Override
             public boolean sendBeforePersist() {
                 return hooks.sendBeforePersist();
@@ -262,9 +280,19 @@ public final class Simulator {
                 return; // nobody listens: the timeout answers
             }
             request.apply(s).whenComplete((v, e) -> scheduler.schedule(network.delay(), () -> {
+                if (network.lossRate > 0 && random.nextDouble() < network.lossRate) {
+                    return; // the answer is lost on the way back: the client times out and retries
+                }
                 if (!finished[0]) {
                     finished[0] = true;
-                    done.accept(v, e instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e);
+                    try {
+                        done.accept(v, e instanceof CompletionException ce && ce.getCause() != null ? ce.getCause() : e);
+                    } catch (ClassCastException wrongType) {
+                        // The future was completed with another request's kind of answer (a
+                        // configuration for a command, say): the runtime answered the wrong request.
+                        checker.onWrongAnswer(scheduler.now(), "node " + node + " answered a client's request with a "
+                                + v.getClass().getSimpleName() + " (" + v + "): the answer of another entry");
+                    }
                 }
             }));
         });
@@ -346,13 +374,25 @@ public final class Simulator {
      */
     private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied) {
         long node = c.target;
+        boolean hedged = random.nextInt(HEDGE_ONE_IN) == 0;
+        if (hedged) {
+            // A client that does not wait for a slow answer sends the same command again (a
+            // hedged request, a gRPC retry policy): the same session and sequence number, so it
+            // may reach the log twice and must take effect once (§6.3). Its answer is not awaited.
+            long other = random.nextBoolean() ? node : 1 + random.nextInt(hosts.size());
+            scheduler.schedule(random.nextLong(40 * TICK), () -> {
+                trace(0, "invoke", "client " + c.id + " write #" + seq + " again at node " + other + " (hedged)");
+                call(other, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> { });
+            });
+        }
+        boolean mayTakeEffect = maybeApplied || hedged;
         call(node, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> {
             if (error == null) {
                 op.ok(result);
                 complete(c, node, null);
                 return;
             }
-            boolean maybe = maybeApplied || !definitelyNotProposed(error);
+            boolean maybe = mayTakeEffect || !definitelyNotProposed(error);
             retarget(c, error);
             if (error instanceof RaftServerException e && e.reason() == RaftServerException.Reason.SESSION_EXPIRED) {
                 c.session = 0;
@@ -461,8 +501,14 @@ public final class Simulator {
             case LOSS -> new FaultSchedule.Loss(5 + r.nextInt(26));
             case DUPLICATE -> new FaultSchedule.Duplicate(5 + r.nextInt(21));
             case REORDER -> new FaultSchedule.Reorder();
-            // Half the crashes wait for the victim's next counted answer (SimNetwork).
-            case CRASH -> new FaultSchedule.Crash(victim, r.nextBoolean());
+            // A third of the crashes wait for the victim's next counted answer (SimNetwork), a
+            // third for its next file operation of some kind (a crash point).
+            case CRASH -> switch (r.nextInt(3)) {
+                case 0 -> new FaultSchedule.Crash(victim, false);
+                case 1 -> new FaultSchedule.Crash(victim, true);
+                default -> new FaultSchedule.CrashAt(victim,
+                        FaultSchedule.CrashAt.POINTS.get(r.nextInt(FaultSchedule.CrashAt.POINTS.size())));
+            };
             case WIPE -> new FaultSchedule.Wipe(victim);
             case DISK -> switch (r.nextInt(3)) {
                 case 0 -> new FaultSchedule.Disk(victim, false);
@@ -564,6 +610,12 @@ public final class Simulator {
                 v.crash();
                 scheduler.schedule(duration, v::restart);
             }
+        } else if (a instanceof FaultSchedule.CrashAt c) {
+            if (!v.up()) {
+                return "node " + v.id + " is down";
+            }
+            trace(v.id, "fault", "crash at its next " + c.point());
+            v.crashAt(c, duration);
         } else if (a instanceof FaultSchedule.Wipe) {
             String refused = loneLoss(v);
             if (refused != null) {
@@ -642,7 +694,12 @@ public final class Simulator {
         if (leader == null) {
             return "no leader (a node may lose state only while the others are a live quorum)";
         }
-        for (SimHost h : hosts.values()) {
+        // Members only: a spare never added has no state to lose and starts recovering (with the
+        // spares counted, no run with membership changes ever wiped or corrupted a node).
+        Set<Long> members = new TreeSet<>(leader.status().conf().members());
+        members.add(victim.id);
+        for (long id : members) {
+            SimHost h = hosts.get(id);
             ServerStatus s = h.status();
             if (s == null || s.recovering() || h.damaged() || h.stopped() || (h != victim && h.paused)) {
                 return "node " + h.id + " is down, paused, recovering or damaged (one node loses state at a time)";
@@ -756,6 +813,7 @@ public final class Simulator {
         network.healAll();
         for (SimHost h : hosts.values()) {
             h.slow = false;
+            h.disarmCrashPoint();
             h.healDisk();
             h.resume();
             if (h.stopped()) {

@@ -77,6 +77,30 @@ class BrokenVariantsTest {
     }
 
     @Test
+    void aClientAnsweredForAnotherTermsEntryAtItsIndex() {
+        // Its entry was overwritten by a new leader's (§5.3); it is told its command took effect.
+        caught(BASE.withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH, Fault.MEMBERSHIP))
+                .withHooks(Hooks.named("answer-for-any-term")));
+    }
+
+    @Test
+    void aRetriedCommandAppliedTwiceAfterASnapshotRestore() {
+        // Clients whose answers are lost (message loss) retry with the same sequence number; a
+        // node restored from a snapshot that forgot the sessions' responses applies the retry again.
+        SimResult r = caught(BASE.withFaults(EnumSet.of(Fault.LOSS, Fault.CRASH, Fault.SNAPSHOT, Fault.PARTITION))
+                .withHooks(Hooks.named("forget-session-responses-on-restore")));
+        assertTrue(r.violations().get(0).contains("Exactly once") || r.violations().get(0).contains("Replica divergence"),
+                r.violations().toString());
+    }
+
+    @Test
+    void aSnapshotDamagedAtRestRestoredWithoutItsChecksum() {
+        SimResult r = caught(BASE.withFaults(EnumSet.of(Fault.DISK, Fault.CRASH, Fault.SNAPSHOT, Fault.PARTITION))
+                .withHooks(Hooks.named("restore-unverified-snapshot")));
+        assertTrue(r.violations().get(0).contains("started on its newest snapshot although"), r.violations().toString());
+    }
+
+    @Test
     void unsafeLocalReadsAreNotLinearizableUnderPartitions() {
         caught(BASE.withClients(12, 2).withFaults(EnumSet.of(Fault.PARTITION))
                 .withReadModes(EnumSet.of(ReadMode.LOCAL_UNSAFE)));
