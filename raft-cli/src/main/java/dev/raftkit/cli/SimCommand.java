@@ -71,9 +71,8 @@ final class SimCommand implements Callable<Integer> {
     int nodes;
 
     @Option(names = "--faults", defaultValue = "all", paramLabel = "LIST",
-            description = "Comma-separated: partition, loss, duplicate, reorder, crash, wipe, disk, pause, slow, "
-                    + "snapshot, "
-                    + "membership, transfer; or all, none (default all).")
+            description = "Comma-separated: partition, loss, duplicate, reorder, crash, wipe, disk, clock, pause, slow,"
+                    + " snapshot, membership, transfer; or all, none (default all).")
     String faults;
 
     @Option(names = "--ticks", defaultValue = "1500", description = "Ticks of 10 ms virtual time with faults (default 1500).")

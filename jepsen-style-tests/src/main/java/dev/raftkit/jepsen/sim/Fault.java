@@ -30,6 +30,12 @@ public enum Fault {
      * or replaces a damaged data directory with an empty one (the node rejoins recovering).
      */
     DISK,
+    /**
+     * A node's clock misbehaves for a while: its ticks run up to 5% fast or slow (within the drift
+     * the leader lease allows, {@code leaseDriftTicks} of {@code electionTicks}), or its wall clock
+     * jumps (which stamps the leader's entries, and so the log time sessions expire by).
+     */
+    CLOCK,
     /** Freeze a node for a while (a long GC pause); time catches up when it resumes. */
     PAUSE,
     /** Make a node's disk and processing slow for a while. */

@@ -26,6 +26,7 @@ import java.util.Set;
  * at 260 wipe 2 for 40                     # crash, empty the data directory, restart under the same id
  * at 300 disk 3 eio for 30                 # or: disk 3 full for 30
  * at 340 corrupt 2 pick 7 for 40           # flip one synced bit (file, offset and bit chosen by pick)
+ * at 380 clock 3 rate +4% for 50          # its ticks 4% fast; also: clock 3 jump -2000ms for 50
  * at 400 pause 1 for 20
  * at 420 slow 2 for 20
  * at 450 snapshot 3
@@ -74,7 +75,7 @@ public record FaultSchedule(List<Step> steps) {
 
     /** What a step does; {@link #text()} is its form in a schedule file. */
     public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Disk, Corrupt,
-            Pause, Slow, Snapshot, Membership, Transfer {
+            ClockRate, ClockJump, Pause, Slow, Snapshot, Membership, Transfer {
         /** The action as written in a schedule. */
         String text();
 
@@ -292,6 +293,31 @@ public record FaultSchedule(List<Step> steps) {
         }
     }
 
+    /**
+     * {@code node}'s ticks run {@code percent} faster (negative: slower), as a drifting oscillator
+     * would; back to the true rate when the step ends.
+     */
+    public record ClockRate(long node, int percent) implements Action {
+        public ClockRate {
+            if (percent <= -100 || percent > 1000) {
+                throw new IllegalArgumentException("a clock rate change between -99% and +1000%, got " + percent + "%");
+            }
+        }
+
+        @Override
+        public String text() {
+            return "clock " + node + " rate " + (percent >= 0 ? "+" : "") + percent + "%";
+        }
+    }
+
+    /** {@code node}'s wall clock jumps by {@code millis} (an NTP step, a VM migration); it steps back when the step ends. */
+    public record ClockJump(long node, long millis) implements Action {
+        @Override
+        public String text() {
+            return "clock " + node + " jump " + (millis >= 0 ? "+" : "") + millis + "ms";
+        }
+    }
+
     /** Freeze {@code node} (a long GC pause). */
     public record Pause(long node) implements Action {
         @Override
@@ -469,6 +495,19 @@ public record FaultSchedule(List<Step> steps) {
                 }
                 yield new Corrupt(nodeId(a[1], rest), number(a[3], "pick"));
             }
+            case "clock" -> {
+                arity(a, 4);
+                String v = a[3];
+                if (a[2].equals("rate") && v.endsWith("%")) {
+                    yield new ClockRate(nodeId(a[1], rest), (int) number(v.substring(v.startsWith("+") ? 1 : 0,
+                            v.length() - 1), "rate"));
+                }
+                if (a[2].equals("jump") && v.endsWith("ms")) {
+                    yield new ClockJump(nodeId(a[1], rest), number(v.substring(v.startsWith("+") ? 1 : 0,
+                            v.length() - 2), "jump"));
+                }
+                throw new IllegalArgumentException("clock N rate +P%, or clock N jump +Mms");
+            }
             case "pause" -> new Pause(nodeId(one(a), rest));
             case "slow" -> new Slow(nodeId(one(a), rest));
             case "snapshot" -> new Snapshot(nodeId(one(a), rest));
@@ -478,7 +517,7 @@ public record FaultSchedule(List<Step> steps) {
             }
             case "transfer" -> new Transfer(nodeId(one(a), rest));
             default -> throw new IllegalArgumentException("unknown action '" + a[0] + "'; known: partition, loss,"
-                    + " duplicate, reorder, crash, wipe, disk, corrupt, pause, slow, snapshot, membership, transfer");
+                    + " duplicate, reorder, crash, wipe, disk, corrupt, clock, pause, slow, snapshot, membership, transfer");
         };
     }
 

@@ -76,6 +76,10 @@ final class SimHost {
     boolean paused;
     boolean slow;
     private long missedTicks;
+    /** How much faster this machine's clock runs, in percent (negative: slower); see {@link Fault#CLOCK}. */
+    int clockRatePercent;
+    /** How far this machine's wall clock is off, in microseconds. */
+    long clockOffsetMicros;
     /** A power cut fired at a crash point while the process was starting: its start fails by design. */
     private boolean cutWhileStarting;
     private boolean starting;
@@ -402,6 +406,11 @@ final class SimHost {
         lanes.forEach(SimScheduler.Lane::release);
     }
 
+    /** Virtual microseconds between this machine's ticks: {@code tick} at the true rate. */
+    long tickPeriod(long tick) {
+        return tick * 100 / (100 + clockRatePercent);
+    }
+
     void tick() {
         if (!up || tick == null) {
             return;
@@ -434,7 +443,7 @@ final class SimHost {
 
         @Override
         public long millis() {
-            return EPOCH_MILLIS + sim.scheduler().localNow() / 1000;
+            return EPOCH_MILLIS + (sim.scheduler().localNow() + clockOffsetMicros) / 1000;
         }
 
         @Override

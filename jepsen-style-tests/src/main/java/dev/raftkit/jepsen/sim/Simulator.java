@@ -46,6 +46,11 @@ public final class Simulator {
     private static final long LEADER_BOUND_TICKS = 200;
     /** Attempts of one write (the same session and sequence number each time) before it is indeterminate. */
     private static final int WRITE_ATTEMPTS = 3;
+    /**
+     * The fastest or slowest a clock may tick, in percent: two clocks then differ by at most
+     * 105/95, inside the 10/9 a lease of electionTicks − leaseDriftTicks (10 − 1) ticks allows.
+     */
+    private static final int MAX_CLOCK_DRIFT_PERCENT = 5;
     /** One write attempt in this many is also sent a second time, unawaited (a hedged request). */
     private static final int HEDGE_ONE_IN = 8;
 
@@ -258,7 +263,7 @@ public final class Simulator {
     private void scheduleTicks(SimHost h, long delay) {
         scheduler.schedule(delay, () -> {
             h.tick();
-            scheduleTicks(h, TICK);
+            scheduleTicks(h, h.tickPeriod(TICK));
         });
     }
 
@@ -515,6 +520,12 @@ public final class Simulator {
                 case 1 -> new FaultSchedule.Disk(victim, true);
                 default -> new FaultSchedule.Corrupt(victim, r.nextLong());
             };
+            case CLOCK -> {
+                // Within the drift the lease allows (ClockTest shows a drift beyond it caught).
+                int percent = 1 + r.nextInt(MAX_CLOCK_DRIFT_PERCENT);
+                yield r.nextBoolean() ? new FaultSchedule.ClockRate(victim, r.nextBoolean() ? percent : -percent)
+                        : new FaultSchedule.ClockJump(victim, (r.nextBoolean() ? 1 : -1) * (100 + r.nextLong(60_000)));
+            }
             case PAUSE -> new FaultSchedule.Pause(victim);
             case SLOW -> new FaultSchedule.Slow(victim);
             case SNAPSHOT -> new FaultSchedule.Snapshot(victim);
@@ -650,6 +661,22 @@ public final class Simulator {
                     trace(v.id, "fault", "crash (the damage is found at the next start)");
                     v.crash();
                     v.restart();
+                }
+            });
+        } else if (a instanceof FaultSchedule.ClockRate c) {
+            v.clockRatePercent = c.percent();
+            trace(v.id, "fault", "clock rate " + (c.percent() >= 0 ? "+" : "") + c.percent() + "%");
+            scheduler.schedule(duration, () -> {
+                v.clockRatePercent = 0;
+                trace(v.id, "heal", "clock rate true");
+            });
+        } else if (a instanceof FaultSchedule.ClockJump c) {
+            v.clockOffsetMicros += c.millis() * 1000;
+            trace(v.id, "fault", "clock jump " + (c.millis() >= 0 ? "+" : "") + c.millis() + "ms");
+            scheduler.schedule(duration, () -> {
+                if (faultPhase) { // after the heal, the clock is already true
+                    v.clockOffsetMicros -= c.millis() * 1000;
+                    trace(v.id, "heal", "clock jump back");
                 }
             });
         } else if (a instanceof FaultSchedule.Pause) {
@@ -813,6 +840,8 @@ public final class Simulator {
         network.healAll();
         for (SimHost h : hosts.values()) {
             h.slow = false;
+            h.clockRatePercent = 0;
+            h.clockOffsetMicros = 0;
             h.disarmCrashPoint();
             h.healDisk();
             h.resume();

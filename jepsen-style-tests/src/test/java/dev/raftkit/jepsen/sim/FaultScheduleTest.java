@@ -24,6 +24,8 @@ class FaultScheduleTest {
             at 300 disk 3 eio for 30
             at 301 disk 3 full for 30
             at 340 corrupt 2 pick 7 for 40
+            at 380 clock 3 rate +4% for 50
+            at 381 clock 2 jump -2000ms for 50
             at 400 pause 1 for 20
             at 420 slow 2 for 20
             at 450 snapshot 3
@@ -38,7 +40,7 @@ class FaultScheduleTest {
     @Test
     void theTextFormRoundTrips() {
         FaultSchedule s = FaultSchedule.parse(EVERY_KIND);
-        assertEquals(21, s.steps().size());
+        assertEquals(23, s.steps().size());
         assertEquals(s, FaultSchedule.parse(s.text()));
         assertEquals("at 121 partition split 1,3 | 2 for 10", s.steps().get(1).text());
         assertEquals(new FaultSchedule.Crash(1, true), s.steps().get(6).action());
@@ -57,6 +59,8 @@ class FaultScheduleTest {
         assertMessage("crash 1 for 5", "a step reads 'at TICK ACTION [for TICKS]'");
         assertMessage("at 10 crash 0 for 5", "node ids start at 1");
         assertMessage("at 10 crash 1 at lunch for 5", "crash point 'lunch': use append, hard-state");
+        assertMessage("at 10 clock 1 rate 5 for 5", "clock N rate +P%, or clock N jump +Mms");
+        assertMessage("at 10 clock 1 rate -100% for 5", "a clock rate change between -99% and +1000%");
     }
 
     private static void assertMessage(String text, String expected) {
