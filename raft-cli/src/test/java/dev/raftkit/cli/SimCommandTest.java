@@ -15,7 +15,7 @@ class SimCommandTest {
         CliRun r = CliRun.of("sim", "--seeds", "4", "--ticks", "300");
         assertEquals(0, r.exit(), r.out() + r.err());
         String[] lines = r.out().strip().split("\n");
-        assertTrue(lines[lines.length - 1].matches("4 runs, 0 violations, .* events/s\\)"), lines[lines.length - 1]);
+        assertTrue(lines[lines.length - 1].matches("4 runs, 0 violations, .* events/s; longest run seed [1-4], [0-9.]+ s\\)"), lines[lines.length - 1]);
     }
 
     @Test

@@ -16,15 +16,21 @@ import java.util.function.Consumer;
 public final class SimRunner {
 
     /** What many runs added up to. */
-    public record Summary(long runs, List<SimResult> failures, long events, long operations, long wallNanos) {
+    /**
+     * What many runs added up to; {@code longestSeed} took {@code longestNanos} of wall time, the
+     * most of any run.
+     */
+    public record Summary(long runs, List<SimResult> failures, long events, long operations, long wallNanos,
+                          long longestSeed, long longestNanos) {
         public double eventsPerSecond() {
             return wallNanos == 0 ? 0 : events * 1e9 / wallNanos;
         }
 
         /** The closing line: {@code N runs, V violations, …}. */
         public String line() {
-            return String.format("%d runs, %d violations, %d operations, %d events in %.1f s (%,.0f events/s)",
-                    runs, failures.size(), operations, events, wallNanos / 1e9, eventsPerSecond());
+            return String.format("%d runs, %d violations, %d operations, %d events in %.1f s (%,.0f events/s;"
+                            + " longest run seed %d, %.2f s)", runs, failures.size(), operations, events, wallNanos / 1e9,
+                    eventsPerSecond(), longestSeed, longestNanos / 1e9);
         }
     }
 
@@ -41,6 +47,7 @@ public final class SimRunner {
         AtomicLong events = new AtomicLong();
         AtomicLong operations = new AtomicLong();
         AtomicLong next = new AtomicLong(firstSeed);
+        long[] longest = {0, -1}; // seed, nanos; guarded by itself
         long end = firstSeed + count;
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "sim-worker");
@@ -55,6 +62,12 @@ public final class SimRunner {
                         SimResult r = Simulator.run(base.withSeed(seed));
                         events.addAndGet(r.events());
                         operations.addAndGet(r.history().size());
+                        synchronized (longest) {
+                            if (r.wallNanos() > longest[1]) {
+                                longest[0] = seed;
+                                longest[1] = r.wallNanos();
+                            }
+                        }
                         if (!r.ok()) {
                             failures.add(r);
                         }
@@ -72,7 +85,8 @@ public final class SimRunner {
         }
         List<SimResult> sorted = new ArrayList<>(failures);
         sorted.sort((a, b) -> Long.compare(a.options().seed(), b.options().seed()));
-        return new Summary(count, sorted, events.get(), operations.get(), System.nanoTime() - started);
+        return new Summary(count, sorted, events.get(), operations.get(), System.nanoTime() - started, longest[0],
+                Math.max(0, longest[1]));
     }
 
     /** The first seed in {@code firstSeed ..} (up to {@code count} seeds) whose run fails, or null. */
