@@ -377,35 +377,57 @@ public final class Simulator {
      * One attempt of a write, with the client's session: a retry reuses the sequence number, so
      * the write is applied at most once whichever attempts reach the log (thesis §6.3).
      */
+    /** A hedged copy of a write attempt: how it ended, if it has. */
+    private static final class Hedge {
+        boolean done;
+        boolean ok;
+        boolean refused;
+        byte[] result;
+    }
+
     private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied) {
+        write(c, op, seq, attempt, maybeApplied, new ArrayList<>());
+    }
+
+    private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied, List<Hedge> hedges) {
         long node = c.target;
-        boolean hedged = random.nextInt(HEDGE_ONE_IN) == 0;
-        if (hedged) {
+        if (random.nextInt(HEDGE_ONE_IN) == 0) {
             // A client that does not wait for a slow answer sends the same command again (a
             // hedged request, a gRPC retry policy): the same session and sequence number, so it
-            // may reach the log twice and must take effect once (§6.3). Its answer is not awaited.
+            // may reach the log twice and must take effect once (§6.3).
+            Hedge h = new Hedge();
+            hedges.add(h);
             long other = random.nextBoolean() ? node : 1 + random.nextInt(hosts.size());
-            scheduler.schedule(random.nextLong(40 * TICK), () -> {
+            scheduler.schedule(random.nextLong(5 * TICK), () -> {
                 trace(0, "invoke", "client " + c.id + " write #" + seq + " again at node " + other + " (hedged)");
-                call(other, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> { });
+                call(other, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> {
+                    h.done = true;
+                    h.ok = error == null;
+                    h.result = result;
+                    h.refused = error != null && definitelyNotProposed(error);
+                });
             });
         }
-        boolean mayTakeEffect = maybeApplied || hedged;
         call(node, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> {
             if (error == null) {
                 op.ok(result);
                 complete(c, node, null);
                 return;
             }
-            boolean maybe = mayTakeEffect || !definitelyNotProposed(error);
+            boolean maybe = maybeApplied || !definitelyNotProposed(error);
             retarget(c, error);
             if (error instanceof RaftServerException e && e.reason() == RaftServerException.Reason.SESSION_EXPIRED) {
                 c.session = 0;
             } else if (attempt < WRITE_ATTEMPTS && faultPhase) {
-                scheduler.schedule(random.nextLong(2 * TICK), () -> write(c, op, seq, attempt + 1, maybe));
+                scheduler.schedule(random.nextLong(2 * TICK), () -> write(c, op, seq, attempt + 1, maybe, hedges));
                 return;
             }
-            if (maybe) {
+            // The hedged copies count too: one answered is the write's answer (exactly once, so
+            // every copy answers alike); one not definitely refused may yet take effect.
+            Hedge answered = hedges.stream().filter(h -> h.ok).findFirst().orElse(null);
+            if (answered != null) {
+                op.ok(answered.result);
+            } else if (maybe || hedges.stream().anyMatch(h -> !h.refused)) {
                 op.unknown();
             } else {
                 op.fail();
