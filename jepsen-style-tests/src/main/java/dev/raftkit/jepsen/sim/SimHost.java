@@ -153,6 +153,7 @@ final class SimHost {
         stopped = false;
         missedTicks = 0;
         starting = true;
+        cutWhileStarting = false;
         try {
             SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), LOG_OPTIONS,
                     sim.options().hooks().cutLogAtFirstInvalidRecord() ? CUT_AT_FIRST_INVALID : StorageTestingHooks.NONE);
