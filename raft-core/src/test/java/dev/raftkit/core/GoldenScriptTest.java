@@ -91,6 +91,21 @@ class GoldenScriptTest {
                     cluster.addNode(c.id(0));
                     out.append("node ").append(c.id(0)).append(" added with an empty log");
                 }
+                case "repeat" -> {
+                    // repeat N CMD ARGS…: CMD N times, the invariants checked after each; the
+                    // output of the last (the earlier ones mostly say the same).
+                    if (c.positional().size() < 2) {
+                        throw c.error("expects a count and a command: repeat N CMD ARGS…");
+                    }
+                    int n = Integer.parseInt(c.positional().get(0));
+                    Command inner = new Command(c.positional().get(1), c.positional().subList(2, c.positional().size()),
+                            c.named(), c.location());
+                    String last = "";
+                    for (int i = 0; i < n; i++) {
+                        last = run(inner);
+                    }
+                    out.append(last);
+                }
                 case "campaign" -> cluster.node(c.id(0)).raft().campaign();
                 case "tick" -> cluster.tick(c.id(0), (int) c.getLong("n", 1));
                 case "tick-all" -> cluster.tickAll((int) c.getLong("n", 1));
