@@ -324,11 +324,11 @@ public final class SimFileIo implements FileIo {
 
     // ------------------------------------------------------------ FileIo
 
-    private void mutate(String op, Object path) throws IOException {
+    private void mutate(String op, Path path) throws IOException {
         if (crashed) {
             throw new Crashed();
         }
-        if (crashPoint != null && crashPoint.test(op, path.toString())) {
+        if (crashPoint != null && crashPoint.test(op, path.toAbsolutePath().toString())) {
             // The power goes at this call, before it takes effect: what the listener does (the
             // simulator cuts the machine's power, reverting every unsynced write) and then this
             // call failing is all the process sees.
@@ -392,21 +392,21 @@ public final class SimFileIo implements FileIo {
     public synchronized Handle open(Path file) throws IOException {
         Object n = node(file);
         if (n == null) {
-            mutate("open", file.toAbsolutePath());
+            mutate("open", file);
             n = new Inode();
             dirOf(file.toAbsolutePath().getParent()).current.put(file.getFileName().toString(), n);
         } else if (!(n instanceof Inode)) {
             throw new IOException(file + " is a directory");
         }
-        return new SimHandle((Inode) n, epoch, file.toAbsolutePath().toString());
+        return new SimHandle((Inode) n, epoch, file);
     }
 
     private final class SimHandle implements Handle {
         private final Inode f;
         private final int openedIn;
-        private final String path;
+        private final Path path;
 
-        SimHandle(Inode f, int openedIn, String path) {
+        SimHandle(Inode f, int openedIn, Path path) {
             this.f = f;
             this.openedIn = openedIn;
             this.path = path;
@@ -510,7 +510,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void createDirectory(Path dir) throws IOException {
-        mutate("createDirectory", dir.toAbsolutePath());
+        mutate("createDirectory", dir);
         Dir parent = dirOf(dir.toAbsolutePath().getParent());
         if (parent.current.containsKey(dir.getFileName().toString())) {
             throw new IOException(dir + " exists");
@@ -520,7 +520,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void move(Path from, Path to) throws IOException {
-        mutate("move", from.toAbsolutePath());
+        mutate("move", from);
         Dir src = dirOf(from.toAbsolutePath().getParent());
         Object n = src.current.remove(from.getFileName().toString());
         if (n == null) {
@@ -531,7 +531,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void delete(Path path) throws IOException {
-        mutate("delete", path.toAbsolutePath());
+        mutate("delete", path);
         Object n = node(path);
         if (n instanceof Dir d && !d.current.isEmpty()) {
             throw new IOException("directory not empty: " + path);
@@ -543,7 +543,7 @@ public final class SimFileIo implements FileIo {
 
     @Override
     public synchronized void syncDirectory(Path dir) throws IOException {
-        mutate("syncDirectory", dir.toAbsolutePath());
+        mutate("syncDirectory", dir);
         Dir d = dirOf(dir);
         d.durable = new LinkedHashMap<>(d.current);
         onSync.run();

@@ -47,6 +47,12 @@ public enum Fault {
     /** Ask the leader to hand over to another voter. */
     TRANSFER;
 
+    /** The form {@link #parse} reads: {@code all}, {@code none}, or the kinds comma-separated. */
+    public static String format(Set<Fault> faults) {
+        return faults.isEmpty() ? "none" : faults.size() == values().length ? "all"
+                : String.join(",", faults.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
+    }
+
     /** Parses a comma-separated list such as {@code partition,crash} or {@code all} / {@code none}. */
     public static Set<Fault> parse(String spec) {
         EnumSet<Fault> out = EnumSet.noneOf(Fault.class);

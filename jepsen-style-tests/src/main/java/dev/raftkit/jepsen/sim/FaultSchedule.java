@@ -79,9 +79,9 @@ public record FaultSchedule(List<Step> steps) {
         /** The action as written in a schedule. */
         String text();
 
-        /** Whether it lasts (and so takes {@code for N}). */
+        /** Whether it lasts (and so takes {@code for N}): all but snapshots, membership changes and transfers. */
         default boolean held() {
-            return true;
+            return !(this instanceof Snapshot || this instanceof Membership || this instanceof Transfer);
         }
 
         /** The node it aims at, or 0 if it is not aimed at one node. */
@@ -340,11 +340,6 @@ public record FaultSchedule(List<Step> steps) {
         public String text() {
             return "snapshot " + node;
         }
-
-        @Override
-        public boolean held() {
-            return false;
-        }
     }
 
     /** The leader changes membership: {@code op} is add-learner, promote, remove or demote. */
@@ -359,11 +354,6 @@ public record FaultSchedule(List<Step> steps) {
         public String text() {
             return "membership " + op + " " + node;
         }
-
-        @Override
-        public boolean held() {
-            return false;
-        }
     }
 
     /** The leader hands leadership over to {@code node}. */
@@ -371,11 +361,6 @@ public record FaultSchedule(List<Step> steps) {
         @Override
         public String text() {
             return "transfer " + node;
-        }
-
-        @Override
-        public boolean held() {
-            return false;
         }
     }
 

@@ -1,15 +1,17 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.core.message.Message;
+import dev.raftkit.runtime.TestingHooks;
 
 /**
  * Deliberate departures from the Ready contract or the client path, for proving that the
  * simulator catches them. The default hooks do nothing wrong; tests override one at a time.
- * Those that break the runtime itself act through its testing-only hook point
- * ({@link dev.raftkit.runtime.TestingHooks}) inside the real {@code RaftServer}; the others act in
- * the simulated network ({@link #rewrite}) or in the simulated clients.
+ * Those that break the runtime itself are the runtime's testing-only hook point ({@link
+ * TestingHooks}, inherited), handed to the real {@code RaftServer}; the others act in the storage
+ * ({@link #cutLogAtFirstInvalidRecord}), the simulated network ({@link #rewrite}) or the simulated
+ * clients.
  */
-public interface Hooks {
+public interface Hooks extends TestingHooks {
 
     Hooks NONE = new Hooks() {
         @Override
@@ -97,10 +99,6 @@ public interface Hooks {
         return null;
     }
 
-    /** Send a Ready's {@code messagesAfterPersist} at once, before its fsync (breaks §3.8). */
-    default boolean sendBeforePersist() {
-        return false;
-    }
 
     /** Acknowledge a client write as soon as the leader proposes it, before it commits. */
     default boolean ackBeforeCommit() {
@@ -112,15 +110,7 @@ public interface Hooks {
         return false;
     }
 
-    /** Apply entries as soon as they are appended, before they commit. */
-    default boolean applyBeforeCommit() {
-        return false;
-    }
 
-    /** Trust a node restarted on an emptied data directory: no recovering mark (breaks §3.8). */
-    default boolean trustLostState() {
-        return false;
-    }
 
     /**
      * Recovery cuts the log at the first invalid record as if torn, without recovering
@@ -130,20 +120,8 @@ public interface Hooks {
         return false;
     }
 
-    /** Answer a client's waiting proposal with whatever entry is applied at its index, of any term. */
-    default boolean answerForAnyTerm() {
-        return false;
-    }
 
-    /** Restore snapshots' client sessions without their recorded responses (a retry applies twice). */
-    default boolean forgetSessionResponsesOnRestore() {
-        return false;
-    }
 
-    /** Restore the newest snapshot at start-up without checking its checksum. */
-    default boolean restoreUnverifiedSnapshot() {
-        return false;
-    }
 
     /** Rewrite a message as it leaves {@code node} (e.g. forge a vote); return it unchanged by default. */
     default Message rewrite(long node, Message m) {

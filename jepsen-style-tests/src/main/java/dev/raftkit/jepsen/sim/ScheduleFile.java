@@ -54,7 +54,7 @@ public final class ScheduleFile {
         sb.append("seed ").append(options.seed()).append('\n');
         sb.append("nodes ").append(options.nodes()).append('\n');
         sb.append("ticks ").append(options.ticks()).append('\n');
-        sb.append("faults ").append(faults(options.faults())).append('\n');
+        sb.append("faults ").append(Fault.format(options.faults())).append('\n');
         sb.append("clients ").append(options.clients()).append('\n');
         sb.append("keys ").append(options.keys()).append('\n');
         sb.append("reads ").append(String.join(",", options.readModes().stream()
@@ -140,11 +140,6 @@ public final class ScheduleFile {
             }
         }
         return null;
-    }
-
-    private static String faults(Set<Fault> faults) {
-        return faults.isEmpty() ? "none" : faults.size() == Fault.values().length ? "all"
-                : String.join(",", faults.stream().map(f -> f.name().toLowerCase(Locale.ROOT)).toList());
     }
 
     private static Set<ReadMode> readModes(String value) {

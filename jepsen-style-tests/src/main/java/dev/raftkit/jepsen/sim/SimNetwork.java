@@ -183,10 +183,11 @@ final class SimNetwork {
             // As the gRPC transport does (and the Transport contract asks): a local snapshot that
             // does not match its own descriptor is damaged and never sent as if it were good.
             SnapshotDescriptor d = data.descriptor();
-            if (bytes.length != d.sizeBytes() || crc32c(bytes) != d.crc32c()) {
+            int crc = crc32c(bytes);
+            if (bytes.length != d.sizeBytes() || crc != d.crc32c()) {
                 String why = "the local snapshot at " + m.snapshot().last() + " does not match its descriptor ("
                         + bytes.length + " bytes of " + d.sizeBytes() + ", CRC32C "
-                        + (crc32c(bytes) == d.crc32c() ? "matches" : "differs") + "); it is corrupt and was not sent";
+                        + (crc == d.crc32c() ? "matches" : "differs") + "); it is corrupt and was not sent";
                 trace.add(scheduler.now(), m.from(), "snapshot-refused", why);
                 scheduler.schedule(delay(), () -> done.completeExceptionally(new IOException(why)));
                 return done;
@@ -202,7 +203,7 @@ final class SimNetwork {
                 if (to == null || cut(m.from(), m.to())) {
                     failure = "node " + m.to() + " unreachable";
                 } else {
-                    failure = install(to, m, bytes);
+                    failure = install(to, m, bytes, crc);
                 }
                 String why = failure;
                 trace.add(scheduler.now(), m.to(), "snapshot-received", m.snapshot().last() + " from " + m.from()
@@ -220,7 +221,7 @@ final class SimNetwork {
         }
 
         /** The receiver's side of a stream: into its real store, committed, then handed over. Null: done. */
-        private String install(Endpoint to, InstallSnapshot m, byte[] bytes) {
+        private String install(Endpoint to, InstallSnapshot m, byte[] bytes, int crc) {
             SnapshotWriter w;
             try {
                 w = to.inbound.beginSnapshot(m);
@@ -232,7 +233,7 @@ final class SimNetwork {
                 out.write(bytes);
                 out.flush();
                 SnapshotDescriptor written = w.commit();
-                if (written.crc32c() != crc32c(bytes)) {
+                if (written.crc32c() != crc) {
                     return "the committed snapshot's CRC32C differs from the bytes sent";
                 }
             } catch (IOException | RuntimeException e) {

@@ -116,8 +116,7 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         }
         StringBuilder sb = new StringBuilder("./raftkit sim --seed ").append(seed).append(" --nodes ").append(nodes)
                 .append(" --ticks ").append(ticks).append(" --faults ");
-        sb.append(faults.isEmpty() ? "none" : faults.size() == Fault.values().length ? "all"
-                : String.join(",", faults.stream().map(f -> f.name().toLowerCase(java.util.Locale.ROOT)).toList()));
+        sb.append(Fault.format(faults));
         if (clients != 6 || keys != 4) {
             sb.append(" --clients ").append(clients).append(" --keys ").append(keys);
         }

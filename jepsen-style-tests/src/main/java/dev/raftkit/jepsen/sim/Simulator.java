@@ -82,7 +82,6 @@ public final class Simulator {
     private final TestingHooks testingHooks;
     private final List<Client> clients = new ArrayList<>();
     private boolean faultPhase = true;
-    private long faultsInjected;
     private long healedAt = -1;
     private long firstLeaderAfterHeal = -1;
 
@@ -105,29 +104,18 @@ public final class Simulator {
         this.testingHooks = testingHooks(options.hooks(), run);
     }
 
-    /** The sim-level hooks that must act inside the real runtime, as its testing-only hook point. */
+    /**
+     * The hooks as the real runtime's testing-only hook point: they are one, but for an answer
+     * before commit, which only the workload can give.
+     */
     private static TestingHooks testingHooks(Hooks hooks, Workload.Run run) {
-        if (!hooks.sendBeforePersist() && !hooks.applyBeforeCommit() && !hooks.ackBeforeCommit()
-                && !hooks.trustLostState() && !hooks.answerForAnyTerm() && !hooks.forgetSessionResponsesOnRestore()
-                && !hooks.restoreUnverifiedSnapshot()) {
-            return TestingHooks.NONE;
+        if (hooks == Hooks.NONE) {
+            return TestingHooks.NONE; // the runtime then skips its per-proposal hook call
+        }
+        if (!hooks.ackBeforeCommit()) {
+            return hooks;
         }
         return new TestingHooks() {
-            @Override
-            public boolean answerForAnyTerm() {
-                return hooks.answerForAnyTerm();
-            }
-
-            @Override
-            public boolean forgetSessionResponsesOnRestore() {
-                return hooks.forgetSessionResponsesOnRestore();
-            }
-
-            @Override
-            public boolean restoreUnverifiedSnapshot() {
-                return hooks.restoreUnverifiedSnapshot();
-            }
-
             @Override
             public boolean sendBeforePersist() {
                 return hooks.sendBeforePersist();
@@ -144,8 +132,23 @@ public final class Simulator {
             }
 
             @Override
+            public boolean answerForAnyTerm() {
+                return hooks.answerForAnyTerm();
+            }
+
+            @Override
+            public boolean forgetSessionResponsesOnRestore() {
+                return hooks.forgetSessionResponsesOnRestore();
+            }
+
+            @Override
+            public boolean restoreUnverifiedSnapshot() {
+                return hooks.restoreUnverifiedSnapshot();
+            }
+
+            @Override
             public byte[] answerBeforeCommit(byte[] command) {
-                return hooks.ackBeforeCommit() ? run.answerBeforeCommit(command) : null;
+                return run.answerBeforeCommit(command);
             }
         };
     }
@@ -208,7 +211,7 @@ public final class Simulator {
                 checker.onVerdict(run.verdictKind(), verdict);
             }
         }
-        return new SimResult(options, List.copyOf(checker.violations()), scheduler.events(), faultsInjected, history,
+        return new SimResult(options, List.copyOf(checker.violations()), scheduler.events(), taken.size(), history,
                 trace.hash(), trace.count(), trace.events(), System.nanoTime() - started, new FaultSchedule(taken));
     }
 
@@ -329,7 +332,7 @@ public final class Simulator {
         if (op.isWrite()) {
             long seq = ++c.sequence;
             trace(0, "invoke", "client " + c.id + " write #" + seq + " at node " + c.target);
-            write(c, op, seq, 1, false);
+            write(c, op, seq, 1, false, new ArrayList<>());
         } else {
             // Reads spread over the replicas, as clients scaling reads do (followers use ReadIndex).
             long node = randomNode();
@@ -383,10 +386,6 @@ public final class Simulator {
         boolean ok;
         boolean refused;
         byte[] result;
-    }
-
-    private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied) {
-        write(c, op, seq, attempt, maybeApplied, new ArrayList<>());
     }
 
     private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied, List<Hedge> hedges) {
@@ -509,7 +508,6 @@ public final class Simulator {
         }
         String skipped = perform(s);
         if (skipped == null) {
-            faultsInjected++;
             taken.add(s);
         }
         return skipped;
