@@ -23,7 +23,8 @@ public interface Hooks extends TestingHooks {
     /** The planted bugs {@link #named} knows, by name. */
     java.util.List<String> PLANTED = java.util.List.of("send-before-persist", "ack-before-commit",
             "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
-            "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot");
+            "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
+            "nondeterministic-apply");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -88,6 +89,11 @@ public interface Hooks extends TestingHooks {
             public boolean restoreUnverifiedSnapshot() {
                 return name.equals("restore-unverified-snapshot");
             }
+
+            @Override
+            public boolean nondeterministicApply() {
+                return name.equals("nondeterministic-apply");
+            }
         };
     }
 
@@ -122,6 +128,15 @@ public interface Hooks extends TestingHooks {
 
 
 
+
+    /**
+     * The workload's state machine is not deterministic: on each node, now and then, two commands
+     * of a batch are applied in each other's place (as a state machine applying on several
+     * threads would). Replicas part although every one applied the same log.
+     */
+    default boolean nondeterministicApply() {
+        return false;
+    }
 
     /** Rewrite a message as it leaves {@code node} (e.g. forge a vote); return it unchanged by default. */
     default Message rewrite(long node, Message m) {

@@ -23,7 +23,10 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 
 /**
@@ -159,8 +162,9 @@ final class SimHost {
                     sim.options().hooks().cutLogAtFirstInvalidRecord() ? CUT_AT_FIRST_INVALID : StorageTestingHooks.NONE);
             log = new ObservedLog(storage);
             FileSnapshotStore snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
-            stateMachine = new ObservedStateMachine(sim.workload().newStateMachine());
             long seed = sim.options().seed() * 31 + id * 1_000_003L + myLife;
+            stateMachine = new ObservedStateMachine(sim.workload().newStateMachine(),
+                    sim.options().hooks().nondeterministicApply() ? new Random(seed) : null);
             RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2).preVote(true)
                     .checkQuorum(true).maxMsgBytes(64 * 1024).maxInflightMsgs(64).randomSeed(seed).build();
             RaftServer.Builder b = RaftServer.builder(config)
@@ -583,10 +587,13 @@ final class SimHost {
     /** The workload's real state machine, reporting every apply to the checker and checking its invariant. */
     private final class ObservedStateMachine implements StateMachine {
         private final StateMachine delegate;
+        /** The planted {@link Hooks#nondeterministicApply} bug's own coin, per process; else null. */
+        private final Random reorder;
         private long applied;
 
-        ObservedStateMachine(StateMachine delegate) {
+        ObservedStateMachine(StateMachine delegate, Random reorder) {
             this.delegate = delegate;
+            this.reorder = reorder;
         }
 
         StateMachine delegate() {
@@ -600,7 +607,9 @@ final class SimHost {
 
         @Override
         public List<byte[]> apply(List<Command> commands) {
-            List<byte[]> out = delegate.apply(commands);
+            List<byte[]> out = reorder != null && commands.size() >= 3 && reorder.nextBoolean()
+                    ? applySwapped(commands, reorder.nextInt(commands.size() - 2))
+                    : delegate.apply(commands);
             for (int i = 0; i < commands.size(); i++) {
                 Command c = commands.get(i);
                 if (c.index() > applied + 1) {
@@ -617,6 +626,19 @@ final class SimHost {
                     sim.checker().onWorkloadViolation(sim.now(), "node " + id + ": " + broken);
                 }
             }
+            return out;
+        }
+
+        /**
+         * The planted bug: commands {@code i} and {@code i + 1} of a batch applied in each other's
+         * place, as a state machine applying a batch on several threads would (never the last, so
+         * the applied index stays right). Batches differ from node to node, so replicas part.
+         */
+        private List<byte[]> applySwapped(List<Command> commands, int i) {
+            List<Command> swapped = new ArrayList<>(commands);
+            Collections.swap(swapped, i, i + 1);
+            List<byte[]> out = new ArrayList<>(delegate.apply(swapped));
+            Collections.swap(out, i, i + 1);
             return out;
         }
 
