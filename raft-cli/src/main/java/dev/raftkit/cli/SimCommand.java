@@ -109,7 +109,8 @@ final class SimCommand implements Callable<Integer> {
     @Option(names = "--plant", paramLabel = "BUG", defaultValue = "none",
             description = "Run with a deliberate bug, to watch the checks catch it: send-before-persist, ack-before-commit,"
                     + " read-from-believed-leader, apply-before-commit, trust-lost-state, cut-log-at-first-invalid-record,"
-                    + " answer-for-any-term, forget-session-responses-on-restore, restore-unverified-snapshot.")
+                    + " answer-for-any-term, forget-session-responses-on-restore, restore-unverified-snapshot,"
+                    + " nondeterministic-apply, keep-entries-past-any-snapshot.")
     String plant;
 
     @Option(names = "--no-shrink", description = "On a violation, do not shrink the (first) failing run to a schedule file.")

@@ -71,6 +71,10 @@ class SimCommandTest {
         r = CliRun.of("sim", "--seeds", "2", "--plant", "eat-data");
         assertEquals(2, r.exit(), r.all());
         assertTrue(r.err().contains("--plant: unknown planted bug 'eat-data'; known: none, send-before-persist"), r.err());
+        String help = CliRun.of("sim", "--help").out().replaceAll("\\s+", " ");
+        for (String bug : dev.raftkit.jepsen.sim.Hooks.PLANTED) {
+            assertTrue(help.contains(bug), "--help does not list the planted bug " + bug + ": " + help);
+        }
     }
 
     @Test

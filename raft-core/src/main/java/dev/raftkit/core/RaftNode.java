@@ -57,6 +57,8 @@ public final class RaftNode {
     private final ProgressTracker tracker;
     private final ReadOnly readOnly = new ReadOnly();
     private final SplittableRandom random;
+    /** Testing only: the planted bug of {@link CoreTestingHooks#keepEntriesPastAnySnapshot}. */
+    private final boolean keepEntriesPastAnySnapshot;
     private Tracer tracer = Tracer.NONE;
 
     private long term;
@@ -122,6 +124,15 @@ public final class RaftNode {
      *                               log, or {@code config.applied()} beyond the commit index)
      */
     public RaftNode(RaftConfig config, LogReader storage) {
+        this(config, storage, CoreTestingHooks.NONE);
+    }
+
+    /**
+     * Creates a node with deliberate bugs planted, for testing checkers only ({@link
+     * CoreTestingHooks}).
+     */
+    public RaftNode(RaftConfig config, LogReader storage, CoreTestingHooks testingHooks) {
+        this.keepEntriesPastAnySnapshot = testingHooks.keepEntriesPastAnySnapshot();
         this.config = config;
         this.id = config.id();
         this.random = new SplittableRandom(config.randomSeed());
@@ -705,7 +716,7 @@ public final class RaftNode {
         // The snapshot's configuration may not include us yet: a learner added after the leader's
         // latest snapshot receives that snapshot, and learns of its own addition from the entries
         // after it. Installing is safe: we cannot campaign under a configuration without us.
-        if (log.matchTerm(snap.last())) {
+        if (keepEntriesPastAnySnapshot ? log.lastIndex() >= snap.index() : log.matchTerm(snap.last())) {
             // We already hold the snapshot's last entry, so (Log Matching) everything before it:
             // just commit, keeping any entries after it.
             log.commitTo(snap.index());

@@ -807,7 +807,7 @@ public final class RaftServer implements AutoCloseable {
             Settings s = settings();
             Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
                     new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()), testingHooks);
-            RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log);
+            RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log, testingHooks);
             dev.raftkit.core.Tracer userTracer = tracer;
             node.setTracer((n, kind, detail) -> {
                 if (kind.equals("recovered")) {

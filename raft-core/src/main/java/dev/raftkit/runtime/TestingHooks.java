@@ -3,7 +3,8 @@ package dev.raftkit.runtime;
 /**
  * <b>Testing only, never in production.</b> Deliberate departures from the Ready contract and the
  * client path, planted in the real runtime so a test can prove that the simulator (or another
- * checker) catches each of them. Set with {@link RaftServer.Builder#testingHooks}; the default,
+ * checker) catches each of them; the core's ({@link dev.raftkit.core.CoreTestingHooks}) are handed
+ * down to the node. Set with {@link RaftServer.Builder#testingHooks}; the default,
  * {@link #NONE}, changes nothing, and the runtime reads each hook once at start, so an unused hook
  * costs one field test where it would act.
  *
@@ -16,7 +17,7 @@ package dev.raftkit.runtime;
  *   <li><b>Exceptions:</b> an exception from a hook is a bug in the test.
  * </ul>
  */
-public interface TestingHooks {
+public interface TestingHooks extends dev.raftkit.core.CoreTestingHooks {
 
     /** No hook: the runtime as shipped. */
     TestingHooks NONE = new TestingHooks() { };

@@ -40,7 +40,11 @@ public enum Fault {
     PAUSE,
     /** Make a node's disk and processing slow for a while. */
     SLOW,
-    /** Snapshot a node's state machine and compact its log at random points. */
+    /**
+     * Snapshot a node's state machine and compact its log at random points and every 100 entries,
+     * over 4 KiB log segments so that compaction drops entries and lagging followers are sent
+     * snapshots.
+     */
     SNAPSHOT,
     /** Remove and re-add voters, add learners and promote them. */
     MEMBERSHIP,

@@ -158,7 +158,9 @@ final class SimHost {
         starting = true;
         cutWhileStarting = false;
         try {
-            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), LOG_OPTIONS,
+            boolean snapshotting = sim.options().faults().contains(Fault.SNAPSHOT);
+            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"),
+                    snapshotting ? LOG_OPTIONS.withSegmentBytes(4096) : LOG_OPTIONS,
                     sim.options().hooks().cutLogAtFirstInvalidRecord() ? CUT_AT_FIRST_INVALID : StorageTestingHooks.NONE);
             log = new ObservedLog(storage);
             FileSnapshotStore snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
@@ -185,7 +187,7 @@ final class SimHost {
                     .tracer((node, kind, detail) -> sim.trace(node, kind, detail))
                     .listener(new Observer(myLife))
                     .testingHooks(sim.testingHooks());
-            if (sim.options().faults().contains(Fault.SNAPSHOT)) {
+            if (snapshotting) {
                 b.snapshotThresholds(100, 1L << 20);
             }
             if (founders.contains(id) && myLife == 1) {
