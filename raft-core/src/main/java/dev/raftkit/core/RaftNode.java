@@ -245,6 +245,19 @@ public final class RaftNode {
         step(new LocalEvent.TransferLeadership(to));
     }
 
+    /**
+     * If this node leads, it stops: it hands leadership to a voter that already holds its whole
+     * log, if one does (TimeoutNow, §3.10, so the cluster need not wait an election timeout), and
+     * becomes a leaderless follower of its term either way. For a leader that cannot make its own
+     * writes durable (a hung disk): it cannot commit through its own log or apply, yet its
+     * heartbeats would keep every follower from electing one that can. Whoever calls this must
+     * also keep the node from campaigning while the cause lasts (a candidate's own vote counts
+     * only once durable, but other voters' votes can elect it). {@code reason} goes to the tracer.
+     */
+    public void stepDown(String reason) {
+        step(new LocalEvent.StepDown(reason));
+    }
+
     public void reportUnreachable(long peer) {
         step(new LocalEvent.ReportUnreachable(peer));
     }
@@ -279,6 +292,8 @@ public final class RaftNode {
             handleReadIndex(id, r.requestId(), r.consistency());
         } else if (e instanceof LocalEvent.TransferLeadership t) {
             handleTransferLeadership(t.to());
+        } else if (e instanceof LocalEvent.StepDown d) {
+            handleStepDown(d.reason());
         } else if (e instanceof LocalEvent.ReportUnreachable u) {
             Progress pr = leaderProgress(u.peer());
             if (pr != null && pr.state() == Progress.State.REPLICATE) {
@@ -1067,6 +1082,26 @@ public final class RaftNode {
         } else {
             sendAppend(to);
         }
+    }
+
+    private void handleStepDown(String reason) {
+        if (role != Role.LEADER) {
+            return;
+        }
+        long heir = 0;
+        for (long v : tracker.conf().voters()) {
+            Progress pr = tracker.get(v);
+            if (v != id && pr != null && pr.match() == log.lastIndex() && !pr.recovering()) {
+                heir = v;
+                break;
+            }
+        }
+        if (heir != 0) {
+            sendTimeoutNow(heir);
+        }
+        tracer.event(id, "stepped-down", reason + (heir != 0 ? "; leadership handed to " + heir : "; no follower holds"
+                + " the whole log, so the others elect after an election timeout"));
+        becomeFollower(term, 0);
     }
 
     private void sendTimeoutNow(long to) {

@@ -71,6 +71,13 @@ final class RaftLoop {
     private List<Pending> newPendings = new ArrayList<>();
     private long lastSentToWriter;
     private long lastPersisted;
+    /**
+     * The tick since which the log writer has held work without finishing any of it, or -1 when it
+     * holds none: how long the disk has stalled (see {@link #watchDisk}).
+     */
+    private long writerStuckSince = -1;
+    /** The stall passed {@code diskStallTicks}: the core gets no ticks until the writer moves. */
+    private boolean diskStalled;
     private long nextSweepTick;
     private boolean stopped;
 
@@ -201,11 +208,12 @@ final class RaftLoop {
             return false;
         }
         long ticks = pendingTicks.getAndSet(0);
-        for (long i = 0; i < ticks; i++) {
+        for (long i = 0; i < ticks && !diskStalled; i++) {
             node.tick();
         }
         if (ticks > 0) {
             tickCount += ticks;
+            watchDisk();
             onTicks();
         }
         Message m;
@@ -234,6 +242,13 @@ final class RaftLoop {
     private boolean handleControl(LoopInput.Control c) {
         if (c instanceof LoopInput.Persisted p) {
             lastPersisted = Math.max(lastPersisted, p.readyNumber());
+            writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
+            if (diskStalled) {
+                diskStalled = false;
+                LOG.warn("node {}: the log writer finished a write again after {} ticks; the node takes part in"
+                        + " elections again", server.id, server.settings.diskStallTicks());
+                server.trace("disk-recovered", "the log writer moved again");
+            }
             node.onPersisted(p.readyNumber());
         } else if (c instanceof LoopInput.Applied a) {
             // With TestingHooks.applyBeforeCommit the apply thread runs ahead of the commit index.
@@ -433,6 +448,9 @@ final class RaftLoop {
             // After-persist messages and the acknowledgement must follow every earlier Ready's
             // persist work, so once anything is in flight everything goes through the writer.
             server.writer.persist(r);
+            if (writerStuckSince < 0) {
+                writerStuckSince = tickCount;
+            }
             lastSentToWriter = r.number();
         } else {
             if (!r.messagesAfterPersist().isEmpty()) {
@@ -499,6 +517,32 @@ final class RaftLoop {
         for (RaftListener l : server.listeners()) {
             server.event(() -> l.onRoleChange(role, term, leader));
         }
+    }
+
+    /**
+     * A node whose log writer has finished nothing for {@code diskStallTicks} has a hung disk (an
+     * fsync that does not return): as leader it could neither commit through its own log nor
+     * apply, yet its heartbeats would keep the followers from electing a leader that can. It steps
+     * down, handing leadership to a caught-up follower if there is one, and takes no part in
+     * elections (no ticks reach the core) until the writer finishes a write again. Replication and
+     * votes need the disk, so nothing else is lost: the node simply waits.
+     */
+    private void watchDisk() {
+        if (writerStuckSince < 0 || diskStalled || tickCount - writerStuckSince < server.settings.diskStallTicks()
+                || server.ignoreDiskStall) {
+            return;
+        }
+        diskStalled = true;
+        String what = "the log writer has finished no write for " + (tickCount - writerStuckSince) + " ticks"
+                + " (limit diskStallTicks " + server.settings.diskStallTicks() + "): its disk is stalled";
+        if (node.isLeader()) {
+            LOG.warn("node {}: {}; stepping down as leader until it recovers (check the disk: a hung fsync,"
+                    + " a failing device)", server.id, what);
+            node.stepDown(what);
+        } else {
+            LOG.warn("node {}: {}; it takes no part in elections until it recovers (check the disk)", server.id, what);
+        }
+        server.trace("disk-stalled", what);
     }
 
     private void onTicks() {

@@ -84,6 +84,7 @@ public final class RaftServer implements AutoCloseable {
     final boolean applyBeforeCommit;
     final boolean answerForAnyTerm;
     final boolean forgetSessionResponsesOnRestore;
+    final boolean ignoreDiskStall;
     final TestingHooks answerBeforeCommit;
 
     final RaftLoop loop;
@@ -97,11 +98,21 @@ public final class RaftServer implements AutoCloseable {
     /** First log index compaction must keep (a backup's pin); {@link Long#MAX_VALUE}: none. */
     private final AtomicLong logRetainedFrom = new AtomicLong(Long.MAX_VALUE);
 
+    /** The embedder's tracer of protocol events, or null. */
+    private final dev.raftkit.core.Tracer tracer;
+
     /** Limits and thresholds; see the {@link Builder} setters for what each means. */
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
                     long snapshotBytes, int snapshotsToKeep, int readTimeoutTicks, long catchUpMargin,
                     long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout,
-                    int liveTicks, int maxCommandBytes) {
+                    int liveTicks, int maxCommandBytes, int diskStallTicks) {
+    }
+
+    /** Reports a runtime event (not the core's) to the embedder's tracer; on the raft loop. */
+    void trace(String kind, String detail) {
+        if (tracer != null) {
+            tracer.event(id, kind, detail);
+        }
     }
 
     private RaftServer(Builder b, RaftNode node, Applier.Restored restored, List<ExecutorService> owned) {
@@ -113,6 +124,7 @@ public final class RaftServer implements AutoCloseable {
         this.transport = b.transport;
         this.clock = b.clock;
         this.listeners = List.copyOf(b.listeners);
+        this.tracer = b.tracer;
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
@@ -120,6 +132,7 @@ public final class RaftServer implements AutoCloseable {
         this.applyBeforeCommit = b.testingHooks.applyBeforeCommit();
         this.answerForAnyTerm = b.testingHooks.answerForAnyTerm();
         this.forgetSessionResponsesOnRestore = b.testingHooks.forgetSessionResponsesOnRestore();
+        this.ignoreDiskStall = b.testingHooks.ignoreDiskStall();
         this.answerBeforeCommit = b.testingHooks == TestingHooks.NONE ? null : b.testingHooks;
         this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
         this.writer = new LogWriterStage(this, b.logWriterExecutor);
@@ -649,6 +662,7 @@ public final class RaftServer implements AutoCloseable {
         private long snapshotBytes = 256L << 20;
         private int snapshotsToKeep = 2;
         private int readTimeoutTicks = -1;
+        private int diskStallTicks = -1;
         private long catchUpMargin = 1000;
         private Duration sessionTimeout = Duration.ofMinutes(10);
         private int maxResponsesPerSession = 1024;
@@ -735,6 +749,18 @@ public final class RaftServer implements AutoCloseable {
         /** Ticks a read, or a leadership transfer, may wait (default: 3 election timeouts). */
         public Builder readTimeoutTicks(int v) { readTimeoutTicks = positive(v, "readTimeoutTicks"); return this; }
 
+        /**
+         * Ticks the log writer may hold a write without finishing it (an fsync that hangs) before
+         * the node counts its disk as stalled (default: 2 election timeouts, {@code 2 ·
+         * electionTicks}). A stalled leader steps down, handing leadership to a follower that holds
+         * its whole log if one does, and a stalled node takes no part in elections until a write
+         * finishes; so a hung disk costs at most this plus about one election timeout of commits
+         * (when no follower is caught up, the others elect after their election timeout). Set it
+         * above the slowest fsync the disk takes when healthy: a lower bound replaces healthy
+         * leaders of a slow disk.
+         */
+        public Builder diskStallTicks(int v) { diskStallTicks = positive(v, "diskStallTicks"); return this; }
+
         /** How far (in entries) behind the commit index a learner may be and still be promoted. */
         public Builder catchUpMargin(long v) { catchUpMargin = v; return this; }
 
@@ -778,7 +804,8 @@ public final class RaftServer implements AutoCloseable {
             int readTimeout = readTimeoutTicks > 0 ? readTimeoutTicks : 3 * config.electionTicks();
             return new Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
                     snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
-                    shutdownTimeout, config.electionTicks(), maxCommandBytes);
+                    shutdownTimeout, config.electionTicks(), maxCommandBytes,
+                    diskStallTicks > 0 ? diskStallTicks : 2 * config.electionTicks());
         }
 
         /**

@@ -75,6 +75,14 @@ public interface TestingHooks extends dev.raftkit.core.CoreTestingHooks {
     }
 
     /**
+     * Ignore a stalled log writer: a leader whose fsync hangs keeps leading (and heartbeating)
+     * although it can neither commit through its own log nor apply ({@code diskStallTicks}).
+     */
+    default boolean ignoreDiskStall() {
+        return false;
+    }
+
+    /**
      * An answer to complete a client's command with as soon as the leader proposes it, before it
      * commits, or null (the default) to answer after it is applied. {@code command} is what the
      * client submitted.

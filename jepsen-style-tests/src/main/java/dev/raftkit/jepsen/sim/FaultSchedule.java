@@ -24,7 +24,7 @@ import java.util.Set;
  * at 200 crash 1 after-answer for 30       # crash just after its next granted vote or accepted append
  * at 230 crash 3 at snapshot-manifest for 20   # power cut at its next such file operation (see CrashAt)
  * at 260 wipe 2 for 40                     # crash, empty the data directory, restart under the same id
- * at 300 disk 3 eio for 30                 # or: disk 3 full for 30
+ * at 300 disk 3 eio for 30                 # or: disk 3 full, disk 3 hang (every fsync waits)
  * at 340 corrupt 2 pick 7 for 40           # flip one synced bit (file, offset and bit chosen by pick)
  * at 380 clock 3 rate +4% for 50          # its ticks 4% fast; also: clock 3 jump -2000ms for 50
  * at 400 pause 1 for 20
@@ -74,7 +74,7 @@ public record FaultSchedule(List<Step> steps) {
     }
 
     /** What a step does; {@link #text()} is its form in a schedule file. */
-    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Disk, Corrupt,
+    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Disk, Hang, Corrupt,
             ClockRate, ClockJump, Pause, Slow, Snapshot, Membership, Transfer {
         /** The action as written in a schedule. */
         String text();
@@ -334,6 +334,18 @@ public record FaultSchedule(List<Step> steps) {
         }
     }
 
+    /**
+     * {@code node}'s fsyncs hang: each one started while the fault lasts returns only when it ends
+     * (a device that stopped answering). Its log writer stalls; a leader must step down within
+     * {@code diskStallTicks} ({@code RaftServer.Builder#diskStallTicks}).
+     */
+    public record Hang(long node) implements Action {
+        @Override
+        public String text() {
+            return "disk " + node + " hang";
+        }
+    }
+
     /** {@code node} snapshots its state machine and compacts its log now. */
     public record Snapshot(long node) implements Action {
         @Override
@@ -465,8 +477,11 @@ public record FaultSchedule(List<Step> steps) {
             case "wipe" -> new Wipe(nodeId(one(a), rest));
             case "disk" -> {
                 arity(a, 3);
+                if (a[2].equals("hang")) {
+                    yield new Hang(nodeId(a[1], rest));
+                }
                 if (!a[2].equals("eio") && !a[2].equals("full")) {
-                    throw new IllegalArgumentException("disk N eio, or disk N full");
+                    throw new IllegalArgumentException("disk N eio, disk N full, or disk N hang");
                 }
                 yield new Disk(nodeId(a[1], rest), a[2].equals("full"));
             }

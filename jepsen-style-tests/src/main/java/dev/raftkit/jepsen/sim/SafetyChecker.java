@@ -222,6 +222,11 @@ public final class SafetyChecker {
         violation(time, "Replica divergence", detail);
     }
 
+    /** A leader whose disk hung kept leading past the bound the runtime promises. */
+    void onHungLeader(long time, String detail) {
+        violation(time, "Hung leader", detail);
+    }
+
     /** A node that lost its durable state was trusted with a vote and acknowledgements. */
     void onLostStateTrusted(long time, String detail) {
         violation(time, "Lost state trusted", detail);

@@ -45,6 +45,10 @@ final class SimHost {
 
     private static final Path ROOT = Path.of("/sim");
     /** Small segments so compaction deletes files; no preallocation and no cache (its threads). */
+    /** The runtime's {@code diskStallTicks} here (its default for electionTicks 10). */
+    static final int DISK_STALL_TICKS = 20;
+    /** Slack for the check of it: tick boundaries, a clock up to 5% slow, the step-down's own Ready. */
+    private static final int HANG_MARGIN_TICKS = 5;
     private static final SegmentedLogStorage.Options LOG_OPTIONS = SegmentedLogStorage.Options.defaults()
             .withSegmentBytes(64 * 1024).withPreallocate(false).withCacheBytes(0);
     private static final StorageTestingHooks CUT_AT_FIRST_INVALID = new StorageTestingHooks() {
@@ -78,6 +82,12 @@ final class SimHost {
     boolean remedyPending;
     boolean paused;
     boolean slow;
+    /** Virtual time until which the disk hangs ({@link #hang}); 0: never. */
+    private long hangUntil;
+    /** This hang's hung leader is reported (once per hang). */
+    private boolean hangReported;
+    /** This life's log-writer lane. */
+    private SimScheduler.Lane writerLane;
     private long missedTicks;
     /** How much faster this machine's clock runs, in percent (negative: slower); see {@link Fault#CLOCK}. */
     int clockRatePercent;
@@ -107,6 +117,40 @@ final class SimHost {
             sim.scheduler().spend(slow ? base * 10 : base);
         });
         return d;
+    }
+
+    /**
+     * The disk stops answering for {@code micros} ({@link FaultSchedule.Hang}): the log writer's
+     * next task waits until then, as a thread blocked in an fsync that does not return, and the
+     * work handed to it piles up (checked at every tick, {@link #checkHang}).
+     */
+    void hang(long micros) {
+        hangUntil = sim.now() + micros;
+        hangReported = false;
+        sim.scheduler().schedule(micros, () -> lanes.forEach(SimScheduler.Lane::release));
+    }
+
+    /**
+     * Once the log writer has held a write back for {@code diskStallTicks} and a margin, a node
+     * still leading has not stepped down as the runtime promises: it heartbeats but cannot commit,
+     * and keeps the others from electing a leader that can. (A hung disk with nothing to write
+     * holds nothing up: the bound runs from the first write it holds.)
+     */
+    private void checkHang() {
+        long since = writerLane == null ? -1 : writerLane.heldSince();
+        if (hangReported || since < 0 || !hung() || !isLeader()
+                || sim.now() - since <= (DISK_STALL_TICKS + HANG_MARGIN_TICKS) * SimOptions.TICK_MICROS) {
+            return;
+        }
+        hangReported = true;
+        sim.checker().onHungLeader(sim.now(), "node " + id + " still leads " + (sim.now() - since) / SimOptions.TICK_MICROS
+                + " ticks after its hung disk began holding back its log writer (diskStallTicks " + DISK_STALL_TICKS
+                + "): it heartbeats but cannot commit, and keeps the others from electing a leader that can");
+    }
+
+    /** True while the disk hangs: the log writer's tasks wait. */
+    boolean hung() {
+        return hangUntil > sim.now();
     }
 
     /**
@@ -180,12 +224,13 @@ final class SimHost {
                         return () -> tick = null;
                     })
                     .raftLoopExecutor(lane("raft-loop", myLife))
-                    .logWriterExecutor(lane("log-writer", myLife))
+                    .logWriterExecutor(writerLane = lane("log-writer", myLife, this::hung))
                     .applyExecutor(lane("apply", myLife))
                     .snapshotExecutor(lane("snapshot", myLife))
                     .eventsExecutor(lane("events", myLife))
                     .tracer((node, kind, detail) -> sim.trace(node, kind, detail))
                     .listener(new Observer(myLife))
+                    .diskStallTicks(DISK_STALL_TICKS)
                     .testingHooks(sim.testingHooks());
             if (snapshotting) {
                 b.snapshotThresholds(100, 1L << 20);
@@ -325,8 +370,14 @@ final class SimHost {
     }
 
     private SimScheduler.Lane lane(String name, int myLife) {
+        return lane(name, myLife, () -> false);
+    }
+
+    /** A lane of this process that also waits while {@code waits} holds (a hung disk). */
+    private SimScheduler.Lane lane(String name, int myLife, java.util.function.BooleanSupplier waits) {
         SimScheduler.Lane[] self = new SimScheduler.Lane[1];
-        self[0] = sim.scheduler().new Lane(name + "-" + id, () -> up && life == myLife, () -> paused,
+        self[0] = sim.scheduler().new Lane(name + "-" + id, () -> up && life == myLife,
+                () -> paused || waits.getAsBoolean(),
                 () -> sim.checker().onNodeFailure(sim.now(), "node " + id + "'s " + name + " thread threw "
                         + self[0].lastError));
         lanes.add(self[0]);
@@ -427,6 +478,7 @@ final class SimHost {
             return;
         }
         tick.run();
+        checkHang();
     }
 
     /** The view the checker reads of this node's log storage. */

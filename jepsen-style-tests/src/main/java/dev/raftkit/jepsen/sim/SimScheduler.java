@@ -91,6 +91,8 @@ final class SimScheduler {
         private final ArrayDeque<Runnable> tasks = new ArrayDeque<>();
         private boolean pumping;
         private boolean held;
+        /** When the lane began holding a task back (paused, or its disk hung), or -1. */
+        private long heldSince = -1;
         private long busyUntil;
         private long spent;
         private final Runnable onError;
@@ -119,10 +121,16 @@ final class SimScheduler {
             }
         }
 
+        /** Since when a task has waited here to run (see {@link #release}), or -1 if none waits. */
+        long heldSince() {
+            return heldSince;
+        }
+
         /** Runs held tasks again after a pause. */
         void release() {
             if (held) {
                 held = false;
+                heldSince = -1;
                 schedule(0, this::pump);
             }
         }
@@ -134,6 +142,9 @@ final class SimScheduler {
                 return;
             }
             if (paused.getAsBoolean()) {
+                if (!held) {
+                    heldSince = now;
+                }
                 held = true;
                 return;
             }

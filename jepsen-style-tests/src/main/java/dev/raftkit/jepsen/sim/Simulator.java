@@ -547,7 +547,9 @@ public final class Simulator {
                         : new FaultSchedule.ClockJump(victim, (r.nextBoolean() ? 1 : -1) * (100 + r.nextLong(60_000)));
             }
             case PAUSE -> new FaultSchedule.Pause(victim);
-            case SLOW -> new FaultSchedule.Slow(victim);
+            // A slow disk, or one whose fsyncs hang for the fault's duration (10–99 ticks, about
+            // half of them past the runtime's diskStallTicks of 20).
+            case SLOW -> r.nextBoolean() ? new FaultSchedule.Slow(victim) : new FaultSchedule.Hang(victim);
             case SNAPSHOT -> new FaultSchedule.Snapshot(victim);
             case MEMBERSHIP -> {
                 SimHost leader = leader();
@@ -710,6 +712,13 @@ public final class Simulator {
             v.slow = true;
             trace(v.id, "fault", "slow disk");
             scheduler.schedule(duration, () -> v.slow = false);
+        } else if (a instanceof FaultSchedule.Hang) {
+            if (v.hung()) {
+                return "node " + v.id + "'s disk already hangs";
+            }
+            v.hang(duration);
+            trace(v.id, "fault", "disk hangs: the log writer waits until the fault ends");
+            scheduler.schedule(duration, () -> trace(v.id, "heal", "disk answers again"));
         } else if (a instanceof FaultSchedule.Snapshot) {
             RaftServer server = v.server();
             if (server == null) {
@@ -860,6 +869,9 @@ public final class Simulator {
         network.healAll();
         for (SimHost h : hosts.values()) {
             h.slow = false;
+            if (h.hung()) {
+                h.hang(0); // the disk answers again
+            }
             h.clockRatePercent = 0;
             h.clockOffsetMicros = 0;
             h.disarmCrashPoint();

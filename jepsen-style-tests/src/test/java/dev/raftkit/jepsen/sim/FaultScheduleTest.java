@@ -23,6 +23,7 @@ class FaultScheduleTest {
             at 260 wipe 2 for 40
             at 300 disk 3 eio for 30
             at 301 disk 3 full for 30
+            at 302 disk 1 hang for 30
             at 340 corrupt 2 pick 7 for 40
             at 380 clock 3 rate +4% for 50
             at 381 clock 2 jump -2000ms for 50
@@ -40,7 +41,7 @@ class FaultScheduleTest {
     @Test
     void theTextFormRoundTrips() {
         FaultSchedule s = FaultSchedule.parse(EVERY_KIND);
-        assertEquals(23, s.steps().size());
+        assertEquals(24, s.steps().size());
         assertEquals(s, FaultSchedule.parse(s.text()));
         assertEquals("at 121 partition split 1,3 | 2 for 10", s.steps().get(1).text());
         assertEquals(new FaultSchedule.Crash(1, true), s.steps().get(6).action());
@@ -142,5 +143,36 @@ class FaultScheduleTest {
             assertTrue(r.trace().stream().anyMatch(e -> e.kind().equals("fault") && e.detail().equals("power cut at " + c[0])),
                     c[0] + " never fired");
         }
+    }
+
+    /**
+     * A leader whose fsyncs hang steps down within diskStallTicks (handing leadership to a
+     * caught-up follower), and another leads while the disk hangs; the run passes every check.
+     * With the step-down switched off, the simulator sees the hung leader.
+     */
+    @Test
+    void aLeaderWhoseDiskHangsStepsDownAndTheCheckSeesOneThatDoesNot() {
+        boolean leaderHung = false;
+        for (long node = 1; node <= 3; node++) {
+            FaultSchedule s = FaultSchedule.parse("at 100 disk " + node + " hang for 120");
+            SimOptions options = SimOptions.defaults(4).withTicks(500).withFaults(java.util.EnumSet.of(Fault.SLOW))
+                    .withSchedule(s).withTrace(true);
+            SimResult r = Simulator.run(options);
+            assertTrue(r.ok(), "node " + node + ": " + r.violations());
+            long n = node;
+            java.util.Optional<TraceEvent> down = r.trace().stream()
+                    .filter(e -> e.node() == n && e.kind().equals("stepped-down")).findFirst();
+            if (down.isPresent()) {
+                leaderHung = true;
+                long t = down.get().timeMicros();
+                assertTrue(t > 100 * SimOptions.TICK_MICROS && t <= (100 + 25) * SimOptions.TICK_MICROS, "stepped down at " + t);
+                assertTrue(r.trace().stream().anyMatch(e -> e.node() != n && e.kind().equals("role")
+                        && e.detail().startsWith("leader") && e.timeMicros() > t
+                        && e.timeMicros() < 220 * SimOptions.TICK_MICROS), "no other leader while node " + n + "'s disk hung");
+                SimResult planted = Simulator.run(options.withHooks(Hooks.named("ignore-disk-stall")));
+                assertTrue(planted.violations().stream().anyMatch(v -> v.contains("Hung leader")), planted.violations().toString());
+            }
+        }
+        assertTrue(leaderHung, "the leader at tick 100 never had its disk hung");
     }
 }

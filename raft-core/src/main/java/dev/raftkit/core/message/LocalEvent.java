@@ -41,6 +41,16 @@ public sealed interface LocalEvent extends Input {
     record TransferLeadership(long to) implements LocalEvent {
     }
 
+    /**
+     * A leader that can no longer do its job (its disk stalled) gives it up: see {@link
+     * dev.raftkit.core.RaftNode#stepDown}. Ignored by a node that does not lead.
+     */
+    record StepDown(String reason) implements LocalEvent {
+        public StepDown {
+            Objects.requireNonNull(reason, "reason");
+        }
+    }
+
     /** The transport could not reach {@code peer}; go back to probing it. */
     record ReportUnreachable(long peer) implements LocalEvent {
     }
