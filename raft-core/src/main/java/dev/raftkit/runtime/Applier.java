@@ -39,7 +39,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Applier {
 
     /** What the node starts from: the restored snapshot's position and the runtime state in it. */
-    record Restored(long index, long term, ConfState conf, long logTime, SessionTable sessions) {
+    /** What the node started from; {@code from} is the stored snapshot restored, or null for none. */
+    record Restored(long index, long term, ConfState conf, long logTime, SessionTable sessions, SnapshotDescriptor from) {
     }
 
     private final RaftServer server;
@@ -86,7 +87,7 @@ final class Applier {
     static Restored restoreAtStart(long id, StateMachine sm, SnapshotStore store, SnapshotDescriptor latest,
                                    SessionTable sessions, TestingHooks hooks) throws IOException {
         if (latest == null) {
-            return new Restored(0, 0, ConfState.EMPTY, 0, sessions);
+            return new Restored(0, 0, ConfState.EMPTY, 0, sessions, null);
         }
         SnapshotMeta meta = latest.meta();
         try (SnapshotReader r = store.open(latest)) {
@@ -96,7 +97,7 @@ final class Applier {
             }
             long logTime = restoreFrom(r, sm, sessions, meta.index(), "node " + id + "'s snapshot " + meta.last(),
                     hooks.forgetSessionResponsesOnRestore());
-            return new Restored(meta.index(), meta.term(), meta.conf(), logTime, sessions);
+            return new Restored(meta.index(), meta.term(), meta.conf(), logTime, sessions, latest);
         }
     }
 

@@ -135,6 +135,11 @@ public final class RaftServer implements AutoCloseable {
         this.ignoreDiskStall = b.testingHooks.ignoreDiskStall();
         this.answerBeforeCommit = b.testingHooks == TestingHooks.NONE ? null : b.testingHooks;
         this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
+        if (restored.from() != null) {
+            // A snapshotNow() with nothing applied since answers with it, instead of writing a
+            // second snapshot at the same index.
+            snapshots.remember(restored.from());
+        }
         this.writer = new LogWriterStage(this, b.logWriterExecutor);
         this.applier = new Applier(this, b.applyExecutor, restored);
         this.loop = new RaftLoop(this, b.raftLoopExecutor, node);

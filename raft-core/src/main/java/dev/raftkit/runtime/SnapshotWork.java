@@ -44,7 +44,15 @@ final class SnapshotWork {
         return CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new));
     }
 
-    /** A snapshot this server wrote or received whose last entry is {@code last}, or null; no I/O. Any thread. */
+    /** Records the stored snapshot the server started from, so a request for one at its index reuses it. */
+    void remember(SnapshotDescriptor d) {
+        known.put(d.meta().last(), d);
+    }
+
+    /**
+     * A snapshot this server started from, wrote or received whose last entry is {@code last}, or
+     * null; no I/O. Any thread.
+     */
     SnapshotDescriptor known(EntryId last) {
         return known.get(last);
     }
