@@ -110,7 +110,8 @@ final class SimCommand implements Callable<Integer> {
             description = "Run with a deliberate bug, to watch the checks catch it: send-before-persist, ack-before-commit,"
                     + " read-from-believed-leader, apply-before-commit, trust-lost-state, cut-log-at-first-invalid-record,"
                     + " answer-for-any-term, forget-session-responses-on-restore, restore-unverified-snapshot,"
-                    + " nondeterministic-apply, keep-entries-past-any-snapshot, ignore-disk-stall.")
+                    + " nondeterministic-apply, keep-entries-past-any-snapshot, ignore-disk-stall,"
+                    + " trust-named-match.")
     String plant;
 
     @Option(names = "--no-shrink", description = "On a violation, do not shrink the (first) failing run to a schedule file.")

@@ -26,4 +26,13 @@ public interface CoreTestingHooks {
     default boolean keepEntriesPastAnySnapshot() {
         return false;
     }
+
+    /**
+     * On a heartbeat, trust that this follower holds the match the leader names, without checking:
+     * a follower restarted on an older copy of its data directory never finds out (§3.8), votes on
+     * its old log and commits up to the leader's capped commit index whatever entries it holds there.
+     */
+    default boolean trustNamedMatch() {
+        return false;
+    }
 }

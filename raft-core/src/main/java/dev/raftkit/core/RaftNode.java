@@ -59,6 +59,8 @@ public final class RaftNode {
     private final SplittableRandom random;
     /** Testing only: the planted bug of {@link CoreTestingHooks#keepEntriesPastAnySnapshot}. */
     private final boolean keepEntriesPastAnySnapshot;
+    /** Testing only: the planted bug of {@link CoreTestingHooks#trustNamedMatch}. */
+    private final boolean trustNamedMatch;
     private Tracer tracer = Tracer.NONE;
 
     private long term;
@@ -133,6 +135,7 @@ public final class RaftNode {
      */
     public RaftNode(RaftConfig config, LogReader storage, CoreTestingHooks testingHooks) {
         this.keepEntriesPastAnySnapshot = testingHooks.keepEntriesPastAnySnapshot();
+        this.trustNamedMatch = testingHooks.trustNamedMatch();
         this.config = config;
         this.id = config.id();
         this.random = new SplittableRandom(config.randomSeed());
@@ -709,8 +712,23 @@ public final class RaftNode {
     }
 
     private void handleHeartbeat(Heartbeat h) {
-        // The leader caps the commit index at what it knows we hold.
-        log.commitTo(Math.min(h.commit(), log.lastIndex()));
+        EntryId matched = h.matched();
+        if (trustNamedMatch) {
+            log.commitTo(Math.min(h.commit(), log.lastIndex())); // the planted bug: no check
+        } else if (!recovering && matched.index() > log.committed() && !log.matchTerm(matched)) {
+            // We acknowledged this entry to this leader (it became our match) and no longer hold
+            // it: we restarted on an older copy of our data directory, which we cannot tell by
+            // ourselves. Vote on nothing and count toward nothing until caught up (§3.8).
+            recovering = true;
+            tracer.event(id, "lost-state-found", "leader " + h.from() + " says we acknowledged " + matched
+                    + ", which our log does not hold: our data directory is older than what we answered from; no"
+                    + " votes or acknowledgements count until we catch up");
+        } else if (!recovering && matched.index() > 0) {
+            // We hold our match, so (Log Matching) the leader's log up to it: its commit index,
+            // capped there, commits only entries we share. Without the check, an older copy of
+            // this directory holding a deposed leader's entries at those indexes committed them.
+            log.commitTo(Math.min(h.commit(), matched.index()));
+        }
         send(new HeartbeatResponse(id, h.from(), term, h.context(), recovering));
     }
 
@@ -981,8 +999,13 @@ public final class RaftNode {
         tracker.get(id).heartbeatAcknowledged(round);
         for (Map.Entry<Long, Progress> e : tracker.all().entrySet()) {
             if (e.getKey() != id) {
-                long commit = Math.min(e.getValue().match(), log.committed());
-                send(new Heartbeat(id, e.getKey(), term, commit, round));
+                Progress pr = e.getValue();
+                long commit = Math.min(pr.match(), log.committed());
+                // The follower's match, for it to check it still holds it (an older copy of its
+                // directory would not); not once it is recovering, nor when compacted here.
+                long matchTerm = pr.recovering() || pr.match() == 0 ? 0 : log.termOrZero(pr.match());
+                EntryId matched = matchTerm == 0 ? EntryId.ZERO : new EntryId(matchTerm, pr.match());
+                send(new Heartbeat(id, e.getKey(), term, commit, round, matched));
             }
         }
     }

@@ -842,7 +842,9 @@ public final class RaftServer implements AutoCloseable {
             RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log, testingHooks);
             dev.raftkit.core.Tracer userTracer = tracer;
             node.setTracer((n, kind, detail) -> {
-                if (kind.equals("recovered")) {
+                if (kind.equals("lost-state-found")) {
+                    LOG.warn("node {} lost state: {}", n, detail);
+                } else if (kind.equals("recovered")) {
                     LOG.warn("node {} recovered: {}", n, detail);
                 }
                 if (userTracer != null) {

@@ -119,6 +119,8 @@ class GoldenScriptTest {
                         c.getBool("lease", false) ? ReadConsistency.LEASE : ReadConsistency.SAFE);
                 case "transfer-leadership" -> cluster.node(c.getLong("from", 0)).raft()
                         .transferLeadership(c.getLong("to", 0));
+                case "copy-disk" -> cluster.copyDisk(c.id(0));
+                case "restore-copy" -> cluster.restoreCopy(c.id(0));
                 case "step-down" -> cluster.node(c.id(0)).raft().stepDown("told to by the script");
                 case "report-unreachable" -> cluster.node(c.getLong("from", 0)).raft()
                         .reportUnreachable(c.getLong("to", 0));

@@ -99,7 +99,11 @@ public final class MessageCodec {
             b.setRequestVoteResponse(RequestVoteResponseProto.newBuilder()
                     .setPreVote(r.preVote()).setGranted(r.granted()));
         } else if (m instanceof Heartbeat h) {
-            b.setHeartbeat(HeartbeatProto.newBuilder().setCommit(h.commit()).setContext(h.context()));
+            HeartbeatProto.Builder hb = HeartbeatProto.newBuilder().setCommit(h.commit()).setContext(h.context());
+            if (!h.matched().equals(EntryId.ZERO)) {
+                hb.setMatched(encode(h.matched()));
+            }
+            b.setHeartbeat(hb);
         } else if (m instanceof HeartbeatResponse r) {
             b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context())
                     .setRecovering(r.recovering()));
@@ -185,8 +189,7 @@ public final class MessageCodec {
                 }
                 case REQUEST_VOTE_RESPONSE -> new RequestVoteResponse(from, to, term,
                         e.getRequestVoteResponse().getPreVote(), e.getRequestVoteResponse().getGranted());
-                case HEARTBEAT -> new Heartbeat(from, to, term, index(e.getHeartbeat().getCommit(), "commit"),
-                        e.getHeartbeat().getContext());
+                case HEARTBEAT -> decodeHeartbeat(from, to, term, e.getHeartbeat());
                 case HEARTBEAT_RESPONSE -> new HeartbeatResponse(from, to, term, e.getHeartbeatResponse().getContext(),
                         e.getHeartbeatResponse().getRecovering());
                 case INSTALL_SNAPSHOT -> {
@@ -220,6 +223,14 @@ public final class MessageCodec {
     /** Names a message in an error (built only then: decoding runs for every message received). */
     private static String where(PeerEnvelope e, long from, long to) {
         return e.getBodyCase() + " from node " + from + " to node " + to;
+    }
+
+    private static Heartbeat decodeHeartbeat(long from, long to, long term, HeartbeatProto h) {
+        EntryId matched = h.hasMatched() ? entryId(true, h.getMatched(), "matched") : EntryId.ZERO;
+        if (matched.term() > term) {
+            throw new InvalidMessageException("matched " + matched + " has a term above the leader's term " + term);
+        }
+        return new Heartbeat(from, to, term, index(h.getCommit(), "commit"), h.getContext(), matched);
     }
 
     private static AppendEntries decodeAppend(long from, long to, long term, AppendEntriesProto a) {

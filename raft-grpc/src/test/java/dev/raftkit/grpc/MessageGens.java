@@ -112,7 +112,9 @@ final class MessageGens {
                         Gens.booleans().generate(source), Gens.booleans().generate(source));
                 case 3 -> new RequestVoteResponse(from, to, term, Gens.booleans().generate(source),
                         Gens.booleans().generate(source));
-                case 4 -> new Heartbeat(from, to, term, counts().generate(source), Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source));
+                case 4 -> new Heartbeat(from, to, term, counts().generate(source), Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source),
+                        term >= 1 && Gens.ints(0, 3).generate(source) == 0
+                                ? new EntryId(Gens.longs(1, term).generate(source), Gens.longs(1, 1000).generate(source)) : EntryId.ZERO);
                 case 5 -> new HeartbeatResponse(from, to, term, Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source),
                         Gens.booleans().generate(source));
                 case 6 -> new InstallSnapshot(from, to, term,

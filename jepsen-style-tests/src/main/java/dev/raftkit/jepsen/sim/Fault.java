@@ -17,8 +17,9 @@ public enum Fault {
     /** Crash a node (losing everything not fsync'd) and restart it later from its durable state. */
     CRASH,
     /**
-     * Crash a node, empty its data directory and restart it under the same id (at most one node
-     * at a time, and only while every other member is up and caught up).
+     * Crash a node, empty its data directory and restart it under the same id; or restart it on
+     * an older copy of its data directory, taken when the step began (at most one node at a time,
+     * and only while every other member is up and caught up).
      */
     WIPE,
     /**

@@ -24,6 +24,7 @@ import java.util.Set;
  * at 200 crash 1 after-answer for 30       # crash just after its next granted vote or accepted append
  * at 230 crash 3 at snapshot-manifest for 20   # power cut at its next such file operation (see CrashAt)
  * at 260 wipe 2 for 40                     # crash, empty the data directory, restart under the same id
+ * at 270 stale 3 for 60                    # copy its directory now; in 60 ticks restart it on that copy
  * at 300 disk 3 eio for 30                 # or: disk 3 full, disk 3 hang (every fsync waits)
  * at 340 corrupt 2 pick 7 for 40           # flip one synced bit (file, offset and bit chosen by pick)
  * at 380 clock 3 rate +4% for 50          # its ticks 4% fast; also: clock 3 jump -2000ms for 50
@@ -74,7 +75,7 @@ public record FaultSchedule(List<Step> steps) {
     }
 
     /** What a step does; {@link #text()} is its form in a schedule file. */
-    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Disk, Hang, Corrupt,
+    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Stale, Disk, Hang, Corrupt,
             ClockRate, ClockJump, Pause, Slow, Snapshot, Membership, Transfer {
         /** The action as written in a schedule. */
         String text();
@@ -271,6 +272,19 @@ public record FaultSchedule(List<Step> steps) {
         @Override
         public String text() {
             return "wipe " + node;
+        }
+    }
+
+    /**
+     * Copy {@code node}'s data directory as its disk holds it now (what was synced); when the step
+     * ends, crash the node, put the copy back and restart it under the same id: a node restarted on
+     * an older copy of its directory (a restored VM image, a copied-back directory). It cannot tell
+     * by itself; its leader must, from its acknowledgements (§3.8).
+     */
+    public record Stale(long node) implements Action {
+        @Override
+        public String text() {
+            return "stale " + node;
         }
     }
 
@@ -475,6 +489,7 @@ public record FaultSchedule(List<Step> steps) {
                 yield new Crash(nodeId(a[1], rest), false);
             }
             case "wipe" -> new Wipe(nodeId(one(a), rest));
+            case "stale" -> new Stale(nodeId(one(a), rest));
             case "disk" -> {
                 arity(a, 3);
                 if (a[2].equals("hang")) {

@@ -24,7 +24,8 @@ public interface Hooks extends TestingHooks {
     java.util.List<String> PLANTED = java.util.List.of("send-before-persist", "ack-before-commit",
             "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
             "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
-            "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall");
+            "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall",
+            "trust-named-match");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -93,6 +94,11 @@ public interface Hooks extends TestingHooks {
             @Override
             public boolean keepEntriesPastAnySnapshot() {
                 return name.equals("keep-entries-past-any-snapshot");
+            }
+
+            @Override
+            public boolean trustNamedMatch() {
+                return name.equals("trust-named-match");
             }
 
             @Override

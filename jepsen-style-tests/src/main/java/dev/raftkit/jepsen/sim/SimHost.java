@@ -168,6 +168,28 @@ final class SimHost {
         sim.trace(id, "wipe", "data directory emptied; it restarts under the same id");
     }
 
+    /** A copy of this node's disk as it holds it durably now (what a crash would leave). */
+    SimFileIo copyDisk() {
+        SimFileIo c = disk.copy();
+        c.crash();
+        return c;
+    }
+
+    /**
+     * Power cut, then the operator puts back an older copy of the disk ({@link #copyDisk}); {@link
+     * #restart} starts the node on it under the same id. The node cannot tell by itself (its
+     * directory is whole, only old): the start-up check that it came back with what it synced is
+     * waived, and the leader must find it out from the acknowledgements it holds (§3.8); the
+     * cluster-wide checks (no acknowledged write lost, one leader a term) judge the rest.
+     */
+    void restoreDisk(SimFileIo copy) {
+        crash();
+        diskFault = null;
+        disk = timed(copy);
+        syncedLast = 0;
+        sim.trace(id, "stale", "an older copy of its data directory put back; it restarts under the same id");
+    }
+
     boolean up() {
         return up;
     }

@@ -8,6 +8,7 @@ import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerException;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.TestingHooks;
+import dev.raftkit.storage.SimFileIo;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -534,7 +535,7 @@ public final class Simulator {
                 default -> new FaultSchedule.CrashAt(victim,
                         FaultSchedule.CrashAt.POINTS.get(r.nextInt(FaultSchedule.CrashAt.POINTS.size())));
             };
-            case WIPE -> new FaultSchedule.Wipe(victim);
+            case WIPE -> r.nextBoolean() ? new FaultSchedule.Wipe(victim) : new FaultSchedule.Stale(victim);
             case DISK -> switch (r.nextInt(3)) {
                 case 0 -> new FaultSchedule.Disk(victim, false);
                 case 1 -> new FaultSchedule.Disk(victim, true);
@@ -657,6 +658,26 @@ public final class Simulator {
             trace(v.id, "fault", "wipe");
             v.wipe();
             scheduler.schedule(duration, v::restart);
+        } else if (a instanceof FaultSchedule.Stale) {
+            if (!v.up() || v.damaged()) {
+                return "node " + v.id + " is down or damaged";
+            }
+            SimFileIo copy = v.copyDisk();
+            trace(v.id, "fault", "stale: its data directory copied, to be put back in " + duration / TICK + " ticks");
+            scheduler.schedule(duration, () -> {
+                // The rule of a wipe, at the moment the copy goes back: the node may lose state.
+                // And never on the leader: what it had acknowledged is known to itself alone, and a
+                // node cannot tell an older copy of its directory from one that was merely behind.
+                String refused = !faultPhase ? "the faults are healed"
+                        : !v.up() || v.damaged() ? "node " + v.id + " is down or damaged"
+                        : v.isLeader() ? "node " + v.id + " leads: no other node knows what it acknowledged" : loneLoss(v);
+                if (refused != null) {
+                    trace(v.id, "skip", "stale " + v.id + ": not put back: " + refused);
+                    return;
+                }
+                v.restoreDisk(copy);
+                v.restart();
+            });
         } else if (a instanceof FaultSchedule.Disk d) {
             String refused = oneDiskFault(v);
             if (refused != null) {

@@ -18,7 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RegressionSchedulesTest {
 
     static Stream<String> schedules() {
-        return Stream.of("duplicate-snapshot-at-one-index.schedule");
+        return Stream.of("duplicate-snapshot-at-one-index.schedule", "stale-copy-commits-deposed-entries.schedule");
     }
 
     @ParameterizedTest

@@ -53,7 +53,8 @@ public final class Describe {
             return head + (r.preVote() ? "PreVoteResp" : "VoteResp") + " term=" + r.term()
                     + (r.granted() ? " granted" : " REJECT");
         } else if (m instanceof Heartbeat h) {
-            return head + "Heartbeat term=" + h.term() + " commit=" + h.commit() + " round=" + h.context();
+            return head + "Heartbeat term=" + h.term() + " commit=" + h.commit() + " round=" + h.context()
+                    + (h.matched().index() == 0 ? "" : " matched=" + h.matched());
         } else if (m instanceof HeartbeatResponse h) {
             return head + "HeartbeatResp term=" + h.term() + " round=" + h.context();
         } else if (m instanceof InstallSnapshot s) {

@@ -351,6 +351,27 @@ public final class TestCluster {
         n.raft().setTracer(tracer);
     }
 
+    private final java.util.Map<Long, TestNode.DiskCopy> diskCopies = new java.util.HashMap<>();
+
+    /** Keeps a copy of {@code id}'s durable state (an operator copying its data directory). */
+    public void copyDisk(long id) {
+        diskCopies.put(id, node(id).copyDisk());
+    }
+
+    /**
+     * Crashes {@code id}, puts back the copy {@link #copyDisk} kept of its durable state, and
+     * restarts it under the same id: a node restarted on an older copy of its data directory.
+     */
+    public void restoreCopy(long id) {
+        TestNode.DiskCopy copy = diskCopies.get(id);
+        if (copy == null) {
+            throw new IllegalStateException("no copy of node " + id + "'s disk: copy-disk it first");
+        }
+        crash(id);
+        node(id).restoreDisk(copy);
+        restart(id);
+    }
+
     /** Ticks every node that is up, {@code times} times each, in id order. */
     public void tickAll(int times) {
         for (int i = 0; i < times; i++) {

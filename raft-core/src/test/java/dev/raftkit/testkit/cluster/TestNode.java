@@ -149,6 +149,21 @@ public final class TestNode {
         raft = new RaftNode(config, storage);
     }
 
+    /** A node's durable state (log, hard state, snapshots), as a copy of its data directory holds it. */
+    record DiskCopy(MemoryLogStorage log, Map<EntryId, List<Entry>> snapshots) {
+    }
+
+    DiskCopy copyDisk() {
+        return new DiskCopy(storage.copy(), Map.copyOf(snapshots));
+    }
+
+    /** Puts back a {@link #copyDisk} copy as this (crashed) node's durable state. */
+    void restoreDisk(DiskCopy copy) {
+        storage = copy.log().copy();
+        snapshots.clear();
+        snapshots.putAll(copy.snapshots());
+    }
+
     void restart(RaftConfig newConfig) {
         crashed = false;
         unpersisted.clear();
