@@ -408,11 +408,21 @@ public record FaultSchedule(List<Step> steps) {
     long highestNode() {
         long max = 0;
         for (Step s : steps) {
-            max = Math.max(max, s.action().node());
-            if (s.action() instanceof Partition p) {
-                for (long n : p.named()) {
-                    max = Math.max(max, n);
-                }
+            max = Math.max(max, highestNode(s));
+        }
+        return max;
+    }
+
+    /** The steps that name no node above {@code node} (for a run with fewer nodes). */
+    public FaultSchedule upToNode(long node) {
+        return new FaultSchedule(steps.stream().filter(s -> highestNode(s) <= node).toList());
+    }
+
+    private static long highestNode(Step s) {
+        long max = s.action().node();
+        if (s.action() instanceof Partition p) {
+            for (long n : p.named()) {
+                max = Math.max(max, n);
             }
         }
         return max;

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Cuts a failing run down to a small one that still fails the same way: fewer fault steps
- * (delta debugging over the schedule the run recorded), a shorter faulty phase, fewer clients
- * and keys. Every candidate is a whole simulated run; one is kept only if its first violation is
+ * (delta debugging over the schedule the run recorded), fewer nodes (7 to 5 to 3, dropping the
+ * steps that name the nodes gone), a shorter faulty phase, fewer clients and keys. Every candidate is a whole simulated run; one is kept only if its first violation is
  * of the same kind as the original's (the text before the first {@code :}), so shrinking never
  * wanders to a different counter-example.
  *
@@ -40,9 +40,9 @@ public final class Shrinker {
             }
             SimOptions a = original.options();
             SimOptions b = shrunk.options();
-            return String.format("shrunk in %d runs: %d fault steps -> %d, %d ticks -> %d, %d clients -> %d, %d keys -> %d;"
-                            + " still %s", runs, original.schedule().steps().size(), b.schedule().steps().size(),
-                    a.ticks(), b.ticks(), a.clients(), b.clients(), a.keys(), b.keys(), kind);
+            return String.format("shrunk in %d runs: %d fault steps -> %d, %d nodes -> %d, %d ticks -> %d, %d clients -> %d,"
+                            + " %d keys -> %d; still %s", runs, original.schedule().steps().size(), b.schedule().steps().size(),
+                    a.nodes(), b.nodes(), a.ticks(), b.ticks(), a.clients(), b.clients(), a.keys(), b.keys(), kind);
         }
     }
 
@@ -89,6 +89,7 @@ public final class Shrinker {
                     + " the seed");
         }
         best = s.fewerSteps(best);
+        best = s.fewerNodes(best);
         best = s.fewerTicks(best);
         best = s.fewerClients(best);
         best = s.fewerSteps(best); // a shorter, lighter run may need fewer faults still
@@ -107,6 +108,25 @@ public final class Shrinker {
     private SimResult run(SimOptions o) {
         runs++;
         return Simulator.run(o);
+    }
+
+    /**
+     * Two nodes fewer at a time (a cluster keeps an odd size), down to three, while the run still
+     * fails; steps naming a node that no longer exists go (the spares of a membership run are
+     * renumbered above the new size, so steps naming them now name spares).
+     */
+    private SimResult fewerNodes(SimResult best) {
+        while (best.options().nodes() > 3 && runs < budget) {
+            SimOptions o = best.options();
+            int n = o.nodes() - 2;
+            long highest = n + (o.faults().contains(Fault.MEMBERSHIP) ? 2 : 0);
+            SimResult r = tryRun(o.withSchedule(o.schedule().upToNode(highest)).withNodes(n));
+            if (r == null) {
+                break;
+            }
+            best = r;
+        }
+        return best;
     }
 
     /** Delta debugging (Zeller's ddmin) over the steps: drop chunks while the run still fails. */

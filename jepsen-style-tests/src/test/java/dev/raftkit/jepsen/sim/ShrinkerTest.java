@@ -46,6 +46,20 @@ class ShrinkerTest {
         assertEquals(o.kind(), Shrinker.kindOf(replayed.violations().get(0)));
     }
 
+    /** A counter-example that needs no more than three nodes is shrunk to three. */
+    @Test
+    void aFiveNodeCounterExampleShrinksToThreeNodes() {
+        SimOptions broken = SimOptions.defaults(0).withNodes(5).withTicks(600)
+                .withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(Hooks.named("ack-before-commit"));
+        SimResult failing = SimRunner.firstFailure(broken, 1, 50);
+        assertNotNull(failing, "acknowledging before commit passed 50 five-node seeds");
+        Shrinker.Outcome o = Shrinker.shrink(failing, 60);
+        assertEquals(3, o.shrunk().options().nodes(), o.line());
+        assertTrue(o.line().contains("5 nodes -> 3"), o.line());
+        assertTrue(o.scheduleFile().contains("\nnodes 3\n"), o.scheduleFile());
+        assertEquals(o.shrunk().traceHash(), Simulator.run(ScheduleFile.read(o.scheduleFile(), Map.of())).traceHash());
+    }
+
     @Test
     void aRunThatDoesNotReplayIsReportedNotShrunk() {
         SimResult r = Simulator.run(SimOptions.defaults(4).withTicks(200));
