@@ -237,14 +237,14 @@ public final class TestCluster {
             TestNode to = nodes.get(m.to());
             if (to == null || to.crashed || cutLinks.contains(List.of(m.from(), m.to()))) {
                 log.add("dropped " + m.from() + "->" + m.to() + " " + m.getClass().getSimpleName());
-                if (m instanceof InstallSnapshot && nodes.containsKey(m.from()) && !nodes.get(m.from()).crashed) {
-                    nodes.get(m.from()).raft().reportSnapshot(m.to(), false);
-                }
+                reportLostSnapshot(m);
                 continue;
             }
             if (m instanceof InstallSnapshot s) {
-                // The runtime streams the bytes beside the message; here the sender's stored data.
-                to.incomingSnapshotData = node(m.from()).snapshotData(s.snapshot());
+                // The runtime streams the bytes beside the message; here the sender's stored data,
+                // kept per snapshot until the receiver installs it (a second snapshot arriving
+                // before the first is persisted must not replace its data).
+                to.incomingSnapshots.put(s.snapshot().last(), node(m.from()).snapshotData(s.snapshot()));
             }
             to.raft().step(m);
             if (m instanceof InstallSnapshot && !nodes.get(m.from()).crashed) {
@@ -265,7 +265,19 @@ public final class TestCluster {
             }
             return false;
         });
+        dropped.forEach(this::reportLostSnapshot);
         return dropped;
+    }
+
+    /**
+     * A snapshot that never arrived: its (live) sender's transport reports the failure, as the
+     * runtime's snapshot stream does, so the leader retries instead of waiting in SNAPSHOT state.
+     */
+    private void reportLostSnapshot(Message m) {
+        TestNode from = nodes.get(m.from());
+        if (m instanceof InstallSnapshot && from != null && !from.crashed) {
+            from.raft().reportSnapshot(m.to(), false);
+        }
     }
 
     /** Processes Readys and delivers messages until nothing is left (bounded, to catch livelock). */
@@ -336,7 +348,16 @@ public final class TestCluster {
         TestNode n = node(id);
         n.crashed = true;
         n.unpersisted.clear();
-        network.removeIf(m -> m.to() == id || m.from() == id);
+        n.incomingSnapshots.clear();
+        List<Message> lost = new ArrayList<>();
+        network.removeIf(m -> {
+            if (m.to() == id || m.from() == id) {
+                lost.add(m);
+                return true;
+            }
+            return false;
+        });
+        lost.forEach(this::reportLostSnapshot); // snapshots to the crashed node; its own are nobody's now
     }
 
     /**

@@ -33,7 +33,8 @@ public final class TestNode {
     private ConfState appliedConf = ConfState.EMPTY;
     /** State machine images of snapshots taken or received, by last entry. */
     private final Map<EntryId, List<Entry>> snapshots = new HashMap<>();
-    List<Entry> incomingSnapshotData;
+    /** Data of snapshots received and not yet installed, by snapshot (see TestCluster.deliver). */
+    final Map<EntryId, List<Entry>> incomingSnapshots = new HashMap<>();
 
     TestNode(RaftConfig config, MemoryLogStorage storage) {
         this.config = config;
@@ -91,7 +92,8 @@ public final class TestNode {
 
     void apply(Ready r, TestCluster cluster) {
         if (r.snapshot() != null) {
-            List<Entry> data = incomingSnapshotData != null ? incomingSnapshotData : snapshots.get(r.snapshot().last());
+            List<Entry> data = incomingSnapshots.remove(r.snapshot().last());
+            data = data != null ? data : snapshots.get(r.snapshot().last());
             if (data == null) {
                 throw new AssertionError("node " + id() + " installs snapshot " + r.snapshot().last() + " without data");
             }
@@ -99,7 +101,6 @@ public final class TestNode {
             applied.addAll(data);
             snapshots.put(r.snapshot().last(), List.copyOf(data));
             appliedConf = r.snapshot().conf();
-            incomingSnapshotData = null;
         }
         for (Entry e : r.committedEntries()) {
             if (e.index() != appliedIndex() + 1) {
@@ -144,7 +145,7 @@ public final class TestNode {
         applied.clear();
         appliedConf = ConfState.EMPTY;
         snapshots.clear();
-        incomingSnapshotData = null;
+        incomingSnapshots.clear();
         config = newConfig;
         raft = new RaftNode(config, storage);
     }
