@@ -5,17 +5,12 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
-import dev.raftkit.core.HardState;
 import dev.raftkit.core.Role;
-import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.MemoryLogStorage;
-import dev.raftkit.spi.InitialState;
-import dev.raftkit.spi.LogStorage;
+import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -32,20 +27,12 @@ import org.junit.jupiter.api.Test;
 class DiskStallTest {
 
     /** A log whose sync blocks, once told to, until released: a device that stopped answering. */
-    private static final class HangingLog implements LogStorage {
-        private final MemoryLogStorage d = new MemoryLogStorage();
+    private static final class HangingLog extends ForwardingLogStorage {
         volatile CountDownLatch hang;
 
-        @Override public InitialState initialState() { return d.initialState(); }
-        @Override public long firstIndex() { return d.firstIndex(); }
-        @Override public long lastIndex() { return d.lastIndex(); }
-        @Override public long term(long index) { return d.term(index); }
-        @Override public List<Entry> entries(long lo, long hi, long maxBytes) { return d.entries(lo, hi, maxBytes); }
-        @Override public void append(List<Entry> entries) { d.append(entries); }
-        @Override public void setHardState(HardState hs) { d.setHardState(hs); }
-        @Override public void installSnapshot(SnapshotMeta s) { d.installSnapshot(s); }
-        @Override public void compact(SnapshotMeta s) { d.compact(s); }
-        @Override public void close() { }
+        HangingLog() {
+            super(new MemoryLogStorage());
+        }
 
         @Override
         public void sync() throws IOException {
@@ -58,7 +45,7 @@ class DiskStallTest {
                     throw new IOException("interrupted in a hung fsync", e);
                 }
             }
-            d.sync();
+            super.sync();
         }
     }
 

@@ -9,20 +9,15 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
-import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.MemoryLogStorage;
-import dev.raftkit.spi.InitialState;
-import dev.raftkit.spi.LogStorage;
+import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.KvStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;
 import dev.raftkit.testkit.runtime.MemorySnapshotStore;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -34,20 +29,12 @@ import org.junit.jupiter.api.Test;
 class FailStopTest {
 
     /** A log whose sync fails once told to, like a disk that returns EIO. */
-    private static final class FailingLog implements LogStorage {
-        private final MemoryLogStorage d = MemoryLogStorage.bootstrap(Set.of(1L));
+    private static final class FailingLog extends ForwardingLogStorage {
         volatile boolean failSync;
 
-        @Override public InitialState initialState() { return d.initialState(); }
-        @Override public long firstIndex() { return d.firstIndex(); }
-        @Override public long lastIndex() { return d.lastIndex(); }
-        @Override public long term(long index) { return d.term(index); }
-        @Override public List<Entry> entries(long lo, long hi, long maxBytes) { return d.entries(lo, hi, maxBytes); }
-        @Override public void append(List<Entry> entries) { d.append(entries); }
-        @Override public void setHardState(HardState hs) { d.setHardState(hs); }
-        @Override public void installSnapshot(SnapshotMeta s) { d.installSnapshot(s); }
-        @Override public void compact(SnapshotMeta s) { d.compact(s); }
-        @Override public void close() { }
+        FailingLog() {
+            super(MemoryLogStorage.bootstrap(Set.of(1L)));
+        }
 
         @Override
         public void sync() throws IOException {
