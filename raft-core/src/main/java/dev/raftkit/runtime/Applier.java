@@ -38,8 +38,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Applier {
 
-    /** What the node starts from: the restored snapshot's position and the runtime state in it. */
-    /** What the node started from; {@code from} is the stored snapshot restored, or null for none. */
+    /**
+     * What the node starts from: the restored snapshot's position and the runtime state in it;
+     * {@code from} is the stored snapshot restored, or null for none.
+     */
     record Restored(long index, long term, ConfState conf, long logTime, SessionTable sessions, SnapshotDescriptor from) {
     }
 

@@ -242,13 +242,13 @@ final class RaftLoop {
     private boolean handleControl(LoopInput.Control c) {
         if (c instanceof LoopInput.Persisted p) {
             lastPersisted = Math.max(lastPersisted, p.readyNumber());
-            writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
             if (diskStalled) {
                 diskStalled = false;
-                LOG.warn("node {}: the log writer finished a write again after {} ticks; the node takes part in"
-                        + " elections again", server.id, server.settings.diskStallTicks());
-                server.trace("disk-recovered", "the log writer moved again");
+                String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
+                LOG.warn("node {}: {}; the node takes part in elections again", server.id, what);
+                server.trace("disk-recovered", what);
             }
+            writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
             node.onPersisted(p.readyNumber());
         } else if (c instanceof LoopInput.Applied a) {
             // With TestingHooks.applyBeforeCommit the apply thread runs ahead of the commit index.

@@ -6,9 +6,10 @@ import java.util.List;
 /**
  * Cuts a failing run down to a small one that still fails the same way: fewer fault steps
  * (delta debugging over the schedule the run recorded), fewer nodes (7 to 5 to 3, dropping the
- * steps that name the nodes gone), a shorter faulty phase, fewer clients and keys. Every candidate is a whole simulated run; one is kept only if its first violation is
- * of the same kind as the original's (the text before the first {@code :}), so shrinking never
- * wanders to a different counter-example.
+ * steps that name the nodes gone), a shorter faulty phase, fewer clients and keys. Every
+ * candidate is a whole simulated run; one is kept only if its first violation is of the same kind
+ * as the original's (the text before the first {@code :}), so shrinking never wanders to a
+ * different counter-example.
  *
  * <p>Before shrinking it proves the failure replays: the seed run again, and then its recorded
  * schedule, must give the same trace hash. A run that replays differently is reported as not

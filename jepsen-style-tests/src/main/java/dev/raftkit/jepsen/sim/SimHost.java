@@ -44,11 +44,14 @@ import java.util.Set;
 final class SimHost {
 
     private static final Path ROOT = Path.of("/sim");
-    /** Small segments so compaction deletes files; no preallocation and no cache (its threads). */
     /** The runtime's {@code diskStallTicks} here (its default for electionTicks 10). */
     static final int DISK_STALL_TICKS = 20;
     /** Slack for the check of it: tick boundaries, a clock up to 5% slow, the step-down's own Ready. */
     private static final int HANG_MARGIN_TICKS = 5;
+    /**
+     * Small segments so compaction deletes files (4 KiB under the snapshot fault); no
+     * preallocation and no cache (its threads).
+     */
     private static final SegmentedLogStorage.Options LOG_OPTIONS = SegmentedLogStorage.Options.defaults()
             .withSegmentBytes(64 * 1024).withPreallocate(false).withCacheBytes(0);
     private static final StorageTestingHooks CUT_AT_FIRST_INVALID = new StorageTestingHooks() {
