@@ -96,6 +96,13 @@ final class ServerCommand implements Callable<Integer> {
             description = "Tick length in ms; elections time out after 10-20 ticks (default 100).")
     long tickMillis;
 
+    @Option(names = "--disk-stall-ticks", paramLabel = "TICKS", defaultValue = "20",
+            description = "Ticks the log writer may hold a write unfinished (a hung fsync) before the node counts its disk"
+                    + " as stalled: a leader then steps down, handing leadership to a caught-up follower, and the node"
+                    + " stays out of elections until a write finishes (default 20, two election timeouts). Set it above"
+                    + " the slowest fsync the disk takes when healthy.")
+    int diskStallTicks;
+
     @Option(names = "--backup-root", paramLabel = "DIR",
             description = "Allow backups (raftkit backup full|incremental), written only under DIR on this host (created"
                     + " if missing, private to this user; outside --data). Without it, the node refuses backup calls.")
@@ -249,6 +256,9 @@ final class ServerCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, "--sm: " + e.getMessage());
         }
+        if (diskStallTicks < 1) {
+            throw new ParameterException(cl, "--disk-stall-ticks must be at least 1, got " + diskStallTicks);
+        }
         if (tickMillis < 1 || tickMillis > 10_000) {
             throw new ParameterException(cl, "--tick-ms must be in 1..10000, got " + tickMillis);
         }
@@ -285,7 +295,7 @@ final class ServerCommand implements Callable<Integer> {
         }
         try {
             return new LocalNode.Spec(id, clusterId, data, peerListen, clientAddress, peerAddresses, clientAddresses,
-                    founders, tls, tickMillis, kind, insecureAdmin);
+                    founders, tls, tickMillis, kind, insecureAdmin, diskStallTicks);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }

@@ -40,6 +40,7 @@ class CliArgumentsTest {
                 "does not include this node");
         refused(server("--tls-cert", "cert.pem"), "TLS needs all three of --tls-cert, --tls-key and --tls-ca");
         refused(server("--sm", "mongo"), "--sm: unknown state machine 'mongo'; use kv or sql");
+        refused(server("--disk-stall-ticks", "0"), "--disk-stall-ticks must be at least 1, got 0");
         refused(CliRun.of("server", "--id", "0", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0", "--data",
                 dir.toString(), "--cluster-id", "t"), "--id must be a positive number");
         refused(CliRun.of("server", "--id", "1", "--listen", "localhost", "--client-listen", "127.0.0.1:0", "--data",

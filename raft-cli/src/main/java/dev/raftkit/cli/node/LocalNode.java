@@ -63,11 +63,14 @@ public final class LocalNode implements AutoCloseable {
      * @param insecureAdmin let callers without a certificate make admin calls (membership, leadership
      *                    transfer, backups, peers) on the client port; for a plaintext cluster on a
      *                    network where everyone is trusted (the demo, tests). Logged loudly at start.
+     * @param diskStallTicks ticks the log writer may hold a write unfinished before the node counts
+     *                    its disk as stalled and, if it leads, steps down ({@code
+     *                    RaftServer.Builder#diskStallTicks}); 0: the runtime's default
      */
     public record Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
                        InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
                        Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis,
-                       StateMachineKind stateMachine, boolean insecureAdmin) {
+                       StateMachineKind stateMachine, boolean insecureAdmin, int diskStallTicks) {
         public Spec {
             Objects.requireNonNull(clusterId, "clusterId");
             Objects.requireNonNull(dataDir, "dataDir");
@@ -78,6 +81,18 @@ public final class LocalNode implements AutoCloseable {
             if (tickMillis <= 0) {
                 throw new IllegalArgumentException("tickMillis must be positive, got " + tickMillis);
             }
+            if (diskStallTicks < 0) {
+                throw new IllegalArgumentException("diskStallTicks must not be negative, got " + diskStallTicks);
+            }
+        }
+
+        /** A node with the runtime's default disk-stall bound. */
+        public Spec(long id, String clusterId, Path dataDir, InetSocketAddress peerListen,
+                    InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
+                    Map<Long, String> clientAddresses, Set<Long> bootstrap, TlsConfig tls, long tickMillis,
+                    StateMachineKind stateMachine, boolean insecureAdmin) {
+            this(id, clusterId, dataDir, peerListen, clientListen, peers, clientAddresses, bootstrap, tls, tickMillis,
+                    stateMachine, insecureAdmin, 0);
         }
 
         /** A node whose admin calls need an admin certificate (no insecure admin). */
@@ -92,7 +107,13 @@ public final class LocalNode implements AutoCloseable {
         /** The same node with insecure admin on or off. */
         public Spec withInsecureAdmin(boolean allow) {
             return new Spec(id, clusterId, dataDir, peerListen, clientListen, peers, clientAddresses, bootstrap, tls,
-                    tickMillis, stateMachine, allow);
+                    tickMillis, stateMachine, allow, diskStallTicks);
+        }
+
+        /** The same node with another disk-stall bound (0: the runtime's default). */
+        public Spec withDiskStallTicks(int ticks) {
+            return new Spec(id, clusterId, dataDir, peerListen, clientListen, peers, clientAddresses, bootstrap, tls,
+                    tickMillis, stateMachine, insecureAdmin, ticks);
         }
 
         /** A key-value node (the default state machine). */
@@ -228,6 +249,9 @@ public final class LocalNode implements AutoCloseable {
                     .transport(transport)
                     .tickMillis(spec.tickMillis())
                     .shutdownTimeout(Duration.ofSeconds(10));
+            if (spec.diskStallTicks() > 0) {
+                b.diskStallTicks(spec.diskStallTicks());
+            }
             if (!spec.bootstrap().isEmpty()) {
                 String existing = RaftServer.hasNoDurableState(log, snapshots) ? existingCluster(spec) : null;
                 if (existing == null) {
