@@ -132,7 +132,9 @@ public final class FileSnapshotStore implements SnapshotStore {
     public SnapshotReader open(SnapshotDescriptor snapshot) throws IOException {
         Path path;
         synchronized (this) {
-            path = committed.entrySet().stream().filter(e -> e.getValue().equals(snapshot))
+            // Newest first: two snapshots written at one index with equal bytes have equal
+            // descriptors, and the one opened must be the one latest() names.
+            path = committed.descendingMap().entrySet().stream().filter(e -> e.getValue().equals(snapshot))
                     .map(e -> dir.resolve(e.getKey().name())).findFirst().orElse(null);
         }
         if (path == null) {
