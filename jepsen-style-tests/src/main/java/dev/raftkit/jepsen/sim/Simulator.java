@@ -9,6 +9,7 @@ import dev.raftkit.runtime.RaftServerException;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.TestingHooks;
 import dev.raftkit.storage.SimFileIo;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -107,7 +108,8 @@ public final class Simulator {
 
     /**
      * The hooks as the real runtime's testing-only hook point: they are one, but for an answer
-     * before commit, which only the workload can give.
+     * before commit, which only the workload can give. Every other hook is forwarded as it is
+     * (a proxy, so a hook added to {@link TestingHooks} or the core's needs no line here).
      */
     private static TestingHooks testingHooks(Hooks hooks, Workload.Run run) {
         if (hooks == Hooks.NONE) {
@@ -116,42 +118,9 @@ public final class Simulator {
         if (!hooks.ackBeforeCommit()) {
             return hooks;
         }
-        return new TestingHooks() {
-            @Override
-            public boolean sendBeforePersist() {
-                return hooks.sendBeforePersist();
-            }
-
-            @Override
-            public boolean applyBeforeCommit() {
-                return hooks.applyBeforeCommit();
-            }
-
-            @Override
-            public boolean trustLostState() {
-                return hooks.trustLostState();
-            }
-
-            @Override
-            public boolean answerForAnyTerm() {
-                return hooks.answerForAnyTerm();
-            }
-
-            @Override
-            public boolean forgetSessionResponsesOnRestore() {
-                return hooks.forgetSessionResponsesOnRestore();
-            }
-
-            @Override
-            public boolean restoreUnverifiedSnapshot() {
-                return hooks.restoreUnverifiedSnapshot();
-            }
-
-            @Override
-            public byte[] answerBeforeCommit(byte[] command) {
-                return run.answerBeforeCommit(command);
-            }
-        };
+        return (TestingHooks) Proxy.newProxyInstance(TestingHooks.class.getClassLoader(),
+                new Class<?>[] {TestingHooks.class}, (proxy, method, args) -> method.getName().equals("answerBeforeCommit")
+                        ? run.answerBeforeCommit((byte[]) args[0]) : method.invoke(hooks, args));
     }
 
     /** Runs one simulation. */
@@ -377,18 +346,17 @@ public final class Simulator {
         });
     }
 
-    /**
-     * One attempt of a write, with the client's session: a retry reuses the sequence number, so
-     * the write is applied at most once whichever attempts reach the log (thesis §6.3).
-     */
     /** A hedged copy of a write attempt: how it ended, if it has. */
     private static final class Hedge {
-        boolean done;
         boolean ok;
         boolean refused;
         byte[] result;
     }
 
+    /**
+     * One attempt of a write, with the client's session: a retry reuses the sequence number, so
+     * the write is applied at most once whichever attempts reach the log (thesis §6.3).
+     */
     private void write(Client c, Workload.Op op, long seq, int attempt, boolean maybeApplied, List<Hedge> hedges) {
         long node = c.target;
         if (random.nextInt(HEDGE_ONE_IN) == 0) {
@@ -401,7 +369,6 @@ public final class Simulator {
             scheduler.schedule(random.nextLong(5 * TICK), () -> {
                 trace(0, "invoke", "client " + c.id + " write #" + seq + " again at node " + other + " (hedged)");
                 call(other, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> {
-                    h.done = true;
                     h.ok = error == null;
                     h.result = result;
                     h.refused = error != null && definitelyNotProposed(error);
