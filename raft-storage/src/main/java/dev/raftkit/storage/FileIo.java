@@ -2,6 +2,8 @@ package dev.raftkit.storage;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,6 +30,11 @@ import java.util.List;
  * </ul>
  */
 public interface FileIo {
+
+    /** The real file system: files and directories created private to this user ({@link PrivateFiles}). */
+    static FileIo real() {
+        return RealFileIo.INSTANCE;
+    }
 
     /** Opens {@code file} for reading and writing, creating it if missing (not yet durably named). */
     Handle open(Path file) throws IOException;
@@ -63,6 +70,136 @@ public interface FileIo {
     /** Bytes a new file in {@code dir} may still take ({@link Long#MAX_VALUE} if unknown). */
     default long usableSpace(Path dir) throws IOException {
         return Long.MAX_VALUE;
+    }
+
+    /** Creates {@code dir} and any missing parents (none of them yet durably named). */
+    default void createDirectories(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        if (isDirectory(abs)) {
+            return;
+        }
+        Path parent = abs.getParent();
+        if (parent != null && !exists(parent)) {
+            createDirectories(parent);
+        }
+        createDirectory(abs);
+    }
+
+    /** Deletes {@code path} and, if it is a directory, everything inside it; nothing if it does not exist. */
+    default void deleteRecursively(Path path) throws IOException {
+        if (isDirectory(path)) {
+            for (String child : list(path)) {
+                deleteRecursively(path.resolve(child));
+            }
+        }
+        delete(path);
+    }
+
+    /** Makes {@code file}'s contents durable ({@link Handle#force()}), or a directory's names ({@link #syncDirectory}). */
+    default void force(Path path) throws IOException {
+        if (isDirectory(path)) {
+            syncDirectory(path);
+            return;
+        }
+        try (Handle h = openExisting(path)) {
+            h.force();
+        }
+    }
+
+    /** Opens an existing file, or throws {@link java.io.FileNotFoundException} naming it. */
+    private Handle openExisting(Path file) throws IOException {
+        if (!exists(file) || isDirectory(file)) {
+            throw new java.io.FileNotFoundException("no file " + file);
+        }
+        return open(file);
+    }
+
+    /** The size of an existing file in bytes. */
+    default long size(Path file) throws IOException {
+        try (Handle h = openExisting(file)) {
+            return h.size();
+        }
+    }
+
+    /** The whole of an existing file. */
+    default byte[] readAllBytes(Path file) throws IOException {
+        try (Handle h = openExisting(file)) {
+            long size = h.size();
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IOException(file + " is " + size + " bytes, too large to read at once");
+            }
+            ByteBuffer b = ByteBuffer.allocate((int) size);
+            h.readFully(b, 0, file);
+            return b.array();
+        }
+    }
+
+    /** Writes {@code bytes} as a new file (it must not exist); not yet durable (see {@link #force}). */
+    default void write(Path file, byte[] bytes) throws IOException {
+        try (OutputStream out = newOutputStream(file)) {
+            out.write(bytes);
+        }
+    }
+
+    /** Reads an existing file from its start; closing the stream closes the file. */
+    default InputStream newInputStream(Path file) throws IOException {
+        Handle h = openExisting(file);
+        return new InputStream() {
+            private long pos;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                int n = h.read(ByteBuffer.wrap(b, off, len), pos);
+                if (n > 0) {
+                    pos += n;
+                }
+                return n;
+            }
+
+            @Override
+            public void close() throws IOException {
+                h.close();
+            }
+        };
+    }
+
+    /**
+     * Writes a new file (it must not exist: {@link java.nio.file.FileAlreadyExistsException})
+     * from its start; closing the stream closes the file without forcing it.
+     */
+    default OutputStream newOutputStream(Path file) throws IOException {
+        if (exists(file)) {
+            throw new java.nio.file.FileAlreadyExistsException(file.toString());
+        }
+        Handle h = open(file);
+        return new OutputStream() {
+            private long pos;
+
+            @Override
+            public void write(int b) throws IOException {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                h.write(ByteBuffer.wrap(b, off, len), pos);
+                pos += len;
+            }
+
+            @Override
+            public void close() throws IOException {
+                h.close();
+            }
+        };
     }
 
     /** An open file. Positional reads may run on other threads concurrently with writes. */

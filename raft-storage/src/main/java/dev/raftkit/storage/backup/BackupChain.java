@@ -1,14 +1,13 @@
 package dev.raftkit.storage.backup;
 
+import dev.raftkit.storage.FileIo;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A chain of backups: one full backup, then incrementals, each continuing the one before it.
@@ -39,14 +38,12 @@ public record BackupChain(Path root, List<Backup> backups) {
     }
 
     /** Backup directories of {@code root} (names that start with a digit), in name order. */
-    static List<Path> backupDirs(Path root) throws IOException {
-        if (!Files.isDirectory(root)) {
+    static List<Path> backupDirs(FileIo io, Path root) throws IOException {
+        if (!io.isDirectory(root)) {
             return List.of();
         }
-        try (Stream<Path> s = Files.list(root)) {
-            return s.filter(Files::isDirectory).filter(p -> Character.isDigit(p.getFileName().toString().charAt(0)))
-                    .sorted().toList();
-        }
+        return io.list(root).stream().filter(name -> !name.isEmpty() && Character.isDigit(name.charAt(0)))
+                .map(root::resolve).filter(io::isDirectory).sorted().toList();
     }
 
     /**
@@ -65,19 +62,20 @@ public record BackupChain(Path root, List<Backup> backups) {
      * backups); see {@link BackupManifest#read(Path, BackupKey)} for what a key changes.
      */
     public static BackupChain discover(Path root, BackupKey key) throws IOException {
-        return verify(root, resolve(root, key).stream().map(Backup::dir).toList(), key);
+        return discover(FileIo.real(), root, key);
+    }
+
+    /** {@link #discover(Path, BackupKey)} over the file system {@code io}. */
+    public static BackupChain discover(FileIo io, Path root, BackupKey key) throws IOException {
+        return verify(io, root, resolve(io, root, key).stream().map(Backup::dir).toList(), key);
     }
 
     /** The newest chain of {@code root} by its manifests alone (no data file is read), full backup first. */
-    static List<Backup> resolve(Path root) throws IOException {
-        return resolve(root, null);
-    }
-
-    static List<Backup> resolve(Path root, BackupKey key) throws IOException {
+    static List<Backup> resolve(FileIo io, Path root, BackupKey key) throws IOException {
         Map<String, Backup> byId = new HashMap<>();
         Backup newest = null;
-        for (Path dir : backupDirs(root)) {
-            Backup b = new Backup(dir, BackupManifest.read(dir, key));
+        for (Path dir : backupDirs(io, root)) {
+            Backup b = new Backup(dir, BackupManifest.read(io, dir, key));
             Backup dup = byId.put(b.manifest().id(), b);
             if (dup != null) {
                 throw new BackupException(dir, "has the same backup id " + b.manifest().id() + " as " + dup.dir()
@@ -134,6 +132,11 @@ public record BackupChain(Path root, List<Backup> backups) {
      * @throws BackupException naming the first bad file and what is wrong with it
      */
     public static BackupChain verify(Path root, List<Path> dirs, BackupKey key) throws IOException {
+        return verify(FileIo.real(), root, dirs, key);
+    }
+
+    /** {@link #verify(Path, List, BackupKey)} over the file system {@code io}. */
+    public static BackupChain verify(FileIo io, Path root, List<Path> dirs, BackupKey key) throws IOException {
         if (dirs.isEmpty()) {
             throw new BackupException(root == null ? Path.of(".") : root, "the chain is empty; give a full backup first");
         }
@@ -141,9 +144,9 @@ public record BackupChain(Path root, List<Backup> backups) {
         Backup prev = null;
         for (Path dir : dirs) {
             Path manifestFile = dir.resolve(BackupManifest.FILE_NAME);
-            BackupManifest m = BackupManifest.read(dir, key);
+            BackupManifest m = BackupManifest.read(io, dir, key);
             for (BackupFile f : m.files()) {
-                f.check(dir);
+                f.check(io, dir);
             }
             if (prev == null) {
                 if (m.kind() != BackupKind.FULL) {
@@ -153,7 +156,7 @@ public record BackupChain(Path root, List<Backup> backups) {
                 requireFile(dir, m, BackupLayout.SNAPSHOT);
                 if (key != null) {
                     Path snapshot = dir.resolve(BackupLayout.SNAPSHOT);
-                    try (java.io.InputStream in = BackupCipher.decrypt(Files.newInputStream(snapshot), key, m.id(),
+                    try (java.io.InputStream in = BackupCipher.decrypt(io.newInputStream(snapshot), key, m.id(),
                             BackupLayout.SNAPSHOT, snapshot)) {
                         BackupCipher.drain(in);
                     }
@@ -162,7 +165,7 @@ public record BackupChain(Path root, List<Backup> backups) {
                 checkContinues(manifestFile, m, prev);
                 requireFile(dir, m, EntryFile.NAME);
                 Path entries = dir.resolve(EntryFile.NAME);
-                EntryFile.Summary s = EntryFile.scan(entries, 0, null, key, m.id());
+                EntryFile.Summary s = EntryFile.scan(io, entries, 0, null, key, m.id());
                 if (s.prevIndex() != m.prevIndex() || s.prevTerm() != m.prevTerm() || s.lastIndex() != m.lastIndex()
                         || s.lastTerm() != m.lastTerm()) {
                     throw new BackupException(entries, "holds entries (" + s.prevIndex() + "@" + s.prevTerm() + ", "

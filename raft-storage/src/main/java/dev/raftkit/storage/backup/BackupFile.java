@@ -1,9 +1,9 @@
 package dev.raftkit.storage.backup;
 
+import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.zip.CRC32C;
@@ -20,7 +20,11 @@ public record BackupFile(String name, long sizeBytes, int crc32c) {
 
     /** Size and CRC32C of {@code file} as it is on disk now. */
     static BackupFile measure(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
+        return measure(FileIo.real(), file);
+    }
+
+    static BackupFile measure(FileIo io, Path file) throws IOException {
+        try (InputStream in = io.newInputStream(file)) {
             return copy(file.getFileName().toString(), in, OutputStream.nullOutputStream());
         }
     }
@@ -40,15 +44,15 @@ public record BackupFile(String name, long sizeBytes, int crc32c) {
     }
 
     /** Checks that {@code dir/name} exists with this size and checksum. */
-    void check(Path dir) throws BackupException {
+    void check(FileIo io, Path dir) throws BackupException {
         Path file = dir.resolve(name);
-        if (!Files.isRegularFile(file)) {
+        if (!io.exists(file) || io.isDirectory(file)) {
             throw new BackupException(file, "the manifest lists this file but it is missing; the backup is incomplete"
                     + " and cannot be used: take a new full backup");
         }
         BackupFile actual;
         try {
-            actual = measure(file);
+            actual = measure(io, file);
         } catch (IOException e) {
             throw new BackupException(file, "cannot be read (" + e + ")", e);
         }

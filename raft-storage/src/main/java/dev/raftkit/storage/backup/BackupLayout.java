@@ -1,13 +1,8 @@
 package dev.raftkit.storage.backup;
 
+import dev.raftkit.storage.FileIo;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileVisitResult;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 
 /** File names of a backup root and the small file-system steps every writer here shares. */
 final class BackupLayout {
@@ -26,9 +21,9 @@ final class BackupLayout {
     }
 
     /** One more than the highest sequence number among the backup directories of {@code root}. */
-    static long nextSequence(Path root) throws IOException {
+    static long nextSequence(FileIo io, Path root) throws IOException {
         long max = 0;
-        for (Path dir : BackupChain.backupDirs(root)) {
+        for (Path dir : BackupChain.backupDirs(io, root)) {
             String name = dir.getFileName().toString();
             int dash = name.indexOf('-');
             try {
@@ -40,35 +35,14 @@ final class BackupLayout {
         return max + 1;
     }
 
-    static void fsync(Path path) throws IOException {
-        try (FileChannel c = FileChannel.open(path, StandardOpenOption.READ)) {
-            c.force(true);
-        } catch (IOException e) {
-            // Some platforms cannot open a directory for fsync; files are always synced.
-            if (!Files.isDirectory(path)) {
-                throw e;
-            }
-        }
+    /** {@link #deleteRecursively(FileIo, Path)} on the real file system. */
+    static void deleteRecursively(Path path) {
+        deleteRecursively(FileIo.real(), path);
     }
 
-    static void deleteRecursively(Path path) {
-        if (!Files.exists(path)) {
-            return;
-        }
+    static void deleteRecursively(FileIo io, Path path) {
         try {
-            Files.walkFileTree(path, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
-                    Files.delete(dir);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
+            io.deleteRecursively(path);
         } catch (IOException e) {
             // Best effort: a leftover partial directory is never read as a backup (its name says so).
         }

@@ -1,9 +1,9 @@
 package dev.raftkit.storage.backup;
 
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -173,11 +173,16 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
      * encrypted, changed after it was written).
      */
     public static BackupManifest read(Path dir, BackupKey key) throws BackupException {
+        return read(FileIo.real(), dir, key);
+    }
+
+    /** {@link #read(Path, BackupKey)} over the file system {@code io}. */
+    public static BackupManifest read(FileIo io, Path dir, BackupKey key) throws BackupException {
         Path file = dir.resolve(FILE_NAME);
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
+            bytes = io.readAllBytes(file);
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw new BackupException(file, "missing: " + dir + " is not a complete backup (an interrupted backup"
                     + " or a copy that lost files); remove it from the chain or copy it again");
         } catch (IOException e) {

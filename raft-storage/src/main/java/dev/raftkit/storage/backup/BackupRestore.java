@@ -6,18 +6,14 @@ import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.spi.SnapshotWriter;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
-import dev.raftkit.storage.PrivateFiles;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,7 +71,7 @@ public final class BackupRestore {
 
     /** Restores the newest chain of {@code root}, encrypted with {@code key} (null: plaintext), to its last index. */
     public static Result restoreLatest(Path root, Path dataDir, BackupKey key) throws IOException {
-        return restore(BackupChain.discover(root, key), dataDir, LATEST, key);
+        return restore(FileIo.real(), BackupChain.discover(root, key), dataDir, LATEST, key);
     }
 
     /**
@@ -91,10 +87,20 @@ public final class BackupRestore {
      * the data files are decrypted and authenticated as they are restored.
      */
     public static Result restore(List<Path> chain, Path dataDir, long upToIndex, BackupKey key) throws IOException {
-        return restore(BackupChain.verify(chain, key), dataDir, upToIndex, key);
+        return restore(FileIo.real(), chain, dataDir, upToIndex, key);
     }
 
-    private static Result restore(BackupChain chain, Path dataDir, long upToIndex, BackupKey key) throws IOException {
+    /**
+     * {@link #restore(List, Path, long, BackupKey)} over the file system {@code io}: the chain is
+     * read from it and the data directory written to it (the simulator restores on its own disks).
+     */
+    public static Result restore(FileIo io, List<Path> chain, Path dataDir, long upToIndex, BackupKey key)
+            throws IOException {
+        return restore(io, BackupChain.verify(io, null, chain, key), dataDir, upToIndex, key);
+    }
+
+    private static Result restore(FileIo io, BackupChain chain, Path dataDir, long upToIndex, BackupKey key)
+            throws IOException {
         BackupManifest full = chain.full().manifest();
         long chainEnd = chain.last().manifest().lastIndex();
         long target = upToIndex == LATEST ? chainEnd : upToIndex;
@@ -103,53 +109,63 @@ public final class BackupRestore {
                     + full.lastIndex() + ".." + chainEnd + "; pick an index in that range, or a chain whose full"
                     + " backup is older");
         }
-        checkNewDirectory(dataDir);
+        checkNewDirectory(io, dataDir);
         Path parent = dataDir.toAbsolutePath().getParent();
-        PrivateFiles.createDirectories(parent);
-        Path tmp = parent.resolve(BackupLayout.PARTIAL_PREFIX + dataDir.getFileName() + "-" + UUID.randomUUID());
+        io.createDirectories(parent);
+        Path tmp = partialDir(io, parent, dataDir);
         try {
-            PrivateFiles.createDirectory(tmp);
+            io.createDirectory(tmp);
             SnapshotMeta snapshot = new SnapshotMeta(new EntryId(full.lastTerm(), full.lastIndex()), full.conf());
-            writeSnapshot(chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR), key);
-            long[] last = writeLog(chain, snapshot, target, tmp.resolve(LOG_DIR), key);
-            BackupLayout.fsync(tmp);
-            if (Files.isDirectory(dataDir)) {
-                Files.delete(dataDir); // checked empty above
+            writeSnapshot(io, chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR), key);
+            long[] last = writeLog(io, chain, snapshot, target, tmp.resolve(LOG_DIR), key);
+            io.syncDirectory(tmp);
+            if (io.isDirectory(dataDir)) {
+                io.delete(dataDir); // checked empty above
             }
-            Files.move(tmp, dataDir, StandardCopyOption.ATOMIC_MOVE);
-            BackupLayout.fsync(parent);
+            io.move(tmp, dataDir);
+            io.syncDirectory(parent);
             LOG.info("restored backup chain {} .. {} into {}: snapshot at {}, entries to {}", chain.full().dir(),
                     chain.last().dir(), dataDir, snapshot.last(), last[0]);
             return new Result(dataDir, snapshot, last[0], last[1], full.conf());
         } catch (IOException | RuntimeException e) {
-            BackupLayout.deleteRecursively(tmp);
+            BackupLayout.deleteRecursively(io, tmp);
             throw e;
         }
     }
 
-    private static void checkNewDirectory(Path dataDir) throws IOException {
-        if (!Files.exists(dataDir)) {
+    /**
+     * The first partial directory name no earlier (failed) restore left behind in {@code parent}:
+     * numbered, not random, so a simulated restore is a pure function of its seed. Two restores
+     * racing for one name fail cleanly on the directory's creation.
+     */
+    private static Path partialDir(FileIo io, Path parent, Path dataDir) {
+        for (int n = 0; ; n++) {
+            Path p = parent.resolve(BackupLayout.PARTIAL_PREFIX + dataDir.getFileName() + "-" + n);
+            if (!io.exists(p)) {
+                return p;
+            }
+        }
+    }
+
+    private static void checkNewDirectory(FileIo io, Path dataDir) throws IOException {
+        if (!io.exists(dataDir)) {
             return;
         }
-        boolean empty;
-        try (Stream<Path> s = Files.list(dataDir)) {
-            empty = s.findAny().isEmpty();
-        }
-        if (!empty) {
+        if (!io.isDirectory(dataDir) || !io.list(dataDir).isEmpty()) {
             throw new BackupException(dataDir, "exists and is not empty; a restore writes only into a new data directory"
                     + " (move or delete this one first)");
         }
     }
 
     /** Copies the snapshot, checking its bytes once more: they may have changed since verification. */
-    private static void writeSnapshot(Path backupDir, SnapshotMeta meta, Path storeDir, BackupKey key)
+    private static void writeSnapshot(FileIo io, Path backupDir, SnapshotMeta meta, Path storeDir, BackupKey key)
             throws IOException {
         Path source = backupDir.resolve(BackupLayout.SNAPSHOT);
-        BackupManifest manifest = BackupManifest.read(backupDir, key);
+        BackupManifest manifest = BackupManifest.read(io, backupDir, key);
         BackupFile expected = manifest.file(BackupLayout.SNAPSHOT);
-        try (FileSnapshotStore store = FileSnapshotStore.open(storeDir);
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, storeDir);
              SnapshotWriter w = store.begin(meta);
-             InputStream disk = Files.newInputStream(source)) {
+             InputStream disk = io.newInputStream(source)) {
             // The manifest measures the bytes on disk (the ciphertext when encrypted): measure those.
             java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
             long[] size = {0};
@@ -187,17 +203,17 @@ public final class BackupRestore {
     }
 
     /** Returns the last index and term written. */
-    private static long[] writeLog(BackupChain chain, SnapshotMeta snapshot, long target, Path logDir, BackupKey key)
-            throws IOException {
+    private static long[] writeLog(FileIo io, BackupChain chain, SnapshotMeta snapshot, long target, Path logDir,
+                                   BackupKey key) throws IOException {
         long[] last = {snapshot.index(), snapshot.term()};
-        try (SegmentedLogStorage log = SegmentedLogStorage.open(logDir)) {
+        try (SegmentedLogStorage log = SegmentedLogStorage.open(io, logDir, SegmentedLogStorage.Options.defaults())) {
             log.installSnapshot(snapshot);
             List<Entry> batch = new ArrayList<>(APPEND_BATCH);
             for (BackupChain.Backup b : chain.backups().subList(1, chain.backups().size())) {
                 if (b.manifest().prevIndex() >= target) {
                     break;
                 }
-                EntryFile.scan(b.dir().resolve(EntryFile.NAME), target, e -> {
+                EntryFile.scan(io, b.dir().resolve(EntryFile.NAME), target, e -> {
                     batch.add(e);
                     last[0] = e.index();
                     last[1] = e.term();

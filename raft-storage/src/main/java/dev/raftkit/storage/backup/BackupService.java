@@ -10,24 +10,26 @@ import dev.raftkit.spi.LogCompactedException;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
-import dev.raftkit.storage.PrivateFiles;
+import dev.raftkit.storage.FileIo;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,18 +43,22 @@ import org.slf4j.LoggerFactory;
  * snapshot from the leader, or another node took the previous backup and this one compacted),
  * the incremental falls back to a full backup and says so in its {@link Result} and the log.
  *
- * <p><b>Threads:</b> {@link #full()} and {@link #incremental()} block the caller (copying files and
- * waiting on the server's futures, each at most {@code timeout}); call them from an admin or
- * scheduler thread, never from a {@code RaftServer} callback. One backup runs at a time per
- * service. The cluster keeps serving meanwhile. A backup is durable (files and directories
- * fsynced) when the call returns; a failed or interrupted backup leaves only a
- * {@code .partial-} directory, which is never part of a chain.
+ * <p><b>Threads:</b> {@link #full()} and {@link #incremental()} block the caller (copying files on
+ * the caller's thread and waiting on the server's futures, each wait at most {@code timeout});
+ * call them from an admin or scheduler thread, never from a {@code RaftServer} callback.
+ * {@link #fullAsync} and {@link #incrementalAsync} block no one: every file step runs on the
+ * executor given, every wait is a callback (this is how the simulator runs backups on its one
+ * thread); they have no timeout of their own. One backup runs at a time per service; the cluster
+ * keeps serving meanwhile. A backup is durable (files and directories fsynced) when the call
+ * returns or the future completes; a failed or interrupted backup leaves only a {@code .partial-}
+ * directory, which is never part of a chain.
  */
 public final class BackupService {
 
     private static final Logger LOG = LoggerFactory.getLogger(BackupService.class);
     /** Bytes of entries read from the server per request: bounds memory, amortises the hop to its loop. */
     private static final long READ_BATCH_BYTES = 4L << 20;
+    private static final int FULL_ATTEMPTS = 3;
 
     /**
      * What a backup call produced.
@@ -79,6 +85,9 @@ public final class BackupService {
     private final Clock clock;
     private final Duration timeout;
     private final BackupKey key;
+    private final FileIo io;
+    private final Supplier<String> ids;
+    private final AtomicBoolean running = new AtomicBoolean();
 
     /**
      * @param server    the node to back up (running)
@@ -86,11 +95,12 @@ public final class BackupService {
      * @param clusterId names the cluster in every manifest; a chain never mixes clusters
      * @param root      the backup root; created if missing
      * @param clock     stamps {@code created-at} in manifests (metadata only)
-     * @param timeout   the longest wait for any one step of the server (snapshot, a batch of entries)
+     * @param timeout   the longest wait of {@link #full()} and {@link #incremental()} for any one
+     *                  step of the server (snapshot, a batch of entries)
      */
     public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root, Clock clock,
                          Duration timeout) {
-        this(server, snapshots, clusterId, root, clock, timeout, null);
+        this(builder(server, snapshots, clusterId, root).clock(clock).timeout(timeout));
     }
 
     /**
@@ -100,28 +110,93 @@ public final class BackupService {
      */
     public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root, Clock clock,
                          Duration timeout, BackupKey key) {
-        this.key = key;
-        this.server = Objects.requireNonNull(server, "server");
-        this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
-        this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
-        this.root = Objects.requireNonNull(root, "root");
-        this.clock = Objects.requireNonNull(clock, "clock");
-        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this(builder(server, snapshots, clusterId, root).clock(clock).timeout(timeout).key(key));
     }
 
     /** With the system clock and a one-minute step timeout. */
     public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root) {
-        this(server, snapshots, clusterId, root, Clock.systemUTC(), Duration.ofMinutes(1));
+        this(builder(server, snapshots, clusterId, root));
     }
 
     /** With the system clock, a one-minute step timeout, and {@code key} (null: plaintext backups). */
     public BackupService(RaftServer server, SnapshotStore snapshots, String clusterId, Path root, BackupKey key) {
-        this(server, snapshots, clusterId, root, Clock.systemUTC(), Duration.ofMinutes(1), key);
+        this(builder(server, snapshots, clusterId, root).key(key));
+    }
+
+    private BackupService(Builder b) {
+        this.server = b.server;
+        this.snapshots = b.snapshots;
+        this.clusterId = b.clusterId;
+        this.root = b.root;
+        this.clock = b.clock;
+        this.timeout = b.timeout;
+        this.key = b.key;
+        this.io = b.io;
+        this.ids = b.ids;
+    }
+
+    /** A service for {@code server}, whose snapshots are in {@code snapshots}, into {@code root}; see {@link Builder}. */
+    public static Builder builder(RaftServer server, SnapshotStore snapshots, String clusterId, Path root) {
+        return new Builder(server, snapshots, clusterId, root);
+    }
+
+    /** Settings of a {@link BackupService}; each has the default the constructors use. */
+    public static final class Builder {
+        private final RaftServer server;
+        private final SnapshotStore snapshots;
+        private final String clusterId;
+        private final Path root;
+        private Clock clock = Clock.systemUTC();
+        private Duration timeout = Duration.ofMinutes(1);
+        private BackupKey key;
+        private FileIo io = FileIo.real();
+        private Supplier<String> ids = () -> UUID.randomUUID().toString();
+
+        private Builder(RaftServer server, SnapshotStore snapshots, String clusterId, Path root) {
+            this.server = Objects.requireNonNull(server, "server");
+            this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
+            this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+            this.root = Objects.requireNonNull(root, "root");
+        }
+
+        /** Stamps {@code created-at} in manifests (metadata only). Default: the system clock. */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The blocking calls' longest wait for any one step of the server. Default: one minute. */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /** Encrypts and authenticates every backup with {@code key}; null (the default): plaintext. */
+        public Builder key(BackupKey key) {
+            this.key = key;
+            return this;
+        }
+
+        /** The file system the backup root is on. Default: the real one. */
+        public Builder fileIo(FileIo io) {
+            this.io = Objects.requireNonNull(io, "io");
+            return this;
+        }
+
+        /** Names each new backup (its manifest id); must not repeat. Default: random UUIDs. */
+        public Builder ids(Supplier<String> ids) {
+            this.ids = Objects.requireNonNull(ids, "ids");
+            return this;
+        }
+
+        public BackupService build() {
+            return new BackupService(this);
+        }
     }
 
     /** Takes a full backup: a snapshot at the index the server has applied now, copied with a manifest. */
     public synchronized Result full() throws IOException {
-        return takeFull(null);
+        return blocking(ex -> fullAsync(ex));
     }
 
     /**
@@ -132,65 +207,330 @@ public final class BackupService {
      * @throws BackupException if the root's newest chain is damaged or of another cluster
      */
     public synchronized Result incremental() throws IOException {
-        if (BackupChain.backupDirs(root).isEmpty()) {
-            return takeFull("the backup root " + root + " holds no backup to continue");
+        return blocking(ex -> incrementalAsync(ex));
+    }
+
+    /**
+     * {@link #full()} without blocking: file steps run on {@code files}, which may block (on the
+     * disk); it must not be a server thread. The future fails with the {@link IOException} the
+     * blocking call would throw, or {@link IllegalStateException} if a backup is running already.
+     */
+    public CompletableFuture<Result> fullAsync(Executor files) {
+        return exclusive(() -> new Job(files).full(null));
+    }
+
+    /** {@link #incremental()} without blocking; as {@link #fullAsync}. */
+    public CompletableFuture<Result> incrementalAsync(Executor files) {
+        return exclusive(() -> new Job(files).incremental());
+    }
+
+    private CompletableFuture<Result> exclusive(Supplier<CompletableFuture<Result>> start) {
+        if (!running.compareAndSet(false, true)) {
+            return CompletableFuture.failedFuture(new IllegalStateException("a backup into " + root
+                    + " is running already on this service; wait for it"));
         }
-        List<BackupChain.Backup> chain = BackupChain.resolve(root, key);
-        BackupChain.Backup head = chain.get(chain.size() - 1);
-        BackupManifest parent = head.manifest();
-        if (!parent.clusterId().equals(clusterId)) {
-            throw new BackupException(head.dir().resolve(BackupManifest.FILE_NAME), "the newest backup in the root is"
-                    + " of cluster '" + parent.clusterId() + "', this service backs up cluster '" + clusterId
-                    + "'; use a backup root per cluster");
-        }
-        long from = parent.lastIndex() + 1;
-        long to = Math.max(parent.lastIndex(), server.status().commit());
-        long sequence = BackupLayout.nextSequence(root);
-        Path tmp = partialDir();
-        String id = UUID.randomUUID().toString();
+        CompletableFuture<Result> f;
         try {
-            Path file = tmp.resolve(EntryFile.NAME);
-            ConfState conf = parent.conf();
-            long lastTerm = parent.lastTerm();
-            try (EntryFile.Writer w = new EntryFile.Writer(file, parent.lastIndex(), parent.lastTerm(),
-                    to - parent.lastIndex(), key, id)) {
-                while (w.nextIndex() <= to) {
-                    List<Entry> batch;
+            f = start.get();
+        } catch (RuntimeException e) {
+            running.set(false);
+            throw e;
+        }
+        f.whenComplete((r, t) -> running.set(false));
+        return f;
+    }
+
+    /**
+     * Runs an asynchronous backup's file steps on this thread until it completes, waiting at most
+     * {@code timeout} for each next step (the server's snapshot, a batch of entries).
+     */
+    private Result blocking(Function<Executor, CompletableFuture<Result>> start) throws IOException {
+        LinkedBlockingQueue<Runnable> steps = new LinkedBlockingQueue<>();
+        // Once this caller gives up, what is left of the job (cleaning up its partial directory)
+        // runs wherever the server completes a late answer.
+        AtomicBoolean driving = new AtomicBoolean(true);
+        CompletableFuture<Result> f = start.apply(step -> {
+            if (driving.get()) {
+                steps.add(step);
+            } else {
+                step.run();
+            }
+        });
+        try {
+            while (!f.isDone()) {
+                Runnable step = steps.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (step == null) {
+                    driving.set(false);
+                    f.cancel(false);
+                    throw new IOException("backup from node " + server.id() + " timed out after " + timeout
+                            + " waiting for the node; is it running and keeping up? Retry later");
+                }
+                step.run();
+            }
+        } catch (InterruptedException e) {
+            driving.set(false);
+            f.cancel(false);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted during a backup from node " + server.id());
+        }
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            throw asIo(e.getCause());
+        }
+    }
+
+    private IOException asIo(Throwable t) {
+        if (t instanceof IOException io) {
+            return io;
+        }
+        if (t instanceof RuntimeException r) {
+            throw r;
+        }
+        return new IOException("backup from node " + server.id() + " failed: " + t, t);
+    }
+
+    /** A step of file work that may fail. */
+    private interface Step<T> {
+        T run() throws IOException;
+    }
+
+    /**
+     * One backup as it runs: every file step on {@code files}, every wait a callback. It never
+     * blocks on the server and never runs file work on a server thread. Once its future is done
+     * (completed, failed, or cancelled by a timed-out caller) later steps only clean up.
+     */
+    private final class Job {
+        private final Executor files;
+        private final CompletableFuture<Result> done = new CompletableFuture<>();
+        private Path tmp;
+        private EntryFile.Writer writer;
+
+        Job(Executor files) {
+            this.files = files;
+            done.whenComplete((r, t) -> {
+                if (done.isCancelled()) {
+                    files.execute(this::cleanUp);
+                }
+            });
+        }
+
+        /** Runs {@code step} on the file executor; a failure fails the backup, cleaning up. */
+        private void onFiles(Runnable step) {
+            try {
+                files.execute(() -> {
+                    if (done.isDone()) {
+                        cleanUp();
+                        return;
+                    }
                     try {
-                        batch = await(server.readCommitted(w.nextIndex(), to, READ_BATCH_BYTES), "reading entries from "
-                                + w.nextIndex());
-                    } catch (LogCompactedException compacted) {
-                        BackupLayout.deleteRecursively(tmp);
-                        return takeFull("node " + server.id() + "'s log no longer holds entry " + w.nextIndex()
-                                + " that follows backup " + head.dir().getFileName() + " (" + compacted.getMessage()
-                                + "): its retention pin was not in place (a restart, a snapshot installed from the"
-                                + " leader, or the previous backup was taken elsewhere)");
+                        step.run();
+                    } catch (RuntimeException e) {
+                        fail(e);
                     }
-                    if (batch.isEmpty()) {
-                        throw new IOException("node " + server.id() + " returned no committed entries from "
-                                + w.nextIndex() + " although its commit index was " + to);
-                    }
+                });
+            } catch (RuntimeException rejected) {
+                fail(rejected);
+            }
+        }
+
+        /** When {@code f} completes, {@code then} runs on the file executor with its value or failure. */
+        private <T> void after(CompletableFuture<T> f, java.util.function.BiConsumer<T, Throwable> then) {
+            f.whenComplete((v, t) -> onFiles(() -> then.accept(v, t instanceof CompletionException c ? c.getCause() : t)));
+        }
+
+        private void fail(Throwable t) {
+            cleanUp();
+            done.completeExceptionally(t);
+        }
+
+        private synchronized void cleanUp() {
+            if (writer != null) {
+                try {
+                    writer.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // The partial directory goes with it.
+                }
+                writer = null;
+            }
+            if (tmp != null) {
+                BackupLayout.deleteRecursively(io, tmp);
+                tmp = null;
+            }
+        }
+
+        /** Runs {@code step} inline, on the file executor's thread; null (the backup failed) if it threw. */
+        private <T> T attempt(Step<T> step) {
+            try {
+                return step.run();
+            } catch (IOException | RuntimeException e) {
+                fail(e);
+                return null;
+            }
+        }
+
+        CompletableFuture<Result> full(String fallbackReason) {
+            onFiles(() -> startFull(fallbackReason));
+            return done;
+        }
+
+        private void startFull(String fallbackReason) {
+            if (fallbackReason != null) {
+                LOG.warn("incremental backup of cluster {} from node {} fell back to a full backup: {}", clusterId,
+                        server.id(), fallbackReason);
+            }
+            // Pin before the snapshot, at or below its index + 1: a threshold snapshot compacting in
+            // between must not take the entries the next incremental will export.
+            server.retainLogFrom(Math.max(1, server.status().applied() + 1));
+            Long sequence = attempt(() -> BackupLayout.nextSequence(io, root));
+            if (sequence != null) {
+                snapshotAttempt(fallbackReason, sequence, 0, null);
+            }
+        }
+
+        private void snapshotAttempt(String fallbackReason, long sequence, int attempt, IOException last) {
+            if (attempt == FULL_ATTEMPTS) {
+                fail(new IOException("node " + server.id() + "'s snapshots were replaced faster than they could be"
+                        + " copied " + FULL_ATTEMPTS + " times; raise snapshotsToKeep or the snapshot thresholds and"
+                        + " retry", last));
+                return;
+            }
+            after(server.snapshotNow(), (d, t) -> {
+                if (t != null) {
+                    fail(t instanceof IOException ? t : new IOException("backup from node " + server.id()
+                            + " failed while taking a snapshot: " + t, t));
+                    return;
+                }
+                try {
+                    done.complete(publishFull(d, fallbackReason, sequence));
+                } catch (SnapshotGone gone) {
+                    // Newer snapshots pushed it out of the store before it was copied: take another.
+                    cleanUp();
+                    snapshotAttempt(fallbackReason, sequence, attempt + 1, gone);
+                } catch (IOException | RuntimeException e) {
+                    fail(e);
+                }
+            });
+        }
+
+        private Result publishFull(SnapshotDescriptor d, String fallbackReason, long sequence) throws IOException {
+            String id = ids.get();
+            tmp = partialDir(id);
+            BackupFile copied = copySnapshot(d, tmp.resolve(BackupLayout.SNAPSHOT), id);
+            BackupManifest m = new BackupManifest(id, clusterId, BackupKind.FULL,
+                    sequence, null, server.id(), 0, 0, d.meta().index(), d.meta().term(), d.meta().conf(),
+                    clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id());
+            BackupChain.Backup b = publish(tmp, m);
+            tmp = null;
+            server.retainLogFrom(d.meta().index() + 1);
+            LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes){}", b.dir(), clusterId,
+                    server.id(), d.meta().last(), copied.sizeBytes(),
+                    fallbackReason == null ? "" : " (instead of an incremental one)");
+            return new Result(b, fallbackReason);
+        }
+
+        CompletableFuture<Result> incremental() {
+            onFiles(this::startIncremental);
+            return done;
+        }
+
+        /** What an incremental continues and how far it goes. */
+        private record Increment(BackupChain.Backup head, long to, long sequence, String id) {
+        }
+
+        private void startIncremental() {
+            Increment inc = attempt(() -> {
+                if (BackupChain.backupDirs(io, root).isEmpty()) {
+                    return null;
+                }
+                List<BackupChain.Backup> chain = BackupChain.resolve(io, root, key);
+                BackupChain.Backup head = chain.get(chain.size() - 1);
+                BackupManifest parent = head.manifest();
+                if (!parent.clusterId().equals(clusterId)) {
+                    throw new BackupException(head.dir().resolve(BackupManifest.FILE_NAME), "the newest backup in the"
+                            + " root is of cluster '" + parent.clusterId() + "', this service backs up cluster '"
+                            + clusterId + "'; use a backup root per cluster");
+                }
+                long to = Math.max(parent.lastIndex(), server.status().commit());
+                String id = ids.get();
+                tmp = partialDir(id);
+                writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), parent.lastIndex(), parent.lastTerm(),
+                        to - parent.lastIndex(), key, id);
+                return new Increment(head, to, BackupLayout.nextSequence(io, root), id);
+            });
+            if (done.isDone()) {
+                return;
+            }
+            if (inc == null) {
+                startFull("the backup root " + root + " holds no backup to continue");
+                return;
+            }
+            BackupManifest parent = inc.head().manifest();
+            readBatch(inc, parent.conf(), parent.lastTerm());
+        }
+
+        /** Reads the next batch of entries from the server, or finishes once all are written. */
+        private void readBatch(Increment inc, ConfState conf, long lastTerm) {
+            long next = writer.nextIndex();
+            if (next > inc.to()) {
+                Result r = attempt(() -> publishIncrement(inc, conf, lastTerm));
+                if (r != null) {
+                    done.complete(r);
+                }
+                return;
+            }
+            after(server.readCommitted(next, inc.to(), READ_BATCH_BYTES), (batch, t) -> {
+                if (t instanceof LogCompactedException compacted) {
+                    cleanUp();
+                    startFull("node " + server.id() + "'s log no longer holds entry " + next + " that follows backup "
+                            + inc.head().dir().getFileName() + " (" + compacted.getMessage() + "): its retention pin"
+                            + " was not in place (a restart, a snapshot installed from the leader, or the previous"
+                            + " backup was taken elsewhere)");
+                    return;
+                }
+                if (t != null) {
+                    fail(t instanceof IOException ? t : new IOException("backup from node " + server.id()
+                            + " failed while reading entries from " + next + ": " + t, t));
+                    return;
+                }
+                if (batch.isEmpty()) {
+                    fail(new IOException("node " + server.id() + " returned no committed entries from " + next
+                            + " although its commit index was " + inc.to()));
+                    return;
+                }
+                ConfState c = conf;
+                long term = lastTerm;
+                try {
                     for (Entry e : batch) {
-                        w.append(e);
-                        lastTerm = e.term();
+                        writer.append(e);
+                        term = e.term();
                         if (e.type() == EntryType.CONF_CHANGE) {
-                            conf = confAfter(conf, e);
+                            c = confAfter(c, e);
                         }
                     }
+                } catch (IOException | RuntimeException e) {
+                    fail(e);
+                    return;
                 }
-                w.finish(parent.lastIndex());
-            }
-            BackupManifest m = new BackupManifest(id, clusterId, BackupKind.INCREMENTAL,
-                    sequence, parent.id(), server.id(), parent.lastIndex(), parent.lastTerm(), to, lastTerm, conf,
-                    clock.instant(), null, List.of(BackupFile.measure(file)), key == null ? null : key.id());
+                readBatch(inc, c, term);
+            });
+        }
+
+        private Result publishIncrement(Increment inc, ConfState conf, long lastTerm) throws IOException {
+            BackupManifest parent = inc.head().manifest();
+            Path file = tmp.resolve(EntryFile.NAME);
+            writer.finish(parent.lastIndex());
+            writer.close();
+            writer = null;
+            BackupManifest m = new BackupManifest(inc.id(), clusterId, BackupKind.INCREMENTAL,
+                    inc.sequence(), parent.id(), server.id(), parent.lastIndex(), parent.lastTerm(), inc.to(), lastTerm,
+                    conf, clock.instant(), null, List.of(BackupFile.measure(io, file)), key == null ? null : key.id());
             BackupChain.Backup b = publish(tmp, m);
-            server.retainLogFrom(to + 1);
+            tmp = null;
+            server.retainLogFrom(inc.to() + 1);
             LOG.info("incremental backup {} of cluster {} from node {}: entries ({}, {}]", b.dir(), clusterId,
-                    server.id(), parent.lastIndex(), to);
+                    server.id(), parent.lastIndex(), inc.to());
             return new Result(b, null);
-        } catch (IOException | RuntimeException e) {
-            BackupLayout.deleteRecursively(tmp);
-            throw e;
         }
     }
 
@@ -201,44 +541,6 @@ public final class BackupService {
         } catch (IllegalArgumentException rejected) {
             return conf;
         }
-    }
-
-    private Result takeFull(String fallbackReason) throws IOException {
-        if (fallbackReason != null) {
-            LOG.warn("incremental backup of cluster {} from node {} fell back to a full backup: {}", clusterId,
-                    server.id(), fallbackReason);
-        }
-        // Pin before the snapshot, at or below its index + 1: a threshold snapshot compacting in
-        // between must not take the entries the next incremental will export.
-        server.retainLogFrom(Math.max(1, server.status().applied() + 1));
-        long sequence = BackupLayout.nextSequence(root);
-        IOException last = null;
-        for (int attempt = 0; attempt < 3; attempt++) {
-            SnapshotDescriptor d = await(server.snapshotNow(), "taking a snapshot");
-            Path tmp = partialDir();
-            String id = UUID.randomUUID().toString();
-            try {
-                BackupFile copied = copySnapshot(d, tmp.resolve(BackupLayout.SNAPSHOT), id);
-                BackupManifest m = new BackupManifest(id, clusterId, BackupKind.FULL,
-                        sequence, null, server.id(), 0, 0, d.meta().index(), d.meta().term(), d.meta().conf(),
-                        clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id());
-                BackupChain.Backup b = publish(tmp, m);
-                server.retainLogFrom(d.meta().index() + 1);
-                LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes){}", b.dir(), clusterId,
-                        server.id(), d.meta().last(), copied.sizeBytes(),
-                        fallbackReason == null ? "" : " (instead of an incremental one)");
-                return new Result(b, fallbackReason);
-            } catch (SnapshotGone gone) {
-                // Newer snapshots pushed it out of the store before it was copied: take another.
-                BackupLayout.deleteRecursively(tmp);
-                last = gone;
-            } catch (IOException | RuntimeException e) {
-                BackupLayout.deleteRecursively(tmp);
-                throw e;
-            }
-        }
-        throw new IOException("node " + server.id() + "'s snapshots were replaced faster than they could be"
-                + " copied three times; raise snapshotsToKeep or the snapshot thresholds and retry", last);
     }
 
     private static final class SnapshotGone extends IOException {
@@ -260,7 +562,7 @@ public final class BackupService {
         }
         BackupFile copied;
         try (r; InputStream in = r.input();
-             OutputStream file = PrivateFiles.newOutputStream(target);
+             OutputStream file = new BufferedOutputStream(io.newOutputStream(target), 64 * 1024);
              OutputStream out = key == null ? file : BackupCipher.encrypt(file, key, backupId, BackupLayout.SNAPSHOT)) {
             copied = BackupFile.copy(BackupLayout.SNAPSHOT, in, out);
         }
@@ -270,46 +572,30 @@ public final class BackupService {
                     + d.sizeBytes() + " bytes, " + BackupFile.hex(d.crc32c()) + ": the node's snapshot is damaged;"
                     + " take the backup from another node");
         }
-        BackupLayout.fsync(target);
-        return key == null ? copied : BackupFile.measure(target);
+        io.force(target);
+        return key == null ? copied : BackupFile.measure(io, target);
     }
 
-    private Path partialDir() throws IOException {
-        PrivateFiles.createDirectories(root);
-        return PrivateFiles.createDirectory(root.resolve(BackupLayout.PARTIAL_PREFIX + UUID.randomUUID()));
+    private Path partialDir(String id) throws IOException {
+        io.createDirectories(root);
+        Path dir = root.resolve(BackupLayout.PARTIAL_PREFIX + id);
+        io.createDirectory(dir);
+        return dir;
     }
 
     /** Manifest last, then one rename: a backup directory either is complete or does not exist. */
     private BackupChain.Backup publish(Path tmp, BackupManifest m) throws IOException {
         Path manifest = tmp.resolve(BackupManifest.FILE_NAME);
-        PrivateFiles.write(manifest, m.encode(key));
-        BackupLayout.fsync(manifest);
-        BackupLayout.fsync(tmp);
+        io.write(manifest, m.encode(key));
+        io.force(manifest);
+        io.syncDirectory(tmp);
         Path dir = root.resolve(BackupLayout.dirName(m.sequence(), m.kind()));
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        BackupLayout.fsync(root);
-        return new BackupChain.Backup(dir, m);
-    }
-
-    private <T> T await(CompletableFuture<T> f, String what) throws IOException {
-        try {
-            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof LogCompactedException lc) {
-                throw lc;
-            }
-            if (c instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException("backup from node " + server.id() + " failed while " + what + ": " + c, c);
-        } catch (TimeoutException e) {
-            f.cancel(false);
-            throw new IOException("backup from node " + server.id() + " timed out after " + timeout + " while " + what
-                    + "; is the node running and keeping up? Retry later", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while " + what);
+        if (io.exists(dir)) {
+            throw new BackupException(dir, "exists already: another writer took backup " + m.sequence() + " into "
+                    + root + " meanwhile; take one backup at a time per root, then retry");
         }
+        io.move(tmp, dir);
+        io.syncDirectory(root);
+        return new BackupChain.Backup(dir, m);
     }
 }

@@ -2,7 +2,7 @@ package dev.raftkit.storage.backup;
 
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
-import dev.raftkit.storage.PrivateFiles;
+import dev.raftkit.storage.FileIo;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -11,10 +11,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.zip.CRC32C;
 
 /**
@@ -40,8 +37,8 @@ final class EntryFile {
 
     /** Writes the file: exactly {@code count} entries from {@code prevIndex + 1}, then {@link #finish()}. */
     static final class Writer implements AutoCloseable {
+        private final FileIo io;
         private final Path path;
-        private final FileChannel channel;
         private final DataOutputStream out;
         private final BackupCipher.Sealing sealing;
         private final long count;
@@ -50,17 +47,21 @@ final class EntryFile {
         private final CRC32C crc = new CRC32C();
 
         Writer(Path path, long prevIndex, long prevTerm, long count) throws IOException {
-            this(path, prevIndex, prevTerm, count, null, null);
+            this(FileIo.real(), path, prevIndex, prevTerm, count, null, null);
         }
 
-        /** With a {@code key}, the file is encrypted for backup {@code backupId} (see {@link BackupCipher}). */
-        Writer(Path path, long prevIndex, long prevTerm, long count, BackupKey key, String backupId) throws IOException {
+        /**
+         * A new file {@code path} on {@code io}; with a {@code key}, encrypted for backup
+         * {@code backupId} (see {@link BackupCipher}).
+         */
+        Writer(FileIo io, Path path, long prevIndex, long prevTerm, long count, BackupKey key, String backupId)
+                throws IOException {
+            this.io = io;
             this.path = path;
             this.count = count;
             this.next = prevIndex + 1;
             this.lastTerm = prevTerm;
-            this.channel = PrivateFiles.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            java.io.OutputStream raw = java.nio.channels.Channels.newOutputStream(channel);
+            java.io.OutputStream raw = io.newOutputStream(path);
             this.sealing = key == null ? null : BackupCipher.encrypt(raw, key, backupId, NAME);
             this.out = new DataOutputStream(new BufferedOutputStream(sealing == null ? raw : sealing, 64 * 1024));
             ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
@@ -100,7 +101,7 @@ final class EntryFile {
             if (sealing != null) {
                 sealing.finish();
             }
-            channel.force(true);
+            io.force(path);
         }
 
         @Override
@@ -119,14 +120,15 @@ final class EntryFile {
      * the file and the offset.
      */
     static Summary scan(Path file, long upTo, Sink sink) throws IOException {
-        return scan(file, upTo, sink, null, null);
+        return scan(FileIo.real(), file, upTo, sink, null, null);
     }
 
     /** {@link #scan(Path, long, Sink)} of a file encrypted with {@code key} for backup {@code backupId} (null: plaintext). */
-    static Summary scan(Path file, long upTo, Sink sink, BackupKey key, String backupId) throws IOException {
+    static Summary scan(FileIo io, Path file, long upTo, Sink sink, BackupKey key, String backupId)
+            throws IOException {
         // An upper bound on the bytes left to read: an encrypted file is larger than its plaintext.
-        long fileSize = Files.size(file);
-        try (InputStream disk = Files.newInputStream(file);
+        long fileSize = io.size(file);
+        try (InputStream disk = io.newInputStream(file);
              InputStream raw = key == null ? disk : BackupCipher.decrypt(disk, key, backupId, NAME, file);
              DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024))) {
             byte[] header = new byte[HEADER_BYTES];
