@@ -72,7 +72,7 @@ final class SimCommand implements Callable<Integer> {
 
     @Option(names = "--faults", defaultValue = "all", paramLabel = "LIST",
             description = "Comma-separated: partition, loss, duplicate, reorder, crash, wipe, disk, clock, pause, slow,"
-                    + " snapshot, membership, transfer; or all, none (default all).")
+                    + " snapshot, membership, transfer, backup; or all, none (default all).")
     String faults;
 
     @Option(names = "--ticks", defaultValue = "1500", description = "Ticks of 10 ms virtual time with faults (default 1500).")
@@ -111,7 +111,7 @@ final class SimCommand implements Callable<Integer> {
                     + " read-from-believed-leader, apply-before-commit, trust-lost-state, cut-log-at-first-invalid-record,"
                     + " answer-for-any-term, forget-session-responses-on-restore, restore-unverified-snapshot,"
                     + " nondeterministic-apply, keep-entries-past-any-snapshot, ignore-disk-stall,"
-                    + " trust-named-match.")
+                    + " trust-named-match, accept-gapped-backup-chain.")
     String plant;
 
     @Option(names = "--no-shrink", description = "On a violation, do not shrink the (first) failing run to a schedule file.")

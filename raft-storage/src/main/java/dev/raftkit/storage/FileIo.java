@@ -72,17 +72,23 @@ public interface FileIo {
         return Long.MAX_VALUE;
     }
 
-    /** Creates {@code dir} and any missing parents (none of them yet durably named). */
+    /**
+     * Creates {@code dir} and any missing parents, each durably named (its parent synced) when
+     * this returns: a directory that a crash can take away takes everything inside with it.
+     */
     default void createDirectories(Path dir) throws IOException {
         Path abs = dir.toAbsolutePath();
         if (isDirectory(abs)) {
             return;
         }
         Path parent = abs.getParent();
-        if (parent != null && !exists(parent)) {
+        if (parent != null) {
             createDirectories(parent);
         }
         createDirectory(abs);
+        if (parent != null) {
+            syncDirectory(parent);
+        }
     }
 
     /** Deletes {@code path} and, if it is a directory, everything inside it; nothing if it does not exist. */

@@ -73,7 +73,7 @@ public final class FileSnapshotStore implements SnapshotStore {
 
     /** {@link #open(Path)} over the file system {@code io} (a {@link SimFileIo} in tests and the simulator). */
     public static FileSnapshotStore open(FileIo io, Path dir) throws IOException {
-        SegmentedLogStorage.ensureDirectory(io, dir);
+        io.createDirectories(dir);
         Closeable lock = io.lock(dir.resolve(SegmentedLogStorage.LOCK_FILE));
         try {
             FileSnapshotStore store = new FileSnapshotStore(io, dir, lock);

@@ -187,7 +187,7 @@ public final class SegmentedLogStorage implements LogStorage {
 
     private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Executor preallocator,
                                             StorageTestingHooks hooks) throws IOException {
-        ensureDirectory(io, dir);
+        io.createDirectories(dir);
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
         try {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
@@ -198,19 +198,7 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
-    static void ensureDirectory(FileIo io, Path dir) throws IOException {
-        if (io.isDirectory(dir)) {
-            return;
-        }
-        Path parent = dir.toAbsolutePath().getParent();
-        if (parent != null) {
-            ensureDirectory(io, parent);
-        }
-        io.createDirectory(dir);
-        if (parent != null) {
-            io.syncDirectory(parent);
-        }
-    }
+
 
     // ---------------------------------------------------------------- reader side
 

@@ -6,7 +6,8 @@ package dev.raftkit.storage;
  * durability promise on purpose.
  *
  * <ul>
- *   <li><b>Thread:</b> read by the thread that opens the storage, during recovery.
+ *   <li><b>Thread:</b> read by the thread that opens the storage, during recovery (or that
+ *       verifies a backup chain).
  *   <li><b>Blocking:</b> must not block; answers a constant.
  *   <li><b>Durability:</b> none of its own.
  *   <li><b>Exceptions:</b> none expected; one would fail the open.
@@ -24,6 +25,16 @@ public interface StorageTestingHooks {
      * FAST 2018). The shipped rule is in {@link SegmentScanner}.
      */
     default boolean cutAtFirstInvalidRecord() {
+        return false;
+    }
+
+    /**
+     * Backup chain verification bridges a missing increment: an incremental whose parent is not in
+     * the root continues the next older backup, and continuity (parent id, index and term) is not
+     * checked. A chain with a gap verifies, and a restore from it cannot hold the missing entries.
+     * The shipped rule is in {@link dev.raftkit.storage.backup.BackupChain}.
+     */
+    default boolean acceptGappedBackupChain() {
         return false;
     }
 }

@@ -50,7 +50,15 @@ public enum Fault {
     /** Remove and re-add voters, add learners and promote them. */
     MEMBERSHIP,
     /** Ask the leader to hand over to another voter. */
-    TRANSFER;
+    TRANSFER,
+    /**
+     * Take full and incremental backups from a node while it serves (into a backup root on its
+     * disk, so its crashes, wipes and stale copies reach them), and restore the newest chain on a
+     * spare machine: the restored node must hold the cluster's state at the index restored; a
+     * chain missing an increment must be refused; a restore cut by a power loss leaves no data
+     * directory, and the next one succeeds.
+     */
+    BACKUP;
 
     /** The form {@link #parse} reads: {@code all}, {@code none}, or the kinds comma-separated. */
     public static String format(Set<Fault> faults) {

@@ -34,6 +34,10 @@ import java.util.Set;
  * at 470 loss 12% for 30                   # also: duplicate 8% for 30 · reorder for 30
  * at 520 membership add-learner 4          # also: promote 4 · remove 2 · demote 2
  * at 560 transfer 3
+ * at 600 backup 2 full                     # also: backup 2 incremental (falls back to full when it must)
+ * at 640 restore 2                         # restore node 2's newest backup chain on a spare machine
+ * at 660 restore 2 gap pick 3              # an increment lost from a copy of the root: must be refused
+ * at 680 restore 2 crash pick 17           # a power cut at the restore's 17th file operation, then again
  * </pre>
  * A tick is {@link SimOptions#TICK_MICROS} of virtual time from the start of the run. The
  * simulator keeps its fault model's rules over a given schedule too: a step that would, say,
@@ -76,13 +80,14 @@ public record FaultSchedule(List<Step> steps) {
 
     /** What a step does; {@link #text()} is its form in a schedule file. */
     public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Stale, Disk, Hang, Corrupt,
-            ClockRate, ClockJump, Pause, Slow, Snapshot, Membership, Transfer {
+            ClockRate, ClockJump, Pause, Slow, Snapshot, Membership, Transfer, Backup, Restore {
         /** The action as written in a schedule. */
         String text();
 
-        /** Whether it lasts (and so takes {@code for N}): all but snapshots, membership changes and transfers. */
+        /** Whether it lasts (and so takes {@code for N}): all but snapshots, membership changes, transfers, backups, restores. */
         default boolean held() {
-            return !(this instanceof Snapshot || this instanceof Membership || this instanceof Transfer);
+            return !(this instanceof Snapshot || this instanceof Membership || this instanceof Transfer
+                    || this instanceof Backup || this instanceof Restore);
         }
 
         /** The node it aims at, or 0 if it is not aimed at one node. */
@@ -240,7 +245,7 @@ public record FaultSchedule(List<Step> steps) {
     public record CrashAt(long node, String point) implements Action {
         /** The points, as written. */
         public static final List<String> POINTS = List.of("append", "hard-state", "snapshot-data", "snapshot-manifest",
-                "snapshot-commit", "log-meta", "compaction");
+                "snapshot-commit", "log-meta", "compaction", "backup");
 
         public CrashAt {
             if (!POINTS.contains(point)) {
@@ -262,6 +267,7 @@ public record FaultSchedule(List<Step> steps) {
                 case "snapshot-manifest" -> op.equals("write") && path.contains("/snapshots/") && path.contains("manifest");
                 case "snapshot-commit" -> op.equals("move") && path.contains("/snapshots/");
                 case "log-meta" -> (op.equals("write") || op.equals("move")) && path.contains("/log/log.meta");
+                case "backup" -> (op.equals("write") || op.equals("move")) && path.contains("/backups");
                 default -> op.equals("delete") && path.contains("/log/log_");
             };
         }
@@ -387,6 +393,40 @@ public record FaultSchedule(List<Step> steps) {
         @Override
         public String text() {
             return "transfer " + node;
+        }
+    }
+
+    /**
+     * {@code node} takes a backup into its backup root ({@code /sim/backups-N} on its disk, as
+     * {@code raftkit backup} writes one on the node's machine) while it serves: a full one, or an
+     * incremental one continuing the newest chain there.
+     */
+    public record Backup(long node, boolean incremental) implements Action {
+        @Override
+        public String text() {
+            return "backup " + node + (incremental ? " incremental" : " full");
+        }
+    }
+
+    /**
+     * An operator restores the newest backup chain of {@code node}'s backup root (a copy of it, as
+     * its disk holds it) on a spare machine and starts a node there: {@code plain}, to a point the
+     * chain covers; {@code gap}, after losing one increment of the copy (the chain must then be
+     * refused); {@code crash}, with a power cut at the restore's {@code pick}-th file operation
+     * (no data directory may be left half-written; a second restore then succeeds).
+     */
+    public record Restore(long node, String variant, long pick) implements Action {
+        public static final List<String> VARIANTS = List.of("plain", "gap", "crash");
+
+        public Restore {
+            if (!VARIANTS.contains(variant)) {
+                throw new IllegalArgumentException("restore variant '" + variant + "': use plain, gap or crash");
+            }
+        }
+
+        @Override
+        public String text() {
+            return "restore " + node + (variant.equals("plain") ? "" : " " + variant + " pick " + pick);
         }
     }
 
@@ -541,8 +581,26 @@ public record FaultSchedule(List<Step> steps) {
                 yield new Membership(a[1], nodeId(a[2], rest));
             }
             case "transfer" -> new Transfer(nodeId(one(a), rest));
+            case "backup" -> {
+                arity(a, 3);
+                if (!a[2].equals("full") && !a[2].equals("incremental")) {
+                    throw new IllegalArgumentException("backup N full, or backup N incremental");
+                }
+                yield new Backup(nodeId(a[1], rest), a[2].equals("incremental"));
+            }
+            case "restore" -> {
+                if (a.length == 2) {
+                    yield new Restore(nodeId(a[1], rest), "plain", 0);
+                }
+                arity(a, 5);
+                if (!a[3].equals("pick") || a[2].equals("plain")) {
+                    throw new IllegalArgumentException("restore N, restore N gap pick P, or restore N crash pick P");
+                }
+                yield new Restore(nodeId(a[1], rest), a[2], number(a[4], "pick"));
+            }
             default -> throw new IllegalArgumentException("unknown action '" + a[0] + "'; known: partition, loss,"
-                    + " duplicate, reorder, crash, wipe, disk, corrupt, clock, pause, slow, snapshot, membership, transfer");
+                    + " duplicate, reorder, crash, wipe, disk, corrupt, clock, pause, slow, snapshot, membership, transfer,"
+                    + " backup, restore");
         };
     }
 

@@ -25,7 +25,7 @@ public interface Hooks extends TestingHooks {
             "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
             "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
             "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall",
-            "trust-named-match");
+            "trust-named-match", "accept-gapped-backup-chain");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -110,6 +110,11 @@ public interface Hooks extends TestingHooks {
             public boolean nondeterministicApply() {
                 return name.equals("nondeterministic-apply");
             }
+
+            @Override
+            public boolean acceptGappedBackupChain() {
+                return name.equals("accept-gapped-backup-chain");
+            }
         };
     }
 
@@ -144,6 +149,14 @@ public interface Hooks extends TestingHooks {
 
 
 
+
+    /**
+     * Backup chain verification bridges a missing increment (the storage's {@link
+     * dev.raftkit.storage.StorageTestingHooks#acceptGappedBackupChain}).
+     */
+    default boolean acceptGappedBackupChain() {
+        return false;
+    }
 
     /**
      * The workload's state machine is not deterministic: on each node, now and then, two commands

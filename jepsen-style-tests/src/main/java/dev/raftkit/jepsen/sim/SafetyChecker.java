@@ -44,6 +44,13 @@ public final class SafetyChecker {
     private long maxCommitted;
     /** Term and payload hash of the command applied at each index. */
     private final Map<Long, long[]> appliedAt = new HashMap<>();
+    /** The indexes at which some node's state machine applied a command. */
+    private final java.util.BitSet commandIndexes = new java.util.BitSet();
+    /**
+     * Digests of states some node's state machine held, keyed by the last command they reflect
+     * ({@link #stateKey}), and which node's: the oracle a restored backup is compared with.
+     */
+    private final Map<Long, long[]> digestAfter = new HashMap<>();
     /** Log indexes some node's runtime processed without handing them to its state machine, and which node. */
     private final Map<Long, Long> skippedBy = new HashMap<>();
     /** Leaders whose Leader Completeness check waits for their first entry of their term: node → term. */
@@ -166,6 +173,9 @@ public final class SafetyChecker {
         if (skipper != null && skipper != node) {
             exactlyOnce(time, node, index, skipper);
         }
+        if (index <= Integer.MAX_VALUE) {
+            commandIndexes.set((int) index);
+        }
         long h = Arrays.hashCode(payload);
         long r = result == null ? 0 : Arrays.hashCode(result) | 1L << 40;
         long[] seen = appliedAt.putIfAbsent(index, new long[] {term, h, r, node});
@@ -181,6 +191,46 @@ public final class SafetyChecker {
                     + " command applied twice, a restore that does not rebuild its snapshot) or apply is not"
                     + " deterministic");
         }
+    }
+
+    /**
+     * The state a state machine holds once it has applied every command up to log index
+     * {@code index}, named by the last of them: states at two indexes with no command between
+     * them are one state (no-ops and membership changes never reach a state machine). 0 before
+     * the first command.
+     */
+    long stateKey(long index) {
+        int i = commandIndexes.previousSetBit((int) Math.min(index, Integer.MAX_VALUE));
+        return Math.max(0, i);
+    }
+
+    /**
+     * Node {@code node}'s state machine held state {@code key} ({@link #stateKey}) with digest
+     * {@code digest}; another node's state of the same key with another digest is divergence.
+     */
+    void onStateDigest(long time, long node, long key, long digest) {
+        long[] seen = digestAfter.putIfAbsent(key, new long[] {digest, node});
+        if (seen != null && seen[0] != digest) {
+            violation(time, "Replica divergence", "nodes " + seen[1] + " and " + node + " held different states (digests "
+                    + seen[0] + " and " + digest + ") after applying the same commands up to index " + key + ": a"
+                    + " snapshot that does not restore what it saved, or an apply that is not deterministic");
+        }
+    }
+
+    /** The digest some node's state machine had in state {@code key}, or null if none was seen. */
+    Long digestAfter(long key) {
+        long[] seen = digestAfter.get(key);
+        return seen == null ? null : seen[0];
+    }
+
+    /** The state keys with a known digest in {@code [from, to]}, ascending. */
+    List<Long> digestKeys(long from, long to) {
+        return digestAfter.keySet().stream().filter(k -> k >= from && k <= to).sorted().toList();
+    }
+
+    /** A backup or restore did what no correct one may (a restored state that is not the cluster's, say). */
+    void onBackupViolation(long time, String detail) {
+        violation(time, "Backup", detail);
     }
 
     void onConvergenceFailure(long time, String detail) {

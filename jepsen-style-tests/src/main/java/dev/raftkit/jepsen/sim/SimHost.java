@@ -16,6 +16,7 @@ import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.SimFileIo;
 import dev.raftkit.storage.StorageTestingHooks;
+import dev.raftkit.storage.backup.BackupService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -28,6 +29,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One simulated machine: a disk ({@link SimFileIo}, which outlives crashes) and, while it is up,
@@ -101,16 +103,76 @@ final class SimHost {
     private boolean starting;
     private Runnable tick;
     private RaftServer server;
+    private FileSnapshotStore snapshots;
     private ObservedLog log;
     private StateMachine stateMachine;
     private final List<SimScheduler.Lane> lanes = new java.util.ArrayList<>();
 
     SimHost(long id, Simulator sim, Set<Long> founders) {
+        this(id, sim, founders, new SimFileIo().mkdirsDurable(ROOT));
+    }
+
+    /** A machine whose disk already holds {@code disk} (a restored data directory at {@link #dataDir}). */
+    SimHost(long id, Simulator sim, Set<Long> founders, SimFileIo disk) {
         this.id = id;
         this.sim = sim;
         this.founders = founders;
-        this.dir = ROOT.resolve("node" + id);
-        this.disk = timed(new SimFileIo().mkdirsDurable(ROOT));
+        this.dir = dataDir(id);
+        this.disk = timed(disk);
+    }
+
+    /** The log's options in a run with {@code options}: 4 KiB segments under the snapshot fault. */
+    static SegmentedLogStorage.Options logOptions(SimOptions options) {
+        return options.faults().contains(Fault.SNAPSHOT) ? LOG_OPTIONS.withSegmentBytes(4096) : LOG_OPTIONS;
+    }
+
+    /** Where node {@code id}'s data directory is on its disk. */
+    static Path dataDir(long id) {
+        return ROOT.resolve("node" + id);
+    }
+
+    /** Where node {@code id} keeps its backups, on its own disk (as {@code raftkit backup} does). */
+    static Path backupRoot(long id) {
+        return ROOT.resolve("backups-" + id);
+    }
+
+    /** Names the next backup this machine takes: unique across its lives, a function of the run. */
+    private int backups;
+
+    /**
+     * Starts a backup of this node into {@link #backupRoot} through the real {@link BackupService},
+     * its file steps on a lane of this process (a crash stops it, leaving a partial directory);
+     * null while the node is down.
+     */
+    CompletableFuture<BackupService.Result> backup(boolean incremental) {
+        if (!up || server == null) {
+            return null;
+        }
+        if (backupService == null) {
+            // One service per process, as the node's admin service keeps one per root: a second
+            // backup while one runs is refused, not interleaved.
+            backupService = BackupService.builder(server, snapshots, Simulator.CLUSTER_ID, backupRoot(id))
+                    .fileIo(disk).clock(new VirtualClock()).ids(() -> "sim-" + id + "-" + ++backups).build();
+            backupLane = lane("backup", life);
+        }
+        return incremental ? backupService.incrementalAsync(backupLane) : backupService.fullAsync(backupLane);
+    }
+
+    private BackupService backupService;
+    private SimScheduler.Lane backupLane;
+
+    /**
+     * The backups this machine's disk must hold: each published (its future completed) since the
+     * disk was last emptied; null after an older copy of the disk was put back (unknown).
+     */
+    List<Path> publishedBackups = new ArrayList<>();
+
+    /** Retired: a restored spare whose check is done; its timer stops. */
+    boolean retired;
+
+    /** This machine's disk as it is now (not a copy): an operator reading files off it. */
+    SimFileIo disk() {
+        return disk;
     }
 
     /** Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk. */
@@ -166,6 +228,7 @@ final class SimHost {
         crash();
         diskFault = null; // a new, working device
         disk = timed(new SimFileIo().mkdirsDurable(ROOT));
+        publishedBackups = new ArrayList<>();
         lostState = true;
         syncedLast = 0; // all of it lost, on purpose: the start must find the node recovering
         sim.trace(id, "wipe", "data directory emptied; it restarts under the same id");
@@ -189,6 +252,7 @@ final class SimHost {
         crash();
         diskFault = null;
         disk = timed(copy);
+        publishedBackups = null;
         syncedLast = 0;
         sim.trace(id, "stale", "an older copy of its data directory put back; it restarts under the same id");
     }
@@ -221,6 +285,7 @@ final class SimHost {
     void start() {
         int myLife = ++life;
         lanes.clear();
+        backupService = null;
         up = true;
         stopped = false;
         missedTicks = 0;
@@ -228,11 +293,10 @@ final class SimHost {
         cutWhileStarting = false;
         try {
             boolean snapshotting = sim.options().faults().contains(Fault.SNAPSHOT);
-            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"),
-                    snapshotting ? LOG_OPTIONS.withSegmentBytes(4096) : LOG_OPTIONS,
+            SegmentedLogStorage storage = SegmentedLogStorage.open(disk, dir.resolve("log"), logOptions(sim.options()),
                     sim.options().hooks().cutLogAtFirstInvalidRecord() ? CUT_AT_FIRST_INVALID : StorageTestingHooks.NONE);
             log = new ObservedLog(storage);
-            FileSnapshotStore snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
+            snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
             long seed = sim.options().seed() * 31 + id * 1_000_003L + myLife;
             stateMachine = new ObservedStateMachine(sim.workload().newStateMachine(),
                     sim.options().hooks().nondeterministicApply() ? new Random(seed) : null);
@@ -728,6 +792,7 @@ final class SimHost {
 
         @Override
         public Snapshot snapshot() {
+            recordDigest();
             return delegate.snapshot();
         }
 
@@ -735,6 +800,18 @@ final class SimHost {
         public void restore(long index, InputStream in) throws IOException {
             delegate.restore(index, in);
             applied = index;
+            recordDigest();
+        }
+
+        /**
+         * Under the backup fault, the digest of each state snapshotted or restored: the oracle a
+         * restored backup is held to (and two nodes' states after the same commands must agree).
+         */
+        private void recordDigest() {
+            if (sim.options().faults().contains(Fault.BACKUP)) {
+                sim.checker().onStateDigest(sim.now(), id, sim.checker().stateKey(delegate.lastApplied()),
+                        sim.workloadRun().digest(delegate));
+            }
         }
 
         @Override

@@ -70,6 +70,9 @@ public final class Simulator {
         }
     }
 
+    /** The cluster id every simulated backup names. */
+    static final String CLUSTER_ID = "sim";
+
     private final SimOptions options;
     private final SplittableRandom random;
     /** The random nemesis's own stream: drawing its steps never shifts the world's. */
@@ -83,6 +86,11 @@ public final class Simulator {
     private final Workload.Run run;
     private final TestingHooks testingHooks;
     private final List<Client> clients = new ArrayList<>();
+    private final SimBackups backups = new SimBackups(this);
+    /** The node the scheduled backups are taken from (under {@link Fault#BACKUP}). */
+    private long backupNode;
+    /** The crash points a random CRASH may aim at: mid-backup only when backups are taken. */
+    private final List<String> crashPoints;
     private boolean faultPhase = true;
     private long healedAt = -1;
     private long firstLeaderAfterHeal = -1;
@@ -104,6 +112,8 @@ public final class Simulator {
         this.run = options.workload().start(new Workload.Settings(options.clients(), options.keys(),
                 () -> scheduler.now() * 1000));
         this.testingHooks = testingHooks(options.hooks(), run);
+        this.crashPoints = FaultSchedule.CrashAt.POINTS.stream()
+                .filter(p -> !p.equals("backup") || options.faults().contains(Fault.BACKUP)).toList();
     }
 
     /**
@@ -174,6 +184,7 @@ public final class Simulator {
             }
             h.closeStateMachine();
         }
+        backups.closeAll();
         TypedHistory<?, ?> history = run.history();
         if (checker.ok()) {
             String verdict = run.verdict();
@@ -235,9 +246,17 @@ public final class Simulator {
 
     private void scheduleTicks(SimHost h, long delay) {
         scheduler.schedule(delay, () -> {
+            if (h.retired) {
+                return;
+            }
             h.tick();
             scheduleTicks(h, h.tickPeriod(TICK));
         });
+    }
+
+    /** Starts the timer of a machine that is not one of the cluster's (a spare restored from a backup). */
+    void startTicks(SimHost spare) {
+        scheduleTicks(spare, random.nextLong(TICK));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -458,6 +477,17 @@ public final class Simulator {
         // Every wake-up is scheduled now, before anything else can be: one scheduled later could
         // break a tie at the same instant differently, and the drawn run would not be the run its
         // recorded schedule replays.
+        if (options.faults().contains(Fault.BACKUP)) {
+            // As an operator schedules them: an incremental backup from one node every 60 ticks,
+            // every fourth a full one, so chains grow long enough to restore from and lose an
+            // increment of. The nemesis's own BACKUP steps restore that node's chains.
+            backupNode = 1 + nemesisRandom.nextInt(options.nodes());
+            int k = 0;
+            for (long t = 50; t < options.ticks(); t += 60, k++) {
+                FaultSchedule.Step s = new FaultSchedule.Step(t, new FaultSchedule.Backup(backupNode, k % 4 != 0), 0);
+                scheduler.schedule(t * TICK, () -> take(s));
+            }
+        }
         for (long t = 30 + nemesisRandom.nextInt(50); t < options.ticks(); t += 20 + nemesisRandom.nextInt(60)) {
             long tick = t;
             scheduler.schedule(tick * TICK, () -> {
@@ -499,8 +529,7 @@ public final class Simulator {
             case CRASH -> switch (r.nextInt(3)) {
                 case 0 -> new FaultSchedule.Crash(victim, false);
                 case 1 -> new FaultSchedule.Crash(victim, true);
-                default -> new FaultSchedule.CrashAt(victim,
-                        FaultSchedule.CrashAt.POINTS.get(r.nextInt(FaultSchedule.CrashAt.POINTS.size())));
+                default -> new FaultSchedule.CrashAt(victim, crashPoints.get(r.nextInt(crashPoints.size())));
             };
             case WIPE -> r.nextBoolean() ? new FaultSchedule.Wipe(victim) : new FaultSchedule.Stale(victim);
             case DISK -> switch (r.nextInt(3)) {
@@ -536,6 +565,14 @@ public final class Simulator {
                 }
                 List<Long> voters = new ArrayList<>(leader.status().conf().voters());
                 yield new FaultSchedule.Transfer(voters.get(r.nextInt(voters.size())));
+            }
+            // Mostly a restore of the scheduled backups' chains; now and then a full backup elsewhere.
+            case BACKUP -> {
+                if (r.nextInt(5) == 0) {
+                    yield new FaultSchedule.Backup(victim, false);
+                }
+                String variant = FaultSchedule.Restore.VARIANTS.get(r.nextInt(3));
+                yield new FaultSchedule.Restore(backupNode, variant, variant.equals("plain") ? 0 : r.nextInt(64));
             }
         };
         return a == null ? null : new FaultSchedule.Step(tick, a, a.held() ? ticks : 0);
@@ -714,6 +751,10 @@ public final class Simulator {
             }
             trace(v.id, "fault", "snapshot now");
             server.snapshotNow();
+        } else if (a instanceof FaultSchedule.Backup b) {
+            return backups.backup(v, b.incremental());
+        } else if (a instanceof FaultSchedule.Restore r) {
+            return backups.restore(v, r);
         } else if (a instanceof FaultSchedule.Membership m) {
             return changeMembership(m);
         } else if (a instanceof FaultSchedule.Transfer t) {

@@ -37,12 +37,17 @@ class FaultScheduleTest {
             at 520 membership add-learner 4
             at 521 membership remove 2
             at 560 transfer 3
+            at 600 backup 2 full
+            at 601 backup 2 incremental
+            at 640 restore 2
+            at 660 restore 2 gap pick 3
+            at 680 restore 2 crash pick 17
             """;
 
     @Test
     void theTextFormRoundTrips() {
         FaultSchedule s = FaultSchedule.parse(EVERY_KIND);
-        assertEquals(25, s.steps().size());
+        assertEquals(30, s.steps().size());
         assertEquals(s, FaultSchedule.parse(s.text()));
         assertEquals("at 121 partition split 1,3 | 2 for 10", s.steps().get(1).text());
         assertEquals(new FaultSchedule.Crash(1, true), s.steps().get(6).action());
@@ -58,6 +63,9 @@ class FaultScheduleTest {
         assertMessage("at 10 partition split 1,2 for 5", "expected two groups A,B | C,D");
         assertMessage("at 10 loss 120% for 5", "a percentage between 0 and 100, got 120");
         assertMessage("at 10 membership evict 2", "use add-learner, promote, remove or demote");
+        assertMessage("at 10 backup 1 partial", "backup N full, or backup N incremental");
+        assertMessage("at 10 restore 1 torn pick 2", "restore variant 'torn': use plain, gap or crash");
+        assertMessage("at 10 restore 1 crash", "expected 4 arguments after 'restore'");
         assertMessage("crash 1 for 5", "a step reads 'at TICK ACTION [for TICKS]'");
         assertMessage("at 10 crash 0 for 5", "node ids start at 1");
         assertMessage("at 10 crash 1 at lunch for 5", "crash point 'lunch': use append, hard-state");

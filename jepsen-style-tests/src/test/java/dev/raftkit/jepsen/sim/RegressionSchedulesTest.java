@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RegressionSchedulesTest {
 
     static Stream<String> schedules() {
-        return Stream.of("duplicate-snapshot-at-one-index.schedule", "stale-copy-commits-deposed-entries.schedule");
+        return Stream.of("duplicate-snapshot-at-one-index.schedule", "stale-copy-commits-deposed-entries.schedule",
+                "backup-root-lost-in-a-power-cut.schedule");
     }
 
     @ParameterizedTest

@@ -1,6 +1,7 @@
 package dev.raftkit.storage.backup;
 
 import dev.raftkit.storage.FileIo;
+import dev.raftkit.storage.StorageTestingHooks;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -67,11 +68,22 @@ public record BackupChain(Path root, List<Backup> backups) {
 
     /** {@link #discover(Path, BackupKey)} over the file system {@code io}. */
     public static BackupChain discover(FileIo io, Path root, BackupKey key) throws IOException {
-        return verify(io, root, resolve(io, root, key).stream().map(Backup::dir).toList(), key);
+        return discover(io, root, key, StorageTestingHooks.NONE);
+    }
+
+    /** {@link #discover(FileIo, Path, BackupKey)} with deliberate bugs, for testing a fault harness only. */
+    public static BackupChain discover(FileIo io, Path root, BackupKey key, StorageTestingHooks hooks)
+            throws IOException {
+        return verify(io, root, resolve(io, root, key, hooks).stream().map(Backup::dir).toList(), key, hooks);
     }
 
     /** The newest chain of {@code root} by its manifests alone (no data file is read), full backup first. */
     static List<Backup> resolve(FileIo io, Path root, BackupKey key) throws IOException {
+        return resolve(io, root, key, StorageTestingHooks.NONE);
+    }
+
+    private static List<Backup> resolve(FileIo io, Path root, BackupKey key, StorageTestingHooks hooks)
+            throws IOException {
         Map<String, Backup> byId = new HashMap<>();
         Backup newest = null;
         for (Path dir : backupDirs(io, root)) {
@@ -95,6 +107,9 @@ public record BackupChain(Path root, List<Backup> backups) {
                 break;
             }
             Backup parent = byId.get(b.manifest().parentId());
+            if (parent == null && hooks.acceptGappedBackupChain()) {
+                parent = olderThan(byId.values(), b.manifest().sequence());
+            }
             if (parent == null) {
                 throw new BackupException(b.dir().resolve(BackupManifest.FILE_NAME), "names parent backup "
                         + b.manifest().parentId() + " (ending at index " + b.manifest().prevIndex() + "), which is not in "
@@ -135,8 +150,20 @@ public record BackupChain(Path root, List<Backup> backups) {
         return verify(FileIo.real(), root, dirs, key);
     }
 
+    /** The backup taken last before {@code sequence}, or null. */
+    private static Backup olderThan(java.util.Collection<Backup> backups, long sequence) {
+        return backups.stream().filter(b -> b.manifest().sequence() < sequence)
+                .max(Comparator.comparingLong(b -> b.manifest().sequence())).orElse(null);
+    }
+
     /** {@link #verify(Path, List, BackupKey)} over the file system {@code io}. */
     public static BackupChain verify(FileIo io, Path root, List<Path> dirs, BackupKey key) throws IOException {
+        return verify(io, root, dirs, key, StorageTestingHooks.NONE);
+    }
+
+    /** {@link #verify(FileIo, Path, List, BackupKey)} with deliberate bugs, for testing a fault harness only. */
+    public static BackupChain verify(FileIo io, Path root, List<Path> dirs, BackupKey key, StorageTestingHooks hooks)
+            throws IOException {
         if (dirs.isEmpty()) {
             throw new BackupException(root == null ? Path.of(".") : root, "the chain is empty; give a full backup first");
         }
@@ -162,7 +189,7 @@ public record BackupChain(Path root, List<Backup> backups) {
                     }
                 }
             } else {
-                checkContinues(manifestFile, m, prev);
+                checkContinues(manifestFile, m, prev, hooks);
                 requireFile(dir, m, EntryFile.NAME);
                 Path entries = dir.resolve(EntryFile.NAME);
                 EntryFile.Summary s = EntryFile.scan(io, entries, 0, null, key, m.id());
@@ -188,7 +215,8 @@ public record BackupChain(Path root, List<Backup> backups) {
         }
     }
 
-    private static void checkContinues(Path manifestFile, BackupManifest m, Backup prev) throws BackupException {
+    private static void checkContinues(Path manifestFile, BackupManifest m, Backup prev, StorageTestingHooks hooks)
+            throws BackupException {
         BackupManifest p = prev.manifest();
         if (!m.clusterId().equals(p.clusterId())) {
             throw new BackupException(manifestFile, "belongs to cluster '" + m.clusterId() + "' but the chain so far ("
@@ -198,7 +226,8 @@ public record BackupChain(Path root, List<Backup> backups) {
             throw new BackupException(manifestFile, "is a full backup in the middle of a chain; a full backup starts a"
                     + " new chain: restore from it (and its own increments) instead");
         }
-        if (!m.parentId().equals(p.id()) || m.prevIndex() != p.lastIndex() || m.prevTerm() != p.lastTerm()) {
+        if (!hooks.acceptGappedBackupChain()
+                && (!m.parentId().equals(p.id()) || m.prevIndex() != p.lastIndex() || m.prevTerm() != p.lastTerm())) {
             throw new BackupException(manifestFile, "continues backup " + m.parentId() + " after index " + m.prevIndex()
                     + "@" + m.prevTerm() + ", but the backup before it in the chain is " + prev.dir() + " (id " + p.id()
                     + ", ending at " + p.lastIndex() + "@" + p.lastTerm() + "): an increment is missing or out of"

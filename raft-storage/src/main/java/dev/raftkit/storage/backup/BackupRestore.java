@@ -71,7 +71,8 @@ public final class BackupRestore {
 
     /** Restores the newest chain of {@code root}, encrypted with {@code key} (null: plaintext), to its last index. */
     public static Result restoreLatest(Path root, Path dataDir, BackupKey key) throws IOException {
-        return restore(FileIo.real(), BackupChain.discover(root, key), dataDir, LATEST, key);
+        return restore(FileIo.real(), BackupChain.discover(root, key), dataDir, LATEST, key,
+                SegmentedLogStorage.Options.defaults());
     }
 
     /**
@@ -87,20 +88,21 @@ public final class BackupRestore {
      * the data files are decrypted and authenticated as they are restored.
      */
     public static Result restore(List<Path> chain, Path dataDir, long upToIndex, BackupKey key) throws IOException {
-        return restore(FileIo.real(), chain, dataDir, upToIndex, key);
+        return restore(FileIo.real(), chain, dataDir, upToIndex, key, SegmentedLogStorage.Options.defaults());
     }
 
     /**
-     * {@link #restore(List, Path, long, BackupKey)} over the file system {@code io}: the chain is
-     * read from it and the data directory written to it (the simulator restores on its own disks).
+     * {@link #restore(List, Path, long, BackupKey)} over the file system {@code io} (the chain is
+     * read from it and the data directory written to it; the simulator restores on its own
+     * disks), writing the log with {@code logOptions} (those the node will run with).
      */
-    public static Result restore(FileIo io, List<Path> chain, Path dataDir, long upToIndex, BackupKey key)
-            throws IOException {
-        return restore(io, BackupChain.verify(io, null, chain, key), dataDir, upToIndex, key);
+    public static Result restore(FileIo io, List<Path> chain, Path dataDir, long upToIndex, BackupKey key,
+                                 SegmentedLogStorage.Options logOptions) throws IOException {
+        return restore(io, BackupChain.verify(io, null, chain, key), dataDir, upToIndex, key, logOptions);
     }
 
-    private static Result restore(FileIo io, BackupChain chain, Path dataDir, long upToIndex, BackupKey key)
-            throws IOException {
+    private static Result restore(FileIo io, BackupChain chain, Path dataDir, long upToIndex, BackupKey key,
+                                  SegmentedLogStorage.Options logOptions) throws IOException {
         BackupManifest full = chain.full().manifest();
         long chainEnd = chain.last().manifest().lastIndex();
         long target = upToIndex == LATEST ? chainEnd : upToIndex;
@@ -117,7 +119,7 @@ public final class BackupRestore {
             io.createDirectory(tmp);
             SnapshotMeta snapshot = new SnapshotMeta(new EntryId(full.lastTerm(), full.lastIndex()), full.conf());
             writeSnapshot(io, chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR), key);
-            long[] last = writeLog(io, chain, snapshot, target, tmp.resolve(LOG_DIR), key);
+            long[] last = writeLog(io, chain, snapshot, target, tmp.resolve(LOG_DIR), key, logOptions);
             io.syncDirectory(tmp);
             if (io.isDirectory(dataDir)) {
                 io.delete(dataDir); // checked empty above
@@ -204,9 +206,9 @@ public final class BackupRestore {
 
     /** Returns the last index and term written. */
     private static long[] writeLog(FileIo io, BackupChain chain, SnapshotMeta snapshot, long target, Path logDir,
-                                   BackupKey key) throws IOException {
+                                   BackupKey key, SegmentedLogStorage.Options logOptions) throws IOException {
         long[] last = {snapshot.index(), snapshot.term()};
-        try (SegmentedLogStorage log = SegmentedLogStorage.open(io, logDir, SegmentedLogStorage.Options.defaults())) {
+        try (SegmentedLogStorage log = SegmentedLogStorage.open(io, logDir, logOptions)) {
             log.installSnapshot(snapshot);
             List<Entry> batch = new ArrayList<>(APPEND_BATCH);
             for (BackupChain.Backup b : chain.backups().subList(1, chain.backups().size())) {
