@@ -297,8 +297,9 @@ public final class BackupService {
 
     /**
      * One backup as it runs: every file step on {@code files}, every wait a callback. It never
-     * blocks on the server and never runs file work on a server thread. Once its future is done
-     * (completed, failed, or cancelled by a timed-out caller) later steps only clean up.
+     * blocks on the server, and runs file work on a server thread only to clean up after a
+     * blocking caller gave up. Once its future is done (completed, failed, or cancelled by a
+     * timed-out caller) later steps only clean up.
      */
     private final class Job {
         private final Executor files;
