@@ -91,7 +91,7 @@ public final class FileSnapshotStore implements SnapshotStore {
             Path p = dir.resolve(name);
             if (name.endsWith(PARTIAL_SUFFIX)) {
                 LOG.warn("removing partial snapshot {}: its writer crashed or aborted before commit", p);
-                deleteTree(p);
+                io.deleteRecursively(p);
                 removed = true;
                 continue;
             }
@@ -161,7 +161,7 @@ public final class FileSnapshotStore implements SnapshotStore {
             Path hidden = dir.resolve(k.name() + PARTIAL_SUFFIX);
             io.move(from, hidden);
             io.syncDirectory(dir);
-            deleteTree(hidden);
+            io.deleteRecursively(hidden);
         }
         if (!doomed.isEmpty()) {
             io.syncDirectory(dir);
@@ -191,15 +191,6 @@ public final class FileSnapshotStore implements SnapshotStore {
         } catch (RuntimeException e) {
             throw ChecksummedFile.corrupt(file, 12, "snapshot manifest", "undecodable contents: " + e.getMessage());
         }
-    }
-
-    private void deleteTree(Path p) throws IOException {
-        if (io.isDirectory(p)) {
-            for (String child : io.list(p)) {
-                deleteTree(p.resolve(child));
-            }
-        }
-        io.delete(p);
     }
 
     private final class Writer implements SnapshotWriter {
@@ -302,7 +293,7 @@ public final class FileSnapshotStore implements SnapshotStore {
                 LOG.warn("closing the data file of aborted snapshot {} failed", partial, e);
             }
             try {
-                deleteTree(partial);
+                io.deleteRecursively(partial);
             } catch (IOException e) {
                 // Left for start-up, which removes partial snapshots.
                 LOG.warn("could not delete aborted snapshot {}; it will be removed at the next start", partial, e);

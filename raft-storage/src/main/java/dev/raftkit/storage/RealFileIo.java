@@ -121,6 +121,21 @@ final class RealFileIo implements FileIo {
         }
     }
 
+    /** Walks the tree without following symbolic links: a link is deleted, never what it points to. */
+    @Override
+    public void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(path)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
     @Override
     public void syncDirectory(Path dir) throws IOException {
         // On Linux a directory opened read-only can be fsynced; this makes names durable.

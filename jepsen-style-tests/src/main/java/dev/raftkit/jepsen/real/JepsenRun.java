@@ -16,6 +16,7 @@ import dev.raftkit.jepsen.history.Status;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
@@ -147,7 +148,7 @@ public final class JepsenRun {
 
         writeReport(report, history, faults, check, lost, result, runStart);
         if (result.valid()) {
-            Cluster.deleteTree(data); // the data is only worth keeping to investigate a failure
+            FileIo.real().deleteRecursively(data); // the data is only worth keeping to investigate a failure
         }
         for (String p : problems) {
             say("problem: " + p);

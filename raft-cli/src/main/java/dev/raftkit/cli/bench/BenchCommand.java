@@ -3,6 +3,7 @@ package dev.raftkit.cli.bench;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.sql.SqlOps;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.bench.DiskProbe;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -569,18 +569,10 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Best effort: a benchmark's temporary directory. */
     static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // best effort: a temporary directory
-                }
-            });
+        try {
+            FileIo.real().deleteRecursively(root);
         } catch (IOException e) {
             // best effort
         }

@@ -3,16 +3,15 @@ package dev.raftkit.cli.demo;
 import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +20,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Stream;
 
 /**
  * The stage both demo tours play on: nodes of one state machine kind in this process, over real
@@ -132,7 +130,7 @@ final class DemoCluster implements AutoCloseable {
         if (running.containsKey(id)) {
             kill(id);
         }
-        deleteTree(nodeDir(id));
+        FileIo.real().deleteRecursively(nodeDir(id));
         peerAddresses.remove(id);
         clientAddresses.remove(id);
     }
@@ -260,16 +258,6 @@ final class DemoCluster implements AutoCloseable {
         running.clear();
     }
 
-    static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
-    }
 
     /** The digests as lines for the narration: one per node. */
     static List<String> digestLines(Map<Long, StateMachineKind.Digest> digests) {

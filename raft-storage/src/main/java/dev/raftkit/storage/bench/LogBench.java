@@ -1,12 +1,12 @@
 package dev.raftkit.storage.bench;
 
 import dev.raftkit.core.log.Entry;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -48,7 +48,7 @@ public final class LogBench {
         try {
             run(dir, seconds, recoverBytes, parse(sizesArg), parse(batchesArg));
         } finally {
-            deleteTree(dir);
+            FileIo.real().deleteRecursively(dir);
         }
     }
 
@@ -151,7 +151,7 @@ public final class LogBench {
             return new double[] {n / el, n * (double) size / el / 1e6, syncs / el, rawSum / rounds,
                     appendNanos / 1e3 / syncs, syncNanos / 1e3 / syncs};
         } finally {
-            deleteTree(dir);
+            FileIo.real().deleteRecursively(dir);
         }
     }
 
@@ -193,7 +193,7 @@ public final class LogBench {
         } else {
             System.out.println("  cold open not measured: " + why);
         }
-        deleteTree(dir);
+        FileIo.real().deleteRecursively(dir);
     }
 
     private static double timeOpen(Path dir, long[] last) throws IOException {
@@ -219,14 +219,4 @@ public final class LogBench {
         }
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(q);
-            }
-        }
-    }
 }
