@@ -33,9 +33,10 @@ final class ClusterOptions {
     @Option(names = "--cluster-id", required = true, paramLabel = "NAME", description = "The cluster's name (as given to raftkit server).")
     String clusterId;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "10",
-            description = "Give up after this many seconds, retries and leader changes included (default 10).")
-    double timeoutSeconds;
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
+            description = "Give up after this long, retries and leader changes included: 500ms, 30s, 2m; a bare"
+                    + " number is seconds (default 10s).")
+    Duration timeout;
 
     @Mixin
     TlsOptions tlsOptions;
@@ -52,8 +53,8 @@ final class ClusterOptions {
     }
 
     List<Address> parse(CommandLine cl) {
-        if (timeoutSeconds <= 0 || timeoutSeconds > 86_400) {
-            throw new ParameterException(cl, "--timeout must be in (0, 86400] seconds, got " + timeoutSeconds);
+        if (timeout.isZero() || timeout.compareTo(Duration.ofDays(1)) > 0) {
+            throw new ParameterException(cl, "--timeout must be more than 0 and at most a day, got " + timeout);
         }
         if (clusterId.isBlank()) {
             throw new ParameterException(cl, "--cluster-id must not be empty");
@@ -87,7 +88,7 @@ final class ClusterOptions {
     }
 
     Duration timeout() {
-        return Duration.ofMillis((long) (timeoutSeconds * 1000));
+        return timeout;
     }
 
     TlsConfig tls(CommandLine cl) {

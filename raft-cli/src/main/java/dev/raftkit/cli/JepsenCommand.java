@@ -45,8 +45,9 @@ final class JepsenCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "3", description = "Cluster size (default 3).")
     int nodes;
 
-    @Option(names = "--time", defaultValue = "60s", description = "How long to run the workload: 90s, 10m, 1h (default 60s).")
-    String time;
+    @Option(names = "--time", defaultValue = "60s", converter = DurationConverter.class,
+            description = "How long to run the workload: 90s, 1.5m, 10m, 1h (default 60s).")
+    Duration time;
 
     @Option(names = "--nemesis", defaultValue = "kill,pause,partition,disk",
             description = "Comma-separated faults: kill, pause, partition, disk, membership; or 'none' "
@@ -80,11 +81,9 @@ final class JepsenCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
         System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "error");
-        Duration duration;
-        try {
-            duration = parseDuration(time);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
+        Duration duration = time;
+        if (duration.isZero()) {
+            throw new ParameterException(spec.commandLine(), "--time must be more than 0");
         }
         List<String> kinds = new ArrayList<>();
         if (!nemesis.equalsIgnoreCase("none")) {
@@ -184,26 +183,5 @@ final class JepsenCommand implements Callable<Integer> {
     private static String join(Map<Long, String> m) {
         return m.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(","));
-    }
-
-    static Duration parseDuration(String s) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            if (t.endsWith("s")) {
-                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            if (t.endsWith("m")) {
-                return Duration.ofMinutes(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            if (t.endsWith("h")) {
-                return Duration.ofHours(Long.parseLong(t.substring(0, t.length() - 1)));
-            }
-            return Duration.ofSeconds(Long.parseLong(t));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--time '" + s + "' is not a duration; write 90s, 10m or 1h", e);
-        }
     }
 }

@@ -23,6 +23,25 @@ public final class Raftkit {
 
     /** Runs the command line and returns its exit code (for tests). */
     public static int run(String... args) {
-        return new CommandLine(new Raftkit()).execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** The command line as {@code main} runs it (tests set its output streams). */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Raftkit()).setParameterExceptionHandler(Raftkit::badArguments);
+    }
+
+    /**
+     * A bad argument: the error and where to read more, not the whole usage over it (which buries
+     * the one line that matters). Exit code 2.
+     */
+    private static int badArguments(CommandLine.ParameterException e, String[] args) {
+        CommandLine cl = e.getCommandLine();
+        java.io.PrintWriter err = cl.getErr();
+        err.println(e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("See '" + cl.getCommandSpec().qualifiedName() + " --help' for its options.");
+        err.flush();
+        return cl.getCommandSpec().exitCodeOnInvalidInput();
     }
 }

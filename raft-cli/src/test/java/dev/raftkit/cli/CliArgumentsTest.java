@@ -48,6 +48,32 @@ class CliArgumentsTest {
     }
 
     @Test
+    void aBadArgumentPrintsTheErrorAndWhereToReadMoreNotTheWholeUsage() {
+        CliRun r = CliRun.of("sim", "--nodes", "x");
+        refused(r, "Invalid value for option '--nodes': 'x' is not an int");
+        assertTrue(r.err().contains("See 'raftkit sim --help' for its options."), r.all());
+        assertEquals(2, r.err().strip().lines().count(), r.all());
+        refused(CliRun.of("statsu"), "Did you mean: raftkit status");
+    }
+
+    @Test
+    void everyDurationOptionSpeaksOneSyntax() {
+        assertEquals(java.time.Duration.ofSeconds(90), DurationConverter.parse("1.5m"));
+        assertEquals(java.time.Duration.ofMinutes(90), DurationConverter.parse("1h30m"));
+        assertEquals(java.time.Duration.ofMillis(1500), DurationConverter.parse("1.5s"));
+        assertEquals(java.time.Duration.ofMillis(250), DurationConverter.parse("250ms"));
+        assertEquals(java.time.Duration.ofSeconds(10), DurationConverter.parse("10"));
+        for (String bad : new String[] {"soon", "-5s", "5x", "1h-", "", "s"}) {
+            org.junit.jupiter.api.Assertions.assertThrows(picocli.CommandLine.TypeConversionException.class,
+                    () -> DurationConverter.parse(bad), bad);
+        }
+        refused(CliRun.of("jepsen", "--time", "soon"), "'soon' is not a duration; write e.g. 500ms");
+        refused(CliRun.of("bench", "--duration", "2 days"), "'2 days' is not a duration");
+        refused(CliRun.of("kv", "get", "-c", "127.0.0.1:1", "--cluster-id", "t", "--timeout", "0s", "k"),
+                "--timeout must be more than 0");
+    }
+
+    @Test
     void serverRefusesABackupRootInsideItsDataDirectoryAndAKeyWithoutARoot() throws IOException {
         refused(server("--backup-root", dir.resolve("n1").resolve("backups").toString()),
                 "overlaps the data directory");

@@ -1,5 +1,6 @@
 package dev.raftkit.cli.bench;
 
+import dev.raftkit.cli.DurationConverter;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.sql.SqlOps;
@@ -76,23 +77,25 @@ public final class BenchCommand implements Callable<Integer> {
                     + "shared by all threads (default per-thread).")
     String grpcClients;
 
-    @Option(names = "--warmup", defaultValue = "5s", description = "Warm-up per setting, e.g. 5s, 500ms (default 5s).")
-    String warmup;
+    @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
+            description = "Warm-up per setting, e.g. 5s, 500ms (default 5s).")
+    Duration warmup;
 
-    @Option(names = "--duration", defaultValue = "20s", description = "Measured window per setting (default 20s).")
-    String duration;
+    @Option(names = "--duration", defaultValue = "20s", converter = DurationConverter.class,
+            description = "Measured window per setting: 20s, 1.5m, 1h (default 20s).")
+    Duration duration;
 
-    @Option(names = "--prewarm", defaultValue = "0s",
+    @Option(names = "--prewarm", defaultValue = "0s", converter = DurationConverter.class,
             description = "One unmeasured JIT warm-up run at 16 clients before the settings, per state machine (the "
                     + "baselines use 20s; default 0s; worth it with --sm sql, so that neither pays for the JIT).")
-    String prewarm;
+    Duration prewarm;
 
     @Option(names = "--keys", defaultValue = "1000", description = "Keys per client thread (default 1000).")
     int keys;
 
-    @Option(names = "--probe", defaultValue = "2s",
+    @Option(names = "--probe", defaultValue = "2s", converter = DurationConverter.class,
             description = "Length of each physical probe (raw fsync, loopback round trip); 0s skips them (default 2s).")
-    String probe;
+    Duration probe;
 
     @Option(names = "--processes", description = "Run the three nodes as three JVMs started from this jar "
             + "(grpc client mode only).")
@@ -144,10 +147,10 @@ public final class BenchCommand implements Callable<Integer> {
             // Start-up and shutdown chatter of nine servers per setting would bury the progress lines.
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
-        long warmupNanos = parseDuration(warmup, "--warmup");
-        long durationNanos = parseDuration(duration, "--duration");
-        long prewarmNanos = parseDuration(prewarm, "--prewarm");
-        long probeNanos = parseDuration(probe, "--probe");
+        long warmupNanos = warmup.toNanos();
+        long durationNanos = duration.toNanos();
+        long prewarmNanos = prewarm.toNanos();
+        long probeNanos = probe.toNanos();
         if (durationNanos <= 0) {
             throw new ParameterException(spec.commandLine(), "--duration must be positive, got " + duration);
         }
@@ -537,24 +540,6 @@ public final class BenchCommand implements Callable<Integer> {
             sum += Math.max(0, gc.getCollectionTime());
         }
         return sum;
-    }
-
-    long parseDuration(String s, String option) {
-        String t = s.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (t.endsWith("ms")) {
-                return TimeUnit.MILLISECONDS.toNanos(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            if (t.endsWith("s")) {
-                return (long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1e9);
-            }
-            if (t.endsWith("m")) {
-                return (long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 60e9);
-            }
-            return (long) (Double.parseDouble(t) * 1e9);
-        } catch (NumberFormatException e) {
-            throw new ParameterException(spec.commandLine(), option + " must be a duration like 5s or 500ms, got '" + s + "'");
-        }
     }
 
     static void sleepUntil(long deadlineNanos) {
