@@ -26,11 +26,17 @@ import picocli.CommandLine.ParameterException;
  */
 final class ClusterOptions {
 
-    @Option(names = {"-c", "--cluster"}, required = true, paramLabel = "ADDRS", split = ",",
-            description = "Client addresses of the nodes, comma-separated: HOST:PORT (the id is asked for) or ID=HOST:PORT.")
+    /** Where {@code --cluster} and {@code --cluster-id} come from when not given (as etcdctl's ETCDCTL_ENDPOINTS). */
+    static final String ENDPOINTS_ENV = "RAFTKIT_ENDPOINTS";
+    static final String CLUSTER_ID_ENV = "RAFTKIT_CLUSTER_ID";
+
+    @Option(names = {"-c", "--cluster"}, paramLabel = "ADDRS", split = ",", defaultValue = "${env:" + ENDPOINTS_ENV + "}",
+            description = "Client addresses of the nodes, comma-separated: HOST:PORT (the id is asked for) or"
+                    + " ID=HOST:PORT (default: $" + ENDPOINTS_ENV + ").")
     List<String> addresses;
 
-    @Option(names = "--cluster-id", required = true, paramLabel = "NAME", description = "The cluster's name (as given to raftkit server).")
+    @Option(names = "--cluster-id", paramLabel = "NAME", defaultValue = "${env:" + CLUSTER_ID_ENV + "}",
+            description = "The cluster's name, as given to raftkit server (default: $" + CLUSTER_ID_ENV + ").")
     String clusterId;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "10s", converter = DurationConverter.class,
@@ -55,6 +61,14 @@ final class ClusterOptions {
     List<Address> parse(CommandLine cl) {
         if (timeout.isZero() || timeout.compareTo(Duration.ofDays(1)) > 0) {
             throw new ParameterException(cl, "--timeout must be more than 0 and at most a day, got " + timeout);
+        }
+        if (addresses == null || addresses.isEmpty()) {
+            throw new ParameterException(cl, "no cluster to talk to: give --cluster HOST:PORT,… (the nodes' client"
+                    + " addresses) or set " + ENDPOINTS_ENV);
+        }
+        if (clusterId == null) {
+            throw new ParameterException(cl, "no cluster id: give --cluster-id NAME (as given to raftkit server) or set "
+                    + CLUSTER_ID_ENV);
         }
         if (clusterId.isBlank()) {
             throw new ParameterException(cl, "--cluster-id must not be empty");

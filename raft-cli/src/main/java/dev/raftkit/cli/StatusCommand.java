@@ -44,11 +44,13 @@ final class StatusCommand implements Callable<Integer> {
         Set<Long> leaders = new TreeSet<>();
         StatusResponse leaderView = null;
         boolean allAnswered = true;
+        List<String> unreachable = new java.util.ArrayList<>();
         for (ClusterOptions.Probe p : probes) {
             if (!p.answered()) {
                 allAnswered = false;
-                out.printf("%-6s %-14s %s  (%s)%n", p.address().id() == 0 ? "?" : p.address().id(), "UNREACHABLE",
-                        p.address().hostPort(), p.error());
+                out.printf("%-6s %-14s %6s %7s %8s %8s %8s  %s%n", p.address().id() == 0 ? "?" : p.address().id(),
+                        "UNREACHABLE", "-", "-", "-", "-", "-", p.address().hostPort());
+                unreachable.add(p.address().hostPort() + ": " + p.error());
                 continue;
             }
             StatusResponse s = p.status();
@@ -66,6 +68,7 @@ final class StatusCommand implements Callable<Integer> {
                     s.getTerm(), s.getLeaderId() == 0 ? "-" : String.valueOf(s.getLeaderId()), s.getCommitIndex(),
                     s.getAppliedIndex(), s.getLastIndex(), p.address().hostPort());
         }
+        unreachable.forEach(out::println);
         for (ClusterOptions.Probe p : probes) {
             if (p.answered() && p.status().getRecovering() && p.status().getRunning()) {
                 out.println("node " + p.status().getNodeId() + " is recovering: it has no state of its own yet (new, or"

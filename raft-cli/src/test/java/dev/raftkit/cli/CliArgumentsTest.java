@@ -104,7 +104,9 @@ class CliArgumentsTest {
 
     @Test
     void theSqlShellRefusesAMissingClusterABadReadModeAndAMissingScript() {
-        refused(CliRun.of("sql", "-e", "SELECT 1;"), "Missing required options: '--cluster=ADDRS', '--cluster-id=NAME'");
+        refused(CliRun.of("sql", "-e", "SELECT 1;"), "no cluster to talk to: give --cluster HOST:PORT,… (the nodes' client"
+                + " addresses) or set RAFTKIT_ENDPOINTS");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "-e", "SELECT 1;"), "no cluster id: give --cluster-id NAME");
         refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "--read", "eventually", "-e", "SELECT 1;"),
                 "unknown read mode 'eventually'");
         refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", dir.resolve("none.sql").toString()),
@@ -129,6 +131,28 @@ class CliArgumentsTest {
         CliRun r = CliRun.of("backup", "verify", "--dir", root.toString());
         assertEquals(1, r.exit(), r.all());
         assertTrue(r.err().contains("holds no backups; take a full backup first"), r.all());
+    }
+
+    @Test
+    void theClusterComesFromTheEnvironmentAndAnUnreachableNodeReadsCleanly() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort(); // closed again: nothing listens there
+        }
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Raftkit.class.getName(), "status", "--timeout", "1s")
+                .redirectErrorStream(true);
+        pb.environment().put("RAFTKIT_ENDPOINTS", "127.0.0.1:" + port);
+        pb.environment().put("RAFTKIT_CLUSTER_ID", "t");
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), out);
+        assertEquals(1, p.exitValue(), out); // the cluster did not answer: not a usage error
+        String address = "127.0.0.1:" + port;
+        assertTrue(out.lines().anyMatch(l -> l.matches("\\?\\s+UNREACHABLE(\\s+-){5}\\s+" + java.util.regex.Pattern.quote(address))), out);
+        String why = out.lines().filter(l -> l.startsWith(address + ": ")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertTrue(why.contains("could not read the status of node 1 in cluster 't' within 1000 ms"), why);
+        assertTrue(why.contains("at node 1@" + address + ")") && why.endsWith("Is node 1 up and reachable there?"), why);
     }
 
     @Test

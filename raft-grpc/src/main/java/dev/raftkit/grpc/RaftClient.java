@@ -180,7 +180,7 @@ public final class RaftClient implements AutoCloseable {
     /** The status as node {@code node} sees it. */
     public StatusResponse status(long node) {
         StatusRequest request = StatusRequest.newBuilder().setClusterId(clusterId).build();
-        return join(call("status of node " + node, node, stub -> stub.status(request), Outcome::ok));
+        return join(call("read the status of node " + node, node, stub -> stub.status(request), Outcome::ok));
     }
 
     /** Adds {@code node} as a learner: it receives the log but does not vote. Returns the voters. */
@@ -296,14 +296,19 @@ public final class RaftClient implements AutoCloseable {
         void attempt() {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
+                // A call pinned to one node names it once and asks about it; others, the nodes tried.
+                String where = pinned != 0 ? "at node " + pinned + "@" + addresses.get(pinned) : "at nodes " + tried;
                 result.completeExceptionally(new RaftClientException("TIMED_OUT", "could not " + what + " in cluster '"
-                        + clusterId + "' within " + timeout.toMillis() + " ms (" + attempts + " attempts at nodes "
-                        + tried + "); last error: " + lastError + ". Is a majority of the cluster up and reachable?"));
+                        + clusterId + "' within " + timeout.toMillis() + " ms (" + attempts + " attempt"
+                        + (attempts == 1 ? "" : "s") + " " + where + "); last error: " + lastError + ". "
+                        + (pinned != 0 ? "Is node " + pinned + " up and reachable there?"
+                                : "Is a majority of the cluster up and reachable?")));
                 return;
             }
             target = pinned != 0 ? pinned : pickTarget();
             String address = addresses.get(target);
             attempts++;
+            tried.remove(target + "@" + address); // each node once, the latest last
             tried.add(target + "@" + address);
             if (tried.size() > 8) {
                 tried.remove(0);
