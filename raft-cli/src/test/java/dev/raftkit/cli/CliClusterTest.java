@@ -97,6 +97,11 @@ class CliClusterTest {
         String full = ok(cli("backup", "full", "--dir", backups.toString(), "--node", "1")).out();
         assertTrue(full.startsWith("full backup by node 1: snapshot at index "), full);
         ok(cli("kv", "put", "after/full", "1"));
+        // A snapshot on request: at the node's applied index, past the full backup's.
+        String snap = ok(cli("snapshot", "--node", "2")).out();
+        assertTrue(snap.matches("node 2 took a snapshot at index \\d+ \\(term \\d+, \\d+ bytes\\)\n"), snap);
+        CliRun wrongCluster = CliRun.of("snapshot", "-c", "1=" + servers.client(1), "--cluster-id", "other");
+        assertEquals(1, wrongCluster.exit(), wrongCluster.all());
         String incremental = ok(cli("backup", "incremental", "--dir", backups.toString(), "--node", "1")).out();
         assertTrue(incremental.startsWith("incremental backup by node 1: entries "), incremental);
         String verified = ok(CliRun.of("backup", "verify", "--dir", backups.toString())).out();

@@ -7,10 +7,12 @@ import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
+import dev.raftkit.grpc.proto.SnapshotRequest;
+import dev.raftkit.grpc.proto.SnapshotResponse;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
-import dev.raftkit.storage.PrivateFiles;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -98,7 +100,7 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         Path resolved;
         try {
             Path checked = backupPolicy.resolve(n.id(), request.getRoot(), n.spec().dataDir());
-            PrivateFiles.createDirectories(checked);
+            FileIo.real().createDirectories(checked); // durably named: a power cut must not take the root
             // Checked again once it exists: a link swapped in meanwhile is caught here.
             resolved = backupPolicy.resolve(n.id(), checked.toString(), n.spec().dataDir());
         } catch (BackupPolicy.Refused e) {
@@ -141,6 +143,28 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
                 .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
                 .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
         out.onCompleted();
+    }
+
+    @Override
+    public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> out) {
+        LocalNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        // Answered from the server's snapshot stage when the snapshot is durable; no thread waits.
+        n.server().snapshotNow().whenComplete((d, t) -> {
+            if (t != null) {
+                Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+                        ? t.getCause() : t;
+                LOG.warn("node {}: snapshot on request failed: {}", n.id(), c.toString());
+                out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " could not take a snapshot: "
+                        + c.getMessage()).asRuntimeException());
+                return;
+            }
+            out.onNext(SnapshotResponse.newBuilder().setNodeId(n.id()).setIndex(d.meta().index())
+                    .setTerm(d.meta().term()).setBytes(d.sizeBytes()).build());
+            out.onCompleted();
+        });
     }
 
     /** Longest host:port accepted: a 253-character host name, brackets, a colon and a port. */
