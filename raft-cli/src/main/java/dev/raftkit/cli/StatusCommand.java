@@ -1,6 +1,7 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.jepsen.history.JsonLines;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Set;
@@ -10,6 +11,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code raftkit status}: every node's role, term, leader and indexes, and the membership. */
@@ -26,12 +28,63 @@ final class StatusCommand implements Callable<Integer> {
     @Mixin
     ClusterOptions cluster;
 
+    @Option(names = "--json", description = "Print one JSON object (for scripts) instead of the table; the exit code is the same.")
+    boolean json;
+
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
         List<ClusterOptions.Address> nodes = cluster.parse(cl);
         List<ClusterOptions.Probe> probes = cluster.probe(nodes, cluster.tls(cl));
-        return report(cl.getOut(), probes) ? 0 : 1;
+        return (json ? json(cl.getOut(), probes) : report(cl.getOut(), probes)) ? 0 : 1;
+    }
+
+    /**
+     * The status as one JSON object: {@code nodes} (each {@code address}, {@code reachable}, and
+     * either the node's {@code id, role, running, recovering, term, leader, commit, applied, last}
+     * or the {@code error}), {@code voters} and {@code learners} as the leader (or the first node
+     * that answered) sees them, the {@code leader} all agree on or null, and {@code healthy} (the
+     * exit code's verdict). True if healthy.
+     */
+    static boolean json(PrintWriter out, List<ClusterOptions.Probe> probes) {
+        StringBuilder b = new StringBuilder("{\"nodes\":[");
+        Set<Long> leaders = new TreeSet<>();
+        StatusResponse view = null;
+        boolean allAnswered = true;
+        for (int i = 0; i < probes.size(); i++) {
+            ClusterOptions.Probe p = probes.get(i);
+            b.append(i == 0 ? "" : ",").append("{\"address\":").append(JsonLines.quote(p.address().hostPort()))
+                    .append(",\"reachable\":").append(p.answered());
+            if (!p.answered()) {
+                allAnswered = false;
+                b.append(",\"error\":").append(JsonLines.quote(p.error())).append('}');
+                continue;
+            }
+            StatusResponse s = p.status();
+            if (p.address().id() != 0 && p.address().id() != s.getNodeId()) {
+                allAnswered = false;
+                b.append(",\"error\":").append(JsonLines.quote("is node " + s.getNodeId() + ", not "
+                        + p.address().id() + " as --cluster says"));
+            }
+            leaders.add(s.getLeaderId());
+            if (view == null || "LEADER".equals(s.getRole())) {
+                view = s;
+            }
+            b.append(",\"id\":").append(s.getNodeId()).append(",\"role\":").append(JsonLines.quote(s.getRole()))
+                    .append(",\"running\":").append(s.getRunning()).append(",\"recovering\":").append(s.getRecovering())
+                    .append(",\"term\":").append(s.getTerm()).append(",\"leader\":")
+                    .append(s.getLeaderId() == 0 ? "null" : String.valueOf(s.getLeaderId()))
+                    .append(",\"commit\":").append(s.getCommitIndex()).append(",\"applied\":").append(s.getAppliedIndex())
+                    .append(",\"last\":").append(s.getLastIndex()).append('}');
+        }
+        boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
+        b.append("],\"voters\":").append(view == null ? "null" : view.getVotersList().toString().replace(" ", ""))
+                .append(",\"learners\":").append(view == null ? "null" : view.getLearnersList().toString().replace(" ", ""))
+                .append(",\"leader\":").append(agreed ? String.valueOf(leaders.iterator().next()) : "null")
+                .append(",\"healthy\":").append(allAnswered && agreed).append('}');
+        out.println(b);
+        out.flush();
+        return allAnswered && agreed;
     }
 
     /**

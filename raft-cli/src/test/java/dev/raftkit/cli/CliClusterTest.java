@@ -91,6 +91,11 @@ class CliClusterTest {
         String status = ok(cli("status")).out();
         assertTrue(status.contains("voters [1, 2, 3], learners []"), status);
         assertEquals(1, Pattern.compile("(?m)^\\d+ +LEADER ").matcher(status).results().count(), status);
+        String json = ok(cli("status", "--json")).out();
+        assertTrue(json.startsWith("{\"nodes\":[{\"address\":") && json.endsWith("\"healthy\":true}\n"), json);
+        assertTrue(json.contains("\"voters\":[1,2,3],\"learners\":[]"), json);
+        assertEquals(1, Pattern.compile("\"role\":\"LEADER\"").matcher(json).results().count(), json);
+        assertEquals(3, Pattern.compile("\"reachable\":true").matcher(json).results().count(), json);
 
         // Online backups taken by node 1 into a directory on its (this) host, then verified locally.
         Path backups = dir.resolve("backups");
