@@ -58,36 +58,22 @@ final class BackupCommands implements Runnable {
     }
 
     /** Shared by full and incremental: which node takes it, where, and waiting with progress. */
-    abstract static class Take extends ClientCommand {
+    abstract static class Take extends OneNodeCommand {
         @Option(names = "--dir", paramLabel = "DIR", defaultValue = "",
                 description = "Backup directory on the node's host, under the node's --backup-root: a relative DIR is"
                         + " relative to that root (default: the root itself), an absolute one must be inside it. Created"
                         + " if missing; one directory per cluster. Anything outside the root, or inside the node's data"
-                        + " directory, is refused.")
+                        + " directory, is refused. Take a chain's incrementals from the node (--node) that took its"
+                        + " full backup.")
         String dir;
-
-        @Option(names = "--node", paramLabel = "N",
-                description = "The node that takes the backup (default: the first of --cluster). Take a chain's"
-                        + " incrementals from the node that took its full backup.")
-        Long node;
 
         abstract BackupKindProto kind();
 
         @Override
-        void check(CommandLine cl) {
-            if (node != null) {
-                MemberCommands.checkId(cl, node, "--node");
-            }
-        }
-
-        @Override
         int run(RaftClient client) {
-            long taker = node != null ? node : nodes.keySet().iterator().next();
-            String address = nodes.get(taker);
-            if (address == null) {
-                throw new ParameterException(spec.commandLine(), "--node " + taker + " is not among the nodes of --cluster "
-                        + nodes.keySet() + "; add its address there");
-            }
+            Target t = target();
+            long taker = t.id();
+            String address = t.address();
             String what = kind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
             long start = System.nanoTime();
             BackupResponse r;

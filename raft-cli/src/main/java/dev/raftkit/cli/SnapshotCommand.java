@@ -8,10 +8,7 @@ import dev.raftkit.grpc.proto.SnapshotResponse;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 
 /**
  * {@code raftkit snapshot}: one node snapshots its state machine now and compacts its log, as a
@@ -23,26 +20,13 @@ import picocli.CommandLine.ParameterException;
                 + " is durable.",
         footer = {"", "Exit codes: 0 taken, 1 the node could not take one (it names why), 2 bad arguments.",
                 "", "Example:", "  raftkit snapshot --node 2 -c 1=127.0.0.1:8001,2=127.0.0.1:8002 --cluster-id demo"})
-final class SnapshotCommand extends ClientCommand {
-
-    @Option(names = "--node", paramLabel = "N", description = "The node that snapshots (default: the first of --cluster).")
-    Long node;
-
-    @Override
-    void check(CommandLine cl) {
-        if (node != null) {
-            MemberCommands.checkId(cl, node, "--node");
-        }
-    }
+final class SnapshotCommand extends OneNodeCommand {
 
     @Override
     int run(RaftClient client) {
-        long id = node != null ? node : nodes.keySet().iterator().next();
-        String address = nodes.get(id);
-        if (address == null) {
-            throw new ParameterException(spec.commandLine(), "--node " + id + " is not among the nodes of --cluster "
-                    + nodes.keySet() + "; add its address there");
-        }
+        Target t = target();
+        long id = t.id();
+        String address = t.address();
         SnapshotResponse r;
         try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), cluster.tls(spec.commandLine()))) {
             r = admin.stub().snapshot(SnapshotRequest.newBuilder().setClusterId(cluster.clusterId).build())

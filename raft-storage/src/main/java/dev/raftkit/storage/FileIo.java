@@ -149,33 +149,7 @@ public interface FileIo {
 
     /** Reads an existing file from its start; closing the stream closes the file. */
     default InputStream newInputStream(Path file) throws IOException {
-        Handle h = openExisting(file);
-        return new InputStream() {
-            private long pos;
-
-            @Override
-            public int read() throws IOException {
-                byte[] one = new byte[1];
-                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-            }
-
-            @Override
-            public int read(byte[] b, int off, int len) throws IOException {
-                if (len == 0) {
-                    return 0;
-                }
-                int n = h.read(ByteBuffer.wrap(b, off, len), pos);
-                if (n > 0) {
-                    pos += n;
-                }
-                return n;
-            }
-
-            @Override
-            public void close() throws IOException {
-                h.close();
-            }
-        };
+        return new HandleInput(openExisting(file), Long.MAX_VALUE, null, true);
     }
 
     /**

@@ -324,33 +324,9 @@ public final class FileSnapshotStore implements SnapshotStore {
 
         @Override
         public InputStream input() {
-            return new InputStream() {
-                private long pos;
-
-                @Override
-                public int read() throws IOException {
-                    byte[] one = new byte[1];
-                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-                }
-
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    if (len == 0) {
-                        return 0;
-                    }
-                    if (pos >= descriptor.sizeBytes()) {
-                        return -1;
-                    }
-                    int n = (int) Math.min(len, descriptor.sizeBytes() - pos);
-                    int r = data.read(ByteBuffer.wrap(b, off, n), pos);
-                    if (r < 0) {
-                        throw new StorageException("snapshot data " + path + " ends at " + pos + " but its manifest says "
-                                + descriptor.sizeBytes() + " bytes; restore this node from a peer or a backup");
-                    }
-                    pos += r;
-                    return r;
-                }
-            };
+            return new HandleInput(data, descriptor.sizeBytes(), at -> new StorageException("snapshot data " + path
+                    + " ends at " + at + " but its manifest says " + descriptor.sizeBytes() + " bytes; restore this"
+                    + " node from a peer or a backup"), false);
         }
 
         @Override
