@@ -1,5 +1,6 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.testkit.net.FreePorts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
@@ -42,7 +43,7 @@ final class CliServers implements AutoCloseable {
     /** Reserves a peer port and a client port for each of {@code ids}. */
     CliServers(long... ids) throws IOException {
         for (long id : ids) {
-            ports.put(id, new int[] {freePort(), freePort()});
+            ports.put(id, new int[] {FreePorts.next(), FreePorts.next()});
         }
     }
 
@@ -55,11 +56,6 @@ final class CliServers implements AutoCloseable {
         return this;
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Node {@code id}'s client address. */
     String client(long id) {

@@ -4,6 +4,7 @@ import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.testkit.net.FreePorts;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -74,8 +75,8 @@ public final class Cluster implements AutoCloseable {
         Files.createDirectories(logDir);
         Map<Long, InetSocketAddress> peerListen = new TreeMap<>();
         for (long id = 1; id <= n; id++) {
-            peerListen.put(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort()));
-            clientAddresses.put(id, "127.0.0.1:" + freePort());
+            peerListen.put(id, new InetSocketAddress(InetAddress.getLoopbackAddress(), FreePorts.next()));
+            clientAddresses.put(id, "127.0.0.1:" + FreePorts.next());
         }
         this.network = new Network(peerListen);
         Set<Long> voters = new TreeSet<>(peerListen.keySet());
@@ -299,8 +300,8 @@ public final class Cluster implements AutoCloseable {
         NodeProcess gone = nodes.get(old);
         gone.kill();
         long id = nextId++;
-        InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), freePort());
-        String client = "127.0.0.1:" + freePort();
+        InetSocketAddress listen = new InetSocketAddress(InetAddress.getLoopbackAddress(), FreePorts.next());
+        String client = "127.0.0.1:" + FreePorts.next();
         network.addNode(id, listen, members);
         clientAddresses.put(id, client);
         Map<Long, String> peers = new TreeMap<>();
@@ -478,10 +479,5 @@ public final class Cluster implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
 }

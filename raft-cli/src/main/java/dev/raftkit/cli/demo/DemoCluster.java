@@ -4,6 +4,7 @@ import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.storage.FileIo;
+import dev.raftkit.testkit.net.FreePorts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -152,15 +153,10 @@ final class DemoCluster implements AutoCloseable {
 
     private void chooseAddresses(long id) throws IOException {
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        peerAddresses.put(id, new InetSocketAddress(loopback, freePort()));
-        clientAddresses.put(id, loopback.getHostAddress() + ":" + freePort());
+        peerAddresses.put(id, new InetSocketAddress(loopback, FreePorts.next()));
+        clientAddresses.put(id, loopback.getHostAddress() + ":" + FreePorts.next());
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 
     /** Waits for a leader other than {@code not} that all running nodes follow; returns its id. */
     long awaitLeader(long not) {
