@@ -107,6 +107,18 @@ final class SimHost {
     private ObservedLog log;
     private StateMachine stateMachine;
     private final List<SimScheduler.Lane> lanes = new java.util.ArrayList<>();
+    /** This process's backup service (one per process, as the admin service keeps one per root) and its lane. */
+    private BackupService backupService;
+    private SimScheduler.Lane backupLane;
+    /** Names the next backup this machine takes: unique across its lives, a function of the run. */
+    private int backups;
+    /**
+     * The backups this machine's disk must hold: each published (its future completed) since the
+     * disk was last emptied; null after an older copy of the disk was put back (unknown).
+     */
+    List<Path> publishedBackups = new ArrayList<>();
+    /** Retired: a restored spare whose check is done; its timer stops. */
+    boolean retired;
 
     SimHost(long id, Simulator sim, Set<Long> founders) {
         this(id, sim, founders, new SimFileIo().mkdirsDurable(ROOT));
@@ -136,9 +148,6 @@ final class SimHost {
         return ROOT.resolve("backups-" + id);
     }
 
-    /** Names the next backup this machine takes: unique across its lives, a function of the run. */
-    private int backups;
-
     /**
      * Starts a backup of this node into {@link #backupRoot} through the real {@link BackupService},
      * its file steps on a lane of this process (a crash stops it, leaving a partial directory);
@@ -148,9 +157,7 @@ final class SimHost {
         if (!up || server == null) {
             return null;
         }
-        if (backupService == null) {
-            // One service per process, as the node's admin service keeps one per root: a second
-            // backup while one runs is refused, not interleaved.
+        if (backupService == null) { // a second backup while one runs is refused, not interleaved
             backupService = BackupService.builder(server, snapshots, Simulator.CLUSTER_ID, backupRoot(id))
                     .fileIo(disk).clock(new VirtualClock()).ids(() -> "sim-" + id + "-" + ++backups).build();
             backupLane = lane("backup", life);
@@ -158,22 +165,6 @@ final class SimHost {
         return incremental ? backupService.incrementalAsync(backupLane) : backupService.fullAsync(backupLane);
     }
 
-    private BackupService backupService;
-    private SimScheduler.Lane backupLane;
-
-    /**
-     * The backups this machine's disk must hold: each published (its future completed) since the
-     * disk was last emptied; null after an older copy of the disk was put back (unknown).
-     */
-    List<Path> publishedBackups = new ArrayList<>();
-
-    /** Retired: a restored spare whose check is done; its timer stops. */
-    boolean retired;
-
-    /** This machine's disk as it is now (not a copy): an operator reading files off it. */
-    SimFileIo disk() {
-        return disk;
-    }
 
     /** Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk. */
     private SimFileIo timed(SimFileIo d) {
