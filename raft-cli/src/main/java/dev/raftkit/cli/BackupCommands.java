@@ -8,6 +8,7 @@ import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
+import dev.raftkit.jepsen.history.JsonLines;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKey;
@@ -89,7 +90,7 @@ final class BackupCommands implements Runnable {
             if (!r.getFallbackReason().isEmpty()) {
                 warn("took a full backup instead of an incremental one: " + r.getFallbackReason());
             }
-            print(describe(r, System.nanoTime() - start));
+            print(json ? json(r, System.nanoTime() - start) : describe(r, System.nanoTime() - start));
             return OK;
         }
     }
@@ -118,6 +119,16 @@ final class BackupCommands implements Runnable {
                 }
             }
         }
+    }
+
+    /** A node's backup as one JSON object: who took it, where, what it covers, how long it took. */
+    static String json(BackupResponse r, long elapsedNanos) {
+        return "{\"node\":" + r.getNodeId() + ",\"directory\":" + JsonLines.quote(r.getDirectory())
+                + ",\"kind\":" + (r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "\"full\"" : "\"incremental\"")
+                + ",\"prevIndex\":" + r.getPrevIndex() + ",\"lastIndex\":" + r.getLastIndex() + ",\"lastTerm\":"
+                + r.getLastTerm() + ",\"bytes\":" + r.getBytes() + ",\"fallbackReason\":"
+                + JsonLines.quote(r.getFallbackReason().isEmpty() ? null : r.getFallbackReason())
+                + ",\"millis\":" + elapsedNanos / 1_000_000 + "}";
     }
 
     /** One line saying what a node's backup holds and where it is. */
@@ -165,6 +176,10 @@ final class BackupCommands implements Runnable {
                 description = "The key file the backups were encrypted with (the node's --backup-key).")
         Path key;
 
+        @Option(names = "--json", description = "Print the verdict as one JSON object (for scripts): ok, and the chain or"
+                + " the error; the exit code is the same.")
+        boolean json;
+
         @Override
         public Integer call() {
             CommandLine cl = spec.commandLine();
@@ -179,7 +194,26 @@ final class BackupCommands implements Runnable {
             } catch (IOException e) {
                 cl.getErr().println("raftkit backup verify: the chain is not usable: " + e.getMessage());
                 cl.getErr().flush();
+                if (json) {
+                    out.println("{\"ok\":false,\"error\":" + JsonLines.quote(e.getMessage()) + "}");
+                    out.flush();
+                }
                 return ClientCommand.FAILED;
+            }
+            if (json) {
+                StringBuilder j = new StringBuilder("{\"ok\":true,\"cluster\":")
+                        .append(JsonLines.quote(chain.full().manifest().clusterId())).append(",\"backups\":[");
+                for (int i = 0; i < chain.backups().size(); i++) {
+                    BackupChain.Backup b = chain.backups().get(i);
+                    BackupManifest m = b.manifest();
+                    j.append(i == 0 ? "" : ",").append("{\"directory\":").append(JsonLines.quote(b.dir().toString()))
+                            .append(",\"kind\":").append(m.kind() == BackupKind.FULL ? "\"full\"" : "\"incremental\"")
+                            .append(",\"prevIndex\":").append(m.prevIndex()).append(",\"lastIndex\":").append(m.lastIndex())
+                            .append(",\"lastTerm\":").append(m.lastTerm()).append('}');
+                }
+                out.println(j.append("],\"encrypted\":").append(backupKey != null).append('}'));
+                out.flush();
+                return ClientCommand.OK;
             }
             for (BackupChain.Backup b : chain.backups()) {
                 out.println(describe(b));

@@ -12,6 +12,10 @@ abstract class OneNodeCommand extends ClientCommand {
     @Option(names = "--node", paramLabel = "N", description = "The node that does it (default: the first of --cluster).")
     Long node;
 
+    @Option(names = "--json", description = "Print the outcome as one JSON object (for scripts); failures still go to"
+            + " stderr with exit code 1.")
+    boolean json;
+
     @Override
     void check(CommandLine cl) {
         if (node != null) {

@@ -40,7 +40,9 @@ final class SnapshotCommand extends OneNodeCommand {
             Thread.currentThread().interrupt();
             return fail("interrupted while node " + id + " was taking a snapshot (it may still finish)");
         }
-        print("node " + r.getNodeId() + " took a snapshot at index " + r.getIndex() + " (term " + r.getTerm() + ", "
+        print(json ? "{\"node\":" + r.getNodeId() + ",\"index\":" + r.getIndex() + ",\"term\":" + r.getTerm()
+                + ",\"bytes\":" + r.getBytes() + "}"
+                : "node " + r.getNodeId() + " took a snapshot at index " + r.getIndex() + " (term " + r.getTerm() + ", "
                 + r.getBytes() + " bytes)");
         return OK;
     }

@@ -131,6 +131,9 @@ class CliArgumentsTest {
         CliRun r = CliRun.of("backup", "verify", "--dir", root.toString());
         assertEquals(1, r.exit(), r.all());
         assertTrue(r.err().contains("holds no backups; take a full backup first"), r.all());
+        CliRun j = CliRun.of("backup", "verify", "--dir", root.toString(), "--json");
+        assertEquals(1, j.exit(), j.all());
+        assertTrue(j.out().startsWith("{\"ok\":false,\"error\":\"") && j.out().contains("holds no backups"), j.all());
     }
 
     @Test

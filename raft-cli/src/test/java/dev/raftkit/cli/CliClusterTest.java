@@ -111,6 +111,16 @@ class CliClusterTest {
         assertTrue(incremental.startsWith("incremental backup by node 1: entries "), incremental);
         String verified = ok(CliRun.of("backup", "verify", "--dir", backups.toString())).out();
         assertTrue(verified.contains("chain OK: cluster 'cli-test', 1 full + 1 incremental"), verified);
+        // The same for scripts: one JSON object each.
+        String snapJson = ok(cli("snapshot", "--node", "2", "--json")).out();
+        assertTrue(snapJson.matches("\\{\"node\":2,\"index\":\\d+,\"term\":\\d+,\"bytes\":\\d+}\n"), snapJson);
+        String incJson = ok(cli("backup", "incremental", "--dir", backups.toString(), "--node", "1", "--json")).out();
+        assertTrue(incJson.startsWith("{\"node\":1,\"directory\":") && incJson.contains("\"kind\":\"incremental\"")
+                && incJson.contains("\"fallbackReason\":null"), incJson);
+        String verifiedJson = ok(CliRun.of("backup", "verify", "--dir", backups.toString(), "--json")).out();
+        assertTrue(verifiedJson.startsWith("{\"ok\":true,\"cluster\":\"cli-test\",\"backups\":[{")
+                && verifiedJson.endsWith("],\"encrypted\":false}\n"), verifiedJson);
+        assertEquals(3, Pattern.compile("\"kind\":").matcher(verifiedJson).results().count(), verifiedJson);
 
         // Membership: node 4 starts empty, is told about, joins as a learner, is promoted, leads, leaves.
         startServer(4, dir.resolve("n4"), null, 1, 2, 3);
