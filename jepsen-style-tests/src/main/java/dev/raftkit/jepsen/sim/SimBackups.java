@@ -102,7 +102,7 @@ final class SimBackups {
         }
         BackupChain chain;
         try {
-            if (!disk.isDirectory(root) || disk.list(root).stream().noneMatch(n -> Character.isDigit(n.charAt(0)))) {
+            if (BackupChain.backupDirs(disk, root).isEmpty()) {
                 return "node " + v.id + " holds no backup";
             }
             chain = BackupChain.discover(disk, root, null, hooks);

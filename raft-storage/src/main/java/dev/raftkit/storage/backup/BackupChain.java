@@ -38,8 +38,11 @@ public record BackupChain(Path root, List<Backup> backups) {
         return backups.get(0);
     }
 
-    /** Backup directories of {@code root} (names that start with a digit), in name order. */
-    static List<Path> backupDirs(FileIo io, Path root) throws IOException {
+    /**
+     * The backup directories of {@code root} on {@code io} (names that start with a digit; a
+     * {@code .partial-} directory is none), in name order; empty if {@code root} does not exist.
+     */
+    public static List<Path> backupDirs(FileIo io, Path root) throws IOException {
         if (!io.isDirectory(root)) {
             return List.of();
         }

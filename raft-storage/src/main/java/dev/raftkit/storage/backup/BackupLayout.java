@@ -35,11 +35,6 @@ final class BackupLayout {
         return max + 1;
     }
 
-    /** {@link #deleteRecursively(FileIo, Path)} on the real file system. */
-    static void deleteRecursively(Path path) {
-        deleteRecursively(FileIo.real(), path);
-    }
-
     static void deleteRecursively(FileIo io, Path path) {
         try {
             io.deleteRecursively(path);

@@ -457,7 +457,8 @@ public final class BackupService {
                 tmp = partialDir(id);
                 writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), parent.lastIndex(), parent.lastTerm(),
                         to - parent.lastIndex(), key, id);
-                return new Increment(head, to, BackupLayout.nextSequence(io, root), id);
+                // The chain's head is the newest backup in the root: the next one follows it.
+                return new Increment(head, to, parent.sequence() + 1, id);
             });
             if (done.isDone()) {
                 return;

@@ -13,6 +13,7 @@ import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.spi.SnapshotDescriptor;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.runtime.KvStateMachine;
@@ -297,7 +298,7 @@ class BackupChainTest {
 
         // In a root: the increment whose parent is gone is named.
         Path root = copy.get(0).getParent();
-        BackupLayout.deleteRecursively(copy.get(1));
+        FileIo.real().deleteRecursively(copy.get(1));
         BackupException discovered = assertThrows(BackupException.class, () -> BackupChain.discover(root));
         assertEquals(second, discovered.file());
         Path data = tmp.resolve("restore-missing");
