@@ -63,12 +63,14 @@ class SnapshotAndMembershipTest {
             Status st = now.detailedStatus().get();
             return st.firstIndex() > laggingApplied + 1;
         });
-        assertTrue(taken.getOrDefault(now.id(), new AtomicInteger()).get() > 0, "the leader took snapshots");
+        // Listeners hear of snapshots on the event thread, after the state changed: wait for the event.
+        await("the leader took snapshots").atMost(RuntimeCluster.TIMEOUT)
+                .until(() -> taken.getOrDefault(now.id(), new AtomicInteger()).get() > 0);
 
         cluster.net.heal();
         cluster.awaitSameState(Set.of(1L, 2L, 3L), 300);
-        assertTrue(installed.getOrDefault(lagging, new AtomicInteger()).get() > 0,
-                "node " + lagging + " caught up by InstallSnapshot");
+        await("node " + lagging + " caught up by InstallSnapshot").atMost(RuntimeCluster.TIMEOUT)
+                .until(() -> installed.getOrDefault(lagging, new AtomicInteger()).get() > 0);
         // And it keeps up with new entries after the snapshot.
         for (int i = 300; i < 320; i++) {
             cluster.submit(session, put("s" + i, "w"));
