@@ -1,7 +1,6 @@
 package dev.raftkit.cli;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import dev.raftkit.cli.node.HostPort;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
@@ -9,6 +8,7 @@ import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.jepsen.history.JsonLines;
+import dev.raftkit.node.HostPort;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKey;
@@ -19,10 +19,10 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

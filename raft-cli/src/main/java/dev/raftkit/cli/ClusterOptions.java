@@ -1,10 +1,10 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.cli.node.HostPort;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.node.HostPort;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

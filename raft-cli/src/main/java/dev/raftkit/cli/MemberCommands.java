@@ -1,9 +1,9 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.cli.node.HostPort;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.node.HostPort;
 import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -12,8 +12,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**

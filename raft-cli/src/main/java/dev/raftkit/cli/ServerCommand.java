@@ -1,12 +1,11 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.cli.node.AdminService;
-import dev.raftkit.cli.node.BackupPolicy;
-import dev.raftkit.cli.node.HostPort;
-import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.Role;
 import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.node.BackupPolicy;
+import dev.raftkit.node.HostPort;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.storage.PrivateFiles;
@@ -124,19 +123,19 @@ final class ServerCommand implements Callable<Integer> {
     boolean insecureAdmin;
 
     /** Completes with the node once it serves (tests wait on it); fails if it could not start. */
-    final CompletableFuture<LocalNode> ready = new CompletableFuture<>();
+    final CompletableFuture<RaftNode> ready = new CompletableFuture<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
-    private volatile LocalNode node;
-    private volatile AdminService admin;
+    private volatile RaftNode node;
     private volatile BackupPolicy backupPolicy = BackupPolicy.none();
+    private StateMachineKind kind;
     private Thread hook;
     private boolean closed;
 
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        LocalNode.Spec nodeSpec = nodeSpec(cl);
+        RaftNode.Builder nodeSpec = nodeSpec(cl);
         PrintWriter out = cl.getOut();
         try {
             PrivateFiles.createDirectories(data);
@@ -155,15 +154,12 @@ final class ServerCommand implements Callable<Integer> {
             return fail("cannot create the backup root " + backupRoot.toAbsolutePath() + ": " + e.getMessage());
         }
         backupPolicy = backups;
-        admin = new AdminService(clusterId, backups);
         try {
-            node = LocalNode.start(nodeSpec, b -> b.listener(new Narrator(out)), List.of(admin));
+            node = nodeSpec.backups(backups).stateMachine(kind.create(data)).listener(new Narrator(out)).start();
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            admin.close();
             ready.completeExceptionally(e);
             return fail("node " + id + " could not start: " + e.getMessage());
         }
-        admin.attach(node);
         hook = new Thread(this::shutdown, "raftkit-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println(readyLine(node));
@@ -202,7 +198,6 @@ final class ServerCommand implements Callable<Integer> {
     private synchronized void closeNode() {
         if (!closed && node != null) {
             closed = true;
-            admin.close();
             node.close();
         }
     }
@@ -224,10 +219,10 @@ final class ServerCommand implements Callable<Integer> {
         return 1;
     }
 
-    private String readyLine(LocalNode n) {
+    private String readyLine(RaftNode n) {
         ServerStatus s = n.server().status();
         String state;
-        if (s.lastIndex() == 0 && s.recovering() && !n.spec().bootstrap().isEmpty()) {
+        if (s.lastIndex() == 0 && s.recovering() && !n.bootstrap().isEmpty()) {
             state = "RECOVERING: the data directory is empty but the cluster already exists, so it was not founded"
                     + " again; this node neither votes nor counts toward commits until a leader has caught it up."
                     + " Start it without --bootstrap from now on";
@@ -238,7 +233,7 @@ final class ServerCommand implements Callable<Integer> {
             state = (s.conf().voters().isEmpty() ? "" : "voters " + s.conf().voters() + ", ") + "log to "
                     + s.lastIndex() + ", applied " + s.applied();
         }
-        return "node " + id + " of cluster '" + clusterId + "' (" + n.spec().stateMachine().cliName()
+        return "node " + id + " of cluster '" + clusterId + "' (" + kind.cliName()
                 + ") ready: peers on " + HostPort.format(n.peerAddress())
                 + ", clients on " + n.clientHostPort() + ", data " + data.toAbsolutePath()
                 + (backupPolicy.enabled() ? ", backups under " + backupPolicy.root()
@@ -246,11 +241,11 @@ final class ServerCommand implements Callable<Integer> {
                         : ", backups off (no --backup-root)") + "; " + state;
     }
 
-    private LocalNode.Spec nodeSpec(CommandLine cl) {
+    /** The node's settings from the options, refusing bad ones; its state machine and backups come once the directories exist. */
+    private RaftNode.Builder nodeSpec(CommandLine cl) {
         if (id <= 0) {
             throw new ParameterException(cl, "--id must be a positive number, got " + id);
         }
-        StateMachineKind kind;
         try {
             kind = StateMachineKind.parse(stateMachine);
         } catch (IllegalArgumentException e) {
@@ -294,8 +289,11 @@ final class ServerCommand implements Callable<Integer> {
             tlsOptions.checkNodeCertificate(cl, clusterId, id);
         }
         try {
-            return new LocalNode.Spec(id, clusterId, data, peerListen, clientAddress, peerAddresses, clientAddresses,
-                    founders, tls, tickMillis, kind, insecureAdmin, diskStallTicks);
+            RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(data).peerListen(peerListen)
+                    .clientListen(clientAddress).bootstrap(founders).tls(tls).tickMillis(tickMillis)
+                    .insecureAdmin(insecureAdmin).diskStallTicks(diskStallTicks);
+            peerAddresses.forEach((peer, address) -> b.peer(peer, address, clientAddresses.get(peer)));
+            return b;
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());
         }

@@ -1,10 +1,10 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.cli.node.HostPort;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
+import dev.raftkit.node.HostPort;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.cli.node.LocalNode;
+import dev.raftkit.node.RaftNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,7 +77,7 @@ class WipedFounderTest {
 
         assertTrue(wiped.out().toString().contains("RECOVERING: the data directory is empty but the cluster already"
                 + " exists"), wiped.out().toString());
-        LocalNode node2 = wiped.command().ready.get(CliServers.WAIT.toSeconds(), TimeUnit.SECONDS);
+        RaftNode node2 = wiped.command().ready.get(CliServers.WAIT.toSeconds(), TimeUnit.SECONDS);
         assertTrue(node2.server().status().recovering());
         String status = CliServers.cliAt(servers.cluster(2, 3), "status").out();
         assertTrue(status.contains("node 2 is recovering"), status);

@@ -1,22 +1,21 @@
 package dev.raftkit.cli.bench;
 
-import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.Role;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One node (key-value or SQL) of the benchmark cluster: a {@link LocalNode} whose log is wrapped in a
+ * One node (key-value or SQL) of the benchmark cluster: a {@link RaftNode} whose log is wrapped in a
  * {@link CountingLogStorage}, with a listener counting the elections it wins, so the benchmark can
  * report fsyncs, entries per fsync and elections.
  */
@@ -25,12 +24,12 @@ public final class BenchNode implements AutoCloseable {
     /** Election timeout is 10–20 ticks of this length. */
     static final long TICK_MILLIS = 50;
 
-    private final LocalNode node;
+    private final RaftNode node;
     private final CountingLogStorage log;
     private final AtomicBoolean leader;
     private final AtomicLong elected;
 
-    private BenchNode(LocalNode node, CountingLogStorage log, AtomicBoolean leader, AtomicLong elected) {
+    private BenchNode(RaftNode node, CountingLogStorage log, AtomicBoolean leader, AtomicLong elected) {
         this.node = node;
         this.log = log;
         this.leader = leader;
@@ -47,19 +46,22 @@ public final class BenchNode implements AutoCloseable {
         AtomicBoolean leader = new AtomicBoolean();
         AtomicLong elected = new AtomicLong();
         CountingLogStorage[] log = new CountingLogStorage[1];
-        LocalNode.Spec spec = new LocalNode.Spec(id, "bench", dataDir, peerListen, clientListen, peers, Map.of(),
-                voters, null, TICK_MILLIS, kind);
-        LocalNode node = LocalNode.start(spec, b -> b.listener(new RaftListener() {
-            @Override
-            public void onRoleChange(Role role, long term, long leaderId) {
-                boolean now = role == Role.LEADER;
-                if (now && !leader.getAndSet(true)) {
-                    elected.incrementAndGet();
-                } else if (!now) {
-                    leader.set(false);
-                }
-            }
-        }), List.of(), dir -> log[0] = new CountingLogStorage(SegmentedLogStorage.open(dir)));
+        RaftNode.Builder b = RaftNode.builder("bench", id).dataDir(dataDir).peerListen(peerListen)
+                .clientListen(clientListen).bootstrap(voters).tickMillis(TICK_MILLIS).stateMachine(kind.create(dataDir))
+                .listener(new RaftListener() {
+                    @Override
+                    public void onRoleChange(Role role, long term, long leaderId) {
+                        boolean now = role == Role.LEADER;
+                        if (now && !leader.getAndSet(true)) {
+                            elected.incrementAndGet();
+                        } else if (!now) {
+                            leader.set(false);
+                        }
+                    }
+                })
+                .logStorage(dir -> log[0] = new CountingLogStorage(SegmentedLogStorage.open(dir)));
+        peers.forEach(b::peer);
+        RaftNode node = b.start();
         return new BenchNode(node, log[0], leader, elected);
     }
 

@@ -1,15 +1,14 @@
 package dev.raftkit.cli.demo;
 
-import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.testkit.net.FreePorts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,7 +37,7 @@ final class DemoCluster implements AutoCloseable {
     private final Path dataDir;
     private final StateMachineKind kind;
     private final long started = System.nanoTime();
-    private final Map<Long, LocalNode> running = new TreeMap<>();
+    private final Map<Long, RaftNode> running = new TreeMap<>();
     /** Every member's addresses, running or not (a lost node is forgotten). */
     private final Map<Long, InetSocketAddress> peerAddresses = new TreeMap<>();
     private final Map<Long, String> clientAddresses = new TreeMap<>();
@@ -77,7 +76,7 @@ final class DemoCluster implements AutoCloseable {
         return dataDir.resolve("node-" + id);
     }
 
-    LocalNode node(long id) {
+    RaftNode node(long id) {
         return running.get(id);
     }
 
@@ -92,17 +91,22 @@ final class DemoCluster implements AutoCloseable {
     }
 
     private void start(long id, boolean bootstrap) throws IOException {
-        Map<Long, InetSocketAddress> peers = new TreeMap<>(peerAddresses);
-        peers.remove(id);
         String client = clientAddresses.get(id);
-        LocalNode.Spec spec = new LocalNode.Spec(id, CLUSTER, nodeDir(id), peerAddresses.get(id),
-                new InetSocketAddress(InetAddress.getLoopbackAddress(),
-                        Integer.parseInt(client.substring(client.lastIndexOf(':') + 1))),
-                peers, clientAddresses, bootstrap ? FOUNDERS : Set.of(), null, 50, kind)
+        RaftNode.Builder b = RaftNode.builder(CLUSTER, id).dataDir(nodeDir(id)).peerListen(peerAddresses.get(id))
+                .clientListen(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                        Integer.parseInt(client.substring(client.lastIndexOf(':') + 1))))
+                .bootstrap(bootstrap ? FOUNDERS : Set.of()).tickMillis(50)
                 // Plaintext in one process on loopback: the tour replaces a lost node (membership
                 // changes are admin calls), and nobody else can reach these ports' callers.
-                .withInsecureAdmin(true);
-        running.put(id, LocalNode.start(spec, b -> b.snapshotThresholds(2_000, 16L << 20)));
+                .insecureAdmin(true)
+                .stateMachine(kind.create(nodeDir(id)))
+                .configure(c -> c.snapshotThresholds(2_000, 16L << 20));
+        peerAddresses.forEach((peer, address) -> {
+            if (peer != id) {
+                b.peer(peer, address, clientAddresses.get(peer));
+            }
+        });
+        running.put(id, b.start());
     }
 
     /** Cuts node {@code id} off at once and stops it, like a crash; its data stays. */
@@ -143,7 +147,7 @@ final class DemoCluster implements AutoCloseable {
     void startNew(long id) throws IOException {
         chooseAddresses(id);
         start(id);
-        for (LocalNode n : running.values()) {
+        for (RaftNode n : running.values()) {
             if (n.id() != id) {
                 n.addPeer(id, peerAddresses.get(id), clientAddresses.get(id));
             }
@@ -162,7 +166,7 @@ final class DemoCluster implements AutoCloseable {
     long awaitLeader(long not) {
         long[] leader = {0};
         await("a leader", () -> {
-            for (LocalNode n : running.values()) {
+            for (RaftNode n : running.values()) {
                 if (n.server().status().isLeader() && n.id() != not) {
                     long id = n.id();
                     if (running.values().stream().allMatch(o -> o.server().status().leader() == id)) {
@@ -191,11 +195,11 @@ final class DemoCluster implements AutoCloseable {
         await("all nodes to converge", () -> {
             long commit = running.values().stream().mapToLong(n -> n.server().status().commit()).max().orElse(0);
             digests.clear();
-            for (LocalNode n : running.values()) {
+            for (RaftNode n : running.values()) {
                 if (n.server().status().applied() < commit) {
                     return false;
                 }
-                digests.put(n.id(), n.digest());
+                digests.put(n.id(), kind.digest(n.server()));
             }
             return digests.values().stream().map(StateMachineKind.Digest::hex).distinct().count() == 1;
         });
@@ -250,7 +254,7 @@ final class DemoCluster implements AutoCloseable {
         if (client != null) {
             client.close();
         }
-        running.values().forEach(LocalNode::close);
+        running.values().forEach(RaftNode::close);
         running.clear();
     }
 

@@ -1,10 +1,10 @@
 package dev.raftkit.cli.demo;
 
-import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.ReadMode;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupRestore;
@@ -117,7 +117,7 @@ final class KvTour {
     }
 
     private BackupService backupService(long id, Path root) {
-        LocalNode n = cluster.node(id);
+        RaftNode n = cluster.node(id);
         return new BackupService(n.server(), n.snapshotStore(), DemoCluster.CLUSTER, root);
     }
 

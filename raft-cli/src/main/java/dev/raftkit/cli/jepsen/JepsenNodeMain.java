@@ -1,14 +1,12 @@
 package dev.raftkit.cli.jepsen;
 
-import dev.raftkit.cli.node.AdminService;
-import dev.raftkit.cli.node.LocalNode;
 import dev.raftkit.cli.node.StateMachineKind;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -16,7 +14,7 @@ import java.util.TreeSet;
 
 /**
  * One key-value node process for the real-process Jepsen harness ({@code raftkit jepsen}); not a
- * user-facing command. It runs a {@code LocalNode} with small log segments (so segments roll and
+ * user-facing command. It runs a {@code RaftNode} with small log segments (so segments roll and
  * the disk nemesis finds closed ones to corrupt) and small caches (so five of them fit in a
  * 2-core CI box), and it exits when the runner that started it is gone.
  * {@code raftkit jepsen --node server} runs {@code raftkit server} instead: the harness only needs
@@ -50,26 +48,27 @@ public final class JepsenNodeMain {
                     voters.add(Long.parseLong(v.trim()));
                 }
             }
-            LocalNode.Spec spec = new LocalNode.Spec(id, clusterId, Path.of(required(a, "data")),
-                    address(required(a, "listen")), address(required(a, "client-listen")), peers,
-                    hostPorts(a.getOrDefault("clients", "")), voters, null,
-                    Long.parseLong(a.getOrDefault("tick-ms", "20")), StateMachineKind.KV)
+            RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(Path.of(required(a, "data")))
+                    .peerListen(address(required(a, "listen"))).clientListen(address(required(a, "client-listen")))
+                    .bootstrap(voters).tickMillis(Long.parseLong(a.getOrDefault("tick-ms", "20")))
                     // The harness runs plaintext on loopback and changes membership and peers
-                    // (admin calls) as its nemesis replaces nodes.
-                    .withInsecureAdmin(true);
-            // The admin service's AddPeer: the harness tells running nodes where a new node listens.
-            AdminService admin = new AdminService(clusterId);
-            LocalNode node = LocalNode.start(spec,
-                    b -> b.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)),
-                    List.of(admin),
-                    dir -> SegmentedLogStorage.open(dir, SegmentedLogStorage.Options.defaults()
+                    // (admin calls, AddPeer among them) as its nemesis replaces nodes.
+                    .insecureAdmin(true)
+                    .stateMachine(StateMachineKind.KV.create(Path.of(required(a, "data"))))
+                    .configure(c -> c.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)))
+                    .logStorage(dir -> SegmentedLogStorage.open(dir, SegmentedLogStorage.Options.defaults()
                             .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000)));
-            admin.attach(node);
+            Map<Long, String> clients = hostPorts(a.getOrDefault("clients", ""));
+            peers.forEach((peer, address) -> {
+                if (clients.containsKey(peer)) {
+                    b.peer(peer, address, clients.get(peer));
+                } else {
+                    b.peer(peer, address);
+                }
+            });
+            RaftNode node = b.start();
             // SIGTERM (the harness's orderly stop) closes files; SIGKILL is the nemesis and skips this.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                admin.close();
-                node.close();
-            }, "jepsen-node-shutdown"));
+            Runtime.getRuntime().addShutdownHook(new Thread(node::close, "jepsen-node-shutdown"));
             System.out.println("READY node " + id + " peers " + node.peerAddress() + " clients " + node.clientHostPort());
             System.out.flush();
             watchParent();

@@ -3,6 +3,8 @@ package dev.raftkit.cli.node;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.ReadMode;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;
@@ -11,10 +13,13 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 
 /**
- * Which state machine a {@link LocalNode} runs, and the little a node needs to know about it
+ * Which state machine a {@link dev.raftkit.node.RaftNode} of the CLI runs, and the little a node needs to know about it
  * beyond the {@link StateMachine} interface: how to build one for a data directory, and how to ask
  * it for its full-content digest through the read path (so the digest is taken on the apply
  * thread, the only thread a state machine like {@link SqlStateMachine} may be used from).
@@ -78,6 +83,23 @@ public enum StateMachineKind {
 
     /** The digest in the answer to {@link #digestQuery()}. */
     public abstract Digest digestOf(byte[] result);
+
+    /**
+     * {@code server}'s own digest (a stale read on that node: what it has applied, not what the
+     * cluster has committed).
+     *
+     * @throws IllegalStateException if the node does not answer within 10 s
+     */
+    public Digest digest(RaftServer server) {
+        try {
+            return digestOf(server.read(digestQuery(), ReadMode.STALE).get(10, TimeUnit.SECONDS));
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("node " + server.id() + " did not answer its digest: " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while asking node " + server.id() + " for its digest", e);
+        }
+    }
 
     /** The name on the command line: {@code kv}, {@code sql}. */
     public String cliName() {

@@ -1,4 +1,4 @@
-package dev.raftkit.cli.node;
+package dev.raftkit.node;
 
 import dev.raftkit.storage.PrivateFiles;
 import dev.raftkit.storage.backup.BackupKey;

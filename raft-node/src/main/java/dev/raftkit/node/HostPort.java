@@ -1,4 +1,4 @@
-package dev.raftkit.cli.node;
+package dev.raftkit.node;
 
 import java.net.InetSocketAddress;
 

@@ -1,4 +1,4 @@
-package dev.raftkit.cli.node;
+package dev.raftkit.node;
 
 import dev.raftkit.grpc.Untrusted;
 import dev.raftkit.grpc.proto.AddPeerRequest;
@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin service ({@code admin.proto}) of one {@link LocalNode}, served on its client port:
+ * The admin service ({@code admin.proto}) of one {@link RaftNode}, served on its client port:
  * backups taken by this node into a directory on this node's host, and peer addresses learnt at
  * run time (a node added to the cluster after this one started).
  *
@@ -48,10 +48,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Threads:</b> a backup blocks for as long as copying takes, so it runs on this service's
  * own single thread (one backup at a time per node), never on a gRPC thread that clients share.
- * Created before the node (its port must serve this service from the start) and attached to it
- * once it runs; calls before {@link #attach} are answered {@code UNAVAILABLE}.
+ * {@link RaftNode} creates it before the client port (which serves it from the start) and attaches
+ * itself once it runs; calls before {@link #attach} are answered {@code UNAVAILABLE}.
  */
-public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase implements AutoCloseable {
+final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminService.class);
 
@@ -63,27 +63,22 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         t.setDaemon(true);
         return t;
     });
-    private volatile LocalNode node;
-
-    /** An admin service whose node takes no backups (it has no backup root). */
-    public AdminService(String clusterId) {
-        this(clusterId, BackupPolicy.none());
-    }
+    private volatile RaftNode node;
 
     /** An admin service whose node backs up under {@code backupPolicy}'s root, with its key. */
-    public AdminService(String clusterId, BackupPolicy backupPolicy) {
+    AdminService(String clusterId, BackupPolicy backupPolicy) {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.backupPolicy = Objects.requireNonNull(backupPolicy, "backupPolicy");
     }
 
     /** Starts answering for {@code node}. */
-    public void attach(LocalNode node) {
+    void attach(RaftNode node) {
         this.node = Objects.requireNonNull(node, "node");
     }
 
     @Override
     public void backup(BackupRequest request, StreamObserver<BackupResponse> out) {
-        LocalNode n = admitted(request.getClusterId(), out);
+        RaftNode n = admitted(request.getClusterId(), out);
         if (n == null) {
             return;
         }
@@ -99,10 +94,10 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         }
         Path resolved;
         try {
-            Path checked = backupPolicy.resolve(n.id(), request.getRoot(), n.spec().dataDir());
+            Path checked = backupPolicy.resolve(n.id(), request.getRoot(), n.dataDir());
             FileIo.real().createDirectories(checked); // durably named: a power cut must not take the root
             // Checked again once it exists: a link swapped in meanwhile is caught here.
-            resolved = backupPolicy.resolve(n.id(), checked.toString(), n.spec().dataDir());
+            resolved = backupPolicy.resolve(n.id(), checked.toString(), n.dataDir());
         } catch (BackupPolicy.Refused e) {
             LOG.warn("node {}: refused a backup: {}", n.id(), e.getMessage());
             out.onError((e.notConfigured() ? Status.FAILED_PRECONDITION : Status.PERMISSION_DENIED)
@@ -124,7 +119,7 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         }
     }
 
-    private static void runBackup(LocalNode n, BackupService service, boolean incremental, Path root,
+    private static void runBackup(RaftNode n, BackupService service, boolean incremental, Path root,
                                   StreamObserver<BackupResponse> out) {
         BackupService.Result r;
         try {
@@ -147,7 +142,7 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
 
     @Override
     public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> out) {
-        LocalNode n = admitted(request.getClusterId(), out);
+        RaftNode n = admitted(request.getClusterId(), out);
         if (n == null) {
             return;
         }
@@ -172,7 +167,7 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
 
     @Override
     public void addPeer(AddPeerRequest request, StreamObserver<AddPeerResponse> out) {
-        LocalNode n = admitted(request.getClusterId(), out);
+        RaftNode n = admitted(request.getClusterId(), out);
         if (n == null) {
             return;
         }
@@ -204,8 +199,8 @@ public final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImp
         out.onCompleted();
     }
 
-    private LocalNode admitted(String requestCluster, StreamObserver<?> out) {
-        LocalNode n = node;
+    private RaftNode admitted(String requestCluster, StreamObserver<?> out) {
+        RaftNode n = node;
         if (n == null) {
             out.onError(Status.UNAVAILABLE.withDescription("the node is still starting; retry").asRuntimeException());
             return null;

@@ -1,0 +1,508 @@
+package dev.raftkit.node;
+
+import dev.raftkit.core.Bootstrap;
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.grpc.ClientEndpoint;
+import dev.raftkit.grpc.ClientService;
+import dev.raftkit.grpc.GrpcTransport;
+import dev.raftkit.grpc.GrpcTransportConfig;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.runtime.RaftListener;
+import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.SizeLimits;
+import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
+import io.grpc.BindableService;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * One networked Raft node, assembled: a {@link RaftServer} running your {@link StateMachine} on a
+ * {@link SegmentedLogStorage} and a {@link FileSnapshotStore} under one data directory, a
+ * {@link GrpcTransport} for its peers, and a client port serving the client service (submit,
+ * read, status, membership, leadership transfer) and the admin service (backups, snapshots, peer
+ * addresses learnt at run time). This is what {@code raftkit server} runs; a service that embeds
+ * Raftkit builds the same node in a few lines:
+ *
+ * <pre>{@code
+ * try (RaftNode node = RaftNode.builder("orders", 1)
+ *         .dataDir(Path.of("/var/lib/orders"))
+ *         .peerListen(new InetSocketAddress("10.0.0.1", 7001))
+ *         .clientListen(new InetSocketAddress("10.0.0.1", 8001))
+ *         .peer(2, new InetSocketAddress("10.0.0.2", 7001), "10.0.0.2:8001")
+ *         .peer(3, new InetSocketAddress("10.0.0.3", 7001), "10.0.0.3:8001")
+ *         .bootstrap(Set.of(1L, 2L, 3L))          // first start of a new cluster only
+ *         .tls(TlsConfig.mutual(cert, key, ca))
+ *         .stateMachine(new KvStateMachine())
+ *         .start()) {
+ *     node.server().submit(command);              // or, from anywhere, a RaftClient
+ * }
+ * }</pre>
+ *
+ * <p><b>Layout of the data directory:</b> {@code log/} (the log and hard state), {@code
+ * snapshots/} (snapshots); a state machine may keep files of its own beside them.
+ *
+ * <p><b>Founding:</b> a node given {@link Builder#bootstrap} founds the cluster only if its
+ * directory holds no state and no reachable founder shows that the cluster already exists; a
+ * founder whose directory was wiped instead rejoins as a recovering member that neither votes nor
+ * acknowledges until a leader has caught it up (thesis §3.8, docs/divergence.md "Lost state").
+ *
+ * <p><b>Threads:</b> all methods are safe from any thread. {@link #close} and {@link #kill} block
+ * until the node's threads have stopped.
+ */
+public final class RaftNode implements AutoCloseable {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RaftNode.class);
+
+    /** Opens the node's durable log in the given directory ({@code dataDir/log}). */
+    @FunctionalInterface
+    public interface LogOpener {
+        /**
+         * Called once, on the thread that calls {@link Builder#start}; may block on disk.
+         *
+         * @throws IOException if the log cannot be opened: the node does not start
+         */
+        LogStorage open(Path dir) throws IOException;
+    }
+
+    /** A node to start: {@link #dataDir} and {@link #stateMachine} are required, the rest has defaults. */
+    public static final class Builder {
+        private final String clusterId;
+        private final long id;
+        private Path dataDir;
+        private InetSocketAddress peerListen = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0);
+        private InetSocketAddress clientListen = new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0);
+        private final Map<Long, InetSocketAddress> peers = new TreeMap<>();
+        private final Map<Long, String> clientAddresses = new TreeMap<>();
+        private Set<Long> bootstrap = Set.of();
+        private TlsConfig tls;
+        private long tickMillis = 50;
+        private StateMachine stateMachine;
+        private boolean insecureAdmin;
+        private int diskStallTicks;
+        private BackupPolicy backups = BackupPolicy.none();
+        private LogOpener logOpener = SegmentedLogStorage::open;
+        private Consumer<RaftServer.Builder> configure = b -> { };
+        private boolean started;
+
+        private Builder(String clusterId, long id) {
+            this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+            if (clusterId.isBlank()) {
+                throw new IllegalArgumentException("the cluster id must not be empty");
+            }
+            if (id <= 0) {
+                throw new IllegalArgumentException("a node id is between 1 and 2^63-1, got " + id);
+            }
+            this.id = id;
+        }
+
+        /** Where the log and snapshots live; required. The node locks it for as long as it runs. */
+        public Builder dataDir(Path v) { dataDir = Objects.requireNonNull(v, "dataDir"); return this; }
+
+        /** Address the other nodes reach this one at (port 0: any free port); default loopback, any port. */
+        public Builder peerListen(InetSocketAddress v) { peerListen = Objects.requireNonNull(v, "peerListen"); return this; }
+
+        /** Address for clients and admin calls (port 0: any free port); default loopback, any port. */
+        public Builder clientListen(InetSocketAddress v) { clientListen = Objects.requireNonNull(v, "clientListen"); return this; }
+
+        /** Where another node listens for peers; more may be learnt later ({@link RaftNode#addPeer}). */
+        public Builder peer(long peerId, InetSocketAddress peerAddress) {
+            checkPeerId(peerId);
+            if (peerId == id) {
+                throw new IllegalArgumentException("node " + id + " cannot be its own peer; name the other nodes");
+            }
+            peers.put(peerId, Objects.requireNonNull(peerAddress, "peerAddress"));
+            return this;
+        }
+
+        /**
+         * Where another node listens for peers and for clients ({@code host:port}): with the client
+         * address this node redirects clients to that node when it leads, and a founder asks it
+         * whether the cluster already exists.
+         */
+        public Builder peer(long peerId, InetSocketAddress peerAddress, String clientHostPort) {
+            peer(peerId, peerAddress);
+            clientAddresses.put(peerId, Objects.requireNonNull(clientHostPort, "clientHostPort"));
+            return this;
+        }
+
+        /** This node's own client address as others should reach it, when it differs from {@link #clientListen}. */
+        public Builder clientAddress(String hostPort) {
+            clientAddresses.put(id, Objects.requireNonNull(hostPort, "hostPort"));
+            return this;
+        }
+
+        /**
+         * The founding voters, for the first start of a brand-new cluster (this node among them);
+         * empty (the default) to restart or to join a running cluster as a new member.
+         */
+        public Builder bootstrap(Set<Long> voters) {
+            Set<Long> v = new LinkedHashSet<>(voters);
+            if (!v.isEmpty() && !v.contains(id)) {
+                throw new IllegalArgumentException("bootstrap voters " + v + " do not include this node (" + id
+                        + "); a founder is one of the voters it names");
+            }
+            v.forEach(RaftNode::checkVoterId);
+            bootstrap = Set.copyOf(v);
+            return this;
+        }
+
+        /** Mutual TLS for both ports ({@code raftkit certs} makes the certificates); default none, plaintext. */
+        public Builder tls(TlsConfig v) { tls = v; return this; }
+
+        /** Length of a tick in milliseconds (election timeout 10–20 ticks, heartbeats every 2); default 50. */
+        public Builder tickMillis(long v) {
+            if (v <= 0) {
+                throw new IllegalArgumentException("tickMillis must be positive, got " + v);
+            }
+            tickMillis = v;
+            return this;
+        }
+
+        /**
+         * The state machine this node replicates; required. The node owns it from {@link #start}
+         * on: it closes it when it closes, or when it fails to start.
+         */
+        public Builder stateMachine(StateMachine v) { stateMachine = Objects.requireNonNull(v, "stateMachine"); return this; }
+
+        /**
+         * Let callers without a certificate make admin calls (membership, leadership transfer,
+         * backups, peers) on the client port; for a plaintext cluster on a network where everyone
+         * is trusted (a demo, tests). Logged loudly at start. Default off.
+         */
+        public Builder insecureAdmin(boolean v) { insecureAdmin = v; return this; }
+
+        /**
+         * Ticks the log writer may hold a write unfinished before this node counts its disk as
+         * stalled and, if it leads, steps down ({@link RaftServer.Builder#diskStallTicks}); 0, the
+         * default: the runtime's default.
+         */
+        public Builder diskStallTicks(int v) {
+            if (v < 0) {
+                throw new IllegalArgumentException("diskStallTicks must not be negative, got " + v);
+            }
+            diskStallTicks = v;
+            return this;
+        }
+
+        /** Where the admin service may write backups, and their key; default {@link BackupPolicy#none()}. */
+        public Builder backups(BackupPolicy v) { backups = Objects.requireNonNull(v, "backups"); return this; }
+
+        /**
+         * How to open the durable log in {@code dataDir/log}; default {@link SegmentedLogStorage#open}.
+         * For other log options, or a decorator (the benchmark counts syncs).
+         */
+        public Builder logStorage(LogOpener v) { logOpener = Objects.requireNonNull(v, "logStorage"); return this; }
+
+        /** Hears role changes, commits, snapshots and failures ({@link RaftServer.Builder#listener}). */
+        public Builder listener(RaftListener v) {
+            Objects.requireNonNull(v, "listener");
+            return configure(b -> b.listener(v));
+        }
+
+        /**
+         * Adjusts the server before it starts (snapshot thresholds, limits, timeouts); called on
+         * the starting thread after the node's own settings, in the order given.
+         */
+        public Builder configure(Consumer<RaftServer.Builder> v) {
+            Objects.requireNonNull(v, "configure");
+            configure = configure.andThen(v);
+            return this;
+        }
+
+        /**
+         * Opens the data directory, starts the server and both ports. On failure everything taken
+         * is released again (directory locks, ports, the state machine), so a retry can succeed.
+         *
+         * @throws IOException if the data directory cannot be opened or a port cannot be bound
+         * @throws IllegalArgumentException if the settings disagree (e.g. a command limit the peers
+         *                                  cannot carry)
+         * @throws dev.raftkit.spi.StorageException if the data directory is in use by another node,
+         *                               or holds state the node refuses to start on (corruption,
+         *                               another cluster's log), saying which file and what to do
+         * @throws IllegalStateException if a required setting is missing, or this builder started
+         *                               a node already
+         */
+        public RaftNode start() throws IOException {
+            if (dataDir == null || stateMachine == null) {
+                throw new IllegalStateException("node " + id + ": " + (dataDir == null ? "dataDir" : "stateMachine")
+                        + " is required; set it on the builder");
+            }
+            if (started) {
+                throw new IllegalStateException("node " + id + " was started from this builder already; a state"
+                        + " machine serves one node: make a new builder");
+            }
+            started = true;
+            return RaftNode.start(this);
+        }
+    }
+
+    private final Builder spec;
+    private final GrpcTransport transport;
+    private final RaftServer server;
+    private final ClientService clientService;
+    private final ClientEndpoint endpoint;
+    private final AdminService admin;
+    private final FileSnapshotStore snapshots;
+
+    private RaftNode(Builder spec, GrpcTransport transport, RaftServer server, ClientService clientService,
+                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots) {
+        this.spec = spec;
+        this.transport = transport;
+        this.server = server;
+        this.clientService = clientService;
+        this.endpoint = endpoint;
+        this.admin = admin;
+        this.snapshots = snapshots;
+    }
+
+    /** A node {@code id} of cluster {@code clusterId}; messages of other clusters are refused. */
+    public static Builder builder(String clusterId, long id) {
+        return new Builder(clusterId, id);
+    }
+
+    /**
+     * Whether anything accepts connections at {@code hostPort}. On a cluster's first start the
+     * other founders are often not up yet: a refused connection answers at once, where the client
+     * would retry until its timeout, adding seconds to every founder's start.
+     */
+    private static boolean listening(String hostPort) {
+        try (Socket socket = new Socket()) {
+            socket.connect(HostPort.parse(hostPort, "client address"), (int) FOUNDING_CONNECT.toMillis());
+            return true;
+        } catch (IOException | RuntimeException notThere) {
+            return false;
+        }
+    }
+
+    /** How long founding waits to connect to another founder's client port. */
+    private static final Duration FOUNDING_CONNECT = Duration.ofMillis(500);
+
+    /** How long founding waits for each other founder's status before taking it as unreachable. */
+    private static final Duration FOUNDING_PROBE = Duration.ofSeconds(2);
+
+    /**
+     * Asks the other founders (those with a client address) for their status before an empty
+     * directory founds a cluster: if any holds entries past the founding ones, a leader has been
+     * elected (only a leader appends, and its first entry is its no-op), so a majority of founders
+     * founded long ago and this directory lost its state. A term above 1 would not prove it: a
+     * founder alone, without pre-vote, raises its term campaigning, and a sibling that then refused
+     * to found would leave neither able to win. Returns what was found, or null if no reachable
+     * founder shows one. A founder that does not answer proves nothing either way, so a node whose
+     * directory was wiped while every other founder is down still founds (docs/divergence.md,
+     * "Lost state"): start such a node without --bootstrap.
+     */
+    private static String existingCluster(Builder spec) {
+        long founding = Bootstrap.entries(spec.bootstrap).size();
+        for (long peer : spec.bootstrap) {
+            String address = spec.clientAddresses.get(peer);
+            if (peer == spec.id || address == null || !listening(address)) {
+                continue;
+            }
+            try (RaftClient client = RaftClient.builder(spec.clusterId).node(peer, address).tls(spec.tls)
+                    .timeout(FOUNDING_PROBE).attemptTimeout(FOUNDING_PROBE).build()) {
+                StatusResponse status = client.status(peer);
+                if (status.getLastIndex() > founding) {
+                    return "node " + peer + " at " + address + " is at term " + status.getTerm() + " with log index "
+                            + status.getLastIndex();
+                }
+            } catch (RuntimeException unreachable) {
+                LOG.info("node {}: founder {} at {} did not answer before founding: {}", spec.id, peer, address,
+                        unreachable.getMessage());
+            }
+        }
+        return null;
+    }
+
+    private static RaftNode start(Builder spec) throws IOException {
+        GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
+                .listen(spec.peerListen)
+                .tls(spec.tls);
+        spec.peers.forEach(tb::peer);
+        GrpcTransportConfig peerConfig = tb.build();
+        StateMachine machine = spec.stateMachine;
+        RaftConfig config = RaftConfig.builder(spec.id).electionTicks(10).heartbeatTicks(2)
+                .randomSeed(spec.id ^ System.nanoTime()).build();
+        AdminService admin = new AdminService(spec.clusterId, spec.backups);
+        GrpcTransport transport = null;
+        RaftServer server = null;
+        FileSnapshotStore snapshots = null;
+        LogStorage log = null;
+        try {
+            transport = new GrpcTransport(peerConfig);
+            // The log first: its segments stay locked by a running server even if someone deleted
+            // the LOCK files, so a second server stops there before the snapshot store's start-up
+            // could remove the running one's partial snapshot.
+            log = spec.logOpener.open(spec.dataDir.resolve("log"));
+            snapshots = FileSnapshotStore.open(spec.dataDir.resolve("snapshots"));
+            RaftServer.Builder b = RaftServer.builder(config)
+                    .logStorage(log)
+                    .snapshotStore(snapshots)
+                    .stateMachine(machine)
+                    .transport(transport)
+                    .tickMillis(spec.tickMillis)
+                    .shutdownTimeout(Duration.ofSeconds(10));
+            if (spec.diskStallTicks > 0) {
+                b.diskStallTicks(spec.diskStallTicks);
+            }
+            if (!spec.bootstrap.isEmpty()) {
+                String existing = RaftServer.hasNoDurableState(log, snapshots) ? existingCluster(spec) : null;
+                if (existing == null) {
+                    b.bootstrap(spec.bootstrap);
+                } else {
+                    // Founding again would let this node vote with an empty log and a forgotten
+                    // vote, and elect a leader without entries it acknowledged before (§3.8).
+                    LOG.warn("node {}: its data directory {} is empty but the cluster already exists ({}): it does"
+                            + " not found it again; it rejoins as a recovering member and votes once it has caught up"
+                            + " from a leader. Start it without --bootstrap from now on", spec.id, spec.dataDir,
+                            existing);
+                }
+            }
+            spec.configure.accept(b);
+            server = b.start();
+            // The client port's limit derives from the server's command limit, and the peers must
+            // carry the largest such command, or it would be appended and never replicated.
+            SizeLimits.checkPeerLimit(server.maxCommandBytes(), peerConfig.maxMessageBytes());
+            ClientService service = new ClientService(spec.clusterId, server, new TreeMap<>(spec.clientAddresses));
+            if (spec.insecureAdmin) {
+                LOG.warn("node {}: INSECURE ADMIN: any caller without a certificate may change membership, transfer"
+                        + " leadership, take backups and re-point peers on the client port{}; use it only on a network"
+                        + " where everyone is trusted, or use mutual TLS with admin certificates ('raftkit certs')",
+                        spec.id, spec.tls == null ? "" : " (callers with a certificate still need the admin role)");
+            }
+            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen, List.<BindableService>of(service, admin),
+                    spec.tls, SizeLimits.clientMessageBytes(server.maxCommandBytes()),
+                    new ClientEndpoint.Access(spec.clusterId, spec.id, spec.insecureAdmin));
+            service.setClientAddress(spec.id, spec.clientAddresses.getOrDefault(spec.id, endpoint.hostPort()));
+            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots);
+            admin.attach(node);
+            return node;
+        } catch (IOException | RuntimeException e) {
+            admin.close();
+            if (transport != null) {
+                transport.close();
+            }
+            if (server != null) {
+                server.close();
+            } else {
+                // The server never took them: release the directory locks (a retry would find them
+                // held) and the log's preallocation.
+                for (AutoCloseable c : new AutoCloseable[] {machine, log, snapshots}) {
+                    try {
+                        if (c != null) {
+                            c.close();
+                        }
+                    } catch (Exception closing) {
+                        e.addSuppressed(closing);
+                    }
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static void checkPeerId(long peerId) {
+        if (peerId <= 0) {
+            throw new IllegalArgumentException("a peer id is between 1 and 2^63-1, got " + peerId);
+        }
+    }
+
+    private static void checkVoterId(long voter) {
+        if (voter <= 0) {
+            throw new IllegalArgumentException("bootstrap voters are node ids between 1 and 2^63-1, got " + voter);
+        }
+    }
+
+    /** This node's id. */
+    public long id() {
+        return spec.id;
+    }
+
+    /** The cluster this node belongs to. */
+    public String clusterId() {
+        return spec.clusterId;
+    }
+
+    /** The directory holding this node's log and snapshots. */
+    public Path dataDir() {
+        return spec.dataDir;
+    }
+
+    /** The founding voters this node was started with (empty if it was not asked to found). */
+    public Set<Long> bootstrap() {
+        return spec.bootstrap;
+    }
+
+    /** The server: submit, read, membership, status, listeners. */
+    public RaftServer server() {
+        return server;
+    }
+
+    /**
+     * The state machine; its own threads (the server's applier) own it, so use it only through
+     * {@link #server()}'s reads unless the state machine says it is safe from other threads.
+     */
+    public StateMachine stateMachine() {
+        return spec.stateMachine;
+    }
+
+    /**
+     * The snapshot store the server writes to: a backup of this node copies its snapshots from here,
+     * and must use this very instance (it locks its directory).
+     */
+    public FileSnapshotStore snapshotStore() {
+        return snapshots;
+    }
+
+    /** Where this node listens for peers (the bound port when it was asked for port 0). */
+    public InetSocketAddress peerAddress() {
+        return transport.localAddress();
+    }
+
+    /** host:port this node's client port is bound to. */
+    public String clientHostPort() {
+        return endpoint.hostPort();
+    }
+
+    /** Tells this node where node {@code id} listens (for peers and for client redirects). */
+    public void addPeer(long id, InetSocketAddress peerAddress, String clientHostPort) {
+        checkPeerId(id);
+        transport.addPeer(id, peerAddress);
+        clientService.setClientAddress(id, clientHostPort);
+    }
+
+    /** Cuts the node off at once (network first, no goodbyes), then stops it: like a crash. */
+    public void kill() {
+        transport.close();
+        endpoint.close();
+        admin.close();
+        server.close();
+    }
+
+    /**
+     * Graceful shutdown: stop taking work, let what is in flight finish (a backup in progress is
+     * interrupted and leaves only a {@code .partial-} directory), close the files and the state
+     * machine. Idempotent.
+     */
+    @Override
+    public void close() {
+        endpoint.close();
+        admin.close();
+        server.close();
+        transport.close();
+    }
+}

@@ -1,0 +1,76 @@
+package dev.raftkit.node;
+
+import static dev.raftkit.node.CounterStateMachine.add;
+import static dev.raftkit.node.CounterStateMachine.valueOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.runtime.ReadMode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keeps the "a durable, networked node" example of docs/embedding.md compiling and working: the
+ * lines between the two {@code example:} marker comments are the text the page shows, and the
+ * second test fails if the two drift apart.
+ */
+class RaftNodeExampleTest {
+
+    private static final Path SOURCE = Path.of("src/test/java/dev/raftkit/node/RaftNodeExampleTest.java");
+
+    @TempDir
+    Path dataDir;
+
+    @Test
+    void aDurableOneNodeCounterServesClientsAndKeepsItsCountAcrossARestart() throws Exception {
+        // example:start
+        RaftNode node = RaftNode.builder("counters", 1)
+                .dataDir(dataDir)                        // log/ and snapshots/ live here
+                .bootstrap(Set.of(1L))                   // found a one-node cluster on first start
+                .stateMachine(new CounterStateMachine())
+                .start();                                // peer and client ports: loopback, any free port
+        long count;
+        try (RaftClient client = RaftClient.builder("counters").node(1, node.clientHostPort()).build()) {
+            client.submit(add(5));                       // returns once applied, fsync'd on a majority
+            client.submit(add(-2));
+            count = valueOf(client.read(new byte[0], ReadMode.LINEARIZABLE));
+        }
+        node.close();                                    // closes the state machine too
+        // example:end
+        assertEquals(3, count);
+        RaftNode again = RaftNode.builder("counters", 1).dataDir(dataDir)
+                .stateMachine(new CounterStateMachine()).start();
+        try (RaftClient client = RaftClient.builder("counters").node(1, again.clientHostPort()).build()) {
+            assertEquals(3, valueOf(client.read(new byte[0], ReadMode.LINEARIZABLE)),
+                    "a restarted node rebuilds its count from its log");
+        } finally {
+            again.close();
+        }
+    }
+
+    @Test
+    void theDocumentationShowsExactlyTheTestedCode() throws IOException {
+        List<String> code = new ArrayList<>();
+        boolean in = false;
+        for (String line : Files.readAllLines(SOURCE)) {
+            String t = line.strip();
+            if (t.equals("// example:start") || t.equals("// example:end")) {
+                in = t.endsWith("start");
+            } else if (in) {
+                code.add(t);
+            }
+        }
+        assertTrue(code.size() > 5, "the markers were not found in " + SOURCE);
+        List<String> doc = Files.readAllLines(Path.of("../docs/embedding.md")).stream().map(String::strip).toList();
+        assertTrue(Collections.indexOfSubList(doc, code) >= 0,
+                "docs/embedding.md must contain the example exactly as tested, lines:\n" + String.join("\n", code));
+    }
+}

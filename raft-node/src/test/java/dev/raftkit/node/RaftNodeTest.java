@@ -1,0 +1,200 @@
+package dev.raftkit.node;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.raftkit.grpc.AdminClient;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.proto.SnapshotRequest;
+import dev.raftkit.grpc.proto.SnapshotResponse;
+import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.spi.StorageException;
+import dev.raftkit.testkit.net.FreePorts;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The node an embedder builds: what it serves, what it owns, and what a failed start leaves behind. */
+class RaftNodeTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T closing(T c) {
+        open.add(c);
+        return c;
+    }
+
+    private static InetSocketAddress loopback(int port) {
+        return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+    }
+
+    @Test
+    void threeNodesFromTheBuilderReplicateTheirOwnStateMachineAndRedirectClients() throws Exception {
+        long[] ids = {1, 2, 3};
+        int[] peerPorts = new int[3];
+        int[] clientPorts = new int[3];
+        for (int i = 0; i < 3; i++) {
+            peerPorts[i] = FreePorts.next();
+            clientPorts[i] = FreePorts.next();
+        }
+        List<RaftNode> nodes = new ArrayList<>();
+        List<CounterStateMachine> machines = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            CounterStateMachine machine = new CounterStateMachine();
+            RaftNode.Builder b = RaftNode.builder("counters", ids[i]).dataDir(dir.resolve("n" + ids[i]))
+                    .peerListen(loopback(peerPorts[i])).clientListen(loopback(clientPorts[i]))
+                    .bootstrap(Set.of(1L, 2L, 3L)).tickMillis(20).stateMachine(machine);
+            for (int j = 0; j < 3; j++) {
+                if (j != i) {
+                    b.peer(ids[j], loopback(peerPorts[j]), "127.0.0.1:" + clientPorts[j]);
+                }
+            }
+            machines.add(machine);
+            nodes.add(closing(b.start()));
+        }
+        // A client that knows only node 1 still reaches the leader: node 1 redirects it.
+        RaftClient client = closing(RaftClient.builder("counters").node(1, nodes.get(0).clientHostPort())
+                .timeout(WAIT).build());
+        long expected = 0;
+        for (int k = 1; k <= 10; k++) {
+            expected += k;
+            assertEquals(expected, CounterStateMachine.valueOf(client.submit(CounterStateMachine.add(k))));
+        }
+        long total = expected;
+        for (RaftNode n : nodes) {
+            await().atMost(WAIT).until(() -> CounterStateMachine.valueOf(
+                    n.server().read(CounterStateMachine.add(0), ReadMode.STALE).get(10, TimeUnit.SECONDS)) == total);
+        }
+        for (int i = 0; i < 3; i++) {
+            assertEquals(ids[i], nodes.get(i).id());
+            assertEquals("counters", nodes.get(i).clusterId());
+            assertEquals(machines.get(i), nodes.get(i).stateMachine());
+        }
+        nodes.forEach(RaftNode::close);
+        machines.forEach(m -> assertTrue(m.closed, "closing the node closes its state machine"));
+    }
+
+    @Test
+    void aStartThatFailsReleasesTheDirectoryAndClosesItsStateMachine() throws Exception {
+        Path data = dir.resolve("n1");
+        RaftNode first = RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine()).start();
+        CounterStateMachine second = new CounterStateMachine();
+        StorageException refused = assertThrows(StorageException.class, () -> RaftNode.builder("c", 1).dataDir(data)
+                .stateMachine(second).start());
+        assertTrue(refused.getMessage().contains("is in use"), refused.getMessage());
+        assertTrue(second.closed, "the node that could not start closes the state machine it was given");
+        first.close();
+        // Nothing of the failed start holds the directory: once the first node is gone a new one opens it.
+        RaftNode again = closing(RaftNode.builder("c", 1).dataDir(data).stateMachine(new CounterStateMachine()).start());
+        await().atMost(WAIT).until(() -> again.server().status().leader() == 1);
+    }
+
+    @Test
+    void aClientPortThatCannotBeBoundReleasesTheDirectory() throws Exception {
+        RaftNode holder = closing(RaftNode.builder("c", 9).dataDir(dir.resolve("n9"))
+                .stateMachine(new CounterStateMachine()).start());
+        InetSocketAddress taken = loopback(Integer.parseInt(
+                holder.clientHostPort().substring(holder.clientHostPort().lastIndexOf(':') + 1)));
+        Path data = dir.resolve("n1");
+        CounterStateMachine machine = new CounterStateMachine();
+        assertThrows(IOException.class, () -> RaftNode.builder("c", 1).dataDir(data).clientListen(taken)
+                .bootstrap(Set.of(1L)).stateMachine(machine).start());
+        assertTrue(machine.closed);
+        closing(RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine()).start());
+    }
+
+    @Test
+    void aPeerPortThatCannotBeBoundReleasesTheDirectory() throws Exception {
+        RaftNode holder = closing(RaftNode.builder("c", 9).dataDir(dir.resolve("n9"))
+                .stateMachine(new CounterStateMachine()).start());
+        Path data = dir.resolve("n1");
+        CounterStateMachine machine = new CounterStateMachine();
+        assertThrows(IOException.class, () -> RaftNode.builder("c", 1).dataDir(data).peerListen(holder.peerAddress())
+                .bootstrap(Set.of(1L)).stateMachine(machine).start());
+        assertTrue(machine.closed, "the node that could not bind its peer port closes its state machine");
+        closing(RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine()).start());
+    }
+
+    @Test
+    void theBuilderRefusesWhatCannotMakeANode() {
+        assertThrows(IllegalArgumentException.class, () -> RaftNode.builder("c", 0));
+        assertThrows(IllegalArgumentException.class, () -> RaftNode.builder(" ", 1));
+        RaftNode.Builder b = RaftNode.builder("c", 1);
+        IllegalArgumentException notAFounder = assertThrows(IllegalArgumentException.class,
+                () -> b.bootstrap(Set.of(2L, 3L)));
+        assertTrue(notAFounder.getMessage().contains("do not include this node"), notAFounder.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> b.peer(1, loopback(7000)));
+        assertThrows(IllegalArgumentException.class, () -> b.peer(-2, loopback(7000)));
+        assertThrows(IllegalArgumentException.class, () -> b.tickMillis(0));
+        IllegalStateException noDir = assertThrows(IllegalStateException.class, b::start);
+        assertTrue(noDir.getMessage().contains("dataDir is required"), noDir.getMessage());
+        b.dataDir(dir.resolve("x"));
+        IllegalStateException noMachine = assertThrows(IllegalStateException.class, b::start);
+        assertTrue(noMachine.getMessage().contains("stateMachine is required"), noMachine.getMessage());
+    }
+
+    @Test
+    void aBuilderStartsOneNodeOnly() throws Exception {
+        RaftNode.Builder b = RaftNode.builder("c", 1).dataDir(dir.resolve("n1")).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine());
+        closing(b.start());
+        assertThrows(IllegalStateException.class, b::start);
+    }
+
+    @Test
+    void adminCallsOnPlaintextNeedInsecureAdmin() throws Exception {
+        RaftNode strict = closing(RaftNode.builder("c", 1).dataDir(dir.resolve("n1")).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine()).start());
+        RaftNode open = closing(RaftNode.builder("c", 1).dataDir(dir.resolve("n2")).bootstrap(Set.of(1L))
+                .insecureAdmin(true).stateMachine(new CounterStateMachine()).start());
+        await().atMost(WAIT).until(() -> strict.server().status().leader() == 1 && open.server().status().leader() == 1);
+
+        ExecutionException refused = assertThrows(ExecutionException.class, () -> snapshot(strict));
+        StatusRuntimeException status = assertInstanceOf(StatusRuntimeException.class, refused.getCause());
+        assertEquals(Status.Code.PERMISSION_DENIED, status.getStatus().getCode(), status.toString());
+
+        SnapshotResponse taken = snapshot(open);
+        assertEquals(1, taken.getNodeId());
+        assertTrue(taken.getIndex() >= 1, "the snapshot covers at least the founding entries: " + taken);
+        assertEquals(taken.getIndex(), open.snapshotStore().latest().orElseThrow().meta().index());
+    }
+
+    private static SnapshotResponse snapshot(RaftNode node) throws Exception {
+        String hostPort = node.clientHostPort();
+        try (AdminClient admin = new AdminClient(loopback(Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))),
+                null)) {
+            return admin.stub().snapshot(SnapshotRequest.newBuilder().setClusterId(node.clusterId()).build())
+                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
+    }
+}
