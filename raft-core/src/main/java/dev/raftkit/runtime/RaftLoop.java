@@ -13,7 +13,7 @@ import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
-import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.LogSlice;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.HeartbeatResponse;

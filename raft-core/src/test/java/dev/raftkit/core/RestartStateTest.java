@@ -9,7 +9,7 @@ import dev.raftkit.core.confchange.ConfChangeCodec;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
 import dev.raftkit.core.message.RequestVote;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

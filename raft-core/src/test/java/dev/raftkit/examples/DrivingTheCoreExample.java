@@ -6,7 +6,7 @@ import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

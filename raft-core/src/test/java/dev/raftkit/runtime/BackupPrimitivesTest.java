@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.util.List;

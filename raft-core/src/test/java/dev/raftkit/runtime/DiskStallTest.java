@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.raftkit.core.Role;
-import dev.raftkit.core.log.MemoryLogStorage;
 import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.io.IOException;

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
-import dev.raftkit.core.log.MemoryLogStorage;
 import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.KvStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;

@@ -8,7 +8,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.grpc.proto.MembershipChangeProto;
 import dev.raftkit.grpc.proto.MembershipRequest;
 import dev.raftkit.grpc.proto.OpenSessionRequest;

@@ -9,7 +9,7 @@ import dev.raftkit.core.log.Entry;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.SizeLimits;
-import dev.raftkit.spi.InitialState;
+import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;

@@ -5,10 +5,10 @@ import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.LogSlice;
-import dev.raftkit.spi.InitialState;
-import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.core.log.InitialState;
+import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.LogStorage;
-import dev.raftkit.spi.LogUnavailableException;
+import dev.raftkit.core.log.LogUnavailableException;
 import dev.raftkit.spi.StorageException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
  * file in one data directory, with recent entries cached in memory. The on-disk format and the
  * recovery rules are in {@code docs/storage-format.md}.
  *
- * <p>Threads follow {@link dev.raftkit.spi.LogReader} and {@link dev.raftkit.spi.LogWriter}: one
+ * <p>Threads follow {@link dev.raftkit.core.log.LogReader} and {@link dev.raftkit.spi.LogWriter}: one
  * writer thread, and readers concurrently. Readers take a read lock that the writer holds only to
  * publish index changes, never across an fsync, so a read never waits for the disk flush. With
  * preallocation on, a background thread ({@code raftkit-log-preallocator}) zero-fills the next

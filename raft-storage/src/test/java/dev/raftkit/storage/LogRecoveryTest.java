@@ -9,7 +9,7 @@ import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
-import dev.raftkit.spi.LogUnavailableException;
+import dev.raftkit.core.log.LogUnavailableException;
 import dev.raftkit.spi.StorageException;
 import java.nio.file.Path;
 import java.util.ArrayList;

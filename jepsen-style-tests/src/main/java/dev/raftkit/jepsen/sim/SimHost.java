@@ -9,7 +9,7 @@ import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.TestingHooks;
-import dev.raftkit.spi.InitialState;
+import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;

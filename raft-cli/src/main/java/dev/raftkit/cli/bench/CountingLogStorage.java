@@ -3,7 +3,7 @@ package dev.raftkit.cli.bench;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.spi.InitialState;
+import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.LogStorage;
 import java.io.IOException;
 import java.util.List;

@@ -1,9 +1,6 @@
 package dev.raftkit.core.log;
 
 import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.spi.LogCompactedException;
-import dev.raftkit.spi.LogReader;
-import dev.raftkit.spi.LogUnavailableException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

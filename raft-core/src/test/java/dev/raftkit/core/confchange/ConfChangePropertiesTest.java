@@ -11,7 +11,7 @@ import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.EntryId;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.testkit.property.Gen;
 import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Property;

@@ -1,5 +1,6 @@
 package dev.raftkit.core.log;
 
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.LogStorageContractTest;
 

@@ -7,8 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
-import dev.raftkit.spi.LogCompactedException;
-import dev.raftkit.spi.LogUnavailableException;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.testkit.property.Gen;
 import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Gens.Weighted;

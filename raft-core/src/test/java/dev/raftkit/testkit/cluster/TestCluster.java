@@ -5,7 +5,7 @@ import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.Tracer;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import java.util.ArrayList;

@@ -11,7 +11,7 @@ import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.EntryType;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -4,7 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.raftkit.core.ProposalRejectedException;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerException;

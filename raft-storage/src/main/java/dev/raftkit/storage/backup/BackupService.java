@@ -6,7 +6,7 @@ import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;

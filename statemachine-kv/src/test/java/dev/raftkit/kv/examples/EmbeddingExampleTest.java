@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
-import dev.raftkit.core.log.MemoryLogStorage;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;

@@ -1,12 +1,15 @@
-package dev.raftkit.core.log;
+package dev.raftkit.runtime;
 
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.spi.InitialState;
-import dev.raftkit.spi.LogCompactedException;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.InitialState;
+import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.core.log.LogSlice;
 import dev.raftkit.spi.LogStorage;
-import dev.raftkit.spi.LogUnavailableException;
+import dev.raftkit.core.log.LogUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

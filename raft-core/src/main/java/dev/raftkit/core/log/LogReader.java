@@ -1,6 +1,5 @@
-package dev.raftkit.spi;
+package dev.raftkit.core.log;
 
-import dev.raftkit.core.log.Entry;
 import java.util.List;
 
 /**
@@ -8,15 +7,15 @@ import java.util.List;
  *
  * <ul>
  *   <li><b>Thread:</b> called only by the thread that owns the {@code RaftNode} (the raft-loop
- *       thread), concurrently with the log-writer thread calling {@link LogWriter}; the
+ *       thread), concurrently with the log-writer thread calling {@code LogWriter}; the
  *       implementation makes the two safe together.
  *   <li><b>Blocking:</b> may read from disk, so may block briefly; should serve recent entries from
  *       memory. Never blocks on the writer's fsync.
  *   <li><b>Durability:</b> reflects at least everything made durable by a completed
- *       {@link LogWriter#sync()}; it may also show appended entries not yet synced (the core
+ *       {@code LogWriter.sync()}; it may also show appended entries not yet synced (the core
  *       reads only indexes it knows to be durable or in its own unstable buffer).
  *   <li><b>Exceptions:</b> {@link LogCompactedException} and {@link LogUnavailableException} for
- *       indexes out of range (the core handles both); {@link StorageException} for I/O failure or
+ *       indexes out of range (the core handles both); {@code StorageException} for I/O failure or
  *       corruption, which stops the node.
  * </ul>
  */

@@ -1,4 +1,4 @@
-package dev.raftkit.spi;
+package dev.raftkit.core.log;
 
 /** The requested index is below the first index the log still holds: it was compacted into a snapshot. */
 public final class LogCompactedException extends RuntimeException {

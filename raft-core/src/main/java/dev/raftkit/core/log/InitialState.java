@@ -1,4 +1,4 @@
-package dev.raftkit.spi;
+package dev.raftkit.core.log;
 
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.SnapshotMeta;

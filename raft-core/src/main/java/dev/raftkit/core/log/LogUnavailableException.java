@@ -1,4 +1,4 @@
-package dev.raftkit.spi;
+package dev.raftkit.core.log;
 
 /** The requested index is above the last index the log holds. */
 public final class LogUnavailableException extends RuntimeException {
