@@ -109,7 +109,6 @@ public final class RaftNode {
     private List<Message> selfAfterPersist = new ArrayList<>();
     private List<ReadState> readStates = new ArrayList<>();
     private final ArrayDeque<PendingPersist> pendingPersist = new ArrayDeque<>();
-    private EntryId lastProposed;
 
     private record PendingRead(long requester, long requestId, ReadConsistency consistency) {
     }
@@ -214,8 +213,8 @@ public final class RaftNode {
                 throw new IllegalArgumentException("message for node " + m.to() + " delivered to node " + id + ": " + m);
             }
             stepMessage(m);
-        } else if (input instanceof LocalEvent e) {
-            stepLocal(e);
+        } else {
+            stepLocal((LocalEvent) input); // Input is sealed: Message or LocalEvent
         }
     }
 
@@ -228,16 +227,22 @@ public final class RaftNode {
         step(new LocalEvent.Campaign());
     }
 
-    /** Appends a command; returns where it will be if it commits. */
+    /**
+     * Appends a command, as {@code step(new Propose(data))} does; returns where it will be if it
+     * commits.
+     */
     public EntryId propose(byte[] data) {
-        step(new LocalEvent.Propose(data));
-        return lastProposed;
+        return handlePropose(data);
     }
 
-    /** Appends a membership change; returns where it will be if it commits. */
+    /** Appends a membership change, as {@code step(new ProposeConfChange(change))}; returns where. */
     public EntryId proposeConfChange(ConfChange change) {
-        step(new LocalEvent.ProposeConfChange(change));
-        return lastProposed;
+        return handleProposeConfChange(change);
+    }
+
+    /** The log now starts after {@code snapshot} (see {@link LocalEvent.Compacted}). */
+    public void compacted(SnapshotMeta snapshot) {
+        step(new LocalEvent.Compacted(snapshot));
     }
 
     public void readIndex(long requestId, ReadConsistency consistency) {
@@ -278,41 +283,80 @@ public final class RaftNode {
     }
 
     private void stepLocal(LocalEvent e) {
-        if (e instanceof LocalEvent.Tick) {
-            ticks++;
-            if (role == Role.LEADER) {
-                tickHeartbeat();
-            } else {
-                tickElection();
+        // A switch expression over the kind: a new kind does not compile until it is handled here.
+        Outcome unused = switch (e.kind()) {
+            case TICK -> {
+                ticks++;
+                if (role == Role.LEADER) {
+                    tickHeartbeat();
+                } else {
+                    tickElection();
+                }
+                yield Outcome.HANDLED;
             }
-        } else if (e instanceof LocalEvent.Campaign) {
-            hup(false);
-        } else if (e instanceof LocalEvent.Propose p) {
-            lastProposed = handlePropose(p.data());
-        } else if (e instanceof LocalEvent.ProposeConfChange c) {
-            lastProposed = handleProposeConfChange(c.change());
-        } else if (e instanceof LocalEvent.ReadIndex r) {
-            handleReadIndex(id, r.requestId(), r.consistency());
-        } else if (e instanceof LocalEvent.TransferLeadership t) {
-            handleTransferLeadership(t.to());
-        } else if (e instanceof LocalEvent.StepDown d) {
-            handleStepDown(d.reason());
-        } else if (e instanceof LocalEvent.ReportUnreachable u) {
-            Progress pr = leaderProgress(u.peer());
-            if (pr != null && pr.state() == Progress.State.REPLICATE) {
+            case CAMPAIGN -> {
+                hup(false);
+                yield Outcome.HANDLED;
+            }
+            case PROPOSE -> {
+                handlePropose(((LocalEvent.Propose) e).data());
+                yield Outcome.HANDLED;
+            }
+            case PROPOSE_CONF_CHANGE -> {
+                handleProposeConfChange(((LocalEvent.ProposeConfChange) e).change());
+                yield Outcome.HANDLED;
+            }
+            case READ_INDEX -> {
+                LocalEvent.ReadIndex r = (LocalEvent.ReadIndex) e;
+                handleReadIndex(id, r.requestId(), r.consistency());
+                yield Outcome.HANDLED;
+            }
+            case TRANSFER_LEADERSHIP -> {
+                handleTransferLeadership(((LocalEvent.TransferLeadership) e).to());
+                yield Outcome.HANDLED;
+            }
+            case STEP_DOWN -> {
+                handleStepDown(((LocalEvent.StepDown) e).reason());
+                yield Outcome.HANDLED;
+            }
+            case REPORT_UNREACHABLE -> {
+                Progress pr = leaderProgress(((LocalEvent.ReportUnreachable) e).peer());
+                if (pr == null || pr.state() != Progress.State.REPLICATE) {
+                    yield Outcome.IGNORED;
+                }
                 pr.becomeProbe();
+                yield Outcome.HANDLED;
             }
-        } else if (e instanceof LocalEvent.ReportSnapshot s) {
-            Progress pr = leaderProgress(s.peer());
-            if (pr != null && pr.state() == Progress.State.SNAPSHOT) {
-                pr.snapshotFinished(s.ok());
+            case REPORT_SNAPSHOT -> {
+                LocalEvent.ReportSnapshot r = (LocalEvent.ReportSnapshot) e;
+                Progress pr = leaderProgress(r.peer());
+                if (pr == null || pr.state() != Progress.State.SNAPSHOT) {
+                    yield Outcome.IGNORED;
+                }
+                pr.snapshotFinished(r.ok());
+                yield Outcome.HANDLED;
             }
-        } else if (e instanceof LocalEvent.Persisted p) {
-            handlePersisted(p.readyNumber());
-        } else if (e instanceof LocalEvent.Applied a) {
-            log.appliedTo(a.index());
-        }
+            case PERSISTED -> {
+                handlePersisted(((LocalEvent.Persisted) e).readyNumber());
+                yield Outcome.HANDLED;
+            }
+            case APPLIED -> {
+                log.appliedTo(((LocalEvent.Applied) e).index());
+                yield Outcome.HANDLED;
+            }
+            case COMPACTED -> {
+                log.compacted(((LocalEvent.Compacted) e).snapshot());
+                yield Outcome.HANDLED;
+            }
+        };
     }
+
+    /**
+     * What a handler did with an input. Its only job is to make each dispatch a switch
+     * <i>expression</i>, which javac checks covers every kind (a switch statement would let a new
+     * kind fall through silently).
+     */
+    private enum Outcome { HANDLED, IGNORED }
 
     // ---------------------------------------------------------------------------------------
     // Time.
@@ -379,9 +423,7 @@ public final class RaftNode {
                 // A granted pre-vote carries the term we would campaign in; we enter it only by
                 // winning the real election.
             } else {
-                boolean fromLeader = m instanceof AppendEntries || m instanceof Heartbeat
-                        || m instanceof InstallSnapshot;
-                becomeFollower(m.term(), fromLeader ? m.from() : 0);
+                becomeFollower(m.term(), establishesLeader(m) ? m.from() : 0);
             }
         } else if (m.term() < term) {
             if ((config.checkQuorum() || config.preVote()) && (m instanceof AppendEntries || m instanceof Heartbeat)) {
@@ -395,81 +437,131 @@ public final class RaftNode {
             return;
         }
 
-        if (m instanceof RequestVote rv) {
-            handleRequestVote(rv);
+        if (m.kind() == Message.Kind.REQUEST_VOTE) {
+            handleRequestVote((RequestVote) m);
             return;
         }
-        switch (role) {
+        Outcome unused = switch (role) {
             case LEADER -> stepLeader(m);
             case CANDIDATE, PRE_CANDIDATE -> stepCandidate(m);
             case FOLLOWER -> stepFollower(m);
-        }
+        };
     }
 
-    private void stepFollower(Message m) {
+    private Outcome stepFollower(Message m) {
         if (lead != 0 && m.from() != lead && sentOnlyByLeader(m)) {
             // One leader per term (Election Safety, §3.4): a leader's message in our term from
             // another node is forged or corrupt. Following it would let an impersonator overwrite
             // entries the real leader replicates (issue 12); ignoring a message is always safe.
             tracer.event(id, "message-ignored", m.getClass().getSimpleName() + " from " + m.from()
                     + " in term " + term + " whose leader is " + lead);
-            return;
+            return Outcome.IGNORED;
         }
-        if (m instanceof AppendEntries a) {
-            electionElapsed = 0;
-            lead = a.from();
-            handleAppendEntries(a);
-        } else if (m instanceof Heartbeat h) {
-            electionElapsed = 0;
-            lead = h.from();
-            handleHeartbeat(h);
-        } else if (m instanceof InstallSnapshot s) {
-            electionElapsed = 0;
-            lead = s.from();
-            handleInstallSnapshot(s);
-        } else if (m instanceof TimeoutNow) {
-            // §3.10: the leader asks us to take over; skip PreVote and waive stickiness.
-            tracer.event(id, "timeout-now", "from " + m.from() + " in term " + term);
-            hup(true);
-        } else if (m instanceof ReadIndexResponse r) {
-            readStates.add(new ReadState(r.requestId(), r.index()));
-        }
-        // Anything else (late vote answers, requests meant for a leader) is stale: ignore it.
+        return switch (m.kind()) {
+            case APPEND_ENTRIES -> {
+                electionElapsed = 0;
+                lead = m.from();
+                handleAppendEntries((AppendEntries) m);
+                yield Outcome.HANDLED;
+            }
+            case HEARTBEAT -> {
+                electionElapsed = 0;
+                lead = m.from();
+                handleHeartbeat((Heartbeat) m);
+                yield Outcome.HANDLED;
+            }
+            case INSTALL_SNAPSHOT -> {
+                electionElapsed = 0;
+                lead = m.from();
+                handleInstallSnapshot((InstallSnapshot) m);
+                yield Outcome.HANDLED;
+            }
+            case TIMEOUT_NOW -> {
+                // §3.10: the leader asks us to take over; skip PreVote and waive stickiness.
+                tracer.event(id, "timeout-now", "from " + m.from() + " in term " + term);
+                hup(true);
+                yield Outcome.HANDLED;
+            }
+            case READ_INDEX_RESPONSE -> {
+                ReadIndexResponse r = (ReadIndexResponse) m;
+                readStates.add(new ReadState(r.requestId(), r.index()));
+                yield Outcome.HANDLED;
+            }
+            // Late vote answers, and requests or answers meant for a leader, are stale.
+            case REQUEST_VOTE, REQUEST_VOTE_RESPONSE, APPEND_ENTRIES_RESPONSE, HEARTBEAT_RESPONSE,
+                 READ_INDEX_REQUEST -> Outcome.IGNORED;
+        };
+    }
+
+    /** The kinds that tell their receiver who leads the sender's term. */
+    private static boolean establishesLeader(Message m) {
+        return switch (m.kind()) {
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> true;
+            case APPEND_ENTRIES_RESPONSE, REQUEST_VOTE, REQUEST_VOTE_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW,
+                 READ_INDEX_REQUEST, READ_INDEX_RESPONSE -> false;
+        };
     }
 
     /** The kinds only a term's leader sends. */
     private static boolean sentOnlyByLeader(Message m) {
-        return m instanceof AppendEntries || m instanceof Heartbeat || m instanceof InstallSnapshot
-                || m instanceof TimeoutNow || m instanceof ReadIndexResponse;
+        return switch (m.kind()) {
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_RESPONSE -> true;
+            case APPEND_ENTRIES_RESPONSE, REQUEST_VOTE, REQUEST_VOTE_RESPONSE, HEARTBEAT_RESPONSE,
+                 READ_INDEX_REQUEST -> false;
+        };
     }
 
-    private void stepCandidate(Message m) {
-        if (m instanceof AppendEntries a) {
-            becomeFollower(term, a.from());
-            handleAppendEntries(a);
-        } else if (m instanceof Heartbeat h) {
-            becomeFollower(term, h.from());
-            handleHeartbeat(h);
-        } else if (m instanceof InstallSnapshot s) {
-            becomeFollower(term, s.from());
-            handleInstallSnapshot(s);
-        } else if (m instanceof RequestVoteResponse r) {
-            handleVoteResponse(r);
-        }
-    }
-
-    private void stepLeader(Message m) {
-        if (m instanceof AppendEntriesResponse r) {
-            handleAppendResponse(r);
-        } else if (m instanceof HeartbeatResponse r) {
-            handleHeartbeatResponse(r);
-        } else if (m instanceof ReadIndexRequest r) {
-            if (tracker.get(r.from()) != null) {
-                handleReadIndex(r.from(), r.requestId(), r.consistency());
+    private Outcome stepCandidate(Message m) {
+        return switch (m.kind()) {
+            case APPEND_ENTRIES -> {
+                becomeFollower(term, m.from());
+                handleAppendEntries((AppendEntries) m);
+                yield Outcome.HANDLED;
             }
-        }
-        // Another leader's messages in our term cannot exist (Election Safety, §3.4); late vote
-        // answers are harmless: ignore.
+            case HEARTBEAT -> {
+                becomeFollower(term, m.from());
+                handleHeartbeat((Heartbeat) m);
+                yield Outcome.HANDLED;
+            }
+            case INSTALL_SNAPSHOT -> {
+                becomeFollower(term, m.from());
+                handleInstallSnapshot((InstallSnapshot) m);
+                yield Outcome.HANDLED;
+            }
+            case REQUEST_VOTE_RESPONSE -> {
+                handleVoteResponse((RequestVoteResponse) m);
+                yield Outcome.HANDLED;
+            }
+            // No leader of this term is known to us, so nothing is sent to us as one; a TimeoutNow
+            // or a read answer is from an earlier leadership and stale.
+            case REQUEST_VOTE, APPEND_ENTRIES_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW, READ_INDEX_REQUEST,
+                 READ_INDEX_RESPONSE -> Outcome.IGNORED;
+        };
+    }
+
+    private Outcome stepLeader(Message m) {
+        return switch (m.kind()) {
+            case APPEND_ENTRIES_RESPONSE -> {
+                handleAppendResponse((AppendEntriesResponse) m);
+                yield Outcome.HANDLED;
+            }
+            case HEARTBEAT_RESPONSE -> {
+                handleHeartbeatResponse((HeartbeatResponse) m);
+                yield Outcome.HANDLED;
+            }
+            case READ_INDEX_REQUEST -> {
+                ReadIndexRequest r = (ReadIndexRequest) m;
+                if (tracker.get(r.from()) == null) {
+                    yield Outcome.IGNORED;
+                }
+                handleReadIndex(r.from(), r.requestId(), r.consistency());
+                yield Outcome.HANDLED;
+            }
+            // Another leader's messages in our term cannot exist (Election Safety, §3.4); late vote
+            // answers are harmless.
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_RESPONSE, REQUEST_VOTE,
+                 REQUEST_VOTE_RESPONSE -> Outcome.IGNORED;
+        };
     }
 
     // ---------------------------------------------------------------------------------------
@@ -862,9 +954,11 @@ public final class RaftNode {
             return false;
         }
         SnapshotMeta snap = log.snapshot();
-        if (snap.index() == 0) {
-            throw new IllegalStateException("node " + id + " must send a snapshot to " + to
-                    + " but its log holds none (first index " + log.firstIndex() + ")");
+        if (snap.index() < log.firstIndex() - 1) {
+            // The log was compacted past the newest snapshot the runtime has told us of: its
+            // Compacted event is on the way. The older one could not bring the follower up to
+            // our log (the entries after it are gone), so wait for it.
+            return false;
         }
         pr.becomeSnapshot(snap.index());
         send(new InstallSnapshot(id, to, term, snap));

@@ -116,6 +116,8 @@ final class LogWriterStage {
                 if (c.snapshot().index() >= server.log.firstIndex()) {
                     // A backup's pin, read now: entries it needs must outlive this compaction.
                     log.compact(c.snapshot(), server.logRetainedFrom());
+                    // Compaction enters the core through step, like every other input.
+                    server.loop.post(new LoopInput.Compacted(c.snapshot()));
                 }
             }
         }

@@ -50,6 +50,10 @@ sealed interface LoopInput {
     record Unreachable(long peer) implements Control {
     }
 
+    /** The log writer compacted the log to {@code snapshot}: the core sends that one to laggards now. */
+    record Compacted(dev.raftkit.core.SnapshotMeta snapshot) implements Control {
+    }
+
     /** An InstallSnapshot whose bytes the transport already stored: never dropped like other messages. */
     record Deliver(dev.raftkit.core.message.InstallSnapshot message) implements Control {
     }

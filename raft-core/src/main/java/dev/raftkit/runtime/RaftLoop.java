@@ -257,6 +257,8 @@ final class RaftLoop {
             node.reportSnapshot(r.peer(), r.ok());
         } else if (c instanceof LoopInput.Unreachable u) {
             node.reportUnreachable(u.peer());
+        } else if (c instanceof LoopInput.Compacted k) {
+            node.compacted(k.snapshot());
         } else if (c instanceof LoopInput.Deliver d) {
             stepPeer(d.message());
         } else if (c instanceof LoopInput.Stop) {

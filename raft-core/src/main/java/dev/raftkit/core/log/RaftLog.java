@@ -26,9 +26,15 @@ public final class RaftLog {
     private long applying;
     /** The state machine has applied up to here. */
     private long applied;
+    /**
+     * The newest snapshot the stored log starts after, as the runtime told us ({@link #compacted},
+     * or an installed snapshot once durable). Lagging followers get this one.
+     */
+    private SnapshotMeta stored;
 
     public RaftLog(LogReader storage, long maxApplyingBytes) {
         this.storage = storage;
+        this.stored = storage.initialState().snapshot();
         this.maxApplyingBytes = maxApplyingBytes;
         this.unstable = new Unstable(storage.lastIndex() + 1);
         long first = storage.firstIndex();
@@ -288,12 +294,22 @@ public final class RaftLog {
     }
 
     public void stableSnapshotTo(long index) {
+        if (unstable.snapshot != null && unstable.snapshot.index() == index) {
+            compacted(unstable.snapshot);
+        }
         unstable.stableSnapshotTo(index);
+    }
+
+    /** The stored log now starts after {@code snapshot} (the runtime compacted it). */
+    public void compacted(SnapshotMeta snapshot) {
+        if (snapshot.index() > stored.index()) {
+            stored = snapshot;
+        }
     }
 
     /** The snapshot a lagging follower should get: a pending incoming one, or the stored one. */
     public SnapshotMeta snapshot() {
-        return unstable.snapshot != null ? unstable.snapshot : storage.initialState().snapshot();
+        return unstable.snapshot != null ? unstable.snapshot : stored;
     }
 
     /** Replaces the whole log by {@code s} (InstallSnapshot, follower side). */

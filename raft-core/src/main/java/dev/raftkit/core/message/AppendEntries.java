@@ -8,6 +8,11 @@ import java.util.Objects;
  * An empty slice is a probe.
  */
 public record AppendEntries(long from, long to, long term, LogSlice slice, long commit) implements Message {
+    @Override
+    public Kind kind() {
+        return Kind.APPEND_ENTRIES;
+    }
+
     public AppendEntries {
         Objects.requireNonNull(slice, "slice");
     }

@@ -17,6 +17,11 @@ import java.util.Objects;
  */
 public record AppendEntriesResponse(long from, long to, long term, boolean reject, long index, EntryId hint,
                                     boolean recovering) implements Message {
+    @Override
+    public Kind kind() {
+        return Kind.APPEND_ENTRIES_RESPONSE;
+    }
+
     public AppendEntriesResponse {
         Objects.requireNonNull(hint, "hint");
     }

@@ -11,6 +11,11 @@ import java.util.Objects;
  * a follower restarted on an older copy of its data directory no longer holds (§3.8).
  */
 public record Heartbeat(long from, long to, long term, long commit, long context, EntryId matched) implements Message {
+    @Override
+    public Kind kind() {
+        return Kind.HEARTBEAT;
+    }
+
     public Heartbeat {
         Objects.requireNonNull(matched, "matched");
     }

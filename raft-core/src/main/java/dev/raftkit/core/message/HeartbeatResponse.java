@@ -6,6 +6,11 @@ package dev.raftkit.core.message;
  * {@link dev.raftkit.core.HardState}).
  */
 public record HeartbeatResponse(long from, long to, long term, long context, boolean recovering) implements Message {
+    @Override
+    public Kind kind() {
+        return Kind.HEARTBEAT_RESPONSE;
+    }
+
 
     /** A response from a follower that is not recovering. */
     public HeartbeatResponse(long from, long to, long term, long context) {

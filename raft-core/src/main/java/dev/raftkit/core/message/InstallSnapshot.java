@@ -9,6 +9,11 @@ import java.util.Objects;
  * bytes are safely received. The follower answers with an {@link AppendEntriesResponse}.
  */
 public record InstallSnapshot(long from, long to, long term, SnapshotMeta snapshot) implements Message {
+    @Override
+    public Kind kind() {
+        return Kind.INSTALL_SNAPSHOT;
+    }
+
     public InstallSnapshot {
         Objects.requireNonNull(snapshot, "snapshot");
     }

@@ -8,6 +8,18 @@ public sealed interface Message extends Input
         permits AppendEntries, AppendEntriesResponse, RequestVote, RequestVoteResponse, Heartbeat,
                 HeartbeatResponse, InstallSnapshot, TimeoutNow, ReadIndexRequest, ReadIndexResponse {
 
+    /**
+     * The kinds of message, one per record. Code that must treat every kind — the core's role
+     * handlers, the wire codec — switches over it in a switch expression, which does not compile
+     * until a new kind is handled (Java 17 has no pattern switch over the sealed hierarchy).
+     */
+    enum Kind {
+        APPEND_ENTRIES, APPEND_ENTRIES_RESPONSE, REQUEST_VOTE, REQUEST_VOTE_RESPONSE, HEARTBEAT, HEARTBEAT_RESPONSE,
+        INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_REQUEST, READ_INDEX_RESPONSE
+    }
+
+    Kind kind();
+
     long from();
 
     long to();

@@ -9,4 +9,8 @@ import dev.raftkit.core.log.EntryId;
  */
 public record RequestVote(long from, long to, long term, EntryId lastLog, boolean preVote, boolean transfer)
         implements Message {
+    @Override
+    public Kind kind() {
+        return Kind.REQUEST_VOTE;
+    }
 }

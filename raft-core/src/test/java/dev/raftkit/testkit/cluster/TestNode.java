@@ -126,6 +126,7 @@ public final class TestNode {
         SnapshotMeta meta = new SnapshotMeta(id, appliedConf);
         snapshots.put(id, List.copyOf(applied));
         storage.compact(meta);
+        raft.compacted(meta); // as the runtime does once its log writer compacted
     }
 
     List<Entry> snapshotData(SnapshotMeta meta) {
