@@ -1,5 +1,6 @@
 package dev.raftkit.core;
 
+import dev.raftkit.core.confchange.AppliedConfChange;
 import dev.raftkit.core.confchange.Changer;
 import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfChangeCodec;
@@ -8,6 +9,7 @@ import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.EntryType;
 import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.log.LogView;
 import dev.raftkit.core.log.RaftLog;
 import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.core.message.AppendEntriesResponse;
@@ -105,6 +107,7 @@ public final class RaftNode {
     private HardState prevHardState;
     private List<Message> msgs = new ArrayList<>();
     private List<Message> msgsAfterPersist = new ArrayList<>();
+    private List<InstallSnapshot> snapshotsToSend = new ArrayList<>();
     /** Acknowledgements to this node itself, counted only once the Ready they belong to is durable. */
     private List<Message> selfAfterPersist = new ArrayList<>();
     private List<ReadState> readStates = new ArrayList<>();
@@ -178,7 +181,7 @@ public final class RaftNode {
         ConfState[] conf = {initial.snapshot().conf()};
         forEachEntry(initial.snapshot().index() + 1, applied + 1, e -> {
             if (e.type() == EntryType.CONF_CHANGE) {
-                conf[0] = applyOrKeep(conf[0], e);
+                conf[0] = Changer.applyEntry(conf[0], e.index(), e.data()).conf();
             }
         });
         tracker.applyConf(conf[0], log.lastIndex() + 1);
@@ -1233,18 +1236,26 @@ public final class RaftNode {
     // ---------------------------------------------------------------------------------------
     // Membership (§4).
 
-    private void applyConfChange(Entry e) {
+    private AppliedConfChange applyConfChange(Entry e) {
         ConfState before = tracker.conf();
-        ConfState next = applyOrKeep(before, e);
-        if (next == before) {
-            tracer.event(id, "conf-rejected", "entry " + e.id() + " leaves " + before + " unchanged");
-            return;
+        AppliedConfChange applied = Changer.applyEntry(before, e.index(), e.data());
+        if (!applied.accepted()) {
+            // Every node decodes and checks the same entry against the same configuration, so all
+            // refuse it alike: a no-op everywhere.
+            tracer.event(id, "conf-rejected", "entry " + e.id() + " leaves " + before + " unchanged: "
+                    + applied.rejection());
+            return applied;
         }
+        ConfState next = applied.conf();
         tracker.applyConf(next, log.lastIndex() + 1);
         tracer.event(id, "conf-applied", e.id() + " " + next);
-        if (role != Role.LEADER) {
-            return;
+        if (role == Role.LEADER) {
+            afterConfChangeAsLeader(next);
         }
+        return applied;
+    }
+
+    private void afterConfChangeAsLeader(ConfState next) {
         if (!next.isVoter(id)) {
             // §4.2.2: a removed leader steps down once the change is committed.
             becomeFollower(term, 0);
@@ -1256,17 +1267,6 @@ public final class RaftNode {
         // The quorum changed: maybe more is committed; new members need entries.
         maybeCommit();
         appendsPending = true;
-    }
-
-    /** The configuration after applying a CONF_CHANGE entry, or {@code conf} if the change is invalid. */
-    private static ConfState applyOrKeep(ConfState conf, Entry e) {
-        try {
-            return Changer.apply(conf, ConfChangeCodec.decode(e.data()));
-        } catch (IllegalArgumentException invalid) {
-            // Every node decodes and checks the same entry against the same configuration, so all
-            // reject it alike: a no-op everywhere.
-            return conf;
-        }
     }
 
     /** With auto-leave, the leader leaves the joint configuration as soon as entering it is applied (§4.3). */
@@ -1307,6 +1307,9 @@ public final class RaftNode {
             } else {
                 selfAfterPersist.add(m);
             }
+        } else if (m instanceof InstallSnapshot s) {
+            // The runtime streams a snapshot's bytes itself, so it travels in a list of its own.
+            snapshotsToSend.add(s);
         } else if (m instanceof AppendEntriesResponse || m instanceof RequestVoteResponse) {
             // These promise something about our durable state (a vote, entries held): §3.8.
             msgsAfterPersist.add(m);
@@ -1332,7 +1335,8 @@ public final class RaftNode {
                 || log.committed() != prevHardState.commit()
                 || log.hasNextUnstableEntries()
                 || log.nextUnstableSnapshot() != null
-                || !msgs.isEmpty() || !msgsAfterPersist.isEmpty() || !selfAfterPersist.isEmpty()
+                || !msgs.isEmpty() || !msgsAfterPersist.isEmpty() || !snapshotsToSend.isEmpty()
+                || !selfAfterPersist.isEmpty()
                 || log.hasNextCommittedEntries()
                 || !readStates.isEmpty();
     }
@@ -1376,22 +1380,27 @@ public final class RaftNode {
         }
         log.acceptUnstable();
 
-        Ready ready = new Ready(number, softOut, hardOut, entries, snapshot, msgs, msgsAfterPersist, committed,
-                readStates, mustSync);
+        List<Message> out = msgs;
+        List<Message> outAfterPersist = msgsAfterPersist;
+        List<InstallSnapshot> snapshotsOut = snapshotsToSend;
+        List<ReadState> reads = readStates;
         msgs = new ArrayList<>();
         msgsAfterPersist = new ArrayList<>();
+        snapshotsToSend = new ArrayList<>();
         readStates = new ArrayList<>();
-        if (!committed.isEmpty()) {
-            handOut(committed);
-        }
-        return ready;
+        // Handing out may step a removed leader down or propose leaving a joint configuration;
+        // what that sends belongs to the next Ready, which is why this Ready's lists are taken first.
+        List<AppliedConfChange> confChanges = committed.isEmpty() ? List.of() : handOut(committed);
+        return new Ready(number, softOut, hardOut, entries, snapshot, out, outAfterPersist, snapshotsOut, committed,
+                confChanges, reads, mustSync);
     }
 
     /**
      * Committed entries have been handed out for application. Configuration changes take effect
      * now, when committed (see docs/divergence.md: the thesis applies them on append).
      */
-    private void handOut(List<Entry> committed) {
+    private List<AppliedConfChange> handOut(List<Entry> committed) {
+        List<AppliedConfChange> confChanges = List.of();
         long bytes = 0;
         for (Entry e : committed) {
             bytes += e.sizeBytes();
@@ -1402,10 +1411,14 @@ public final class RaftNode {
                 uncommittedBytes = Math.max(0, uncommittedBytes - e.data().length);
             }
             if (e.type() == EntryType.CONF_CHANGE) {
-                applyConfChange(e);
+                if (confChanges.isEmpty()) {
+                    confChanges = new ArrayList<>(1);
+                }
+                confChanges.add(applyConfChange(e));
             }
         }
         maybeAutoLeave();
+        return confChanges;
     }
 
     /**
@@ -1487,8 +1500,8 @@ public final class RaftNode {
         return recovering;
     }
 
-    /** Read-only view of the log, for tests and the simulator's invariant checks. */
-    public RaftLog log() {
+    /** A read-only view of the log: for the runtime's reads, tests and the simulator's invariant checks. */
+    public LogView log() {
         return log;
     }
 

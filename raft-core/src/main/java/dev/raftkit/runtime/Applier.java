@@ -1,8 +1,7 @@
 package dev.raftkit.runtime;
 
 import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.core.confchange.Changer;
-import dev.raftkit.core.confchange.ConfChangeCodec;
+import dev.raftkit.core.confchange.AppliedConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
@@ -202,7 +201,7 @@ final class Applier {
                     restore(t.snapshot());
                 }
                 if (!t.committed().isEmpty()) {
-                    apply(t.committed());
+                    apply(t.committed(), t.confChanges());
                 }
                 if (t.reads() != null) {
                     parked.addAll(t.reads());
@@ -294,7 +293,8 @@ final class Applier {
      * were batched); the state machine gets all commands of the batch in one call; results are
      * then recorded in the sessions and handed to the waiting futures.
      */
-    private void apply(List<Entry> entries) {
+    private void apply(List<Entry> entries, List<AppliedConfChange> confChanges) {
+        int nextConf = 0;
         List<StateMachine.Command> commands = new ArrayList<>(entries.size());
         List<Slot> slots = new ArrayList<>(entries.size());
         Map<SessionKey, Slot> inBatch = null;
@@ -314,7 +314,14 @@ final class Applier {
             appliedTerm = e.term();
             bytesSinceSnapshot += e.data().length;
             if (e.type() == EntryType.CONF_CHANGE) {
-                applyConfChange(e, p);
+                while (nextConf < confChanges.size() && confChanges.get(nextConf).index() < e.index()) {
+                    nextConf++;
+                }
+                if (nextConf == confChanges.size() || confChanges.get(nextConf).index() != e.index()) {
+                    throw new IllegalStateException("node " + server.id + ": the configuration change at " + e.index()
+                            + " reached the apply thread without the core's decision on it (Ready.confChanges)");
+                }
+                applyConfChange(confChanges.get(nextConf), p);
                 continue;
             }
             byte[] data = e.data();
@@ -401,20 +408,19 @@ final class Applier {
     private static final byte[] EMPTY = new byte[0];
     private static final byte[] PLACEHOLDER = new byte[0];
 
-    private void applyConfChange(Entry e, Pending p) {
-        ConfState next;
-        try {
-            next = Changer.apply(conf, ConfChangeCodec.decode(e.data()));
-        } catch (IllegalArgumentException invalid) {
-            // As in the core: every node rejects the same entry alike, a no-op everywhere.
+    /** Takes the configuration the core applied (it carries it in the Ready), never re-derives it. */
+    private void applyConfChange(AppliedConfChange c, Pending p) {
+        if (!c.accepted()) {
+            // Every node refuses the same entry alike, a no-op everywhere.
             fail(p, new RaftServerException(RaftServerException.Reason.INVALID, 0, "configuration change at "
-                    + e.index() + " was rejected when applied: " + invalid.getMessage()));
+                    + c.index() + " was rejected when applied: " + c.rejection()));
             return;
         }
+        ConfState next = c.conf();
         conf = next;
         publishedConf = next;
         complete(p, next);
-        long index = e.index();
+        long index = c.index();
         for (RaftListener l : server.listeners()) {
             server.event(() -> l.onConfigurationChange(index, next));
         }

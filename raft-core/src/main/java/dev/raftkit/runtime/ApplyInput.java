@@ -1,6 +1,7 @@
 package dev.raftkit.runtime;
 
 import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.confchange.AppliedConfChange;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.spi.SnapshotDescriptor;
 import java.util.List;
@@ -12,10 +13,11 @@ sealed interface ApplyInput {
     /**
      * One Ready's work for the apply thread: first register the futures of entries proposed since
      * the last task, then restore {@code snapshot} if any (§5: before any later entry), then apply
-     * {@code committed}, then queue {@code reads}.
+     * {@code committed} (with the core's decision on each configuration change among them,
+     * {@code confChanges}), then queue {@code reads}.
      */
-    record Task(List<Pending> pendings, SnapshotMeta snapshot, List<Entry> committed, List<ReadWaiter> reads)
-            implements ApplyInput {
+    record Task(List<Pending> pendings, SnapshotMeta snapshot, List<Entry> committed,
+                List<AppliedConfChange> confChanges, List<ReadWaiter> reads) implements ApplyInput {
     }
 
     /** A read served locally once the state machine has applied {@code index}. */

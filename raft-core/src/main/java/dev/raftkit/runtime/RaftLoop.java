@@ -5,10 +5,14 @@ import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.ReadState;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.Role;
+import dev.raftkit.core.confchange.AppliedConfChange;
+import dev.raftkit.core.confchange.Changer;
 import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.confchange.LiveQuorumCheck;
+import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.EntryType;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.runtime.ApplyInput.Pending;
@@ -422,28 +426,17 @@ final class RaftLoop {
     }
 
     private void dispatch(Ready r) {
-        List<InstallSnapshot> snapshotsToSend = null;
-        List<Message> out = r.messages();
-        for (Message m : out) {
-            if (m instanceof InstallSnapshot) {
-                snapshotsToSend = splitSnapshots(out);
-                out = withoutSnapshots(out);
-                break;
-            }
+        if (!r.messages().isEmpty()) {
+            server.transport.send(r.messages());
         }
-        if (!out.isEmpty()) {
-            server.transport.send(out);
-        }
-        if (snapshotsToSend != null) {
-            snapshotsToSend.forEach(server.snapshots::send);
-        }
+        r.snapshotsToSend().forEach(server.snapshots::send);
         if (server.sendBeforePersist && !r.messagesAfterPersist().isEmpty()) {
             // TestingHooks.sendBeforePersist: testing only; the writer then sends them again.
             server.transport.send(r.messagesAfterPersist());
         }
         if (server.applyBeforeCommit && !r.entries().isEmpty()) {
             // TestingHooks.applyBeforeCommit: testing only.
-            server.applier.enqueue(new ApplyInput.Task(List.of(), null, r.entries(), null));
+            server.applier.enqueue(new ApplyInput.Task(List.of(), null, r.entries(), confChangesOf(r.entries()), null));
         }
 
         if (r.hasPersistWork() || lastSentToWriter > lastPersisted) {
@@ -473,7 +466,8 @@ final class RaftLoop {
             }
         }
         if (r.snapshot() != null || !r.committedEntries().isEmpty() || answered != null) {
-            server.applier.enqueue(new ApplyInput.Task(newPendings, r.snapshot(), r.committedEntries(), answered));
+            server.applier.enqueue(new ApplyInput.Task(newPendings, r.snapshot(), r.committedEntries(), r.confChanges(),
+                    answered));
             newPendings = new ArrayList<>();
         }
         if (r.softState() != null || r.hardState() != null) {
@@ -481,21 +475,18 @@ final class RaftLoop {
         }
     }
 
-    private static List<InstallSnapshot> splitSnapshots(List<Message> msgs) {
-        List<InstallSnapshot> out = new ArrayList<>();
-        for (Message m : msgs) {
-            if (m instanceof InstallSnapshot s) {
-                out.add(s);
-            }
-        }
-        return out;
-    }
-
-    private static List<Message> withoutSnapshots(List<Message> msgs) {
-        List<Message> out = new ArrayList<>(msgs.size());
-        for (Message m : msgs) {
-            if (!(m instanceof InstallSnapshot)) {
-                out.add(m);
+    /**
+     * TestingHooks.applyBeforeCommit only: uncommitted entries carry no decision of the core, so
+     * this planted bug decides their configuration changes against the core's configuration now.
+     */
+    private List<AppliedConfChange> confChangesOf(List<Entry> entries) {
+        List<AppliedConfChange> out = new ArrayList<>();
+        ConfState conf = node.conf();
+        for (Entry e : entries) {
+            if (e.type() == EntryType.CONF_CHANGE) {
+                AppliedConfChange c = Changer.applyEntry(conf, e.index(), e.data());
+                out.add(c);
+                conf = c.conf();
             }
         }
         return out;
@@ -611,7 +602,7 @@ final class RaftLoop {
         for (int i = 0; i < 16 && node.hasReady(); i++) {
             dispatch(node.ready());
         }
-        server.applier.enqueue(new ApplyInput.Task(newPendings, null, List.of(), null));
+        server.applier.enqueue(new ApplyInput.Task(newPendings, null, List.of(), List.of(), null));
         newPendings = new ArrayList<>();
         server.applier.enqueue(new ApplyInput.Stop());
         server.writer.stop();

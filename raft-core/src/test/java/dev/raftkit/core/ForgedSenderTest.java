@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.LogSlice;
-import dev.raftkit.core.log.RaftLog;
+import dev.raftkit.core.log.LogView;
 import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.core.message.TimeoutNow;
 import dev.raftkit.testkit.cluster.TestCluster;
@@ -35,7 +35,7 @@ class ForgedSenderTest {
         c.stabilize();
         c.node(1).raft().propose(bytes("real"));
         c.stabilize();
-        RaftLog log2 = c.node(2).raft().log();
+        LogView log2 = c.node(2).raft().log();
         long term = c.node(2).raft().term();
         EntryId last = log2.lastEntryId();
         List<String> trace = new ArrayList<>();
@@ -54,7 +54,7 @@ class ForgedSenderTest {
         c.node(1).raft().propose(bytes("next"));
         c.stabilize();
         for (long id = 1; id <= 3; id++) {
-            RaftLog log = c.node(id).raft().log();
+            LogView log = c.node(id).raft().log();
             Entry at = log.slice(last.index() + 1, last.index() + 2, Long.MAX_VALUE).get(0);
             assertArrayEquals(bytes("next"), at.data(), "node " + id + " diverged");
         }

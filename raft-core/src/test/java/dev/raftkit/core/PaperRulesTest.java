@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.LogSlice;
-import dev.raftkit.core.log.RaftLog;
+import dev.raftkit.core.log.LogView;
 import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.Message;
@@ -38,7 +38,7 @@ class PaperRulesTest {
     }
 
     private static List<Entry> entries(TestNode n) {
-        RaftLog log = n.raft().log();
+        LogView log = n.raft().log();
         return log.slice(log.firstIndex(), log.lastIndex() + 1, Long.MAX_VALUE);
     }
 
@@ -465,7 +465,7 @@ class PaperRulesTest {
             Map<Long, Long> committedTerms = new HashMap<>();
             chaos(seed, 5, 1500, (c, step) -> {
                 for (TestNode n : c.nodes()) {
-                    RaftLog log = n.raft().log();
+                    LogView log = n.raft().log();
                     for (long i = log.firstIndex(); i <= log.committed(); i++) {
                         Long before = committedTerms.putIfAbsent(i, log.term(i));
                         assertTrue(before == null || before == log.term(i), "index " + i + " committed at two terms");
@@ -475,7 +475,7 @@ class PaperRulesTest {
                     if (!n.raft().isLeader()) {
                         continue;
                     }
-                    RaftLog log = n.raft().log();
+                    LogView log = n.raft().log();
                     committedTerms.forEach((index, term) -> {
                         if (index >= log.firstIndex()) {
                             assertEquals(term, log.termOrZero(index), "leader " + n.id() + " of term "

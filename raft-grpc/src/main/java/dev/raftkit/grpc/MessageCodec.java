@@ -84,43 +84,53 @@ public final class MessageCodec {
     public static PeerEnvelope encode(String clusterId, Message m) {
         PeerEnvelope.Builder b = PeerEnvelope.newBuilder()
                 .setClusterId(clusterId).setFrom(m.from()).setTo(m.to()).setTerm(m.term());
-        // Java 17 has no pattern switch: an instanceof chain over the sealed hierarchy, ending in
-        // an error so a new message kind cannot be sent silently without a wire form.
-        if (m instanceof AppendEntries a) {
-            b.setAppendEntries(encodeAppend(a));
-        } else if (m instanceof AppendEntriesResponse r) {
-            b.setAppendEntriesResponse(AppendEntriesResponseProto.newBuilder()
-                    .setReject(r.reject()).setIndex(r.index()).setHint(encode(r.hint()))
-                    .setRecovering(r.recovering()));
-        } else if (m instanceof RequestVote v) {
-            b.setRequestVote(RequestVoteProto.newBuilder()
-                    .setLastLog(encode(v.lastLog())).setPreVote(v.preVote()).setTransfer(v.transfer()));
-        } else if (m instanceof RequestVoteResponse r) {
-            b.setRequestVoteResponse(RequestVoteResponseProto.newBuilder()
-                    .setPreVote(r.preVote()).setGranted(r.granted()));
-        } else if (m instanceof Heartbeat h) {
-            HeartbeatProto.Builder hb = HeartbeatProto.newBuilder().setCommit(h.commit()).setContext(h.context());
-            if (!h.matched().equals(EntryId.ZERO)) {
-                hb.setMatched(encode(h.matched()));
+        // A switch expression over the kind: a new message kind does not compile until it has a wire form.
+        PeerEnvelope.Builder done = switch (m.kind()) {
+            case APPEND_ENTRIES -> b.setAppendEntries(encodeAppend((AppendEntries) m));
+            case APPEND_ENTRIES_RESPONSE -> {
+                AppendEntriesResponse r = (AppendEntriesResponse) m;
+                yield b.setAppendEntriesResponse(AppendEntriesResponseProto.newBuilder()
+                        .setReject(r.reject()).setIndex(r.index()).setHint(encode(r.hint()))
+                        .setRecovering(r.recovering()));
             }
-            b.setHeartbeat(hb);
-        } else if (m instanceof HeartbeatResponse r) {
-            b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context())
-                    .setRecovering(r.recovering()));
-        } else if (m instanceof InstallSnapshot s) {
-            b.setInstallSnapshot(InstallSnapshotProto.newBuilder().setSnapshot(encode(s.snapshot())));
-        } else if (m instanceof TimeoutNow) {
-            b.setTimeoutNow(TimeoutNowProto.getDefaultInstance());
-        } else if (m instanceof ReadIndexRequest r) {
-            b.setReadIndexRequest(ReadIndexRequestProto.newBuilder()
-                    .setRequestId(r.requestId()).setConsistency(encode(r.consistency())));
-        } else if (m instanceof ReadIndexResponse r) {
-            b.setReadIndexResponse(ReadIndexResponseProto.newBuilder()
-                    .setRequestId(r.requestId()).setIndex(r.index()));
-        } else {
-            throw new IllegalArgumentException("no wire form for message kind " + m.getClass().getName());
-        }
-        return b.build();
+            case REQUEST_VOTE -> {
+                RequestVote v = (RequestVote) m;
+                yield b.setRequestVote(RequestVoteProto.newBuilder()
+                        .setLastLog(encode(v.lastLog())).setPreVote(v.preVote()).setTransfer(v.transfer()));
+            }
+            case REQUEST_VOTE_RESPONSE -> {
+                RequestVoteResponse r = (RequestVoteResponse) m;
+                yield b.setRequestVoteResponse(RequestVoteResponseProto.newBuilder()
+                        .setPreVote(r.preVote()).setGranted(r.granted()));
+            }
+            case HEARTBEAT -> {
+                Heartbeat h = (Heartbeat) m;
+                HeartbeatProto.Builder hb = HeartbeatProto.newBuilder().setCommit(h.commit()).setContext(h.context());
+                if (!h.matched().equals(EntryId.ZERO)) {
+                    hb.setMatched(encode(h.matched()));
+                }
+                yield b.setHeartbeat(hb);
+            }
+            case HEARTBEAT_RESPONSE -> {
+                HeartbeatResponse r = (HeartbeatResponse) m;
+                yield b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context())
+                        .setRecovering(r.recovering()));
+            }
+            case INSTALL_SNAPSHOT -> b.setInstallSnapshot(
+                    InstallSnapshotProto.newBuilder().setSnapshot(encode(((InstallSnapshot) m).snapshot())));
+            case TIMEOUT_NOW -> b.setTimeoutNow(TimeoutNowProto.getDefaultInstance());
+            case READ_INDEX_REQUEST -> {
+                ReadIndexRequest r = (ReadIndexRequest) m;
+                yield b.setReadIndexRequest(ReadIndexRequestProto.newBuilder()
+                        .setRequestId(r.requestId()).setConsistency(encode(r.consistency())));
+            }
+            case READ_INDEX_RESPONSE -> {
+                ReadIndexResponse r = (ReadIndexResponse) m;
+                yield b.setReadIndexResponse(ReadIndexResponseProto.newBuilder()
+                        .setRequestId(r.requestId()).setIndex(r.index()));
+            }
+        };
+        return done.build();
     }
 
     private static AppendEntriesProto encodeAppend(AppendEntries a) {

@@ -20,6 +20,19 @@ public final class Changer {
     private Changer() {
     }
 
+    /**
+     * Applies the committed configuration-change entry at {@code index}, encoded as
+     * {@link ConfChangeCodec} writes it, to {@code conf}. Never throws for an invalid or undecodable
+     * change: every node refuses it alike, so it is a no-op whose reason the result carries.
+     */
+    public static AppliedConfChange applyEntry(ConfState conf, long index, byte[] data) {
+        try {
+            return new AppliedConfChange(index, apply(conf, ConfChangeCodec.decode(data)), null);
+        } catch (IllegalArgumentException invalid) {
+            return new AppliedConfChange(index, conf, invalid.getMessage());
+        }
+    }
+
     /** Applies {@code change} as its shape says: leave joint, enter joint, or a simple change. */
     public static ConfState apply(ConfState conf, ConfChange change) {
         if (change.isLeaveJoint()) {

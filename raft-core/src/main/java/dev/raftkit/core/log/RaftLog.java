@@ -12,7 +12,7 @@ import java.util.List;
  * <p>Invariant: {@code applied <= applying <= committed <= lastIndex()}, and committed entries are
  * handed out for application only once they are durable locally.
  */
-public final class RaftLog {
+public final class RaftLog implements LogView {
 
     private final LogReader storage;
     private final Unstable unstable;
@@ -43,26 +43,32 @@ public final class RaftLog {
         this.applied = first - 1;
     }
 
+    @Override
     public long committed() { return committed; }
     public long applying() { return applying; }
+    @Override
     public long applied() { return applied; }
 
+    @Override
     public long firstIndex() {
         long i = unstable.maybeFirstIndex();
         return i >= 0 ? i : storage.firstIndex();
     }
 
+    @Override
     public long lastIndex() {
         long i = unstable.maybeLastIndex();
         return i >= 0 ? i : storage.lastIndex();
     }
 
+    @Override
     public EntryId lastEntryId() {
         long last = lastIndex();
         return new EntryId(term(last), last);
     }
 
     /** The highest index known to be durable here (0 while an incoming snapshot is not). */
+    @Override
     public long lastStableIndex() {
         return unstable.snapshot != null ? 0 : unstable.offset - 1;
     }
@@ -73,6 +79,7 @@ public final class RaftLog {
      * @throws LogCompactedException  below the snapshot
      * @throws LogUnavailableException beyond the last entry
      */
+    @Override
     public long term(long index) {
         long t = unstable.maybeTerm(index);
         if (t >= 0) {
@@ -90,11 +97,13 @@ public final class RaftLog {
     }
 
     /** The term at {@code index}, or 0 if it is out of range. */
+    @Override
     public long termOrZero(long index) {
         return Math.max(0, termOrMinusOne(index));
     }
 
     /** Log Matching (§3.5): does this log hold the entry {@code id}? */
+    @Override
     public boolean matchTerm(EntryId id) {
         return termOrMinusOne(id.index()) == id.term();
     }
@@ -308,6 +317,7 @@ public final class RaftLog {
     }
 
     /** The snapshot a lagging follower should get: a pending incoming one, or the stored one. */
+    @Override
     public SnapshotMeta snapshot() {
         return unstable.snapshot != null ? unstable.snapshot : stored;
     }
@@ -330,6 +340,7 @@ public final class RaftLog {
      *
      * @throws LogCompactedException if {@code lo} is compacted
      */
+    @Override
     public List<Entry> slice(long lo, long hi, long maxBytes) {
         if (lo > hi) {
             throw new IllegalArgumentException("invalid slice [" + lo + "," + hi + ")");

@@ -94,6 +94,9 @@ public final class Describe {
         for (Message m : r.messagesAfterPersist()) {
             sb.append("  send after persist: ").append(message(m)).append('\n');
         }
+        for (Message m : r.snapshotsToSend()) {
+            sb.append("  send snapshot: ").append(message(m)).append('\n');
+        }
         r.readStates().forEach(rs -> sb.append("  read: req=").append(rs.requestId()).append(" index=")
                 .append(rs.index()).append('\n'));
         return sb.toString();

@@ -4,7 +4,7 @@ import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
-import dev.raftkit.core.log.RaftLog;
+import dev.raftkit.core.log.LogView;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -107,7 +107,7 @@ public final class Invariants {
     }
 
     /** Index to term of every entry a node's log view holds (durable and unstable). */
-    private static Map<Long, Long> termsOf(RaftLog log) {
+    private static Map<Long, Long> termsOf(LogView log) {
         Map<Long, Long> out = new HashMap<>();
         long first = log.firstIndex();
         long last = log.lastIndex();

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -122,13 +123,24 @@ public final class TestCluster {
         return r;
     }
 
+    private BiConsumer<Long, Ready> readyObserver = (id, r) -> { };
+
+    /** Hands every Ready any node produces from now on to {@code observer}, as it is taken. */
+    public void observeReadys(BiConsumer<Long, Ready> observer) {
+        this.readyObserver = observer;
+    }
+
     /** Takes a Ready, sends its immediate messages, and queues it for a later {@link #persist}. */
     public Ready takeReady(long id) {
         TestNode n = node(id);
         Ready r = n.raft().ready();
+        readyObserver.accept(id, r);
         n.unpersisted.add(r);
         for (Message m : r.messages()) {
             send(m);
+        }
+        for (Message m : r.snapshotsToSend()) {
+            send(m); // the snapshot's data travels beside it, through the cluster's snapshot map
         }
         return r;
     }

@@ -5,12 +5,10 @@ import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.core.confchange.Changer;
-import dev.raftkit.core.confchange.ConfChangeCodec;
+import dev.raftkit.core.confchange.AppliedConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
-import dev.raftkit.core.log.EntryType;
 import dev.raftkit.runtime.MemoryLogStorage;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -107,13 +105,9 @@ public final class TestNode {
                 throw new AssertionError("node " + id() + " applies " + e.id() + " after " + appliedIndex());
             }
             applied.add(e);
-            if (e.type() == EntryType.CONF_CHANGE) {
-                try {
-                    appliedConf = Changer.apply(appliedConf, ConfChangeCodec.decode(e.data()));
-                } catch (IllegalArgumentException invalid) {
-                    // Rejected alike by the core: a no-op.
-                }
-            }
+        }
+        for (AppliedConfChange c : r.confChanges()) {
+            appliedConf = c.conf(); // refused changes carry the configuration unchanged
         }
         if (!r.committedEntries().isEmpty()) {
             raft.onApplied(r.lastCommittedIndex());

@@ -1,7 +1,6 @@
 package dev.raftkit.storage.backup;
 
 import dev.raftkit.core.confchange.Changer;
-import dev.raftkit.core.confchange.ConfChangeCodec;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
@@ -507,7 +506,7 @@ public final class BackupService {
                         writer.append(e);
                         term = e.term();
                         if (e.type() == EntryType.CONF_CHANGE) {
-                            c = confAfter(c, e);
+                            c = Changer.applyEntry(c, e.index(), e.data()).conf(); // refused: unchanged
                         }
                     }
                 } catch (IOException | RuntimeException e) {
@@ -533,15 +532,6 @@ public final class BackupService {
             LOG.info("incremental backup {} of cluster {} from node {}: entries ({}, {}]", b.dir(), clusterId,
                     server.id(), parent.lastIndex(), inc.to());
             return new Result(b, null);
-        }
-    }
-
-    /** As the apply thread does: an invalid change is rejected alike everywhere, a no-op. */
-    private static ConfState confAfter(ConfState conf, Entry e) {
-        try {
-            return Changer.apply(conf, ConfChangeCodec.decode(e.data()));
-        } catch (IllegalArgumentException rejected) {
-            return conf;
         }
     }
 
