@@ -1,5 +1,6 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.cli.jepsen.JepsenNodeMain;
 import dev.raftkit.jepsen.real.JepsenOptions;
 import dev.raftkit.jepsen.real.JepsenResult;
@@ -7,7 +8,6 @@ import dev.raftkit.jepsen.real.JepsenRun;
 import dev.raftkit.jepsen.real.Nemesis;
 import dev.raftkit.jepsen.real.NodeCommand;
 import dev.raftkit.jepsen.real.NodeSpec;
-import dev.raftkit.jepsen.real.Reads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,8 +58,9 @@ final class JepsenCommand implements Callable<Integer> {
     Long seed;
 
     @Option(names = "--reads", defaultValue = "mixed",
-            description = "mixed (linearizable and lease), linearizable, lease, or local (UNSAFE on purpose: a node's "
-                    + "local state without ReadIndex; must be reported INVALID under partitions).")
+            description = "Read modes, comma-separated; each read draws one: linearizable, lease, stale (UNSAFE on "
+                    + "purpose: a random node's local state without ReadIndex; must be reported INVALID under "
+                    + "partitions). Aliases: mixed = linearizable,lease (the default); local = stale.")
     String reads;
 
     @Option(names = "--clients", defaultValue = "20", description = "Client threads, in groups of 10 per key group (default 20).")
@@ -96,13 +97,7 @@ final class JepsenCommand implements Callable<Integer> {
                 kinds.add(kind);
             }
         }
-        Reads readMode;
-        try {
-            readMode = Reads.valueOf(reads.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--reads must be mixed, linearizable, lease or local; got '"
-                    + reads + "'");
-        }
+        List<ReadMode> readMode = readModes(reads);
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000);
         Path dir = report != null ? report
                 : Path.of("jepsen-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -183,5 +178,25 @@ final class JepsenCommand implements Callable<Integer> {
     private static String join(Map<Long, String> m) {
         return m.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + "=" + e.getValue())
                 .collect(Collectors.joining(","));
+    }
+
+    /** Parses {@code --reads}: read-mode names and the aliases {@code mixed} and {@code local}. */
+    private List<ReadMode> readModes(String value) {
+        List<ReadMode> modes = new ArrayList<>();
+        for (String part : value.split(",")) {
+            String name = part.trim().toLowerCase(Locale.ROOT);
+            switch (name) {
+                case "mixed" -> {
+                    modes.add(ReadMode.LINEARIZABLE);
+                    modes.add(ReadMode.LEASE);
+                }
+                case "local", "stale" -> modes.add(ReadMode.STALE);
+                case "linearizable" -> modes.add(ReadMode.LINEARIZABLE);
+                case "lease" -> modes.add(ReadMode.LEASE);
+                default -> throw new ParameterException(spec.commandLine(), "--reads: unknown read mode '" + part.trim()
+                        + "'; use linearizable, lease, stale, or the aliases mixed and local, comma-separated");
+            }
+        }
+        return modes;
     }
 }

@@ -5,7 +5,7 @@ import dev.raftkit.kv.KvCommand;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Optional;

@@ -1,10 +1,10 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.jepsen.sim.BankWorkload;
 import dev.raftkit.jepsen.sim.Fault;
 import dev.raftkit.jepsen.sim.Hooks;
 import dev.raftkit.jepsen.sim.KvWorkload;
-import dev.raftkit.jepsen.sim.ReadMode;
 import dev.raftkit.jepsen.sim.SimOptions;
 import dev.raftkit.jepsen.sim.SimReport;
 import dev.raftkit.jepsen.sim.SimResult;
@@ -165,7 +165,7 @@ final class SimCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--threads must be at least 1");
         }
         Workload workload;
-        Set<ReadMode> modes = unsafeLocalReads ? EnumSet.of(ReadMode.LOCAL_UNSAFE)
+        Set<ReadMode> modes = unsafeLocalReads ? EnumSet.of(ReadMode.STALE)
                 : EnumSet.of(ReadMode.LINEARIZABLE, ReadMode.LEASE);
         switch (sm) {
             case "kv" -> workload = new KvWorkload(modes);

@@ -5,7 +5,7 @@ import dev.raftkit.cli.sql.SqlShell;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupResponse;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;

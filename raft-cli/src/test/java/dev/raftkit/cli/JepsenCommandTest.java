@@ -75,5 +75,8 @@ class JepsenCommandTest {
         String[] t = run(dir.resolve("r2"), "--time", "soon");
         assertEquals("2", t[0]);
         assertTrue(t[2].contains("is not a duration; write e.g. 500ms, 1.5s, 90s"), t[2]);
+        String[] m = run(dir.resolve("r3"), "--reads", "linearizable,fresh");
+        assertEquals("2", m[0]);
+        assertTrue(m[2].contains("--reads: unknown read mode 'fresh'; use linearizable, lease, stale"), m[2]);
     }
 }

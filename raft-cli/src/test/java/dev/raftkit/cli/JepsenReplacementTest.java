@@ -8,7 +8,7 @@ import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.jepsen.real.Cluster;
 import dev.raftkit.kv.KvOps;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -113,7 +113,7 @@ public final class RaftNode {
     private List<ReadState> readStates = new ArrayList<>();
     private final ArrayDeque<PendingPersist> pendingPersist = new ArrayDeque<>();
 
-    private record PendingRead(long requester, long requestId, ReadConsistency consistency) {
+    private record PendingRead(long requester, long requestId, ReadMode mode) {
     }
 
     /** What Ready {@code number} asked to persist, checked against the log when it is acknowledged. */
@@ -248,8 +248,8 @@ public final class RaftNode {
         step(new LocalEvent.Compacted(snapshot));
     }
 
-    public void readIndex(long requestId, ReadConsistency consistency) {
-        step(new LocalEvent.ReadIndex(requestId, consistency));
+    public void readIndex(long requestId, ReadMode mode) {
+        step(new LocalEvent.ReadIndex(requestId, mode));
     }
 
     public void transferLeadership(long to) {
@@ -311,7 +311,7 @@ public final class RaftNode {
             }
             case READ_INDEX -> {
                 LocalEvent.ReadIndex r = (LocalEvent.ReadIndex) e;
-                handleReadIndex(id, r.requestId(), r.consistency());
+                handleReadIndex(id, r.requestId(), r.mode());
                 yield Outcome.HANDLED;
             }
             case TRANSFER_LEADERSHIP -> {
@@ -557,7 +557,7 @@ public final class RaftNode {
                 if (tracker.get(r.from()) == null) {
                     yield Outcome.IGNORED;
                 }
-                handleReadIndex(r.from(), r.requestId(), r.consistency());
+                handleReadIndex(r.from(), r.requestId(), r.mode());
                 yield Outcome.HANDLED;
             }
             // Another leader's messages in our term cannot exist (Election Safety, §3.4); late vote
@@ -1134,16 +1134,16 @@ public final class RaftNode {
     // ---------------------------------------------------------------------------------------
     // Reads (§6.4, §6.4.1).
 
-    private void handleReadIndex(long requester, long requestId, ReadConsistency consistency) {
+    private void handleReadIndex(long requester, long requestId, ReadMode mode) {
         if (role != Role.LEADER) {
             if (requester == id && lead != 0) {
-                send(new ReadIndexRequest(id, lead, term, requestId, consistency));
+                send(new ReadIndexRequest(id, lead, term, requestId, mode));
             }
             // Otherwise no leader is known (or we lost leadership of a forwarded read): the
             // requester times out and retries.
             return;
         }
-        PendingRead read = new PendingRead(requester, requestId, consistency);
+        PendingRead read = new PendingRead(requester, requestId, mode);
         if (tracker.isSingleton(id)) {
             respondRead(requester, requestId, log.committed());
         } else if (log.termOrZero(log.committed()) != term) {
@@ -1159,7 +1159,7 @@ public final class RaftNode {
         // The lease rests on stickiness, which a transfer's candidate is exempt from (§3.10): once a
         // TimeoutNow is out, another leader can be elected before the lease runs out, so no lease
         // reads for the rest of the term (§6.4.1); the read waits for a heartbeat round instead.
-        if (r.consistency() == ReadConsistency.LEASE && config.checkQuorum() && !leaseForfeited
+        if (r.mode() == ReadMode.LEASE && config.checkQuorum() && !leaseForfeited
                 && readOnly.leaseValid(tracker.quorumAckedRound(), ticks, config.electionTicks(), config.leaseDriftTicks())) {
             respondRead(r.requester(), r.requestId(), log.committed());
             return;

@@ -1,6 +1,6 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +21,7 @@ sealed interface LoopInput {
     record ChangeConf(ConfChange change, boolean force, CompletableFuture<?> future) implements Client {
     }
 
-    record Read(byte[] query, ReadConsistency consistency, long minIndex, CompletableFuture<?> future) implements Client {
+    record Read(byte[] query, ReadMode mode, long minIndex, CompletableFuture<?> future) implements Client {
     }
 
     record Transfer(long to, CompletableFuture<?> future) implements Client {

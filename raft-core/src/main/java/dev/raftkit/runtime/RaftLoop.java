@@ -306,7 +306,7 @@ final class RaftLoop {
                 long requestId = nextReadId++;
                 reads.put(requestId, new LoopInput.PendingRead(r.query(), r.minIndex(), r.future(),
                         tickCount + server.settings.readTimeoutTicks()));
-                node.readIndex(requestId, r.consistency());
+                node.readIndex(requestId, r.mode());
             } else if (c instanceof LoopInput.Transfer t) {
                 node.transferLeadership(t.to());
                 transfers.add(new TransferWait(t.to(), t.future(), tickCount + server.settings.readTimeoutTicks()));

@@ -4,7 +4,7 @@ import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
@@ -276,11 +276,8 @@ public final class RaftServer implements AutoCloseable {
     public CompletableFuture<byte[]> read(byte[] query, ReadMode mode, long minIndex) {
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(mode, "mode");
-        return switch (mode) {
-            case STALE -> applier.staleRead(query, minIndex);
-            case LINEARIZABLE -> enqueue(f -> new LoopInput.Read(query, ReadConsistency.SAFE, minIndex, f));
-            case LEASE -> enqueue(f -> new LoopInput.Read(query, ReadConsistency.LEASE, minIndex, f));
-        };
+        return mode == ReadMode.STALE ? applier.staleRead(query, minIndex)
+                : enqueue(f -> new LoopInput.Read(query, mode, minIndex, f));
     }
 
     /** A cheap view of this server; may lag the raft loop by one round. */

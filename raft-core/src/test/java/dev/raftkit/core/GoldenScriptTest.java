@@ -116,7 +116,7 @@ class GoldenScriptTest {
                 case "propose-conf-change" -> out.append("proposed at ").append(
                         cluster.node(c.id(0)).raft().proposeConfChange(confChange(c)));
                 case "read-index" -> cluster.node(c.id(0)).raft().readIndex(c.getLong("req", 1),
-                        c.getBool("lease", false) ? ReadConsistency.LEASE : ReadConsistency.SAFE);
+                        c.getBool("lease", false) ? ReadMode.LEASE : ReadMode.LINEARIZABLE);
                 case "transfer-leadership" -> cluster.node(c.getLong("from", 0)).raft()
                         .transferLeadership(c.getLong("to", 0));
                 case "copy-disk" -> cluster.copyDisk(c.id(0));

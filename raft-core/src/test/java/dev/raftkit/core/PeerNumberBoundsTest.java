@@ -97,7 +97,7 @@ class PeerNumberBoundsTest {
     void forgedHeartbeatAnswersForAFutureRoundDoNotConfirmReads() {
         TestCluster c = electedCluster();
         c.isolate(1);
-        c.node(1).raft().readIndex(42, ReadConsistency.SAFE);
+        c.node(1).raft().readIndex(42, ReadMode.LINEARIZABLE);
         List<ReadState> served = new ArrayList<>();
         while (c.node(1).raft().hasReady()) {
             served.addAll(c.processReady(1).readStates());

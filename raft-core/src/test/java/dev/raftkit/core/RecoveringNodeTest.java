@@ -120,7 +120,7 @@ class RecoveringNodeTest {
         assertEquals(at.index() - 1, leader.committed(), "a recovering follower's ack commits nothing");
         assertTrue(leader.status().progress().get(3L).contains("recovering"), leader.status().progress().toString());
         // Its heartbeat answers confirm no read either.
-        leader.readIndex(7, ReadConsistency.SAFE);
+        leader.readIndex(7, ReadMode.LINEARIZABLE);
         Ready r = c.takeReady(1);
         long round = r.messages().stream().filter(m -> m instanceof dev.raftkit.core.message.Heartbeat && m.to() == 3)
                 .mapToLong(m -> ((dev.raftkit.core.message.Heartbeat) m).context()).findFirst().orElseThrow();

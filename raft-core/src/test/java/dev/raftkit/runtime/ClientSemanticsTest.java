@@ -1,5 +1,6 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.ReadMode;
 import static dev.raftkit.testkit.runtime.KvStateMachine.bytes;
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static dev.raftkit.testkit.runtime.KvStateMachine.string;

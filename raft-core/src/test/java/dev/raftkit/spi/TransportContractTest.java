@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
@@ -325,7 +325,7 @@ public abstract class TransportContractTest {
                 new Heartbeat(from, to, 3, 12, 77),
                 new HeartbeatResponse(from, to, 3, 77),
                 new TimeoutNow(from, to, 3),
-                new ReadIndexRequest(from, to, 3, 5, ReadConsistency.SAFE),
+                new ReadIndexRequest(from, to, 3, 5, ReadMode.LINEARIZABLE),
                 new ReadIndexResponse(from, to, 3, 5, 12));
     }
 

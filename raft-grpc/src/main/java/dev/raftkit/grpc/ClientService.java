@@ -20,7 +20,7 @@ import dev.raftkit.grpc.proto.TransferRequest;
 import dev.raftkit.grpc.proto.TransferResponse;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerException;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.SizeLimits;
 import io.grpc.Status;

@@ -2,7 +2,7 @@ package dev.raftkit.grpc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.Changer;
 import dev.raftkit.core.confchange.ConfState;
@@ -122,7 +122,7 @@ public final class MessageCodec {
             case READ_INDEX_REQUEST -> {
                 ReadIndexRequest r = (ReadIndexRequest) m;
                 yield b.setReadIndexRequest(ReadIndexRequestProto.newBuilder()
-                        .setRequestId(r.requestId()).setConsistency(encode(r.consistency())));
+                        .setRequestId(r.requestId()).setConsistency(encode(r.mode())));
             }
             case READ_INDEX_RESPONSE -> {
                 ReadIndexResponse r = (ReadIndexResponse) m;
@@ -162,10 +162,12 @@ public final class MessageCodec {
                 .build();
     }
 
-    private static ReadConsistencyProto encode(ReadConsistency c) {
+    private static ReadConsistencyProto encode(ReadMode c) {
         return switch (c) {
-            case SAFE -> ReadConsistencyProto.READ_CONSISTENCY_SAFE;
+            case LINEARIZABLE -> ReadConsistencyProto.READ_CONSISTENCY_SAFE;
             case LEASE -> ReadConsistencyProto.READ_CONSISTENCY_LEASE;
+            // ReadIndexRequest refuses STALE: a stale read never reaches the core.
+            case STALE -> throw new IllegalArgumentException("a STALE read has no ReadIndex wire form");
         };
     }
 
@@ -301,10 +303,10 @@ public final class MessageCodec {
         return new SnapshotMeta(last, conf);
     }
 
-    private static ReadConsistency decode(ReadConsistencyProto c) {
+    private static ReadMode decode(ReadConsistencyProto c) {
         return switch (c) {
-            case READ_CONSISTENCY_SAFE -> ReadConsistency.SAFE;
-            case READ_CONSISTENCY_LEASE -> ReadConsistency.LEASE;
+            case READ_CONSISTENCY_SAFE -> ReadMode.LINEARIZABLE;
+            case READ_CONSISTENCY_LEASE -> ReadMode.LEASE;
             case READ_CONSISTENCY_UNSPECIFIED, UNRECOGNIZED ->
                     throw new InvalidMessageException("unknown read consistency " + c);
         };

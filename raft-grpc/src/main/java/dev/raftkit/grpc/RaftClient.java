@@ -19,7 +19,7 @@ import dev.raftkit.grpc.proto.SubmitRequest;
 import dev.raftkit.grpc.proto.SubmitResponse;
 import dev.raftkit.grpc.proto.TransferRequest;
 import dev.raftkit.grpc.proto.TransferResponse;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;

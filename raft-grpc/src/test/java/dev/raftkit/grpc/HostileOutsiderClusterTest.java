@@ -157,7 +157,7 @@ class HostileOutsiderClusterTest {
         assertTrue(newLeader.id != oldLeader);
         client.submit(KvStateMachine.put("after", "attack"));
         assertEquals("attack", KvStateMachine.string(client.read(KvStateMachine.bytes("after"),
-                dev.raftkit.runtime.ReadMode.LINEARIZABLE)));
+                dev.raftkit.core.ReadMode.LINEARIZABLE)));
     }
 
     /** Same applied state on every running node, the attacker's key nowhere, every acknowledged write present. */

@@ -14,7 +14,7 @@ import dev.raftkit.core.message.Heartbeat;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.ReadIndexRequest;
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.proto.AppendEntriesProto;
 import dev.raftkit.grpc.proto.ConfStateProto;
 import dev.raftkit.grpc.proto.EntryIdProto;
@@ -167,7 +167,7 @@ class MessageCodecTest {
 
     @Test
     void anUnknownReadConsistencyIsRefused() {
-        PeerEnvelope e = MessageCodec.encode(CLUSTER, new ReadIndexRequest(1, 2, 3, 4, ReadConsistency.LEASE));
+        PeerEnvelope e = MessageCodec.encode(CLUSTER, new ReadIndexRequest(1, 2, 3, 4, ReadMode.LEASE));
         assertRefused(e.toBuilder().setReadIndexRequest(e.getReadIndexRequest().toBuilder().setConsistencyValue(9)).build(),
                 "unknown read consistency");
     }

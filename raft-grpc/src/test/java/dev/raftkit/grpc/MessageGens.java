@@ -1,6 +1,6 @@
 package dev.raftkit.grpc;
 
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
@@ -121,7 +121,7 @@ final class MessageGens {
                         new SnapshotMeta(entryIds(term).generate(source), confStates().generate(source)));
                 case 7 -> new TimeoutNow(from, to, term);
                 case 8 -> new ReadIndexRequest(from, to, term, Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source),
-                        Gens.oneOf(ReadConsistency.SAFE, ReadConsistency.LEASE).generate(source));
+                        Gens.oneOf(ReadMode.LINEARIZABLE, ReadMode.LEASE).generate(source));
                 default -> new ReadIndexResponse(from, to, term, Gens.longs(Long.MIN_VALUE, Long.MAX_VALUE).generate(source),
                         counts().generate(source));
             };

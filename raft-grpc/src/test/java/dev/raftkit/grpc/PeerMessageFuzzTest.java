@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
@@ -65,8 +65,8 @@ class PeerMessageFuzzTest {
                 new HeartbeatResponse(2, 1, 3, 7),
                 new InstallSnapshot(1, 2, 3, snap),
                 new TimeoutNow(1, 2, 3),
-                new ReadIndexRequest(2, 1, 3, 99, ReadConsistency.SAFE),
-                new ReadIndexRequest(2, 1, 3, 100, ReadConsistency.LEASE),
+                new ReadIndexRequest(2, 1, 3, 99, ReadMode.LINEARIZABLE),
+                new ReadIndexRequest(2, 1, 3, 100, ReadMode.LEASE),
                 new ReadIndexResponse(1, 2, 3, 99, 12));
     }
 

@@ -10,7 +10,7 @@ import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.testkit.net.FreePorts;
 import io.grpc.Status;

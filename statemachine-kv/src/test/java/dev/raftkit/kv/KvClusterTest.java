@@ -12,7 +12,7 @@ import dev.raftkit.core.Status;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupChain;

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.Status;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.io.IOException;

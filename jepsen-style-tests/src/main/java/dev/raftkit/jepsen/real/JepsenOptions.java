@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.core.ReadMode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,9 @@ import java.util.List;
  * @param duration        how long the workload and the nemesis run
  * @param nemeses         fault kinds ({@link Nemesis#KINDS}); empty for none
  * @param seed            seeds the nemesis schedule and the workload's choices
- * @param reads           read mode
+ * @param reads           read modes each read draws one of, uniformly; {@link ReadMode#STALE} reads a random
+ *                        node with no minimum index (unsafe on purpose: the checker must say INVALID
+ *                        under partitions)
  * @param clients         client threads
  * @param clientsPerGroup clients sharing one group of keys (Jepsen's "independent" groups)
  * @param activeKeys      keys a group works on at once
@@ -20,11 +23,15 @@ import java.util.List;
  * @param opTimeout       client timeout per operation (then: indeterminate write, failed read)
  * @param reportDir       where the report goes (created; must not hold a previous report)
  */
-public record JepsenOptions(int nodes, Duration duration, List<String> nemeses, long seed, Reads reads, int clients,
+public record JepsenOptions(int nodes, Duration duration, List<String> nemeses, long seed, List<ReadMode> reads, int clients,
                             int clientsPerGroup, int activeKeys, int opsPerKey, Duration opTimeout, Path reportDir) {
 
     public JepsenOptions {
         nemeses = List.copyOf(nemeses);
+        reads = List.copyOf(reads);
+        if (reads.isEmpty()) {
+            throw new IllegalArgumentException("--reads must name at least one read mode");
+        }
         if (nodes < 1 || nodes > 9) {
             throw new IllegalArgumentException("--nodes must be 1..9, got " + nodes);
         }
@@ -38,7 +45,7 @@ public record JepsenOptions(int nodes, Duration duration, List<String> nemeses, 
     }
 
     /** Defaults: 20 clients in groups of 10, 5 active keys per group, 100 ops per key, 2 s timeout. */
-    public static JepsenOptions of(int nodes, Duration duration, List<String> nemeses, long seed, Reads reads,
+    public static JepsenOptions of(int nodes, Duration duration, List<String> nemeses, long seed, List<ReadMode> reads,
                                    Path reportDir) {
         return new JepsenOptions(nodes, duration, nemeses, seed, reads, 20, 10, 5, 100, Duration.ofSeconds(2),
                 reportDir);

@@ -15,7 +15,7 @@ import dev.raftkit.jepsen.history.Response;
 import dev.raftkit.jepsen.history.Status;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -7,7 +7,7 @@ import dev.raftkit.jepsen.history.Response;
 import dev.raftkit.kv.KvCommand;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -153,16 +153,16 @@ final class Workload {
     private void read(RaftClient rc, int process, String key, Random rnd, Map<String, String> lastSeen) {
         long id = recorder.invoke(process, Command.read(key));
         try {
-            CompletableFuture<byte[]> f = switch (o.reads()) {
-                case LINEARIZABLE -> rc.readAsync(KvOps.get(key), ReadMode.LINEARIZABLE, 0);
-                case LEASE -> rc.readAsync(KvOps.get(key), ReadMode.LEASE, 0);
-                case MIXED -> rc.readAsync(KvOps.get(key), rnd.nextBoolean() ? ReadMode.LINEARIZABLE : ReadMode.LEASE, 0);
-                case LOCAL -> {
-                    List<Long> ids = cluster.ids();
-                    long node = ids.get(rnd.nextInt(ids.size()));
-                    yield cluster.pinnedClient(node).readAsync(KvOps.get(key), ReadMode.STALE, 0);
-                }
-            };
+            ReadMode mode = o.reads().get(rnd.nextInt(o.reads().size()));
+            CompletableFuture<byte[]> f;
+            if (mode == ReadMode.STALE) {
+                // Unsafe on purpose: whatever a random node has applied, no minimum index.
+                List<Long> ids = cluster.ids();
+                long node = ids.get(rnd.nextInt(ids.size()));
+                f = cluster.pinnedClient(node).readAsync(KvOps.get(key), ReadMode.STALE, 0);
+            } else {
+                f = rc.readAsync(KvOps.get(key), mode, 0);
+            }
             String v = decode(await(f));
             recorder.ok(id, Response.read(v));
             lastSeen.put(key, v);

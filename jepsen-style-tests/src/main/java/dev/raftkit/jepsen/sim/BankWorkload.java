@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.HistoryRecorder;
 import dev.raftkit.jepsen.history.TypedHistory;

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.jepsen.checker.Budget;
 import dev.raftkit.jepsen.checker.CheckResult;
 import dev.raftkit.jepsen.checker.LinearizabilityChecker;

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
@@ -145,11 +146,13 @@ public final class ScheduleFile {
     private static Set<ReadMode> readModes(String value) {
         Set<ReadMode> out = EnumSet.noneOf(ReadMode.class);
         for (String p : value.split(",")) {
+            String name = p.trim().toUpperCase(Locale.ROOT);
             try {
-                out.add(ReadMode.valueOf(p.trim().toUpperCase(Locale.ROOT)));
+                // local_unsafe: what files written before the one read-mode type call a stale read.
+                out.add(name.equals("LOCAL_UNSAFE") ? ReadMode.STALE : ReadMode.valueOf(name));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("unknown read mode '" + p.trim() + "'; known: linearizable, lease,"
-                        + " local_unsafe");
+                        + " stale");
             }
         }
         if (out.isEmpty()) {

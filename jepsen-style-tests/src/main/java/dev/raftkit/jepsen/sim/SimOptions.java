@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -123,7 +124,7 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         if (!workload.name().equals("kv")) {
             sb.append(" --sm ").append(workload.name());
         }
-        if (readModes.contains(ReadMode.LOCAL_UNSAFE)) {
+        if (readModes.contains(ReadMode.STALE)) {
             sb.append(" --unsafe-local-reads");
         }
         if (hooks.name() != null && !hooks.name().equals("none")) {

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.ProposalRejectedException;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.confchange.ConfState;
@@ -341,15 +342,11 @@ public final class Simulator {
         if (options.hooks().readFromBelievedLeader()) {
             // Broken on purpose: the local state of whoever believes it leads, no ReadIndex.
             ServerStatus st = s.status();
-            return st.role() == Role.LEADER ? s.read(op.bytes(), dev.raftkit.runtime.ReadMode.STALE)
+            return st.role() == Role.LEADER ? s.read(op.bytes(), ReadMode.STALE)
                     : CompletableFuture.failedFuture(new ProposalRejectedException(
                             ProposalRejectedException.Reason.NOT_LEADER, st.leader(), "not the leader"));
         }
-        return s.read(op.bytes(), switch (op.readMode()) {
-            case LINEARIZABLE -> dev.raftkit.runtime.ReadMode.LINEARIZABLE;
-            case LEASE -> dev.raftkit.runtime.ReadMode.LEASE;
-            case LOCAL_UNSAFE -> dev.raftkit.runtime.ReadMode.STALE;
-        });
+        return s.read(op.bytes(), op.readMode());
     }
 
     private void openSession(Client c) {

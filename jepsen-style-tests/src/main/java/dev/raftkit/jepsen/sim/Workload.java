@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.spi.StateMachine;
 import java.util.SplittableRandom;

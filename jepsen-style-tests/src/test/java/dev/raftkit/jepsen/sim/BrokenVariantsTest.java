@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.core.ReadMode;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -141,6 +142,6 @@ class BrokenVariantsTest {
     @Test
     void unsafeLocalReadsAreNotLinearizableUnderPartitions() {
         caught(BASE.withClients(12, 2).withFaults(EnumSet.of(Fault.PARTITION))
-                .withReadModes(EnumSet.of(ReadMode.LOCAL_UNSAFE)));
+                .withReadModes(EnumSet.of(ReadMode.STALE)));
     }
 }

@@ -3,7 +3,7 @@ package dev.raftkit.cli.demo;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.cli.sql.SqlClient;
 import dev.raftkit.cli.sql.SqlFormat;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;
 import dev.raftkit.sql.SqlStatement;

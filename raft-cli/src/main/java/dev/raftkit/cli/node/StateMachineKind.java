@@ -4,7 +4,7 @@ import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;

@@ -1,6 +1,6 @@
 package dev.raftkit.cli.sql;
 
-import dev.raftkit.runtime.ReadMode;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.sql.SqlRefusedException;
 import dev.raftkit.sql.SqlResult;
 import dev.raftkit.sql.SqlStatement;

@@ -1,6 +1,6 @@
 package dev.raftkit.core.message;
 
-import dev.raftkit.core.ReadConsistency;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfChange;
 import java.util.Objects;
@@ -59,14 +59,17 @@ public sealed interface LocalEvent extends Input {
     }
 
     /** Ask for a read index; the answer arrives as a {@link dev.raftkit.core.ReadState}. */
-    record ReadIndex(long requestId, ReadConsistency consistency) implements LocalEvent {
+    record ReadIndex(long requestId, ReadMode mode) implements LocalEvent {
         @Override
         public Kind kind() {
             return Kind.READ_INDEX;
         }
 
         public ReadIndex {
-            Objects.requireNonNull(consistency, "consistency");
+            Objects.requireNonNull(mode, "mode");
+            if (mode == ReadMode.STALE) {
+                throw new IllegalArgumentException("a STALE read runs on local state and needs no read index");
+            }
         }
     }
 

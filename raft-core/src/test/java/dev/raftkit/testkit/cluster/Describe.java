@@ -62,7 +62,7 @@ public final class Describe {
         } else if (m instanceof TimeoutNow t) {
             return head + "TimeoutNow term=" + t.term();
         } else if (m instanceof ReadIndexRequest r) {
-            return head + "ReadIndex term=" + r.term() + " req=" + r.requestId() + " " + r.consistency();
+            return head + "ReadIndex term=" + r.term() + " req=" + r.requestId() + " " + r.mode();
         } else if (m instanceof ReadIndexResponse r) {
             return head + "ReadIndexResp term=" + r.term() + " req=" + r.requestId() + " index=" + r.index();
         }
