@@ -206,7 +206,7 @@ public final class RaftNode {
     /**
      * Feeds one input to the node.
      *
-     * @throws ProposalRejectedException for a proposal, configuration change or transfer that this
+     * @throws RaftException for a proposal, configuration change or transfer that this
      *                                   node cannot take now (see its reason)
      * @throws IllegalArgumentException  for a message addressed to another node
      */
@@ -862,7 +862,7 @@ public final class RaftNode {
         requireLeaderForProposal();
         if (config.maxUncommittedBytes() > 0 && uncommittedBytes > 0
                 && uncommittedBytes + data.length > config.maxUncommittedBytes()) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.TOO_MANY_UNCOMMITTED, id,
+            throw new RaftException(RaftException.Reason.TOO_MANY_UNCOMMITTED, id,
                     "node " + id + " has " + uncommittedBytes + " uncommitted bytes (limit "
                             + config.maxUncommittedBytes() + "); retry once earlier proposals commit");
         }
@@ -874,14 +874,14 @@ public final class RaftNode {
     private EntryId handleProposeConfChange(ConfChange change) {
         requireLeaderForProposal();
         if (pendingConfIndex > log.applying()) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.CONF_CHANGE_IN_PROGRESS, id,
+            throw new RaftException(RaftException.Reason.CONF_CHANGE_IN_PROGRESS, id,
                     "the configuration change at index " + pendingConfIndex
                             + " is not applied yet; retry once it is (one change at a time, §4.1)");
         }
         try {
             Changer.apply(tracker.conf(), change);
         } catch (IllegalArgumentException e) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID, id,
+            throw new RaftException(RaftException.Reason.INVALID, id,
                     "invalid configuration change " + change + " for " + tracker.conf() + ": " + e.getMessage());
         }
         EntryId at = appendEntry(EntryType.CONF_CHANGE, ConfChangeCodec.encode(change));
@@ -892,11 +892,11 @@ public final class RaftNode {
 
     private void requireLeaderForProposal() {
         if (role != Role.LEADER) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.NOT_LEADER, lead,
+            throw new RaftException(RaftException.Reason.NOT_LEADER, lead,
                     "node " + id + " is not the leader" + (lead != 0 ? "; the leader is node " + lead : "; no leader is known"));
         }
         if (leadTransferee != 0) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.TRANSFERRING, leadTransferee,
+            throw new RaftException(RaftException.Reason.TRANSFERRING, leadTransferee,
                     "node " + id + " is transferring leadership to node " + leadTransferee + " (§3.10)");
         }
     }
@@ -1182,12 +1182,12 @@ public final class RaftNode {
 
     private void handleTransferLeadership(long to) {
         if (role != Role.LEADER) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.NOT_LEADER, lead,
+            throw new RaftException(RaftException.Reason.NOT_LEADER, lead,
                     "node " + id + " cannot transfer leadership: it is not the leader");
         }
         Progress pr = tracker.get(to);
         if (pr == null || pr.learner()) {
-            throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID, id,
+            throw new RaftException(RaftException.Reason.INVALID, id,
                     "cannot transfer leadership to node " + to + ": it is not a voter");
         }
         if (leadTransferee == to || to == id) {

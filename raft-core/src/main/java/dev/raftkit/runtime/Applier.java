@@ -1,5 +1,6 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.AppliedConfChange;
 import dev.raftkit.core.confchange.ConfState;
@@ -161,7 +162,7 @@ final class Applier {
         }
         if (readsWaiting.incrementAndGet() > server.settings.maxPendingReads()) {
             readsWaiting.decrementAndGet();
-            f.completeExceptionally(new RaftServerException(RaftServerException.Reason.OVERLOADED, 0,
+            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, 0,
                     "node " + server.id + ": " + server.settings.maxPendingReads()
                             + " reads are waiting (limit maxPendingReads); back off and retry"));
             return f;
@@ -372,11 +373,11 @@ final class Applier {
                                 complete(p, sessions.response(client, seq));
                             }
                         }
-                        case SESSION_EXPIRED -> fail(p, new RaftServerException(RaftServerException.Reason.SESSION_EXPIRED,
+                        case SESSION_EXPIRED -> fail(p, new RaftException(RaftException.Reason.SESSION_EXPIRED,
                                 0, "client session " + client + " is unknown or expired (idle longer than the session"
                                 + " timeout in log time); open a new session"));
-                        case RESPONSE_DISCARDED -> fail(p, new RaftServerException(
-                                RaftServerException.Reason.RESPONSE_DISCARDED, 0, "session " + client + " command " + seq
+                        case RESPONSE_DISCARDED -> fail(p, new RaftException(
+                                RaftException.Reason.RESPONSE_DISCARDED, 0, "session " + client + " command " + seq
                                 + " was applied but its result was discarded (acknowledged or beyond"
                                 + " maxResponsesPerSession); it is not applied again"));
                     }
@@ -412,7 +413,7 @@ final class Applier {
     private void applyConfChange(AppliedConfChange c, Pending p) {
         if (!c.accepted()) {
             // Every node refuses the same entry alike, a no-op everywhere.
-            fail(p, new RaftServerException(RaftServerException.Reason.INVALID, 0, "configuration change at "
+            fail(p, new RaftException(RaftException.Reason.INVALID, 0, "configuration change at "
                     + c.index() + " was rejected when applied: " + c.rejection()));
             return;
         }
@@ -439,8 +440,8 @@ final class Applier {
         }
     }
 
-    private RaftServerException outcomeUnknown(Pending p, String why) {
-        return new RaftServerException(RaftServerException.Reason.OUTCOME_UNKNOWN, server.loop.status().leader(),
+    private RaftException outcomeUnknown(Pending p, String why) {
+        return new RaftException(RaftException.Reason.OUTCOME_UNKNOWN, server.loop.status().leader(),
                 "node " + server.id + ": the outcome of the request at index " + p.index() + " is unknown: " + why
                         + "; retry with the same session and sequence number to apply it exactly once");
     }
@@ -466,7 +467,7 @@ final class Applier {
         parked.removeIf(w -> {
             if (w.createdTick() + timeout <= tick) {
                 readsWaiting.decrementAndGet();
-                w.future().completeExceptionally(new RaftServerException(RaftServerException.Reason.TIMED_OUT,
+                w.future().completeExceptionally(new RaftException(RaftException.Reason.TIMED_OUT,
                         server.loop.status().leader(), "node " + server.id + " had applied only " + appliedIndex
                         + " of the " + w.index() + " a read needs after " + timeout + " ticks; retry, or read elsewhere"));
                 return true;
@@ -510,8 +511,8 @@ final class Applier {
             }
         }
         if (requested && appliedIndex == 0) {
-            answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, new RaftServerException(
-                    RaftServerException.Reason.INVALID, 0, "node " + server.id + " has applied nothing yet, so there"
+            answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, new RaftException(
+                    RaftException.Reason.INVALID, 0, "node " + server.id + " has applied nothing yet, so there"
                     + " is no state to snapshot; retry once the cluster has elected a leader"));
             snapshotRequests.clear();
             return;

@@ -1,6 +1,6 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.ProposalRejectedException;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.ReadState;
 import dev.raftkit.core.Ready;
@@ -299,7 +299,7 @@ final class RaftLoop {
                 newPendings.add(new Pending(at.index(), at.term(), ApplyInput.Kind.CONF_CHANGE, cc.future()));
             } else if (c instanceof LoopInput.Read r) {
                 if (reads.size() >= server.settings.maxPendingReads()) {
-                    throw new RaftServerException(RaftServerException.Reason.OVERLOADED, node.leader(), "node "
+                    throw new RaftException(RaftException.Reason.OVERLOADED, node.leader(), "node "
                             + server.id + ": " + reads.size() + " reads wait for a read index (limit maxPendingReads);"
                             + " back off and retry");
                 }
@@ -315,7 +315,7 @@ final class RaftLoop {
             } else if (c instanceof LoopInput.ReadCommitted rc) {
                 readCommitted(rc);
             }
-        } catch (ProposalRejectedException | RaftServerException refused) {
+        } catch (RaftException refused) {
             server.completeExceptionallyOffLoop(c.future(), refused);
         }
     }
@@ -374,7 +374,7 @@ final class RaftLoop {
         if (!force) {
             String refusal = LiveQuorumCheck.refusal(conf, change, live);
             if (refusal != null) {
-                throw new RaftServerException(RaftServerException.Reason.INVALID, node.leader(), refusal);
+                throw new RaftException(RaftException.Reason.INVALID, node.leader(), refusal);
             }
         }
     }
@@ -399,18 +399,18 @@ final class RaftLoop {
     /** §4.2.1: a new voter that is far behind would hold up commits until it caught up. */
     private void checkCaughtUp(long learner, ConfState conf, Set<Long> live) {
         if (!conf.isLearner(learner)) {
-            throw new RaftServerException(RaftServerException.Reason.INVALID, node.leader(), "node " + learner
+            throw new RaftException(RaftException.Reason.INVALID, node.leader(), "node " + learner
                     + " is not a learner in " + conf + ": a voter is added only as a learner that has caught up;"
                     + " add it as a learner first (addLearner, `raftkit member add`), then promote it");
         }
         if (node.isPeerRecovering(learner)) {
-            throw new RaftServerException(RaftServerException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
+            throw new RaftException(RaftException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
                     + learner + " is recovering lost state and has not caught up from this leader yet; retry once"
                     + " it has (its status shows recovering=false)");
         }
         // A learner that never answered has match 0, which a short log would call caught up.
         if (!live.contains(learner)) {
-            throw new RaftServerException(RaftServerException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
+            throw new RaftException(RaftException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
                     + learner + " has not answered the leader within the last election timeout ("
                     + server.settings.liveTicks() + " ticks): it is not running or cannot be reached; start it"
                     + " (and tell the nodes its address), then retry the promotion");
@@ -418,7 +418,7 @@ final class RaftLoop {
         long match = node.matchIndex(learner);
         long behind = node.committed() - match;
         if (behind > server.settings.catchUpMargin()) {
-            throw new RaftServerException(RaftServerException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
+            throw new RaftException(RaftException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
                     + learner + " holds the log up to " + match + ", " + behind + " entries behind the commit index "
                     + node.committed() + " (catchUpMargin " + server.settings.catchUpMargin()
                     + "); retry once it has caught up");
@@ -544,8 +544,8 @@ final class RaftLoop {
                 LoopInput.PendingRead p = it.next();
                 if (p.deadlineTick() <= tickCount) {
                     it.remove();
-                    server.completeExceptionallyOffLoop(p.future(), new RaftServerException(
-                            RaftServerException.Reason.TIMED_OUT, node.leader(), "node " + server.id
+                    server.completeExceptionallyOffLoop(p.future(), new RaftException(
+                            RaftException.Reason.TIMED_OUT, node.leader(), "node " + server.id
                             + " got no read index within " + server.settings.readTimeoutTicks() + " ticks ("
                             + (node.leader() == 0 ? "no leader known" : "leader " + node.leader())
                             + "); retry"));
@@ -568,8 +568,8 @@ final class RaftLoop {
                 server.completeOffLoop(t.future(), null);
             } else if (t.deadlineTick() <= tickCount) {
                 it.remove();
-                server.completeExceptionallyOffLoop(t.future(), new RaftServerException(
-                        RaftServerException.Reason.TIMED_OUT, node.leader(), "leadership did not pass to node "
+                server.completeExceptionallyOffLoop(t.future(), new RaftException(
+                        RaftException.Reason.TIMED_OUT, node.leader(), "leadership did not pass to node "
                         + t.to() + " within " + server.settings.readTimeoutTicks() + " ticks (leader now "
                         + node.leader() + "); retry"));
             }
@@ -596,7 +596,7 @@ final class RaftLoop {
      */
     private void finishStop() {
         stopped = true;
-        RaftServerException stopping = server.stoppedException();
+        RaftException stopping = server.stoppedException();
         failClients(stopping);
         failReadsAndTransfers(stopping);
         for (int i = 0; i < 16 && node.hasReady(); i++) {

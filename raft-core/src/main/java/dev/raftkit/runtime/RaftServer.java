@@ -1,5 +1,6 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
@@ -59,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * or move on with {@code *Async(…, yourExecutor)}.
  *
  * <p>Storage failures are fail-stop (Ready contract point 6): the server stops, every waiting
- * future fails with {@link RaftServerException.Reason#STOPPED}, and {@link #status()} reports the
+ * future fails with {@link RaftException.Reason#STOPPED}, and {@link #status()} reports the
  * cause. The server owns the storage, state machine and transport it is given and closes them.
  */
 public final class RaftServer implements AutoCloseable {
@@ -175,13 +176,13 @@ public final class RaftServer implements AutoCloseable {
      * {@link #submit(long, long, long, byte[])} or a {@link ClientSession} for exactly-once.
      *
      * <p>Before anything is proposed, on the calling thread, the command is checked: over
-     * {@link Builder#maxCommandBytes} it fails with {@link RaftServerException.Reason#TOO_LARGE};
-     * if {@link StateMachine#validate} refuses it, with {@link RaftServerException.Reason#INVALID}
+     * {@link Builder#maxCommandBytes} it fails with {@link RaftException.Reason#TOO_LARGE};
+     * if {@link StateMachine#validate} refuses it, with {@link RaftException.Reason#INVALID}
      * and the state machine's reason. Neither is retryable and neither reaches the log.
      */
     public CompletableFuture<byte[]> submit(byte[] command) {
         Objects.requireNonNull(command, "command");
-        RaftServerException refused = precheck(command);
+        RaftException refused = precheck(command);
         if (refused != null) {
             return failed(refused);
         }
@@ -200,7 +201,7 @@ public final class RaftServer implements AutoCloseable {
      * The size limit and the state machine's own check, on the caller's thread (never the raft
      * loop: a slow validation must not delay heartbeats). Null if the command may be proposed.
      */
-    private RaftServerException precheck(byte[] command) {
+    private RaftException precheck(byte[] command) {
         if (command.length > settings.maxCommandBytes()) {
             return SizeLimits.tooLarge(id, command.length, settings.maxCommandBytes());
         }
@@ -208,13 +209,13 @@ public final class RaftServer implements AutoCloseable {
             stateMachine.validate(command);
             return null;
         } catch (InvalidCommandException e) {
-            return new RaftServerException(RaftServerException.Reason.INVALID, 0, "node " + id
+            return new RaftException(RaftException.Reason.INVALID, 0, "node " + id
                     + ": the state machine refused the command before it was proposed: "
                     + truncate(String.valueOf(e.getMessage())));
         } catch (RuntimeException e) {
             // A validator bug: refuse (the command may be fine, but proposing what the state
             // machine cannot judge could stop every replica at apply) and say whose bug it is.
-            return new RaftServerException(RaftServerException.Reason.INVALID, 0, "node " + id
+            return new RaftException(RaftException.Reason.INVALID, 0, "node " + id
                     + ": the state machine's validate() threw " + truncate(e.toString())
                     + " (a bug in the state machine: validate() must throw only InvalidCommandException)");
         }
@@ -232,12 +233,12 @@ public final class RaftServer implements AutoCloseable {
      */
     public CompletableFuture<byte[]> submit(long clientId, long sequence, long lowestUnacked, byte[] command) {
         Objects.requireNonNull(command, "command");
-        RaftServerException refused = precheck(command);
+        RaftException refused = precheck(command);
         if (refused != null) {
             return failed(refused);
         }
         if (sequence < lowestUnacked) {
-            return failed(new RaftServerException(RaftServerException.Reason.INVALID, 0, "sequence " + sequence
+            return failed(new RaftException(RaftException.Reason.INVALID, 0, "sequence " + sequence
                     + " is below lowestUnacked " + lowestUnacked + ": the client already acknowledged its result"));
         }
         return enqueue(f -> new LoopInput.Propose(EntryCodec.sessionCommand(clientId, sequence, lowestUnacked, command), f));
@@ -301,7 +302,7 @@ public final class RaftServer implements AutoCloseable {
     /**
      * Makes learner {@code node} a voter (§4.1); the same as {@link #promote(long)}. A voter is
      * added only as a learner that has caught up: a node that is not yet a learner is refused with
-     * {@link RaftServerException.Reason#INVALID} (add it with {@link #addLearner} first), because a
+     * {@link RaftException.Reason#INVALID} (add it with {@link #addLearner} first), because a
      * voter that does not exist or cannot keep up counts toward every quorum and can stop commits
      * for good (voters {@code [1, 3, 98, 99]} have no quorum while 98 and 99 do not run).
      */
@@ -322,7 +323,7 @@ public final class RaftServer implements AutoCloseable {
     /**
      * Makes learner {@code node} a voter, only once it has caught up: its match index is within
      * {@code catchUpMargin} entries of the commit index (§4.2.1: a slow new voter would stall
-     * commits). Otherwise fails with {@link RaftServerException.Reason#NOT_CAUGHT_UP}; retry later.
+     * commits). Otherwise fails with {@link RaftException.Reason#NOT_CAUGHT_UP}; retry later.
      * Refused like {@link #remove(long)} if the new voters would have no live quorum.
      */
     public CompletableFuture<ConfState> promote(long node) {
@@ -336,7 +337,7 @@ public final class RaftServer implements AutoCloseable {
 
     /**
      * Removes a voter or learner (§4.1); a removed leader steps down once the change commits.
-     * Refused with {@link RaftServerException.Reason#INVALID} and the arithmetic in the message if
+     * Refused with {@link RaftException.Reason#INVALID} and the arithmetic in the message if
      * the remaining voters would not hold a quorum of live members (the leader and the members it
      * heard from within one election timeout), since such a cluster could never commit again.
      */
@@ -354,12 +355,12 @@ public final class RaftServer implements AutoCloseable {
 
     /**
      * A one-step change of {@code node}. A node id that is not positive (0, or a uint64 at or
-     * above 2^63 from the wire) fails the future with {@link RaftServerException.Reason#INVALID}
+     * above 2^63 from the wire) fails the future with {@link RaftException.Reason#INVALID}
      * rather than throwing: callers on the client port hand the future to the caller as it is.
      */
     private CompletableFuture<ConfState> changeOne(ConfChange.Type type, long node, boolean force) {
         if (node <= 0) {
-            return failed(new RaftServerException(RaftServerException.Reason.INVALID, 0, "node " + id
+            return failed(new RaftException(RaftException.Reason.INVALID, 0, "node " + id
                     + ": node ids are between 1 and 2^63-1, not " + Long.toUnsignedString(node)));
         }
         ConfChange change = new ConfChange(List.of(new ConfChange.Step(type, node)), ConfChange.Transition.AUTO);
@@ -399,7 +400,7 @@ public final class RaftServer implements AutoCloseable {
      *   <li><b>Blocking:</b> never; returns at once.
      *   <li><b>Durability:</b> when the future completes, the snapshot is durable in the store. It
      *       stays there until {@code snapshotsToKeep} newer snapshots push it out: copy it promptly.
-     *   <li><b>Exceptions:</b> the future fails with {@link RaftServerException} (STOPPED if the
+     *   <li><b>Exceptions:</b> the future fails with {@link RaftException} (STOPPED if the
      *       server stops first; INVALID if nothing was applied yet) or with the store's
      *       {@link IOException} if the write failed (the store keeps its older snapshots).
      * </ul>
@@ -454,7 +455,7 @@ public final class RaftServer implements AutoCloseable {
      *   <li><b>Durability:</b> read-only. Committed entries never change, so what it returns is final.
      *   <li><b>Exceptions:</b> the future fails with {@link LogCompactedException} if
      *       {@code fromIndex} is already compacted away (take a full backup instead), with
-     *       {@link RaftServerException} OVERLOADED or STOPPED like any client request, and with
+     *       {@link RaftException} OVERLOADED or STOPPED like any client request, and with
      *       {@link IllegalArgumentException} for an empty or negative range.
      * </ul>
      */
@@ -475,7 +476,7 @@ public final class RaftServer implements AutoCloseable {
         }
         LoopInput.Client input = make.apply(f);
         if (!loop.offer(input)) {
-            f.completeExceptionally(new RaftServerException(RaftServerException.Reason.OVERLOADED, loop.status().leader(),
+            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, loop.status().leader(),
                     "node " + id + ": the raft-loop inbox is full (" + settings.maxInboxRequests()
                             + " client requests waiting, limit maxInboxRequests); back off and retry"));
             return f;
@@ -502,13 +503,13 @@ public final class RaftServer implements AutoCloseable {
         return failure;
     }
 
-    RaftServerException stoppedException() {
+    RaftException stoppedException() {
         Throwable cause = failure;
         if (cause != null) {
-            return new RaftServerException(RaftServerException.Reason.STOPPED, 0, "node " + id
+            return new RaftException(RaftException.Reason.STOPPED, 0, "node " + id
                     + " stopped after a failure (" + cause.getMessage() + "); retry at another node", cause);
         }
-        return new RaftServerException(RaftServerException.Reason.STOPPED, 0,
+        return new RaftException(RaftException.Reason.STOPPED, 0,
                 "node " + id + " is stopping or stopped; retry at another node");
     }
 
@@ -779,7 +780,7 @@ public final class RaftServer implements AutoCloseable {
          * The largest command {@link RaftServer#submit} proposes (default
          * {@value SizeLimits#DEFAULT_MAX_COMMAND_BYTES} bytes, at most
          * {@value SizeLimits#MAX_COMMAND_BYTES_LIMIT}); larger ones fail with
-         * {@link RaftServerException.Reason#TOO_LARGE}. The transport must carry
+         * {@link RaftException.Reason#TOO_LARGE}. The transport must carry
          * {@link SizeLimits#peerMessageBytes} of it ({@link SizeLimits#checkPeerLimit}); use the same
          * value on every node, or a new leader may refuse what the old one accepted.
          */

@@ -1,5 +1,7 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.RaftException;
+
 /**
  * The one place the size limits of a command's path are derived from, so they agree end to end:
  * a command the client port accepts always fits a log record and a peer's AppendEntries, and a
@@ -8,7 +10,7 @@ package dev.raftkit.runtime;
  * <p>The chain, for a configured {@code maxCommandBytes} (default {@value #DEFAULT_MAX_COMMAND_BYTES}):
  * <ul>
  *   <li>the server refuses larger commands ({@link RaftServer#submit(byte[])}: {@link
- *       RaftServerException.Reason#TOO_LARGE}, not retryable);
+ *       RaftException.Reason#TOO_LARGE}, not retryable);
  *   <li>the client port accepts gRPC messages up to {@link #clientMessageBytes(int)}, so a command
  *       slightly too large still gets that clear refusal, and a much larger one is cut off by gRPC
  *       before it is buffered whole;
@@ -74,8 +76,8 @@ public final class SizeLimits {
     }
 
     /** The refusal of a command of {@code size} bytes over {@code maxCommandBytes}, at node {@code nodeId}. */
-    public static RaftServerException tooLarge(long nodeId, long size, int maxCommandBytes) {
-        return new RaftServerException(RaftServerException.Reason.TOO_LARGE, 0, "node " + nodeId + ": the command is "
+    public static RaftException tooLarge(long nodeId, long size, int maxCommandBytes) {
+        return new RaftException(RaftException.Reason.TOO_LARGE, 0, "node " + nodeId + ": the command is "
                 + size + " bytes, over the limit of " + maxCommandBytes + " bytes (maxCommandBytes); it was not"
                 + " proposed. Split it into smaller commands, or raise maxCommandBytes on every node");
     }

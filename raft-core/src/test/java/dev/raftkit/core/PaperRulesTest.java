@@ -75,7 +75,7 @@ class PaperRulesTest {
                     if (n.raft().isLeader()) {
                         try {
                             n.raft().propose(bytes("p" + proposals++));
-                        } catch (ProposalRejectedException refused) {
+                        } catch (RaftException refused) {
                             // A leader may refuse (transfer, limits): not what this run checks.
                         }
                     }

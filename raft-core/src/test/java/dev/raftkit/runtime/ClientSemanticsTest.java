@@ -1,5 +1,6 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import static dev.raftkit.testkit.runtime.KvStateMachine.bytes;
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
@@ -84,8 +85,8 @@ class ClientSemanticsTest {
 
         long seq = idle.nextSequence();
         Throwable t = failure(cluster.awaitLeader().submit(idle.clientId(), seq, put("i", "3")));
-        RaftServerException e = assertInstanceOf(RaftServerException.class, t);
-        assertEquals(RaftServerException.Reason.SESSION_EXPIRED, e.reason(), e.getMessage());
+        RaftException e = assertInstanceOf(RaftException.class, t);
+        assertEquals(RaftException.Reason.SESSION_EXPIRED, e.reason(), e.getMessage());
         assertEquals("1", string(cluster.submit(busy, put("b", "2"))), "the busy session is alive");
 
         // Every node applied the same leader-stamped times (they are part of the digest).
@@ -111,8 +112,8 @@ class ClientSemanticsTest {
                 }
             }
             assertTrue(rejected != null, "the inbox never filled");
-            RaftServerException e = assertInstanceOf(RaftServerException.class, failure(rejected));
-            assertEquals(RaftServerException.Reason.OVERLOADED, e.reason());
+            RaftException e = assertInstanceOf(RaftException.class, failure(rejected));
+            assertEquals(RaftException.Reason.OVERLOADED, e.reason());
             assertTrue(e.retryable());
             assertTrue(e.getMessage().contains("maxInboxRequests"), e.getMessage());
             loop.open();
@@ -141,15 +142,15 @@ class ClientSemanticsTest {
         assertEquals("1", string(follower.read(bytes("r"), ReadMode.STALE, written).get(10, TimeUnit.SECONDS)));
 
         // A STALE read for an index this node will not reach in time fails, retryably.
-        RaftServerException tooNew = assertInstanceOf(RaftServerException.class,
+        RaftException tooNew = assertInstanceOf(RaftException.class,
                 failure(follower.read(bytes("r"), ReadMode.STALE, written + 1_000_000)));
-        assertEquals(RaftServerException.Reason.TIMED_OUT, tooNew.reason());
+        assertEquals(RaftException.Reason.TIMED_OUT, tooNew.reason());
 
         // A cut-off follower cannot confirm a linearizable read, but still serves stale ones.
         cluster.net.isolate(follower.id());
-        RaftServerException cut = assertInstanceOf(RaftServerException.class,
+        RaftException cut = assertInstanceOf(RaftException.class,
                 failure(follower.read(bytes("r"), ReadMode.LINEARIZABLE)));
-        assertEquals(RaftServerException.Reason.TIMED_OUT, cut.reason());
+        assertEquals(RaftException.Reason.TIMED_OUT, cut.reason());
         assertEquals("1", string(follower.read(bytes("r"), ReadMode.STALE).get(10, TimeUnit.SECONDS)));
         cluster.net.heal();
         await().atMost(RuntimeCluster.TIMEOUT).until(() -> {
@@ -176,8 +177,8 @@ class ClientSemanticsTest {
         byte[] tooLarge = new byte[4097];
         for (CompletableFuture<byte[]> f : List.of(leader.submit(tooLarge), leader.submit(7, 1, tooLarge),
                 session.submit(leader, session.nextSequence(), tooLarge))) {
-            RaftServerException e = assertInstanceOf(RaftServerException.class, failure(f));
-            assertEquals(RaftServerException.Reason.TOO_LARGE, e.reason());
+            RaftException e = assertInstanceOf(RaftException.class, failure(f));
+            assertEquals(RaftException.Reason.TOO_LARGE, e.reason());
             assertTrue(!e.retryable());
             assertTrue(e.getMessage().contains("4097 bytes") && e.getMessage().contains("4096 bytes"), e.getMessage());
         }

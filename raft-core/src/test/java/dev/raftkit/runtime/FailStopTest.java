@@ -1,5 +1,6 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.RaftException;
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,8 +64,8 @@ class FailStopTest {
             log.failSync = true;
             CompletableFuture<byte[]> lost = server.submit(put("b", "2"));
             ExecutionException e = assertThrows(ExecutionException.class, () -> lost.get(10, TimeUnit.SECONDS));
-            RaftServerException stopped = assertInstanceOf(RaftServerException.class, e.getCause());
-            assertEquals(RaftServerException.Reason.STOPPED, stopped.reason());
+            RaftException stopped = assertInstanceOf(RaftException.class, e.getCause());
+            assertEquals(RaftException.Reason.STOPPED, stopped.reason());
             assertTrue(stopped.getMessage().contains("Input/output error"), stopped.getMessage());
 
             assertFalse(server.status().running());
@@ -94,9 +95,9 @@ class FailStopTest {
             long term = server.status().term();
 
             log.failSync = true;
-            RaftServerException lost = assertInstanceOf(RaftServerException.class, assertThrows(ExecutionException.class,
+            RaftException lost = assertInstanceOf(RaftException.class, assertThrows(ExecutionException.class,
                     () -> server.submit(put("b", "2")).get(10, TimeUnit.SECONDS)).getCause());
-            assertEquals(RaftServerException.Reason.STOPPED, lost.reason());
+            assertEquals(RaftException.Reason.STOPPED, lost.reason());
             assertTrue(lost.retryable(), "retry elsewhere");
 
             ServerStatus s = server.status();
@@ -105,7 +106,7 @@ class FailStopTest {
             assertEquals(0, s.leader());
             assertEquals("STOPPED", s.state());
             assertEquals(term, s.term());
-            RaftServerException later = assertInstanceOf(RaftServerException.class, assertThrows(
+            RaftException later = assertInstanceOf(RaftException.class, assertThrows(
                     ExecutionException.class, () -> server.submit(put("c", "3")).get(1, TimeUnit.SECONDS)).getCause());
             assertEquals(0, later.leaderHint());
         }

@@ -1,5 +1,6 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.core.RaftException;
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -34,9 +35,9 @@ class MembershipChecksTest {
         }
     }
 
-    private static RaftServerException refusal(CompletableFuture<?> f) {
+    private static RaftException refusal(CompletableFuture<?> f) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
-        return assertInstanceOf(RaftServerException.class, e.getCause());
+        return assertInstanceOf(RaftException.class, e.getCause());
     }
 
     /** The finding: voters [1, 3, 98, 99] (98 and 99 do not exist) left the cluster without a quorum for good. */
@@ -48,15 +49,15 @@ class MembershipChecksTest {
         RaftServer leader = cluster.awaitLeader();
 
         for (long ghost : new long[] {98, 99}) {
-            RaftServerException direct = refusal(leader.addVoter(ghost));
-            assertEquals(RaftServerException.Reason.INVALID, direct.reason());
+            RaftException direct = refusal(leader.addVoter(ghost));
+            assertEquals(RaftException.Reason.INVALID, direct.reason());
             assertTrue(direct.getMessage().contains("node " + ghost + " is not a learner")
                     && direct.getMessage().contains("add it as a learner first"), direct.getMessage());
         }
         // As learners they are harmless, but they are never promoted: they never answer.
         cluster.retry(l -> l.addLearner(98));
-        RaftServerException promote = refusal(cluster.awaitLeader().promote(98));
-        assertEquals(RaftServerException.Reason.NOT_CAUGHT_UP, promote.reason());
+        RaftException promote = refusal(cluster.awaitLeader().promote(98));
+        assertEquals(RaftException.Reason.NOT_CAUGHT_UP, promote.reason());
         assertTrue(promote.getMessage().contains("learner 98 has not answered the leader"), promote.getMessage());
 
         // Removing node 2 would now leave [1, 3] — fine, both live — but the ghosts never vote.
@@ -81,8 +82,8 @@ class MembershipChecksTest {
         // One election timeout (10 ticks) and a margin later, the leader no longer counts it live.
         await().atMost(RuntimeCluster.TIMEOUT).until(() -> leader.loop.tickCount() > isolatedAt + 12);
 
-        RaftServerException refused = refusal(leader.remove(removed));
-        assertEquals(RaftServerException.Reason.INVALID, refused.reason());
+        RaftException refused = refusal(leader.remove(removed));
+        assertEquals(RaftException.Reason.INVALID, refused.reason());
         Set<Long> left = new TreeSet<>(Set.of(leader.id(), down));
         String expected = "removing node " + removed + " leaves voters " + left.toString().replace(" ", "")
                 + " of which 1 is live [" + leader.id() + "]; a quorum needs 2";
@@ -134,8 +135,8 @@ class MembershipChecksTest {
         long restartedAt = leader.loop.tickCount();
         await().atMost(RuntimeCluster.TIMEOUT).until(() -> leader.loop.tickCount() > restartedAt + 6);
 
-        RaftServerException refused = refusal(leader.remove(healthy));
-        assertEquals(RaftServerException.Reason.INVALID, refused.reason());
+        RaftException refused = refusal(leader.remove(healthy));
+        assertEquals(RaftException.Reason.INVALID, refused.reason());
         assertTrue(refused.getMessage().contains("of which 1 is live [" + leader.id() + "]"), refused.getMessage());
         assertEquals(Set.of(1L, 2L, 3L), leader.status().conf().voters(), "nothing was proposed");
 

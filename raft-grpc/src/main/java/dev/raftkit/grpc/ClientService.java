@@ -1,7 +1,7 @@
 package dev.raftkit.grpc;
 
 import com.google.protobuf.ByteString;
-import dev.raftkit.core.ProposalRejectedException;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.proto.ConfigurationProto;
 import dev.raftkit.grpc.proto.MembershipRequest;
@@ -19,7 +19,6 @@ import dev.raftkit.grpc.proto.SubmitResponse;
 import dev.raftkit.grpc.proto.TransferRequest;
 import dev.raftkit.grpc.proto.TransferResponse;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.RaftServerException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.SizeLimits;
@@ -86,7 +85,7 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         if (size > server.maxCommandBytes()) {
             // Before copying it: a command over the limit never reaches the log (it would fit no
             // peer message), and retrying it elsewhere cannot help.
-            RaftServerException tooLarge = SizeLimits.tooLarge(server.id(), size, server.maxCommandBytes());
+            RaftException tooLarge = SizeLimits.tooLarge(server.id(), size, server.maxCommandBytes());
             logRefused(tooLarge);
             out.onNext(SubmitResponse.newBuilder().setRefused(refusal(tooLarge)).build());
             out.onCompleted();
@@ -98,7 +97,7 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         if (f.isCompletedExceptionally()) {
             // Refused before it was proposed (invalid or too large): say so once in a while.
             f.whenComplete((r, e) -> {
-                if (e instanceof RaftServerException refused) {
+                if (e instanceof RaftException refused) {
                     logRefused(refused);
                 }
             });
@@ -182,8 +181,8 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         }
     }
 
-    private void logRefused(RaftServerException e) {
-        if ((e.reason() == RaftServerException.Reason.TOO_LARGE || e.reason() == RaftServerException.Reason.INVALID)
+    private void logRefused(RaftException e) {
+        if ((e.reason() == RaftException.Reason.TOO_LARGE || e.reason() == RaftException.Reason.INVALID)
                 && refusals.shouldLog(e.reason().name())) {
             LOG.warn("node {}: refused a client command ({}): {}. Refusals of this kind are logged at most every 30 s",
                     server.id(), e.reason(), e.getMessage());
@@ -223,10 +222,7 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         Refusal.Builder b = Refusal.newBuilder().setMessage("node " + server.id() + ": "
                 + (t.getMessage() == null ? t.toString() : t.getMessage()));
         long leader;
-        if (t instanceof ProposalRejectedException p) {
-            b.setReason(p.reason().name()).setRetryable(p.retryable());
-            leader = p.leaderHint();
-        } else if (t instanceof RaftServerException r) {
+        if (t instanceof RaftException r) {
             b.setReason(r.reason().name()).setRetryable(r.retryable());
             leader = r.leaderHint();
         } else {

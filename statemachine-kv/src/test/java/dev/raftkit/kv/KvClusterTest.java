@@ -1,5 +1,6 @@
 package dev.raftkit.kv;
 
+import dev.raftkit.core.RaftException;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -235,20 +236,20 @@ class KvClusterTest {
                 session.submit(leader, session.nextSequence(), tooBig))) {
             java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
                     java.util.concurrent.ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
-            dev.raftkit.runtime.RaftServerException refused = assertInstanceOf(
-                    dev.raftkit.runtime.RaftServerException.class, e.getCause());
-            assertEquals(dev.raftkit.runtime.RaftServerException.Reason.INVALID, refused.reason());
+            dev.raftkit.core.RaftException refused = assertInstanceOf(
+                    dev.raftkit.core.RaftException.class, e.getCause());
+            assertEquals(dev.raftkit.core.RaftException.Reason.INVALID, refused.reason());
             assertTrue(!refused.retryable());
             assertTrue(refused.getMessage().contains("value") && refused.getMessage().contains("1048576"),
                     refused.getMessage());
             assertTrue(refused.getMessage().length() < 600, "a bounded reason: " + refused.getMessage());
         }
         byte[] garbage = {1, 99, 0};
-        dev.raftkit.runtime.RaftServerException malformed = assertInstanceOf(
-                dev.raftkit.runtime.RaftServerException.class, org.junit.jupiter.api.Assertions.assertThrows(
+        dev.raftkit.core.RaftException malformed = assertInstanceOf(
+                dev.raftkit.core.RaftException.class, org.junit.jupiter.api.Assertions.assertThrows(
                         java.util.concurrent.ExecutionException.class,
                         () -> leader.submit(garbage).get(10, TimeUnit.SECONDS)).getCause());
-        assertEquals(dev.raftkit.runtime.RaftServerException.Reason.INVALID, malformed.reason());
+        assertEquals(dev.raftkit.core.RaftException.Reason.INVALID, malformed.reason());
 
         assertEquals(lastBefore, leader.status().lastIndex(), "nothing was proposed");
         cluster.submit(session, KvOps.put("after", "2"));

@@ -1,5 +1,6 @@
 package dev.raftkit.sql;
 
+import dev.raftkit.core.RaftException;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -271,9 +272,9 @@ class SqlClusterTest {
             java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
                     java.util.concurrent.ExecutionException.class,
                     () -> session.submit(leader, session.nextSequence(), h.getKey()).get(10, TimeUnit.SECONDS));
-            dev.raftkit.runtime.RaftServerException refused = assertInstanceOf(
-                    dev.raftkit.runtime.RaftServerException.class, e.getCause());
-            assertEquals(dev.raftkit.runtime.RaftServerException.Reason.INVALID, refused.reason(), h.getValue());
+            dev.raftkit.core.RaftException refused = assertInstanceOf(
+                    dev.raftkit.core.RaftException.class, e.getCause());
+            assertEquals(dev.raftkit.core.RaftException.Reason.INVALID, refused.reason(), h.getValue());
             assertTrue(!refused.retryable());
             assertTrue(refused.getMessage().contains(h.getValue()), refused.getMessage());
         }

@@ -1,12 +1,11 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.core.ReadMode;
-import dev.raftkit.core.ProposalRejectedException;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.RaftServerException;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.TestingHooks;
 import dev.raftkit.storage.SimFileIo;
@@ -343,8 +342,8 @@ public final class Simulator {
             // Broken on purpose: the local state of whoever believes it leads, no ReadIndex.
             ServerStatus st = s.status();
             return st.role() == Role.LEADER ? s.read(op.bytes(), ReadMode.STALE)
-                    : CompletableFuture.failedFuture(new ProposalRejectedException(
-                            ProposalRejectedException.Reason.NOT_LEADER, st.leader(), "not the leader"));
+                    : CompletableFuture.failedFuture(new RaftException(
+                            RaftException.Reason.NOT_LEADER, st.leader(), "not the leader"));
         }
         return s.read(op.bytes(), op.readMode());
     }
@@ -399,7 +398,7 @@ public final class Simulator {
             }
             boolean maybe = maybeApplied || !definitelyNotProposed(error);
             retarget(c, error);
-            if (error instanceof RaftServerException e && e.reason() == RaftServerException.Reason.SESSION_EXPIRED) {
+            if (error instanceof RaftException e && e.reason() == RaftException.Reason.SESSION_EXPIRED) {
                 c.session = 0;
             } else if (attempt < WRITE_ATTEMPTS && faultPhase) {
                 scheduler.schedule(random.nextLong(2 * TICK), () -> write(c, op, seq, attempt + 1, maybe, hedges));
@@ -421,24 +420,22 @@ public final class Simulator {
 
     /** Refusals that prove this attempt never reached the log. */
     private static boolean definitelyNotProposed(Throwable error) {
-        if (error instanceof ProposalRejectedException) {
-            return true;
-        }
-        return error instanceof RaftServerException e && switch (e.reason()) {
-            case OVERLOADED, INVALID, TOO_LARGE -> true;
+        // The core's refusals, and the runtime's before it offers the command to the core.
+        return error instanceof RaftException e && switch (e.reason()) {
+            case NOT_LEADER, TRANSFERRING, TOO_MANY_UNCOMMITTED, CONF_CHANGE_IN_PROGRESS, OVERLOADED, INVALID, TOO_LARGE
+                    -> true;
             default -> false;
         };
     }
 
     private void retarget(Client c, Throwable error) {
-        long hint = error instanceof ProposalRejectedException p ? p.leaderHint()
-                : error instanceof RaftServerException e ? e.leaderHint() : 0;
+        long hint = error instanceof RaftException e ? e.leaderHint() : 0;
         c.target = hint > 0 && hosts.containsKey(hint) ? hint : 1 + random.nextInt(hosts.size());
     }
 
     private void complete(Client c, long node, Throwable error) {
         trace(node, "complete", "client " + c.id + " " + (error == null ? "ok" : error.getClass().getSimpleName()
-                + (error instanceof RaftServerException e ? " " + e.reason() : "")));
+                + (error instanceof RaftException e ? " " + e.reason() : "")));
         next(c);
     }
 

@@ -2,12 +2,11 @@ package dev.raftkit.testkit.runtime;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.raftkit.core.ProposalRejectedException;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.RaftServerException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -172,8 +171,7 @@ public final class RuntimeCluster implements AutoCloseable {
     }
 
     public static boolean retryable(Throwable t) {
-        return (t instanceof ProposalRejectedException p && p.retryable())
-                || (t instanceof RaftServerException r && r.retryable());
+        return t instanceof RaftException r && r.retryable();
     }
 
     /** Waits until the given nodes applied the same commands (same count and digest). */
