@@ -10,10 +10,10 @@ import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
 
 /** Test helpers for calls that bypass our stubs: raw request bytes, and how a server ended a stream. */
-final class RawCalls {
+public final class RawCalls {
 
     /** Sends and receives messages as the bytes given, unparsed: lets a test put garbage on the wire. */
-    static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+    public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
         @Override
         public InputStream stream(byte[] value) {
             return new ByteArrayInputStream(value);
@@ -33,7 +33,7 @@ final class RawCalls {
     }
 
     /** A response observer that ignores replies and completes {@code ended} with how the call ended. */
-    static <T> StreamObserver<T> endedInto(CompletableFuture<Status> ended) {
+    public static <T> StreamObserver<T> endedInto(CompletableFuture<Status> ended) {
         return new StreamObserver<>() {
             @Override
             public void onNext(T value) {

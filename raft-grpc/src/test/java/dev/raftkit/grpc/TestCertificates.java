@@ -33,7 +33,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * PKCS#8 key, the CA. Certificates name 127.0.0.1 and localhost, so clients verify them on
  * loopback, and carry their {@code raftkit://} identity as a URI subject alternative name.
  */
-final class TestCertificates {
+public final class TestCertificates {
 
     private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
 
@@ -44,7 +44,7 @@ final class TestCertificates {
     private final Path caFile;
 
     /** A new CA called {@code name}, writing its files under {@code dir}. */
-    TestCertificates(Path dir, String name) throws Exception {
+    public TestCertificates(Path dir, String name) throws Exception {
         this.dir = Files.createDirectories(dir.resolve(name));
         this.name = name;
         this.caKeys = keyPair();
@@ -57,22 +57,22 @@ final class TestCertificates {
         writePem(caFile, ca);
     }
 
-    Path caFile() {
+    public Path caFile() {
         return caFile;
     }
 
     /** Node {@code id}'s certificate ({@code raftkit://CLUSTER/node/ID}), for server and client use. */
-    TlsConfig node(String cluster, long id) throws Exception {
+    public TlsConfig node(String cluster, long id) throws Exception {
         return issue("node-" + id, CertificateIdentity.node(cluster, id).uri());
     }
 
     /** A client application's certificate ({@code raftkit://CLUSTER/client/NAME}). */
-    TlsConfig client(String cluster, String name) throws Exception {
+    public TlsConfig client(String cluster, String name) throws Exception {
         return issue("client-" + name, new CertificateIdentity(cluster, CertificateIdentity.Role.CLIENT, name).uri());
     }
 
     /** An operator's certificate ({@code raftkit://CLUSTER/admin/NAME}). */
-    TlsConfig admin(String cluster, String name) throws Exception {
+    public TlsConfig admin(String cluster, String name) throws Exception {
         return issue("admin-" + name, new CertificateIdentity(cluster, CertificateIdentity.Role.ADMIN, name).uri());
     }
 
@@ -81,7 +81,7 @@ final class TestCertificates {
      * names {@code uris} (none, several, malformed: whatever a test needs), written to
      * {@code file}.pem and {@code file}.key (replacing them if they exist), as a mutual-TLS config.
      */
-    TlsConfig issue(String file, String... uris) throws Exception {
+    public TlsConfig issue(String file, String... uris) throws Exception {
         KeyPair keys = keyPair();
         X509v3CertificateBuilder b = builder(new X500Name("CN=" + file), new X500Name("CN=" + name + " test CA"), keys);
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));

@@ -97,6 +97,7 @@ public final class RaftNode implements AutoCloseable {
         private BackupPolicy backups = BackupPolicy.none();
         private LogOpener logOpener = SegmentedLogStorage::open;
         private Consumer<RaftServer.Builder> configure = b -> { };
+        private Consumer<GrpcTransportConfig.Builder> configureTransport = b -> { };
         private boolean started;
 
         private Builder(String clusterId, long id) {
@@ -225,6 +226,18 @@ public final class RaftNode implements AutoCloseable {
         }
 
         /**
+         * Adjusts the peer transport before it starts: reconnect back-off, send queues, message
+         * and snapshot chunk sizes, threads ({@link GrpcTransportConfig.Builder}). Called on the
+         * starting thread after the node's own settings ({@link #peerListen}, {@link #tls}, the
+         * {@link #peer}s), in the order given; a setting made here wins over the node's.
+         */
+        public Builder configureTransport(Consumer<GrpcTransportConfig.Builder> v) {
+            Objects.requireNonNull(v, "configureTransport");
+            configureTransport = configureTransport.andThen(v);
+            return this;
+        }
+
+        /**
          * Opens the data directory, starts the server and both ports. On failure everything taken
          * is released again (directory locks, ports, the state machine), so a retry can succeed.
          *
@@ -329,11 +342,6 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private static RaftNode start(Builder spec) throws IOException {
-        GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
-                .listen(spec.peerListen)
-                .tls(spec.tls);
-        spec.peers.forEach(tb::peer);
-        GrpcTransportConfig peerConfig = tb.build();
         StateMachine machine = spec.stateMachine;
         RaftConfig config = RaftConfig.builder(spec.id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id ^ System.nanoTime()).build();
@@ -343,6 +351,14 @@ public final class RaftNode implements AutoCloseable {
         FileSnapshotStore snapshots = null;
         LogStorage log = null;
         try {
+            GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
+                    .listen(spec.peerListen)
+                    .tls(spec.tls);
+            spec.peers.forEach(tb::peer);
+            // Inside the try: settings the embedder made there may be refused, and the state
+            // machine is the node's to close from the moment start() is called.
+            spec.configureTransport.accept(tb);
+            GrpcTransportConfig peerConfig = tb.build();
             transport = new GrpcTransport(peerConfig);
             // The log first: its segments stay locked by a running server even if someone deleted
             // the LOCK files, so a second server stops there before the snapshot store's start-up
@@ -476,6 +492,22 @@ public final class RaftNode implements AutoCloseable {
     /** host:port this node's client port is bound to. */
     public String clientHostPort() {
         return endpoint.hostPort();
+    }
+
+    /**
+     * The peer transport: its address book ({@link GrpcTransport#peers}), its bound address. The
+     * node owns it; closing it cuts the node off from its peers until the node is restarted.
+     */
+    public GrpcTransport transport() {
+        return transport;
+    }
+
+    /**
+     * The client port, serving the client and admin services. The node owns it; closing it stops
+     * serving clients while the node goes on replicating.
+     */
+    public ClientEndpoint clientEndpoint() {
+        return endpoint;
     }
 
     /** Tells this node where node {@code id} listens (for peers and for client redirects). */

@@ -189,6 +189,43 @@ class RaftNodeTest {
         assertEquals(taken.getIndex(), open.snapshotStore().latest().orElseThrow().meta().index());
     }
 
+    @Test
+    void theTransportIsConfiguredThroughTheBuilderAndItsPortsAreTheNodes() throws Exception {
+        List<String> calls = new ArrayList<>();
+        RaftNode node = closing(RaftNode.builder("c", 1).dataDir(dir.resolve("n1")).bootstrap(Set.of(1L))
+                .peer(2, loopback(FreePorts.next()))
+                .configureTransport(t -> calls.add("first"))
+                .configureTransport(t -> t.backoff(Duration.ofMillis(20), Duration.ofMillis(500)).peer(3, loopback(7003)))
+                .configureTransport(t -> calls.add("second"))
+                .stateMachine(new CounterStateMachine()).start());
+        assertEquals(List.of("first", "second"), calls, "every adjustment, once each, in the order given");
+        await().atMost(WAIT).until(() -> node.server().status().leader() == 1);
+        assertEquals(Set.of(2L, 3L), node.transport().peers(), "the builder's peers and the adjustment's");
+        assertEquals(node.peerAddress(), node.transport().localAddress());
+        assertEquals(node.clientHostPort(), node.clientEndpoint().hostPort());
+    }
+
+    @Test
+    void aTransportSettingThatCannotCarryTheLargestCommandIsRefusedAndReleasesEverything() throws Exception {
+        Path data = dir.resolve("n1");
+        CounterStateMachine machine = new CounterStateMachine();
+        IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class, () -> RaftNode.builder("c", 1)
+                .dataDir(data).bootstrap(Set.of(1L)).configureTransport(t -> t.maxMessageBytes(1 << 20))
+                .stateMachine(machine).start());
+        assertTrue(tooSmall.getMessage().contains("the peer message limit (1048576 bytes)"), tooSmall.getMessage());
+        assertTrue(machine.closed, "the node that refused its settings closes its state machine");
+
+        CounterStateMachine invalid = new CounterStateMachine();
+        assertThrows(IllegalArgumentException.class, () -> RaftNode.builder("c", 1).dataDir(data)
+                .configureTransport(t -> t.backoff(Duration.ofSeconds(1), Duration.ofMillis(1)))
+                .stateMachine(invalid).start());
+        assertTrue(invalid.closed, "a transport setting refused before anything opened still closes the state machine");
+
+        RaftNode again = closing(RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine()).start());
+        await().atMost(WAIT).until(() -> again.server().status().leader() == 1);
+    }
+
     private static SnapshotResponse snapshot(RaftNode node) throws Exception {
         String hostPort = node.clientHostPort();
         try (AdminClient admin = new AdminClient(loopback(Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))),

@@ -1,4 +1,4 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +12,10 @@ import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.message.Heartbeat;
+import dev.raftkit.grpc.GrpcTestAccess;
+import dev.raftkit.grpc.MessageCodec;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RawCalls;
 import dev.raftkit.grpc.proto.InstallSnapshotProto;
 import dev.raftkit.grpc.proto.PeerEnvelope;
 import dev.raftkit.grpc.proto.RaftClientServiceGrpc;
@@ -31,10 +35,6 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-
-
-
-
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -228,8 +228,8 @@ class PeerBoundaryTest {
         GrpcCluster c = started();
         GrpcCluster.Node n = c.node(2);
         byte[] garbage = {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 0x01, 0x02};
-        long peerLines = n.transport.throttle().logged();
-        long clientLines = n.endpoint.throttle().logged();
+        long peerLines = GrpcTestAccess.loggedRefusals(n.transport);
+        long clientLines = GrpcTestAccess.loggedRefusals(n.endpoint);
         ManagedChannel peer = channel(n.transport.localAddress());
         ManagedChannel client = channel(n.endpoint.address());
         for (int i = 0; i < 50; i++) {
@@ -246,8 +246,8 @@ class PeerBoundaryTest {
             assertTrue(s.getDescription().contains("malformed raftkit.v1.RaftClientService/Submit request"),
                     s.getDescription());
         }
-        assertEquals(1, n.transport.throttle().logged() - peerLines, "log lines for 100 garbage peer calls");
-        assertEquals(1, n.endpoint.throttle().logged() - clientLines, "log lines for 50 garbage client calls");
+        assertEquals(1, GrpcTestAccess.loggedRefusals(n.transport) - peerLines, "log lines for 100 garbage peer calls");
+        assertEquals(1, GrpcTestAccess.loggedRefusals(n.endpoint) - clientLines, "log lines for 50 garbage client calls");
         assertTrue(n.server.status().running());
         write(c.client(), "still", 3);
         c.awaitSameState(Set.of(1L, 2L, 3L), 3);
@@ -262,7 +262,7 @@ class PeerBoundaryTest {
     void refusedStreamsFromOneHostLogOnceNotOncePerPort() throws InterruptedException {
         GrpcCluster c = started();
         GrpcCluster.Node n = c.node(3);
-        long before = n.transport.throttle().logged();
+        long before = GrpcTestAccess.loggedRefusals(n.transport);
         PeerEnvelope stranger = MessageCodec.encode("other-cluster", new Heartbeat(1, 3, 1, 0, 1));
         for (int i = 0; i < 200; i++) {
             ManagedChannel ch = NettyChannelBuilder.forAddress(n.transport.localAddress()).usePlaintext().build();
@@ -274,7 +274,7 @@ class PeerBoundaryTest {
                 ch.awaitTermination(5, TimeUnit.SECONDS);
             }
         }
-        assertEquals(1, n.transport.throttle().logged() - before, "log lines for 200 refused streams");
+        assertEquals(1, GrpcTestAccess.loggedRefusals(n.transport) - before, "log lines for 200 refused streams");
     }
 
     /** Issue 12: "a 1 MB cluster id is echoed into logs and replies". Both ports echo it bounded. */

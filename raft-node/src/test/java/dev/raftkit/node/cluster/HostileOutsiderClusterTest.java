@@ -1,9 +1,11 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.proto.PeerEnvelope;
 import dev.raftkit.testkit.runtime.KvStateMachine;
 import java.net.InetSocketAddress;

@@ -1,8 +1,10 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.TestCertificates;
 import java.nio.file.Path;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;

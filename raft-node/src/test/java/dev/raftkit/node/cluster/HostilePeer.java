@@ -1,9 +1,10 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import com.google.protobuf.ByteString;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.EntryId;
+import dev.raftkit.grpc.MessageCodec;
 import dev.raftkit.grpc.proto.AppendEntriesProto;
 import dev.raftkit.grpc.proto.AppendEntriesResponseProto;
 import dev.raftkit.grpc.proto.EntryIdProto;

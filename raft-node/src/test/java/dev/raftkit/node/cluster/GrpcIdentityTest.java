@@ -1,4 +1,4 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import static dev.raftkit.testkit.runtime.KvStateMachine.bytes;
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
@@ -17,6 +17,12 @@ import dev.raftkit.core.log.LogSlice;
 import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.core.message.Heartbeat;
 import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.grpc.GrpcTestAccess;
+import dev.raftkit.grpc.MessageCodec;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RaftClientException;
+import dev.raftkit.grpc.TestCertificates;
+import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.grpc.proto.PeerEnvelope;
 import dev.raftkit.grpc.proto.RaftClientServiceGrpc;
 import dev.raftkit.grpc.proto.RaftPeerGrpc;
@@ -29,7 +35,6 @@ import dev.raftkit.runtime.ServerStatus;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.StreamObserver;
 import io.grpc.util.AdvancedTlsX509KeyManager;
 import java.io.InputStream;
@@ -44,8 +49,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
@@ -128,17 +131,9 @@ class GrpcIdentityTest {
     }
 
     private ManagedChannel channel(TlsConfig cert, InetSocketAddress target) {
-        ExecutorService executor = Executors.newSingleThreadExecutor();
-        EventLoopGroup loop = Endpoints.eventLoop(1, "identity-test");
-        TlsCredentials credentials = TlsCredentials.of(cert);
-        ManagedChannel channel = Endpoints.channel(target, loop, executor, 16 << 20, credentials);
-        toClose.add(() -> {
-            channel.shutdownNow().awaitTermination(2, TimeUnit.SECONDS);
-            executor.shutdownNow();
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            credentials.close();
-        });
-        return channel;
+        GrpcTestAccess.Channel channel = GrpcTestAccess.channel(cert, target, "identity-test");
+        toClose.add(channel);
+        return channel.channel();
     }
 
     private static void assertRefused(Status.Code code, Status s, String mentions) {

@@ -1,4 +1,4 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static dev.raftkit.testkit.runtime.KvStateMachine.string;
@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.testkit.runtime.KvStateMachine;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,8 +29,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Real clusters on loopback: RaftServer + SegmentedLogStorage + FileSnapshotStore + GrpcTransport,
- * driven through the gRPC client service and {@link RaftClient}.
+ * Real clusters on loopback, each node built by {@link dev.raftkit.node.RaftNode#builder}
+ * (RaftServer + SegmentedLogStorage + FileSnapshotStore + GrpcTransport + client service), driven
+ * through the gRPC client service and {@link RaftClient}.
  */
 class GrpcClusterTest {
 

@@ -1,17 +1,19 @@
-package dev.raftkit.grpc;
+package dev.raftkit.node.cluster;
 
 import static org.awaitility.Awaitility.await;
 
 import dev.raftkit.core.HardState;
-import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.InitialState;
+import dev.raftkit.grpc.ClientEndpoint;
+import dev.raftkit.grpc.GrpcTransport;
+import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.runtime.SizeLimits;
-import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.LogStorage;
-import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.runtime.KvStateMachine;
 import java.io.IOException;
@@ -24,38 +26,38 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.LongFunction;
 
 /**
- * Real nodes on loopback: each a {@link RaftServer} with a {@link SegmentedLogStorage} and a
- * {@link FileSnapshotStore} in its own directory, a {@link GrpcTransport} and a client endpoint.
- * Ports are picked by the OS on a node's first start and kept for its restarts. Every node is
- * told every other node's peer address (the operator's address book; addresses are not
- * replicated through the log).
+ * Real nodes on loopback, each built by {@link RaftNode#builder} as an embedder would: a
+ * {@link RaftServer} running a {@link KvStateMachine} on a {@link SegmentedLogStorage} in its own
+ * directory, the gRPC transport, the client and admin services. Ports are picked by the OS on a
+ * node's first start and kept for its restarts. Every node is told every other node's peer and
+ * client address (the operator's address book; addresses are not replicated through the log).
  */
 final class GrpcCluster implements AutoCloseable {
 
     static final Duration PATIENCE = Duration.ofSeconds(30);
 
-    /** One node's pieces, for one life. */
+    /** One node, for one life: the {@link RaftNode} and the pieces tests look at. */
     static final class Node {
         final long id;
+        final RaftNode node;
         final RaftServer server;
         final GrpcTransport transport;
         final ClientEndpoint endpoint;
         final KvStateMachine machine;
         final AtomicInteger snapshotsInstalled;
 
-        Node(long id, RaftServer server, GrpcTransport transport, ClientEndpoint endpoint, KvStateMachine machine,
-             AtomicInteger snapshotsInstalled) {
-            this.id = id;
-            this.server = server;
-            this.transport = transport;
-            this.endpoint = endpoint;
+        Node(RaftNode node, KvStateMachine machine, AtomicInteger snapshotsInstalled) {
+            this.id = node.id();
+            this.node = node;
+            this.server = node.server();
+            this.transport = node.transport();
+            this.endpoint = node.clientEndpoint();
             this.machine = machine;
             this.snapshotsInstalled = snapshotsInstalled;
         }
@@ -69,8 +71,6 @@ final class GrpcCluster implements AutoCloseable {
     private final Map<Long, Node> nodes = new ConcurrentHashMap<>();
     private final Map<Long, InetSocketAddress> peerAddresses = new ConcurrentHashMap<>();
     private final Map<Long, InetSocketAddress> clientAddresses = new ConcurrentHashMap<>();
-    private final Map<Long, Integer> lives = new TreeMap<>();
-    private final Map<Long, String> clusterOf = new ConcurrentHashMap<>();
     private final List<RaftClient> clients = new ArrayList<>();
     private SegmentedLogStorage.Options logOptions = SegmentedLogStorage.Options.defaults();
     private final Map<Long, DiskFullLog> fillableLogs = new ConcurrentHashMap<>();
@@ -133,61 +133,56 @@ final class GrpcCluster implements AutoCloseable {
 
     /** Starts node {@code id} believing it belongs to cluster {@code cluster} (for misconfiguration tests). */
     synchronized Node start(long id, String cluster) {
-        int life = lives.merge(id, 1, Integer::sum);
-        clusterOf.put(id, cluster);
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(cluster, id)
-                .listen(peerAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)))
-                .backoff(Duration.ofMillis(20), Duration.ofMillis(500))
-                .tls(tls.apply(id));
-        peerAddresses.forEach((peer, address) -> {
-            if (peer != id) {
-                tb.peer(peer, address);
-            }
-        });
-        GrpcTransport transport = new GrpcTransport(tb.build());
         KvStateMachine machine = new KvStateMachine();
         AtomicInteger installed = new AtomicInteger();
-        RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
-                .randomSeed(id * 7919 + life * 104_729L).build();
+        RaftNode.Builder b = RaftNode.builder(cluster, id)
+                .dataDir(dir.resolve("node-" + id))
+                .peerListen(peerAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)))
+                .clientListen(clientAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)))
+                .tls(tls.apply(id))
+                .insecureAdmin(insecureAdmin)
+                .tickMillis(20)
+                .stateMachine(machine)
+                .logStorage(logDir -> log(id, SegmentedLogStorage.open(logDir, logOptions)))
+                // Short back-off, so a restarted node is reached again within a test's patience.
+                .configureTransport(t -> t.backoff(Duration.ofMillis(20), Duration.ofMillis(500)))
+                .listener(new RaftListener() {
+                    @Override
+                    public void onSnapshotInstalled(SnapshotMeta snapshot) {
+                        installed.incrementAndGet();
+                    }
+                })
+                .configure(server -> customize.accept(id, server));
+        // Peer addresses only: with the others' client addresses a founder would ask them, on its
+        // first start, whether the cluster exists already, and one started after a quorum of
+        // founders elected a leader would rejoin as a recovering member instead of founding.
+        peerAddresses.forEach((peer, address) -> {
+            if (peer != id) {
+                b.peer(peer, address);
+            }
+        });
+        if (founders.contains(id)) {
+            b.bootstrap(founders);
+        }
+        RaftNode raftNode;
         try {
-            Path home = dir.resolve("node-" + id);
-            RaftServer.Builder b = RaftServer.builder(config)
-                    .logStorage(log(id, SegmentedLogStorage.open(home.resolve("log"), logOptions)))
-                    .snapshotStore(FileSnapshotStore.open(home.resolve("snapshots")))
-                    .stateMachine(machine)
-                    .transport(transport)
-                    .tickMillis(20)
-                    .listener(new RaftListener() {
-                        @Override
-                        public void onSnapshotInstalled(SnapshotMeta snapshot) {
-                            installed.incrementAndGet();
-                        }
-                    });
-            if (founders.contains(id)) {
-                b.bootstrap(founders);
-            }
-            customize.accept(id, b);
-            RaftServer server = b.start();
-            InetSocketAddress address = transport.localAddress();
-            peerAddresses.put(id, address);
-            for (Node other : nodes.values()) {
-                if (other.id != id) {
-                    other.transport.addPeer(id, address);
-                }
-            }
-            ClientService service = new ClientService(cluster, server, Map.of());
-            ClientEndpoint endpoint = ClientEndpoint.start(
-                    clientAddresses.getOrDefault(id, new InetSocketAddress(loopback, 0)), service, tls.apply(id),
-                    SizeLimits.clientMessageBytes(server.maxCommandBytes()),
-                    new ClientEndpoint.Access(cluster, id, insecureAdmin));
-            clientAddresses.put(id, endpoint.address());
-            Node node = new Node(id, server, transport, endpoint, machine, installed);
-            nodes.put(id, node);
-            return node;
+            raftNode = b.start();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        peerAddresses.put(id, raftNode.peerAddress());
+        clientAddresses.put(id, raftNode.clientEndpoint().address());
+        // The operator's address book, both ways: peer addresses, and client addresses for redirects.
+        for (Node other : nodes.values()) {
+            if (other.id != id) {
+                other.node.addPeer(id, raftNode.peerAddress(), hostPort(id));
+                raftNode.addPeer(other.id, peerAddresses.get(other.id), hostPort(other.id));
+            }
+        }
+        Node node = new Node(raftNode, machine, installed);
+        nodes.put(id, node);
+        return node;
     }
 
     private LogStorage log(long id, LogStorage log) {
@@ -232,9 +227,7 @@ final class GrpcCluster implements AutoCloseable {
     synchronized void kill(long id) {
         Node n = nodes.remove(id);
         if (n != null) {
-            n.transport.close();
-            n.endpoint.close();
-            n.server.close();
+            n.node.kill();
         }
     }
 
