@@ -20,9 +20,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -57,7 +55,6 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
 
     private final String clusterId;
     private final BackupPolicy backupPolicy;
-    private final Map<Path, BackupService> backups = new ConcurrentHashMap<>();
     private final ExecutorService backupThread = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "raftkit-backup");
         t.setDaemon(true);
@@ -110,8 +107,13 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
             return;
         }
         Path normalized = resolved;
-        BackupService service = backups.computeIfAbsent(normalized,
-                r -> new BackupService(n.server(), n.snapshotStore(), clusterId, r, backupPolicy.key()));
+        BackupService service;
+        try {
+            service = n.backupService(normalized);
+        } catch (IOException | IllegalArgumentException e) {
+            out.onError(Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
         try {
             backupThread.execute(() -> runBackup(n, service, incremental, normalized, out));
         } catch (RejectedExecutionException e) {

@@ -1,5 +1,6 @@
 package dev.raftkit.node;
 
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.grpc.ClientEndpoint;
@@ -16,6 +17,8 @@ import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
+import dev.raftkit.storage.backup.BackupRestore;
+import dev.raftkit.storage.backup.BackupService;
 import io.grpc.BindableService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,6 +31,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
@@ -271,6 +275,7 @@ public final class RaftNode implements AutoCloseable {
     private final ClientEndpoint endpoint;
     private final AdminService admin;
     private final FileSnapshotStore snapshots;
+    private final Map<Path, BackupService> backupServices = new ConcurrentHashMap<>();
 
     private RaftNode(Builder spec, GrpcTransport transport, RaftServer server, ClientService clientService,
                      ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots) {
@@ -508,6 +513,53 @@ public final class RaftNode implements AutoCloseable {
      */
     public ClientEndpoint clientEndpoint() {
         return endpoint;
+    }
+
+    /**
+     * Takes a full backup of this node now into the backup chain at {@code root} (created if
+     * missing): a snapshot of the state machine at its applied index, written while the node goes
+     * on serving. Any node may take it — a follower spares the leader the work. Blocking, on the
+     * caller's thread; when it returns the backup is fsync'd and published under {@code root}, and
+     * encrypted with the key of {@link Builder#backups}, if any. A backup in the node's own data
+     * directory would be lost with it, so that is refused with {@link IllegalArgumentException}.
+     *
+     * @throws IOException if the backup could not be written; nothing partial is left published
+     */
+    public BackupService.Result backup(Path root) throws IOException {
+        return backupService(root).full();
+    }
+
+    /**
+     * Takes an incremental backup into the chain at {@code root}: the log entries committed since
+     * the chain's newest backup (it falls back to a full backup, and says so in the result, when
+     * those entries are gone from this node's log). As {@link #backup}, otherwise.
+     */
+    public BackupService.Result incrementalBackup(Path root) throws IOException {
+        return backupService(root).incremental();
+    }
+
+    /**
+     * Seeds the empty (or missing) data directory {@code dataDir} from the newest backup of the
+     * chain at {@code root}, after verifying the chain. Start a node on it under a NEW cluster id
+     * (every node of the new cluster can be seeded from the same chain) or as a new member — never
+     * under the id of a node still in the configuration (§3.8: its votes and acknowledgements are
+     * not in the backup). See {@link BackupRestore} for encrypted chains and point-in-time restore.
+     */
+    public static BackupRestore.Result restore(Path root, Path dataDir) throws IOException {
+        return BackupRestore.restoreLatest(root, dataDir);
+    }
+
+    /** The one backup service of the chain at {@code root}: chains advance under its lock. */
+    BackupService backupService(Path root) throws IOException {
+        Path chain = root.toAbsolutePath().normalize();
+        if (chain.startsWith(spec.dataDir.toAbsolutePath().normalize())) {
+            throw new IllegalArgumentException("node " + spec.id + ": backup root " + chain + " is inside the node's"
+                    + " data directory " + spec.dataDir + ", so a lost disk would take the backups with it; name a"
+                    + " directory elsewhere");
+        }
+        FileIo.real().createDirectories(chain); // durably named: a power cut must not take the root
+        return backupServices.computeIfAbsent(chain,
+                r -> new BackupService(server, snapshots, spec.clusterId, r, spec.backups.key()));
     }
 
     /** Tells this node where node {@code id} listens (for peers and for client redirects). */

@@ -3,16 +3,12 @@ package dev.raftkit.node;
 import static dev.raftkit.node.CounterStateMachine.add;
 import static dev.raftkit.node.CounterStateMachine.valueOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -58,19 +54,6 @@ class RaftNodeExampleTest {
 
     @Test
     void theDocumentationShowsExactlyTheTestedCode() throws IOException {
-        List<String> code = new ArrayList<>();
-        boolean in = false;
-        for (String line : Files.readAllLines(SOURCE)) {
-            String t = line.strip();
-            if (t.equals("// example:start") || t.equals("// example:end")) {
-                in = t.endsWith("start");
-            } else if (in) {
-                code.add(t);
-            }
-        }
-        assertTrue(code.size() > 5, "the markers were not found in " + SOURCE);
-        List<String> doc = Files.readAllLines(Path.of("../docs/embedding.md")).stream().map(String::strip).toList();
-        assertTrue(Collections.indexOfSubList(doc, code) >= 0,
-                "docs/embedding.md must contain the example exactly as tested, lines:\n" + String.join("\n", code));
+        DocSnippets.assertShown(Path.of("../docs/embedding.md"), DocSnippets.between(SOURCE, "example"));
     }
 }

@@ -2,6 +2,7 @@ package dev.raftkit.node;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -143,6 +144,24 @@ class RaftNodeTest {
         assertTrue(machine.closed, "the node that could not bind its peer port closes its state machine");
         closing(RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
                 .stateMachine(new CounterStateMachine()).start());
+    }
+
+    @Test
+    void aBackupInsideTheDataDirectoryIsRefusedAndAnIncrementalFollowsTheFull() throws Exception {
+        Path data = dir.resolve("n1");
+        RaftNode node = closing(RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
+                .stateMachine(new CounterStateMachine()).start());
+        IllegalArgumentException inside = assertThrows(IllegalArgumentException.class,
+                () -> node.backup(data.resolve("backups")));
+        assertTrue(inside.getMessage().contains("is inside the node's data directory"), inside.getMessage());
+        await().atMost(Duration.ofSeconds(10)).until(() -> node.server().status().isLeader());
+        node.server().submit(CounterStateMachine.add(1)).get(10, TimeUnit.SECONDS);
+        Path backups = dir.resolve("backups");
+        assertFalse(node.backup(backups).fellBackToFull());
+        node.server().submit(CounterStateMachine.add(2)).get(10, TimeUnit.SECONDS);
+        var incremental = node.incrementalBackup(backups);
+        assertFalse(incremental.fellBackToFull(), String.valueOf(incremental.fallbackReason()));
+        assertEquals(node.server().status().applied(), incremental.manifest().lastIndex());
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.testkit.runtime.LocalNetwork;
 import dev.raftkit.testkit.runtime.MemorySnapshotStore;
+import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,37 +69,13 @@ class EmbeddingExampleTest {
         }
     }
 
-    /** The snippet, without its indentation. */
-    static List<String> snippet(List<String> lines) {
-        List<String> out = new ArrayList<>();
-        boolean in = false;
-        for (String line : lines) {
-            String t = line.strip();
-            if (t.equals("// example:start")) {
-                in = true;
-            } else if (t.equals("// example:end")) {
-                in = false;
-            } else if (in) {
-                out.add(t);
-            }
-        }
-        return out;
-    }
-
     @Test
     void theDocumentationShowsExactlyTheTestedCode() throws IOException {
-        List<String> code = snippet(Files.readAllLines(SOURCE));
-        assertTrue(code.size() > 10, "the markers were not found in " + SOURCE);
-        // docs/embedding.md must show it; any other page that shows it (the README) must show it exactly.
-        for (Path p : List.of(Path.of("../docs/embedding.md"), Path.of("../README.md"))) {
-            List<String> doc = Files.readAllLines(p).stream().map(String::strip).toList();
-            boolean required = p.endsWith("embedding.md");
-            if (!required && !doc.contains(code.get(0))) {
-                continue;
-            }
-            assertTrue(java.util.Collections.indexOfSubList(doc, code) >= 0,
-                    p + " must contain the example exactly as tested, lines:\n"
-                        + String.join("\n", code));
+        List<String> code = DocSnippets.between(SOURCE, "example");
+        DocSnippets.assertShown(Path.of("../docs/embedding.md"), code);
+        // Any other page that shows it (the README) must show it exactly.
+        if (Files.readAllLines(Path.of("../README.md")).stream().map(String::strip).anyMatch(code.get(0)::equals)) {
+            DocSnippets.assertShown(Path.of("../README.md"), code);
         }
     }
 }
