@@ -4,7 +4,6 @@ import static dev.raftkit.kv.examples.CounterStateMachine.add;
 import static dev.raftkit.kv.examples.CounterStateMachine.valueOf;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
@@ -19,7 +18,6 @@ import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
