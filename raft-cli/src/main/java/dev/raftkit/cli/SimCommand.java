@@ -9,7 +9,7 @@ import dev.raftkit.jepsen.sim.SimOptions;
 import dev.raftkit.jepsen.sim.SimReport;
 import dev.raftkit.jepsen.sim.SimResult;
 import dev.raftkit.jepsen.sim.ScheduleFile;
-import dev.raftkit.jepsen.sim.Shrinker;
+import dev.raftkit.jepsen.sim.ScheduleShrinker;
 import dev.raftkit.jepsen.sim.SimRunner;
 import dev.raftkit.jepsen.sim.Simulator;
 import dev.raftkit.jepsen.sim.Workload;
@@ -251,7 +251,7 @@ final class SimCommand implements Callable<Integer> {
         }
         out.println("shrinking seed " + failing.options().seed() + " (at most " + shrinkRuns + " runs; --no-shrink skips)...");
         out.flush();
-        Shrinker.Outcome o = Shrinker.shrink(failing, shrinkRuns);
+        ScheduleShrinker.Outcome o = ScheduleShrinker.shrink(failing, shrinkRuns);
         out.println(o.line());
         if (o.refusal() == null) {
             Path file = scheduleOut != null ? scheduleOut : Path.of("sim-seed-" + failing.options().seed() + ".schedule");

@@ -7,7 +7,7 @@ import dev.raftkit.testkit.cluster.Describe;
 import dev.raftkit.testkit.cluster.Invariants;
 import dev.raftkit.testkit.cluster.TestCluster;
 import dev.raftkit.testkit.cluster.TestNode;
-import dev.raftkit.testkit.datadriven.Command;
+import dev.raftkit.testkit.datadriven.ScriptCommand;
 import dev.raftkit.testkit.datadriven.DataDriven;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,7 +47,7 @@ class GoldenScriptTest {
         /** Raft's safety properties, checked after every command (a violation fails the script). */
         private Invariants invariants = new Invariants();
 
-        String run(Command c) {
+        String run(ScriptCommand c) {
             StringBuilder out = new StringBuilder(runCommand(c));
             if (cluster != null) {
                 try {
@@ -67,7 +67,7 @@ class GoldenScriptTest {
             return out.toString();
         }
 
-        private String runCommand(Command c) {
+        private String runCommand(ScriptCommand c) {
             StringBuilder out = new StringBuilder();
             switch (c.name()) {
                 case "add-nodes" -> {
@@ -98,7 +98,7 @@ class GoldenScriptTest {
                         throw c.error("expects a count and a command: repeat N CMD ARGS…");
                     }
                     int n = Integer.parseInt(c.positional().get(0));
-                    Command inner = new Command(c.positional().get(1), c.positional().subList(2, c.positional().size()),
+                    ScriptCommand inner = new ScriptCommand(c.positional().get(1), c.positional().subList(2, c.positional().size()),
                             c.named(), c.location());
                     String last = "";
                     for (int i = 0; i < n; i++) {
@@ -278,7 +278,7 @@ class GoldenScriptTest {
             return sb.toString();
         }
 
-        private static Predicate<Message> filter(Command c) {
+        private static Predicate<Message> filter(ScriptCommand c) {
             long from = c.getLong("from", 0);
             long to = c.getLong("to", 0);
             String type = c.get("type", "");
@@ -289,7 +289,7 @@ class GoldenScriptTest {
         }
 
         /** {@code propose-conf-change 1 v4 l5 r2 transition=implicit}; no steps means leave joint. */
-        private static ConfChange confChange(Command c) {
+        private static ConfChange confChange(ScriptCommand c) {
             List<ConfChange.Step> steps = new ArrayList<>();
             for (String p : c.positional().subList(1, c.positional().size())) {
                 long node = Long.parseLong(p.substring(1));

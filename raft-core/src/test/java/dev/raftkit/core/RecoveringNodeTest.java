@@ -14,7 +14,6 @@ import dev.raftkit.core.message.HeartbeatResponse;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.RequestVote;
 import dev.raftkit.core.message.RequestVoteResponse;
-import dev.raftkit.core.tracker.Progress;
 import dev.raftkit.testkit.cluster.TestCluster;
 import java.util.ArrayList;
 import java.util.List;

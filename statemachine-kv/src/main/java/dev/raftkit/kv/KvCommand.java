@@ -50,7 +50,7 @@ public sealed interface KvCommand {
 
         @Override
         public byte[] encode() {
-            return header(Codec.PUT, key.length + value.length + 8).bytes(key).bytes(value).toByteArray();
+            return header(KvCodec.PUT, key.length + value.length + 8).bytes(key).bytes(value).toByteArray();
         }
 
         @Override
@@ -82,7 +82,7 @@ public sealed interface KvCommand {
 
         @Override
         public byte[] encode() {
-            return header(Codec.DELETE, key.length + 4).bytes(key).toByteArray();
+            return header(KvCodec.DELETE, key.length + 4).bytes(key).toByteArray();
         }
 
         @Override
@@ -144,7 +144,7 @@ public sealed interface KvCommand {
         @Override
         public byte[] encode() {
             int flags = (expectedValue != null ? 1 : 0) | (expectedVersion != ANY_VERSION ? 2 : 0);
-            Wire.Writer w = header(Codec.CAS, key.length + newValue.length + 24).bytes(key).u8(flags);
+            Wire.Writer w = header(KvCodec.CAS, key.length + newValue.length + 24).bytes(key).u8(flags);
             if (expectedValue != null) {
                 w.bytes(expectedValue);
             }
@@ -187,7 +187,7 @@ public sealed interface KvCommand {
 
         @Override
         public byte[] encode() {
-            return header(Codec.GET, key.length + 4).bytes(key).toByteArray();
+            return header(KvCodec.GET, key.length + 4).bytes(key).toByteArray();
         }
 
         @Override
@@ -239,7 +239,7 @@ public sealed interface KvCommand {
 
         @Override
         public byte[] encode() {
-            return header(Codec.SCAN, prefix.length + startAfter.length + 12).bytes(prefix).bytes(startAfter)
+            return header(KvCodec.SCAN, prefix.length + startAfter.length + 12).bytes(prefix).bytes(startAfter)
                     .varLong(limit).toByteArray();
         }
 
@@ -270,7 +270,7 @@ public sealed interface KvCommand {
 
         @Override
         public byte[] encode() {
-            return header(Codec.DIGEST, 0).toByteArray();
+            return header(KvCodec.DIGEST, 0).toByteArray();
         }
     }
 
@@ -281,7 +281,7 @@ public sealed interface KvCommand {
      *                          format-{@value #FORMAT} command
      */
     static KvCommand decode(byte[] bytes) {
-        return Codec.decodeCommand(bytes);
+        return KvCodec.decodeCommand(bytes);
     }
 
     private static Wire.Writer header(int type, int sizeHint) {

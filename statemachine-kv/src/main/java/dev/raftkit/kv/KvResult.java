@@ -25,7 +25,7 @@ public sealed interface KvResult {
 
         @Override
         public byte[] encode() {
-            return header(Codec.WRITTEN).varLong(version).toByteArray();
+            return header(KvCodec.WRITTEN).varLong(version).toByteArray();
         }
     }
 
@@ -33,7 +33,7 @@ public sealed interface KvResult {
     record Deleted(boolean existed) implements KvResult {
         @Override
         public byte[] encode() {
-            return header(Codec.DELETED).u8(existed ? 1 : 0).toByteArray();
+            return header(KvCodec.DELETED).u8(existed ? 1 : 0).toByteArray();
         }
     }
 
@@ -45,7 +45,7 @@ public sealed interface KvResult {
 
         @Override
         public byte[] encode() {
-            return Codec.entry(header(Codec.FOUND), entry).toByteArray();
+            return KvCodec.entry(header(KvCodec.FOUND), entry).toByteArray();
         }
     }
 
@@ -53,7 +53,7 @@ public sealed interface KvResult {
     record NotFound() implements KvResult {
         @Override
         public byte[] encode() {
-            return header(Codec.NOT_FOUND).toByteArray();
+            return header(KvCodec.NOT_FOUND).toByteArray();
         }
     }
 
@@ -65,8 +65,8 @@ public sealed interface KvResult {
 
         @Override
         public byte[] encode() {
-            Wire.Writer w = header(Codec.CAS_FAILED).u8(current.isPresent() ? 1 : 0);
-            current.ifPresent(e -> Codec.entry(w, e));
+            Wire.Writer w = header(KvCodec.CAS_FAILED).u8(current.isPresent() ? 1 : 0);
+            current.ifPresent(e -> KvCodec.entry(w, e));
             return w.toByteArray();
         }
     }
@@ -79,8 +79,8 @@ public sealed interface KvResult {
 
         @Override
         public byte[] encode() {
-            Wire.Writer w = header(Codec.SCANNED).varLong(entries.size());
-            entries.forEach(e -> Codec.entry(w, e));
+            Wire.Writer w = header(KvCodec.SCANNED).varLong(entries.size());
+            entries.forEach(e -> KvCodec.entry(w, e));
             return w.u8(more ? 1 : 0).toByteArray();
         }
     }
@@ -108,7 +108,7 @@ public sealed interface KvResult {
 
         @Override
         public byte[] encode() {
-            return header(Codec.RESULT_DIGEST).varLong(appliedIndex).varLong(size).bytes(sha256).toByteArray();
+            return header(KvCodec.RESULT_DIGEST).varLong(appliedIndex).varLong(size).bytes(sha256).toByteArray();
         }
 
         @Override
@@ -140,7 +140,7 @@ public sealed interface KvResult {
 
         @Override
         public byte[] encode() {
-            return header(Codec.REJECTED).string(reason).toByteArray();
+            return header(KvCodec.REJECTED).string(reason).toByteArray();
         }
     }
 
@@ -151,7 +151,7 @@ public sealed interface KvResult {
      *                          format-{@value KvCommand#FORMAT} result
      */
     static KvResult decode(byte[] bytes) {
-        return Codec.decodeResult(bytes);
+        return KvCodec.decodeResult(bytes);
     }
 
     private static Wire.Writer header(int type) {

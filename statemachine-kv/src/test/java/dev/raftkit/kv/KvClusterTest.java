@@ -229,7 +229,7 @@ class KvClusterTest {
         RaftServer leader = cluster.awaitLeader();
         long lastBefore = leader.status().lastIndex();
         // Encoded by hand: KvCommand.Put refuses to build it, a hostile client does not ask.
-        byte[] tooBig = new Wire.Writer(KvCommand.MAX_VALUE_BYTES + 64).u8(KvCommand.FORMAT).u8(Codec.PUT)
+        byte[] tooBig = new Wire.Writer(KvCommand.MAX_VALUE_BYTES + 64).u8(KvCommand.FORMAT).u8(KvCodec.PUT)
                 .bytes(Scripts.utf8("big")).bytes(new byte[KvCommand.MAX_VALUE_BYTES + 1]).toByteArray();
 
         for (CompletableFuture<byte[]> f : List.of(leader.submit(tooBig),

@@ -73,22 +73,22 @@ class KvCodecTest {
         assertTrue(version.contains("format version 2 is not supported") && version.contains("byte 1"), version);
         String type = refused(new byte[] {1, 42});
         assertTrue(type.contains("unknown command type 42"), type);
-        String emptyKey = refused(new byte[] {1, Codec.GET, 0});
+        String emptyKey = refused(new byte[] {1, KvCodec.GET, 0});
         assertTrue(emptyKey.contains("get key must be 1 to 4096 bytes, got 0"), emptyKey);
-        String hugeKey = refused(new byte[] {1, Codec.GET, (byte) 0x81, 0x40});
+        String hugeKey = refused(new byte[] {1, KvCodec.GET, (byte) 0x81, 0x40});
         assertTrue(hugeKey.contains("key length 8193 exceeds the limit of 4096"), hugeKey);
-        String shortKey = refused(new byte[] {1, Codec.GET, 5, 'a'});
+        String shortKey = refused(new byte[] {1, KvCodec.GET, 5, 'a'});
         assertTrue(shortKey.contains("key needs 5 bytes but only 1 are left"), shortKey);
-        String flags = refused(new byte[] {1, Codec.CAS, 1, 'k', 4, 0});
+        String flags = refused(new byte[] {1, KvCodec.CAS, 1, 'k', 4, 0});
         assertTrue(flags.contains("unknown compare-and-set flags 0x4"), flags);
-        String noCondition = refused(new byte[] {1, Codec.CAS, 1, 'k', 0, 0});
+        String noCondition = refused(new byte[] {1, KvCodec.CAS, 1, 'k', 0, 0});
         assertTrue(noCondition.contains("needs an expected value, an expected version, or both"), noCondition);
-        String limit = refused(new byte[] {1, Codec.SCAN, 0, 0, 0});
+        String limit = refused(new byte[] {1, KvCodec.SCAN, 0, 0, 0});
         assertTrue(limit.contains("scan limit must be in [1, 10000], got 0"), limit);
-        String varint = refused(new byte[] {1, Codec.SCAN, 0, 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
+        String varint = refused(new byte[] {1, KvCodec.SCAN, 0, 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
                 (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 1});
         assertTrue(varint.contains("varint"), varint);
-        String result = assertThrows(KvCodecException.class, () -> KvResult.decode(new byte[] {1, Codec.DELETED, 7}))
+        String result = assertThrows(KvCodecException.class, () -> KvResult.decode(new byte[] {1, KvCodec.DELETED, 7}))
                 .getMessage();
         assertTrue(result.startsWith("KV result (3 bytes) is malformed at byte 3: expected a boolean"), result);
     }

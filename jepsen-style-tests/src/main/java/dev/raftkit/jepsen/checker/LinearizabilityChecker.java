@@ -4,7 +4,7 @@ import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.OpType;
 import dev.raftkit.jepsen.history.Operation;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.TypedOperation;
 import java.time.Duration;
@@ -107,15 +107,15 @@ public final class LinearizabilityChecker {
                 TypedOperation::invokeNanos, TypedOperation::completeNanos), o -> type.key(o.input()), model, options);
     }
 
-    private static <T> List<Call<T>> calls(List<T> operations, Function<T, Status> status, Predicate<T> readOnly,
+    private static <T> List<Call<T>> calls(List<T> operations, Function<T, OpStatus> status, Predicate<T> readOnly,
                                            ToLongFunction<T> invoked, ToLongFunction<T> completed) {
         List<Call<T>> calls = new ArrayList<>(operations.size());
         for (T o : operations) {
-            Status s = status.apply(o);
-            if (s == Status.FAIL) {
+            OpStatus s = status.apply(o);
+            if (s == OpStatus.FAIL) {
                 continue;
             }
-            if (s == Status.INFO) {
+            if (s == OpStatus.INFO) {
                 if (!readOnly.test(o)) {
                     calls.add(Call.indeterminate(o, invoked.applyAsLong(o)));
                 }

@@ -3,7 +3,7 @@ package dev.raftkit.jepsen.checker;
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -40,7 +40,7 @@ public final class RegisterModel implements Model<RegisterModel.Register, Operat
             return Optional.of(new Register(w.value()));
         }
         if (c instanceof Command.Read) {
-            if (op.status() != Status.OK) {
+            if (op.status() != OpStatus.OK) {
                 return Optional.of(state); // observed nothing we know of
             }
             String observed = ((Response.ReadValue) op.response()).value();
@@ -48,7 +48,7 @@ public final class RegisterModel implements Model<RegisterModel.Register, Operat
         }
         Command.Cas cas = (Command.Cas) c;
         boolean matches = Objects.equals(state.value(), cas.expected());
-        boolean swapped = op.status() != Status.OK || ((Response.CasResult) op.response()).swapped();
+        boolean swapped = op.status() != OpStatus.OK || ((Response.CasResult) op.response()).swapped();
         if (swapped) {
             return matches ? Optional.of(new Register(cas.newValue())) : Optional.empty();
         }

@@ -67,8 +67,8 @@ public final class History {
         return TypedHistory.byKey(operations, Operation::key);
     }
 
-    /** Counts operations by status, in {@link Status} order. */
-    public Map<Status, Integer> countByStatus() {
+    /** Counts operations by status, in {@link OpStatus} order. */
+    public Map<OpStatus, Integer> countByStatus() {
         return TypedHistory.countByStatus(operations, Operation::status);
     }
 
@@ -107,17 +107,17 @@ public final class History {
 
         /** Adds an operation that completed OK with {@code response}. */
         public Builder ok(int process, Command command, Response response, long invokeNanos, long completeNanos) {
-            return add(process, command, invokeNanos, Status.OK, completeNanos, response);
+            return add(process, command, invokeNanos, OpStatus.OK, completeNanos, response);
         }
 
         /** Adds an operation that definitely did not take effect. */
         public Builder fail(int process, Command command, long invokeNanos, long completeNanos) {
-            return add(process, command, invokeNanos, Status.FAIL, completeNanos, null);
+            return add(process, command, invokeNanos, OpStatus.FAIL, completeNanos, null);
         }
 
         /** Adds an indeterminate operation: it may take effect at any time after {@code invokeNanos}. */
         public Builder info(int process, Command command, long invokeNanos) {
-            return add(process, command, invokeNanos, Status.INFO, Operation.NEVER, null);
+            return add(process, command, invokeNanos, OpStatus.INFO, Operation.NEVER, null);
         }
 
         /** Adds an acknowledged write. */
@@ -143,7 +143,7 @@ public final class History {
             return this;
         }
 
-        private Builder add(int process, Command command, long invokeNanos, Status status, long completeNanos,
+        private Builder add(int process, Command command, long invokeNanos, OpStatus status, long completeNanos,
                             Response response) {
             return add(new Operation(operations.size(), process, command, invokeNanos, status, completeNanos,
                     response));

@@ -14,7 +14,7 @@ import java.util.function.LongSupplier;
  * really finished before B started, which is the only order the linearizability checker trusts.
  *
  * <p>Operations still outstanding when {@link #history()} is taken are indeterminate (they may
- * still take effect), and are reported as {@link Status#INFO} with completion {@link Operation#NEVER}.
+ * still take effect), and are reported as {@link OpStatus#INFO} with completion {@link Operation#NEVER}.
  */
 public final class HistoryRecorder {
 
@@ -37,7 +37,7 @@ public final class HistoryRecorder {
 
     /** Records that operation {@code id} completed with {@code response}. */
     public void ok(long id, Response response) {
-        recorder.complete(id, Status.OK, response, (command, r) -> {
+        recorder.complete(id, OpStatus.OK, response, (command, r) -> {
             if (r == null || !Response.fits(command, r)) {
                 throw new IllegalArgumentException("operation " + id + " (" + command
                         + ") completed OK with response " + r + ", which does not fit the command");

@@ -231,13 +231,13 @@ public final class JsonLines {
                     + " but its input " + input + " touches key '" + type.key(input) + "'");
         }
         if (done == null) {
-            return new TypedOperation<>(id, process, input, invoked, Status.INFO, TypedOperation.NEVER, null);
+            return new TypedOperation<>(id, process, input, invoked, OpStatus.INFO, TypedOperation.NEVER, null);
         }
         int doneLine = (int) (long) (Long) done.get("#line");
         long completed = number(done, "time", doneLine);
-        Status status = Status.valueOf(string(done, "type", doneLine).toUpperCase(java.util.Locale.ROOT));
+        OpStatus status = OpStatus.valueOf(string(done, "type", doneLine).toUpperCase(java.util.Locale.ROOT));
         O output = null;
-        if (status == Status.OK) {
+        if (status == OpStatus.OK) {
             if (!done.containsKey("output")) {
                 throw new IllegalArgumentException("history line " + doneLine
                         + " completes op " + id + " ok without an 'output' (use null for none)");
@@ -292,13 +292,13 @@ public final class JsonLines {
                     + "'; expected write, read or cas");
         };
         if (done == null) {
-            return new Operation(id, process, command, invoked, Status.INFO, Operation.NEVER, null);
+            return new Operation(id, process, command, invoked, OpStatus.INFO, Operation.NEVER, null);
         }
         int doneLine = (int) (long) (Long) done.get("#line");
         long completed = number(done, "time", doneLine);
-        Status status = Status.valueOf(string(done, "type", doneLine).toUpperCase(java.util.Locale.ROOT));
+        OpStatus status = OpStatus.valueOf(string(done, "type", doneLine).toUpperCase(java.util.Locale.ROOT));
         Response response = null;
-        if (status == Status.OK) {
+        if (status == OpStatus.OK) {
             if (command instanceof Command.Write) {
                 response = Response.written();
             } else if (command instanceof Command.Read) {
@@ -351,7 +351,7 @@ public final class JsonLines {
 
     private static List<String> lines(History history) {
         return timeOrdered(history.operations(), Operation::invokeNanos, Operation::completeNanos,
-                o -> o.status() == Status.INFO && o.completeNanos() == Operation.NEVER,
+                o -> o.status() == OpStatus.INFO && o.completeNanos() == Operation.NEVER,
                 JsonLines::invokeLine, JsonLines::completionLine);
     }
 
@@ -360,7 +360,7 @@ public final class JsonLines {
         List<String> lines = new ArrayList<>(history.size() * 2 + 1);
         lines.add("{\"format\":\"" + FORMAT + "\",\"version\":" + TYPED_VERSION + ",\"keyed\":" + type.isKeyed() + "}");
         lines.addAll(timeOrdered(history.operations(), TypedOperation::invokeNanos, TypedOperation::completeNanos,
-                o -> o.status() == Status.INFO && o.completeNanos() == TypedOperation.NEVER,
+                o -> o.status() == OpStatus.INFO && o.completeNanos() == TypedOperation.NEVER,
                 o -> {
                     StringBuilder b = head("invoke", o.id(), o.process(), o.invokeNanos());
                     if (type.isKeyed()) {
@@ -372,7 +372,7 @@ public final class JsonLines {
                 o -> {
                     StringBuilder b = head(o.status().name().toLowerCase(java.util.Locale.ROOT), o.id(), o.process(),
                             o.completeNanos());
-                    if (o.status() == Status.OK) {
+                    if (o.status() == OpStatus.OK) {
                         Json.write(o.output() == null ? null : type.outputCodec().toJson(o.output()),
                                 b.append(",\"output\":"));
                     }

@@ -21,7 +21,7 @@ import java.util.function.Predicate;
  * <p>Immutable and thread-safe; the functions given to it must be pure.
  *
  * @param <I> the input type: everything the client sent
- * @param <O> the output type: what a successful ({@link Status#OK}) operation returned;
+ * @param <O> the output type: what a successful ({@link OpStatus#OK}) operation returned;
  *            {@link Void} (always {@code null}) if it returns nothing
  */
 public final class OpType<I, O> {

@@ -10,12 +10,12 @@ import java.util.Objects;
  * @param command       what was asked
  * @param invokeNanos   when the client invoked it (virtual or real nanoseconds)
  * @param status        how it completed
- * @param completeNanos when the client saw the completion; for {@link Status#INFO} the time the
+ * @param completeNanos when the client saw the completion; for {@link OpStatus#INFO} the time the
  *                      client gave up ({@link #NEVER} if it never completed), which the checker
  *                      ignores because the operation may take effect at any later time
- * @param response      the answer for {@link Status#OK}; {@code null} otherwise
+ * @param response      the answer for {@link OpStatus#OK}; {@code null} otherwise
  */
-public record Operation(long id, int process, Command command, long invokeNanos, Status status,
+public record Operation(long id, int process, Command command, long invokeNanos, OpStatus status,
                         long completeNanos, Response response) {
 
     /** Completion time of an operation that never completed. */
@@ -28,7 +28,7 @@ public record Operation(long id, int process, Command command, long invokeNanos,
             throw new IllegalArgumentException("operation " + id + " completes at " + completeNanos
                     + " before its invocation at " + invokeNanos + "; timestamps must not go backwards");
         }
-        if (status == Status.OK) {
+        if (status == OpStatus.OK) {
             if (response == null || !Response.fits(command, response)) {
                 throw new IllegalArgumentException("operation " + id + " (" + command
                         + ") completed OK with response " + response + ", which does not fit the command");

@@ -1,11 +1,11 @@
 package dev.raftkit.jepsen.history;
 
 /**
- * What the system answered to a {@link Command} that completed {@link Status#OK}.
+ * What the system answered to a {@link Command} that completed {@link OpStatus#OK}.
  *
  * <p>Note that a CAS whose comparison failed is an OK operation with {@code swapped == false}: the
  * system definitely executed it and observed a value other than the expected one. That is a
- * different thing from a {@link Status#FAIL}ed CAS, which definitely did not execute at all.
+ * different thing from a {@link OpStatus#FAIL}ed CAS, which definitely did not execute at all.
  */
 public sealed interface Response permits Response.Written, Response.ReadValue, Response.CasResult {
 

@@ -57,8 +57,8 @@ public final class TypedHistory<I, O> {
         return byKey(operations, op -> type.key(op.input()));
     }
 
-    /** Counts operations by status, in {@link Status} order. */
-    public Map<Status, Integer> countByStatus() {
+    /** Counts operations by status, in {@link OpStatus} order. */
+    public Map<OpStatus, Integer> countByStatus() {
         return countByStatus(operations, TypedOperation::status);
     }
 
@@ -101,9 +101,9 @@ public final class TypedHistory<I, O> {
         return byKey;
     }
 
-    static <T> Map<Status, Integer> countByStatus(List<T> operations, Function<T, Status> status) {
-        Map<Status, Integer> counts = new LinkedHashMap<>();
-        for (Status s : Status.values()) {
+    static <T> Map<OpStatus, Integer> countByStatus(List<T> operations, Function<T, OpStatus> status) {
+        Map<OpStatus, Integer> counts = new LinkedHashMap<>();
+        for (OpStatus s : OpStatus.values()) {
             counts.put(s, 0);
         }
         for (T o : operations) {
@@ -130,17 +130,17 @@ public final class TypedHistory<I, O> {
 
         /** Adds an operation that completed OK with {@code output}. */
         public Builder<I, O> ok(int process, I input, O output, long invokeNanos, long completeNanos) {
-            return add(process, input, invokeNanos, Status.OK, completeNanos, output);
+            return add(process, input, invokeNanos, OpStatus.OK, completeNanos, output);
         }
 
         /** Adds an operation that definitely did not take effect. */
         public Builder<I, O> fail(int process, I input, long invokeNanos, long completeNanos) {
-            return add(process, input, invokeNanos, Status.FAIL, completeNanos, null);
+            return add(process, input, invokeNanos, OpStatus.FAIL, completeNanos, null);
         }
 
         /** Adds an indeterminate operation: it may take effect at any time after {@code invokeNanos}, or never. */
         public Builder<I, O> info(int process, I input, long invokeNanos) {
-            return add(process, input, invokeNanos, Status.INFO, TypedOperation.NEVER, null);
+            return add(process, input, invokeNanos, OpStatus.INFO, TypedOperation.NEVER, null);
         }
 
         /** Adds any operation; its id is reassigned by {@link TypedHistory#of}. */
@@ -149,7 +149,7 @@ public final class TypedHistory<I, O> {
             return this;
         }
 
-        private Builder<I, O> add(int process, I input, long invokeNanos, Status status, long completeNanos, O output) {
+        private Builder<I, O> add(int process, I input, long invokeNanos, OpStatus status, long completeNanos, O output) {
             return add(new TypedOperation<>(operations.size(), process, input, invokeNanos, status, completeNanos,
                     output));
         }

@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
  * the recorded real-time order of events is an order they really happened in: if client A's
  * completion is recorded before client B's invocation, A really finished before B started, which
  * is the only order the linearizability checker trusts. Operations still outstanding when
- * {@link #history()} is taken are indeterminate ({@link Status#INFO}, completion
+ * {@link #history()} is taken are indeterminate ({@link OpStatus#INFO}, completion
  * {@link TypedOperation#NEVER}): they may still take effect.
  *
  * @param <I> the input type
@@ -61,7 +61,7 @@ public final class TypedHistoryRecorder<I, O> {
         Objects.requireNonNull(input, "input");
         synchronized (lock) {
             long id = operations.size();
-            TypedOperation<I, O> op = new TypedOperation<>(id, process, input, clock.getAsLong(), Status.INFO,
+            TypedOperation<I, O> op = new TypedOperation<>(id, process, input, clock.getAsLong(), OpStatus.INFO,
                     TypedOperation.NEVER, null);
             operations.add(op);
             pending.put(id, op);
@@ -71,24 +71,24 @@ public final class TypedHistoryRecorder<I, O> {
 
     /** Records that operation {@code id} took effect and answered {@code output}. */
     public void ok(long id, O output) {
-        complete(id, Status.OK, output, (i, o) -> { });
+        complete(id, OpStatus.OK, output, (i, o) -> { });
     }
 
     /** Records that operation {@code id} definitely did not take effect. */
     public void fail(long id) {
-        complete(id, Status.FAIL, null, (i, o) -> { });
+        complete(id, OpStatus.FAIL, null, (i, o) -> { });
     }
 
     /** Records that the client gave up on operation {@code id}: it may or may not take effect. */
     public void info(long id) {
-        complete(id, Status.INFO, null, (i, o) -> { });
+        complete(id, OpStatus.INFO, null, (i, o) -> { });
     }
 
     /**
      * Completes {@code id}; {@code check} sees the input and output first and may throw to refuse
      * them, leaving the operation outstanding, to be completed correctly.
      */
-    void complete(long id, Status status, O output, BiConsumer<I, O> check) {
+    void complete(long id, OpStatus status, O output, BiConsumer<I, O> check) {
         synchronized (lock) {
             TypedOperation<I, O> op = pending.get(id);
             if (op == null) {

@@ -11,18 +11,18 @@ import java.util.Objects;
  * @param process       the client (process) that issued it; a client issues one operation at a time
  * @param input         what was asked
  * @param invokeNanos   when the client invoked it (virtual or real nanoseconds)
- * @param status        how it completed: {@link Status#OK} (took effect once, answered
- *                      {@code output}), {@link Status#FAIL} (definitely did not take effect) or
- *                      {@link Status#INFO} (unknown: may or may not take effect, at any time
+ * @param status        how it completed: {@link OpStatus#OK} (took effect once, answered
+ *                      {@code output}), {@link OpStatus#FAIL} (definitely did not take effect) or
+ *                      {@link OpStatus#INFO} (unknown: may or may not take effect, at any time
  *                      after its invocation)
- * @param completeNanos when the client saw the completion; for {@link Status#INFO} the time the
+ * @param completeNanos when the client saw the completion; for {@link OpStatus#INFO} the time the
  *                      client gave up ({@link #NEVER} if it never completed)
- * @param output        the answer of an {@link Status#OK} operation (may be {@code null}, e.g. for
+ * @param output        the answer of an {@link OpStatus#OK} operation (may be {@code null}, e.g. for
  *                      {@link Void}); always {@code null} otherwise
  * @param <I>           the input type
  * @param <O>           the output type
  */
-public record TypedOperation<I, O>(long id, int process, I input, long invokeNanos, Status status,
+public record TypedOperation<I, O>(long id, int process, I input, long invokeNanos, OpStatus status,
                                    long completeNanos, O output) {
 
     /** Completion time of an operation that never completed. */
@@ -35,7 +35,7 @@ public record TypedOperation<I, O>(long id, int process, I input, long invokeNan
             throw new IllegalArgumentException("operation " + id + " completes at " + completeNanos
                     + " before its invocation at " + invokeNanos + "; timestamps must not go backwards");
         }
-        if (status != Status.OK && output != null) {
+        if (status != OpStatus.OK && output != null) {
             throw new IllegalArgumentException("operation " + id + " completed " + status
                     + " but carries an output " + output + "; only OK operations have one");
         }
@@ -51,7 +51,7 @@ public record TypedOperation<I, O>(long id, int process, I input, long invokeNan
     public String toString() {
         StringBuilder b = new StringBuilder().append('#').append(id).append(" p").append(process).append(' ')
                 .append(input).append(' ').append(status.name().toLowerCase(Locale.ROOT));
-        if (status == Status.OK && output != null) {
+        if (status == OpStatus.OK && output != null) {
             b.append(" -> ").append(output);
         }
         return b.append(" [").append(invokeNanos).append(", ")

@@ -6,7 +6,7 @@
  * CAS ({@link dev.raftkit.jepsen.history.History#toTyped()}).
  *
  * <p>A client <em>invokes</em> a {@link dev.raftkit.jepsen.history.Command} (write, read, CAS of
- * one key) and later sees it <em>complete</em> with a {@link dev.raftkit.jepsen.history.Status}:
+ * one key) and later sees it <em>complete</em> with a {@link dev.raftkit.jepsen.history.OpStatus}:
  * {@code OK} with a {@link dev.raftkit.jepsen.history.Response}, {@code FAIL} (definitely did not
  * happen), or {@code INFO} (indeterminate: it timed out and may take effect at any time after its
  * invocation, or never). An {@link dev.raftkit.jepsen.history.Operation} holds both halves;

@@ -5,7 +5,7 @@ import dev.raftkit.jepsen.checker.KeyResult;
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.Operation;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -87,9 +87,9 @@ final class HtmlReport {
         int okStride = Math.max(1, ops.size() / MAX_DRAWN);
         int okSeen = 0;
         for (Operation op : ops) {
-            int lane = op.process() == Workload.FINAL_PROCESS ? o.clients() : op.process() % o.clients();
+            int lane = op.process() == ClientWorkload.FINAL_PROCESS ? o.clients() : op.process() % o.clients();
             boolean mark = marked.contains(op.id());
-            if (op.status() == Status.OK && !mark && (okSeen++ % okStride) != 0) {
+            if (op.status() == OpStatus.OK && !mark && (okSeen++ % okStride) != 0) {
                 continue;
             }
             double x0 = x.apply(op.invokeNanos());
@@ -101,7 +101,7 @@ final class HtmlReport {
             };
             int y = TOP + lane * LANE + 2;
             svg.append(String.format(Locale.ROOT, "<rect x='%.1f' y='%d' width='%.1f' height='%d' fill='%s'%s><title>%s</title></rect>\n",
-                    x0, y, Math.max(0.8, x1 - x0), LANE - 4, fill, op.status() == Status.INFO ? " fill-opacity='0.5'" : "",
+                    x0, y, Math.max(0.8, x1 - x0), LANE - 4, fill, op.status() == OpStatus.INFO ? " fill-opacity='0.5'" : "",
                     esc(op.toString())));
             if (mark) {
                 svg.append(String.format(Locale.ROOT,

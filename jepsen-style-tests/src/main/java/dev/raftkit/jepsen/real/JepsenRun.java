@@ -12,7 +12,7 @@ import dev.raftkit.jepsen.history.HistoryRecorder;
 import dev.raftkit.jepsen.history.JsonLines;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.core.ReadMode;
@@ -88,7 +88,7 @@ public final class JepsenRun {
                     + o.nemeses() + ", reads " + o.reads() + ", for " + o.duration().toSeconds() + " s (seed " + o.seed() + ")");
             runStart = System.nanoTime();
             long deadline = runStart + o.duration().toNanos();
-            Workload workload = new Workload(cluster, o, recorder);
+            ClientWorkload workload = new ClientWorkload(cluster, o, recorder);
             Nemesis nemesis = new Nemesis(cluster, o.nemeses(), o.seed(), deadline);
             Thread nt = new Thread(nemesis, "jepsen-nemesis");
             nt.setDaemon(true);
@@ -141,9 +141,9 @@ public final class JepsenRun {
         if (!lost.isEmpty()) {
             problems.add(lost.size() + " acknowledged write(s) lost, e.g. " + lost.get(0));
         }
-        Map<Status, Integer> counts = history.countByStatus();
-        JepsenResult result = new JepsenResult(problems.isEmpty(), history.size(), counts.getOrDefault(Status.OK, 0),
-                counts.getOrDefault(Status.FAIL, 0), counts.getOrDefault(Status.INFO, 0), anomalies, lost.size(),
+        Map<OpStatus, Integer> counts = history.countByStatus();
+        JepsenResult result = new JepsenResult(problems.isEmpty(), history.size(), counts.getOrDefault(OpStatus.OK, 0),
+                counts.getOrDefault(OpStatus.FAIL, 0), counts.getOrDefault(OpStatus.INFO, 0), anomalies, lost.size(),
                 faults.size(), replacements, check.elapsed().toMillis(), leaderMillis, problems, report);
 
         writeReport(report, history, faults, check, lost, result, runStart);
@@ -166,9 +166,9 @@ public final class JepsenRun {
         int failed = 0;
         try (RaftClient rc = b.build()) {
             for (String key : keys) {
-                long id = recorder.invoke(Workload.FINAL_PROCESS, Command.read(key));
+                long id = recorder.invoke(ClientWorkload.FINAL_PROCESS, Command.read(key));
                 try {
-                    recorder.ok(id, Response.read(Workload.decode(rc.read(KvOps.get(key), ReadMode.LINEARIZABLE))));
+                    recorder.ok(id, Response.read(ClientWorkload.decode(rc.read(KvOps.get(key), ReadMode.LINEARIZABLE))));
                 } catch (RuntimeException e) {
                     recorder.fail(id);
                     failed++;

@@ -4,7 +4,7 @@ import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +29,7 @@ final class LostWrites {
             List<Operation> ops = e.getValue();
             Operation last = null;
             for (Operation op : ops) {
-                if (op.process() == Workload.FINAL_PROCESS && op.status() == Status.OK) {
+                if (op.process() == ClientWorkload.FINAL_PROCESS && op.status() == OpStatus.OK) {
                     last = op;
                 }
             }
@@ -68,7 +68,7 @@ final class LostWrites {
     }
 
     private static boolean acknowledged(Operation op) {
-        if (op.status() != Status.OK) {
+        if (op.status() != OpStatus.OK) {
             return false;
         }
         return op.command() instanceof Command.Write

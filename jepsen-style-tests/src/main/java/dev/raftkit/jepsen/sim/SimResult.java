@@ -1,7 +1,7 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.jepsen.history.TypedHistory;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import java.util.List;
 import java.util.Map;
 
@@ -30,9 +30,9 @@ public record SimResult(SimOptions options, List<String> violations, long events
 
     /** One line: seed, verdict, operations by status, faults, events. */
     public String summary() {
-        Map<Status, Integer> counts = history.countByStatus();
+        Map<OpStatus, Integer> counts = history.countByStatus();
         return "seed " + options.seed() + ": " + (ok() ? "ok" : "VIOLATION") + ", " + history.size() + " ops ("
-                + counts.getOrDefault(Status.OK, 0) + " ok, " + counts.getOrDefault(Status.FAIL, 0) + " failed, "
-                + counts.getOrDefault(Status.INFO, 0) + " indeterminate), " + faults + " faults, " + events + " events";
+                + counts.getOrDefault(OpStatus.OK, 0) + " ok, " + counts.getOrDefault(OpStatus.FAIL, 0) + " failed, "
+                + counts.getOrDefault(OpStatus.INFO, 0) + " indeterminate), " + faults + " faults, " + events + " events";
     }
 }

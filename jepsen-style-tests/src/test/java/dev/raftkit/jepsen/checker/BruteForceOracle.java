@@ -4,7 +4,7 @@ import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +26,8 @@ final class BruteForceOracle {
         for (Map.Entry<String, List<Operation>> e : history.byKey().entrySet()) {
             List<Operation> ops = new ArrayList<>();
             for (Operation o : e.getValue()) {
-                boolean infoRead = o.status() == Status.INFO && o.command() instanceof Command.Read;
-                if (o.status() != Status.FAIL && !infoRead) {
+                boolean infoRead = o.status() == OpStatus.INFO && o.command() instanceof Command.Read;
+                if (o.status() != OpStatus.FAIL && !infoRead) {
                     ops.add(o);
                 }
             }
@@ -94,14 +94,14 @@ final class BruteForceOracle {
     }
 
     private static long returnOf(Operation o) {
-        return o.status() == Status.INFO ? Long.MAX_VALUE : o.completeNanos();
+        return o.status() == OpStatus.INFO ? Long.MAX_VALUE : o.completeNanos();
     }
 
     /** Can the unplaced ops of {@code ops} (bits not in {@code placed}) be ordered from {@code state}? */
     private static boolean search(List<Operation> ops, int placed, String value) {
         boolean allCompletedPlaced = true;
         for (int i = 0; i < ops.size(); i++) {
-            if ((placed & (1 << i)) == 0 && ops.get(i).status() == Status.OK) {
+            if ((placed & (1 << i)) == 0 && ops.get(i).status() == OpStatus.OK) {
                 allCompletedPlaced = false;
             }
         }
@@ -136,7 +136,7 @@ final class BruteForceOracle {
         }
         Command.Cas cas = (Command.Cas) o.command();
         boolean holdsExpected = Objects.equals(cas.expected(), value);
-        if (o.status() == Status.INFO) {
+        if (o.status() == OpStatus.INFO) {
             // Taking effect as a compare-failure changes nothing: same as not taking effect.
             return holdsExpected ? Optional.of(cas.newValue()) : Optional.empty();
         }

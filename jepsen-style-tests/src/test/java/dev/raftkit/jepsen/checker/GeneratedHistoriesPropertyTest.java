@@ -8,7 +8,7 @@ import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.JsonLines;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.TypedOperation;
 import dev.raftkit.testkit.property.Gen;
@@ -129,9 +129,9 @@ class GeneratedHistoriesPropertyTest {
             List<Call<TypedOperation<AppendListModel.ListOp, List<Long>>>> calls = new java.util.ArrayList<>();
             for (TypedOperation<AppendListModel.ListOp, List<Long>> o : h.operations()) {
                 boolean read = o.input() instanceof AppendListModel.ReadList;
-                if (o.status() == Status.OK) {
+                if (o.status() == OpStatus.OK) {
                     calls.add(Call.completed(o, o.invokeNanos(), o.completeNanos()));
-                } else if (o.status() == Status.INFO && !read) {
+                } else if (o.status() == OpStatus.INFO && !read) {
                     calls.add(Call.indeterminate(o, o.invokeNanos()));
                 }
             }

@@ -4,7 +4,7 @@ import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +52,7 @@ final class LinearizableHistories {
     private LinearizableHistories() {
     }
 
-    private record Planned(int process, long invoke, long complete, long point, Command command, Status status,
+    private record Planned(int process, long invoke, long complete, long point, Command command, OpStatus status,
                            boolean takesEffect) {
     }
 
@@ -78,9 +78,9 @@ final class LinearizableHistories {
                 default -> Command.cas(key, null, value);
             };
             int roll = draw.between(0, 99);
-            Status status = roll >= 100 - shape.infoPercent() ? Status.INFO
-                    : roll >= 100 - shape.infoPercent() - shape.failPercent() ? Status.FAIL : Status.OK;
-            boolean takesEffect = status == Status.OK || (status == Status.INFO && draw.between(0, 1) == 0);
+            OpStatus status = roll >= 100 - shape.infoPercent() ? OpStatus.INFO
+                    : roll >= 100 - shape.infoPercent() - shape.failPercent() ? OpStatus.FAIL : OpStatus.OK;
+            boolean takesEffect = status == OpStatus.OK || (status == OpStatus.INFO && draw.between(0, 1) == 0);
             planned.add(new Planned(process, invoke, complete, point, command, status, takesEffect));
         }
 
@@ -125,9 +125,9 @@ final class LinearizableHistories {
                 }
             }
             ops[i] = switch (p.status()) {
-                case OK -> new Operation(i, p.process(), command, p.invoke(), Status.OK, p.complete(), response);
-                case FAIL -> new Operation(i, p.process(), command, p.invoke(), Status.FAIL, p.complete(), null);
-                case INFO -> new Operation(i, p.process(), command, p.invoke(), Status.INFO, Operation.NEVER, null);
+                case OK -> new Operation(i, p.process(), command, p.invoke(), OpStatus.OK, p.complete(), response);
+                case FAIL -> new Operation(i, p.process(), command, p.invoke(), OpStatus.FAIL, p.complete(), null);
+                case INFO -> new Operation(i, p.process(), command, p.invoke(), OpStatus.INFO, Operation.NEVER, null);
             };
         }
         return History.of(List.of(ops));
@@ -137,7 +137,7 @@ final class LinearizableHistories {
     static List<Integer> okReads(History h) {
         List<Integer> reads = new ArrayList<>();
         for (Operation o : h.operations()) {
-            if (o.status() == Status.OK && o.command() instanceof Command.Read) {
+            if (o.status() == OpStatus.OK && o.command() instanceof Command.Read) {
                 reads.add((int) o.id());
             }
         }
@@ -151,7 +151,7 @@ final class LinearizableHistories {
     static History withUnwrittenRead(History h, int readId) {
         List<Operation> ops = new ArrayList<>(h.operations());
         Operation read = ops.get(readId);
-        ops.set(readId, new Operation(read.id(), read.process(), read.command(), read.invokeNanos(), Status.OK,
+        ops.set(readId, new Operation(read.id(), read.process(), read.command(), read.invokeNanos(), OpStatus.OK,
                 read.completeNanos(), Response.read("never-written")));
         return History.of(ops);
     }

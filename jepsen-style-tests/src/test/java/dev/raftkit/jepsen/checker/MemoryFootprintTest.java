@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.Operation;
-import dev.raftkit.jepsen.history.Status;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.TypedOperation;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;
@@ -80,7 +80,7 @@ class MemoryFootprintTest {
         b.ok(99, new AppendListModel.ReadList("l"), List.of(-1L), 10, 20);
         List<Call<TypedOperation<AppendListModel.ListOp, List<Long>>>> calls = new ArrayList<>();
         for (TypedOperation<AppendListModel.ListOp, List<Long>> o : b.build().operations()) {
-            calls.add(o.status() == Status.OK ? Call.completed(o, o.invokeNanos(), o.completeNanos())
+            calls.add(o.status() == OpStatus.OK ? Call.completed(o, o.invokeNanos(), o.completeNanos())
                     : Call.indeterminate(o, o.invokeNanos()));
         }
         long before = usedHeapAfterGc();

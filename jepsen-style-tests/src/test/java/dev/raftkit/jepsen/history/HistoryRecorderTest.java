@@ -27,13 +27,13 @@ class HistoryRecorderTest {
         long r = recorder.invoke(2, Command.read("x"));
         recorder.ok(r, Response.read(null));
         History h = recorder.history();
-        assertEquals(Status.INFO, h.operations().get((int) w).status());
+        assertEquals(OpStatus.INFO, h.operations().get((int) w).status());
         assertEquals(Operation.NEVER, h.operations().get((int) w).completeNanos());
-        assertEquals(new Operation(r, 2, Command.read("x"), 2, Status.OK, 3, Response.read(null)),
+        assertEquals(new Operation(r, 2, Command.read("x"), 2, OpStatus.OK, 3, Response.read(null)),
                 h.operations().get((int) r));
         // A later completion still counts: the snapshot did not end the recording.
         recorder.ok(w, Response.written());
-        assertEquals(Status.OK, recorder.history().operations().get((int) w).status());
+        assertEquals(OpStatus.OK, recorder.history().operations().get((int) w).status());
     }
 
     @Test
@@ -99,7 +99,7 @@ class HistoryRecorderTest {
         }
         History h = recorder.history();
         assertEquals(threads * opsPerThread, h.size());
-        assertTrue(h.operations().stream().allMatch(o -> o.status() == Status.OK));
+        assertTrue(h.operations().stream().allMatch(o -> o.status() == OpStatus.OK));
         CheckResult<Operation> result = LinearizabilityChecker.check(h);
         assertTrue(result.isValid(), result::toString);
         assertTrue(h.operations().stream().map(Operation::id).toList().equals(

@@ -77,15 +77,15 @@ class JsonLinesTest {
                 {"type":"invoke","op":3,"process":3,"time":991,"f":"read","key":"x\\u00e9\\/"}
                 """);
         assertEquals(4, h.size());
-        assertEquals(Status.OK, h.operations().get(0).status());
+        assertEquals(OpStatus.OK, h.operations().get(0).status());
         Operation cas = h.operations().get(1);
         assertEquals(Command.cas("x", null, "2"), cas.command());
-        assertEquals(Status.INFO, cas.status());
+        assertEquals(OpStatus.INFO, cas.status());
         assertEquals(900, cas.completeNanos());
         assertEquals(Response.read("1"), h.operations().get(2).response());
         Operation never = h.operations().get(3);
         assertEquals("xé/", never.key());
-        assertEquals(Status.INFO, never.status());
+        assertEquals(OpStatus.INFO, never.status());
         assertEquals(Operation.NEVER, never.completeNanos());
         assertNull(never.response());
     }

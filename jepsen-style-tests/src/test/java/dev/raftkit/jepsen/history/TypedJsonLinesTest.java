@@ -58,7 +58,7 @@ class TypedJsonLinesTest {
         TypedHistory<Op, Receipt> h = sample();
         TypedHistory<Op, Receipt> back = JsonLines.parse(JsonLines.toJsonLines(h), TYPE);
         assertEquals(h, back);
-        assertEquals(Status.INFO, back.operations().get(3).status());
+        assertEquals(OpStatus.INFO, back.operations().get(3).status());
         assertEquals(TypedOperation.NEVER, back.operations().get(3).completeNanos());
         assertNull(back.operations().get(1).output().rate());
         assertEquals(List.of("a\"1", "b"), List.copyOf(back.byKey().keySet()));
@@ -120,9 +120,9 @@ class TypedJsonLinesTest {
         rec.ok(a, new Receipt(true, null, null));
         assertThrows(IllegalStateException.class, () -> rec.fail(a));
         TypedHistory<Op, Receipt> h = rec.history();
-        assertEquals(Status.OK, h.operations().get(0).status());
+        assertEquals(OpStatus.OK, h.operations().get(0).status());
         assertEquals(3, h.operations().get(0).completeNanos());
-        assertEquals(Status.INFO, h.operations().get(1).status());
+        assertEquals(OpStatus.INFO, h.operations().get(1).status());
         assertEquals(TypedOperation.NEVER, h.operations().get(1).completeNanos());
         rec.info(b);
         assertEquals(4, rec.history().operations().get(1).completeNanos());

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 /** The lost-write count on histories with known answers, including ones it must not blame. */
 class LostWritesTest {
 
-    private static final int FINAL = Workload.FINAL_PROCESS;
+    private static final int FINAL = ClientWorkload.FINAL_PROCESS;
 
     @Test
     void aWriteAcknowledgedAfterTheFinalValueWasWrittenIsLost() {

@@ -28,11 +28,11 @@ public final class DataDriven {
     private DataDriven() {
     }
 
-    private record Case(Command command, int firstLine, int lastLine, List<String> expected) {
+    private record Case(ScriptCommand command, int firstLine, int lastLine, List<String> expected) {
     }
 
     /** Runs every case of {@code script} through {@code handler}, in order. */
-    public static void run(Path script, Function<Command, String> handler) {
+    public static void run(Path script, Function<ScriptCommand, String> handler) {
         List<String> lines;
         try {
             lines = Files.readAllLines(script);
@@ -53,7 +53,7 @@ public final class DataDriven {
             if (i + 1 >= lines.size() || !lines.get(i + 1).equals("----")) {
                 throw new IllegalArgumentException(location + ": expected '----' after the command '" + line + "'");
             }
-            Command command = Command.parse(line, location);
+            ScriptCommand command = ScriptCommand.parse(line, location);
             int j = i + 2;
             List<String> expected = new ArrayList<>();
             while (j < lines.size() && !lines.get(j).isBlank()) {

@@ -1,7 +1,7 @@
-package dev.raftkit.core.quorum;
+package dev.raftkit.core;
 
 /** How far each voter has acknowledged something (a log index, a heartbeat round); 0 if unknown. */
 @FunctionalInterface
-public interface AckedIndexer {
+interface AckedIndexer {
     long acked(long voterId);
 }

@@ -9,10 +9,10 @@ import java.util.Map;
  * One command line of a golden script: a name, positional arguments, and {@code key=value}
  * arguments, e.g. {@code propose 1 data=x}.
  */
-public record Command(String name, List<String> positional, Map<String, String> named, String location) {
+public record ScriptCommand(String name, List<String> positional, Map<String, String> named, String location) {
 
     /** Parses a command line; {@code location} ("file:line") goes into error messages. */
-    public static Command parse(String line, String location) {
+    public static ScriptCommand parse(String line, String location) {
         String[] tokens = line.trim().split("\\s+");
         List<String> positional = new ArrayList<>();
         Map<String, String> named = new LinkedHashMap<>();
@@ -24,7 +24,7 @@ public record Command(String name, List<String> positional, Map<String, String> 
                 positional.add(tokens[i]);
             }
         }
-        return new Command(tokens[0], positional, named, location);
+        return new ScriptCommand(tokens[0], positional, named, location);
     }
 
     public long id(int position) {

@@ -1,4 +1,4 @@
-package dev.raftkit.core.quorum;
+package dev.raftkit.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

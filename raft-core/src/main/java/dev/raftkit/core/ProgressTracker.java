@@ -1,8 +1,7 @@
-package dev.raftkit.core.tracker;
+package dev.raftkit.core;
 
+import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.confchange.ConfState;
-import dev.raftkit.core.quorum.JointConfig;
-import dev.raftkit.core.quorum.VoteResult;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
@@ -13,7 +12,7 @@ import java.util.TreeMap;
  * The leader's and candidate's bookkeeping over the current configuration: one {@link Progress}
  * per member, and the votes of the current election.
  */
-public final class ProgressTracker {
+final class ProgressTracker {
 
     private final int maxInflight;
     private final long maxInflightBytes;

@@ -1,7 +1,7 @@
-package dev.raftkit.core.quorum;
+package dev.raftkit.core;
 
 /** The outcome of a vote so far. */
-public enum VoteResult {
+enum VoteResult {
     /** Neither won nor lost yet: outstanding votes could still decide it. */
     PENDING,
     /** A quorum can no longer be reached. */

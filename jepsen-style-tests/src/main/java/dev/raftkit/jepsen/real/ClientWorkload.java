@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * no process ever has two operations open. A read that does not answer simply failed: reads have
  * no effect.
  */
-final class Workload {
+final class ClientWorkload {
 
     /** Process number of the final reads after healing. */
     static final int FINAL_PROCESS = 1_000_000;
@@ -38,7 +38,7 @@ final class Workload {
     private final List<KeyGroup> groups = new ArrayList<>();
     private final long seed;
 
-    Workload(Cluster cluster, JepsenOptions o, HistoryRecorder recorder) {
+    ClientWorkload(Cluster cluster, JepsenOptions o, HistoryRecorder recorder) {
         this.cluster = cluster;
         this.o = o;
         this.recorder = recorder;

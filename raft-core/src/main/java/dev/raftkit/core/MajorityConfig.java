@@ -1,4 +1,4 @@
-package dev.raftkit.core.quorum;
+package dev.raftkit.core;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -12,7 +12,7 @@ import java.util.TreeSet;
  * {@link Long#MAX_VALUE} and every vote is won. This makes a {@link JointConfig} whose outgoing
  * half is empty behave exactly like its incoming half.
  */
-public record MajorityConfig(Set<Long> ids) {
+record MajorityConfig(Set<Long> ids) {
 
     public MajorityConfig {
         ids = java.util.Collections.unmodifiableSortedSet(new TreeSet<>(ids));

@@ -1,4 +1,4 @@
-package dev.raftkit.core.tracker;
+package dev.raftkit.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

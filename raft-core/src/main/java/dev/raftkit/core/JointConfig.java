@@ -1,4 +1,4 @@
-package dev.raftkit.core.quorum;
+package dev.raftkit.core;
 
 import java.util.Map;
 import java.util.Set;
@@ -8,7 +8,7 @@ import java.util.TreeSet;
  * Two majority configurations that must both agree (joint consensus, §4.3). Outside a
  * configuration change the outgoing half is empty and agrees to everything.
  */
-public record JointConfig(MajorityConfig incoming, MajorityConfig outgoing) {
+record JointConfig(MajorityConfig incoming, MajorityConfig outgoing) {
 
     public static JointConfig of(Set<Long> incoming, Set<Long> outgoing) {
         return new JointConfig(new MajorityConfig(incoming), new MajorityConfig(outgoing));

@@ -1,6 +1,12 @@
-package dev.raftkit.core.log;
+package dev.raftkit.core;
 
-import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.LogUnavailableException;
+import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.core.log.LogView;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.log.LogReader;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.Entry;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +18,7 @@ import java.util.List;
  * <p>Invariant: {@code applied <= applying <= committed <= lastIndex()}, and committed entries are
  * handed out for application only once they are durable locally.
  */
-public final class RaftLog implements LogView {
+final class RaftLog implements LogView {
 
     private final LogReader storage;
     private final Unstable unstable;

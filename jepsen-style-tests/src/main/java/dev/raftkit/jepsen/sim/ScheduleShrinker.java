@@ -16,7 +16,7 @@ import java.util.List;
  * deterministic (a state machine or workload reading wall time, unseeded randomness, or hash
  * order), not shrunk.
  */
-public final class Shrinker {
+public final class ScheduleShrinker {
 
     /**
      * What shrinking did.
@@ -51,7 +51,7 @@ public final class Shrinker {
     private final int budget;
     private int runs;
 
-    private Shrinker(String kind, int budget) {
+    private ScheduleShrinker(String kind, int budget) {
         this.kind = kind;
         this.budget = budget;
     }
@@ -73,7 +73,7 @@ public final class Shrinker {
         if (failing.ok()) {
             throw new IllegalArgumentException("seed " + failing.options().seed() + " passed: nothing to shrink");
         }
-        Shrinker s = new Shrinker(kindOf(failing.violations().get(0)), budget);
+        ScheduleShrinker s = new ScheduleShrinker(kindOf(failing.violations().get(0)), budget);
         SimOptions given = failing.options().withTrace(false);
         SimResult again = s.run(given);
         if (again.traceHash() != failing.traceHash()) {

@@ -1,6 +1,7 @@
-package dev.raftkit.core.log;
+package dev.raftkit.core;
 
-import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.Entry;
 import java.util.ArrayList;
 import java.util.List;
 

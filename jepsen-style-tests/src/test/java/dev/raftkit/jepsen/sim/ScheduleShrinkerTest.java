@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class ShrinkerTest {
+class ScheduleShrinkerTest {
 
     /** A planted bug's failing seed shrinks to a smaller schedule file that still fails the same way, bit for bit. */
     @Test
@@ -24,11 +24,11 @@ class ShrinkerTest {
                 .withHooks(Hooks.named("trust-lost-state"));
         SimResult failing = SimRunner.firstFailure(broken, 1, 200);
         assertNotNull(failing, "trusting a wiped node passed 200 seeds");
-        Shrinker.Outcome o = Shrinker.shrink(failing, 150);
+        ScheduleShrinker.Outcome o = ScheduleShrinker.shrink(failing, 150);
         System.out.println("seed " + failing.options().seed() + ": " + o.line() + "\n" + o.scheduleFile());
         assertNull(o.refusal());
         assertFalse(o.shrunk().ok());
-        assertEquals(Shrinker.kindOf(failing.violations().get(0)), Shrinker.kindOf(o.shrunk().violations().get(0)));
+        assertEquals(ScheduleShrinker.kindOf(failing.violations().get(0)), ScheduleShrinker.kindOf(o.shrunk().violations().get(0)));
         int before = failing.schedule().steps().size();
         int after = o.shrunk().options().schedule().steps().size();
         assertTrue(after < before || o.shrunk().options().ticks() < failing.options().ticks()
@@ -43,7 +43,7 @@ class ShrinkerTest {
         assertTrue(read.schedule().steps().stream().anyMatch(st -> st.action() instanceof FaultSchedule.Wipe), file);
         SimResult replayed = Simulator.run(read);
         assertEquals(o.shrunk().traceHash(), replayed.traceHash());
-        assertEquals(o.kind(), Shrinker.kindOf(replayed.violations().get(0)));
+        assertEquals(o.kind(), ScheduleShrinker.kindOf(replayed.violations().get(0)));
     }
 
     /** A counter-example that needs no more than three nodes is shrunk to three. */
@@ -53,7 +53,7 @@ class ShrinkerTest {
                 .withFaults(EnumSet.of(Fault.PARTITION, Fault.CRASH)).withHooks(Hooks.named("ack-before-commit"));
         SimResult failing = SimRunner.firstFailure(broken, 1, 50);
         assertNotNull(failing, "acknowledging before commit passed 50 five-node seeds");
-        Shrinker.Outcome o = Shrinker.shrink(failing, 60);
+        ScheduleShrinker.Outcome o = ScheduleShrinker.shrink(failing, 60);
         assertEquals(3, o.shrunk().options().nodes(), o.line());
         assertTrue(o.line().contains("5 nodes -> 3"), o.line());
         assertTrue(o.scheduleFile().contains("\nnodes 3\n"), o.scheduleFile());
@@ -66,11 +66,11 @@ class ShrinkerTest {
         // The same run, claiming a violation and a trace its seed does not reproduce.
         SimResult forged = new SimResult(r.options(), List.of("Linearizability: forged"), r.events(), r.faults(),
                 r.history(), r.traceHash() + 1, r.traceEvents(), r.trace(), r.wallNanos(), r.schedule());
-        Shrinker.Outcome o = Shrinker.shrink(forged, 10);
+        ScheduleShrinker.Outcome o = ScheduleShrinker.shrink(forged, 10);
         assertNotNull(o.refusal());
         assertTrue(o.refusal().startsWith("seed 4 replays differently"), o.refusal());
         assertEquals(1, o.runs());
-        assertThrows(IllegalArgumentException.class, () -> Shrinker.shrink(r, 10), "a passing run has nothing to shrink");
+        assertThrows(IllegalArgumentException.class, () -> ScheduleShrinker.shrink(r, 10), "a passing run has nothing to shrink");
     }
 
     @Test

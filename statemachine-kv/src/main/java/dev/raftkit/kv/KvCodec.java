@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 /** Type tags and decoders of the KV wire format (see {@link KvCommand}). */
-final class Codec {
+final class KvCodec {
 
     // Command types.
     static final int PUT = 1;
@@ -27,7 +27,7 @@ final class Codec {
 
     private static final int MAX_REASON_BYTES = 64 * 1024;
 
-    private Codec() {
+    private KvCodec() {
     }
 
     static KvCommand decodeCommand(byte[] bytes) {

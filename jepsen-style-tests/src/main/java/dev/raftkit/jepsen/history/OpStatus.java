@@ -1,7 +1,7 @@
 package dev.raftkit.jepsen.history;
 
 /** How an operation completed, in Jepsen's terms. */
-public enum Status {
+public enum OpStatus {
     /** Completed with a response: it took effect exactly once, between invoke and completion. */
     OK,
     /** Definitely did not take effect (e.g. rejected before it reached the log). */

@@ -1,4 +1,4 @@
-package dev.raftkit.core.tracker;
+package dev.raftkit.core;
 
 /**
  * The leader's view of one follower's log (§3.5): what is known to match ({@code match}) and
@@ -24,7 +24,7 @@ package dev.raftkit.core.tracker;
  * </ul>
  * Only this class changes its state; the leader calls the transitions.
  */
-public final class Progress {
+final class Progress {
 
     /** How the leader currently sends to this follower. */
     public enum State { PROBE, REPLICATE, SNAPSHOT }

@@ -1,5 +1,10 @@
-package dev.raftkit.core.log;
+package dev.raftkit.core;
 
+import dev.raftkit.core.log.LogUnavailableException;
+import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.Entry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,10 +1,10 @@
-package dev.raftkit.core.tracker;
+package dev.raftkit.core;
 
 /**
  * The appends sent to one follower and not yet acknowledged, as a ring of (last index, bytes).
  * Bounded by count and by bytes, so a slow follower cannot make the leader buffer without limit.
  */
-public final class Inflights {
+final class Inflights {
 
     private final int capacity;
     private final long maxBytes;

@@ -1,11 +1,10 @@
-package dev.raftkit.core.tracker;
+package dev.raftkit.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.confchange.ConfState;
-import dev.raftkit.core.quorum.VoteResult;
 import dev.raftkit.testkit.property.Gen;
 import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Property;

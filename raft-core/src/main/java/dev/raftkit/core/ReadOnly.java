@@ -1,4 +1,4 @@
-package dev.raftkit.core.read;
+package dev.raftkit.core;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * for an election timeout. So until (tick <i>r</i> was sent) + electionTicks − drift, no other
  * leader can exist, provided clocks tick at the same rate within the drift.
  */
-public final class ReadOnly {
+final class ReadOnly {
 
     /** A read waiting for round {@code round} to be confirmed; {@code requester} 0 for none. */
     public record Request(long requester, long requestId, long index, long round) {
