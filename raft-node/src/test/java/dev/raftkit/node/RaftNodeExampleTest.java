@@ -9,6 +9,7 @@ import dev.raftkit.core.ReadMode;
 import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +55,8 @@ class RaftNodeExampleTest {
 
     @Test
     void theDocumentationShowsExactlyTheTestedCode() throws IOException {
-        DocSnippets.assertShown(Path.of("../docs/embedding.md"), DocSnippets.between(SOURCE, "example"));
+        List<String> code = DocSnippets.between(SOURCE, "example");
+        DocSnippets.assertShown(Path.of("../docs/embedding.md"), code);
+        DocSnippets.assertShown(Path.of("../README.md"), code);
     }
 }
