@@ -21,17 +21,9 @@ import org.junit.jupiter.api.Test;
  */
 class PeerNumberBoundsTest {
 
-    private static TestCluster electedCluster() {
-        TestCluster c = TestCluster.of(3);
-        c.node(1).raft().campaign();
-        c.stabilize();
-        assertEquals(Role.LEADER, c.node(1).raft().role());
-        return c;
-    }
-
     @Test
     void oneHeartbeatWithTermMaxLongDoesNotEndElections() {
-        TestCluster c = electedCluster();
+        TestCluster c = TestCluster.elected(3);
         long before = c.node(1).raft().term();
         List<String> trace = new ArrayList<>();
         c.setTracer((node, kind, detail) -> trace.add(node + " " + kind + " " + detail));
@@ -56,7 +48,7 @@ class PeerNumberBoundsTest {
 
     @Test
     void aNodeAtTheLargestTermNeverCampaignsIntoAnOverflowedTerm() {
-        TestCluster c = electedCluster();
+        TestCluster c = TestCluster.elected(3);
         // MAX_TERM itself is within bounds (a peer may legitimately be there), so it is adopted.
         c.node(2).raft().step(new Heartbeat(1, 2, EntryId.MAX_TERM, 0, 1));
         c.stabilize();
@@ -79,7 +71,7 @@ class PeerNumberBoundsTest {
 
     @Test
     void forgedAppendResponseBeyondTheLeadersLogDoesNotCommit() {
-        TestCluster c = electedCluster();
+        TestCluster c = TestCluster.elected(3);
         long committed = c.node(1).raft().log().committed();
         c.isolate(1);
         c.node(1).raft().propose("only-on-the-leader".getBytes(StandardCharsets.UTF_8));
@@ -95,7 +87,7 @@ class PeerNumberBoundsTest {
 
     @Test
     void forgedHeartbeatAnswersForAFutureRoundDoNotConfirmReads() {
-        TestCluster c = electedCluster();
+        TestCluster c = TestCluster.elected(3);
         c.isolate(1);
         c.node(1).raft().readIndex(42, ReadMode.LINEARIZABLE);
         List<ReadState> served = new ArrayList<>();

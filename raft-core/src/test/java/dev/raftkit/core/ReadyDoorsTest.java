@@ -23,17 +23,9 @@ class ReadyDoorsTest {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static TestCluster elected() {
-        TestCluster c = TestCluster.of(3);
-        c.node(1).raft().campaign();
-        c.stabilize();
-        assertEquals(Role.LEADER, c.node(1).raft().role());
-        return c;
-    }
-
     @Test
     void proposeReturnsThePositionItProposedAt() {
-        TestCluster c = elected();
+        TestCluster c = TestCluster.elected(3);
         RaftNode leader = c.node(1).raft();
         EntryId at = leader.propose(bytes("x"));
         assertEquals(leader.term(), at.term());
@@ -45,7 +37,7 @@ class ReadyDoorsTest {
 
     @Test
     void everyNodeIsToldTheConfigurationAfterEachAppliedChange() {
-        TestCluster c = elected();
+        TestCluster c = TestCluster.elected(3);
         c.addNode(4);
         List<Ready> readys = new ArrayList<>();
         List<Long> from = new ArrayList<>();
@@ -83,7 +75,7 @@ class ReadyDoorsTest {
 
     @Test
     void snapshotsToSendTravelApartFromMessages() {
-        TestCluster c = elected();
+        TestCluster c = TestCluster.elected(3);
         c.isolate(3);
         for (int i = 0; i < 5; i++) {
             c.node(1).raft().propose(bytes("v" + i));

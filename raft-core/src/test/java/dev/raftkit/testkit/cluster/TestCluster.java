@@ -3,6 +3,7 @@ package dev.raftkit.testkit.cluster;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.Ready;
+import dev.raftkit.core.Role;
 import dev.raftkit.core.Tracer;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.runtime.MemoryLogStorage;
@@ -65,6 +66,17 @@ public final class TestCluster {
     /** Defaults for tests: election 10 ticks, heartbeat 1, PreVote and CheckQuorum off. */
     public static TestCluster of(int n) {
         return of(n, b -> { });
+    }
+
+    /** {@link #of(int)} with node 1 elected leader and everything delivered. */
+    public static TestCluster elected(int n) {
+        TestCluster c = of(n);
+        c.node(1).raft().campaign();
+        c.stabilize();
+        if (c.node(1).raft().role() != Role.LEADER) {
+            throw new AssertionError("node 1 campaigned alone on a quiet network but is " + c.node(1).raft().role());
+        }
+        return c;
     }
 
     RaftConfig config(long id) {
