@@ -32,9 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The apply thread: owns the state machine, the session table and the configuration as of the
- * applied index. Applies committed entries in batches in log order, completes the futures of the
- * entries' proposers, answers reads once applied ≥ their index, and captures snapshots (written
- * on the snapshot pool). Never waits on another thread.
+ * applied index. Applies committed entries in batches in log order (the client-session decisions
+ * of each batch are a {@link SessionBatch}'s), settles the futures of the entries' proposers and
+ * answers reads once applied ≥ their index — completed on the events executor through
+ * {@link Replies}, not here — and captures snapshots (written on the snapshot pool). Never waits
+ * on another thread.
  */
 final class Applier {
 
@@ -58,6 +60,8 @@ final class Applier {
     /** snapshotNow() callers waiting for the next snapshot capture. */
     private final List<CompletableFuture<SnapshotDescriptor>> snapshotRequests = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** Outcomes settled this round; completed on the events executor, never here (see {@link Replies}). */
+    private final Replies replies;
 
     private long appliedIndex;
     private long appliedTerm;
@@ -81,6 +85,7 @@ final class Applier {
         this.lastSnapshotIndex = restored.index();
         this.publishedApplied = appliedIndex;
         this.publishedConf = conf;
+        this.replies = new Replies(server.events);
         this.stage = new Stage("apply-" + server.id, executor, this::round, () -> !queue.isEmpty(),
                 t -> server.fail(t, "the apply thread"));
     }
@@ -179,6 +184,16 @@ final class Applier {
     // The apply thread.
 
     private boolean round() throws Exception {
+        try {
+            return applyRound();
+        } finally {
+            // Also when the round throws (fail-stop): what was settled before the failure stands,
+            // as it did when futures completed on this thread.
+            replies.flush();
+        }
+    }
+
+    private boolean applyRound() throws Exception {
         if (stopped) {
             failQueued();
             return false;
@@ -256,7 +271,7 @@ final class Applier {
         // whether they made it is unknown here (a session retry settles it exactly once).
         pendings.values().removeIf(p -> {
             if (p.index() <= meta.index()) {
-                p.future().completeExceptionally(outcomeUnknown(p, "this node replaced its log with snapshot " + meta.last()));
+                replies.fail(p, outcomeUnknown(p, "this node replaced its log with snapshot " + meta.last()));
                 return true;
             }
             return false;
@@ -270,35 +285,15 @@ final class Applier {
         }
     }
 
-    /** One state-machine command of this batch and who waits for its result. */
-    private static final class Slot {
-        final Pending pending;
-        final long client;
-        final long seq;
-        int command = -1;
-        Slot duplicateOf;
-        byte[] result;
-
-        Slot(Pending pending, long client, long seq) {
-            this.pending = pending;
-            this.client = client;
-            this.seq = seq;
-        }
-    }
-
-    private record SessionKey(long client, long seq) {
-    }
-
     /**
-     * Applies a batch. Session bookkeeping runs entry by entry (so it is the same however entries
-     * were batched); the state machine gets all commands of the batch in one call; results are
-     * then recorded in the sessions and handed to the waiting futures.
+     * Applies a batch. The index, term, configuration changes and log time advance here; the
+     * client-session decisions go to a {@link SessionBatch}, entry by entry (so they are the same
+     * however entries were batched), and the state machine gets all commands of the batch in one
+     * call. Outcomes go to {@link #replies}, settled on the events executor after the round.
      */
     private void apply(List<Entry> entries, List<AppliedConfChange> confChanges) {
         int nextConf = 0;
-        List<StateMachine.Command> commands = new ArrayList<>(entries.size());
-        List<Slot> slots = new ArrayList<>(entries.size());
-        Map<SessionKey, Slot> inBatch = null;
+        SessionBatch batch = new SessionBatch(sessions, replies, entries.size());
         for (Entry e : entries) {
             if (e.index() <= appliedIndex) {
                 continue;
@@ -307,7 +302,7 @@ final class Applier {
             if (p != null && p.term() != e.term() && !server.answerForAnyTerm) {
                 // Another leader's entry landed where ours was: ours was overwritten (§5.3 log
                 // matching), so it never commits.
-                p.future().completeExceptionally(outcomeUnknown(p, "entry " + e.index() + " was overwritten by term "
+                replies.fail(p, outcomeUnknown(p, "entry " + e.index() + " was overwritten by term "
                         + e.term() + " (leadership changed)"));
                 p = null;
             }
@@ -331,112 +326,26 @@ final class Applier {
             }
             EntryCodec.validate(data, e.index());
             logTime = Math.max(logTime, EntryCodec.timestamp(data));
-            sessions.expire(logTime);
-            switch (EntryCodec.kind(data)) {
-                case EntryCodec.OPEN_SESSION -> {
-                    sessions.open(e.index(), logTime);
-                    complete(p, e.index());
-                }
-                case EntryCodec.CLOSE_SESSION -> {
-                    sessions.close(EntryCodec.client(data));
-                    complete(p, null);
-                }
-                case EntryCodec.COMMAND -> {
-                    Slot s = new Slot(p, 0, 0);
-                    s.command = commands.size();
-                    commands.add(new StateMachine.Command(e.index(), e.term(), logTime, EntryCodec.payload(data)));
-                    slots.add(s);
-                }
-                default -> { // SESSION_COMMAND
-                    long client = EntryCodec.client(data);
-                    long seq = EntryCodec.sequence(data);
-                    switch (sessions.check(client, seq, EntryCodec.lowestUnacked(data), logTime)) {
-                        case APPLY -> {
-                            Slot s = new Slot(p, client, seq);
-                            s.command = commands.size();
-                            commands.add(new StateMachine.Command(e.index(), e.term(), logTime, EntryCodec.payload(data)));
-                            slots.add(s);
-                            // Reserve the response now so a retry later in this batch is a duplicate.
-                            sessions.record(client, seq, PLACEHOLDER);
-                            if (inBatch == null) {
-                                inBatch = new HashMap<>();
-                            }
-                            inBatch.put(new SessionKey(client, seq), s);
-                        }
-                        case DUPLICATE -> {
-                            Slot first = inBatch == null ? null : inBatch.get(new SessionKey(client, seq));
-                            if (first != null) {
-                                Slot s = new Slot(p, client, seq);
-                                s.duplicateOf = first;
-                                slots.add(s);
-                            } else {
-                                complete(p, sessions.response(client, seq));
-                            }
-                        }
-                        case SESSION_EXPIRED -> fail(p, new RaftException(RaftException.Reason.SESSION_EXPIRED,
-                                0, "client session " + client + " is unknown or expired (idle longer than the session"
-                                + " timeout in log time); open a new session"));
-                        case RESPONSE_DISCARDED -> fail(p, new RaftException(
-                                RaftException.Reason.RESPONSE_DISCARDED, 0, "session " + client + " command " + seq
-                                + " was applied but its result was discarded (acknowledged or beyond"
-                                + " maxResponsesPerSession); it is not applied again"));
-                    }
-                }
-            }
+            batch.add(e, data, p, logTime);
         }
-        if (!commands.isEmpty()) {
-            List<byte[]> results = sm.apply(commands);
-            if (results == null || results.size() != commands.size()) {
-                throw new IllegalStateException("StateMachine.apply returned " + (results == null ? "null" : results.size()
-                        + " results") + " for " + commands.size() + " commands (entries " + commands.get(0).index()
-                        + ".." + commands.get(commands.size() - 1).index() + "); it must return one result per command");
-            }
-            for (Slot s : slots) {
-                if (s.duplicateOf == null) {
-                    byte[] r = results.get(s.command);
-                    s.result = r == null ? EMPTY : r;
-                    if (s.client != 0) {
-                        sessions.fill(s.client, s.seq, s.result);
-                    }
-                }
-            }
-        }
-        for (Slot s : slots) {
-            complete(s.pending, s.duplicateOf != null ? s.duplicateOf.result : s.result);
-        }
+        batch.applyTo(sm);
     }
-
-    private static final byte[] EMPTY = new byte[0];
-    private static final byte[] PLACEHOLDER = new byte[0];
 
     /** Takes the configuration the core applied (it carries it in the Ready), never re-derives it. */
     private void applyConfChange(AppliedConfChange c, Pending p) {
         if (!c.accepted()) {
             // Every node refuses the same entry alike, a no-op everywhere.
-            fail(p, new RaftException(RaftException.Reason.INVALID, 0, "configuration change at "
+            replies.fail(p, new RaftException(RaftException.Reason.INVALID, 0, "configuration change at "
                     + c.index() + " was rejected when applied: " + c.rejection()));
             return;
         }
         ConfState next = c.conf();
         conf = next;
         publishedConf = next;
-        complete(p, next);
+        replies.complete(p, next);
         long index = c.index();
         for (RaftListener l : server.listeners()) {
             server.event(() -> l.onConfigurationChange(index, next));
-        }
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static void complete(Pending p, Object value) {
-        if (p != null) {
-            ((CompletableFuture) p.future()).complete(value);
-        }
-    }
-
-    private static void fail(Pending p, Throwable t) {
-        if (p != null) {
-            p.future().completeExceptionally(t);
         }
     }
 
@@ -446,16 +355,18 @@ final class Applier {
                         + "; retry with the same session and sequence number to apply it exactly once");
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private void serveReads() {
         while (!parked.isEmpty() && parked.peek().index() <= appliedIndex) {
             ReadWaiter w = parked.poll();
             readsWaiting.decrementAndGet();
+            byte[] answer;
             try {
-                ((CompletableFuture) w.future()).complete(sm.query(w.query()));
+                answer = sm.query(w.query());
             } catch (RuntimeException e) {
-                w.future().completeExceptionally(e);
+                replies.fail(w.future(), e);
+                continue;
             }
+            replies.complete(w.future(), answer);
         }
     }
 

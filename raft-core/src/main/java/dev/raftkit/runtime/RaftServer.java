@@ -56,8 +56,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Client calls are safe from any thread and never block: each returns a future. Futures are
- * completed on the apply thread (results) or the events executor (refusals): keep callbacks short
- * or move on with {@code *Async(…, yourExecutor)}.
+ * completed on the events executor (results and refusals alike; only a stopping or failed server
+ * fails them on whichever thread notices), never on the apply thread, so a callback cannot stall
+ * the state machine; still keep callbacks short or move on with {@code *Async(…, yourExecutor)}:
+ * they delay listener events and other replies.
  *
  * <p>Storage failures are fail-stop (Ready contract point 6): the server stops, every waiting
  * future fails with {@link RaftException.Reason#STOPPED}, and {@link #status()} reports the
