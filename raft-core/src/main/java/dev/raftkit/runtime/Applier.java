@@ -11,13 +11,8 @@ import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
-import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.StateMachine;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -39,13 +34,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * on another thread.
  */
 final class Applier {
-
-    /**
-     * What the node starts from: the restored snapshot's position and the runtime state in it;
-     * {@code from} is the stored snapshot restored, or null for none.
-     */
-    record Restored(long index, long term, ConfState conf, long logTime, SessionTable sessions, SnapshotDescriptor from) {
-    }
 
     private final RaftServer server;
     private final StateMachine sm;
@@ -74,7 +62,7 @@ final class Applier {
     private volatile long publishedApplied;
     private volatile ConfState publishedConf;
 
-    Applier(RaftServer server, Executor executor, Restored restored) {
+    Applier(RaftServer server, Executor executor, StartupRecovery.Restored restored) {
         this.server = server;
         this.sm = server.stateMachine;
         this.sessions = restored.sessions();
@@ -88,42 +76,6 @@ final class Applier {
         this.replies = new Replies(server.events);
         this.stage = new Stage("apply-" + server.id, executor, this::round, () -> !queue.isEmpty(),
                 t -> server.fail(t, "the apply thread"));
-    }
-
-    /** Restores the newest snapshot before the node starts (the caller's thread, at start-up). */
-    static Restored restoreAtStart(long id, StateMachine sm, SnapshotStore store, SnapshotDescriptor latest,
-                                   SessionTable sessions, TestingHooks hooks) throws IOException {
-        if (latest == null) {
-            return new Restored(0, 0, ConfState.EMPTY, 0, sessions, null);
-        }
-        SnapshotMeta meta = latest.meta();
-        try (SnapshotReader r = store.open(latest)) {
-            // Verify at start-up: the snapshot has been at rest on this disk.
-            if (!hooks.restoreUnverifiedSnapshot()) {
-                r.verify();
-            }
-            long logTime = restoreFrom(r, sm, sessions, meta.index(), "node " + id + "'s snapshot " + meta.last(),
-                    hooks.forgetSessionResponsesOnRestore());
-            return new Restored(meta.index(), meta.term(), meta.conf(), logTime, sessions, latest);
-        }
-    }
-
-    private static long restoreFrom(SnapshotReader r, StateMachine sm, SessionTable sessions, long index, String where,
-                                    boolean forgetResponses) throws IOException {
-        try (InputStream raw = r.input()) {
-            DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024));
-            long logTime = SnapshotImage.readHeader(in, sessions, where);
-            if (forgetResponses) {
-                sessions.forgetResponses(); // TestingHooks.forgetSessionResponsesOnRestore: testing only
-            }
-            sm.restore(index, new FilterInputStream(in) {
-                @Override
-                public void close() {
-                    // The runtime closes the snapshot stream, not the state machine.
-                }
-            });
-            return logTime;
-        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -258,7 +210,7 @@ final class Applier {
                     + " the snapshot was committed");
         }
         try (SnapshotReader r = server.snapshotStore.open(d)) {
-            logTime = restoreFrom(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
+            logTime = SnapshotImage.restore(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
                     server.forgetSessionResponsesOnRestore);
         }
         appliedIndex = meta.index();

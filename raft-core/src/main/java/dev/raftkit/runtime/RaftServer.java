@@ -2,16 +2,13 @@ package dev.raftkit.runtime;
 
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Bootstrap;
-import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.ReadMode;
-import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.LogStorage;
@@ -26,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -118,7 +114,7 @@ public final class RaftServer implements AutoCloseable {
         }
     }
 
-    private RaftServer(Builder b, RaftNode node, Applier.Restored restored, List<ExecutorService> owned) {
+    private RaftServer(Builder b, RaftNode node, StartupRecovery.Restored restored, List<ExecutorService> owned) {
         this.id = b.config.id();
         this.settings = b.settings();
         this.log = b.log;
@@ -155,9 +151,7 @@ public final class RaftServer implements AutoCloseable {
      * starts recovering (thesis §3.8). Called before the server starts, on the caller's thread.
      */
     public static boolean hasNoDurableState(LogStorage log, SnapshotStore snapshots) throws IOException {
-        InitialState init = log.initialState();
-        return log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
-                && snapshots.latest().isEmpty();
+        return StartupRecovery.hasNoDurableState(log, snapshots);
     }
 
     /** Starts configuring a server for the node {@code config} describes. */
@@ -833,24 +827,12 @@ public final class RaftServer implements AutoCloseable {
             snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
             eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
 
-            maybeBootstrap();
-            markLostState();
-            Optional<SnapshotDescriptor> latest = reconcile();
             Settings s = settings();
-            Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
-                    new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()), testingHooks);
-            RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log, testingHooks);
-            dev.raftkit.core.Tracer userTracer = tracer;
-            node.setTracer((n, kind, detail) -> {
-                if (kind.equals("lost-state-found")) {
-                    LOG.warn("node {} lost state: {}", n, detail);
-                } else if (kind.equals("recovered")) {
-                    LOG.warn("node {} recovered: {}", n, detail);
-                }
-                if (userTracer != null) {
-                    userTracer.event(n, kind, detail);
-                }
-            });
+            StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
+                    bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
+                    s.maxResponsesPerSession()), tracer);
+            RaftNode node = recovered.node();
+            StartupRecovery.Restored restored = recovered.restored();
             RaftServer server = new RaftServer(this, node, restored, owned);
             LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
                     log.firstIndex(), log.lastIndex(), node.committed());
@@ -877,88 +859,6 @@ public final class RaftServer implements AutoCloseable {
             });
             owned.add(ex);
             return ex;
-        }
-
-        private void maybeBootstrap() throws IOException {
-            if (bootstrap == null) {
-                return;
-            }
-            // EMPTY, not just term 0: a node already marked recovering (started once without
-            // bootstrap after losing its state) must not found a cluster when restarted with it.
-            if (hasNoDurableState(log, snapshotStore)) {
-                log.append(Bootstrap.entries(bootstrap));
-                log.setHardState(Bootstrap.hardState(bootstrap));
-                log.sync();
-                LOG.info("node {} founded a cluster of voters {}", config.id(), bootstrap);
-            }
-        }
-
-        /**
-         * A node that finds no durable state and is not founding a cluster (no bootstrap, or
-         * bootstrap on a node that already has state) may have voted and acknowledged entries in an
-         * earlier life under this id that it no longer remembers (a wiped or replaced directory):
-         * it starts recovering, persisted before anything else happens, so it grants no vote and
-         * counts toward no commit until it has caught up from a leader (thesis §3.8;
-         * docs/divergence.md, "Lost state"). A node added to a cluster starts the same way: nothing
-         * tells it apart from a wiped one, and catching up first costs it nothing.
-         */
-        private void markLostState() throws IOException {
-            InitialState init = log.initialState();
-            if (init.hardState().recovering()) {
-                LOG.warn("node {} is still recovering lost state: it will not vote until it has caught up from a"
-                        + " leader (thesis §3.8)", config.id());
-                return;
-            }
-            if (hasNoDurableState(log, snapshotStore) && !testingHooks.trustLostState()) {
-                log.setHardState(HardState.LOST);
-                log.sync();
-                LOG.warn("node {} starts with no durable state and is not founding a cluster: it will not vote until"
-                        + " it has caught up from a leader (thesis §3.8)", config.id());
-            }
-        }
-
-        /**
-         * Makes the log agree with the newest snapshot in the store before the node starts. A crash
-         * can leave the store ahead of the log in two ways, both safe to repair because a snapshot
-         * holds only committed entries: (1) a local snapshot at index i was written while the hard
-         * state's commit index, which needs no fsync of its own, was still below i on disk: raise
-         * the commit index to i; (2) a snapshot received from the leader was committed to the store
-         * but the crash came before its Ready installed it in the log: install it now, discarding
-         * the log (whose entry at i, if any, has another term and so was never committed).
-         */
-        private Optional<SnapshotDescriptor> reconcile() throws IOException {
-            Optional<SnapshotDescriptor> latest = snapshotStore.latest();
-            InitialState init = log.initialState();
-            SnapshotMeta logSnap = init.snapshot();
-            long storeIndex = latest.map(d -> d.meta().index()).orElse(0L);
-            if (storeIndex < logSnap.index()) {
-                throw new StorageException("node " + config.id() + ": the log starts after a snapshot at index "
-                        + logSnap.index() + " but the snapshot store's newest snapshot is at " + storeIndex
-                        + "; the state machine cannot be restored. Restore this node's snapshot directory from a"
-                        + " backup, or wipe the node's data and re-add it to the cluster");
-            }
-            if (latest.isEmpty() || storeIndex == logSnap.index()) {
-                return latest;
-            }
-            SnapshotMeta meta = latest.get().meta();
-            boolean holds = log.firstIndex() <= meta.index() && meta.index() <= log.lastIndex()
-                    && log.term(meta.index()) == meta.term();
-            HardState hs = init.hardState();
-            if (!holds) {
-                LOG.info("node {}: installing snapshot {} from the store into the log (a crash interrupted its install)",
-                        config.id(), meta.last());
-                log.installSnapshot(meta);
-            }
-            if (hs.commit() < meta.index()) {
-                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index(), hs.recovering()));
-            }
-            log.sync();
-            if (holds) {
-                // The log must start at the snapshot it would send a lagging follower (§5), and
-                // that snapshot must be the one the store keeps.
-                log.compact(meta);
-            }
-            return latest;
         }
     }
 }
