@@ -11,6 +11,7 @@ import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
+import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The apply thread: owns the state machine, the session table and the configuration as of the
@@ -35,8 +37,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Applier {
 
-    private final RaftServer server;
+    private final long id;
+    private final RaftServer.Settings settings;
     private final StateMachine sm;
+    /** Opens an installed snapshot to restore it. */
+    private final SnapshotStore store;
+    /** The snapshot pool: finds stored snapshots, writes captured ones. */
+    private final SnapshotWork snapshots;
+    private final ControlPort loop;
+    /** The loop's published leader (0 when stopped), for hints in refusals; read only. */
+    private final LongSupplier leaderHint;
+    private final EventsPort events;
+    private final Lifecycle lifecycle;
+    /** Testing only ({@link TestingHooks}). */
+    private final boolean answerForAnyTerm;
+    private final boolean forgetSessionResponsesOnRestore;
     private final SessionTable sessions;
     private final Stage stage;
     private final ConcurrentLinkedQueue<ApplyInput> queue = new ConcurrentLinkedQueue<>();
@@ -62,9 +77,32 @@ final class Applier {
     private volatile long publishedApplied;
     private volatile ConfState publishedConf;
 
-    Applier(RaftServer server, Executor executor, StartupRecovery.Restored restored) {
-        this.server = server;
-        this.sm = server.stateMachine;
+    /**
+     * Only what the apply thread may use (docs/threads.md, the apply row).
+     *
+     * @param sm         the state machine, owned by this stage from now on (but {@code Snapshot.writeTo})
+     * @param store      opens a snapshot installed from the leader
+     * @param snapshots  the snapshot pool
+     * @param loop       the raft loop's control queue: Applied
+     * @param leaderHint the loop's published leader, for refusals' hints
+     * @param events     completes the futures this stage settles; listener callbacks
+     * @param lifecycle  fail-stop
+     * @param restored   what start-up recovery restored
+     */
+    Applier(long id, Executor executor, RaftServer.Settings settings, StateMachine sm, SnapshotStore store,
+            SnapshotWork snapshots, ControlPort loop, LongSupplier leaderHint, EventsPort events, Lifecycle lifecycle,
+            TestingHooks hooks, StartupRecovery.Restored restored) {
+        this.id = id;
+        this.settings = settings;
+        this.sm = sm;
+        this.store = store;
+        this.snapshots = snapshots;
+        this.loop = loop;
+        this.leaderHint = leaderHint;
+        this.events = events;
+        this.lifecycle = lifecycle;
+        this.answerForAnyTerm = hooks.answerForAnyTerm();
+        this.forgetSessionResponsesOnRestore = hooks.forgetSessionResponsesOnRestore();
         this.sessions = restored.sessions();
         this.appliedIndex = restored.index();
         this.appliedTerm = restored.term();
@@ -73,9 +111,9 @@ final class Applier {
         this.lastSnapshotIndex = restored.index();
         this.publishedApplied = appliedIndex;
         this.publishedConf = conf;
-        this.replies = new Replies(server.events);
-        this.stage = new Stage("apply-" + server.id, executor, this::round, () -> !queue.isEmpty(),
-                t -> server.fail(t, "the apply thread"));
+        this.replies = new Replies(events.executor());
+        this.stage = new Stage("apply-" + id, executor, this::round, () -> !queue.isEmpty(),
+                t -> lifecycle.fail(t, "the apply thread"));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -110,24 +148,27 @@ final class Applier {
         return drained;
     }
 
-    /** A STALE read, straight from the client's thread: no raft-loop hop. */
-    CompletableFuture<byte[]> staleRead(byte[] query, long minIndex) {
+    /**
+     * A STALE read, straight from the client's thread: no raft-loop hop. {@code tick}, the loop's
+     * tick count now, starts its read timeout.
+     */
+    CompletableFuture<byte[]> staleRead(byte[] query, long minIndex, long tick) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        if (!server.running()) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running()) {
+            f.completeExceptionally(lifecycle.stoppedException());
             return f;
         }
-        if (readsWaiting.incrementAndGet() > server.settings.maxPendingReads()) {
+        if (readsWaiting.incrementAndGet() > settings.maxPendingReads()) {
             readsWaiting.decrementAndGet();
             f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, 0,
-                    "node " + server.id + ": " + server.settings.maxPendingReads()
+                    "node " + id + ": " + settings.maxPendingReads()
                             + " reads are waiting (limit maxPendingReads); back off and retry"));
             return f;
         }
-        ReadWaiter w = new ReadWaiter(minIndex, query, f, server.loop.tickCount());
+        ReadWaiter w = new ReadWaiter(minIndex, query, f, tick);
         enqueue(w);
-        if (!server.running() && queue.remove(w)) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running() && queue.remove(w)) {
+            f.completeExceptionally(lifecycle.stoppedException());
         }
         return f;
     }
@@ -150,9 +191,9 @@ final class Applier {
             failQueued();
             return false;
         }
-        if (server.failure() != null) {
+        if (lifecycle.failure() != null) {
             stopped = true;
-            failAllWaiting(server.stoppedException());
+            failAllWaiting(lifecycle.stoppedException());
             failQueued();
             drained.complete(null);
             return false;
@@ -188,12 +229,12 @@ final class Applier {
         }
         if (appliedIndex != before) {
             publishedApplied = appliedIndex;
-            server.loop.post(new LoopInput.Applied(appliedIndex));
+            loop.post(new LoopInput.Applied(appliedIndex));
         }
         serveReads();
         if (stop) {
             stopped = true;
-            failAllWaiting(server.stoppedException());
+            failAllWaiting(lifecycle.stoppedException());
             drained.complete(null);
             return false;
         }
@@ -203,15 +244,15 @@ final class Applier {
 
     /** §5 / Ready contract point 5: the received snapshot replaces the state before later entries apply. */
     private void restore(SnapshotMeta meta) throws IOException {
-        SnapshotDescriptor d = server.snapshots.find(meta.last());
+        SnapshotDescriptor d = snapshots.find(meta.last());
         if (d == null) {
-            throw new IllegalStateException("node " + server.id + " must install snapshot " + meta.last()
+            throw new IllegalStateException("node " + id + " must install snapshot " + meta.last()
                     + " but the snapshot store does not hold it; the transport handed the message over before"
                     + " the snapshot was committed");
         }
-        try (SnapshotReader r = server.snapshotStore.open(d)) {
+        try (SnapshotReader r = store.open(d)) {
             logTime = SnapshotImage.restore(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
-                    server.forgetSessionResponsesOnRestore);
+                    forgetSessionResponsesOnRestore);
         }
         appliedIndex = meta.index();
         appliedTerm = meta.term();
@@ -229,8 +270,8 @@ final class Applier {
             return false;
         });
         ConfState c = conf;
-        for (RaftListener l : server.listeners()) {
-            server.event(() -> {
+        for (RaftListener l : events.listeners()) {
+            events.event(() -> {
                 l.onSnapshotInstalled(meta);
                 l.onConfigurationChange(meta.index(), c);
             });
@@ -251,7 +292,7 @@ final class Applier {
                 continue;
             }
             Pending p = pendings.remove(e.index());
-            if (p != null && p.term() != e.term() && !server.answerForAnyTerm) {
+            if (p != null && p.term() != e.term() && !answerForAnyTerm) {
                 // Another leader's entry landed where ours was: ours was overwritten (§5.3 log
                 // matching), so it never commits.
                 replies.fail(p, outcomeUnknown(p, "entry " + e.index() + " was overwritten by term "
@@ -266,7 +307,7 @@ final class Applier {
                     nextConf++;
                 }
                 if (nextConf == confChanges.size() || confChanges.get(nextConf).index() != e.index()) {
-                    throw new IllegalStateException("node " + server.id + ": the configuration change at " + e.index()
+                    throw new IllegalStateException("node " + id + ": the configuration change at " + e.index()
                             + " reached the apply thread without the core's decision on it (Ready.confChanges)");
                 }
                 applyConfChange(confChanges.get(nextConf), p);
@@ -296,14 +337,14 @@ final class Applier {
         publishedConf = next;
         replies.complete(p, next);
         long index = c.index();
-        for (RaftListener l : server.listeners()) {
-            server.event(() -> l.onConfigurationChange(index, next));
+        for (RaftListener l : events.listeners()) {
+            events.event(() -> l.onConfigurationChange(index, next));
         }
     }
 
     private RaftException outcomeUnknown(Pending p, String why) {
-        return new RaftException(RaftException.Reason.OUTCOME_UNKNOWN, server.loop.status().leader(),
-                "node " + server.id + ": the outcome of the request at index " + p.index() + " is unknown: " + why
+        return new RaftException(RaftException.Reason.OUTCOME_UNKNOWN, leaderHint.getAsLong(),
+                "node " + id + ": the outcome of the request at index " + p.index() + " is unknown: " + why
                         + "; retry with the same session and sequence number to apply it exactly once");
     }
 
@@ -326,12 +367,12 @@ final class Applier {
         if (parked.isEmpty()) {
             return;
         }
-        long timeout = server.settings.readTimeoutTicks();
+        long timeout = settings.readTimeoutTicks();
         parked.removeIf(w -> {
             if (w.createdTick() + timeout <= tick) {
                 readsWaiting.decrementAndGet();
                 w.future().completeExceptionally(new RaftException(RaftException.Reason.TIMED_OUT,
-                        server.loop.status().leader(), "node " + server.id + " had applied only " + appliedIndex
+                        leaderHint.getAsLong(), "node " + id + " had applied only " + appliedIndex
                         + " of the " + w.index() + " a read needs after " + timeout + " ticks; retry, or read elsewhere"));
                 return true;
             }
@@ -342,14 +383,14 @@ final class Applier {
     /** A {@link RaftServer#snapshotNow()} request, from any thread. */
     CompletableFuture<SnapshotDescriptor> snapshotNow() {
         CompletableFuture<SnapshotDescriptor> f = new CompletableFuture<>();
-        if (!server.running()) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running()) {
+            f.completeExceptionally(lifecycle.stoppedException());
             return f;
         }
         ApplyInput.SnapshotNow request = new ApplyInput.SnapshotNow(f);
         enqueue(request);
-        if (!server.running() && queue.remove(request)) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running() && queue.remove(request)) {
+            f.completeExceptionally(lifecycle.stoppedException());
         }
         return f;
     }
@@ -366,7 +407,7 @@ final class Applier {
         boolean requested = !snapshotRequests.isEmpty();
         if (requested && appliedIndex == lastSnapshotIndex) {
             // Nothing applied since the last snapshot: if it is stored, it is the answer.
-            SnapshotDescriptor d = server.snapshots.known(new EntryId(appliedTerm, appliedIndex));
+            SnapshotDescriptor d = snapshots.known(new EntryId(appliedTerm, appliedIndex));
             if (d != null) {
                 answerSnapshotRequests(new ArrayList<>(snapshotRequests), d, null);
                 snapshotRequests.clear();
@@ -375,7 +416,7 @@ final class Applier {
         }
         if (requested && appliedIndex == 0) {
             answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, new RaftException(
-                    RaftException.Reason.INVALID, 0, "node " + server.id + " has applied nothing yet, so there"
+                    RaftException.Reason.INVALID, 0, "node " + id + " has applied nothing yet, so there"
                     + " is no state to snapshot; retry once the cluster has elected a leader"));
             snapshotRequests.clear();
             return;
@@ -383,8 +424,8 @@ final class Applier {
         if (!requested && appliedIndex <= lastSnapshotIndex) {
             return;
         }
-        if (!requested && appliedIndex - lastSnapshotIndex < server.settings.snapshotEntries()
-                && bytesSinceSnapshot < server.settings.snapshotBytes()) {
+        if (!requested && appliedIndex - lastSnapshotIndex < settings.snapshotEntries()
+                && bytesSinceSnapshot < settings.snapshotBytes()) {
             return;
         }
         List<CompletableFuture<SnapshotDescriptor>> waiting = new ArrayList<>(snapshotRequests);
@@ -395,7 +436,7 @@ final class Applier {
         lastSnapshotIndex = appliedIndex;
         bytesSinceSnapshot = 0;
         snapshotRunning.set(true);
-        server.snapshots.write(meta, header, image, (stored, error) -> {
+        snapshots.write(meta, header, image, (stored, error) -> {
             snapshotRunning.set(false);
             answerSnapshotRequests(waiting, stored, error);
             // Requests that came while this write ran wait for the apply thread's next round.
@@ -408,9 +449,9 @@ final class Applier {
                                         Throwable error) {
         for (CompletableFuture<SnapshotDescriptor> f : waiting) {
             if (error != null) {
-                server.completeExceptionallyOffLoop(f, error);
+                events.completeExceptionally(f, error);
             } else {
-                server.completeOffLoop(f, d);
+                events.complete(f, d);
             }
         }
     }
@@ -430,7 +471,7 @@ final class Applier {
     }
 
     private void failQueued() {
-        Throwable t = server.stoppedException();
+        Throwable t = lifecycle.stoppedException();
         ApplyInput in;
         while ((in = queue.poll()) != null) {
             if (in instanceof ApplyInput.Task task) {

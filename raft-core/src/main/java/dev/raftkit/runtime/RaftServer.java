@@ -78,13 +78,58 @@ public final class RaftServer implements AutoCloseable {
     private final List<ExecutorService> ownedExecutors;
     private final List<RaftListener> listeners;
     private final TickSource tickSource;
-    /** Testing only ({@link TestingHooks}); each read once here so an unset hook costs a field test. */
-    final boolean sendBeforePersist;
-    final boolean applyBeforeCommit;
-    final boolean answerForAnyTerm;
-    final boolean forgetSessionResponsesOnRestore;
-    final boolean ignoreDiskStall;
-    final TestingHooks answerBeforeCommit;
+
+    /** The loop's control queue: what the writer, the apply thread and the snapshot pool post to. */
+    final ControlPort control = new ControlPort();
+    /** The lifecycle as the stages see it: running, the failure, fail-stop. */
+    final Lifecycle lifecycle = new Lifecycle() {
+        @Override
+        public boolean running() {
+            return RaftServer.this.running();
+        }
+
+        @Override
+        public Throwable failure() {
+            return RaftServer.this.failure();
+        }
+
+        @Override
+        public RaftException stoppedException() {
+            return RaftServer.this.stoppedException();
+        }
+
+        @Override
+        public void fail(Throwable cause, String where) {
+            RaftServer.this.fail(cause, where);
+        }
+    };
+    /** The events executor as the stages may use it. */
+    final EventsPort eventsPort = new EventsPort() {
+        @Override
+        public Executor executor() {
+            return events;
+        }
+
+        @Override
+        public List<RaftListener> listeners() {
+            return listeners;
+        }
+
+        @Override
+        public void event(Runnable r) {
+            RaftServer.this.event(r);
+        }
+
+        @Override
+        public void complete(CompletableFuture<?> f, Object value) {
+            completeOffLoop(f, value);
+        }
+
+        @Override
+        public void completeExceptionally(CompletableFuture<?> f, Throwable t) {
+            completeExceptionallyOffLoop(f, t);
+        }
+    };
 
     final RaftLoop loop;
     final LogWriterStage writer;
@@ -127,21 +172,28 @@ public final class RaftServer implements AutoCloseable {
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
-        this.sendBeforePersist = b.testingHooks.sendBeforePersist();
-        this.applyBeforeCommit = b.testingHooks.applyBeforeCommit();
-        this.answerForAnyTerm = b.testingHooks.answerForAnyTerm();
-        this.forgetSessionResponsesOnRestore = b.testingHooks.forgetSessionResponsesOnRestore();
-        this.ignoreDiskStall = b.testingHooks.ignoreDiskStall();
-        this.answerBeforeCommit = b.testingHooks == TestingHooks.NONE ? null : b.testingHooks;
-        this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
+        // Each stage gets only the ports it may post to (docs/threads.md, "may call"). The loop's
+        // control queue exists first, so the stages that report to the loop can be built before
+        // it; the loop, which posts to all of them, is built last.
+        this.writer = new LogWriterStage(id, b.logWriterExecutor, log, transport::send, control,
+                logRetainedFrom::get, lifecycle);
+        this.snapshots = new SnapshotWork(id, b.snapshotExecutor, snapshotStore, settings.snapshotsToKeep(),
+                transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle);
         if (restored.from() != null) {
             // A snapshotNow() with nothing applied since answers with it, instead of writing a
             // second snapshot at the same index.
             snapshots.remember(restored.from());
         }
-        this.writer = new LogWriterStage(this, b.logWriterExecutor);
-        this.applier = new Applier(this, b.applyExecutor, restored);
-        this.loop = new RaftLoop(this, b.raftLoopExecutor, node);
+        this.applier = new Applier(id, b.applyExecutor, settings, stateMachine, snapshotStore, snapshots, control,
+                this::leaderHint, eventsPort, lifecycle, b.testingHooks, restored);
+        this.loop = new RaftLoop(id, b.raftLoopExecutor, settings, node, clock, control, transport, writer, applier,
+                snapshots, eventsPort, lifecycle, this::trace, b.testingHooks);
+    }
+
+    /** The loop's published leader, 0 if none or stopped: the hint in the apply thread's refusals. */
+    private long leaderHint() {
+        RaftLoop l = loop; // the apply thread runs only once the loop exists; this guards the order
+        return l == null ? 0 : l.status().leader();
     }
 
     /**
@@ -273,7 +325,7 @@ public final class RaftServer implements AutoCloseable {
     public CompletableFuture<byte[]> read(byte[] query, ReadMode mode, long minIndex) {
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(mode, "mode");
-        return mode == ReadMode.STALE ? applier.staleRead(query, minIndex)
+        return mode == ReadMode.STALE ? applier.staleRead(query, minIndex, loop.tickCount())
                 : enqueue(f -> new LoopInput.Read(query, mode, minIndex, f));
     }
 
