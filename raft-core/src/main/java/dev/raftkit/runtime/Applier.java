@@ -13,11 +13,7 @@ import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.StateMachine;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,24 +25,33 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * The apply thread: owns the state machine, the session table and the configuration as of the
- * applied index. Applies committed entries in batches in log order, completes the futures of the
- * entries' proposers, answers reads once applied ≥ their index, and captures snapshots (written
- * on the snapshot pool). Never waits on another thread.
+ * applied index. Applies committed entries in batches in log order (the client-session decisions
+ * of each batch are a {@link SessionBatch}'s), settles the futures of the entries' proposers and
+ * answers reads once applied ≥ their index — completed on the events executor through
+ * {@link Replies}, not here — and captures snapshots (written on the snapshot pool). Never waits
+ * on another thread.
  */
 final class Applier {
 
-    /**
-     * What the node starts from: the restored snapshot's position and the runtime state in it;
-     * {@code from} is the stored snapshot restored, or null for none.
-     */
-    record Restored(long index, long term, ConfState conf, long logTime, SessionTable sessions, SnapshotDescriptor from) {
-    }
-
-    private final RaftServer server;
+    private final long id;
+    private final RaftServer.Settings settings;
     private final StateMachine sm;
+    /** Opens an installed snapshot to restore it. */
+    private final SnapshotStore store;
+    /** The snapshot pool: finds stored snapshots, writes captured ones. */
+    private final SnapshotWork snapshots;
+    private final ControlPort loop;
+    /** The loop's published leader (0 when stopped), for hints in refusals; read only. */
+    private final LongSupplier leaderHint;
+    private final EventsPort events;
+    private final Lifecycle lifecycle;
+    /** Testing only ({@link TestingHooks}). */
+    private final boolean answerForAnyTerm;
+    private final boolean forgetSessionResponsesOnRestore;
     private final SessionTable sessions;
     private final Stage stage;
     private final ConcurrentLinkedQueue<ApplyInput> queue = new ConcurrentLinkedQueue<>();
@@ -58,6 +63,8 @@ final class Applier {
     /** snapshotNow() callers waiting for the next snapshot capture. */
     private final List<CompletableFuture<SnapshotDescriptor>> snapshotRequests = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** Outcomes settled this round; completed on the events executor, never here (see {@link Replies}). */
+    private final Replies replies;
 
     private long appliedIndex;
     private long appliedTerm;
@@ -70,9 +77,32 @@ final class Applier {
     private volatile long publishedApplied;
     private volatile ConfState publishedConf;
 
-    Applier(RaftServer server, Executor executor, Restored restored) {
-        this.server = server;
-        this.sm = server.stateMachine;
+    /**
+     * Only what the apply thread may use (docs/threads.md, the apply row).
+     *
+     * @param sm         the state machine, owned by this stage from now on (but {@code Snapshot.writeTo})
+     * @param store      opens a snapshot installed from the leader
+     * @param snapshots  the snapshot pool
+     * @param loop       the raft loop's control queue: Applied
+     * @param leaderHint the loop's published leader, for refusals' hints
+     * @param events     completes the futures this stage settles; listener callbacks
+     * @param lifecycle  fail-stop
+     * @param restored   what start-up recovery restored
+     */
+    Applier(long id, Executor executor, RaftServer.Settings settings, StateMachine sm, SnapshotStore store,
+            SnapshotWork snapshots, ControlPort loop, LongSupplier leaderHint, EventsPort events, Lifecycle lifecycle,
+            TestingHooks hooks, StartupRecovery.Restored restored) {
+        this.id = id;
+        this.settings = settings;
+        this.sm = sm;
+        this.store = store;
+        this.snapshots = snapshots;
+        this.loop = loop;
+        this.leaderHint = leaderHint;
+        this.events = events;
+        this.lifecycle = lifecycle;
+        this.answerForAnyTerm = hooks.answerForAnyTerm();
+        this.forgetSessionResponsesOnRestore = hooks.forgetSessionResponsesOnRestore();
         this.sessions = restored.sessions();
         this.appliedIndex = restored.index();
         this.appliedTerm = restored.term();
@@ -81,44 +111,9 @@ final class Applier {
         this.lastSnapshotIndex = restored.index();
         this.publishedApplied = appliedIndex;
         this.publishedConf = conf;
-        this.stage = new Stage("apply-" + server.id, executor, this::round, () -> !queue.isEmpty(),
-                t -> server.fail(t, "the apply thread"));
-    }
-
-    /** Restores the newest snapshot before the node starts (the caller's thread, at start-up). */
-    static Restored restoreAtStart(long id, StateMachine sm, SnapshotStore store, SnapshotDescriptor latest,
-                                   SessionTable sessions, TestingHooks hooks) throws IOException {
-        if (latest == null) {
-            return new Restored(0, 0, ConfState.EMPTY, 0, sessions, null);
-        }
-        SnapshotMeta meta = latest.meta();
-        try (SnapshotReader r = store.open(latest)) {
-            // Verify at start-up: the snapshot has been at rest on this disk.
-            if (!hooks.restoreUnverifiedSnapshot()) {
-                r.verify();
-            }
-            long logTime = restoreFrom(r, sm, sessions, meta.index(), "node " + id + "'s snapshot " + meta.last(),
-                    hooks.forgetSessionResponsesOnRestore());
-            return new Restored(meta.index(), meta.term(), meta.conf(), logTime, sessions, latest);
-        }
-    }
-
-    private static long restoreFrom(SnapshotReader r, StateMachine sm, SessionTable sessions, long index, String where,
-                                    boolean forgetResponses) throws IOException {
-        try (InputStream raw = r.input()) {
-            DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024));
-            long logTime = SnapshotImage.readHeader(in, sessions, where);
-            if (forgetResponses) {
-                sessions.forgetResponses(); // TestingHooks.forgetSessionResponsesOnRestore: testing only
-            }
-            sm.restore(index, new FilterInputStream(in) {
-                @Override
-                public void close() {
-                    // The runtime closes the snapshot stream, not the state machine.
-                }
-            });
-            return logTime;
-        }
+        this.replies = new Replies(events.executor());
+        this.stage = new Stage("apply-" + id, executor, this::round, () -> !queue.isEmpty(),
+                t -> lifecycle.fail(t, "the apply thread"));
     }
 
     // ---------------------------------------------------------------------------------------
@@ -153,24 +148,27 @@ final class Applier {
         return drained;
     }
 
-    /** A STALE read, straight from the client's thread: no raft-loop hop. */
-    CompletableFuture<byte[]> staleRead(byte[] query, long minIndex) {
+    /**
+     * A STALE read, straight from the client's thread: no raft-loop hop. {@code tick}, the loop's
+     * tick count now, starts its read timeout.
+     */
+    CompletableFuture<byte[]> staleRead(byte[] query, long minIndex, long tick) {
         CompletableFuture<byte[]> f = new CompletableFuture<>();
-        if (!server.running()) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running()) {
+            f.completeExceptionally(lifecycle.stoppedException());
             return f;
         }
-        if (readsWaiting.incrementAndGet() > server.settings.maxPendingReads()) {
+        if (readsWaiting.incrementAndGet() > settings.maxPendingReads()) {
             readsWaiting.decrementAndGet();
             f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, 0,
-                    "node " + server.id + ": " + server.settings.maxPendingReads()
+                    "node " + id + ": " + settings.maxPendingReads()
                             + " reads are waiting (limit maxPendingReads); back off and retry"));
             return f;
         }
-        ReadWaiter w = new ReadWaiter(minIndex, query, f, server.loop.tickCount());
+        ReadWaiter w = new ReadWaiter(minIndex, query, f, tick);
         enqueue(w);
-        if (!server.running() && queue.remove(w)) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running() && queue.remove(w)) {
+            f.completeExceptionally(lifecycle.stoppedException());
         }
         return f;
     }
@@ -179,13 +177,23 @@ final class Applier {
     // The apply thread.
 
     private boolean round() throws Exception {
+        try {
+            return applyRound();
+        } finally {
+            // Also when the round throws (fail-stop): what was settled before the failure stands,
+            // as it did when futures completed on this thread.
+            replies.flush();
+        }
+    }
+
+    private boolean applyRound() throws Exception {
         if (stopped) {
             failQueued();
             return false;
         }
-        if (server.failure() != null) {
+        if (lifecycle.failure() != null) {
             stopped = true;
-            failAllWaiting(server.stoppedException());
+            failAllWaiting(lifecycle.stoppedException());
             failQueued();
             drained.complete(null);
             return false;
@@ -221,12 +229,12 @@ final class Applier {
         }
         if (appliedIndex != before) {
             publishedApplied = appliedIndex;
-            server.loop.post(new LoopInput.Applied(appliedIndex));
+            loop.post(new LoopInput.Applied(appliedIndex));
         }
         serveReads();
         if (stop) {
             stopped = true;
-            failAllWaiting(server.stoppedException());
+            failAllWaiting(lifecycle.stoppedException());
             drained.complete(null);
             return false;
         }
@@ -236,15 +244,15 @@ final class Applier {
 
     /** §5 / Ready contract point 5: the received snapshot replaces the state before later entries apply. */
     private void restore(SnapshotMeta meta) throws IOException {
-        SnapshotDescriptor d = server.snapshots.find(meta.last());
+        SnapshotDescriptor d = snapshots.find(meta.last());
         if (d == null) {
-            throw new IllegalStateException("node " + server.id + " must install snapshot " + meta.last()
+            throw new IllegalStateException("node " + id + " must install snapshot " + meta.last()
                     + " but the snapshot store does not hold it; the transport handed the message over before"
                     + " the snapshot was committed");
         }
-        try (SnapshotReader r = server.snapshotStore.open(d)) {
-            logTime = restoreFrom(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
-                    server.forgetSessionResponsesOnRestore);
+        try (SnapshotReader r = store.open(d)) {
+            logTime = SnapshotImage.restore(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
+                    forgetSessionResponsesOnRestore);
         }
         appliedIndex = meta.index();
         appliedTerm = meta.term();
@@ -256,58 +264,38 @@ final class Applier {
         // whether they made it is unknown here (a session retry settles it exactly once).
         pendings.values().removeIf(p -> {
             if (p.index() <= meta.index()) {
-                p.future().completeExceptionally(outcomeUnknown(p, "this node replaced its log with snapshot " + meta.last()));
+                replies.fail(p, outcomeUnknown(p, "this node replaced its log with snapshot " + meta.last()));
                 return true;
             }
             return false;
         });
         ConfState c = conf;
-        for (RaftListener l : server.listeners()) {
-            server.event(() -> {
+        for (RaftListener l : events.listeners()) {
+            events.event(() -> {
                 l.onSnapshotInstalled(meta);
                 l.onConfigurationChange(meta.index(), c);
             });
         }
     }
 
-    /** One state-machine command of this batch and who waits for its result. */
-    private static final class Slot {
-        final Pending pending;
-        final long client;
-        final long seq;
-        int command = -1;
-        Slot duplicateOf;
-        byte[] result;
-
-        Slot(Pending pending, long client, long seq) {
-            this.pending = pending;
-            this.client = client;
-            this.seq = seq;
-        }
-    }
-
-    private record SessionKey(long client, long seq) {
-    }
-
     /**
-     * Applies a batch. Session bookkeeping runs entry by entry (so it is the same however entries
-     * were batched); the state machine gets all commands of the batch in one call; results are
-     * then recorded in the sessions and handed to the waiting futures.
+     * Applies a batch. The index, term, configuration changes and log time advance here; the
+     * client-session decisions go to a {@link SessionBatch}, entry by entry (so they are the same
+     * however entries were batched), and the state machine gets all commands of the batch in one
+     * call. Outcomes go to {@link #replies}, settled on the events executor after the round.
      */
     private void apply(List<Entry> entries, List<AppliedConfChange> confChanges) {
         int nextConf = 0;
-        List<StateMachine.Command> commands = new ArrayList<>(entries.size());
-        List<Slot> slots = new ArrayList<>(entries.size());
-        Map<SessionKey, Slot> inBatch = null;
+        SessionBatch batch = new SessionBatch(sessions, replies, entries.size());
         for (Entry e : entries) {
             if (e.index() <= appliedIndex) {
                 continue;
             }
             Pending p = pendings.remove(e.index());
-            if (p != null && p.term() != e.term() && !server.answerForAnyTerm) {
+            if (p != null && p.term() != e.term() && !answerForAnyTerm) {
                 // Another leader's entry landed where ours was: ours was overwritten (§5.3 log
                 // matching), so it never commits.
-                p.future().completeExceptionally(outcomeUnknown(p, "entry " + e.index() + " was overwritten by term "
+                replies.fail(p, outcomeUnknown(p, "entry " + e.index() + " was overwritten by term "
                         + e.term() + " (leadership changed)"));
                 p = null;
             }
@@ -319,7 +307,7 @@ final class Applier {
                     nextConf++;
                 }
                 if (nextConf == confChanges.size() || confChanges.get(nextConf).index() != e.index()) {
-                    throw new IllegalStateException("node " + server.id + ": the configuration change at " + e.index()
+                    throw new IllegalStateException("node " + id + ": the configuration change at " + e.index()
                             + " reached the apply thread without the core's decision on it (Ready.confChanges)");
                 }
                 applyConfChange(confChanges.get(nextConf), p);
@@ -331,131 +319,47 @@ final class Applier {
             }
             EntryCodec.validate(data, e.index());
             logTime = Math.max(logTime, EntryCodec.timestamp(data));
-            sessions.expire(logTime);
-            switch (EntryCodec.kind(data)) {
-                case EntryCodec.OPEN_SESSION -> {
-                    sessions.open(e.index(), logTime);
-                    complete(p, e.index());
-                }
-                case EntryCodec.CLOSE_SESSION -> {
-                    sessions.close(EntryCodec.client(data));
-                    complete(p, null);
-                }
-                case EntryCodec.COMMAND -> {
-                    Slot s = new Slot(p, 0, 0);
-                    s.command = commands.size();
-                    commands.add(new StateMachine.Command(e.index(), e.term(), logTime, EntryCodec.payload(data)));
-                    slots.add(s);
-                }
-                default -> { // SESSION_COMMAND
-                    long client = EntryCodec.client(data);
-                    long seq = EntryCodec.sequence(data);
-                    switch (sessions.check(client, seq, EntryCodec.lowestUnacked(data), logTime)) {
-                        case APPLY -> {
-                            Slot s = new Slot(p, client, seq);
-                            s.command = commands.size();
-                            commands.add(new StateMachine.Command(e.index(), e.term(), logTime, EntryCodec.payload(data)));
-                            slots.add(s);
-                            // Reserve the response now so a retry later in this batch is a duplicate.
-                            sessions.record(client, seq, PLACEHOLDER);
-                            if (inBatch == null) {
-                                inBatch = new HashMap<>();
-                            }
-                            inBatch.put(new SessionKey(client, seq), s);
-                        }
-                        case DUPLICATE -> {
-                            Slot first = inBatch == null ? null : inBatch.get(new SessionKey(client, seq));
-                            if (first != null) {
-                                Slot s = new Slot(p, client, seq);
-                                s.duplicateOf = first;
-                                slots.add(s);
-                            } else {
-                                complete(p, sessions.response(client, seq));
-                            }
-                        }
-                        case SESSION_EXPIRED -> fail(p, new RaftException(RaftException.Reason.SESSION_EXPIRED,
-                                0, "client session " + client + " is unknown or expired (idle longer than the session"
-                                + " timeout in log time); open a new session"));
-                        case RESPONSE_DISCARDED -> fail(p, new RaftException(
-                                RaftException.Reason.RESPONSE_DISCARDED, 0, "session " + client + " command " + seq
-                                + " was applied but its result was discarded (acknowledged or beyond"
-                                + " maxResponsesPerSession); it is not applied again"));
-                    }
-                }
-            }
+            batch.add(e, data, p, logTime);
         }
-        if (!commands.isEmpty()) {
-            List<byte[]> results = sm.apply(commands);
-            if (results == null || results.size() != commands.size()) {
-                throw new IllegalStateException("StateMachine.apply returned " + (results == null ? "null" : results.size()
-                        + " results") + " for " + commands.size() + " commands (entries " + commands.get(0).index()
-                        + ".." + commands.get(commands.size() - 1).index() + "); it must return one result per command");
-            }
-            for (Slot s : slots) {
-                if (s.duplicateOf == null) {
-                    byte[] r = results.get(s.command);
-                    s.result = r == null ? EMPTY : r;
-                    if (s.client != 0) {
-                        sessions.fill(s.client, s.seq, s.result);
-                    }
-                }
-            }
-        }
-        for (Slot s : slots) {
-            complete(s.pending, s.duplicateOf != null ? s.duplicateOf.result : s.result);
-        }
+        batch.applyTo(sm);
     }
-
-    private static final byte[] EMPTY = new byte[0];
-    private static final byte[] PLACEHOLDER = new byte[0];
 
     /** Takes the configuration the core applied (it carries it in the Ready), never re-derives it. */
     private void applyConfChange(AppliedConfChange c, Pending p) {
         if (!c.accepted()) {
             // Every node refuses the same entry alike, a no-op everywhere.
-            fail(p, new RaftException(RaftException.Reason.INVALID, 0, "configuration change at "
+            replies.fail(p, new RaftException(RaftException.Reason.INVALID, 0, "configuration change at "
                     + c.index() + " was rejected when applied: " + c.rejection()));
             return;
         }
         ConfState next = c.conf();
         conf = next;
         publishedConf = next;
-        complete(p, next);
+        replies.complete(p, next);
         long index = c.index();
-        for (RaftListener l : server.listeners()) {
-            server.event(() -> l.onConfigurationChange(index, next));
-        }
-    }
-
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    private static void complete(Pending p, Object value) {
-        if (p != null) {
-            ((CompletableFuture) p.future()).complete(value);
-        }
-    }
-
-    private static void fail(Pending p, Throwable t) {
-        if (p != null) {
-            p.future().completeExceptionally(t);
+        for (RaftListener l : events.listeners()) {
+            events.event(() -> l.onConfigurationChange(index, next));
         }
     }
 
     private RaftException outcomeUnknown(Pending p, String why) {
-        return new RaftException(RaftException.Reason.OUTCOME_UNKNOWN, server.loop.status().leader(),
-                "node " + server.id + ": the outcome of the request at index " + p.index() + " is unknown: " + why
+        return new RaftException(RaftException.Reason.OUTCOME_UNKNOWN, leaderHint.getAsLong(),
+                "node " + id + ": the outcome of the request at index " + p.index() + " is unknown: " + why
                         + "; retry with the same session and sequence number to apply it exactly once");
     }
 
-    @SuppressWarnings({"unchecked", "rawtypes"})
     private void serveReads() {
         while (!parked.isEmpty() && parked.peek().index() <= appliedIndex) {
             ReadWaiter w = parked.poll();
             readsWaiting.decrementAndGet();
+            byte[] answer;
             try {
-                ((CompletableFuture) w.future()).complete(sm.query(w.query()));
+                answer = sm.query(w.query());
             } catch (RuntimeException e) {
-                w.future().completeExceptionally(e);
+                replies.fail(w.future(), e);
+                continue;
             }
+            replies.complete(w.future(), answer);
         }
     }
 
@@ -463,12 +367,12 @@ final class Applier {
         if (parked.isEmpty()) {
             return;
         }
-        long timeout = server.settings.readTimeoutTicks();
+        long timeout = settings.readTimeoutTicks();
         parked.removeIf(w -> {
             if (w.createdTick() + timeout <= tick) {
                 readsWaiting.decrementAndGet();
                 w.future().completeExceptionally(new RaftException(RaftException.Reason.TIMED_OUT,
-                        server.loop.status().leader(), "node " + server.id + " had applied only " + appliedIndex
+                        leaderHint.getAsLong(), "node " + id + " had applied only " + appliedIndex
                         + " of the " + w.index() + " a read needs after " + timeout + " ticks; retry, or read elsewhere"));
                 return true;
             }
@@ -479,14 +383,14 @@ final class Applier {
     /** A {@link RaftServer#snapshotNow()} request, from any thread. */
     CompletableFuture<SnapshotDescriptor> snapshotNow() {
         CompletableFuture<SnapshotDescriptor> f = new CompletableFuture<>();
-        if (!server.running()) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running()) {
+            f.completeExceptionally(lifecycle.stoppedException());
             return f;
         }
         ApplyInput.SnapshotNow request = new ApplyInput.SnapshotNow(f);
         enqueue(request);
-        if (!server.running() && queue.remove(request)) {
-            f.completeExceptionally(server.stoppedException());
+        if (!lifecycle.running() && queue.remove(request)) {
+            f.completeExceptionally(lifecycle.stoppedException());
         }
         return f;
     }
@@ -503,7 +407,7 @@ final class Applier {
         boolean requested = !snapshotRequests.isEmpty();
         if (requested && appliedIndex == lastSnapshotIndex) {
             // Nothing applied since the last snapshot: if it is stored, it is the answer.
-            SnapshotDescriptor d = server.snapshots.known(new EntryId(appliedTerm, appliedIndex));
+            SnapshotDescriptor d = snapshots.known(new EntryId(appliedTerm, appliedIndex));
             if (d != null) {
                 answerSnapshotRequests(new ArrayList<>(snapshotRequests), d, null);
                 snapshotRequests.clear();
@@ -512,7 +416,7 @@ final class Applier {
         }
         if (requested && appliedIndex == 0) {
             answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, new RaftException(
-                    RaftException.Reason.INVALID, 0, "node " + server.id + " has applied nothing yet, so there"
+                    RaftException.Reason.INVALID, 0, "node " + id + " has applied nothing yet, so there"
                     + " is no state to snapshot; retry once the cluster has elected a leader"));
             snapshotRequests.clear();
             return;
@@ -520,8 +424,8 @@ final class Applier {
         if (!requested && appliedIndex <= lastSnapshotIndex) {
             return;
         }
-        if (!requested && appliedIndex - lastSnapshotIndex < server.settings.snapshotEntries()
-                && bytesSinceSnapshot < server.settings.snapshotBytes()) {
+        if (!requested && appliedIndex - lastSnapshotIndex < settings.snapshotEntries()
+                && bytesSinceSnapshot < settings.snapshotBytes()) {
             return;
         }
         List<CompletableFuture<SnapshotDescriptor>> waiting = new ArrayList<>(snapshotRequests);
@@ -532,7 +436,7 @@ final class Applier {
         lastSnapshotIndex = appliedIndex;
         bytesSinceSnapshot = 0;
         snapshotRunning.set(true);
-        server.snapshots.write(meta, header, image, (stored, error) -> {
+        snapshots.write(meta, header, image, (stored, error) -> {
             snapshotRunning.set(false);
             answerSnapshotRequests(waiting, stored, error);
             // Requests that came while this write ran wait for the apply thread's next round.
@@ -545,9 +449,9 @@ final class Applier {
                                         Throwable error) {
         for (CompletableFuture<SnapshotDescriptor> f : waiting) {
             if (error != null) {
-                server.completeExceptionallyOffLoop(f, error);
+                events.completeExceptionally(f, error);
             } else {
-                server.completeOffLoop(f, d);
+                events.complete(f, d);
             }
         }
     }
@@ -567,7 +471,7 @@ final class Applier {
     }
 
     private void failQueued() {
-        Throwable t = server.stoppedException();
+        Throwable t = lifecycle.stoppedException();
         ApplyInput in;
         while ((in = queue.poll()) != null) {
             if (in instanceof ApplyInput.Task task) {

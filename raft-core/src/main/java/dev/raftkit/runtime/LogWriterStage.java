@@ -3,12 +3,14 @@ package dev.raftkit.runtime;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.message.Message;
+import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.LogWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.function.LongSupplier;
 
 /**
  * The log-writer thread: the only caller of {@link LogWriter}. Each round drains every queued
@@ -27,18 +29,35 @@ final class LogWriterStage {
 
     private static final Object STOP = new Object();
 
-    private final RaftServer server;
-    private final LogWriter log;
+    /** Who reads {@link LogStorage#firstIndex}, too: to skip a compaction an installed snapshot overtook. */
+    private final LogStorage log;
+    private final PeerSend peers;
+    private final ControlPort loop;
+    private final LongSupplier retainedFrom;
+    private final Lifecycle lifecycle;
     private final Stage stage;
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean stopped;
 
-    LogWriterStage(RaftServer server, Executor executor) {
-        this.server = server;
-        this.log = server.log;
-        this.stage = new Stage("log-writer-" + server.id, executor, this::round, () -> !queue.isEmpty(),
-                t -> server.fail(t, "the log writer (writing or syncing the log)"));
+    /**
+     * Only what the writer may use (docs/threads.md, the log-writer row).
+     *
+     * @param log          the log; this stage is the only caller of its {@link LogWriter} face
+     * @param peers        sends after-persist messages (votes, acknowledgements) once durable
+     * @param loop         the raft loop's control queue: Persisted, Compacted
+     * @param retainedFrom the backup pin ({@link RaftServer#logRetainedFrom()}), read at each compaction
+     * @param lifecycle    fail-stop
+     */
+    LogWriterStage(long id, Executor executor, LogStorage log, PeerSend peers, ControlPort loop,
+                   LongSupplier retainedFrom, Lifecycle lifecycle) {
+        this.log = log;
+        this.peers = peers;
+        this.loop = loop;
+        this.retainedFrom = retainedFrom;
+        this.lifecycle = lifecycle;
+        this.stage = new Stage("log-writer-" + id, executor, this::round, () -> !queue.isEmpty(),
+                t -> lifecycle.fail(t, "the log writer (writing or syncing the log)"));
     }
 
     void persist(Ready ready) {
@@ -65,7 +84,7 @@ final class LogWriterStage {
     }
 
     private boolean round() throws Exception {
-        if (stopped || server.failure() != null) {
+        if (stopped || lifecycle.failure() != null) {
             queue.clear();
             drained.complete(null);
             return false;
@@ -113,19 +132,19 @@ final class LogWriterStage {
         if (compactions != null) {
             for (Compact c : compactions) {
                 // A snapshot installed from the leader may already have moved the log past it.
-                if (c.snapshot().index() >= server.log.firstIndex()) {
+                if (c.snapshot().index() >= log.firstIndex()) {
                     // A backup's pin, read now: entries it needs must outlive this compaction.
-                    log.compact(c.snapshot(), server.logRetainedFrom());
+                    log.compact(c.snapshot(), retainedFrom.getAsLong());
                     // Compaction enters the core through step, like every other input.
-                    server.loop.post(new LoopInput.Compacted(c.snapshot()));
+                    loop.post(new LoopInput.Compacted(c.snapshot()));
                 }
             }
         }
         if (afterPersist != null) {
-            server.transport.send(afterPersist);
+            peers.send(afterPersist);
         }
         if (lastNumber > 0) {
-            server.loop.post(new LoopInput.Persisted(lastNumber));
+            loop.post(new LoopInput.Persisted(lastNumber));
         }
         if (stop) {
             stopped = true;

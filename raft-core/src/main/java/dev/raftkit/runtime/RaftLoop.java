@@ -21,6 +21,7 @@ import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -30,9 +31,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,12 +56,28 @@ final class RaftLoop {
     private record TransferWait(long to, CompletableFuture<?> future, long deadlineTick) {
     }
 
-    private final RaftServer server;
+    private final long id;
+    private final RaftServer.Settings settings;
     private final RaftNode node;
+    /** Stamps proposals with the leader's time (log time, §6.3 session expiry). */
+    private final Clock clock;
+    private final Transport transport;
+    private final LogWriterStage writer;
+    private final Applier applier;
+    private final SnapshotWork snapshots;
+    private final EventsPort events;
+    private final Lifecycle lifecycle;
+    /** Runtime events (disk stalls) for the embedder's tracer. */
+    private final BiConsumer<String, String> trace;
+    /** Testing only ({@link TestingHooks}); each read once here so an unset hook costs a field test. */
+    private final boolean sendBeforePersist;
+    private final boolean applyBeforeCommit;
+    private final boolean ignoreDiskStall;
+    private final TestingHooks answerBeforeCommit;
     private final Stage stage;
     private final ArrayBlockingQueue<LoopInput.Client> clients;
     private final ArrayBlockingQueue<Message> peers;
-    private final ConcurrentLinkedQueue<LoopInput.Control> control = new ConcurrentLinkedQueue<>();
+    private final ControlPort control;
     private final AtomicLong pendingTicks = new AtomicLong();
     private volatile long tickCount;
     private volatile LoopView view;
@@ -85,14 +102,45 @@ final class RaftLoop {
     private long nextSweepTick;
     private boolean stopped;
 
-    RaftLoop(RaftServer server, Executor executor, RaftNode node) {
-        this.server = server;
+    /**
+     * Only what the loop may use (docs/threads.md, the raft-loop row). Built last: it posts to
+     * every other stage.
+     *
+     * @param node      the core, owned by this stage from now on
+     * @param control   its own control queue, which the other stages were built with
+     * @param transport {@code send} for a Ready's messages; the loop never starts or closes it
+     * @param writer    the log writer's queue: Readys with persist work, stop
+     * @param applier   the apply thread's queue (and its published applied index and configuration)
+     * @param snapshots the snapshot pool: streams snapshots, receives them for the transport
+     * @param events    completes refusals and status/transfer futures; listener callbacks
+     * @param lifecycle fail-stop
+     * @param trace     runtime events for the embedder's tracer
+     */
+    RaftLoop(long id, Executor executor, RaftServer.Settings settings, RaftNode node, Clock clock, ControlPort control,
+             Transport transport, LogWriterStage writer, Applier applier, SnapshotWork snapshots, EventsPort events,
+             Lifecycle lifecycle, BiConsumer<String, String> trace, TestingHooks hooks) {
+        this.id = id;
+        this.settings = settings;
         this.node = node;
-        this.clients = new ArrayBlockingQueue<>(server.settings.maxInboxRequests());
-        this.peers = new ArrayBlockingQueue<>(server.settings.maxPeerMessages());
-        this.stage = new Stage("raft-loop-" + server.id, executor, this::round, this::hasInput,
-                t -> server.fail(t, "the raft loop"));
+        this.clock = clock;
+        this.control = control;
+        this.transport = transport;
+        this.writer = writer;
+        this.applier = applier;
+        this.snapshots = snapshots;
+        this.events = events;
+        this.lifecycle = lifecycle;
+        this.trace = trace;
+        this.sendBeforePersist = hooks.sendBeforePersist();
+        this.applyBeforeCommit = hooks.applyBeforeCommit();
+        this.ignoreDiskStall = hooks.ignoreDiskStall();
+        this.answerBeforeCommit = hooks == TestingHooks.NONE ? null : hooks;
+        this.clients = new ArrayBlockingQueue<>(settings.maxInboxRequests());
+        this.peers = new ArrayBlockingQueue<>(settings.maxPeerMessages());
+        this.stage = new Stage("raft-loop-" + id, executor, this::round, this::hasInput,
+                t -> lifecycle.fail(t, "the raft loop"));
         this.view = viewOf();
+        control.bind(stage::signal);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -111,8 +159,7 @@ final class RaftLoop {
     }
 
     void post(LoopInput.Control c) {
-        control.add(c);
-        stage.signal();
+        control.post(c);
     }
 
     void tick() {
@@ -134,14 +181,12 @@ final class RaftLoop {
 
     ServerStatus status() {
         LoopView v = view;
-        boolean running = !stoppedView && server.failure() == null && server.running();
+        boolean running = !stoppedView && lifecycle.failure() == null && lifecycle.running();
         // A stopped server leads nothing, whatever its last view said: reporting LEADER would keep
         // clients and operators at a node that answers every request with STOPPED.
         Role role = running ? v.role() : Role.FOLLOWER;
         long leader = running ? v.leader() : 0;
-        return new ServerStatus(server.id, role, v.term(), leader, v.commit(), server.applier == null ? 0
-                : server.applier.applied(), v.lastIndex(), server.applier == null ? ConfState.EMPTY
-                : server.applier.conf(), running, server.failure(), v.recovering());
+        return new ServerStatus(id, role, v.term(), leader, v.commit(), applier.applied(), v.lastIndex(), applier.conf(), running, lifecycle.failure(), v.recovering());
     }
 
     void publishStopped() {
@@ -153,7 +198,7 @@ final class RaftLoop {
         return new Transport.Inbound() {
             @Override
             public void receive(Message message) {
-                if (!server.running()) {
+                if (!lifecycle.running()) {
                     return;
                 }
                 if (message instanceof InstallSnapshot s) {
@@ -163,7 +208,7 @@ final class RaftLoop {
                     stage.signal();
                 } else {
                     LOG.debug("node {}: peer inbox full ({} messages, limit maxPeerMessages); dropped {}",
-                            server.id, server.settings.maxPeerMessages(), message);
+                            id, settings.maxPeerMessages(), message);
                 }
             }
 
@@ -174,7 +219,7 @@ final class RaftLoop {
 
             @Override
             public SnapshotWriter beginSnapshot(InstallSnapshot message) throws IOException {
-                return server.snapshots.beginReceive(message);
+                return snapshots.beginReceive(message);
             }
         };
     }
@@ -191,15 +236,15 @@ final class RaftLoop {
             // Drop every input, ticks too: any left would make hasInput() true and the stage run
             // this round again at once, forever (a stopped node spinning on its loop thread; the
             // simulator's seed 333 stormed on a tick that arrived after a disk-full fail-stop).
-            failClients(server.stoppedException());
+            failClients(lifecycle.stoppedException());
             peers.clear();
             control.clear();
             pendingTicks.set(0);
             return false;
         }
-        if (server.failure() != null) {
+        if (lifecycle.failure() != null) {
             stopped = true;
-            failEverything(server.stoppedException());
+            failEverything(lifecycle.stoppedException());
             return false;
         }
         boolean stopNow = false;
@@ -229,7 +274,7 @@ final class RaftLoop {
         for (int n = 0; n < BATCH && (cl = clients.poll()) != null; n++) {
             if (now < 0 && cl instanceof LoopInput.Propose) {
                 // One clock reading per round: the leader's time for every proposal in it.
-                now = server.clock.millis();
+                now = clock.millis();
             }
             handleClient(cl, now);
         }
@@ -249,14 +294,14 @@ final class RaftLoop {
             if (diskStalled) {
                 diskStalled = false;
                 String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
-                LOG.warn("node {}: {}; the node takes part in elections again", server.id, what);
-                server.trace("disk-recovered", what);
+                LOG.warn("node {}: {}; the node takes part in elections again", id, what);
+                trace.accept("disk-recovered", what);
             }
             writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
             node.onPersisted(p.readyNumber());
         } else if (c instanceof LoopInput.Applied a) {
             // With TestingHooks.applyBeforeCommit the apply thread runs ahead of the commit index.
-            node.onApplied(server.applyBeforeCommit ? Math.min(a.index(), node.committed()) : a.index());
+            node.onApplied(applyBeforeCommit ? Math.min(a.index(), node.committed()) : a.index());
         } else if (c instanceof LoopInput.SnapshotReport r) {
             node.reportSnapshot(r.peer(), r.ok());
         } else if (c instanceof LoopInput.Unreachable u) {
@@ -276,11 +321,11 @@ final class RaftLoop {
             node.step(m);
             // Liveness for the membership checks: only members are recorded, so the map stays
             // bounded by the configurations this node has seen.
-            if (m.from() != server.id && node.conf().contains(m.from())) {
+            if (m.from() != id && node.conf().contains(m.from())) {
                 heardAtTick.put(m.from(), tickCount);
             }
         } catch (IllegalArgumentException misrouted) {
-            LOG.warn("node {}: dropped a message meant for another node: {}", server.id, misrouted.getMessage());
+            LOG.warn("node {}: dropped a message meant for another node: {}", id, misrouted.getMessage());
         }
     }
 
@@ -290,7 +335,7 @@ final class RaftLoop {
                 EntryCodec.stamp(p.framed(), now);
                 EntryId at = node.propose(p.framed());
                 newPendings.add(new Pending(at.index(), at.term(), kindOf(p.framed()), p.future()));
-                if (server.answerBeforeCommit != null) {
+                if (answerBeforeCommit != null) {
                     answerEarly(p);
                 }
             } else if (c instanceof LoopInput.ChangeConf cc) {
@@ -298,25 +343,25 @@ final class RaftLoop {
                 EntryId at = node.proposeConfChange(cc.change());
                 newPendings.add(new Pending(at.index(), at.term(), ApplyInput.Kind.CONF_CHANGE, cc.future()));
             } else if (c instanceof LoopInput.Read r) {
-                if (reads.size() >= server.settings.maxPendingReads()) {
+                if (reads.size() >= settings.maxPendingReads()) {
                     throw new RaftException(RaftException.Reason.OVERLOADED, node.leader(), "node "
-                            + server.id + ": " + reads.size() + " reads wait for a read index (limit maxPendingReads);"
+                            + id + ": " + reads.size() + " reads wait for a read index (limit maxPendingReads);"
                             + " back off and retry");
                 }
                 long requestId = nextReadId++;
                 reads.put(requestId, new LoopInput.PendingRead(r.query(), r.minIndex(), r.future(),
-                        tickCount + server.settings.readTimeoutTicks()));
+                        tickCount + settings.readTimeoutTicks()));
                 node.readIndex(requestId, r.mode());
             } else if (c instanceof LoopInput.Transfer t) {
                 node.transferLeadership(t.to());
-                transfers.add(new TransferWait(t.to(), t.future(), tickCount + server.settings.readTimeoutTicks()));
+                transfers.add(new TransferWait(t.to(), t.future(), tickCount + settings.readTimeoutTicks()));
             } else if (c instanceof LoopInput.GetStatus s) {
-                server.completeOffLoop(s.future(), node.status());
+                events.complete(s.future(), node.status());
             } else if (c instanceof LoopInput.ReadCommitted rc) {
                 readCommitted(rc);
             }
         } catch (RaftException refused) {
-            server.completeExceptionallyOffLoop(c.future(), refused);
+            events.completeExceptionally(c.future(), refused);
         }
     }
 
@@ -330,9 +375,9 @@ final class RaftLoop {
         try {
             List<dev.raftkit.core.log.Entry> out = rc.from() > hi ? List.of()
                     : node.log().slice(rc.from(), hi + 1, rc.maxBytes());
-            server.completeOffLoop(rc.future(), out);
+            events.complete(rc.future(), out);
         } catch (LogCompactedException compacted) {
-            server.completeExceptionallyOffLoop(rc.future(), compacted);
+            events.completeExceptionally(rc.future(), compacted);
         }
     }
 
@@ -340,9 +385,9 @@ final class RaftLoop {
     private void answerEarly(LoopInput.Propose p) {
         byte kind = EntryCodec.kind(p.framed());
         if (kind == EntryCodec.COMMAND || kind == EntryCodec.SESSION_COMMAND) {
-            byte[] early = server.answerBeforeCommit.answerBeforeCommit(EntryCodec.payload(p.framed()));
+            byte[] early = answerBeforeCommit.answerBeforeCommit(EntryCodec.payload(p.framed()));
             if (early != null) {
-                server.completeOffLoop(p.future(), early);
+                events.complete(p.future(), early);
             }
         }
     }
@@ -386,10 +431,10 @@ final class RaftLoop {
      */
     private Set<Long> liveMembers(ConfState conf) {
         Set<Long> live = new TreeSet<>();
-        live.add(server.id);
+        live.add(id);
         for (long member : conf.members()) {
             Long heard = heardAtTick.get(member);
-            if (heard != null && tickCount - heard <= server.settings.liveTicks() && !node.isPeerRecovering(member)) {
+            if (heard != null && tickCount - heard <= settings.liveTicks() && !node.isPeerRecovering(member)) {
                 live.add(member);
             }
         }
@@ -412,44 +457,44 @@ final class RaftLoop {
         if (!live.contains(learner)) {
             throw new RaftException(RaftException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
                     + learner + " has not answered the leader within the last election timeout ("
-                    + server.settings.liveTicks() + " ticks): it is not running or cannot be reached; start it"
+                    + settings.liveTicks() + " ticks): it is not running or cannot be reached; start it"
                     + " (and tell the nodes its address), then retry the promotion");
         }
         long match = node.matchIndex(learner);
         long behind = node.committed() - match;
-        if (behind > server.settings.catchUpMargin()) {
+        if (behind > settings.catchUpMargin()) {
             throw new RaftException(RaftException.Reason.NOT_CAUGHT_UP, node.leader(), "learner "
                     + learner + " holds the log up to " + match + ", " + behind + " entries behind the commit index "
-                    + node.committed() + " (catchUpMargin " + server.settings.catchUpMargin()
+                    + node.committed() + " (catchUpMargin " + settings.catchUpMargin()
                     + "); retry once it has caught up");
         }
     }
 
     private void dispatch(Ready r) {
         if (!r.messages().isEmpty()) {
-            server.transport.send(r.messages());
+            transport.send(r.messages());
         }
-        r.snapshotsToSend().forEach(server.snapshots::send);
-        if (server.sendBeforePersist && !r.messagesAfterPersist().isEmpty()) {
+        r.snapshotsToSend().forEach(snapshots::send);
+        if (sendBeforePersist && !r.messagesAfterPersist().isEmpty()) {
             // TestingHooks.sendBeforePersist: testing only; the writer then sends them again.
-            server.transport.send(r.messagesAfterPersist());
+            transport.send(r.messagesAfterPersist());
         }
-        if (server.applyBeforeCommit && !r.entries().isEmpty()) {
+        if (applyBeforeCommit && !r.entries().isEmpty()) {
             // TestingHooks.applyBeforeCommit: testing only.
-            server.applier.enqueue(new ApplyInput.Task(List.of(), null, r.entries(), confChangesOf(r.entries()), null));
+            applier.enqueue(new ApplyInput.Task(List.of(), null, r.entries(), confChangesOf(r.entries()), null));
         }
 
         if (r.hasPersistWork() || lastSentToWriter > lastPersisted) {
             // After-persist messages and the acknowledgement must follow every earlier Ready's
             // persist work, so once anything is in flight everything goes through the writer.
-            server.writer.persist(r);
+            writer.persist(r);
             if (writerStuckSince < 0) {
                 writerStuckSince = tickCount;
             }
             lastSentToWriter = r.number();
         } else {
             if (!r.messagesAfterPersist().isEmpty()) {
-                server.transport.send(r.messagesAfterPersist());
+                transport.send(r.messagesAfterPersist());
             }
             node.onPersisted(r.number());
         }
@@ -461,12 +506,12 @@ final class RaftLoop {
                 if (answered == null) {
                     answered = new ArrayList<>();
                 }
-                server.applier.readQueued();
+                applier.readQueued();
                 answered.add(new ReadWaiter(Math.max(rs.index(), p.minIndex()), p.query(), p.future(), tickCount));
             }
         }
         if (r.snapshot() != null || !r.committedEntries().isEmpty() || answered != null) {
-            server.applier.enqueue(new ApplyInput.Task(newPendings, r.snapshot(), r.committedEntries(), r.confChanges(),
+            applier.enqueue(new ApplyInput.Task(newPendings, r.snapshot(), r.committedEntries(), r.confChanges(),
                     answered));
             newPendings = new ArrayList<>();
         }
@@ -506,9 +551,9 @@ final class RaftLoop {
         announcedRole = role;
         announcedTerm = term;
         announcedLeader = leader;
-        LOG.debug("node {} is {} in term {} (leader {})", server.id, role, term, leader);
-        for (RaftListener l : server.listeners()) {
-            server.event(() -> l.onRoleChange(role, term, leader));
+        LOG.debug("node {} is {} in term {} (leader {})", id, role, term, leader);
+        for (RaftListener l : events.listeners()) {
+            events.event(() -> l.onRoleChange(role, term, leader));
         }
     }
 
@@ -521,21 +566,21 @@ final class RaftLoop {
      * votes need the disk, so nothing else is lost: the node simply waits.
      */
     private void watchDisk() {
-        if (writerStuckSince < 0 || diskStalled || tickCount - writerStuckSince < server.settings.diskStallTicks()
-                || server.ignoreDiskStall) {
+        if (writerStuckSince < 0 || diskStalled || tickCount - writerStuckSince < settings.diskStallTicks()
+                || ignoreDiskStall) {
             return;
         }
         diskStalled = true;
         String what = "the log writer has finished no write for " + (tickCount - writerStuckSince) + " ticks"
-                + " (limit diskStallTicks " + server.settings.diskStallTicks() + "): its disk is stalled";
+                + " (limit diskStallTicks " + settings.diskStallTicks() + "): its disk is stalled";
         if (node.isLeader()) {
             LOG.warn("node {}: {}; stepping down as leader until it recovers (check the disk: a hung fsync,"
-                    + " a failing device)", server.id, what);
+                    + " a failing device)", id, what);
             node.stepDown(what);
         } else {
-            LOG.warn("node {}: {}; it takes no part in elections until it recovers (check the disk)", server.id, what);
+            LOG.warn("node {}: {}; it takes no part in elections until it recovers (check the disk)", id, what);
         }
-        server.trace("disk-stalled", what);
+        trace.accept("disk-stalled", what);
     }
 
     private void onTicks() {
@@ -544,18 +589,18 @@ final class RaftLoop {
                 LoopInput.PendingRead p = it.next();
                 if (p.deadlineTick() <= tickCount) {
                     it.remove();
-                    server.completeExceptionallyOffLoop(p.future(), new RaftException(
-                            RaftException.Reason.TIMED_OUT, node.leader(), "node " + server.id
-                            + " got no read index within " + server.settings.readTimeoutTicks() + " ticks ("
+                    events.completeExceptionally(p.future(), new RaftException(
+                            RaftException.Reason.TIMED_OUT, node.leader(), "node " + id
+                            + " got no read index within " + settings.readTimeoutTicks() + " ticks ("
                             + (node.leader() == 0 ? "no leader known" : "leader " + node.leader())
                             + "); retry"));
                 }
             }
         }
         if (tickCount >= nextSweepTick) {
-            nextSweepTick = tickCount + Math.max(1, server.settings.readTimeoutTicks() / 2);
-            if (server.applier.hasWaitingReads()) {
-                server.applier.enqueue(new ApplyInput.Sweep(tickCount));
+            nextSweepTick = tickCount + Math.max(1, settings.readTimeoutTicks() / 2);
+            if (applier.hasWaitingReads()) {
+                applier.enqueue(new ApplyInput.Sweep(tickCount));
             }
         }
     }
@@ -565,12 +610,12 @@ final class RaftLoop {
             TransferWait t = it.next();
             if (node.leader() == t.to()) {
                 it.remove();
-                server.completeOffLoop(t.future(), null);
+                events.complete(t.future(), null);
             } else if (t.deadlineTick() <= tickCount) {
                 it.remove();
-                server.completeExceptionallyOffLoop(t.future(), new RaftException(
+                events.completeExceptionally(t.future(), new RaftException(
                         RaftException.Reason.TIMED_OUT, node.leader(), "leadership did not pass to node "
-                        + t.to() + " within " + server.settings.readTimeoutTicks() + " ticks (leader now "
+                        + t.to() + " within " + settings.readTimeoutTicks() + " ticks (leader now "
                         + node.leader() + "); retry"));
             }
         }
@@ -596,16 +641,16 @@ final class RaftLoop {
      */
     private void finishStop() {
         stopped = true;
-        RaftException stopping = server.stoppedException();
+        RaftException stopping = lifecycle.stoppedException();
         failClients(stopping);
         failReadsAndTransfers(stopping);
         for (int i = 0; i < 16 && node.hasReady(); i++) {
             dispatch(node.ready());
         }
-        server.applier.enqueue(new ApplyInput.Task(newPendings, null, List.of(), List.of(), null));
+        applier.enqueue(new ApplyInput.Task(newPendings, null, List.of(), List.of(), null));
         newPendings = new ArrayList<>();
-        server.applier.enqueue(new ApplyInput.Stop());
-        server.writer.stop();
+        applier.enqueue(new ApplyInput.Stop());
+        writer.stop();
         publishView();
     }
 

@@ -2,16 +2,13 @@ package dev.raftkit.runtime;
 
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Bootstrap;
-import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.ReadMode;
-import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.LogStorage;
@@ -26,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -56,8 +52,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * <p>Client calls are safe from any thread and never block: each returns a future. Futures are
- * completed on the apply thread (results) or the events executor (refusals): keep callbacks short
- * or move on with {@code *Async(…, yourExecutor)}.
+ * completed on the events executor (results and refusals alike; only a stopping or failed server
+ * fails them on whichever thread notices), never on the apply thread, so a callback cannot stall
+ * the state machine; still keep callbacks short or move on with {@code *Async(…, yourExecutor)}:
+ * they delay listener events and other replies.
  *
  * <p>Storage failures are fail-stop (Ready contract point 6): the server stops, every waiting
  * future fails with {@link RaftException.Reason#STOPPED}, and {@link #status()} reports the
@@ -80,13 +78,58 @@ public final class RaftServer implements AutoCloseable {
     private final List<ExecutorService> ownedExecutors;
     private final List<RaftListener> listeners;
     private final TickSource tickSource;
-    /** Testing only ({@link TestingHooks}); each read once here so an unset hook costs a field test. */
-    final boolean sendBeforePersist;
-    final boolean applyBeforeCommit;
-    final boolean answerForAnyTerm;
-    final boolean forgetSessionResponsesOnRestore;
-    final boolean ignoreDiskStall;
-    final TestingHooks answerBeforeCommit;
+
+    /** The loop's control queue: what the writer, the apply thread and the snapshot pool post to. */
+    final ControlPort control = new ControlPort();
+    /** The lifecycle as the stages see it: running, the failure, fail-stop. */
+    final Lifecycle lifecycle = new Lifecycle() {
+        @Override
+        public boolean running() {
+            return RaftServer.this.running();
+        }
+
+        @Override
+        public Throwable failure() {
+            return RaftServer.this.failure();
+        }
+
+        @Override
+        public RaftException stoppedException() {
+            return RaftServer.this.stoppedException();
+        }
+
+        @Override
+        public void fail(Throwable cause, String where) {
+            RaftServer.this.fail(cause, where);
+        }
+    };
+    /** The events executor as the stages may use it. */
+    final EventsPort eventsPort = new EventsPort() {
+        @Override
+        public Executor executor() {
+            return events;
+        }
+
+        @Override
+        public List<RaftListener> listeners() {
+            return listeners;
+        }
+
+        @Override
+        public void event(Runnable r) {
+            RaftServer.this.event(r);
+        }
+
+        @Override
+        public void complete(CompletableFuture<?> f, Object value) {
+            completeOffLoop(f, value);
+        }
+
+        @Override
+        public void completeExceptionally(CompletableFuture<?> f, Throwable t) {
+            completeExceptionallyOffLoop(f, t);
+        }
+    };
 
     final RaftLoop loop;
     final LogWriterStage writer;
@@ -116,7 +159,7 @@ public final class RaftServer implements AutoCloseable {
         }
     }
 
-    private RaftServer(Builder b, RaftNode node, Applier.Restored restored, List<ExecutorService> owned) {
+    private RaftServer(Builder b, RaftNode node, StartupRecovery.Restored restored, List<ExecutorService> owned) {
         this.id = b.config.id();
         this.settings = b.settings();
         this.log = b.log;
@@ -129,21 +172,28 @@ public final class RaftServer implements AutoCloseable {
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
-        this.sendBeforePersist = b.testingHooks.sendBeforePersist();
-        this.applyBeforeCommit = b.testingHooks.applyBeforeCommit();
-        this.answerForAnyTerm = b.testingHooks.answerForAnyTerm();
-        this.forgetSessionResponsesOnRestore = b.testingHooks.forgetSessionResponsesOnRestore();
-        this.ignoreDiskStall = b.testingHooks.ignoreDiskStall();
-        this.answerBeforeCommit = b.testingHooks == TestingHooks.NONE ? null : b.testingHooks;
-        this.snapshots = new SnapshotWork(this, b.snapshotExecutor);
+        // Each stage gets only the ports it may post to (docs/threads.md, "may call"). The loop's
+        // control queue exists first, so the stages that report to the loop can be built before
+        // it; the loop, which posts to all of them, is built last.
+        this.writer = new LogWriterStage(id, b.logWriterExecutor, log, transport::send, control,
+                logRetainedFrom::get, lifecycle);
+        this.snapshots = new SnapshotWork(id, b.snapshotExecutor, snapshotStore, settings.snapshotsToKeep(),
+                transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle);
         if (restored.from() != null) {
             // A snapshotNow() with nothing applied since answers with it, instead of writing a
             // second snapshot at the same index.
             snapshots.remember(restored.from());
         }
-        this.writer = new LogWriterStage(this, b.logWriterExecutor);
-        this.applier = new Applier(this, b.applyExecutor, restored);
-        this.loop = new RaftLoop(this, b.raftLoopExecutor, node);
+        this.applier = new Applier(id, b.applyExecutor, settings, stateMachine, snapshotStore, snapshots, control,
+                this::leaderHint, eventsPort, lifecycle, b.testingHooks, restored);
+        this.loop = new RaftLoop(id, b.raftLoopExecutor, settings, node, clock, control, transport, writer, applier,
+                snapshots, eventsPort, lifecycle, this::trace, b.testingHooks);
+    }
+
+    /** The loop's published leader, 0 if none or stopped: the hint in the apply thread's refusals. */
+    private long leaderHint() {
+        RaftLoop l = loop; // the apply thread runs only once the loop exists; this guards the order
+        return l == null ? 0 : l.status().leader();
     }
 
     /**
@@ -153,9 +203,7 @@ public final class RaftServer implements AutoCloseable {
      * starts recovering (thesis §3.8). Called before the server starts, on the caller's thread.
      */
     public static boolean hasNoDurableState(LogStorage log, SnapshotStore snapshots) throws IOException {
-        InitialState init = log.initialState();
-        return log.lastIndex() == 0 && init.snapshot().index() == 0 && init.hardState().equals(HardState.EMPTY)
-                && snapshots.latest().isEmpty();
+        return StartupRecovery.hasNoDurableState(log, snapshots);
     }
 
     /** Starts configuring a server for the node {@code config} describes. */
@@ -277,7 +325,7 @@ public final class RaftServer implements AutoCloseable {
     public CompletableFuture<byte[]> read(byte[] query, ReadMode mode, long minIndex) {
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(mode, "mode");
-        return mode == ReadMode.STALE ? applier.staleRead(query, minIndex)
+        return mode == ReadMode.STALE ? applier.staleRead(query, minIndex, loop.tickCount())
                 : enqueue(f -> new LoopInput.Read(query, mode, minIndex, f));
     }
 
@@ -831,24 +879,12 @@ public final class RaftServer implements AutoCloseable {
             snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
             eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
 
-            maybeBootstrap();
-            markLostState();
-            Optional<SnapshotDescriptor> latest = reconcile();
             Settings s = settings();
-            Applier.Restored restored = Applier.restoreAtStart(id, stateMachine, snapshotStore, latest.orElse(null),
-                    new SessionTable(s.sessionTimeoutMillis(), s.maxResponsesPerSession()), testingHooks);
-            RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log, testingHooks);
-            dev.raftkit.core.Tracer userTracer = tracer;
-            node.setTracer((n, kind, detail) -> {
-                if (kind.equals("lost-state-found")) {
-                    LOG.warn("node {} lost state: {}", n, detail);
-                } else if (kind.equals("recovered")) {
-                    LOG.warn("node {} recovered: {}", n, detail);
-                }
-                if (userTracer != null) {
-                    userTracer.event(n, kind, detail);
-                }
-            });
+            StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
+                    bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
+                    s.maxResponsesPerSession()), tracer);
+            RaftNode node = recovered.node();
+            StartupRecovery.Restored restored = recovered.restored();
             RaftServer server = new RaftServer(this, node, restored, owned);
             LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
                     log.firstIndex(), log.lastIndex(), node.committed());
@@ -875,88 +911,6 @@ public final class RaftServer implements AutoCloseable {
             });
             owned.add(ex);
             return ex;
-        }
-
-        private void maybeBootstrap() throws IOException {
-            if (bootstrap == null) {
-                return;
-            }
-            // EMPTY, not just term 0: a node already marked recovering (started once without
-            // bootstrap after losing its state) must not found a cluster when restarted with it.
-            if (hasNoDurableState(log, snapshotStore)) {
-                log.append(Bootstrap.entries(bootstrap));
-                log.setHardState(Bootstrap.hardState(bootstrap));
-                log.sync();
-                LOG.info("node {} founded a cluster of voters {}", config.id(), bootstrap);
-            }
-        }
-
-        /**
-         * A node that finds no durable state and is not founding a cluster (no bootstrap, or
-         * bootstrap on a node that already has state) may have voted and acknowledged entries in an
-         * earlier life under this id that it no longer remembers (a wiped or replaced directory):
-         * it starts recovering, persisted before anything else happens, so it grants no vote and
-         * counts toward no commit until it has caught up from a leader (thesis §3.8;
-         * docs/divergence.md, "Lost state"). A node added to a cluster starts the same way: nothing
-         * tells it apart from a wiped one, and catching up first costs it nothing.
-         */
-        private void markLostState() throws IOException {
-            InitialState init = log.initialState();
-            if (init.hardState().recovering()) {
-                LOG.warn("node {} is still recovering lost state: it will not vote until it has caught up from a"
-                        + " leader (thesis §3.8)", config.id());
-                return;
-            }
-            if (hasNoDurableState(log, snapshotStore) && !testingHooks.trustLostState()) {
-                log.setHardState(HardState.LOST);
-                log.sync();
-                LOG.warn("node {} starts with no durable state and is not founding a cluster: it will not vote until"
-                        + " it has caught up from a leader (thesis §3.8)", config.id());
-            }
-        }
-
-        /**
-         * Makes the log agree with the newest snapshot in the store before the node starts. A crash
-         * can leave the store ahead of the log in two ways, both safe to repair because a snapshot
-         * holds only committed entries: (1) a local snapshot at index i was written while the hard
-         * state's commit index, which needs no fsync of its own, was still below i on disk: raise
-         * the commit index to i; (2) a snapshot received from the leader was committed to the store
-         * but the crash came before its Ready installed it in the log: install it now, discarding
-         * the log (whose entry at i, if any, has another term and so was never committed).
-         */
-        private Optional<SnapshotDescriptor> reconcile() throws IOException {
-            Optional<SnapshotDescriptor> latest = snapshotStore.latest();
-            InitialState init = log.initialState();
-            SnapshotMeta logSnap = init.snapshot();
-            long storeIndex = latest.map(d -> d.meta().index()).orElse(0L);
-            if (storeIndex < logSnap.index()) {
-                throw new StorageException("node " + config.id() + ": the log starts after a snapshot at index "
-                        + logSnap.index() + " but the snapshot store's newest snapshot is at " + storeIndex
-                        + "; the state machine cannot be restored. Restore this node's snapshot directory from a"
-                        + " backup, or wipe the node's data and re-add it to the cluster");
-            }
-            if (latest.isEmpty() || storeIndex == logSnap.index()) {
-                return latest;
-            }
-            SnapshotMeta meta = latest.get().meta();
-            boolean holds = log.firstIndex() <= meta.index() && meta.index() <= log.lastIndex()
-                    && log.term(meta.index()) == meta.term();
-            HardState hs = init.hardState();
-            if (!holds) {
-                LOG.info("node {}: installing snapshot {} from the store into the log (a crash interrupted its install)",
-                        config.id(), meta.last());
-                log.installSnapshot(meta);
-            }
-            if (hs.commit() < meta.index()) {
-                log.setHardState(new HardState(hs.term(), hs.vote(), meta.index(), hs.recovering()));
-            }
-            log.sync();
-            if (holds) {
-                // The log must start at the snapshot it would send a lagging follower (§5), and
-                // that snapshot must be the one the store keeps.
-                log.compact(meta);
-            }
-            return latest;
         }
     }
 }

@@ -1,7 +1,12 @@
 package dev.raftkit.runtime;
 
 import java.io.ByteArrayOutputStream;
+import dev.raftkit.spi.SnapshotReader;
+import dev.raftkit.spi.StateMachine;
+import java.io.BufferedInputStream;
 import java.io.DataInputStream;
+import java.io.FilterInputStream;
+import java.io.InputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -45,5 +50,28 @@ final class SnapshotImage {
         long logTime = in.readLong();
         sessions.readFrom(in);
         return logTime;
+    }
+
+    /**
+     * Restores a stored snapshot: the header into {@code sessions}, then the rest of the stream
+     * into {@code sm} at {@code index}; returns the log time. At start-up (the caller's thread) and
+     * for a snapshot installed from the leader (the apply thread).
+     */
+    static long restore(SnapshotReader r, StateMachine sm, SessionTable sessions, long index, String where,
+                         boolean forgetResponses) throws IOException {
+        try (InputStream raw = r.input()) {
+            DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024));
+            long logTime = SnapshotImage.readHeader(in, sessions, where);
+            if (forgetResponses) {
+                sessions.forgetResponses(); // TestingHooks.forgetSessionResponsesOnRestore: testing only
+            }
+            sm.restore(index, new FilterInputStream(in) {
+                @Override
+                public void close() {
+                    // The runtime closes the snapshot stream, not the state machine.
+                }
+            });
+            return logTime;
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
+import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,15 +30,47 @@ final class SnapshotWork {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWork.class);
 
-    private final RaftServer server;
+    private final long id;
     private final Executor pool;
+    private final SnapshotStore store;
+    private final int snapshotsToKeep;
+    private final SnapshotSend transport;
+    /** The log writer's compaction queue. */
+    private final Consumer<SnapshotMeta> compact;
+    private final ControlPort loop;
+    private final EventsPort events;
+    private final Lifecycle lifecycle;
     /** Snapshots this server wrote or received, by last entry: what the core may ask to send or install. */
     private final Map<EntryId, SnapshotDescriptor> known = new ConcurrentHashMap<>();
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
 
-    SnapshotWork(RaftServer server, Executor pool) {
-        this.server = server;
+    /** Streams a stored snapshot to a follower: {@link dev.raftkit.spi.Transport#sendSnapshot} alone. */
+    @FunctionalInterface
+    interface SnapshotSend {
+        CompletableFuture<Void> sendSnapshot(InstallSnapshot message, SnapshotReader data);
+    }
+
+    /**
+     * Only what the pool may use (docs/threads.md, the snapshot-pool row).
+     *
+     * @param store     writes, retains, opens and lists snapshots
+     * @param transport streams a snapshot to a lagging follower
+     * @param compact   the log writer's compaction queue, after a snapshot is durable
+     * @param loop      the raft loop's control queue: SnapshotReport
+     * @param events    listener callbacks (onSnapshotTaken)
+     * @param lifecycle the STOPPED refusal when the pool is gone
+     */
+    SnapshotWork(long id, Executor pool, SnapshotStore store, int snapshotsToKeep, SnapshotSend transport,
+                 Consumer<SnapshotMeta> compact, ControlPort loop, EventsPort events, Lifecycle lifecycle) {
+        this.id = id;
         this.pool = pool;
+        this.store = store;
+        this.snapshotsToKeep = snapshotsToKeep;
+        this.transport = transport;
+        this.compact = compact;
+        this.loop = loop;
+        this.events = events;
+        this.lifecycle = lifecycle;
     }
 
     /** Completes when no snapshot write is running (for shutdown). */
@@ -64,10 +98,10 @@ final class SnapshotWork {
             return d;
         }
         try {
-            Optional<SnapshotDescriptor> latest = server.snapshotStore.latest();
+            Optional<SnapshotDescriptor> latest = store.latest();
             return latest.filter(l -> l.meta().last().equals(last)).orElse(null);
         } catch (IOException e) {
-            LOG.warn("node {}: cannot list snapshots: {}", server.id, e.toString());
+            LOG.warn("node {}: cannot list snapshots: {}", id, e.toString());
             return null;
         }
     }
@@ -84,7 +118,7 @@ final class SnapshotWork {
         Runnable task = () -> {
             SnapshotDescriptor stored = null;
             Throwable error = null;
-            try (image; SnapshotWriter w = server.snapshotStore.begin(meta)) {
+            try (image; SnapshotWriter w = store.begin(meta)) {
                 OutputStream out = w.output();
                 out.write(header);
                 image.writeTo(out);
@@ -92,17 +126,17 @@ final class SnapshotWork {
                 SnapshotDescriptor d = w.commit();
                 stored = d;
                 known.put(meta.last(), d);
-                server.snapshotStore.retain(server.settings.snapshotsToKeep());
+                store.retain(snapshotsToKeep);
                 forgetOlderThanKept();
-                server.writer.compact(meta);
-                LOG.debug("node {} took snapshot {} ({} bytes)", server.id, meta.last(), d.sizeBytes());
-                for (RaftListener l : server.listeners()) {
-                    server.event(() -> l.onSnapshotTaken(d));
+                compact.accept(meta);
+                LOG.debug("node {} took snapshot {} ({} bytes)", id, meta.last(), d.sizeBytes());
+                for (RaftListener l : events.listeners()) {
+                    events.event(() -> l.onSnapshotTaken(d));
                 }
             } catch (IOException | RuntimeException e) {
                 error = e;
                 LOG.warn("node {}: writing snapshot {} failed ({}); the previous snapshot stays, the next threshold"
-                        + " tries again", server.id, meta.last(), e.toString());
+                        + " tries again", id, meta.last(), e.toString());
             } finally {
                 done.accept(error == null ? stored : null, error);
                 inFlight.remove(f);
@@ -113,14 +147,14 @@ final class SnapshotWork {
             pool.execute(task);
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
             image.close();
-            done.accept(null, server.stoppedException());
+            done.accept(null, lifecycle.stoppedException());
             inFlight.remove(f);
             f.complete(null);
         }
     }
 
     private void forgetOlderThanKept() {
-        int keep = server.settings.snapshotsToKeep() + 2;
+        int keep = snapshotsToKeep + 2;
         while (known.size() > keep) {
             known.keySet().stream().min((a, b) -> Long.compare(a.index(), b.index())).ifPresent(known::remove);
         }
@@ -133,22 +167,22 @@ final class SnapshotWork {
                 SnapshotDescriptor d = find(m.snapshot().last());
                 if (d == null) {
                     LOG.warn("node {}: cannot send snapshot {} to node {}: no longer stored; the core retries with"
-                            + " a newer one", server.id, m.snapshot().last(), m.to());
+                            + " a newer one", id, m.snapshot().last(), m.to());
                     report(m.to(), false);
                     return;
                 }
                 SnapshotReader reader;
                 try {
-                    reader = server.snapshotStore.open(d);
+                    reader = store.open(d);
                 } catch (IOException | RuntimeException e) {
-                    LOG.warn("node {}: cannot open snapshot {} for node {}: {}", server.id, d.meta().last(), m.to(),
+                    LOG.warn("node {}: cannot open snapshot {} for node {}: {}", id, d.meta().last(), m.to(),
                             e.toString());
                     report(m.to(), false);
                     return;
                 }
-                server.transport.sendSnapshot(m, reader).whenComplete((v, e) -> {
+                transport.sendSnapshot(m, reader).whenComplete((v, e) -> {
                     if (e != null) {
-                        LOG.info("node {}: streaming snapshot {} to node {} failed: {}", server.id,
+                        LOG.info("node {}: streaming snapshot {} to node {} failed: {}", id,
                                 d.meta().last(), m.to(), e.toString());
                     }
                     report(m.to(), e == null);
@@ -160,7 +194,7 @@ final class SnapshotWork {
     }
 
     private void report(long peer, boolean ok) {
-        server.loop.post(new LoopInput.SnapshotReport(peer, ok));
+        loop.post(new LoopInput.SnapshotReport(peer, ok));
     }
 
     /**
@@ -168,7 +202,7 @@ final class SnapshotWork {
      * the descriptor on commit, so the apply thread can find the snapshot when the core installs it.
      */
     SnapshotWriter beginReceive(InstallSnapshot m) throws IOException {
-        SnapshotWriter w = server.snapshotStore.begin(m.snapshot());
+        SnapshotWriter w = store.begin(m.snapshot());
         return new SnapshotWriter() {
             @Override
             public OutputStream output() {
