@@ -879,18 +879,21 @@ public final class RaftServer implements AutoCloseable {
             snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
             eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
 
-            Settings s = settings();
-            StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
-                    bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
-                    s.maxResponsesPerSession()), tracer);
-            RaftNode node = recovered.node();
-            StartupRecovery.Restored restored = recovered.restored();
-            RaftServer server = new RaftServer(this, node, restored, owned);
-            LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
-                    log.firstIndex(), log.lastIndex(), node.committed());
+            RaftServer server;
             try {
+                Settings s = settings();
+                StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
+                        bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
+                        s.maxResponsesPerSession()), tracer);
+                RaftNode node = recovered.node();
+                StartupRecovery.Restored restored = recovered.restored();
+                server = new RaftServer(this, node, restored, owned);
+                LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
+                        log.firstIndex(), log.lastIndex(), node.committed());
                 transport.start(server.loop.inbound());
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | Error e) {
+                // A start that fails leaves no thread behind: the caller owns (and closes) the
+                // storage and state machine it passed in, the server owned only these.
                 owned.forEach(ExecutorService::shutdownNow);
                 throw e;
             }

@@ -116,6 +116,14 @@ final class SessionBatch {
         slots.add(s);
     }
 
+    private long first() {
+        return commands.get(0).index();
+    }
+
+    private long last() {
+        return commands.get(commands.size() - 1).index();
+    }
+
     /**
      * Applies the batch's commands with one {@link StateMachine#apply} call, records each session
      * command's result, and hands every waiting proposer its result (a duplicate in the batch gets
@@ -123,11 +131,24 @@ final class SessionBatch {
      */
     void applyTo(StateMachine sm) {
         if (!commands.isEmpty()) {
-            List<byte[]> results = sm.apply(commands);
-            if (results == null || results.size() != commands.size()) {
-                throw new IllegalStateException("StateMachine.apply returned " + (results == null ? "null" : results.size()
-                        + " results") + " for " + commands.size() + " commands (entries " + commands.get(0).index()
-                        + ".." + commands.get(commands.size() - 1).index() + "); it must return one result per command");
+            List<byte[]> results;
+            try {
+                results = sm.apply(commands);
+                if (results == null || results.size() != commands.size()) {
+                    throw new IllegalStateException("StateMachine.apply returned " + (results == null ? "null"
+                            : results.size() + " results") + " for " + commands.size() + " commands (entries "
+                            + first() + ".." + last() + "); it must return one result per command");
+                }
+            } catch (RuntimeException | Error e) {
+                // The apply thread fails and the node stops (fail-stop). These proposers are out of
+                // the pending map already, so the stop would not reach them: tell them here.
+                RaftException stopped = new RaftException(RaftException.Reason.STOPPED, 0, "the state machine failed"
+                        + " applying entries " + first() + ".." + last() + " (" + e + "), so this node stops; the"
+                        + " entries are committed: retry with the same session and sequence number at another node", e);
+                for (Slot slot : slots) {
+                    replies.fail(slot.pending, stopped);
+                }
+                throw e;
             }
             for (Slot s : slots) {
                 if (s.duplicateOf == null) {

@@ -1,5 +1,8 @@
 package dev.raftkit.runtime;
 
+import java.util.List;
+import java.io.InputStream;
+import dev.raftkit.spi.StateMachine;
 import dev.raftkit.core.RaftException;
 import static dev.raftkit.testkit.runtime.KvStateMachine.put;
 import static org.awaitility.Awaitility.await;
@@ -41,6 +44,64 @@ class FailStopTest {
             if (failSync) {
                 throw new IOException("fsync of /data/log_inprogress_1 failed: Input/output error");
             }
+        }
+    }
+
+    /** A state machine whose apply throws once {@link #broken} is set: a bug in the user's code. */
+    static final class BreakingStateMachine implements StateMachine {
+        final KvStateMachine delegate = new KvStateMachine();
+        volatile boolean broken;
+
+        @Override
+        public List<byte[]> apply(List<Command> commands) {
+            if (broken) {
+                throw new IllegalStateException("planted: apply failed");
+            }
+            return delegate.apply(commands);
+        }
+
+        @Override
+        public long lastApplied() {
+            return delegate.lastApplied();
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            return delegate.snapshot();
+        }
+
+        @Override
+        public void restore(long index, InputStream in) throws IOException {
+            delegate.restore(index, in);
+        }
+
+        @Override
+        public byte[] query(byte[] query) {
+            return delegate.query(query);
+        }
+    }
+
+    /**
+     * A state machine that throws stops the node (fail-stop), and the proposers of the batch it
+     * failed on hear so at once instead of waiting for their timeouts: their futures had already
+     * left the pending map the stop fails.
+     */
+    @Test
+    void aStateMachineThatThrowsStopsTheServerAndFailsTheBatchItFailedOn() throws Exception {
+        BreakingStateMachine sm = new BreakingStateMachine();
+        try (LocalNetwork net = new LocalNetwork();
+             RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
+                     .logStorage(new MemoryLogStorage()).snapshotStore(new MemorySnapshotStore()).stateMachine(sm)
+                     .transport(net.transport(1)).bootstrap(Set.of(1L)).tickMillis(10).start()) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.status().isLeader());
+            server.submit(put("a", "1")).get(10, TimeUnit.SECONDS);
+            sm.broken = true;
+            ExecutionException e = assertThrows(ExecutionException.class,
+                    () -> server.submit(put("b", "2")).get(10, TimeUnit.SECONDS));
+            RaftException stopped = assertInstanceOf(RaftException.class, e.getCause());
+            assertEquals(RaftException.Reason.STOPPED, stopped.reason());
+            assertTrue(stopped.getMessage().contains("the state machine failed applying entries"), stopped.getMessage());
+            await().atMost(Duration.ofSeconds(10)).until(() -> !server.status().running());
         }
     }
 
