@@ -1,7 +1,6 @@
 package dev.raftkit.runtime;
 
 import dev.raftkit.core.RaftException;
-import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftNode;
 import dev.raftkit.core.ReadMode;
@@ -15,20 +14,16 @@ import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.StateMachine;
-import dev.raftkit.spi.StorageException;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -63,7 +58,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class RaftServer implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(RaftServer.class);
+    static final Logger LOG = LoggerFactory.getLogger(RaftServer.class);
 
     enum State { RUNNING, STOPPING, STOPPED, FAILED }
 
@@ -145,7 +140,7 @@ public final class RaftServer implements AutoCloseable {
     /** The embedder's tracer of protocol events, or null. */
     private final dev.raftkit.core.Tracer tracer;
 
-    /** Limits and thresholds; see the {@link Builder} setters for what each means. */
+    /** Limits and thresholds; see the {@link RaftServerBuilder} setters for what each means. */
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
                     long snapshotBytes, int snapshotsToKeep, int readTimeoutTicks, long catchUpMargin,
                     long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout,
@@ -159,7 +154,7 @@ public final class RaftServer implements AutoCloseable {
         }
     }
 
-    private RaftServer(Builder b, RaftNode node, StartupRecovery.Restored restored, List<ExecutorService> owned) {
+    RaftServer(RaftServerBuilder b, RaftNode node, StartupRecovery.Restored restored, List<ExecutorService> owned) {
         this.id = b.config.id();
         this.settings = b.settings();
         this.log = b.log;
@@ -207,8 +202,8 @@ public final class RaftServer implements AutoCloseable {
     }
 
     /** Starts configuring a server for the node {@code config} describes. */
-    public static Builder builder(RaftConfig config) {
-        return new Builder(config);
+    public static RaftServerBuilder builder(RaftConfig config) {
+        return new RaftServerBuilder(config);
     }
 
     public long id() {
@@ -224,7 +219,7 @@ public final class RaftServer implements AutoCloseable {
      * {@link #submit(long, long, long, byte[])} or a {@link ClientSession} for exactly-once.
      *
      * <p>Before anything is proposed, on the calling thread, the command is checked: over
-     * {@link Builder#maxCommandBytes} it fails with {@link RaftException.Reason#TOO_LARGE};
+     * {@link RaftServerBuilder#maxCommandBytes} it fails with {@link RaftException.Reason#TOO_LARGE};
      * if {@link StateMachine#validate} refuses it, with {@link RaftException.Reason#INVALID}
      * and the state machine's reason. Neither is retryable and neither reaches the log.
      */
@@ -237,7 +232,7 @@ public final class RaftServer implements AutoCloseable {
         return enqueue(f -> new LoopInput.Propose(EntryCodec.command(command), f));
     }
 
-    /** The largest command {@link #submit} accepts, in bytes ({@link Builder#maxCommandBytes}). */
+    /** The largest command {@link #submit} accepts, in bytes ({@link RaftServerBuilder#maxCommandBytes}). */
     public int maxCommandBytes() {
         return settings.maxCommandBytes();
     }
@@ -680,240 +675,7 @@ public final class RaftServer implements AutoCloseable {
         }
     }
 
-    private void startTicking() {
+    void startTicking() {
         tickHandle = tickSource.start(loop::tick);
-    }
-
-    // ---------------------------------------------------------------------------------------
-    // Start-up.
-
-    /** Configures and starts a {@link RaftServer}; every setting but the four SPIs has a default. */
-    public static final class Builder {
-        private final RaftConfig config;
-        private LogStorage log;
-        private SnapshotStore snapshotStore;
-        private StateMachine stateMachine;
-        private Transport transport;
-        private Set<Long> bootstrap;
-        private Clock clock = Clock.systemUTC();
-        private TickSource tickSource;
-        private long tickMillis = 100;
-        private Executor raftLoopExecutor;
-        private Executor logWriterExecutor;
-        private Executor applyExecutor;
-        private Executor snapshotExecutor;
-        private Executor eventsExecutor;
-        private final List<RaftListener> listeners = new ArrayList<>();
-        private TestingHooks testingHooks = TestingHooks.NONE;
-        private dev.raftkit.core.Tracer tracer;
-        private int maxInboxRequests = 4096;
-        private int maxPeerMessages = 4096;
-        private int maxPendingReads = 4096;
-        private long snapshotEntries = 100_000;
-        private long snapshotBytes = 256L << 20;
-        private int snapshotsToKeep = 2;
-        private int readTimeoutTicks = -1;
-        private int diskStallTicks = -1;
-        private long catchUpMargin = 1000;
-        private Duration sessionTimeout = Duration.ofMinutes(10);
-        private int maxResponsesPerSession = 1024;
-        private Duration shutdownTimeout = Duration.ofSeconds(10);
-        private int maxCommandBytes = SizeLimits.DEFAULT_MAX_COMMAND_BYTES;
-
-        private Builder(RaftConfig config) {
-            this.config = Objects.requireNonNull(config, "config");
-        }
-
-        /** The node's log (required). The server closes it. */
-        public Builder logStorage(LogStorage v) { log = v; return this; }
-
-        /** Where snapshots live (required). The server closes it. */
-        public Builder snapshotStore(SnapshotStore v) { snapshotStore = v; return this; }
-
-        /** The application (required). The server closes it. */
-        public Builder stateMachine(StateMachine v) { stateMachine = v; return this; }
-
-        /** How messages travel (required). The server starts and closes it. */
-        public Builder transport(Transport v) { transport = v; return this; }
-
-        /**
-         * Founds a new cluster of {@code voters} if the log is empty (see {@link Bootstrap});
-         * ignored when the node already has state. Every founder must name the same voters.
-         */
-        public Builder bootstrap(Set<Long> voters) { bootstrap = Set.copyOf(voters); return this; }
-
-        /** The clock the leader stamps into entries (default: the system UTC clock). */
-        public Builder clock(Clock v) { clock = v; return this; }
-
-        /** Where ticks come from (default: a timer every {@link #tickMillis}). */
-        public Builder tickSource(TickSource v) { tickSource = v; return this; }
-
-        /** Tick period of the default tick source (default 100 ms). */
-        public Builder tickMillis(long v) { tickMillis = v; return this; }
-
-        /** Runs the raft loop (default: a dedicated thread). Shared executors keep one run at a time. */
-        public Builder raftLoopExecutor(Executor v) { raftLoopExecutor = v; return this; }
-
-        public Builder logWriterExecutor(Executor v) { logWriterExecutor = v; return this; }
-
-        public Builder applyExecutor(Executor v) { applyExecutor = v; return this; }
-
-        /** Writes, streams and receives snapshots (default: two threads). */
-        public Builder snapshotExecutor(Executor v) { snapshotExecutor = v; return this; }
-
-        /** Runs listener callbacks and completes refused requests (default: a dedicated thread). */
-        public Builder eventsExecutor(Executor v) { eventsExecutor = v; return this; }
-
-        public Builder listener(RaftListener v) { listeners.add(Objects.requireNonNull(v)); return this; }
-
-        /**
-         * <b>Testing only, never in production:</b> deliberate bugs for proving a checker catches
-         * them (see {@link TestingHooks}). Default {@link TestingHooks#NONE}.
-         */
-        public Builder testingHooks(TestingHooks v) { testingHooks = Objects.requireNonNull(v, "testingHooks"); return this; }
-
-        /**
-         * Receives the core's protocol events (votes, role changes, …; see {@link dev.raftkit.core.Tracer})
-         * on the raft loop: it must be quick and must not block. Default none.
-         */
-        public Builder tracer(dev.raftkit.core.Tracer v) { tracer = v; return this; }
-
-        /** Client requests waiting for the raft loop before new ones are refused with OVERLOADED. */
-        public Builder maxInboxRequests(int v) { maxInboxRequests = positive(v, "maxInboxRequests"); return this; }
-
-        /** Peer messages waiting for the raft loop before new ones are dropped (Raft retries). */
-        public Builder maxPeerMessages(int v) { maxPeerMessages = positive(v, "maxPeerMessages"); return this; }
-
-        /** Reads waiting on the apply thread before new ones are refused with OVERLOADED. */
-        public Builder maxPendingReads(int v) { maxPendingReads = positive(v, "maxPendingReads"); return this; }
-
-        /** Take a snapshot after this many entries or this many payload bytes since the last one. */
-        public Builder snapshotThresholds(long entries, long bytes) {
-            snapshotEntries = positive(entries, "snapshot entries");
-            snapshotBytes = positive(bytes, "snapshot bytes");
-            return this;
-        }
-
-        /** Snapshots kept in the store (the older ones may still be streaming to followers). */
-        public Builder snapshotsToKeep(int v) { snapshotsToKeep = positive(v, "snapshotsToKeep"); return this; }
-
-        /** Ticks a read, or a leadership transfer, may wait (default: 3 election timeouts). */
-        public Builder readTimeoutTicks(int v) { readTimeoutTicks = positive(v, "readTimeoutTicks"); return this; }
-
-        /**
-         * Ticks the log writer may hold a write without finishing it (an fsync that hangs) before
-         * the node counts its disk as stalled (default: 2 election timeouts, {@code 2 ·
-         * electionTicks}). A stalled leader steps down, handing leadership to a follower that holds
-         * its whole log if one does, and a stalled node takes no part in elections until a write
-         * finishes; so a hung disk costs at most this plus about one election timeout of commits
-         * (when no follower is caught up, the others elect after their election timeout). Set it
-         * above the slowest fsync the disk takes when healthy: a lower bound replaces healthy
-         * leaders of a slow disk.
-         */
-        public Builder diskStallTicks(int v) { diskStallTicks = positive(v, "diskStallTicks"); return this; }
-
-        /** How far (in entries) behind the commit index a learner may be and still be promoted. */
-        public Builder catchUpMargin(long v) { catchUpMargin = v; return this; }
-
-        /**
-         * Sessions idle this long in log time (leader-stamped) expire (default 10 minutes). Part of
-         * the replicated state machine: every node must use the same value.
-         */
-        public Builder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
-
-        /** Results a session keeps for unacknowledged commands; the oldest go first. */
-        public Builder maxResponsesPerSession(int v) { maxResponsesPerSession = positive(v, "maxResponsesPerSession"); return this; }
-
-        /**
-         * The largest command {@link RaftServer#submit} proposes (default
-         * {@value SizeLimits#DEFAULT_MAX_COMMAND_BYTES} bytes, at most
-         * {@value SizeLimits#MAX_COMMAND_BYTES_LIMIT}); larger ones fail with
-         * {@link RaftException.Reason#TOO_LARGE}. The transport must carry
-         * {@link SizeLimits#peerMessageBytes} of it ({@link SizeLimits#checkPeerLimit}); use the same
-         * value on every node, or a new leader may refuse what the old one accepted.
-         */
-        public Builder maxCommandBytes(int v) { maxCommandBytes = SizeLimits.checkMaxCommandBytes(v); return this; }
-
-        /** How long {@link RaftServer#close()} waits for the threads to drain. */
-        public Builder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
-
-        private static int positive(int v, String what) {
-            if (v <= 0) {
-                throw new IllegalArgumentException(what + " must be positive, got " + v);
-            }
-            return v;
-        }
-
-        private static long positive(long v, String what) {
-            if (v <= 0) {
-                throw new IllegalArgumentException(what + " must be positive, got " + v);
-            }
-            return v;
-        }
-
-        Settings settings() {
-            int readTimeout = readTimeoutTicks > 0 ? readTimeoutTicks : 3 * config.electionTicks();
-            return new Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
-                    snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
-                    shutdownTimeout, config.electionTicks(), maxCommandBytes,
-                    diskStallTicks > 0 ? diskStallTicks : 2 * config.electionTicks());
-        }
-
-        /**
-         * Recovers the node from its storage (latest snapshot, then the log), starts the transport,
-         * the threads and the ticks, and returns the running server.
-         *
-         * @throws IOException      if storage cannot be read or the transport cannot listen
-         * @throws StorageException if the log and the snapshot store disagree beyond repair
-         */
-        public RaftServer start() throws IOException {
-            Objects.requireNonNull(log, "logStorage is required");
-            Objects.requireNonNull(snapshotStore, "snapshotStore is required");
-            Objects.requireNonNull(stateMachine, "stateMachine is required");
-            Objects.requireNonNull(transport, "transport is required");
-            long id = config.id();
-            List<ExecutorService> owned = new ArrayList<>();
-            raftLoopExecutor = orOwn(raftLoopExecutor, owned, "raft-loop-" + id, 1);
-            logWriterExecutor = orOwn(logWriterExecutor, owned, "raft-log-" + id, 1);
-            applyExecutor = orOwn(applyExecutor, owned, "raft-apply-" + id, 1);
-            snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
-            eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
-
-            RaftServer server;
-            try {
-                Settings s = settings();
-                StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
-                        bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
-                        s.maxResponsesPerSession()), tracer);
-                RaftNode node = recovered.node();
-                StartupRecovery.Restored restored = recovered.restored();
-                server = new RaftServer(this, node, restored, owned);
-                LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
-                        log.firstIndex(), log.lastIndex(), node.committed());
-                transport.start(server.loop.inbound());
-            } catch (IOException | RuntimeException | Error e) {
-                // A start that fails leaves no thread behind: the caller owns (and closes) the
-                // storage and state machine it passed in, the server owned only these.
-                owned.forEach(ExecutorService::shutdownNow);
-                throw e;
-            }
-            server.startTicking();
-            server.loop.signal();
-            return server;
-        }
-
-        private static Executor orOwn(Executor given, List<ExecutorService> owned, String name, int threads) {
-            if (given != null) {
-                return given;
-            }
-            int[] n = {0};
-            ExecutorService ex = Executors.newFixedThreadPool(threads, r -> {
-                Thread t = new Thread(r, threads == 1 ? name : name + "-" + n[0]++);
-                t.setDaemon(true);
-                return t;
-            });
-            owned.add(ex);
-            return ex;
-        }
     }
 }

@@ -1,10 +1,12 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.runtime.RaftServerBuilder;
+
 /**
  * <b>Testing only, never in production.</b> Deliberate departures from the Ready contract and the
  * client path, planted in the real runtime so a test can prove that the simulator (or another
  * checker) catches each of them; the core's ({@link dev.raftkit.core.CoreTestingHooks}) are handed
- * down to the node. Set with {@link RaftServer.Builder#testingHooks}; the default,
+ * down to the node. Set with {@link RaftServerBuilder#testingHooks}; the default,
  * {@link #NONE}, changes nothing, and the runtime reads each hook once at start, so an unused hook
  * costs one field test where it would act.
  *

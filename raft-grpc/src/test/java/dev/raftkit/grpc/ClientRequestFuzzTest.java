@@ -1,5 +1,6 @@
 package dev.raftkit.grpc;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -109,7 +110,7 @@ class ClientRequestFuzzTest {
     static ClientService lonerService;
 
     static RaftServer server(long id, boolean bootstrap) throws java.io.IOException {
-        RaftServer.Builder b = RaftServer.builder(RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
+        RaftServerBuilder b = RaftServer.builder(RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
                         .randomSeed(id).build())
                 .logStorage(new MemoryLogStorage()).snapshotStore(new MemorySnapshotStore())
                 .stateMachine(new EchoMachine()).transport(net.transport(id)).tickMillis(10);

@@ -1,5 +1,6 @@
 package dev.raftkit.node;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
@@ -100,7 +101,7 @@ public final class RaftNode implements AutoCloseable {
         private int diskStallTicks;
         private BackupPolicy backups = BackupPolicy.none();
         private LogOpener logOpener = SegmentedLogStorage::open;
-        private Consumer<RaftServer.Builder> configure = b -> { };
+        private Consumer<RaftServerBuilder> configure = b -> { };
         private Consumer<GrpcTransportConfig.Builder> configureTransport = b -> { };
         private boolean started;
 
@@ -193,7 +194,7 @@ public final class RaftNode implements AutoCloseable {
 
         /**
          * Ticks the log writer may hold a write unfinished before this node counts its disk as
-         * stalled and, if it leads, steps down ({@link RaftServer.Builder#diskStallTicks}); 0, the
+         * stalled and, if it leads, steps down ({@link RaftServerBuilder#diskStallTicks}); 0, the
          * default: the runtime's default.
          */
         public Builder diskStallTicks(int v) {
@@ -213,7 +214,7 @@ public final class RaftNode implements AutoCloseable {
          */
         public Builder logStorage(LogOpener v) { logOpener = Objects.requireNonNull(v, "logStorage"); return this; }
 
-        /** Hears role changes, commits, snapshots and failures ({@link RaftServer.Builder#listener}). */
+        /** Hears role changes, commits, snapshots and failures ({@link RaftServerBuilder#listener}). */
         public Builder listener(RaftListener v) {
             Objects.requireNonNull(v, "listener");
             return configure(b -> b.listener(v));
@@ -223,7 +224,7 @@ public final class RaftNode implements AutoCloseable {
          * Adjusts the server before it starts (snapshot thresholds, limits, timeouts); called on
          * the starting thread after the node's own settings, in the order given.
          */
-        public Builder configure(Consumer<RaftServer.Builder> v) {
+        public Builder configure(Consumer<RaftServerBuilder> v) {
             Objects.requireNonNull(v, "configure");
             configure = configure.andThen(v);
             return this;
@@ -370,7 +371,7 @@ public final class RaftNode implements AutoCloseable {
             // could remove the running one's partial snapshot.
             log = spec.logOpener.open(spec.dataDir.resolve("log"));
             snapshots = FileSnapshotStore.open(spec.dataDir.resolve("snapshots"));
-            RaftServer.Builder b = RaftServer.builder(config)
+            RaftServerBuilder b = RaftServer.builder(config)
                     .logStorage(log)
                     .snapshotStore(snapshots)
                     .stateMachine(machine)

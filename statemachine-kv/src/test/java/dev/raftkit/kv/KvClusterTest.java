@@ -1,5 +1,6 @@
 package dev.raftkit.kv;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.core.RaftException;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -53,7 +54,7 @@ class KvClusterTest {
     }
 
     /** A cluster whose nodes run a fresh {@link KvStateMachine} on every start. */
-    private RuntimeCluster start(BiConsumer<Long, RaftServer.Builder> more) {
+    private RuntimeCluster start(BiConsumer<Long, RaftServerBuilder> more) {
         cluster = new RuntimeCluster(NODES, (id, b) -> {
             KvStateMachine sm = new KvStateMachine();
             machines.put(id, sm);

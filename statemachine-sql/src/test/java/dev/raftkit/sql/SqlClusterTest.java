@@ -1,5 +1,6 @@
 package dev.raftkit.sql;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.core.RaftException;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -51,7 +52,7 @@ class SqlClusterTest {
         machines.values().forEach(StateMachine::close);
     }
 
-    private RuntimeCluster start(BiConsumer<Long, RaftServer.Builder> more) {
+    private RuntimeCluster start(BiConsumer<Long, RaftServerBuilder> more) {
         cluster = new RuntimeCluster(NODES, (id, b) -> {
             StateMachine sm = new SqlStateMachine();
             StateMachine previous = machines.put(id, sm);

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -357,7 +358,7 @@ public record FaultSchedule(List<Step> steps) {
     /**
      * {@code node}'s fsyncs hang: each one started while the fault lasts returns only when it ends
      * (a device that stopped answering). Its log writer stalls; a leader must step down within
-     * {@code diskStallTicks} ({@code RaftServer.Builder#diskStallTicks}).
+     * {@code diskStallTicks} ({@code RaftServerBuilder#diskStallTicks}).
      */
     public record Hang(long node) implements Action {
         @Override

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
@@ -8,7 +9,6 @@ import dev.raftkit.core.log.Entry;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ServerStatus;
-import dev.raftkit.runtime.TestingHooks;
 import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
@@ -293,7 +293,7 @@ final class SimHost {
                     sim.options().hooks().nondeterministicApply() ? new Random(seed) : null);
             RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2).preVote(true)
                     .checkQuorum(true).maxMsgBytes(64 * 1024).maxInflightMsgs(64).randomSeed(seed).build();
-            RaftServer.Builder b = RaftServer.builder(config)
+            RaftServerBuilder b = RaftServer.builder(config)
                     .logStorage(log)
                     .snapshotStore(snapshots)
                     .stateMachine(stateMachine)

@@ -1,5 +1,6 @@
 package dev.raftkit.testkit.runtime;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import static org.awaitility.Awaitility.await;
 
 import dev.raftkit.core.RaftException;
@@ -33,19 +34,19 @@ public final class RuntimeCluster implements AutoCloseable {
 
     public final LocalNetwork net = new LocalNetwork();
     private final Set<Long> founders;
-    private final BiConsumer<Long, RaftServer.Builder> customize;
+    private final BiConsumer<Long, RaftServerBuilder> customize;
     private final Map<Long, MemoryLogStorage> logs = new TreeMap<>();
     private final Map<Long, MemorySnapshotStore> snapshots = new TreeMap<>();
     private final Map<Long, KvStateMachine> machines = new TreeMap<>();
     private final Map<Long, RaftServer> servers = new TreeMap<>();
     private final Map<Long, Integer> lives = new TreeMap<>();
 
-    public RuntimeCluster(Set<Long> founders, Consumer<RaftServer.Builder> customize) {
+    public RuntimeCluster(Set<Long> founders, Consumer<RaftServerBuilder> customize) {
         this(founders, (id, b) -> customize.accept(b));
     }
 
     /** {@code customize} gets each node's id and builder before it starts. */
-    public RuntimeCluster(Set<Long> founders, BiConsumer<Long, RaftServer.Builder> customize) {
+    public RuntimeCluster(Set<Long> founders, BiConsumer<Long, RaftServerBuilder> customize) {
         this.founders = Set.copyOf(founders);
         this.customize = customize;
     }
@@ -77,7 +78,7 @@ public final class RuntimeCluster implements AutoCloseable {
         RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(id * 7919 + life * 104_729L).build();
         KvStateMachine sm = new KvStateMachine();
-        RaftServer.Builder b = RaftServer.builder(config)
+        RaftServerBuilder b = RaftServer.builder(config)
                 .logStorage(logs.computeIfAbsent(id, k -> new MemoryLogStorage()))
                 .snapshotStore(snapshots.computeIfAbsent(id, k -> new MemorySnapshotStore()))
                 .stateMachine(sm)

@@ -1,5 +1,6 @@
 package dev.raftkit.node.cluster;
 
+import dev.raftkit.runtime.RaftServerBuilder;
 import static org.awaitility.Awaitility.await;
 
 import dev.raftkit.core.HardState;
@@ -67,7 +68,7 @@ final class GrpcCluster implements AutoCloseable {
     private final String clusterId;
     private final Set<Long> founders;
     private final LongFunction<TlsConfig> tls;
-    private final BiConsumer<Long, RaftServer.Builder> customize;
+    private final BiConsumer<Long, RaftServerBuilder> customize;
     private final Map<Long, Node> nodes = new ConcurrentHashMap<>();
     private final Map<Long, InetSocketAddress> peerAddresses = new ConcurrentHashMap<>();
     private final Map<Long, InetSocketAddress> clientAddresses = new ConcurrentHashMap<>();
@@ -80,7 +81,7 @@ final class GrpcCluster implements AutoCloseable {
     private boolean insecureAdmin = true;
 
     GrpcCluster(Path dir, String clusterId, Set<Long> founders, LongFunction<TlsConfig> tls,
-                BiConsumer<Long, RaftServer.Builder> customize) {
+                BiConsumer<Long, RaftServerBuilder> customize) {
         this.dir = dir;
         this.clusterId = clusterId;
         this.founders = Set.copyOf(founders);

@@ -1,0 +1,251 @@
+package dev.raftkit.runtime;
+
+import dev.raftkit.core.RaftException;
+import dev.raftkit.core.Bootstrap;
+import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.RaftNode;
+import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.spi.StorageException;
+import dev.raftkit.spi.Transport;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/** Configures and starts a {@link RaftServer}; every setting but the four SPIs has a default. */
+public final class RaftServerBuilder {
+    final RaftConfig config;
+    LogStorage log;
+    SnapshotStore snapshotStore;
+    StateMachine stateMachine;
+    Transport transport;
+    Set<Long> bootstrap;
+    Clock clock = Clock.systemUTC();
+    TickSource tickSource;
+    long tickMillis = 100;
+    Executor raftLoopExecutor;
+    Executor logWriterExecutor;
+    Executor applyExecutor;
+    Executor snapshotExecutor;
+    Executor eventsExecutor;
+    final List<RaftListener> listeners = new ArrayList<>();
+    TestingHooks testingHooks = TestingHooks.NONE;
+    dev.raftkit.core.Tracer tracer;
+    int maxInboxRequests = 4096;
+    int maxPeerMessages = 4096;
+    int maxPendingReads = 4096;
+    long snapshotEntries = 100_000;
+    long snapshotBytes = 256L << 20;
+    int snapshotsToKeep = 2;
+    int readTimeoutTicks = -1;
+    int diskStallTicks = -1;
+    long catchUpMargin = 1000;
+    Duration sessionTimeout = Duration.ofMinutes(10);
+    int maxResponsesPerSession = 1024;
+    Duration shutdownTimeout = Duration.ofSeconds(10);
+    int maxCommandBytes = SizeLimits.DEFAULT_MAX_COMMAND_BYTES;
+
+    RaftServerBuilder(RaftConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+    }
+
+    /** The node's log (required). The server closes it. */
+    public RaftServerBuilder logStorage(LogStorage v) { log = v; return this; }
+
+    /** Where snapshots live (required). The server closes it. */
+    public RaftServerBuilder snapshotStore(SnapshotStore v) { snapshotStore = v; return this; }
+
+    /** The application (required). The server closes it. */
+    public RaftServerBuilder stateMachine(StateMachine v) { stateMachine = v; return this; }
+
+    /** How messages travel (required). The server starts and closes it. */
+    public RaftServerBuilder transport(Transport v) { transport = v; return this; }
+
+    /**
+     * Founds a new cluster of {@code voters} if the log is empty (see {@link Bootstrap});
+     * ignored when the node already has state. Every founder must name the same voters.
+     */
+    public RaftServerBuilder bootstrap(Set<Long> voters) { bootstrap = Set.copyOf(voters); return this; }
+
+    /** The clock the leader stamps into entries (default: the system UTC clock). */
+    public RaftServerBuilder clock(Clock v) { clock = v; return this; }
+
+    /** Where ticks come from (default: a timer every {@link #tickMillis}). */
+    public RaftServerBuilder tickSource(TickSource v) { tickSource = v; return this; }
+
+    /** Tick period of the default tick source (default 100 ms). */
+    public RaftServerBuilder tickMillis(long v) { tickMillis = v; return this; }
+
+    /** Runs the raft loop (default: a dedicated thread). Shared executors keep one run at a time. */
+    public RaftServerBuilder raftLoopExecutor(Executor v) { raftLoopExecutor = v; return this; }
+
+    public RaftServerBuilder logWriterExecutor(Executor v) { logWriterExecutor = v; return this; }
+
+    public RaftServerBuilder applyExecutor(Executor v) { applyExecutor = v; return this; }
+
+    /** Writes, streams and receives snapshots (default: two threads). */
+    public RaftServerBuilder snapshotExecutor(Executor v) { snapshotExecutor = v; return this; }
+
+    /** Runs listener callbacks and completes refused requests (default: a dedicated thread). */
+    public RaftServerBuilder eventsExecutor(Executor v) { eventsExecutor = v; return this; }
+
+    public RaftServerBuilder listener(RaftListener v) { listeners.add(Objects.requireNonNull(v)); return this; }
+
+    /**
+     * <b>Testing only, never in production:</b> deliberate bugs for proving a checker catches
+     * them (see {@link TestingHooks}). Default {@link TestingHooks#NONE}.
+     */
+    public RaftServerBuilder testingHooks(TestingHooks v) { testingHooks = Objects.requireNonNull(v, "testingHooks"); return this; }
+
+    /**
+     * Receives the core's protocol events (votes, role changes, …; see {@link dev.raftkit.core.Tracer})
+     * on the raft loop: it must be quick and must not block. Default none.
+     */
+    public RaftServerBuilder tracer(dev.raftkit.core.Tracer v) { tracer = v; return this; }
+
+    /** Client requests waiting for the raft loop before new ones are refused with OVERLOADED. */
+    public RaftServerBuilder maxInboxRequests(int v) { maxInboxRequests = positive(v, "maxInboxRequests"); return this; }
+
+    /** Peer messages waiting for the raft loop before new ones are dropped (Raft retries). */
+    public RaftServerBuilder maxPeerMessages(int v) { maxPeerMessages = positive(v, "maxPeerMessages"); return this; }
+
+    /** Reads waiting on the apply thread before new ones are refused with OVERLOADED. */
+    public RaftServerBuilder maxPendingReads(int v) { maxPendingReads = positive(v, "maxPendingReads"); return this; }
+
+    /** Take a snapshot after this many entries or this many payload bytes since the last one. */
+    public RaftServerBuilder snapshotThresholds(long entries, long bytes) {
+        snapshotEntries = positive(entries, "snapshot entries");
+        snapshotBytes = positive(bytes, "snapshot bytes");
+        return this;
+    }
+
+    /** Snapshots kept in the store (the older ones may still be streaming to followers). */
+    public RaftServerBuilder snapshotsToKeep(int v) { snapshotsToKeep = positive(v, "snapshotsToKeep"); return this; }
+
+    /** Ticks a read, or a leadership transfer, may wait (default: 3 election timeouts). */
+    public RaftServerBuilder readTimeoutTicks(int v) { readTimeoutTicks = positive(v, "readTimeoutTicks"); return this; }
+
+    /**
+     * Ticks the log writer may hold a write without finishing it (an fsync that hangs) before
+     * the node counts its disk as stalled (default: 2 election timeouts, {@code 2 ·
+     * electionTicks}). A stalled leader steps down, handing leadership to a follower that holds
+     * its whole log if one does, and a stalled node takes no part in elections until a write
+     * finishes; so a hung disk costs at most this plus about one election timeout of commits
+     * (when no follower is caught up, the others elect after their election timeout). Set it
+     * above the slowest fsync the disk takes when healthy: a lower bound replaces healthy
+     * leaders of a slow disk.
+     */
+    public RaftServerBuilder diskStallTicks(int v) { diskStallTicks = positive(v, "diskStallTicks"); return this; }
+
+    /** How far (in entries) behind the commit index a learner may be and still be promoted. */
+    public RaftServerBuilder catchUpMargin(long v) { catchUpMargin = v; return this; }
+
+    /**
+     * Sessions idle this long in log time (leader-stamped) expire (default 10 minutes). Part of
+     * the replicated state machine: every node must use the same value.
+     */
+    public RaftServerBuilder sessionTimeout(Duration v) { sessionTimeout = v; return this; }
+
+    /** Results a session keeps for unacknowledged commands; the oldest go first. */
+    public RaftServerBuilder maxResponsesPerSession(int v) { maxResponsesPerSession = positive(v, "maxResponsesPerSession"); return this; }
+
+    /**
+     * The largest command {@link RaftServer#submit} proposes (default
+     * {@value SizeLimits#DEFAULT_MAX_COMMAND_BYTES} bytes, at most
+     * {@value SizeLimits#MAX_COMMAND_BYTES_LIMIT}); larger ones fail with
+     * {@link RaftException.Reason#TOO_LARGE}. The transport must carry
+     * {@link SizeLimits#peerMessageBytes} of it ({@link SizeLimits#checkPeerLimit}); use the same
+     * value on every node, or a new leader may refuse what the old one accepted.
+     */
+    public RaftServerBuilder maxCommandBytes(int v) { maxCommandBytes = SizeLimits.checkMaxCommandBytes(v); return this; }
+
+    /** How long {@link RaftServer#close()} waits for the threads to drain. */
+    public RaftServerBuilder shutdownTimeout(Duration v) { shutdownTimeout = v; return this; }
+
+    private static int positive(int v, String what) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+        return v;
+    }
+
+    private static long positive(long v, String what) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(what + " must be positive, got " + v);
+        }
+        return v;
+    }
+
+    RaftServer.Settings settings() {
+        int readTimeout = readTimeoutTicks > 0 ? readTimeoutTicks : 3 * config.electionTicks();
+        return new RaftServer.Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
+                snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
+                shutdownTimeout, config.electionTicks(), maxCommandBytes,
+                diskStallTicks > 0 ? diskStallTicks : 2 * config.electionTicks());
+    }
+
+    /**
+     * Recovers the node from its storage (latest snapshot, then the log), starts the transport,
+     * the threads and the ticks, and returns the running server.
+     *
+     * @throws IOException      if storage cannot be read or the transport cannot listen
+     * @throws StorageException if the log and the snapshot store disagree beyond repair
+     */
+    public RaftServer start() throws IOException {
+        Objects.requireNonNull(log, "logStorage is required");
+        Objects.requireNonNull(snapshotStore, "snapshotStore is required");
+        Objects.requireNonNull(stateMachine, "stateMachine is required");
+        Objects.requireNonNull(transport, "transport is required");
+        long id = config.id();
+        List<ExecutorService> owned = new ArrayList<>();
+        raftLoopExecutor = orOwn(raftLoopExecutor, owned, "raft-loop-" + id, 1);
+        logWriterExecutor = orOwn(logWriterExecutor, owned, "raft-log-" + id, 1);
+        applyExecutor = orOwn(applyExecutor, owned, "raft-apply-" + id, 1);
+        snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
+        eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
+
+        RaftServer server;
+        try {
+            RaftServer.Settings s = settings();
+            StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
+                    bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
+                    s.maxResponsesPerSession()), tracer);
+            RaftNode node = recovered.node();
+            StartupRecovery.Restored restored = recovered.restored();
+            server = new RaftServer(this, node, restored, owned);
+            RaftServer.LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
+                    log.firstIndex(), log.lastIndex(), node.committed());
+            transport.start(server.loop.inbound());
+        } catch (IOException | RuntimeException | Error e) {
+            // A start that fails leaves no thread behind: the caller owns (and closes) the
+            // storage and state machine it passed in, the server owned only these.
+            owned.forEach(ExecutorService::shutdownNow);
+            throw e;
+        }
+        server.startTicking();
+        server.loop.signal();
+        return server;
+    }
+
+    private static Executor orOwn(Executor given, List<ExecutorService> owned, String name, int threads) {
+        if (given != null) {
+            return given;
+        }
+        int[] n = {0};
+        ExecutorService ex = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, threads == 1 ? name : name + "-" + n[0]++);
+            t.setDaemon(true);
+            return t;
+        });
+        owned.add(ex);
+        return ex;
+    }
+}
