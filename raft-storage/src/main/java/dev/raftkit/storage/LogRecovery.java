@@ -1,6 +1,7 @@
 package dev.raftkit.storage;
 
 import dev.raftkit.core.HardState;
+import dev.raftkit.core.log.EntryId;
 import dev.raftkit.spi.StorageException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -100,9 +101,9 @@ final class LogRecovery {
             }
         }
         LogMeta meta = LogMeta.read(io, dir);
-        byte[] hs = ChecksummedFile.read(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
-                SegmentedLogStorage.HARD_STATE_MAGIC, "hard state");
-        HardState hardState = hs == null ? HardState.EMPTY : decodeHardState(hs);
+        HardStateFile hardStateFile = new HardStateFile(io, dir);
+        HardState hs = hardStateFile.read();
+        HardState hardState = hs == null ? HardState.EMPTY : hs;
 
         record Found(Path path, long first, long last, boolean open) {
         }
@@ -198,17 +199,8 @@ final class LogRecovery {
 
         long lastIndex = segments.isEmpty() ? base : segments.get(segments.size() - 1).lastIndex();
         if (hs == null && lastIndex > 0) {
-            // Every log writes its hard state when it is created (below), and replaces it only by
-            // an atomic rename: a log with entries and no hard state lost it to a person or a tool,
-            // never to a crash. Starting at term 0 with no vote could cast a second vote in a term
-            // this node already voted in (thesis §3.8).
-            Path file = dir.resolve(SegmentedLogStorage.HARD_STATE_FILE);
-            throw new StorageException("the hard-state file " + file + " is missing, but the log in " + dir
-                    + " holds entries up to index " + lastIndex + " (term " + terms.termAt(lastIndex) + "): this node's"
-                    + " current term and vote are lost, and a node that forgot its vote could vote twice in one term."
-                    + " The node will not start. Restore the file from a copy of this node's data taken while it was"
-                    + " stopped, or replace the node: remove it from the cluster, wipe its data directory, and add it"
-                    + " back as a learner, then promote it");
+            // A crash never explains it (see HardStateFile.missing): refuse rather than forget a vote.
+            throw hardStateFile.missing(dir, new EntryId(terms.termAt(lastIndex), lastIndex));
         }
         // Acknowledged-data guard: a commit index is persisted only after the entries it covers.
         if (hardState.commit() > lastIndex) {
@@ -232,8 +224,7 @@ final class LogRecovery {
                         + " leader (thesis §3.8)", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
                         tail.lastNonZero(), open.lastIndex());
                 hardState = new HardState(hardState.term(), hardState.vote(), hardState.commit(), true);
-                ChecksummedFile.write(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
-                        SegmentedLogStorage.HARD_STATE_MAGIC, Codecs.hardState(hardState));
+                hardStateFile.write(hardState);
             } else {
                 LOG.warn("truncating torn tail of {} at offset {} ({} bytes up to offset {} were never synced); "
                         + "the log ends at index {}", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
@@ -252,22 +243,12 @@ final class LogRecovery {
         }
         if (hs == null) {
             // A new (empty) log: from now on a missing hard state means it was deleted (see above).
-            ChecksummedFile.write(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
-                    SegmentedLogStorage.HARD_STATE_MAGIC, Codecs.hardState(hardState));
+            hardStateFile.write(hardState);
             dirChanged = false; // the write synced the directory
         }
         if (dirChanged) {
             io.syncDirectory(dir);
         }
         return new Recovered(segments, terms, meta, hardState);
-    }
-
-    private HardState decodeHardState(byte[] b) {
-        try {
-            return Codecs.hardState(b);
-        } catch (RuntimeException e) {
-            throw ChecksummedFile.corrupt(dir.resolve(SegmentedLogStorage.HARD_STATE_FILE), 12, "hard state",
-                    "undecodable contents: " + e.getMessage());
-        }
     }
 }

@@ -43,8 +43,7 @@ import java.util.zip.CRC32C;
  */
 public final class SegmentedLogStorage implements LogStorage {
 
-    static final String HARD_STATE_FILE = "hardstate";
-    static final int HARD_STATE_MAGIC = 0x524B4853; // "RKHS"
+    static final String HARD_STATE_FILE = HardStateFile.NAME;
     static final String LOCK_FILE = "LOCK";
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
     /**
@@ -121,6 +120,7 @@ public final class SegmentedLogStorage implements LogStorage {
     private final Path dir;
     private final Options options;
     private final Closeable dirLock;
+    private final HardStateFile hardStateFile;
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     /** Oldest first; the last one is the open segment. Changed under the write lock. */
     private final List<Segment> segments;
@@ -145,6 +145,7 @@ public final class SegmentedLogStorage implements LogStorage {
         this.dir = dir;
         this.options = options;
         this.dirLock = dirLock;
+        this.hardStateFile = new HardStateFile(io, dir);
         this.segments = r.segments();
         this.terms = r.terms();
         this.meta = r.meta();
@@ -656,7 +657,7 @@ public final class SegmentedLogStorage implements LogStorage {
 
     /** After the entries: a commit index never points past what is durable. */
     private void writeHardState(HardState hs) throws IOException {
-        ChecksummedFile.write(io, dir.resolve(HARD_STATE_FILE), HARD_STATE_MAGIC, Codecs.hardState(hs));
+        hardStateFile.write(hs);
         durableHardState = hs;
     }
 
