@@ -17,9 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
@@ -32,8 +29,9 @@ import java.util.zip.CRC32C;
  * <p>Threads follow {@link dev.raftkit.core.log.LogReader} and {@link dev.raftkit.spi.LogWriter}: one
  * writer thread, and readers concurrently. Readers take a read lock that the writer holds only to
  * publish index changes, never across an fsync, so a read never waits for the disk flush. With
- * preallocation on, a background thread ({@code raftkit-log-preallocator}) zero-fills the next
- * segment ahead of need, so a roll does not stall appends for a whole segment of zeros.
+ * preallocation on, the log's own background thread ({@code raftkit-log-preallocator <dir>},
+ * started at the first append, stopped and joined by {@link #close}) zero-fills the next segment
+ * ahead of need, so a roll does not stall appends for a whole segment of zeros.
  *
  * <p>Durability: {@link #append} writes to the file (the OS page cache) at once and {@link #sync}
  * issues one fdatasync for everything appended since the last one, then replaces the hard-state
@@ -46,17 +44,6 @@ public final class SegmentedLogStorage implements LogStorage {
     static final String HARD_STATE_FILE = HardStateFile.NAME;
     static final String LOCK_FILE = "LOCK";
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
-    /**
-     * Fills spare segments ({@link SpareSegment}) for every log of the process: daemon threads,
-     * created when a spare is needed and gone after a minute idle, so a log needs no shutdown of its own.
-     */
-    private static final Executor PREALLOCATOR = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "raftkit-log-preallocator");
-                t.setDaemon(true);
-                return t;
-            });
-
     /**
      * Tuning.
      *
@@ -128,6 +115,8 @@ public final class SegmentedLogStorage implements LogStorage {
     private final EntryCache cache;
     /** Null when segments are not preallocated. */
     private final SpareSegment spare;
+    /** This log's preallocation thread; null over a simulated file system (fills on the caller). */
+    private final Preallocator preallocator;
     private volatile LogMeta meta;
     private volatile HardState hardState;
     private HardState durableHardState;
@@ -140,7 +129,7 @@ public final class SegmentedLogStorage implements LogStorage {
     private boolean closed;
 
     private SegmentedLogStorage(FileIo io, Path dir, Options options, Closeable dirLock, LogRecovery.Recovered r,
-                                Executor preallocator) {
+                                Preallocator preallocator) {
         this.io = io;
         this.dir = dir;
         this.options = options;
@@ -152,7 +141,9 @@ public final class SegmentedLogStorage implements LogStorage {
         this.hardState = r.hardState();
         this.durableHardState = r.hardState();
         this.cache = options.cacheBytes() == 0 ? null : new EntryCache(options.cacheBytes());
-        this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), preallocator) : null;
+        this.preallocator = preallocator;
+        Executor filler = preallocator == null ? Runnable::run : preallocator;
+        this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), filler) : null;
     }
 
     /** Opens (creating if needed) the log in {@code dir} with default options. */
@@ -167,7 +158,9 @@ public final class SegmentedLogStorage implements LogStorage {
      * @throws StorageException if the directory is locked by another process or the log is corrupt
      */
     public static SegmentedLogStorage open(Path dir, Options options) throws IOException {
-        return open(RealFileIo.INSTANCE, dir, options, PREALLOCATOR, StorageTestingHooks.NONE);
+        // Its thread starts at the first spare and ends with close(), so no log leaves one behind.
+        return open(RealFileIo.INSTANCE, dir, options, options.preallocate() ? new Preallocator(dir) : null,
+                StorageTestingHooks.NONE);
     }
 
     /**
@@ -183,10 +176,11 @@ public final class SegmentedLogStorage implements LogStorage {
     /** {@link #open(FileIo, Path, Options)} with deliberate bugs, for testing a fault harness only. */
     public static SegmentedLogStorage open(FileIo io, Path dir, Options options, StorageTestingHooks hooks)
             throws IOException {
-        return open(io, dir, options, Runnable::run, hooks);
+        return open(io, dir, options, null, hooks);
     }
 
-    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Executor preallocator,
+    /** With {@code preallocator} null, spares are filled on the writer thread. */
+    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Preallocator preallocator,
                                             StorageTestingHooks hooks) throws IOException {
         io.createDirectories(dir);
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
@@ -194,11 +188,13 @@ public final class SegmentedLogStorage implements LogStorage {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
             return new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
         } catch (IOException | RuntimeException e) {
+            if (preallocator != null) {
+                preallocator.close(); // never started (nothing was appended), but closed is closed
+            }
             lock.close();
             throw e;
         }
     }
-
 
 
     // ---------------------------------------------------------------- reader side
@@ -756,6 +752,15 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
+    /**
+     * Closes the log, on the writer thread after its last write (or any thread once writes have
+     * stopped). Blocks: writes the newest hard state if everything it covers is synced, closes the
+     * segment files, stops and deletes the spare, and joins this log's preallocator thread, so when
+     * it returns the log holds no file handle, no directory lock and no thread. Idempotent.
+     *
+     * @throws IOException if writing the hard state or closing a file failed; the log is closed
+     *     regardless, and what was synced before is what a reopen recovers
+     */
     @Override
     public void close() throws IOException {
         if (closed) {
@@ -778,11 +783,17 @@ public final class SegmentedLogStorage implements LogStorage {
                 first = first == null ? e : first;
             }
         }
-        if (spare != null) {
-            try {
-                spare.close();
-            } catch (IOException e) {
-                first = first == null ? e : first;
+        try {
+            if (spare != null) {
+                try {
+                    spare.close(); // stops a filling in progress, so joining the thread below is quick
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+        } finally {
+            if (preallocator != null) {
+                preallocator.close(); // joins: when close() returns, this log runs no thread
             }
         }
         dirLock.close();
