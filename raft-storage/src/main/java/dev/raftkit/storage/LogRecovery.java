@@ -27,7 +27,7 @@ final class LogRecovery {
     private static final Pattern OPEN = Pattern.compile("log_inprogress_(\\d{20})");
     private static final Pattern CLOSED = Pattern.compile("log_(\\d{20})-(\\d{20})");
 
-    record Recovered(List<Segment> segments, TermRuns terms, LogMeta meta, HardState hardState) {
+    record Recovered(List<SegmentFile> segments, TermRuns terms, LogMeta meta, HardState hardState) {
     }
 
     private final FileIo io;
@@ -43,12 +43,12 @@ final class LogRecovery {
     }
 
     Recovered recover() throws IOException {
-        List<Segment> segments = new ArrayList<>();
+        List<SegmentFile> segments = new ArrayList<>();
         Map<Path, FileIo.Handle> locked = new HashMap<>();
         try {
             return recover(segments, locked);
         } catch (IOException | RuntimeException e) {
-            for (Segment s : segments) {
+            for (SegmentFile s : segments) {
                 locked.remove(s.path);
                 s.handle.close();
             }
@@ -83,7 +83,7 @@ final class LogRecovery {
         }
     }
 
-    private Recovered recover(List<Segment> segments, Map<Path, FileIo.Handle> locked) throws IOException {
+    private Recovered recover(List<SegmentFile> segments, Map<Path, FileIo.Handle> locked) throws IOException {
         boolean dirChanged = false;
         List<String> names = io.list(dir);
         lockSegments(names, locked);
@@ -141,7 +141,7 @@ final class LogRecovery {
                 dirChanged = true;
                 continue;
             }
-            Segment seg = new Segment(f.path(), h, header.firstIndex(), header.prevTerm(), f.open());
+            SegmentFile seg = new SegmentFile(f.path(), h, header.firstIndex(), header.prevTerm(), f.open());
             segments.add(seg);
             if (header.generation() > meta.generation()) {
                 throw SegmentScanner.corrupt(f.path(), 8, "generation " + header.generation()
@@ -159,7 +159,7 @@ final class LogRecovery {
             if (segments.size() == 1) {
                 terms.reset(header.firstIndex() - 1, header.prevTerm());
             } else {
-                Segment prev = segments.get(segments.size() - 2);
+                SegmentFile prev = segments.get(segments.size() - 2);
                 if (prev.lastIndex() + 1 != header.firstIndex()) {
                     throw SegmentScanner.corrupt(f.path(), 16, "the log has a gap: the previous segment ends at "
                             + prev.lastIndex() + " but this one starts at " + header.firstIndex());
@@ -179,8 +179,8 @@ final class LogRecovery {
 
         long base = meta.base().index();
         if (!segments.isEmpty()) {
-            Segment first = segments.get(0);
-            Segment last = segments.get(segments.size() - 1);
+            SegmentFile first = segments.get(0);
+            SegmentFile last = segments.get(segments.size() - 1);
             if (first.firstIndex > base + 1) {
                 throw SegmentScanner.corrupt(first.path, 16, "the log starts at " + first.firstIndex
                         + " but the snapshot it follows ends at " + base + " (missing segments)");
@@ -212,7 +212,7 @@ final class LogRecovery {
                     + "or a backup");
         }
         if (tail != null && tail.tornAt() >= 0) {
-            Segment open = segments.get(segments.size() - 1);
+            SegmentFile open = segments.get(segments.size() - 1);
             if (tail.damaged()) {
                 // Unlike a torn write, this may have been synced and acknowledged: the node may have
                 // promised a leader entries it is about to lose. It starts recovering (persisted
@@ -230,16 +230,12 @@ final class LogRecovery {
                         + "the log ends at index {}", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
                         tail.lastNonZero(), open.lastIndex());
             }
-            open.handle.truncate(tail.tornAt());
-            if (options.preallocate()) {
-                SegmentedLogStorage.zeroFill(open.handle, tail.tornAt(), options.segmentBytes());
-            }
-            open.handle.force();
+            open.cutAt(tail.tornAt(), options);
         }
         if (segments.isEmpty() || !segments.get(segments.size() - 1).open) {
             long next = lastIndex + 1;
-            segments.add(SegmentedLogStorage.createSegment(io, dir, options, meta.generation(), next, terms.termAt(lastIndex)));
-            dirChanged = false; // createSegment synced the directory
+            segments.add(SegmentFile.create(io, dir, options, meta.generation(), next, terms.termAt(lastIndex)));
+            dirChanged = false; // SegmentFile.create synced the directory
         }
         if (hs == null) {
             // A new (empty) log: from now on a missing hard state means it was deleted (see above).

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -43,7 +42,6 @@ public final class SegmentedLogStorage implements LogStorage {
 
     static final String HARD_STATE_FILE = HardStateFile.NAME;
     static final String LOCK_FILE = "LOCK";
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
     /**
      * Tuning.
      *
@@ -110,7 +108,7 @@ public final class SegmentedLogStorage implements LogStorage {
     private final HardStateFile hardStateFile;
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     /** Oldest first; the last one is the open segment. Changed under the write lock. */
-    private final List<Segment> segments;
+    private final List<SegmentFile> segments;
     private final TermRuns terms;
     private final EntryCache cache;
     /** Null when segments are not preallocated. */
@@ -261,7 +259,7 @@ public final class SegmentedLogStorage implements LogStorage {
             checkRange(hi - 1);
             List<Entry> out = new ArrayList<>((int) Math.min(hi - lo, 1024));
             long bytes = 0;
-            Segment seg = null;
+            SegmentFile seg = null;
             for (long i = lo; i < hi; i++) {
                 Entry e = cache == null ? null : cache.get(i);
                 if (e == null) {
@@ -301,7 +299,7 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
-    private Segment segmentFor(long index) {
+    private SegmentFile segmentFor(long index) {
         int lo = 0;
         int hi = segments.size() - 1;
         while (lo < hi) {
@@ -316,22 +314,8 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     /** Reads and checks one record; a mismatch is corruption found after start-up. */
-    private Entry read(Segment seg, long index) {
-        long offset = seg.offset(index);
-        int n = seg.recordBytes(index);
-        ByteBuffer buf = ByteBuffer.allocate(n);
-        try {
-            seg.handle.readFully(buf, offset, seg.path);
-        } catch (IOException e) {
-            throw new StorageException("cannot read log entry " + index + " from " + seg.path + " at offset "
-                    + offset + ": " + e.getMessage() + "; the node stops; check the disk", e);
-        }
-        Entry e = RecordCodec.decode(buf.flip(), 0, new CRC32C());
-        if (e == null || e.index() != index || e.term() != terms.termAt(index)) {
-            throw SegmentScanner.corrupt(seg.path, offset, "entry " + index
-                    + (e == null ? " fails its checksum" : " reads back as " + e.id()) + " after start-up");
-        }
-        return e;
+    private Entry read(SegmentFile seg, long index) {
+        return seg.read(index, terms.termAt(index));
     }
 
     // ---------------------------------------------------------------- writer side
@@ -371,7 +355,7 @@ public final class SegmentedLogStorage implements LogStorage {
         if (spare != null) {
             spare.prepare(); // no-op once one is on its way
         }
-        Segment seg = openSegment();
+        SegmentFile seg = openSegment();
         writeBuf.clear();
         int from = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -410,14 +394,13 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     /** Writes the buffered records of {@code entries[from, to)} and publishes them to readers. */
-    private void flush(Segment seg, List<Entry> entries, int from, int to) throws IOException {
+    private void flush(SegmentFile seg, List<Entry> entries, int from, int to) throws IOException {
         if (from == to) {
             return;
         }
-        long start = seg.dataEnd;
         writeBuf.flip();
         int size = writeBuf.limit();
-        seg.handle.write(writeBuf, start);
+        long start = seg.write(writeBuf);
         writeBuf.clear();
         dirty = true;
         if (cache != null) {
@@ -439,7 +422,7 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
-    private Segment openSegment() {
+    private SegmentFile openSegment() {
         return segments.get(segments.size() - 1);
     }
 
@@ -447,21 +430,10 @@ public final class SegmentedLogStorage implements LogStorage {
      * Closes the open segment and starts the next. The closed segment is forced first: recovery
      * requires closed segments to be complete, so nothing in one may be lost to a crash.
      */
-    private void roll(Segment seg) throws IOException {
-        seg.handle.truncate(seg.dataEnd);
-        seg.handle.force();
-        Path closedPath = dir.resolve(Segment.closedName(seg.firstIndex, seg.lastIndex()));
-        io.move(seg.path, closedPath);
-        io.syncDirectory(dir);
-        rw.writeLock().lock();
-        try {
-            seg.path = closedPath;
-            seg.open = false;
-        } finally {
-            rw.writeLock().unlock();
-        }
+    private void roll(SegmentFile seg) throws IOException {
+        seg.seal(io, dir, rw.writeLock());
         dirty = false;
-        Segment next = newSegment(meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
+        SegmentFile next = newSegment(meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
         rw.writeLock().lock();
         try {
             segments.add(next);
@@ -471,106 +443,20 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     /** The next open segment: the spare prepared ahead if there is one, else a new file. */
-    private Segment newSegment(long generation, long first, long prevTerm) throws IOException {
+    private SegmentFile newSegment(long generation, long first, long prevTerm) throws IOException {
         FileIo.Handle h = spare == null ? null : spare.take();
-        Segment seg = h == null
-                ? createSegment(io, dir, options, generation, first, prevTerm)
-                : publishSegment(io, dir, h, spare.path(), generation, first, prevTerm);
+        SegmentFile seg = h == null
+                ? SegmentFile.create(io, dir, options, generation, first, prevTerm)
+                : SegmentFile.publish(io, dir, h, spare.path(), generation, first, prevTerm);
         if (spare != null) {
             spare.prepare();
         }
         return seg;
     }
 
-    /**
-     * Creates an open segment under a temporary name, forces it, then renames it, so a segment
-     * found under its real name always has a complete header (and its zero padding).
-     */
-    static Segment createSegment(FileIo io, Path dir, Options options, long generation, long first, long prevTerm)
-            throws IOException {
-        Path tmp = dir.resolve(Segment.openName(first) + ChecksummedFile.TMP_SUFFIX);
-        io.delete(tmp);
-        if (options.preallocate()) {
-            checkSpace(io, dir, options.segmentBytes());
-        }
-        FileIo.Handle h = io.open(tmp);
-        try {
-            h.tryLock(); // a fresh file only this log knows yet: the lock cannot fail
-            h.truncate(0);
-            if (options.preallocate()) {
-                zeroFill(h, 0, options.segmentBytes());
-            }
-        } catch (IOException e) {
-            h.close();
-            throw explainNoSpace(e, io, dir, options.segmentBytes());
-        } catch (RuntimeException e) {
-            h.close();
-            throw e;
-        }
-        return publishSegment(io, dir, h, tmp, generation, first, prevTerm);
-    }
-
-    /**
-     * Refuses to start a segment the disk cannot hold, before writing any of it: the bare
-     * "No space left on device" of a half-written segment names neither the directory nor the size.
-     */
-    static void checkSpace(FileIo io, Path dir, long needed) throws IOException {
-        long free = io.usableSpace(dir);
-        if (free < needed) {
-            throw new StorageException(noSpace(dir, needed, free));
-        }
-    }
-
-    static String noSpace(Path dir, long needed, long free) {
-        return "not enough disk space for a new log segment in " + dir + ": a segment takes " + needed
-                + " bytes (segmentBytes, written in full ahead of use) but the file system has "
-                + (free == Long.MAX_VALUE ? "too few" : String.valueOf(free)) + " bytes free. Free space on that"
-                + " file system, or configure a smaller segment size (SegmentedLogStorage.Options.withSegmentBytes)";
-    }
-
-    /** {@code e} itself, or for a full disk an IOException that says where, how much and what to do. */
+    /** {@link SegmentFile#explainNoSpace}: a full disk's IOException that says where, how much and what to do. */
     static IOException explainNoSpace(IOException e, FileIo io, Path dir, long needed) {
-        if (e.getMessage() == null || !e.getMessage().contains("No space left")) {
-            return e;
-        }
-        long free;
-        try {
-            free = io.usableSpace(dir);
-        } catch (IOException | RuntimeException ignored) {
-            free = Long.MAX_VALUE;
-        }
-        return new IOException(noSpace(dir, needed, free) + " (" + e.getMessage() + ")", e);
-    }
-
-    /** Writes the header into {@code h} (a file at {@code tmp}), forces it and renames it to the open segment's name. */
-    private static Segment publishSegment(FileIo io, Path dir, FileIo.Handle h, Path tmp, long generation, long first,
-                                          long prevTerm) throws IOException {
-        Path path = dir.resolve(Segment.openName(first));
-        try {
-            h.write(new SegmentHeader(generation, first, prevTerm).encode(), 0);
-            h.force();
-            io.move(tmp, path);
-            io.syncDirectory(dir);
-        } catch (IOException | RuntimeException e) {
-            h.close();
-            throw e;
-        }
-        return new Segment(path, h, first, prevTerm, true);
-    }
-
-    static void zeroFill(FileIo.Handle h, long from, long to) throws IOException {
-        zeroFill(h, from, to, () -> false);
-    }
-
-    /** Writes zeros over [from, to), stopping early once {@code stop} says so (checked per MiB). */
-    static void zeroFill(FileIo.Handle h, long from, long to, BooleanSupplier stop) throws IOException {
-        for (long p = from; p < to && !stop.getAsBoolean(); ) {
-            // A duplicate per write: the filler threads share ZEROS.
-            ByteBuffer z = ZEROS.duplicate().clear().limit((int) Math.min(ZEROS.capacity(), to - p));
-            int n = z.remaining();
-            h.write(z, p);
-            p += n;
-        }
+        return SegmentFile.explainNoSpace(e, io, dir, needed);
     }
 
     /**
@@ -580,8 +466,8 @@ public final class SegmentedLogStorage implements LogStorage {
      * entries early is safe: a conflicting suffix is never committed (Leader Completeness, §5.4).
      */
     private void truncateSuffix(long index) throws IOException {
-        List<Segment> removed = new ArrayList<>();
-        Segment keep;
+        List<SegmentFile> removed = new ArrayList<>();
+        SegmentFile keep;
         long oldLast = lastIndex();
         rw.writeLock().lock();
         try {
@@ -599,30 +485,13 @@ public final class SegmentedLogStorage implements LogStorage {
             rw.writeLock().unlock();
         }
         // Newest first, so a crash part-way leaves a log that is a prefix of the old one.
-        for (Segment s : removed) {
-            s.handle.close();
-            io.delete(s.path);
+        for (SegmentFile s : removed) {
+            s.delete(io);
         }
         if (!removed.isEmpty()) {
             io.syncDirectory(dir);
         }
-        if (!keep.open) {
-            Path openPath = dir.resolve(Segment.openName(keep.firstIndex));
-            io.move(keep.path, openPath);
-            io.syncDirectory(dir);
-            rw.writeLock().lock();
-            try {
-                keep.path = openPath;
-                keep.open = true;
-            } finally {
-                rw.writeLock().unlock();
-            }
-        }
-        keep.handle.truncate(keep.dataEnd);
-        if (options.preallocate()) {
-            zeroFill(keep.handle, keep.dataEnd, options.segmentBytes());
-        }
-        keep.handle.force();
+        keep.cutAfterData(io, dir, options, rw.writeLock());
         dirty = false;
     }
 
@@ -637,7 +506,7 @@ public final class SegmentedLogStorage implements LogStorage {
         ensureWritable();
         try {
             if (dirty) {
-                openSegment().handle.force();
+                openSegment().force();
                 dirty = false;
             }
             HardState hs = hardState;
@@ -685,7 +554,7 @@ public final class SegmentedLogStorage implements LogStorage {
             LogMeta next = new LogMeta(meta.generation(), snapshot);
             next.write(io, dir);
             long keepFromIndex = Math.min(keepFrom, snapshot.index() - options.compactionMarginEntries());
-            List<Segment> removed = new ArrayList<>();
+            List<SegmentFile> removed = new ArrayList<>();
             rw.writeLock().lock();
             try {
                 meta = next;
@@ -699,9 +568,8 @@ public final class SegmentedLogStorage implements LogStorage {
             }
             // Cached entries below firstIndex are never served (reads check the range first) and
             // age out of the cache by size, so they need no invalidation here.
-            for (Segment s : removed) {
-                s.handle.close();
-                io.delete(s.path);
+            for (SegmentFile s : removed) {
+                s.delete(io);
             }
             if (!removed.isEmpty()) {
                 io.syncDirectory(dir);
@@ -720,7 +588,7 @@ public final class SegmentedLogStorage implements LogStorage {
             // leaves old-generation segments, which recovery deletes instead of reading.
             LogMeta next = new LogMeta(meta.generation() + 1, snapshot);
             next.write(io, dir);
-            List<Segment> removed;
+            List<SegmentFile> removed;
             rw.writeLock().lock();
             try {
                 meta = next;
@@ -733,13 +601,12 @@ public final class SegmentedLogStorage implements LogStorage {
             } finally {
                 rw.writeLock().unlock();
             }
-            for (Segment s : removed) {
-                s.handle.close();
-                io.delete(s.path);
+            for (SegmentFile s : removed) {
+                s.delete(io);
             }
             io.syncDirectory(dir);
             dirty = false;
-            Segment seg = newSegment(next.generation(), snapshot.index() + 1, snapshot.term());
+            SegmentFile seg = newSegment(next.generation(), snapshot.index() + 1, snapshot.term());
             rw.writeLock().lock();
             try {
                 segments.add(seg);
@@ -776,7 +643,7 @@ public final class SegmentedLogStorage implements LogStorage {
                 first = e;
             }
         }
-        for (Segment s : segments) {
+        for (SegmentFile s : segments) {
             try {
                 s.handle.close();
             } catch (IOException e) {
