@@ -151,7 +151,9 @@ public final class SegmentedLogStorage implements LogStorage {
 
     /**
      * Opens (creating if needed) the log in {@code dir}, verifying it; see the recovery rules in
-     * {@code docs/storage-format.md}.
+     * {@code docs/storage-format.md}. Blocks while it reads every segment. With preallocation the
+     * log gets its own preallocator thread, started by the first append and joined by
+     * {@link #close}; a log that is never appended to starts none.
      *
      * @throws StorageException if the directory is locked by another process or the log is corrupt
      */
