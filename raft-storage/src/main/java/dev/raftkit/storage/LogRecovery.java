@@ -1,6 +1,7 @@
 package dev.raftkit.storage;
 
 import dev.raftkit.core.HardState;
+import dev.raftkit.core.log.EntryId;
 import dev.raftkit.spi.StorageException;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ final class LogRecovery {
     private static final Pattern OPEN = Pattern.compile("log_inprogress_(\\d{20})");
     private static final Pattern CLOSED = Pattern.compile("log_(\\d{20})-(\\d{20})");
 
-    record Recovered(List<Segment> segments, TermRuns terms, LogMeta meta, HardState hardState) {
+    record Recovered(List<SegmentFile> segments, TermRuns terms, LogMeta meta, HardState hardState) {
     }
 
     private final FileIo io;
@@ -42,12 +43,12 @@ final class LogRecovery {
     }
 
     Recovered recover() throws IOException {
-        List<Segment> segments = new ArrayList<>();
+        List<SegmentFile> segments = new ArrayList<>();
         Map<Path, FileIo.Handle> locked = new HashMap<>();
         try {
             return recover(segments, locked);
         } catch (IOException | RuntimeException e) {
-            for (Segment s : segments) {
+            for (SegmentFile s : segments) {
                 locked.remove(s.path);
                 s.handle.close();
             }
@@ -82,7 +83,7 @@ final class LogRecovery {
         }
     }
 
-    private Recovered recover(List<Segment> segments, Map<Path, FileIo.Handle> locked) throws IOException {
+    private Recovered recover(List<SegmentFile> segments, Map<Path, FileIo.Handle> locked) throws IOException {
         boolean dirChanged = false;
         List<String> names = io.list(dir);
         lockSegments(names, locked);
@@ -100,9 +101,9 @@ final class LogRecovery {
             }
         }
         LogMeta meta = LogMeta.read(io, dir);
-        byte[] hs = ChecksummedFile.read(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
-                SegmentedLogStorage.HARD_STATE_MAGIC, "hard state");
-        HardState hardState = hs == null ? HardState.EMPTY : decodeHardState(hs);
+        HardStateFile hardStateFile = new HardStateFile(io, dir);
+        HardState hs = hardStateFile.read();
+        HardState hardState = hs == null ? HardState.EMPTY : hs;
 
         record Found(Path path, long first, long last, boolean open) {
         }
@@ -140,7 +141,7 @@ final class LogRecovery {
                 dirChanged = true;
                 continue;
             }
-            Segment seg = new Segment(f.path(), h, header.firstIndex(), header.prevTerm(), f.open());
+            SegmentFile seg = new SegmentFile(f.path(), h, header.firstIndex(), header.prevTerm(), f.open());
             segments.add(seg);
             if (header.generation() > meta.generation()) {
                 throw SegmentScanner.corrupt(f.path(), 8, "generation " + header.generation()
@@ -158,7 +159,7 @@ final class LogRecovery {
             if (segments.size() == 1) {
                 terms.reset(header.firstIndex() - 1, header.prevTerm());
             } else {
-                Segment prev = segments.get(segments.size() - 2);
+                SegmentFile prev = segments.get(segments.size() - 2);
                 if (prev.lastIndex() + 1 != header.firstIndex()) {
                     throw SegmentScanner.corrupt(f.path(), 16, "the log has a gap: the previous segment ends at "
                             + prev.lastIndex() + " but this one starts at " + header.firstIndex());
@@ -178,8 +179,8 @@ final class LogRecovery {
 
         long base = meta.base().index();
         if (!segments.isEmpty()) {
-            Segment first = segments.get(0);
-            Segment last = segments.get(segments.size() - 1);
+            SegmentFile first = segments.get(0);
+            SegmentFile last = segments.get(segments.size() - 1);
             if (first.firstIndex > base + 1) {
                 throw SegmentScanner.corrupt(first.path, 16, "the log starts at " + first.firstIndex
                         + " but the snapshot it follows ends at " + base + " (missing segments)");
@@ -198,17 +199,8 @@ final class LogRecovery {
 
         long lastIndex = segments.isEmpty() ? base : segments.get(segments.size() - 1).lastIndex();
         if (hs == null && lastIndex > 0) {
-            // Every log writes its hard state when it is created (below), and replaces it only by
-            // an atomic rename: a log with entries and no hard state lost it to a person or a tool,
-            // never to a crash. Starting at term 0 with no vote could cast a second vote in a term
-            // this node already voted in (thesis §3.8).
-            Path file = dir.resolve(SegmentedLogStorage.HARD_STATE_FILE);
-            throw new StorageException("the hard-state file " + file + " is missing, but the log in " + dir
-                    + " holds entries up to index " + lastIndex + " (term " + terms.termAt(lastIndex) + "): this node's"
-                    + " current term and vote are lost, and a node that forgot its vote could vote twice in one term."
-                    + " The node will not start. Restore the file from a copy of this node's data taken while it was"
-                    + " stopped, or replace the node: remove it from the cluster, wipe its data directory, and add it"
-                    + " back as a learner, then promote it");
+            // A crash never explains it (see HardStateFile.missing): refuse rather than forget a vote.
+            throw hardStateFile.missing(dir, new EntryId(terms.termAt(lastIndex), lastIndex));
         }
         // Acknowledged-data guard: a commit index is persisted only after the entries it covers.
         if (hardState.commit() > lastIndex) {
@@ -220,7 +212,7 @@ final class LogRecovery {
                     + "or a backup");
         }
         if (tail != null && tail.tornAt() >= 0) {
-            Segment open = segments.get(segments.size() - 1);
+            SegmentFile open = segments.get(segments.size() - 1);
             if (tail.damaged()) {
                 // Unlike a torn write, this may have been synced and acknowledged: the node may have
                 // promised a leader entries it is about to lose. It starts recovering (persisted
@@ -232,42 +224,27 @@ final class LogRecovery {
                         + " leader (thesis §3.8)", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
                         tail.lastNonZero(), open.lastIndex());
                 hardState = new HardState(hardState.term(), hardState.vote(), hardState.commit(), true);
-                ChecksummedFile.write(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
-                        SegmentedLogStorage.HARD_STATE_MAGIC, Codecs.hardState(hardState));
+                hardStateFile.write(hardState);
             } else {
                 LOG.warn("truncating torn tail of {} at offset {} ({} bytes up to offset {} were never synced); "
                         + "the log ends at index {}", open.path, tail.tornAt(), tail.lastNonZero() - tail.tornAt() + 1,
                         tail.lastNonZero(), open.lastIndex());
             }
-            open.handle.truncate(tail.tornAt());
-            if (options.preallocate()) {
-                SegmentedLogStorage.zeroFill(open.handle, tail.tornAt(), options.segmentBytes());
-            }
-            open.handle.force();
+            open.cutAt(tail.tornAt(), options);
         }
         if (segments.isEmpty() || !segments.get(segments.size() - 1).open) {
             long next = lastIndex + 1;
-            segments.add(SegmentedLogStorage.createSegment(io, dir, options, meta.generation(), next, terms.termAt(lastIndex)));
-            dirChanged = false; // createSegment synced the directory
+            segments.add(SegmentFile.create(io, dir, options, meta.generation(), next, terms.termAt(lastIndex)));
+            dirChanged = false; // SegmentFile.create synced the directory
         }
         if (hs == null) {
             // A new (empty) log: from now on a missing hard state means it was deleted (see above).
-            ChecksummedFile.write(io, dir.resolve(SegmentedLogStorage.HARD_STATE_FILE),
-                    SegmentedLogStorage.HARD_STATE_MAGIC, Codecs.hardState(hardState));
+            hardStateFile.write(hardState);
             dirChanged = false; // the write synced the directory
         }
         if (dirChanged) {
             io.syncDirectory(dir);
         }
         return new Recovered(segments, terms, meta, hardState);
-    }
-
-    private HardState decodeHardState(byte[] b) {
-        try {
-            return Codecs.hardState(b);
-        } catch (RuntimeException e) {
-            throw ChecksummedFile.corrupt(dir.resolve(SegmentedLogStorage.HARD_STATE_FILE), 12, "hard state",
-                    "undecodable contents: " + e.getMessage());
-        }
     }
 }

@@ -73,7 +73,7 @@ final class SegmentScanner {
      * @return for the open segment, where it ends (and whether it is torn); for a closed one
      *     {@code null}, having checked that it is complete
      */
-    Tail scan(Segment seg, TermRuns terms, long lastTerm, boolean open) throws IOException {
+    Tail scan(SegmentFile seg, TermRuns terms, long lastTerm, boolean open) throws IOException {
         long pos = SegmentHeader.BYTES;
         long expected = seg.firstIndex;
         long term = lastTerm;

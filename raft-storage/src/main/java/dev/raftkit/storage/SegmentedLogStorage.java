@@ -17,11 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.BooleanSupplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -32,8 +28,9 @@ import java.util.zip.CRC32C;
  * <p>Threads follow {@link dev.raftkit.core.log.LogReader} and {@link dev.raftkit.spi.LogWriter}: one
  * writer thread, and readers concurrently. Readers take a read lock that the writer holds only to
  * publish index changes, never across an fsync, so a read never waits for the disk flush. With
- * preallocation on, a background thread ({@code raftkit-log-preallocator}) zero-fills the next
- * segment ahead of need, so a roll does not stall appends for a whole segment of zeros.
+ * preallocation on, the log's own background thread ({@code raftkit-log-preallocator <dir>},
+ * started at the first append, stopped and joined by {@link #close}) zero-fills the next segment
+ * ahead of need, so a roll does not stall appends for a whole segment of zeros.
  *
  * <p>Durability: {@link #append} writes to the file (the OS page cache) at once and {@link #sync}
  * issues one fdatasync for everything appended since the last one, then replaces the hard-state
@@ -43,21 +40,8 @@ import java.util.zip.CRC32C;
  */
 public final class SegmentedLogStorage implements LogStorage {
 
-    static final String HARD_STATE_FILE = "hardstate";
-    static final int HARD_STATE_MAGIC = 0x524B4853; // "RKHS"
+    static final String HARD_STATE_FILE = HardStateFile.NAME;
     static final String LOCK_FILE = "LOCK";
-    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20);
-    /**
-     * Fills spare segments ({@link SpareSegment}) for every log of the process: daemon threads,
-     * created when a spare is needed and gone after a minute idle, so a log needs no shutdown of its own.
-     */
-    private static final Executor PREALLOCATOR = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), r -> {
-                Thread t = new Thread(r, "raftkit-log-preallocator");
-                t.setDaemon(true);
-                return t;
-            });
-
     /**
      * Tuning.
      *
@@ -121,13 +105,16 @@ public final class SegmentedLogStorage implements LogStorage {
     private final Path dir;
     private final Options options;
     private final Closeable dirLock;
+    private final HardStateFile hardStateFile;
     private final ReentrantReadWriteLock rw = new ReentrantReadWriteLock();
     /** Oldest first; the last one is the open segment. Changed under the write lock. */
-    private final List<Segment> segments;
+    private final List<SegmentFile> segments;
     private final TermRuns terms;
     private final EntryCache cache;
     /** Null when segments are not preallocated. */
     private final SpareSegment spare;
+    /** This log's preallocation thread; null over a simulated file system (fills on the caller). */
+    private final Preallocator preallocator;
     private volatile LogMeta meta;
     private volatile HardState hardState;
     private HardState durableHardState;
@@ -140,18 +127,21 @@ public final class SegmentedLogStorage implements LogStorage {
     private boolean closed;
 
     private SegmentedLogStorage(FileIo io, Path dir, Options options, Closeable dirLock, LogRecovery.Recovered r,
-                                Executor preallocator) {
+                                Preallocator preallocator) {
         this.io = io;
         this.dir = dir;
         this.options = options;
         this.dirLock = dirLock;
+        this.hardStateFile = new HardStateFile(io, dir);
         this.segments = r.segments();
         this.terms = r.terms();
         this.meta = r.meta();
         this.hardState = r.hardState();
         this.durableHardState = r.hardState();
         this.cache = options.cacheBytes() == 0 ? null : new EntryCache(options.cacheBytes());
-        this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), preallocator) : null;
+        this.preallocator = preallocator;
+        Executor filler = preallocator == null ? Runnable::run : preallocator;
+        this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), filler) : null;
     }
 
     /** Opens (creating if needed) the log in {@code dir} with default options. */
@@ -161,12 +151,16 @@ public final class SegmentedLogStorage implements LogStorage {
 
     /**
      * Opens (creating if needed) the log in {@code dir}, verifying it; see the recovery rules in
-     * {@code docs/storage-format.md}.
+     * {@code docs/storage-format.md}. Blocks while it reads every segment. With preallocation the
+     * log gets its own preallocator thread, started by the first append and joined by
+     * {@link #close}; a log that is never appended to starts none.
      *
      * @throws StorageException if the directory is locked by another process or the log is corrupt
      */
     public static SegmentedLogStorage open(Path dir, Options options) throws IOException {
-        return open(RealFileIo.INSTANCE, dir, options, PREALLOCATOR, StorageTestingHooks.NONE);
+        // Its thread starts at the first spare and ends with close(), so no log leaves one behind.
+        return open(RealFileIo.INSTANCE, dir, options, options.preallocate() ? new Preallocator(dir) : null,
+                StorageTestingHooks.NONE);
     }
 
     /**
@@ -182,10 +176,11 @@ public final class SegmentedLogStorage implements LogStorage {
     /** {@link #open(FileIo, Path, Options)} with deliberate bugs, for testing a fault harness only. */
     public static SegmentedLogStorage open(FileIo io, Path dir, Options options, StorageTestingHooks hooks)
             throws IOException {
-        return open(io, dir, options, Runnable::run, hooks);
+        return open(io, dir, options, null, hooks);
     }
 
-    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Executor preallocator,
+    /** With {@code preallocator} null, spares are filled on the writer thread. */
+    private static SegmentedLogStorage open(FileIo io, Path dir, Options options, Preallocator preallocator,
                                             StorageTestingHooks hooks) throws IOException {
         io.createDirectories(dir);
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
@@ -193,11 +188,13 @@ public final class SegmentedLogStorage implements LogStorage {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
             return new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
         } catch (IOException | RuntimeException e) {
+            if (preallocator != null) {
+                preallocator.close(); // never started (nothing was appended), but closed is closed
+            }
             lock.close();
             throw e;
         }
     }
-
 
 
     // ---------------------------------------------------------------- reader side
@@ -264,7 +261,7 @@ public final class SegmentedLogStorage implements LogStorage {
             checkRange(hi - 1);
             List<Entry> out = new ArrayList<>((int) Math.min(hi - lo, 1024));
             long bytes = 0;
-            Segment seg = null;
+            SegmentFile seg = null;
             for (long i = lo; i < hi; i++) {
                 Entry e = cache == null ? null : cache.get(i);
                 if (e == null) {
@@ -304,7 +301,7 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
-    private Segment segmentFor(long index) {
+    private SegmentFile segmentFor(long index) {
         int lo = 0;
         int hi = segments.size() - 1;
         while (lo < hi) {
@@ -319,22 +316,8 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     /** Reads and checks one record; a mismatch is corruption found after start-up. */
-    private Entry read(Segment seg, long index) {
-        long offset = seg.offset(index);
-        int n = seg.recordBytes(index);
-        ByteBuffer buf = ByteBuffer.allocate(n);
-        try {
-            seg.handle.readFully(buf, offset, seg.path);
-        } catch (IOException e) {
-            throw new StorageException("cannot read log entry " + index + " from " + seg.path + " at offset "
-                    + offset + ": " + e.getMessage() + "; the node stops; check the disk", e);
-        }
-        Entry e = RecordCodec.decode(buf.flip(), 0, new CRC32C());
-        if (e == null || e.index() != index || e.term() != terms.termAt(index)) {
-            throw SegmentScanner.corrupt(seg.path, offset, "entry " + index
-                    + (e == null ? " fails its checksum" : " reads back as " + e.id()) + " after start-up");
-        }
-        return e;
+    private Entry read(SegmentFile seg, long index) {
+        return seg.read(index, terms.termAt(index));
     }
 
     // ---------------------------------------------------------------- writer side
@@ -374,7 +357,7 @@ public final class SegmentedLogStorage implements LogStorage {
         if (spare != null) {
             spare.prepare(); // no-op once one is on its way
         }
-        Segment seg = openSegment();
+        SegmentFile seg = openSegment();
         writeBuf.clear();
         int from = 0;
         for (int i = 0; i < entries.size(); i++) {
@@ -413,14 +396,13 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     /** Writes the buffered records of {@code entries[from, to)} and publishes them to readers. */
-    private void flush(Segment seg, List<Entry> entries, int from, int to) throws IOException {
+    private void flush(SegmentFile seg, List<Entry> entries, int from, int to) throws IOException {
         if (from == to) {
             return;
         }
-        long start = seg.dataEnd;
         writeBuf.flip();
         int size = writeBuf.limit();
-        seg.handle.write(writeBuf, start);
+        long start = seg.write(writeBuf);
         writeBuf.clear();
         dirty = true;
         if (cache != null) {
@@ -442,7 +424,7 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
-    private Segment openSegment() {
+    private SegmentFile openSegment() {
         return segments.get(segments.size() - 1);
     }
 
@@ -450,21 +432,10 @@ public final class SegmentedLogStorage implements LogStorage {
      * Closes the open segment and starts the next. The closed segment is forced first: recovery
      * requires closed segments to be complete, so nothing in one may be lost to a crash.
      */
-    private void roll(Segment seg) throws IOException {
-        seg.handle.truncate(seg.dataEnd);
-        seg.handle.force();
-        Path closedPath = dir.resolve(Segment.closedName(seg.firstIndex, seg.lastIndex()));
-        io.move(seg.path, closedPath);
-        io.syncDirectory(dir);
-        rw.writeLock().lock();
-        try {
-            seg.path = closedPath;
-            seg.open = false;
-        } finally {
-            rw.writeLock().unlock();
-        }
+    private void roll(SegmentFile seg) throws IOException {
+        seg.seal(io, dir, rw.writeLock());
         dirty = false;
-        Segment next = newSegment(meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
+        SegmentFile next = newSegment(meta.generation(), seg.lastIndex() + 1, terms.termAt(seg.lastIndex()));
         rw.writeLock().lock();
         try {
             segments.add(next);
@@ -474,106 +445,20 @@ public final class SegmentedLogStorage implements LogStorage {
     }
 
     /** The next open segment: the spare prepared ahead if there is one, else a new file. */
-    private Segment newSegment(long generation, long first, long prevTerm) throws IOException {
+    private SegmentFile newSegment(long generation, long first, long prevTerm) throws IOException {
         FileIo.Handle h = spare == null ? null : spare.take();
-        Segment seg = h == null
-                ? createSegment(io, dir, options, generation, first, prevTerm)
-                : publishSegment(io, dir, h, spare.path(), generation, first, prevTerm);
+        SegmentFile seg = h == null
+                ? SegmentFile.create(io, dir, options, generation, first, prevTerm)
+                : SegmentFile.publish(io, dir, h, spare.path(), generation, first, prevTerm);
         if (spare != null) {
             spare.prepare();
         }
         return seg;
     }
 
-    /**
-     * Creates an open segment under a temporary name, forces it, then renames it, so a segment
-     * found under its real name always has a complete header (and its zero padding).
-     */
-    static Segment createSegment(FileIo io, Path dir, Options options, long generation, long first, long prevTerm)
-            throws IOException {
-        Path tmp = dir.resolve(Segment.openName(first) + ChecksummedFile.TMP_SUFFIX);
-        io.delete(tmp);
-        if (options.preallocate()) {
-            checkSpace(io, dir, options.segmentBytes());
-        }
-        FileIo.Handle h = io.open(tmp);
-        try {
-            h.tryLock(); // a fresh file only this log knows yet: the lock cannot fail
-            h.truncate(0);
-            if (options.preallocate()) {
-                zeroFill(h, 0, options.segmentBytes());
-            }
-        } catch (IOException e) {
-            h.close();
-            throw explainNoSpace(e, io, dir, options.segmentBytes());
-        } catch (RuntimeException e) {
-            h.close();
-            throw e;
-        }
-        return publishSegment(io, dir, h, tmp, generation, first, prevTerm);
-    }
-
-    /**
-     * Refuses to start a segment the disk cannot hold, before writing any of it: the bare
-     * "No space left on device" of a half-written segment names neither the directory nor the size.
-     */
-    static void checkSpace(FileIo io, Path dir, long needed) throws IOException {
-        long free = io.usableSpace(dir);
-        if (free < needed) {
-            throw new StorageException(noSpace(dir, needed, free));
-        }
-    }
-
-    static String noSpace(Path dir, long needed, long free) {
-        return "not enough disk space for a new log segment in " + dir + ": a segment takes " + needed
-                + " bytes (segmentBytes, written in full ahead of use) but the file system has "
-                + (free == Long.MAX_VALUE ? "too few" : String.valueOf(free)) + " bytes free. Free space on that"
-                + " file system, or configure a smaller segment size (SegmentedLogStorage.Options.withSegmentBytes)";
-    }
-
-    /** {@code e} itself, or for a full disk an IOException that says where, how much and what to do. */
+    /** {@link SegmentFile#explainNoSpace}: a full disk's IOException that says where, how much and what to do. */
     static IOException explainNoSpace(IOException e, FileIo io, Path dir, long needed) {
-        if (e.getMessage() == null || !e.getMessage().contains("No space left")) {
-            return e;
-        }
-        long free;
-        try {
-            free = io.usableSpace(dir);
-        } catch (IOException | RuntimeException ignored) {
-            free = Long.MAX_VALUE;
-        }
-        return new IOException(noSpace(dir, needed, free) + " (" + e.getMessage() + ")", e);
-    }
-
-    /** Writes the header into {@code h} (a file at {@code tmp}), forces it and renames it to the open segment's name. */
-    private static Segment publishSegment(FileIo io, Path dir, FileIo.Handle h, Path tmp, long generation, long first,
-                                          long prevTerm) throws IOException {
-        Path path = dir.resolve(Segment.openName(first));
-        try {
-            h.write(new SegmentHeader(generation, first, prevTerm).encode(), 0);
-            h.force();
-            io.move(tmp, path);
-            io.syncDirectory(dir);
-        } catch (IOException | RuntimeException e) {
-            h.close();
-            throw e;
-        }
-        return new Segment(path, h, first, prevTerm, true);
-    }
-
-    static void zeroFill(FileIo.Handle h, long from, long to) throws IOException {
-        zeroFill(h, from, to, () -> false);
-    }
-
-    /** Writes zeros over [from, to), stopping early once {@code stop} says so (checked per MiB). */
-    static void zeroFill(FileIo.Handle h, long from, long to, BooleanSupplier stop) throws IOException {
-        for (long p = from; p < to && !stop.getAsBoolean(); ) {
-            // A duplicate per write: the filler threads share ZEROS.
-            ByteBuffer z = ZEROS.duplicate().clear().limit((int) Math.min(ZEROS.capacity(), to - p));
-            int n = z.remaining();
-            h.write(z, p);
-            p += n;
-        }
+        return SegmentFile.explainNoSpace(e, io, dir, needed);
     }
 
     /**
@@ -583,8 +468,8 @@ public final class SegmentedLogStorage implements LogStorage {
      * entries early is safe: a conflicting suffix is never committed (Leader Completeness, §5.4).
      */
     private void truncateSuffix(long index) throws IOException {
-        List<Segment> removed = new ArrayList<>();
-        Segment keep;
+        List<SegmentFile> removed = new ArrayList<>();
+        SegmentFile keep;
         long oldLast = lastIndex();
         rw.writeLock().lock();
         try {
@@ -602,30 +487,13 @@ public final class SegmentedLogStorage implements LogStorage {
             rw.writeLock().unlock();
         }
         // Newest first, so a crash part-way leaves a log that is a prefix of the old one.
-        for (Segment s : removed) {
-            s.handle.close();
-            io.delete(s.path);
+        for (SegmentFile s : removed) {
+            s.delete(io);
         }
         if (!removed.isEmpty()) {
             io.syncDirectory(dir);
         }
-        if (!keep.open) {
-            Path openPath = dir.resolve(Segment.openName(keep.firstIndex));
-            io.move(keep.path, openPath);
-            io.syncDirectory(dir);
-            rw.writeLock().lock();
-            try {
-                keep.path = openPath;
-                keep.open = true;
-            } finally {
-                rw.writeLock().unlock();
-            }
-        }
-        keep.handle.truncate(keep.dataEnd);
-        if (options.preallocate()) {
-            zeroFill(keep.handle, keep.dataEnd, options.segmentBytes());
-        }
-        keep.handle.force();
+        keep.cutAfterData(io, dir, options, rw.writeLock());
         dirty = false;
     }
 
@@ -640,7 +508,7 @@ public final class SegmentedLogStorage implements LogStorage {
         ensureWritable();
         try {
             if (dirty) {
-                openSegment().handle.force();
+                openSegment().force();
                 dirty = false;
             }
             HardState hs = hardState;
@@ -656,7 +524,7 @@ public final class SegmentedLogStorage implements LogStorage {
 
     /** After the entries: a commit index never points past what is durable. */
     private void writeHardState(HardState hs) throws IOException {
-        ChecksummedFile.write(io, dir.resolve(HARD_STATE_FILE), HARD_STATE_MAGIC, Codecs.hardState(hs));
+        hardStateFile.write(hs);
         durableHardState = hs;
     }
 
@@ -688,7 +556,7 @@ public final class SegmentedLogStorage implements LogStorage {
             LogMeta next = new LogMeta(meta.generation(), snapshot);
             next.write(io, dir);
             long keepFromIndex = Math.min(keepFrom, snapshot.index() - options.compactionMarginEntries());
-            List<Segment> removed = new ArrayList<>();
+            List<SegmentFile> removed = new ArrayList<>();
             rw.writeLock().lock();
             try {
                 meta = next;
@@ -702,9 +570,8 @@ public final class SegmentedLogStorage implements LogStorage {
             }
             // Cached entries below firstIndex are never served (reads check the range first) and
             // age out of the cache by size, so they need no invalidation here.
-            for (Segment s : removed) {
-                s.handle.close();
-                io.delete(s.path);
+            for (SegmentFile s : removed) {
+                s.delete(io);
             }
             if (!removed.isEmpty()) {
                 io.syncDirectory(dir);
@@ -723,7 +590,7 @@ public final class SegmentedLogStorage implements LogStorage {
             // leaves old-generation segments, which recovery deletes instead of reading.
             LogMeta next = new LogMeta(meta.generation() + 1, snapshot);
             next.write(io, dir);
-            List<Segment> removed;
+            List<SegmentFile> removed;
             rw.writeLock().lock();
             try {
                 meta = next;
@@ -736,13 +603,12 @@ public final class SegmentedLogStorage implements LogStorage {
             } finally {
                 rw.writeLock().unlock();
             }
-            for (Segment s : removed) {
-                s.handle.close();
-                io.delete(s.path);
+            for (SegmentFile s : removed) {
+                s.delete(io);
             }
             io.syncDirectory(dir);
             dirty = false;
-            Segment seg = newSegment(next.generation(), snapshot.index() + 1, snapshot.term());
+            SegmentFile seg = newSegment(next.generation(), snapshot.index() + 1, snapshot.term());
             rw.writeLock().lock();
             try {
                 segments.add(seg);
@@ -755,6 +621,15 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
+    /**
+     * Closes the log, on the writer thread after its last write (or any thread once writes have
+     * stopped). Blocks: writes the newest hard state if everything it covers is synced, closes the
+     * segment files, stops and deletes the spare, and joins this log's preallocator thread, so when
+     * it returns the log holds no file handle, no directory lock and no thread. Idempotent.
+     *
+     * @throws IOException if writing the hard state or closing a file failed; the log is closed
+     *     regardless, and what was synced before is what a reopen recovers
+     */
     @Override
     public void close() throws IOException {
         if (closed) {
@@ -770,18 +645,24 @@ public final class SegmentedLogStorage implements LogStorage {
                 first = e;
             }
         }
-        for (Segment s : segments) {
+        for (SegmentFile s : segments) {
             try {
                 s.handle.close();
             } catch (IOException e) {
                 first = first == null ? e : first;
             }
         }
-        if (spare != null) {
-            try {
-                spare.close();
-            } catch (IOException e) {
-                first = first == null ? e : first;
+        try {
+            if (spare != null) {
+                try {
+                    spare.close(); // stops a filling in progress, so joining the thread below is quick
+                } catch (IOException e) {
+                    first = first == null ? e : first;
+                }
+            }
+        } finally {
+            if (preallocator != null) {
+                preallocator.close(); // joins: when close() returns, this log runs no thread
             }
         }
         dirLock.close();

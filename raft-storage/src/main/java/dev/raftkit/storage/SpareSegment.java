@@ -64,18 +64,18 @@ final class SpareSegment implements Closeable {
 
     private FileIo.Handle fill() throws IOException {
         io.delete(path);
-        SegmentedLogStorage.checkSpace(io, path.getParent(), bytes);
+        SegmentFile.checkSpace(io, path.getParent(), bytes);
         FileIo.Handle h = io.open(path);
         try {
             h.tryLock(); // it becomes an open segment, which another process must find locked
             h.truncate(0);
-            SegmentedLogStorage.zeroFill(h, 0, bytes, () -> closed);
+            SegmentFile.zeroFill(h, 0, bytes, () -> closed);
             if (!closed) {
                 h.force();
             }
         } catch (IOException e) {
             h.close();
-            throw SegmentedLogStorage.explainNoSpace(e, io, path.getParent(), bytes);
+            throw SegmentFile.explainNoSpace(e, io, path.getParent(), bytes);
         } catch (RuntimeException e) {
             h.close();
             throw e;
