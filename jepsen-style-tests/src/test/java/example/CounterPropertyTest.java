@@ -1,3 +1,4 @@
+// testing-guide:start
 package example;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -142,3 +143,4 @@ public class CounterPropertyTest {
         }
     }
 }
+// testing-guide:end

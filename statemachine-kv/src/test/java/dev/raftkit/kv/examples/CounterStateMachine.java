@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
+// counter:start
 /**
  * The smallest useful state machine, shown in docs/embedding.md: a replicated counter. A command
  * is an 8-byte signed delta; its result, and the answer to any query, is the counter's value.
@@ -84,3 +85,4 @@ public final class CounterStateMachine implements StateMachine {
         return add(value);
     }
 }
+// counter:end
