@@ -3,8 +3,11 @@ package example;
 import static example.CounterPropertyTest.counters;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.jepsen.sim.ScheduleFile;
+import dev.raftkit.jepsen.sim.ScheduleShrinker;
 import dev.raftkit.jepsen.sim.SimOptions;
 import dev.raftkit.jepsen.sim.SimResult;
 import dev.raftkit.jepsen.sim.SimRunner;
@@ -18,6 +21,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,9 +69,29 @@ class TestingGuideSnippetsTest {
         assertFalse(r.ok());
     }
 
+    /** A failure shrunk to a schedule file becomes a regression test that the fixed machine passes. */
+    @Test
+    void aShrunkFailureIsARegressionTest() throws IOException {
+        SimResult failing = SimRunner.firstFailure(SimOptions.defaults(0).withWorkload(counters(BrokenMachine::new)),
+                1, 200);
+        assertNotNull(failing, "the planted bug passed 200 seeds");
+        ScheduleShrinker.Outcome shrunk = ScheduleShrinker.shrink(failing, 40);
+        assertNull(shrunk.refusal(), shrunk.refusal());
+        Files.writeString(dir.resolve("counter-lost-increment.schedule"), shrunk.scheduleFile());
+        // regression:start
+        SimOptions regression = ScheduleFile.read(Files.readString(dir.resolve("counter-lost-increment.schedule")),
+                Map.of("counter", counters(CounterMachine::new)));   // your state machine, by the name it was written with
+        assertTrue(Simulator.run(regression).ok());
+        // regression:end
+        SimOptions stillBroken = ScheduleFile.read(Files.readString(dir.resolve("counter-lost-increment.schedule")),
+                Map.of("counter", counters(BrokenMachine::new)));
+        assertFalse(Simulator.run(stillBroken).ok(), "the schedule still catches the bug it was shrunk from");
+    }
+
     @Test
     void theDocumentationShowsExactlyTheTestedCode() throws IOException {
         DocSnippets.assertShown(PAGE, DocSnippets.between(SOURCE, "replay"));
         DocSnippets.assertShown(PAGE, DocSnippets.between(SOURCE, "planted"));
+        DocSnippets.assertShown(PAGE, DocSnippets.between(SOURCE, "regression"));
     }
 }
