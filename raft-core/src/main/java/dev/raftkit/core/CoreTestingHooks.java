@@ -3,7 +3,7 @@ package dev.raftkit.core;
 /**
  * <b>Testing only, never in production.</b> Deliberate departures from the protocol, planted in
  * the pure core so that a simulator or checker can prove it catches them. Passed to {@link
- * RaftNode#RaftNode(RaftConfig, dev.raftkit.core.log.LogReader, CoreTestingHooks)}; the runtime's
+ * RaftCore#RaftCore(RaftConfig, dev.raftkit.core.log.LogReader, CoreTestingHooks)}; the runtime's
  * {@code TestingHooks} extends this interface and hands its hooks down. The default, {@link
  * #NONE}, changes nothing.
  *

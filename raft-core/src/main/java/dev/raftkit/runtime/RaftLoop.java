@@ -1,7 +1,7 @@
 package dev.raftkit.runtime;
 
 import dev.raftkit.core.RaftException;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.ReadState;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.Role;
@@ -38,7 +38,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The raft-loop thread: the only owner of the {@link RaftNode}. A round drains the inbox
+ * The raft-loop thread: the only owner of the {@link RaftCore}. A round drains the inbox
  * (acknowledgements first, then ticks, peer messages and client requests, each bounded), steps
  * all of it, takes at most one Ready and dispatches it: messages to the transport at once (a
  * leader's AppendEntries go out before its own fsync, §10.2.1), persist work to the log writer,
@@ -58,7 +58,7 @@ final class RaftLoop {
 
     private final long id;
     private final RaftServer.Settings settings;
-    private final RaftNode node;
+    private final RaftCore node;
     /** Stamps proposals with the leader's time (log time, §6.3 session expiry). */
     private final Clock clock;
     private final Transport transport;
@@ -116,7 +116,7 @@ final class RaftLoop {
      * @param lifecycle fail-stop
      * @param trace     runtime events for the embedder's tracer
      */
-    RaftLoop(long id, Executor executor, RaftServer.Settings settings, RaftNode node, Clock clock, ControlPort control,
+    RaftLoop(long id, Executor executor, RaftServer.Settings settings, RaftCore node, Clock clock, ControlPort control,
              Transport transport, LogWriterStage writer, Applier applier, SnapshotWork snapshots, EventsPort events,
              Lifecycle lifecycle, BiConsumer<String, String> trace, TestingHooks hooks) {
         this.id = id;

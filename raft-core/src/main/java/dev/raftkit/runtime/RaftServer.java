@@ -2,7 +2,7 @@ package dev.raftkit.runtime;
 
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * Runs one Raft node on threads (docs/architecture.md, section The runtime; every thread is described in docs/threads.md):
  *
  * <ul>
- *   <li><b>raft loop</b> — owns the {@link RaftNode}; drains a bounded inbox (ticks, peer messages,
+ *   <li><b>raft loop</b> — owns the {@link RaftCore}; drains a bounded inbox (ticks, peer messages,
  *       client requests, acknowledgements), steps them all, takes one Ready and dispatches it.
  *       Never blocks on I/O or a future.
  *   <li><b>log writer</b> — writes the queued Readys, one fsync per batch (group commit), then
@@ -154,7 +154,7 @@ public final class RaftServer implements AutoCloseable {
         }
     }
 
-    RaftServer(RaftServerBuilder b, RaftNode node, StartupRecovery.Restored restored, List<ExecutorService> owned) {
+    RaftServer(RaftServerBuilder b, RaftCore node, StartupRecovery.Restored restored, List<ExecutorService> owned) {
         this.id = b.config.id();
         this.settings = b.settings();
         this.log = b.log;

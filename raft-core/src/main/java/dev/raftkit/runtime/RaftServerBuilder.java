@@ -3,7 +3,7 @@ package dev.raftkit.runtime;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.StateMachine;
@@ -218,7 +218,7 @@ public final class RaftServerBuilder {
             StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
                     bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
                     s.maxResponsesPerSession()), tracer);
-            RaftNode node = recovered.node();
+            RaftCore node = recovered.node();
             StartupRecovery.Restored restored = recovered.restored();
             server = new RaftServer(this, node, restored, owned);
             RaftServer.LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),

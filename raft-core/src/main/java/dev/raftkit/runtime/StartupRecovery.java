@@ -3,7 +3,7 @@ package dev.raftkit.runtime;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Tracer;
 import dev.raftkit.core.confchange.ConfState;
@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
  * Start-up recovery, on the caller's thread before any stage runs: founds a cluster if asked and
  * the node has no state, marks a node that lost its state as recovering (thesis §3.8), makes the
  * log agree with the newest stored snapshot, restores that snapshot into the state machine and
- * the session table, and builds the {@link RaftNode} on the log. Nothing here runs again once the
+ * the session table, and builds the {@link RaftCore} on the log. Nothing here runs again once the
  * server is up: a snapshot installed later goes through the apply thread.
  */
 final class StartupRecovery {
@@ -40,7 +40,7 @@ final class StartupRecovery {
     }
 
     /** The recovered core and what the apply thread starts from. */
-    record Recovered(RaftNode node, Restored restored) {
+    record Recovered(RaftCore node, Restored restored) {
     }
 
     private final RaftConfig config;
@@ -81,7 +81,7 @@ final class StartupRecovery {
         markLostState();
         Optional<SnapshotDescriptor> latest = reconcile();
         Restored restored = restoreLatest(latest.orElse(null), sessions);
-        RaftNode node = new RaftNode(config.toBuilder().applied(restored.index()).build(), log, testingHooks);
+        RaftCore node = new RaftCore(config.toBuilder().applied(restored.index()).build(), log, testingHooks);
         node.setTracer((n, kind, detail) -> {
             if (kind.equals("lost-state-found")) {
                 LOG.warn("node {} lost state: {}", n, detail);

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 class ApplyBackPressureTest {
 
     private final MemoryLogStorage storage = MemoryLogStorage.bootstrap(Set.of(1L));
-    private final RaftNode node = new RaftNode(RaftConfig.builder(1).maxCommittedBytesPerReady(2_000).build(), storage);
+    private final RaftCore node = new RaftCore(RaftConfig.builder(1).maxCommittedBytesPerReady(2_000).build(), storage);
 
     /** Persists every Ready; returns the committed entries handed out, without reporting them applied. */
     private List<Entry> drive() {

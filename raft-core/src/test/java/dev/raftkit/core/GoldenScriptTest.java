@@ -227,7 +227,7 @@ class GoldenScriptTest {
                 }
                 case "log" -> {
                     // The node's own view of its log (durable part and unstable part).
-                    RaftNode r = cluster.node(c.id(0)).raft();
+                    RaftCore r = cluster.node(c.id(0)).raft();
                     long first = r.log().firstIndex();
                     long last = r.log().lastIndex();
                     List<Entry> es = first > last ? List.of() : r.log().slice(first, last + 1, Long.MAX_VALUE);
@@ -268,7 +268,7 @@ class GoldenScriptTest {
         private String state() {
             StringBuilder sb = new StringBuilder();
             for (TestNode n : cluster.nodes()) {
-                RaftNode r = n.raft();
+                RaftCore r = n.raft();
                 sb.append(n.id()).append(": ").append(n.crashed() ? "CRASHED " : "").append(r.role())
                         .append(" term=").append(r.term()).append(" lead=").append(r.leader())
                         .append(" commit=").append(r.committed()).append(" applied=").append(n.appliedIndex())

@@ -26,7 +26,7 @@ class ReadyDoorsTest {
     @Test
     void proposeReturnsThePositionItProposedAt() {
         TestCluster c = TestCluster.elected(3);
-        RaftNode leader = c.node(1).raft();
+        RaftCore leader = c.node(1).raft();
         EntryId at = leader.propose(bytes("x"));
         assertEquals(leader.term(), at.term());
         c.stabilize();

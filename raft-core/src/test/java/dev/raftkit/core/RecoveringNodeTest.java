@@ -28,10 +28,10 @@ import org.junit.jupiter.api.Test;
 class RecoveringNodeTest {
 
     /** Node 3 of a founded cluster {1,2,3} (log 1..3 at term 1) whose hard state says it is recovering. */
-    private static RaftNode recoveringVoter(List<String> trace) {
+    private static RaftCore recoveringVoter(List<String> trace) {
         MemoryLogStorage s = MemoryLogStorage.bootstrap(Set.of(1L, 2L, 3L));
         s.setHardState(new HardState(1, 0, 3, true));
-        RaftNode n = new RaftNode(RaftConfig.builder(3).preVote(true).checkQuorum(false).build(), s);
+        RaftCore n = new RaftCore(RaftConfig.builder(3).preVote(true).checkQuorum(false).build(), s);
         n.setTracer((node, kind, detail) -> trace.add(kind + ": " + detail));
         n.ready(); // hands out the founding configuration: node 3 is a voter in its own view
         return n;
@@ -46,7 +46,7 @@ class RecoveringNodeTest {
     @Test
     void aRecoveringNodeGrantsNoVoteOrPreVoteAndSaysWhy() {
         List<String> trace = new ArrayList<>();
-        RaftNode n = recoveringVoter(trace);
+        RaftCore n = recoveringVoter(trace);
         assertTrue(n.status().recovering());
         EntryId aheadOfAnyLog = new EntryId(9, 100);
         n.step(new RequestVote(2, 3, 2, aheadOfAnyLog, true, false));
@@ -64,7 +64,7 @@ class RecoveringNodeTest {
     @Test
     void aRecoveringNodeNeverCampaigns() {
         List<String> trace = new ArrayList<>();
-        RaftNode n = recoveringVoter(trace);
+        RaftCore n = recoveringVoter(trace);
         n.campaign();
         for (int i = 0; i < 100; i++) {
             n.tick();
@@ -78,7 +78,7 @@ class RecoveringNodeTest {
     @Test
     void itLeavesRecoveryOnlyOnceItHoldsTheLeadersLogThroughAnEntryOfItsTermAndItsCommitIndex() {
         List<String> trace = new ArrayList<>();
-        RaftNode n = recoveringVoter(trace);
+        RaftCore n = recoveringVoter(trace);
         EntryId prev = new EntryId(1, 3);
         // Matching up to the leader's commit index is not enough while that entry is of an older
         // term: a leader's commit index may lag what earlier leaders committed.
@@ -111,7 +111,7 @@ class RecoveringNodeTest {
         c.node(1).raft().campaign();
         c.stabilize();
         c.crash(2);
-        RaftNode leader = c.node(1).raft();
+        RaftCore leader = c.node(1).raft();
         EntryId at = leader.propose(new byte[] {1});
         c.processReady(1);
         leader.step(new AppendEntriesResponse(3, 1, at.term(), false, at.index(), EntryId.ZERO, true));
@@ -171,7 +171,7 @@ class RecoveringNodeTest {
         TestCluster c = TestCluster.of(3);
         c.node(1).raft().campaign();
         c.stabilize();
-        RaftNode leader = c.node(1).raft();
+        RaftCore leader = c.node(1).raft();
         EntryId at = leader.propose(new byte[] {1});
         c.stabilize();
         assertEquals(at.index(), leader.matchIndex(2));
@@ -191,7 +191,7 @@ class RecoveringNodeTest {
         TestCluster c = TestCluster.of(3);
         c.node(1).raft().campaign();
         c.stabilize();
-        RaftNode leader = c.node(1).raft();
+        RaftCore leader = c.node(1).raft();
         EntryId at = leader.propose(new byte[] {1});
         c.stabilize();
         assertEquals(at.index(), leader.matchIndex(3));
@@ -212,7 +212,7 @@ class RecoveringNodeTest {
         TestCluster c = TestCluster.of(3);
         c.node(1).raft().campaign();
         c.stabilize();
-        RaftNode leader = c.node(1).raft();
+        RaftCore leader = c.node(1).raft();
         EntryId acked = leader.propose(new byte[] {1});
         c.stabilize();
         leader.proposeConfChange(dev.raftkit.core.confchange.ConfChange.remove(3));

@@ -26,7 +26,7 @@ class RestartStateTest {
 
     @Test
     void aStateMachineAheadOfTheDurableCommitIndexMeansThoseEntriesWereCommitted() {
-        RaftNode node = new RaftNode(RaftConfig.builder(1).applied(5).build(), logOfFive());
+        RaftCore node = new RaftCore(RaftConfig.builder(1).applied(5).build(), logOfFive());
         assertEquals(5, node.committed());
         assertEquals(5, node.status().applied());
     }
@@ -34,7 +34,7 @@ class RestartStateTest {
     @Test
     void aStateMachineAheadOfTheLogIsRefusedWithWhatToDo() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new RaftNode(RaftConfig.builder(1).applied(7).build(), logOfFive()));
+                () -> new RaftCore(RaftConfig.builder(1).applied(7).build(), logOfFive()));
         assertTrue(e.getMessage().contains("applied up to 7 but the log ends at 5"), e.getMessage());
         assertTrue(e.getMessage().contains("restore this node"), e.getMessage());
     }
@@ -44,7 +44,7 @@ class RestartStateTest {
         MemoryLogStorage s = logOfFive();
         s.setHardState(new HardState(2, 1, 9));
         IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> new RaftNode(RaftConfig.builder(1).build(), s));
+                () -> new RaftCore(RaftConfig.builder(1).build(), s));
         assertTrue(e.getMessage().contains("durable commit index 9 is beyond the last log index 5"), e.getMessage());
     }
 
@@ -60,7 +60,7 @@ class RestartStateTest {
                 new Entry(2, 8, EntryType.CONF_CHANGE, ConfChangeCodec.encode(ConfChange.remove(1))),
                 Entry.normal(2, 9, new byte[] {2})));
         s.setHardState(new HardState(2, 0, 5));
-        RaftNode node = new RaftNode(RaftConfig.builder(4).electionTicks(10).build(), s);
+        RaftCore node = new RaftCore(RaftConfig.builder(4).electionTicks(10).build(), s);
         // "remove 1" was proposed only after "remove 3" was applied, so "remove 3" is committed.
         assertEquals(6, node.committed());
         // And with a committed change not yet applied, the node does not campaign (it would count

@@ -3,7 +3,7 @@ package dev.raftkit.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
@@ -30,7 +30,7 @@ class DrivingTheCoreExample {
     void aSingleNodeCommitsAndAppliesACommand() {
         // core-setup:start
         MemoryLogStorage storage = MemoryLogStorage.bootstrap(Set.of(1L));   // or SegmentedLogStorage
-        RaftNode node = new RaftNode(RaftConfig.builder(1).build(), storage);
+        RaftCore node = new RaftCore(RaftConfig.builder(1).build(), storage);
         // core-setup:end
         List<String> applied = new ArrayList<>();
 

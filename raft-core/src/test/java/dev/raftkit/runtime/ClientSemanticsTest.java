@@ -2,9 +2,9 @@ package dev.raftkit.runtime;
 
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
-import static dev.raftkit.testkit.runtime.KvStateMachine.bytes;
-import static dev.raftkit.testkit.runtime.KvStateMachine.put;
-import static dev.raftkit.testkit.runtime.KvStateMachine.string;
+import static dev.raftkit.testkit.runtime.MapStateMachine.bytes;
+import static dev.raftkit.testkit.runtime.MapStateMachine.put;
+import static dev.raftkit.testkit.runtime.MapStateMachine.string;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

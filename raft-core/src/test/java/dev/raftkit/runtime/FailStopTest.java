@@ -4,7 +4,7 @@ import java.util.List;
 import java.io.InputStream;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.core.RaftException;
-import static dev.raftkit.testkit.runtime.KvStateMachine.put;
+import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
 import dev.raftkit.testkit.runtime.ForwardingLogStorage;
-import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;
 import dev.raftkit.testkit.runtime.MemorySnapshotStore;
 import java.io.IOException;
@@ -49,7 +49,7 @@ class FailStopTest {
 
     /** A state machine whose apply throws once {@link #broken} is set: a bug in the user's code. */
     static final class BreakingStateMachine implements StateMachine {
-        final KvStateMachine delegate = new KvStateMachine();
+        final MapStateMachine delegate = new MapStateMachine();
         volatile boolean broken;
 
         @Override
@@ -119,7 +119,7 @@ class FailStopTest {
         AtomicReference<Throwable> stoppedWith = new AtomicReference<>();
         try (LocalNetwork net = new LocalNetwork();
              RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
-                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new KvStateMachine())
+                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new MapStateMachine())
                      .transport(net.transport(1)).tickMillis(10)
                      .listener(new RaftListener() {
                          @Override
@@ -156,7 +156,7 @@ class FailStopTest {
         FailingLog log = new FailingLog();
         try (LocalNetwork net = new LocalNetwork();
              RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
-                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new KvStateMachine())
+                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new MapStateMachine())
                      .transport(net.transport(1)).tickMillis(10).start()) {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.status().isLeader());
             assertEquals(Role.LEADER, server.status().role());
@@ -194,7 +194,7 @@ class FailStopTest {
         AtomicReference<Runnable> tick = new AtomicReference<>();
         try (LocalNetwork net = new LocalNetwork();
              RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
-                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new KvStateMachine())
+                     .logStorage(log).snapshotStore(new MemorySnapshotStore()).stateMachine(new MapStateMachine())
                      .transport(net.transport(1))
                      .raftLoopExecutor(task -> loopThread.execute(() -> {
                          loopRuns.incrementAndGet();

@@ -6,7 +6,7 @@ import java.util.List;
  * The core's read-only view of the durable log.
  *
  * <ul>
- *   <li><b>Thread:</b> called only by the thread that owns the {@code RaftNode} (the raft-loop
+ *   <li><b>Thread:</b> called only by the thread that owns the {@code RaftCore} (the raft-loop
  *       thread), concurrently with the log-writer thread calling {@code LogWriter}; the
  *       implementation makes the two safe together.
  *   <li><b>Blocking:</b> may read from disk, so may block briefly; should serve recent entries from

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * A read-only view of a node's Raft log: what it holds, what is committed and applied. The core
- * hands it out ({@code RaftNode.log()}) for the runtime's reads, tests and the simulator's invariant
+ * hands it out ({@code RaftCore.log()}) for the runtime's reads, tests and the simulator's invariant
  * checks; only the core changes the log behind it.
  *
  * <p>Not thread-safe: read it on the thread that steps the node, between steps.

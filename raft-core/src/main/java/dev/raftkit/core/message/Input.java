@@ -1,7 +1,7 @@
 package dev.raftkit.core.message;
 
 /**
- * Everything that can be fed to {@link dev.raftkit.core.RaftNode#step(Input)}: messages from
+ * Everything that can be fed to {@link dev.raftkit.core.RaftCore#step(Input)}: messages from
  * peers, and local events from the runtime (time, proposals, storage acknowledgements).
  */
 public sealed interface Input permits Message, LocalEvent {

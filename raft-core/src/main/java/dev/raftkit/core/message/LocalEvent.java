@@ -83,7 +83,7 @@ public sealed interface LocalEvent extends Input {
 
     /**
      * A leader that can no longer do its job (its disk stalled) gives it up: see {@link
-     * dev.raftkit.core.RaftNode#stepDown}. Ignored by a node that does not lead.
+     * dev.raftkit.core.RaftCore#stepDown}. Ignored by a node that does not lead.
      */
     record StepDown(String reason) implements LocalEvent {
         @Override

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.runtime.MemoryLogStorage;
@@ -224,7 +224,7 @@ class ConfChangePropertiesTest {
                     storage.installSnapshot(new SnapshotMeta(new EntryId(3, 10), c));
                     storage.setHardState(new HardState(3, 0, 10));
                     long self = c.members().iterator().next();
-                    RaftNode node = new RaftNode(RaftConfig.builder(self).build(), storage);
+                    RaftCore node = new RaftCore(RaftConfig.builder(self).build(), storage);
                     assertEquals(c, node.conf(), "configuration after restart from a snapshot of " + c);
                 });
     }

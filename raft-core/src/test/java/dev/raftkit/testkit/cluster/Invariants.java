@@ -1,6 +1,6 @@
 package dev.raftkit.testkit.cluster;
 
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
@@ -24,7 +24,7 @@ public final class Invariants {
     /** Every entry seen committed (in some node's log at or below its commit index, or applied). */
     private final TreeMap<Long, EntryId> committed = new TreeMap<>();
     /** Commit index last seen, per node object (a restart or wipe makes a new one). */
-    private final Map<RaftNode, Long> commitSeen = new IdentityHashMap<>();
+    private final Map<RaftCore, Long> commitSeen = new IdentityHashMap<>();
 
     /** Checks every property over {@code cluster}; throws naming the first one broken. */
     public void check(TestCluster cluster) {
@@ -34,7 +34,7 @@ public final class Invariants {
             terms.put(n.id(), termsOf(n.raft().log()));
         }
         for (TestNode n : nodes) {
-            RaftNode r = n.raft();
+            RaftCore r = n.raft();
             if (!n.crashed() && r.role() == Role.LEADER) {
                 Long other = leaderOfTerm.putIfAbsent(r.term(), n.id());
                 if (other != null && other != n.id()) {
@@ -61,7 +61,7 @@ public final class Invariants {
             }
         }
         for (TestNode n : nodes) {
-            RaftNode r = n.raft();
+            RaftCore r = n.raft();
             if (n.crashed() || r.role() != Role.LEADER) {
                 continue;
             }

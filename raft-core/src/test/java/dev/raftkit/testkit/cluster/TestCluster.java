@@ -1,7 +1,7 @@
 package dev.raftkit.testkit.cluster;
 
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.Tracer;
@@ -20,7 +20,7 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * A network of {@link RaftNode}s driven by hand, under the Ready contract, for tests of the
+ * A network of {@link RaftCore}s driven by hand, under the Ready contract, for tests of the
  * protocol and as a building block for simulators.
  *
  * <p>Messages go into one queue and are delivered only when the test says so; links can be cut.

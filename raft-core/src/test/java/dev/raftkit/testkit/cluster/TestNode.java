@@ -2,7 +2,7 @@ package dev.raftkit.testkit.cluster;
 
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.core.RaftNode;
+import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.AppliedConfChange;
@@ -21,7 +21,7 @@ import java.util.Map;
  */
 public final class TestNode {
 
-    private RaftNode raft;
+    private RaftCore raft;
     private RaftConfig config;
     private MemoryLogStorage storage;
     final List<Ready> unpersisted = new ArrayList<>();
@@ -37,14 +37,14 @@ public final class TestNode {
     TestNode(RaftConfig config, MemoryLogStorage storage) {
         this.config = config;
         this.storage = storage;
-        this.raft = new RaftNode(config, storage);
+        this.raft = new RaftCore(config, storage);
     }
 
     public long id() {
         return config.id();
     }
 
-    public RaftNode raft() {
+    public RaftCore raft() {
         return raft;
     }
 
@@ -142,7 +142,7 @@ public final class TestNode {
         snapshots.clear();
         incomingSnapshots.clear();
         config = newConfig;
-        raft = new RaftNode(config, storage);
+        raft = new RaftCore(config, storage);
     }
 
     /** A node's durable state (log, hard state, snapshots), as a copy of its data directory holds it. */
@@ -170,6 +170,6 @@ public final class TestNode {
         applied.addAll(image);
         appliedConf = snap.conf();
         config = newConfig.toBuilder().applied(snap.index()).build();
-        raft = new RaftNode(config, storage);
+        raft = new RaftCore(config, storage);
     }
 }

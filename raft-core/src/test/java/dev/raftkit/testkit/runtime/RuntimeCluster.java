@@ -37,7 +37,7 @@ public final class RuntimeCluster implements AutoCloseable {
     private final BiConsumer<Long, RaftServerBuilder> customize;
     private final Map<Long, MemoryLogStorage> logs = new TreeMap<>();
     private final Map<Long, MemorySnapshotStore> snapshots = new TreeMap<>();
-    private final Map<Long, KvStateMachine> machines = new TreeMap<>();
+    private final Map<Long, MapStateMachine> machines = new TreeMap<>();
     private final Map<Long, RaftServer> servers = new TreeMap<>();
     private final Map<Long, Integer> lives = new TreeMap<>();
 
@@ -77,7 +77,7 @@ public final class RuntimeCluster implements AutoCloseable {
         int life = lives.merge(id, 1, Integer::sum);
         RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(id * 7919 + life * 104_729L).build();
-        KvStateMachine sm = new KvStateMachine();
+        MapStateMachine sm = new MapStateMachine();
         RaftServerBuilder b = RaftServer.builder(config)
                 .logStorage(logs.computeIfAbsent(id, k -> new MemoryLogStorage()))
                 .snapshotStore(snapshots.computeIfAbsent(id, k -> new MemorySnapshotStore()))
@@ -110,7 +110,7 @@ public final class RuntimeCluster implements AutoCloseable {
         return servers.get(id);
     }
 
-    public synchronized KvStateMachine machine(long id) {
+    public synchronized MapStateMachine machine(long id) {
         return machines.get(id);
     }
 
@@ -181,7 +181,7 @@ public final class RuntimeCluster implements AutoCloseable {
             long digest = 0;
             long count = -1;
             for (long id : ids) {
-                KvStateMachine m = machine(id);
+                MapStateMachine m = machine(id);
                 if (m == null || m.appliedCount() < minCount) {
                     return false;
                 }

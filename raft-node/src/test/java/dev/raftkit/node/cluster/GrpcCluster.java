@@ -16,7 +16,7 @@ import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.storage.SegmentedLogStorage;
-import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -34,7 +34,7 @@ import java.util.function.LongFunction;
 
 /**
  * Real nodes on loopback, each built by {@link RaftNode#builder} as an embedder would: a
- * {@link RaftServer} running a {@link KvStateMachine} on a {@link SegmentedLogStorage} in its own
+ * {@link RaftServer} running a {@link MapStateMachine} on a {@link SegmentedLogStorage} in its own
  * directory, the gRPC transport, the client and admin services. Ports are picked by the OS on a
  * node's first start and kept for its restarts. Every node is told every other node's peer and
  * client address (the operator's address book; addresses are not replicated through the log).
@@ -50,10 +50,10 @@ final class GrpcCluster implements AutoCloseable {
         final RaftServer server;
         final GrpcTransport transport;
         final ClientEndpoint endpoint;
-        final KvStateMachine machine;
+        final MapStateMachine machine;
         final AtomicInteger snapshotsInstalled;
 
-        Node(RaftNode node, KvStateMachine machine, AtomicInteger snapshotsInstalled) {
+        Node(RaftNode node, MapStateMachine machine, AtomicInteger snapshotsInstalled) {
             this.id = node.id();
             this.node = node;
             this.server = node.server();
@@ -135,7 +135,7 @@ final class GrpcCluster implements AutoCloseable {
     /** Starts node {@code id} believing it belongs to cluster {@code cluster} (for misconfiguration tests). */
     synchronized Node start(long id, String cluster) {
         InetAddress loopback = InetAddress.getLoopbackAddress();
-        KvStateMachine machine = new KvStateMachine();
+        MapStateMachine machine = new MapStateMachine();
         AtomicInteger installed = new AtomicInteger();
         RaftNode.Builder b = RaftNode.builder(cluster, id)
                 .dataDir(dir.resolve("node-" + id))

@@ -1,7 +1,7 @@
 package dev.raftkit.node.cluster;
 
-import static dev.raftkit.testkit.runtime.KvStateMachine.put;
-import static dev.raftkit.testkit.runtime.KvStateMachine.string;
+import static dev.raftkit.testkit.runtime.MapStateMachine.put;
+import static dev.raftkit.testkit.runtime.MapStateMachine.string;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.RaftClientException;
-import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -97,7 +97,7 @@ class GrpcClusterTest {
         System.out.printf("3-node loopback cluster (fsync'd segmented logs, gRPC): %d commands in %d ms = %.0f/s,"
                         + " p50 %.2f ms, p99 %.2f ms (64 in flight)%n", n, elapsed / 1_000_000, n * 1e9 / elapsed,
                 latencies[n / 2] / 1e6, latencies[n * 99 / 100] / 1e6);
-        assertEquals("v9999", string(client.read(KvStateMachine.bytes("k9999"), ReadMode.LINEARIZABLE)));
+        assertEquals("v9999", string(client.read(MapStateMachine.bytes("k9999"), ReadMode.LINEARIZABLE)));
     }
 
     @Test
@@ -123,7 +123,7 @@ class GrpcClusterTest {
         assertNotEquals(oldLeader, newLeader);
         assertTrue(acked.size() >= 300, "acknowledged " + acked.size());
         for (int k : acked) {
-            assertEquals("v" + k, string(client.read(KvStateMachine.bytes("k" + k), ReadMode.LINEARIZABLE)),
+            assertEquals("v" + k, string(client.read(MapStateMachine.bytes("k" + k), ReadMode.LINEARIZABLE)),
                     "acknowledged command k" + k + " was lost");
         }
 
@@ -233,7 +233,7 @@ class GrpcClusterTest {
         client.submit(put("marker", "m"));
         cluster.awaitSameState(Set.of(1L, 2L, 3L), before + 2);
         assertEquals(before + 2, cluster.node(1).machine.appliedCount(), "the retried command was applied twice");
-        assertEquals("1", string(client.read(KvStateMachine.bytes("x"), ReadMode.LINEARIZABLE)));
+        assertEquals("1", string(client.read(MapStateMachine.bytes("x"), ReadMode.LINEARIZABLE)));
     }
 
     @Test
@@ -325,7 +325,7 @@ class GrpcClusterTest {
             assertTrue(n.server.status().running(), "node " + n.id + " still runs");
         }
         client.submit(put("after", "2"));
-        assertEquals("1", string(client.read(KvStateMachine.bytes("kept"), ReadMode.LINEARIZABLE)));
+        assertEquals("1", string(client.read(MapStateMachine.bytes("kept"), ReadMode.LINEARIZABLE)));
         cluster.awaitSameState(Set.of(1L, 2L, 3L), 2);
     }
 
@@ -346,7 +346,7 @@ class GrpcClusterTest {
         client.submit(put("next", "1"));
         cluster.awaitSameState(Set.of(1L, 2L, 3L), 2);
         for (GrpcCluster.Node n : cluster.running()) {
-            assertEquals(max - 4, string(n.machine.query(KvStateMachine.bytes("big"))).length(), "node " + n.id);
+            assertEquals(max - 4, string(n.machine.query(MapStateMachine.bytes("big"))).length(), "node " + n.id);
         }
     }
 
@@ -389,9 +389,9 @@ class GrpcClusterTest {
         GrpcCluster.Node leader = cluster.awaitLeader();
         assertNotEquals(old.id, leader.id);
         for (int i = 0; i < 10; i++) {
-            assertEquals("v" + i, string(client.read(KvStateMachine.bytes("k" + i), ReadMode.LINEARIZABLE)));
+            assertEquals("v" + i, string(client.read(MapStateMachine.bytes("k" + i), ReadMode.LINEARIZABLE)));
         }
-        assertEquals("1", string(client.read(KvStateMachine.bytes("after-the-disk-filled"), ReadMode.LINEARIZABLE)));
-        assertEquals("x", string(client.read(KvStateMachine.bytes("later4"), ReadMode.LINEARIZABLE)));
+        assertEquals("1", string(client.read(MapStateMachine.bytes("after-the-disk-filled"), ReadMode.LINEARIZABLE)));
+        assertEquals("x", string(client.read(MapStateMachine.bytes("later4"), ReadMode.LINEARIZABLE)));
     }
 }

@@ -1,8 +1,8 @@
 package dev.raftkit.node.cluster;
 
-import static dev.raftkit.testkit.runtime.KvStateMachine.bytes;
-import static dev.raftkit.testkit.runtime.KvStateMachine.put;
-import static dev.raftkit.testkit.runtime.KvStateMachine.string;
+import static dev.raftkit.testkit.runtime.MapStateMachine.bytes;
+import static dev.raftkit.testkit.runtime.MapStateMachine.put;
+import static dev.raftkit.testkit.runtime.MapStateMachine.string;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

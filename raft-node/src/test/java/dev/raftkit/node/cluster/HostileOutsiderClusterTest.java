@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.proto.PeerEnvelope;
-import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -123,7 +123,7 @@ class HostileOutsiderClusterTest {
         CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
             for (int i = 0; !stopWriting.get(); i++) {
                 try {
-                    client.submit(KvStateMachine.put("k" + i, "v" + i));
+                    client.submit(MapStateMachine.put("k" + i, "v" + i));
                     acked.add(i);
                 } catch (RaftClientException e) {
                     // Outcome unknown: not acknowledged, so not required to be there.
@@ -157,8 +157,8 @@ class HostileOutsiderClusterTest {
         cluster.kill(oldLeader);
         GrpcCluster.Node newLeader = cluster.awaitLeader();
         assertTrue(newLeader.id != oldLeader);
-        client.submit(KvStateMachine.put("after", "attack"));
-        assertEquals("attack", KvStateMachine.string(client.read(KvStateMachine.bytes("after"),
+        client.submit(MapStateMachine.put("after", "attack"));
+        assertEquals("attack", MapStateMachine.string(client.read(MapStateMachine.bytes("after"),
                 dev.raftkit.core.ReadMode.LINEARIZABLE)));
     }
 
@@ -180,11 +180,11 @@ class HostileOutsiderClusterTest {
             return true;
         });
         for (GrpcCluster.Node n : cluster.running()) {
-            assertEquals(0, n.machine.query(KvStateMachine.bytes(HostilePeer.EVIL_KEY)).length,
+            assertEquals(0, n.machine.query(MapStateMachine.bytes(HostilePeer.EVIL_KEY)).length,
                     "node " + n.id + " applied an attacker's entry");
             List<Integer> missing = new ArrayList<>();
             for (int i : acked) {
-                if (!("v" + i).equals(KvStateMachine.string(n.machine.query(KvStateMachine.bytes("k" + i))))) {
+                if (!("v" + i).equals(MapStateMachine.string(n.machine.query(MapStateMachine.bytes("k" + i))))) {
                     missing.add(i);
                 }
             }

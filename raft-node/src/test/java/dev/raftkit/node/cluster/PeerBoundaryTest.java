@@ -1,6 +1,6 @@
 package dev.raftkit.node.cluster;
 
-import static dev.raftkit.testkit.runtime.KvStateMachine.put;
+import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,6 +1,6 @@
 package dev.raftkit.storage.backup;
 
-import static dev.raftkit.testkit.runtime.KvStateMachine.put;
+import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -16,7 +16,7 @@ import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
-import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.io.IOException;
@@ -229,10 +229,10 @@ class BackupChainTest {
             dirs.add(d);
         }
         List<RaftServer> servers = new ArrayList<>();
-        List<KvStateMachine> machines = new ArrayList<>();
+        List<MapStateMachine> machines = new ArrayList<>();
         try (LocalNetwork net = new LocalNetwork()) {
             for (long id = 1; id <= 3; id++) {
-                KvStateMachine sm = new KvStateMachine();
+                MapStateMachine sm = new MapStateMachine();
                 machines.add(sm);
                 servers.add(startOn(dirs.get((int) id - 1), id, net, sm));
             }
@@ -240,7 +240,7 @@ class BackupChainTest {
             RaftServer leader = servers.stream().filter(s -> s.status().isLeader()).findFirst().orElseThrow();
             leader.submit(put("after-restore", "yes")).get(10, TimeUnit.SECONDS);
             await().atMost(WAIT).until(() -> machines.stream().allMatch(m -> m.digest() == machines.get(0).digest()
-                    && KvStateMachine.string(m.query(KvStateMachine.bytes("after-restore"))).equals("yes")));
+                    && MapStateMachine.string(m.query(MapStateMachine.bytes("after-restore"))).equals("yes")));
             assertTrue(servers.stream().allMatch(s -> s.status().applied() > last));
         } finally {
             servers.forEach(RaftServer::close);
@@ -502,14 +502,14 @@ class BackupChainTest {
      * it restores the snapshot and applies the restored committed entries by itself.
      */
     private static long digestOfRestoredNode(Path data, long lastIndex) throws IOException {
-        KvStateMachine sm = new KvStateMachine();
+        MapStateMachine sm = new MapStateMachine();
         try (LocalNetwork net = new LocalNetwork(); RaftServer s = startOn(data, 1, net, sm)) {
             await().atMost(WAIT).until(() -> s.status().applied() == lastIndex);
             return sm.digest();
         }
     }
 
-    private static RaftServer startOn(Path data, long id, LocalNetwork net, KvStateMachine sm) throws IOException {
+    private static RaftServer startOn(Path data, long id, LocalNetwork net, MapStateMachine sm) throws IOException {
         RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2).randomSeed(id * 31).build();
         return RaftServer.builder(config)
                 .logStorage(SegmentedLogStorage.open(data.resolve(BackupRestore.LOG_DIR)))

@@ -1,7 +1,7 @@
 package dev.raftkit.storage.backup;
 
 import dev.raftkit.spi.StateMachine;
-import dev.raftkit.testkit.runtime.KvStateMachine;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * A {@link KvStateMachine} that remembers its digest after every applied index, so a test can ask
+ * A {@link MapStateMachine} that remembers its digest after every applied index, so a test can ask
  * "what was the live state at index k" after the fact (the oracle for point-in-time restores).
  */
 final class RecordingMachine implements StateMachine {
 
-    private final KvStateMachine kv = new KvStateMachine();
+    private final MapStateMachine kv = new MapStateMachine();
     private final ConcurrentSkipListMap<Long, Long> digests = new ConcurrentSkipListMap<>();
 
     RecordingMachine() {

@@ -47,7 +47,7 @@ import java.util.function.Consumer;
  * <p>Message handling compares terms once (§3.3, in {@link #stepMessage}), then hands the message
  * to one method per role.
  */
-public final class RaftNode {
+public final class RaftCore {
 
     private final RaftConfig config;
     private final long id;
@@ -123,7 +123,7 @@ public final class RaftNode {
      * @throws IllegalStateException if the durable state is inconsistent (a commit index beyond the
      *                               log, or {@code config.applied()} beyond the commit index)
      */
-    public RaftNode(RaftConfig config, LogReader storage) {
+    public RaftCore(RaftConfig config, LogReader storage) {
         this(config, storage, CoreTestingHooks.NONE);
     }
 
@@ -131,7 +131,7 @@ public final class RaftNode {
      * Creates a node with deliberate bugs planted, for testing checkers only ({@link
      * CoreTestingHooks}).
      */
-    public RaftNode(RaftConfig config, LogReader storage, CoreTestingHooks testingHooks) {
+    public RaftCore(RaftConfig config, LogReader storage, CoreTestingHooks testingHooks) {
         this.keepEntriesPastAnySnapshot = testingHooks.keepEntriesPastAnySnapshot();
         this.trustNamedMatch = testingHooks.trustNamedMatch();
         this.config = config;

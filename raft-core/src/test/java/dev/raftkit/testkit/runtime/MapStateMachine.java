@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * {@code "#time"}. It keeps a digest over every applied command (index, term, timestamp, payload),
  * so two replicas that applied the same commands in the same order have the same digest.
  */
-public final class KvStateMachine implements StateMachine {
+public final class MapStateMachine implements StateMachine {
 
     private TreeMap<String, String> data = new TreeMap<>();
     private long digest = 17;
