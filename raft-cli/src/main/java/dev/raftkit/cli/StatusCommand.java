@@ -1,6 +1,6 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.grpc.proto.StatusResponse;
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.jepsen.history.JsonLines;
 import java.io.PrintWriter;
 import java.util.List;
@@ -49,7 +49,7 @@ final class StatusCommand implements Callable<Integer> {
     static boolean json(PrintWriter out, List<ClusterOptions.Probe> probes) {
         StringBuilder b = new StringBuilder("{\"nodes\":[");
         Set<Long> leaders = new TreeSet<>();
-        StatusResponse view = null;
+        NodeStatus view = null;
         boolean allAnswered = true;
         for (int i = 0; i < probes.size(); i++) {
             ClusterOptions.Probe p = probes.get(i);
@@ -60,26 +60,26 @@ final class StatusCommand implements Callable<Integer> {
                 b.append(",\"error\":").append(JsonLines.quote(p.error())).append('}');
                 continue;
             }
-            StatusResponse s = p.status();
-            if (p.address().id() != 0 && p.address().id() != s.getNodeId()) {
+            NodeStatus s = p.status();
+            if (p.address().id() != 0 && p.address().id() != s.nodeId()) {
                 allAnswered = false;
-                b.append(",\"error\":").append(JsonLines.quote("is node " + s.getNodeId() + ", not "
+                b.append(",\"error\":").append(JsonLines.quote("is node " + s.nodeId() + ", not "
                         + p.address().id() + " as --cluster says"));
             }
-            leaders.add(s.getLeaderId());
-            if (view == null || "LEADER".equals(s.getRole())) {
+            leaders.add(s.leaderId());
+            if (view == null || s.isLeader()) {
                 view = s;
             }
-            b.append(",\"id\":").append(s.getNodeId()).append(",\"role\":").append(JsonLines.quote(s.getRole()))
-                    .append(",\"running\":").append(s.getRunning()).append(",\"recovering\":").append(s.getRecovering())
-                    .append(",\"term\":").append(s.getTerm()).append(",\"leader\":")
-                    .append(s.getLeaderId() == 0 ? "null" : String.valueOf(s.getLeaderId()))
-                    .append(",\"commit\":").append(s.getCommitIndex()).append(",\"applied\":").append(s.getAppliedIndex())
-                    .append(",\"last\":").append(s.getLastIndex()).append('}');
+            b.append(",\"id\":").append(s.nodeId()).append(",\"role\":").append(JsonLines.quote(s.state()))
+                    .append(",\"running\":").append(s.running()).append(",\"recovering\":").append(s.recovering())
+                    .append(",\"term\":").append(s.term()).append(",\"leader\":")
+                    .append(s.leaderId() == 0 ? "null" : String.valueOf(s.leaderId()))
+                    .append(",\"commit\":").append(s.commitIndex()).append(",\"applied\":").append(s.appliedIndex())
+                    .append(",\"last\":").append(s.lastIndex()).append('}');
         }
         boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
-        b.append("],\"voters\":").append(view == null ? "null" : view.getVotersList().toString().replace(" ", ""))
-                .append(",\"learners\":").append(view == null ? "null" : view.getLearnersList().toString().replace(" ", ""))
+        b.append("],\"voters\":").append(view == null ? "null" : view.voters().toString().replace(" ", ""))
+                .append(",\"learners\":").append(view == null ? "null" : view.learners().toString().replace(" ", ""))
                 .append(",\"leader\":").append(agreed ? String.valueOf(leaders.iterator().next()) : "null")
                 .append(",\"healthy\":").append(allAnswered && agreed).append('}');
         out.println(b);
@@ -95,7 +95,7 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("%-6s %-14s %6s %7s %8s %8s %8s  %s%n", "NODE", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST",
                 "ADDRESS");
         Set<Long> leaders = new TreeSet<>();
-        StatusResponse leaderView = null;
+        NodeStatus leaderView = null;
         boolean allAnswered = true;
         List<String> unreachable = new java.util.ArrayList<>();
         for (ClusterOptions.Probe p : probes) {
@@ -106,34 +106,34 @@ final class StatusCommand implements Callable<Integer> {
                 unreachable.add(p.address().hostPort() + ": " + p.error());
                 continue;
             }
-            StatusResponse s = p.status();
-            if (p.address().id() != 0 && p.address().id() != s.getNodeId()) {
+            NodeStatus s = p.status();
+            if (p.address().id() != 0 && p.address().id() != s.nodeId()) {
                 allAnswered = false;
                 out.printf("%-6s %-14s %s is node %d, not %d as --cluster says%n", p.address().id(), "WRONG-ID",
-                        p.address().hostPort(), s.getNodeId(), p.address().id());
+                        p.address().hostPort(), s.nodeId(), p.address().id());
                 continue;
             }
-            leaders.add(s.getLeaderId());
-            if ("LEADER".equals(s.getRole())) {
+            leaders.add(s.leaderId());
+            if (s.isLeader()) {
                 leaderView = s;
             }
-            out.printf("%-6d %-14s %6d %7s %8d %8d %8d  %s%n", s.getNodeId(), s.getRunning() ? s.getRole() : "STOPPED",
-                    s.getTerm(), s.getLeaderId() == 0 ? "-" : String.valueOf(s.getLeaderId()), s.getCommitIndex(),
-                    s.getAppliedIndex(), s.getLastIndex(), p.address().hostPort());
+            out.printf("%-6d %-14s %6d %7s %8d %8d %8d  %s%n", s.nodeId(), s.state(),
+                    s.term(), s.leaderId() == 0 ? "-" : String.valueOf(s.leaderId()), s.commitIndex(),
+                    s.appliedIndex(), s.lastIndex(), p.address().hostPort());
         }
         unreachable.forEach(out::println);
         for (ClusterOptions.Probe p : probes) {
-            if (p.answered() && p.status().getRecovering() && p.status().getRunning()) {
-                out.println("node " + p.status().getNodeId() + " is recovering: it has no state of its own yet (new, or"
+            if (p.answered() && p.status().recovering() && p.status().running()) {
+                out.println("node " + p.status().nodeId() + " is recovering: it has no state of its own yet (new, or"
                         + " its data was lost) and neither votes nor counts toward commits until a leader has caught"
                         + " it up");
             }
         }
-        StatusResponse view = leaderView != null ? leaderView
+        NodeStatus view = leaderView != null ? leaderView
                 : probes.stream().filter(ClusterOptions.Probe::answered).map(ClusterOptions.Probe::status).findFirst().orElse(null);
         if (view != null) {
-            out.println("voters " + view.getVotersList() + ", learners " + view.getLearnersList() + " (as node "
-                    + view.getNodeId() + " sees them)");
+            out.println("voters " + view.voters() + ", learners " + view.learners() + " (as node "
+                    + view.nodeId() + " sees them)");
         }
         boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
         if (view != null && !agreed) {
