@@ -1,8 +1,8 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.grpc.NodeStatus;
-import dev.raftkit.jepsen.history.JsonLines;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -47,41 +47,37 @@ final class StatusCommand implements Callable<Integer> {
      * exit code's verdict). True if healthy.
      */
     static boolean json(PrintWriter out, List<ClusterOptions.Probe> probes) {
-        StringBuilder b = new StringBuilder("{\"nodes\":[");
+        List<Json> nodes = new ArrayList<>();
         Set<Long> leaders = new TreeSet<>();
         NodeStatus view = null;
         boolean allAnswered = true;
-        for (int i = 0; i < probes.size(); i++) {
-            ClusterOptions.Probe p = probes.get(i);
-            b.append(i == 0 ? "" : ",").append("{\"address\":").append(JsonLines.quote(p.address().hostPort()))
-                    .append(",\"reachable\":").append(p.answered());
+        for (ClusterOptions.Probe p : probes) {
+            Json node = Json.object().field("address", p.address().hostPort()).field("reachable", p.answered());
+            nodes.add(node);
             if (!p.answered()) {
                 allAnswered = false;
-                b.append(",\"error\":").append(JsonLines.quote(p.error())).append('}');
+                node.field("error", p.error());
                 continue;
             }
             NodeStatus s = p.status();
             if (p.address().id() != 0 && p.address().id() != s.nodeId()) {
                 allAnswered = false;
-                b.append(",\"error\":").append(JsonLines.quote("is node " + s.nodeId() + ", not "
-                        + p.address().id() + " as --cluster says"));
+                node.field("error", "is node " + s.nodeId() + ", not " + p.address().id() + " as --cluster says");
             }
             leaders.add(s.leaderId());
             if (view == null || s.isLeader()) {
                 view = s;
             }
-            b.append(",\"id\":").append(s.nodeId()).append(",\"role\":").append(JsonLines.quote(s.state()))
-                    .append(",\"running\":").append(s.running()).append(",\"recovering\":").append(s.recovering())
-                    .append(",\"term\":").append(s.term()).append(",\"leader\":")
-                    .append(s.leaderId() == 0 ? "null" : String.valueOf(s.leaderId()))
-                    .append(",\"commit\":").append(s.commitIndex()).append(",\"applied\":").append(s.appliedIndex())
-                    .append(",\"last\":").append(s.lastIndex()).append('}');
+            node.field("id", s.nodeId()).field("role", s.state()).field("running", s.running())
+                    .field("recovering", s.recovering()).field("term", s.term())
+                    .field("leader", s.leaderId() == 0 ? null : s.leaderId()).field("commit", s.commitIndex())
+                    .field("applied", s.appliedIndex()).field("last", s.lastIndex());
         }
         boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
-        b.append("],\"voters\":").append(view == null ? "null" : view.voters().toString().replace(" ", ""))
-                .append(",\"learners\":").append(view == null ? "null" : view.learners().toString().replace(" ", ""))
-                .append(",\"leader\":").append(agreed ? String.valueOf(leaders.iterator().next()) : "null")
-                .append(",\"healthy\":").append(allAnswered && agreed).append('}');
+        Json b = Json.object().objects("nodes", nodes).field("voters", view == null ? null : view.voters())
+                .field("learners", view == null ? null : view.learners())
+                .field("leader", agreed ? leaders.iterator().next() : null)
+                .field("healthy", allAnswered && agreed);
         out.println(b);
         out.flush();
         return allAnswered && agreed;
@@ -97,7 +93,7 @@ final class StatusCommand implements Callable<Integer> {
         Set<Long> leaders = new TreeSet<>();
         NodeStatus leaderView = null;
         boolean allAnswered = true;
-        List<String> unreachable = new java.util.ArrayList<>();
+        List<String> unreachable = new ArrayList<>();
         for (ClusterOptions.Probe p : probes) {
             if (!p.answered()) {
                 allAnswered = false;
