@@ -7,7 +7,6 @@ import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
-import dev.raftkit.jepsen.history.JsonLines;
 import dev.raftkit.node.HostPort;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupFile;
@@ -18,6 +17,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -123,12 +124,12 @@ final class BackupCommands implements Runnable {
 
     /** A node's backup as one JSON object: who took it, where, what it covers, how long it took. */
     static String json(BackupResponse r, long elapsedNanos) {
-        return "{\"node\":" + r.getNodeId() + ",\"directory\":" + JsonLines.quote(r.getDirectory())
-                + ",\"kind\":" + (r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "\"full\"" : "\"incremental\"")
-                + ",\"prevIndex\":" + r.getPrevIndex() + ",\"lastIndex\":" + r.getLastIndex() + ",\"lastTerm\":"
-                + r.getLastTerm() + ",\"bytes\":" + r.getBytes() + ",\"fallbackReason\":"
-                + JsonLines.quote(r.getFallbackReason().isEmpty() ? null : r.getFallbackReason())
-                + ",\"millis\":" + elapsedNanos / 1_000_000 + "}";
+        return Json.object().field("node", r.getNodeId()).field("directory", r.getDirectory())
+                .field("kind", r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental")
+                .field("prevIndex", r.getPrevIndex()).field("lastIndex", r.getLastIndex())
+                .field("lastTerm", r.getLastTerm()).field("bytes", r.getBytes())
+                .field("fallbackReason", r.getFallbackReason().isEmpty() ? null : r.getFallbackReason())
+                .field("millis", elapsedNanos / 1_000_000).toString();
     }
 
     /** One line saying what a node's backup holds and where it is. */
@@ -195,23 +196,22 @@ final class BackupCommands implements Runnable {
                 cl.getErr().println("raftkit backup verify: the chain is not usable: " + e.getMessage());
                 cl.getErr().flush();
                 if (json) {
-                    out.println("{\"ok\":false,\"error\":" + JsonLines.quote(e.getMessage()) + "}");
+                    out.println(Json.object().field("ok", false).field("error", e.getMessage()));
                     out.flush();
                 }
                 return ClientCommand.FAILED;
             }
             if (json) {
-                StringBuilder j = new StringBuilder("{\"ok\":true,\"cluster\":")
-                        .append(JsonLines.quote(chain.full().manifest().clusterId())).append(",\"backups\":[");
-                for (int i = 0; i < chain.backups().size(); i++) {
-                    BackupChain.Backup b = chain.backups().get(i);
+                List<Json> backups = new ArrayList<>();
+                for (BackupChain.Backup b : chain.backups()) {
                     BackupManifest m = b.manifest();
-                    j.append(i == 0 ? "" : ",").append("{\"directory\":").append(JsonLines.quote(b.dir().toString()))
-                            .append(",\"kind\":").append(m.kind() == BackupKind.FULL ? "\"full\"" : "\"incremental\"")
-                            .append(",\"prevIndex\":").append(m.prevIndex()).append(",\"lastIndex\":").append(m.lastIndex())
-                            .append(",\"lastTerm\":").append(m.lastTerm()).append('}');
+                    backups.add(Json.object().field("directory", b.dir().toString())
+                            .field("kind", m.kind() == BackupKind.FULL ? "full" : "incremental")
+                            .field("prevIndex", m.prevIndex()).field("lastIndex", m.lastIndex())
+                            .field("lastTerm", m.lastTerm()));
                 }
-                out.println(j.append("],\"encrypted\":").append(backupKey != null).append('}'));
+                out.println(Json.object().field("ok", true).field("cluster", chain.full().manifest().clusterId())
+                        .objects("backups", backups).field("encrypted", backupKey != null));
                 out.flush();
                 return ClientCommand.OK;
             }

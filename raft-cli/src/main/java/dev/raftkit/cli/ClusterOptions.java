@@ -1,9 +1,9 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TlsConfig;
-import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.node.HostPort;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,7 +52,7 @@ final class ClusterOptions {
     }
 
     /** A node's answer to a status call, or why it gave none. */
-    record Probe(Address address, StatusResponse status, String error) {
+    record Probe(Address address, NodeStatus status, String error) {
         boolean answered() {
             return status != null;
         }
@@ -179,7 +179,7 @@ final class ClusterOptions {
                 errors.add(p.address().hostPort());
                 continue;
             }
-            long id = p.status().getNodeId();
+            long id = p.status().nodeId();
             String other = ids.putIfAbsent(id, p.address().hostPort());
             if (other != null && !other.equals(p.address().hostPort())) {
                 throw new ParameterException(cl, "--cluster: " + other + " and " + p.address().hostPort()

@@ -7,6 +7,8 @@ import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import picocli.CommandLine;
@@ -31,6 +33,10 @@ import picocli.CommandLine.Spec;
         footer = {"", "Exit codes: 0 done, 1 the cluster could not do it (unreachable, no leader in",
                 "time), 2 bad arguments, 3 the answer is no (get: not found; cas: the condition",
                 "did not hold).",
+                "", "--json (every subcommand) prints one JSON object instead, also on exit 3:",
+                "  put {key,version}  get {key,found,value,version}  del {key,existed}",
+                "  cas {key,ok,version} or {key,ok:false,current:{key,value,version}|null}",
+                "  scan {prefix,entries:[{key,value,version}],more}",
                 "", "Examples:",
                 "  raftkit kv put -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo user/1 ada",
                 "  raftkit kv get -c 127.0.0.1:8001 --cluster-id demo user/1",
@@ -47,6 +53,11 @@ final class KvCommands implements Runnable {
 
     static String show(KvEntry e) {
         return e.keyString() + " = " + e.valueString() + " (version " + e.version() + ")";
+    }
+
+    /** An entry for {@code --json}: key, value, version. */
+    static Json json(KvEntry e) {
+        return Json.object().field("key", e.keyString()).field("value", e.valueString()).field("version", e.version());
     }
 
     static ReadMode readMode(CommandLine cl, String text) {
@@ -69,7 +80,7 @@ final class KvCommands implements Runnable {
 
     @Command(name = "put", mixinStandardHelpOptions = true, description = "Set KEY to VALUE; prints the key's new version.",
             footer = {"", "Example:", "  raftkit kv put -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo user/1 ada"})
-    static final class Put extends ClientCommand {
+    static final class Put extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
 
@@ -86,7 +97,7 @@ final class KvCommands implements Runnable {
         @Override
         int run(RaftClient client) {
             long version = KvOps.written(client.submit(request));
-            print(key + ": version " + version);
+            print(key + ": version " + version, Json.object().field("key", key).field("version", version));
             return OK;
         }
     }
@@ -94,7 +105,7 @@ final class KvCommands implements Runnable {
     @Command(name = "get", mixinStandardHelpOptions = true,
             description = "Print KEY's value (with --long: key, value and version). Exit code 3 if the key does not exist.",
             footer = {"", "Example:", "  raftkit kv get -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo user/1"})
-    static final class Get extends ClientCommand {
+    static final class Get extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
 
@@ -118,17 +129,21 @@ final class KvCommands implements Runnable {
         int run(RaftClient client) {
             Optional<KvEntry> e = KvOps.found(client.read(request, mode));
             if (e.isEmpty()) {
+                if (json) {
+                    print(Json.object().field("key", key).field("found", false).toString());
+                }
                 warn("key '" + key + "' not found");
                 return NO;
             }
-            print(longFormat ? show(e.get()) : e.get().valueString());
+            print(longFormat ? show(e.get()) : e.get().valueString(), Json.object().field("key", key)
+                    .field("found", true).field("value", e.get().valueString()).field("version", e.get().version()));
             return OK;
         }
     }
 
     @Command(name = "del", aliases = "delete", mixinStandardHelpOptions = true, description = "Delete KEY (no error if it did not exist).",
             footer = {"", "Example:", "  raftkit kv del -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo user/1"})
-    static final class Del extends ClientCommand {
+    static final class Del extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
 
@@ -142,7 +157,8 @@ final class KvCommands implements Runnable {
         @Override
         int run(RaftClient client) {
             boolean existed = KvOps.deleted(client.submit(request));
-            print(existed ? key + ": deleted" : key + ": did not exist");
+            print(existed ? key + ": deleted" : key + ": did not exist",
+                    Json.object().field("key", key).field("existed", existed));
             return OK;
         }
     }
@@ -152,7 +168,7 @@ final class KvCommands implements Runnable {
             footer = {"", "Examples:",
                     "  raftkit kv cas -c 127.0.0.1:8001 --cluster-id demo n 2 --if-value 1",
                     "  raftkit kv cas -c 127.0.0.1:8001 --cluster-id demo lock me --if-absent"})
-    static final class Cas extends ClientCommand {
+    static final class Cas extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "KEY")
         String key;
 
@@ -189,11 +205,16 @@ final class KvCommands implements Runnable {
         int run(RaftClient client) {
             byte[] result = client.submit(request);
             if (KvOps.decode(result) instanceof KvResult.CasFailed failed) {
+                if (json) {
+                    print(Json.object().field("key", key).field("ok", false)
+                            .field("current", failed.current().map(KvCommands::json).orElse(null)).toString());
+                }
                 warn("condition did not hold: " + failed.current().map(e -> "'" + key + "' holds '" + e.valueString()
                         + "' (version " + e.version() + ")").orElse("'" + key + "' does not exist"));
                 return NO;
             }
-            print(key + ": version " + KvOps.casWritten(result).orElseThrow());
+            long version = KvOps.casWritten(result).orElseThrow();
+            print(key + ": version " + version, Json.object().field("key", key).field("ok", true).field("version", version));
             return OK;
         }
     }
@@ -201,7 +222,7 @@ final class KvCommands implements Runnable {
     @Command(name = "scan", mixinStandardHelpOptions = true,
             description = "List keys under PREFIX (all keys if none) in key order: KEY = VALUE (version N), one per line.",
             footer = {"", "Example:", "  raftkit kv scan -c 127.0.0.1:8001 --cluster-id demo user/ --limit 100"})
-    static final class Scan extends ClientCommand {
+    static final class Scan extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "PREFIX", defaultValue = "", arity = "0..1")
         String prefix;
 
@@ -229,19 +250,26 @@ final class KvCommands implements Runnable {
             byte[] after = new byte[0];
             long printed = 0;
             boolean more = true;
+            List<Json> entries = new ArrayList<>();
             // Page by page: one scan answers at most MAX_SCAN_LIMIT keys (and a bounded number of
             // bytes); each page is linearizable on its own, not the listing as a whole.
             while (more && printed < limit) {
                 int page = (int) Math.min(limit - printed, KvCommand.MAX_SCAN_LIMIT);
                 KvResult.Scanned s = KvOps.scanned(client.read(KvOps.scan(prefixBytes, after, page), mode));
                 for (KvEntry e : s.entries()) {
-                    out().println(show(e));
+                    if (json) {
+                        entries.add(json(e));
+                    } else {
+                        out().println(show(e));
+                    }
                     after = e.key();
                     printed++;
                 }
                 more = s.more() && !s.entries().isEmpty();
             }
-            if (more) {
+            if (json) {
+                out().println(Json.object().field("prefix", prefix).objects("entries", entries).field("more", more));
+            } else if (more) {
                 out().println("... more keys under '" + prefix + "'; raise --limit to see them");
             }
             out().flush();

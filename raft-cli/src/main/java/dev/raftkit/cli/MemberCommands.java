@@ -1,7 +1,9 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.grpc.AdminClient;
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.node.HostPort;
 import io.grpc.StatusRuntimeException;
@@ -22,9 +24,12 @@ import picocli.CommandLine.Spec;
  * learner, catches up, then is promoted: it never holds up commits while it is behind (§4.2.1).
  */
 @Command(name = "member", mixinStandardHelpOptions = true,
-        description = "Change the cluster's membership: add a node (as a learner), promote it to voter, remove a node.",
-        subcommands = {MemberCommands.Add.class, MemberCommands.Promote.class, MemberCommands.Remove.class},
+        description = "List the cluster's members, or change them: add a node (as a learner), promote it to voter, remove a node.",
+        subcommands = {MemberCommands.ListMembers.class, MemberCommands.Add.class, MemberCommands.Promote.class,
+                MemberCommands.Remove.class},
         footer = {"", "Exit codes: 0 the change is committed, 1 the cluster could not make it, 2 bad arguments.",
+                "--json (every subcommand) prints one JSON object instead: list {voters,learners,leader,node};",
+                "add, promote, remove {node,change,voters} (add also {promoted}).",
                 "", "Adding node 4 (start it first: no --bootstrap, nodes 1-3 in its --peers):",
                 "  raftkit member add 4 --address 127.0.0.1:7004/8004 \\",
                 "      -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo",
@@ -36,7 +41,7 @@ final class MemberCommands implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "say what to do: raftkit member add|promote|remove (see raftkit member --help)");
+        throw new ParameterException(spec.commandLine(), "say what to do: raftkit member list|add|promote|remove (see raftkit member --help)");
     }
 
     static void checkId(CommandLine cl, long node, String what) {
@@ -45,12 +50,47 @@ final class MemberCommands implements Runnable {
         }
     }
 
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Print the voters and learners, as the leader sees them (or, with no leader, the first node of"
+                    + " --cluster that answers).",
+            footer = {"", "Example:", "  raftkit member list -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo --json"})
+    static final class ListMembers extends ScriptableCommand {
+        @Override
+        int run(RaftClient client) {
+            NodeStatus view = null;
+            String lastError = null;
+            for (long id : nodes.keySet()) {
+                try {
+                    NodeStatus s = client.status(id);
+                    if (view == null || s.isLeader()) {
+                        view = s;
+                    }
+                    if (s.isLeader()) {
+                        break;
+                    }
+                } catch (RaftClientException e) {
+                    lastError = e.getMessage();
+                }
+            }
+            if (view == null) {
+                return fail("no node answered: " + lastError);
+            }
+            String whose = view.isLeader() ? "node " + view.nodeId() + ", the leader," : "node " + view.nodeId()
+                    + " (no leader answered)";
+            print("voters " + view.voters() + ", learners " + view.learners() + " (as " + whose + " sees them)",
+                    Json.object().field("voters", view.voters()).field("learners", view.learners())
+                            .field("leader", view.leaderId() == 0 ? null : view.leaderId())
+                            .field("node", view.nodeId()));
+            return OK;
+        }
+    }
+
     @Command(name = "add", mixinStandardHelpOptions = true,
             description = "Add node NODE as a learner (with --voter: then promote it once it has caught up). With --address, first tell every node of --cluster where NODE listens (until they restart: then list it in their --peers).",
             footer = {"", "Example:",
                     "  raftkit member add 4 --address 127.0.0.1:7004/8004 \\",
                     "      -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo"})
-    static final class Add extends ClientCommand {
+    static final class Add extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "NODE")
         long node;
 
@@ -96,12 +136,16 @@ final class MemberCommands implements Runnable {
             // The leader refuses a direct ADD_VOTER of a node that is not a caught-up learner: a voter
             // that does not run or lags counts toward every quorum. So --voter is two steps.
             List<Long> voters = client.addLearner(node);
-            print("node " + node + " added as a learner; voters now " + voters);
             if (!voter) {
-                print("promote it once it has caught up: raftkit member promote " + node + " ...");
+                print("node " + node + " added as a learner; voters now " + voters + "\npromote it once it has caught up:"
+                        + " raftkit member promote " + node + " ...", change(node, "added", voters).field("promoted", false));
                 return OK;
             }
-            print("node " + node + " promoted; voters now " + client.promote(node, force));
+            if (!json) {
+                print("node " + node + " added as a learner; voters now " + voters);
+            }
+            List<Long> after = client.promote(node, force);
+            print("node " + node + " promoted; voters now " + after, change(node, "added", after).field("promoted", true));
             return OK;
         }
 
@@ -129,6 +173,11 @@ final class MemberCommands implements Runnable {
         }
     }
 
+    /** A committed change for {@code --json}: the node, what happened to it, the voters after. */
+    static Json change(long node, String what, List<Long> voters) {
+        return Json.object().field("node", node).field("change", what).field("voters", voters);
+    }
+
     static String describe(Throwable t) {
         if (t instanceof StatusRuntimeException s) {
             return s.getStatus().getCode() + (s.getStatus().getDescription() == null ? ""
@@ -141,7 +190,7 @@ final class MemberCommands implements Runnable {
             description = "Make learner NODE a voter, once it is live and has caught up with the leader (retried until --timeout)."
                     + " Refused if the new voters would not hold a quorum of live nodes, unless --force.",
             footer = {"", "Example:", "  raftkit member promote 4 -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo"})
-    static final class Promote extends ClientCommand {
+    static final class Promote extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "NODE")
         long node;
 
@@ -155,7 +204,8 @@ final class MemberCommands implements Runnable {
 
         @Override
         int run(RaftClient client) {
-            print("node " + node + " promoted; voters now " + client.promote(node, force));
+            List<Long> voters = client.promote(node, force);
+            print("node " + node + " promoted; voters now " + voters, change(node, "promoted", voters));
             return OK;
         }
     }
@@ -164,7 +214,7 @@ final class MemberCommands implements Runnable {
             description = "Remove NODE (voter or learner) from the cluster. Stop its server afterwards; removing the leader makes it step down once the change commits."
                     + " Refused, with the arithmetic, if the remaining voters would not hold a quorum of live nodes, unless --force.",
             footer = {"", "Example:", "  raftkit member remove 4 -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo"})
-    static final class Remove extends ClientCommand {
+    static final class Remove extends ScriptableCommand {
         @Parameters(index = "0", paramLabel = "NODE")
         long node;
 
@@ -179,7 +229,8 @@ final class MemberCommands implements Runnable {
 
         @Override
         int run(RaftClient client) {
-            print("node " + node + " removed; voters now " + client.remove(node, force));
+            List<Long> voters = client.remove(node, force);
+            print("node " + node + " removed; voters now " + voters, change(node, "removed", voters));
             return OK;
         }
     }

@@ -7,14 +7,10 @@ import picocli.CommandLine.Option;
  * A client command that one node carries out through its admin service (a backup, a snapshot):
  * {@code --node} names it, by default the first of {@code --cluster}.
  */
-abstract class OneNodeCommand extends ClientCommand {
+abstract class OneNodeCommand extends ScriptableCommand {
 
     @Option(names = "--node", paramLabel = "N", description = "The node that does it (default: the first of --cluster).")
     Long node;
-
-    @Option(names = "--json", description = "Print the outcome as one JSON object (for scripts); failures still go to"
-            + " stderr with exit code 1.")
-    boolean json;
 
     @Override
     void check(CommandLine cl) {

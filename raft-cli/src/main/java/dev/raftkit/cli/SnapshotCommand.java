@@ -40,8 +40,8 @@ final class SnapshotCommand extends OneNodeCommand {
             Thread.currentThread().interrupt();
             return fail("interrupted while node " + id + " was taking a snapshot (it may still finish)");
         }
-        print(json ? "{\"node\":" + r.getNodeId() + ",\"index\":" + r.getIndex() + ",\"term\":" + r.getTerm()
-                + ",\"bytes\":" + r.getBytes() + "}"
+        print(json ? Json.object().field("node", r.getNodeId()).field("index", r.getIndex()).field("term", r.getTerm())
+                .field("bytes", r.getBytes()).toString()
                 : "node " + r.getNodeId() + " took a snapshot at index " + r.getIndex() + " (term " + r.getTerm() + ", "
                 + r.getBytes() + " bytes)");
         return OK;

@@ -1,8 +1,8 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.grpc.proto.StatusResponse;
-import dev.raftkit.jepsen.history.JsonLines;
+import dev.raftkit.grpc.NodeStatus;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -47,41 +47,37 @@ final class StatusCommand implements Callable<Integer> {
      * exit code's verdict). True if healthy.
      */
     static boolean json(PrintWriter out, List<ClusterOptions.Probe> probes) {
-        StringBuilder b = new StringBuilder("{\"nodes\":[");
+        List<Json> nodes = new ArrayList<>();
         Set<Long> leaders = new TreeSet<>();
-        StatusResponse view = null;
+        NodeStatus view = null;
         boolean allAnswered = true;
-        for (int i = 0; i < probes.size(); i++) {
-            ClusterOptions.Probe p = probes.get(i);
-            b.append(i == 0 ? "" : ",").append("{\"address\":").append(JsonLines.quote(p.address().hostPort()))
-                    .append(",\"reachable\":").append(p.answered());
+        for (ClusterOptions.Probe p : probes) {
+            Json node = Json.object().field("address", p.address().hostPort()).field("reachable", p.answered());
+            nodes.add(node);
             if (!p.answered()) {
                 allAnswered = false;
-                b.append(",\"error\":").append(JsonLines.quote(p.error())).append('}');
+                node.field("error", p.error());
                 continue;
             }
-            StatusResponse s = p.status();
-            if (p.address().id() != 0 && p.address().id() != s.getNodeId()) {
+            NodeStatus s = p.status();
+            if (p.address().id() != 0 && p.address().id() != s.nodeId()) {
                 allAnswered = false;
-                b.append(",\"error\":").append(JsonLines.quote("is node " + s.getNodeId() + ", not "
-                        + p.address().id() + " as --cluster says"));
+                node.field("error", "is node " + s.nodeId() + ", not " + p.address().id() + " as --cluster says");
             }
-            leaders.add(s.getLeaderId());
-            if (view == null || "LEADER".equals(s.getRole())) {
+            leaders.add(s.leaderId());
+            if (view == null || s.isLeader()) {
                 view = s;
             }
-            b.append(",\"id\":").append(s.getNodeId()).append(",\"role\":").append(JsonLines.quote(s.getRole()))
-                    .append(",\"running\":").append(s.getRunning()).append(",\"recovering\":").append(s.getRecovering())
-                    .append(",\"term\":").append(s.getTerm()).append(",\"leader\":")
-                    .append(s.getLeaderId() == 0 ? "null" : String.valueOf(s.getLeaderId()))
-                    .append(",\"commit\":").append(s.getCommitIndex()).append(",\"applied\":").append(s.getAppliedIndex())
-                    .append(",\"last\":").append(s.getLastIndex()).append('}');
+            node.field("id", s.nodeId()).field("role", s.state()).field("running", s.running())
+                    .field("recovering", s.recovering()).field("term", s.term())
+                    .field("leader", s.leaderId() == 0 ? null : s.leaderId()).field("commit", s.commitIndex())
+                    .field("applied", s.appliedIndex()).field("last", s.lastIndex());
         }
         boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
-        b.append("],\"voters\":").append(view == null ? "null" : view.getVotersList().toString().replace(" ", ""))
-                .append(",\"learners\":").append(view == null ? "null" : view.getLearnersList().toString().replace(" ", ""))
-                .append(",\"leader\":").append(agreed ? String.valueOf(leaders.iterator().next()) : "null")
-                .append(",\"healthy\":").append(allAnswered && agreed).append('}');
+        Json b = Json.object().objects("nodes", nodes).field("voters", view == null ? null : view.voters())
+                .field("learners", view == null ? null : view.learners())
+                .field("leader", agreed ? leaders.iterator().next() : null)
+                .field("healthy", allAnswered && agreed);
         out.println(b);
         out.flush();
         return allAnswered && agreed;
@@ -95,9 +91,9 @@ final class StatusCommand implements Callable<Integer> {
         out.printf("%-6s %-14s %6s %7s %8s %8s %8s  %s%n", "NODE", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST",
                 "ADDRESS");
         Set<Long> leaders = new TreeSet<>();
-        StatusResponse leaderView = null;
+        NodeStatus leaderView = null;
         boolean allAnswered = true;
-        List<String> unreachable = new java.util.ArrayList<>();
+        List<String> unreachable = new ArrayList<>();
         for (ClusterOptions.Probe p : probes) {
             if (!p.answered()) {
                 allAnswered = false;
@@ -106,34 +102,34 @@ final class StatusCommand implements Callable<Integer> {
                 unreachable.add(p.address().hostPort() + ": " + p.error());
                 continue;
             }
-            StatusResponse s = p.status();
-            if (p.address().id() != 0 && p.address().id() != s.getNodeId()) {
+            NodeStatus s = p.status();
+            if (p.address().id() != 0 && p.address().id() != s.nodeId()) {
                 allAnswered = false;
                 out.printf("%-6s %-14s %s is node %d, not %d as --cluster says%n", p.address().id(), "WRONG-ID",
-                        p.address().hostPort(), s.getNodeId(), p.address().id());
+                        p.address().hostPort(), s.nodeId(), p.address().id());
                 continue;
             }
-            leaders.add(s.getLeaderId());
-            if ("LEADER".equals(s.getRole())) {
+            leaders.add(s.leaderId());
+            if (s.isLeader()) {
                 leaderView = s;
             }
-            out.printf("%-6d %-14s %6d %7s %8d %8d %8d  %s%n", s.getNodeId(), s.getRunning() ? s.getRole() : "STOPPED",
-                    s.getTerm(), s.getLeaderId() == 0 ? "-" : String.valueOf(s.getLeaderId()), s.getCommitIndex(),
-                    s.getAppliedIndex(), s.getLastIndex(), p.address().hostPort());
+            out.printf("%-6d %-14s %6d %7s %8d %8d %8d  %s%n", s.nodeId(), s.state(),
+                    s.term(), s.leaderId() == 0 ? "-" : String.valueOf(s.leaderId()), s.commitIndex(),
+                    s.appliedIndex(), s.lastIndex(), p.address().hostPort());
         }
         unreachable.forEach(out::println);
         for (ClusterOptions.Probe p : probes) {
-            if (p.answered() && p.status().getRecovering() && p.status().getRunning()) {
-                out.println("node " + p.status().getNodeId() + " is recovering: it has no state of its own yet (new, or"
+            if (p.answered() && p.status().recovering() && p.status().running()) {
+                out.println("node " + p.status().nodeId() + " is recovering: it has no state of its own yet (new, or"
                         + " its data was lost) and neither votes nor counts toward commits until a leader has caught"
                         + " it up");
             }
         }
-        StatusResponse view = leaderView != null ? leaderView
+        NodeStatus view = leaderView != null ? leaderView
                 : probes.stream().filter(ClusterOptions.Probe::answered).map(ClusterOptions.Probe::status).findFirst().orElse(null);
         if (view != null) {
-            out.println("voters " + view.getVotersList() + ", learners " + view.getLearnersList() + " (as node "
-                    + view.getNodeId() + " sees them)");
+            out.println("voters " + view.voters() + ", learners " + view.learners() + " (as node "
+                    + view.nodeId() + " sees them)");
         }
         boolean agreed = leaders.size() == 1 && !leaders.contains(0L);
         if (view != null && !agreed) {

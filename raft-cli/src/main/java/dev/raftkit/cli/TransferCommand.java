@@ -9,8 +9,9 @@ import picocli.CommandLine.Option;
 @Command(name = "transfer", mixinStandardHelpOptions = true,
         description = "Hand leadership to voter N (for example before restarting the leader's machine); returns once N leads.",
         footer = {"", "Exit codes: 0 N leads, 1 the transfer did not happen in time, 2 bad arguments.",
+                "--json prints {\"leader\":N} instead.",
                 "", "Example:", "  raftkit transfer --to 2 -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo"})
-final class TransferCommand extends ClientCommand {
+final class TransferCommand extends ScriptableCommand {
 
     @Option(names = "--to", required = true, paramLabel = "N", description = "The voter to lead.")
     long to;
@@ -23,7 +24,7 @@ final class TransferCommand extends ClientCommand {
     @Override
     int run(RaftClient client) {
         client.transferLeadership(to);
-        print("node " + to + " leads now");
+        print("node " + to + " leads now", Json.object().field("leader", to));
         return OK;
     }
 }

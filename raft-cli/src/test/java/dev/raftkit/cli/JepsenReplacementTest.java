@@ -4,8 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.jepsen.real.Cluster;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.core.ReadMode;
@@ -56,8 +56,8 @@ class JepsenReplacementTest {
                 assertEquals(3, members.size(), "members " + members);
                 assertTrue(members.contains(4L) && !members.contains(victim), "members " + members);
                 long now = cluster.awaitLeader(timeout);
-                StatusResponse s = cluster.status(now).orElseThrow();
-                assertEquals(members, s.getVotersList().stream().sorted().toList(), "the configuration's voters");
+                NodeStatus s = cluster.status(now).orElseThrow();
+                assertEquals(members, s.voters().stream().sorted().toList(), "the configuration's voters");
 
                 client.submit(KvOps.put("after", "replacement"));
                 for (int i = 0; i < 50; i++) {

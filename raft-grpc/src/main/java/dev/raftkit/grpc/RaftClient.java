@@ -177,10 +177,11 @@ public final class RaftClient implements AutoCloseable {
 
     // ------------------------------------------------------------------------------- admin
 
-    /** The status as node {@code node} sees it. */
-    public StatusResponse status(long node) {
+    /** The status as node {@code node} sees it (this call goes to that node only, never redirected). */
+    public NodeStatus status(long node) {
         StatusRequest request = StatusRequest.newBuilder().setClusterId(clusterId).build();
-        return join(call("read the status of node " + node, node, stub -> stub.status(request), Outcome::ok));
+        return join(this.<StatusResponse, NodeStatus>call("read the status of node " + node, node,
+                stub -> stub.status(request), r -> Outcome.ok(NodeStatus.fromProto(r))));
     }
 
     /** Adds {@code node} as a learner: it receives the log but does not vote. Returns the voters. */

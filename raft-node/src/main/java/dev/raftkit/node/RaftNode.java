@@ -8,9 +8,9 @@ import dev.raftkit.grpc.ClientEndpoint;
 import dev.raftkit.grpc.ClientService;
 import dev.raftkit.grpc.GrpcTransport;
 import dev.raftkit.grpc.GrpcTransportConfig;
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
-import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.SizeLimits;
@@ -334,10 +334,10 @@ public final class RaftNode implements AutoCloseable {
             }
             try (RaftClient client = RaftClient.builder(spec.clusterId).node(peer, address).tls(spec.tls)
                     .timeout(FOUNDING_PROBE).attemptTimeout(FOUNDING_PROBE).build()) {
-                StatusResponse status = client.status(peer);
-                if (status.getLastIndex() > founding) {
-                    return "node " + peer + " at " + address + " is at term " + status.getTerm() + " with log index "
-                            + status.getLastIndex();
+                NodeStatus status = client.status(peer);
+                if (status.lastIndex() > founding) {
+                    return "node " + peer + " at " + address + " is at term " + status.term() + " with log index "
+                            + status.lastIndex();
                 }
             } catch (RuntimeException unreachable) {
                 LOG.info("node {}: founder {} at {} did not answer before founding: {}", spec.id, peer, address,

@@ -1,9 +1,9 @@
 package dev.raftkit.jepsen.real;
 
 import dev.raftkit.grpc.AdminClient;
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.RaftClientException;
-import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.testkit.net.FreePorts;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -145,7 +145,7 @@ public final class Cluster implements AutoCloseable {
     }
 
     /** Node {@code id}'s status, if it answers within about a second. */
-    public Optional<StatusResponse> status(long id) {
+    public Optional<NodeStatus> status(long id) {
         NodeProcess p = nodes.get(id);
         if (p == null || !p.isAlive() || p.isPaused()) {
             return Optional.empty();
@@ -162,10 +162,10 @@ public final class Cluster implements AutoCloseable {
         long best = 0;
         long bestTerm = -1;
         for (long id : nodes.keySet()) {
-            Optional<StatusResponse> s = status(id);
-            if (s.isPresent() && "LEADER".equalsIgnoreCase(s.get().getRole()) && s.get().getTerm() > bestTerm) {
+            Optional<NodeStatus> s = status(id);
+            if (s.isPresent() && s.get().isLeader() && s.get().term() > bestTerm) {
                 best = id;
-                bestTerm = s.get().getTerm();
+                bestTerm = s.get().term();
             }
         }
         return best;
@@ -180,11 +180,11 @@ public final class Cluster implements AutoCloseable {
             if (leader != 0) {
                 boolean agreed = true;
                 for (long id : nodes.keySet()) {
-                    Optional<StatusResponse> s = status(id);
+                    Optional<NodeStatus> s = status(id);
                     if (nodes.get(id).isAlive() && !nodes.get(id).isPaused()
-                            && (s.isEmpty() || s.get().getLeaderId() != leader)) {
+                            && (s.isEmpty() || s.get().leaderId() != leader)) {
                         agreed = false;
-                        last = "node " + id + " " + s.map(x -> "follows " + x.getLeaderId()).orElse("does not answer");
+                        last = "node " + id + " " + s.map(x -> "follows " + x.leaderId()).orElse("does not answer");
                     }
                 }
                 if (agreed) {
@@ -376,19 +376,19 @@ public final class Cluster implements AutoCloseable {
     }
 
     /** The leader's view of the configuration (empty if no leader answers). */
-    private Optional<StatusResponse> leaderStatus() {
+    private Optional<NodeStatus> leaderStatus() {
         long leader = leader();
         return leader == 0 ? Optional.empty() : status(leader);
     }
 
     /** Whether the leader's configuration has {@code id} as a voter. */
     public boolean isVoter(long id) {
-        return leaderStatus().map(s -> s.getVotersList().contains(id)).orElse(false);
+        return leaderStatus().map(s -> s.voters().contains(id)).orElse(false);
     }
 
     /** Whether the leader's configuration has {@code id} as a learner. */
     public boolean isLearner(long id) {
-        return leaderStatus().map(s -> s.getLearnersList().contains(id)).orElse(false);
+        return leaderStatus().map(s -> s.learners().contains(id)).orElse(false);
     }
 
     /**

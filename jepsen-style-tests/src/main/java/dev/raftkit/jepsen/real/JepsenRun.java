@@ -1,7 +1,7 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.proto.StatusResponse;
 import dev.raftkit.jepsen.checker.Budget;
 import dev.raftkit.jepsen.checker.CheckResult;
 import dev.raftkit.jepsen.checker.LinearizabilityChecker;
@@ -190,8 +190,8 @@ public final class JepsenRun {
             Map<Long, KvResult.Digest> digests = new TreeMap<>();
             Map<Long, Long> applied = new TreeMap<>();
             for (long id : cluster.ids()) {
-                Optional<StatusResponse> s = cluster.status(id);
-                s.ifPresent(x -> applied.put(id, x.getAppliedIndex()));
+                Optional<NodeStatus> s = cluster.status(id);
+                s.ifPresent(x -> applied.put(id, x.appliedIndex()));
             }
             if (applied.size() == cluster.ids().size() && applied.values().stream().distinct().count() == 1) {
                 long index = applied.values().iterator().next();

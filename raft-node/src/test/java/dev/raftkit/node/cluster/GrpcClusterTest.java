@@ -383,8 +383,10 @@ class GrpcClusterTest {
         assertEquals("STOPPED", old.server.status().state());
         assertEquals(0, old.server.status().leader());
         var reported = client.status(old.id);
-        assertEquals("STOPPED", reported.getRole(), "the stopped node does not report LEADER");
-        assertTrue(!reported.getRunning());
+        assertEquals("STOPPED", reported.state(), "the stopped node does not report LEADER");
+        assertTrue(!reported.running());
+        assertTrue(!reported.isLeader());
+        assertEquals(old.id, reported.nodeId());
 
         GrpcCluster.Node leader = cluster.awaitLeader();
         assertNotEquals(old.id, leader.id);

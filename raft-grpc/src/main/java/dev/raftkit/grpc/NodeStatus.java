@@ -1,0 +1,76 @@
+package dev.raftkit.grpc;
+
+import dev.raftkit.core.Role;
+import dev.raftkit.grpc.proto.StatusResponse;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * One node's status as it answered {@link RaftClient#status(long)}: a snapshot, possibly slightly
+ * stale by the time it arrives. Immutable. The client-side twin of the server's
+ * {@link dev.raftkit.runtime.ServerStatus}.
+ *
+ * @param nodeId        the id of the node that answered
+ * @param role          its role; {@link Role#FOLLOWER} once it stopped (see {@code running})
+ * @param term          its current term
+ * @param leaderId      the leader it knows of, 0 if none
+ * @param commitIndex   the highest log index it knows to be committed
+ * @param appliedIndex  the highest index its state machine has applied
+ * @param lastIndex     the last index of its log
+ * @param voters        the voters of the configuration as of {@code appliedIndex}, in the order the
+ *                      node listed them
+ * @param learners      the learners of that configuration (they receive the log but do not vote)
+ * @param leaderAddress the leader's client address ({@code HOST:PORT}) if the node knows it, else null
+ * @param running       false once the node's server stopped after a fault (its client port stays up)
+ * @param recovering    the node started without its durable state (wiped, or new) and has not been
+ *                      caught up by a leader yet: it neither votes nor counts toward commits (§3.8)
+ */
+public record NodeStatus(long nodeId, Role role, long term, long leaderId, long commitIndex, long appliedIndex,
+                         long lastIndex, List<Long> voters, List<Long> learners, String leaderAddress,
+                         boolean running, boolean recovering) {
+
+    /** Checks the arguments and copies the lists. */
+    public NodeStatus {
+        Objects.requireNonNull(role, "role");
+        voters = List.copyOf(voters);
+        learners = List.copyOf(learners);
+    }
+
+    /** True if the node leads and is running. */
+    public boolean isLeader() {
+        return role == Role.LEADER && running;
+    }
+
+    /**
+     * The role's name while running, {@code STOPPED} once stopped: what {@code raftkit status} shows,
+     * as {@link dev.raftkit.runtime.ServerStatus#state()}.
+     */
+    public String state() {
+        return running ? role.name() : "STOPPED";
+    }
+
+    /**
+     * Decodes a node's answer.
+     *
+     * @throws RaftClientException with reason {@code INTERNAL} if the role is not one this client knows
+     */
+    static NodeStatus fromProto(StatusResponse r) {
+        String state = r.getRole().toUpperCase(Locale.ROOT);
+        Role role;
+        if (state.equals("STOPPED")) {
+            role = Role.FOLLOWER;
+        } else {
+            try {
+                role = Role.valueOf(state);
+            } catch (IllegalArgumentException e) {
+                throw new RaftClientException("INTERNAL", "node " + r.getNodeId() + " answered the status"
+                        + " call with an unknown role '" + r.getRole() + "' (a newer server?)", e);
+            }
+        }
+        boolean running = r.getRunning() && !state.equals("STOPPED");
+        return new NodeStatus(r.getNodeId(), role, r.getTerm(), r.getLeaderId(), r.getCommitIndex(),
+                r.getAppliedIndex(), r.getLastIndex(), r.getVotersList(), r.getLearnersList(),
+                r.getLeaderAddress().isEmpty() ? null : r.getLeaderAddress(), running, r.getRecovering());
+    }
+}
