@@ -1,8 +1,6 @@
 package dev.raftkit.runtime;
 
 import java.util.List;
-import java.io.InputStream;
-import dev.raftkit.spi.StateMachine;
 import dev.raftkit.core.RaftException;
 import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.awaitility.Awaitility.await;
@@ -16,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
 import dev.raftkit.testkit.runtime.ForwardingLogStorage;
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;
 import dev.raftkit.testkit.runtime.MemorySnapshotStore;
@@ -48,9 +47,12 @@ class FailStopTest {
     }
 
     /** A state machine whose apply throws once {@link #broken} is set: a bug in the user's code. */
-    static final class BreakingStateMachine implements StateMachine {
-        final MapStateMachine delegate = new MapStateMachine();
+    static final class BreakingStateMachine extends ForwardingStateMachine {
         volatile boolean broken;
+
+        BreakingStateMachine() {
+            super(new MapStateMachine());
+        }
 
         @Override
         public List<byte[]> apply(List<Command> commands) {
@@ -58,26 +60,6 @@ class FailStopTest {
                 throw new IllegalStateException("planted: apply failed");
             }
             return delegate.apply(commands);
-        }
-
-        @Override
-        public long lastApplied() {
-            return delegate.lastApplied();
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return delegate.snapshot();
-        }
-
-        @Override
-        public void restore(long index, InputStream in) throws IOException {
-            delegate.restore(index, in);
-        }
-
-        @Override
-        public byte[] query(byte[] query) {
-            return delegate.query(query);
         }
     }
 

@@ -1,13 +1,11 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlStateMachine;
-import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -33,7 +31,7 @@ class BankWorkloadTest {
         assertTrue(s.failures().isEmpty(), why.toString());
         // Seeds 2, 8 and 9 found a restart past a compacted segment whose durable commit index
         // lagged its snapshot (the simulator's own check, which now takes the snapshot as committed,
-        // as RaftNode does); seed 78 a SQL snapshot taken just after a non-command entry, which no
+        // as RaftCore does); seed 78 a SQL snapshot taken just after a non-command entry, which no
         // node could install (SqlImage demanded the image's last command be the snapshot's index).
         SimResult r = Simulator.run(bank.withSeed(78));
         assertTrue(r.ok(), () -> r.summary() + " " + r.violations());
@@ -43,7 +41,7 @@ class BankWorkloadTest {
     void aTransferThatCreditsWithoutDebitingIsCaughtByTheConservedTotal() {
         // Every 40th entry credits account 0 and debits nobody. Every replica applies the same
         // wrong thing, so they still converge: only the workload's invariant can see it.
-        SimOptions broken = SimOptions.defaults(0).withTicks(600).withWorkload(new BankWorkload(() -> new Wrapped(
+        SimOptions broken = SimOptions.defaults(0).withTicks(600).withWorkload(new BankWorkload(() -> new ForwardingStateMachine(
                 new SqlStateMachine()) {
             @Override
             public List<byte[]> apply(List<Command> commands) {
@@ -61,42 +59,5 @@ class BankWorkloadTest {
         assertTrue(r.violations().get(0).contains("in all, not"), r.violations().toString());
     }
 
-    /** A state machine that forwards everything to another. */
-    private static class Wrapped implements StateMachine {
-        private final StateMachine delegate;
 
-        Wrapped(StateMachine delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public List<byte[]> apply(List<Command> commands) {
-            return delegate.apply(commands);
-        }
-
-        @Override
-        public long lastApplied() {
-            return delegate.lastApplied();
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return delegate.snapshot();
-        }
-
-        @Override
-        public void restore(long index, InputStream in) throws IOException {
-            delegate.restore(index, in);
-        }
-
-        @Override
-        public byte[] query(byte[] query) {
-            return delegate.query(query);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
-    }
 }

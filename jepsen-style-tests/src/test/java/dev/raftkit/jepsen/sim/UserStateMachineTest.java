@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -75,37 +76,17 @@ class UserStateMachineTest {
     }
 
     /** The user's counters with the commands of each batch rewritten first. */
-    private static class Broken implements StateMachine {
-        final CounterMachine delegate = new CounterMachine();
+    private static class Broken extends ForwardingStateMachine {
         private final UnaryOperator<List<Command>> rewrite;
 
         Broken(UnaryOperator<List<Command>> rewrite) {
+            super(new CounterMachine());
             this.rewrite = rewrite;
         }
 
         @Override
         public List<byte[]> apply(List<Command> commands) {
             return delegate.apply(rewrite.apply(commands));
-        }
-
-        @Override
-        public long lastApplied() {
-            return delegate.lastApplied();
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return delegate.snapshot();
-        }
-
-        @Override
-        public void restore(long index, InputStream in) throws IOException {
-            delegate.restore(index, in);
-        }
-
-        @Override
-        public byte[] query(byte[] query) {
-            return delegate.query(query);
         }
     }
 }

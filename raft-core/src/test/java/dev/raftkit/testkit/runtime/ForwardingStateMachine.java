@@ -1,0 +1,55 @@
+package dev.raftkit.testkit.runtime;
+
+import dev.raftkit.spi.StateMachine;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+/**
+ * A state machine that forwards every call to another: extend it and override the one method a
+ * test plants a bug in (an {@code apply} that throws, a {@code restore} that loses an update). The
+ * threads, blocking and durability rules are the delegate's (see {@link StateMachine}).
+ */
+public class ForwardingStateMachine implements StateMachine {
+
+    protected final StateMachine delegate;
+
+    public ForwardingStateMachine(StateMachine delegate) {
+        this.delegate = delegate;
+    }
+
+    @Override
+    public void validate(byte[] command) {
+        delegate.validate(command);
+    }
+
+    @Override
+    public List<byte[]> apply(List<Command> commands) {
+        return delegate.apply(commands);
+    }
+
+    @Override
+    public long lastApplied() {
+        return delegate.lastApplied();
+    }
+
+    @Override
+    public Snapshot snapshot() {
+        return delegate.snapshot();
+    }
+
+    @Override
+    public void restore(long index, InputStream in) throws IOException {
+        delegate.restore(index, in);
+    }
+
+    @Override
+    public byte[] query(byte[] query) {
+        return delegate.query(query);
+    }
+
+    @Override
+    public void close() {
+        delegate.close();
+    }
+}
