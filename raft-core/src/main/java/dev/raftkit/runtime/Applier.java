@@ -251,7 +251,7 @@ final class Applier {
                     + " the snapshot was committed");
         }
         try (SnapshotReader r = store.open(d)) {
-            logTime = SnapshotImage.restore(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
+            logTime = SnapshotHeader.restore(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
                     forgetSessionResponsesOnRestore);
         }
         appliedIndex = meta.index();
@@ -431,7 +431,7 @@ final class Applier {
         List<CompletableFuture<SnapshotDescriptor>> waiting = new ArrayList<>(snapshotRequests);
         snapshotRequests.clear();
         StateMachine.Snapshot image = sm.snapshot();
-        byte[] header = SnapshotImage.header(logTime, sessions);
+        byte[] header = SnapshotHeader.header(logTime, sessions);
         SnapshotMeta meta = new SnapshotMeta(new EntryId(appliedTerm, appliedIndex), conf);
         lastSnapshotIndex = appliedIndex;
         bytesSinceSnapshot = 0;

@@ -106,7 +106,7 @@ final class StartupRecovery {
             if (!testingHooks.restoreUnverifiedSnapshot()) {
                 r.verify();
             }
-            long logTime = SnapshotImage.restore(r, stateMachine, sessions, meta.index(),
+            long logTime = SnapshotHeader.restore(r, stateMachine, sessions, meta.index(),
                     "node " + config.id() + "'s snapshot " + meta.last(), testingHooks.forgetSessionResponsesOnRestore());
             return new Restored(meta.index(), meta.term(), meta.conf(), logTime, sessions, latest);
         }

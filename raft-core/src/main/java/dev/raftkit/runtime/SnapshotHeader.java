@@ -12,17 +12,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The runtime's snapshot layout: a header with the replicated runtime state (log time, client
- * sessions, §6.3), then the state machine's own image to the end of the stream.
+ * The header the runtime writes before the state machine's image in every snapshot: the
+ * replicated runtime state (log time, client sessions, §6.3). The state machine's own image
+ * follows it to the end of the stream.
  *
  * <pre>[magic "RKSN":4][version:4][logTimeMillis:8][sessions…][state machine image…]</pre>
  */
-final class SnapshotImage {
+final class SnapshotHeader {
 
     static final int MAGIC = 0x524B534E;
     static final int VERSION = 1;
 
-    private SnapshotImage() {
+    private SnapshotHeader() {
     }
 
     /** Encodes the header now, on the apply thread, so it is a point-in-time copy like the image. */
@@ -61,7 +62,7 @@ final class SnapshotImage {
                          boolean forgetResponses) throws IOException {
         try (InputStream raw = r.input()) {
             DataInputStream in = new DataInputStream(new BufferedInputStream(raw, 64 * 1024));
-            long logTime = SnapshotImage.readHeader(in, sessions, where);
+            long logTime = SnapshotHeader.readHeader(in, sessions, where);
             if (forgetResponses) {
                 sessions.forgetResponses(); // TestingHooks.forgetSessionResponsesOnRestore: testing only
             }
