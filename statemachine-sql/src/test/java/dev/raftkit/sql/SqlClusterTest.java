@@ -1,18 +1,19 @@
 package dev.raftkit.sql;
 
-import dev.raftkit.runtime.RaftServerBuilder;
-import dev.raftkit.core.RaftException;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.Status;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.core.ReadMode;
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.spi.StateMachine;
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.io.IOException;
 import java.io.InputStream;
@@ -151,24 +152,12 @@ class SqlClusterTest {
     }
 
     /** Fails the first snapshot install half-way through reading it, like a crash during install. */
-    private static final class CrashOnInstall implements StateMachine {
-        private final SqlStateMachine delegate = new SqlStateMachine();
+    private static final class CrashOnInstall extends ForwardingStateMachine {
         private final AtomicBoolean armed = new AtomicBoolean(true);
         final AtomicBoolean crashed = new AtomicBoolean();
 
-        @Override
-        public List<byte[]> apply(List<Command> commands) {
-            return delegate.apply(commands);
-        }
-
-        @Override
-        public long lastApplied() {
-            return delegate.lastApplied();
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return delegate.snapshot();
+        CrashOnInstall() {
+            super(new SqlStateMachine());
         }
 
         @Override
@@ -179,16 +168,6 @@ class SqlClusterTest {
                 throw new IOException("simulated crash while installing snapshot " + index);
             }
             delegate.restore(index, in);
-        }
-
-        @Override
-        public byte[] query(byte[] query) {
-            return delegate.query(query);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 
