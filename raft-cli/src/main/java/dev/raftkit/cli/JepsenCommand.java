@@ -1,7 +1,7 @@
 package dev.raftkit.cli;
 
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.cli.jepsen.JepsenNodeMain;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.jepsen.real.JepsenOptions;
 import dev.raftkit.jepsen.real.JepsenResult;
 import dev.raftkit.jepsen.real.JepsenRun;

@@ -1,24 +1,24 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.kv.KvCommand;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
-import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code raftkit kv put|get|del|cas|scan}: the key-value store of a running cluster. Keys and

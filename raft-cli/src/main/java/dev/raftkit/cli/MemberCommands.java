@@ -10,13 +10,13 @@ import io.grpc.StatusRuntimeException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code raftkit member add|promote|remove}: membership changes, one node at a time, through the

@@ -1,7 +1,7 @@
 package dev.raftkit.cli;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * A client command that one node carries out through its admin service (a backup, a snapshot):

@@ -2,10 +2,10 @@ package dev.raftkit.cli;
 
 import dev.raftkit.cli.sql.SqlClient;
 import dev.raftkit.cli.sql.SqlShell;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupResponse;
-import dev.raftkit.core.ReadMode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,11 +19,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /**
  * {@code raftkit sql}: the SQL shell of a cluster whose servers run {@code --sm sql}, interactive

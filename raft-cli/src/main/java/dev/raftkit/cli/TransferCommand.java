@@ -1,9 +1,9 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.grpc.RaftClient;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** {@code raftkit transfer --to N}: hand leadership to a caught-up voter (thesis §3.10). */
 @Command(name = "transfer", mixinStandardHelpOptions = true,

@@ -4,11 +4,11 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.jepsen.real.Cluster;
 import dev.raftkit.kv.KvOps;
-import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.raftkit.core;
 
-import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;

@@ -1,12 +1,12 @@
 package dev.raftkit.core;
 
-import dev.raftkit.core.log.LogUnavailableException;
-import dev.raftkit.core.log.LogCompactedException;
-import dev.raftkit.core.log.LogView;
-import dev.raftkit.core.log.LogSlice;
-import dev.raftkit.core.log.LogReader;
-import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.core.log.LogReader;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.log.LogUnavailableException;
+import dev.raftkit.core.log.LogView;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.raftkit.core;
 
-import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.RaftException;
 import dev.raftkit.core.RaftCore;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadState;
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.Role;
@@ -13,11 +13,11 @@ import dev.raftkit.core.confchange.LiveQuorumCheck;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.log.EntryType;
+import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
-import dev.raftkit.core.log.LogCompactedException;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;

@@ -1,15 +1,15 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.RaftException;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftCore;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfChange;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotStore;

@@ -1,9 +1,9 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftCore;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.StateMachine;

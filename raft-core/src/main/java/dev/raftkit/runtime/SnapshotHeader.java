@@ -1,14 +1,14 @@
 package dev.raftkit.runtime;
 
-import java.io.ByteArrayOutputStream;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.StateMachine;
 import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.FilterInputStream;
-import java.io.InputStream;
 import java.io.DataOutputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.log.Entry;
-import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.core.message.Message;
+import dev.raftkit.runtime.MemoryLogStorage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;

@@ -1,10 +1,5 @@
 package dev.raftkit.core;
 
-import dev.raftkit.core.log.LogUnavailableException;
-import dev.raftkit.core.log.LogCompactedException;
-import dev.raftkit.core.log.LogSlice;
-import dev.raftkit.core.log.EntryId;
-import dev.raftkit.core.log.Entry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,10 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.EntryId;
+import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.core.log.LogSlice;
+import dev.raftkit.core.log.LogUnavailableException;
 import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.testkit.property.Gen;
-import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Gens.Weighted;
+import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Property;
 import java.util.ArrayDeque;
 import java.util.ArrayList;

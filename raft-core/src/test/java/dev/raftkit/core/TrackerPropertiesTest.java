@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.testkit.property.Gen;
-import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Gens.Weighted;
+import dev.raftkit.testkit.property.Gens;
 import dev.raftkit.testkit.property.Property;
 import java.util.ArrayDeque;
 import java.util.List;

@@ -1,7 +1,5 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.RaftException;
-import dev.raftkit.core.ReadMode;
 import static dev.raftkit.testkit.runtime.MapStateMachine.bytes;
 import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static dev.raftkit.testkit.runtime.MapStateMachine.string;
@@ -11,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.testkit.runtime.GatedExecutor;
 import dev.raftkit.testkit.runtime.MutableClock;
 import dev.raftkit.testkit.runtime.RuntimeCluster;

@@ -1,7 +1,5 @@
 package dev.raftkit.runtime;
 
-import java.util.List;
-import dev.raftkit.core.RaftException;
 import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,14 +10,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
 import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.ForwardingStateMachine;
-import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;
+import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.MemorySnapshotStore;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

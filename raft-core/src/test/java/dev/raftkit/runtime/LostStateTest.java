@@ -1,6 +1,5 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.ReadMode;
 import static dev.raftkit.testkit.runtime.MapStateMachine.bytes;
 import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static dev.raftkit.testkit.runtime.MapStateMachine.string;
@@ -11,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.HardState;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.time.Duration;
 import java.util.Set;

@@ -1,6 +1,5 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.RaftException;
 import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.testkit.runtime.RuntimeCluster;

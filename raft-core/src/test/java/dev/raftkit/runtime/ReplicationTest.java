@@ -1,12 +1,12 @@
 package dev.raftkit.runtime;
 
-import dev.raftkit.core.ReadMode;
 import static dev.raftkit.testkit.runtime.MapStateMachine.bytes;
 import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static dev.raftkit.testkit.runtime.MapStateMachine.string;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.Role;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.util.ArrayList;

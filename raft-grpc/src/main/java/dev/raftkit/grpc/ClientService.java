@@ -2,6 +2,7 @@ package dev.raftkit.grpc;
 
 import com.google.protobuf.ByteString;
 import dev.raftkit.core.RaftException;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.proto.ConfigurationProto;
 import dev.raftkit.grpc.proto.MembershipRequest;
@@ -19,7 +20,6 @@ import dev.raftkit.grpc.proto.SubmitResponse;
 import dev.raftkit.grpc.proto.TransferRequest;
 import dev.raftkit.grpc.proto.TransferResponse;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.SizeLimits;
 import io.grpc.Status;

@@ -1,6 +1,5 @@
 package dev.raftkit.grpc;
 
-import dev.raftkit.runtime.RaftServerBuilder;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,7 +8,6 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.grpc.proto.MembershipChangeProto;
 import dev.raftkit.grpc.proto.MembershipRequest;
 import dev.raftkit.grpc.proto.OpenSessionRequest;
@@ -19,7 +17,9 @@ import dev.raftkit.grpc.proto.Refusal;
 import dev.raftkit.grpc.proto.StatusRequest;
 import dev.raftkit.grpc.proto.SubmitRequest;
 import dev.raftkit.grpc.proto.TransferRequest;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.testkit.fuzz.Fuzz;
 import dev.raftkit.testkit.runtime.LocalNetwork;

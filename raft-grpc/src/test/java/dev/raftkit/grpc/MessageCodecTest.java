@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
@@ -14,7 +15,6 @@ import dev.raftkit.core.message.Heartbeat;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.ReadIndexRequest;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.proto.AppendEntriesProto;
 import dev.raftkit.grpc.proto.ConfStateProto;
 import dev.raftkit.grpc.proto.EntryIdProto;

@@ -1,7 +1,5 @@
 package dev.raftkit.node;
 
-import dev.raftkit.runtime.RaftServerBuilder;
-import dev.raftkit.storage.FileIo;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.grpc.ClientEndpoint;
@@ -13,9 +11,11 @@ import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.runtime.SizeLimits;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupRestore;

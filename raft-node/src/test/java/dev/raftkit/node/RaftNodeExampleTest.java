@@ -4,8 +4,8 @@ import static dev.raftkit.node.CounterStateMachine.add;
 import static dev.raftkit.node.CounterStateMachine.valueOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
 import java.nio.file.Path;

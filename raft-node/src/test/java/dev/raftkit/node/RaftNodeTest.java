@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.testkit.net.FreePorts;
 import io.grpc.Status;

@@ -1,7 +1,5 @@
 package dev.raftkit.kv;
 
-import dev.raftkit.runtime.RaftServerBuilder;
-import dev.raftkit.core.RaftException;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.Status;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.core.ReadMode;
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupChain;

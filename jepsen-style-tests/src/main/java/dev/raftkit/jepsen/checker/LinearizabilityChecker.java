@@ -2,9 +2,9 @@ package dev.raftkit.jepsen.checker;
 
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.OpType;
 import dev.raftkit.jepsen.history.Operation;
-import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.TypedOperation;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.HistoryRecorder;
@@ -7,7 +8,6 @@ import dev.raftkit.jepsen.history.Response;
 import dev.raftkit.kv.KvCommand;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
-import dev.raftkit.core.ReadMode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;

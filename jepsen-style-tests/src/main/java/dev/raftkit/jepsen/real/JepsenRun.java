@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.jepsen.checker.Budget;
@@ -10,12 +11,11 @@ import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
 import dev.raftkit.jepsen.history.HistoryRecorder;
 import dev.raftkit.jepsen.history.JsonLines;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -2,9 +2,9 @@ package dev.raftkit.jepsen.real;
 
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.OpStatus;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

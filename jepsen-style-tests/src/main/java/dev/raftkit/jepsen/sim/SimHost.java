@@ -1,15 +1,15 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
+import dev.raftkit.core.log.InitialState;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.runtime.ServerStatus;
-import dev.raftkit.core.log.InitialState;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;

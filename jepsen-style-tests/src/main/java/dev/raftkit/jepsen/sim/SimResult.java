@@ -1,7 +1,7 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.history.OpStatus;
+import dev.raftkit.jepsen.history.TypedHistory;
 import java.util.List;
 import java.util.Map;
 

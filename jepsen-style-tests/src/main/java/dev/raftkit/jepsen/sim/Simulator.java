@@ -1,7 +1,7 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.RaftException;
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.jepsen.history.TypedHistory;

@@ -2,9 +2,9 @@ package dev.raftkit.jepsen.checker;
 
 import dev.raftkit.jepsen.history.Command;
 import dev.raftkit.jepsen.history.History;
+import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
-import dev.raftkit.jepsen.history.OpStatus;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.jepsen.history.History;
-import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.OpStatus;
+import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.TypedOperation;
 import java.lang.management.ManagementFactory;
 import java.lang.ref.Reference;

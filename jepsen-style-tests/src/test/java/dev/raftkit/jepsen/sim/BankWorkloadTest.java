@@ -1,11 +1,11 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlStateMachine;
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -1,9 +1,9 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.core.ReadMode;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.RequestVoteResponse;
 import java.util.EnumSet;

@@ -1,13 +1,13 @@
 package dev.raftkit.jepsen.sim;
 
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.spi.StateMachine;
-import example.CounterPropertyTest;
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import example.CounterPropertyTest.CounterMachine;
+import example.CounterPropertyTest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

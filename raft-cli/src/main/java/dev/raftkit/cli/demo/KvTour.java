@@ -1,11 +1,11 @@
 package dev.raftkit.cli.demo;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.node.RaftNode;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupService;

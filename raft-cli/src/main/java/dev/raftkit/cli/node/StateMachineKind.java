@@ -1,10 +1,10 @@
 package dev.raftkit.cli.node;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.kv.KvStateMachine;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.core.ReadMode;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;

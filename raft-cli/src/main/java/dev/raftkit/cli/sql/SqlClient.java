@@ -1,7 +1,7 @@
 package dev.raftkit.cli.sql;
 
-import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.sql.SqlCodecException;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;

@@ -1,13 +1,13 @@
 package dev.raftkit.testkit.runtime;
 
-import dev.raftkit.runtime.RaftServerBuilder;
 import static org.awaitility.Awaitility.await;
 
-import dev.raftkit.core.RaftException;
 import dev.raftkit.core.RaftConfig;
-import dev.raftkit.runtime.MemoryLogStorage;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.runtime.ClientSession;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

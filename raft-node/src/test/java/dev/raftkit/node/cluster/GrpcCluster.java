@@ -1,6 +1,5 @@
 package dev.raftkit.node.cluster;
 
-import dev.raftkit.runtime.RaftServerBuilder;
 import static org.awaitility.Awaitility.await;
 
 import dev.raftkit.core.HardState;
@@ -14,6 +13,7 @@ import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.runtime.MapStateMachine;
