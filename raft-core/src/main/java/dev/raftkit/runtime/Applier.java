@@ -35,7 +35,7 @@ import java.util.function.LongSupplier;
  * {@link Replies}, not here — and captures snapshots (written on the snapshot pool). Never waits
  * on another thread.
  */
-final class Applier {
+final class Applier implements ApplyQueue {
 
     private final long id;
     private final RaftServer.Settings settings;
@@ -119,7 +119,8 @@ final class Applier {
     // ---------------------------------------------------------------------------------------
     // Producers (raft loop, client threads).
 
-    void enqueue(ApplyInput input) {
+    @Override
+    public void enqueue(ApplyInput input) {
         queue.add(input);
         stage.signal();
     }
@@ -128,19 +129,23 @@ final class Applier {
         stage.signal();
     }
 
-    void readQueued() {
+    @Override
+    public void readQueued() {
         readsWaiting.incrementAndGet();
     }
 
-    boolean hasWaitingReads() {
+    @Override
+    public boolean hasWaitingReads() {
         return readsWaiting.get() > 0;
     }
 
-    long applied() {
+    @Override
+    public long applied() {
         return publishedApplied;
     }
 
-    ConfState conf() {
+    @Override
+    public ConfState conf() {
         return publishedConf;
     }
 

@@ -22,7 +22,7 @@ import java.util.function.LongSupplier;
  * <p>Compactions queued by the snapshot pool run after the batch's sync; they only drop entries a
  * durable snapshot covers, and none at or after the log-retention pin ({@link RaftServer#retainLogFrom}).
  */
-final class LogWriterStage {
+final class LogWriterStage implements PersistQueue {
 
     private record Compact(SnapshotMeta snapshot) {
     }
@@ -60,7 +60,8 @@ final class LogWriterStage {
                 t -> lifecycle.fail(t, "the log writer (writing or syncing the log)"));
     }
 
-    void persist(Ready ready) {
+    @Override
+    public void persist(Ready ready) {
         queue.add(ready);
         stage.signal();
     }
@@ -70,7 +71,8 @@ final class LogWriterStage {
         stage.signal();
     }
 
-    void stop() {
+    @Override
+    public void stop() {
         queue.add(STOP);
         stage.signal();
     }

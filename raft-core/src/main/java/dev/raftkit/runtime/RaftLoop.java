@@ -62,9 +62,11 @@ final class RaftLoop {
     /** Stamps proposals with the leader's time (log time, §6.3 session expiry). */
     private final Clock clock;
     private final Transport transport;
-    private final LogWriterStage writer;
-    private final Applier applier;
-    private final SnapshotWork snapshots;
+    private final PersistQueue writer;
+    private final ApplyQueue applier;
+    private final SnapshotStreams snapshots;
+    /** The leader it sees, for the apply thread's refusals. */
+    private final PublishedLeader leader;
     private final EventsPort events;
     private final Lifecycle lifecycle;
     /** Runtime events (disk stalls) for the embedder's tracer. */
@@ -112,13 +114,14 @@ final class RaftLoop {
      * @param writer    the log writer's queue: Readys with persist work, stop
      * @param applier   the apply thread's queue (and its published applied index and configuration)
      * @param snapshots the snapshot pool: streams snapshots, receives them for the transport
+     * @param leader    where it publishes the leader it sees, for the apply thread
      * @param events    completes refusals and status/transfer futures; listener callbacks
      * @param lifecycle fail-stop
      * @param trace     runtime events for the embedder's tracer
      */
     RaftLoop(long id, Executor executor, RaftServer.Settings settings, RaftCore node, Clock clock, ControlPort control,
-             Transport transport, LogWriterStage writer, Applier applier, SnapshotWork snapshots, EventsPort events,
-             Lifecycle lifecycle, BiConsumer<String, String> trace, TestingHooks hooks) {
+             Transport transport, PersistQueue writer, ApplyQueue applier, SnapshotStreams snapshots,
+             PublishedLeader leader, EventsPort events, Lifecycle lifecycle, BiConsumer<String, String> trace, TestingHooks hooks) {
         this.id = id;
         this.settings = settings;
         this.node = node;
@@ -128,6 +131,7 @@ final class RaftLoop {
         this.writer = writer;
         this.applier = applier;
         this.snapshots = snapshots;
+        this.leader = leader;
         this.events = events;
         this.lifecycle = lifecycle;
         this.trace = trace;
@@ -139,7 +143,7 @@ final class RaftLoop {
         this.peers = new ArrayBlockingQueue<>(settings.maxPeerMessages());
         this.stage = new Stage("raft-loop-" + id, executor, this::round, this::hasInput,
                 t -> lifecycle.fail(t, "the raft loop"));
-        this.view = viewOf();
+        publish(viewOf());
         control.bind(stage::signal);
     }
 
@@ -191,6 +195,7 @@ final class RaftLoop {
 
     void publishStopped() {
         stoppedView = true;
+        leader.publish(0);
     }
 
     /** What the transport delivers into. Never blocks. */
@@ -626,8 +631,13 @@ final class RaftLoop {
         if (v.role() != node.role() || v.term() != node.term() || v.leader() != node.leader()
                 || v.commit() != node.committed() || v.lastIndex() != node.log().lastIndex()
                 || v.recovering() != node.isRecovering()) {
-            view = viewOf();
+            publish(viewOf());
         }
+    }
+
+    private void publish(LoopView v) {
+        view = v;
+        leader.publish(v.leader());
     }
 
     private LoopView viewOf() {

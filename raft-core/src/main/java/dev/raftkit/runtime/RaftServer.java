@@ -179,16 +179,11 @@ public final class RaftServer implements AutoCloseable {
             // second snapshot at the same index.
             snapshots.remember(restored.from());
         }
+        PublishedLeader leader = new PublishedLeader(lifecycle);
         this.applier = new Applier(id, b.applyExecutor, settings, stateMachine, snapshotStore, snapshots, control,
-                this::leaderHint, eventsPort, lifecycle, b.testingHooks, restored);
+                leader::get, eventsPort, lifecycle, b.testingHooks, restored);
         this.loop = new RaftLoop(id, b.raftLoopExecutor, settings, node, clock, control, transport, writer, applier,
-                snapshots, eventsPort, lifecycle, this::trace, b.testingHooks);
-    }
-
-    /** The loop's published leader, 0 if none or stopped: the hint in the apply thread's refusals. */
-    private long leaderHint() {
-        RaftLoop l = loop; // the apply thread runs only once the loop exists; this guards the order
-        return l == null ? 0 : l.status().leader();
+                snapshots, leader, eventsPort, lifecycle, this::trace, b.testingHooks);
     }
 
     /**

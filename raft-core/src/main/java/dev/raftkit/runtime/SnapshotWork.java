@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * streaming snapshots to lagging followers, and receiving them from the leader. Everything here
  * may block on I/O; none of it runs on the raft loop, the log writer or the apply thread.
  */
-final class SnapshotWork {
+final class SnapshotWork implements SnapshotStreams {
 
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWork.class);
 
@@ -161,7 +161,8 @@ final class SnapshotWork {
     }
 
     /** Leader: streams the snapshot {@code m} names to its recipient, then reports to the core. */
-    void send(InstallSnapshot m) {
+    @Override
+    public void send(InstallSnapshot m) {
         try {
             pool.execute(() -> {
                 SnapshotDescriptor d = find(m.snapshot().last());
@@ -201,7 +202,8 @@ final class SnapshotWork {
      * Follower: where the transport writes an incoming snapshot. The returned writer remembers
      * the descriptor on commit, so the apply thread can find the snapshot when the core installs it.
      */
-    SnapshotWriter beginReceive(InstallSnapshot m) throws IOException {
+    @Override
+    public SnapshotWriter beginReceive(InstallSnapshot m) throws IOException {
         SnapshotWriter w = store.begin(m.snapshot());
         return new SnapshotWriter() {
             @Override
