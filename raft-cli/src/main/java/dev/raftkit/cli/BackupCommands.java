@@ -1,12 +1,8 @@
 package dev.raftkit.cli;
 
-import com.google.common.util.concurrent.ListenableFuture;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
-import dev.raftkit.grpc.proto.BackupKindProto;
-import dev.raftkit.grpc.proto.BackupRequest;
-import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.node.HostPort;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupFile;
@@ -17,9 +13,11 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -69,18 +67,19 @@ final class BackupCommands implements Runnable {
                         + " full backup.")
         String dir;
 
-        abstract BackupKindProto kind();
+        abstract boolean incremental();
 
         @Override
         int run(RaftClient client) {
             Target t = target();
             long taker = t.id();
             String address = t.address();
-            String what = kind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
+            String what = incremental() ? "incremental" : "full";
             long start = System.nanoTime();
-            BackupResponse r;
+            AdminClient.BackupTaken r;
             try {
-                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, kind(), dir, taker, this::warn);
+                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, incremental(), dir, taker,
+                        this::warn);
             } catch (ExecutionException e) {
                 return fail("node " + taker + " (" + address + ") did not take the " + what + " backup: "
                         + MemberCommands.describe(e.getCause()));
@@ -88,8 +87,8 @@ final class BackupCommands implements Runnable {
                 Thread.currentThread().interrupt();
                 return fail("interrupted while node " + taker + " was taking the backup (it may still finish)");
             }
-            if (!r.getFallbackReason().isEmpty()) {
-                warn("took a full backup instead of an incremental one: " + r.getFallbackReason());
+            if (r.fallbackReason() != null) {
+                warn("took a full backup instead of an incremental one: " + r.fallbackReason());
             }
             print(json ? json(r, System.nanoTime() - start) : describe(r, System.nanoTime() - start));
             return OK;
@@ -97,20 +96,21 @@ final class BackupCommands implements Runnable {
     }
 
     /**
-     * Has node {@code taker}, at client address {@code address}, take a backup of {@code kind}
+     * Has node {@code taker}, at client address {@code address}, take a full or incremental backup
      * into {@code dir} under its backup root on its host (relative to the root, or absolute inside
      * it), and waits for it, telling {@code progress} every few seconds that it is still working.
      *
      * @throws ExecutionException with the node's refusal or the call's failure as the cause
      */
-    static BackupResponse take(String address, TlsConfig tls, String clusterId, BackupKindProto kind, String dir,
-                               long taker, Consumer<String> progress) throws ExecutionException, InterruptedException {
-        BackupRequest request = BackupRequest.newBuilder().setClusterId(clusterId).setKind(kind)
-                .setRoot(dir).build();
-        String what = kind == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental";
+    static AdminClient.BackupTaken take(String address, TlsConfig tls, String clusterId, boolean incremental,
+                                        String dir, long taker, Consumer<String> progress)
+            throws ExecutionException, InterruptedException {
+        String what = incremental ? "incremental" : "full";
         long start = System.nanoTime();
         try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
-            ListenableFuture<BackupResponse> f = admin.stub().withDeadlineAfter(1, TimeUnit.HOURS).backup(request);
+            Duration limit = Duration.ofHours(1);
+            CompletableFuture<AdminClient.BackupTaken> f = incremental
+                    ? admin.incrementalBackup(clusterId, dir, limit) : admin.fullBackup(clusterId, dir, limit);
             while (true) {
                 try {
                     return f.get(5, TimeUnit.SECONDS);
@@ -123,22 +123,22 @@ final class BackupCommands implements Runnable {
     }
 
     /** A node's backup as one JSON object: who took it, where, what it covers, how long it took. */
-    static String json(BackupResponse r, long elapsedNanos) {
-        return Json.object().field("node", r.getNodeId()).field("directory", r.getDirectory())
-                .field("kind", r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental")
-                .field("prevIndex", r.getPrevIndex()).field("lastIndex", r.getLastIndex())
-                .field("lastTerm", r.getLastTerm()).field("bytes", r.getBytes())
-                .field("fallbackReason", r.getFallbackReason().isEmpty() ? null : r.getFallbackReason())
+    static String json(AdminClient.BackupTaken r, long elapsedNanos) {
+        return Json.object().field("node", r.node()).field("directory", r.directory())
+                .field("kind", r.incremental() ? "incremental" : "full")
+                .field("prevIndex", r.prevIndex()).field("lastIndex", r.lastIndex())
+                .field("lastTerm", r.lastTerm()).field("bytes", r.bytes())
+                .field("fallbackReason", r.fallbackReason())
                 .field("millis", elapsedNanos / 1_000_000).toString();
     }
 
     /** One line saying what a node's backup holds and where it is. */
-    static String describe(BackupResponse r, long elapsedNanos) {
-        String covers = r.getKind() == BackupKindProto.BACKUP_KIND_FULL
-                ? "snapshot at index " + r.getLastIndex() + " (term " + r.getLastTerm() + ")"
-                : "entries " + (r.getPrevIndex() + 1) + ".." + r.getLastIndex();
-        return (r.getKind() == BackupKindProto.BACKUP_KIND_FULL ? "full" : "incremental") + " backup by node "
-                + r.getNodeId() + ": " + covers + ", " + r.getBytes() + " bytes, in " + r.getDirectory() + " ("
+    static String describe(AdminClient.BackupTaken r, long elapsedNanos) {
+        String covers = r.incremental()
+                ? "entries " + (r.prevIndex() + 1) + ".." + r.lastIndex()
+                : "snapshot at index " + r.lastIndex() + " (term " + r.lastTerm() + ")";
+        return (r.incremental() ? "incremental" : "full") + " backup by node "
+                + r.node() + ": " + covers + ", " + r.bytes() + " bytes, in " + r.directory() + " ("
                 + elapsedNanos / 1_000_000 + " ms)";
     }
 
@@ -147,8 +147,8 @@ final class BackupCommands implements Runnable {
             footer = {"", "Example:", "  raftkit backup full --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
     static final class Full extends Take {
         @Override
-        BackupKindProto kind() {
-            return BackupKindProto.BACKUP_KIND_FULL;
+        boolean incremental() {
+            return false;
         }
     }
 
@@ -157,8 +157,8 @@ final class BackupCommands implements Runnable {
             footer = {"", "Example:", "  raftkit backup incremental --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
     static final class Incremental extends Take {
         @Override
-        BackupKindProto kind() {
-            return BackupKindProto.BACKUP_KIND_INCREMENTAL;
+        boolean incremental() {
+            return true;
         }
     }
 

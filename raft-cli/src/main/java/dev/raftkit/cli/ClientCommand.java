@@ -1,16 +1,16 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.kv.KvRejectedException;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * A command that talks to a running cluster through a {@link RaftClient}. Checks its own
@@ -44,12 +44,12 @@ abstract class ClientCommand implements Callable<Integer> {
         TlsConfig tls = cluster.tls(cl);
         try {
             nodes = cluster.ids(cl, cluster.parse(cl), tls, this::warn);
-        } catch (RaftClientException e) {
+        } catch (RaftException e) {
             return fail(e.getMessage());
         }
         try (RaftClient client = cluster.client(nodes, tls)) {
             return run(client);
-        } catch (RaftClientException e) {
+        } catch (RaftException e) {
             return fail(e.getMessage());
         } catch (KvRejectedException e) {
             return fail("the store refused the request: " + e.getMessage());

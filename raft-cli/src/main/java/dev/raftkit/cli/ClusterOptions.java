@@ -1,8 +1,8 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.node.HostPort;
 import java.time.Duration;
@@ -132,7 +132,7 @@ final class ClusterOptions {
                 calls.add(CompletableFuture.supplyAsync(() -> {
                     try {
                         return new Probe(a, probe.status(placeholder), null);
-                    } catch (RaftClientException e) {
+                    } catch (RaftException e) {
                         return new Probe(a, null, e.getMessage());
                     }
                 }, pool));
@@ -157,7 +157,7 @@ final class ClusterOptions {
      * Node id to client address, for every address that has an id or told it; an address without
      * an id that does not answer is reported to {@code warn} and left out.
      *
-     * @throws RaftClientException if no node is left
+     * @throws RaftException if no node is left
      */
     Map<Long, String> ids(CommandLine cl, List<Address> nodes, TlsConfig tls, Consumer<String> warn) {
         Map<Long, String> ids = new LinkedHashMap<>();
@@ -187,7 +187,7 @@ final class ClusterOptions {
             }
         }
         if (ids.isEmpty()) {
-            throw new RaftClientException("UNAVAILABLE", "no node of cluster '" + clusterId + "' answered ("
+            throw new RaftException(RaftException.Reason.UNAVAILABLE, 0, "no node of cluster '" + clusterId + "' answered ("
                     + String.join(", ", errors) + "). Are the servers running, and are these their client addresses"
                     + " (--client-listen)?");
         }

@@ -1,9 +1,9 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.node.HostPort;
 import io.grpc.StatusRuntimeException;
@@ -68,7 +68,7 @@ final class MemberCommands implements Runnable {
                     if (s.isLeader()) {
                         break;
                     }
-                } catch (RaftClientException e) {
+                } catch (RaftException e) {
                     lastError = e.getMessage();
                 }
             }
@@ -155,7 +155,7 @@ final class MemberCommands implements Runnable {
             int told = 0;
             for (Map.Entry<Long, String> n : nodes.entrySet()) {
                 try (AdminClient admin = new AdminClient(HostPort.parse(n.getValue(), "node address"), tls)) {
-                    admin.addPeer(cluster.clusterId, node, HostPort.format(peer), client, cluster.timeout());
+                    admin.addPeer(cluster.clusterId, node, HostPort.format(peer), client, cluster.timeout()).get();
                     told++;
                 } catch (java.util.concurrent.ExecutionException e) {
                     warn("node " + n.getKey() + " (" + n.getValue() + ") did not learn node " + node + "'s address: "
@@ -179,6 +179,14 @@ final class MemberCommands implements Runnable {
     }
 
     static String describe(Throwable t) {
+        if (t instanceof RaftException r) {
+            // The admin client's refusals wrap the node's gRPC status: its code and words are
+            // what the operator needs; the client's own failures say it in their message.
+            if (!(r.getCause() instanceof StatusRuntimeException)) {
+                return r.getMessage();
+            }
+            t = r.getCause();
+        }
         if (t instanceof StatusRuntimeException s) {
             return s.getStatus().getCode() + (s.getStatus().getDescription() == null ? ""
                     : ": " + s.getStatus().getDescription());

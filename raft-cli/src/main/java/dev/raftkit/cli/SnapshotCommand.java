@@ -1,9 +1,8 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.proto.SnapshotRequest;
-import dev.raftkit.grpc.proto.SnapshotResponse;
 import dev.raftkit.node.HostPort;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,23 +26,31 @@ final class SnapshotCommand extends OneNodeCommand {
         Target t = target();
         long id = t.id();
         String address = t.address();
-        SnapshotResponse r;
+        AdminClient.SnapshotTaken r;
         try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), cluster.tls(spec.commandLine()))) {
-            r = admin.stub().snapshot(SnapshotRequest.newBuilder().setClusterId(cluster.clusterId).build())
-                    .get(cluster.timeout().toMillis(), TimeUnit.MILLISECONDS);
+            // The call's deadline is the timeout; the margin only guards against an answer never coming.
+            r = admin.snapshot(cluster.clusterId, cluster.timeout())
+                    .get(cluster.timeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof RaftException refused && refused.reason() == RaftException.Reason.TIMED_OUT) {
+                return timedOut(id, address);
+            }
             return fail("node " + id + " (" + address + ") did not take a snapshot: " + MemberCommands.describe(e.getCause()));
         } catch (TimeoutException e) {
-            return fail("node " + id + " (" + address + ") did not answer within " + cluster.timeout().toMillis()
-                    + " ms (--timeout); it may still take the snapshot");
+            return timedOut(id, address);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return fail("interrupted while node " + id + " was taking a snapshot (it may still finish)");
         }
-        print(json ? Json.object().field("node", r.getNodeId()).field("index", r.getIndex()).field("term", r.getTerm())
-                .field("bytes", r.getBytes()).toString()
-                : "node " + r.getNodeId() + " took a snapshot at index " + r.getIndex() + " (term " + r.getTerm() + ", "
-                + r.getBytes() + " bytes)");
+        print(json ? Json.object().field("node", r.node()).field("index", r.index()).field("term", r.term())
+                .field("bytes", r.bytes()).toString()
+                : "node " + r.node() + " took a snapshot at index " + r.index() + " (term " + r.term() + ", "
+                + r.bytes() + " bytes)");
         return OK;
+    }
+
+    private int timedOut(long id, String address) {
+        return fail("node " + id + " (" + address + ") did not answer within " + cluster.timeout().toMillis()
+                + " ms (--timeout); it may still take the snapshot");
     }
 }

@@ -3,9 +3,8 @@ package dev.raftkit.cli;
 import dev.raftkit.cli.sql.SqlClient;
 import dev.raftkit.cli.sql.SqlShell;
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.proto.BackupKindProto;
-import dev.raftkit.grpc.proto.BackupResponse;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -134,12 +133,10 @@ final class SqlCommand extends ClientCommand {
         public String backup(boolean incremental, Path dir) {
             Map.Entry<Long, String> taker = nodes.entrySet().iterator().next();
             long start = System.nanoTime();
-            BackupResponse r;
+            AdminClient.BackupTaken r;
             try {
                 r = BackupCommands.take(taker.getValue(), cluster.tls(spec.commandLine()), cluster.clusterId,
-                        incremental ? BackupKindProto.BACKUP_KIND_INCREMENTAL : BackupKindProto.BACKUP_KIND_FULL,
-                        dir.toString(),
-                        taker.getKey(), SqlCommand.this::warn);
+                        incremental, dir.toString(), taker.getKey(), SqlCommand.this::warn);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("node " + taker.getKey() + " (" + taker.getValue() + ") did not take"
                         + " the backup: " + MemberCommands.describe(e.getCause()), e);
@@ -148,8 +145,8 @@ final class SqlCommand extends ClientCommand {
                 throw new IllegalStateException("interrupted while node " + taker.getKey() + " was taking the backup");
             }
             String line = BackupCommands.describe(r, System.nanoTime() - start);
-            return r.getFallbackReason().isEmpty() ? line
-                    : line + "\n(a full backup instead of an incremental one: " + r.getFallbackReason() + ")";
+            return r.fallbackReason() == null ? line
+                    : line + "\n(a full backup instead of an incremental one: " + r.fallbackReason() + ")";
         }
     }
 }

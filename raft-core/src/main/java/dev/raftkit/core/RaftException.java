@@ -7,7 +7,9 @@ package dev.raftkit.core;
  * #leaderHint()} names the leader this node knows of (0 if none), so a client can retry there.
  *
  * <p>The gRPC client service sends the reason, the hint and the retry flag over the wire by name,
- * so a remote client sees the same vocabulary.
+ * so a remote client sees the same vocabulary, and the remote clients fail with this exception too,
+ * adding the reasons only a caller across the network meets ({@link Reason#UNAVAILABLE} and those
+ * after it).
  */
 public final class RaftException extends RuntimeException {
 
@@ -52,7 +54,25 @@ public final class RaftException extends RuntimeException {
          */
         INVALID(false),
         /** The command is larger than the server's {@code maxCommandBytes} (the message gives both sizes). */
-        TOO_LARGE(false);
+        TOO_LARGE(false),
+
+        // Failures a remote caller sees (raft-grpc's RaftClient and AdminClient), decided there.
+
+        /** No node could be reached or none answered (the message names the nodes tried and the last error). */
+        UNAVAILABLE(true),
+        /** The node refused the caller's certificate or its role (an admin call without the admin role, say). */
+        UNAUTHORIZED(false),
+        /** The node belongs to another cluster: check the cluster id and the addresses. */
+        WRONG_CLUSTER(false),
+        /**
+         * The node does not support the request, or answered with something this client does not
+         * know: a client and a server of different versions.
+         */
+        UNSUPPORTED(false),
+        /** The node tried and failed (the message says why: a disk error, say); fix that first. */
+        FAILED(false),
+        /** The client was closed, or its caller interrupted, before an answer came. */
+        CLOSED(false);
 
         private final boolean retryable;
 

@@ -1,28 +1,59 @@
 package dev.raftkit.grpc;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.proto.AddPeerRequest;
+import dev.raftkit.grpc.proto.BackupKindProto;
+import dev.raftkit.grpc.proto.BackupRequest;
+import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
+import dev.raftkit.grpc.proto.RaftAdminServiceGrpc.RaftAdminServiceFutureStub;
+import dev.raftkit.grpc.proto.SnapshotRequest;
+import dev.raftkit.grpc.proto.SnapshotResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * A connection to one node's admin service ({@code admin.proto}, served on the node's client
  * port): unlike {@link RaftClient}, calls act on the node they are sent to, without redirects.
  *
- * <p>Threads: any thread may call; the stub's futures complete on this client's own thread. Close
- * it to release its channel and threads.
+ * <p>Every call returns a future at once; it completes on this client's own thread with the
+ * node's answer, or fails with a {@link RaftException}: {@code UNAUTHORIZED} without the admin
+ * role, {@code WRONG_CLUSTER}, {@code UNAVAILABLE} if the node is unreachable or starting, {@code
+ * TIMED_OUT} past the call's timeout, {@code INVALID} for a request the node refused, {@code
+ * FAILED} if the node tried and could not (the message says why). Any thread may call. Close it to
+ * release its channel and threads.
  */
 public final class AdminClient implements AutoCloseable {
+
+    /** A snapshot node {@code node} took, durable when this is returned. */
+    public record SnapshotTaken(long node, long index, long term, long bytes) {
+    }
+
+    /**
+     * A backup node {@code node} took into {@code directory} on its host: a full one holds the
+     * snapshot at {@code lastIndex}; an incremental one the entries after {@code prevIndex} up to
+     * {@code lastIndex}. {@code fallbackReason} says why an incremental was taken as a full one,
+     * or is null.
+     */
+    public record BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
+                              long lastTerm, long bytes, String fallbackReason) {
+    }
 
     private final ExecutorService executor = Executors.newFixedThreadPool(1, Endpoints.Threads.daemonFactory(
             "raftkit-admin-client"));
     private final EventLoopGroup loop = Endpoints.eventLoop(1, "raftkit-admin-netty");
+    /** host:port, for messages. */
+    private final String where;
     private final ManagedChannel channel;
     private final TlsCredentials credentials;
 
@@ -32,26 +63,74 @@ public final class AdminClient implements AutoCloseable {
      * ({@code raftkit://CLUSTER/admin/NAME}); on plaintext only if it runs with insecure admin.
      */
     public AdminClient(InetSocketAddress target, TlsConfig tls) {
+        this.where = target.getHostString() + ":" + target.getPort();
         credentials = TlsCredentials.of(tls);
         channel = Endpoints.channel(target, loop, executor, 4 << 20, credentials);
     }
 
-    /** The generated stub, for calls with their own deadlines. */
-    public RaftAdminServiceGrpc.RaftAdminServiceFutureStub stub() {
-        return RaftAdminServiceGrpc.newFutureStub(channel);
+    /**
+     * Tells the node that node {@code id} listens for peers at {@code peerHostPort} and for
+     * clients at {@code clientHostPort}; completes once the node knows.
+     */
+    public CompletableFuture<Void> addPeer(String clusterId, long id, String peerHostPort, String clientHostPort,
+                                           Duration timeout) {
+        return call(stub(timeout).addPeer(AddPeerRequest.newBuilder().setClusterId(clusterId).setNodeId(id)
+                .setPeerAddress(peerHostPort).setClientAddress(clientHostPort).build()), r -> null,
+                "tell the node at " + where + " where node " + id + " listens");
+    }
+
+    /** Has the node take a snapshot now; completes once it is durable. */
+    public CompletableFuture<SnapshotTaken> snapshot(String clusterId, Duration timeout) {
+        return call(stub(timeout).snapshot(SnapshotRequest.newBuilder().setClusterId(clusterId).build()),
+                (SnapshotResponse r) -> new SnapshotTaken(r.getNodeId(), r.getIndex(), r.getTerm(), r.getBytes()),
+                "take a snapshot at the node at " + where);
     }
 
     /**
-     * Tells the node that node {@code id} listens for peers at {@code peerHostPort} and for
-     * clients at {@code clientHostPort}, waiting up to {@code timeout}.
-     *
-     * @throws ExecutionException with the gRPC status as cause if the node refused or did not answer
+     * Has the node take a full backup (a snapshot now, copied with a manifest) into {@code dir}
+     * under its backup root on its host: relative to the root, or absolute inside it.
      */
-    public void addPeer(String clusterId, long id, String peerHostPort, String clientHostPort, Duration timeout)
-            throws ExecutionException, InterruptedException {
-        stub().withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).addPeer(AddPeerRequest.newBuilder()
-                .setClusterId(clusterId).setNodeId(id).setPeerAddress(peerHostPort).setClientAddress(clientHostPort)
-                .build()).get();
+    public CompletableFuture<BackupTaken> fullBackup(String clusterId, String dir, Duration timeout) {
+        return backup(clusterId, BackupKindProto.BACKUP_KIND_FULL, dir, timeout);
+    }
+
+    /**
+     * Has the node take an incremental backup (the entries since the chain's last backup) into
+     * {@code dir}; the node takes a full one instead, and says why, if the chain cannot be
+     * extended.
+     */
+    public CompletableFuture<BackupTaken> incrementalBackup(String clusterId, String dir, Duration timeout) {
+        return backup(clusterId, BackupKindProto.BACKUP_KIND_INCREMENTAL, dir, timeout);
+    }
+
+    private CompletableFuture<BackupTaken> backup(String clusterId, BackupKindProto kind, String dir,
+                                                  Duration timeout) {
+        BackupRequest request = BackupRequest.newBuilder().setClusterId(clusterId).setKind(kind).setRoot(dir).build();
+        return call(stub(timeout).backup(request), (BackupResponse r) -> new BackupTaken(r.getNodeId(),
+                        r.getDirectory(), r.getKind() == BackupKindProto.BACKUP_KIND_INCREMENTAL, r.getPrevIndex(),
+                        r.getLastIndex(), r.getLastTerm(), r.getBytes(),
+                        r.getFallbackReason().isEmpty() ? null : r.getFallbackReason()),
+                "take a backup at the node at " + where);
+    }
+
+    private RaftAdminServiceFutureStub stub(Duration timeout) {
+        return RaftAdminServiceGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private <R, T> CompletableFuture<T> call(ListenableFuture<R> rpc, Function<R, T> answer, String what) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Futures.addCallback(rpc, new FutureCallback<>() {
+            @Override
+            public void onSuccess(R r) {
+                result.complete(answer.apply(r));
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+                result.completeExceptionally(GrpcErrors.toRaftException(t, "could not " + what));
+            }
+        }, executor);
+        return result;
     }
 
     @Override

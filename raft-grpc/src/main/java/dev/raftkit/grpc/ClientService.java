@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * server's future completes. A request the server refuses is answered with a {@link Refusal}
  * carrying the reason, whether it may be retried, and the leader this node knows of (with its
  * client address, if this node has it) so clients can follow the redirect. A request naming
- * another cluster is refused with {@code FAILED_PRECONDITION}.
+ * another cluster is refused with {@code FAILED_PRECONDITION} and the reason {@code WRONG_CLUSTER}
+ * in its trailers ({@link GrpcErrors}).
  */
 public final class ClientService extends RaftClientServiceGrpc.RaftClientServiceImplBase {
 
@@ -195,9 +196,9 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         }
         // The request's cluster id is the caller's text: echoed bounded (a megabyte id would be
         // copied into every refusal).
-        out.onError(Status.FAILED_PRECONDITION.withDescription("node " + server.id() + " belongs to cluster "
-                + Untrusted.quote(clusterId) + ", not " + Untrusted.quote(requestCluster)
-                + "; check the client's cluster id and addresses").asRuntimeException());
+        out.onError(GrpcErrors.refusal(Status.FAILED_PRECONDITION, RaftException.Reason.WRONG_CLUSTER, "node "
+                + server.id() + " belongs to cluster " + Untrusted.quote(clusterId) + ", not "
+                + Untrusted.quote(requestCluster) + "; check the client's cluster id and addresses"));
         return false;
     }
 

@@ -1,5 +1,6 @@
 package dev.raftkit.grpc;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
 import dev.raftkit.grpc.proto.StatusResponse;
 import java.util.List;
@@ -53,7 +54,7 @@ public record NodeStatus(long nodeId, Role role, long term, long leaderId, long 
     /**
      * Decodes a node's answer.
      *
-     * @throws RaftClientException with reason {@code INTERNAL} if the role is not one this client knows
+     * @throws RaftException with reason {@code UNSUPPORTED} if the role is not one this client knows
      */
     static NodeStatus fromProto(StatusResponse r) {
         String state = r.getRole().toUpperCase(Locale.ROOT);
@@ -64,7 +65,7 @@ public record NodeStatus(long nodeId, Role role, long term, long leaderId, long 
             try {
                 role = Role.valueOf(state);
             } catch (IllegalArgumentException e) {
-                throw new RaftClientException("INTERNAL", "node " + r.getNodeId() + " answered the status"
+                throw new RaftException(RaftException.Reason.UNSUPPORTED, 0, "node " + r.getNodeId() + " answered the status"
                         + " call with an unknown role '" + r.getRole() + "' (a newer server?)", e);
             }
         }

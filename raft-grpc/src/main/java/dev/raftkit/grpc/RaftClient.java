@@ -2,6 +2,8 @@ package dev.raftkit.grpc;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
+import dev.raftkit.core.RaftException;
+import dev.raftkit.core.RaftException.Reason;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.proto.MembershipChangeProto;
 import dev.raftkit.grpc.proto.MembershipRequest;
@@ -56,9 +58,13 @@ import java.util.function.Function;
  *       once and answers retries with the first result (thesis §6.3). This holds across leader
  *       changes and lost answers.
  *   <li><b>Times out clearly</b>: each call retries (with a short back-off) until
- *       {@link Builder#timeout(Duration)} passes, then fails with a {@link RaftClientException}
- *       naming the nodes tried and the last error. Refusals that cannot succeed on retry (an
- *       invalid request, an expired session, another cluster) fail at once.
+ *       {@link Builder#timeout(Duration)} passes, then fails with a {@link RaftException}
+ *       ({@code TIMED_OUT}) naming the nodes tried and the last error. Refusals that cannot
+ *       succeed on retry (an invalid request, an expired session, another cluster) fail at once.
+ *   <li><b>One exception</b>: every failure is a {@link RaftException}, the same type a node's
+ *       own callers catch: the cluster's reason and leader hint as the node sent them, or a
+ *       reason of the call itself ({@code UNAUTHORIZED}, {@code WRONG_CLUSTER}, {@code
+ *       UNSUPPORTED}, {@code CLOSED}).
  * </ul>
  *
  * Thread-safe; blocking methods wrap the {@code …Async} ones. Close it to release its connections.
@@ -299,7 +305,7 @@ public final class RaftClient implements AutoCloseable {
             if (remaining <= 0) {
                 // A call pinned to one node names it once and asks about it; others, the nodes tried.
                 String where = pinned != 0 ? "at node " + pinned + "@" + addresses.get(pinned) : "at nodes " + tried;
-                result.completeExceptionally(new RaftClientException("TIMED_OUT", "could not " + what + " in cluster '"
+                result.completeExceptionally(new RaftException(Reason.TIMED_OUT, 0, "could not " + what + " in cluster '"
                         + clusterId + "' within " + timeout.toMillis() + " ms (" + attempts + " attempt"
                         + (attempts == 1 ? "" : "s") + " " + where + "); last error: " + lastError + ". "
                         + (pinned != 0 ? "Is node " + pinned + " up and reachable there?"
@@ -320,7 +326,7 @@ public final class RaftClient implements AutoCloseable {
                         .withDeadlineAfter(Math.min(remaining, attemptTimeout.toNanos()), TimeUnit.NANOSECONDS);
                 f = rpc.apply(stub);
             } catch (RuntimeException e) {
-                onError(Status.fromThrowable(e));
+                onError(e);
                 return;
             }
             f.addListener(() -> {
@@ -328,7 +334,7 @@ public final class RaftClient implements AutoCloseable {
                 try {
                     response = f.get();
                 } catch (ExecutionException e) {
-                    onError(Status.fromThrowable(e.getCause()));
+                    onError(e.getCause());
                     return;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -353,10 +359,20 @@ public final class RaftClient implements AutoCloseable {
             }, executor);
         }
 
+        /** A refusal's reason by name; one this client does not know is a newer server's. */
+        private static Reason reasonOf(Refusal r) {
+            try {
+                return Reason.valueOf(r.getReason());
+            } catch (IllegalArgumentException e) {
+                return Reason.UNSUPPORTED;
+            }
+        }
+
         private void onRefusal(Refusal r) {
             lastError = r.getReason() + ": " + r.getMessage();
             if (!r.getRetryable()) {
-                result.completeExceptionally(new RaftClientException(r.getReason(), "could not " + what + ": " + r.getMessage()));
+                result.completeExceptionally(new RaftException(reasonOf(r), r.getLeaderId(),
+                        "could not " + what + ": " + r.getMessage()));
                 return;
             }
             if (r.getLeaderId() != 0) {
@@ -381,13 +397,14 @@ public final class RaftClient implements AutoCloseable {
             retryLater();
         }
 
-        private void onError(Status s) {
-            lastError = s.getCode() + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")");
+        private void onError(Throwable t) {
+            Status s = Status.fromThrowable(t);
+            lastError = GrpcErrors.describe(s);
             if (s.getCode() == Status.Code.RESOURCE_EXHAUSTED && s.getDescription() != null
                     && s.getDescription().contains("exceeds maximum size")) {
                 // gRPC cut off a request larger than the node's client-port limit: every node
                 // would, so retrying only repeats it.
-                result.completeExceptionally(new RaftClientException("TOO_LARGE", "could not " + what + " at node "
+                result.completeExceptionally(new RaftException(Reason.TOO_LARGE, 0, "could not " + what + " at node "
                         + target + ": the request is larger than the node accepts (" + s.getDescription()
                         + "); split the command"));
                 return;
@@ -401,8 +418,9 @@ public final class RaftClient implements AutoCloseable {
                     skip = target;
                     retryLater();
                 }
-                default -> result.completeExceptionally(new RaftClientException(s.getCode().name(),
-                        "could not " + what + " at node " + target + ": " + lastError));
+                default -> result.completeExceptionally(new RaftException(
+                        GrpcErrors.reasonOf(s, Status.trailersFromThrowable(t)), 0,
+                        "could not " + what + " at node " + target + ": " + lastError, t));
             }
         }
 
@@ -411,7 +429,7 @@ public final class RaftClient implements AutoCloseable {
             try {
                 timer.schedule(this::attempt, delayMs, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
-                result.completeExceptionally(new RaftClientException("CLOSED", "the client was closed"));
+                result.completeExceptionally(new RaftException(Reason.CLOSED, 0, "the client was closed"));
             }
         }
 
@@ -462,15 +480,15 @@ public final class RaftClient implements AutoCloseable {
             // The call times itself out; the margin only guards against a bug leaving it pending.
             return f.get(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RaftClientException r) {
+            if (e.getCause() instanceof RaftException r) {
                 throw r;
             }
-            throw new RaftClientException("FAILED", e.getCause().toString(), e.getCause());
+            throw new RaftException(Reason.FAILED, 0, e.getCause().toString(), e.getCause());
         } catch (TimeoutException e) {
-            throw new RaftClientException("TIMED_OUT", "no answer from cluster '" + clusterId + "' within " + timeout, e);
+            throw new RaftException(Reason.TIMED_OUT, 0, "no answer from cluster '" + clusterId + "' within " + timeout, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new RaftClientException("INTERRUPTED", "interrupted while waiting for cluster '" + clusterId + "'", e);
+            throw new RaftException(Reason.CLOSED, 0, "interrupted while waiting for cluster '" + clusterId + "'", e);
         }
     }
 

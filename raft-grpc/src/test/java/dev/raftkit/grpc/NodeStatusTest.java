@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException.Reason;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
 import dev.raftkit.grpc.proto.StatusResponse;
 import java.util.ArrayList;
@@ -55,9 +57,9 @@ class NodeStatusTest {
 
     @Test
     void anUnknownRoleIsRefusedByName() {
-        RaftClientException e = assertThrows(RaftClientException.class,
+        RaftException e = assertThrows(RaftException.class,
                 () -> NodeStatus.fromProto(leader().setRole("OBSERVER").build()));
-        assertEquals("INTERNAL", e.reason());
+        assertEquals(Reason.UNSUPPORTED, e.reason());
         assertTrue(e.getMessage().contains("OBSERVER"), e.getMessage());
     }
 

@@ -1,5 +1,7 @@
 package dev.raftkit.node;
 
+import dev.raftkit.core.RaftException;
+import dev.raftkit.grpc.GrpcErrors;
 import dev.raftkit.grpc.Untrusted;
 import dev.raftkit.grpc.proto.AddPeerRequest;
 import dev.raftkit.grpc.proto.AddPeerResponse;
@@ -209,9 +211,9 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         }
         if (!clusterId.equals(requestCluster)) {
             // The request's cluster id is the caller's text: echoed bounded.
-            out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " belongs to cluster "
-                    + Untrusted.quote(clusterId) + ", not " + Untrusted.quote(requestCluster)
-                    + "; check --cluster-id and the addresses").asRuntimeException());
+            out.onError(GrpcErrors.refusal(Status.FAILED_PRECONDITION, RaftException.Reason.WRONG_CLUSTER, "node "
+                    + n.id() + " belongs to cluster " + Untrusted.quote(clusterId) + ", not "
+                    + Untrusted.quote(requestCluster) + "; check --cluster-id and the addresses"));
             return null;
         }
         return n;

@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.proto.SnapshotRequest;
-import dev.raftkit.grpc.proto.SnapshotResponse;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.testkit.net.FreePorts;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -199,13 +196,14 @@ class RaftNodeTest {
         await().atMost(WAIT).until(() -> strict.server().status().leader() == 1 && open.server().status().leader() == 1);
 
         ExecutionException refused = assertThrows(ExecutionException.class, () -> snapshot(strict));
-        StatusRuntimeException status = assertInstanceOf(StatusRuntimeException.class, refused.getCause());
-        assertEquals(Status.Code.PERMISSION_DENIED, status.getStatus().getCode(), status.toString());
+        RaftException status = assertInstanceOf(RaftException.class, refused.getCause());
+        assertEquals(RaftException.Reason.UNAUTHORIZED, status.reason(), status.toString());
+        assertTrue(status.getMessage().contains("PERMISSION_DENIED"), status.getMessage());
 
-        SnapshotResponse taken = snapshot(open);
-        assertEquals(1, taken.getNodeId());
-        assertTrue(taken.getIndex() >= 1, "the snapshot covers at least the founding entries: " + taken);
-        assertEquals(taken.getIndex(), open.snapshotStore().latest().orElseThrow().meta().index());
+        AdminClient.SnapshotTaken taken = snapshot(open);
+        assertEquals(1, taken.node());
+        assertTrue(taken.index() >= 1, "the snapshot covers at least the founding entries: " + taken);
+        assertEquals(taken.index(), open.snapshotStore().latest().orElseThrow().meta().index());
     }
 
     @Test
@@ -245,12 +243,11 @@ class RaftNodeTest {
         await().atMost(WAIT).until(() -> again.server().status().leader() == 1);
     }
 
-    private static SnapshotResponse snapshot(RaftNode node) throws Exception {
+    private static AdminClient.SnapshotTaken snapshot(RaftNode node) throws Exception {
         String hostPort = node.clientHostPort();
         try (AdminClient admin = new AdminClient(loopback(Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))),
                 null)) {
-            return admin.stub().snapshot(SnapshotRequest.newBuilder().setClusterId(node.clusterId()).build())
-                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            return admin.snapshot(node.clusterId(), WAIT).get(WAIT.toSeconds() + 5, TimeUnit.SECONDS);
         }
     }
 }

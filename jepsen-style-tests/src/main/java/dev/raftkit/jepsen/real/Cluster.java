@@ -1,9 +1,9 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.testkit.net.FreePorts;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -356,7 +356,7 @@ public final class Cluster implements AutoCloseable {
         try (AdminClient admin = new AdminClient(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), null)) {
             retry(() -> {
                 try {
-                    admin.addPeer(clusterId, id, peerHostPort, client, Duration.ofSeconds(2));
+                    admin.addPeer(clusterId, id, peerHostPort, client, Duration.ofSeconds(2)).get();
                 } catch (ExecutionException e) {
                     throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
                 } catch (InterruptedException e) {
@@ -415,7 +415,7 @@ public final class Cluster implements AutoCloseable {
         do {
             try {
                 return call.call();
-            } catch (RaftClientException | StatusRuntimeException | IllegalStateException e) {
+            } catch (RaftException | StatusRuntimeException | IllegalStateException e) {
                 last = e;
             } catch (InterruptedException e) {
                 throw e;

@@ -19,7 +19,7 @@ import java.util.concurrent.CompletionException;
  *
  * <p>Every method returns the {@link SqlResult.Ok} or throws: {@code SqlRefusedException} (the
  * statement cannot run on the replicated store; nothing was sent), {@link SqlOps.SqlFailedException}
- * (SQLite refused it; nothing of the request was applied), {@code RaftClientException} (no leader
+ * (SQLite refused it; nothing of the request was applied), {@code RaftException} (no leader
  * in time, unreachable), or {@link NotSqlException}. Not thread-safe (the read mode and last
  * index are one shell's).
  */

@@ -9,9 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException.Reason;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -166,7 +167,7 @@ class GrpcClusterTest {
         List<Long> voters = await().atMost(GrpcCluster.PATIENCE).until(() -> {
             try {
                 return client.promote(4);
-            } catch (RaftClientException e) {
+            } catch (RaftException e) {
                 return List.<Long>of(); // NOT_CAUGHT_UP outlasted the client's timeout: try again
             }
         }, v -> v.contains(4L));
@@ -198,12 +199,12 @@ class GrpcClusterTest {
         client.submit(put("k", "v"));
 
         for (long ghost : new long[] {98, 99}) {
-            RaftClientException e = assertThrows(RaftClientException.class, () -> client.addVoter(ghost));
-            assertEquals("INVALID", e.reason(), e.getMessage());
+            RaftException e = assertThrows(RaftException.class, () -> client.addVoter(ghost));
+            assertEquals(Reason.INVALID, e.reason(), e.getMessage());
             assertTrue(e.getMessage().contains("node " + ghost + " is not a learner"), e.getMessage());
         }
-        RaftClientException lose = assertThrows(RaftClientException.class, () -> client.remove(follower));
-        assertEquals("INVALID", lose.reason(), lose.getMessage());
+        RaftException lose = assertThrows(RaftException.class, () -> client.remove(follower));
+        assertEquals(Reason.INVALID, lose.reason(), lose.getMessage());
         String voters = "[" + Math.min(leader, 3) + "," + Math.max(leader, 3) + "]";
         assertTrue(lose.getMessage().contains("removing node " + follower + " leaves voters " + voters
                 + " of which 1 is live [" + leader + "]; a quorum needs 2"), lose.getMessage());
@@ -242,9 +243,9 @@ class GrpcClusterTest {
         cluster.awaitLeader();
         RaftClient stranger = cluster.client("other", Duration.ofSeconds(5));
 
-        RaftClientException e = assertThrows(RaftClientException.class, () -> stranger.submit(put("a", "b")));
+        RaftException e = assertThrows(RaftException.class, () -> stranger.submit(put("a", "b")));
 
-        assertEquals("FAILED_PRECONDITION", e.reason());
+        assertEquals(Reason.WRONG_CLUSTER, e.reason());
         assertTrue(e.getMessage().contains("belongs to cluster 'test'"), e.getMessage());
     }
 
@@ -256,9 +257,9 @@ class GrpcClusterTest {
         cluster.kill(2);
         cluster.kill(3);
 
-        RaftClientException e = assertThrows(RaftClientException.class, () -> client.submit(put("a", "b")));
+        RaftException e = assertThrows(RaftException.class, () -> client.submit(put("a", "b")));
 
-        assertEquals("TIMED_OUT", e.reason());
+        assertEquals(Reason.TIMED_OUT, e.reason());
         assertTrue(e.getMessage().contains("within 2000 ms"), e.getMessage());
     }
 
@@ -296,17 +297,17 @@ class GrpcClusterTest {
         int max = leader.server.maxCommandBytes();
 
         long start = System.nanoTime();
-        RaftClientException huge = assertThrows(RaftClientException.class, () -> client.submit(new byte[63 << 20]));
-        assertEquals("TOO_LARGE", huge.reason(), huge.getMessage());
+        RaftException huge = assertThrows(RaftException.class, () -> client.submit(new byte[63 << 20]));
+        assertEquals(Reason.TOO_LARGE, huge.reason(), huge.getMessage());
         assertTrue(huge.getMessage().contains("exceeds maximum size"), huge.getMessage());
         java.io.PrintStream stderr = System.err;
         java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
         System.setErr(new java.io.PrintStream(logged, true));
         try {
             for (int i = 0; i < 3; i++) {
-                RaftClientException over = assertThrows(RaftClientException.class,
+                RaftException over = assertThrows(RaftException.class,
                         () -> client.submit(new byte[max + 1]));
-                assertEquals("TOO_LARGE", over.reason(), over.getMessage());
+                assertEquals(Reason.TOO_LARGE, over.reason(), over.getMessage());
                 assertTrue(over.getMessage().contains((max + 1) + " bytes")
                         && over.getMessage().contains(max + " bytes"), over.getMessage());
             }

@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException.Reason;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
@@ -20,7 +22,6 @@ import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.grpc.GrpcTestAccess;
 import dev.raftkit.grpc.MessageCodec;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.TestCertificates;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.grpc.proto.PeerEnvelope;
@@ -264,15 +265,15 @@ class GrpcIdentityTest {
         RaftClient app = clientWith(ca.client(CLUSTER, "app"));
         app.submit(put("k", "by-app")); // client calls are allowed
 
-        RaftClientException add = assertThrows(RaftClientException.class, () -> app.addVoter(98));
-        assertEquals("PERMISSION_DENIED", add.reason(), add.getMessage());
+        RaftException add = assertThrows(RaftException.class, () -> app.addVoter(98));
+        assertEquals(Reason.UNAUTHORIZED, add.reason(), add.getMessage());
         assertTrue(add.getMessage().contains("not an admin's"), add.getMessage());
-        RaftClientException remove = assertThrows(RaftClientException.class, () -> app.remove(3));
-        assertEquals("PERMISSION_DENIED", remove.reason(), remove.getMessage());
+        RaftException remove = assertThrows(RaftException.class, () -> app.remove(3));
+        assertEquals(Reason.UNAUTHORIZED, remove.reason(), remove.getMessage());
         long leader = cluster.awaitLeader().id;
-        RaftClientException transfer = assertThrows(RaftClientException.class,
+        RaftException transfer = assertThrows(RaftException.class,
                 () -> app.transferLeadership(leader == 1 ? 2 : 1));
-        assertEquals("PERMISSION_DENIED", transfer.reason(), transfer.getMessage());
+        assertEquals(Reason.UNAUTHORIZED, transfer.reason(), transfer.getMessage());
 
         assertEquals(Set.of(1L, 2L, 3L), cluster.node(leader).server.status().conf().voters());
         assertEquals(leader, cluster.awaitLeader().id);
@@ -285,8 +286,8 @@ class GrpcIdentityTest {
         RaftClient asNode = clientWith(ca.node(CLUSTER, 3));
         asNode.submit(put("k", "by-node")); // a node may make client calls
 
-        RaftClientException add = assertThrows(RaftClientException.class, () -> asNode.addVoter(99));
-        assertEquals("PERMISSION_DENIED", add.reason(), add.getMessage());
+        RaftException add = assertThrows(RaftException.class, () -> asNode.addVoter(99));
+        assertEquals(Reason.UNAUTHORIZED, add.reason(), add.getMessage());
         assertEquals(Set.of(1L, 2L, 3L), cluster.awaitLeader().server.status().conf().voters());
     }
 
@@ -313,8 +314,8 @@ class GrpcIdentityTest {
         TestCertificates ca = startMutualTlsCluster();
         RaftClient other = clientWith(ca.admin("other-cluster", "ops"));
 
-        RaftClientException e = assertThrows(RaftClientException.class, () -> other.status(1));
-        assertEquals("PERMISSION_DENIED", e.reason(), e.getMessage());
+        RaftException e = assertThrows(RaftException.class, () -> other.status(1));
+        assertEquals(Reason.UNAUTHORIZED, e.reason(), e.getMessage());
         assertTrue(e.getMessage().contains("another cluster"), e.getMessage());
         Status peer = sendOnStream(ca.node("other-cluster", 2), cluster.node(1).transport.localAddress(),
                 MessageCodec.encode(CLUSTER, new Heartbeat(2, 1, 1L << 40, 0, 7)));
@@ -352,12 +353,12 @@ class GrpcIdentityTest {
         RaftClient c = cluster.client();
         c.submit(put("k", "v")); // client calls need no certificate
 
-        RaftClientException add = assertThrows(RaftClientException.class, () -> c.addVoter(98));
-        assertEquals("PERMISSION_DENIED", add.reason(), add.getMessage());
+        RaftException add = assertThrows(RaftException.class, () -> c.addVoter(98));
+        assertEquals(Reason.UNAUTHORIZED, add.reason(), add.getMessage());
         assertTrue(add.getMessage().contains("--insecure-admin"), add.getMessage());
-        RaftClientException transfer = assertThrows(RaftClientException.class,
+        RaftException transfer = assertThrows(RaftException.class,
                 () -> c.transferLeadership(leader == 1 ? 2 : 1));
-        assertEquals("PERMISSION_DENIED", transfer.reason(), transfer.getMessage());
+        assertEquals(Reason.UNAUTHORIZED, transfer.reason(), transfer.getMessage());
         assertEquals(Set.of(1L, 2L, 3L), cluster.node(leader).server.status().conf().voters());
     }
 

@@ -4,8 +4,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.RaftClient;
-import dev.raftkit.grpc.RaftClientException;
 import dev.raftkit.grpc.proto.PeerEnvelope;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.net.InetSocketAddress;
@@ -125,7 +125,7 @@ class HostileOutsiderClusterTest {
                 try {
                     client.submit(MapStateMachine.put("k" + i, "v" + i));
                     acked.add(i);
-                } catch (RaftClientException e) {
+                } catch (RaftException e) {
                     // Outcome unknown: not acknowledged, so not required to be there.
                 }
             }
