@@ -1,34 +1,48 @@
 package dev.raftkit.node;
 
 import dev.raftkit.spi.StateMachine;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 
-/** A replicated sum that remembers being closed: what these tests give a node to own. */
-final class CounterStateMachine implements StateMachine {
+// counter:start
+/**
+ * The smallest useful state machine, shown in docs/embedding.md: a replicated counter. A command
+ * is an 8-byte signed delta; its result, and the answer to any query, is the counter's value.
+ */
+public final class CounterStateMachine implements StateMachine {
 
-    private long value;
+    private long value;        // owned by the apply thread
     private long lastApplied;
-    volatile boolean closed;
 
-    static byte[] add(long delta) {
+    /** Encodes "add {@code delta}" for {@code RaftServer.submit}. */
+    public static byte[] add(long delta) {
         return ByteBuffer.allocate(Long.BYTES).putLong(delta).array();
     }
 
-    static long valueOf(byte[] answer) {
-        return ByteBuffer.wrap(answer).getLong();
+    /** Decodes a result or query answer. */
+    public static long valueOf(byte[] result) {
+        return ByteBuffer.wrap(result).getLong();
     }
 
     @Override
     public List<byte[]> apply(List<Command> commands) {
-        return commands.stream().map(c -> {
-            value += c.payload().length == Long.BYTES ? valueOf(c.payload()) : 0;
+        List<byte[]> results = new ArrayList<>(commands.size());
+        for (Command c : commands) {
+            // Deterministic: the result depends only on the state and the command. A malformed
+            // command must not throw (that would stop the node): treat it as adding nothing.
+            if (c.payload().length == Long.BYTES) {
+                value += ByteBuffer.wrap(c.payload()).getLong();
+            }
             lastApplied = c.index();
-            return add(value);
-        }).toList();
+            results.add(add(value));
+        }
+        return results;
     }
 
     @Override
@@ -38,17 +52,20 @@ final class CounterStateMachine implements StateMachine {
 
     @Override
     public Snapshot snapshot() {
-        long v = value;
-        long index = lastApplied;
+        // Capture the state now (cheap: one long); the runtime writes it later on another thread.
+        long capturedValue = value;
+        long capturedIndex = lastApplied;
         return new Snapshot() {
             @Override
             public long index() {
-                return index;
+                return capturedIndex;
             }
 
             @Override
             public void writeTo(OutputStream out) throws IOException {
-                out.write(add(v));
+                DataOutputStream data = new DataOutputStream(out);
+                data.writeLong(capturedValue);
+                data.flush();
             }
 
             @Override
@@ -59,7 +76,7 @@ final class CounterStateMachine implements StateMachine {
 
     @Override
     public void restore(long index, InputStream in) throws IOException {
-        value = valueOf(in.readNBytes(Long.BYTES));
+        value = new DataInputStream(in).readLong();
         lastApplied = index;
     }
 
@@ -67,9 +84,5 @@ final class CounterStateMachine implements StateMachine {
     public byte[] query(byte[] query) {
         return add(value);
     }
-
-    @Override
-    public void close() {
-        closed = true;
-    }
 }
+// counter:end

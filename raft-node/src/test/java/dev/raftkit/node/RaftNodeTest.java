@@ -13,6 +13,7 @@ import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.testkit.net.FreePorts;
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -63,9 +64,9 @@ class RaftNodeTest {
             clientPorts[i] = FreePorts.next();
         }
         List<RaftNode> nodes = new ArrayList<>();
-        List<CounterStateMachine> machines = new ArrayList<>();
+        List<ClosingCounter> machines = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            CounterStateMachine machine = new CounterStateMachine();
+            ClosingCounter machine = new ClosingCounter();
             RaftNode.Builder b = RaftNode.builder("counters", ids[i]).dataDir(dir.resolve("n" + ids[i]))
                     .peerListen(loopback(peerPorts[i])).clientListen(loopback(clientPorts[i]))
                     .bootstrap(Set.of(1L, 2L, 3L)).tickMillis(20).stateMachine(machine);
@@ -104,7 +105,7 @@ class RaftNodeTest {
         Path data = dir.resolve("n1");
         RaftNode first = RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
                 .stateMachine(new CounterStateMachine()).start();
-        CounterStateMachine second = new CounterStateMachine();
+        ClosingCounter second = new ClosingCounter();
         StorageException refused = assertThrows(StorageException.class, () -> RaftNode.builder("c", 1).dataDir(data)
                 .stateMachine(second).start());
         assertTrue(refused.getMessage().contains("is in use"), refused.getMessage());
@@ -122,7 +123,7 @@ class RaftNodeTest {
         InetSocketAddress taken = loopback(Integer.parseInt(
                 holder.clientHostPort().substring(holder.clientHostPort().lastIndexOf(':') + 1)));
         Path data = dir.resolve("n1");
-        CounterStateMachine machine = new CounterStateMachine();
+        ClosingCounter machine = new ClosingCounter();
         assertThrows(IOException.class, () -> RaftNode.builder("c", 1).dataDir(data).clientListen(taken)
                 .bootstrap(Set.of(1L)).stateMachine(machine).start());
         assertTrue(machine.closed);
@@ -135,7 +136,7 @@ class RaftNodeTest {
         RaftNode holder = closing(RaftNode.builder("c", 9).dataDir(dir.resolve("n9"))
                 .stateMachine(new CounterStateMachine()).start());
         Path data = dir.resolve("n1");
-        CounterStateMachine machine = new CounterStateMachine();
+        ClosingCounter machine = new ClosingCounter();
         assertThrows(IOException.class, () -> RaftNode.builder("c", 1).dataDir(data).peerListen(holder.peerAddress())
                 .bootstrap(Set.of(1L)).stateMachine(machine).start());
         assertTrue(machine.closed, "the node that could not bind its peer port closes its state machine");
@@ -225,14 +226,14 @@ class RaftNodeTest {
     @Test
     void aTransportSettingThatCannotCarryTheLargestCommandIsRefusedAndReleasesEverything() throws Exception {
         Path data = dir.resolve("n1");
-        CounterStateMachine machine = new CounterStateMachine();
+        ClosingCounter machine = new ClosingCounter();
         IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class, () -> RaftNode.builder("c", 1)
                 .dataDir(data).bootstrap(Set.of(1L)).configureTransport(t -> t.maxMessageBytes(1 << 20))
                 .stateMachine(machine).start());
         assertTrue(tooSmall.getMessage().contains("the peer message limit (1048576 bytes)"), tooSmall.getMessage());
         assertTrue(machine.closed, "the node that refused its settings closes its state machine");
 
-        CounterStateMachine invalid = new CounterStateMachine();
+        ClosingCounter invalid = new ClosingCounter();
         assertThrows(IllegalArgumentException.class, () -> RaftNode.builder("c", 1).dataDir(data)
                 .configureTransport(t -> t.backoff(Duration.ofSeconds(1), Duration.ofMillis(1)))
                 .stateMachine(invalid).start());
@@ -241,6 +242,21 @@ class RaftNodeTest {
         RaftNode again = closing(RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L))
                 .stateMachine(new CounterStateMachine()).start());
         await().atMost(WAIT).until(() -> again.server().status().leader() == 1);
+    }
+
+    /** A counter that remembers being closed: what these tests give a node to own. */
+    private static final class ClosingCounter extends ForwardingStateMachine {
+        volatile boolean closed;
+
+        ClosingCounter() {
+            super(new CounterStateMachine());
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            super.close();
+        }
     }
 
     private static AdminClient.SnapshotTaken snapshot(RaftNode node) throws Exception {

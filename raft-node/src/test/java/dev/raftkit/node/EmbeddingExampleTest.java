@@ -1,7 +1,7 @@
-package dev.raftkit.kv.examples;
+package dev.raftkit.node;
 
-import static dev.raftkit.kv.examples.CounterStateMachine.add;
-import static dev.raftkit.kv.examples.CounterStateMachine.valueOf;
+import static dev.raftkit.node.CounterStateMachine.add;
+import static dev.raftkit.node.CounterStateMachine.valueOf;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -33,8 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EmbeddingExampleTest {
 
-    private static final Path SOURCE = Path.of("src/test/java/dev/raftkit/kv/examples/EmbeddingExampleTest.java");
-    private static final Path MACHINE = Path.of("src/test/java/dev/raftkit/kv/examples/CounterStateMachine.java");
+    private static final Path SOURCE = Path.of("src/test/java/dev/raftkit/node/EmbeddingExampleTest.java");
+    private static final Path MACHINE = Path.of("src/test/java/dev/raftkit/node/CounterStateMachine.java");
     private static final Path PAGE = Path.of("../docs/embedding.md");
 
     @TempDir
