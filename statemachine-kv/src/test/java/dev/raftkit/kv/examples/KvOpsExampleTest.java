@@ -6,18 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.ReadMode;
-import dev.raftkit.grpc.GrpcTransport;
-import dev.raftkit.grpc.GrpcTransportConfig;
 import dev.raftkit.kv.KvEntry;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.storage.FileSnapshotStore;
-import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -43,13 +39,12 @@ class KvOpsExampleTest {
     @Test
     void putCasGetScanAndDigestOnAReplicatedKeyValueStore() throws Exception {
         // kv-server:start
-        RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
-                .logStorage(SegmentedLogStorage.open(dir.resolve("log")))
-                .snapshotStore(FileSnapshotStore.open(dir.resolve("snapshots")))
-                .stateMachine(new KvStateMachine())
-                .transport(new GrpcTransport(GrpcTransportConfig.builder("kv", 1).build()))
+        RaftNode node = RaftNode.builder("kv", 1)      // the node `raftkit server` runs
+                .dataDir(dir)                             // fsync'd log and snapshots under it
                 .bootstrap(Set.of(1L))
+                .stateMachine(new KvStateMachine())
                 .start();
+        RaftServer server = node.server();
         // kv-server:end
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.status().isLeader());
@@ -72,7 +67,7 @@ class KvOpsExampleTest {
             assertTrue(KvOps.casWritten(session.submit(KvOps.casVersion("user/1", v, "stale")).get(5, SECONDS)).isEmpty(),
                     "a compare-and-set on an old version loses");
         } finally {
-            server.close();
+            node.close();
         }
     }
 

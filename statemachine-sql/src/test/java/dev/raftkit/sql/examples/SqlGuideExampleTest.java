@@ -5,18 +5,14 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.ReadMode;
-import dev.raftkit.grpc.GrpcTransport;
-import dev.raftkit.grpc.GrpcTransportConfig;
+import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;
 import dev.raftkit.sql.SqlStateMachine;
 import dev.raftkit.sql.SqlStatement;
-import dev.raftkit.storage.FileSnapshotStore;
-import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.docs.DocSnippets;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,13 +38,12 @@ class SqlGuideExampleTest {
     @Test
     void createInsertInOneTransactionAndQuery() throws Exception {
         // sql-server:start
-        RaftServer server = RaftServer.builder(RaftConfig.builder(1).build())
-                .logStorage(SegmentedLogStorage.open(dir.resolve("log")))
-                .snapshotStore(FileSnapshotStore.open(dir.resolve("snapshots")))
-                .stateMachine(new SqlStateMachine())
-                .transport(new GrpcTransport(GrpcTransportConfig.builder("sql", 1).build()))
+        RaftNode node = RaftNode.builder("sql", 1)      // the node `raftkit server` runs
+                .dataDir(dir)                             // fsync'd log and snapshots under it
                 .bootstrap(Set.of(1L))
+                .stateMachine(new SqlStateMachine())
                 .start();
+        RaftServer server = node.server();
         // sql-server:end
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.status().isLeader());
@@ -69,7 +64,7 @@ class SqlGuideExampleTest {
             assertEquals(List.of(List.of(1L, "ada", 36L), List.of(2L, "grace", 45L)), rows.rows());
             assertTrue(table.contains("ada") && table.contains("grace"), table);
         } finally {
-            server.close();
+            node.close();
         }
     }
 
