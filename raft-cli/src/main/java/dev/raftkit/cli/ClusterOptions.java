@@ -111,9 +111,10 @@ final class ClusterOptions {
 
     /** Asks every address for its status, in parallel, each for at most {@code --timeout}. */
     List<Probe> probe(List<Address> nodes, TlsConfig tls) {
-        // Placeholder ids 1..n: the client needs ids to address nodes, and these are not known yet.
-        // One attempt may take the whole timeout: a cold JVM on a busy machine can need seconds
-        // just to connect, and a node that is down answers at once (connection refused) anyway.
+        // Each address is asked as an address (statusAt), since its id may not be known yet; the
+        // builder still wants nodes, so it gets the addresses under ids 1..n it never uses. One
+        // attempt may take the whole timeout: a cold JVM on a busy machine can need seconds just
+        // to connect, and a node that is down answers at once (connection refused) anyway.
         RaftClient.Builder b = RaftClient.builder(clusterId).timeout(timeout()).attemptTimeout(timeout()).tls(tls);
         for (int i = 0; i < nodes.size(); i++) {
             b.node(i + 1, nodes.get(i).hostPort());
@@ -126,12 +127,10 @@ final class ClusterOptions {
         });
         try (RaftClient probe = b.build()) {
             List<CompletableFuture<Probe>> calls = new ArrayList<>();
-            for (int i = 0; i < nodes.size(); i++) {
-                long placeholder = i + 1;
-                Address a = nodes.get(i);
+            for (Address a : nodes) {
                 calls.add(CompletableFuture.supplyAsync(() -> {
                     try {
-                        return new Probe(a, probe.status(placeholder), null);
+                        return new Probe(a, probe.statusAt(a.hostPort()), null);
                     } catch (RaftException e) {
                         return new Probe(a, null, e.getMessage());
                     }

@@ -1,6 +1,7 @@
 package dev.raftkit.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -154,8 +155,12 @@ class CliArgumentsTest {
         String address = "127.0.0.1:" + port;
         assertTrue(out.lines().anyMatch(l -> l.matches("\\?\\s+UNREACHABLE(\\s+-){5}\\s+" + java.util.regex.Pattern.quote(address))), out);
         String why = out.lines().filter(l -> l.startsWith(address + ": ")).findFirst().orElseThrow(() -> new AssertionError(out));
-        assertTrue(why.contains("could not read the status of node 1 in cluster 't' within 1000 ms"), why);
-        assertTrue(why.contains("at node 1@" + address + ")") && why.endsWith("Is node 1 up and reachable there?"), why);
+        // The address came without an id: the message names the address, never an invented id.
+        assertTrue(why.contains("could not read the status of the node at " + address + " in cluster 't' within 1000 ms"),
+                why);
+        assertTrue(why.contains("at " + address + ")") && why.endsWith("Is a node of this cluster up and reachable there?"),
+                why);
+        assertFalse(why.contains("node 1"), why);
     }
 
     @Test

@@ -186,8 +186,19 @@ public final class RaftClient implements AutoCloseable {
     /** The status as node {@code node} sees it (this call goes to that node only, never redirected). */
     public NodeStatus status(long node) {
         StatusRequest request = StatusRequest.newBuilder().setClusterId(clusterId).build();
-        return join(this.<StatusResponse, NodeStatus>call("read the status of node " + node, node,
-                stub -> stub.status(request), r -> Outcome.ok(NodeStatus.fromProto(r))));
+        return join(new Call<StatusResponse, NodeStatus>("read the status of node " + node, node, null,
+                stub -> stub.status(request), r -> Outcome.ok(NodeStatus.fromProto(r))).start());
+    }
+
+    /**
+     * The status as the node at {@code hostPort} sees it, whatever its id (the answer names it):
+     * for an address whose node id is not known yet. Goes to that address only, never redirected.
+     */
+    public NodeStatus statusAt(String hostPort) {
+        StatusRequest request = StatusRequest.newBuilder().setClusterId(clusterId).build();
+        return join(new Call<StatusResponse, NodeStatus>("read the status of the node at " + hostPort, 0,
+                Objects.requireNonNull(hostPort, "hostPort"), stub -> stub.status(request),
+                r -> Outcome.ok(NodeStatus.fromProto(r))).start());
     }
 
     /** Adds {@code node} as a learner: it receives the log but does not vote. Returns the voters. */
@@ -283,6 +294,8 @@ public final class RaftClient implements AutoCloseable {
     private final class Call<Q, T> {
         final String what;
         final long pinned;
+        /** The one address this call goes to when no id is known for it, or null. */
+        final String at;
         final Function<RaftClientServiceFutureStub, ListenableFuture<Q>> rpc;
         final Function<Q, Outcome<T>> interpret;
         final CompletableFuture<T> result = new CompletableFuture<>();
@@ -292,28 +305,36 @@ public final class RaftClient implements AutoCloseable {
         String lastError = "none";
         long target;
 
-        Call(String what, long pinned, Function<RaftClientServiceFutureStub, ListenableFuture<Q>> rpc,
+        Call(String what, long pinned, String at, Function<RaftClientServiceFutureStub, ListenableFuture<Q>> rpc,
              Function<Q, Outcome<T>> interpret) {
             this.what = what;
             this.pinned = pinned;
+            this.at = at;
             this.rpc = rpc;
             this.interpret = interpret;
+        }
+
+        CompletableFuture<T> start() {
+            attempt();
+            return result;
         }
 
         void attempt() {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
                 // A call pinned to one node names it once and asks about it; others, the nodes tried.
-                String where = pinned != 0 ? "at node " + pinned + "@" + addresses.get(pinned) : "at nodes " + tried;
+                String where = at != null ? "at " + at
+                        : pinned != 0 ? "at node " + pinned + "@" + addresses.get(pinned) : "at nodes " + tried;
                 result.completeExceptionally(new RaftException(Reason.TIMED_OUT, 0, "could not " + what + " in cluster '"
                         + clusterId + "' within " + timeout.toMillis() + " ms (" + attempts + " attempt"
                         + (attempts == 1 ? "" : "s") + " " + where + "); last error: " + lastError + ". "
-                        + (pinned != 0 ? "Is node " + pinned + " up and reachable there?"
+                        + (at != null ? "Is a node of this cluster up and reachable there?"
+                                : pinned != 0 ? "Is node " + pinned + " up and reachable there?"
                                 : "Is a majority of the cluster up and reachable?")));
                 return;
             }
-            target = pinned != 0 ? pinned : pickTarget();
-            String address = addresses.get(target);
+            target = at != null ? 0 : pinned != 0 ? pinned : pickTarget();
+            String address = at != null ? at : addresses.get(target);
             attempts++;
             tried.remove(target + "@" + address); // each node once, the latest last
             tried.add(target + "@" + address);
@@ -349,7 +370,7 @@ public final class RaftClient implements AutoCloseable {
                     return;
                 }
                 if (outcome.refusal() == null) {
-                    if (pinned == 0) {
+                    if (pinned == 0 && at == null) {
                         leaderGuess = target;
                     }
                     result.complete(outcome.value());
@@ -404,8 +425,8 @@ public final class RaftClient implements AutoCloseable {
                     && s.getDescription().contains("exceeds maximum size")) {
                 // gRPC cut off a request larger than the node's client-port limit: every node
                 // would, so retrying only repeats it.
-                result.completeExceptionally(new RaftException(Reason.TOO_LARGE, 0, "could not " + what + " at node "
-                        + target + ": the request is larger than the node accepts (" + s.getDescription()
+                result.completeExceptionally(new RaftException(Reason.TOO_LARGE, 0, "could not " + what + " at "
+                        + who() + ": the request is larger than the node accepts (" + s.getDescription()
                         + "); split the command"));
                 return;
             }
@@ -420,8 +441,13 @@ public final class RaftClient implements AutoCloseable {
                 }
                 default -> result.completeExceptionally(new RaftException(
                         GrpcErrors.reasonOf(s, Status.trailersFromThrowable(t)), 0,
-                        "could not " + what + " at node " + target + ": " + lastError, t));
+                        "could not " + what + " at " + who() + ": " + lastError, t));
             }
+        }
+
+        /** The node this attempt went to, for messages. */
+        private String who() {
+            return at != null ? at : "node " + target;
         }
 
         private void retryLater() {
@@ -456,9 +482,7 @@ public final class RaftClient implements AutoCloseable {
     private <Q, T> CompletableFuture<T> call(String what, long pinned,
                                              Function<RaftClientServiceFutureStub, ListenableFuture<Q>> rpc,
                                              Function<Q, Outcome<T>> interpret) {
-        Call<Q, T> c = new Call<>(what, pinned, rpc, interpret);
-        c.attempt();
-        return c.result;
+        return new Call<>(what, pinned, null, rpc, interpret).start();
     }
 
     private ManagedChannel channel(String hostPort) {
