@@ -121,7 +121,8 @@ final class RaftLoop {
      */
     RaftLoop(long id, Executor executor, RaftServer.Settings settings, RaftCore node, Clock clock, ControlPort control,
              Transport transport, PersistQueue writer, ApplyQueue applier, SnapshotStreams snapshots,
-             PublishedLeader leader, EventsPort events, Lifecycle lifecycle, BiConsumer<String, String> trace, TestingHooks hooks) {
+             PublishedLeader leader, EventsPort events, Lifecycle lifecycle, BiConsumer<String, String> trace,
+             TestingHooks hooks) {
         this.id = id;
         this.settings = settings;
         this.node = node;
