@@ -8,6 +8,7 @@ import dev.raftkit.jepsen.real.JepsenRun;
 import dev.raftkit.jepsen.real.Nemesis;
 import dev.raftkit.jepsen.real.NodeCommand;
 import dev.raftkit.jepsen.real.NodeSpec;
+import dev.raftkit.jepsen.real.RunIndex;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,7 +67,8 @@ final class JepsenCommand implements Callable<Integer> {
     @Option(names = "--clients", defaultValue = "20", description = "Client threads, in groups of 10 per key group (default 20).")
     int clients;
 
-    @Option(names = "--report", paramLabel = "DIR", description = "Report directory (default: ./jepsen-<time>).")
+    @Option(names = "--report", paramLabel = "DIR", description = "Report directory (default: jepsen-runs/<time>-seed<seed>;"
+            + " jepsen-runs/index.html lists the runs there, as it does any folder holding such an index).")
     Path report;
 
     @Option(names = "--heap", defaultValue = "256m", description = "Each node's -Xmx (default 256m).")
@@ -100,7 +102,7 @@ final class JepsenCommand implements Callable<Integer> {
         List<ReadMode> readMode = readModes(reads);
         long s = seed != null ? seed : ThreadLocalRandom.current().nextLong(1, 1_000_000);
         Path dir = report != null ? report
-                : Path.of("jepsen-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+                : RUNS.resolve(LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")) + "-seed" + s);
         JepsenOptions o;
         try {
             JepsenOptions d = JepsenOptions.of(nodes, duration, kinds, s, readMode, dir);
@@ -117,6 +119,9 @@ final class JepsenCommand implements Callable<Integer> {
                 case "server" -> serverCommand(heap);
                 default -> throw new IllegalArgumentException("--node must be jepsen or server, got '" + node + "'");
             };
+            if (report == null) {
+                startIndex(out);
+            }
             JepsenResult r = new JepsenRun(o, command, out).run();
             return r.valid() ? 0 : 1;
         } catch (IllegalArgumentException e) {
@@ -129,6 +134,24 @@ final class JepsenCommand implements Callable<Integer> {
             out.println("ERROR: no verdict (seed " + s + ")");
             out.flush();
             return 1;
+        }
+    }
+
+    /** Where runs go without {@code --report}; its {@code index.html} lists them. */
+    static final Path RUNS = Path.of("jepsen-runs");
+
+    /**
+     * Makes the default runs folder an indexed one (the run then adds itself to the index, as it
+     * does in any folder holding one). Not being able to is reported, not fatal.
+     */
+    private static void startIndex(PrintWriter out) {
+        try {
+            java.nio.file.Files.createDirectories(RUNS);
+            if (!RunIndex.isRunsFolder(RUNS)) {
+                RunIndex.write(RUNS);
+            }
+        } catch (java.io.IOException e) {
+            out.println("[jepsen] could not start the index of runs in " + RUNS.toAbsolutePath() + ": " + e.getMessage());
         }
     }
 

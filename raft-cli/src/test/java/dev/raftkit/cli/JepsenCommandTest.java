@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.jepsen.real.RunIndex;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -38,6 +39,7 @@ class JepsenCommandTest {
     @Test
     void threeNodesSurviveKillsAndPartitionsLinearizably(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("report");
+        RunIndex.write(dir); // an indexed folder of runs, as jepsen-runs/ is by default
         String[] r = run(report, "--nodes", "3", "--time", "50s", "--nemesis", "kill,partition", "--seed", "42");
         assertTrue(r[1].startsWith("valid: "), r[2]);
         assertEquals("0", r[0], r[2]);
@@ -53,6 +55,11 @@ class JepsenCommandTest {
                 "too few faults injected:\n" + Files.readString(report.resolve("nemesis.jsonl")));
         String html = Files.readString(report.resolve("report.html"));
         assertTrue(html.contains("<svg") && html.contains("fill-opacity='0.22'"), "the timeline shades faults");
+        assertTrue(html.contains("class='perf-latency'") && html.contains("class='perf-throughput'")
+                && html.contains("fill-opacity='0.16'"), "latency and throughput over time, faults shaded");
+        String index = Files.readString(dir.resolve("index.html"));
+        assertTrue(index.contains("<a href='report/report.html'>report</a>") && index.contains(r[1]),
+                "the folder's index lists the run with its verdict: " + index);
     }
 
     @Test

@@ -16,7 +16,8 @@ import java.util.Set;
  * {@code report.html}: one self-contained page (inline CSS and SVG, no scripts, no network) with
  * the verdict, an SVG timeline — one lane per client, each operation a bar from invocation to
  * completion (green ok, grey failed, orange indeterminate), faults shaded behind, anomalies and
- * lost writes marked with red rings — then the fault table and the checker's explanations.
+ * lost writes marked with red rings — then latency and throughput over time with the same faults
+ * shaded ({@link PerfPlots}), the fault table and the checker's explanations.
  */
 final class HtmlReport {
 
@@ -142,18 +143,20 @@ final class HtmlReport {
                 + "<span style='background:" + color("disk") + ";opacity:.4'></span>disk"
                 + "<span style='background:" + color("membership") + ";opacity:.4'></span>membership</div>\n"
                 + svg
+                + "<h2>Performance</h2>\n" + PerfPlots.latency(ops, faults, runStart, end)
+                + PerfPlots.throughput(ops, faults, runStart, end)
                 + "<h2>Faults (" + faults.size() + ")</h2>\n<table><tr><th>kind</th><th>from</th><th>to</th><th>what</th></tr>\n"
                 + faultRows + "</table>\n"
                 + "<h2>Anomalies</h2>\n" + (anomalies.length() == 0 ? "<p>none</p>\n" : "<ul>" + anomalies + "</ul>\n")
                 + "<p>Files: history.jsonl, nemesis.jsonl, summary.txt, nodes/n&lt;i&gt;.log.</p>\n</body></html>\n";
     }
 
-    private static String color(String kind) {
+    static String color(String kind) {
         return Map.of("kill", "#c62828", "pause", "#1565c0", "partition", "#6a1b9a", "disk", "#795548", "membership", "#00838f")
                 .getOrDefault(kind, "#555");
     }
 
-    private static String esc(String s) {
+    static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;");
     }
 }

@@ -154,6 +154,7 @@ public final class JepsenRun {
             say("problem: " + p);
         }
         say("report: " + report.resolve("report.html"));
+        index(report);
         out.println(result.summaryLine());
         out.flush();
         return result;
@@ -246,6 +247,23 @@ public final class JepsenRun {
         Files.writeString(report.resolve("summary.txt"), s.toString(), StandardCharsets.UTF_8);
         Files.writeString(report.resolve("report.html"), HtmlReport.render(o, history, faults, check, lost, result,
                 runStart), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Adds this run to the index of the folder holding it, if that folder keeps one ({@link
+     * RunIndex}). The run's own report is on disk already, so a failure here is said, not thrown.
+     */
+    private void index(Path report) {
+        Path folder = report.toAbsolutePath().normalize().getParent();
+        if (folder == null || !RunIndex.isRunsFolder(folder)) {
+            return;
+        }
+        try {
+            RunIndex.write(folder);
+            say("runs: " + folder.resolve("index.html"));
+        } catch (IOException e) {
+            say("could not update the index of runs in " + folder + ": " + e.getMessage());
+        }
     }
 
     private void say(String line) {
