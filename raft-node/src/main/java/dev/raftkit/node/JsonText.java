@@ -40,6 +40,7 @@ final class JsonText {
         return quote(next(), name).append(':');
     }
 
+    /** A string field ({@code null} if {@code value} is null). */
     JsonText field(String name, String value) {
         StringBuilder s = name(name);
         if (value == null) {
@@ -50,11 +51,13 @@ final class JsonText {
         return this;
     }
 
+    /** A number field. */
     JsonText field(String name, long value) {
         name(name).append(value);
         return this;
     }
 
+    /** A boolean field. */
     JsonText field(String name, boolean value) {
         name(name).append(value);
         return this;

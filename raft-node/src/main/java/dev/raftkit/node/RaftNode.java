@@ -236,8 +236,10 @@ public final class RaftNode implements AutoCloseable {
 
         /**
          * Hears the core's protocol decisions ({@link RaftServerBuilder#tracer}); with {@link #http}
-         * it hears them beside the HTTP port's list of recent events. Called on the raft loop:
-         * it must return quickly and must not block or call back into the node.
+         * it hears them beside the HTTP port's list of recent events. Called on the raft loop, in
+         * decision order, as each decision is made (before anything it implies is durable): it must
+         * return quickly and must not block or call back into the node. An exception it throws is
+         * a fault of the raft loop and stops the server (fail-stop), like a bug in the core.
          */
         public Builder tracer(Tracer v) { tracer = Objects.requireNonNull(v, "tracer"); return this; }
 
@@ -388,6 +390,7 @@ public final class RaftNode implements AutoCloseable {
         LogStorage log = null;
         ClientEndpoint endpoint = null;
         HttpPort.Metrics metrics = null;
+        HttpPort httpPort = null;
         try {
             GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
                     .listen(spec.peerListen)
@@ -447,7 +450,6 @@ public final class RaftNode implements AutoCloseable {
                     spec.tls, SizeLimits.clientMessageBytes(server.maxCommandBytes()),
                     new ClientEndpoint.Access(spec.clusterId, spec.id, spec.insecureAdmin));
             service.setClientAddress(spec.id, spec.clientAddresses.getOrDefault(spec.id, endpoint.hostPort()));
-            HttpPort httpPort = null;
             if (spec.http != null) {
                 metrics = HttpPort.Metrics.of(spec.meterRegistry);
                 httpPort = HttpPort.start(spec.http, spec.id, spec.clusterId, server, service, recent, startedNanos,
@@ -457,8 +459,9 @@ public final class RaftNode implements AutoCloseable {
             admin.attach(node);
             return node;
         } catch (IOException | RuntimeException e) {
-            if (metrics != null) {
-                // The port never started (it is the last thing taken), so only the meters it made are ours to close.
+            if (httpPort != null) {
+                httpPort.close(); // closes the meters it made too
+            } else if (metrics != null) {
                 metrics.close();
             }
             if (endpoint != null) {

@@ -17,8 +17,8 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>a metric or label name outside {@code [a-zA-Z_:][a-zA-Z0-9_:]*} (labels: no colon);
  *   <li>a label value not in double quotes, or with an escape other than {@code \\}, {@code \"} and
- *       {@code \n}; a label named twice in one sample; anything but {@code ,} or {@code }} after a
- *       label;
+ *       {@code \n}; a label named twice in one sample; anything but a comma or a closing brace
+ *       after a label;
  *   <li>a value that is not a Go float ({@code 1}, {@code -2.5e3}, {@code NaN}, {@code +Inf},
  *       {@code -Inf}), a timestamp that is not an integer, or anything after the timestamp;
  *   <li>{@code # HELP} with an escape other than {@code \\} and {@code \n}; {@code # TYPE} with a type
@@ -76,7 +76,11 @@ public final class PrometheusText {
     /** A parsed exposition: families by name, in the order they first appeared. */
     public record Exposition(Map<String, Family> families) {
 
-        /** The family {@code name}. @throws IllegalArgumentException naming the families there are */
+        /**
+         * The family {@code name}.
+         *
+         * @throws IllegalArgumentException if there is none, naming the families there are
+         */
         public Family family(String name) {
             Family f = families.get(name);
             if (f == null) {
