@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -150,10 +151,26 @@ class HttpPortTest {
             assertTrue(e.families().keySet().stream().anyMatch(f -> f.startsWith("jvm_gc_")), e.families().keySet().toString());
         }
 
+        awaitQuiet(nodes);
         RaftNode leader = leader(nodes);
         for (RaftNode n : nodes) {
-            Map<String, Object> s = JsonReader.object(get(n, "/status").body());
-            ServerStatus expected = n.server().status();
+            // Compared with the server's own view taken on both sides of the request (a view that
+            // changed in between is asked again), and on the leader once every member's
+            // acknowledgement has arrived (the last follower's may trail the commit).
+            AtomicReference<Map<String, Object>> answer = new AtomicReference<>();
+            AtomicReference<ServerStatus> view = new AtomicReference<>();
+            await().atMost(WAIT).until(() -> {
+                ServerStatus before = n.server().status();
+                Map<String, Object> json = JsonReader.object(get(n, "/status").body());
+                @SuppressWarnings("unchecked")
+                List<Map<String, Object>> ms = (List<Map<String, Object>>) json.get("members");
+                boolean settled = !before.isLeader() || ms.stream().allMatch(m -> Long.valueOf(0).equals(m.get("lag")));
+                answer.set(json);
+                view.set(before);
+                return settled && before.equals(n.server().status()) && before.leader() == leader.id();
+            });
+            Map<String, Object> s = answer.get();
+            ServerStatus expected = view.get();
             assertEquals(n.id(), s.get("id"));
             assertEquals("web", s.get("cluster"));
             assertEquals(expected.state(), s.get("role"));
