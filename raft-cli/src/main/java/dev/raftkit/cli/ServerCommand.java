@@ -52,6 +52,8 @@ import picocli.CommandLine.Spec;
                 "the peer port admits only node certificates, and only as the node they name;",
                 "admin calls need an admin certificate. Without TLS, admin calls are refused",
                 "unless --insecure-admin is given. Certificate files are re-read when they change.",
+                "--http serves metrics and status read-only, to anyone who reaches it: keep it",
+                "on loopback or a trusted network.",
                 "", "Exit codes: 0 stopped by a signal, 1 the node failed (or could not start),",
                 "2 bad arguments.",
                 "", "Example (node 1 of 3; nodes 2 and 3 likewise, see the README):",
@@ -115,6 +117,12 @@ final class ServerCommand implements Callable<Integer> {
 
     @Mixin
     TlsOptions tlsOptions;
+
+    @Option(names = "--http", paramLabel = "HOST:PORT",
+            description = "Serve the read-only HTTP port here: /metrics (Prometheus), /health (200 ready, 503 not),"
+                    + " /status (JSON) and a status page at /. No authentication and no TLS: bind it to loopback or a"
+                    + " trusted network. Off by default.")
+    String http;
 
     @Option(names = "--insecure-admin",
             description = "Let callers without a certificate make admin calls (member, transfer, backup, peers) on the"
@@ -235,7 +243,9 @@ final class ServerCommand implements Callable<Integer> {
         }
         return "node " + id + " of cluster '" + clusterId + "' (" + kind.cliName()
                 + ") ready: peers on " + HostPort.format(n.peerAddress())
-                + ", clients on " + n.clientHostPort() + ", data " + data.toAbsolutePath()
+                + ", clients on " + n.clientHostPort()
+                + (n.httpPort() == null ? "" : ", HTTP on http://" + n.httpPort().hostPort() + "/")
+                + ", data " + data.toAbsolutePath()
                 + (backupPolicy.enabled() ? ", backups under " + backupPolicy.root()
                         + (backupPolicy.key() == null ? "" : " (encrypted, key id " + backupPolicy.key().id() + ")")
                         : ", backups off (no --backup-root)") + "; " + state;
@@ -265,6 +275,11 @@ final class ServerCommand implements Callable<Integer> {
         }
         InetSocketAddress peerListen = address(cl, listen, "--listen");
         InetSocketAddress clientAddress = address(cl, clientListen, "--client-listen");
+        InetSocketAddress httpAddress = http == null ? null : address(cl, http, "--http");
+        if (httpAddress != null && httpAddress.isUnresolved()) {
+            throw new ParameterException(cl, "--http '" + http + "': host '" + httpAddress.getHostString()
+                    + "' is unknown; name an address of this host (for example 127.0.0.1:9001)");
+        }
         Map<Long, InetSocketAddress> peerAddresses = new TreeMap<>();
         Map<Long, String> clientAddresses = new TreeMap<>();
         parsePeers(cl, peerAddresses, clientAddresses);
@@ -293,6 +308,9 @@ final class ServerCommand implements Callable<Integer> {
                     .clientListen(clientAddress).bootstrap(founders).tls(tls).tickMillis(tickMillis)
                     .insecureAdmin(insecureAdmin).diskStallTicks(diskStallTicks);
             peerAddresses.forEach((peer, address) -> b.peer(peer, address, clientAddresses.get(peer)));
+            if (httpAddress != null) {
+                b.http(httpAddress);
+            }
             return b;
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, e.getMessage());

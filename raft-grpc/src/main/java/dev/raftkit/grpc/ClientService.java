@@ -69,6 +69,11 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
         clientAddresses.put(id, hostPort);
     }
 
+    /** Where node {@code id}'s client service listens, as last recorded; null if unknown. */
+    public String clientAddress(long id) {
+        return clientAddresses.get(id);
+    }
+
     @Override
     public void openSession(OpenSessionRequest request, StreamObserver<OpenSessionResponse> out) {
         if (admitted(request.getClusterId(), out)) {

@@ -2,6 +2,7 @@ package dev.raftkit.node;
 
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.Tracer;
 import dev.raftkit.grpc.ClientEndpoint;
 import dev.raftkit.grpc.ClientService;
 import dev.raftkit.grpc.GrpcTransport;
@@ -21,6 +22,7 @@ import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.BindableService;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -103,6 +105,9 @@ public final class RaftNode implements AutoCloseable {
         private LogOpener logOpener = SegmentedLogStorage::open;
         private Consumer<RaftServerBuilder> configure = b -> { };
         private Consumer<GrpcTransportConfig.Builder> configureTransport = b -> { };
+        private InetSocketAddress http;
+        private MeterRegistry meterRegistry;
+        private Tracer tracer;
         private boolean started;
 
         private Builder(String clusterId, long id) {
@@ -214,6 +219,30 @@ public final class RaftNode implements AutoCloseable {
          */
         public Builder logStorage(LogOpener v) { logOpener = Objects.requireNonNull(v, "logStorage"); return this; }
 
+        /**
+         * Serve the read-only HTTP port ({@link HttpPort}: {@code /metrics}, {@code /health},
+         * {@code /status} and a status page at {@code /}) at this address (port 0: any free port);
+         * default null, no HTTP port. It has no authentication and no TLS: bind it to loopback or
+         * a trusted network.
+         */
+        public Builder http(InetSocketAddress v) { http = Objects.requireNonNull(v, "http"); return this; }
+
+        /**
+         * The registry this node's meters are bound to ({@link RaftNode#meterRegistry}); default
+         * none. With {@link #http}, {@code /metrics} serves it: directly if it is a Prometheus
+         * registry, else through a Prometheus registry the node adds beside it.
+         */
+        public Builder meterRegistry(MeterRegistry v) { meterRegistry = Objects.requireNonNull(v, "meterRegistry"); return this; }
+
+        /**
+         * Hears the core's protocol decisions ({@link RaftServerBuilder#tracer}); with {@link #http}
+         * it hears them beside the HTTP port's list of recent events. Called on the raft loop, in
+         * decision order, as each decision is made (before anything it implies is durable): it must
+         * return quickly and must not block or call back into the node. An exception it throws is
+         * a fault of the raft loop and stops the server (fail-stop), like a bug in the core.
+         */
+        public Builder tracer(Tracer v) { tracer = Objects.requireNonNull(v, "tracer"); return this; }
+
         /** Hears role changes, commits, snapshots and failures ({@link RaftServerBuilder#listener}). */
         public Builder listener(RaftListener v) {
             Objects.requireNonNull(v, "listener");
@@ -276,10 +305,11 @@ public final class RaftNode implements AutoCloseable {
     private final ClientEndpoint endpoint;
     private final AdminService admin;
     private final FileSnapshotStore snapshots;
+    private final HttpPort httpPort;
     private final Map<Path, BackupService> backupServices = new ConcurrentHashMap<>();
 
     private RaftNode(Builder spec, GrpcTransport transport, RaftServer server, ClientService clientService,
-                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots) {
+                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots, HttpPort httpPort) {
         this.spec = spec;
         this.transport = transport;
         this.server = server;
@@ -287,6 +317,7 @@ public final class RaftNode implements AutoCloseable {
         this.endpoint = endpoint;
         this.admin = admin;
         this.snapshots = snapshots;
+        this.httpPort = httpPort;
     }
 
     /** A node {@code id} of cluster {@code clusterId}; messages of other clusters are refused. */
@@ -348,6 +379,7 @@ public final class RaftNode implements AutoCloseable {
     }
 
     private static RaftNode start(Builder spec) throws IOException {
+        long startedNanos = System.nanoTime();
         StateMachine machine = spec.stateMachine;
         RaftConfig config = RaftConfig.builder(spec.id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id ^ System.nanoTime()).build();
@@ -356,6 +388,9 @@ public final class RaftNode implements AutoCloseable {
         RaftServer server = null;
         FileSnapshotStore snapshots = null;
         LogStorage log = null;
+        ClientEndpoint endpoint = null;
+        HttpPort.Metrics metrics = null;
+        HttpPort httpPort = null;
         try {
             GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
                     .listen(spec.peerListen)
@@ -394,6 +429,11 @@ public final class RaftNode implements AutoCloseable {
                             existing);
                 }
             }
+            RecentEvents recent = spec.http == null ? null : new RecentEvents();
+            Tracer tracer = tee(recent, spec.tracer);
+            if (tracer != null) {
+                b.tracer(tracer);
+            }
             spec.configure.accept(b);
             server = b.start();
             // The client port's limit derives from the server's command limit, and the peers must
@@ -406,14 +446,27 @@ public final class RaftNode implements AutoCloseable {
                         + " where everyone is trusted, or use mutual TLS with admin certificates ('raftkit certs')",
                         spec.id, spec.tls == null ? "" : " (callers with a certificate still need the admin role)");
             }
-            ClientEndpoint endpoint = ClientEndpoint.start(spec.clientListen, List.<BindableService>of(service, admin),
+            endpoint = ClientEndpoint.start(spec.clientListen, List.<BindableService>of(service, admin),
                     spec.tls, SizeLimits.clientMessageBytes(server.maxCommandBytes()),
                     new ClientEndpoint.Access(spec.clusterId, spec.id, spec.insecureAdmin));
             service.setClientAddress(spec.id, spec.clientAddresses.getOrDefault(spec.id, endpoint.hostPort()));
-            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots);
+            if (spec.http != null) {
+                metrics = HttpPort.Metrics.of(spec.meterRegistry);
+                httpPort = HttpPort.start(spec.http, spec.id, spec.clusterId, server, service, recent, startedNanos,
+                        metrics);
+            }
+            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots, httpPort);
             admin.attach(node);
             return node;
         } catch (IOException | RuntimeException e) {
+            if (httpPort != null) {
+                httpPort.close(); // closes the meters it made too
+            } else if (metrics != null) {
+                metrics.close();
+            }
+            if (endpoint != null) {
+                endpoint.close();
+            }
             admin.close();
             if (transport != null) {
                 transport.close();
@@ -435,6 +488,17 @@ public final class RaftNode implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The tracer the server gets: the HTTP port's recent events and the embedder's, either, both, or null. */
+    private static Tracer tee(RecentEvents recent, Tracer embedder) {
+        if (recent == null || embedder == null) {
+            return recent != null ? recent : embedder;
+        }
+        return (node, kind, detail) -> {
+            recent.event(node, kind, detail);
+            embedder.event(node, kind, detail);
+        };
     }
 
     private static void checkPeerId(long peerId) {
@@ -498,6 +562,23 @@ public final class RaftNode implements AutoCloseable {
     /** host:port this node's client port is bound to. */
     public String clientHostPort() {
         return endpoint.hostPort();
+    }
+
+    /**
+     * The read-only HTTP port ({@link Builder#http}), or null when the node was started without
+     * one. The node owns it and closes it when it closes.
+     */
+    public HttpPort httpPort() {
+        return httpPort;
+    }
+
+    /**
+     * The registry this node's meters are bound to: the one given to {@link Builder#meterRegistry},
+     * the one the HTTP port serves ({@link Builder#http}: a Prometheus registry, or a composite of
+     * it and the given one), or null when neither was set.
+     */
+    public MeterRegistry meterRegistry() {
+        return httpPort != null ? httpPort.meterRegistry() : spec.meterRegistry;
     }
 
     /**
@@ -573,6 +654,7 @@ public final class RaftNode implements AutoCloseable {
     /** Cuts the node off at once (network first, no goodbyes), then stops it: like a crash. */
     public void kill() {
         transport.close();
+        closeHttp();
         endpoint.close();
         admin.close();
         server.close();
@@ -585,9 +667,16 @@ public final class RaftNode implements AutoCloseable {
      */
     @Override
     public void close() {
+        closeHttp();
         endpoint.close();
         admin.close();
         server.close();
         transport.close();
+    }
+
+    private void closeHttp() {
+        if (httpPort != null) {
+            httpPort.close();
+        }
     }
 }
