@@ -247,7 +247,7 @@ public final class Progress implements AutoCloseable {
             String eta = done == 0 || rate == 0 ? "?" : duration(Math.round((total - shown) / rate * 1e9));
             String pct = (shown * 100 / total) + "%";
             return shown + "/" + total + " " + unit + (plain ? " (" + pct + ")" : sep + pct)
-                    + sep + String.format(Locale.ROOT, "%.1f %s/s", rate, unit) + sep + "ETA " + eta;
+                    + sep + rate(rate) + sep + "ETA " + eta;
         }
         if (plannedNanos > 0) {
             String pct = Math.min(100, elapsed * 100 / plannedNanos) + "%";
@@ -256,6 +256,15 @@ public final class Progress implements AutoCloseable {
                     + sep + eta;
         }
         return duration(elapsed) + " elapsed";
+    }
+
+    /** Units per second, or per minute below one a second (a simulated run can take most of a minute). */
+    private String rate(double perSecond) {
+        if (perSecond == 0) {
+            return "0 " + unit + "/s";
+        }
+        return perSecond < 1 ? String.format(Locale.ROOT, "%.1f %s/min", perSecond * 60, unit)
+                : String.format(Locale.ROOT, "%.1f %s/s", perSecond, unit);
     }
 
     /** How much is done, in [0, 1]; -1 for open-ended work. */

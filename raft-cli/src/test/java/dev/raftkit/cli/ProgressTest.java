@@ -44,7 +44,16 @@ class ProgressTest {
         assertEquals("sim: 1000/10000 seeds (10%), 6.7 seeds/s, ETA 22m30s", p.line(now.get()));
         Progress none = Progress.counting(err, Progress.Style.LINES, now::get, "sim", 10, "seeds");
         advanceSeconds(3);
-        assertEquals("sim: 0/10 seeds (0%), 0.0 seeds/s, ETA ?", none.line(now.get()), "nothing done: no estimate");
+        assertEquals("sim: 0/10 seeds (0%), 0 seeds/s, ETA ?", none.line(now.get()), "nothing done: no estimate");
+    }
+
+    @Test
+    void slowWorkIsCountedPerMinute() {
+        Progress p = Progress.counting(err, Progress.Style.LINES, now::get, "sim", 3, "seeds");
+        advanceSeconds(48);
+        p.advance(1);
+        // One seed in 48 s: 1.25 a minute, two left take 96 s.
+        assertEquals("sim: 1/3 seeds (33%), 1.3 seeds/min, ETA 1m36s", p.line(now.get()));
     }
 
     @Test
@@ -102,7 +111,7 @@ class ProgressTest {
         now.addAndGet(TimeUnit.MILLISECONDS.toNanos(50));
         p.advance(1);
         // Drawn at the first seed and at the last, 100 ms later, not at the second.
-        assertEquals("\rsim [########----------------]  1/3 seeds  33%  0.0 seeds/s  ETA ?"
+        assertEquals("\rsim [########----------------]  1/3 seeds  33%  0 seeds/s  ETA ?"
                 + "\rsim [########################]  3/3 seeds  100%  30.0 seeds/s  ETA 0s", text.toString(),
                 "the last update shows everything done, even within the redraw interval");
     }
