@@ -16,12 +16,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
-/** {@code raftkit status}: every node's role, term, leader and indexes, and the membership. */
+/** {@code raftkit status}: every node's role, term, leader, indexes, lag, health, snapshot, log size, uptime and version, and the membership. */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = "Ask every node of --cluster for its status: role, term, leader, commit/applied/last index; then the voters and learners as the leader sees them.",
+        description = "Ask every node of --cluster for its status: role, term, leader, commit/applied/last index, each follower's lag behind the leader's last index and its health (ok, lagging, unreachable, stopped, recovering; as the leader sees it), its snapshot index, log size, uptime and version; then the voters and learners as the leader sees them.",
         footer = {"", "Exit codes: 0 every node answered and all name the same leader, 1 otherwise (the table says",
                 "which node did not answer or disagrees), 2 bad arguments.",
-                "", "Example:", "  raftkit status -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo"})
+                "", "--json: {nodes:[{address,reachable,health,id,role,running,recovering,term,leader,commit,applied,",
+                "last,lag,version,uptimeMillis,snapshotIndex,logBytes} or {address,reachable,health,error}],",
+                "voters,learners,leader,healthy}",
+                "", "Examples:", "  raftkit status -c 127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003 --cluster-id demo",
+                "  raftkit status -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo --watch 1s"})
 final class StatusCommand implements Callable<Integer> {
 
     @Spec

@@ -123,11 +123,16 @@ class CliStatusTest {
         assertEquals(0, json.exit(), json.all());
         List<String> lines = json.out().lines().toList();
         assertEquals(2, lines.size(), "one object per refresh: " + json.out());
-        long first = (Long) ((List<Map<String, Object>>) JsonParser.object(lines.get(0)).get("nodes")).get(0)
-                .get("uptimeMillis");
-        long second = (Long) ((List<Map<String, Object>>) JsonParser.object(lines.get(1)).get("nodes")).get(0)
-                .get("uptimeMillis");
+        long first = uptimeOf(lines.get(0));
+        long second = uptimeOf(lines.get(1));
         assertTrue(second >= first + 100, "refreshed, not repeated: " + first + " then " + second);
+
+        // --watch alone: every 2 s.
+        CliRun byDefault = CliServers.cliAt(servers.cluster(1), "status", "--watch", "--count", "2", "--json");
+        assertEquals(0, byDefault.exit(), byDefault.all());
+        List<String> twoLines = byDefault.out().lines().toList();
+        assertEquals(2, twoLines.size(), byDefault.out());
+        assertTrue(uptimeOf(twoLines.get(1)) - uptimeOf(twoLines.get(0)) >= 2000, byDefault.out());
 
         CliRun badCount = CliServers.cliAt(servers.cluster(1), "status", "--count", "2");
         assertEquals(2, badCount.exit(), badCount.all());
@@ -172,6 +177,12 @@ class CliStatusTest {
                                      List<NodeStatus.Follower> followers) {
         return new NodeStatus(id, role, 3, 1, 100, 100, 100, List.of(1L, 2L, 3L), List.of(), null, running, recovering,
                 "0.1.0", Duration.ofSeconds(5), 0, 1024, followers);
+    }
+
+    /** The first node's uptime in one line of {@code status --json}. */
+    @SuppressWarnings("unchecked")
+    private static long uptimeOf(String jsonLine) {
+        return (Long) ((List<Map<String, Object>>) JsonParser.object(jsonLine).get("nodes")).get(0).get("uptimeMillis");
     }
 
     @SuppressWarnings("unchecked")
