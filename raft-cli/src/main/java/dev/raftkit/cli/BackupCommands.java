@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -67,6 +66,10 @@ final class BackupCommands implements Runnable {
                         + " full backup.")
         String dir;
 
+        @Option(names = "--quiet", description = "No progress on stderr (by default: the time the node has been"
+                + " taking the backup, as a bar on a terminal or a line every 5 s otherwise).")
+        boolean quiet;
+
         abstract boolean incremental();
 
         @Override
@@ -77,9 +80,12 @@ final class BackupCommands implements Runnable {
             String what = incremental() ? "incremental" : "full";
             long start = System.nanoTime();
             AdminClient.BackupTaken r;
-            try {
+            // The node says nothing until it is done, and how many bytes it will write is unknown
+            // before: the time elapsed is all there is to show.
+            try (Progress progress = Progress.elapsed(spec.commandLine().getErr(), Progress.styleFor(quiet, json),
+                    System::nanoTime, "backup: node " + taker + " taking the " + what + " backup")) {
                 r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, incremental(), dir, taker,
-                        this::warn);
+                        progress);
             } catch (ExecutionException e) {
                 return fail("node " + taker + " (" + address + ") did not take the " + what + " backup: "
                         + MemberCommands.describe(e.getCause()));
@@ -98,25 +104,22 @@ final class BackupCommands implements Runnable {
     /**
      * Has node {@code taker}, at client address {@code address}, take a full or incremental backup
      * into {@code dir} under its backup root on its host (relative to the root, or absolute inside
-     * it), and waits for it, telling {@code progress} every few seconds that it is still working.
+     * it), and waits for it, refreshing {@code progress} (the time elapsed) while it works.
      *
      * @throws ExecutionException with the node's refusal or the call's failure as the cause
      */
     static AdminClient.BackupTaken take(String address, TlsConfig tls, String clusterId, boolean incremental,
-                                        String dir, long taker, Consumer<String> progress)
+                                        String dir, long taker, Progress progress)
             throws ExecutionException, InterruptedException {
-        String what = incremental ? "incremental" : "full";
-        long start = System.nanoTime();
         try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
             Duration limit = Duration.ofHours(1);
             CompletableFuture<AdminClient.BackupTaken> f = incremental
                     ? admin.incrementalBackup(clusterId, dir, limit) : admin.fullBackup(clusterId, dir, limit);
             while (true) {
                 try {
-                    return f.get(5, TimeUnit.SECONDS);
+                    return f.get(Progress.BAR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
-                    progress.accept("node " + taker + " is still taking the " + what + " backup ("
-                            + (System.nanoTime() - start) / 1_000_000_000 + " s)");
+                    progress.refresh();
                 }
             }
         }

@@ -80,6 +80,10 @@ final class JepsenCommand implements Callable<Integer> {
                     + "as an operator runs it: 64 MiB segments, so bit flips fall back to torn tails). Default jepsen.")
     String node;
 
+    @Option(names = "--quiet", description = "No progress on stderr (by default: time elapsed against --time and"
+            + " the time left, as a bar on a terminal or a line every 5 s otherwise).")
+    boolean quiet;
+
     @Override
     public Integer call() throws Exception {
         System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
@@ -122,7 +126,13 @@ final class JepsenCommand implements Callable<Integer> {
             if (report == null) {
                 startIndex(out);
             }
-            JepsenResult r = new JepsenRun(o, command, out).run();
+            JepsenResult r;
+            // The plan is --time of operations; setting up and checking come on top ("finishing").
+            try (Progress progress = Progress.timed(spec.commandLine().getErr(), Progress.styleFor(quiet, false),
+                    System::nanoTime, "jepsen", duration).startTicker()) {
+                r = new JepsenRun(o, command, progress.aside(out)).run();
+            }
+            out.flush();
             return r.valid() ? 0 : 1;
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());

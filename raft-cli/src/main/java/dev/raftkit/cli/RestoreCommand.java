@@ -44,6 +44,10 @@ final class RestoreCommand implements Callable<Integer> {
             description = "The key file the backups were encrypted with (the node's --backup-key); needed for encrypted backups.")
     Path key;
 
+    @Option(names = "--quiet", description = "No progress on stderr (by default: the time elapsed, as a bar on a"
+            + " terminal or a line every 5 s otherwise).")
+    boolean quiet;
+
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
@@ -76,7 +80,9 @@ final class RestoreCommand implements Callable<Integer> {
         out.flush();
         long start = System.nanoTime();
         BackupRestore.Result r;
-        try {
+        // The restore reports nothing until it is done: the time elapsed is all there is to show.
+        try (Progress progress = Progress.elapsed(cl.getErr(), Progress.styleFor(quiet, false), System::nanoTime,
+                "restore").startTicker()) {
             r = BackupRestore.restore(chain.backups().stream().map(BackupChain.Backup::dir).toList(), data,
                     index == null ? BackupRestore.LATEST : index, backupKey);
         } catch (IOException e) {

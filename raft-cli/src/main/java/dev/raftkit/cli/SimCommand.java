@@ -22,7 +22,6 @@ import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -91,6 +90,10 @@ final class SimCommand implements Callable<Integer> {
 
     @Option(names = "--unsafe-local-reads", description = "Let clients read a node's local state with no checks (NOT linearizable; shows the checker catching it).")
     boolean unsafeLocalReads;
+
+    @Option(names = "--quiet", description = "No progress on stderr (by default --seeds shows seeds done, rate and"
+            + " time left: a bar on a terminal, a line every 5 s otherwise).")
+    boolean quiet;
 
     @Option(names = "--threads", defaultValue = "2", description = "Runs in parallel (default 2).")
     int threads;
@@ -191,21 +194,20 @@ final class SimCommand implements Callable<Integer> {
         if (count < 1) {
             throw new ParameterException(spec.commandLine(), "--seeds must be at least 1");
         }
-        AtomicLong done = new AtomicLong();
-        long[] lastReport = {System.nanoTime()};
-        SimRunner.Summary summary = SimRunner.run(base, firstSeed, count, threads, r -> {
-            long n = done.incrementAndGet();
-            synchronized (lastReport) {
-                if (!r.ok()) {
-                    report(r, out);
+        SimRunner.Summary summary;
+        try (Progress progress = Progress.counting(spec.commandLine().getErr(), Progress.styleFor(quiet, false),
+                System::nanoTime, "sim", count, "seeds")) {
+            summary = SimRunner.run(base, firstSeed, count, threads, r -> {
+                synchronized (progress) {
+                    if (!r.ok()) {
+                        // Off the bar's line first: a terminal shows stdout and stderr on one screen.
+                        progress.clear();
+                        report(r, out);
+                    }
+                    progress.advance(1);
                 }
-                if (System.nanoTime() - lastReport[0] > 5_000_000_000L) {
-                    lastReport[0] = System.nanoTime();
-                    out.printf("... %d/%d runs%n", n, count);
-                    out.flush();
-                }
-            }
-        });
+            });
+        }
         if (!summary.failures().isEmpty()) {
             shrink(summary.failures().get(0), out);
         }

@@ -126,7 +126,8 @@ final class SqlCommand extends ClientCommand {
             for (Map.Entry<Long, String> e : nodes.entrySet()) {
                 addresses.add(new ClusterOptions.Address(e.getKey(), e.getValue()));
             }
-            return StatusCommand.report(out, cluster.probe(addresses, cluster.tls(spec.commandLine())));
+            return StatusCommand.report(out, cluster.probe(addresses, cluster.tls(spec.commandLine())),
+                    StatusCommand.DEFAULT_LAGGING);
         }
 
         @Override
@@ -134,9 +135,11 @@ final class SqlCommand extends ClientCommand {
             Map.Entry<Long, String> taker = nodes.entrySet().iterator().next();
             long start = System.nanoTime();
             AdminClient.BackupTaken r;
-            try {
+            try (Progress progress = Progress.elapsed(spec.commandLine().getErr(), Progress.styleFor(false, false),
+                    System::nanoTime, "backup: node " + taker.getKey() + " taking the "
+                            + (incremental ? "incremental" : "full") + " backup")) {
                 r = BackupCommands.take(taker.getValue(), cluster.tls(spec.commandLine()), cluster.clusterId,
-                        incremental, dir.toString(), taker.getKey(), SqlCommand.this::warn);
+                        incremental, dir.toString(), taker.getKey(), progress);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("node " + taker.getKey() + " (" + taker.getValue() + ") did not take"
                         + " the backup: " + MemberCommands.describe(e.getCause()), e);

@@ -1487,6 +1487,15 @@ public final class RaftCore {
         return pr != null && pr.recovering();
     }
 
+    /**
+     * Leader only: the highest index {@code peer} is known to hold (its match index), for operators'
+     * views of replication lag; -1 if this node does not lead or {@code peer} is not a member.
+     */
+    public long peerMatch(long peer) {
+        Progress pr = leaderProgress(peer);
+        return pr == null ? -1 : pr.match();
+    }
+
     public long committed() {
         return log.committed();
     }

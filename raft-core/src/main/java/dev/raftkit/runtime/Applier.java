@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
 /**
@@ -76,6 +77,11 @@ final class Applier implements ApplyQueue {
     private boolean stopped;
     private volatile long publishedApplied;
     private volatile ConfState publishedConf;
+    /**
+     * The newest snapshot stored, for status: raised by the snapshot pool's callback and by an
+     * install on this thread, so the larger one wins whichever comes last.
+     */
+    private final AtomicLong storedSnapshotIndex = new AtomicLong();
 
     /**
      * Only what the apply thread may use (docs/threads.md, the apply row).
@@ -111,6 +117,7 @@ final class Applier implements ApplyQueue {
         this.lastSnapshotIndex = restored.index();
         this.publishedApplied = appliedIndex;
         this.publishedConf = conf;
+        this.storedSnapshotIndex.set(restored.from() == null ? 0 : restored.from().meta().index());
         this.replies = new Replies(events.executor());
         this.stage = new Stage("apply-" + id, executor, this::round, () -> !queue.isEmpty(),
                 t -> lifecycle.fail(t, "the apply thread"));
@@ -147,6 +154,11 @@ final class Applier implements ApplyQueue {
     @Override
     public ConfState conf() {
         return publishedConf;
+    }
+
+    @Override
+    public long snapshotIndex() {
+        return storedSnapshotIndex.get();
     }
 
     CompletableFuture<Void> drained() {
@@ -264,6 +276,7 @@ final class Applier implements ApplyQueue {
         conf = meta.conf();
         publishedConf = conf;
         lastSnapshotIndex = meta.index();
+        storedSnapshotIndex.accumulateAndGet(meta.index(), Math::max);
         bytesSinceSnapshot = 0;
         // Proposals at or below the snapshot never reach this node's state machine as entries:
         // whether they made it is unknown here (a session retry settles it exactly once).
@@ -443,6 +456,9 @@ final class Applier implements ApplyQueue {
         snapshotRunning.set(true);
         snapshots.write(meta, header, image, (stored, error) -> {
             snapshotRunning.set(false);
+            if (stored != null) {
+                storedSnapshotIndex.accumulateAndGet(stored.meta().index(), Math::max);
+            }
             answerSnapshotRequests(waiting, stored, error);
             // Requests that came while this write ran wait for the apply thread's next round.
             enqueue(new ApplyInput.SnapshotNow(null));

@@ -23,4 +23,7 @@ interface ApplyQueue {
 
     /** The configuration as of {@link #applied()}. */
     ConfState conf();
+
+    /** The index of the newest snapshot stored (taken, installed or restored), 0 if none. */
+    long snapshotIndex();
 }

@@ -22,6 +22,7 @@ import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -84,6 +85,8 @@ final class RaftLoop {
     private volatile long tickCount;
     private volatile LoopView view;
     private volatile boolean stoppedView;
+    /** A leader's view of the other members, refreshed every tick; empty unless it leads. */
+    private volatile Map<Long, ServerStatus.Follower> followersView = Map.of();
 
     // Owned by the loop.
     private final Map<Long, LoopInput.PendingRead> reads = new HashMap<>();
@@ -184,14 +187,20 @@ final class RaftLoop {
         return tickCount;
     }
 
-    ServerStatus status() {
+    /**
+     * The published view, with what only the server knows: its {@code uptime} and its log's size
+     * ({@code logBytes}, -1 if unknown).
+     */
+    ServerStatus status(Duration uptime, long logBytes) {
         LoopView v = view;
         boolean running = !stoppedView && lifecycle.failure() == null && lifecycle.running();
         // A stopped server leads nothing, whatever its last view said: reporting LEADER would keep
         // clients and operators at a node that answers every request with STOPPED.
         Role role = running ? v.role() : Role.FOLLOWER;
         long leader = running ? v.leader() : 0;
-        return new ServerStatus(id, role, v.term(), leader, v.commit(), applier.applied(), v.lastIndex(), applier.conf(), running, lifecycle.failure(), v.recovering());
+        Map<Long, ServerStatus.Follower> followers = running && role == Role.LEADER ? followersView : Map.of();
+        return new ServerStatus(id, role, v.term(), leader, v.commit(), applier.applied(), v.lastIndex(), applier.conf(), running, lifecycle.failure(), v.recovering(),
+                applier.snapshotIndex(), logBytes, uptime, followers);
     }
 
     void publishStopped() {
@@ -590,6 +599,7 @@ final class RaftLoop {
     }
 
     private void onTicks() {
+        publishFollowers();
         if (!reads.isEmpty()) {
             for (Iterator<LoopInput.PendingRead> it = reads.values().iterator(); it.hasNext(); ) {
                 LoopInput.PendingRead p = it.next();
@@ -609,6 +619,33 @@ final class RaftLoop {
                 applier.enqueue(new ApplyInput.Sweep(tickCount));
             }
         }
+    }
+
+    /**
+     * On a leader, its view of every other member for {@link #status}: once a tick (a few maps a
+     * second) rather than every round, as operators look at it by hand.
+     */
+    private void publishFollowers() {
+        if (node.role() != Role.LEADER) {
+            if (!followersView.isEmpty()) {
+                followersView = Map.of();
+            }
+            return;
+        }
+        ConfState conf = node.conf();
+        long last = node.log().lastIndex();
+        Map<Long, ServerStatus.Follower> followers = new HashMap<>();
+        for (long member : conf.members()) {
+            long match = node.peerMatch(member);
+            if (member == id || match < 0) {
+                continue;
+            }
+            Long heard = heardAtTick.get(member);
+            boolean live = heard != null && tickCount - heard <= settings.liveTicks();
+            followers.put(member, new ServerStatus.Follower(member, match, Math.max(0, last - match), live,
+                    node.isPeerRecovering(member), conf.isLearner(member)));
+        }
+        followersView = Map.copyOf(followers);
     }
 
     private void checkTransfers() {

@@ -69,6 +69,8 @@ public final class RaftServer implements AutoCloseable {
     final StateMachine stateMachine;
     final Transport transport;
     final Clock clock;
+    /** By {@link #clock}, when this server was built: its uptime's origin. */
+    private final long startedAtMillis;
     final Executor events;
     private final List<ExecutorService> ownedExecutors;
     private final List<RaftListener> listeners;
@@ -162,6 +164,7 @@ public final class RaftServer implements AutoCloseable {
         this.stateMachine = b.stateMachine;
         this.transport = b.transport;
         this.clock = b.clock;
+        this.startedAtMillis = clock.millis();
         this.listeners = List.copyOf(b.listeners);
         this.tracer = b.tracer;
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
@@ -319,9 +322,12 @@ public final class RaftServer implements AutoCloseable {
                 : enqueue(f -> new LoopInput.Read(query, mode, minIndex, f));
     }
 
-    /** A cheap view of this server; may lag the raft loop by one round. */
+    /**
+     * A cheap view of this server; may lag the raft loop by one round (a leader's view of its
+     * followers, one tick). Any thread; never blocks on I/O.
+     */
     public ServerStatus status() {
-        return loop.status();
+        return loop.status(Duration.ofMillis(Math.max(0, clock.millis() - startedAtMillis)), log.sizeBytes());
     }
 
     /** The core's full status (progress of each follower on a leader), taken on the raft loop. */
@@ -514,7 +520,7 @@ public final class RaftServer implements AutoCloseable {
         }
         LoopInput.Client input = make.apply(f);
         if (!loop.offer(input)) {
-            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, loop.status().leader(),
+            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, status().leader(),
                     "node " + id + ": the raft-loop inbox is full (" + settings.maxInboxRequests()
                             + " client requests waiting, limit maxInboxRequests); back off and retry"));
             return f;

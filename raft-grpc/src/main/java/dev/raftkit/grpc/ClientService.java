@@ -5,6 +5,7 @@ import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.proto.ConfigurationProto;
+import dev.raftkit.grpc.proto.FollowerStatus;
 import dev.raftkit.grpc.proto.MembershipRequest;
 import dev.raftkit.grpc.proto.MembershipResponse;
 import dev.raftkit.grpc.proto.OpenSessionRequest;
@@ -24,6 +25,7 @@ import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.runtime.SizeLimits;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -143,7 +145,13 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
                 .setLeaderId(s.leader()).setRole(s.state()).setCommitIndex(s.commit())
                 .setAppliedIndex(s.applied()).setLastIndex(s.lastIndex()).setRunning(s.running())
                 .setRecovering(s.recovering())
-                .addAllVoters(s.conf().voters()).addAllLearners(s.conf().learners());
+                .addAllVoters(s.conf().voters()).addAllLearners(s.conf().learners())
+                .setVersion(Version.current()).setUptimeMillis(s.uptime().toMillis())
+                .setSnapshotIndex(s.snapshotIndex()).setLogBytes(s.logBytes());
+        // By id, so every answer lists them in the same order.
+        s.followers().values().stream().sorted(Comparator.comparingLong(ServerStatus.Follower::id))
+                .forEach(f -> b.addFollowers(FollowerStatus.newBuilder().setNodeId(f.id()).setMatchIndex(f.match())
+                        .setLag(f.lag()).setLive(f.live()).setRecovering(f.recovering()).setLearner(f.learner())));
         String leaderAddress = clientAddresses.get(s.leader());
         if (leaderAddress != null) {
             b.setLeaderAddress(leaderAddress);

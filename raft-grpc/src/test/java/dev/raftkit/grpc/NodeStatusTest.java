@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.core.RaftException.Reason;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
+import dev.raftkit.grpc.proto.FollowerStatus;
 import dev.raftkit.grpc.proto.StatusResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -27,7 +29,7 @@ class NodeStatusTest {
     void decodesEveryField() {
         NodeStatus s = NodeStatus.fromProto(leader().build());
         assertEquals(new NodeStatus(2, Role.LEADER, 7, 2, 40, 39, 41, List.of(1L, 2L, 3L), List.of(4L),
-                "127.0.0.1:8002", true, false), s);
+                "127.0.0.1:8002", true, false, null, Duration.ZERO, 0, -1, List.of()), s);
         assertTrue(s.isLeader());
         assertEquals("LEADER", s.state());
     }
@@ -66,9 +68,41 @@ class NodeStatusTest {
     @Test
     void theMembershipListsAreCopiesThatCannotChange() {
         List<Long> voters = new ArrayList<>(List.of(1L, 2L));
-        NodeStatus s = new NodeStatus(1, Role.FOLLOWER, 1, 0, 0, 0, 0, voters, List.of(), null, true, false);
+        NodeStatus s = new NodeStatus(1, Role.FOLLOWER, 1, 0, 0, 0, 0, voters, List.of(), null, true, false, null,
+                Duration.ZERO, 0, -1, List.of());
         voters.add(3L);
         assertEquals(List.of(1L, 2L), s.voters());
         assertThrows(UnsupportedOperationException.class, () -> s.voters().add(5L));
+    }
+
+    @Test
+    void decodesTheVersionUptimeSnapshotLogSizeAndFollowers() {
+        NodeStatus s = NodeStatus.fromProto(leader().setVersion("1.2.3").setUptimeMillis(90_500).setSnapshotIndex(30)
+                .setLogBytes(4096)
+                .addFollowers(FollowerStatus.newBuilder().setNodeId(1).setMatchIndex(41).setLag(0).setLive(true))
+                .addFollowers(FollowerStatus.newBuilder().setNodeId(3).setMatchIndex(11).setLag(30).setLive(false)
+                        .setRecovering(true))
+                .addFollowers(FollowerStatus.newBuilder().setNodeId(4).setMatchIndex(40).setLag(1).setLive(true)
+                        .setLearner(true))
+                .build());
+        assertEquals("1.2.3", s.version());
+        assertEquals(Duration.ofMillis(90_500), s.uptime());
+        assertEquals(30, s.snapshotIndex());
+        assertEquals(4096, s.logBytes());
+        assertEquals(List.of(new NodeStatus.Follower(1, 41, 0, true, false, false),
+                new NodeStatus.Follower(3, 11, 30, false, true, false),
+                new NodeStatus.Follower(4, 40, 1, true, false, true)), s.followers());
+        assertEquals(new NodeStatus.Follower(3, 11, 30, false, true, false), s.follower(3));
+        assertNull(s.follower(2), "the leader has no view of itself");
+    }
+
+    @Test
+    void anOlderServerThatSaysNothingOfItsVersionOrLogHasAnUnknownLogSize() {
+        NodeStatus s = NodeStatus.fromProto(leader().build());
+        assertNull(s.version());
+        assertEquals(-1, s.logBytes(), "not a log of 0 bytes");
+        assertTrue(s.followers().isEmpty());
+        assertEquals(0, NodeStatus.fromProto(leader().setVersion("1.2.3").build()).logBytes(),
+                "a server that names its version and says 0 means 0");
     }
 }

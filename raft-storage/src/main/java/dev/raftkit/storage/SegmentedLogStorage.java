@@ -691,6 +691,36 @@ public final class SegmentedLogStorage implements LogStorage {
         }
     }
 
+    /**
+     * The bytes of every segment up to the end of its data (header and record framing included;
+     * the zeros preallocated past the data, and the spare segment, are not). Under the read lock, so
+     * it sees whole appends, truncations and compactions only.
+     */
+    @Override
+    public long sizeBytes() {
+        rw.readLock().lock();
+        try {
+            long bytes = 0;
+            for (SegmentFile seg : segments) {
+                bytes += seg.dataEnd;
+            }
+            return bytes;
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
+    /** The segment files holding the log, the open one included (not the spare). */
+    @Override
+    public int segmentCount() {
+        rw.readLock().lock();
+        try {
+            return segments.size();
+        } finally {
+            rw.readLock().unlock();
+        }
+    }
+
     /** For tests and tools: where the open segment's data ends (its bytes after are zero). */
     long openSegmentDataEnd() {
         rw.readLock().lock();

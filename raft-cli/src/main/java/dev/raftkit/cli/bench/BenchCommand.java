@@ -1,6 +1,7 @@
 package dev.raftkit.cli.bench;
 
 import dev.raftkit.cli.DurationConverter;
+import dev.raftkit.cli.Progress;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.sql.SqlOps;
@@ -8,6 +9,7 @@ import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.bench.DiskProbe;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -113,6 +115,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--csv", paramLabel = "FILE", description = "Also write the CSV lines to FILE.")
     Path csvFile;
 
+    @Option(names = "--quiet", description = "No progress on stderr: neither the line per setting nor the time"
+            + " elapsed against the planned total and the time left (a bar on a terminal, a line every 5 s otherwise).")
+    boolean quiet;
+
     /** One setting's measurements. */
     record Result(BenchWorkload workload, String mode, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
                   double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
@@ -185,9 +191,23 @@ public final class BenchCommand implements Callable<Integer> {
                     + grpcClients + "'");
         }
         PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter stderr = spec.commandLine().getErr();
         Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
         Files.createDirectories(parent);
+        // The plan: the probes (two disk rates and a round trip), the prewarm per state machine,
+        // then warm-up and measurement per setting; starting and stopping clusters come on top.
+        long settings = (long) modes.size() * clients.size() * workloads.size();
+        long plannedNanos = 3 * probeNanos + prewarmNanos * workloads.size() + settings * (warmupNanos + durationNanos);
+        try (Progress progress = Progress.timed(stderr, Progress.styleFor(quiet, false), System::nanoTime, "bench",
+                Duration.ofNanos(plannedNanos)).startTicker()) {
+            PrintWriter err = quiet ? new PrintWriter(Writer.nullWriter()) : progress.aside(stderr);
+            return measure(out, err, stderr, parent, workloads, warmupNanos, durationNanos, prewarmNanos, probeNanos);
+        }
+    }
+
+    /** The probes, the prewarm and every setting; chatter to {@code err}, failures to {@code stderr}. */
+    private int measure(PrintWriter out, PrintWriter err, PrintWriter stderr, Path parent, List<BenchWorkload> workloads,
+                        long warmupNanos, long durationNanos, long prewarmNanos, long probeNanos) throws Exception {
 
         int fjp = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism();
         if (fjp < 2) {
@@ -215,7 +235,7 @@ public final class BenchCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "JIT prewarm: %s, %s, 16 clients, %.0f s (not reported)...%n", w.kind().cliName(),
                         modes.get(0), prewarmNanos / 1e9);
                 err.flush();
-                runSetting(parent, w, modes.get(0), 16, 0, prewarmNanos, err);
+                runSetting(parent, w, modes.get(0), 16, 0, prewarmNanos, quiet ? stderr : err);
             }
         }
         List<Result> results = new ArrayList<>();
@@ -226,7 +246,7 @@ public final class BenchCommand implements Callable<Integer> {
                             w.kind().cliName(), mode, c, c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9,
                             durationNanos / 1e9);
                     err.flush();
-                    Result r = runSetting(parent, w, mode, c, warmupNanos, durationNanos, err);
+                    Result r = runSetting(parent, w, mode, c, warmupNanos, durationNanos, quiet ? stderr : err);
                     results.add(r);
                     err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
                     err.flush();
