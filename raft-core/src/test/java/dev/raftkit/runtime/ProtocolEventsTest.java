@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.Role;
+import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,6 +174,68 @@ class ProtocolEventsTest {
         assertEquals(one.protocolEventsDropped(), counted, "every dropped event is counted by a gap marker");
         assertTrue(counted >= dropped);
         assertFalse(delivered.get(0).kind().equals(ProtocolEvent.GAP), "the events that fitted came first");
+    }
+
+    /** A log whose sync blocks while {@link #hang} is set: a disk that stopped answering. */
+    private static final class HangingLog extends ForwardingLogStorage {
+        volatile CountDownLatch hang;
+
+        HangingLog() {
+            super(new MemoryLogStorage());
+        }
+
+        @Override
+        public void sync() throws IOException {
+            CountDownLatch h = hang;
+            if (h != null) {
+                try {
+                    h.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted in a hung fsync", e);
+                }
+            }
+            super.sync();
+        }
+    }
+
+    @Test
+    void theRuntimesOwnEventsReachListenersToo() throws Exception {
+        Map<Long, HangingLog> logs = new ConcurrentHashMap<>();
+        cluster = new RuntimeCluster(Set.of(1L, 2L, 3L), (id, b) -> b.diskStallTicks(10)
+                .logStorage(logs.computeIfAbsent(id, k -> new HangingLog()))
+                .listener(recorders.computeIfAbsent(id, k -> new Recorder()))).startAll();
+        ClientSession session = cluster.openSession();
+        cluster.submit(session, put("a", "1"));
+        RaftServer stalled = cluster.awaitLeader();
+        CountDownLatch release = new CountDownLatch(1);
+        logs.get(stalled.id()).hang = release;
+        try {
+            stalled.submit(put("b", "2")); // reaches the writer and waits there with its fsync
+            Recorder mine = recorders.get(stalled.id());
+            await().atMost(Duration.ofSeconds(10)).until(() -> mine.events().stream()
+                    .anyMatch(e -> e.kind().equals("disk-stalled")));
+            List<ProtocolEvent> events = mine.events();
+            int stall = -1;
+            int down = -1;
+            for (int i = 0; i < events.size(); i++) {
+                if (events.get(i).kind().equals("stepped-down") && down < 0) {
+                    down = i;
+                }
+                if (events.get(i).kind().equals("disk-stalled") && stall < 0) {
+                    stall = i;
+                }
+            }
+            assertTrue(down >= 0 && stall >= 0, events.toString());
+            assertEquals(stalled.id(), events.get(stall).node());
+            assertTrue(events.get(stall).detail().contains("ticks"), events.get(stall).detail());
+        } finally {
+            release.countDown();
+            logs.get(stalled.id()).hang = null;
+        }
+        Recorder mine = recorders.get(stalled.id());
+        await().atMost(Duration.ofSeconds(10)).until(() -> mine.events().stream()
+                .anyMatch(e -> e.kind().equals("disk-recovered")));
     }
 
     @Test
