@@ -32,6 +32,8 @@ import java.util.function.Function;
 /**
  * A connection to one node's admin service ({@code admin.proto}, served on the node's client
  * port): unlike {@link RaftClient}, calls act on the node they are sent to, without redirects.
+ * Besides one-shot calls (snapshot, backups, peer addresses) it follows the node's live protocol
+ * events ({@link #events}).
  *
  * <p>Every call returns a future at once; it completes on this client's own thread with the
  * node's answer, or fails with a {@link RaftException}: {@code UNAUTHORIZED} without the admin

@@ -247,7 +247,10 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         return n;
     }
 
-    /** Stops taking backups; one in progress is interrupted (it leaves only a {@code .partial-} directory). */
+    /**
+     * Ends every {@code Events} stream ({@code UNAVAILABLE}) and stops taking backups; one in
+     * progress is interrupted (it leaves only a {@code .partial-} directory).
+     */
     @Override
     public void close() {
         events.close(Status.UNAVAILABLE.withDescription("the node is shutting down"));

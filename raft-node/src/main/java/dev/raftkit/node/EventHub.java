@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * subscriber has a bounded buffer, written to its stream as gRPC's flow control allows: one that
  * falls {@link #PER_SUBSCRIBER} events behind is cut off with {@code RESOURCE_EXHAUSTED}, so a
  * slow or stuck reader costs a bounded amount of memory, and never delays the events executor.
+ *
+ * <p>Every {@link RaftNode} registers one, so its server always publishes protocol events: they
+ * are rare (votes, role changes, step-downs, not per entry), and with no subscriber the hub only
+ * keeps the last {@link #RECENT}.
  */
 final class EventHub implements RaftListener {
 
