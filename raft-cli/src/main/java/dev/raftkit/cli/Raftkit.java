@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "raftkit", mixinStandardHelpOptions = true, version = "raftkit 0.1.0-SNAPSHOT",
         description = "Raftkit: a Raft consensus library for the JVM.",
         subcommands = {DemoCommand.class, SimCommand.class, ServerCommand.class, KvCommands.class, SqlCommand.class, StatusCommand.class,
-                MemberCommands.class, TransferCommand.class, SnapshotCommand.class, BackupCommands.class, RestoreCommand.class, CertsCommand.class,
+                MemberCommands.class, TransferCommand.class, SnapshotCommand.class, EventsCommand.class, BackupCommands.class, RestoreCommand.class, CertsCommand.class,
                 BenchCommand.class, BenchNodeCommand.class, JepsenCommand.class, CommandLine.HelpCommand.class})
 public final class Raftkit {
 

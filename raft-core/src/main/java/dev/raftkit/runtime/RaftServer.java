@@ -149,9 +149,14 @@ public final class RaftServer implements AutoCloseable {
                     int liveTicks, int maxCommandBytes, int diskStallTicks) {
     }
 
-    /** Reports a runtime event (not the core's) to the embedder's tracer; on the raft loop. */
+    /** Publishes protocol events to the listeners that want them, or null if none does. */
+    private final ProtocolEvents protocolEvents;
+
+    /** Reports a runtime event (not the core's) to the embedder's tracer and listeners; on the raft loop. */
     void trace(String kind, String detail) {
-        if (tracer != null) {
+        if (protocolEvents != null) {
+            protocolEvents.event(id, kind, detail);
+        } else if (tracer != null) {
             tracer.event(id, kind, detail);
         }
     }
@@ -167,6 +172,11 @@ public final class RaftServer implements AutoCloseable {
         this.startedAtMillis = clock.millis();
         this.listeners = List.copyOf(b.listeners);
         this.tracer = b.tracer;
+        this.protocolEvents = b.protocolEvents;
+        if (protocolEvents != null) {
+            // Read on the raft loop, the only thread that steps the core and publishes from then on.
+            protocolEvents.termFrom(node::term);
+        }
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
@@ -320,6 +330,14 @@ public final class RaftServer implements AutoCloseable {
         Objects.requireNonNull(mode, "mode");
         return mode == ReadMode.STALE ? applier.staleRead(query, minIndex, loop.tickCount())
                 : enqueue(f -> new LoopInput.Read(query, mode, minIndex, f));
+    }
+
+    /**
+     * Protocol events dropped so far because the listeners that want them were
+     * {@link RaftServerBuilder#maxPendingProtocolEvents} behind (0 if no listener wants them).
+     */
+    public long protocolEventsDropped() {
+        return protocolEvents == null ? 0 : protocolEvents.dropped();
     }
 
     /**

@@ -42,6 +42,9 @@ public final class RaftServerBuilder {
     int maxInboxRequests = 4096;
     int maxPeerMessages = 4096;
     int maxPendingReads = 4096;
+    int maxPendingProtocolEvents = 4096;
+    /** Built by {@link #start} when a listener wants protocol events; else null. */
+    ProtocolEvents protocolEvents;
     long snapshotEntries = 100_000;
     long snapshotBytes = 256L << 20;
     int snapshotsToKeep = 2;
@@ -116,6 +119,15 @@ public final class RaftServerBuilder {
 
     /** Peer messages waiting for the raft loop before new ones are dropped (Raft retries). */
     public RaftServerBuilder maxPeerMessages(int v) { maxPeerMessages = positive(v, "maxPeerMessages"); return this; }
+
+    /**
+     * Protocol events ({@link RaftListener#onProtocolEvent}) queued for the listeners before new
+     * ones are dropped (and counted, with a gap marker) rather than held; default 4096.
+     */
+    public RaftServerBuilder maxPendingProtocolEvents(int v) {
+        maxPendingProtocolEvents = positive(v, "maxPendingProtocolEvents");
+        return this;
+    }
 
     /** Reads waiting on the apply thread before new ones are refused with OVERLOADED. */
     public RaftServerBuilder maxPendingReads(int v) { maxPendingReads = positive(v, "maxPendingReads"); return this; }
@@ -215,9 +227,12 @@ public final class RaftServerBuilder {
         RaftServer server;
         try {
             RaftServer.Settings s = settings();
+            List<RaftListener> wanting = listeners.stream().filter(RaftListener::wantsProtocolEvents).toList();
+            protocolEvents = wanting.isEmpty() ? null
+                    : new ProtocolEvents(id, clock, eventsExecutor, wanting, tracer, maxPendingProtocolEvents);
             StartupRecovery.Recovered recovered = new StartupRecovery(config, log, snapshotStore, stateMachine,
                     bootstrap, testingHooks).recover(new SessionTable(s.sessionTimeoutMillis(),
-                    s.maxResponsesPerSession()), tracer);
+                    s.maxResponsesPerSession()), protocolEvents != null ? protocolEvents : tracer);
             RaftCore node = recovered.node();
             StartupRecovery.Restored restored = recovered.restored();
             server = new RaftServer(this, node, restored, owned);

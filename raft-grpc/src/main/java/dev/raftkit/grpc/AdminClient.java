@@ -8,23 +8,32 @@ import dev.raftkit.grpc.proto.AddPeerRequest;
 import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
+import dev.raftkit.grpc.proto.EventsRequest;
+import dev.raftkit.grpc.proto.ProtocolEventMessage;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc.RaftAdminServiceFutureStub;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
+import dev.raftkit.runtime.ProtocolEvent;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * A connection to one node's admin service ({@code admin.proto}, served on the node's client
  * port): unlike {@link RaftClient}, calls act on the node they are sent to, without redirects.
+ * Besides one-shot calls (snapshot, backups, peer addresses) it follows the node's live protocol
+ * events ({@link #events}).
  *
  * <p>Every call returns a future at once; it completes on this client's own thread with the
  * node's answer, or fails with a {@link RaftException}: {@code UNAUTHORIZED} without the admin
@@ -47,6 +56,45 @@ public final class AdminClient implements AutoCloseable {
      */
     public record BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
                               long lastTerm, long bytes, String fallbackReason) {
+    }
+
+    /**
+     * A node's protocol events being followed ({@link #events}): {@link #done} completes when the
+     * stream ends; {@link #close} stops following.
+     */
+    public static final class EventStream implements AutoCloseable {
+        private final CompletableFuture<Void> done = new CompletableFuture<>();
+        private volatile ClientCallStreamObserver<EventsRequest> call;
+        private volatile boolean closed;
+
+        private EventStream() {
+        }
+
+        /**
+         * Completes normally once {@link #close} was called (or the node ended the stream
+         * cleanly); fails with a {@link RaftException} if the stream broke: {@code UNAVAILABLE} (the
+         * node is unreachable or stopped; a subscriber cut off for falling behind, too),
+         * {@code UNAUTHORIZED} without the admin role, {@code WRONG_CLUSTER}; or with what the
+         * consumer threw.
+         */
+        public CompletableFuture<Void> done() {
+            return done;
+        }
+
+        /** Stops following; {@link #done} completes normally. Idempotent. */
+        @Override
+        public void close() {
+            closed = true;
+            ClientCallStreamObserver<EventsRequest> c = call;
+            if (c != null) {
+                try {
+                    c.cancel("the caller stopped following the events", null);
+                } catch (java.util.concurrent.RejectedExecutionException clientClosed) {
+                    // The AdminClient was closed first, and its channel with it: the call is gone already.
+                }
+            }
+            done.complete(null);
+        }
     }
 
     private final ExecutorService executor = Executors.newFixedThreadPool(1, Endpoints.Threads.daemonFactory(
@@ -111,6 +159,55 @@ public final class AdminClient implements AutoCloseable {
                         r.getLastIndex(), r.getLastTerm(), r.getBytes(),
                         r.getFallbackReason().isEmpty() ? null : r.getFallbackReason()),
                 "take a backup at the node at " + where);
+    }
+
+    /**
+     * Follows the node's live protocol events (votes and their reasons, role changes, step-downs,
+     * disk stalls; {@link ProtocolEvent}), passing each to {@code each} in order, on this client's
+     * thread, until the returned stream is closed or breaks. With {@code sinceMicros} positive
+     * (microseconds since the epoch), the events the node still keeps from that time on come
+     * first. The node cuts off a subscriber that falls too far behind, so keep {@code each} quick.
+     */
+    public EventStream events(String clusterId, long sinceMicros, Consumer<ProtocolEvent> each) {
+        EventStream stream = new EventStream();
+        String what = "follow the events of the node at " + where;
+        EventsRequest request = EventsRequest.newBuilder().setClusterId(clusterId).setSinceMicros(sinceMicros).build();
+        RaftAdminServiceGrpc.newStub(channel).events(request, new ClientResponseObserver<EventsRequest,
+                ProtocolEventMessage>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<EventsRequest> call) {
+                stream.call = call;
+            }
+
+            @Override
+            public void onNext(ProtocolEventMessage m) {
+                if (stream.done.isDone()) {
+                    return;
+                }
+                try {
+                    each.accept(new ProtocolEvent(m.getTimeMicros(), m.getNode(), m.getTerm(), m.getKind(),
+                            m.getDetail()));
+                } catch (RuntimeException e) {
+                    stream.done.completeExceptionally(e);
+                    stream.call.cancel("the consumer of the events threw", e);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                if (stream.closed && Status.fromThrowable(t).getCode() == Status.Code.CANCELLED) {
+                    stream.done.complete(null);
+                } else {
+                    stream.done.completeExceptionally(GrpcErrors.toRaftException(t, "could not " + what));
+                }
+            }
+
+            @Override
+            public void onCompleted() {
+                stream.done.complete(null);
+            }
+        });
+        return stream;
     }
 
     private RaftAdminServiceFutureStub stub(Duration timeout) {

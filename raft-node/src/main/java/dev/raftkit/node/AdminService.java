@@ -8,6 +8,8 @@ import dev.raftkit.grpc.proto.AddPeerResponse;
 import dev.raftkit.grpc.proto.BackupKindProto;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
+import dev.raftkit.grpc.proto.EventsRequest;
+import dev.raftkit.grpc.proto.ProtocolEventMessage;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
@@ -17,6 +19,7 @@ import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -32,7 +35,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin service ({@code admin.proto}) of one {@link RaftNode}, served on its client port:
  * backups taken by this node into a directory on this node's host, and peer addresses learnt at
- * run time (a node added to the cluster after this one started).
+ * run time (a node added to the cluster after this one started), snapshots on request, and the
+ * node's live protocol events ({@code Events}, fed by an {@link EventHub} that {@link RaftNode}
+ * registers as a listener of its server).
  *
  * <p><b>Why backups run inside the node:</b> a {@link BackupService} needs the node's own
  * {@code RaftServer} (to take a snapshot now, to read committed entries, to pin the log) and the
@@ -62,12 +67,19 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         t.setDaemon(true);
         return t;
     });
+    private final EventHub events;
     private volatile RaftNode node;
 
-    /** An admin service whose node backs up under {@code backupPolicy}'s root, with its key. */
-    AdminService(String clusterId, BackupPolicy backupPolicy) {
+    /** An admin service of node {@code id} that backs up under {@code backupPolicy}'s root, with its key. */
+    AdminService(String clusterId, long id, BackupPolicy backupPolicy) {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
         this.backupPolicy = Objects.requireNonNull(backupPolicy, "backupPolicy");
+        this.events = new EventHub(id);
+    }
+
+    /** The listener to register on the node's server: it feeds the {@code Events} streams. */
+    EventHub events() {
+        return events;
     }
 
     /** Starts answering for {@code node}. */
@@ -166,6 +178,22 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         });
     }
 
+    @Override
+    public void events(EventsRequest request, StreamObserver<ProtocolEventMessage> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        if (request.getSinceMicros() < 0) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription("since_micros " + request.getSinceMicros()
+                    + " is negative; give microseconds since the epoch, or 0 for events from now on").asRuntimeException());
+            return;
+        }
+        // A server-side stream's observer is always a ServerCallStreamObserver: the hub needs its
+        // flow control (isReady) to keep each subscriber's buffer bounded.
+        events.subscribe(request.getSinceMicros(), (ServerCallStreamObserver<ProtocolEventMessage>) out);
+    }
+
     /** Longest host:port accepted: a 253-character host name, brackets, a colon and a port. */
     static final int MAX_ADDRESS_CHARS = 263;
 
@@ -219,9 +247,13 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         return n;
     }
 
-    /** Stops taking backups; one in progress is interrupted (it leaves only a {@code .partial-} directory). */
+    /**
+     * Ends every {@code Events} stream ({@code UNAVAILABLE}) and stops taking backups; one in
+     * progress is interrupted (it leaves only a {@code .partial-} directory).
+     */
     @Override
     public void close() {
+        events.close(Status.UNAVAILABLE.withDescription("the node is shutting down"));
         backupThread.shutdownNow();
     }
 }

@@ -383,7 +383,7 @@ public final class RaftNode implements AutoCloseable {
         StateMachine machine = spec.stateMachine;
         RaftConfig config = RaftConfig.builder(spec.id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id ^ System.nanoTime()).build();
-        AdminService admin = new AdminService(spec.clusterId, spec.backups);
+        AdminService admin = new AdminService(spec.clusterId, spec.id, spec.backups);
         GrpcTransport transport = null;
         RaftServer server = null;
         FileSnapshotStore snapshots = null;
@@ -434,6 +434,8 @@ public final class RaftNode implements AutoCloseable {
             if (tracer != null) {
                 b.tracer(tracer);
             }
+            // The admin service's Events streams; with no subscriber it only keeps the recent events.
+            b.listener(admin.events());
             spec.configure.accept(b);
             server = b.start();
             // The client port's limit derives from the server's command limit, and the peers must

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.runtime.ProtocolEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -15,8 +16,11 @@ public final class Trace {
 
     /** The name of the format, in the header line. */
     public static final String FORMAT = "raftkit-sim-trace";
-    /** The schema's version, in the header line; it changes when a field changes meaning. */
-    public static final int VERSION = 1;
+    /**
+     * The schema's version, in the header line; it changes when a field changes meaning. One
+     * schema with a live node's event stream, so one constant: {@link ProtocolEvent#SCHEMA_VERSION}.
+     */
+    public static final int VERSION = ProtocolEvent.SCHEMA_VERSION;
     /** The first line of a trace file. */
     public static final String HEADER = "{\"format\":\"" + FORMAT + "\",\"version\":" + VERSION + "}";
 
