@@ -52,6 +52,12 @@ final class EventHub implements RaftListener {
         this.perSubscriber = perSubscriber;
     }
 
+    /** The last {@code max} events this hub kept, oldest first (a copy). Any thread. */
+    synchronized List<ProtocolEvent> recent(int max) {
+        List<ProtocolEvent> all = new ArrayList<>(recent);
+        return List.copyOf(all.subList(Math.max(0, all.size() - max), all.size()));
+    }
+
     @Override
     public void onProtocolEvent(ProtocolEvent e) {
         List<Subscriber> now;

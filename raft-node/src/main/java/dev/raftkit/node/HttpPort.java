@@ -6,6 +6,7 @@ import dev.raftkit.core.Role;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.ClientService;
+import dev.raftkit.runtime.ProtocolEvent;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ServerStatus;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,6 +50,9 @@ import java.util.regex.Pattern;
  */
 public final class HttpPort implements AutoCloseable {
 
+    /** How many of the node's recent protocol events {@code /status} shows. */
+    static final int EVENTS = 100;
+
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HttpPort.class);
 
     /**
@@ -70,7 +74,7 @@ public final class HttpPort implements AutoCloseable {
     private final String clusterId;
     private final RaftServer server;
     private final ClientService clients;
-    private final RecentEvents events;
+    private final EventHub events;
     private final long startedNanos;
     private final HttpServer http;
     private final ExecutorService threads;
@@ -79,7 +83,7 @@ public final class HttpPort implements AutoCloseable {
     private final String version;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private HttpPort(long id, String clusterId, RaftServer server, ClientService clients, RecentEvents events,
+    private HttpPort(long id, String clusterId, RaftServer server, ClientService clients, EventHub events,
                      long startedNanos, HttpServer http, ExecutorService threads, Metrics metrics, byte[] page,
                      String version) {
         this.id = id;
@@ -157,7 +161,7 @@ public final class HttpPort implements AutoCloseable {
      * @throws IOException if the address cannot be bound (in use, not this host's)
      */
     static HttpPort start(InetSocketAddress address, long id, String clusterId, RaftServer server,
-                          ClientService clients, RecentEvents events, long startedNanos, Metrics metrics)
+                          ClientService clients, EventHub events, long startedNanos, Metrics metrics)
             throws IOException {
         byte[] page = resource("status.html");
         String version = version();
@@ -329,8 +333,9 @@ public final class HttpPort implements AutoCloseable {
             members.add(member);
         }
         JsonText recent = JsonText.array();
-        for (RecentEvents.Event e : events.snapshot()) {
-            recent.add(JsonText.object().field("time", e.epochMillis()).field("node", e.node())
+        for (ProtocolEvent e : events.recent(EVENTS)) {
+            recent.add(JsonText.object().field("time", e.timeMillis()).field("node", e.node())
+                    .field("term", e.term() == ProtocolEvent.NO_TERM ? null : e.term())
                     .field("kind", e.kind()).field("detail", e.detail()));
         }
         Health h = health(s);

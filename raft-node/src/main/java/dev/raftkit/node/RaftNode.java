@@ -235,8 +235,9 @@ public final class RaftNode implements AutoCloseable {
         public Builder meterRegistry(MeterRegistry v) { meterRegistry = Objects.requireNonNull(v, "meterRegistry"); return this; }
 
         /**
-         * Hears the core's protocol decisions ({@link RaftServerBuilder#tracer}); with {@link #http}
-         * it hears them beside the HTTP port's list of recent events. Called on the raft loop, in
+         * Hears the core's protocol decisions ({@link RaftServerBuilder#tracer}) as they are made
+         * (the node's own event stream and HTTP port hear them as {@link RaftListener#onProtocolEvent}
+         * on the events thread, whatever tracer is set). Called on the raft loop, in
          * decision order, as each decision is made (before anything it implies is durable): it must
          * return quickly and must not block or call back into the node. An exception it throws is
          * a fault of the raft loop and stops the server (fail-stop), like a bug in the core.
@@ -429,12 +430,11 @@ public final class RaftNode implements AutoCloseable {
                             existing);
                 }
             }
-            RecentEvents recent = spec.http == null ? null : new RecentEvents();
-            Tracer tracer = tee(recent, spec.tracer);
-            if (tracer != null) {
-                b.tracer(tracer);
+            if (spec.tracer != null) {
+                b.tracer(spec.tracer);
             }
-            // The admin service's Events streams; with no subscriber it only keeps the recent events.
+            // The admin service's Events streams and the HTTP port's /status; with no subscriber
+            // the hub only keeps the recent events.
             b.listener(admin.events());
             spec.configure.accept(b);
             server = b.start();
@@ -454,7 +454,7 @@ public final class RaftNode implements AutoCloseable {
             service.setClientAddress(spec.id, spec.clientAddresses.getOrDefault(spec.id, endpoint.hostPort()));
             if (spec.http != null) {
                 metrics = HttpPort.Metrics.of(spec.meterRegistry);
-                httpPort = HttpPort.start(spec.http, spec.id, spec.clusterId, server, service, recent, startedNanos,
+                httpPort = HttpPort.start(spec.http, spec.id, spec.clusterId, server, service, admin.events(), startedNanos,
                         metrics);
             }
             RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots, httpPort);
@@ -490,17 +490,6 @@ public final class RaftNode implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    /** The tracer the server gets: the HTTP port's recent events and the embedder's, either, both, or null. */
-    private static Tracer tee(RecentEvents recent, Tracer embedder) {
-        if (recent == null || embedder == null) {
-            return recent != null ? recent : embedder;
-        }
-        return (node, kind, detail) -> {
-            recent.event(node, kind, detail);
-            embedder.event(node, kind, detail);
-        };
     }
 
     private static void checkPeerId(long peerId) {

@@ -7,21 +7,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.Role;
 import dev.raftkit.core.confchange.ConfState;
+import dev.raftkit.runtime.ProtocolEvent;
 import dev.raftkit.runtime.ServerStatus;
 import dev.raftkit.testkit.http.JsonReader;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The HTTP port's parts without a network: the readiness rule, the event ring, the JSON writer. */
+/** The HTTP port's parts without a network: the readiness rule, the events it shows, the JSON writer. */
 class HttpPortPartsTest {
 
     private static ServerStatus status(long leader, long commit, long applied, boolean running, Throwable failure,
                                        boolean recovering) {
         return new ServerStatus(1, Role.FOLLOWER, 4, leader, commit, applied, commit, ConfState.ofVoters(Set.of(1L, 2L, 3L)),
-                running, failure, recovering);
+                running, failure, recovering, 0, -1, Duration.ZERO, Map.of());
     }
 
     @Test
@@ -41,15 +43,15 @@ class HttpPortPartsTest {
     }
 
     @Test
-    void theEventRingKeepsTheNewestHundredInOrder() {
-        RecentEvents events = new RecentEvents();
-        for (int i = 0; i < RecentEvents.CAPACITY + 50; i++) {
-            events.event(1, "role", "event " + i);
+    void theStatusPageShowsTheNewestHundredOfTheNodesEventsInOrder() {
+        EventHub events = new EventHub(1);
+        for (int i = 0; i < HttpPort.EVENTS + 50; i++) {
+            events.onProtocolEvent(new ProtocolEvent(i, 1, 2, "role", "event " + i));
         }
-        List<RecentEvents.Event> kept = events.snapshot();
-        assertEquals(RecentEvents.CAPACITY, kept.size());
+        List<ProtocolEvent> kept = events.recent(HttpPort.EVENTS);
+        assertEquals(HttpPort.EVENTS, kept.size());
         assertEquals("event 50", kept.get(0).detail());
-        assertEquals("event " + (RecentEvents.CAPACITY + 49), kept.get(kept.size() - 1).detail());
+        assertEquals("event " + (HttpPort.EVENTS + 49), kept.get(kept.size() - 1).detail());
     }
 
     @Test
