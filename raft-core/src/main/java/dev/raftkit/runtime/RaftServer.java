@@ -139,6 +139,8 @@ public final class RaftServer implements AutoCloseable {
 
     /** The embedder's tracer of protocol events, or null. */
     private final dev.raftkit.core.Tracer tracer;
+    /** The embedder's metrics, called safely (a throwing sink never stops the node). */
+    final SafeMetrics metrics;
 
     /** Limits and thresholds; see the {@link RaftServerBuilder} setters for what each means. */
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
@@ -164,6 +166,7 @@ public final class RaftServer implements AutoCloseable {
         this.clock = b.clock;
         this.listeners = List.copyOf(b.listeners);
         this.tracer = b.tracer;
+        this.metrics = new SafeMetrics(id, b.metrics);
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
@@ -171,9 +174,9 @@ public final class RaftServer implements AutoCloseable {
         // control queue exists first, so the stages that report to the loop can be built before
         // it; the loop, which posts to all of them, is built last.
         this.writer = new LogWriterStage(id, b.logWriterExecutor, log, transport::send, control,
-                logRetainedFrom::get, lifecycle);
+                logRetainedFrom::get, lifecycle, metrics);
         this.snapshots = new SnapshotWork(id, b.snapshotExecutor, snapshotStore, settings.snapshotsToKeep(),
-                transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle);
+                transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle, metrics);
         if (restored.from() != null) {
             // A snapshotNow() with nothing applied since answers with it, instead of writing a
             // second snapshot at the same index.
@@ -181,9 +184,9 @@ public final class RaftServer implements AutoCloseable {
         }
         PublishedLeader leader = new PublishedLeader(lifecycle);
         this.applier = new Applier(id, b.applyExecutor, settings, stateMachine, snapshotStore, snapshots, control,
-                leader::get, eventsPort, lifecycle, b.testingHooks, restored);
+                leader::get, eventsPort, lifecycle, b.testingHooks, restored, metrics);
         this.loop = new RaftLoop(id, b.raftLoopExecutor, settings, node, clock, control, transport, writer, applier,
-                snapshots, leader, eventsPort, lifecycle, this::trace, b.testingHooks);
+                snapshots, leader, eventsPort, lifecycle, this::trace, b.testingHooks, metrics, b.tickMillis);
     }
 
     /**
@@ -322,6 +325,16 @@ public final class RaftServer implements AutoCloseable {
     /** A cheap view of this server; may lag the raft loop by one round. */
     public ServerStatus status() {
         return loop.status();
+    }
+
+    /**
+     * This server's gauges now (depths, indexes, log size, each follower's lag on a leader): what
+     * a {@link RaftMetrics} binding polls, for any thread, as often as it likes. Made of values the
+     * stages publish (the loop at each tick and round, the apply thread each round, the log writer
+     * after each write), so it takes no lock of the server and may be up to one tick stale.
+     */
+    public RaftGauges gauges() {
+        return loop.gauges(applier.openSessions(), log.sizeBytes(), log.segmentCount());
     }
 
     /** The core's full status (progress of each follower on a leader), taken on the raft loop. */
@@ -514,9 +527,9 @@ public final class RaftServer implements AutoCloseable {
         }
         LoopInput.Client input = make.apply(f);
         if (!loop.offer(input)) {
-            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, loop.status().leader(),
+            f.completeExceptionally(counted(new RaftException(RaftException.Reason.OVERLOADED, loop.status().leader(),
                     "node " + id + ": the raft-loop inbox is full (" + settings.maxInboxRequests()
-                            + " client requests waiting, limit maxInboxRequests); back off and retry"));
+                            + " client requests waiting, limit maxInboxRequests); back off and retry")));
             return f;
         }
         if (state.get() != State.RUNNING && loop.withdraw(input)) {
@@ -526,7 +539,9 @@ public final class RaftServer implements AutoCloseable {
         return f;
     }
 
-    private static <T> CompletableFuture<T> failed(Throwable t) {
+    /** A refusal decided on the caller's thread (the prechecks, a full inbox), counted as one. */
+    private <T> CompletableFuture<T> failed(Throwable t) {
+        metrics.refused(t);
         return CompletableFuture.failedFuture(t);
     }
 
@@ -593,8 +608,17 @@ public final class RaftServer implements AutoCloseable {
         return listeners;
     }
 
-    /** Completes a future off the raft threads (refusals from the loop), so callbacks cannot stall it. */
+    private Throwable counted(Throwable t) {
+        metrics.refused(t);
+        return t;
+    }
+
+    /**
+     * Completes a future off the raft threads (refusals from the loop), so callbacks cannot stall
+     * it. Every refusal the loop decides passes here, so this is where the loop's are counted.
+     */
     void completeExceptionallyOffLoop(CompletableFuture<?> f, Throwable t) {
+        metrics.refused(t);
         try {
             events.execute(() -> f.completeExceptionally(t));
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
