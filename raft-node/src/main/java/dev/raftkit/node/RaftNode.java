@@ -9,6 +9,7 @@ import dev.raftkit.grpc.GrpcTransportConfig;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.metrics.MicrometerRaftMetrics;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerBuilder;
@@ -21,6 +22,7 @@ import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.BindableService;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -102,6 +104,7 @@ public final class RaftNode implements AutoCloseable {
         private BackupPolicy backups = BackupPolicy.none();
         private LogOpener logOpener = SegmentedLogStorage::open;
         private Consumer<RaftServerBuilder> configure = b -> { };
+        private MeterRegistry meterRegistry;
         private Consumer<GrpcTransportConfig.Builder> configureTransport = b -> { };
         private boolean started;
 
@@ -214,6 +217,19 @@ public final class RaftNode implements AutoCloseable {
          */
         public Builder logStorage(LogOpener v) { logOpener = Objects.requireNonNull(v, "logStorage"); return this; }
 
+        /**
+         * Publishes the node's metrics to {@code registry}: the server records through a
+         * {@link MicrometerRaftMetrics} bound to it, with the tags {@code cluster} (the cluster id)
+         * and {@code node} (this node's id); docs/user-guide.md ("Metrics") lists every meter.
+         * Default none: the server then measures nothing ({@code RaftMetrics.NONE}). The node
+         * removes its meters from the registry when it closes. The registry is the embedder's: a
+         * {@code PrometheusMeterRegistry} to scrape, a {@code SimpleMeterRegistry} to read in-process.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+            return this;
+        }
+
         /** Hears role changes, commits, snapshots and failures ({@link RaftServerBuilder#listener}). */
         public Builder listener(RaftListener v) {
             Objects.requireNonNull(v, "listener");
@@ -276,10 +292,13 @@ public final class RaftNode implements AutoCloseable {
     private final ClientEndpoint endpoint;
     private final AdminService admin;
     private final FileSnapshotStore snapshots;
+    /** The binding to {@link Builder#meterRegistry}, or null without one. */
+    private final MicrometerRaftMetrics metrics;
     private final Map<Path, BackupService> backupServices = new ConcurrentHashMap<>();
 
     private RaftNode(Builder spec, GrpcTransport transport, RaftServer server, ClientService clientService,
-                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots) {
+                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots,
+                     MicrometerRaftMetrics metrics) {
         this.spec = spec;
         this.transport = transport;
         this.server = server;
@@ -287,6 +306,7 @@ public final class RaftNode implements AutoCloseable {
         this.endpoint = endpoint;
         this.admin = admin;
         this.snapshots = snapshots;
+        this.metrics = metrics;
     }
 
     /** A node {@code id} of cluster {@code clusterId}; messages of other clusters are refused. */
@@ -356,6 +376,7 @@ public final class RaftNode implements AutoCloseable {
         RaftServer server = null;
         FileSnapshotStore snapshots = null;
         LogStorage log = null;
+        MicrometerRaftMetrics metrics = null;
         try {
             GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
                     .listen(spec.peerListen)
@@ -394,6 +415,12 @@ public final class RaftNode implements AutoCloseable {
                             existing);
                 }
             }
+            if (spec.meterRegistry != null) {
+                // Before configure: an embedder's own RaftServerBuilder.metrics there wins.
+                metrics = MicrometerRaftMetrics.builder(spec.clusterId, spec.id).build();
+                metrics.bindTo(spec.meterRegistry);
+                b.metrics(metrics);
+            }
             spec.configure.accept(b);
             server = b.start();
             // The client port's limit derives from the server's command limit, and the peers must
@@ -410,10 +437,13 @@ public final class RaftNode implements AutoCloseable {
                     spec.tls, SizeLimits.clientMessageBytes(server.maxCommandBytes()),
                     new ClientEndpoint.Access(spec.clusterId, spec.id, spec.insecureAdmin));
             service.setClientAddress(spec.id, spec.clientAddresses.getOrDefault(spec.id, endpoint.hostPort()));
-            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots);
+            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots, metrics);
             admin.attach(node);
             return node;
         } catch (IOException | RuntimeException e) {
+            if (metrics != null) {
+                metrics.close();
+            }
             admin.close();
             if (transport != null) {
                 transport.close();
@@ -589,5 +619,9 @@ public final class RaftNode implements AutoCloseable {
         admin.close();
         server.close();
         transport.close();
+        if (metrics != null) {
+            // After the server: nothing records any more, and no stale series stays in the registry.
+            metrics.close();
+        }
     }
 }

@@ -11,9 +11,11 @@ import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.metrics.MicrometerRaftMetrics;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.testkit.net.FreePorts;
 import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -98,6 +100,26 @@ class RaftNodeTest {
         }
         nodes.forEach(RaftNode::close);
         machines.forEach(m -> assertTrue(m.closed, "closing the node closes its state machine"));
+    }
+
+    @Test
+    void aMeterRegistryGetsTheNodesMetricsTaggedWithClusterAndNodeUntilItCloses() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RaftNode node = RaftNode.builder("counters", 1).dataDir(dir.resolve("n1")).bootstrap(Set.of(1L))
+                .tickMillis(20).stateMachine(new CounterStateMachine()).meterRegistry(registry).start();
+        await().atMost(WAIT).until(() -> node.server().status().isLeader());
+        for (int k = 1; k <= 5; k++) {
+            node.server().submit(CounterStateMachine.add(k)).get(10, TimeUnit.SECONDS);
+        }
+        assertTrue(registry.get(MicrometerRaftMetrics.LOG_SYNC).tag("cluster", "counters").tag("node", "1").timer()
+                .count() > 0, "the segmented log's syncs are timed");
+        assertTrue(registry.get(MicrometerRaftMetrics.COMMIT_LATENCY).timer().count() >= 5);
+        // The segmented log publishes its size: records and headers of at least the five commands.
+        assertTrue(registry.get(MicrometerRaftMetrics.LOG_SIZE).gauge().value() > 5 * 8);
+        assertEquals(1, registry.get(MicrometerRaftMetrics.LOG_SEGMENTS).gauge().value());
+        assertEquals(1, registry.get(MicrometerRaftMetrics.ROLE).gauge().value());
+        node.close();
+        assertTrue(registry.getMeters().isEmpty(), "a closed node leaves no meters behind: " + registry.getMeters());
     }
 
     @Test
