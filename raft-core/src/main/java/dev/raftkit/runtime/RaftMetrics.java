@@ -88,7 +88,10 @@ public interface RaftMetrics {
     default void snapshotCreated(long nanos, long bytes) {
     }
 
-    /** <b>Snapshot pool.</b> This leader streamed a snapshot of {@code bytes} to {@code peer} in {@code nanos}. */
+    /**
+     * <b>Snapshot pool</b>, or the transport's thread that finished the stream: this leader
+     * streamed a snapshot of {@code bytes} to {@code peer} in {@code nanos}.
+     */
     default void snapshotSent(long peer, long nanos, long bytes) {
     }
 
