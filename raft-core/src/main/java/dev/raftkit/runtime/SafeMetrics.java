@@ -20,8 +20,6 @@ final class SafeMetrics {
     private enum Kind { ATTACH, LOG_SYNCED, COMMITTED, APPLIED, APPLY_BATCH, ELECTION, LEADER, REFUSED,
         SNAPSHOT_CREATED, SNAPSHOT_SENT, SNAPSHOT_INSTALLED, DISK_STALLED, FOLLOWERS }
 
-    static final SafeMetrics NONE = new SafeMetrics(0, RaftMetrics.NONE);
-
     private final long id;
     private final RaftMetrics m;
     /** False for {@link RaftMetrics#NONE}: a final field, so a disabled measurement costs one test. */
