@@ -9,19 +9,25 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.RaftException;
+import dev.raftkit.core.Role;
+import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.RaftGauges;
 import dev.raftkit.runtime.RaftMetrics;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.testkit.runtime.ForwardingLogStorage;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +53,7 @@ class MicrometerRaftMetricsTest {
         });
     }
 
-    private static Throwable failure(java.util.concurrent.CompletableFuture<?> f) {
+    private static Throwable failure(CompletableFuture<?> f) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
         return e.getCause();
     }
@@ -141,6 +147,58 @@ class MicrometerRaftMetricsTest {
             // Closing the binding removes every meter it registered.
             bindings.get(l).close();
             assertTrue(reg.getMeters().isEmpty(), "left behind: " + reg.getMeters());
+        }
+    }
+
+    /** A log whose sync blocks, once told to, until released: a disk that stopped answering. */
+    private static final class HangingLog extends ForwardingLogStorage {
+        volatile CountDownLatch hang;
+
+        HangingLog() {
+            super(new MemoryLogStorage());
+        }
+
+        @Override
+        public void sync() throws IOException {
+            CountDownLatch h = hang;
+            if (h != null) {
+                try {
+                    h.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted in a hung fsync", e);
+                }
+            }
+            super.sync();
+        }
+    }
+
+    @Test
+    void aStalledDiskIsCountedOncePerStall() throws Exception {
+        HangingLog log = new HangingLog();
+        CountDownLatch release = new CountDownLatch(1);
+        try (RuntimeCluster c = new RuntimeCluster(Set.of(1L), (id, b) -> {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            MicrometerRaftMetrics metrics = MicrometerRaftMetrics.builder("test", id).build();
+            metrics.bindTo(registry);
+            registries.put(id, registry);
+            b.metrics(metrics).logStorage(log).diskStallTicks(5);
+        }).startAll()) {
+            RaftServer leader = c.awaitLeader();
+            leader.submit(MapStateMachine.put("a", "1")).get(5, TimeUnit.SECONDS);
+            Counter stalls = registries.get(1L).get(MicrometerRaftMetrics.DISK_STALLS).counter();
+            assertEquals(0, stalls.count());
+            log.hang = release;
+            leader.submit(MapStateMachine.put("b", "2"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> stalls.count() == 1);
+            // Still stalled many ticks later: one stall, counted once.
+            await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().role() != Role.LEADER);
+            log.hang = null;
+            release.countDown();
+            await().atMost(Duration.ofSeconds(10)).until(() -> leader.status().isLeader());
+            assertEquals(1, stalls.count());
+        } finally {
+            release.countDown();
         }
     }
 
