@@ -78,8 +78,8 @@ public interface RaftMetrics {
     /**
      * <b>Raft loop, apply thread or the client's thread</b>, wherever the refusal is decided: a
      * request failed with a {@link RaftException} of {@code reason} (NOT_LEADER, TOO_LARGE,
-     * OVERLOADED, TIMED_OUT, …). Failures of requests that were in flight when the server stopped
-     * are not counted.
+     * OVERLOADED, TIMED_OUT, …). A request made to a stopped server counts (STOPPED); requests
+     * that were in flight when the server stopped, and fail with it, do not.
      */
     default void refused(RaftException.Reason reason) {
     }

@@ -522,7 +522,7 @@ public final class RaftServer implements AutoCloseable {
     private <T> CompletableFuture<T> enqueue(Function<CompletableFuture<T>, LoopInput.Client> make) {
         CompletableFuture<T> f = new CompletableFuture<>();
         if (state.get() != State.RUNNING) {
-            f.completeExceptionally(stoppedException());
+            f.completeExceptionally(counted(stoppedException()));
             return f;
         }
         LoopInput.Client input = make.apply(f);
