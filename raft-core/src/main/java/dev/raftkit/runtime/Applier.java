@@ -50,6 +50,8 @@ final class Applier implements ApplyQueue {
     private final LongSupplier leaderHint;
     private final EventsPort events;
     private final Lifecycle lifecycle;
+    /** applied, applyBatch, snapshotInstalled and the apply thread's refusals. */
+    private final SafeMetrics metrics;
     /** Testing only ({@link TestingHooks}). */
     private final boolean answerForAnyTerm;
     private final boolean forgetSessionResponsesOnRestore;
@@ -82,6 +84,8 @@ final class Applier implements ApplyQueue {
      * install on this thread, so the larger one wins whichever comes last.
      */
     private final AtomicLong storedSnapshotIndex = new AtomicLong();
+    /** Open client sessions as of the last round, for {@link RaftServer#gauges()}. */
+    private volatile int publishedSessions;
 
     /**
      * Only what the apply thread may use (docs/threads.md, the apply row).
@@ -94,10 +98,11 @@ final class Applier implements ApplyQueue {
      * @param events     completes the futures this stage settles; listener callbacks
      * @param lifecycle  fail-stop
      * @param restored   what start-up recovery restored
+     * @param metrics    apply latency and batch duration, installs, refusals decided here
      */
     Applier(long id, Executor executor, RaftServer.Settings settings, StateMachine sm, SnapshotStore store,
             SnapshotWork snapshots, ControlPort loop, LongSupplier leaderHint, EventsPort events, Lifecycle lifecycle,
-            TestingHooks hooks, StartupRecovery.Restored restored) {
+            TestingHooks hooks, StartupRecovery.Restored restored, SafeMetrics metrics) {
         this.id = id;
         this.settings = settings;
         this.sm = sm;
@@ -107,6 +112,7 @@ final class Applier implements ApplyQueue {
         this.leaderHint = leaderHint;
         this.events = events;
         this.lifecycle = lifecycle;
+        this.metrics = metrics;
         this.answerForAnyTerm = hooks.answerForAnyTerm();
         this.forgetSessionResponsesOnRestore = hooks.forgetSessionResponsesOnRestore();
         this.sessions = restored.sessions();
@@ -118,7 +124,8 @@ final class Applier implements ApplyQueue {
         this.publishedApplied = appliedIndex;
         this.publishedConf = conf;
         this.storedSnapshotIndex.set(restored.from() == null ? 0 : restored.from().meta().index());
-        this.replies = new Replies(events.executor());
+        this.publishedSessions = sessions.size();
+        this.replies = new Replies(events.executor(), metrics);
         this.stage = new Stage("apply-" + id, executor, this::round, () -> !queue.isEmpty(),
                 t -> lifecycle.fail(t, "the apply thread"));
     }
@@ -128,8 +135,17 @@ final class Applier implements ApplyQueue {
 
     @Override
     public void enqueue(ApplyInput input) {
+        if (metrics.enabled && input instanceof ApplyInput.Task t && !t.committed().isEmpty()) {
+            // Stamped as it is handed over: the apply latency counts its wait behind earlier batches.
+            input = new ApplyInput.Timed(t, System.nanoTime());
+        }
         queue.add(input);
         stage.signal();
+    }
+
+    /** Open client sessions as of the last apply round; any thread. */
+    int openSessions() {
+        return publishedSessions;
     }
 
     void signal() {
@@ -177,9 +193,11 @@ final class Applier implements ApplyQueue {
         }
         if (readsWaiting.incrementAndGet() > settings.maxPendingReads()) {
             readsWaiting.decrementAndGet();
-            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, 0,
+            RaftException overloaded = new RaftException(RaftException.Reason.OVERLOADED, 0,
                     "node " + id + ": " + settings.maxPendingReads()
-                            + " reads are waiting (limit maxPendingReads); back off and retry"));
+                            + " reads are waiting (limit maxPendingReads); back off and retry");
+            metrics.refused(overloaded);
+            f.completeExceptionally(overloaded);
             return f;
         }
         ReadWaiter w = new ReadWaiter(minIndex, query, f, tick);
@@ -219,6 +237,11 @@ final class Applier implements ApplyQueue {
         boolean stop = false;
         ApplyInput in;
         while (!stop && (in = queue.poll()) != null) {
+            long handedAt = 0;
+            if (in instanceof ApplyInput.Timed timed) {
+                handedAt = timed.handedAtNanos();
+                in = timed.task();
+            }
             if (in instanceof ApplyInput.Task t) {
                 for (Pending p : t.pendings()) {
                     pendings.put(p.index(), p);
@@ -228,6 +251,9 @@ final class Applier implements ApplyQueue {
                 }
                 if (!t.committed().isEmpty()) {
                     apply(t.committed(), t.confChanges());
+                    if (handedAt != 0) {
+                        metrics.applied(System.nanoTime() - handedAt, t.committed().size());
+                    }
                 }
                 if (t.reads() != null) {
                     parked.addAll(t.reads());
@@ -244,6 +270,7 @@ final class Applier implements ApplyQueue {
                 stop = true;
             }
         }
+        publishedSessions = sessions.size();
         if (appliedIndex != before) {
             publishedApplied = appliedIndex;
             loop.post(new LoopInput.Applied(appliedIndex));
@@ -267,9 +294,13 @@ final class Applier implements ApplyQueue {
                     + " but the snapshot store does not hold it; the transport handed the message over before"
                     + " the snapshot was committed");
         }
+        long start = metrics.enabled ? System.nanoTime() : 0;
         try (SnapshotReader r = store.open(d)) {
             logTime = SnapshotHeader.restore(r, sm, sessions, meta.index(), "snapshot " + meta.last() + " from the leader",
                     forgetSessionResponsesOnRestore);
+        }
+        if (metrics.enabled) {
+            metrics.snapshotInstalled(System.nanoTime() - start, d.sizeBytes());
         }
         appliedIndex = meta.index();
         appliedTerm = meta.term();
@@ -339,7 +370,13 @@ final class Applier implements ApplyQueue {
             logTime = Math.max(logTime, EntryCodec.timestamp(data));
             batch.add(e, data, p, logTime);
         }
-        batch.applyTo(sm);
+        if (metrics.enabled && batch.commandCount() > 0) {
+            long start = System.nanoTime();
+            batch.applyTo(sm);
+            metrics.applyBatch(System.nanoTime() - start, batch.commandCount());
+        } else {
+            batch.applyTo(sm);
+        }
     }
 
     /** Takes the configuration the core applied (it carries it in the Ready), never re-derives it. */
@@ -389,9 +426,11 @@ final class Applier implements ApplyQueue {
         parked.removeIf(w -> {
             if (w.createdTick() + timeout <= tick) {
                 readsWaiting.decrementAndGet();
-                w.future().completeExceptionally(new RaftException(RaftException.Reason.TIMED_OUT,
+                RaftException timedOut = new RaftException(RaftException.Reason.TIMED_OUT,
                         leaderHint.getAsLong(), "node " + id + " had applied only " + appliedIndex
-                        + " of the " + w.index() + " a read needs after " + timeout + " ticks; retry, or read elsewhere"));
+                        + " of the " + w.index() + " a read needs after " + timeout + " ticks; retry, or read elsewhere");
+                metrics.refused(timedOut);
+                w.future().completeExceptionally(timedOut);
                 return true;
             }
             return false;
@@ -495,6 +534,9 @@ final class Applier implements ApplyQueue {
         Throwable t = lifecycle.stoppedException();
         ApplyInput in;
         while ((in = queue.poll()) != null) {
+            if (in instanceof ApplyInput.Timed timed) {
+                in = timed.task();
+            }
             if (in instanceof ApplyInput.Task task) {
                 task.pendings().forEach(p -> p.future().completeExceptionally(t));
                 if (task.reads() != null) {

@@ -20,6 +20,13 @@ sealed interface ApplyInput {
                 List<AppliedConfChange> confChanges, List<ReadWaiter> reads) implements ApplyInput {
     }
 
+    /**
+     * A {@link Task} with the time ({@link System#nanoTime()}) the raft loop handed it over, for
+     * the apply-latency measurement; only when metrics are on, so the default path wraps nothing.
+     */
+    record Timed(Task task, long handedAtNanos) implements ApplyInput {
+    }
+
     /** A read served locally once the state machine has applied {@code index}. */
     record ReadWaiter(long index, byte[] query, CompletableFuture<?> future, long createdTick) implements ApplyInput {
     }

@@ -35,6 +35,8 @@ final class LogWriterStage implements PersistQueue {
     private final ControlPort loop;
     private final LongSupplier retainedFrom;
     private final Lifecycle lifecycle;
+    /** logSynced, once per group commit. */
+    private final SafeMetrics metrics;
     private final Stage stage;
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -48,14 +50,16 @@ final class LogWriterStage implements PersistQueue {
      * @param loop         the raft loop's control queue: Persisted, Compacted
      * @param retainedFrom the backup pin ({@link RaftServer#logRetainedFrom()}), read at each compaction
      * @param lifecycle    fail-stop
+     * @param metrics      where each sync's duration, entries and bytes go
      */
     LogWriterStage(long id, Executor executor, LogStorage log, PeerSend peers, ControlPort loop,
-                   LongSupplier retainedFrom, Lifecycle lifecycle) {
+                   LongSupplier retainedFrom, Lifecycle lifecycle, SafeMetrics metrics) {
         this.log = log;
         this.peers = peers;
         this.loop = loop;
         this.retainedFrom = retainedFrom;
         this.lifecycle = lifecycle;
+        this.metrics = metrics;
         this.stage = new Stage("log-writer-" + id, executor, this::round, () -> !queue.isEmpty(),
                 t -> lifecycle.fail(t, "the log writer (writing or syncing the log)"));
     }
@@ -96,6 +100,8 @@ final class LogWriterStage implements PersistQueue {
         long lastNumber = -1;
         List<Message> afterPersist = null;
         List<Compact> compactions = null;
+        int entries = 0;
+        long bytes = 0;
         Object task;
         while ((task = queue.poll()) != null) {
             if (task instanceof Ready r) {
@@ -104,6 +110,12 @@ final class LogWriterStage implements PersistQueue {
                 }
                 if (!r.entries().isEmpty()) {
                     log.append(r.entries());
+                    if (metrics.enabled) {
+                        entries += r.entries().size();
+                        for (int i = 0; i < r.entries().size(); i++) {
+                            bytes += r.entries().get(i).sizeBytes();
+                        }
+                    }
                 }
                 if (r.hardState() != null) {
                     log.setHardState(r.hardState());
@@ -129,7 +141,11 @@ final class LogWriterStage implements PersistQueue {
         if (sync || stop) {
             // One fsync for every Ready of the batch (group commit). On stop, also the hard states
             // whose commit-only changes needed none, so a restart resumes exactly here.
+            long start = metrics.enabled ? System.nanoTime() : 0;
             log.sync();
+            if (metrics.enabled) {
+                metrics.logSynced(System.nanoTime() - start, entries, bytes);
+            }
         }
         if (compactions != null) {
             for (Compact c : compactions) {

@@ -54,6 +54,13 @@ final class RaftLoop {
     private record LoopView(Role role, long term, long leader, long commit, long lastIndex, boolean recovering) {
     }
 
+    /**
+     * What the loop publishes at each tick for {@link RaftServer#gauges()}: the client inbox's depth,
+     * the log's first index, and on a leader each follower's lag (empty elsewhere).
+     */
+    private record TickView(int inboxDepth, long firstIndex, Map<Long, RaftGauges.FollowerLag> followers) {
+    }
+
     private record TransferWait(long to, CompletableFuture<?> future, long deadlineTick) {
     }
 
@@ -87,6 +94,11 @@ final class RaftLoop {
     private volatile boolean stoppedView;
     /** A leader's view of the other members, refreshed every tick; empty unless it leads. */
     private volatile Map<Long, ServerStatus.Follower> followersView = Map.of();
+    private volatile TickView tickView;
+    /** Elections, leader changes, commit latency, disk stalls, followers' lag. */
+    private final SafeMetrics metrics;
+    /** The tick period, to turn ticks since a follower was last heard from into seconds. */
+    private final long tickMillis;
 
     // Owned by the loop.
     private final Map<Long, LoopInput.PendingRead> reads = new HashMap<>();
@@ -95,6 +107,13 @@ final class RaftLoop {
     /** The tick at which each member was last heard from: who is live, for membership checks. */
     private final Map<Long, Long> heardAtTick = new HashMap<>();
     private List<Pending> newPendings = new ArrayList<>();
+    /** This leader's proposals not yet committed, with when they were proposed (metrics on only). */
+    private final ProposalTimes proposalTimes = new ProposalTimes();
+    /** {@link System#nanoTime()} of this round's first proposal, 0 before it (metrics on only). */
+    private long roundNanos;
+    /** The leader and term last reported to {@link SafeMetrics#leaderChanged}. */
+    private long countedLeader;
+    private long countedLeaderTerm = -1;
     private long lastSentToWriter;
     private long lastPersisted;
     /**
@@ -121,11 +140,13 @@ final class RaftLoop {
      * @param events    completes refusals and status/transfer futures; listener callbacks
      * @param lifecycle fail-stop
      * @param trace     runtime events for the embedder's tracer
+     * @param metrics   elections, leader changes, commit latency, disk stalls, the followers' set
+     * @param tickMillis the tick period, for the followers' lag in seconds
      */
     RaftLoop(long id, Executor executor, RaftServer.Settings settings, RaftCore node, Clock clock, ControlPort control,
              Transport transport, PersistQueue writer, ApplyQueue applier, SnapshotStreams snapshots,
              PublishedLeader leader, EventsPort events, Lifecycle lifecycle, BiConsumer<String, String> trace,
-             TestingHooks hooks) {
+             TestingHooks hooks, SafeMetrics metrics, long tickMillis) {
         this.id = id;
         this.settings = settings;
         this.node = node;
@@ -139,6 +160,8 @@ final class RaftLoop {
         this.events = events;
         this.lifecycle = lifecycle;
         this.trace = trace;
+        this.metrics = metrics;
+        this.tickMillis = tickMillis;
         this.sendBeforePersist = hooks.sendBeforePersist();
         this.applyBeforeCommit = hooks.applyBeforeCommit();
         this.ignoreDiskStall = hooks.ignoreDiskStall();
@@ -148,6 +171,7 @@ final class RaftLoop {
         this.stage = new Stage("raft-loop-" + id, executor, this::round, this::hasInput,
                 t -> lifecycle.fail(t, "the raft loop"));
         publish(viewOf());
+        this.tickView = new TickView(0, node.log().firstIndex(), Map.of());
         control.bind(stage::signal);
     }
 
@@ -201,6 +225,21 @@ final class RaftLoop {
         Map<Long, ServerStatus.Follower> followers = running && role == Role.LEADER ? followersView : Map.of();
         return new ServerStatus(id, role, v.term(), leader, v.commit(), applier.applied(), v.lastIndex(), applier.conf(), running, lifecycle.failure(), v.recovering(),
                 applier.snapshotIndex(), logBytes, uptime, followers);
+    }
+
+    /**
+     * The gauges as this loop and the apply thread last published them; any thread, no lock.
+     *
+     * @param openSessions the apply thread's published count
+     * @param logBytes     {@code LogStorage.sizeBytes()}
+     * @param logSegments  {@code LogStorage.segmentCount()}
+     */
+    RaftGauges gauges(int openSessions, long logBytes, int logSegments) {
+        ServerStatus s = status(Duration.ZERO, logBytes);
+        TickView t = tickView;
+        return new RaftGauges(s.role(), s.term(), s.leader(), s.commit(), s.applied(), t.inboxDepth(),
+                Math.max(0, s.commit() - s.applied()), openSessions, t.firstIndex(), s.lastIndex(), logBytes,
+                logSegments, s.isLeader() ? t.followers() : Map.of());
     }
 
     void publishStopped() {
@@ -279,12 +318,14 @@ final class RaftLoop {
             tickCount += ticks;
             watchDisk();
             onTicks();
+            publishTick();
         }
         Message m;
         for (int n = 0; n < BATCH && (m = peers.poll()) != null; n++) {
             stepPeer(m);
         }
         long now = -1;
+        roundNanos = 0;
         LoopInput.Client cl;
         for (int n = 0; n < BATCH && (cl = clients.poll()) != null; n++) {
             if (now < 0 && cl instanceof LoopInput.Propose) {
@@ -350,6 +391,7 @@ final class RaftLoop {
                 EntryCodec.stamp(p.framed(), now);
                 EntryId at = node.propose(p.framed());
                 newPendings.add(new Pending(at.index(), at.term(), kindOf(p.framed()), p.future()));
+                timeProposal(at.index());
                 if (answerBeforeCommit != null) {
                     answerEarly(p);
                 }
@@ -357,6 +399,7 @@ final class RaftLoop {
                 checkMembershipChange(cc.change(), cc.force());
                 EntryId at = node.proposeConfChange(cc.change());
                 newPendings.add(new Pending(at.index(), at.term(), ApplyInput.Kind.CONF_CHANGE, cc.future()));
+                timeProposal(at.index());
             } else if (c instanceof LoopInput.Read r) {
                 if (reads.size() >= settings.maxPendingReads()) {
                     throw new RaftException(RaftException.Reason.OVERLOADED, node.leader(), "node "
@@ -377,6 +420,16 @@ final class RaftLoop {
             }
         } catch (RaftException refused) {
             events.completeExceptionally(c.future(), refused);
+        }
+    }
+
+    /** Notes when the proposal at {@code index} was made, for its commit latency (one clock reading per round). */
+    private void timeProposal(long index) {
+        if (metrics.enabled) {
+            if (roundNanos == 0) {
+                roundNanos = System.nanoTime();
+            }
+            proposalTimes.add(index, roundNanos);
         }
     }
 
@@ -525,6 +578,10 @@ final class RaftLoop {
                 answered.add(new ReadWaiter(Math.max(rs.index(), p.minIndex()), p.query(), p.future(), tickCount));
             }
         }
+        if (metrics.enabled && !proposalTimes.isEmpty() && !r.committedEntries().isEmpty()) {
+            proposalTimes.committed(r.committedEntries().get(r.committedEntries().size() - 1).index(),
+                    System.nanoTime(), metrics);
+        }
         if (r.snapshot() != null || !r.committedEntries().isEmpty() || answered != null) {
             applier.enqueue(new ApplyInput.Task(newPendings, r.snapshot(), r.committedEntries(), r.confChanges(),
                     answered));
@@ -563,6 +620,18 @@ final class RaftLoop {
         if (role == announcedRole && term == announcedTerm && leader == announcedLeader) {
             return;
         }
+        if (role == Role.CANDIDATE && (announcedRole != Role.CANDIDATE || term != announcedTerm)) {
+            metrics.electionStarted(term);
+        }
+        if (leader != 0 && (leader != countedLeader || term != countedLeaderTerm)) {
+            countedLeader = leader;
+            countedLeaderTerm = term;
+            metrics.leaderChanged(leader, term);
+        }
+        if (role != Role.LEADER) {
+            // Whether this former leader's proposals commit is no longer its to time.
+            proposalTimes.clear();
+        }
         announcedRole = role;
         announcedTerm = term;
         announcedLeader = leader;
@@ -596,6 +665,34 @@ final class RaftLoop {
             LOG.warn("node {}: {}; it takes no part in elections until it recovers (check the disk)", id, what);
         }
         trace.accept("disk-stalled", what);
+        metrics.diskStalled();
+    }
+
+    /**
+     * Publishes the tick's gauges: the inbox depth, the first index and, on a leader, each
+     * follower's lag (last index − match; ticks since last heard × tick period). Once per tick,
+     * never per message, so a busy leader does not build a map per append. Tells the metrics when
+     * the set of followers changed, after publishing, so a meter registered then finds its value.
+     */
+    private void publishTick() {
+        Map<Long, RaftGauges.FollowerLag> lag = Map.of();
+        if (node.isLeader()) {
+            Map<Long, RaftGauges.FollowerLag> m = new HashMap<>();
+            long last = node.log().lastIndex();
+            for (long peer : node.conf().members()) {
+                if (peer != id) {
+                    Long heard = heardAtTick.get(peer);
+                    double seconds = heard == null ? -1 : (tickCount - heard) * tickMillis / 1000.0;
+                    m.put(peer, new RaftGauges.FollowerLag(Math.max(0, last - node.matchIndex(peer)), seconds));
+                }
+            }
+            lag = Map.copyOf(m);
+        }
+        Set<Long> before = tickView.followers().keySet();
+        tickView = new TickView(clients.size(), node.log().firstIndex(), lag);
+        if (!before.equals(lag.keySet())) {
+            metrics.followersChanged(Set.copyOf(lag.keySet()));
+        }
     }
 
     private void onTicks() {

@@ -141,6 +141,8 @@ public final class RaftServer implements AutoCloseable {
 
     /** The embedder's tracer of protocol events, or null. */
     private final dev.raftkit.core.Tracer tracer;
+    /** The embedder's metrics, called safely (a throwing sink never stops the node). */
+    final SafeMetrics metrics;
 
     /** Limits and thresholds; see the {@link RaftServerBuilder} setters for what each means. */
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
@@ -177,6 +179,7 @@ public final class RaftServer implements AutoCloseable {
             // Read on the raft loop, the only thread that steps the core and publishes from then on.
             protocolEvents.termFrom(node::term);
         }
+        this.metrics = new SafeMetrics(id, b.metrics);
         this.tickSource = b.tickSource != null ? b.tickSource : TickSource.every(b.tickMillis, "raft-tick-" + id);
         this.ownedExecutors = owned;
         this.events = b.eventsExecutor;
@@ -184,9 +187,9 @@ public final class RaftServer implements AutoCloseable {
         // control queue exists first, so the stages that report to the loop can be built before
         // it; the loop, which posts to all of them, is built last.
         this.writer = new LogWriterStage(id, b.logWriterExecutor, log, transport::send, control,
-                logRetainedFrom::get, lifecycle);
+                logRetainedFrom::get, lifecycle, metrics);
         this.snapshots = new SnapshotWork(id, b.snapshotExecutor, snapshotStore, settings.snapshotsToKeep(),
-                transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle);
+                transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle, metrics);
         if (restored.from() != null) {
             // A snapshotNow() with nothing applied since answers with it, instead of writing a
             // second snapshot at the same index.
@@ -194,9 +197,9 @@ public final class RaftServer implements AutoCloseable {
         }
         PublishedLeader leader = new PublishedLeader(lifecycle);
         this.applier = new Applier(id, b.applyExecutor, settings, stateMachine, snapshotStore, snapshots, control,
-                leader::get, eventsPort, lifecycle, b.testingHooks, restored);
+                leader::get, eventsPort, lifecycle, b.testingHooks, restored, metrics);
         this.loop = new RaftLoop(id, b.raftLoopExecutor, settings, node, clock, control, transport, writer, applier,
-                snapshots, leader, eventsPort, lifecycle, this::trace, b.testingHooks);
+                snapshots, leader, eventsPort, lifecycle, this::trace, b.testingHooks, metrics, b.tickMillis);
     }
 
     /**
@@ -346,6 +349,16 @@ public final class RaftServer implements AutoCloseable {
      */
     public ServerStatus status() {
         return loop.status(Duration.ofMillis(Math.max(0, clock.millis() - startedAtMillis)), log.sizeBytes());
+    }
+
+    /**
+     * This server's gauges now (depths, indexes, log size, each follower's lag on a leader): what
+     * a {@link RaftMetrics} binding polls, for any thread, as often as it likes. Made of values the
+     * stages publish (the loop at each tick and round, the apply thread each round, the log writer
+     * after each write), so it takes no lock of the server and may be up to one tick stale.
+     */
+    public RaftGauges gauges() {
+        return loop.gauges(applier.openSessions(), log.sizeBytes(), log.segmentCount());
     }
 
     /** The core's full status (progress of each follower on a leader), taken on the raft loop. */
@@ -533,14 +546,14 @@ public final class RaftServer implements AutoCloseable {
     private <T> CompletableFuture<T> enqueue(Function<CompletableFuture<T>, LoopInput.Client> make) {
         CompletableFuture<T> f = new CompletableFuture<>();
         if (state.get() != State.RUNNING) {
-            f.completeExceptionally(stoppedException());
+            f.completeExceptionally(counted(stoppedException()));
             return f;
         }
         LoopInput.Client input = make.apply(f);
         if (!loop.offer(input)) {
-            f.completeExceptionally(new RaftException(RaftException.Reason.OVERLOADED, status().leader(),
+            f.completeExceptionally(counted(new RaftException(RaftException.Reason.OVERLOADED, status().leader(),
                     "node " + id + ": the raft-loop inbox is full (" + settings.maxInboxRequests()
-                            + " client requests waiting, limit maxInboxRequests); back off and retry"));
+                            + " client requests waiting, limit maxInboxRequests); back off and retry")));
             return f;
         }
         if (state.get() != State.RUNNING && loop.withdraw(input)) {
@@ -550,7 +563,9 @@ public final class RaftServer implements AutoCloseable {
         return f;
     }
 
-    private static <T> CompletableFuture<T> failed(Throwable t) {
+    /** A refusal decided on the caller's thread (the prechecks, a full inbox), counted as one. */
+    private <T> CompletableFuture<T> failed(Throwable t) {
+        metrics.refused(t);
         return CompletableFuture.failedFuture(t);
     }
 
@@ -617,8 +632,17 @@ public final class RaftServer implements AutoCloseable {
         return listeners;
     }
 
-    /** Completes a future off the raft threads (refusals from the loop), so callbacks cannot stall it. */
+    private Throwable counted(Throwable t) {
+        metrics.refused(t);
+        return t;
+    }
+
+    /**
+     * Completes a future off the raft threads (refusals from the loop), so callbacks cannot stall
+     * it. Every refusal the loop decides passes here, so this is where the loop's are counted.
+     */
     void completeExceptionallyOffLoop(CompletableFuture<?> f, Throwable t) {
+        metrics.refused(t);
         try {
             events.execute(() -> f.completeExceptionally(t));
         } catch (java.util.concurrent.RejectedExecutionException stopped) {

@@ -39,6 +39,7 @@ public final class RaftServerBuilder {
     final List<RaftListener> listeners = new ArrayList<>();
     TestingHooks testingHooks = TestingHooks.NONE;
     dev.raftkit.core.Tracer tracer;
+    RaftMetrics metrics = RaftMetrics.NONE;
     int maxInboxRequests = 4096;
     int maxPeerMessages = 4096;
     int maxPendingReads = 4096;
@@ -113,6 +114,14 @@ public final class RaftServerBuilder {
      * on the raft loop: it must be quick and must not block. Default none.
      */
     public RaftServerBuilder tracer(dev.raftkit.core.Tracer v) { tracer = v; return this; }
+
+    /**
+     * Where the server reports its measurements (sync, commit and apply latencies, elections,
+     * refusals, snapshots, disk stalls) and, once at start, where its gauges are polled; see
+     * {@link RaftMetrics} for which thread calls what. Default {@link RaftMetrics#NONE}: nothing is
+     * measured. An exception it throws is logged once per kind and never stops the node.
+     */
+    public RaftServerBuilder metrics(RaftMetrics v) { metrics = Objects.requireNonNull(v, "metrics"); return this; }
 
     /** Client requests waiting for the raft loop before new ones are refused with OVERLOADED. */
     public RaftServerBuilder maxInboxRequests(int v) { maxInboxRequests = positive(v, "maxInboxRequests"); return this; }
@@ -236,6 +245,7 @@ public final class RaftServerBuilder {
             RaftCore node = recovered.node();
             StartupRecovery.Restored restored = recovered.restored();
             server = new RaftServer(this, node, restored, owned);
+            server.metrics.attach(server::gauges);
             RaftServer.LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
                     log.firstIndex(), log.lastIndex(), node.committed());
             transport.start(server.loop.inbound());

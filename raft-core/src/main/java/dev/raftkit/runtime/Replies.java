@@ -21,11 +21,17 @@ final class Replies {
     }
 
     private final Executor events;
+    /** Counts the refusals settled here (session refusals, unknown outcomes), on the apply thread. */
+    private final SafeMetrics metrics;
     private List<Outcome> settled = new ArrayList<>();
 
-    /** @param events where futures complete: the server's events executor */
-    Replies(Executor events) {
+    /**
+     * @param events  where futures complete: the server's events executor
+     * @param metrics counts each refusal as it is settled
+     */
+    Replies(Executor events, SafeMetrics metrics) {
         this.events = events;
+        this.metrics = metrics;
     }
 
     /** Completes {@code p}'s future with {@code value} at the next {@link #flush()}; null {@code p}: no one waits. */
@@ -38,6 +44,7 @@ final class Replies {
     /** Fails {@code p}'s future at the next {@link #flush()}; null {@code p}: no one waits. */
     void fail(Pending p, Throwable t) {
         if (p != null) {
+            metrics.refused(t);
             settled.add(new Outcome(p.future(), null, t));
         }
     }
@@ -47,6 +54,7 @@ final class Replies {
     }
 
     void fail(CompletableFuture<?> f, Throwable t) {
+        metrics.refused(t);
         settled.add(new Outcome(f, null, t));
     }
 

@@ -129,6 +129,11 @@ final class SessionBatch {
      * command's result, and hands every waiting proposer its result (a duplicate in the batch gets
      * its first copy's).
      */
+    /** Commands that reach {@code StateMachine.apply} (duplicates and refusals do not). */
+    int commandCount() {
+        return commands.size();
+    }
+
     void applyTo(StateMachine sm) {
         if (!commands.isEmpty()) {
             List<byte[]> results;

@@ -40,6 +40,8 @@ final class SnapshotWork implements SnapshotStreams {
     private final ControlPort loop;
     private final EventsPort events;
     private final Lifecycle lifecycle;
+    /** snapshotCreated and snapshotSent, on the pool. */
+    private final SafeMetrics metrics;
     /** Snapshots this server wrote or received, by last entry: what the core may ask to send or install. */
     private final Map<EntryId, SnapshotDescriptor> known = new ConcurrentHashMap<>();
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
@@ -59,9 +61,11 @@ final class SnapshotWork implements SnapshotStreams {
      * @param loop      the raft loop's control queue: SnapshotReport
      * @param events    listener callbacks (onSnapshotTaken)
      * @param lifecycle the STOPPED refusal when the pool is gone
+     * @param metrics   where each write's and each stream's duration and size go
      */
     SnapshotWork(long id, Executor pool, SnapshotStore store, int snapshotsToKeep, SnapshotSend transport,
-                 Consumer<SnapshotMeta> compact, ControlPort loop, EventsPort events, Lifecycle lifecycle) {
+                 Consumer<SnapshotMeta> compact, ControlPort loop, EventsPort events, Lifecycle lifecycle,
+                 SafeMetrics metrics) {
         this.id = id;
         this.pool = pool;
         this.store = store;
@@ -71,6 +75,7 @@ final class SnapshotWork implements SnapshotStreams {
         this.loop = loop;
         this.events = events;
         this.lifecycle = lifecycle;
+        this.metrics = metrics;
     }
 
     /** Completes when no snapshot write is running (for shutdown). */
@@ -118,12 +123,16 @@ final class SnapshotWork implements SnapshotStreams {
         Runnable task = () -> {
             SnapshotDescriptor stored = null;
             Throwable error = null;
+            long start = metrics.enabled ? System.nanoTime() : 0;
             try (image; SnapshotWriter w = store.begin(meta)) {
                 OutputStream out = w.output();
                 out.write(header);
                 image.writeTo(out);
                 out.flush();
                 SnapshotDescriptor d = w.commit();
+                if (metrics.enabled) {
+                    metrics.snapshotCreated(System.nanoTime() - start, d.sizeBytes());
+                }
                 stored = d;
                 known.put(meta.last(), d);
                 store.retain(snapshotsToKeep);
@@ -181,7 +190,11 @@ final class SnapshotWork implements SnapshotStreams {
                     report(m.to(), false);
                     return;
                 }
+                long start = metrics.enabled ? System.nanoTime() : 0;
                 transport.sendSnapshot(m, reader).whenComplete((v, e) -> {
+                    if (e == null && metrics.enabled) {
+                        metrics.snapshotSent(m.to(), System.nanoTime() - start, d.sizeBytes());
+                    }
                     if (e != null) {
                         LOG.info("node {}: streaming snapshot {} to node {} failed: {}", id,
                                 d.meta().last(), m.to(), e.toString());

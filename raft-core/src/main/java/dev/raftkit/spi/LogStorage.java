@@ -6,15 +6,15 @@ import dev.raftkit.core.log.LogReader;
 public interface LogStorage extends LogReader, LogWriter {
 
     /**
-     * The bytes the log's entries take on disk (record framing included; space preallocated ahead
-     * of the data and spare segments excluded), or -1 if the implementation does not know. For
-     * operators ({@code raftkit status}) and metrics, not for any decision of the protocol.
+     * Bytes the log's files hold now (records and headers, not space preallocated ahead), for the
+     * {@code raft.log.size} gauge; -1 (the default) if this log cannot tell.
      *
      * <ul>
-     *   <li><b>Thread:</b> any thread, concurrently with the writer and the readers.
-     *   <li><b>Blocking:</b> must not block on I/O; it may take a lock the writer holds briefly.
-     *   <li><b>Durability:</b> none implied: the size may include appended bytes not yet synced.
-     *   <li><b>Exceptions:</b> none expected; an implementation that cannot tell returns -1.
+     *   <li><b>Thread:</b> any; polled by metrics while the log writer writes.
+     *   <li><b>Blocking:</b> never, and takes no lock a writer holds: return a value the writer
+     *       published (it may lag the latest write).
+     *   <li><b>Durability:</b> read-only.
+     *   <li><b>Exceptions:</b> none; an implementation that cannot tell returns -1.
      * </ul>
      */
     default long sizeBytes() {
@@ -22,8 +22,9 @@ public interface LogStorage extends LogReader, LogWriter {
     }
 
     /**
-     * The number of files (segments) holding the log, or -1 if the implementation does not know or
-     * does not use segments. Same thread, blocking and exception rules as {@link #sizeBytes()}.
+     * Segment files of the log now, for the {@code raft.log.segments} gauge; -1 (the default) if
+     * the log has no segments or cannot tell. Same thread, blocking and exception rules as
+     * {@link #sizeBytes()}.
      */
     default int segmentCount() {
         return -1;

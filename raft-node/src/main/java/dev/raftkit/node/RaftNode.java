@@ -10,6 +10,7 @@ import dev.raftkit.grpc.GrpcTransportConfig;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.metrics.MicrometerRaftMetrics;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerBuilder;
@@ -228,11 +229,19 @@ public final class RaftNode implements AutoCloseable {
         public Builder http(InetSocketAddress v) { http = Objects.requireNonNull(v, "http"); return this; }
 
         /**
-         * The registry this node's meters are bound to ({@link RaftNode#meterRegistry}); default
-         * none. With {@link #http}, {@code /metrics} serves it: directly if it is a Prometheus
-         * registry, else through a Prometheus registry the node adds beside it.
+         * Publishes the node's metrics to {@code registry}: the server records through a
+         * {@link MicrometerRaftMetrics} bound to it, with the tags {@code cluster} (the cluster id)
+         * and {@code node} (this node's id); docs/user-guide.md ("Metrics") lists every meter.
+         * Default none: without {@link #http} the server then measures nothing
+         * ({@code RaftMetrics.NONE}); with it the node binds them to the registry the HTTP port
+         * serves. With {@link #http}, {@code /metrics} serves this registry: directly if it is a
+         * Prometheus registry, else through a Prometheus registry the node adds beside it. The node
+         * removes its meters from the registry when it closes.
          */
-        public Builder meterRegistry(MeterRegistry v) { meterRegistry = Objects.requireNonNull(v, "meterRegistry"); return this; }
+        public Builder meterRegistry(MeterRegistry registry) {
+            meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+            return this;
+        }
 
         /**
          * Hears the core's protocol decisions ({@link RaftServerBuilder#tracer}) as they are made
@@ -307,10 +316,13 @@ public final class RaftNode implements AutoCloseable {
     private final AdminService admin;
     private final FileSnapshotStore snapshots;
     private final HttpPort httpPort;
+    /** The binding of the Raft meters ({@link Builder#meterRegistry} or the HTTP port's), or null. */
+    private final MicrometerRaftMetrics metrics;
     private final Map<Path, BackupService> backupServices = new ConcurrentHashMap<>();
 
     private RaftNode(Builder spec, GrpcTransport transport, RaftServer server, ClientService clientService,
-                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots, HttpPort httpPort) {
+                     ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots, HttpPort httpPort,
+                     MicrometerRaftMetrics metrics) {
         this.spec = spec;
         this.transport = transport;
         this.server = server;
@@ -319,6 +331,7 @@ public final class RaftNode implements AutoCloseable {
         this.admin = admin;
         this.snapshots = snapshots;
         this.httpPort = httpPort;
+        this.metrics = metrics;
     }
 
     /** A node {@code id} of cluster {@code clusterId}; messages of other clusters are refused. */
@@ -390,8 +403,9 @@ public final class RaftNode implements AutoCloseable {
         FileSnapshotStore snapshots = null;
         LogStorage log = null;
         ClientEndpoint endpoint = null;
-        HttpPort.Metrics metrics = null;
+        HttpPort.Metrics served = null;
         HttpPort httpPort = null;
+        MicrometerRaftMetrics metrics = null;
         try {
             GrpcTransportConfig.Builder tb = GrpcTransportConfig.builder(spec.clusterId, spec.id)
                     .listen(spec.peerListen)
@@ -436,6 +450,15 @@ public final class RaftNode implements AutoCloseable {
             // The admin service's Events streams and the HTTP port's /status; with no subscriber
             // the hub only keeps the recent events.
             b.listener(admin.events());
+            // The HTTP port's registry first: the Raft meters go where /metrics can see them.
+            served = spec.http != null ? HttpPort.Metrics.of(spec.meterRegistry) : null;
+            MeterRegistry registry = served != null ? served.registry : spec.meterRegistry;
+            if (registry != null) {
+                // Before configure: an embedder's own RaftServerBuilder.metrics there wins.
+                metrics = MicrometerRaftMetrics.builder(spec.clusterId, spec.id).build();
+                metrics.bindTo(registry);
+                b.metrics(metrics);
+            }
             spec.configure.accept(b);
             server = b.start();
             // The client port's limit derives from the server's command limit, and the peers must
@@ -453,18 +476,21 @@ public final class RaftNode implements AutoCloseable {
                     new ClientEndpoint.Access(spec.clusterId, spec.id, spec.insecureAdmin));
             service.setClientAddress(spec.id, spec.clientAddresses.getOrDefault(spec.id, endpoint.hostPort()));
             if (spec.http != null) {
-                metrics = HttpPort.Metrics.of(spec.meterRegistry);
-                httpPort = HttpPort.start(spec.http, spec.id, spec.clusterId, server, service, admin.events(), startedNanos,
-                        metrics);
+                httpPort = HttpPort.start(spec.http, spec.id, spec.clusterId, server, service, admin.events(),
+                        startedNanos, served);
             }
-            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots, httpPort);
+            RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots, httpPort,
+                    metrics);
             admin.attach(node);
             return node;
         } catch (IOException | RuntimeException e) {
+            if (metrics != null) {
+                metrics.close(); // the Raft meters, before the registry they are in
+            }
             if (httpPort != null) {
                 httpPort.close(); // closes the meters it made too
-            } else if (metrics != null) {
-                metrics.close();
+            } else if (served != null) {
+                served.close();
             }
             if (endpoint != null) {
                 endpoint.close();
@@ -649,6 +675,9 @@ public final class RaftNode implements AutoCloseable {
         endpoint.close();
         admin.close();
         server.close();
+        if (metrics != null) {
+            metrics.close();
+        }
     }
 
     /**
@@ -663,6 +692,10 @@ public final class RaftNode implements AutoCloseable {
         admin.close();
         server.close();
         transport.close();
+        if (metrics != null) {
+            // After the server: nothing records any more, and no stale series stays in the registry.
+            metrics.close();
+        }
     }
 
     private void closeHttp() {

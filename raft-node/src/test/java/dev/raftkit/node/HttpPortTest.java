@@ -148,6 +148,13 @@ class HttpPortTest {
                     && s.value() >= 0), memory.samples().toString());
             assertTrue(e.family("process_uptime_seconds").samples().get(0).value() > 0);
             assertEquals("gauge", e.family("jvm_threads_live_threads").type());
+            // The Raft meters are bound to the registry the port serves, tagged with the node.
+            PrometheusText.Family syncs = e.family("raft_log_sync_seconds");
+            assertEquals("summary", syncs.type());
+            assertTrue(syncs.samples().stream().anyMatch(x -> x.name().equals("raft_log_sync_seconds_count")
+                    && x.labels().equals(Map.of("cluster", "web", "node", Long.toString(n.id()))) && x.value() > 0),
+                    syncs.samples().toString());
+            assertEquals(n.server().status().commit(), e.family("raft_commit_index").samples().get(0).value(), 0.0);
             assertTrue(e.families().keySet().stream().anyMatch(f -> f.startsWith("jvm_gc_")), e.families().keySet().toString());
         }
 

@@ -11,9 +11,13 @@ import dev.raftkit.core.RaftException;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.metrics.MicrometerRaftMetrics;
 import dev.raftkit.spi.StorageException;
+import dev.raftkit.testkit.docs.DocSnippets;
 import dev.raftkit.testkit.net.FreePorts;
 import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -98,6 +102,37 @@ class RaftNodeTest {
         }
         nodes.forEach(RaftNode::close);
         machines.forEach(m -> assertTrue(m.closed, "closing the node closes its state machine"));
+    }
+
+    @Test
+    void aMeterRegistryGetsTheNodesMetricsTaggedWithClusterAndNodeUntilItCloses() throws Exception {
+        Path dataDir = dir.resolve("n1");
+        CounterStateMachine sm = new CounterStateMachine();
+        // metrics:start
+        MeterRegistry registry = new SimpleMeterRegistry();   // or a PrometheusMeterRegistry, …
+        RaftNode node = RaftNode.builder("orders", 1).dataDir(dataDir).bootstrap(Set.of(1L)).stateMachine(sm)
+                .meterRegistry(registry)                       // tags cluster=orders, node=1
+                .start();
+        // metrics:end
+        await().atMost(WAIT).until(() -> node.server().status().isLeader());
+        for (int k = 1; k <= 5; k++) {
+            node.server().submit(CounterStateMachine.add(k)).get(10, TimeUnit.SECONDS);
+        }
+        assertTrue(registry.get(MicrometerRaftMetrics.LOG_SYNC).tag("cluster", "orders").tag("node", "1").timer()
+                .count() > 0, "the segmented log's syncs are timed");
+        assertTrue(registry.get(MicrometerRaftMetrics.COMMIT_LATENCY).timer().count() >= 5);
+        // The segmented log publishes its size: records and headers of at least the five commands.
+        assertTrue(registry.get(MicrometerRaftMetrics.LOG_SIZE).gauge().value() > 5 * 8);
+        assertEquals(1, registry.get(MicrometerRaftMetrics.LOG_SEGMENTS).gauge().value());
+        assertEquals(1, registry.get(MicrometerRaftMetrics.ROLE).gauge().value());
+        node.close();
+        assertTrue(registry.getMeters().isEmpty(), "a closed node leaves no meters behind: " + registry.getMeters());
+    }
+
+    @Test
+    void theUserGuideShowsTheTestedMetricsExample() throws IOException {
+        DocSnippets.assertShown(Path.of("../docs/user-guide.md"),
+                DocSnippets.between(Path.of("src/test/java/dev/raftkit/node/RaftNodeTest.java"), "metrics"));
     }
 
     @Test

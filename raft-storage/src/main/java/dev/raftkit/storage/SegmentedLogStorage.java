@@ -118,6 +118,9 @@ public final class SegmentedLogStorage implements LogStorage {
     private volatile LogMeta meta;
     private volatile HardState hardState;
     private HardState durableHardState;
+    /** What {@link #sizeBytes()} and {@link #segmentCount()} answer: published by the writer, read by any thread. */
+    private volatile long publishedBytes;
+    private volatile int publishedSegments;
     // Writer-thread state.
     private final CRC32C crc = new CRC32C();
     private ByteBuffer writeBuf = ByteBuffer.allocateDirect(1 << 20);
@@ -142,6 +145,7 @@ public final class SegmentedLogStorage implements LogStorage {
         this.preallocator = preallocator;
         Executor filler = preallocator == null ? Runnable::run : preallocator;
         this.spare = options.preallocate() ? new SpareSegment(io, dir, options.segmentBytes(), filler) : null;
+        publishSize();
     }
 
     /** Opens (creating if needed) the log in {@code dir} with default options. */
@@ -422,6 +426,33 @@ public final class SegmentedLogStorage implements LogStorage {
         } finally {
             rw.writeLock().unlock();
         }
+        publishSize();
+    }
+
+    /**
+     * Publishes the log's size for {@link #sizeBytes()} and {@link #segmentCount()}: on the writer
+     * thread after every change of the segments, so a metrics poll reads two volatiles instead of
+     * taking the lock the writer needs. A sum over the segments, a few dozen at most.
+     */
+    private void publishSize() {
+        long bytes = 0;
+        for (SegmentFile seg : segments) {
+            bytes += seg.dataEnd;
+        }
+        publishedBytes = bytes;
+        publishedSegments = segments.size();
+    }
+
+    /** Bytes of records and segment headers in the log's segments (not preallocated space); any thread, no lock. */
+    @Override
+    public long sizeBytes() {
+        return publishedBytes;
+    }
+
+    /** Segment files of the log, the open one included; any thread, no lock. */
+    @Override
+    public int segmentCount() {
+        return publishedSegments;
     }
 
     private SegmentFile openSegment() {
@@ -442,6 +473,7 @@ public final class SegmentedLogStorage implements LogStorage {
         } finally {
             rw.writeLock().unlock();
         }
+        publishSize();
     }
 
     /** The next open segment: the spare prepared ahead if there is one, else a new file. */
@@ -495,6 +527,7 @@ public final class SegmentedLogStorage implements LogStorage {
         }
         keep.cutAfterData(io, dir, options, rw.writeLock());
         dirty = false;
+        publishSize();
     }
 
     @Override
@@ -576,6 +609,7 @@ public final class SegmentedLogStorage implements LogStorage {
             if (!removed.isEmpty()) {
                 io.syncDirectory(dir);
             }
+            publishSize();
         } catch (IOException | RuntimeException e) {
             failed = true;
             throw e;
@@ -615,6 +649,7 @@ public final class SegmentedLogStorage implements LogStorage {
             } finally {
                 rw.writeLock().unlock();
             }
+            publishSize();
         } catch (IOException | RuntimeException e) {
             failed = true;
             throw e;
@@ -686,36 +721,6 @@ public final class SegmentedLogStorage implements LogStorage {
         rw.readLock().lock();
         try {
             return segments.stream().map(s -> s.path).toList();
-        } finally {
-            rw.readLock().unlock();
-        }
-    }
-
-    /**
-     * The bytes of every segment up to the end of its data (header and record framing included;
-     * the zeros preallocated past the data, and the spare segment, are not). Under the read lock, so
-     * it sees whole appends, truncations and compactions only.
-     */
-    @Override
-    public long sizeBytes() {
-        rw.readLock().lock();
-        try {
-            long bytes = 0;
-            for (SegmentFile seg : segments) {
-                bytes += seg.dataEnd;
-            }
-            return bytes;
-        } finally {
-            rw.readLock().unlock();
-        }
-    }
-
-    /** The segment files holding the log, the open one included (not the spare). */
-    @Override
-    public int segmentCount() {
-        rw.readLock().lock();
-        try {
-            return segments.size();
         } finally {
             rw.readLock().unlock();
         }

@@ -53,13 +53,14 @@ abstract class BenchCluster implements AutoCloseable {
     @Override
     public abstract void close();
 
-    static BenchCluster inJvm(Path data, StateMachineKind kind) throws IOException {
-        return new InJvm(data, kind);
+    /** {@code metrics}: every node records its metrics into a registry of its own (the cost of metrics on). */
+    static BenchCluster inJvm(Path data, StateMachineKind kind, boolean metrics) throws IOException {
+        return new InJvm(data, kind, metrics);
     }
 
-    static BenchCluster processes(Path data, List<String> jvmOpts, PrintWriter err, StateMachineKind kind)
-            throws IOException {
-        return new Processes(data, jvmOpts, err, kind);
+    static BenchCluster processes(Path data, List<String> jvmOpts, PrintWriter err, StateMachineKind kind,
+                                  boolean metrics) throws IOException {
+        return new Processes(data, jvmOpts, err, kind, metrics);
     }
 
     // ------------------------------------------------------------------ in one JVM
@@ -67,11 +68,11 @@ abstract class BenchCluster implements AutoCloseable {
     private static final class InJvm extends BenchCluster {
         private final List<BenchNode> nodes = new ArrayList<>();
 
-        InJvm(Path data, StateMachineKind kind) throws IOException {
+        InJvm(Path data, StateMachineKind kind, boolean metrics) throws IOException {
             InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
             try {
                 for (long id : new TreeMap<Long, Boolean>(Map.of(1L, true, 2L, true, 3L, true)).keySet()) {
-                    nodes.add(BenchNode.start(id, VOTERS, data.resolve("n" + id), any, any, Map.of(), kind));
+                    nodes.add(BenchNode.start(id, VOTERS, data.resolve("n" + id), any, any, Map.of(), kind, metrics));
                 }
                 for (BenchNode a : nodes) {
                     for (BenchNode b : nodes) {
@@ -162,7 +163,8 @@ abstract class BenchCluster implements AutoCloseable {
         private final Map<Long, String> clientAddresses = new TreeMap<>();
         private final Path data;
 
-        Processes(Path data, List<String> jvmOpts, PrintWriter err, StateMachineKind kind) throws IOException {
+        Processes(Path data, List<String> jvmOpts, PrintWriter err, StateMachineKind kind, boolean metrics)
+                throws IOException {
             this.data = data;
             Map<Long, Integer> peerPorts = new TreeMap<>();
             Map<Long, Integer> clientPorts = new TreeMap<>();
@@ -196,7 +198,8 @@ abstract class BenchCluster implements AutoCloseable {
                     cmd.addAll(jvmOpts);
                     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.raftkit.cli.Raftkit",
                             "bench-node", "--id", Long.toString(id), "--dir", data.resolve("n" + id).toString(),
-                            "--peers", peers.toString(), "--clients", clients.toString(), "--sm", kind.cliName()));
+                            "--peers", peers.toString(), "--clients", clients.toString(), "--sm", kind.cliName(),
+                            "--metrics", metrics ? "on" : "off"));
                     Files.createDirectories(data);
                     Process p = new ProcessBuilder(cmd).redirectError(data.resolve("node-" + id + ".log").toFile()).start();
                     procs.put(id, p);

@@ -51,6 +51,7 @@ import picocli.CommandLine.Spec;
                 "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
                 "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s",
                 "  raftkit bench --sm sql --clients 16",
+                "  raftkit bench --clients 16 --metrics off,on   # the cost of metrics, side by side",
                 "  raftkit bench sim --seeds 200 --nodes 3,5   # the simulator's speed (see: raftkit bench sim --help)"})
 public final class BenchCommand implements Callable<Integer> {
 
@@ -73,6 +74,12 @@ public final class BenchCommand implements Callable<Integer> {
             description = "grpc: through RaftClient over the gRPC client service; in-process: RaftServer.submit on "
                     + "the leader directly (no client RPC). A list runs each (default grpc).")
     List<String> modes;
+
+    @Option(names = "--metrics", defaultValue = "off", split = ",", paramLabel = "off|on[,...]",
+            description = "off: the nodes measure nothing (RaftMetrics.NONE); on: each node records every metric into "
+                    + "a Micrometer SimpleMeterRegistry (RaftNode.Builder.meterRegistry). A list runs each setting "
+                    + "with each, side by side (default off).")
+    List<String> metrics;
 
     @Option(names = "--grpc-clients", defaultValue = "per-thread", paramLabel = "per-thread|shared",
             description = "grpc mode: a RaftClient per client thread (like the Ratis harness' default) or one "
@@ -120,7 +127,7 @@ public final class BenchCommand implements Callable<Integer> {
     boolean quiet;
 
     /** One setting's measurements. */
-    record Result(BenchWorkload workload, String mode, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
+    record Result(BenchWorkload workload, String mode, String metrics, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
                   double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
                   long gcMillis, long elections, double switchesPerOp) {
         double opsPerSec() {
@@ -186,6 +193,11 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--sm must be kv or sql (sql also runs kv, for"
                     + " the ratio), got '" + stateMachine + "'");
         };
+        for (String m : metrics) {
+            if (!m.equals("off") && !m.equals("on")) {
+                throw new ParameterException(spec.commandLine(), "--metrics takes off, on or both (off,on), got '" + m + "'");
+            }
+        }
         if (!grpcClients.equals("per-thread") && !grpcClients.equals("shared")) {
             throw new ParameterException(spec.commandLine(), "--grpc-clients must be per-thread or shared, got '"
                     + grpcClients + "'");
@@ -235,21 +247,23 @@ public final class BenchCommand implements Callable<Integer> {
                 err.printf(Locale.ROOT, "JIT prewarm: %s, %s, 16 clients, %.0f s (not reported)...%n", w.kind().cliName(),
                         modes.get(0), prewarmNanos / 1e9);
                 err.flush();
-                runSetting(parent, w, modes.get(0), 16, 0, prewarmNanos, quiet ? stderr : err);
+                runSetting(parent, w, modes.get(0), metrics.get(0), 16, 0, prewarmNanos, quiet ? stderr : err);
             }
         }
         List<Result> results = new ArrayList<>();
         for (String mode : modes) {
             for (int c : clients) {
-                for (BenchWorkload w : workloads) {
-                    err.printf(Locale.ROOT, "%s, %s, %d client%s, %d B: warm-up %.1f s, measuring %.1f s...%n",
-                            w.kind().cliName(), mode, c, c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9,
-                            durationNanos / 1e9);
-                    err.flush();
-                    Result r = runSetting(parent, w, mode, c, warmupNanos, durationNanos, quiet ? stderr : err);
-                    results.add(r);
-                    err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
-                    err.flush();
+                for (String m : metrics) {
+                    for (BenchWorkload w : workloads) {
+                        err.printf(Locale.ROOT, "%s, %s, metrics %s, %d client%s, %d B: warm-up %.1f s, measuring %.1f s...%n",
+                                w.kind().cliName(), mode, m, c, c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9,
+                                durationNanos / 1e9);
+                        err.flush();
+                        Result r = runSetting(parent, w, mode, m, c, warmupNanos, durationNanos, quiet ? stderr : err);
+                        results.add(r);
+                        err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
+                        err.flush();
+                    }
                 }
             }
         }
@@ -260,21 +274,22 @@ public final class BenchCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ one setting
 
-    private Result runSetting(Path parent, BenchWorkload workload, String mode, int clientCount, long warmupNanos,
-                              long durationNanos, PrintWriter err) throws Exception {
+    private Result runSetting(Path parent, BenchWorkload workload, String mode, String metricsSetting, int clientCount,
+                              long warmupNanos, long durationNanos, PrintWriter err) throws Exception {
         Path data = Files.createTempDirectory(parent, "raftkit-bench-");
+        boolean metricsOn = metricsSetting.equals("on");
         try (BenchCluster cluster = processes
-                ? BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err, workload.kind())
-                : BenchCluster.inJvm(data, workload.kind())) {
+                ? BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err, workload.kind(), metricsOn)
+                : BenchCluster.inJvm(data, workload.kind(), metricsOn)) {
             cluster.awaitLeader(Duration.ofSeconds(30));
-            return drive(cluster, workload, mode, clientCount, warmupNanos, durationNanos);
+            return drive(cluster, workload, mode, metricsSetting, clientCount, warmupNanos, durationNanos);
         } finally {
             deleteTree(data);
         }
     }
 
-    private Result drive(BenchCluster cluster, BenchWorkload workload, String mode, int clientCount, long warmupNanos,
-                         long durationNanos) throws Exception {
+    private Result drive(BenchCluster cluster, BenchWorkload workload, String mode, String metricsSetting,
+                         int clientCount, long warmupNanos, long durationNanos) throws Exception {
         byte[] value = new byte[valueBytes];
         new Random(42).nextBytes(value);
         List<RaftClient> grpc = new ArrayList<>();
@@ -345,7 +360,7 @@ public final class BenchCommand implements Callable<Integer> {
             long leaderSyncs = after.leaderSyncs() - before.leaderSyncs();
             long leaderEntries = after.leaderEntries() - before.leaderEntries();
             long cores = Runtime.getRuntime().availableProcessors();
-            return new Result(workload, mode, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
+            return new Result(workload, mode, metricsSetting, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
                     leaderSyncs / secs, (after.allSyncs() - before.allSyncs()) / secs,
                     leaderSyncs == 0 ? Double.NaN : (double) leaderEntries / leaderSyncs,
                     100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
@@ -452,33 +467,33 @@ public final class BenchCommand implements Callable<Integer> {
                     physical.floorMillis(), 1000.0 / physical.floorMillis());
         }
         out.println();
-        out.println("| state machine | client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
+        out.println("| state machine | client mode | metrics | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
                 + "| all fsync/s | CPU % | GC ms | ctx sw/op | elections | errors |" + (physical != null ? " vs floor |" : ""));
-        out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
+        out.println("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
         for (Result r : results) {
-            out.printf(Locale.ROOT, "| %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
-                    r.workload().kind().cliName(), r.mode(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
+            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
+                    r.workload().kind().cliName(), r.mode(), r.metrics(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
                     r.entriesPerFsync(), r.allFsyncsPerSec(), r.cpuPercent(), r.gcMillis(), r.switchesPerOp(), r.elections(),
                     r.errors(), physical != null ? String.format(Locale.ROOT, " %.2f |", physical.floorMillis() / r.pct(50)) : "");
         }
         if (physical != null) {
             out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
         }
-        printRatios(out, results);
+        printRatios(out, results, metrics.size() > 1);
         out.println();
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine");
+                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics");
         for (Result r : results) {
-            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s",
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
                     r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
                     r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
                     physical == null ? Double.NaN : physical.fsyncPerSec(),
                     physical == null ? Double.NaN : physical.fsyncPreallocPerSec(),
                     physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp(),
-                    r.workload().kind().cliName()));
+                    r.workload().kind().cliName(), r.metrics()));
         }
         csv.forEach(out::println);
         out.flush();
@@ -491,16 +506,20 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** With --sm sql: each setting's SQL INSERTs/s over its key-value puts/s. */
-    private static void printRatios(PrintWriter out, List<Result> results) {
+    /**
+     * With --sm sql: each setting's SQL INSERTs/s over its key-value puts/s (with metrics on and
+     * off compared alike, and named when both ran).
+     */
+    private static void printRatios(PrintWriter out, List<Result> results, boolean nameMetrics) {
         for (Result sql : results) {
             if (sql.workload() != BenchWorkload.SQL) {
                 continue;
             }
             for (Result kv : results) {
-                if (kv.workload() == BenchWorkload.KV && kv.mode().equals(sql.mode()) && kv.clients() == sql.clients()) {
+                if (kv.workload() == BenchWorkload.KV && kv.mode().equals(sql.mode()) && kv.clients() == sql.clients()
+                        && kv.metrics().equals(sql.metrics())) {
                     out.printf(Locale.ROOT, "SQL vs key-value, %s, %d client%s: %.0f %s/s vs %.0f %s/s = %.2f%n",
-                            sql.mode(), sql.clients(), sql.clients() == 1 ? "" : "s", sql.opsPerSec(),
+                            nameMetrics ? sql.mode() + ", metrics " + sql.metrics() : sql.mode(), sql.clients(), sql.clients() == 1 ? "" : "s", sql.opsPerSec(),
                             BenchWorkload.SQL.writes(), kv.opsPerSec(), BenchWorkload.KV.writes(),
                             sql.opsPerSec() / kv.opsPerSec());
                 }

@@ -6,6 +6,7 @@ import dev.raftkit.node.RaftNode;
 import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.storage.SegmentedLogStorage;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -38,11 +39,13 @@ public final class BenchNode implements AutoCloseable {
 
     /**
      * Starts a node of a brand-new cluster of {@code voters} with its data under {@code dataDir};
-     * {@code peers} may be completed later with {@link #addPeer}.
+     * {@code peers} may be completed later with {@link #addPeer}. With {@code metrics} the node
+     * records every metric into a {@link SimpleMeterRegistry} of its own, as an embedder's
+     * registry would (that no one reads it does not make recording cheaper).
      */
     public static BenchNode start(long id, Set<Long> voters, Path dataDir, InetSocketAddress peerListen,
                                   InetSocketAddress clientListen, Map<Long, InetSocketAddress> peers,
-                                  StateMachineKind kind) throws IOException {
+                                  StateMachineKind kind, boolean metrics) throws IOException {
         AtomicBoolean leader = new AtomicBoolean();
         AtomicLong elected = new AtomicLong();
         CountingLogStorage[] log = new CountingLogStorage[1];
@@ -61,6 +64,9 @@ public final class BenchNode implements AutoCloseable {
                 })
                 .logStorage(dir -> log[0] = new CountingLogStorage(SegmentedLogStorage.open(dir)));
         peers.forEach(b::peer);
+        if (metrics) {
+            b.meterRegistry(new SimpleMeterRegistry());
+        }
         RaftNode node = b.start();
         return new BenchNode(node, log[0], leader, elected);
     }

@@ -38,6 +38,9 @@ public final class BenchNodeCommand implements Callable<Integer> {
     @Option(names = "--sm", defaultValue = "kv", description = "State machine: kv (default) or sql.")
     String stateMachine;
 
+    @Option(names = "--metrics", defaultValue = "off", description = "on: record metrics into a registry (default off).")
+    String metrics;
+
     @Override
     public Integer call() throws Exception {
         Map<Long, InetSocketAddress> others = new HashMap<>();
@@ -48,7 +51,7 @@ public final class BenchNodeCommand implements Callable<Integer> {
         });
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (BenchNode node = BenchNode.start(id, BenchCluster.VOTERS, dir, parse(peers.get(id)), parse(clients.get(id)),
-                others, StateMachineKind.parse(stateMachine))) {
+                others, StateMachineKind.parse(stateMachine), metrics.equals("on"))) {
             clients.forEach((k, v) -> {
                 if (k != id) {
                     node.addPeer(k, others.get(k), v);

@@ -81,6 +81,17 @@ public final class CountingLogStorage implements LogStorage {
         syncs.increment();
     }
 
+    /** The wrapped log's, so {@code --metrics on} reports the log's size as an unwrapped node would. */
+    @Override
+    public long sizeBytes() {
+        return delegate.sizeBytes();
+    }
+
+    @Override
+    public int segmentCount() {
+        return delegate.segmentCount();
+    }
+
     @Override
     public void compact(SnapshotMeta snapshot) throws IOException {
         delegate.compact(snapshot);

@@ -44,7 +44,7 @@ class BenchCommandTest {
                 "--duration", "1s", "--probe", "100ms", "--dir", tmp.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
         assertTrue(r.out().contains("physical limits: raw 4 KiB write+fdatasync"), r.out());
-        assertTrue(r.out().contains("| client mode | clients | ops/s |"), r.out());
+        assertTrue(r.out().contains("| client mode | metrics | clients | ops/s |"), r.out());
         List<String> rows = r.csvRows();
         assertEquals(2, rows.size(), r.out());
         for (String row : rows) {
@@ -63,13 +63,14 @@ class BenchCommandTest {
         Run r = run("bench", "--sm", "sql", "--clients", "2", "--warmup", "200ms", "--duration", "1s", "--probe", "0s",
                 "--dir", tmp.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
-        assertTrue(r.out().contains("| state machine | client mode | clients | ops/s |"), r.out());
+        assertTrue(r.out().contains("| state machine | client mode | metrics | clients | ops/s |"), r.out());
         List<String> rows = r.csvRows();
         assertEquals(2, rows.size(), r.out());
         double[] opsPerSec = new double[2];
         for (int i = 0; i < 2; i++) {
             String[] f = rows.get(i).split(",");
-            assertEquals(i == 0 ? "kv" : "sql", f[f.length - 1], rows.get(i));
+            assertEquals(i == 0 ? "kv" : "sql", f[23], rows.get(i));  // state_machine
+            assertEquals("off", f[24], rows.get(i));                   // metrics, off by default
             assertEquals("2", f[3], rows.get(i));
             assertTrue(Long.parseLong(f[6]) > 0, rows.get(i));      // writes applied in the window
             assertTrue(Double.parseDouble(f[11]) > 0, rows.get(i)); // the Raft log is fsync'd
@@ -79,6 +80,23 @@ class BenchCommandTest {
         String ratio = String.format(java.util.Locale.ROOT, "SQL vs key-value, grpc, 2 clients: %.0f SQL INSERTs/s vs %.0f"
                 + " key-value puts/s = %.2f", opsPerSec[1], opsPerSec[0], opsPerSec[1] / opsPerSec[0]);
         assertTrue(r.out().contains(ratio), "expected '" + ratio + "' in\n" + r.out());
+    }
+
+    @Test
+    void metricsOffAndOnRunSideBySide() {
+        Run r = run("bench", "--clients", "1", "--client-mode", "in-process", "--metrics", "off,on", "--warmup", "200ms",
+                "--duration", "1s", "--probe", "0s", "--dir", tmp.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("| kv | in-process | off | 1 |"), r.out());
+        assertTrue(r.out().contains("| kv | in-process | on | 1 |"), r.out());
+        List<String> rows = r.csvRows();
+        assertEquals(2, rows.size(), r.out());
+        for (int i = 0; i < 2; i++) {
+            String[] f = rows.get(i).split(",");
+            assertEquals(i == 0 ? "off" : "on", f[24], rows.get(i));
+            assertTrue(Long.parseLong(f[6]) > 0, rows.get(i));   // writes committed with metrics on too
+            assertEquals("0", f[17], rows.get(i));
+        }
     }
 
     /**
@@ -107,6 +125,9 @@ class BenchCommandTest {
         r = run("bench", "--processes", "--client-mode", "in-process");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("only --client-mode grpc"), r.err());
+        r = run("bench", "--metrics", "maybe");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--metrics takes off, on or both (off,on), got 'maybe'"), r.err());
         r = run("bench", "--sm", "graph");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--sm must be kv or sql"), r.err());
