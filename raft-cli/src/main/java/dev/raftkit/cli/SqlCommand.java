@@ -32,7 +32,8 @@ import picocli.CommandLine;
 @Command(name = "sql", mixinStandardHelpOptions = true,
         description = {"The SQL shell of a cluster run with raftkit server --sm sql: type statements ending with ';'"
                 + " and dot-commands (.help lists them); queries print aligned tables. Without -e or SCRIPT it reads"
-                + " standard input (prompting on a console)."},
+                + " standard input: at a terminal with line editing (arrow keys, Ctrl-R) and a history file, otherwise"
+                + " as plain lines. .dump prints the database as SQL that this shell runs back."},
         footer = {"", "Writes go through the Raft log (exactly once, all or nothing per statement, or per",
                 "BEGIN; ... COMMIT; block); reads run with --read (or .consistency) as the consistency.",
                 "", "Exit codes: 0 done, 1 an error (a refused statement, a SQL error, no leader in time:",
@@ -42,7 +43,8 @@ import picocli.CommandLine;
                 "  raftkit sql -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"SELECT * FROM example;\"",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"CREATE TABLE t (a INT); INSERT INTO t VALUES (1);\"",
-                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo schema.sql"})
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo schema.sql",
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e .dump > dump.sql   # and back: ... < dump.sql"})
 final class SqlCommand extends ClientCommand {
 
     @Option(names = {"-e", "--execute"}, paramLabel = "SQL",
