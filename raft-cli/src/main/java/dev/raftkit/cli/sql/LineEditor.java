@@ -44,7 +44,9 @@ public final class LineEditor implements SqlShell.LineSource, Closeable {
         parser.setEscapeChars(new char[0]);
         LineReaderBuilder b = LineReaderBuilder.builder().terminal(terminal).appName("raftkit sql").parser(parser)
                 // '!' is SQL (!=), not a history reference
-                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true);
+                .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
+                // the continued lines of a statement are often indented: keep them in the history too
+                .option(LineReader.Option.HISTORY_IGNORE_SPACE, false);
         if (history != null) {
             b.variable(LineReader.HISTORY_FILE, history);
         }
