@@ -115,7 +115,7 @@ public final class RaftServerBuilder {
     /**
      * The cluster this node belongs to, as a label of its log lines only: the {@code cluster}
      * key-value field of the runtime's important lines and the {@code cluster} MDC entry of the
-     * threads the server creates (next to {@code node}; see docs/threads.md, "Logging"). The
+     * threads the server creates (next to {@code node}; see docs/user-guide.md, "Logs"). The
      * runtime checks nothing with it (the transport refuses other clusters' messages). Default
      * none: lines then carry the node id alone.
      */
