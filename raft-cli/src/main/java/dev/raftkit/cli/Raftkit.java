@@ -2,6 +2,7 @@ package dev.raftkit.cli;
 
 import dev.raftkit.cli.bench.BenchCommand;
 import dev.raftkit.cli.bench.BenchNodeCommand;
+import dev.raftkit.node.RaftNode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -18,6 +19,8 @@ import picocli.CommandLine.Command;
 public final class Raftkit {
 
     public static void main(String[] args) {
+        // gRPC (clients and servers alike) logs through java.util.logging: one backend, one format.
+        RaftNode.routeJulToSlf4j();
         System.exit(run(args));
     }
 

@@ -1,5 +1,6 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.cli.sql.LineEditor;
 import dev.raftkit.cli.sql.SqlClient;
 import dev.raftkit.cli.sql.SqlShell;
 import dev.raftkit.core.ReadMode;
@@ -31,7 +32,8 @@ import picocli.CommandLine;
 @Command(name = "sql", mixinStandardHelpOptions = true,
         description = {"The SQL shell of a cluster run with raftkit server --sm sql: type statements ending with ';'"
                 + " and dot-commands (.help lists them); queries print aligned tables. Without -e or SCRIPT it reads"
-                + " standard input (prompting on a console)."},
+                + " standard input: at a terminal with line editing (arrow keys, Ctrl-R) and a history file, otherwise"
+                + " as plain lines. .dump prints the database as SQL that this shell runs back."},
         footer = {"", "Writes go through the Raft log (exactly once, all or nothing per statement, or per",
                 "BEGIN; ... COMMIT; block); reads run with --read (or .consistency) as the consistency.",
                 "", "Exit codes: 0 done, 1 an error (a refused statement, a SQL error, no leader in time:",
@@ -41,7 +43,8 @@ import picocli.CommandLine;
                 "  raftkit sql -c 127.0.0.1:8001,127.0.0.1:8002 --cluster-id demo",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"SELECT * FROM example;\"",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"CREATE TABLE t (a INT); INSERT INTO t VALUES (1);\"",
-                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo schema.sql"})
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo schema.sql",
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e .dump > dump.sql   # and back: ... < dump.sql"})
 final class SqlCommand extends ClientCommand {
 
     @Option(names = {"-e", "--execute"}, paramLabel = "SQL",
@@ -59,24 +62,46 @@ final class SqlCommand extends ClientCommand {
                     + " (one node's applied state, never older than this shell's own writes).")
     String read;
 
+    @Option(names = "--history", paramLabel = "FILE",
+            description = "Where an interactive shell keeps the lines typed, across sessions (default:"
+                    + " ~/.raftkit_sql_history).")
+    Path history;
+
+    @Option(names = "--no-history", description = "Keep no history file (up-arrow still recalls this session's lines).")
+    boolean noHistory;
+
     private final InputStream stdin;
     private final boolean console;
+    /** Whether a console is the process's own terminal, which JLine edits on (not a test's stream). */
+    private final boolean terminal;
     private ReadMode mode;
 
-    /** The command as {@code raftkit} runs it: standard input, interactive if it is a console. */
+    /** The command as {@code raftkit} runs it: standard input, interactive (and line-edited) if it is a console. */
     SqlCommand() {
-        this(System.in, System.console() != null);
+        this(System.in, System.console() != null, System.console() != null);
     }
 
     /** For tests: {@code stdin} as standard input, {@code console} whether it counts as a person typing. */
     SqlCommand(InputStream stdin, boolean console) {
+        this(stdin, console, false);
+    }
+
+    private SqlCommand(InputStream stdin, boolean console, boolean terminal) {
         this.stdin = stdin;
         this.console = console;
+        this.terminal = terminal;
     }
 
     @Override
     void check(CommandLine cl) {
         mode = KvCommands.readMode(cl, read);
+        if (noHistory && history != null) {
+            throw new ParameterException(cl, "--history and --no-history contradict each other; give one");
+        }
+        if (history != null && Files.isDirectory(history)) {
+            throw new ParameterException(cl, "--history: " + history.toAbsolutePath() + " is a directory; name the"
+                    + " file to keep the history in");
+        }
         if (script != null && !script.toString().equals("-") && !Files.isReadable(script)) {
             throw new ParameterException(cl, "SCRIPT: " + script.toAbsolutePath() + " is not a readable file");
         }
@@ -102,7 +127,9 @@ final class SqlCommand extends ClientCommand {
                 }
                 shell.run(e);
             }
-            if (!shell.failed() && fromStdin) {
+            if (!shell.failed() && interactive && terminal) {
+                runEditing(shell);
+            } else if (!shell.failed() && fromStdin) {
                 shell.run(new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)));
             } else if (!shell.failed() && script != null) {
                 try (BufferedReader in = Files.newBufferedReader(script, StandardCharsets.UTF_8)) {
@@ -116,6 +143,22 @@ final class SqlCommand extends ClientCommand {
             return FAILED;
         }
         return shell.finish();
+    }
+
+    /**
+     * A person at the terminal: lines edited with JLine and kept in the history file; a terminal
+     * JLine cannot edit on (dumb) reads plain lines, as piped input does.
+     */
+    private void runEditing(SqlShell shell) throws IOException {
+        Path file = noHistory ? null : history != null ? history
+                : Path.of(System.getProperty("user.home"), ".raftkit_sql_history");
+        try (LineEditor editor = LineEditor.open(file)) {
+            if (editor.canEdit()) {
+                shell.run(editor);
+                return;
+            }
+        }
+        shell.run(new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8)));
     }
 
     /** .status and .backup full|incremental, as raftkit status and raftkit backup do them. */

@@ -114,6 +114,10 @@ class CliArgumentsTest {
                 "none.sql is not a readable file");
         refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "a.sql", "b.sql"), "Unmatched argument");
         refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "-e"), "Missing required parameter for option");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "--history", "h", "--no-history"),
+                "--history and --no-history contradict each other");
+        refused(CliRun.of("sql", "-c", "127.0.0.1:1", "--cluster-id", "t", "--history", dir.toString()),
+                "is a directory; name the file to keep the history in");
     }
 
     @Test

@@ -196,4 +196,57 @@ class SqlCommandTest {
         failed(r, "the cluster's answer is not a SQL result");
         assertTrue(r.err().contains("start its servers with raftkit server --sm sql"), r.all());
     }
+
+    @Test
+    void aDumpOfTwoTablesRunsBackIntoAFreshClusterAsTheSameRows() throws Exception {
+        startSqlCluster();
+        // Every type, NULLs, quotes of both kinds, a text with a newline and a ';' in it (so feeding
+        // the dump back reads statements over several lines), blobs with a zero byte, an odd table name.
+        ok(sql("-e", "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, score REAL, photo BLOB, note);"
+                + " CREATE INDEX people_name ON people (name);"
+                + " INSERT INTO people VALUES (1, 'O''Brien', 2.5, X'00FF10', NULL), (2, 'say \"hi\"', -1e300, NULL, 7),"
+                + " (3, 'two\nlines; one row', NULL, X'', 'x'), (-9223372036854775808, '', 0.1, X'DEADBEEF', 1.0);",
+                "-e", "CREATE TABLE \"odd \"\"name\"\"\" (k TEXT PRIMARY KEY, v) WITHOUT ROWID;"
+                        + " INSERT INTO \"odd \"\"name\"\"\" VALUES ('a', NULL), ('b''c', X'01'), ('d', 3);"
+                        + " CREATE VIEW named AS SELECT name FROM people;"));
+        String check = "SELECT id, name, typeof(name), score, typeof(score), hex(photo), typeof(photo), note, typeof(note)"
+                + " FROM people ORDER BY id; SELECT k, typeof(v), hex(v) FROM \"odd \"\"name\"\"\" ORDER BY k;"
+                + " SELECT count(*) FROM named;";
+        String before = ok(sql("-e", check)).out();
+        String dump = ok(sql("-e", ".dump")).out();
+        assertTrue(dump.startsWith("CREATE TABLE \"odd \"\"name\"\"\" (k TEXT PRIMARY KEY, v) WITHOUT ROWID;\n"
+                + "INSERT INTO \"odd \"\"name\"\"\" VALUES('a',NULL);\n"), dump);
+        assertTrue(dump.contains("INSERT INTO \"people\" VALUES(1,'O''Brien',2.5,X'00FF10',NULL);\n"), dump);
+        assertTrue(dump.contains("INSERT INTO \"people\" VALUES(3,'two\nlines; one row',NULL,X'','x');\n"), dump);
+        assertTrue(dump.indexOf("CREATE VIEW named") > dump.lastIndexOf("INSERT INTO")
+                && dump.indexOf("CREATE INDEX people_name") > dump.lastIndexOf("INSERT INTO"), dump);
+        servers.close();
+
+        servers = new CliServers(1);
+        servers.start(1, dir.resolve("fresh"), "1", List.of("--sm", "sql"));
+        await().atMost(CliServers.WAIT).until(() -> sql1("-e", "SELECT 1;").exit() == 0);
+        CliRun fed = sqlWithInput(dump, false, "-c", servers.cluster(1));
+        assertEquals(0, fed.exit(), fed.all());
+        assertEquals(before, ok(sql1("-e", check)).out());
+        assertEquals(dump, ok(sql1("-e", ".dump")).out(), "the copy dumps as the original did");
+        failed(sql1("-e", ".dump people"), ".dump takes no arguments");
+    }
+
+    @Test
+    void pipedStatementsOverSeveralLinesRunWhenTheirSemicolonArrives() throws Exception {
+        servers = new CliServers(1);
+        servers.start(1, dir.resolve("n1"), "1", List.of("--sm", "sql"));
+        await().atMost(CliServers.WAIT).until(() -> sql1("-e", "SELECT 1;").exit() == 0);
+        CliRun r = sqlWithInput("CREATE TABLE m (\n  a INT,\n  b TEXT\n);\n.tables\nINSERT INTO m\nVALUES (1, 'x;\ny'),\n"
+                + "  (2, 'z');   SELECT a,\n length(b) AS n FROM m\n ORDER BY a\n;\n", false, "-c", servers.cluster(1));
+        assertEquals(0, r.exit(), r.all());
+        assertEquals("ok\nm\n2 rows changed\na | n\n--+--\n1 | 4\n2 | 1\n(2 rows)\n", r.out());
+    }
+
+    /** {@code raftkit sql} against the one node of a one-node cluster. */
+    private CliRun sql1(String... args) {
+        List<String> all = new ArrayList<>(List.of("sql"));
+        all.addAll(List.of(args));
+        return CliServers.cliAt(servers.cluster(1), all.toArray(String[]::new));
+    }
 }

@@ -350,7 +350,8 @@ final class RaftLoop {
             if (diskStalled) {
                 diskStalled = false;
                 String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
-                LOG.warn("node {}: {}; the node takes part in elections again", id, what);
+                LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                        .log("node {}: {}; the node takes part in elections again", id, what);
                 trace.accept("disk-recovered", what);
             }
             writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
@@ -381,7 +382,8 @@ final class RaftLoop {
                 heardAtTick.put(m.from(), tickCount);
             }
         } catch (IllegalArgumentException misrouted) {
-            LOG.warn("node {}: dropped a message meant for another node: {}", id, misrouted.getMessage());
+            LogFields.of(LOG.atWarn(), id)
+                    .log("node {}: dropped a message meant for another node: {}", id, misrouted.getMessage());
         }
     }
 
@@ -635,7 +637,8 @@ final class RaftLoop {
         announcedRole = role;
         announcedTerm = term;
         announcedLeader = leader;
-        LOG.debug("node {} is {} in term {} (leader {})", id, role, term, leader);
+        LogFields.of(LOG.atDebug(), id).addKeyValue(LogFields.TERM, term).addKeyValue("role", role)
+                .log("node {} is {} in term {} (leader {})", id, role, term, leader);
         for (RaftListener l : events.listeners()) {
             events.event(() -> l.onRoleChange(role, term, leader));
         }
@@ -658,11 +661,13 @@ final class RaftLoop {
         String what = "the log writer has finished no write for " + (tickCount - writerStuckSince) + " ticks"
                 + " (limit diskStallTicks " + settings.diskStallTicks() + "): its disk is stalled";
         if (node.isLeader()) {
-            LOG.warn("node {}: {}; stepping down as leader until it recovers (check the disk: a hung fsync,"
-                    + " a failing device)", id, what);
+            LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {}: {}; stepping down as leader until it recovers (check the disk: a hung fsync,"
+                            + " a failing device)", id, what);
             node.stepDown(what);
         } else {
-            LOG.warn("node {}: {}; it takes no part in elections until it recovers (check the disk)", id, what);
+            LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {}: {}; it takes no part in elections until it recovers (check the disk)", id, what);
         }
         trace.accept("disk-stalled", what);
         metrics.diskStalled();

@@ -600,8 +600,9 @@ public final class RaftServer implements AutoCloseable {
             return;
         }
         failure = cause;
-        LOG.error("node {} stops: {} failed: {}; it will not acknowledge or apply anything more."
-                + " Fix the cause (see the exception) and restart the node", id, where, cause.toString(), cause);
+        LogFields.of(LOG.atError(), id).setCause(cause)
+                .log("node {} stops: {} failed: {}; it will not acknowledge or apply anything more."
+                        + " Fix the cause (see the exception) and restart the node", id, where, cause.toString());
         closeQuietly(tickHandle, "tick source");
         // Stop talking at once: a node whose storage failed must not promise anything to its peers.
         transport.close();

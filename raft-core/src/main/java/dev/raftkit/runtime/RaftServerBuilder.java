@@ -40,6 +40,7 @@ public final class RaftServerBuilder {
     TestingHooks testingHooks = TestingHooks.NONE;
     dev.raftkit.core.Tracer tracer;
     RaftMetrics metrics = RaftMetrics.NONE;
+    String clusterId;
     int maxInboxRequests = 4096;
     int maxPeerMessages = 4096;
     int maxPendingReads = 4096;
@@ -122,6 +123,15 @@ public final class RaftServerBuilder {
      * measured. An exception it throws is logged once per kind and never stops the node.
      */
     public RaftServerBuilder metrics(RaftMetrics v) { metrics = Objects.requireNonNull(v, "metrics"); return this; }
+
+    /**
+     * The cluster this node belongs to, as a label of its log lines only: the {@code cluster}
+     * key-value field of the runtime's important lines and the {@code cluster} MDC entry of the
+     * threads the server creates (next to {@code node}; see docs/user-guide.md, "Logs"). The
+     * runtime checks nothing with it (the transport refuses other clusters' messages). Default
+     * none: lines then carry the node id alone.
+     */
+    public RaftServerBuilder clusterId(String v) { clusterId = v; return this; }
 
     /** Client requests waiting for the raft loop before new ones are refused with OVERLOADED. */
     public RaftServerBuilder maxInboxRequests(int v) { maxInboxRequests = positive(v, "maxInboxRequests"); return this; }
@@ -227,11 +237,11 @@ public final class RaftServerBuilder {
         Objects.requireNonNull(transport, "transport is required");
         long id = config.id();
         List<ExecutorService> owned = new ArrayList<>();
-        raftLoopExecutor = orOwn(raftLoopExecutor, owned, "raft-loop-" + id, 1);
-        logWriterExecutor = orOwn(logWriterExecutor, owned, "raft-log-" + id, 1);
-        applyExecutor = orOwn(applyExecutor, owned, "raft-apply-" + id, 1);
-        snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2);
-        eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1);
+        raftLoopExecutor = orOwn(raftLoopExecutor, owned, "raft-loop-" + id, 1, id, clusterId);
+        logWriterExecutor = orOwn(logWriterExecutor, owned, "raft-log-" + id, 1, id, clusterId);
+        applyExecutor = orOwn(applyExecutor, owned, "raft-apply-" + id, 1, id, clusterId);
+        snapshotExecutor = orOwn(snapshotExecutor, owned, "raft-snapshot-" + id, 2, id, clusterId);
+        eventsExecutor = orOwn(eventsExecutor, owned, "raft-events-" + id, 1, id, clusterId);
 
         RaftServer server;
         try {
@@ -246,8 +256,9 @@ public final class RaftServerBuilder {
             StartupRecovery.Restored restored = recovered.restored();
             server = new RaftServer(this, node, restored, owned);
             server.metrics.attach(server::gauges);
-            RaftServer.LOG.info("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
-                    log.firstIndex(), log.lastIndex(), node.committed());
+            LogFields.of(RaftServer.LOG.atInfo(), id, clusterId).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {} starting: snapshot at {}, log {}..{}, commit {}", id, restored.index(),
+                            log.firstIndex(), log.lastIndex(), node.committed());
             transport.start(server.loop.inbound());
         } catch (IOException | RuntimeException | Error e) {
             // A start that fails leaves no thread behind: the caller owns (and closes) the
@@ -260,13 +271,14 @@ public final class RaftServerBuilder {
         return server;
     }
 
-    private static Executor orOwn(Executor given, List<ExecutorService> owned, String name, int threads) {
+    private static Executor orOwn(Executor given, List<ExecutorService> owned, String name, int threads, long id,
+                                  String clusterId) {
         if (given != null) {
             return given;
         }
         int[] n = {0};
         ExecutorService ex = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, threads == 1 ? name : name + "-" + n[0]++);
+            Thread t = new Thread(LogFields.withMdc(r, id, clusterId), threads == 1 ? name : name + "-" + n[0]++);
             t.setDaemon(true);
             return t;
         });

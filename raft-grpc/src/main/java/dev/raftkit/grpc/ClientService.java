@@ -198,8 +198,10 @@ public final class ClientService extends RaftClientServiceGrpc.RaftClientService
     private void logRefused(RaftException e) {
         if ((e.reason() == RaftException.Reason.TOO_LARGE || e.reason() == RaftException.Reason.INVALID)
                 && refusals.shouldLog(e.reason().name())) {
-            LOG.warn("node {}: refused a client command ({}): {}. Refusals of this kind are logged at most every 30 s",
-                    server.id(), e.reason(), e.getMessage());
+            LOG.atWarn().addKeyValue("node", server.id()).addKeyValue("cluster", clusterId)
+                    .addKeyValue("reason", e.reason())
+                    .log("node {}: refused a client command ({}): {}. Refusals of this kind are logged at most every"
+                            + " 30 s", server.id(), e.reason(), e.getMessage());
         }
     }
 

@@ -93,11 +93,9 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
     }
 
     static void warn(String key, GrpcTransport transport, String message) {
-        if (transport.throttle().shouldLog(key)) {
-            LOG.warn(message);
-        } else {
-            LOG.debug(message);
-        }
+        // The node and cluster as fields too, so a search for one node's refusals needs no prose parsing.
+        (transport.throttle().shouldLog(key) ? LOG.atWarn() : LOG.atDebug())
+                .addKeyValue("node", transport.selfId()).addKeyValue("cluster", transport.clusterId()).log(message);
     }
 
     /** One incoming message stream. gRPC calls it on the event loop that read it, one callback at a time. */

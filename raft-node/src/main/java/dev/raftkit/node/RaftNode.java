@@ -37,6 +37,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * One networked Raft node, assembled: a {@link RaftServer} running your {@link StateMachine} on a
@@ -68,6 +69,13 @@ import java.util.function.Consumer;
  * directory holds no state and no reachable founder shows that the cluster already exists; a
  * founder whose directory was wiped instead rejoins as a recovering member that neither votes nor
  * acknowledges until a leader has caught it up (thesis §3.8, docs/divergence.md "Lost state").
+ *
+ * <p><b>Logging:</b> the node logs through SLF4J; the runtime's important lines carry {@code node},
+ * {@code cluster} and {@code term} as key-value fields, and its own threads carry {@code node} and
+ * {@code cluster} in the MDC (docs/user-guide.md, "Logs"). gRPC logs through
+ * {@code java.util.logging}: by default {@link Builder#start} routes it to SLF4J too, replacing the
+ * JUL root logger's handlers (an embedder whose JUL set-up is its own opts out with
+ * {@link Builder#routeJulToSlf4j routeJulToSlf4j(false)}).
  *
  * <p><b>Threads:</b> all methods are safe from any thread. {@link #close} and {@link #kill} block
  * until the node's threads have stopped.
@@ -109,6 +117,7 @@ public final class RaftNode implements AutoCloseable {
         private InetSocketAddress http;
         private MeterRegistry meterRegistry;
         private Tracer tracer;
+        private boolean routeJulToSlf4j = true;
         private boolean started;
 
         private Builder(String clusterId, long id) {
@@ -210,6 +219,16 @@ public final class RaftNode implements AutoCloseable {
             diskStallTicks = v;
             return this;
         }
+
+        /**
+         * Whether {@link #start} routes {@code java.util.logging} (gRPC's and Netty's logging) to
+         * SLF4J, so their warnings reach the same backend as the node's own lines. Default on: the
+         * first node of the process that starts removes the JUL root logger's handlers (the console
+         * handler that would print them a second time, in JUL's two-line format) and installs
+         * {@code SLF4JBridgeHandler}; later nodes see it installed and do nothing. Turn it off when
+         * the application configures JUL itself (its own handlers, or a bridge of its own).
+         */
+        public Builder routeJulToSlf4j(boolean v) { routeJulToSlf4j = v; return this; }
 
         /** Where the admin service may write backups, and their key; default {@link BackupPolicy#none()}. */
         public Builder backups(BackupPolicy v) { backups = Objects.requireNonNull(v, "backups"); return this; }
@@ -334,6 +353,20 @@ public final class RaftNode implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /**
+     * Sends {@code java.util.logging} records (gRPC logs through it) to SLF4J, once per process:
+     * removes the JUL root logger's handlers, which would print the records again on the console
+     * in JUL's own format, and installs {@code SLF4JBridgeHandler}. Safe to call from any thread,
+     * any number of times; {@code raftkit} calls it at start, every node started with
+     * {@link Builder#routeJulToSlf4j} on (the default) calls it in {@link Builder#start}.
+     */
+    public static synchronized void routeJulToSlf4j() {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+    }
+
     /** A node {@code id} of cluster {@code clusterId}; messages of other clusters are refused. */
     public static Builder builder(String clusterId, long id) {
         return new Builder(clusterId, id);
@@ -394,6 +427,9 @@ public final class RaftNode implements AutoCloseable {
 
     private static RaftNode start(Builder spec) throws IOException {
         long startedNanos = System.nanoTime();
+        if (spec.routeJulToSlf4j) {
+            routeJulToSlf4j();
+        }
         StateMachine machine = spec.stateMachine;
         RaftConfig config = RaftConfig.builder(spec.id).electionTicks(10).heartbeatTicks(2)
                 .randomSeed(spec.id ^ System.nanoTime()).build();
@@ -427,6 +463,7 @@ public final class RaftNode implements AutoCloseable {
                     .stateMachine(machine)
                     .transport(transport)
                     .tickMillis(spec.tickMillis)
+                    .clusterId(spec.clusterId)
                     .shutdownTimeout(Duration.ofSeconds(10));
             if (spec.diskStallTicks > 0) {
                 b.diskStallTicks(spec.diskStallTicks);
@@ -466,10 +503,11 @@ public final class RaftNode implements AutoCloseable {
             SizeLimits.checkPeerLimit(server.maxCommandBytes(), peerConfig.maxMessageBytes());
             ClientService service = new ClientService(spec.clusterId, server, new TreeMap<>(spec.clientAddresses));
             if (spec.insecureAdmin) {
-                LOG.warn("node {}: INSECURE ADMIN: any caller without a certificate may change membership, transfer"
-                        + " leadership, take backups and re-point peers on the client port{}; use it only on a network"
-                        + " where everyone is trusted, or use mutual TLS with admin certificates ('raftkit certs')",
-                        spec.id, spec.tls == null ? "" : " (callers with a certificate still need the admin role)");
+                LOG.atWarn().addKeyValue("node", spec.id).addKeyValue("cluster", spec.clusterId)
+                        .log("node {}: INSECURE ADMIN: any caller without a certificate may change membership, transfer"
+                                + " leadership, take backups and re-point peers on the client port{}; use it only on a network"
+                                + " where everyone is trusted, or use mutual TLS with admin certificates ('raftkit certs')",
+                                spec.id, spec.tls == null ? "" : " (callers with a certificate still need the admin role)");
             }
             endpoint = ClientEndpoint.start(spec.clientListen, List.<BindableService>of(service, admin),
                     spec.tls, SizeLimits.clientMessageBytes(server.maxCommandBytes()),

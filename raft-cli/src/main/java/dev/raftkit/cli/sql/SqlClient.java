@@ -67,7 +67,15 @@ public final class SqlClient {
 
     /** Runs a read-only statement with the current read mode. */
     public SqlResult.Ok query(SqlStatement statement) {
-        byte[] request = SqlOps.query(statement);
+        return query(List.of(statement));
+    }
+
+    /**
+     * Runs read-only statements as one read: the node runs them together, between two apply
+     * batches, so they all see the same applied index.
+     */
+    public SqlResult.Ok query(List<SqlStatement> statements) {
+        byte[] request = SqlOps.query(statements.toArray(SqlStatement[]::new));
         byte[] result;
         try {
             // The client times the call out itself (its --timeout), like its blocking read.

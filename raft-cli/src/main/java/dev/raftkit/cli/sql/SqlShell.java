@@ -8,6 +8,7 @@ import dev.raftkit.sql.SqlText;
 import dev.raftkit.sql.SqlValidator;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,6 +48,22 @@ public final class SqlShell {
         String backup(boolean incremental, Path dir);
     }
 
+    /**
+     * Where the shell's lines come from: a reader of piped input or a script, or a line editor at
+     * a terminal. Called on the shell's thread, one line at a time; may block until a line is typed.
+     */
+    public interface LineSource {
+        /**
+         * The next line, without its line terminator, or null at the end of input. {@code prompt}
+         * is what to show first, or null for none (not interactive).
+         *
+         * @throws InterruptedIOException the person typing pressed Ctrl-C: the statement typed so
+         *                                far is dropped and the shell asks for a new one
+         * @throws IOException            the input cannot be read: the shell stops
+         */
+        String readLine(String prompt) throws IOException;
+    }
+
     static final String HELP = String.join("\n",
             "Statements end with ';' and may span lines. Reads (SELECT, VALUES, WITH ... SELECT, EXPLAIN,",
             "SHOW BACKUPS) run as queries with the current consistency; anything else goes through the",
@@ -54,6 +71,8 @@ public final class SqlShell {
             "transaction (one log entry, all or nothing); ROLLBACK; drops them unsent.",
             "",
             ".tables                  the tables",
+            ".dump                    the schema and every row as SQL (read consistently), which",
+            "                         raftkit sql ... < dump.sql runs back into an empty database",
             ".schema [TABLE]          the CREATE statements (of TABLE and its indexes)",
             ".consistency [MODE]      show or set how queries read: linearizable (default), lease, stale",
             ".status                  every node's role, term, leader, commit and applied index",
@@ -101,11 +120,32 @@ public final class SqlShell {
 
     /** Runs what {@code in} holds, line by line, until its end, {@code .quit} or (not interactive) an error. */
     public void run(BufferedReader in) throws IOException {
-        prompt();
-        String line;
-        while (!stopped() && (line = in.readLine()) != null) {
+        run(prompt -> {
+            if (prompt != null) {
+                out.print(prompt);
+                out.flush();
+            }
+            return in.readLine();
+        });
+    }
+
+    /**
+     * Runs the lines {@code in} gives, until its end, {@code .quit} or (not interactive) an
+     * error; prompts through it when interactive.
+     */
+    public void run(LineSource in) throws IOException {
+        while (!stopped()) {
+            String line;
+            try {
+                line = in.readLine(prompt());
+            } catch (InterruptedIOException e) {
+                buffer.setLength(0); // Ctrl-C: forget the unfinished statement, as sqlite3 and psql do
+                continue;
+            }
+            if (line == null) {
+                break;
+            }
             line(line);
-            prompt();
         }
         if (interactive && !quit) {
             out.println();
@@ -148,11 +188,12 @@ public final class SqlShell {
         return quit || (failed && !interactive);
     }
 
-    private void prompt() {
+    /** What to prompt with now, or null when not interactive. */
+    private String prompt() {
         if (interactive && !quit) {
-            out.print(buffer.length() > 0 ? "   ...> " : transaction != null ? "sql*> " : "sql> ");
-            out.flush();
+            return buffer.length() > 0 ? "   ...> " : transaction != null ? "sql*> " : "sql> ";
         }
+        return null;
     }
 
     private void line(String line) {
@@ -262,6 +303,12 @@ public final class SqlShell {
                 case ".help" -> print(HELP);
                 case ".quit", ".exit" -> quit = true;
                 case ".tables" -> tables(w);
+                case ".dump" -> {
+                    if (w.length != 1) {
+                        throw new UsageException(".dump takes no arguments: it dumps the whole database");
+                    }
+                    print(SqlDump.dump(sql));
+                }
                 case ".schema" -> schema(w);
                 case ".consistency" -> consistency(w);
                 case ".status" -> {
