@@ -76,6 +76,7 @@ final class RaftLoop {
     private final boolean sendBeforePersist;
     private final boolean applyBeforeCommit;
     private final boolean ignoreDiskStall;
+    private final boolean ignoreDiskFull;
     private final TestingHooks answerBeforeCommit;
     private final Stage stage;
     private final ArrayBlockingQueue<LoopInput.Client> clients;
@@ -149,6 +150,7 @@ final class RaftLoop {
         this.sendBeforePersist = hooks.sendBeforePersist();
         this.applyBeforeCommit = hooks.applyBeforeCommit();
         this.ignoreDiskStall = hooks.ignoreDiskStall();
+        this.ignoreDiskFull = hooks.ignoreDiskFull();
         this.answerBeforeCommit = hooks == TestingHooks.NONE ? null : hooks;
         this.clients = new ArrayBlockingQueue<>(settings.maxInboxRequests());
         this.peers = new ArrayBlockingQueue<>(settings.maxPeerMessages());
@@ -355,7 +357,7 @@ final class RaftLoop {
     private void handleClient(LoopInput.Client c, long now) {
         try {
             if (c instanceof LoopInput.Propose p) {
-                if (diskFull != null && node.isLeader()) {
+                if (diskFull != null && node.isLeader() && !ignoreDiskFull) {
                     // Before the core sees it: nothing of it reaches the log. Configuration
                     // changes still pass (removing this node may be how the operator fixes it).
                     throw diskFull;
