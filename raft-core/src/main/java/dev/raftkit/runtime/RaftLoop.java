@@ -312,13 +312,7 @@ final class RaftLoop {
     private boolean handleControl(LoopInput.Control c) {
         if (c instanceof LoopInput.Persisted p) {
             lastPersisted = Math.max(lastPersisted, p.readyNumber());
-            if (diskStalled) {
-                diskStalled = false;
-                String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
-                LOG.warn("node {}: {}; the node takes part in elections again", id, what);
-                trace.accept("disk-recovered", what);
-            }
-            writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
+            writerMoved();
             node.onPersisted(p.readyNumber());
         } else if (c instanceof LoopInput.Applied a) {
             // With TestingHooks.applyBeforeCommit the apply thread runs ahead of the commit index.
@@ -647,9 +641,24 @@ final class RaftLoop {
         }
     }
 
+    /**
+     * The log writer finished something (a Persisted, or a free-space poll's answer): its disk
+     * answers. The stall clock restarts if it still holds work, and stops if it holds none.
+     */
+    private void writerMoved() {
+        if (diskStalled) {
+            diskStalled = false;
+            String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
+            LOG.warn("node {}: {}; the node takes part in elections again", id, what);
+            trace.accept("disk-recovered", what);
+        }
+        writerStuckSince = lastPersisted >= lastSentToWriter && !spaceCheckPending ? -1 : tickCount;
+    }
+
     /** A free-space poll's answer: sets or clears the DISK_FULL refusal, with hysteresis. */
     private void onDiskSpace(LoopInput.DiskSpace d) {
         spaceCheckPending = false;
+        writerMoved();
         long min = settings.minFreeDiskBytes();
         if (min <= 0) {
             return;
@@ -678,6 +687,11 @@ final class RaftLoop {
             // it is full, rarely enough that the poll costs nothing.
             spaceCheckPending = true;
             nextSpaceCheckTick = tickCount + settings.liveTicks();
+            // A poll is work the writer holds like any write: one stuck behind a hung fsync
+            // (or in a hung statvfs) starts the stall clock, so an idle node notices its disk too.
+            if (writerStuckSince < 0) {
+                writerStuckSince = tickCount;
+            }
             writer.checkSpace();
         }
         if (!reads.isEmpty()) {

@@ -59,11 +59,12 @@ final class SimHost {
     /** How long each fsync takes under {@link FaultSchedule.SlowSync}: 80 ms, 8 ticks (under diskStallTicks). */
     static final long SLOW_SYNC_MICROS = 80_000;
     /**
-     * The bound on a slow-fsync leader: it steps down once the first slow sync returns, and a
-     * sync may force more than one file (the segment, the hard state), so three slow fsyncs and
-     * the margin after the first one began.
+     * The bound on a slow-fsync leader: it steps down once the writer's first slow operation
+     * returns, and one operation may force several files (a sync that rolls a segment forces the
+     * old segment, the new one, its directory and the hard state), so six slow fsyncs and the
+     * margin after the first one began.
      */
-    static final long SLOW_LEADER_BOUND_MICROS = 3 * SLOW_SYNC_MICROS + HANG_MARGIN_TICKS * SimOptions.TICK_MICROS;
+    static final long SLOW_LEADER_BOUND_MICROS = 6 * SLOW_SYNC_MICROS + HANG_MARGIN_TICKS * SimOptions.TICK_MICROS;
     /** Free space under {@link FaultSchedule.Fill}: 1 MiB, below the default 256 MiB watermark, above a segment. */
     static final long FILL_BYTES = 1L << 20;
     /**
