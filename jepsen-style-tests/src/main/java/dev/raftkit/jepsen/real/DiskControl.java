@@ -47,6 +47,12 @@ public final class DiskControl implements FileIo {
         this.control = control;
     }
 
+    /** The control file of the node whose data directory is {@code dataDir}: beside it, outside the data. */
+    public static Path controlFile(Path dataDir) {
+        Path abs = dataDir.toAbsolutePath();
+        return abs.resolveSibling(abs.getFileName() + ".disk-control");
+    }
+
     /** Writes {@code word} into {@code control} for the node that polls it (the harness's side). */
     public static void set(Path control, String word) throws IOException {
         Path tmp = control.resolveSibling(control.getFileName() + ".tmp");
