@@ -2,6 +2,7 @@ package dev.raftkit.cli;
 
 import dev.raftkit.cli.jepsen.JepsenNodeMain;
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.jepsen.real.DiskControl;
 import dev.raftkit.jepsen.real.JepsenOptions;
 import dev.raftkit.jepsen.real.JepsenResult;
 import dev.raftkit.jepsen.real.JepsenRun;
@@ -51,8 +52,11 @@ final class JepsenCommand implements Callable<Integer> {
     Duration time;
 
     @Option(names = "--nemesis", defaultValue = "kill,pause,partition,disk",
-            description = "Comma-separated faults: kill, pause, partition, disk, membership; or 'none' "
-                    + "(default: kill,pause,partition,disk).")
+            description = "Comma-separated faults: kill, pause, partition, disk, membership, disk-stall (the leader's"
+                    + " fsyncs block for up to 3 s), disk-fill (the leader's disk reports 8 MiB free: writes refused with"
+                    + " DISK_FULL until lifted); or 'none' (default: kill,pause,partition,disk). disk-stall and disk-fill"
+                    + " are injected through the node's testing-only --testing-disk-control file (a real disk cannot be"
+                    + " stalled or filled without root), so they need --node jepsen.")
     String nemesis;
 
     @Option(names = "--seed", description = "Seed of the schedule and the workload (default: random, printed).")
@@ -178,7 +182,9 @@ final class JepsenCommand implements Callable<Integer> {
                     "-Dorg.slf4j.simpleLogger.showDateTime=true", "-cp", classPath, JepsenNodeMain.class.getName(),
                     "--id", Long.toString(n.id()), "--cluster-id", n.clusterId(), "--data", n.dataDir().toString(),
                     "--listen", n.peerListen(), "--client-listen", n.clientListen(),
-                    "--peers", join(n.peers()), "--clients", join(n.clients())));
+                    "--peers", join(n.peers()), "--clients", join(n.clients()),
+                    // TESTING ONLY: lets the disk-stall and disk-fill nemeses inject into its log's FileIo.
+                    "--testing-disk-control", DiskControl.controlFile(n.dataDir()).toString()));
             if (!n.bootstrap().isEmpty()) {
                 cmd.add("--bootstrap");
                 cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -103,6 +104,23 @@ final class ServerCommand implements Callable<Integer> {
                     + " stays out of elections until a write finishes (default 20, two election timeouts). Set it above"
                     + " the slowest fsync the disk takes when healthy.")
     int diskStallTicks;
+
+    @Option(names = "--disk-slow", paramLabel = "DURATION", defaultValue = "1s", converter = DurationConverter.class,
+            description = "The longest one log write or fsync may take: a leader whose write takes longer steps down,"
+                    + " handing leadership to a caught-up follower (default 1s; a healthy SSD syncs in under 10ms, a"
+                    + " loaded spinning disk in about 100ms).")
+    Duration diskSlow;
+
+    @Option(names = "--disk-stuck-ticks", paramLabel = "TICKS", defaultValue = "300",
+            description = "Ticks the log writer may hold a write unfinished before the node fails stop (exit 1) so a"
+                    + " supervisor restarts it; above --disk-stall-ticks (default 300, thirty election timeouts).")
+    int diskStuckTicks;
+
+    @Option(names = "--min-free-disk", paramLabel = "BYTES", defaultValue = "256MiB",
+            description = "Free-space watermark of the --data disk: below it, a leader refuses new writes with DISK_FULL"
+                    + " (retryable; replication and elections go on, nothing accepted is lost) until a quarter more is"
+                    + " free. Bytes, or with KiB, MiB, GiB; 0 turns it off (default 256MiB).")
+    String minFreeDisk;
 
     @Option(names = "--backup-root", paramLabel = "DIR",
             description = "Allow backups (raftkit backup full|incremental), written only under DIR on this host (created"
@@ -252,6 +270,29 @@ final class ServerCommand implements Callable<Integer> {
     }
 
     /** The node's settings from the options, refusing bad ones; its state machine and backups come once the directories exist. */
+    /** {@code 268435456}, {@code 256MiB}, {@code 64KiB}, {@code 1GiB}: a byte count for {@code option}. */
+    static long bytes(CommandLine cl, String value, String option) {
+        String v = value.trim();
+        long unit = 1;
+        for (String[] u : new String[][] {{"KiB", "1024"}, {"MiB", "1048576"}, {"GiB", "1073741824"}}) {
+            if (v.endsWith(u[0])) {
+                unit = Long.parseLong(u[1]);
+                v = v.substring(0, v.length() - u[0].length()).trim();
+                break;
+            }
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return Math.multiplyExact(n, unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new ParameterException(cl, option + ": '" + value + "' is not a byte count; give a whole number of"
+                    + " bytes, or one with KiB, MiB or GiB (256MiB), or 0 for off");
+        }
+    }
+
     private RaftNode.Builder nodeSpec(CommandLine cl) {
         if (id <= 0) {
             throw new ParameterException(cl, "--id must be a positive number, got " + id);
@@ -264,6 +305,14 @@ final class ServerCommand implements Callable<Integer> {
         if (diskStallTicks < 1) {
             throw new ParameterException(cl, "--disk-stall-ticks must be at least 1, got " + diskStallTicks);
         }
+        if (diskStuckTicks <= diskStallTicks) {
+            throw new ParameterException(cl, "--disk-stuck-ticks (" + diskStuckTicks + ") must exceed --disk-stall-ticks ("
+                    + diskStallTicks + "): a stalled disk first makes the node step down, only a stuck one stops it");
+        }
+        if (diskSlow.toMillis() < 1) {
+            throw new ParameterException(cl, "--disk-slow must be at least 1ms, got " + diskSlow.toMillis() + "ms");
+        }
+        long minFree = bytes(cl, minFreeDisk, "--min-free-disk");
         if (tickMillis < 1 || tickMillis > 10_000) {
             throw new ParameterException(cl, "--tick-ms must be in 1..10000, got " + tickMillis);
         }
@@ -306,7 +355,8 @@ final class ServerCommand implements Callable<Integer> {
         try {
             RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(data).peerListen(peerListen)
                     .clientListen(clientAddress).bootstrap(founders).tls(tls).tickMillis(tickMillis)
-                    .insecureAdmin(insecureAdmin).diskStallTicks(diskStallTicks);
+                    .insecureAdmin(insecureAdmin).diskStallTicks(diskStallTicks).diskSlowMillis(diskSlow.toMillis())
+                    .diskStuckTicks(diskStuckTicks).minFreeDiskBytes(minFree);
             peerAddresses.forEach((peer, address) -> b.peer(peer, address, clientAddresses.get(peer)));
             if (httpAddress != null) {
                 b.http(httpAddress);

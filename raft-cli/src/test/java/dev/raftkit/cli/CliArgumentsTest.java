@@ -42,6 +42,11 @@ class CliArgumentsTest {
         refused(server("--tls-cert", "cert.pem"), "TLS needs all three of --tls-cert, --tls-key and --tls-ca");
         refused(server("--sm", "mongo"), "--sm: unknown state machine 'mongo'; use kv or sql");
         refused(server("--disk-stall-ticks", "0"), "--disk-stall-ticks must be at least 1, got 0");
+        refused(server("--disk-stall-ticks", "40", "--disk-stuck-ticks", "40"),
+                "--disk-stuck-ticks (40) must exceed --disk-stall-ticks (40)");
+        refused(server("--min-free-disk", "lots"), "--min-free-disk: 'lots' is not a byte count");
+        refused(server("--min-free-disk", "-1"), "--min-free-disk: '-1' is not a byte count");
+        refused(server("--disk-slow", "0"), "--disk-slow must be at least 1ms, got 0ms");
         refused(CliRun.of("server", "--id", "0", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0", "--data",
                 dir.toString(), "--cluster-id", "t"), "--id must be a positive number");
         refused(CliRun.of("server", "--id", "1", "--listen", "localhost", "--client-listen", "127.0.0.1:0", "--data",

@@ -62,6 +62,33 @@ class JepsenCommandTest {
                 "the folder's index lists the run with its verdict: " + index);
     }
 
+    /**
+     * The injected disk nemeses on three processes: after the leader's fsyncs stall, another node
+     * leads and commits within the stall (the measured time is printed); after its disk is filled,
+     * a write there is refused with DISK_FULL, nothing acknowledged is lost, and writes resume once
+     * the fill is lifted.
+     */
+    @Test
+    void aStalledLeaderIsReplacedAndAFilledOneRefusesWritesUntilLifted(@TempDir Path dir) throws Exception {
+        Path stallReport = dir.resolve("stall");
+        String[] r = run(stallReport, "--nodes", "3", "--time", "15s", "--nemesis", "disk-stall", "--seed", "3");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains(" lost-writes=0"), r[2]);
+        String stalls = Files.readString(stallReport.resolve("nemesis.jsonl"));
+        System.out.println("disk-stall nemesis: " + stalls);
+        assertTrue(stalls.contains("fsyncs stalled (injected)") && stalls.contains("committed a write"),
+                "no stall, or no new leader committed during it:\n" + stalls);
+
+        Path fillReport = dir.resolve("fill");
+        r = run(fillReport, "--nodes", "3", "--time", "15s", "--nemesis", "disk-fill", "--seed", "3");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains(" lost-writes=0"), r[2]);
+        String fills = Files.readString(fillReport.resolve("nemesis.jsonl"));
+        System.out.println("disk-fill nemesis: " + fills);
+        assertTrue(fills.contains("refused with DISK_FULL") && fills.contains("writes resumed"),
+                "no DISK_FULL refusal, or writes did not resume:\n" + fills);
+    }
+
     @Test
     void unsafeLocalReadsAreReportedInvalidUnderPartitions(@TempDir Path dir) throws Exception {
         Path report = dir.resolve("report");

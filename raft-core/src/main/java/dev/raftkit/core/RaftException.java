@@ -32,6 +32,13 @@ public final class RaftException extends RuntimeException {
 
         /** A bounded queue is full (the message names the limit); back off and retry. */
         OVERLOADED(true),
+        /**
+         * The leader's disk has less free space than its watermark ({@code minFreeDiskBytes}; the
+         * message names the directory, the free bytes and the watermark): new proposals are
+         * refused, nothing accepted before is lost, and they are accepted again, without a
+         * restart, once space is freed. Retry later; free space on that disk.
+         */
+        DISK_FULL(true),
         /** The server is stopping or stopped (gracefully or after a storage failure). */
         STOPPED(true),
         /**

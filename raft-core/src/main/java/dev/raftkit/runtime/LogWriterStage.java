@@ -5,12 +5,15 @@ import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.LogWriter;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The log-writer thread: the only caller of {@link LogWriter}. Each round drains every queued
@@ -21,13 +24,21 @@ import java.util.function.LongSupplier;
  *
  * <p>Compactions queued by the snapshot pool run after the batch's sync; they only drop entries a
  * durable snapshot covers, and none at or after the log-retention pin ({@link RaftServer#retainLogFrom}).
+ *
+ * <p>It times every write and sync and reports one slower than {@code diskSlowMillis} to the
+ * loop ({@link LoopInput.DiskSlow}), and polls the log's free space when the loop asks
+ * ({@link LoopInput.DiskSpace}): the loop owns what either means for the node's role.
  */
 final class LogWriterStage implements PersistQueue {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LogWriterStage.class);
 
     private record Compact(SnapshotMeta snapshot) {
     }
 
     private static final Object STOP = new Object();
+    /** The loop's request for a free-space poll ({@link #checkSpace}). */
+    private static final Object CHECK_SPACE = new Object();
 
     /** Who reads {@link LogStorage#firstIndex}, too: to skip a compaction an installed snapshot overtook. */
     private final LogStorage log;
@@ -37,6 +48,9 @@ final class LogWriterStage implements PersistQueue {
     private final Lifecycle lifecycle;
     /** logSynced, once per group commit. */
     private final SafeMetrics metrics;
+    /** Times each write and sync ({@code RaftServerBuilder.nanoTime}). */
+    private final LongSupplier nanoTime;
+    private final long diskSlowNanos;
     private final Stage stage;
     private final ConcurrentLinkedQueue<Object> queue = new ConcurrentLinkedQueue<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
@@ -50,16 +64,21 @@ final class LogWriterStage implements PersistQueue {
      * @param loop         the raft loop's control queue: Persisted, Compacted
      * @param retainedFrom the backup pin ({@link RaftServer#logRetainedFrom()}), read at each compaction
      * @param lifecycle    fail-stop
+     * @param nanoTime     the monotonic clock each write and sync is timed with
+     * @param diskSlowMillis a single write or sync slower than this is reported to the loop (DiskSlow)
      * @param metrics      where each sync's duration, entries and bytes go
      */
     LogWriterStage(long id, Executor executor, LogStorage log, PeerSend peers, ControlPort loop,
-                   LongSupplier retainedFrom, Lifecycle lifecycle, SafeMetrics metrics) {
+                   LongSupplier retainedFrom, Lifecycle lifecycle, LongSupplier nanoTime, long diskSlowMillis,
+                   SafeMetrics metrics) {
         this.log = log;
         this.peers = peers;
         this.loop = loop;
         this.retainedFrom = retainedFrom;
         this.lifecycle = lifecycle;
         this.metrics = metrics;
+        this.nanoTime = nanoTime;
+        this.diskSlowNanos = diskSlowMillis * 1_000_000L;
         this.stage = new Stage("log-writer-" + id, executor, this::round, () -> !queue.isEmpty(),
                 t -> lifecycle.fail(t, "the log writer (writing or syncing the log)"));
     }
@@ -72,6 +91,16 @@ final class LogWriterStage implements PersistQueue {
 
     void compact(SnapshotMeta snapshot) {
         queue.add(new Compact(snapshot));
+        stage.signal();
+    }
+
+    /**
+     * Polls the log's free space on this thread and reports it to the loop (DiskSpace): the loop
+     * asks about once per election timeout, so no proposal ever waits on a {@code statvfs}.
+     */
+    @Override
+    public void checkSpace() {
+        queue.add(CHECK_SPACE);
         stage.signal();
     }
 
@@ -102,11 +131,21 @@ final class LogWriterStage implements PersistQueue {
         List<Compact> compactions = null;
         int entries = 0;
         long bytes = 0;
+        boolean checkSpace = false;
+        long slowest = 0;
+        String slowestOp = null;
         Object task;
         while ((task = queue.poll()) != null) {
             if (task instanceof Ready r) {
+                long t0 = nanoTime.getAsLong();
                 if (r.snapshot() != null) {
                     log.installSnapshot(r.snapshot());
+                    long t1 = nanoTime.getAsLong();
+                    if (t1 - t0 > slowest) {
+                        slowest = t1 - t0;
+                        slowestOp = "a snapshot install";
+                    }
+                    t0 = t1;
                 }
                 if (!r.entries().isEmpty()) {
                     log.append(r.entries());
@@ -116,9 +155,20 @@ final class LogWriterStage implements PersistQueue {
                             bytes += r.entries().get(i).sizeBytes();
                         }
                     }
+                    long t1 = nanoTime.getAsLong();
+                    if (t1 - t0 > slowest) {
+                        slowest = t1 - t0;
+                        slowestOp = "an append of " + r.entries().size() + " entries";
+                    }
+                    t0 = t1;
                 }
                 if (r.hardState() != null) {
                     log.setHardState(r.hardState());
+                    long t1 = nanoTime.getAsLong();
+                    if (t1 - t0 > slowest) {
+                        slowest = t1 - t0;
+                        slowestOp = "a hard-state write";
+                    }
                 }
                 sync |= r.mustSync();
                 lastNumber = r.number();
@@ -133,6 +183,8 @@ final class LogWriterStage implements PersistQueue {
                     compactions = new ArrayList<>();
                 }
                 compactions.add(c);
+            } else if (task == CHECK_SPACE) {
+                checkSpace = true;
             } else if (task == STOP) {
                 stop = true;
                 break;
@@ -141,11 +193,24 @@ final class LogWriterStage implements PersistQueue {
         if (sync || stop) {
             // One fsync for every Ready of the batch (group commit). On stop, also the hard states
             // whose commit-only changes needed none, so a restart resumes exactly here.
-            long start = metrics.enabled ? System.nanoTime() : 0;
+            long t0 = nanoTime.getAsLong();
             log.sync();
+            long took = nanoTime.getAsLong() - t0;
             if (metrics.enabled) {
-                metrics.logSynced(System.nanoTime() - start, entries, bytes);
+                metrics.logSynced(took, entries, bytes);
             }
+            if (took > slowest) {
+                slowest = took;
+                slowestOp = "an fsync";
+            }
+        }
+        if (slowest > diskSlowNanos) {
+            // Reported after the write returned (a hung one is the loop's diskStallTicks): the
+            // loop decides what a slow disk costs its role; the writer only measures.
+            loop.post(new LoopInput.DiskSlow(slowestOp, slowest / 1_000_000L));
+        }
+        if (checkSpace) {
+            pollSpace();
         }
         if (compactions != null) {
             for (Compact c : compactions) {
@@ -169,5 +234,18 @@ final class LogWriterStage implements PersistQueue {
             drained.complete(null);
         }
         return false;
+    }
+
+    private void pollSpace() {
+        long usable;
+        try {
+            usable = log.usableSpace();
+        } catch (IOException | RuntimeException e) {
+            // A failed statvfs decides no write: the next poll tries again, and a write that
+            // truly fails for want of space fails the node stop.
+            LOG.warn("could not read the free space of {}: {}", log.location(), e.toString());
+            return;
+        }
+        loop.post(new LoopInput.DiskSpace(usable, log.location()));
     }
 }

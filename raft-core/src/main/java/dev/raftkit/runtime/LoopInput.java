@@ -58,6 +58,20 @@ sealed interface LoopInput {
     record Deliver(dev.raftkit.core.message.InstallSnapshot message) implements Control {
     }
 
+    /**
+     * The log writer took {@code millis} for one {@code operation} (an append, a hard-state
+     * write, a snapshot install or a sync), over {@code diskSlowMillis}: a leader steps down.
+     */
+    record DiskSlow(String operation, long millis) implements Control {
+    }
+
+    /**
+     * The log writer's free-space poll: {@code usableBytes} free where the log lives
+     * ({@code where}), for the free-space watermark ({@code minFreeDiskBytes}).
+     */
+    record DiskSpace(long usableBytes, String where) implements Control {
+    }
+
     /** Graceful shutdown: stop stepping, hand out what is pending, then stop. */
     record Stop() implements Control {
     }

@@ -19,6 +19,7 @@ import dev.raftkit.core.message.Message;
 import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
 import dev.raftkit.spi.SnapshotWriter;
+import dev.raftkit.spi.StorageException;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;
 import java.time.Clock;
@@ -83,6 +84,7 @@ final class RaftLoop {
     private final boolean sendBeforePersist;
     private final boolean applyBeforeCommit;
     private final boolean ignoreDiskStall;
+    private final boolean ignoreDiskFull;
     private final TestingHooks answerBeforeCommit;
     private final Stage stage;
     private final ArrayBlockingQueue<LoopInput.Client> clients;
@@ -123,6 +125,15 @@ final class RaftLoop {
     private long writerStuckSince = -1;
     /** The stall passed {@code diskStallTicks}: the core gets no ticks until the writer moves. */
     private boolean diskStalled;
+    /**
+     * The last free-space poll found less than {@code minFreeDiskBytes}: a leader refuses new
+     * proposals with DISK_FULL (this refusal, naming the directory, free bytes and watermark)
+     * until a poll finds a quarter more than the watermark free. Null while there is room.
+     */
+    private RaftException diskFull;
+    /** A free-space poll is queued at the log writer and not answered yet: ask for one at a time. */
+    private boolean spaceCheckPending;
+    private long nextSpaceCheckTick;
     private long nextSweepTick;
     private boolean stopped;
 
@@ -165,6 +176,7 @@ final class RaftLoop {
         this.sendBeforePersist = hooks.sendBeforePersist();
         this.applyBeforeCommit = hooks.applyBeforeCommit();
         this.ignoreDiskStall = hooks.ignoreDiskStall();
+        this.ignoreDiskFull = hooks.ignoreDiskFull();
         this.answerBeforeCommit = hooks == TestingHooks.NONE ? null : hooks;
         this.clients = new ArrayBlockingQueue<>(settings.maxInboxRequests());
         this.peers = new ArrayBlockingQueue<>(settings.maxPeerMessages());
@@ -317,6 +329,9 @@ final class RaftLoop {
         if (ticks > 0) {
             tickCount += ticks;
             watchDisk();
+            if (stopped) {
+                return false;
+            }
             onTicks();
             publishTick();
         }
@@ -347,14 +362,7 @@ final class RaftLoop {
     private boolean handleControl(LoopInput.Control c) {
         if (c instanceof LoopInput.Persisted p) {
             lastPersisted = Math.max(lastPersisted, p.readyNumber());
-            if (diskStalled) {
-                diskStalled = false;
-                String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
-                LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
-                        .log("node {}: {}; the node takes part in elections again", id, what);
-                trace.accept("disk-recovered", what);
-            }
-            writerStuckSince = lastPersisted >= lastSentToWriter ? -1 : tickCount;
+            writerMoved();
             node.onPersisted(p.readyNumber());
         } else if (c instanceof LoopInput.Applied a) {
             // With TestingHooks.applyBeforeCommit the apply thread runs ahead of the commit index.
@@ -367,6 +375,10 @@ final class RaftLoop {
             node.compacted(k.snapshot());
         } else if (c instanceof LoopInput.Deliver d) {
             stepPeer(d.message());
+        } else if (c instanceof LoopInput.DiskSlow s) {
+            onDiskSlow(s);
+        } else if (c instanceof LoopInput.DiskSpace d) {
+            onDiskSpace(d);
         } else if (c instanceof LoopInput.Stop) {
             return true;
         }
@@ -390,6 +402,11 @@ final class RaftLoop {
     private void handleClient(LoopInput.Client c, long now) {
         try {
             if (c instanceof LoopInput.Propose p) {
+                if (diskFull != null && node.isLeader() && !ignoreDiskFull) {
+                    // Before the core sees it: nothing of it reaches the log. Configuration
+                    // changes still pass (removing this node may be how the operator fixes it).
+                    throw diskFull;
+                }
                 EntryCodec.stamp(p.framed(), now);
                 EntryId at = node.propose(p.framed());
                 newPendings.add(new Pending(at.index(), at.term(), kindOf(p.framed()), p.future()));
@@ -653,6 +670,18 @@ final class RaftLoop {
      * votes need the disk, so nothing else is lost: the node simply waits.
      */
     private void watchDisk() {
+        if (writerStuckSince >= 0 && tickCount - writerStuckSince >= settings.diskStuckTicks() && !ignoreDiskStall) {
+            // Stepping down did not bring the disk back: a node that waits forever holds its
+            // data hostage and looks alive. Fail stop, so a supervisor or an operator restarts it.
+            String what = "the log writer has finished no write for " + (tickCount - writerStuckSince) + " ticks"
+                    + " (limit diskStuckTicks " + settings.diskStuckTicks() + "): its disk is stuck; the node fails"
+                    + " stop (check the disk or move the data directory, then restart the node)";
+            trace.accept("disk-stuck", what);
+            lifecycle.fail(new StorageException(what), "the log writer (a stuck disk)");
+            stopped = true;
+            failEverything(lifecycle.stoppedException());
+            return;
+        }
         if (writerStuckSince < 0 || diskStalled || tickCount - writerStuckSince < settings.diskStallTicks()
                 || ignoreDiskStall) {
             return;
@@ -700,8 +729,86 @@ final class RaftLoop {
         }
     }
 
+    /**
+     * The log writer took longer than {@code diskSlowMillis} for one write or sync. A leader on
+     * a disk that slow holds back every commit while its heartbeats keep the followers from
+     * electing a leader whose disk keeps up: it steps down (TimeoutNow to a caught-up follower,
+     * if any) through the core's own step-down, which needs no clock. A follower only reports
+     * it: it leads nothing, and its votes and acknowledgements still count.
+     */
+    private void onDiskSlow(LoopInput.DiskSlow s) {
+        String what = "the log writer took " + s.millis() + " ms for " + s.operation() + " (limit diskSlowMillis "
+                + settings.diskSlowMillis() + ")";
+        if (node.isLeader() && !ignoreDiskStall) {
+            LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {}: {}; stepping down as leader so a node whose disk keeps up leads (check the disk:"
+                    + " a failing or overloaded device; raise diskSlowMillis if the disk is healthy but this slow)",
+                    id, what);
+            trace.accept("disk-slow", what + "; stepping down");
+            node.stepDown(what);
+        } else {
+            LOG.debug("node {}: {}", id, what);
+            trace.accept("disk-slow", what);
+        }
+    }
+
+    /**
+     * The log writer finished something (a Persisted, or a free-space poll's answer): its disk
+     * answers. The stall clock restarts if it still holds work, and stops if it holds none.
+     */
+    private void writerMoved() {
+        if (diskStalled) {
+            diskStalled = false;
+            String what = "the log writer finished a write again after " + (tickCount - writerStuckSince) + " ticks";
+            LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {}: {}; the node takes part in elections again", id, what);
+            trace.accept("disk-recovered", what);
+        }
+        writerStuckSince = lastPersisted >= lastSentToWriter && !spaceCheckPending ? -1 : tickCount;
+    }
+
+    /** A free-space poll's answer: sets or clears the DISK_FULL refusal, with hysteresis. */
+    private void onDiskSpace(LoopInput.DiskSpace d) {
+        spaceCheckPending = false;
+        writerMoved();
+        long min = settings.minFreeDiskBytes();
+        if (min <= 0) {
+            return;
+        }
+        long resumeAt = min + min / 4;
+        if (diskFull == null && d.usableBytes() < min) {
+            String what = d.where() + " has " + d.usableBytes() + " bytes free, below the watermark minFreeDiskBytes "
+                    + min;
+            diskFull = new RaftException(RaftException.Reason.DISK_FULL, id, "node " + id + ": " + what
+                    + "; new proposals are refused until " + resumeAt + " bytes are free (nothing accepted is lost);"
+                    + " free space on that disk (or move the data directory to a larger one), then retry");
+            LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {}: {}; as leader it refuses new proposals with DISK_FULL until {} bytes are free, while"
+                    + " it goes on replicating what its log holds (free space on that disk)", id, what, resumeAt);
+            trace.accept("disk-full", what);
+        } else if (diskFull != null && d.usableBytes() >= resumeAt) {
+            diskFull = null;
+            String what = d.where() + " has " + d.usableBytes() + " bytes free again (resume at " + resumeAt + ")";
+            LogFields.of(LOG.atWarn(), id).addKeyValue(LogFields.TERM, node.term())
+                    .log("node {}: {}; proposals are accepted again", id, what);
+            trace.accept("disk-space-ok", what);
+        }
+    }
+
     private void onTicks() {
         publishFollowers();
+        if (settings.minFreeDiskBytes() > 0 && !spaceCheckPending && tickCount >= nextSpaceCheckTick) {
+            // About once per election timeout: often enough that a filling disk is caught before
+            // it is full, rarely enough that the poll costs nothing.
+            spaceCheckPending = true;
+            nextSpaceCheckTick = tickCount + settings.liveTicks();
+            // A poll is work the writer holds like any write: one stuck behind a hung fsync
+            // (or in a hung statvfs) starts the stall clock, so an idle node notices its disk too.
+            if (writerStuckSince < 0) {
+                writerStuckSince = tickCount;
+            }
+            writer.checkSpace();
+        }
         if (!reads.isEmpty()) {
             for (Iterator<LoopInput.PendingRead> it = reads.values().iterator(); it.hasNext(); ) {
                 LoopInput.PendingRead p = it.next();

@@ -148,7 +148,8 @@ public final class RaftServer implements AutoCloseable {
     record Settings(int maxInboxRequests, int maxPeerMessages, int maxPendingReads, long snapshotEntries,
                     long snapshotBytes, int snapshotsToKeep, int readTimeoutTicks, long catchUpMargin,
                     long sessionTimeoutMillis, int maxResponsesPerSession, Duration shutdownTimeout,
-                    int liveTicks, int maxCommandBytes, int diskStallTicks) {
+                    int liveTicks, int maxCommandBytes, int diskStallTicks, long diskSlowMillis,
+                    int diskStuckTicks, long minFreeDiskBytes) {
     }
 
     /** Publishes protocol events to the listeners that want them, or null if none does. */
@@ -187,7 +188,7 @@ public final class RaftServer implements AutoCloseable {
         // control queue exists first, so the stages that report to the loop can be built before
         // it; the loop, which posts to all of them, is built last.
         this.writer = new LogWriterStage(id, b.logWriterExecutor, log, transport::send, control,
-                logRetainedFrom::get, lifecycle, metrics);
+                logRetainedFrom::get, lifecycle, b.nanoTime, settings.diskSlowMillis(), metrics);
         this.snapshots = new SnapshotWork(id, b.snapshotExecutor, snapshotStore, settings.snapshotsToKeep(),
                 transport::sendSnapshot, writer::compact, control, eventsPort, lifecycle, metrics);
         if (restored.from() != null) {

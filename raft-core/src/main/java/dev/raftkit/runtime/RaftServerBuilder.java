@@ -19,6 +19,7 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.LongSupplier;
 
 /** Configures and starts a {@link RaftServer}; every setting but the four SPIs has a default. */
 public final class RaftServerBuilder {
@@ -52,6 +53,10 @@ public final class RaftServerBuilder {
     int snapshotsToKeep = 2;
     int readTimeoutTicks = -1;
     int diskStallTicks = -1;
+    long diskSlowMillis = 1000;
+    int diskStuckTicks = -1;
+    long minFreeDiskBytes = 256L << 20;
+    LongSupplier nanoTime = System::nanoTime;
     long catchUpMargin = 1000;
     Duration sessionTimeout = Duration.ofMinutes(10);
     int maxResponsesPerSession = 1024;
@@ -176,6 +181,54 @@ public final class RaftServerBuilder {
      */
     public RaftServerBuilder diskStallTicks(int v) { diskStallTicks = positive(v, "diskStallTicks"); return this; }
 
+    /**
+     * The longest a single log write or fsync may take before a leader steps down (default
+     * 1000 ms: a healthy SSD syncs in well under 10 ms and a loaded spinning disk in about 100;
+     * a write this slow holds every commit back longer than handing leadership over costs). The
+     * log writer times each append, hard-state write, snapshot install and sync (with {@link
+     * #nanoTime}); one over the bound logs a WARN naming the operation, its time and the bound,
+     * and a leader steps down (TimeoutNow to a caught-up follower, if any). A follower only
+     * logs it. Unlike {@link #diskStallTicks} it is measured when the write returns, so it
+     * catches a disk that is slow but still answering.
+     */
+    public RaftServerBuilder diskSlowMillis(long v) { diskSlowMillis = positive(v, "diskSlowMillis"); return this; }
+
+    /**
+     * Ticks the log writer may hold a write without finishing it before the node fails stop
+     * (default: 30 election timeouts, {@code 30 · electionTicks}, 30 s at the default 100 ms
+     * ticks). A disk stuck this long is not coming back by itself: the node stops (state
+     * FAILED, futures fail with {@link RaftException.Reason#STOPPED}, the message names the
+     * ticks and this bound) so an operator or a supervisor restarts it on a working disk. Must
+     * exceed {@link #diskStallTicks}, which makes it step down first.
+     */
+    public RaftServerBuilder diskStuckTicks(int v) { diskStuckTicks = positive(v, "diskStuckTicks"); return this; }
+
+    /**
+     * The free-space watermark of the log's disk (default 256 MiB; 0 turns the check off). While
+     * the log writer's poll ({@link dev.raftkit.spi.LogWriter#usableSpace}, about once per
+     * election timeout, never per proposal) reports less, a leader refuses new proposals with
+     * {@link RaftException.Reason#DISK_FULL} (retryable), while votes, heartbeats and the
+     * replication of entries already in its log go on, so nothing accepted is lost; it accepts
+     * them again once a quarter more than the watermark is free (hysteresis, so it does not
+     * flap at the boundary). A follower refuses nothing: it must append what its leader sends,
+     * and a write that truly fails fails it stop. 256 MiB leaves room for the proposals in
+     * flight, a log segment roll and a snapshot of a small state machine; raise it to the size
+     * of your snapshots plus a segment.
+     */
+    public RaftServerBuilder minFreeDiskBytes(long v) {
+        if (v < 0) {
+            throw new IllegalArgumentException("minFreeDiskBytes must be 0 (off) or positive, got " + v);
+        }
+        minFreeDiskBytes = v;
+        return this;
+    }
+
+    /**
+     * The monotonic clock, in nanoseconds, the log writer times each write and fsync with for
+     * {@link #diskSlowMillis} (default {@link System#nanoTime}; a simulator passes its virtual one).
+     */
+    public RaftServerBuilder nanoTime(LongSupplier v) { nanoTime = Objects.requireNonNull(v, "nanoTime"); return this; }
+
     /** How far (in entries) behind the commit index a learner may be and still be promoted. */
     public RaftServerBuilder catchUpMargin(long v) { catchUpMargin = v; return this; }
 
@@ -220,7 +273,19 @@ public final class RaftServerBuilder {
         return new RaftServer.Settings(maxInboxRequests, maxPeerMessages, maxPendingReads, snapshotEntries, snapshotBytes,
                 snapshotsToKeep, readTimeout, catchUpMargin, sessionTimeout.toMillis(), maxResponsesPerSession,
                 shutdownTimeout, config.electionTicks(), maxCommandBytes,
-                diskStallTicks > 0 ? diskStallTicks : 2 * config.electionTicks());
+                diskStallTicks > 0 ? diskStallTicks : 2 * config.electionTicks(), diskSlowMillis,
+                diskStuckTicks(), minFreeDiskBytes);
+    }
+
+    private int diskStuckTicks() {
+        int stall = diskStallTicks > 0 ? diskStallTicks : 2 * config.electionTicks();
+        int stuck = diskStuckTicks > 0 ? diskStuckTicks : Math.max(30 * config.electionTicks(), stall + 1);
+        if (stuck <= stall) {
+            throw new IllegalArgumentException("diskStuckTicks (" + stuck + ") must exceed diskStallTicks (" + stall
+                    + "): a stalled disk first makes the node step down, and only a disk stuck longer fails it stop;"
+                    + " raise diskStuckTicks or lower diskStallTicks");
+        }
+        return stuck;
     }
 
     /**

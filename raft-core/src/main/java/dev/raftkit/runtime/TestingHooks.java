@@ -78,9 +78,19 @@ public interface TestingHooks extends dev.raftkit.core.CoreTestingHooks {
 
     /**
      * Ignore a stalled log writer: a leader whose fsync hangs keeps leading (and heartbeating)
-     * although it can neither commit through its own log nor apply ({@code diskStallTicks}).
+     * although it can neither commit through its own log nor apply ({@code diskStallTicks}), or
+     * whose writes are slower than {@code diskSlowMillis}, and a stuck one never fails stop
+     * ({@code diskStuckTicks}).
      */
     default boolean ignoreDiskStall() {
+        return false;
+    }
+
+    /**
+     * Ignore the free-space watermark: a leader whose disk is below {@code minFreeDiskBytes}
+     * accepts new proposals anyway (it then fails stop when a write truly finds no space).
+     */
+    default boolean ignoreDiskFull() {
         return false;
     }
 

@@ -65,6 +65,22 @@ public interface LogWriter extends AutoCloseable {
         }
     }
 
+    /**
+     * Bytes the log may still write where it lives, for the runtime's free-space watermark
+     * ({@code RaftServerBuilder.minFreeDiskBytes}); {@link Long#MAX_VALUE} if unknown or not on
+     * a disk (the default). Same thread as the writes; it may block briefly (a {@code statvfs});
+     * the runtime polls it about once a second, never per proposal. An exception is logged and
+     * the poll skipped: it decides no write.
+     */
+    default long usableSpace() throws IOException {
+        return Long.MAX_VALUE;
+    }
+
+    /** Where the log lives, for messages (a directory, say); the default says only "the log". */
+    default String location() {
+        return "the log";
+    }
+
     @Override
     void close() throws IOException;
 }

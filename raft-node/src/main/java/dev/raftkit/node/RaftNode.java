@@ -110,6 +110,9 @@ public final class RaftNode implements AutoCloseable {
         private StateMachine stateMachine;
         private boolean insecureAdmin;
         private int diskStallTicks;
+        private long diskSlowMillis;
+        private int diskStuckTicks;
+        private long minFreeDiskBytes = -1;
         private BackupPolicy backups = BackupPolicy.none();
         private LogOpener logOpener = SegmentedLogStorage::open;
         private Consumer<RaftServerBuilder> configure = b -> { };
@@ -229,6 +232,45 @@ public final class RaftNode implements AutoCloseable {
          * the application configures JUL itself (its own handlers, or a bridge of its own).
          */
         public Builder routeJulToSlf4j(boolean v) { routeJulToSlf4j = v; return this; }
+
+        /**
+         * The longest a single log write or fsync may take before this node, if it leads, steps
+         * down ({@link RaftServerBuilder#diskSlowMillis}); 0, the default: the runtime's default
+         * (1000 ms).
+         */
+        public Builder diskSlowMillis(long v) {
+            if (v < 0) {
+                throw new IllegalArgumentException("diskSlowMillis must not be negative, got " + v);
+            }
+            diskSlowMillis = v;
+            return this;
+        }
+
+        /**
+         * Ticks the log writer may hold a write unfinished before this node fails stop
+         * ({@link RaftServerBuilder#diskStuckTicks}); 0, the default: the runtime's default (30
+         * election timeouts, 300 ticks).
+         */
+        public Builder diskStuckTicks(int v) {
+            if (v < 0) {
+                throw new IllegalArgumentException("diskStuckTicks must not be negative, got " + v);
+            }
+            diskStuckTicks = v;
+            return this;
+        }
+
+        /**
+         * The free-space watermark of the data directory's disk: below it, this node as leader
+         * refuses new proposals with DISK_FULL ({@link RaftServerBuilder#minFreeDiskBytes}); 0 turns
+         * the check off. Default: the runtime's, 256 MiB.
+         */
+        public Builder minFreeDiskBytes(long v) {
+            if (v < 0) {
+                throw new IllegalArgumentException("minFreeDiskBytes must not be negative, got " + v);
+            }
+            minFreeDiskBytes = v;
+            return this;
+        }
 
         /** Where the admin service may write backups, and their key; default {@link BackupPolicy#none()}. */
         public Builder backups(BackupPolicy v) { backups = Objects.requireNonNull(v, "backups"); return this; }
@@ -467,6 +509,15 @@ public final class RaftNode implements AutoCloseable {
                     .shutdownTimeout(Duration.ofSeconds(10));
             if (spec.diskStallTicks > 0) {
                 b.diskStallTicks(spec.diskStallTicks);
+            }
+            if (spec.diskSlowMillis > 0) {
+                b.diskSlowMillis(spec.diskSlowMillis);
+            }
+            if (spec.diskStuckTicks > 0) {
+                b.diskStuckTicks(spec.diskStuckTicks);
+            }
+            if (spec.minFreeDiskBytes >= 0) {
+                b.minFreeDiskBytes(spec.minFreeDiskBytes);
             }
             if (!spec.bootstrap.isEmpty()) {
                 String existing = RaftServer.hasNoDurableState(log, snapshots) ? existingCluster(spec) : null;

@@ -536,6 +536,17 @@ public final class SegmentedLogStorage implements LogStorage {
         hardState = hs;
     }
 
+    /** Free bytes on the log directory's file system, as its {@link FileIo} reports them. */
+    @Override
+    public long usableSpace() throws IOException {
+        return io.usableSpace(dir);
+    }
+
+    @Override
+    public String location() {
+        return dir.toString();
+    }
+
     @Override
     public void sync() throws IOException {
         ensureWritable();

@@ -1,6 +1,9 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.kv.KvOps;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,7 +32,15 @@ import java.util.concurrent.TimeUnit;
 public final class Nemesis implements Runnable {
 
     /** The fault kinds this nemesis knows. */
-    public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk", "membership");
+    public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk", "membership", "disk-stall",
+            "disk-fill");
+    /**
+     * A stall is held at most this long: under the harness node's 20 ms ticks the runtime's
+     * diskStuckTicks (300) fail a node stop after 6 s, and this nemesis tests the step-down.
+     */
+    private static final long MAX_STALL_MILLIS = 3000;
+    /** Free space a fill reports: 8 MiB, under the default 256 MiB watermark, over a 1 MiB segment. */
+    static final long FILL_BYTES = 8L << 20;
 
     private final Cluster cluster;
     private final List<String> kinds;
@@ -83,6 +94,8 @@ public final class Nemesis implements Runnable {
                     case "partition" -> partition(hold);
                     case "disk" -> disk(hold);
                     case "membership" -> membership(hold);
+                    case "disk-stall" -> diskStall(Math.min(hold, MAX_STALL_MILLIS));
+                    case "disk-fill" -> diskFill(hold);
                     default -> throw new IllegalStateException(kind);
                 }
             }
@@ -142,6 +155,90 @@ public final class Nemesis implements Runnable {
         StringBuilder d = new StringBuilder("node ").append(v).append(" killed; ").append(what).append("; restarted");
         describe(d, cluster.restart(v, restartTimeout));
         events.add(new FaultEvent("disk", d.toString(), start, System.nanoTime()));
+    }
+
+    /**
+     * Stalls the leader's fsyncs (injected: {@link DiskControl}) for {@code hold} ms, and measures
+     * how long until another node leads and commits a write; then lets the disk answer again.
+     */
+    private void diskStall(long hold) throws Exception {
+        long v = cluster.leader();
+        if (v == 0) {
+            return;
+        }
+        long start = System.nanoTime();
+        DiskControl.set(DiskControl.controlFile(cluster.dataDir(v)), "stall");
+        String outcome = "no other leader committed a write within the hold";
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(hold);
+        while (System.nanoTime() < deadline) {
+            long l = cluster.leader();
+            if (l != 0 && l != v && probe(l) == null) {
+                outcome = "node " + l + " leads and committed a write " + (System.nanoTime() - start) / 1_000_000 + " ms"
+                        + " after the stall began";
+                break;
+            }
+            TimeUnit.MILLISECONDS.sleep(50);
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+        DiskControl.set(DiskControl.controlFile(cluster.dataDir(v)), "ok");
+        events.add(new FaultEvent("disk-stall", "leader " + v + "'s fsyncs stalled (injected) for " + hold + " ms; "
+                + outcome, start, System.nanoTime()));
+    }
+
+    /**
+     * Reports the leader's disk nearly full (injected: {@link DiskControl}) for {@code hold} ms: a
+     * write sent to it must be refused with DISK_FULL; once lifted, writes there resume.
+     */
+    private void diskFill(long hold) throws Exception {
+        long v = cluster.leader();
+        if (v == 0) {
+            return;
+        }
+        long start = System.nanoTime();
+        Path control = DiskControl.controlFile(cluster.dataDir(v));
+        DiskControl.set(control, "fill " + FILL_BYTES);
+        String refusal = "no write refused";
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(hold);
+        while (System.nanoTime() < deadline) {
+            String r = probe(v);
+            if (r != null && r.contains("DISK_FULL")) {
+                // The client retries a retryable refusal until its timeout, then names it as the last error.
+                refusal = "a write refused with DISK_FULL (" + r + ")";
+                break;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        long left = deadline - System.nanoTime();
+        if (left > 0) {
+            TimeUnit.NANOSECONDS.sleep(left);
+        }
+        DiskControl.set(control, "ok");
+        long lifted = System.nanoTime();
+        String resumed = "writes did not resume within 10 s";
+        while (System.nanoTime() - lifted < TimeUnit.SECONDS.toNanos(10)) {
+            long l = cluster.leader();
+            if (l != 0 && probe(l) == null) {
+                resumed = "writes resumed (at node " + l + ") " + (System.nanoTime() - lifted) / 1_000_000
+                        + " ms after the fill was lifted";
+                break;
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+        events.add(new FaultEvent("disk-fill", "leader " + v + "'s disk reported " + FILL_BYTES + " bytes free (injected)"
+                + " for " + hold + " ms; " + refusal + "; " + resumed, start, System.nanoTime()));
+    }
+
+    /** One write of a probe key at {@code node} alone: null if acknowledged, else why not. */
+    private String probe(long node) {
+        try {
+            cluster.pinnedClient(node).submit(KvOps.put("nemesis-probe", Long.toString(System.nanoTime())));
+            return null;
+        } catch (RuntimeException e) {
+            return e instanceof RaftException r ? r.reason() + ": " + r.getMessage() : e.toString();
+        }
     }
 
     private void membership(long hold) throws Exception {

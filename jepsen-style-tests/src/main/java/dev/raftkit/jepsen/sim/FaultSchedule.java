@@ -27,6 +27,8 @@ import java.util.Set;
  * at 260 wipe 2 for 40                     # crash, empty the data directory, restart under the same id
  * at 270 stale 3 for 60                    # copy its directory now; in 60 ticks restart it on that copy
  * at 300 disk 3 eio for 30                 # or: disk 3 full, disk 3 hang (every fsync waits)
+ * at 310 disk 3 fill for 40                # free space below the watermark (writes still succeed)
+ * at 320 disk 3 slow-fsync for 30          # every fsync takes 80 ms (over diskSlowMillis)
  * at 340 corrupt 2 pick 7 for 40           # flip one synced bit (file, offset and bit chosen by pick)
  * at 380 clock 3 rate +4% for 50          # its ticks 4% fast; also: clock 3 jump -2000ms for 50
  * at 400 pause 1 for 20
@@ -80,7 +82,7 @@ public record FaultSchedule(List<Step> steps) {
     }
 
     /** What a step does; {@link #text()} is its form in a schedule file. */
-    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Stale, Disk, Hang, Corrupt,
+    public sealed interface Action permits Partition, Loss, Duplicate, Reorder, Crash, CrashAt, Wipe, Stale, Disk, Hang, Fill, SlowSync, Corrupt,
             ClockRate, ClockJump, Pause, Slow, Snapshot, Membership, Transfer, Backup, Restore {
         /** The action as written in a schedule. */
         String text();
@@ -367,6 +369,31 @@ public record FaultSchedule(List<Step> steps) {
         }
     }
 
+    /**
+     * {@code node}'s disk reports only {@code SimHost.FILL_BYTES} free, below the runtime's
+     * {@code minFreeDiskBytes}, while writes still succeed: as leader it must refuse new
+     * proposals with DISK_FULL (the checker fails a write it acknowledges), replicate what its
+     * log holds, and accept proposals again once the fill is lifted.
+     */
+    public record Fill(long node) implements Action {
+        @Override
+        public String text() {
+            return "disk " + node + " fill";
+        }
+    }
+
+    /**
+     * Every fsync of {@code node} takes {@code SimHost.SLOW_SYNC_MICROS}, over the runtime's
+     * {@code diskSlowMillis}: a leader must step down once the first one returns (the checker
+     * bounds it and traces the measured virtual time).
+     */
+    public record SlowSync(long node) implements Action {
+        @Override
+        public String text() {
+            return "disk " + node + " slow-fsync";
+        }
+    }
+
     /** {@code node} snapshots its state machine and compacts its log now. */
     public record Snapshot(long node) implements Action {
         @Override
@@ -546,8 +573,14 @@ public record FaultSchedule(List<Step> steps) {
                 if (a[2].equals("hang")) {
                     yield new Hang(nodeId(a[1], rest));
                 }
+                if (a[2].equals("fill")) {
+                    yield new Fill(nodeId(a[1], rest));
+                }
+                if (a[2].equals("slow-fsync")) {
+                    yield new SlowSync(nodeId(a[1], rest));
+                }
                 if (!a[2].equals("eio") && !a[2].equals("full")) {
-                    throw new IllegalArgumentException("disk N eio, disk N full, or disk N hang");
+                    throw new IllegalArgumentException("disk N eio, disk N full, disk N hang, disk N fill, or disk N slow-fsync");
                 }
                 yield new Disk(nodeId(a[1], rest), a[2].equals("full"));
             }

@@ -25,7 +25,7 @@ public interface Hooks extends TestingHooks {
             "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
             "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
             "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall",
-            "trust-named-match", "accept-gapped-backup-chain");
+            "ignore-disk-full", "trust-named-match", "accept-gapped-backup-chain");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -104,6 +104,11 @@ public interface Hooks extends TestingHooks {
             @Override
             public boolean ignoreDiskStall() {
                 return name.equals("ignore-disk-stall");
+            }
+
+            @Override
+            public boolean ignoreDiskFull() {
+                return name.equals("ignore-disk-full");
             }
 
             @Override

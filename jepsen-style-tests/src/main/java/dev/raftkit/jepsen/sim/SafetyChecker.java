@@ -277,6 +277,11 @@ public final class SafetyChecker {
         violation(time, "Hung leader", detail);
     }
 
+    /** A leader whose disk was below the free-space watermark acknowledged a new write. */
+    void onFullDiskAccepted(long time, String detail) {
+        violation(time, "Full disk accepted", detail);
+    }
+
     /** A node that lost its durable state was trusted with a vote and acknowledgements. */
     void onLostStateTrusted(long time, String detail) {
         violation(time, "Lost state trusted", detail);

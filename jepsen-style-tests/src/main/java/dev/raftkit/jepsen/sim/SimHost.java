@@ -2,6 +2,7 @@ package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.Entry;
@@ -51,6 +52,28 @@ final class SimHost {
     /** Slack for the check of it: tick boundaries, a clock up to 5% slow, the step-down's own Ready. */
     private static final int HANG_MARGIN_TICKS = 5;
     /**
+     * The runtime's {@code diskSlowMillis} here: 5 ticks, above the slow disk's fsyncs (at most
+     * 15 ms, {@link #timed}) and below {@link #SLOW_SYNC_MICROS}.
+     */
+    static final long DISK_SLOW_MILLIS = 50;
+    /** How long each fsync takes under {@link FaultSchedule.SlowSync}: 80 ms, 8 ticks (under diskStallTicks). */
+    static final long SLOW_SYNC_MICROS = 80_000;
+    /**
+     * The bound on a slow-fsync leader: it steps down once the writer's first slow operation
+     * returns, and one operation may force several files (a sync that rolls a segment forces the
+     * old segment, the new one, its directory and the hard state), so six slow fsyncs and the
+     * margin after the first one began.
+     */
+    static final long SLOW_LEADER_BOUND_MICROS = 6 * SLOW_SYNC_MICROS + HANG_MARGIN_TICKS * SimOptions.TICK_MICROS;
+    /** Free space under {@link FaultSchedule.Fill}: 1 MiB, below the default 256 MiB watermark, above a segment. */
+    static final long FILL_BYTES = 1L << 20;
+    /**
+     * How long after a fill (or a restart during one) a leader may still accept a proposal: the
+     * runtime polls free space once per election timeout (10 ticks) after the last answer, so two
+     * of them and the margin.
+     */
+    private static final long FILL_MARGIN_MICROS = (2 * 10 + HANG_MARGIN_TICKS) * SimOptions.TICK_MICROS;
+    /**
      * Small segments so compaction deletes files (4 KiB under the snapshot fault); no
      * preallocation and no cache (its threads).
      */
@@ -91,6 +114,17 @@ final class SimHost {
     private long hangUntil;
     /** This hang's hung leader is reported (once per hang). */
     private boolean hangReported;
+    /** Every fsync is slow ({@link FaultSchedule.SlowSync}). */
+    boolean slowSync;
+    /** When the first slow fsync began on this node's log writer while it led, or -1. */
+    private long slowSyncSince = -1;
+    private long slowSyncTerm;
+    private long slowSteppedDownAfter = -1;
+    /** When the fill fault (or a restart during it) began, or -1 while the disk has room. */
+    private long filledSince = -1;
+    /** Something held the writer or the ticks back during the fill: its bound does not apply. */
+    private boolean fillDisturbed;
+    private long diskFullRefusals;
     /** This life's log-writer lane. */
     private SimScheduler.Lane writerLane;
     private long missedTicks;
@@ -166,13 +200,103 @@ final class SimHost {
     }
 
 
-    /** Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk. */
+    /**
+     * Every fsync keeps the calling thread busy: 0.3–1.5 ms, ten times that on a slow disk, and
+     * {@link #SLOW_SYNC_MICROS} under a slow-fsync fault (whose first one on the log writer of a
+     * leader starts the clock of {@link #checkSlowLeader}).
+     */
     private SimFileIo timed(SimFileIo d) {
         d.onSync(() -> {
             long base = 300 + sim.random().nextLong(1_200);
-            sim.scheduler().spend(slow ? base * 10 : base);
+            if (slowSync) {
+                if (slowSyncSince < 0 && writerLane != null && sim.scheduler().runningLane() == writerLane
+                        && isLeader()) {
+                    slowSyncSince = sim.scheduler().localNow();
+                    slowSyncTerm = server.status().term();
+                }
+                sim.scheduler().spend(SLOW_SYNC_MICROS);
+            } else {
+                sim.scheduler().spend(slow ? base * 10 : base);
+            }
         });
         return d;
+    }
+
+    /** Every fsync takes {@link #SLOW_SYNC_MICROS} from now on, or no longer does ({@link FaultSchedule.SlowSync}). */
+    void slowSync(boolean on) {
+        slowSync = on;
+        slowSyncSince = -1;
+    }
+
+    /**
+     * Once a slow fsync began on a leader's log writer, the leader must stop leading in that term
+     * within {@link #SLOW_LEADER_BOUND_MICROS} (the runtime's diskSlowMillis step-down); the
+     * trace records the measured virtual time to the step-down and to the next leader.
+     */
+    private void checkSlowLeader() {
+        if (slowSyncSince < 0) {
+            return;
+        }
+        ServerStatus st = server.status();
+        long took = sim.scheduler().now() - slowSyncSince;
+        if (st.role() != Role.LEADER || st.term() != slowSyncTerm) {
+            if (slowSteppedDownAfter < 0) {
+                slowSteppedDownAfter = took;
+                sim.trace(id, "check", "slow fsync: the leader of term " + slowSyncTerm + " stepped down "
+                        + took / 1000 + " ms after its first slow fsync began (bound " + SLOW_LEADER_BOUND_MICROS / 1000
+                        + " ms)");
+            }
+            SimHost next = sim.leaderAfter(slowSyncTerm);
+            if (next != null) {
+                sim.trace(id, "check", "slow fsync: node " + next.id + " leads term " + next.status().term() + ", "
+                        + took / 1000 + " ms after the first slow fsync of the old leader began");
+                slowSyncSince = -1;
+                slowSteppedDownAfter = -1;
+            }
+            return;
+        }
+        if (took > SLOW_LEADER_BOUND_MICROS) {
+            sim.checker().onHungLeader(sim.now(), "node " + id + " still leads term " + slowSyncTerm + " "
+                    + took / 1000 + " ms after its first fsync slower than diskSlowMillis (" + DISK_SLOW_MILLIS
+                    + " ms) began; each takes " + SLOW_SYNC_MICROS / 1000 + " ms, and the bound is "
+                    + SLOW_LEADER_BOUND_MICROS / 1000 + " ms");
+            slowSyncSince = -1;
+        }
+    }
+
+    /** True while a fill fault holds this disk's free space below the watermark. */
+    boolean filled() {
+        return filledSince >= 0;
+    }
+
+    /** The disk reports {@link #FILL_BYTES} free from now on, or its room back ({@link FaultSchedule.Fill}). */
+    void fill(boolean on) {
+        disk.usableSpace(on ? FILL_BYTES : Long.MAX_VALUE);
+        filledSince = on ? sim.now() : -1;
+        fillDisturbed = false;
+    }
+
+    /**
+     * A write this node answered: acknowledged while its disk has been filled for longer than the
+     * runtime needs to notice (and nothing held its log writer or its ticks back meanwhile), the
+     * leader accepted a proposal below the watermark. A DISK_FULL refusal is counted.
+     */
+    void checkFilledAnswer(long invokedAt, Throwable error) {
+        if (error instanceof RaftException e && e.reason() == RaftException.Reason.DISK_FULL) {
+            diskFullRefusals++;
+            return;
+        }
+        if (error == null && filledSince >= 0 && !fillDisturbed && invokedAt >= filledSince + FILL_MARGIN_MICROS) {
+            sim.checker().onFullDiskAccepted(sim.now(), "node " + id + " acknowledged a write proposed "
+                    + (invokedAt - filledSince) / SimOptions.TICK_MICROS + " ticks after its disk was filled to "
+                    + FILL_BYTES + " bytes free, below the watermark minFreeDiskBytes: it should have refused it"
+                    + " with DISK_FULL");
+        }
+    }
+
+    /** DISK_FULL refusals this node's answers carried. */
+    long diskFullRefusals() {
+        return diskFullRefusals;
     }
 
     /**
@@ -311,6 +435,8 @@ final class SimHost {
                     .tracer((node, kind, detail) -> sim.trace(node, kind, detail))
                     .listener(new Observer(myLife))
                     .diskStallTicks(DISK_STALL_TICKS)
+                    .diskSlowMillis(DISK_SLOW_MILLIS)
+                    .nanoTime(() -> sim.scheduler().localNow() * 1000)
                     .testingHooks(sim.testingHooks());
             if (snapshotting) {
                 b.snapshotThresholds(100, 1L << 20);
@@ -403,6 +529,7 @@ final class SimHost {
     }
 
     void healDisk() {
+        filledSince = -1;
         diskFault = null;
         disk.failWrites(null);
         disk.usableSpace(Long.MAX_VALUE);
@@ -518,11 +645,16 @@ final class SimHost {
         if (up) {
             return;
         }
+        if (filledSince >= 0) {
+            filledSince = sim.now(); // the new process polls afresh
+        }
+        slowSyncSince = -1;
         sim.trace(id, "restart", "from its disk");
         start();
     }
 
     void pause() {
+        fillDisturbed |= filledSince >= 0;
         if (up && !paused) {
             paused = true;
             sim.network().pause(id, true);
@@ -559,6 +691,11 @@ final class SimHost {
         }
         tick.run();
         checkHang();
+        checkSlowLeader();
+        if (filledSince >= 0 && (hung() || slowSync || slow)) {
+            // Its writer answers the free-space poll late: the fill check's margin no longer holds.
+            fillDisturbed = true;
+        }
     }
 
     /** The view the checker reads of this node's log storage. */
@@ -700,6 +837,16 @@ final class SimHost {
         public void sync() throws IOException {
             delegate.sync();
             syncedLast = delegate.lastIndex();
+        }
+
+        @Override
+        public long usableSpace() throws IOException {
+            return delegate.usableSpace();
+        }
+
+        @Override
+        public String location() {
+            return delegate.location();
         }
 
         @Override

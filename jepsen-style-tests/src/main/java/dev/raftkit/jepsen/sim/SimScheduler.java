@@ -50,6 +50,11 @@ final class SimScheduler {
         queue.add(new Event(localNow() + delay, seq++, action));
     }
 
+    /** The lane whose task runs now, or null outside any lane. */
+    Lane runningLane() {
+        return running;
+    }
+
     /** Charges {@code micros} of device time to the lane task running now (none outside a lane). */
     void spend(long micros) {
         if (running != null) {

@@ -390,7 +390,12 @@ public final class Simulator {
                 });
             });
         }
+        long invokedAt = scheduler.now();
         call(node, s -> s.submit(c.session, seq, seq, op.bytes()), (result, error) -> {
+            SimHost at = hosts.get(node);
+            if (at != null) {
+                at.checkFilledAnswer(invokedAt, error);
+            }
             if (error == null) {
                 op.ok(result);
                 complete(c, node, null);
@@ -422,8 +427,8 @@ public final class Simulator {
     private static boolean definitelyNotProposed(Throwable error) {
         // The core's refusals, and the runtime's before it offers the command to the core.
         return error instanceof RaftException e && switch (e.reason()) {
-            case NOT_LEADER, TRANSFERRING, TOO_MANY_UNCOMMITTED, CONF_CHANGE_IN_PROGRESS, OVERLOADED, INVALID, TOO_LARGE
-                    -> true;
+            case NOT_LEADER, TRANSFERRING, TOO_MANY_UNCOMMITTED, CONF_CHANGE_IN_PROGRESS, OVERLOADED, INVALID, TOO_LARGE,
+                    DISK_FULL -> true;
             default -> false;
         };
     }
@@ -526,9 +531,10 @@ public final class Simulator {
                 default -> new FaultSchedule.CrashAt(victim, crashPoints.get(r.nextInt(crashPoints.size())));
             };
             case WIPE -> r.nextBoolean() ? new FaultSchedule.Wipe(victim) : new FaultSchedule.Stale(victim);
-            case DISK -> switch (r.nextInt(3)) {
+            case DISK -> switch (r.nextInt(4)) {
                 case 0 -> new FaultSchedule.Disk(victim, false);
                 case 1 -> new FaultSchedule.Disk(victim, true);
+                case 2 -> new FaultSchedule.Fill(victim);
                 default -> new FaultSchedule.Corrupt(victim, r.nextLong());
             };
             case CLOCK -> {
@@ -540,7 +546,12 @@ public final class Simulator {
             case PAUSE -> new FaultSchedule.Pause(victim);
             // A slow disk, or one whose fsyncs hang for the fault's duration (10–99 ticks, about
             // half of them past the runtime's diskStallTicks of 20).
-            case SLOW -> r.nextBoolean() ? new FaultSchedule.Slow(victim) : new FaultSchedule.Hang(victim);
+            // Or one whose every fsync is slower than diskSlowMillis.
+            case SLOW -> switch (r.nextInt(3)) {
+                case 0 -> new FaultSchedule.Slow(victim);
+                case 1 -> new FaultSchedule.Hang(victim);
+                default -> new FaultSchedule.SlowSync(victim);
+            };
             case SNAPSHOT -> new FaultSchedule.Snapshot(victim);
             case MEMBERSHIP -> {
                 SimHost leader = leader();
@@ -731,6 +742,25 @@ public final class Simulator {
             v.slow = true;
             trace(v.id, "fault", "slow disk");
             scheduler.schedule(duration, () -> v.slow = false);
+        } else if (a instanceof FaultSchedule.Fill) {
+            if (v.filled()) {
+                return "node " + v.id + "'s disk is already filled";
+            }
+            v.fill(true);
+            trace(v.id, "fault", "disk filled: " + SimHost.FILL_BYTES + " bytes free, below the watermark");
+            scheduler.schedule(duration, () -> {
+                if (v.filled()) {
+                    v.fill(false);
+                    trace(v.id, "heal", "disk space freed");
+                }
+            });
+        } else if (a instanceof FaultSchedule.SlowSync) {
+            if (v.slowSync) {
+                return "node " + v.id + "'s fsyncs are already slow";
+            }
+            v.slowSync(true);
+            trace(v.id, "fault", "slow fsync: each takes " + SimHost.SLOW_SYNC_MICROS / 1000 + " ms");
+            scheduler.schedule(duration, () -> v.slowSync(false));
         } else if (a instanceof FaultSchedule.Hang) {
             if (v.hung()) {
                 return "node " + v.id + "'s disk already hangs";
@@ -873,6 +903,16 @@ public final class Simulator {
         trace(node, "membership", what + (error == null ? ": done" : ": refused (" + error.getClass().getSimpleName() + ")"));
     }
 
+    /** A node leading a term after {@code term}, or null: the failover a slow-fsync leader's step-down must bring. */
+    SimHost leaderAfter(long term) {
+        for (SimHost h : hosts.values()) {
+            if (h.isLeader() && h.status().term() > term) {
+                return h;
+            }
+        }
+        return null;
+    }
+
     private SimHost leader() {
         SimHost best = null;
         for (SimHost h : hosts.values()) {
@@ -892,6 +932,7 @@ public final class Simulator {
         network.healAll();
         for (SimHost h : hosts.values()) {
             h.slow = false;
+            h.slowSync(false);
             if (h.hung()) {
                 h.hang(0); // the disk answers again
             }

@@ -25,6 +25,8 @@ class FaultScheduleTest {
             at 300 disk 3 eio for 30
             at 301 disk 3 full for 30
             at 302 disk 1 hang for 30
+            at 303 disk 2 fill for 30
+            at 304 disk 3 slow-fsync for 30
             at 340 corrupt 2 pick 7 for 40
             at 380 clock 3 rate +4% for 50
             at 381 clock 2 jump -2000ms for 50
@@ -47,10 +49,12 @@ class FaultScheduleTest {
     @Test
     void theTextFormRoundTrips() {
         FaultSchedule s = FaultSchedule.parse(EVERY_KIND);
-        assertEquals(30, s.steps().size());
+        assertEquals(32, s.steps().size());
         assertEquals(s, FaultSchedule.parse(s.text()));
         assertEquals("at 121 partition split 1,3 | 2 for 10", s.steps().get(1).text());
         assertEquals(new FaultSchedule.Crash(1, true), s.steps().get(6).action());
+        assertTrue(s.steps().stream().anyMatch(st -> st.action().equals(new FaultSchedule.Fill(2))));
+        assertTrue(s.steps().stream().anyMatch(st -> st.action().equals(new FaultSchedule.SlowSync(3))));
         assertEquals(4, s.highestNode());
     }
 

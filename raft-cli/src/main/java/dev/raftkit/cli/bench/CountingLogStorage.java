@@ -93,6 +93,16 @@ public final class CountingLogStorage implements LogStorage {
     }
 
     @Override
+    public long usableSpace() throws IOException {
+        return delegate.usableSpace();
+    }
+
+    @Override
+    public String location() {
+        return delegate.location();
+    }
+
+    @Override
     public void compact(SnapshotMeta snapshot) throws IOException {
         delegate.compact(snapshot);
     }

@@ -1,6 +1,7 @@
 package dev.raftkit.cli.jepsen;
 
 import dev.raftkit.cli.node.StateMachineKind;
+import dev.raftkit.jepsen.real.DiskControl;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.net.InetSocketAddress;
@@ -23,7 +24,9 @@ import java.util.TreeSet;
  * <p>Arguments ({@code --name value}): {@code --id}, {@code --cluster-id}, {@code --data},
  * {@code --listen host:port} (peers), {@code --client-listen host:port},
  * {@code --peers 2=host:port,3=host:port}, {@code --clients 1=host:port,…},
- * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}.
+ * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}, and the
+ * testing-only {@code --testing-disk-control FILE}: the log opens over a {@link DiskControl},
+ * through which the harness stalls its fsyncs or reports its disk filled at run time.
  * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
@@ -56,8 +59,15 @@ public final class JepsenNodeMain {
                     .insecureAdmin(true)
                     .stateMachine(StateMachineKind.KV.create(Path.of(required(a, "data"))))
                     .configure(c -> c.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)))
-                    .logStorage(dir -> SegmentedLogStorage.open(dir, SegmentedLogStorage.Options.defaults()
-                            .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000)));
+                    .logStorage(dir -> {
+                        SegmentedLogStorage.Options options = SegmentedLogStorage.Options.defaults()
+                                .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000);
+                        String control = a.get("testing-disk-control");
+                        // TESTING ONLY: the harness's injected stall and fill (DiskControl's javadoc).
+                        return control == null ? SegmentedLogStorage.open(dir, options)
+                                : SegmentedLogStorage.open(new DiskControl(Path.of(control)), dir,
+                                        options.withPreallocate(false));
+                    });
             Map<Long, String> clients = hostPorts(a.getOrDefault("clients", ""));
             peers.forEach((peer, address) -> {
                 if (clients.containsKey(peer)) {

@@ -31,5 +31,7 @@ public class ForwardingLogStorage implements LogStorage {
     @Override public void installSnapshot(SnapshotMeta s) throws IOException { delegate.installSnapshot(s); }
     @Override public void compact(SnapshotMeta s) throws IOException { delegate.compact(s); }
     @Override public void sync() throws IOException { delegate.sync(); }
+    @Override public long usableSpace() throws IOException { return delegate.usableSpace(); }
+    @Override public String location() { return delegate.location(); }
     @Override public void close() throws IOException { }
 }
