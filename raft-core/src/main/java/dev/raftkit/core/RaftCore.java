@@ -1471,7 +1471,8 @@ public final class RaftCore {
     /**
      * Leader only: the highest index known to be replicated on {@code peer} (its Progress match),
      * or -1 if this node does not lead or {@code peer} is not a member. The runtime uses it to
-     * promote a learner only once it has caught up (§4.2.1).
+     * promote a learner only once it has caught up (§4.2.1), and for the followers' lag that
+     * status and metrics show.
      */
     public long matchIndex(long peer) {
         Progress pr = leaderProgress(peer);
@@ -1485,15 +1486,6 @@ public final class RaftCore {
     public boolean isPeerRecovering(long peer) {
         Progress pr = leaderProgress(peer);
         return pr != null && pr.recovering();
-    }
-
-    /**
-     * Leader only: the highest index {@code peer} is known to hold (its match index), for operators'
-     * views of replication lag; -1 if this node does not lead or {@code peer} is not a member.
-     */
-    public long peerMatch(long peer) {
-        Progress pr = leaderProgress(peer);
-        return pr == null ? -1 : pr.match();
     }
 
     public long committed() {

@@ -709,16 +709,15 @@ final class RaftLoop {
      * the set of followers changed, after publishing, so a meter registered then finds its value.
      */
     private void publishTick() {
+        // From the followers' view publishFollowers just took: one pass over the members a tick.
         Map<Long, RaftGauges.FollowerLag> lag = Map.of();
-        if (node.isLeader()) {
+        Map<Long, ServerStatus.Follower> followers = followersView;
+        if (!followers.isEmpty()) {
             Map<Long, RaftGauges.FollowerLag> m = new HashMap<>();
-            long last = node.log().lastIndex();
-            for (long peer : node.conf().members()) {
-                if (peer != id) {
-                    Long heard = heardAtTick.get(peer);
-                    double seconds = heard == null ? -1 : (tickCount - heard) * tickMillis / 1000.0;
-                    m.put(peer, new RaftGauges.FollowerLag(Math.max(0, last - node.matchIndex(peer)), seconds));
-                }
+            for (ServerStatus.Follower f : followers.values()) {
+                Long heard = heardAtTick.get(f.id());
+                double seconds = heard == null ? -1 : (tickCount - heard) * tickMillis / 1000.0;
+                m.put(f.id(), new RaftGauges.FollowerLag(f.lag(), seconds));
             }
             lag = Map.copyOf(m);
         }
@@ -845,7 +844,7 @@ final class RaftLoop {
         long last = node.log().lastIndex();
         Map<Long, ServerStatus.Follower> followers = new HashMap<>();
         for (long member : conf.members()) {
-            long match = node.peerMatch(member);
+            long match = node.matchIndex(member);
             if (member == id || match < 0) {
                 continue;
             }
