@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.testkit.http.JsonReader;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -43,7 +44,7 @@ class CliJsonTest {
         CliRun r = cli(all);
         assertEquals(exit, r.exit(), r.all());
         assertTrue(r.out().endsWith("\n") && r.out().indexOf('\n') == r.out().length() - 1, "one line: " + r.all());
-        return JsonParser.object(r.out());
+        return JsonReader.object(r.out());
     }
 
     @Test

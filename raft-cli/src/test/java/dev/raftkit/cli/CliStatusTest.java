@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.Role;
 import dev.raftkit.grpc.NodeStatus;
+import dev.raftkit.testkit.http.JsonReader;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -182,11 +183,11 @@ class CliStatusTest {
     /** The first node's uptime in one line of {@code status --json}. */
     @SuppressWarnings("unchecked")
     private static long uptimeOf(String jsonLine) {
-        return (Long) ((List<Map<String, Object>>) JsonParser.object(jsonLine).get("nodes")).get(0).get("uptimeMillis");
+        return (Long) ((List<Map<String, Object>>) JsonReader.object(jsonLine).get("nodes")).get(0).get("uptimeMillis");
     }
 
     @SuppressWarnings("unchecked")
     private static List<Map<String, Object>> nodes(CliRun r) {
-        return (List<Map<String, Object>>) JsonParser.object(r.out()).get("nodes");
+        return (List<Map<String, Object>>) JsonReader.object(r.out()).get("nodes");
     }
 }

@@ -3,6 +3,7 @@ package dev.raftkit.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.raftkit.testkit.http.JsonReader;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class JsonTest {
     @Test
     void escapesWhatJsonRequiresAndReadsBackTheSameText() {
         String awkward = "quote \" backslash \\ newline \n tab \t bell \u0007 line-sep \u2028 é 😀";
-        Map<String, Object> back = JsonParser.object(Json.object().field(awkward, awkward).toString());
+        Map<String, Object> back = JsonReader.object(Json.object().field(awkward, awkward).toString());
         assertEquals(Map.of(awkward, awkward), back);
     }
 
@@ -30,7 +31,7 @@ class JsonTest {
         Json inner = Json.object().field("key", "a").field("version", 7);
         String text = Json.object().field("current", inner).objects("entries", List.of(inner, Json.object()))
                 .field("empty", List.of()).field("missing", (Json) null).toString();
-        Map<String, Object> back = JsonParser.object(text);
+        Map<String, Object> back = JsonReader.object(text);
         assertEquals(Map.of("key", "a", "version", 7L), back.get("current"));
         assertEquals(List.of(Map.of("key", "a", "version", 7L), Map.of()), back.get("entries"));
         assertEquals(List.of(), back.get("empty"));
@@ -42,7 +43,7 @@ class JsonTest {
     void theParserIsStrict() {
         for (String bad : List.of("{\"a\":1,}", "{\"a\" 1}", "{\"a\":1} x", "[1 2]", "{\"a\":\"\\q\"}", "{a:1}",
                 "{\"a\":1,\"a\":2}", "\"raw \n newline\"")) {
-            assertThrows(IllegalArgumentException.class, () -> JsonParser.parse(bad), bad);
+            assertThrows(IllegalArgumentException.class, () -> JsonReader.parse(bad), bad);
         }
     }
 }
