@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.testkit.http.HeadlessChromium;
 import dev.raftkit.testkit.http.JsonReader;
 import dev.raftkit.testkit.http.PrometheusText;
 import dev.raftkit.testkit.net.FreePorts;
@@ -27,7 +28,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,7 +46,6 @@ import org.junit.jupiter.api.io.TempDir;
 class HttpPortTest {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
@@ -243,7 +242,7 @@ class HttpPortTest {
 
     @Test
     void aHeadlessBrowserShowsTheLeaderTermAndMembers() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM), "Chromium is not installed (apt-get install -y chromium)");
+        assumeTrue(HeadlessChromium.available(), "Chromium is not installed (apt-get install -y chromium)");
         List<RaftNode> nodes = threeNodes(50);
         RaftNode leader = null;
         ServerStatus s = null;
@@ -254,7 +253,7 @@ class HttpPortTest {
             awaitQuiet(nodes);
             leader = leader(nodes);
             s = leader.server().status();
-            String drawn = dumpDom(Files.createTempDirectory(dir, "chromium"), "http://" + leader.httpPort().hostPort() + "/");
+            String drawn = HeadlessChromium.dumpDom(dir, "http://" + leader.httpPort().hostPort() + "/");
             ServerStatus after = leader.server().status();
             if (after.term() == s.term() && after.leader() == s.leader()) {
                 dom = drawn;
@@ -270,17 +269,6 @@ class HttpPortTest {
             assertTrue(dom.contains(row), row + " in " + dom);
         }
         assertTrue(dom.contains("<span id=\"cluster\">web</span>"), dom);
-    }
-
-    /** The DOM headless Chromium builds from {@code url} after five seconds of virtual time (its script has run). */
-    static String dumpDom(Path profile, String url) throws Exception {
-        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--user-data-dir=" + profile, "--virtual-time-budget=5000", "--dump-dom", url)
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        String dom = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "chromium did not finish");
-        return dom;
     }
 
     @Test
