@@ -6,9 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import dev.raftkit.core.Role;
-import dev.raftkit.testkit.runtime.ForwardingLogStorage;
+import dev.raftkit.testkit.runtime.HangingLog;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
@@ -24,29 +23,6 @@ import org.junit.jupiter.api.Test;
  * another node leads and commits meanwhile, and the stalled node rejoins once its disk answers.
  */
 class DiskStallTest {
-
-    /** A log whose sync blocks, once told to, until released: a device that stopped answering. */
-    private static final class HangingLog extends ForwardingLogStorage {
-        volatile CountDownLatch hang;
-
-        HangingLog() {
-            super(new MemoryLogStorage());
-        }
-
-        @Override
-        public void sync() throws IOException {
-            CountDownLatch h = hang;
-            if (h != null) {
-                try {
-                    h.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted in a hung fsync", e);
-                }
-            }
-            super.sync();
-        }
-    }
 
     private final Map<Long, HangingLog> logs = new ConcurrentHashMap<>();
     private RuntimeCluster cluster;

@@ -7,9 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.Role;
-import dev.raftkit.testkit.runtime.ForwardingLogStorage;
+import dev.raftkit.testkit.runtime.HangingLog;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -174,29 +173,6 @@ class ProtocolEventsTest {
         assertEquals(one.protocolEventsDropped(), counted, "every dropped event is counted by a gap marker");
         assertTrue(counted >= dropped);
         assertFalse(delivered.get(0).kind().equals(ProtocolEvent.GAP), "the events that fitted came first");
-    }
-
-    /** A log whose sync blocks while {@link #hang} is set: a disk that stopped answering. */
-    private static final class HangingLog extends ForwardingLogStorage {
-        volatile CountDownLatch hang;
-
-        HangingLog() {
-            super(new MemoryLogStorage());
-        }
-
-        @Override
-        public void sync() throws IOException {
-            CountDownLatch h = hang;
-            if (h != null) {
-                try {
-                    h.await(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted in a hung fsync", e);
-                }
-            }
-            super.sync();
-        }
     }
 
     @Test

@@ -6,9 +6,9 @@ import java.util.Properties;
 
 /**
  * Raftkit's version as this module was built, from the Maven-filtered {@code version.properties}
- * beside this class: what a server reports in its status.
+ * beside this class: what a server reports in its status and on its HTTP port. Any thread.
  */
-final class Version {
+public final class Version {
 
     /** Read once: the file cannot change while the jar is loaded. */
     private static final String CURRENT = read();
@@ -17,7 +17,7 @@ final class Version {
     }
 
     /** The version, for example {@code 0.1.0-SNAPSHOT}; {@code ""} if the file is missing (an unfiltered build). */
-    static String current() {
+    public static String current() {
         return CURRENT;
     }
 

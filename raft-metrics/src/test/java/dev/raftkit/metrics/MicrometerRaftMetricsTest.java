@@ -10,17 +10,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
-import dev.raftkit.runtime.MemoryLogStorage;
 import dev.raftkit.runtime.RaftGauges;
 import dev.raftkit.runtime.RaftMetrics;
 import dev.raftkit.runtime.RaftServer;
-import dev.raftkit.testkit.runtime.ForwardingLogStorage;
+import dev.raftkit.testkit.runtime.HangingLog;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -147,29 +145,6 @@ class MicrometerRaftMetricsTest {
             // Closing the binding removes every meter it registered.
             bindings.get(l).close();
             assertTrue(reg.getMeters().isEmpty(), "left behind: " + reg.getMeters());
-        }
-    }
-
-    /** A log whose sync blocks, once told to, until released: a disk that stopped answering. */
-    private static final class HangingLog extends ForwardingLogStorage {
-        volatile CountDownLatch hang;
-
-        HangingLog() {
-            super(new MemoryLogStorage());
-        }
-
-        @Override
-        public void sync() throws IOException {
-            CountDownLatch h = hang;
-            if (h != null) {
-                try {
-                    h.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted in a hung fsync", e);
-                }
-            }
-            super.sync();
         }
     }
 

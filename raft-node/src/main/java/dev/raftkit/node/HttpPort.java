@@ -6,6 +6,7 @@ import dev.raftkit.core.Role;
 import dev.raftkit.core.Status;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.ClientService;
+import dev.raftkit.grpc.Version;
 import dev.raftkit.runtime.ProtocolEvent;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ServerStatus;
@@ -23,7 +24,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.Properties;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -164,7 +164,7 @@ public final class HttpPort implements AutoCloseable {
                           ClientService clients, EventHub events, long startedNanos, Metrics metrics)
             throws IOException {
         byte[] page = resource("status.html");
-        String version = version();
+        String version = Version.current().isEmpty() ? "unknown" : Version.current();
         HttpServer http;
         try {
             http = HttpServer.create(address, 16);
@@ -193,17 +193,6 @@ public final class HttpPort implements AutoCloseable {
             }
             return in.readAllBytes();
         }
-    }
-
-    /** This build's version, from the resource Maven filters ({@code version.properties}). */
-    private static String version() throws IOException {
-        Properties p = new Properties();
-        try (InputStream in = HttpPort.class.getResourceAsStream("version.properties")) {
-            if (in != null) {
-                p.load(in);
-            }
-        }
-        return p.getProperty("version", "unknown");
     }
 
     /** The address the port is bound to (the bound port when it was asked for port 0). */

@@ -123,6 +123,13 @@ public final class RaftNode implements AutoCloseable {
         private boolean routeJulToSlf4j = true;
         private boolean started;
 
+        private static long notNegative(long v, String what) {
+            if (v < 0) {
+                throw new IllegalArgumentException(what + " must not be negative, got " + v);
+            }
+            return v;
+        }
+
         private Builder(String clusterId, long id) {
             this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
             if (clusterId.isBlank()) {
@@ -216,10 +223,7 @@ public final class RaftNode implements AutoCloseable {
          * default: the runtime's default.
          */
         public Builder diskStallTicks(int v) {
-            if (v < 0) {
-                throw new IllegalArgumentException("diskStallTicks must not be negative, got " + v);
-            }
-            diskStallTicks = v;
+            diskStallTicks = (int) notNegative(v, "diskStallTicks");
             return this;
         }
 
@@ -239,10 +243,7 @@ public final class RaftNode implements AutoCloseable {
          * (1000 ms).
          */
         public Builder diskSlowMillis(long v) {
-            if (v < 0) {
-                throw new IllegalArgumentException("diskSlowMillis must not be negative, got " + v);
-            }
-            diskSlowMillis = v;
+            diskSlowMillis = notNegative(v, "diskSlowMillis");
             return this;
         }
 
@@ -252,10 +253,7 @@ public final class RaftNode implements AutoCloseable {
          * election timeouts, 300 ticks).
          */
         public Builder diskStuckTicks(int v) {
-            if (v < 0) {
-                throw new IllegalArgumentException("diskStuckTicks must not be negative, got " + v);
-            }
-            diskStuckTicks = v;
+            diskStuckTicks = (int) notNegative(v, "diskStuckTicks");
             return this;
         }
 
@@ -265,10 +263,7 @@ public final class RaftNode implements AutoCloseable {
          * the check off. Default: the runtime's, 256 MiB.
          */
         public Builder minFreeDiskBytes(long v) {
-            if (v < 0) {
-                throw new IllegalArgumentException("minFreeDiskBytes must not be negative, got " + v);
-            }
-            minFreeDiskBytes = v;
+            minFreeDiskBytes = notNegative(v, "minFreeDiskBytes");
             return this;
         }
 
