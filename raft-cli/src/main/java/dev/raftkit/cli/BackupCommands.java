@@ -66,8 +66,9 @@ final class BackupCommands implements Runnable {
                         + " full backup.")
         String dir;
 
-        @Option(names = "--quiet", description = "No progress on stderr (by default: the time the node has been"
-                + " taking the backup, as a bar on a terminal or a line every 5 s otherwise).")
+        @Option(names = "--quiet", description = "No progress on stderr (by default: how far the node has got"
+                + " copying its snapshot or entries, and the time left, as a bar on a terminal or a line every 5 s"
+                + " otherwise).")
         boolean quiet;
 
         abstract boolean incremental();
@@ -80,8 +81,8 @@ final class BackupCommands implements Runnable {
             String what = incremental() ? "incremental" : "full";
             long start = System.nanoTime();
             AdminClient.BackupTaken r;
-            // The node says nothing until it is done, and how many bytes it will write is unknown
-            // before: the time elapsed is all there is to show.
+            // The time elapsed until the node knows the size of what it copies (its snapshot, the
+            // entries since the chain's last backup), then how far it has got and the time left.
             try (Progress progress = Progress.elapsed(spec.commandLine().getErr(), Progress.styleFor(quiet, json),
                     System::nanoTime, "backup: node " + taker + " taking the " + what + " backup")) {
                 r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, incremental(), dir, taker,
@@ -104,7 +105,8 @@ final class BackupCommands implements Runnable {
     /**
      * Has node {@code taker}, at client address {@code address}, take a full or incremental backup
      * into {@code dir} under its backup root on its host (relative to the root, or absolute inside
-     * it), and waits for it, refreshing {@code progress} (the time elapsed) while it works.
+     * it), and waits for it, showing on {@code progress} how far the node says it has got (asked
+     * every {@link #PROGRESS_POLL}; the time elapsed only, from a node that does not say).
      *
      * @throws ExecutionException with the node's refusal or the call's failure as the cause
      */
@@ -115,15 +117,32 @@ final class BackupCommands implements Runnable {
             Duration limit = Duration.ofHours(1);
             CompletableFuture<AdminClient.BackupTaken> f = incremental
                     ? admin.incrementalBackup(clusterId, dir, limit) : admin.fullBackup(clusterId, dir, limit);
+            long nextPoll = System.nanoTime();
+            CompletableFuture<AdminClient.BackupProgress> asked = null;
             while (true) {
                 try {
                     return f.get(Progress.BAR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
                 } catch (TimeoutException e) {
+                    if (asked != null && asked.isDone()) {
+                        // null: no answer (an older node), or the backup is ending: keep what is shown
+                        AdminClient.BackupProgress p = asked.getNow(null);
+                        if (p != null) {
+                            progress.report(p.done(), p.total(), p.unit());
+                        }
+                        asked = null;
+                    }
+                    if (asked == null && System.nanoTime() - nextPoll >= 0) {
+                        nextPoll = System.nanoTime() + PROGRESS_POLL.toNanos();
+                        asked = admin.backupProgress(clusterId, PROGRESS_POLL).exceptionally(t -> null);
+                    }
                     progress.refresh();
                 }
             }
         }
     }
+
+    /** How often a waiting {@code raftkit backup} asks the node how far it has got. */
+    static final Duration PROGRESS_POLL = Duration.ofSeconds(1);
 
     /** A node's backup as one JSON object: who took it, where, what it covers, how long it took. */
     static String json(AdminClient.BackupTaken r, long elapsedNanos) {

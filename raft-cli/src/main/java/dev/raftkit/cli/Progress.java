@@ -15,7 +15,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Three kinds of work: counted ({@link #counting}: the rate so far gives the time left), timed
  * ({@link #timed}: elapsed against a planned duration), and open-ended ({@link #elapsed}: only the
- * time elapsed). Thread-safe: workers may call {@link #advance} concurrently, and
+ * time elapsed). Open-ended work becomes counted once its size is known ({@link #report}: a
+ * backup whose node says how many bytes it will copy). Thread-safe: workers may call {@link #advance} concurrently, and
  * {@link #startTicker} redraws from a daemon thread of its own ({@code raftkit-progress}) for work
  * that reports nothing while it runs.
  */
@@ -36,19 +37,27 @@ public final class Progress implements AutoCloseable {
     /** Plain lines: a log a person can still read. */
     static final Duration LINE_INTERVAL = Duration.ofSeconds(5);
     static final int BAR_WIDTH = 24;
+    /** The unit {@link #report} shows in KiB, MiB or GiB. */
+    public static final String BYTES = "bytes";
 
     private final PrintWriter err;
     private final Style style;
     private final LongSupplier nanoClock;
     private final String label;
     /** Counted work: its unit ("seeds"); null for timed and open-ended work. */
-    private final String unit;
+    private String unit;
     /** Counted work: how many in all. */
-    private final long total;
+    private long total;
     /** Timed work: the planned duration; 0 otherwise. */
     private final long plannedNanos;
     private final long startNanos;
     private long done;
+    /**
+     * Where the rate is measured from: the start, or the first {@link #report} of a size (the
+     * time spent before the size was known says nothing about the rate).
+     */
+    private long rateStartNanos;
+    private long rateStartDone;
     private long lastDrawNanos;
     /** Characters of the bar last drawn, to blank what a shorter redraw leaves behind. */
     private int drawnWidth;
@@ -65,6 +74,7 @@ public final class Progress implements AutoCloseable {
         this.total = total;
         this.plannedNanos = plannedNanos;
         this.startNanos = nanoClock.getAsLong();
+        this.rateStartNanos = startNanos;
         // A bar appears at once; a plain line only once the work has lasted a whole interval, so a
         // short command prints no progress at all.
         this.lastDrawNanos = style == Style.BAR ? startNanos - BAR_INTERVAL.toNanos() : startNanos;
@@ -109,6 +119,27 @@ public final class Progress implements AutoCloseable {
     /** Counts {@code n} more units done, and redraws if it is time. */
     public synchronized void advance(long n) {
         done += n;
+        draw(false);
+    }
+
+    /**
+     * Sets how much of how much is done, in {@code unit}s ({@code "bytes"} is shown in KiB, MiB,
+     * GiB): open-ended work becomes counted, and the time left is measured from the rate since the
+     * first report of this unit. Then redraws if it is time. A {@code total} below 1 is ignored
+     * (the size is not known yet).
+     */
+    public synchronized void report(long done, long total, String unit) {
+        if (total < 1) {
+            draw(false);
+            return;
+        }
+        if (!unit.equals(this.unit)) {
+            rateStartNanos = nanoClock.getAsLong();
+            rateStartDone = done;
+        }
+        this.unit = unit;
+        this.total = total;
+        this.done = done;
         draw(false);
     }
 
@@ -242,11 +273,11 @@ public final class Progress implements AutoCloseable {
         String sep = plain ? ", " : "  ";
         if (unit != null) {
             long shown = Math.min(done, total);
-            double secs = elapsed / 1e9;
-            double rate = secs > 0 ? done / secs : 0;
-            String eta = done == 0 || rate == 0 ? "?" : duration(Math.round((total - shown) / rate * 1e9));
+            double secs = Math.max(0, now - rateStartNanos) / 1e9;
+            double rate = secs > 0 ? (done - rateStartDone) / secs : 0;
+            String eta = rate <= 0 ? "?" : duration(Math.round((total - shown) / rate * 1e9));
             String pct = (shown * 100 / total) + "%";
-            return shown + "/" + total + " " + unit + (plain ? " (" + pct + ")" : sep + pct)
+            return amount(shown) + "/" + amount(total) + " " + shownUnit() + (plain ? " (" + pct + ")" : sep + pct)
                     + sep + rate(rate) + sep + "ETA " + eta;
         }
         if (plannedNanos > 0) {
@@ -260,11 +291,44 @@ public final class Progress implements AutoCloseable {
 
     /** Units per second, or per minute below one a second (a simulated run can take most of a minute). */
     private String rate(double perSecond) {
-        if (perSecond == 0) {
-            return "0 " + unit + "/s";
+        if (perSecond <= 0) {
+            return "0 " + shownUnit() + "/s";
+        }
+        if (BYTES.equals(unit)) {
+            long scale = scaleOf((long) perSecond);
+            return String.format(Locale.ROOT, "%.1f %s/s", perSecond / scale, unitOf(scale));
         }
         return perSecond < 1 ? String.format(Locale.ROOT, "%.1f %s/min", perSecond * 60, unit)
                 : String.format(Locale.ROOT, "%.1f %s/s", perSecond, unit);
+    }
+
+    /** A count as shown: bytes in the unit the total is shown in, one decimal. */
+    private String amount(long n) {
+        long scale = scaleOf(total);
+        return BYTES.equals(unit) && scale > 1
+                ? String.format(Locale.ROOT, "%.1f", n / (double) scale) : Long.toString(n);
+    }
+
+    private String shownUnit() {
+        return BYTES.equals(unit) ? unitOf(scaleOf(total)) : unit;
+    }
+
+    /** The largest binary unit (1, KiB, MiB, GiB) that {@code bytes} reaches. */
+    private static long scaleOf(long bytes) {
+        long scale = 1;
+        while (scale < 1L << 30 && bytes >= scale * 1024) {
+            scale *= 1024;
+        }
+        return scale;
+    }
+
+    private static String unitOf(long scale) {
+        return switch (Long.numberOfTrailingZeros(scale)) {
+            case 10 -> "KiB";
+            case 20 -> "MiB";
+            case 30 -> "GiB";
+            default -> "B";
+        };
     }
 
     /** How much is done, in [0, 1]; -1 for open-ended work. */

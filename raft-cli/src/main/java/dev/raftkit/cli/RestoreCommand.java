@@ -44,8 +44,8 @@ final class RestoreCommand implements Callable<Integer> {
             description = "The key file the backups were encrypted with (the node's --backup-key); needed for encrypted backups.")
     Path key;
 
-    @Option(names = "--quiet", description = "No progress on stderr (by default: the time elapsed, as a bar on a"
-            + " terminal or a line every 5 s otherwise).")
+    @Option(names = "--quiet", description = "No progress on stderr (by default: bytes read of the chain's total,"
+            + " rate and time left, as a bar on a terminal or a line every 5 s otherwise).")
     boolean quiet;
 
     @Override
@@ -80,11 +80,16 @@ final class RestoreCommand implements Callable<Integer> {
         out.flush();
         long start = System.nanoTime();
         BackupRestore.Result r;
-        // The restore reports nothing until it is done: the time elapsed is all there is to show.
+        long target = index == null ? BackupRestore.LATEST : index;
+        long planned = BackupRestore.bytesToRead(chain, target);
+        // The bytes read (verification, then the copy) against what the manifests say there is to
+        // read; the ticker keeps the bar live through a long fsync or a slow first file.
         try (Progress progress = Progress.elapsed(cl.getErr(), Progress.styleFor(quiet, false), System::nanoTime,
                 "restore").startTicker()) {
-            r = BackupRestore.restore(chain.backups().stream().map(BackupChain.Backup::dir).toList(), data,
-                    index == null ? BackupRestore.LATEST : index, backupKey);
+            long[] read = {0};
+            progress.report(0, planned, Progress.BYTES);
+            r = BackupRestore.restore(chain.backups().stream().map(BackupChain.Backup::dir).toList(), data, target,
+                    backupKey, n -> progress.report(read[0] += n, planned, Progress.BYTES));
         } catch (IOException e) {
             return fail(cl, "restore failed (nothing was written): " + e.getMessage());
         }

@@ -74,6 +74,39 @@ class ProgressTest {
     }
 
     @Test
+    void openEndedWorkBecomesCountedOnceItsSizeIsReportedAndTheRateStartsThen() {
+        Progress p = Progress.elapsed(err, Progress.Style.LINES, now::get, "backup");
+        advanceSeconds(30); // the node takes its snapshot: no size yet
+        p.report(0, 0, Progress.BYTES);
+        assertEquals("backup: 30s elapsed", p.line(now.get()), "a total of 0 is not a size");
+        p.report(0, 300L << 20, Progress.BYTES);
+        advanceSeconds(10);
+        p.report(100L << 20, 300L << 20, Progress.BYTES);
+        // 100 MiB in the 10 s since the size was known (not in 40 s): 200 MiB more take 20 s.
+        assertEquals("backup: 100.0/300.0 MiB (33%), 10.0 MiB/s, ETA 20s", p.line(now.get()));
+        p.report(2_000, 5_000, "entries");
+        advanceSeconds(4);
+        p.report(3_000, 5_000, "entries");
+        // A new unit measures its own rate: 1,000 entries in 4 s, 2,000 left.
+        assertEquals("backup: 3000/5000 entries (60%), 250.0 entries/s, ETA 8s", p.line(now.get()));
+    }
+
+    @Test
+    void bytesAreShownInTheLargestUnitTheTotalReaches() {
+        Progress small = Progress.elapsed(err, Progress.Style.LINES, now::get, "restore");
+        small.report(0, 900, Progress.BYTES);
+        advanceSeconds(1);
+        small.report(300, 900, Progress.BYTES);
+        assertEquals("restore: 300/900 B (33%), 300.0 B/s, ETA 2s", small.line(now.get()));
+        Progress large = Progress.elapsed(err, Progress.Style.LINES, now::get, "restore");
+        large.report(0, 3L << 30, Progress.BYTES);
+        advanceSeconds(2);
+        large.report(1L << 30, 3L << 30, Progress.BYTES);
+        // The rate in its own unit: 512 MiB a second.
+        assertEquals("restore: 1.0/3.0 GiB (33%), 512.0 MiB/s, ETA 4s", large.line(now.get()));
+    }
+
+    @Test
     void plainLinesComeEveryFiveSecondsAndNotBefore() {
         Progress p = Progress.counting(err, Progress.Style.LINES, now::get, "sim", 100, "seeds");
         for (int s = 1; s <= 12; s++) {

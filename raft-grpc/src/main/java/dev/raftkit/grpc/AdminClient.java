@@ -6,6 +6,8 @@ import com.google.common.util.concurrent.ListenableFuture;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.proto.AddPeerRequest;
 import dev.raftkit.grpc.proto.BackupKindProto;
+import dev.raftkit.grpc.proto.BackupProgressRequest;
+import dev.raftkit.grpc.proto.BackupProgressResponse;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.grpc.proto.EventsRequest;
@@ -56,6 +58,14 @@ public final class AdminClient implements AutoCloseable {
      */
     public record BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
                               long lastTerm, long bytes, String fallbackReason) {
+    }
+
+    /**
+     * How far the backup node {@code node} is taking has got: {@code phase} in words, {@code done}
+     * of {@code total} {@code unit}s ({@code "bytes"} or {@code "entries"}; {@code total} 0 while
+     * not known). Null from {@link #backupProgress} when no backup runs.
+     */
+    public record BackupProgress(long node, boolean incremental, String phase, long done, long total, String unit) {
     }
 
     /**
@@ -159,6 +169,18 @@ public final class AdminClient implements AutoCloseable {
                         r.getLastIndex(), r.getLastTerm(), r.getBytes(),
                         r.getFallbackReason().isEmpty() ? null : r.getFallbackReason()),
                 "take a backup at the node at " + where);
+    }
+
+    /**
+     * How far the backup the node is taking now has got; completes with null if it takes none.
+     * Poll it while a {@link #fullBackup} or {@link #incrementalBackup} call waits.
+     */
+    public CompletableFuture<BackupProgress> backupProgress(String clusterId, Duration timeout) {
+        BackupProgressRequest request = BackupProgressRequest.newBuilder().setClusterId(clusterId).build();
+        return call(stub(timeout).backupProgress(request), (BackupProgressResponse r) -> !r.getRunning() ? null
+                        : new BackupProgress(r.getNodeId(), r.getKind() == BackupKindProto.BACKUP_KIND_INCREMENTAL,
+                                r.getPhase(), r.getDone(), r.getTotal(), r.getUnit()),
+                "ask the node at " + where + " how far its backup has got");
     }
 
     /**

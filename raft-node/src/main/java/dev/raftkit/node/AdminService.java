@@ -6,6 +6,8 @@ import dev.raftkit.grpc.Untrusted;
 import dev.raftkit.grpc.proto.AddPeerRequest;
 import dev.raftkit.grpc.proto.AddPeerResponse;
 import dev.raftkit.grpc.proto.BackupKindProto;
+import dev.raftkit.grpc.proto.BackupProgressRequest;
+import dev.raftkit.grpc.proto.BackupProgressResponse;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.grpc.proto.EventsRequest;
@@ -153,6 +155,23 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
                         : BackupKindProto.BACKUP_KIND_INCREMENTAL)
                 .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
                 .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
+        out.onCompleted();
+    }
+
+    @Override
+    public void backupProgress(BackupProgressRequest request, StreamObserver<BackupProgressResponse> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        BackupService.Progress p = n.backupProgress();
+        BackupProgressResponse.Builder b = BackupProgressResponse.newBuilder().setNodeId(n.id()).setRunning(p != null);
+        if (p != null) {
+            b.setKind(p.kind() == BackupKind.FULL ? BackupKindProto.BACKUP_KIND_FULL
+                            : BackupKindProto.BACKUP_KIND_INCREMENTAL)
+                    .setPhase(p.phase()).setDone(p.done()).setTotal(p.total()).setUnit(p.unit());
+        }
+        out.onNext(b.build());
         out.onCompleted();
     }
 

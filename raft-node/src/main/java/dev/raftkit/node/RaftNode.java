@@ -732,6 +732,20 @@ public final class RaftNode implements AutoCloseable {
         return BackupRestore.restoreLatest(root, dataDir);
     }
 
+    /**
+     * How far a backup this node is taking now has got (into any of its chains), or null if it
+     * takes none. Any thread.
+     */
+    public BackupService.Progress backupProgress() {
+        for (BackupService s : backupServices.values()) {
+            BackupService.Progress p = s.progress();
+            if (p != null) {
+                return p;
+            }
+        }
+        return null;
+    }
+
     /** The one backup service of the chain at {@code root}: chains advance under its lock. */
     BackupService backupService(Path root) throws IOException {
         Path chain = root.toAbsolutePath().normalize();

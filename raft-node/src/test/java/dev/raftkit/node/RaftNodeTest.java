@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -240,6 +241,16 @@ class RaftNodeTest {
         assertEquals(1, taken.node());
         assertTrue(taken.index() >= 1, "the snapshot covers at least the founding entries: " + taken);
         assertEquals(taken.index(), open.snapshotStore().latest().orElseThrow().meta().index());
+
+        // How far a backup has got is an admin call too; a node taking none says so (null).
+        try (AdminClient strictAdmin = admin(strict); AdminClient openAdmin = admin(open)) {
+            ExecutionException progressRefused = assertThrows(ExecutionException.class,
+                    () -> strictAdmin.backupProgress("c", WAIT).get(WAIT.toSeconds() + 5, TimeUnit.SECONDS));
+            assertEquals(RaftException.Reason.UNAUTHORIZED,
+                    assertInstanceOf(RaftException.class, progressRefused.getCause()).reason());
+            assertNull(openAdmin.backupProgress("c", WAIT).get(WAIT.toSeconds() + 5, TimeUnit.SECONDS));
+            assertNull(open.backupProgress());
+        }
     }
 
     @Test
@@ -295,10 +306,14 @@ class RaftNodeTest {
     }
 
     private static AdminClient.SnapshotTaken snapshot(RaftNode node) throws Exception {
-        String hostPort = node.clientHostPort();
-        try (AdminClient admin = new AdminClient(loopback(Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))),
-                null)) {
+        try (AdminClient admin = admin(node)) {
             return admin.snapshot(node.clusterId(), WAIT).get(WAIT.toSeconds() + 5, TimeUnit.SECONDS);
         }
+    }
+
+    /** A plaintext admin client of {@code node}'s client port. */
+    private static AdminClient admin(RaftNode node) {
+        String hostPort = node.clientHostPort();
+        return new AdminClient(loopback(Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1))), null);
     }
 }

@@ -81,6 +81,13 @@ public final class BenchCommand implements Callable<Integer> {
                     + "with each, side by side (default off).")
     List<String> metrics;
 
+    @Option(names = "--rounds", defaultValue = "1", paramLabel = "N",
+            description = "Run every setting N times, the --metrics list in reverse order every other round (so"
+                    + " neither setting is always the second, which a warmer JIT and page cache favour); with both"
+                    + " metrics settings, print per setting the median over the rounds of each round's on/off ratio"
+                    + " (default 1).")
+    int rounds;
+
     @Option(names = "--grpc-clients", defaultValue = "per-thread", paramLabel = "per-thread|shared",
             description = "grpc mode: a RaftClient per client thread (like the Ratis harness' default) or one "
                     + "shared by all threads (default per-thread).")
@@ -129,7 +136,14 @@ public final class BenchCommand implements Callable<Integer> {
     /** One setting's measurements. */
     record Result(BenchWorkload workload, String mode, String metrics, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
                   double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
-                  long gcMillis, long elections, double switchesPerOp) {
+                  long gcMillis, long elections, double switchesPerOp, int round) {
+        /** This result, measured in round {@code n} of {@code --rounds}. */
+        Result inRound(int n) {
+            return new Result(workload, mode, metrics, clients, valueBytes, seconds, ops, errors, sortedNanos,
+                    leaderFsyncsPerSec, allFsyncsPerSec, entriesPerFsync, cpuPercent, gcMillis, elections, switchesPerOp,
+                    n);
+        }
+
         double opsPerSec() {
             return ops / seconds;
         }
@@ -193,6 +207,9 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--sm must be kv or sql (sql also runs kv, for"
                     + " the ratio), got '" + stateMachine + "'");
         };
+        if (rounds < 1 || rounds > 100) {
+            throw new ParameterException(spec.commandLine(), "--rounds must be in 1..100, got " + rounds);
+        }
         for (String m : metrics) {
             if (!m.equals("off") && !m.equals("on")) {
                 throw new ParameterException(spec.commandLine(), "--metrics takes off, on or both (off,on), got '" + m + "'");
@@ -208,7 +225,7 @@ public final class BenchCommand implements Callable<Integer> {
         Files.createDirectories(parent);
         // The plan: the probes (two disk rates and a round trip), the prewarm per state machine,
         // then warm-up and measurement per setting; starting and stopping clusters come on top.
-        long settings = (long) modes.size() * clients.size() * workloads.size();
+        long settings = (long) modes.size() * clients.size() * metrics.size() * workloads.size() * rounds;
         long plannedNanos = 3 * probeNanos + prewarmNanos * workloads.size() + settings * (warmupNanos + durationNanos);
         try (Progress progress = Progress.timed(stderr, Progress.styleFor(quiet, false), System::nanoTime, "bench",
                 Duration.ofNanos(plannedNanos)).startTicker()) {
@@ -251,18 +268,26 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         List<Result> results = new ArrayList<>();
-        for (String mode : modes) {
-            for (int c : clients) {
-                for (String m : metrics) {
-                    for (BenchWorkload w : workloads) {
-                        err.printf(Locale.ROOT, "%s, %s, metrics %s, %d client%s, %d B: warm-up %.1f s, measuring %.1f s...%n",
-                                w.kind().cliName(), mode, m, c, c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9,
-                                durationNanos / 1e9);
-                        err.flush();
-                        Result r = runSetting(parent, w, mode, m, c, warmupNanos, durationNanos, quiet ? stderr : err);
-                        results.add(r);
-                        err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
-                        err.flush();
+        for (int round = 1; round <= rounds; round++) {
+            List<String> order = new ArrayList<>(metrics);
+            if (round % 2 == 0) {
+                java.util.Collections.reverse(order);
+            }
+            for (String mode : modes) {
+                for (int c : clients) {
+                    for (String m : order) {
+                        for (BenchWorkload w : workloads) {
+                            err.printf(Locale.ROOT, "%s%s, %s, metrics %s, %d client%s, %d B: warm-up %.1f s, measuring"
+                                            + " %.1f s...%n", rounds > 1 ? "round " + round + ": " : "",
+                                    w.kind().cliName(), mode, m, c, c == 1 ? "" : "s", valueBytes, warmupNanos / 1e9,
+                                    durationNanos / 1e9);
+                            err.flush();
+                            Result r = runSetting(parent, w, mode, m, c, warmupNanos, durationNanos,
+                                    quiet ? stderr : err).inRound(round);
+                            results.add(r);
+                            err.printf(Locale.ROOT, "  %.0f ops/s, p50 %.2f ms%n", r.opsPerSec(), r.pct(50));
+                            err.flush();
+                        }
                     }
                 }
             }
@@ -366,7 +391,7 @@ public final class BenchCommand implements Callable<Integer> {
                     100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
                     after.gcMillis() - before.gcMillis(), after.elections() - before.elections(),
                     after.contextSwitches() < 0 || before.contextSwitches() < 0 || ops == 0 ? Double.NaN
-                            : (double) (after.contextSwitches() - before.contextSwitches()) / ops);
+                            : (double) (after.contextSwitches() - before.contextSwitches()) / ops, 1);
         } finally {
             for (RaftClient c : grpc) {
                 c.close();
@@ -467,11 +492,11 @@ public final class BenchCommand implements Callable<Integer> {
                     physical.floorMillis(), 1000.0 / physical.floorMillis());
         }
         out.println();
-        out.println("| state machine | client mode | metrics | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
+        out.println((rounds > 1 ? "| round " : "") + "| state machine | client mode | metrics | clients | ops/s | p50 ms | p99 ms | p99.9 ms | leader fsync/s | entries/fsync "
                 + "| all fsync/s | CPU % | GC ms | ctx sw/op | elections | errors |" + (physical != null ? " vs floor |" : ""));
-        out.println("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
+        out.println((rounds > 1 ? "|---:" : "") + "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (physical != null ? "---:|" : ""));
         for (Result r : results) {
-            out.printf(Locale.ROOT, "| %s | %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
+            out.printf(Locale.ROOT, (rounds > 1 ? "| " + r.round() + " " : "") + "| %s | %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %.0f | %.1f | %.0f | %.0f | %d | %.1f | %d | %d |%s%n",
                     r.workload().kind().cliName(), r.mode(), r.metrics(), r.clients(), r.opsPerSec(), r.pct(50), r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(),
                     r.entriesPerFsync(), r.allFsyncsPerSec(), r.cpuPercent(), r.gcMillis(), r.switchesPerOp(), r.elections(),
                     r.errors(), physical != null ? String.format(Locale.ROOT, " %.2f |", physical.floorMillis() / r.pct(50)) : "");
@@ -480,20 +505,21 @@ public final class BenchCommand implements Callable<Integer> {
             out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
         }
         printRatios(out, results, metrics.size() > 1);
+        printMetricsCost(out, results);
         out.println();
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics");
+                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round");
         for (Result r : results) {
-            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s",
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s,%d",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
                     r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
                     r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
                     physical == null ? Double.NaN : physical.fsyncPerSec(),
                     physical == null ? Double.NaN : physical.fsyncPreallocPerSec(),
                     physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp(),
-                    r.workload().kind().cliName(), r.metrics()));
+                    r.workload().kind().cliName(), r.metrics(), r.round()));
         }
         csv.forEach(out::println);
         out.flush();
@@ -525,6 +551,47 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /**
+     * With metrics both on and off: per setting, each round's on/off ratio of ops/s, p50 and p99
+     * (the two ran next to each other, so a slow minute of the machine hits both), and their
+     * median over the rounds with the range.
+     */
+    static void printMetricsCost(PrintWriter out, List<Result> results) {
+        boolean both = results.stream().anyMatch(r -> r.metrics().equals("on"))
+                && results.stream().anyMatch(r -> r.metrics().equals("off"));
+        if (!both) {
+            return;
+        }
+        out.println();
+        out.println("metrics on / off, each round's pair, median over the rounds (range):");
+        java.util.Map<String, List<double[]>> ratios = new java.util.LinkedHashMap<>();
+        for (Result on : results) {
+            if (!on.metrics().equals("on")) {
+                continue;
+            }
+            for (Result off : results) {
+                if (off.metrics().equals("off") && off.round() == on.round() && off.workload() == on.workload()
+                        && off.mode().equals(on.mode()) && off.clients() == on.clients()) {
+                    ratios.computeIfAbsent(on.workload().kind().cliName() + ", " + on.mode() + ", " + on.clients()
+                                    + " client" + (on.clients() == 1 ? "" : "s"), k -> new ArrayList<>())
+                            .add(new double[] {on.opsPerSec() / off.opsPerSec(), on.pct(50) / off.pct(50),
+                                    on.pct(99) / off.pct(99)});
+                }
+            }
+        }
+        ratios.forEach((setting, pairs) -> out.printf(Locale.ROOT, "  %s: ops/s %s, p50 %s, p99 %s (%d round%s)%n",
+                setting, medianAndRange(pairs, 0), medianAndRange(pairs, 1), medianAndRange(pairs, 2), pairs.size(),
+                pairs.size() == 1 ? "" : "s"));
+    }
+
+    /** {@code ×0.98 (0.95–1.03)}: the median of column {@code i}, and its range over more than one value. */
+    static String medianAndRange(List<double[]> rows, int i) {
+        double[] v = rows.stream().mapToDouble(r -> r[i]).sorted().toArray();
+        double median = v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return v.length == 1 ? String.format(Locale.ROOT, "×%.2f", median)
+                : String.format(Locale.ROOT, "×%.2f (%.2f–%.2f)", median, v[0], v[v.length - 1]);
     }
 
     // ------------------------------------------------------------------ helpers

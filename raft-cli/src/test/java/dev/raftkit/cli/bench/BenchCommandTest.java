@@ -83,20 +83,43 @@ class BenchCommandTest {
     }
 
     @Test
-    void metricsOffAndOnRunSideBySide() {
-        Run r = run("bench", "--clients", "1", "--client-mode", "in-process", "--metrics", "off,on", "--warmup", "200ms",
-                "--duration", "1s", "--probe", "0s", "--dir", tmp.toString());
+    void metricsOffAndOnRunSideBySideInRoundsOfAlternatingOrder() {
+        Run r = run("bench", "--clients", "1", "--client-mode", "in-process", "--metrics", "off,on", "--rounds", "2",
+                "--warmup", "200ms", "--duration", "1s", "--probe", "0s", "--dir", tmp.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
-        assertTrue(r.out().contains("| kv | in-process | off | 1 |"), r.out());
-        assertTrue(r.out().contains("| kv | in-process | on | 1 |"), r.out());
+        assertTrue(r.out().contains("| 1 | kv | in-process | off | 1 |"), r.out());
+        assertTrue(r.out().contains("| 2 | kv | in-process | on | 1 |"), r.out());
         List<String> rows = r.csvRows();
-        assertEquals(2, rows.size(), r.out());
-        for (int i = 0; i < 2; i++) {
+        assertEquals(4, rows.size(), r.out());
+        // Round 1 runs off then on; round 2 on then off: neither is always second.
+        List<String> order = List.of("off/1", "on/1", "on/2", "off/2");
+        for (int i = 0; i < 4; i++) {
             String[] f = rows.get(i).split(",");
-            assertEquals(i == 0 ? "off" : "on", f[24], rows.get(i));
+            assertEquals(order.get(i), f[24] + "/" + f[25], rows.get(i));
             assertTrue(Long.parseLong(f[6]) > 0, rows.get(i));   // writes committed with metrics on too
             assertEquals("0", f[17], rows.get(i));
         }
+        // The paired ratio: each round's on over its off, the median of the two, and their range.
+        double[] ratio = new double[2];
+        for (int round = 1; round <= 2; round++) {
+            ratio[round - 1] = opsPerSec(rows, "on", round) / opsPerSec(rows, "off", round);
+        }
+        String line = Arrays.stream(r.out().split("\n")).filter(l -> l.startsWith("  kv, in-process, 1 client:"))
+                .findFirst().orElseThrow(() -> new AssertionError("no metrics cost line in\n" + r.out()));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("ops/s ×([0-9.]+) \\(([0-9.]+)–([0-9.]+)\\)")
+                .matcher(line);
+        assertTrue(m.find(), line);
+        // The CSV rounds ops/s to a tenth: equal to the printed two decimals within a rounding step.
+        assertEquals((ratio[0] + ratio[1]) / 2, Double.parseDouble(m.group(1)), 0.006, line);
+        assertEquals(Math.min(ratio[0], ratio[1]), Double.parseDouble(m.group(2)), 0.006, line);
+        assertEquals(Math.max(ratio[0], ratio[1]), Double.parseDouble(m.group(3)), 0.006, line);
+        assertTrue(line.endsWith("(2 rounds)"), line);
+    }
+
+    /** The ops/s of the CSV row with metrics {@code metrics} in round {@code round}. */
+    private static double opsPerSec(List<String> rows, String metrics, int round) {
+        return rows.stream().map(l -> l.split(",")).filter(f -> f[24].equals(metrics) && f[25].equals("" + round))
+                .mapToDouble(f -> Double.parseDouble(f[7])).findFirst().orElseThrow();
     }
 
     /**

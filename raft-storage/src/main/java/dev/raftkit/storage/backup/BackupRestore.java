@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,6 +90,41 @@ public final class BackupRestore {
      */
     public static Result restore(List<Path> chain, Path dataDir, long upToIndex, BackupKey key) throws IOException {
         return restore(FileIo.real(), chain, dataDir, upToIndex, key, SegmentedLogStorage.Options.defaults());
+    }
+
+    /**
+     * {@link #restore(List, Path, long, BackupKey)}, telling {@code bytesRead}, on this thread, of
+     * every byte it reads from the chain (verifying it, then copying it): {@link #bytesToRead} says
+     * how many to expect, so a caller can show how far it has got and the time left.
+     */
+    public static Result restore(List<Path> chain, Path dataDir, long upToIndex, BackupKey key,
+                                 LongConsumer bytesRead) throws IOException {
+        return restore(new ReadCountingFileIo(FileIo.real(), bytesRead), chain, dataDir, upToIndex, key,
+                SegmentedLogStorage.Options.defaults());
+    }
+
+    /**
+     * About how many bytes a restore of {@code chain} up to {@code upToIndex} ({@link #LATEST}: all
+     * of it) reads: verification reads every file once (an encrypted snapshot twice: its checksum,
+     * then its authentication) and every entry file once more to check its entries; the restore
+     * then copies the snapshot and the entry files that reach the target. The manifests' own few
+     * bytes are left out.
+     */
+    public static long bytesToRead(BackupChain chain, long upToIndex) {
+        long target = upToIndex == LATEST ? chain.last().manifest().lastIndex() : upToIndex;
+        long snapshot = sizeOf(chain.full().manifest(), BackupLayout.SNAPSHOT);
+        long bytes = 2 * snapshot + (chain.full().manifest().encrypted() ? snapshot : 0);
+        for (BackupChain.Backup b : chain.backups().subList(1, chain.backups().size())) {
+            long entries = sizeOf(b.manifest(), EntryFile.NAME);
+            bytes += 2 * entries + (b.manifest().prevIndex() < target ? entries : 0);
+        }
+        return bytes;
+    }
+
+    /** The size the manifest records for its file {@code name}; 0 if it lists none (verification refuses it). */
+    private static long sizeOf(BackupManifest m, String name) {
+        BackupFile f = m.file(name);
+        return f == null ? 0 : f.sizeBytes();
     }
 
     /**

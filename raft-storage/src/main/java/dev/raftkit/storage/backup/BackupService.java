@@ -87,6 +87,21 @@ public final class BackupService {
     private final FileIo io;
     private final Supplier<String> ids;
     private final AtomicBoolean running = new AtomicBoolean();
+    /** The running backup's progress; null when none runs. */
+    private volatile Progress progress;
+
+    /**
+     * How far the running backup has got, for a caller that waits on it to show (an admin client,
+     * a status page).
+     *
+     * @param kind  what is being taken (FULL once an incremental fell back)
+     * @param phase what it is doing, in words ("taking a snapshot", "copying the snapshot", "copying entries")
+     * @param done  units done in this phase
+     * @param total units this phase will take; 0 while not known (the node is still taking its snapshot)
+     * @param unit  {@code "bytes"} (a full backup's snapshot) or {@code "entries"} (an incremental)
+     */
+    public record Progress(BackupKind kind, String phase, long done, long total, String unit) {
+    }
 
     /**
      * @param server    the node to back up (running)
@@ -223,6 +238,11 @@ public final class BackupService {
         return exclusive(() -> new Job(files).incremental());
     }
 
+    /** The running backup's progress, or null if none runs. Any thread. */
+    public Progress progress() {
+        return progress;
+    }
+
     private CompletableFuture<Result> exclusive(Supplier<CompletableFuture<Result>> start) {
         if (!running.compareAndSet(false, true)) {
             return CompletableFuture.failedFuture(new IllegalStateException("a backup into " + root
@@ -235,7 +255,10 @@ public final class BackupService {
             running.set(false);
             throw e;
         }
-        f.whenComplete((r, t) -> running.set(false));
+        f.whenComplete((r, t) -> {
+            progress = null;
+            running.set(false);
+        });
         return f;
     }
 
@@ -382,6 +405,7 @@ public final class BackupService {
             // Pin before the snapshot, at or below its index + 1: a threshold snapshot compacting in
             // between must not take the entries the next incremental will export.
             server.retainLogFrom(Math.max(1, server.status().applied() + 1));
+            progress = new Progress(BackupKind.FULL, "taking a snapshot", 0, 0, "bytes");
             Long sequence = attempt(() -> BackupLayout.nextSequence(io, root));
             if (sequence != null) {
                 snapshotAttempt(fallbackReason, sequence, 0, null);
@@ -456,6 +480,7 @@ public final class BackupService {
                 tmp = partialDir(id);
                 writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), parent.lastIndex(), parent.lastTerm(),
                         to - parent.lastIndex(), key, id);
+                progress = new Progress(BackupKind.INCREMENTAL, "copying entries", 0, to - parent.lastIndex(), "entries");
                 // The chain's head is the newest backup in the root: the next one follows it.
                 return new Increment(head, to, parent.sequence() + 1, id);
             });
@@ -513,6 +538,9 @@ public final class BackupService {
                     fail(e);
                     return;
                 }
+                long from = inc.head().manifest().lastIndex();
+                progress = new Progress(BackupKind.INCREMENTAL, "copying entries", writer.nextIndex() - 1 - from,
+                        inc.to() - from, "entries");
                 readBatch(inc, c, term);
             });
         }
@@ -553,7 +581,8 @@ public final class BackupService {
             throw new SnapshotGone(e);
         }
         BackupFile copied;
-        try (r; InputStream in = r.input();
+        progress = new Progress(BackupKind.FULL, "copying the snapshot", 0, d.sizeBytes(), "bytes");
+        try (r; InputStream in = counted(r.input(), d.sizeBytes());
              OutputStream file = new BufferedOutputStream(io.newOutputStream(target), 64 * 1024);
              OutputStream out = key == null ? file : BackupCipher.encrypt(file, key, backupId, BackupLayout.SNAPSHOT)) {
             copied = BackupFile.copy(BackupLayout.SNAPSHOT, in, out);
@@ -566,6 +595,36 @@ public final class BackupService {
         }
         io.force(target);
         return key == null ? copied : BackupFile.measure(io, target);
+    }
+
+    /** {@code in}, publishing the bytes read from it as the snapshot copy's progress. */
+    private InputStream counted(InputStream in, long total) {
+        return new java.io.FilterInputStream(in) {
+            private long read;
+
+            @Override
+            public int read() throws IOException {
+                int b = super.read();
+                if (b >= 0) {
+                    advance(1);
+                }
+                return b;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    advance(n);
+                }
+                return n;
+            }
+
+            private void advance(int n) {
+                read += n;
+                progress = new Progress(BackupKind.FULL, "copying the snapshot", read, total, "bytes");
+            }
+        };
     }
 
     private Path partialDir(String id) throws IOException {

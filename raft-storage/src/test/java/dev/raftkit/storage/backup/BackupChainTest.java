@@ -77,6 +77,12 @@ class BackupChainTest {
     private static BackupService.Result fallback;
     private static long firstIndexAtFallback;
     private static long pinnedFromAtFallback;
+    /** Root E: a full backup and an incremental stepped by hand, and the progress seen between the steps. */
+    private static final List<BackupService.Progress> progressBetweenSteps = new ArrayList<>();
+    /** Root E's full backup: the progress seen at each read of the snapshot it copies. */
+    private static final List<BackupService.Progress> progressWhileCopying = new ArrayList<>();
+    private static long snapshotBytesE;
+    private static long entriesE;
 
     @BeforeAll
     static void takeBackupsOfALiveCluster() throws Exception {
@@ -149,6 +155,16 @@ class BackupChainTest {
                 firstIndexAtFallback = node1Log.firstIndex();
                 fallback = c.incremental();
                 pinnedFromAtFallback = node1.logRetainedFrom();
+
+                // Root E: steps run by hand, so what a caller polling the service sees in between is fixed.
+                BackupService[] e = new BackupService[1];
+                e[0] = new BackupService(node1, watching(node1Store, () -> progressWhileCopying.add(e[0].progress())),
+                        CLUSTER, tmp.resolve("backups-e"));
+                BackupService.Result fullE = stepped(e[0], e[0]::fullAsync);
+                snapshotBytesE = fullE.manifest().file(BackupLayout.SNAPSHOT).sizeBytes();
+                write(cluster, session, 900, 20);
+                BackupService.Result incE = stepped(e[0], e[0]::incrementalAsync);
+                entriesE = incE.manifest().lastIndex() - incE.manifest().prevIndex();
             } finally {
                 writers.shutdownNow();
             }
@@ -179,6 +195,93 @@ class BackupChainTest {
         return r;
     }
 
+    /**
+     * Runs {@code start}'s file steps on this thread one at a time, noting {@code service}'s
+     * progress before each and once it is done.
+     */
+    private static BackupService.Result stepped(BackupService service,
+            java.util.function.Function<java.util.concurrent.Executor, CompletableFuture<BackupService.Result>> start)
+            throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<Runnable> steps = new java.util.concurrent.LinkedBlockingQueue<>();
+        CompletableFuture<BackupService.Result> f = start.apply(steps::add);
+        while (!f.isDone()) {
+            Runnable step = steps.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            assertNotNull(step, "the backup took no step for " + WAIT);
+            progressBetweenSteps.add(service.progress());
+            step.run();
+        }
+        progressBetweenSteps.add(service.progress());
+        return f.get();
+    }
+
+    /** {@code store}, calling {@code onRead} before every read of a snapshot's input stream. */
+    private static dev.raftkit.spi.SnapshotStore watching(FileSnapshotStore store, Runnable onRead) {
+        return new dev.raftkit.spi.SnapshotStore() {
+            @Override
+            public dev.raftkit.spi.SnapshotWriter begin(dev.raftkit.core.SnapshotMeta meta) throws IOException {
+                return store.begin(meta);
+            }
+
+            @Override
+            public java.util.Optional<SnapshotDescriptor> latest() throws IOException {
+                return store.latest();
+            }
+
+            @Override
+            public dev.raftkit.spi.SnapshotReader open(SnapshotDescriptor snapshot) throws IOException {
+                dev.raftkit.spi.SnapshotReader r = store.open(snapshot);
+                return new dev.raftkit.spi.SnapshotReader() {
+                    @Override
+                    public SnapshotDescriptor descriptor() {
+                        return r.descriptor();
+                    }
+
+                    @Override
+                    public java.io.InputStream input() throws IOException {
+                        return new java.io.FilterInputStream(r.input()) {
+                            @Override
+                            public int read() throws IOException {
+                                onRead.run();
+                                return super.read();
+                            }
+
+                            @Override
+                            public int read(byte[] b, int off, int len) throws IOException {
+                                onRead.run();
+                                return super.read(b, off, len);
+                            }
+                        };
+                    }
+
+                    @Override
+                    public byte[] chunk(long offset, int maxBytes) throws IOException {
+                        return r.chunk(offset, maxBytes);
+                    }
+
+                    @Override
+                    public void verify() throws IOException {
+                        r.verify();
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        r.close();
+                    }
+                };
+            }
+
+            @Override
+            public void retain(int count) throws IOException {
+                store.retain(count);
+            }
+
+            @Override
+            public void close() {
+                // node 1's server closes the store it writes to
+            }
+        };
+    }
+
     private static void write(RuntimeCluster cluster, ClientSession session, int base, int n) {
         for (int i = 0; i < n; i++) {
             cluster.submit(session, put("k" + (base + i), "v" + i));
@@ -200,6 +303,42 @@ class BackupChainTest {
                     "the restored state equals the live state at index " + last + " (chain of " + n + ")");
         }
         assertTrue(writtenDuringBackup.get() > 0, "clients kept writing while the backups were taken");
+    }
+
+    @Test
+    void aRunningBackupSaysWhatItDoesAndHowFarItHasGot() {
+        BackupService.Progress snapshotting = new BackupService.Progress(BackupKind.FULL, "taking a snapshot", 0, 0,
+                "bytes");
+        BackupService.Progress copyingEntries = new BackupService.Progress(BackupKind.INCREMENTAL, "copying entries", 0,
+                entriesE, "entries");
+        List<BackupService.Progress> p = progressBetweenSteps;
+        // Full: queued (nothing yet), waiting for the node's snapshot, done; incremental: queued,
+        // its entries counted (one batch: these few fit in one read), done.
+        assertEquals(java.util.Arrays.asList(null, snapshotting, null, null, copyingEntries, null), p);
+        // The snapshot copy, read by read: the bytes so far of the snapshot's size, growing to it.
+        assertFalse(progressWhileCopying.isEmpty());
+        long before = -1;
+        for (BackupService.Progress c : progressWhileCopying) {
+            assertEquals("copying the snapshot", c.phase());
+            assertEquals(snapshotBytesE, c.total());
+            assertTrue(c.done() > before || c.done() == before && c.done() == snapshotBytesE, c.toString());
+            before = c.done();
+        }
+        assertEquals(snapshotBytesE, before, "the last read finds everything copied");
+    }
+
+    @Test
+    void aRestoreReportsTheBytesItReadsAndTheChainSaysHowManyToExpect() throws Exception {
+        for (List<Path> chain : List.of(chainA, chainD)) {
+            BackupKey k = chain == chainD ? key : null;
+            long planned = BackupRestore.bytesToRead(BackupChain.verify(chain, k), BackupRestore.LATEST);
+            AtomicLong read = new AtomicLong();
+            Path data = tmp.resolve("restore-counted-" + (k == null ? "plain" : "encrypted"));
+            BackupRestore.restore(chain, data, BackupRestore.LATEST, k, read::addAndGet);
+            // Besides the data files the manifests are read (a few hundred bytes each, a few times).
+            assertTrue(read.get() >= planned && read.get() <= planned + 16 * 1024,
+                    "read " + read.get() + " bytes, expected about " + planned);
+        }
     }
 
     @Test
