@@ -51,7 +51,7 @@ import picocli.CommandLine.Spec;
                 "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
                 "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s",
                 "  raftkit bench --sm sql --clients 16",
-                "  raftkit bench --clients 16 --metrics off,on   # the cost of metrics, side by side",
+                "  raftkit bench --clients 16 --metrics off,on --rounds 4 --prewarm 20s   # the cost of metrics: paired, both orders",
                 "  raftkit bench sim --seeds 200 --nodes 3,5   # the simulator's speed (see: raftkit bench sim --help)"})
 public final class BenchCommand implements Callable<Integer> {
 
