@@ -2,6 +2,10 @@ package dev.raftkit.sql;
 
 import dev.raftkit.sql.SqlResult.Column;
 import dev.raftkit.sql.SqlResult.Rows;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -37,6 +41,55 @@ public final class SqlOps {
         List<SqlStatement> list = List.of(statements);
         SqlValidator.check(list, true);
         return new SqlRequest.Execute(list).encode();
+    }
+
+    /**
+     * A write restoring {@code table} from a table artifact (the contents of a {@code .rktable}
+     * file that {@code BACKUP TABLE} wrote, on this cluster or another): checked here (magic,
+     * version, checksum, that it is a backup of {@code table}), then sent whole through the log as
+     * {@code RESTORE TABLE table FROM 'name'} with the plain artifact as its one BLOB parameter, so
+     * every replica restores the same rows from the same bytes (and checks them again). The request
+     * is one command: above the cluster's {@code maxCommandBytes} (default 8 MiB) the leader refuses
+     * it with the limit named, and nothing changes.
+     *
+     * @param artifact the file's bytes, plain or sealed
+     * @param source   what to name in an error (the file's path)
+     * @param key      the key a sealed file is opened with (the node's backup key), or null
+     * @throws TableArtifactException naming {@code source} if the artifact is damaged, sealed with
+     *                                another key, or of another table
+     */
+    public static byte[] restoreTable(String table, byte[] artifact, String source, TableArtifactKey key)
+            throws TableArtifactException {
+        byte[] plain = TableArtifactKey.isSealed(artifact) && key != null ? key.open(artifact, source) : artifact;
+        TableArtifact a = TableArtifact.decode(plain, source, key);
+        if (!a.table().equalsIgnoreCase(table)) {
+            throw new TableArtifactException(source + " holds " + a.describe() + ", not a backup of table " + table
+                    + "; restore it into " + a.table() + ", or pick the file of " + table + "'s backup");
+        }
+        if (!a.name().matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new TableArtifactException(source + " is damaged: its backup name is not one BACKUP TABLE accepts");
+        }
+        return execute(new SqlStatement("RESTORE TABLE " + SqlDigest.quote(table) + " FROM '" + a.name() + "'",
+                List.of(plain)));
+    }
+
+    /**
+     * {@link #restoreTable(String, byte[], String, TableArtifactKey)} of the artifact in {@code file}.
+     *
+     * @throws TableArtifactException naming the file if it is missing, unreadable, damaged or of another table
+     */
+    public static byte[] restoreTableFromFile(String table, Path file, TableArtifactKey key)
+            throws TableArtifactException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new TableArtifactException("table artifact " + file + " does not exist; a node keeps the artifact of"
+                    + " BACKUP TABLE … TO 'name' as name" + TableArtifact.EXTENSION + " in its artifact directory");
+        } catch (IOException e) {
+            throw new TableArtifactException("table artifact " + file + " cannot be read: " + e);
+        }
+        return restoreTable(table, bytes, "table artifact " + file, key);
     }
 
     /** A read of the statements of {@code script}. */
