@@ -49,7 +49,11 @@ import org.sqlite.SQLiteConnection;
  * the time the leader stamped into the entry ({@link Command#timestampMillis()}).
  *
  * <p><b>Backups.</b> {@code BACKUP TABLE t TO 'n'} / {@code RESTORE TABLE t FROM 'n'} /
- * {@code SHOW BACKUPS} are replicated commands (see {@link TableBackups}).
+ * {@code SHOW BACKUPS} are replicated commands (see {@link TableBackups}). {@code BACKUP TABLE}
+ * also writes, on every node built with a {@link TableArtifactStore}, the table artifact
+ * {@code n.rktable} ({@link TableArtifact}: the same bytes on every node, fsynced and renamed
+ * before {@link #apply} returns); {@code RESTORE TABLE t FROM 'n'} carrying an artifact's bytes as
+ * its parameter ({@link SqlOps#restoreTableFromFile}) restores from those bytes, on any cluster.
  * {@code BACKUP DATABASE TO 'n'} records the backup in the replicated catalog and, on every node
  * built with a backup directory, writes a file image of the database as of that entry
  * ({@code sqlite3_serialize}; an ordinary SQLite file, {@code <dir>/<n>.sqlite}, written to a

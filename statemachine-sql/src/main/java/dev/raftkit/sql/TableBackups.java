@@ -19,7 +19,10 @@ import java.util.List;
  * the same log index inside the entry's transaction. A table backup is a copy of the table's
  * rows in a table of the same database named {@value #TABLE_PREFIX}{@code <name>}, recorded in
  * the catalog table {@value #CATALOG} with the source table's columns and {@code CREATE}
- * statement; both are ordinary tables, so they are in every snapshot and every digest. A
+ * statement; both are ordinary tables, so they are in every snapshot and every digest. Each
+ * table backup also yields its artifact bytes ({@link TableArtifact}, recorded by size and SHA-256
+ * in {@value #ARTIFACTS}), which {@link SqlStateMachine} writes to a file once the entry holds;
+ * {@link #restoreFromArtifact} restores from such bytes sent through the log. A
  * database backup ({@code BACKUP DATABASE}) is only recorded here; its file image is written by
  * {@link SqlStateMachine}.
  */
