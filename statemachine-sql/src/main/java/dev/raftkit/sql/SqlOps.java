@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -44,13 +45,25 @@ public final class SqlOps {
     }
 
     /**
-     * A write restoring {@code table} from a table artifact (the contents of a {@code .rktable}
-     * file that {@code BACKUP TABLE} wrote, on this cluster or another): checked here (magic,
-     * version, checksum, that it is a backup of {@code table}), then sent whole through the log as
-     * {@code RESTORE TABLE table FROM 'name'} with the plain artifact as its one BLOB parameter, so
-     * every replica restores the same rows from the same bytes (and checks them again). The request
-     * is one command: above the cluster's {@code maxCommandBytes} (default 8 MiB) the leader refuses
-     * it with the limit named, and nothing changes.
+     * Bytes of artifact sent in one command, at most: an artifact up to this size is one
+     * {@code RESTORE TABLE} command, a larger one is sent in parts of this size. Half the default
+     * {@code maxCommandBytes} (8 MiB), leaving room for the request's envelope.
+     */
+    public static final int RESTORE_PART_BYTES = 4 << 20;
+
+    /**
+     * The writes that restore {@code table} from a table artifact (the contents of a {@code .rktable}
+     * file that {@code BACKUP TABLE} wrote, on this cluster or another), to submit in order: checked
+     * here first (magic, version, checksum, that it is a backup of {@code table}). Each is
+     * {@code RESTORE TABLE table FROM 'name'} carrying the plain artifact as a BLOB parameter, so the
+     * contents reach every replica through the log and every replica restores the same rows from the
+     * same bytes (and checks them again). An artifact of at most {@value #RESTORE_PART_BYTES} bytes is
+     * one write; a larger one is sent in parts of that size (each with its number, the count and the
+     * artifact's SHA-256), which the replicas keep aside until the last one arrives: that entry
+     * checks the whole artifact and switches the table, so readers see the old rows until one log
+     * index and the new ones from it, never a mix. A part over the cluster's {@code maxCommandBytes}
+     * is refused by the leader with the limit named; use {@link #restoreTable(String, byte[], String,
+     * TableArtifactKey, int)} with smaller parts.
      *
      * @param artifact the file's bytes, plain or sealed
      * @param source   what to name in an error (the file's path)
@@ -58,8 +71,20 @@ public final class SqlOps {
      * @throws TableArtifactException naming {@code source} if the artifact is damaged, sealed with
      *                                another key, or of another table
      */
-    public static byte[] restoreTable(String table, byte[] artifact, String source, TableArtifactKey key)
+    public static List<byte[]> restoreTable(String table, byte[] artifact, String source, TableArtifactKey key)
             throws TableArtifactException {
+        return restoreTable(table, artifact, source, key, RESTORE_PART_BYTES);
+    }
+
+    /**
+     * {@link #restoreTable(String, byte[], String, TableArtifactKey)} with parts of at most
+     * {@code partBytes} bytes (for a cluster whose {@code maxCommandBytes} is below the default).
+     */
+    public static List<byte[]> restoreTable(String table, byte[] artifact, String source, TableArtifactKey key,
+            int partBytes) throws TableArtifactException {
+        if (partBytes < 1) {
+            throw new IllegalArgumentException("partBytes must be positive, got " + partBytes);
+        }
         byte[] plain = TableArtifactKey.isSealed(artifact) && key != null ? key.open(artifact, source) : artifact;
         TableArtifact a = TableArtifact.decode(plain, source, key);
         if (!a.table().equalsIgnoreCase(table)) {
@@ -69,8 +94,22 @@ public final class SqlOps {
         if (!a.name().matches("[A-Za-z0-9_.-]{1,64}")) {
             throw new TableArtifactException(source + " is damaged: its backup name is not one BACKUP TABLE accepts");
         }
-        return execute(new SqlStatement("RESTORE TABLE " + SqlDigest.quote(table) + " FROM '" + a.name() + "'",
-                List.of(plain)));
+        String sql = "RESTORE TABLE " + SqlDigest.quote(table) + " FROM '" + a.name() + "'";
+        if (plain.length <= partBytes) {
+            return List.of(execute(new SqlStatement(sql, List.of(plain))));
+        }
+        long parts = (plain.length + (long) partBytes - 1) / partBytes;
+        if (parts > TableBackups.MAX_PARTS) {
+            throw new TableArtifactException(source + " is " + plain.length + " bytes: more than "
+                    + TableBackups.MAX_PARTS + " parts of " + partBytes + " bytes; send larger parts");
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (long i = 0; i < parts; i++) {
+            int from = (int) (i * partBytes);
+            byte[] part = Arrays.copyOfRange(plain, from, Math.min(plain.length, from + partBytes));
+            out.add(execute(new SqlStatement(sql, Arrays.asList(part, i + 1, parts, a.sha256()))));
+        }
+        return out;
     }
 
     /**
@@ -78,7 +117,7 @@ public final class SqlOps {
      *
      * @throws TableArtifactException naming the file if it is missing, unreadable, damaged or of another table
      */
-    public static byte[] restoreTableFromFile(String table, Path file, TableArtifactKey key)
+    public static List<byte[]> restoreTableFromFile(String table, Path file, TableArtifactKey key)
             throws TableArtifactException {
         byte[] bytes;
         try {

@@ -24,6 +24,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,6 +122,7 @@ public final class SqlStateMachine implements StateMachine {
             try (Statement s = conn.createStatement()) {
                 s.execute(TableBackups.CREATE_CATALOG);
                 s.execute(TableBackups.CREATE_ARTIFACTS);
+                s.execute(TableBackups.CREATE_PARTS);
             }
             functions = new DeterministicFunctions(conn);
         } catch (SQLException e) {
@@ -241,9 +243,7 @@ public final class SqlStateMachine implements StateMachine {
                 pendingArtifacts.add(b);
                 yield b.rows();
             }
-            case RESTORE_TABLE -> c.params().isEmpty() ? TableBackups.restoreTable(conn, c.table(), c.backupName())
-                    : TableBackups.restoreFromArtifact(conn, c.table(), c.backupName(),
-                            sentArtifact((byte[]) c.params().get(0), c.backupName()));
+            case RESTORE_TABLE -> restoreTable(c);
             case BACKUP_DATABASE -> TableBackups.recordDatabase(conn, c.backupName(), index, takenAt);
             case SHOW_BACKUPS -> TableBackups.show(conn);
             case SQL -> runSql(c);
@@ -348,6 +348,35 @@ public final class SqlStateMachine implements StateMachine {
         } finally {
             exec("BEGIN");
         }
+    }
+
+    /**
+     * {@code RESTORE TABLE t FROM 'n'}: from the catalog's copy (no parameter), from a whole
+     * artifact (one BLOB), or from one part of an artifact sent in several entries (BLOB, part,
+     * parts, SHA-256: see {@link TableBackups#stagePart}), the restore running with the last part.
+     */
+    private Rows restoreTable(Checked c) throws SQLException {
+        List<Object> p = c.params();
+        if (p.isEmpty()) {
+            return TableBackups.restoreTable(conn, c.table(), c.backupName());
+        }
+        if (p.size() == 1) {
+            return TableBackups.restoreFromArtifact(conn, c.table(), c.backupName(), sentArtifact((byte[]) p.get(0),
+                    c.backupName()));
+        }
+        TableBackups.Staged staged = TableBackups.stagePart(conn, c.table(), c.backupName(), (byte[]) p.get(0),
+                ((Number) p.get(1)).longValue(), ((Number) p.get(2)).longValue(), (String) p.get(3));
+        if (staged.whole() == null) {
+            return staged.progress();
+        }
+        String sha = (String) p.get(3);
+        byte[] whole = staged.whole();
+        if (whole.length < TableArtifact.CHECKSUM_BYTES || !HexFormat.of().formatHex(whole,
+                whole.length - TableArtifact.CHECKSUM_BYTES, whole.length).equalsIgnoreCase(sha)) {
+            throw new SQLException("RESTORE TABLE: the parts sent for backup '" + c.backupName() + "' do not end with"
+                    + " the SHA-256 " + sha + " announced with them; send the file again (the table is unchanged)");
+        }
+        return TableBackups.restoreFromArtifact(conn, c.table(), c.backupName(), sentArtifact(whole, c.backupName()));
     }
 
     /**
@@ -588,6 +617,7 @@ public final class SqlStateMachine implements StateMachine {
                 s.execute("PRAGMA temp_store = MEMORY");
                 s.execute(TableBackups.CREATE_CATALOG); // present in every image this code writes; a no-op
                 s.execute(TableBackups.CREATE_ARTIFACTS); // absent only from images written before artifacts
+                s.execute(TableBackups.CREATE_PARTS);
             }
             freshFunctions = new DeterministicFunctions(fresh);
         } catch (SQLException | IOException | RuntimeException e) {

@@ -230,9 +230,13 @@ public final class SqlValidator {
         if (form == Form.RESTORE_TABLE && params.size() == 1 && params.get(0) instanceof byte[]) {
             return;
         }
+        if (form == Form.RESTORE_TABLE && params.size() == 4 && params.get(0) instanceof byte[]
+                && params.get(1) instanceof Long && params.get(2) instanceof Long && params.get(3) instanceof String) {
+            return; // one part of an artifact sent in several entries
+        }
         throw refuse(s, form == Form.RESTORE_TABLE
-                ? "RESTORE TABLE takes at most one parameter, the bytes of a table artifact file as a BLOB (see"
-                        + " SqlOps.restoreTable); got " + params.size() + " value(s)"
+                ? "RESTORE TABLE takes no parameter, the bytes of a table artifact file as one BLOB, or one part of"
+                        + " them (BLOB, part, parts, SHA-256; see SqlOps.restoreTable); got " + params.size() + " value(s)"
                 : "backup statements take no parameters; got " + params.size() + " value(s)");
     }
 

@@ -4,6 +4,7 @@ import static dev.raftkit.sql.SqlDigest.quote;
 
 import dev.raftkit.sql.SqlResult.Column;
 import dev.raftkit.sql.SqlResult.Rows;
+import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * {@code BACKUP TABLE}, {@code RESTORE TABLE} and {@code SHOW BACKUPS}, run by every replica at
@@ -41,6 +43,97 @@ final class TableBackups {
     static final String ARTIFACTS = SqlValidator.RESERVED_PREFIX + "_table_artifacts";
     static final String CREATE_ARTIFACTS = "CREATE TABLE IF NOT EXISTS " + ARTIFACTS + " (name TEXT PRIMARY KEY,"
             + " bytes INTEGER NOT NULL, sha256 TEXT NOT NULL)";
+
+    /**
+     * Parts of artifacts being restored in several entries, until the last part arrives (then the
+     * restore runs and they are deleted). Replicated, so in snapshots: an upload that a client
+     * abandons stays until the same backup is sent into the same table again (its first part
+     * clears what earlier uploads of it left).
+     */
+    static final String PARTS = SqlValidator.RESERVED_PREFIX + "_restore_parts";
+    static final String CREATE_PARTS = "CREATE TABLE IF NOT EXISTS " + PARTS + " (sha256 TEXT NOT NULL,"
+            + " part INTEGER NOT NULL, parts INTEGER NOT NULL, target TEXT NOT NULL, name TEXT NOT NULL, bytes BLOB"
+            + " NOT NULL, PRIMARY KEY (sha256, part))";
+    /** Most parts one artifact may be sent in. */
+    static final int MAX_PARTS = 100_000;
+
+    /** A part stored: either the rows saying how far the upload is, or (with the last part) the whole artifact. */
+    record Staged(Rows progress, byte[] whole) {
+    }
+
+    /**
+     * Stores part {@code part} of {@code parts} of the artifact whose SHA-256 is {@code sha256},
+     * restoring {@code table} from backup {@code name}; once every part is there, returns the
+     * artifact (in part order) and deletes the parts. A part sent again (a retry) replaces itself.
+     */
+    static Staged stagePart(Connection conn, String table, String name, byte[] bytes, long part, long parts,
+            String sha256) throws SQLException {
+        if (parts < 2 || parts > MAX_PARTS || part < 1 || part > parts || !sha256.matches("[0-9a-fA-F]{64}")) {
+            throw new SQLException("RESTORE TABLE: part " + part + " of " + parts + " (SHA-256 '"
+                    + SqlScript.excerpt(sha256, 0) + "') is not a valid part of an artifact: parts are numbered 1.."
+                    + MAX_PARTS + " with the artifact's hex SHA-256");
+        }
+        String sha = sha256.toLowerCase(Locale.ROOT);
+        try (PreparedStatement p = conn.prepareStatement("SELECT DISTINCT parts, target, name FROM " + PARTS
+                + " WHERE sha256 = ?")) {
+            p.setString(1, sha);
+            try (ResultSet r = p.executeQuery()) {
+                if (r.next() && (r.getLong(1) != parts || !r.getString(2).equals(table) || !r.getString(3).equals(name))) {
+                    throw new SQLException("RESTORE TABLE: part " + part + " of " + parts + " for table " + table
+                            + " does not belong with the parts already sent for this artifact (" + r.getLong(1)
+                            + " parts, table " + r.getString(2) + ", backup '" + r.getString(3) + "'); send the file"
+                            + " again from its first part");
+                }
+            }
+        }
+        if (part == 1) {
+            // Parts are sent in order, so a first part starts an upload: whatever an earlier, unfinished
+            // upload of this backup into this table left (a client that stopped, a damaged part) goes.
+            try (PreparedStatement p = conn.prepareStatement("DELETE FROM " + PARTS + " WHERE target = ? AND name = ?")) {
+                p.setString(1, table);
+                p.setString(2, name);
+                p.executeUpdate();
+            }
+        }
+        try (PreparedStatement p = conn.prepareStatement("INSERT OR REPLACE INTO " + PARTS
+                + " (sha256, part, parts, target, name, bytes) VALUES (?, ?, ?, ?, ?, ?)")) {
+            p.setString(1, sha);
+            p.setLong(2, part);
+            p.setLong(3, parts);
+            p.setString(4, table);
+            p.setString(5, name);
+            p.setBytes(6, bytes);
+            p.executeUpdate();
+        }
+        long have;
+        try (PreparedStatement p = conn.prepareStatement("SELECT count(*) FROM " + PARTS + " WHERE sha256 = ?")) {
+            p.setString(1, sha);
+            try (ResultSet r = p.executeQuery()) {
+                r.next();
+                have = r.getLong(1);
+            }
+        }
+        if (have < parts) {
+            return new Staged(new Rows(List.of(new Column("backup", "TEXT"), new Column("table", "TEXT"),
+                    new Column("parts_received", "INTEGER"), new Column("parts", "INTEGER")),
+                    List.of(Arrays.asList(name, table, have, parts)), 0), null);
+        }
+        ByteArrayOutputStream whole = new ByteArrayOutputStream();
+        try (PreparedStatement p = conn.prepareStatement("SELECT bytes FROM " + PARTS + " WHERE sha256 = ?"
+                + " ORDER BY part")) {
+            p.setString(1, sha);
+            try (ResultSet r = p.executeQuery()) {
+                while (r.next()) {
+                    whole.writeBytes(r.getBytes(1));
+                }
+            }
+        }
+        try (PreparedStatement p = conn.prepareStatement("DELETE FROM " + PARTS + " WHERE sha256 = ?")) {
+            p.setString(1, sha);
+            p.executeUpdate();
+        }
+        return new Staged(null, whole.toByteArray());
+    }
 
     /** A table backup's result and its plain artifact bytes (written to a file by the caller once the entry holds). */
     record TableBackup(Rows rows, byte[] artifact) {

@@ -70,6 +70,15 @@ class TableArtifactTest {
         return SqlResult.decode(sm.apply(List.of(new Command(index, 1, T0 + index * 1000, payload))).get(0));
     }
 
+    /** Applies {@code payloads} one per entry from {@code index} on; the last result. */
+    private static SqlResult applyAll(SqlStateMachine sm, long index, List<byte[]> payloads) {
+        SqlResult last = null;
+        for (byte[] p : payloads) {
+            last = applyOne(sm, index++, p);
+        }
+        return last;
+    }
+
     @Test
     void everyReplicaWritesTheSameBytesAndShowBackupsDescribesThem() throws Exception {
         List<Replicas.Entry> log = setupThen("UPDATE example SET age = 99", "BACKUP TABLE example TO 'second'");
@@ -120,7 +129,7 @@ class TableArtifactTest {
         TableArtifact art = TableArtifact.read(file, null);
 
         // The same database: the table was dropped, and comes back with its index from the file.
-        SqlResult restored = applyOne(a, 8, SqlOps.restoreTableFromFile("example", file, null));
+        SqlResult restored = applyAll(a, 8, SqlOps.restoreTableFromFile("example", file, null));
         assertEquals(4L, assertInstanceOf(SqlResult.Ok.class, restored).last().changes());
         assertEquals(art.rows().size(), Replicas.select(a, "SELECT * FROM example").rows().size());
         assertEquals(List.of("example_by_age"), Replicas.select(a,
@@ -135,7 +144,7 @@ class TableArtifactTest {
         SqlResult.Error byName = assertInstanceOf(SqlResult.Error.class,
                 applyOne(other, 2, SqlOps.execute("RESTORE TABLE example FROM 'example_backup'")));
         assertTrue(byName.message().contains("FROM FILE"), byName.message());
-        assertInstanceOf(SqlResult.Ok.class, applyOne(other, 3, SqlOps.restoreTableFromFile("example", file, null)));
+        assertInstanceOf(SqlResult.Ok.class, applyAll(other, 3, SqlOps.restoreTableFromFile("example", file, null)));
         String cols = "id, name, age, hex(photo), score, typeof(score)";
         assertEquals(Replicas.select(a, "SELECT " + cols + " FROM example ORDER BY id").rows(),
                 Replicas.select(other, "SELECT " + cols + " FROM example ORDER BY id").rows(),
@@ -190,14 +199,75 @@ class TableArtifactTest {
     }
 
     @Test
+    void aLargeArtifactGoesInPartsAndTheTableSwitchesAtTheLastOne() throws Exception {
+        SqlStateMachine a = machine("a", "demo", null);
+        SqlStateMachine b = machine("b", "demo", null);
+        List<Replicas.Entry> log = setupThen("INSERT INTO example (id, name) SELECT value + 10, hex(randomblob(40)) FROM"
+                + " (WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 200)"
+                + " SELECT value FROM n)", "BACKUP TABLE example TO 'big'", "DELETE FROM example WHERE id > 2");
+        Replicas.apply(a, log, 1);
+        Replicas.apply(b, log, 7);
+        Path file = tmp.resolve("a/big.rktable");
+        byte[] bytes = Files.readAllBytes(file);
+        List<byte[]> parts = SqlOps.restoreTable("example", bytes, file.toString(), null, 1000);
+        assertEquals((bytes.length + 999) / 1000, parts.size());
+        assertTrue(parts.size() > 5, "parts: " + parts.size());
+
+        String before = Replicas.digest(a);
+        long index = 100;
+        // A damaged part is refused at the last one, with nothing changed; then the good upload replaces it.
+        List<byte[]> damaged = new ArrayList<>(parts);
+        byte[] bad = bytes.clone();
+        bad[1500] ^= 1;
+        damaged.set(1, new SqlRequest.Execute(List.of(new SqlStatement("RESTORE TABLE \"example\" FROM 'big'",
+                Arrays.asList(Arrays.copyOfRange(bad, 1000, 2000), 2L, (long) parts.size(),
+                        TableArtifact.read(file, null).sha256())))).encode());
+        SqlResult.Error refused = assertInstanceOf(SqlResult.Error.class, applyAll(a, index, damaged));
+        applyAll(b, index, damaged);
+        index += damaged.size();
+        assertTrue(refused.message().contains("is damaged") && refused.message().contains("the table is unchanged"),
+                refused.message());
+        assertEquals(Replicas.select(a, "SELECT count(*) FROM example").rows(), List.of(List.of(2L)));
+
+        for (int i = 0; i < parts.size(); i++) {
+            SqlResult.Ok ok = assertInstanceOf(SqlResult.Ok.class, applyOne(a, index, parts.get(i)));
+            assertInstanceOf(SqlResult.Ok.class, applyOne(b, index, parts.get(i)));
+            index++;
+            if (i < parts.size() - 1) {
+                assertEquals(List.of(List.of("big", "example", (long) i + 1, (long) parts.size())), ok.last().rows());
+                assertEquals(List.of(List.of(2L + i)), Replicas.select(a, "SELECT count(*) FROM example").rows(),
+                        "the old rows (and those written meanwhile) until the last part");
+                // Other writes go on between parts.
+                applyOne(a, index, SqlOps.execute("INSERT INTO example (id) VALUES (" + (10_000 + i) + ")"));
+                applyOne(b, index, SqlOps.execute("INSERT INTO example (id) VALUES (" + (10_000 + i) + ")"));
+                index++;
+            } else {
+                assertEquals(204L, ok.last().changes());
+            }
+        }
+        assertEquals(List.of(List.of(204L)), Replicas.select(a, "SELECT count(*) FROM example").rows());
+        assertEquals(List.of(List.of(0L)), Replicas.select(a, "SELECT count(*) FROM " + TableBackups.PARTS).rows(),
+                "no part is kept once restored");
+        assertEquals(Replicas.digest(a), Replicas.digest(b));
+        assertNotEquals(before, Replicas.digest(a));
+
+        // A part that does not belong with the others (another backup name, same artifact) is refused.
+        applyOne(a, index++, parts.get(0));
+        SqlResult.Error mixed = assertInstanceOf(SqlResult.Error.class, applyOne(a, index++, new SqlRequest.Execute(
+                List.of(new SqlStatement("RESTORE TABLE \"example\" FROM 'other'", Arrays.asList(new byte[10], 2L,
+                        (long) parts.size(), TableArtifact.read(file, null).sha256())))).encode()));
+        assertTrue(mixed.message().contains("does not belong with the parts already sent"), mixed.message());
+    }
+
+    @Test
     void anArtifactCannotSmuggleStatementsTheStoreRefuses() throws Exception {
         SqlStateMachine a = machine("a", "demo", null);
         Replicas.apply(a, setupThen("DROP TABLE example"), 10);
         TableArtifact art = TableArtifact.read(tmp.resolve("a/example_backup.rktable"), null);
         byte[] evil = TableArtifact.encode("demo", "example_backup", "example", 4, T0, art.createSql(),
                 List.of("ATTACH DATABASE '/tmp/x.db' AS x"), art.columns(), art.rows(), art.rows().size());
-        byte[] request = SqlOps.restoreTable("example", evil, "evil.rktable", null);
-        SqlResult.Error error = assertInstanceOf(SqlResult.Error.class, applyOne(a, 50, request));
+        List<byte[]> request = SqlOps.restoreTable("example", evil, "evil.rktable", null);
+        SqlResult.Error error = assertInstanceOf(SqlResult.Error.class, applyAll(a, 50, request));
         assertTrue(error.message().contains("refused"), error.message());
         assertEquals(List.of(), Replicas.select(a, "SELECT name FROM sqlite_schema WHERE name = 'example'").rows());
     }
@@ -256,7 +326,7 @@ class TableArtifactTest {
 
         // The client opens the file with the key and sends the plain artifact.
         SqlStateMachine fresh = machine("fresh", "other", null);
-        assertInstanceOf(SqlResult.Ok.class, applyOne(fresh, 1, SqlOps.restoreTableFromFile("example", file, key)));
+        assertInstanceOf(SqlResult.Ok.class, applyAll(fresh, 1, SqlOps.restoreTableFromFile("example", file, key)));
         assertEquals(4, Replicas.select(fresh, "SELECT * FROM example").rows().size());
     }
 }

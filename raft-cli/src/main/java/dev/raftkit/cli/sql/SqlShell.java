@@ -439,30 +439,37 @@ public final class SqlShell {
     /**
      * Reads the table artifact {@code file} here, checks it (refused by name if damaged, sealed
      * with another key, or of another table: nothing is sent), and sends it with {@code RESTORE
-     * TABLE} as one command, which every replica applies from the same bytes.
+     * TABLE}, in one command or in parts (see {@link SqlOps#restoreTable}), which every replica
+     * applies from the same bytes.
      */
     private void restoreFromFile(String table, String file) {
         Path path = Path.of(file);
-        byte[] request;
+        List<byte[]> requests;
         TableArtifact artifact;
         try {
-            request = SqlOps.restoreTableFromFile(table, path, artifactKey);
+            requests = SqlOps.restoreTableFromFile(table, path, artifactKey);
             artifact = TableArtifact.read(path, artifactKey);
         } catch (TableArtifactException e) {
             error(e.getMessage());
             return;
         }
-        SqlResult.Ok ok;
-        try {
-            ok = sql.submit(request);
-        } catch (RuntimeException e) {
-            error("RESTORE TABLE " + table + " FROM FILE " + path + " (sent as one command of " + request.length
-                    + " bytes): " + (e.getMessage() != null ? e.getMessage() : e.toString()));
-            return;
+        SqlResult.Ok ok = null;
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                ok = sql.submit(requests.get(i));
+            } catch (RuntimeException e) {
+                String what = requests.size() == 1 ? "sent as one command of " + requests.get(i).length + " bytes"
+                        : "part " + (i + 1) + " of " + requests.size() + ", " + requests.get(i).length + " bytes; the"
+                                + " table is unchanged until the last part is applied";
+                error("RESTORE TABLE " + table + " FROM FILE " + path + " (" + what + "): "
+                        + (e.getMessage() != null ? e.getMessage() : e.toString()));
+                return;
+            }
         }
         print(SqlFormat.result("RESTORE TABLE", ok.last()));
         print("restored from " + path + ": " + artifact.describe() + ", " + artifact.rows().size() + " rows, sha256 "
-                + artifact.sha256().substring(0, 16) + "…, at log index " + ok.index() + "\n");
+                + artifact.sha256().substring(0, 16) + "…, at log index " + ok.index()
+                + (requests.size() == 1 ? "" : " (sent in " + requests.size() + " parts)") + "\n");
     }
 
     private static String quoteString(String s) {
