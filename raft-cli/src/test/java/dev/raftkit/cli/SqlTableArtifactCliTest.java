@@ -10,6 +10,7 @@ import dev.raftkit.grpc.RaftClient;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlStatement;
 import dev.raftkit.sql.TableArtifact;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -213,5 +214,34 @@ class SqlTableArtifactCliTest {
         ok(sql(a, "-e", ".restore example FROM FILE " + artifact("a", 2, "later")));
         assertEquals(expected, ok(sql(a, "-e", "SELECT * FROM example ORDER BY id;")).out());
         assertFalse(ok(sql(a, "-e", "SHOW BACKUPS;")).out().contains("later"), "restoring records no backup");
+    }
+
+    @Test
+    void aNodeWithABackupKeyEncryptsItsArtifactsAndTheShellOpensThemWithTheKey() throws Exception {
+        Path key = dir.resolve("backup.key");
+        ok(CliRun.of("backup", "keygen", "--out", key.toString()));
+        CliServers s = new CliServers(1);
+        clusters.add(s);
+        s.start(1, dir.resolve("k1"), "1", List.of("--sm", "sql", "--backup-root", root("k", 1).toString(),
+                "--backup-key", key.toString()));
+        await().atMost(CliServers.WAIT).until(() -> CliServers.cliAt(s.client(1), "sql", "-e", "SELECT 1;").exit() == 0);
+        ok(CliServers.cliAt(s.client(1), "sql", "-e", CREATE, "-e", "BACKUP TABLE example TO 'sealed';",
+                "-e", "DROP TABLE example;"));
+        Path file = artifact("k", 1, "sealed");
+        byte[] bytes = Files.readAllBytes(file);
+        assertEquals("RKTBLGCM", new String(bytes, 0, 8, StandardCharsets.US_ASCII));
+
+        String restore = "RESTORE TABLE example FROM FILE '" + file + "';";
+        CliRun noKey = CliServers.cliAt(s.client(1), "sql", "-e", restore);
+        assertEquals(1, noKey.exit(), noKey.all());
+        assertTrue(noKey.err().contains("table artifact " + file + " is an encrypted table artifact"), noKey.all());
+        Path other = dir.resolve("other.key");
+        ok(CliRun.of("backup", "keygen", "--out", other.toString()));
+        CliRun wrongKey = CliServers.cliAt(s.client(1), "sql", "--backup-key", other.toString(), "-e", restore);
+        assertEquals(1, wrongKey.exit(), wrongKey.all());
+        assertTrue(wrongKey.err().contains("was encrypted with a different key"), wrongKey.all());
+        ok(CliServers.cliAt(s.client(1), "sql", "--backup-key", key.toString(), "-e", restore));
+        assertEquals("n\n-\n3\n(1 row)\n", ok(CliServers.cliAt(s.client(1), "sql", "-e",
+                "SELECT count(*) AS n FROM example;")).out());
     }
 }

@@ -417,15 +417,22 @@ public final class SqlShell {
         if (w.length == 1) {
             print(SqlFormat.result("SHOW BACKUPS", sql.query(new SqlStatement("SHOW BACKUPS", List.of())).last()));
             print(String.join("\n",
-                    "A table comes back from a BACKUP TABLE with: .restore TABLE NAME (RESTORE TABLE ... FROM 'NAME').",
+                    "A table comes back from a BACKUP TABLE with: .restore TABLE NAME (RESTORE TABLE ... FROM 'NAME'),",
+                    "or, on any cluster, from its file: .restore TABLE FROM FILE PATH (every node keeps NAME.rktable",
+                    "under <--backup-root>/sql-tables/).",
                     "A whole cluster comes back offline from a .backup full/incremental directory: stop the",
                     "servers, run raftkit restore --from DIR --data NEW_DIR once per node, and start the",
                     "servers on the new directories without --bootstrap (see the README).", ""));
             return;
         }
         if (w.length >= 5 && w[2].equalsIgnoreCase("FROM") && w[3].equalsIgnoreCase("FILE")) {
-            // The path is the rest of the line as typed (it may hold spaces).
-            restoreFromFile(w[1], String.join(" ", Arrays.asList(w).subList(4, w.length)));
+            // The path is the rest of the line as typed (it may hold spaces), quotes around it dropped.
+            String path = String.join(" ", Arrays.asList(w).subList(4, w.length));
+            if (path.length() >= 2 && (path.startsWith("'") && path.endsWith("'")
+                    || path.startsWith("\"") && path.endsWith("\""))) {
+                path = path.substring(1, path.length() - 1);
+            }
+            restoreFromFile(w[1], path);
             return;
         }
         if (w.length != 3) {
