@@ -337,7 +337,7 @@ public final class SqlStateMachine implements StateMachine {
             Path tmp = databaseBackupDir.resolve(name + ".sqlite.partial");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                ch.write(ByteBuffer.wrap(image));
+                ch.write(java.nio.ByteBuffer.wrap(image));
                 ch.force(true);
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
