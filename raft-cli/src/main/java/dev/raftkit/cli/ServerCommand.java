@@ -181,7 +181,7 @@ final class ServerCommand implements Callable<Integer> {
         }
         backupPolicy = backups;
         try {
-            node = nodeSpec.backups(backups).stateMachine(kind.create(data)).listener(new Narrator(out)).start();
+            node = nodeSpec.backups(backups).stateMachine(kind.create(data, clusterId, backups)).listener(new Narrator(out)).start();
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             ready.completeExceptionally(e);
             return fail("node " + id + " could not start: " + e.getMessage());

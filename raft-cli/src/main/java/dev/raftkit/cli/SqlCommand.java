@@ -1,11 +1,14 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.cli.sql.LineEditor;
 import dev.raftkit.cli.sql.SqlClient;
 import dev.raftkit.cli.sql.SqlShell;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.sql.TableArtifactKey;
+import dev.raftkit.storage.backup.BackupKey;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -44,6 +47,7 @@ import picocli.CommandLine;
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"SELECT * FROM example;\"",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"CREATE TABLE t (a INT); INSERT INTO t VALUES (1);\"",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo schema.sql",
+                "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e \"RESTORE TABLE example FROM FILE 'example_backup.rktable';\"",
                 "  raftkit sql -c 127.0.0.1:8001 --cluster-id demo -e .dump > dump.sql   # and back: ... < dump.sql"})
 final class SqlCommand extends ClientCommand {
 
@@ -70,11 +74,17 @@ final class SqlCommand extends ClientCommand {
     @Option(names = "--no-history", description = "Keep no history file (up-arrow still recalls this session's lines).")
     boolean noHistory;
 
+    @Option(names = "--backup-key", paramLabel = "FILE",
+            description = "The servers' --backup-key file: opens the encrypted table artifacts that RESTORE TABLE ... FROM"
+                    + " FILE reads (a node with a backup key encrypts them).")
+    Path backupKey;
+
     private final InputStream stdin;
     private final boolean console;
     /** Whether a console is the process's own terminal, which JLine edits on (not a test's stream). */
     private final boolean terminal;
     private ReadMode mode;
+    private TableArtifactKey artifactKey;
 
     /** The command as {@code raftkit} runs it: standard input, interactive (and line-edited) if it is a console. */
     SqlCommand() {
@@ -102,6 +112,13 @@ final class SqlCommand extends ClientCommand {
             throw new ParameterException(cl, "--history: " + history.toAbsolutePath() + " is a directory; name the"
                     + " file to keep the history in");
         }
+        if (backupKey != null) {
+            try {
+                artifactKey = StateMachineKind.tableArtifactKey(BackupKey.load(backupKey));
+            } catch (IOException e) {
+                throw new ParameterException(cl, "--backup-key: " + e.getMessage());
+            }
+        }
         if (script != null && !script.toString().equals("-") && !Files.isReadable(script)) {
             throw new ParameterException(cl, "SCRIPT: " + script.toAbsolutePath() + " is not a readable file");
         }
@@ -115,6 +132,7 @@ final class SqlCommand extends ClientCommand {
         PrintWriter out = out();
         SqlShell shell = new SqlShell(new SqlClient(client, mode), new Admin(), out, spec.commandLine().getErr(),
                 interactive);
+        shell.artifactKey(artifactKey);
         if (interactive) {
             out.println("raftkit sql: cluster '" + cluster.clusterId + "', nodes " + nodes.keySet() + ", reads "
                     + mode.name().toLowerCase(Locale.ROOT) + ". Statements end with ';'; .help for more,"

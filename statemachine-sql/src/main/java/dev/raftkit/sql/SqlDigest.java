@@ -63,7 +63,7 @@ final class SqlDigest {
     }
 
     /** rowid for an ordinary table; the primary-key columns for a WITHOUT ROWID one. */
-    private static String orderBy(Connection conn, String table) throws SQLException {
+    static String orderBy(Connection conn, String table) throws SQLException {
         List<String> pk = new ArrayList<>();
         boolean withoutRowid;
         try (PreparedStatement p = conn.prepareStatement("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?")) {

@@ -2,7 +2,12 @@ package dev.raftkit.sql;
 
 import dev.raftkit.sql.SqlResult.Column;
 import dev.raftkit.sql.SqlResult.Rows;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -37,6 +42,93 @@ public final class SqlOps {
         List<SqlStatement> list = List.of(statements);
         SqlValidator.check(list, true);
         return new SqlRequest.Execute(list).encode();
+    }
+
+    /**
+     * Bytes of artifact sent in one command, at most: an artifact up to this size is one
+     * {@code RESTORE TABLE} command, a larger one is sent in parts of this size. Half the default
+     * {@code maxCommandBytes} (8 MiB), leaving room for the request's envelope.
+     */
+    public static final int RESTORE_PART_BYTES = 4 << 20;
+
+    /**
+     * The writes that restore {@code table} from a table artifact (the contents of a {@code .rktable}
+     * file that {@code BACKUP TABLE} wrote, on this cluster or another), to submit in order: checked
+     * here first (magic, version, checksum, that it is a backup of {@code table}). Each is
+     * {@code RESTORE TABLE table FROM 'name'} carrying the plain artifact as a BLOB parameter, so the
+     * contents reach every replica through the log and every replica restores the same rows from the
+     * same bytes (and checks them again). An artifact of at most {@value #RESTORE_PART_BYTES} bytes is
+     * one write; a larger one is sent in parts of that size (each with its number, the count and the
+     * artifact's SHA-256), which the replicas keep aside until the last one arrives: that entry
+     * checks the whole artifact and switches the table, so readers see the old rows until one log
+     * index and the new ones from it, never a mix. A part over the cluster's {@code maxCommandBytes}
+     * is refused by the leader with the limit named; use {@link #restoreTable(String, byte[], String,
+     * TableArtifactKey, int)} with smaller parts.
+     *
+     * @param artifact the file's bytes, plain or sealed
+     * @param source   what to name in an error (the file's path)
+     * @param key      the key a sealed file is opened with (the node's backup key), or null
+     * @throws TableArtifactException naming {@code source} if the artifact is damaged, sealed with
+     *                                another key, or of another table
+     */
+    public static List<byte[]> restoreTable(String table, byte[] artifact, String source, TableArtifactKey key)
+            throws TableArtifactException {
+        return restoreTable(table, artifact, source, key, RESTORE_PART_BYTES);
+    }
+
+    /**
+     * {@link #restoreTable(String, byte[], String, TableArtifactKey)} with parts of at most
+     * {@code partBytes} bytes (for a cluster whose {@code maxCommandBytes} is below the default).
+     */
+    public static List<byte[]> restoreTable(String table, byte[] artifact, String source, TableArtifactKey key,
+            int partBytes) throws TableArtifactException {
+        if (partBytes < 1) {
+            throw new IllegalArgumentException("partBytes must be positive, got " + partBytes);
+        }
+        byte[] plain = TableArtifactKey.isSealed(artifact) && key != null ? key.open(artifact, source) : artifact;
+        TableArtifact a = TableArtifact.decode(plain, source, key);
+        if (!a.table().equalsIgnoreCase(table)) {
+            throw new TableArtifactException(source + " holds " + a.describe() + ", not a backup of table " + table
+                    + "; restore it into " + a.table() + ", or pick the file of " + table + "'s backup");
+        }
+        if (!a.name().matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new TableArtifactException(source + " is damaged: its backup name is not one BACKUP TABLE accepts");
+        }
+        String sql = "RESTORE TABLE " + SqlDigest.quote(table) + " FROM '" + a.name() + "'";
+        if (plain.length <= partBytes) {
+            return List.of(execute(new SqlStatement(sql, List.of(plain))));
+        }
+        long parts = (plain.length + (long) partBytes - 1) / partBytes;
+        if (parts > TableBackups.MAX_PARTS) {
+            throw new TableArtifactException(source + " is " + plain.length + " bytes: more than "
+                    + TableBackups.MAX_PARTS + " parts of " + partBytes + " bytes; send larger parts");
+        }
+        List<byte[]> out = new ArrayList<>();
+        for (long i = 0; i < parts; i++) {
+            int from = (int) (i * partBytes);
+            byte[] part = Arrays.copyOfRange(plain, from, Math.min(plain.length, from + partBytes));
+            out.add(execute(new SqlStatement(sql, Arrays.asList(part, i + 1, parts, a.sha256()))));
+        }
+        return out;
+    }
+
+    /**
+     * {@link #restoreTable(String, byte[], String, TableArtifactKey)} of the artifact in {@code file}.
+     *
+     * @throws TableArtifactException naming the file if it is missing, unreadable, damaged or of another table
+     */
+    public static List<byte[]> restoreTableFromFile(String table, Path file, TableArtifactKey key)
+            throws TableArtifactException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            throw new TableArtifactException("table artifact " + file + " does not exist; a node keeps the artifact of"
+                    + " BACKUP TABLE … TO 'name' as name" + TableArtifact.EXTENSION + " in its artifact directory");
+        } catch (IOException e) {
+            throw new TableArtifactException("table artifact " + file + " cannot be read: " + e);
+        }
+        return restoreTable(table, bytes, "table artifact " + file, key);
     }
 
     /** A read of the statements of {@code script}. */

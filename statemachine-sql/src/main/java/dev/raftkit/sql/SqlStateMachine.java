@@ -8,11 +8,13 @@ import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -22,6 +24,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +50,11 @@ import org.sqlite.SQLiteConnection;
  * the time the leader stamped into the entry ({@link Command#timestampMillis()}).
  *
  * <p><b>Backups.</b> {@code BACKUP TABLE t TO 'n'} / {@code RESTORE TABLE t FROM 'n'} /
- * {@code SHOW BACKUPS} are replicated commands (see {@link TableBackups}).
+ * {@code SHOW BACKUPS} are replicated commands (see {@link TableBackups}). {@code BACKUP TABLE}
+ * also writes, on every node built with a {@link TableArtifactStore}, the table artifact
+ * {@code n.rktable} ({@link TableArtifact}: the same bytes on every node, fsynced and renamed
+ * before {@link #apply} returns); {@code RESTORE TABLE t FROM 'n'} carrying an artifact's bytes as
+ * its parameter ({@link SqlOps#restoreTableFromFile}) restores from those bytes, on any cluster.
  * {@code BACKUP DATABASE TO 'n'} records the backup in the replicated catalog and, on every node
  * built with a backup directory, writes a file image of the database as of that entry
  * ({@code sqlite3_serialize}; an ordinary SQLite file, {@code <dir>/<n>.sqlite}, written to a
@@ -76,22 +83,46 @@ public final class SqlStateMachine implements StateMachine {
     public static final int MAX_ROWS = 100_000;
 
     private final Path databaseBackupDir;
+    private final TableArtifactStore artifacts;
+    /** Artifacts of the entry being applied, written once it holds (never for an entry rolled back). */
+    private final List<TableBackups.TableBackup> pendingArtifacts = new ArrayList<>();
     private Connection conn;
     private DeterministicFunctions functions;
     private volatile long lastApplied;
 
-    /** A node without a directory for {@code BACKUP DATABASE} file images (they are only recorded). */
+    /**
+     * A node without a directory for {@code BACKUP DATABASE} file images and table artifacts (the
+     * backups are only recorded, in the replicated catalog).
+     */
     public SqlStateMachine() {
         this(null);
     }
 
-    /** @param databaseBackupDir where {@code BACKUP DATABASE TO 'n'} writes {@code n.sqlite}; null for none */
+    /**
+     * @param databaseBackupDir where {@code BACKUP DATABASE TO 'n'} writes {@code n.sqlite} and
+     *                          {@code BACKUP TABLE t TO 'n'} writes {@code n.rktable} (plain, no
+     *                          cluster id recorded); null for none
+     */
     public SqlStateMachine(Path databaseBackupDir) {
+        this(databaseBackupDir, databaseBackupDir == null ? null : new TableArtifactStore(databaseBackupDir, "", null));
+    }
+
+    /**
+     * @param databaseBackupDir where {@code BACKUP DATABASE TO 'n'} writes {@code n.sqlite}; null for none
+     * @param artifacts         where and how {@code BACKUP TABLE t TO 'n'} writes {@code n.rktable}; null for none
+     */
+    public SqlStateMachine(Path databaseBackupDir, TableArtifactStore artifacts) {
         this.databaseBackupDir = databaseBackupDir;
+        this.artifacts = artifacts;
+        if (artifacts != null) {
+            removePartialArtifacts(artifacts.directory());
+        }
         try {
             conn = open();
             try (Statement s = conn.createStatement()) {
                 s.execute(TableBackups.CREATE_CATALOG);
+                s.execute(TableBackups.CREATE_ARTIFACTS);
+                s.execute(TableBackups.CREATE_PARTS);
             }
             functions = new DeterministicFunctions(conn);
         } catch (SQLException e) {
@@ -175,16 +206,17 @@ public final class SqlStateMachine implements StateMachine {
             return new SqlResult.Error(0, e.getMessage());
         }
         functions.setEntry(c.index(), c.timestampMillis());
-        String takenAt = DateTimeText.of(c.timestampMillis());
         if (checked.get(0).form() == SqlValidator.Form.BACKUP_DATABASE) {
             backupDatabaseImage(checked.get(0).backupName(), c.index());
         }
         exec("SAVEPOINT entry");
+        pendingArtifacts.clear();
         List<Rows> out = new ArrayList<>(checked.size());
         for (int i = 0; i < checked.size(); i++) {
             try {
-                out.add(run(checked.get(i), c.index(), takenAt));
+                out.add(run(checked.get(i), c.index(), c.timestampMillis()));
             } catch (SQLException | RowLimitException e) {
+                pendingArtifacts.clear();
                 exec("ROLLBACK TO entry");
                 exec("RELEASE entry");
                 return new SqlResult.Error(i + 1, "statement " + (i + 1) + " ("
@@ -193,13 +225,25 @@ public final class SqlStateMachine implements StateMachine {
             }
         }
         exec("RELEASE entry");
+        // Written before apply returns, so before the client hears the result: the file is durable
+        // (fsync, rename) when BACKUP TABLE is acknowledged, unless writing it failed (logged).
+        for (TableBackups.TableBackup b : pendingArtifacts) {
+            writeArtifact(b, c.index());
+        }
+        pendingArtifacts.clear();
         return new SqlResult.Ok(c.index(), out);
     }
 
-    private Rows run(Checked c, long index, String takenAt) throws SQLException {
+    private Rows run(Checked c, long index, long millis) throws SQLException {
+        String takenAt = DateTimeText.of(millis);
         return switch (c.form()) {
-            case BACKUP_TABLE -> TableBackups.backupTable(conn, c.table(), c.backupName(), index, takenAt);
-            case RESTORE_TABLE -> TableBackups.restoreTable(conn, c.table(), c.backupName());
+            case BACKUP_TABLE -> {
+                TableBackups.TableBackup b = TableBackups.backupTable(conn, c.table(), c.backupName(), index, millis,
+                        artifacts == null ? "" : artifacts.clusterId());
+                pendingArtifacts.add(b);
+                yield b.rows();
+            }
+            case RESTORE_TABLE -> restoreTable(c);
             case BACKUP_DATABASE -> TableBackups.recordDatabase(conn, c.backupName(), index, takenAt);
             case SHOW_BACKUPS -> TableBackups.show(conn);
             case SQL -> runSql(c);
@@ -306,6 +350,151 @@ public final class SqlStateMachine implements StateMachine {
         }
     }
 
+    /**
+     * {@code RESTORE TABLE t FROM 'n'}: from the catalog's copy (no parameter), from a whole
+     * artifact (one BLOB), or from one part of an artifact sent in several entries (BLOB, part,
+     * parts, SHA-256: see {@link TableBackups#stagePart}), the restore running with the last part.
+     */
+    private Rows restoreTable(Checked c) throws SQLException {
+        List<Object> p = c.params();
+        if (p.isEmpty()) {
+            return TableBackups.restoreTable(conn, c.table(), c.backupName());
+        }
+        if (p.size() == 1) {
+            return TableBackups.restoreFromArtifact(conn, c.table(), c.backupName(), sentArtifact((byte[]) p.get(0),
+                    c.backupName()));
+        }
+        TableBackups.Staged staged = TableBackups.stagePart(conn, c.table(), c.backupName(), (byte[]) p.get(0),
+                ((Number) p.get(1)).longValue(), ((Number) p.get(2)).longValue(), (String) p.get(3));
+        if (staged.whole() == null) {
+            return staged.progress();
+        }
+        String sha = (String) p.get(3);
+        byte[] whole = staged.whole();
+        if (whole.length < TableArtifact.CHECKSUM_BYTES || !HexFormat.of().formatHex(whole,
+                whole.length - TableArtifact.CHECKSUM_BYTES, whole.length).equalsIgnoreCase(sha)) {
+            throw new SQLException("RESTORE TABLE: the parts sent for backup '" + c.backupName() + "' do not end with"
+                    + " the SHA-256 " + sha + " announced with them; send the file again (the table is unchanged)");
+        }
+        return TableBackups.restoreFromArtifact(conn, c.table(), c.backupName(), sentArtifact(whole, c.backupName()));
+    }
+
+    /**
+     * The artifact a client sent with {@code RESTORE TABLE … FROM 'name'}, checked as the client
+     * checked it (every replica decides the same from the same bytes; never with this node's key,
+     * which other nodes may not share: a client sends the plain artifact). Its schema statements
+     * pass the same checks as a client's statements, since the file's contents are the client's.
+     */
+    private static TableArtifact sentArtifact(byte[] bytes, String name) throws SQLException {
+        TableArtifact a;
+        try {
+            a = TableArtifact.decode(bytes, "the artifact sent for backup '" + name + "'", null);
+        } catch (TableArtifactException e) {
+            throw new SQLException("RESTORE TABLE: " + e.getMessage() + "; the table is unchanged", e);
+        }
+        checkSchemaStatement(a.createSql(), "TABLE", a);
+        for (String index : a.indexSql()) {
+            checkSchemaStatement(index, "INDEX", a);
+        }
+        return a;
+    }
+
+    private static void checkSchemaStatement(String sql, String what, TableArtifact a) throws SQLException {
+        List<Checked> checked;
+        try {
+            checked = SqlValidator.check(List.of(new SqlStatement(sql, List.of())), true);
+        } catch (SqlRefusedException e) {
+            throw new SQLException("RESTORE TABLE: the schema in " + a.describe() + " is refused: " + e.getMessage(), e);
+        }
+        List<SqlScript.Token> t = checked.size() == 1 ? checked.get(0).statement().tokens() : List.of();
+        boolean ok = checked.size() == 1 && checked.get(0).form() == SqlValidator.Form.SQL && t.size() > 2
+                && t.get(0).isWord("CREATE") && (t.get(1).isWord(what) || what.equals("INDEX")
+                && t.get(1).isWord("UNIQUE") && t.get(2).isWord("INDEX"));
+        if (!ok) {
+            throw new SQLException("RESTORE TABLE: " + a.describe() + " holds a schema statement that is not one CREATE "
+                    + what + " (" + SqlScript.excerpt(sql, 0) + "); the artifact is not usable, the table is unchanged");
+        }
+    }
+
+    /**
+     * Writes a table artifact to {@code <store>/<name>.rktable}: sealed if the node has a key, to a
+     * {@code .partial} file first, fsynced, renamed over the old one, the directory fsynced. Node-local
+     * and best effort like a database image: a failure is logged, and the replicated catalog (which
+     * SHOW BACKUPS lists) is the same on every node regardless.
+     */
+    private void writeArtifact(TableBackups.TableBackup b, long index) {
+        String name = (String) b.rows().value(0, 0);
+        if (artifacts == null) {
+            LOG.info("BACKUP TABLE '{}' at index {}: recorded; this node has no artifact directory, so no file was"
+                    + " written", name, index);
+            return;
+        }
+        Path dir = artifacts.directory();
+        Path target = artifacts.file(name);
+        Path tmp = dir.resolve(TableArtifact.fileName(name) + PARTIAL);
+        byte[] bytes = artifacts.key() == null ? b.artifact() : artifacts.key().seal(b.artifact());
+        try {
+            createPrivateDirectories(dir);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                restrictToOwner(tmp, "rw-------");
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) {
+                    ch.write(buf);
+                }
+                ch.force(true);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true); // the rename itself survives a crash
+            } catch (IOException | UnsupportedOperationException e) {
+                // Some platforms cannot open a directory; the rename is then as durable as they make it.
+            }
+            LOG.info("BACKUP TABLE '{}' at index {}: wrote {} ({} bytes{})", name, index, target, bytes.length,
+                    artifacts.key() == null ? "" : ", encrypted");
+        } catch (IOException e) {
+            LOG.warn("BACKUP TABLE '{}' at index {}: the artifact {} could not be written ({}); the backup is recorded"
+                    + " but this node holds no file of it: copy one from another node", name, index, target, e.toString());
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) {
+                // Removed at the next start.
+            }
+        }
+    }
+
+    /** Suffix of an artifact being written; one left by a crash is removed when the node starts. */
+    static final String PARTIAL = ".partial";
+
+    private static void removePartialArtifacts(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.newDirectoryStream(dir, "*" + TableArtifact.EXTENSION + PARTIAL)) {
+            for (Path f : files) {
+                Files.deleteIfExists(f);
+                LOG.info("removed {}, a table artifact left half-written by a crash", f);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot clean half-written table artifacts in {}: {}", dir, e.toString());
+        }
+    }
+
+    private static void createPrivateDirectories(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            restrictToOwner(dir, "rwx------");
+        }
+    }
+
+    private static void restrictToOwner(Path p, String perms) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(perms));
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: its own access rules apply.
+        }
+    }
+
     private void exec(String sql) throws SQLException {
         try (Statement s = conn.createStatement()) {
             s.execute(sql);
@@ -358,7 +547,7 @@ public final class SqlStateMachine implements StateMachine {
             List<Rows> out = new ArrayList<>();
             for (int i = 0; i < checked.size(); i++) {
                 try {
-                    out.add(run(checked.get(i), lastApplied, DateTimeText.of(functions.nowMillis())));
+                    out.add(run(checked.get(i), lastApplied, functions.nowMillis()));
                 } catch (SQLException | RowLimitException e) {
                     String hint = e.getMessage() != null && e.getMessage().contains("readonly")
                             ? "; it writes: submit it with SqlOps.execute instead of reading it" : "";
@@ -427,6 +616,8 @@ public final class SqlStateMachine implements StateMachine {
                 s.execute("PRAGMA synchronous = OFF");
                 s.execute("PRAGMA temp_store = MEMORY");
                 s.execute(TableBackups.CREATE_CATALOG); // present in every image this code writes; a no-op
+                s.execute(TableBackups.CREATE_ARTIFACTS); // absent only from images written before artifacts
+                s.execute(TableBackups.CREATE_PARTS);
             }
             freshFunctions = new DeterministicFunctions(fresh);
         } catch (SQLException | IOException | RuntimeException e) {

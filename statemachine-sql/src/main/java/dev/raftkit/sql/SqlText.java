@@ -88,6 +88,24 @@ public final class SqlText {
         return READ_VERBS.contains(verb(statement));
     }
 
+    /**
+     * The table and file of {@code RESTORE TABLE t FROM FILE 'path'}, a statement for clients: the
+     * file (a table artifact written by {@code BACKUP TABLE}) is on the client's host, so the client
+     * reads it and sends its contents ({@link SqlOps#restoreTableFromFile}); the store refuses the
+     * statement itself. Null if {@code statement} is not of that form.
+     *
+     * @param table the table named (unquoted)
+     * @param file  the path in the string literal
+     */
+    public record FileRestore(String table, String file) {
+    }
+
+    /** The {@link FileRestore} {@code statement} is, or null. */
+    public static FileRestore restoreFromFile(String statement) {
+        String[] r = SqlValidator.restoreFromFile(statement);
+        return r == null ? null : new FileRestore(r[0], r[1]);
+    }
+
     /** Whether the statement changes rows ({@code INSERT}, {@code UPDATE}, {@code DELETE}, {@code REPLACE}, also after {@code WITH}). */
     public static boolean changesRows(String statement) {
         return DML_VERBS.contains(verb(statement));

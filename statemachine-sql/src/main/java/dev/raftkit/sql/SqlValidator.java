@@ -78,6 +78,9 @@ public final class SqlValidator {
             for (Statement part : parts) {
                 Statement s = new Statement(++number, part.text(), part.tokens());
                 Checked c = checkOne(s, write);
+                if (c.form() != Form.SQL) {
+                    checkBackupParams(s, c.form(), st.params());
+                }
                 out.add(new Checked(s, st.params(), c.form(), c.table(), c.backupName()));
             }
         }
@@ -215,11 +218,47 @@ public final class SqlValidator {
         }
     }
 
+    /**
+     * The backup forms take no parameters, except that {@code RESTORE TABLE t FROM 'n'} may carry
+     * one BLOB: the bytes of a table artifact ({@link TableArtifact}), which every replica then
+     * restores from instead of the catalog (the file's contents reach every node through the log).
+     */
+    private static void checkBackupParams(Statement s, Form form, List<Object> params) {
+        if (params.isEmpty()) {
+            return;
+        }
+        if (form == Form.RESTORE_TABLE && params.size() == 1 && params.get(0) instanceof byte[]) {
+            return;
+        }
+        if (form == Form.RESTORE_TABLE && params.size() == 4 && params.get(0) instanceof byte[]
+                && params.get(1) instanceof Long && params.get(2) instanceof Long && params.get(3) instanceof String) {
+            return; // one part of an artifact sent in several entries
+        }
+        throw refuse(s, form == Form.RESTORE_TABLE
+                ? "RESTORE TABLE takes no parameter, the bytes of a table artifact file as one BLOB, or one part of"
+                        + " them (BLOB, part, parts, SHA-256; see SqlOps.restoreTable); got " + params.size() + " value(s)"
+                : "backup statements take no parameters; got " + params.size() + " value(s)");
+    }
+
+    /**
+     * The table and file of a {@code RESTORE TABLE t FROM FILE 'path'} statement, which a client
+     * reads (the file is on the client's host); null if {@code statement} is not of that form.
+     */
+    static String[] restoreFromFile(String statement) {
+        List<Token> t = SqlScript.tokenize(statement);
+        if (t.size() == 6 && t.get(0).isWord("RESTORE") && t.get(1).isWord("TABLE") && isName(t.get(2))
+                && t.get(3).isWord("FROM") && t.get(4).isWord("FILE") && t.get(5).kind() == Kind.STRING) {
+            String table = t.get(2).kind() == Kind.WORD ? t.get(2).text() : t.get(2).upper();
+            return new String[] {table, t.get(5).upper()};
+        }
+        return null;
+    }
+
     /** BACKUP TABLE t TO 'n' | RESTORE TABLE t FROM 'n' | BACKUP DATABASE TO 'n' | SHOW BACKUPS. */
     private static Checked special(Statement s) {
         List<Token> t = s.tokens();
         String usage = "the forms are: BACKUP TABLE <table> TO '<name>'; RESTORE TABLE <table> FROM '<name>';"
-                + " BACKUP DATABASE TO '<name>'; SHOW BACKUPS";
+                + " RESTORE TABLE <table> FROM FILE '<path>' (in a client); BACKUP DATABASE TO '<name>'; SHOW BACKUPS";
         if (t.size() == 2 && t.get(0).isWord("SHOW") && t.get(1).isWord("BACKUPS")) {
             return new Checked(s, List.of(), Form.SHOW_BACKUPS, null, null);
         }
@@ -233,6 +272,10 @@ public final class SqlValidator {
             if (t.get(0).isWord("RESTORE") && t.get(3).isWord("FROM")) {
                 return new Checked(s, List.of(), Form.RESTORE_TABLE, tableName(s, t.get(2)), backupName(s, t.get(4)));
             }
+        }
+        if (restoreFromFile(s.text()) != null) {
+            throw refuse(s, "RESTORE TABLE … FROM FILE names a file on the client's host, which the client reads and"
+                    + " sends: run it in the raftkit sql shell, or use SqlOps.restoreTableFromFile in code");
         }
         throw refuse(s, "not a backup statement the store knows; " + usage);
     }

@@ -4,11 +4,15 @@ import dev.raftkit.core.ReadMode;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
 import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.node.BackupPolicy;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlResult;
 import dev.raftkit.sql.SqlStateMachine;
+import dev.raftkit.sql.TableArtifactKey;
+import dev.raftkit.sql.TableArtifactStore;
+import dev.raftkit.storage.backup.BackupKey;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -47,12 +51,21 @@ public enum StateMachineKind {
 
     /**
      * Replicated SQL on SQLite ({@code statemachine-sql}); {@code BACKUP DATABASE TO 'n'} writes
-     * its file image to {@code <dataDir>/sql-backups/n.sqlite} on every node.
+     * its file image to {@code <dataDir>/sql-backups/n.sqlite} on every node, and {@code BACKUP
+     * TABLE t TO 'n'} its table artifact {@code n.rktable} to {@code <backup root>/sql-tables}
+     * (or, on a node without a backup root, {@code <dataDir>/sql-backups}).
      */
     SQL {
         @Override
         public StateMachine create(Path dataDir) {
             return new SqlStateMachine(dataDir.resolve("sql-backups"));
+        }
+
+        @Override
+        public StateMachine create(Path dataDir, String clusterId, BackupPolicy backups) {
+            Path images = dataDir.resolve("sql-backups");
+            return new SqlStateMachine(images, new TableArtifactStore(tableArtifactDir(dataDir, backups), clusterId,
+                    backups.key() == null ? null : tableArtifactKey(backups.key())));
         }
 
         @Override
@@ -77,6 +90,28 @@ public enum StateMachineKind {
 
     /** A new, empty state machine for a node whose data lives in {@code dataDir}. */
     public abstract StateMachine create(Path dataDir);
+
+    /**
+     * A new, empty state machine for node of cluster {@code clusterId} with data in {@code dataDir}
+     * and these backup settings (the SQL store keeps its table artifacts under the backup root,
+     * sealed with the backup key); the key-value store ignores them.
+     */
+    public StateMachine create(Path dataDir, String clusterId, BackupPolicy backups) {
+        return create(dataDir);
+    }
+
+    /** The directory under a backup root where a SQL node keeps its table artifacts. */
+    public static final String SQL_TABLES_DIR = "sql-tables";
+
+    /** Where a SQL node keeps its table artifacts: under its backup root if it has one, else in its data directory. */
+    public static Path tableArtifactDir(Path dataDir, BackupPolicy backups) {
+        return backups.enabled() ? backups.root().resolve(SQL_TABLES_DIR) : dataDir.resolve("sql-backups");
+    }
+
+    /** The key table artifacts are sealed with on a node with backup key {@code key} (the shell opens them with it). */
+    public static TableArtifactKey tableArtifactKey(BackupKey key) {
+        return TableArtifactKey.of(key.derive("raftkit sql table artifact"));
+    }
 
     /** A read-only query answering the digest (send it with {@code RaftServer.read}). */
     public abstract byte[] digestQuery();

@@ -65,6 +65,13 @@ public final class SqlClient {
         return ok;
     }
 
+    /** Submits an encoded write request (such as {@link SqlOps#restoreTableFromFile}'s) through the log. */
+    public SqlResult.Ok submit(byte[] request) {
+        SqlResult.Ok ok = decode(client.submit(request));
+        lastWriteIndex = Math.max(lastWriteIndex, ok.index());
+        return ok;
+    }
+
     /** Runs a read-only statement with the current read mode. */
     public SqlResult.Ok query(SqlStatement statement) {
         return query(List.of(statement));

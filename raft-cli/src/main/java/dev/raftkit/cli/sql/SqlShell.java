@@ -1,17 +1,22 @@
 package dev.raftkit.cli.sql;
 
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlRefusedException;
 import dev.raftkit.sql.SqlResult;
 import dev.raftkit.sql.SqlStatement;
 import dev.raftkit.sql.SqlText;
 import dev.raftkit.sql.SqlValidator;
+import dev.raftkit.sql.TableArtifact;
+import dev.raftkit.sql.TableArtifactException;
+import dev.raftkit.sql.TableArtifactKey;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -82,6 +87,10 @@ public final class SqlShell {
             ".backup database NAME    BACKUP DATABASE TO 'NAME': every node writes a SQLite file image,",
             "                         <its --data>/sql-backups/NAME.sqlite",
             ".restore TABLE NAME      RESTORE TABLE TABLE FROM 'NAME' (a BACKUP TABLE ... TO 'NAME')",
+            ".restore TABLE FROM FILE PATH",
+            "                         RESTORE TABLE TABLE FROM FILE 'PATH': this shell reads the table artifact",
+            "                         PATH (NAME.rktable, kept by every node: <--backup-root>/sql-tables/), checks",
+            "                         it and sends its rows through the log; works on any cluster",
             ".restore                 the backups the database holds, and how to restore a whole cluster",
             ".help                    this text",
             ".quit                    leave (also .exit, or end of input)",
@@ -106,6 +115,7 @@ public final class SqlShell {
     private List<String> transaction;
     private boolean failed;
     private boolean quit;
+    private TableArtifactKey artifactKey;
 
     /**
      * @param interactive prompt, and go on after errors (a person at a console)
@@ -116,6 +126,11 @@ public final class SqlShell {
         this.out = out;
         this.err = err;
         this.interactive = interactive;
+    }
+
+    /** The key that opens encrypted table artifacts ({@code raftkit sql --backup-key FILE}); null for none. */
+    public void artifactKey(TableArtifactKey key) {
+        this.artifactKey = key;
     }
 
     /** Runs what {@code in} holds, line by line, until its end, {@code .quit} or (not interactive) an error. */
@@ -254,6 +269,14 @@ public final class SqlShell {
             } else {
                 print("rolled back: " + transaction.size() + " statement(s) dropped, nothing was sent\n");
                 transaction = null;
+            }
+        } else if (SqlText.restoreFromFile(s) != null) {
+            if (transaction != null) {
+                error("RESTORE TABLE ... FROM FILE runs alone, not inside BEGIN; ... COMMIT; (not added to the open"
+                        + " transaction)");
+            } else {
+                SqlText.FileRestore r = SqlText.restoreFromFile(s);
+                restoreFromFile(r.table(), r.file());
             }
         } else if (transaction != null) {
             try {
@@ -394,17 +417,66 @@ public final class SqlShell {
         if (w.length == 1) {
             print(SqlFormat.result("SHOW BACKUPS", sql.query(new SqlStatement("SHOW BACKUPS", List.of())).last()));
             print(String.join("\n",
-                    "A table comes back from a BACKUP TABLE with: .restore TABLE NAME (RESTORE TABLE ... FROM 'NAME').",
+                    "A table comes back from a BACKUP TABLE with: .restore TABLE NAME (RESTORE TABLE ... FROM 'NAME'),",
+                    "or, on any cluster, from its file: .restore TABLE FROM FILE PATH (every node keeps NAME.rktable",
+                    "under <--backup-root>/sql-tables/).",
                     "A whole cluster comes back offline from a .backup full/incremental directory: stop the",
                     "servers, run raftkit restore --from DIR --data NEW_DIR once per node, and start the",
                     "servers on the new directories without --bootstrap (see the README).", ""));
             return;
         }
+        if (w.length >= 5 && w[2].equalsIgnoreCase("FROM") && w[3].equalsIgnoreCase("FILE")) {
+            // The path is the rest of the line as typed (it may hold spaces), quotes around it dropped.
+            String path = String.join(" ", Arrays.asList(w).subList(4, w.length));
+            if (path.length() >= 2 && (path.startsWith("'") && path.endsWith("'")
+                    || path.startsWith("\"") && path.endsWith("\""))) {
+                path = path.substring(1, path.length() - 1);
+            }
+            restoreFromFile(w[1], path);
+            return;
+        }
         if (w.length != 3) {
-            throw new UsageException("usage: .restore TABLE NAME   (or .restore alone to list the backups)");
+            throw new UsageException("usage: .restore TABLE NAME | .restore TABLE FROM FILE PATH   (or .restore alone"
+                    + " to list the backups)");
         }
         String statement = "RESTORE TABLE " + quoteIdentifier(w[1]) + " FROM " + quoteString(w[2]);
         print(SqlFormat.result(statement, sql.run(statement).last()));
+    }
+
+    /**
+     * Reads the table artifact {@code file} here, checks it (refused by name if damaged, sealed
+     * with another key, or of another table: nothing is sent), and sends it with {@code RESTORE
+     * TABLE}, in one command or in parts (see {@link SqlOps#restoreTable}), which every replica
+     * applies from the same bytes.
+     */
+    private void restoreFromFile(String table, String file) {
+        Path path = Path.of(file);
+        List<byte[]> requests;
+        TableArtifact artifact;
+        try {
+            requests = SqlOps.restoreTableFromFile(table, path, artifactKey);
+            artifact = TableArtifact.read(path, artifactKey);
+        } catch (TableArtifactException e) {
+            error(e.getMessage());
+            return;
+        }
+        SqlResult.Ok ok = null;
+        for (int i = 0; i < requests.size(); i++) {
+            try {
+                ok = sql.submit(requests.get(i));
+            } catch (RuntimeException e) {
+                String what = requests.size() == 1 ? "sent as one command of " + requests.get(i).length + " bytes"
+                        : "part " + (i + 1) + " of " + requests.size() + ", " + requests.get(i).length + " bytes; the"
+                                + " table is unchanged until the last part is applied";
+                error("RESTORE TABLE " + table + " FROM FILE " + path + " (" + what + "): "
+                        + (e.getMessage() != null ? e.getMessage() : e.toString()));
+                return;
+            }
+        }
+        print(SqlFormat.result("RESTORE TABLE", ok.last()));
+        print("restored from " + path + ": " + artifact.describe() + ", " + artifact.rows().size() + " rows, sha256 "
+                + artifact.sha256().substring(0, 16) + "…, at log index " + ok.index()
+                + (requests.size() == 1 ? "" : " (sent in " + requests.size() + " parts)") + "\n");
     }
 
     private static String quoteString(String s) {

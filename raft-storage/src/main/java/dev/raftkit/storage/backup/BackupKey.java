@@ -103,6 +103,15 @@ public final class BackupKey {
         return id;
     }
 
+    /**
+     * 32 secret bytes for another use of this key, named by {@code purpose} (an HMAC-SHA256 of it
+     * under a key derived from this one): the SQL store seals its table artifacts with
+     * {@code derive("raftkit sql table artifact")}. Different purposes give unrelated keys.
+     */
+    public byte[] derive(String purpose) {
+        return derive(encryption.getEncoded(), purpose);
+    }
+
     SecretKeySpec encryptionKey() {
         return encryption;
     }
