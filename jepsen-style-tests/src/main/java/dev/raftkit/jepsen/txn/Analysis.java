@@ -178,6 +178,14 @@ final class Analysis {
                 } else if (e == null && !endsWith(values, mine)) {
                     report(AnomalyType.INTERNAL, List.of(ti), t.name() + " appended " + mine + " to " + r.key()
                             + " and then read " + r.key() + " = " + values + ", which does not end with them");
+                } else {
+                    for (long v : values) {
+                        if (writer(k, v) == ti && !mine.contains(v)) {
+                            report(AnomalyType.INTERNAL, List.of(ti), t.name() + " read " + r.key() + " = " + values
+                                    + ", including " + v + ", which it appends only afterwards");
+                            break;
+                        }
+                    }
                 }
                 expected.put(k, new ArrayList<>(values));
                 int external = values.size();
