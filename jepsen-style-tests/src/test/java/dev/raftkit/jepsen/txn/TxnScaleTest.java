@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.jepsen.history.OpStatus;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -74,8 +76,13 @@ class TxnScaleTest {
     @Test
     void largeStrictSerializableHistoryIsAcceptedQuickly() {
         TxnHistory h = generate(SIZE, 2026);
+        // CPU time beside the wall clock: on a shared machine the difference is the waiting.
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu = threads.getCurrentThreadCpuTime();
         TxnResult r = TxnChecker.check(h);
-        System.out.println("txn scale: " + SIZE + " transactions: " + r.summary());
+        cpu = threads.getCurrentThreadCpuTime() - cpu;
+        System.out.printf("txn scale: %d transactions: %s; checker CPU time %d ms, load average %.1f%n", SIZE,
+                r.summary(), cpu / 1_000_000, ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         assertTrue(r.valid() && r.types().isEmpty(), r::text);
         // Seconds, not minutes: a generous bound for a shared, loaded machine.
         assertTrue(r.checkNanos() < 60_000_000_000L, r::summary);
