@@ -26,6 +26,8 @@ final class Analysis {
     private static final long SEARCH_BUDGET = 4_000_000;
     /** Closing edges tried once a cycle is found, looking for a shorter one. */
     private static final int EXTRA_TRIES = 64;
+    /** Edges of a long cycle named in its explanation at each end. */
+    private static final int SHOWN = 6;
 
     private static final int DATA = EdgeType.WW.bit() | EdgeType.WR.bit() | EdgeType.RW.bit();
     private static final int ORDER = EdgeType.PROCESS.bit() | EdgeType.REALTIME.bit();
@@ -634,12 +636,22 @@ final class Analysis {
         List<CycleStep> steps = new ArrayList<>();
         StringJoiner path = new StringJoiner(" -> ");
         StringJoiner why = new StringJoiner("; ");
-        for (int e : cycle) {
+        // A cycle through a long real-time chain can span most of the history: the structured
+        // cycle keeps every edge, the sentence its first and last few.
+        int head = cycle.size() <= 2 * SHOWN ? cycle.size() : SHOWN;
+        for (int i = 0; i < cycle.size(); i++) {
+            int e = cycle.get(i);
             int a = graph.from(e);
             txnList.add(a);
-            path.add("T" + a);
             String text = why(e);
-            why.add(text);
+            boolean shown = i < head || i >= cycle.size() - SHOWN;
+            if (shown) {
+                path.add("T" + a);
+                why.add(text);
+            } else if (i == head) {
+                path.add("... (" + (cycle.size() - 2 * SHOWN) + " more)");
+                why.add("... (" + (cycle.size() - 2 * SHOWN) + " more edges)");
+            }
             int k = graph.key(e);
             steps.add(new CycleStep(a, graph.to(e), graph.type(e), k < 0 ? null : keyNames.get(k), text));
         }

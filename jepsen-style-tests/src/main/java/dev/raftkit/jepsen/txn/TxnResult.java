@@ -24,6 +24,9 @@ import java.util.Map;
 public record TxnResult(Consistency model, int transactions, int committed, int edges, List<Anomaly> anomalies,
         Map<AnomalyType, Integer> counts, long checkNanos) {
 
+    /** Cycles longer than this are listed in {@link #toHtml()}, not drawn. */
+    private static final int MAX_DRAWN = 40;
+
     /** Examples kept per anomaly type. */
     public static final int EXAMPLES = Analysis.EXAMPLES;
 
@@ -139,7 +142,8 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
     /**
      * A standalone HTML fragment (no scripts, inline SVG, styles on the elements): the verdict, the
      * counts, and each example anomaly with its explanation and, for a cycle, a drawing of it (the
-     * transactions on a circle, each edge an arrow labelled with its kind).
+     * transactions on a circle, each edge an arrow labelled with its kind; a cycle of more than 40
+     * transactions is described, not drawn).
      */
     public String toHtml() {
         StringBuilder b = new StringBuilder();
@@ -157,7 +161,9 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
         for (Anomaly a : anomalies) {
             b.append("<div class=\"anomaly\" style=\"margin:1em 0\"><h4 style=\"margin:0.3em 0\">")
                     .append(esc(a.type().label())).append("</h4><p>").append(esc(a.explanation())).append("</p>\n");
-            if (!a.cycle().isEmpty()) {
+            if (a.cycle().size() > MAX_DRAWN) {
+                b.append("<p>(a cycle of ").append(a.cycle().size()).append(" transactions: too long to draw)</p>\n");
+            } else if (!a.cycle().isEmpty()) {
                 svg(a.cycle(), b);
             }
             b.append("</div>\n");

@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.txn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,6 +121,30 @@ class TxnScaleTest {
         TxnResult r = TxnChecker.check(new TxnHistory(txns));
         System.out.println("txn scale, one stale read: " + r.summary());
         assertFalse(r.valid(), r::text);
+    }
+
+    @Test
+    void aCycleAsLongAsTheHistory_iterativeTarjanAndBreadthFirstSearch() {
+        // T0 appends 1 to x; then SIZE transactions one after another in real time, each reading a
+        // key of its own; then one that reads x without 1. The only cycle runs through all of them:
+        // T0 -realtime-> T1 -> ... -> T(SIZE+1) -rw-> T0. A recursive search would overflow here.
+        TxnHistory.Builder b = TxnHistory.builder();
+        b.ok(0, 0, 10, Mop.append("x", 1));
+        for (int i = 1; i <= SIZE; i++) {
+            b.ok(i, 20L * i, 20L * i + 10, Mop.read("k" + i));
+        }
+        // Processes of their own: no process edge may shorten the real-time chain.
+        int stale = b.ok(SIZE + 1, 20L * (SIZE + 1), 20L * (SIZE + 1) + 10, Mop.read("x"));
+        b.ok(SIZE + 2, 0, 20L * (SIZE + 2), Mop.read("x", 1));
+        TxnResult r = TxnChecker.check(b.build());
+        System.out.println("txn scale, one cycle of " + (SIZE + 2) + ": " + r.summary());
+        assertEquals(List.of(AnomalyType.G_SINGLE_REALTIME), r.types(), r::summary);
+        Anomaly a = r.anomalies().get(0);
+        assertEquals(SIZE + 2, a.cycle().size());
+        assertTrue(a.cycle().stream().anyMatch(s -> s.from() == stale && s.type() == EdgeType.RW));
+        assertTrue(a.explanation().length() < 2_000, "a long cycle's sentence names its ends only");
+        assertTrue(r.validUnder(Consistency.SERIALIZABLE));
+        assertTrue(r.toHtml().contains("too long to draw"));
     }
 
     private static int indexOfNonEmptyRead(Txn t) {
