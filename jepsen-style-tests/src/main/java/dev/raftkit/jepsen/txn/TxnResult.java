@@ -96,8 +96,8 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
      * The result as one JSON object, for reports and tools: {@code valid}, {@code model},
      * {@code serializable}, {@code strictSerializable}, {@code transactions}, {@code committed},
      * {@code edges}, {@code checkMillis}, {@code counts} (label to count) and {@code anomalies}, each
-     * with {@code type}, {@code txns}, {@code explanation} and {@code cycle} (a list of
-     * {@code {from, to, type, key, why}}).
+     * with {@code type}, {@code txns}, {@code explanation}, {@code violates} (the models it breaks)
+     * and {@code cycle} (a list of {@code {from, to, type, key, why}}).
      */
     public String toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -122,6 +122,8 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
             }
             am.put("txns", ids);
             am.put("explanation", a.explanation());
+            am.put("violates", a.type().needsRealTime() ? List.of("strict-serializable")
+                    : List.of("serializable", "strict-serializable"));
             List<Object> steps = new ArrayList<>();
             for (CycleStep s : a.cycle()) {
                 Map<String, Object> sm = new LinkedHashMap<>();

@@ -232,6 +232,7 @@ class KnownAnomaliesTest {
         String json = r.toJson();
         assertTrue(json.startsWith("{\"valid\":false,\"model\":\"strict-serializable\",\"serializable\":false"), json);
         assertTrue(json.contains("\"type\":\"G-single\""), json);
+        assertTrue(json.contains("\"violates\":[\"serializable\",\"strict-serializable\"]"), json);
         assertTrue(json.contains("{\"from\":0,\"to\":1,\"type\":\"rw\",\"key\":\"x\""), json);
         String html = r.toHtml();
         assertTrue(html.contains("<svg") && html.contains("G-single") && html.contains(">T1</text>"), html);
