@@ -28,10 +28,14 @@
  * }</pre>
  *
  * <h2>What it promises</h2>
- * Every cycle it reports is in the graph, and every edge is implied by the history (so a reported
- * cycle anomaly is real, given unique values). Conversely, for list-append histories in which every
- * transaction completed ok and some read of each key shows every value appended to it, it flags
- * exactly the histories that no serial order explains ({@code TxnOracleTest} checks this against
- * trying every order). Outside that class it can miss anomalies a read did not reveal, as Elle can.
+ * Every edge is implied by the history when values are unique and a key's reads are prefixes of
+ * one another (when they are not, that is itself reported as an incompatible order), so a reported
+ * cycle is a real anomaly. Conversely, for list-append histories in which every transaction
+ * completed ok and some read of each key shows every value appended to it, it flags exactly the
+ * histories that no serial order explains ({@code TxnOracleTest} checks this against trying every
+ * order). Outside that class it can miss anomalies no read revealed, as Elle can.
+ *
+ * <p>Everything runs on the calling thread; only {@link dev.raftkit.jepsen.txn.TxnRecorder} is
+ * meant to be shared between threads.
  */
 package dev.raftkit.jepsen.txn;
