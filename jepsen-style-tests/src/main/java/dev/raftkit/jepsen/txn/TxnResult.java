@@ -180,8 +180,13 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
         double size = 2 * r + 120;
         double c = size / 2;
         b.append(String.format("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\">", size, size));
-        b.append("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" "
-                + "markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555\"/></marker></defs>");
+        b.append("<defs>");
+        for (EdgeType t : EdgeType.values()) {
+            b.append("<marker id=\"txn-arrow-").append(t.label()).append("\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\""
+                    + " markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"")
+                    .append(colour(t)).append("\"/></marker>");
+        }
+        b.append("</defs>");
         double[] x = new double[k];
         double[] y = new double[k];
         for (int i = 0; i < k; i++) {
@@ -194,21 +199,21 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
             double dx = x[j] - x[i];
             double dy = y[j] - y[i];
             double len = Math.max(1, Math.hypot(dx, dy));
-            double sx = x[i] + dx / len * 22;
-            double sy = y[i] + dy / len * 22;
-            double ex = x[j] - dx / len * 22;
-            double ey = y[j] - dy / len * 22;
+            // Each edge bends to its left, so that the two edges of a two-transaction cycle do not
+            // overlap.
+            double mx = (x[i] + x[j]) / 2 + dy / len * 30;
+            double my = (y[i] + y[j]) / 2 - dx / len * 30;
+            double sx = x[i] + (mx - x[i]) / Math.hypot(mx - x[i], my - y[i]) * 22;
+            double sy = y[i] + (my - y[i]) / Math.hypot(mx - x[i], my - y[i]) * 22;
+            double ex = x[j] + (mx - x[j]) / Math.hypot(mx - x[j], my - y[j]) * 22;
+            double ey = y[j] + (my - y[j]) / Math.hypot(mx - x[j], my - y[j]) * 22;
             CycleStep s = cycle.get(i);
-            String colour = switch (s.type()) {
-                case RW -> "#b00020";
-                case WR -> "#1f5fa8";
-                case WW -> "#333";
-                default -> "#888";
-            };
-            b.append(String.format("<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\" "
-                    + "marker-end=\"url(#arrow)\"><title>%s</title></line>", sx, sy, ex, ey, colour, esc(s.why())));
-            b.append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"%s\" text-anchor=\"middle\">%s</text>",
-                    (sx + ex) / 2, (sy + ey) / 2 - 4, colour,
+            String colour = colour(s.type());
+            b.append(String.format("<path d=\"M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\""
+                    + " marker-end=\"url(#txn-arrow-%s)\"><title>%s</title></path>", sx, sy, mx, my, ex, ey, colour,
+                    s.type().label(), esc(s.why())));
+            b.append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"%s\" text-anchor=\"%s\">%s</text>",
+                    mx + dy / len * 4, my - dx / len * 4 + 4, colour, dy > 0 ? "start" : dy < 0 ? "end" : "middle",
                     esc(s.type().label() + (s.key() == null ? "" : " " + s.key()))));
         }
         for (int i = 0; i < k; i++) {
@@ -217,6 +222,15 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
                     x[i], y[i], x[i], y[i] + 4, cycle.get(i).from()));
         }
         b.append("</svg>\n");
+    }
+
+    private static String colour(EdgeType type) {
+        return switch (type) {
+            case RW -> "#b00020";
+            case WR -> "#1f5fa8";
+            case WW -> "#333333";
+            default -> "#888888";
+        };
     }
 
     private static String esc(String s) {
