@@ -9,6 +9,7 @@ import dev.raftkit.jepsen.txn.TxnHistory;
 import dev.raftkit.jepsen.txn.TxnJsonLines;
 import dev.raftkit.jepsen.txn.TxnResult;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -71,7 +72,7 @@ final class CheckTxnCommand implements Callable<Integer> {
             return 2;
         }
         TxnHistory history;
-        try (Reader in = file.equals("-") ? new java.io.InputStreamReader(System.in, StandardCharsets.UTF_8)
+        try (Reader in = file.equals("-") ? new InputStreamReader(System.in, StandardCharsets.UTF_8)
                 : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
             history = TxnJsonLines.read(in);
         } catch (NoSuchFileException e) {

@@ -5,6 +5,7 @@ import dev.raftkit.jepsen.history.OpStatus;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
+import java.io.StringReader;
 import java.io.Writer;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -104,7 +105,7 @@ public final class TxnJsonLines {
     /** Reads a history from a string. */
     public static TxnHistory parse(String jsonLines) {
         try {
-            return read(new java.io.StringReader(jsonLines));
+            return read(new StringReader(jsonLines));
         } catch (IOException e) {
             throw new IllegalStateException("a StringReader does not fail", e);
         }

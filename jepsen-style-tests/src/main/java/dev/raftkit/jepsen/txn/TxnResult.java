@@ -2,6 +2,7 @@ package dev.raftkit.jepsen.txn;
 
 import dev.raftkit.jepsen.history.Json;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +36,7 @@ public record TxnResult(Consistency model, int transactions, int committed, int 
         anomalies = List.copyOf(anomalies);
         EnumMap<AnomalyType, Integer> copy = new EnumMap<>(AnomalyType.class);
         copy.putAll(counts);
-        counts = java.util.Collections.unmodifiableMap(copy);
+        counts = Collections.unmodifiableMap(copy);
     }
 
     /** True if the history shows no anomaly that {@link #model()} forbids. */

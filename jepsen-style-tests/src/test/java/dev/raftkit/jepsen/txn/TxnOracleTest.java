@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.jepsen.history.OpStatus;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +123,7 @@ class TxnOracleTest {
             for (int i = 0; i < txns.size(); i++) {
                 order.add(i);
             }
-            java.util.Collections.shuffle(order, rnd);
+            Collections.shuffle(order, rnd);
             Map<String, List<Long>> lists = new HashMap<>();
             Map<String, Long> regs = new HashMap<>();
             List<List<Mop>> done = new ArrayList<>(txns);
