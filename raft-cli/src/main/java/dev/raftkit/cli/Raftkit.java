@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
         description = "Raftkit: a Raft consensus library for the JVM.",
         subcommands = {DemoCommand.class, SimCommand.class, ServerCommand.class, KvCommands.class, SqlCommand.class, StatusCommand.class,
                 MemberCommands.class, TransferCommand.class, SnapshotCommand.class, EventsCommand.class, BackupCommands.class, RestoreCommand.class, CertsCommand.class,
-                BenchCommand.class, BenchNodeCommand.class, JepsenCommand.class, CommandLine.HelpCommand.class})
+                BenchCommand.class, BenchNodeCommand.class, JepsenCommand.class, CheckTxnCommand.class, CommandLine.HelpCommand.class})
 public final class Raftkit {
 
     public static void main(String[] args) {

@@ -10,15 +10,17 @@ import java.util.Map;
  * The module's small JSON reader and writer (it has no JSON library), over plain Java values:
  * {@code null}, {@link String}, {@link Boolean}, {@link Long} (integers), {@link BigDecimal}
  * (other numbers), {@link List} (arrays) and {@link Map Map&lt;String, Object&gt;} (objects, in
- * field order). {@link Codec}s translate between these trees and a user's types.
+ * field order). {@link Codec}s translate between these trees and a user's types. Public so that
+ * the module's other history format (the transaction histories of {@code dev.raftkit.jepsen.txn})
+ * uses the same reader; errors are {@link IllegalArgumentException}s naming the column.
  */
-final class Json {
+public final class Json {
 
     private Json() {
     }
 
     /** Parses one JSON value filling the whole of {@code text}. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Parser p = new Parser(text);
         p.skipSpace();
         Object v = p.value();
@@ -31,7 +33,7 @@ final class Json {
 
     /** Parses a JSON object filling the whole of {@code text}, keeping field order. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> parseObject(String text) {
+    public static Map<String, Object> parseObject(String text) {
         Parser p = new Parser(text);
         p.skipSpace();
         if (p.pos >= text.length() || text.charAt(p.pos) != '{') {
@@ -42,7 +44,7 @@ final class Json {
     }
 
     /** Appends {@code value} as JSON text; throws if it is not one of the types above. */
-    static StringBuilder write(Object value, StringBuilder b) {
+    public static StringBuilder write(Object value, StringBuilder b) {
         if (value == null) {
             b.append("null");
         } else if (value instanceof String s) {
@@ -89,7 +91,8 @@ final class Json {
         return b;
     }
 
-    static String write(Object value) {
+    /** {@link #write(Object, StringBuilder)} into a new string. */
+    public static String write(Object value) {
         return write(value, new StringBuilder()).toString();
     }
 
