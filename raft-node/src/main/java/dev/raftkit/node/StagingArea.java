@@ -63,14 +63,14 @@ final class StagingArea implements StagedStates, AutoCloseable {
     private final ScheduledExecutorService thread;
 
     StagingArea(long self, String clusterId, Path dataDir, TlsConfig tls, LongFunction<String> clientAddress,
-                Supplier<List<Long>> members) throws IOException {
+                Supplier<List<Long>> members) {
         this.self = self;
         this.clusterId = clusterId;
         this.dir = dataDir.resolve(DIR);
         this.tls = tls;
         this.clientAddress = clientAddress;
         this.members = members;
-        Files.createDirectories(dir);
+        // Created by the first live restore, so a node that never runs one has no such directory.
         ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
             Thread th = new Thread(r, "raftkit-staging-" + self);
             th.setDaemon(true);
@@ -132,6 +132,7 @@ final class StagingArea implements StagedStates, AutoCloseable {
      * state at {@code sourceIndex}; returns its name once it is durable.
      */
     StagedState build(String id, long sourceIndex, ImageWriter writer) throws IOException {
+        Files.createDirectories(dir);
         Path partial = dir.resolve(id + ".partial");
         MessageDigest sha = sha256();
         long size;
@@ -162,6 +163,12 @@ final class StagingArea implements StagedStates, AutoCloseable {
             return false;
         }
         Path partial = dir.resolve(state.id() + ".partial");
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            LOG.warn("node {}: cannot create its staging directory {}: {}", self, dir, e.toString());
+            return false;
+        }
         try (AdminClient client = new AdminClient(HostPort.parse(address, "client address"), tls);
              FileChannel ch = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      StandardOpenOption.TRUNCATE_EXISTING)) {
