@@ -587,8 +587,10 @@ public final class Simulator {
                 if (r.nextInt(5) == 0) {
                     yield new FaultSchedule.Backup(victim, false);
                 }
-                String variant = FaultSchedule.Restore.VARIANTS.get(r.nextInt(3));
-                yield new FaultSchedule.Restore(backupNode, variant, variant.equals("plain") ? 0 : r.nextInt(64));
+                // Live restores (the fourth variant) roll the running cluster back to the chain.
+                String variant = FaultSchedule.Restore.VARIANTS.get(r.nextInt(FaultSchedule.Restore.VARIANTS.size()));
+                yield new FaultSchedule.Restore(backupNode, variant, variant.equals("plain") || variant.equals("live") ? 0
+                        : r.nextInt(64));
             }
         };
         return a == null ? null : new FaultSchedule.Step(tick, a, a.held() ? ticks : 0);
