@@ -59,6 +59,7 @@ final class Applier implements ApplyQueue {
     /** Testing only ({@link TestingHooks}). */
     private final boolean answerForAnyTerm;
     private final boolean forgetSessionResponsesOnRestore;
+    private final boolean skipUnheldStateSwitch;
     private final SessionTable sessions;
     private final Stage stage;
     private final ConcurrentLinkedQueue<ApplyInput> queue = new ConcurrentLinkedQueue<>();
@@ -135,6 +136,7 @@ final class Applier implements ApplyQueue {
         this.metrics = metrics;
         this.answerForAnyTerm = hooks.answerForAnyTerm();
         this.forgetSessionResponsesOnRestore = hooks.forgetSessionResponsesOnRestore();
+        this.skipUnheldStateSwitch = hooks.skipUnheldStateSwitch();
         this.sessions = restored.sessions();
         this.appliedIndex = restored.index();
         this.appliedTerm = restored.term();
@@ -279,7 +281,9 @@ final class Applier implements ApplyQueue {
                     // Served only once applied reaches their index, so queueing them early is safe.
                     parked.addAll(t.reads());
                 }
-                if (held != null) {
+                if (held != null && t.snapshot() != null && t.snapshot().index() >= held.entries().get(0).index()) {
+                    supersedeHeld(t);
+                } else if (held != null) {
                     deferred.add(t);
                 } else {
                     applyTask(t, handedAt);
@@ -310,6 +314,28 @@ final class Applier implements ApplyQueue {
         }
         maybeSnapshot();
         return false;
+    }
+
+    /**
+     * A snapshot from the leader at or past the held live-restore entry: it holds the switched
+     * state, so this node stops waiting for the image. The snapshot replaces the state; the tasks
+     * deferred before it hold only entries it covers (the leader sends no snapshot older than what
+     * this node committed), which are skipped, and their older snapshots are not restored.
+     */
+    private void supersedeHeld(ApplyInput.Task t) throws IOException {
+        ArrayDeque<ApplyInput.Task> earlier = new ArrayDeque<>(deferred);
+        deferred.clear();
+        held = null;
+        restore(t.snapshot());
+        earlier.add(t);
+        while (!earlier.isEmpty()) {
+            ApplyInput.Task d = earlier.poll();
+            if (held != null) {
+                deferred.add(new ApplyInput.Task(List.of(), null, d.committed(), d.confChanges(), null));
+            } else if (!d.committed().isEmpty()) {
+                apply(d.committed(), d.confChanges());
+            }
+        }
     }
 
     /** A task's snapshot, then its entries (its pendings and reads are registered already). */
@@ -438,6 +464,12 @@ final class Applier implements ApplyQueue {
         StagedState state = EntryCodec.stagedState(data, e.index());
         long start = System.nanoTime();
         try (InputStream in = staged.open(state)) {
+            if (in == null && skipUnheldStateSwitch) {
+                // TestingHooks.skipUnheldStateSwitch: the planted bug, testing only.
+                appliedIndex = e.index();
+                appliedTerm = e.term();
+                return true;
+            }
             if (in == null) {
                 LogFields.of(RaftServer.LOG.atInfo(), id).log("node {}: the live restore at index {} waits for {}, which this node does not hold; fetching it"
                         + " (nothing more is applied until it is here)", id, e.index(), state);

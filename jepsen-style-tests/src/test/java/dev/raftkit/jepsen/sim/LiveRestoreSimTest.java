@@ -64,6 +64,20 @@ class LiveRestoreSimTest {
     }
 
     @Test
+    void aReplicaThatPassesTheSwitchWithoutTheImageIsCaught() {
+        // The planted bug: node 3, down for the first switch, passes it without the image when it
+        // comes back, keeping its old state where the others switched.
+        boolean caught = false;
+        for (long seed = 1; seed <= 4 && !caught; seed++) {
+            SimResult r = Simulator.run(SimOptions.defaults(seed).withTicks(700)
+                    .withFaults(EnumSet.of(Fault.BACKUP, Fault.CRASH, Fault.PARTITION))
+                    .withSchedule(FaultSchedule.parse(SCHEDULE)).withHooks(Hooks.named("skip-unheld-state-switch")));
+            caught = !r.ok();
+        }
+        assertTrue(caught, "a replica that skipped a live restore's switch passed every checker on 4 seeds");
+    }
+
+    @Test
     void theLiveVariantRoundTripsInScheduleFiles() {
         FaultSchedule s = FaultSchedule.parse("at 10 restore 2 live\n");
         assertEquals("at 10 restore 2 live", s.steps().get(0).text());
