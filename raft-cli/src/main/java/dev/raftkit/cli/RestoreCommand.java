@@ -1,5 +1,9 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.core.RaftException;
+import dev.raftkit.grpc.AdminClient;
+import dev.raftkit.grpc.TlsConfig;
+import dev.raftkit.node.HostPort;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupKey;
 import dev.raftkit.storage.backup.BackupRestore;
@@ -7,25 +11,36 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** {@code raftkit restore}: a backup chain into a new data directory, locally. */
+/**
+ * {@code raftkit restore}: a backup chain into a new data directory, locally; or, with
+ * {@code --live}, a running cluster rolled back to a backup's state (a live restore, through the
+ * admin service of the node whose backup root holds the chain).
+ */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = "Restore the newest chain of a backup root into a NEW data directory (to its last index, or to --index for a point in time), verifying it first. Local: needs no cluster. Then start a node on it with raftkit server --data NEWDIR and no --bootstrap. To seed a new cluster, restore once per node and start them all. To replace a lost node, remove it (raftkit member remove) and add the restored one under a NEW id: a node must never come back under its id with less than it acknowledged (see Backup and restore in the README).",
+        description = "Restore the newest chain of a backup root into a NEW data directory (to its last index, or to --index for a point in time), verifying it first. Local: needs no cluster. Then start a node on it with raftkit server --data NEWDIR and no --bootstrap. To seed a new cluster, restore once per node and start them all. To replace a lost node, remove it (raftkit member remove) and add the restored one under a NEW id: a node must never come back under its id with less than it acknowledged (see Backup and restore in the README)."
+                + " With --live (admin): roll the RUNNING cluster back to the chain's state at --index, as one log entry every node applies at the same index while the cluster keeps serving; --from is then a directory under the backup root of the node that takes it (--node, default the first of -c), on that node's host.",
         footer = {"", "Exit codes: 0 restored, 1 the chain is damaged or the restore failed (nothing",
-                "is left behind), 2 bad arguments (an --index outside the chain, a data",
+                "is left behind; --live: nothing was switched, or the message says the outcome is",
+                "unknown), 2 bad arguments (an --index outside the chain, a data",
                 "directory that is not empty).",
                 "", "Examples:",
                 "  raftkit restore --from backups --data data/n3-restored",
                 "  raftkit restore --from backups --data data/n3-restored --index 120",
-                "  raftkit restore --from backups --data data/n3-restored --key /etc/raftkit/backup.key"})
+                "  raftkit restore --from backups --data data/n3-restored --key /etc/raftkit/backup.key",
+                "  raftkit restore --live --from nightly --index 120 -c 127.0.0.1:8001 --cluster-id demo"})
 final class RestoreCommand implements Callable<Integer> {
 
     @Spec
@@ -34,8 +49,20 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "DIR", description = "The backup directory, on this host.")
     Path from;
 
-    @Option(names = "--data", required = true, paramLabel = "NEWDIR", description = "The data directory to create (must not exist, or be empty).")
+    @Option(names = "--data", paramLabel = "NEWDIR", description = "The data directory to create (must not exist, or be empty); required without --live.")
     Path data;
+
+    @Option(names = "--live", description = "Roll the running cluster (-c, --cluster-id) back to the backup's state"
+            + " instead of writing a data directory: an admin call; prints the log index the switch took effect at"
+            + " and the SHA-256 of the state now in force. Client sessions carry on across the switch.")
+    boolean live;
+
+    @Option(names = "--node", paramLabel = "N", description = "With --live: the node whose backup root holds --from"
+            + " (default: the first of -c). It rebuilds the state and stages it on every member.")
+    Long node;
+
+    @Mixin
+    ClusterOptions cluster;
 
     @Option(names = "--index", paramLabel = "N", description = "Restore up to log index N (default: everything the chain holds).")
     Long index;
@@ -51,6 +78,13 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
+        if (live) {
+            return live(cl);
+        }
+        if (data == null) {
+            throw new ParameterException(cl, "--data is required (the new data directory to restore into), or give"
+                    + " --live to roll a running cluster back");
+        }
         if (!Files.isDirectory(from)) {
             throw new ParameterException(cl, "--from: " + from.toAbsolutePath() + " is not a directory");
         }
@@ -101,6 +135,62 @@ final class RestoreCommand implements Callable<Integer> {
         out.flush();
         return ClientCommand.OK;
     }
+
+    /** The live restore: one admin call to the node that holds the chain, waited for with the time elapsed. */
+    private int live(CommandLine cl) {
+        if (data != null) {
+            throw new ParameterException(cl, "--data and --live exclude each other: --live restores the running"
+                    + " cluster in place, --data writes a new directory");
+        }
+        if (key != null) {
+            throw new ParameterException(cl, "--key is not used with --live: the node decrypts with its own --backup-key");
+        }
+        if (index != null && index <= 0) {
+            throw new ParameterException(cl, "--index must be positive, got " + index);
+        }
+        if (node != null) {
+            MemberCommands.checkId(cl, node, "--node");
+        }
+        TlsConfig tls = cluster.tls(cl);
+        Map<Long, String> nodes;
+        try {
+            nodes = cluster.ids(cl, cluster.parse(cl), tls, w -> cl.getErr().println("raftkit restore: " + w));
+        } catch (RaftException e) {
+            return fail(cl, e.getMessage());
+        }
+        long taker = node != null ? node : nodes.keySet().iterator().next();
+        String address = nodes.get(taker);
+        if (address == null) {
+            throw new ParameterException(cl, "--node " + taker + " is not among the nodes of --cluster " + nodes.keySet()
+                    + "; add its address there");
+        }
+        long start = System.nanoTime();
+        AdminClient.LiveRestored r;
+        try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls);
+             Progress progress = Progress.elapsed(cl.getErr(), Progress.styleFor(quiet, false), System::nanoTime,
+                     "restore --live: node " + taker + " rebuilding and staging the backup's state").startTicker()) {
+            // No deadline of the command's own beyond the node's: a large state takes as long as it takes.
+            r = admin.liveRestore(cluster.clusterId, from.toString(), index == null ? 0 : index, LIVE_LIMIT).get();
+        } catch (ExecutionException e) {
+            return fail(cl, "node " + taker + " (" + address + ") did not restore the live cluster: "
+                    + MemberCommands.describe(e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return fail(cl, "interrupted while node " + taker + " was restoring (it may still switch the cluster)");
+        }
+        PrintWriter out = cl.getOut();
+        out.println("live restore by node " + r.node() + ": the cluster switched at index " + r.switchIndex()
+                + " to the backup's state at index " + r.sourceIndex() + " (" + r.bytes() + " bytes, staged on nodes "
+                + r.stagedOn() + ", proposed by leader " + r.leader() + ", " + (System.nanoTime() - start) / 1_000_000
+                + " ms)");
+        out.println("state now in force: sha256 " + r.sha256());
+        out.println("rebuilt from: " + String.join(", ", r.chain()));
+        out.flush();
+        return ClientCommand.OK;
+    }
+
+    /** How long the node may take; the node's own limit is the same. */
+    private static final Duration LIVE_LIMIT = Duration.ofHours(6);
 
     private static boolean isNewDirectory(Path dir) {
         if (!Files.exists(dir)) {

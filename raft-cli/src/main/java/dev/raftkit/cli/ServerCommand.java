@@ -181,7 +181,11 @@ final class ServerCommand implements Callable<Integer> {
         }
         backupPolicy = backups;
         try {
-            node = nodeSpec.backups(backups).stateMachine(kind.create(data, clusterId, backups)).listener(new Narrator(out)).start();
+            // A live restore rebuilds the backup's state in a fresh state machine of the same kind, with
+            // files (SQL's table backups) of its own, never the node's.
+            Path scratch = data.resolve("staged").resolve("scratch");
+            node = nodeSpec.backups(backups).stateMachine(kind.create(data, clusterId, backups))
+                    .stateMachineFactory(() -> kind.create(scratch)).listener(new Narrator(out)).start();
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             ready.completeExceptionally(e);
             return fail("node " + id + " could not start: " + e.getMessage());

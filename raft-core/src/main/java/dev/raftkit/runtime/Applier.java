@@ -12,8 +12,12 @@ import dev.raftkit.runtime.ApplyInput.ReadWaiter;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.spi.StagedState;
+import dev.raftkit.spi.StagedStates;
 import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -55,6 +59,7 @@ final class Applier implements ApplyQueue {
     /** Testing only ({@link TestingHooks}). */
     private final boolean answerForAnyTerm;
     private final boolean forgetSessionResponsesOnRestore;
+    private final boolean skipUnheldStateSwitch;
     private final SessionTable sessions;
     private final Stage stage;
     private final ConcurrentLinkedQueue<ApplyInput> queue = new ConcurrentLinkedQueue<>();
@@ -68,6 +73,21 @@ final class Applier implements ApplyQueue {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     /** Outcomes settled this round; completed on the events executor, never here (see {@link Replies}). */
     private final Replies replies;
+    /** The images live restores switch to. */
+    private final StagedStates staged;
+    /**
+     * A live-restore entry whose image this node does not hold yet, with the entries after it in
+     * its task: nothing more is applied until the image is fetched (never skipped, never passed).
+     */
+    private Held held;
+    /** Tasks that arrived while {@link #held}: applied in order once it is released. */
+    private final ArrayDeque<ApplyInput.Task> deferred = new ArrayDeque<>();
+    /** Set by {@link StagedStates#fetch}'s callback (any thread): try the held entry again. */
+    private final AtomicBoolean fetched = new AtomicBoolean();
+
+    /** Entries from a held live-restore entry on, and the core's decisions on their configuration changes. */
+    private record Held(List<Entry> entries, List<AppliedConfChange> confChanges, StagedState state) {
+    }
 
     private long appliedIndex;
     private long appliedTerm;
@@ -99,10 +119,11 @@ final class Applier implements ApplyQueue {
      * @param lifecycle  fail-stop
      * @param restored   what start-up recovery restored
      * @param metrics    apply latency and batch duration, installs, refusals decided here
+     * @param staged     the images of live restores
      */
     Applier(long id, Executor executor, RaftServer.Settings settings, StateMachine sm, SnapshotStore store,
             SnapshotWork snapshots, ControlPort loop, LongSupplier leaderHint, EventsPort events, Lifecycle lifecycle,
-            TestingHooks hooks, StartupRecovery.Restored restored, SafeMetrics metrics) {
+            TestingHooks hooks, StartupRecovery.Restored restored, SafeMetrics metrics, StagedStates staged) {
         this.id = id;
         this.settings = settings;
         this.sm = sm;
@@ -115,6 +136,7 @@ final class Applier implements ApplyQueue {
         this.metrics = metrics;
         this.answerForAnyTerm = hooks.answerForAnyTerm();
         this.forgetSessionResponsesOnRestore = hooks.forgetSessionResponsesOnRestore();
+        this.skipUnheldStateSwitch = hooks.skipUnheldStateSwitch();
         this.sessions = restored.sessions();
         this.appliedIndex = restored.index();
         this.appliedTerm = restored.term();
@@ -126,6 +148,7 @@ final class Applier implements ApplyQueue {
         this.storedSnapshotIndex.set(restored.from() == null ? 0 : restored.from().meta().index());
         this.publishedSessions = sessions.size();
         this.replies = new Replies(events.executor(), metrics);
+        this.staged = staged;
         this.stage = new Stage("apply-" + id, executor, this::round, () -> !queue.isEmpty(),
                 t -> lifecycle.fail(t, "the apply thread"));
     }
@@ -235,6 +258,14 @@ final class Applier implements ApplyQueue {
         }
         long before = appliedIndex;
         boolean stop = false;
+        if (held != null && fetched.getAndSet(false)) {
+            Held h = held;
+            held = null;
+            apply(h.entries(), h.confChanges());
+            while (held == null && !deferred.isEmpty()) {
+                applyTask(deferred.poll(), 0);
+            }
+        }
         ApplyInput in;
         while (!stop && (in = queue.poll()) != null) {
             long handedAt = 0;
@@ -246,17 +277,16 @@ final class Applier implements ApplyQueue {
                 for (Pending p : t.pendings()) {
                     pendings.put(p.index(), p);
                 }
-                if (t.snapshot() != null) {
-                    restore(t.snapshot());
-                }
-                if (!t.committed().isEmpty()) {
-                    apply(t.committed(), t.confChanges());
-                    if (handedAt != 0) {
-                        metrics.applied(System.nanoTime() - handedAt, t.committed().size());
-                    }
-                }
                 if (t.reads() != null) {
+                    // Served only once applied reaches their index, so queueing them early is safe.
                     parked.addAll(t.reads());
+                }
+                if (held != null && t.snapshot() != null && t.snapshot().index() >= held.entries().get(0).index()) {
+                    supersedeHeld(t);
+                } else if (held != null) {
+                    deferred.add(t);
+                } else {
+                    applyTask(t, handedAt);
                 }
             } else if (in instanceof ReadWaiter w) {
                 parked.add(w);
@@ -284,6 +314,41 @@ final class Applier implements ApplyQueue {
         }
         maybeSnapshot();
         return false;
+    }
+
+    /**
+     * A snapshot from the leader at or past the held live-restore entry: it holds the switched
+     * state, so this node stops waiting for the image. The snapshot replaces the state; the tasks
+     * deferred before it hold only entries it covers (the leader sends no snapshot older than what
+     * this node committed), which are skipped, and their older snapshots are not restored.
+     */
+    private void supersedeHeld(ApplyInput.Task t) throws IOException {
+        ArrayDeque<ApplyInput.Task> earlier = new ArrayDeque<>(deferred);
+        deferred.clear();
+        held = null;
+        restore(t.snapshot());
+        earlier.add(t);
+        while (!earlier.isEmpty()) {
+            ApplyInput.Task d = earlier.poll();
+            if (held != null) {
+                deferred.add(new ApplyInput.Task(List.of(), null, d.committed(), d.confChanges(), null));
+            } else if (!d.committed().isEmpty()) {
+                apply(d.committed(), d.confChanges());
+            }
+        }
+    }
+
+    /** A task's snapshot, then its entries (its pendings and reads are registered already). */
+    private void applyTask(ApplyInput.Task t, long handedAt) throws IOException {
+        if (t.snapshot() != null) {
+            restore(t.snapshot());
+        }
+        if (!t.committed().isEmpty()) {
+            apply(t.committed(), t.confChanges());
+            if (handedAt != 0) {
+                metrics.applied(System.nanoTime() - handedAt, t.committed().size());
+            }
+        }
     }
 
     /** §5 / Ready contract point 5: the received snapshot replaces the state before later entries apply. */
@@ -336,8 +401,21 @@ final class Applier implements ApplyQueue {
     private void apply(List<Entry> entries, List<AppliedConfChange> confChanges) {
         int nextConf = 0;
         SessionBatch batch = new SessionBatch(sessions, replies, entries.size());
-        for (Entry e : entries) {
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
             if (e.index() <= appliedIndex) {
+                continue;
+            }
+            if (e.type() != EntryType.CONF_CHANGE && e.data().length > 0
+                    && EntryCodec.kind(e.data()) == EntryCodec.SWITCH_STATE) {
+                // The commands before the switch see the old state: apply them first.
+                applyBatch(batch);
+                batch = new SessionBatch(sessions, replies, entries.size() - i);
+                if (!switchState(e)) {
+                    held = new Held(entries.subList(i, entries.size()), confChanges,
+                            EntryCodec.stagedState(e.data(), e.index()));
+                    return;
+                }
                 continue;
             }
             Pending p = pendings.remove(e.index());
@@ -370,6 +448,61 @@ final class Applier implements ApplyQueue {
             logTime = Math.max(logTime, EntryCodec.timestamp(data));
             batch.add(e, data, p, logTime);
         }
+        applyBatch(batch);
+    }
+
+    /**
+     * A live restore at {@code e}: replaces the state machine's state with the staged image the
+     * entry names, at the entry's index. Returns false, having asked for the image, if this node
+     * does not hold it yet. The session table and the log time carry on: they are the runtime's
+     * record of the clients, not the application's state, so exactly-once holds across the switch
+     * (a retry of a command applied before it is answered, not applied again).
+     */
+    private boolean switchState(Entry e) {
+        byte[] data = e.data();
+        EntryCodec.validate(data, e.index());
+        StagedState state = EntryCodec.stagedState(data, e.index());
+        long start = System.nanoTime();
+        try (InputStream in = staged.open(state)) {
+            if (in == null && skipUnheldStateSwitch) {
+                // TestingHooks.skipUnheldStateSwitch: the planted bug, testing only.
+                appliedIndex = e.index();
+                appliedTerm = e.term();
+                return true;
+            }
+            if (in == null) {
+                LogFields.of(RaftServer.LOG.atInfo(), id).log("node {}: the live restore at index {} waits for {}, which this node does not hold; fetching it"
+                        + " (nothing more is applied until it is here)", id, e.index(), state);
+                staged.fetch(state, () -> {
+                    fetched.set(true);
+                    stage.signal();
+                });
+                return false;
+            }
+            sm.restore(e.index(), in);
+        } catch (IOException damaged) {
+            throw new IllegalStateException("node " + id + " cannot apply the live restore at index " + e.index()
+                    + " to " + state + ": " + damaged.getMessage() + "; it stops rather than diverge from the replicas"
+                    + " that applied it (put a good copy in its staging directory, or replace the node)", damaged);
+        }
+        Pending p = pendings.remove(e.index());
+        if (p != null && p.term() != e.term() && !answerForAnyTerm) {
+            replies.fail(p, outcomeUnknown(p, "entry " + e.index() + " was overwritten by term " + e.term()
+                    + " (leadership changed)"));
+            p = null;
+        }
+        appliedIndex = e.index();
+        appliedTerm = e.term();
+        logTime = Math.max(logTime, EntryCodec.timestamp(data));
+        // The image's size counts toward the next snapshot, as the entries it replaced would have.
+        bytesSinceSnapshot += state.sizeBytes();
+        replies.complete(p, e.index());
+        LogFields.of(RaftServer.LOG.atInfo(), id).log("node {}: live restore applied at index {}: the state is now {} ({} ms)", id, e.index(), state,
+                (System.nanoTime() - start) / 1_000_000);
+        return true;
+    }
+
+    private void applyBatch(SessionBatch batch) {
         if (metrics.enabled && batch.commandCount() > 0) {
             long start = System.nanoTime();
             batch.applyTo(sm);

@@ -1,8 +1,10 @@
 package dev.raftkit.runtime;
 
+import dev.raftkit.spi.StagedState;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -14,7 +16,12 @@ import java.util.Arrays;
  *   [kind:1][leaderMillis:8][payload…]                                COMMAND
  *   [kind:1][leaderMillis:8][client:8][seq:8][lowestUnacked:8][payload…]  SESSION_COMMAND
  *   [kind:1][leaderMillis:8][client:8]                                CLOSE_SESSION
+ *   [kind:1][leaderMillis:8][idLength:1][id…][origin:8][sourceIndex:8][size:8][sha256:32]  SWITCH_STATE
  * </pre>
+ *
+ * SWITCH_STATE is a live restore: every replica replaces its state machine's state, at that
+ * entry's index, with the staged image it names ({@link dev.raftkit.spi.StagedState}); the image
+ * itself never goes through the log.
  *
  * An empty payload is the leader's no-op (§8), which the core writes unframed. The client thread
  * frames a command with a zero timestamp; the raft loop stamps the leader's clock into it just
@@ -27,6 +34,7 @@ final class EntryCodec {
     static final byte COMMAND = 2;
     static final byte SESSION_COMMAND = 3;
     static final byte CLOSE_SESSION = 4;
+    static final byte SWITCH_STATE = 5;
 
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     private static final int HEADER = 9;
@@ -63,6 +71,39 @@ final class EntryCodec {
         out[0] = CLOSE_SESSION;
         LONG.set(out, HEADER, client);
         return out;
+    }
+
+    static byte[] switchState(StagedState state) {
+        byte[] id = state.id().getBytes(StandardCharsets.US_ASCII);
+        byte[] out = new byte[HEADER + 1 + id.length + 24 + 32];
+        out[0] = SWITCH_STATE;
+        out[HEADER] = (byte) id.length;
+        System.arraycopy(id, 0, out, HEADER + 1, id.length);
+        int at = HEADER + 1 + id.length;
+        LONG.set(out, at, state.origin());
+        LONG.set(out, at + 8, state.sourceIndex());
+        LONG.set(out, at + 16, state.sizeBytes());
+        System.arraycopy(state.sha256(), 0, out, at + 24, 32);
+        return out;
+    }
+
+    /** The staged state a SWITCH_STATE entry names; {@code index} is the entry's, for the error. */
+    static StagedState stagedState(byte[] data, long index) {
+        int idLength = data[HEADER] & 0xff;
+        int at = HEADER + 1 + idLength;
+        if (data.length != at + 24 + 32) {
+            throw new IllegalStateException("log entry " + index + " is a live-restore entry of " + data.length
+                    + " bytes, not the " + (at + 56) + " its id length says; it is corrupt or was written by an"
+                    + " incompatible version; the node stops rather than diverge from its peers");
+        }
+        try {
+            return new StagedState(new String(data, HEADER + 1, idLength, StandardCharsets.US_ASCII),
+                    (long) LONG.get(data, at), (long) LONG.get(data, at + 8), (long) LONG.get(data, at + 16),
+                    Arrays.copyOfRange(data, at + 24, at + 56));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("log entry " + index + " is a live-restore entry with invalid fields ("
+                    + e.getMessage() + "); the node stops rather than diverge from its peers", e);
+        }
     }
 
     /** Writes the leader's clock reading into a framed entry (raft-loop thread, leader only). */
@@ -102,6 +143,7 @@ final class EntryCodec {
             case OPEN_SESSION, COMMAND -> HEADER;
             case SESSION_COMMAND -> SESSION_HEADER;
             case CLOSE_SESSION -> HEADER + 8;
+            case SWITCH_STATE -> HEADER + 1 + 1 + 24 + 32;
             default -> -1;
         };
         if (min < 0 || data.length < min) {

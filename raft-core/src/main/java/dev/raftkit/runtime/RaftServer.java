@@ -13,6 +13,7 @@ import dev.raftkit.spi.InvalidCommandException;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.spi.StagedState;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.spi.Transport;
 import java.io.IOException;
@@ -198,7 +199,7 @@ public final class RaftServer implements AutoCloseable {
         }
         PublishedLeader leader = new PublishedLeader(lifecycle);
         this.applier = new Applier(id, b.applyExecutor, settings, stateMachine, snapshotStore, snapshots, control,
-                leader::get, eventsPort, lifecycle, b.testingHooks, restored, metrics);
+                leader::get, eventsPort, lifecycle, b.testingHooks, restored, metrics, b.stagedStates);
         this.loop = new RaftLoop(id, b.raftLoopExecutor, settings, node, clock, control, transport, writer, applier,
                 snapshots, leader, eventsPort, lifecycle, this::trace, b.testingHooks, metrics, b.tickMillis);
     }
@@ -302,6 +303,20 @@ public final class RaftServer implements AutoCloseable {
     /** {@link #submit(long, long, long, byte[])} keeping every earlier result (up to the per-session cap). */
     public CompletableFuture<byte[]> submit(long clientId, long sequence, byte[] command) {
         return submit(clientId, sequence, 0, command);
+    }
+
+    /**
+     * A live restore: proposes the entry that makes every replica replace its state machine's state
+     * with the image {@code state} names, at that entry's index, and completes with the index once
+     * this node has applied it (on the leader only, like {@link #submit}). Every read served after
+     * that index sees the image's state, every read before sees the old one. Client sessions carry
+     * on across the switch: a retry of a command applied before it is answered from the session
+     * table, not applied again. Every replica must be able to get the image ({@link StagedStates}):
+     * stage it on a majority first, or the cluster stops applying until it can fetch it.
+     */
+    public CompletableFuture<Long> switchState(StagedState state) {
+        Objects.requireNonNull(state, "state");
+        return enqueue(f -> new LoopInput.Propose(EntryCodec.switchState(state), f));
     }
 
     /** Opens a client session through the log; completes with its client id (the entry's index, §6.3). */

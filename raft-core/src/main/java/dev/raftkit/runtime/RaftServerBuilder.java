@@ -6,6 +6,7 @@ import dev.raftkit.core.RaftCore;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.SnapshotStore;
+import dev.raftkit.spi.StagedStates;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.spi.Transport;
@@ -62,10 +63,18 @@ public final class RaftServerBuilder {
     int maxResponsesPerSession = 1024;
     Duration shutdownTimeout = Duration.ofSeconds(10);
     int maxCommandBytes = SizeLimits.DEFAULT_MAX_COMMAND_BYTES;
+    StagedStates stagedStates = StagedStates.NONE;
 
     RaftServerBuilder(RaftConfig config) {
         this.config = Objects.requireNonNull(config, "config");
     }
+
+    /**
+     * Where this node finds the images live restores switch to ({@link RaftServer#switchState});
+     * default {@link StagedStates#NONE}, with which a live-restore entry stops the node. A
+     * {@code RaftNode} sets its own, in its data directory.
+     */
+    public RaftServerBuilder stagedStates(StagedStates v) { stagedStates = Objects.requireNonNull(v, "stagedStates"); return this; }
 
     /** The node's log (required). The server closes it. */
     public RaftServerBuilder logStorage(LogStorage v) { log = v; return this; }

@@ -69,6 +69,15 @@ public interface TestingHooks extends dev.raftkit.core.CoreTestingHooks {
     }
 
     /**
+     * Pass a live-restore entry whose staged image this node does not hold as if it were applied,
+     * without the image and without waiting to fetch it: the node keeps its old state where every
+     * other replica switched (replicas diverge).
+     */
+    default boolean skipUnheldStateSwitch() {
+        return false;
+    }
+
+    /**
      * Restore the newest snapshot at start-up without checking it against its checksum: a
      * snapshot damaged at rest is restored as if it were good.
      */

@@ -3,6 +3,7 @@ package dev.raftkit.grpc;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.proto.AddPeerRequest;
 import dev.raftkit.grpc.proto.BackupKindProto;
@@ -11,19 +12,31 @@ import dev.raftkit.grpc.proto.BackupProgressResponse;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.grpc.proto.EventsRequest;
+import dev.raftkit.grpc.proto.FetchStagedRequest;
+import dev.raftkit.grpc.proto.LiveRestoreRequest;
+import dev.raftkit.grpc.proto.LiveRestoreResponse;
 import dev.raftkit.grpc.proto.ProtocolEventMessage;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc.RaftAdminServiceFutureStub;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
+import dev.raftkit.grpc.proto.StageStateRequest;
+import dev.raftkit.grpc.proto.StagedChunk;
+import dev.raftkit.grpc.proto.SwitchStateRequest;
+import dev.raftkit.grpc.proto.SwitchStateResponse;
 import dev.raftkit.runtime.ProtocolEvent;
+import dev.raftkit.spi.StagedState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -66,6 +79,16 @@ public final class AdminClient implements AutoCloseable {
      * not known). Null from {@link #backupProgress} when no backup runs.
      */
     public record BackupProgress(long node, boolean incremental, String phase, long done, long total, String unit) {
+    }
+
+    /**
+     * A live restore done ({@link #liveRestore}): from {@code switchIndex} on, the cluster's state is
+     * the backup's at {@code sourceIndex}, the state-machine image of {@code bytes} bytes whose
+     * SHA-256 is {@code sha256} (hex). {@code node} built it from the backup directories {@code
+     * chain}; {@code stagedOn} held it before {@code leader} proposed the switch.
+     */
+    public record LiveRestored(long node, long switchIndex, long sourceIndex, String sha256, long bytes,
+                               String stagingId, List<Long> stagedOn, List<String> chain, long leader) {
     }
 
     /**
@@ -230,6 +253,77 @@ public final class AdminClient implements AutoCloseable {
             }
         });
         return stream;
+    }
+
+    /**
+     * Rolls the running cluster back to the state of the backup chain in {@code from} (under the
+     * node's backup root on its host) at {@code index} (0: the chain's last): the node rebuilds the
+     * state, stages it on the members and has the leader switch every replica to it at one log
+     * index. Completes once the leader has applied the switch.
+     */
+    public CompletableFuture<LiveRestored> liveRestore(String clusterId, String from, long index, Duration timeout) {
+        LiveRestoreRequest request = LiveRestoreRequest.newBuilder().setClusterId(clusterId).setFrom(from)
+                .setIndex(index).build();
+        return call(stub(timeout).liveRestore(request), (LiveRestoreResponse r) -> new LiveRestored(r.getNodeId(),
+                        r.getSwitchIndex(), r.getSourceIndex(), r.getSha256(), r.getBytes(), r.getStagingId(),
+                        List.copyOf(r.getStagedOnList()), List.copyOf(r.getChainList()), r.getLeader()),
+                "restore the live cluster through the node at " + where);
+    }
+
+    /** Node to node: has the node copy staged image {@code state} from its origin; completes once durable there. */
+    public CompletableFuture<Void> stageState(String clusterId, StagedState state, Duration timeout) {
+        StageStateRequest request = StageStateRequest.newBuilder().setClusterId(clusterId).setStagingId(state.id())
+                .setOrigin(state.origin()).setSourceIndex(state.sourceIndex()).setBytes(state.sizeBytes())
+                .setSha256(ByteString.copyFrom(state.sha256())).build();
+        return call(stub(timeout).stageState(request), r -> null, "stage " + state + " on the node at " + where);
+    }
+
+    /** Node to node: has the node (the leader) propose the switch to staged image {@code state}; completes with its index. */
+    public CompletableFuture<Long> switchState(String clusterId, StagedState state, Duration timeout) {
+        SwitchStateRequest request = SwitchStateRequest.newBuilder().setClusterId(clusterId).setStagingId(state.id())
+                .setOrigin(state.origin()).setSourceIndex(state.sourceIndex()).setBytes(state.sizeBytes())
+                .setSha256(ByteString.copyFrom(state.sha256())).build();
+        return call(stub(timeout).switchState(request), SwitchStateResponse::getSwitchIndex,
+                "switch the cluster to " + state + " through the node at " + where);
+    }
+
+    /**
+     * Node to node: copies the bytes of the staged image {@code stagingId} the node holds into
+     * {@code to}, on this client's thread; completes with the bytes copied once the node has sent
+     * them all. The caller checks them against the image's size and SHA-256.
+     */
+    public CompletableFuture<Long> fetchStaged(String clusterId, String stagingId, OutputStream to, Duration timeout) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        long[] bytes = {0};
+        FetchStagedRequest request = FetchStagedRequest.newBuilder().setClusterId(clusterId).setStagingId(stagingId)
+                .build();
+        RaftAdminServiceGrpc.newStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)
+                .fetchStaged(request, new StreamObserver<StagedChunk>() {
+                    @Override
+                    public void onNext(StagedChunk chunk) {
+                        if (result.isDone()) {
+                            return;
+                        }
+                        try {
+                            chunk.getData().writeTo(to);
+                            bytes[0] += chunk.getData().size();
+                        } catch (IOException e) {
+                            result.completeExceptionally(e);
+                        }
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        result.completeExceptionally(GrpcErrors.toRaftException(t, "could not fetch staged state "
+                                + stagingId + " from the node at " + where));
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        result.complete(bytes[0]);
+                    }
+                });
+        return result;
     }
 
     private RaftAdminServiceFutureStub stub(Duration timeout) {

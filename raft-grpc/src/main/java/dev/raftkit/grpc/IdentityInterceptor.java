@@ -59,6 +59,15 @@ final class IdentityInterceptor implements ServerInterceptor {
             RaftClientServiceGrpc.getChangeMembershipMethod().getFullMethodName(),
             RaftClientServiceGrpc.getTransferLeadershipMethod().getFullMethodName());
 
+    /**
+     * Admin-service methods one node calls on another during a live restore (copying a staged
+     * image, proposing the switch at the leader): a node certificate may call them as an admin can.
+     */
+    static final Set<String> NODE_TO_NODE_METHODS = Set.of(
+            RaftAdminServiceGrpc.getStageStateMethod().getFullMethodName(),
+            RaftAdminServiceGrpc.getFetchStagedMethod().getFullMethodName(),
+            RaftAdminServiceGrpc.getSwitchStateMethod().getFullMethodName());
+
     /** Which listener this guards. */
     enum Port {
         /** Raft messages and snapshots between nodes. */
@@ -133,7 +142,8 @@ final class IdentityInterceptor implements ServerInterceptor {
                         + "://CLUSTER/admin/NAME, see 'raftkit certs') over mutual TLS, or start the node with"
                         + " --insecure-admin on a network where everyone is trusted");
             }
-            if (id != null && id.role() != CertificateIdentity.Role.ADMIN) {
+            if (id != null && id.role() != CertificateIdentity.Role.ADMIN
+                    && !(id.role() == CertificateIdentity.Role.NODE && NODE_TO_NODE_METHODS.contains(method))) {
                 return refuse(call, remote, "admin-role", Status.PERMISSION_DENIED, "node " + selfId + " refused the admin call "
                         + method + " from " + remote + ": its certificate is " + id + ", not an admin's; admin"
                         + " calls need an admin certificate (" + CertificateIdentity.SCHEME + "://CLUSTER/admin/NAME)");

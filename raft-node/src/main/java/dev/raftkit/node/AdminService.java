@@ -1,5 +1,6 @@
 package dev.raftkit.node;
 
+import com.google.protobuf.ByteString;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.GrpcErrors;
 import dev.raftkit.grpc.Untrusted;
@@ -11,10 +12,19 @@ import dev.raftkit.grpc.proto.BackupProgressResponse;
 import dev.raftkit.grpc.proto.BackupRequest;
 import dev.raftkit.grpc.proto.BackupResponse;
 import dev.raftkit.grpc.proto.EventsRequest;
+import dev.raftkit.grpc.proto.FetchStagedRequest;
+import dev.raftkit.grpc.proto.LiveRestoreRequest;
+import dev.raftkit.grpc.proto.LiveRestoreResponse;
 import dev.raftkit.grpc.proto.ProtocolEventMessage;
 import dev.raftkit.grpc.proto.RaftAdminServiceGrpc;
 import dev.raftkit.grpc.proto.SnapshotRequest;
 import dev.raftkit.grpc.proto.SnapshotResponse;
+import dev.raftkit.grpc.proto.StageStateRequest;
+import dev.raftkit.grpc.proto.StageStateResponse;
+import dev.raftkit.grpc.proto.StagedChunk;
+import dev.raftkit.grpc.proto.SwitchStateRequest;
+import dev.raftkit.grpc.proto.SwitchStateResponse;
+import dev.raftkit.spi.StagedState;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKind;
@@ -24,8 +34,11 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -69,8 +82,16 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         t.setDaemon(true);
         return t;
     });
+    /** Copies of staged images other nodes ask for (StageState): blocking, off the gRPC threads. */
+    private final ExecutorService stagingThread = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "raftkit-stage-copy");
+        t.setDaemon(true);
+        return t;
+    });
     private final EventHub events;
     private volatile RaftNode node;
+    /** How long a live restore may take before it is reported as failed (or of unknown outcome). */
+    static final Duration LIVE_RESTORE_TIMEOUT = Duration.ofHours(6);
 
     /** An admin service of node {@code id} that backs up under {@code backupPolicy}'s root, with its key. */
     AdminService(String clusterId, long id, BackupPolicy backupPolicy) {
@@ -156,6 +177,163 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
                 .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
                 .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
         out.onCompleted();
+    }
+
+    @Override
+    public void liveRestore(LiveRestoreRequest request, StreamObserver<LiveRestoreResponse> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        Path from;
+        try {
+            from = backupPolicy.resolve(n.id(), request.getFrom(), n.dataDir());
+        } catch (BackupPolicy.Refused e) {
+            LOG.warn("node {}: refused a live restore: {}", n.id(), e.getMessage());
+            out.onError((e.notConfigured() ? Status.FAILED_PRECONDITION : Status.PERMISSION_DENIED)
+                    .withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        long index = request.getIndex();
+        try {
+            backupThread.execute(() -> {
+                try {
+                    RaftNode.LiveRestoreResult r = n.liveRestore(from, index, LIVE_RESTORE_TIMEOUT);
+                    out.onNext(LiveRestoreResponse.newBuilder().setNodeId(n.id()).setSwitchIndex(r.switchIndex())
+                            .setSourceIndex(r.state().sourceIndex()).setSha256(r.state().sha256Hex())
+                            .setBytes(r.state().sizeBytes()).setStagingId(r.state().id())
+                            .addAllStagedOn(r.stagedOn()).addAllChain(r.chain().stream().map(Path::toString).toList())
+                            .setLeader(r.leader()).build());
+                    out.onCompleted();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("node {}: live restore from {} failed: {}", n.id(), from, e.toString());
+                    out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " could not restore the"
+                            + " live cluster from " + from + ": " + e.getMessage()).asRuntimeException());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            out.onError(Status.UNAVAILABLE.withDescription("node " + n.id() + " is shutting down").asRuntimeException());
+        }
+    }
+
+    private static StagedState stagedState(String id, long origin, long sourceIndex, long bytes, ByteString sha) {
+        return new StagedState(id, origin, sourceIndex, bytes, sha.toByteArray());
+    }
+
+    @Override
+    public void stageState(StageStateRequest request, StreamObserver<StageStateResponse> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        StagedState state;
+        try {
+            state = stagedState(request.getStagingId(), request.getOrigin(), request.getSourceIndex(),
+                    request.getBytes(), request.getSha256());
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        try {
+            stagingThread.execute(() -> {
+                if (n.staging().copyFrom(state.origin(), state)) {
+                    out.onNext(StageStateResponse.newBuilder().setNodeId(n.id()).build());
+                    out.onCompleted();
+                } else {
+                    out.onError(Status.UNAVAILABLE.withDescription("node " + n.id() + " could not copy " + state
+                            + " from node " + state.origin()).asRuntimeException());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            out.onError(Status.UNAVAILABLE.withDescription("node " + n.id() + " is shutting down").asRuntimeException());
+        }
+    }
+
+    /** Bytes per chunk of a staged image sent to another node. */
+    private static final int STAGED_CHUNK = 256 * 1024;
+
+    @Override
+    public void fetchStaged(FetchStagedRequest request, StreamObserver<StagedChunk> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        Path f;
+        InputStream in;
+        try {
+            // Validated as a StagedState id is, so the name cannot leave the staging directory.
+            f = n.staging().file(new StagedState(request.getStagingId(), 1, 0, 0, new byte[32]).id());
+            in = Files.newInputStream(f);
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (IOException e) {
+            out.onError(Status.NOT_FOUND.withDescription("node " + n.id() + " holds no staged image "
+                    + Untrusted.quote(request.getStagingId())).asRuntimeException());
+            return;
+        }
+        // Sent only while the stream is ready: a slow receiver holds one chunk here, not the image.
+        ServerCallStreamObserver<StagedChunk> call = (ServerCallStreamObserver<StagedChunk>) out;
+        boolean[] done = {false};
+        call.setOnCancelHandler(() -> closeQuietly(in));
+        call.setOnReadyHandler(() -> {
+            synchronized (done) {
+                try {
+                    while (!done[0] && call.isReady()) {
+                        byte[] buf = in.readNBytes(STAGED_CHUNK);
+                        if (buf.length == 0) {
+                            done[0] = true;
+                            closeQuietly(in);
+                            call.onCompleted();
+                            return;
+                        }
+                        call.onNext(StagedChunk.newBuilder().setData(ByteString.copyFrom(buf)).build());
+                    }
+                } catch (IOException e) {
+                    done[0] = true;
+                    closeQuietly(in);
+                    call.onError(Status.INTERNAL.withDescription("node " + n.id() + " could not read " + f + ": "
+                            + e.getMessage()).asRuntimeException());
+                }
+            }
+        });
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // Only read from: nothing is lost.
+        }
+    }
+
+    @Override
+    public void switchState(SwitchStateRequest request, StreamObserver<SwitchStateResponse> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        StagedState state;
+        try {
+            state = stagedState(request.getStagingId(), request.getOrigin(), request.getSourceIndex(),
+                    request.getBytes(), request.getSha256());
+        } catch (IllegalArgumentException e) {
+            out.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        n.server().switchState(state).whenComplete((index, t) -> {
+            if (t != null) {
+                Throwable c = t instanceof java.util.concurrent.CompletionException && t.getCause() != null
+                        ? t.getCause() : t;
+                // The reason crosses in a trailer: the origin retries only a NOT_LEADER refusal.
+                out.onError(c instanceof RaftException r ? GrpcErrors.refusal(Status.FAILED_PRECONDITION, r.reason(),
+                        "node " + n.id() + ": " + r.getMessage())
+                        : Status.INTERNAL.withDescription(String.valueOf(c)).asRuntimeException());
+                return;
+            }
+            out.onNext(SwitchStateResponse.newBuilder().setSwitchIndex(index).build());
+            out.onCompleted();
+        });
     }
 
     @Override
@@ -274,5 +452,6 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
     public void close() {
         events.close(Status.UNAVAILABLE.withDescription("the node is shutting down"));
         backupThread.shutdownNow();
+        stagingThread.shutdownNow();
     }
 }

@@ -3,6 +3,7 @@ package dev.raftkit.node;
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.Tracer;
+import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.ClientEndpoint;
 import dev.raftkit.grpc.ClientService;
 import dev.raftkit.grpc.GrpcTransport;
@@ -16,6 +17,7 @@ import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.runtime.SizeLimits;
 import dev.raftkit.spi.LogStorage;
+import dev.raftkit.spi.StagedState;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
@@ -36,7 +38,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
@@ -108,6 +112,7 @@ public final class RaftNode implements AutoCloseable {
         private TlsConfig tls;
         private long tickMillis = 50;
         private StateMachine stateMachine;
+        private Supplier<StateMachine> stateMachineFactory;
         private boolean insecureAdmin;
         private int diskStallTicks;
         private long diskSlowMillis;
@@ -209,6 +214,17 @@ public final class RaftNode implements AutoCloseable {
          * on: it closes it when it closes, or when it fails to start.
          */
         public Builder stateMachine(StateMachine v) { stateMachine = Objects.requireNonNull(v, "stateMachine"); return this; }
+
+        /**
+         * Makes new, empty state machines of the kind {@link #stateMachine} is, each closed by the
+         * node after use: a live restore ({@link RaftNode#liveRestore}) rebuilds a backup's state
+         * in one before it switches the cluster to it. Without it a live restore is refused. The
+         * state machines it makes must not share state (files, tables) with the node's own.
+         */
+        public Builder stateMachineFactory(Supplier<StateMachine> v) {
+            stateMachineFactory = Objects.requireNonNull(v, "stateMachineFactory");
+            return this;
+        }
 
         /**
          * Let callers without a certificate make admin calls (membership, leadership transfer,
@@ -375,6 +391,8 @@ public final class RaftNode implements AutoCloseable {
     /** The binding of the Raft meters ({@link Builder#meterRegistry} or the HTTP port's), or null. */
     private final MicrometerRaftMetrics metrics;
     private final Map<Path, BackupService> backupServices = new ConcurrentHashMap<>();
+    /** The staging area of live restores ({@code DATA_DIR/staged}); set once by {@link #start}. */
+    private StagingArea staging;
 
     private RaftNode(Builder spec, GrpcTransport transport, RaftServer server, ClientService clientService,
                      ClientEndpoint endpoint, AdminService admin, FileSnapshotStore snapshots, HttpPort httpPort,
@@ -476,6 +494,7 @@ public final class RaftNode implements AutoCloseable {
         FileSnapshotStore snapshots = null;
         LogStorage log = null;
         ClientEndpoint endpoint = null;
+        StagingArea staging = null;
         HttpPort.Metrics served = null;
         HttpPort httpPort = null;
         MicrometerRaftMetrics metrics = null;
@@ -494,7 +513,24 @@ public final class RaftNode implements AutoCloseable {
             // could remove the running one's partial snapshot.
             log = spec.logOpener.open(spec.dataDir.resolve("log"));
             snapshots = FileSnapshotStore.open(spec.dataDir.resolve("snapshots"));
+            // The staging area reads the members and their client addresses once the node runs.
+            AtomicReference<RaftServer> running = new AtomicReference<>();
+            AtomicReference<ClientService> serving = new AtomicReference<>();
+            staging = new StagingArea(spec.id, spec.clusterId, spec.dataDir, spec.tls, m -> {
+                ClientService s = serving.get();
+                return s != null ? s.clientAddress(m) : spec.clientAddresses.get(m);
+            }, () -> {
+                RaftServer s = running.get();
+                if (s == null) {
+                    return List.of();
+                }
+                ConfState c = s.status().conf();
+                java.util.TreeSet<Long> all = new java.util.TreeSet<>(c.voters());
+                all.addAll(c.learners());
+                return List.copyOf(all);
+            });
             RaftServerBuilder b = RaftServer.builder(config)
+                    .stagedStates(staging)
                     .logStorage(log)
                     .snapshotStore(snapshots)
                     .stateMachine(machine)
@@ -544,10 +580,12 @@ public final class RaftNode implements AutoCloseable {
             }
             spec.configure.accept(b);
             server = b.start();
+            running.set(server);
             // The client port's limit derives from the server's command limit, and the peers must
             // carry the largest such command, or it would be appended and never replicated.
             SizeLimits.checkPeerLimit(server.maxCommandBytes(), peerConfig.maxMessageBytes());
             ClientService service = new ClientService(spec.clusterId, server, new TreeMap<>(spec.clientAddresses));
+            serving.set(service);
             if (spec.insecureAdmin) {
                 LOG.atWarn().addKeyValue("node", spec.id).addKeyValue("cluster", spec.clusterId)
                         .log("node {}: INSECURE ADMIN: any caller without a certificate may change membership, transfer"
@@ -565,6 +603,7 @@ public final class RaftNode implements AutoCloseable {
             }
             RaftNode node = new RaftNode(spec, transport, server, service, endpoint, admin, snapshots, httpPort,
                     metrics);
+            node.staging = staging;
             admin.attach(node);
             return node;
         } catch (IOException | RuntimeException e) {
@@ -580,6 +619,9 @@ public final class RaftNode implements AutoCloseable {
                 endpoint.close();
             }
             admin.close();
+            if (staging != null) {
+                staging.close();
+            }
             if (transport != null) {
                 transport.close();
             }
@@ -759,6 +801,45 @@ public final class RaftNode implements AutoCloseable {
                 r -> new BackupService(server, snapshots, spec.clusterId, r, spec.backups.key()));
     }
 
+    /**
+     * Rolls the running cluster back to the state of the newest backup chain in {@code from} at
+     * {@code index} (0: the chain's last index) — a live restore, or hot recovery: this node
+     * rebuilds that state in a fresh state machine ({@link Builder#stateMachineFactory}), stages
+     * its image on the members, and has the leader propose one log entry naming it; every replica
+     * replaces its state with the image when it applies that entry, so clients see one atomic
+     * switch while the cluster keeps serving. Client sessions carry on across it. Blocking, on the
+     * caller's thread, for at most {@code timeout}; returns once the leader has applied the switch.
+     *
+     * @throws IOException if the chain does not verify or cover {@code index}, fewer than a majority
+     *                     of voters could stage the image (nothing is switched), or the switch's
+     *                     outcome is unknown (the message says so: check before retrying)
+     * @throws IllegalStateException if the node was built without a state machine factory
+     */
+    public LiveRestoreResult liveRestore(Path from, long index, Duration timeout) throws IOException {
+        if (spec.stateMachineFactory == null) {
+            throw new IllegalStateException("node " + spec.id + " cannot restore live: it was started without a"
+                    + " state machine factory to rebuild the backup's state in (RaftNode.Builder.stateMachineFactory;"
+                    + " raftkit server sets one)");
+        }
+        LiveRestore.Result r = new LiveRestore(server, staging, spec.stateMachineFactory, spec.clusterId, spec.tls,
+                clientService::clientAddress).run(from, index, spec.backups.key(), timeout);
+        return new LiveRestoreResult(r.switchIndex(), r.state(), r.stagedOn(), r.chain(), r.leader());
+    }
+
+    /**
+     * A live restore done: from log index {@code switchIndex} on, the cluster's state is
+     * {@code state}'s (the backup's at {@code state.sourceIndex()}), rebuilt from the backup
+     * directories {@code chain}; {@code stagedOn} held the image before {@code leader} proposed it.
+     */
+    public record LiveRestoreResult(long switchIndex, StagedState state, List<Long> stagedOn, List<Path> chain,
+                                    long leader) {
+    }
+
+    /** This node's staging area of live restores. */
+    StagingArea staging() {
+        return staging;
+    }
+
     /** Tells this node where node {@code id} listens (for peers and for client redirects). */
     public void addPeer(long id, InetSocketAddress peerAddress, String clientHostPort) {
         checkPeerId(id);
@@ -772,6 +853,7 @@ public final class RaftNode implements AutoCloseable {
         closeHttp();
         endpoint.close();
         admin.close();
+        staging.close();
         server.close();
         if (metrics != null) {
             metrics.close();
@@ -788,6 +870,7 @@ public final class RaftNode implements AutoCloseable {
         closeHttp();
         endpoint.close();
         admin.close();
+        staging.close();
         server.close();
         transport.close();
         if (metrics != null) {

@@ -441,20 +441,23 @@ public record FaultSchedule(List<Step> steps) {
      * its disk holds it) on a spare machine and starts a node there: {@code plain}, to a point the
      * chain covers; {@code gap}, after losing one increment of the copy (the chain must then be
      * refused); {@code crash}, with a power cut at the restore's {@code pick}-th file operation
-     * (no data directory may be left half-written; a second restore then succeeds).
+     * (no data directory may be left half-written; a second restore then succeeds); {@code live},
+     * the running cluster rolled back to the chain's last index (hot recovery: one log entry every
+     * replica switches its state at, the history recording it as a write of every key).
      */
     public record Restore(long node, String variant, long pick) implements Action {
-        public static final List<String> VARIANTS = List.of("plain", "gap", "crash");
+        public static final List<String> VARIANTS = List.of("plain", "gap", "crash", "live");
 
         public Restore {
             if (!VARIANTS.contains(variant)) {
-                throw new IllegalArgumentException("restore variant '" + variant + "': use plain, gap or crash");
+                throw new IllegalArgumentException("restore variant '" + variant + "': use plain, gap, crash or live");
             }
         }
 
         @Override
         public String text() {
-            return "restore " + node + (variant.equals("plain") ? "" : " " + variant + " pick " + pick);
+            return "restore " + node + (variant.equals("plain") ? "" : variant.equals("live") ? " live"
+                    : " " + variant + " pick " + pick);
         }
     }
 
@@ -626,9 +629,12 @@ public record FaultSchedule(List<Step> steps) {
                 if (a.length == 2) {
                     yield new Restore(nodeId(a[1], rest), "plain", 0);
                 }
+                if (a.length == 3 && a[2].equals("live")) {
+                    yield new Restore(nodeId(a[1], rest), "live", 0);
+                }
                 arity(a, 5);
                 if (!a[3].equals("pick") || a[2].equals("plain")) {
-                    throw new IllegalArgumentException("restore N, restore N gap pick P, or restore N crash pick P");
+                    throw new IllegalArgumentException("restore N, restore N live, restore N gap pick P, or restore N crash pick P");
                 }
                 yield new Restore(nodeId(a[1], rest), a[2], number(a[4], "pick"));
             }

@@ -25,7 +25,7 @@ public interface Hooks extends TestingHooks {
             "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
             "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
             "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall",
-            "ignore-disk-full", "trust-named-match", "accept-gapped-backup-chain");
+            "ignore-disk-full", "trust-named-match", "accept-gapped-backup-chain", "skip-unheld-state-switch");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -119,6 +119,11 @@ public interface Hooks extends TestingHooks {
             @Override
             public boolean acceptGappedBackupChain() {
                 return name.equals("accept-gapped-backup-chain");
+            }
+
+            @Override
+            public boolean skipUnheldStateSwitch() {
+                return name.equals("skip-unheld-state-switch");
             }
         };
     }

@@ -58,6 +58,8 @@ public final class KvWorkload implements Workload {
         private final List<String> lastValues = new ArrayList<>();
         private final List<ReadMode> modes;
         private final int[] issued;
+        /** Live restores recorded so far. */
+        private int switches;
 
         KvRun(Settings settings) {
             this.settings = settings;
@@ -147,6 +149,53 @@ public final class KvWorkload implements Workload {
                 return Response.read(new String(f.entry().value(), StandardCharsets.UTF_8));
             }
             return result instanceof KvResult.NotFound ? Response.read(null) : null;
+        }
+
+        /**
+         * The register model has no write of absence, so a switch is modelled only when the
+         * backup holds every key: then it is one write per key, of the backup's value, each
+         * linearized somewhere between the proposal and the leader's apply.
+         */
+        @Override
+        public StateSwitch stateSwitch(StateMachine image) {
+            KvStateMachine kv = (KvStateMachine) image;
+            List<String> values = new ArrayList<>();
+            for (int k = 0; k < settings.keys(); k++) {
+                var e = kv.get(("k" + k).getBytes(StandardCharsets.UTF_8));
+                if (e.isEmpty()) {
+                    return null;
+                }
+                values.add(new String(e.get().value(), StandardCharsets.UTF_8));
+            }
+            switches++;
+            long[] ids = new long[values.size()];
+            for (int k = 0; k < values.size(); k++) {
+                // A process of its own per key and switch: a process has one operation at a time.
+                ids[k] = recorder.invoke(settings.clients() + switches * settings.keys() + k,
+                        Command.write("k" + k, values.get(k)));
+            }
+            return new StateSwitch() {
+                @Override
+                public void ok() {
+                    for (long id : ids) {
+                        recorder.ok(id, Response.written());
+                    }
+                }
+
+                @Override
+                public void fail() {
+                    for (long id : ids) {
+                        recorder.fail(id);
+                    }
+                }
+
+                @Override
+                public void unknown() {
+                    for (long id : ids) {
+                        recorder.info(id);
+                    }
+                }
+            };
         }
 
         @Override

@@ -199,6 +199,14 @@ public final class SafetyChecker {
      * them are one state (no-ops and membership changes never reach a state machine). 0 before
      * the first command.
      */
+    /**
+     * A live restore switched the replicas' state at {@code index} (a log entry that is no
+     * command): from there on, a state is keyed by the switch, not by the commands before it.
+     */
+    void onStateSwitch(long index) {
+        commandIndexes.set((int) index);
+    }
+
     long stateKey(long index) {
         int i = commandIndexes.previousSetBit((int) Math.min(index, Integer.MAX_VALUE));
         return Math.max(0, i);

@@ -1,6 +1,12 @@
 package dev.raftkit.jepsen.sim;
 
+import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.runtime.StateReplay;
+import dev.raftkit.spi.StagedState;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.SimFileIo;
 import dev.raftkit.storage.StorageTestingHooks;
 import dev.raftkit.storage.backup.BackupChain;
@@ -8,8 +14,10 @@ import dev.raftkit.storage.backup.BackupException;
 import dev.raftkit.storage.backup.BackupManifest;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupService;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -51,6 +59,8 @@ final class SimBackups {
 
     private final Simulator sim;
     private final List<SimHost> spares = new ArrayList<>();
+    /** Live restores started, for scratch directory names and staging ids. */
+    private int liveRestores;
 
     SimBackups(Simulator sim) {
         this.sim = sim;
@@ -161,6 +171,104 @@ final class SimBackups {
         sim.trace(spareId, "restore", "started from node " + v.id + "'s chain restored to index " + target
                 + (known.isEmpty() ? " (no member's digest known there)" : ""));
         awaitApplied(spare, v.id, target, known.isEmpty() ? null : sim.checker().stateKey(target), 0);
+        return null;
+    }
+
+    /**
+     * The live variant (hot recovery): the running cluster rolled back to the last index of
+     * {@code v}'s newest chain. As {@code raftkit restore --live} does: the chain restored into a
+     * scratch directory (on a copy of {@code v}'s disk), the state rebuilt with the real {@link
+     * StateReplay} in a fresh state machine, its image staged on {@code v} and on up members until a
+     * majority holds it (the others fetch it when they reach the switch), and the switch proposed
+     * once at the leader with the real {@link RaftServer#switchState}. The workload's history
+     * records it ({@link Workload.Run#stateSwitch}), so the linearizability checker judges every
+     * read around it; the safety checker keys states after it by the switch's index, so replicas
+     * that did not switch at the same index diverge in its eyes.
+     */
+    String liveRestore(SimHost v) {
+        RaftServer origin = v.server();
+        if (origin == null) {
+            return "node " + v.id + " is down";
+        }
+        SimHost leader = sim.leader();
+        if (leader == null) {
+            return "no leader";
+        }
+        Path root = SimHost.backupRoot(v.id);
+        SimFileIo disk = v.copyDisk();
+        BackupChain chain;
+        try {
+            if (BackupChain.backupDirs(disk, root).isEmpty()) {
+                return "node " + v.id + " holds no backup";
+            }
+            chain = BackupChain.discover(disk, root, null, StorageTestingHooks.NONE);
+        } catch (IOException | RuntimeException e) {
+            return "node " + v.id + "'s backups do not verify (the restore fault judges that): " + e.getMessage();
+        }
+        long target = chain.last().manifest().lastIndex();
+        Path scratch = Path.of("/sim/live-restore-" + (++liveRestores));
+        byte[] image;
+        Workload.StateSwitch recorded;
+        try (StateMachine fresh = sim.workload().newStateMachine()) {
+            BackupRestore.restore(disk, chain.backups().stream().map(BackupChain.Backup::dir).toList(), scratch,
+                    target, null, SimHost.logOptions(sim.options()));
+            try (FileSnapshotStore store = FileSnapshotStore.open(disk, scratch.resolve(BackupRestore.SNAPSHOT_DIR));
+                 SegmentedLogStorage log = SegmentedLogStorage.open(disk, scratch.resolve(BackupRestore.LOG_DIR),
+                         SimHost.logOptions(sim.options()))) {
+                StateReplay.replay(origin, store, log, target, fresh, sim.staging().of(v, false));
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (StateMachine.Snapshot s = fresh.snapshot()) {
+                s.writeTo(out);
+            }
+            image = out.toByteArray();
+            recorded = sim.workloadRun().stateSwitch(fresh);
+        } catch (IOException | RuntimeException e) {
+            sim.checker().onBackupViolation(sim.now(), "node " + v.id + "'s chain " + chain.full().dir() + ".."
+                    + chain.last().dir() + " verified but its state at index " + target + " could not be rebuilt for"
+                    + " a live restore: " + e);
+            return null;
+        }
+        if (recorded == null) {
+            return "the workload cannot model a switch to this backup (kv: the backup lacks a key)";
+        }
+        StagedState state;
+        try {
+            state = new StagedState("live-" + liveRestores, v.id, target, image.length,
+                    MessageDigest.getInstance("SHA-256").digest(image));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        sim.staging().put(state.id(), image);
+        // Staged on the origin, then on up members in id order until a majority of voters holds it.
+        Set<Long> voters = leader.status().conf().voters();
+        v.staged.add(state.id());
+        long holding = voters.contains(v.id) ? 1 : 0;
+        for (SimHost h : sim.hosts()) {
+            if (holding > voters.size() / 2) {
+                break;
+            }
+            if (h != v && h.up() && voters.contains(h.id)) {
+                h.staged.add(state.id());
+                holding++;
+            }
+        }
+        if (holding <= voters.size() / 2) {
+            recorded.fail();
+            return "fewer than a majority of voters is up to stage the image";
+        }
+        sim.trace(v.id, "fault", "restore live: the cluster to node " + v.id + "'s chain at index " + target + " ("
+                + state.id() + ", " + image.length + " bytes), proposed at leader " + leader.id);
+        Workload.StateSwitch outcome = recorded;
+        leader.server().switchState(state).whenComplete((index, t) -> {
+            if (t == null) {
+                outcome.ok();
+                sim.trace(leader.id, "restore", "live restore " + state.id() + " applied at index " + index);
+            } else {
+                outcome.unknown();
+                sim.trace(leader.id, "restore", "live restore " + state.id() + ": " + message(t));
+            }
+        });
         return null;
     }
 

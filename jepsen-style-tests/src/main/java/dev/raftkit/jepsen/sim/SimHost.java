@@ -153,6 +153,13 @@ final class SimHost {
     List<Path> publishedBackups = new ArrayList<>();
     /** Retired: a restored spare whose check is done; its timer stops. */
     boolean retired;
+    /**
+     * Ids of the live-restore images this host holds ({@link SimStaging}): durable (staged images
+     * are synced before a switch is proposed), so kept across crashes; lost with a wipe.
+     */
+    final java.util.Set<String> staged = new java.util.HashSet<>();
+    /** Set when the apply thread opens a live restore's image: its next restore is that switch. */
+    boolean switching;
 
     SimHost(long id, Simulator sim, Set<Long> founders) {
         this(id, sim, founders, new SimFileIo().mkdirsDurable(ROOT));
@@ -344,6 +351,7 @@ final class SimHost {
         diskFault = null; // a new, working device
         disk = timed(new SimFileIo().mkdirsDurable(ROOT));
         publishedBackups = new ArrayList<>();
+        staged.clear();
         lostState = true;
         syncedLast = 0; // all of it lost, on purpose: the start must find the node recovering
         sim.trace(id, "wipe", "data directory emptied; it restarts under the same id");
@@ -437,7 +445,8 @@ final class SimHost {
                     .diskStallTicks(DISK_STALL_TICKS)
                     .diskSlowMillis(DISK_SLOW_MILLIS)
                     .nanoTime(() -> sim.scheduler().localNow() * 1000)
-                    .testingHooks(sim.testingHooks());
+                    .testingHooks(sim.testingHooks())
+                    .stagedStates(sim.staging().of(this, true));
             if (snapshotting) {
                 b.snapshotThresholds(100, 1L << 20);
             }
@@ -938,6 +947,12 @@ final class SimHost {
         public void restore(long index, InputStream in) throws IOException {
             delegate.restore(index, in);
             applied = index;
+            if (switching) {
+                // A live restore's switch: the state at index is the image's, not the commands'.
+                switching = false;
+                sim.checker().onStateSwitch(index);
+                sim.trace(id, "restore", "live restore: state switched at index " + index);
+            }
             recordDigest();
         }
 

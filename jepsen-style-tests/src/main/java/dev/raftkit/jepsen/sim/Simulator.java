@@ -87,6 +87,7 @@ public final class Simulator {
     private final TestingHooks testingHooks;
     private final List<Client> clients = new ArrayList<>();
     private final SimBackups backups = new SimBackups(this);
+    private final SimStaging staging = new SimStaging(this);
     /** The node the scheduled backups are taken from (under {@link Fault#BACKUP}). */
     private long backupNode;
     /** The crash points a random CRASH may aim at: mid-backup only when backups are taken. */
@@ -198,6 +199,16 @@ public final class Simulator {
 
     // ---------------------------------------------------------------------------------------
     // Plumbing used by the hosts.
+
+    /** The staging areas of live restores. */
+    SimStaging staging() {
+        return staging;
+    }
+
+    /** The members' hosts, in id order. */
+    java.util.Collection<SimHost> hosts() {
+        return hosts.values();
+    }
 
     SimOptions options() {
         return options;
@@ -576,8 +587,10 @@ public final class Simulator {
                 if (r.nextInt(5) == 0) {
                     yield new FaultSchedule.Backup(victim, false);
                 }
-                String variant = FaultSchedule.Restore.VARIANTS.get(r.nextInt(3));
-                yield new FaultSchedule.Restore(backupNode, variant, variant.equals("plain") ? 0 : r.nextInt(64));
+                // Live restores (the fourth variant) roll the running cluster back to the chain.
+                String variant = FaultSchedule.Restore.VARIANTS.get(r.nextInt(FaultSchedule.Restore.VARIANTS.size()));
+                yield new FaultSchedule.Restore(backupNode, variant, variant.equals("plain") || variant.equals("live") ? 0
+                        : r.nextInt(64));
             }
         };
         return a == null ? null : new FaultSchedule.Step(tick, a, a.held() ? ticks : 0);
@@ -778,7 +791,7 @@ public final class Simulator {
         } else if (a instanceof FaultSchedule.Backup b) {
             return backups.backup(v, b.incremental());
         } else if (a instanceof FaultSchedule.Restore r) {
-            return backups.restore(v, r);
+            return r.variant().equals("live") ? backups.liveRestore(v) : backups.restore(v, r);
         } else if (a instanceof FaultSchedule.Membership m) {
             return changeMembership(m);
         } else if (a instanceof FaultSchedule.Transfer t) {
@@ -913,7 +926,7 @@ public final class Simulator {
         return null;
     }
 
-    private SimHost leader() {
+    SimHost leader() {
         SimHost best = null;
         for (SimHost h : hosts.values()) {
             if (h.isLeader() && (best == null || h.status().term() > best.status().term())) {

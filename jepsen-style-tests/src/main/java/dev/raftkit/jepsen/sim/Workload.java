@@ -73,6 +73,16 @@ public interface Workload {
          */
         String verdict();
 
+        /**
+         * A live restore is about to switch every replica's state to {@code image}'s (a fresh state
+         * machine holding the backup's state): records the switch in the history, invoked now, and
+         * returns the handle to record its outcome with; null if this workload's model cannot
+         * express it (the simulator then does not run it).
+         */
+        default StateSwitch stateSwitch(StateMachine image) {
+            return null;
+        }
+
         /** What a failed {@link #verdict} is reported as: "Linearizability", or the default "Workload invariant". */
         default String verdictKind() {
             return "Workload invariant";
@@ -106,6 +116,18 @@ public interface Workload {
         void fail();
 
         /** It may or may not have happened (a write whose every attempt went unanswered). */
+        void unknown();
+    }
+
+    /** A live restore recorded in a workload's history ({@link Run#stateSwitch}). */
+    interface StateSwitch {
+        /** The switch applied (on the leader that proposed it). */
+        void ok();
+
+        /** The switch was never proposed. */
+        void fail();
+
+        /** Proposed, outcome not known. */
         void unknown();
     }
 }
