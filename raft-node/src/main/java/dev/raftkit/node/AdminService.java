@@ -95,13 +95,14 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         if (n == null) {
             return;
         }
-        boolean incremental;
+        BackupKind kind;
         switch (request.getKind()) {
-            case BACKUP_KIND_FULL -> incremental = false;
-            case BACKUP_KIND_INCREMENTAL -> incremental = true;
+            case BACKUP_KIND_FULL -> kind = BackupKind.FULL;
+            case BACKUP_KIND_INCREMENTAL -> kind = BackupKind.INCREMENTAL;
+            case BACKUP_KIND_DIFFERENTIAL -> kind = BackupKind.DIFFERENTIAL;
             default -> {
                 out.onError(Status.INVALID_ARGUMENT.withDescription("unknown backup kind " + request.getKindValue()
-                        + "; use FULL or INCREMENTAL").asRuntimeException());
+                        + "; use FULL, INCREMENTAL or DIFFERENTIAL").asRuntimeException());
                 return;
             }
         }
@@ -131,17 +132,17 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
             return;
         }
         try {
-            backupThread.execute(() -> runBackup(n, service, incremental, normalized, out));
+            backupThread.execute(() -> runBackup(n, service, kind, normalized, out));
         } catch (RejectedExecutionException e) {
             out.onError(Status.UNAVAILABLE.withDescription("node " + n.id() + " is shutting down").asRuntimeException());
         }
     }
 
-    private static void runBackup(RaftNode n, BackupService service, boolean incremental, Path root,
+    private static void runBackup(RaftNode n, BackupService service, BackupKind kind, Path root,
                                   StreamObserver<BackupResponse> out) {
         BackupService.Result r;
         try {
-            r = incremental ? service.incremental() : service.full();
+            r = service.take(kind);
         } catch (IOException | RuntimeException e) {
             LOG.warn("node {}: backup into {} failed: {}", n.id(), root, e.toString());
             out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " could not take the backup into "
@@ -151,11 +152,18 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         BackupManifest m = r.manifest();
         long bytes = m.files().stream().mapToLong(BackupFile::sizeBytes).sum();
         out.onNext(BackupResponse.newBuilder().setNodeId(n.id()).setDirectory(r.backup().dir().toString())
-                .setKind(m.kind() == BackupKind.FULL ? BackupKindProto.BACKUP_KIND_FULL
-                        : BackupKindProto.BACKUP_KIND_INCREMENTAL)
+                .setKind(proto(m.kind()))
                 .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
                 .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
         out.onCompleted();
+    }
+
+    static BackupKindProto proto(BackupKind kind) {
+        return switch (kind) {
+            case FULL -> BackupKindProto.BACKUP_KIND_FULL;
+            case INCREMENTAL -> BackupKindProto.BACKUP_KIND_INCREMENTAL;
+            case DIFFERENTIAL -> BackupKindProto.BACKUP_KIND_DIFFERENTIAL;
+        };
     }
 
     @Override
@@ -167,8 +175,7 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         BackupService.Progress p = n.backupProgress();
         BackupProgressResponse.Builder b = BackupProgressResponse.newBuilder().setNodeId(n.id()).setRunning(p != null);
         if (p != null) {
-            b.setKind(p.kind() == BackupKind.FULL ? BackupKindProto.BACKUP_KIND_FULL
-                            : BackupKindProto.BACKUP_KIND_INCREMENTAL)
+            b.setKind(proto(p.kind()))
                     .setPhase(p.phase()).setDone(p.done()).setTotal(p.total()).setUnit(p.unit());
         }
         out.onNext(b.build());

@@ -722,6 +722,16 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
+     * Takes a differential backup into the chain at {@code root}: every entry committed since the
+     * chain's full backup (copied from the chain's backups where they hold it, the rest from this
+     * node's log), so a restore needs the full backup, this one and the increments after it. Falls
+     * back to a full backup as {@link #incrementalBackup} does. As {@link #backup}, otherwise.
+     */
+    public BackupService.Result differentialBackup(Path root) throws IOException {
+        return backupService(root).differential();
+    }
+
+    /**
      * Seeds the empty (or missing) data directory {@code dataDir} from the newest backup of the
      * chain at {@code root}, after verifying the chain. Start a node on it under a NEW cluster id
      * (every node of the new cluster can be seeded from the same chain) or as a new member — never

@@ -133,7 +133,12 @@ public record BackupChain(Path root, List<Backup> backups, List<String> notes) {
         java.util.Set<String> skipped = new java.util.HashSet<>();
         BackupException firstDamage = null;
         while (true) {
-            List<Backup> path = shortestPath(all, parents, skipped, t, hooks.acceptGappedBackupChain());
+            // The newest chain, to its newest backup, when that is what is asked for and it holds;
+            // otherwise (or once a backup on it failed) the shortest path to the same index.
+            List<Backup> path = target == BackupRestore.LATEST ? pathTo(newest, parents, skipped) : null;
+            if (path == null) {
+                path = shortestPath(all, parents, skipped, t, hooks.acceptGappedBackupChain());
+            }
             if (path == null) {
                 if (firstDamage != null) {
                     throw firstDamage;
@@ -204,6 +209,21 @@ public record BackupChain(Path root, List<Backup> backups, List<String> notes) {
             }
         }
         return parents;
+    }
+
+    /** The backups from a full backup through parent links to {@code last}; null if a link is missing or skipped. */
+    private static List<Backup> pathTo(Backup last, Map<String, Backup> parents, java.util.Set<String> skipped) {
+        List<Backup> path = new ArrayList<>();
+        for (Backup b = last; b != null; b = parents.get(b.manifest().id())) {
+            if (skipped.contains(b.manifest().id()) || path.size() > parents.size()) {
+                return null;
+            }
+            path.add(0, b);
+            if (b.manifest().kind() == BackupKind.FULL) {
+                return path;
+            }
+        }
+        return null;
     }
 
     /**
