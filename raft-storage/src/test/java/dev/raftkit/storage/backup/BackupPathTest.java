@@ -34,6 +34,8 @@ class BackupPathTest {
         final Path dir;
         private final Map<String, BackupManifest> byName = new HashMap<>();
         private long sequence;
+        /** The creation time written into the next manifests. */
+        Instant createdAt = Instant.EPOCH;
 
         Root(Path dir) {
             this.dir = dir;
@@ -44,7 +46,7 @@ class BackupPathTest {
             Path d = next(BackupKind.FULL);
             Files.writeString(d.resolve(BackupLayout.SNAPSHOT), "state at " + index);
             return publish(name, d, new BackupManifest(name, "c", BackupKind.FULL, sequence, null, 1, 0, 0, index, 1,
-                    ConfState.ofVoters(Set.of(1L)), Instant.EPOCH, null,
+                    ConfState.ofVoters(Set.of(1L)), createdAt, null,
                     List.of(BackupFile.measure(d.resolve(BackupLayout.SNAPSHOT)))));
         }
 
@@ -60,7 +62,7 @@ class BackupPathTest {
                 w.finish(p.lastIndex());
             }
             return publish(name, d, new BackupManifest(name, "c", kind, sequence, parent, 1, p.lastIndex(), 1, to, 1,
-                    ConfState.ofVoters(Set.of(1L)), Instant.EPOCH, null,
+                    ConfState.ofVoters(Set.of(1L)), createdAt, null,
                     List.of(BackupFile.measure(d.resolve(EntryFile.NAME)))));
         }
 
