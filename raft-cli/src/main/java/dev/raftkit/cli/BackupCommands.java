@@ -38,7 +38,7 @@ import picocli.CommandLine;
 @Command(name = "backup", mixinStandardHelpOptions = true,
         description = "Take online backups (full: a snapshot; differential: every committed entry since the chain's full backup; incremental: the committed entries since the last backup in the directory) and verify a chain of them. The cluster keeps serving meanwhile. The node writes them only under its --backup-root.",
         subcommands = {BackupCommands.Full.class, BackupCommands.Differential.class, BackupCommands.Incremental.class,
-                BackupCommands.Verify.class, BackupCommands.Keygen.class},
+                BackupCommands.Verify.class, BackupCommands.Policy.class, BackupCommands.Keygen.class},
         footer = {"", "Exit codes: 0 done (verify: the chain is sound), 1 the backup failed (verify: the chain is",
                 "damaged; the message names the bad file), 2 bad arguments.",
                 "", "Examples:",
@@ -46,6 +46,7 @@ import picocli.CommandLine;
                 "  raftkit backup differential --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
                 "  raftkit backup incremental  --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
                 "  raftkit backup verify      --dir /var/backups/n1/nightly",
+                "  raftkit backup policy      -c 127.0.0.1:8001 --cluster-id demo --node 1",
                 "  raftkit backup keygen      --out /etc/raftkit/backup.key"})
 final class BackupCommands implements Runnable {
 
@@ -301,6 +302,80 @@ final class BackupCommands implements Runnable {
                     + (backupKey == null ? "" : "; encrypted and authenticated with key " + backupKey.id()));
             out.flush();
             return ClientCommand.OK;
+        }
+    }
+
+    @Command(name = "policy", mixinStandardHelpOptions = true,
+            description = "Show a node's backup schedule (raftkit server --backup-schedule): what ran (when, kind, index, bytes), what failed and why, what retention deleted, and when each kind is next due. Asked of the node (--node, default the first of -c).",
+            footer = {"", "JSON (--json): {node,scheduled,schedule,keepChains,root,running,ran:[{at,asked,taken,lastIndex,bytes,directory,fallbackReason,millis}],failed:[{at,kind,reason}],due:[{kind,at,everyMillis}],pruned}",
+                    "", "Example:", "  raftkit backup policy -c 127.0.0.1:8001 --cluster-id demo --node 1"})
+    static final class Policy extends OneNodeCommand {
+        @Override
+        int run(RaftClient client) {
+            Target t = target();
+            AdminClient.BackupPolicyStatus st;
+            try (AdminClient admin = new AdminClient(HostPort.parse(t.address(), "node address"),
+                    cluster.tls(spec.commandLine()))) {
+                st = admin.backupPolicy(cluster.clusterId, cluster.timeout())
+                        .get(cluster.timeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                return fail("node " + t.id() + " (" + t.address() + ") did not say: " + MemberCommands.describe(e.getCause()));
+            } catch (TimeoutException e) {
+                return fail("node " + t.id() + " (" + t.address() + ") did not answer within " + cluster.timeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return fail("interrupted");
+            }
+            if (json) {
+                List<Json> ran = new ArrayList<>();
+                st.ran().forEach(r -> ran.add(Json.object().field("at", r.at().toString()).field("asked", r.asked())
+                        .field("taken", r.taken()).field("lastIndex", r.lastIndex()).field("bytes", r.bytes())
+                        .field("directory", r.directory()).field("fallbackReason", r.fallbackReason())
+                        .field("millis", r.took().toMillis())));
+                List<Json> failed = new ArrayList<>();
+                st.failed().forEach(f -> failed.add(Json.object().field("at", f.at().toString()).field("kind", f.kind())
+                        .field("reason", f.reason())));
+                List<Json> due = new ArrayList<>();
+                st.due().forEach(d -> due.add(Json.object().field("kind", d.kind()).field("at", d.at().toString())
+                        .field("everyMillis", d.every().toMillis())));
+                print(Json.object().field("node", st.node()).field("scheduled", st.scheduled())
+                        .field("schedule", st.scheduled() ? st.schedule() : null).field("keepChains", st.keepChains())
+                        .field("root", st.scheduled() ? st.root() : null).field("running", st.running())
+                        .objects("ran", ran).objects("failed", failed).objects("due", due)
+                        .field("pruned", String.join(",", st.pruned())).toString());
+                return OK;
+            }
+            if (!st.scheduled()) {
+                print("node " + st.node() + " has no backup schedule (start it with --backup-root DIR --backup-schedule"
+                        + " full=7d,differential=1d,incremental=1h)");
+                return OK;
+            }
+            StringBuilder b = new StringBuilder();
+            b.append("node ").append(st.node()).append(": schedule ").append(st.schedule()).append(", keep ")
+                    .append(st.keepChains() == 0 ? "all chains" : st.keepChains() + " chains").append(", into ")
+                    .append(st.root()).append(st.running() == null ? "" : "; taking a " + st.running() + " backup now");
+            b.append("\nran (").append(st.ran().size()).append("):");
+            for (AdminClient.PolicyRun r : st.ran()) {
+                b.append("\n  ").append(r.at()).append("  ").append(r.taken())
+                        .append(r.asked().equals(r.taken()) ? "" : " (instead of " + r.asked() + ")")
+                        .append("  index ").append(r.lastIndex()).append("  ").append(r.bytes()).append(" bytes  ")
+                        .append(r.directory()).append("  (").append(r.took().toMillis()).append(" ms)");
+            }
+            b.append("\nfailed (").append(st.failed().size()).append("):");
+            for (AdminClient.PolicyFailure f : st.failed()) {
+                b.append("\n  ").append(f.at()).append("  ").append(f.kind()).append(": ").append(f.reason());
+            }
+            if (!st.pruned().isEmpty()) {
+                b.append("\npruned (").append(st.pruned().size()).append("): ").append(String.join(", ", st.pruned()));
+            }
+            b.append("\ndue:");
+            for (AdminClient.PolicyDue d : st.due()) {
+                b.append("\n  ").append(d.kind()).append(" every ")
+                        .append(dev.raftkit.storage.backup.BackupSchedule.show(d.every())).append(", next ")
+                        .append(d.at().equals(java.time.Instant.EPOCH) ? "now (none taken yet)" : d.at().toString());
+            }
+            print(b.toString());
+            return OK;
         }
     }
 

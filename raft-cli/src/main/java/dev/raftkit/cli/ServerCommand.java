@@ -127,6 +127,19 @@ final class ServerCommand implements Callable<Integer> {
                     + " if missing, private to this user; outside --data). Without it, the node refuses backup calls.")
     Path backupRoot;
 
+    @Option(names = "--backup-schedule", paramLabel = "KIND=EVERY,...",
+            description = "Take backups on a schedule into --backup-root, e.g. full=7d,differential=1d,incremental=1h"
+                    + " (kinds full, differential, incremental; a kind left out is not scheduled). Run by this node's"
+                    + " scheduler thread; every node given a schedule backs itself up into its own root. raftkit backup"
+                    + " policy shows what ran, failed and is due.")
+    String backupSchedule;
+
+    @Option(names = "--backup-keep-chains", paramLabel = "N", defaultValue = "0",
+            description = "With --backup-schedule: after each scheduled backup keep the N newest chains (a full backup"
+                    + " and the backups that follow it) and delete older whole chains, full backup first (default 0:"
+                    + " keep all).")
+    int backupKeepChains;
+
     @Option(names = "--backup-key", paramLabel = "FILE",
             description = "Encrypt every backup with the key in FILE (AES-256-GCM, authenticated manifests; create one"
                     + " with raftkit backup keygen --out FILE). Reading them needs the same file: --key on backup verify"
@@ -180,6 +193,28 @@ final class ServerCommand implements Callable<Integer> {
             return fail("cannot create the backup root " + backupRoot.toAbsolutePath() + ": " + e.getMessage());
         }
         backupPolicy = backups;
+        if (backupSchedule != null) {
+            if (!backups.enabled()) {
+                ready.completeExceptionally(new IllegalArgumentException("--backup-schedule without --backup-root"));
+                throw new ParameterException(cl, "--backup-schedule needs --backup-root DIR: the directory the scheduled"
+                        + " backups go into");
+            }
+            if (backupKeepChains < 0) {
+                ready.completeExceptionally(new IllegalArgumentException("--backup-keep-chains"));
+                throw new ParameterException(cl, "--backup-keep-chains must not be negative, got " + backupKeepChains);
+            }
+            try {
+                nodeSpec.backupSchedule(dev.raftkit.storage.backup.BackupSchedule.parse(backupSchedule),
+                        backupKeepChains);
+            } catch (IllegalArgumentException e) {
+                ready.completeExceptionally(e);
+                throw new ParameterException(cl, "--backup-schedule: " + e.getMessage());
+            }
+        } else if (backupKeepChains != 0) {
+            ready.completeExceptionally(new IllegalArgumentException("--backup-keep-chains without --backup-schedule"));
+            throw new ParameterException(cl, "--backup-keep-chains is applied after each scheduled backup: give"
+                    + " --backup-schedule too");
+        }
         try {
             node = nodeSpec.backups(backups).stateMachine(kind.create(data)).listener(new Narrator(out)).start();
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {

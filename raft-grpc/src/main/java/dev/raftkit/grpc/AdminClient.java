@@ -24,6 +24,7 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -213,6 +214,50 @@ public final class AdminClient implements AutoCloseable {
             case BACKUP_KIND_DIFFERENTIAL -> "differential";
             default -> "full";
         };
+    }
+
+    /**
+     * What a node's backup schedule did and will do ({@code raftkit backup policy}): the schedule,
+     * how many chains it keeps, where it writes, the backups it ran and the ones that failed
+     * (oldest first), when each kind is next due, the backups retention deleted, and the kind
+     * running now (null if none). {@code scheduled} false: the node has no schedule.
+     */
+    public record BackupPolicyStatus(long node, boolean scheduled, String schedule, int keepChains, String root,
+                                     List<PolicyRun> ran, List<PolicyFailure> failed, List<PolicyDue> due,
+                                     List<String> pruned, String running) {
+    }
+
+    /** A scheduled backup that ran: when, the kind due and the kind taken, what it covers, where. */
+    public record PolicyRun(java.time.Instant at, String asked, String taken, long lastIndex, long bytes,
+                            String directory, String fallbackReason, Duration took) {
+    }
+
+    /** A scheduled backup that failed, and why. */
+    public record PolicyFailure(java.time.Instant at, String kind, String reason) {
+    }
+
+    /** When a kind is next due (in the past: at the node's next check), and its interval. */
+    public record PolicyDue(String kind, java.time.Instant at, Duration every) {
+    }
+
+    /** Asks the node what its backup schedule ran, what failed and what is due. */
+    public CompletableFuture<BackupPolicyStatus> backupPolicy(String clusterId, Duration timeout) {
+        dev.raftkit.grpc.proto.BackupPolicyRequest request = dev.raftkit.grpc.proto.BackupPolicyRequest.newBuilder()
+                .setClusterId(clusterId).build();
+        return call(stub(timeout).backupPolicy(request), (dev.raftkit.grpc.proto.BackupPolicyResponse r) ->
+                new BackupPolicyStatus(r.getNodeId(), r.getScheduled(), r.getSchedule(), r.getKeepChains(), r.getRoot(),
+                        r.getRanList().stream().map(x -> new PolicyRun(java.time.Instant.ofEpochMilli(x.getAtMillis()),
+                                kindWord(x.getAsked()), kindWord(x.getTaken()), x.getLastIndex(), x.getBytes(),
+                                x.getDirectory(), x.getFallbackReason().isEmpty() ? null : x.getFallbackReason(),
+                                Duration.ofMillis(x.getTookMillis()))).toList(),
+                        r.getFailedList().stream().map(x -> new PolicyFailure(java.time.Instant.ofEpochMilli(
+                                x.getAtMillis()), kindWord(x.getKind()), x.getReason())).toList(),
+                        r.getDueList().stream().map(x -> new PolicyDue(kindWord(x.getKind()),
+                                java.time.Instant.ofEpochMilli(x.getAtMillis()), Duration.ofMillis(x.getEveryMillis())))
+                                .toList(),
+                        List.copyOf(r.getPrunedList()),
+                        r.getRunning() == BackupKindProto.BACKUP_KIND_UNSPECIFIED ? null : kindWord(r.getRunning())),
+                "ask the node at " + where + " about its backup schedule");
     }
 
     /**

@@ -19,6 +19,7 @@ import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
+import dev.raftkit.storage.backup.BackupScheduler;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -31,6 +32,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,6 +73,9 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
     });
     private final EventHub events;
     private volatile RaftNode node;
+    /** Runs the backup schedule, if the node has one: its own thread, so a long backup delays no admin call. */
+    private volatile java.util.concurrent.ScheduledExecutorService schedulerThread;
+    private volatile BackupScheduler scheduler;
 
     /** An admin service of node {@code id} that backs up under {@code backupPolicy}'s root, with its key. */
     AdminService(String clusterId, long id, BackupPolicy backupPolicy) {
@@ -82,6 +87,32 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
     /** The listener to register on the node's server: it feeds the {@code Events} streams. */
     EventHub events() {
         return events;
+    }
+
+    /**
+     * Runs {@code s} every {@code every} on the {@code raftkit-backup-scheduler} thread until this
+     * service closes: each run takes the backup that is due, if any, blocking that thread only.
+     */
+    void schedule(BackupScheduler s, java.time.Duration every) {
+        java.util.concurrent.ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, "raftkit-backup-scheduler");
+            th.setDaemon(true);
+            return th;
+        });
+        scheduler = s;
+        schedulerThread = t;
+        t.scheduleWithFixedDelay(() -> {
+            try {
+                s.runDue();
+            } catch (RuntimeException e) {
+                LOG.warn("backup schedule run failed: {}", e.toString()); // never kills the thread's schedule
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The backup schedule, or null. */
+    BackupScheduler scheduler() {
+        return scheduler;
     }
 
     /** Starts answering for {@code node}. */
@@ -164,6 +195,43 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
             case INCREMENTAL -> BackupKindProto.BACKUP_KIND_INCREMENTAL;
             case DIFFERENTIAL -> BackupKindProto.BACKUP_KIND_DIFFERENTIAL;
         };
+    }
+
+    @Override
+    public void backupPolicy(dev.raftkit.grpc.proto.BackupPolicyRequest request,
+                             StreamObserver<dev.raftkit.grpc.proto.BackupPolicyResponse> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        BackupScheduler s = scheduler;
+        dev.raftkit.grpc.proto.BackupPolicyResponse.Builder b = dev.raftkit.grpc.proto.BackupPolicyResponse.newBuilder()
+                .setNodeId(n.id()).setScheduled(s != null);
+        if (s != null) {
+            BackupScheduler.Status st = s.status();
+            b.setSchedule(st.schedule().toString()).setKeepChains(st.keepChains()).setRoot(st.root().toString());
+            if (st.running() != null) {
+                b.setRunning(proto(st.running()));
+            }
+            for (BackupScheduler.Run r : st.ran()) {
+                b.addRan(dev.raftkit.grpc.proto.BackupPolicyRun.newBuilder().setAtMillis(r.at().toEpochMilli())
+                        .setAsked(proto(r.asked())).setTaken(proto(r.taken())).setLastIndex(r.lastIndex())
+                        .setBytes(r.bytes()).setDirectory(r.directory().toString())
+                        .setFallbackReason(r.fallbackReason() == null ? "" : r.fallbackReason())
+                        .setTookMillis(r.took().toMillis()));
+            }
+            for (BackupScheduler.Failure f : st.failed()) {
+                b.addFailed(dev.raftkit.grpc.proto.BackupPolicyFailure.newBuilder().setAtMillis(f.at().toEpochMilli())
+                        .setKind(proto(f.kind())).setReason(f.reason()));
+            }
+            for (BackupScheduler.Due d : st.due()) {
+                b.addDue(dev.raftkit.grpc.proto.BackupPolicyDue.newBuilder().setKind(proto(d.kind()))
+                        .setAtMillis(d.at().toEpochMilli()).setEveryMillis(d.every().toMillis()));
+            }
+            st.pruned().forEach(p -> b.addPruned(p.toString()));
+        }
+        out.onNext(b.build());
+        out.onCompleted();
     }
 
     @Override
@@ -281,5 +349,9 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
     public void close() {
         events.close(Status.UNAVAILABLE.withDescription("the node is shutting down"));
         backupThread.shutdownNow();
+        java.util.concurrent.ScheduledExecutorService t = schedulerThread;
+        if (t != null) {
+            t.shutdownNow();
+        }
     }
 }
