@@ -112,6 +112,79 @@ class BackupScheduleNodeTest {
         }
     }
 
+    /** Counts, but its snapshot images are written only once {@link #release} opens. */
+    static final class StuckSnapshots implements dev.raftkit.spi.StateMachine {
+        final CounterStateMachine inner = new CounterStateMachine();
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public List<byte[]> apply(List<Command> commands) {
+            return inner.apply(commands);
+        }
+
+        @Override
+        public long lastApplied() {
+            return inner.lastApplied();
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            Snapshot s = inner.snapshot();
+            return new Snapshot() {
+                @Override
+                public long index() {
+                    return s.index();
+                }
+
+                @Override
+                public void writeTo(java.io.OutputStream out) throws java.io.IOException {
+                    try {
+                        release.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    s.writeTo(out);
+                }
+
+                @Override
+                public void close() {
+                    s.close();
+                }
+            };
+        }
+
+        @Override
+        public void restore(long index, java.io.InputStream in) throws java.io.IOException {
+            inner.restore(index, in);
+        }
+
+        @Override
+        public byte[] query(byte[] query) {
+            return inner.query(query);
+        }
+    }
+
+    @Test
+    void aBackupThatStopsMakingProgressFailsAsStalledWithoutAnOverallDeadline() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("n1"));
+        StuckSnapshots machine = new StuckSnapshots();
+        try (RaftNode node = RaftNode.builder("c", 1).dataDir(data).bootstrap(Set.of(1L)).stateMachine(machine)
+                .backups(BackupPolicy.open(dir.resolve("backups"), null, data)).backupStall(Duration.ofMillis(300))
+                .start()) {
+            await().atMost(WAIT).until(() -> node.server().status().isLeader());
+            node.server().submit(CounterStateMachine.add(1)).get(10, TimeUnit.SECONDS);
+            java.io.IOException stalled = assertThrows(java.io.IOException.class,
+                    () -> node.backup(dir.resolve("backups")));
+            assertTrue(stalled.getMessage().contains("stalled: no progress for PT0.3S"), stalled.getMessage());
+            machine.release.countDown();
+            // The node answers late: nothing of the abandoned backup is published or left behind.
+            await().atMost(WAIT).until(() -> node.server().status().snapshotIndex() >= 1);
+            try (var left = Files.list(dir.resolve("backups"))) {
+                assertEquals(List.of(), left.toList());
+            }
+        }
+    }
+
     @Test
     void aScheduleWithoutABackupRootIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RaftNode.builder("c", 1)

@@ -183,14 +183,15 @@ public final class BackupScheduler {
                 Run run = new Run(now, kind, m.kind(), m.lastIndex(),
                         m.files().stream().mapToLong(BackupFile::sizeBytes).sum(), r.backup().dir(), r.fallbackReason(),
                         Duration.between(now, clock.instant()));
-                synchronized (this) {
-                    notBefore.remove(kind);
-                    push(ran, run);
-                }
                 record(m.kind(), now);
                 LOG.info("scheduled {} backup into {}: {} at index {}", kind.word(), r.backup().dir(), m.kind().word(),
                         m.lastIndex());
                 prune();
+                // Listed once its retention is done too: a reader who sees the run sees what it pruned.
+                synchronized (this) {
+                    notBefore.remove(kind);
+                    push(ran, run);
+                }
                 return run;
             } catch (IOException | RuntimeException e) {
                 synchronized (this) {

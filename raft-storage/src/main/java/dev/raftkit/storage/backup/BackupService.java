@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * snapshot from the leader, or another node took the previous backup and this one compacted),
  * the incremental falls back to a full backup and says so in its {@link Result} and the log.
  *
- * <p><b>Threads:</b> {@link #full()} and {@link #incremental()} block the caller (copying files on
- * the caller's thread and waiting on the server's futures, each wait at most {@code timeout});
+ * <p><b>Threads:</b> {@link #full()}, {@link #differential()} and {@link #incremental()} block the
+ * caller (copying files on the caller's thread and waiting on the server's futures, each wait at
+ * most {@code timeout}, the stall limit: the backup as a whole may take as long as it needs);
  * call them from an admin or scheduler thread, never from a {@code RaftServer} callback.
  * {@link #fullAsync} and {@link #incrementalAsync} block no one: every file step runs on the
  * executor given, every wait is a callback (this is how the simulator runs backups on its one
@@ -179,7 +180,11 @@ public final class BackupService {
             return this;
         }
 
-        /** The blocking calls' longest wait for any one step of the server. Default: one minute. */
+        /**
+         * The stall limit of the blocking calls: the longest wait for any one step of the server (a
+         * snapshot, a batch of entries). A backup that keeps making steps has no limit on its total
+         * time. Default: one minute.
+         */
         public Builder timeout(Duration timeout) {
             this.timeout = Objects.requireNonNull(timeout, "timeout");
             return this;
@@ -341,8 +346,10 @@ public final class BackupService {
                 if (step == null) {
                     driving.set(false);
                     f.cancel(false);
-                    throw new IOException("backup from node " + server.id() + " timed out after " + timeout
-                            + " waiting for the node; is it running and keeping up? Retry later");
+                    throw new IOException("backup from node " + server.id() + " stalled: no progress for " + timeout
+                            + " (no snapshot or batch of entries came from the node; the stall limit, not the"
+                            + " backup's length, ended it); is the node running and its disk answering? Retry later,"
+                            + " or raise the stall limit for a state that takes longer to snapshot");
                 }
                 step.run();
             }
