@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
         description = {"Run one node of a key-value (--sm kv, default) or SQL (--sm sql) cluster until SIGTERM or Ctrl-C (then shut down gracefully). "
                 + "Prints one line when it is ready, then a line whenever its role, term or leader changes. "
                 + "Its client port serves clients (raftkit kv or sql, status, member, transfer) and the node's admin calls "
-                + "(raftkit backup full|incremental: the backup is written by this node, on this host, only under its --backup-root)."},
+                + "(raftkit backup full|differential|incremental: the backup is written by this node, on this host, only under its --backup-root; "
+                + "with --backup-schedule the node also takes them itself, raftkit backup policy shows what it did)."},
         footer = {"", "Peers: ID=PEER_HOST:PEER_PORT/CLIENT_PORT (client port on the same host) or",
                 "       ID=PEER_HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated.",
                 "A node with no state founds the cluster with --bootstrap (every founder names",
@@ -140,6 +141,12 @@ final class ServerCommand implements Callable<Integer> {
                     + " keep all).")
     int backupKeepChains;
 
+    @Option(names = "--backup-stall", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+            description = "Fail a backup once the node has waited this long on its own server with nothing done (no"
+                    + " snapshot, no batch of entries); there is no limit on a backup's total time (default 10m: above"
+                    + " the time a large state takes to snapshot).")
+    java.time.Duration backupStall;
+
     @Option(names = "--backup-key", paramLabel = "FILE",
             description = "Encrypt every backup with the key in FILE (AES-256-GCM, authenticated manifests; create one"
                     + " with raftkit backup keygen --out FILE). Reading them needs the same file: --key on backup verify"
@@ -215,6 +222,11 @@ final class ServerCommand implements Callable<Integer> {
             throw new ParameterException(cl, "--backup-keep-chains is applied after each scheduled backup: give"
                     + " --backup-schedule too");
         }
+        if (backupStall.isNegative() || backupStall.isZero()) {
+            ready.completeExceptionally(new IllegalArgumentException("--backup-stall"));
+            throw new ParameterException(cl, "--backup-stall must be positive, got " + backupStall);
+        }
+        nodeSpec.backupStall(backupStall);
         try {
             node = nodeSpec.backups(backups).stateMachine(kind.create(data)).listener(new Narrator(out)).start();
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
