@@ -41,7 +41,7 @@ public record BackupChain(Path root, List<Backup> backups, List<String> notes) {
         this(root, backups, List.of());
     }
 
-    /** The backups' directory names in chain order, comma-separated: which files a restore uses. */
+    /** The backups' directory names in chain order, joined by {@code " + "}: which backups a restore uses. */
     public String describePath() {
         StringBuilder b = new StringBuilder();
         for (Backup x : backups) {
