@@ -29,22 +29,24 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine;
 
 /**
- * {@code raftkit backup full|incremental|verify|keygen}. A backup is taken online by one node of
+ * {@code raftkit backup full|differential|incremental|verify|policy|keygen}. A backup is taken online by one node of
  * the cluster (its admin service), which writes it into a directory under its own backup root
  * ({@code raftkit server --backup-root}) on its own host: the node must take it because only it
  * has its server and snapshot store. Verifying reads a backup directory locally and needs no
  * cluster; keygen creates a key file for encrypted backups.
  */
 @Command(name = "backup", mixinStandardHelpOptions = true,
-        description = "Take online backups (full: a snapshot; incremental: the committed entries since the last backup in the directory) and verify a chain of them. The cluster keeps serving meanwhile. The node writes them only under its --backup-root.",
-        subcommands = {BackupCommands.Full.class, BackupCommands.Incremental.class, BackupCommands.Verify.class,
-                BackupCommands.Keygen.class},
+        description = "Take online backups (full: a snapshot; differential: every committed entry since the chain's full backup; incremental: the committed entries since the last backup in the directory) and verify a chain of them. The cluster keeps serving meanwhile. The node writes them only under its --backup-root.",
+        subcommands = {BackupCommands.Full.class, BackupCommands.Differential.class, BackupCommands.Incremental.class,
+                BackupCommands.Verify.class, BackupCommands.Policy.class, BackupCommands.Keygen.class},
         footer = {"", "Exit codes: 0 done (verify: the chain is sound), 1 the backup failed (verify: the chain is",
                 "damaged; the message names the bad file), 2 bad arguments.",
                 "", "Examples:",
-                "  raftkit backup full        --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
-                "  raftkit backup incremental --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup full         --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup differential --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
+                "  raftkit backup incremental  --dir nightly -c 127.0.0.1:8001 --cluster-id demo",
                 "  raftkit backup verify      --dir /var/backups/n1/nightly",
+                "  raftkit backup policy      -c 127.0.0.1:8001 --cluster-id demo --node 1",
                 "  raftkit backup keygen      --out /etc/raftkit/backup.key"})
 final class BackupCommands implements Runnable {
 
@@ -53,7 +55,7 @@ final class BackupCommands implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "say what to do: raftkit backup full|incremental|verify (see raftkit backup --help)");
+        throw new ParameterException(spec.commandLine(), "say what to do: raftkit backup full|differential|incremental|verify|policy (see raftkit backup --help)");
     }
 
     /** Shared by full and incremental: which node takes it, where, and waiting with progress. */
@@ -71,22 +73,30 @@ final class BackupCommands implements Runnable {
                 + " otherwise).")
         boolean quiet;
 
-        abstract boolean incremental();
+        @Option(names = "--stall", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+                description = "Give up once the node has reported no progress (bytes or entries copied) for this long"
+                        + " (default 10m). There is no other limit: a large backup that keeps copying takes as long as"
+                        + " it needs. Taking the snapshot itself shows no progress: set it above the time your node"
+                        + " takes to write one.")
+        Duration stall;
+
+        /** {@code "full"}, {@code "incremental"} or {@code "differential"}. */
+        abstract String kind();
 
         @Override
         int run(RaftClient client) {
             Target t = target();
             long taker = t.id();
             String address = t.address();
-            String what = incremental() ? "incremental" : "full";
+            String what = kind();
             long start = System.nanoTime();
             AdminClient.BackupTaken r;
             // The time elapsed until the node knows the size of what it copies (its snapshot, the
             // entries since the chain's last backup), then how far it has got and the time left.
             try (Progress progress = Progress.elapsed(spec.commandLine().getErr(), Progress.styleFor(quiet, json),
                     System::nanoTime, "backup: node " + taker + " taking the " + what + " backup")) {
-                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, incremental(), dir, taker,
-                        progress);
+                r = take(address, cluster.tls(spec.commandLine()), cluster.clusterId, what, dir, taker, progress,
+                        stall);
             } catch (ExecutionException e) {
                 return fail("node " + taker + " (" + address + ") did not take the " + what + " backup: "
                         + MemberCommands.describe(e.getCause()));
@@ -95,7 +105,8 @@ final class BackupCommands implements Runnable {
                 return fail("interrupted while node " + taker + " was taking the backup (it may still finish)");
             }
             if (r.fallbackReason() != null) {
-                warn("took a full backup instead of an incremental one: " + r.fallbackReason());
+                warn("took a full backup instead of " + (what.equals("incremental") ? "an " : "a ") + what
+                        + " one: " + r.fallbackReason());
             }
             print(json ? json(r, System.nanoTime() - start) : describe(r, System.nanoTime() - start));
             return OK;
@@ -113,12 +124,28 @@ final class BackupCommands implements Runnable {
     static AdminClient.BackupTaken take(String address, TlsConfig tls, String clusterId, boolean incremental,
                                         String dir, long taker, Progress progress)
             throws ExecutionException, InterruptedException {
+        return take(address, tls, clusterId, incremental ? "incremental" : "full", dir, taker, progress,
+                DEFAULT_STALL);
+    }
+
+    /** How long a backup may report no progress before {@code raftkit backup} gives up on it. */
+    static final Duration DEFAULT_STALL = Duration.ofMinutes(10);
+
+    /**
+     * As {@link #take(String, TlsConfig, String, boolean, String, long, Progress)}, for a backup of
+     * {@code kind}, with no deadline: the call fails only once the node has reported no progress
+     * (no change in what it has copied) for {@code stall}.
+     */
+    static AdminClient.BackupTaken take(String address, TlsConfig tls, String clusterId, String kind,
+                                        String dir, long taker, Progress progress, Duration stall)
+            throws ExecutionException, InterruptedException {
         try (AdminClient admin = new AdminClient(HostPort.parse(address, "node address"), tls)) {
-            Duration limit = Duration.ofHours(1);
-            CompletableFuture<AdminClient.BackupTaken> f = incremental
-                    ? admin.incrementalBackup(clusterId, dir, limit) : admin.fullBackup(clusterId, dir, limit);
+            // No deadline: how long a backup takes grows with the state; a stall is what fails it.
+            CompletableFuture<AdminClient.BackupTaken> f = admin.backup(clusterId, kind, dir, null);
             long nextPoll = System.nanoTime();
             CompletableFuture<AdminClient.BackupProgress> asked = null;
+            AdminClient.BackupProgress seen = null;
+            long lastChange = System.nanoTime();
             while (true) {
                 try {
                     return f.get(Progress.BAR_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
@@ -128,8 +155,19 @@ final class BackupCommands implements Runnable {
                         AdminClient.BackupProgress p = asked.getNow(null);
                         if (p != null) {
                             progress.report(p.done(), p.total(), p.unit());
+                            if (!p.equals(seen)) {
+                                seen = p;
+                                lastChange = System.nanoTime();
+                            }
                         }
                         asked = null;
+                    }
+                    if (System.nanoTime() - lastChange > stall.toNanos()) {
+                        f.cancel(true);
+                        throw new ExecutionException(new IOException("node " + taker + " reported no progress for "
+                                + stall + (seen == null ? "" : " (last: " + seen.phase() + ", " + seen.done() + " of "
+                                + seen.total() + " " + seen.unit() + ")") + "; gave up waiting (is the node or its disk"
+                                + " stuck? raise --stall for a node that takes longer to write a snapshot)"));
                     }
                     if (asked == null && System.nanoTime() - nextPoll >= 0) {
                         nextPoll = System.nanoTime() + PROGRESS_POLL.toNanos();
@@ -147,7 +185,7 @@ final class BackupCommands implements Runnable {
     /** A node's backup as one JSON object: who took it, where, what it covers, how long it took. */
     static String json(AdminClient.BackupTaken r, long elapsedNanos) {
         return Json.object().field("node", r.node()).field("directory", r.directory())
-                .field("kind", r.incremental() ? "incremental" : "full")
+                .field("kind", r.kind())
                 .field("prevIndex", r.prevIndex()).field("lastIndex", r.lastIndex())
                 .field("lastTerm", r.lastTerm()).field("bytes", r.bytes())
                 .field("fallbackReason", r.fallbackReason())
@@ -156,10 +194,10 @@ final class BackupCommands implements Runnable {
 
     /** One line saying what a node's backup holds and where it is. */
     static String describe(AdminClient.BackupTaken r, long elapsedNanos) {
-        String covers = r.incremental()
+        String covers = !r.kind().equals("full")
                 ? "entries " + (r.prevIndex() + 1) + ".." + r.lastIndex()
                 : "snapshot at index " + r.lastIndex() + " (term " + r.lastTerm() + ")";
-        return (r.incremental() ? "incremental" : "full") + " backup by node "
+        return r.kind() + " backup by node "
                 + r.node() + ": " + covers + ", " + r.bytes() + " bytes, in " + r.directory() + " ("
                 + elapsedNanos / 1_000_000 + " ms)";
     }
@@ -169,8 +207,18 @@ final class BackupCommands implements Runnable {
             footer = {"", "Example:", "  raftkit backup full --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
     static final class Full extends Take {
         @Override
-        boolean incremental() {
-            return false;
+        String kind() {
+            return "full";
+        }
+    }
+
+    @Command(name = "differential", mixinStandardHelpOptions = true,
+            description = "Have a node write every entry committed since the full backup of the newest chain in --dir: a restore then needs only the full backup, this one and the increments after it. The entries the chain's backups hold are copied from them, the rest taken from the node's log. Falls back to a full backup, and says why, as incremental does.",
+            footer = {"", "Example:", "  raftkit backup differential --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
+    static final class Differential extends Take {
+        @Override
+        String kind() {
+            return "differential";
         }
     }
 
@@ -179,8 +227,8 @@ final class BackupCommands implements Runnable {
             footer = {"", "Example:", "  raftkit backup incremental --dir demo -c 127.0.0.1:8001 --cluster-id demo"})
     static final class Incremental extends Take {
         @Override
-        boolean incremental() {
-            return true;
+        String kind() {
+            return "incremental";
         }
     }
 
@@ -228,25 +276,106 @@ final class BackupCommands implements Runnable {
                 for (BackupChain.Backup b : chain.backups()) {
                     BackupManifest m = b.manifest();
                     backups.add(Json.object().field("directory", b.dir().toString())
-                            .field("kind", m.kind() == BackupKind.FULL ? "full" : "incremental")
+                            .field("kind", m.kind().word())
                             .field("prevIndex", m.prevIndex()).field("lastIndex", m.lastIndex())
                             .field("lastTerm", m.lastTerm()));
                 }
                 out.println(Json.object().field("ok", true).field("cluster", chain.full().manifest().clusterId())
-                        .objects("backups", backups).field("encrypted", backupKey != null));
+                        .objects("backups", backups).field("encrypted", backupKey != null)
+                        .field("path", chain.describePath())
+                        .field("skipped", chain.notes().isEmpty() ? null : String.join("; ", chain.notes())));
                 out.flush();
                 return ClientCommand.OK;
             }
             for (BackupChain.Backup b : chain.backups()) {
                 out.println(describe(b));
             }
+            for (String note : chain.notes()) {
+                out.println("note: " + note);
+            }
             BackupManifest first = chain.full().manifest();
-            out.println("chain OK: cluster '" + first.clusterId() + "', 1 full + " + (chain.backups().size() - 1)
-                    + " incremental, restorable to any index in " + first.lastIndex() + ".."
-                    + chain.last().manifest().lastIndex()
+            long diffs = chain.backups().stream().filter(b -> b.manifest().kind() == BackupKind.DIFFERENTIAL).count();
+            out.println("chain OK: cluster '" + first.clusterId() + "', 1 full + " + (diffs == 0 ? "" : diffs
+                    + " differential + ") + (chain.backups().size() - 1 - diffs) + " incremental, restorable to any"
+                    + " index in " + first.lastIndex() + ".." + chain.last().manifest().lastIndex()
+                    + " (uses " + chain.describePath() + ")"
                     + (backupKey == null ? "" : "; encrypted and authenticated with key " + backupKey.id()));
             out.flush();
             return ClientCommand.OK;
+        }
+    }
+
+    @Command(name = "policy", mixinStandardHelpOptions = true,
+            description = "Show a node's backup schedule (raftkit server --backup-schedule): what ran (when, kind, index, bytes), what failed and why, what retention deleted, and when each kind is next due. Asked of the node (--node, default the first of -c).",
+            footer = {"", "JSON (--json): {node,scheduled,schedule,keepChains,root,running,ran:[{at,asked,taken,lastIndex,bytes,directory,fallbackReason,millis}],failed:[{at,kind,reason}],due:[{kind,at,everyMillis}],pruned}",
+                    "", "Example:", "  raftkit backup policy -c 127.0.0.1:8001 --cluster-id demo --node 1"})
+    static final class Policy extends OneNodeCommand {
+        @Override
+        int run(RaftClient client) {
+            Target t = target();
+            AdminClient.BackupPolicyStatus st;
+            try (AdminClient admin = new AdminClient(HostPort.parse(t.address(), "node address"),
+                    cluster.tls(spec.commandLine()))) {
+                st = admin.backupPolicy(cluster.clusterId, cluster.timeout())
+                        .get(cluster.timeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                return fail("node " + t.id() + " (" + t.address() + ") did not say: " + MemberCommands.describe(e.getCause()));
+            } catch (TimeoutException e) {
+                return fail("node " + t.id() + " (" + t.address() + ") did not answer within " + cluster.timeout());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return fail("interrupted");
+            }
+            if (json) {
+                List<Json> ran = new ArrayList<>();
+                st.ran().forEach(r -> ran.add(Json.object().field("at", r.at().toString()).field("asked", r.asked())
+                        .field("taken", r.taken()).field("lastIndex", r.lastIndex()).field("bytes", r.bytes())
+                        .field("directory", r.directory()).field("fallbackReason", r.fallbackReason())
+                        .field("millis", r.took().toMillis())));
+                List<Json> failed = new ArrayList<>();
+                st.failed().forEach(f -> failed.add(Json.object().field("at", f.at().toString()).field("kind", f.kind())
+                        .field("reason", f.reason())));
+                List<Json> due = new ArrayList<>();
+                st.due().forEach(d -> due.add(Json.object().field("kind", d.kind()).field("at", d.at().toString())
+                        .field("everyMillis", d.every().toMillis())));
+                print(Json.object().field("node", st.node()).field("scheduled", st.scheduled())
+                        .field("schedule", st.scheduled() ? st.schedule() : null).field("keepChains", st.keepChains())
+                        .field("root", st.scheduled() ? st.root() : null).field("running", st.running())
+                        .objects("ran", ran).objects("failed", failed).objects("due", due)
+                        .field("pruned", String.join(",", st.pruned())).toString());
+                return OK;
+            }
+            if (!st.scheduled()) {
+                print("node " + st.node() + " has no backup schedule (start it with --backup-root DIR --backup-schedule"
+                        + " full=7d,differential=1d,incremental=1h)");
+                return OK;
+            }
+            StringBuilder b = new StringBuilder();
+            b.append("node ").append(st.node()).append(": schedule ").append(st.schedule()).append(", keep ")
+                    .append(st.keepChains() == 0 ? "all chains" : st.keepChains() + " chains").append(", into ")
+                    .append(st.root()).append(st.running() == null ? "" : "; taking a " + st.running() + " backup now");
+            b.append("\nran (").append(st.ran().size()).append("):");
+            for (AdminClient.PolicyRun r : st.ran()) {
+                b.append("\n  ").append(r.at()).append("  ").append(r.taken())
+                        .append(r.asked().equals(r.taken()) ? "" : " (instead of " + r.asked() + ")")
+                        .append("  index ").append(r.lastIndex()).append("  ").append(r.bytes()).append(" bytes  ")
+                        .append(r.directory()).append("  (").append(r.took().toMillis()).append(" ms)");
+            }
+            b.append("\nfailed (").append(st.failed().size()).append("):");
+            for (AdminClient.PolicyFailure f : st.failed()) {
+                b.append("\n  ").append(f.at()).append("  ").append(f.kind()).append(": ").append(f.reason());
+            }
+            if (!st.pruned().isEmpty()) {
+                b.append("\npruned (").append(st.pruned().size()).append("): ").append(String.join(", ", st.pruned()));
+            }
+            b.append("\ndue:");
+            for (AdminClient.PolicyDue d : st.due()) {
+                b.append("\n  ").append(d.kind()).append(" every ")
+                        .append(dev.raftkit.storage.backup.BackupSchedule.show(d.every())).append(", next ")
+                        .append(d.at().equals(java.time.Instant.EPOCH) ? "now (none taken yet)" : d.at().toString());
+            }
+            print(b.toString());
+            return OK;
         }
     }
 
@@ -297,7 +426,8 @@ final class BackupCommands implements Runnable {
         BackupManifest m = b.manifest();
         long bytes = m.files().stream().mapToLong(BackupFile::sizeBytes).sum();
         String covers = m.kind() == BackupKind.FULL ? "snapshot at index " + m.lastIndex() + " (term " + m.lastTerm() + ")"
-                : "entries " + (m.prevIndex() + 1) + ".." + m.lastIndex();
+                : (m.kind() == BackupKind.DIFFERENTIAL ? "differential, " : "") + "entries " + (m.prevIndex() + 1)
+                + ".." + m.lastIndex();
         return b.dir().getFileName() + "  " + covers + ", " + bytes + " bytes, node " + m.sourceNode() + ", " + m.createdAt();
     }
 }

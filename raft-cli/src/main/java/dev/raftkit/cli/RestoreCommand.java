@@ -99,18 +99,32 @@ final class RestoreCommand implements Callable<Integer> {
         BackupKey backupKey = BackupCommands.loadKey(cl, key);
         BackupChain chain;
         try {
-            chain = BackupChain.discover(from, backupKey);
+            // The shortest valid path to the target: the newest full backup at or below it, then
+            // the fewest backups (a differential in place of the increments it holds).
+            chain = BackupChain.plan(from, backupKey, index == null ? BackupRestore.LATEST : index);
         } catch (IOException e) {
+            if (index != null) {
+                BackupChain newest = null;
+                try {
+                    newest = BackupChain.discover(from, backupKey);
+                } catch (IOException unusable) {
+                    // The root is damaged: the failure above says how.
+                }
+                long first = newest == null ? 0 : newest.full().manifest().lastIndex();
+                long last = newest == null ? 0 : newest.last().manifest().lastIndex();
+                if (newest != null && (index < first || index > last)) {
+                    throw new ParameterException(cl, "--index " + index + " is outside this chain, which restores to"
+                            + " any index in " + first + ".." + last + ", and no older chain in " + from.toAbsolutePath()
+                            + " reaches it either: " + e.getMessage());
+                }
+            }
             return fail(cl, "the chain is not usable: " + e.getMessage());
         }
-        long first = chain.full().manifest().lastIndex();
-        long last = chain.last().manifest().lastIndex();
-        if (index != null && (index < first || index > last)) {
-            throw new ParameterException(cl, "--index " + index + " is outside this chain, which restores to any index in "
-                    + first + ".." + last);
+        for (String note : chain.notes()) {
+            out.println("note: " + note);
         }
         out.println("restoring " + chain.backups().size() + " backup(s) from " + from.toAbsolutePath() + " into "
-                + data.toAbsolutePath() + "...");
+                + data.toAbsolutePath() + ": " + chain.describePath() + "...");
         out.flush();
         long start = System.nanoTime();
         BackupRestore.Result r;

@@ -42,7 +42,8 @@ import picocli.CommandLine.Spec;
         description = {"Run one node of a key-value (--sm kv, default) or SQL (--sm sql) cluster until SIGTERM or Ctrl-C (then shut down gracefully). "
                 + "Prints one line when it is ready, then a line whenever its role, term or leader changes. "
                 + "Its client port serves clients (raftkit kv or sql, status, member, transfer) and the node's admin calls "
-                + "(raftkit backup full|incremental: the backup is written by this node, on this host, only under its --backup-root)."},
+                + "(raftkit backup full|differential|incremental: the backup is written by this node, on this host, only under its --backup-root; "
+                + "with --backup-schedule the node also takes them itself, raftkit backup policy shows what it did)."},
         footer = {"", "Peers: ID=PEER_HOST:PEER_PORT/CLIENT_PORT (client port on the same host) or",
                 "       ID=PEER_HOST:PEER_PORT/CLIENT_HOST:CLIENT_PORT, comma-separated.",
                 "A node with no state founds the cluster with --bootstrap (every founder names",
@@ -127,6 +128,25 @@ final class ServerCommand implements Callable<Integer> {
                     + " if missing, private to this user; outside --data). Without it, the node refuses backup calls.")
     Path backupRoot;
 
+    @Option(names = "--backup-schedule", paramLabel = "KIND=EVERY,...",
+            description = "Take backups on a schedule into --backup-root, e.g. full=7d,differential=1d,incremental=1h"
+                    + " (kinds full, differential, incremental; a kind left out is not scheduled). Run by this node's"
+                    + " scheduler thread; every node given a schedule backs itself up into its own root. raftkit backup"
+                    + " policy shows what ran, failed and is due.")
+    String backupSchedule;
+
+    @Option(names = "--backup-keep-chains", paramLabel = "N", defaultValue = "0",
+            description = "With --backup-schedule: after each scheduled backup keep the N newest chains (a full backup"
+                    + " and the backups that follow it) and delete older whole chains, full backup first (default 0:"
+                    + " keep all).")
+    int backupKeepChains;
+
+    @Option(names = "--backup-stall", paramLabel = "DURATION", defaultValue = "10m", converter = DurationConverter.class,
+            description = "Fail a backup once the node has waited this long on its own server with nothing done (no"
+                    + " snapshot, no batch of entries); there is no limit on a backup's total time (default 10m: above"
+                    + " the time a large state takes to snapshot).")
+    java.time.Duration backupStall;
+
     @Option(names = "--backup-key", paramLabel = "FILE",
             description = "Encrypt every backup with the key in FILE (AES-256-GCM, authenticated manifests; create one"
                     + " with raftkit backup keygen --out FILE). Reading them needs the same file: --key on backup verify"
@@ -180,6 +200,33 @@ final class ServerCommand implements Callable<Integer> {
             return fail("cannot create the backup root " + backupRoot.toAbsolutePath() + ": " + e.getMessage());
         }
         backupPolicy = backups;
+        if (backupSchedule != null) {
+            if (!backups.enabled()) {
+                ready.completeExceptionally(new IllegalArgumentException("--backup-schedule without --backup-root"));
+                throw new ParameterException(cl, "--backup-schedule needs --backup-root DIR: the directory the scheduled"
+                        + " backups go into");
+            }
+            if (backupKeepChains < 0) {
+                ready.completeExceptionally(new IllegalArgumentException("--backup-keep-chains"));
+                throw new ParameterException(cl, "--backup-keep-chains must not be negative, got " + backupKeepChains);
+            }
+            try {
+                nodeSpec.backupSchedule(dev.raftkit.storage.backup.BackupSchedule.parse(backupSchedule),
+                        backupKeepChains);
+            } catch (IllegalArgumentException e) {
+                ready.completeExceptionally(e);
+                throw new ParameterException(cl, "--backup-schedule: " + e.getMessage());
+            }
+        } else if (backupKeepChains != 0) {
+            ready.completeExceptionally(new IllegalArgumentException("--backup-keep-chains without --backup-schedule"));
+            throw new ParameterException(cl, "--backup-keep-chains is applied after each scheduled backup: give"
+                    + " --backup-schedule too");
+        }
+        if (backupStall.isNegative() || backupStall.isZero()) {
+            ready.completeExceptionally(new IllegalArgumentException("--backup-stall"));
+            throw new ParameterException(cl, "--backup-stall must be positive, got " + backupStall);
+        }
+        nodeSpec.backupStall(backupStall);
         try {
             // A live restore rebuilds the backup's state in a fresh state machine of the same kind, with
             // files (SQL's table backups) of its own, never the node's.

@@ -106,6 +106,35 @@ class BackupRootTest {
     }
 
     @Test
+    void aScheduledNodeSaysWhatItRanAndWhatIsDueAndDifferentialsJoinItsChain() throws Exception {
+        startNode("--backup-schedule", "full=7d,incremental=1h", "--backup-keep-chains", "2");
+        await().atMost(CliServers.WAIT).until(() -> cli("backup", "policy").out().contains("ran (1):"));
+        String policy = ok(cli("backup", "policy", "--node", "1")).out();
+        assertTrue(policy.startsWith("node 1: schedule full=7d,incremental=1h, keep 2 chains, into "
+                + root().toRealPath()), policy);
+        assertTrue(policy.contains("  full  index "), policy);
+        assertTrue(policy.contains("failed (0):"), policy);
+        assertTrue(policy.contains("\n  full every 7d, next ") && policy.contains("\n  incremental every 1h, next "),
+                policy);
+        String json = ok(cli("backup", "policy", "--json")).out();
+        assertTrue(json.startsWith("{\"node\":1,\"scheduled\":true,\"schedule\":\"full=7d,incremental=1h\","
+                + "\"keepChains\":2,") && json.contains("\"ran\":[{\"at\":") && json.contains("\"taken\":\"full\""),
+                json);
+        // A differential by hand into the same root follows the scheduled full backup.
+        ok(cli("kv", "put", "k2", "v2"));
+        String diff = ok(cli("backup", "differential", "--json")).out();
+        assertTrue(diff.contains("\"kind\":\"differential\"") && diff.contains("\"fallbackReason\":null"), diff);
+        assertTrue(ok(CliRun.of("backup", "verify", "--dir", root().toString())).out()
+                .contains("1 full + 1 differential + 0 incremental"));
+    }
+
+    @Test
+    void aNodeWithoutAScheduleSaysSo() throws Exception {
+        startNode();
+        assertTrue(ok(cli("backup", "policy")).out().startsWith("node 1 has no backup schedule"));
+    }
+
+    @Test
     void aNodeWithoutABackupRootRefusesBackupsSayingHowToAllowThem() throws Exception {
         servers = new CliServers(1);
         servers.defaultBackupRoot = false;

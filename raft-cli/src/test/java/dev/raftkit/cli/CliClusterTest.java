@@ -119,8 +119,16 @@ class CliClusterTest {
                 && incJson.contains("\"fallbackReason\":null"), incJson);
         String verifiedJson = ok(CliRun.of("backup", "verify", "--dir", backups.toString(), "--json")).out();
         assertTrue(verifiedJson.startsWith("{\"ok\":true,\"cluster\":\"cli-test\",\"backups\":[{")
-                && verifiedJson.endsWith("],\"encrypted\":false}\n"), verifiedJson);
+                && verifiedJson.contains("],\"encrypted\":false,\"path\":\"") && verifiedJson.endsWith(",\"skipped\":null}\n"),
+                verifiedJson);
         assertEquals(3, Pattern.compile("\"kind\":").matcher(verifiedJson).results().count(), verifiedJson);
+        // A differential: everything since the full backup, so the path is the full backup and it.
+        ok(cli("kv", "put", "after/incremental", "1"));
+        String differential = ok(cli("backup", "differential", "--dir", backups.toString(), "--node", "1")).out();
+        assertTrue(differential.startsWith("differential backup by node 1: entries "), differential);
+        String viaDiff = ok(CliRun.of("backup", "verify", "--dir", backups.toString())).out();
+        assertTrue(viaDiff.contains("1 full + 1 differential + 0 incremental, restorable to any index in ")
+                && Pattern.compile("\\(uses 000001-full \\+ 000004-diff\\)").matcher(viaDiff).find(), viaDiff);
 
         // Membership: node 4 starts empty, is told about, joins as a learner, is promoted, leads, leaves.
         startServer(4, dir.resolve("n4"), null, 1, 2, 3);
@@ -146,6 +154,7 @@ class CliClusterTest {
         assertTrue(badIndex.err().contains("--index 1 is outside this chain"), badIndex.all());
         String restore = ok(CliRun.of("restore", "--from", backups.toString(), "--data", restored.toString())).out();
         assertTrue(restore.contains("restored to index "), restore);
+        assertTrue(restore.contains(": 000001-full + 000004-diff..."), "says which backups it used: " + restore);
         ok(cliAt(survivors, "kv", "put", "after/restore", "2"));
         startServer(5, restored, null, 1, 2);
         ok(cliAt(survivors, "member", "add", "5", "--address", servers.memberAddress(5)));

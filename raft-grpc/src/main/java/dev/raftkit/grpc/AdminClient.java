@@ -65,12 +65,21 @@ public final class AdminClient implements AutoCloseable {
 
     /**
      * A backup node {@code node} took into {@code directory} on its host: a full one holds the
-     * snapshot at {@code lastIndex}; an incremental one the entries after {@code prevIndex} up to
-     * {@code lastIndex}. {@code fallbackReason} says why an incremental was taken as a full one,
-     * or is null.
+     * snapshot at {@code lastIndex}; an incremental or differential one the entries after
+     * {@code prevIndex} up to {@code lastIndex}. {@code fallbackReason} says why an incremental or
+     * differential was taken as a full one, or is null. {@code kind} is {@code "full"},
+     * {@code "incremental"} or {@code "differential"}; {@code incremental} is true for an
+     * incremental one only.
      */
     public record BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
-                              long lastTerm, long bytes, String fallbackReason) {
+                              long lastTerm, long bytes, String fallbackReason, String kind) {
+
+        /** As taken before differential backups: {@code kind} from {@code incremental}. */
+        public BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
+                           long lastTerm, long bytes, String fallbackReason) {
+            this(node, directory, incremental, prevIndex, lastIndex, lastTerm, bytes, fallbackReason,
+                    incremental ? "incremental" : "full");
+        }
     }
 
     /**
@@ -184,14 +193,93 @@ public final class AdminClient implements AutoCloseable {
         return backup(clusterId, BackupKindProto.BACKUP_KIND_INCREMENTAL, dir, timeout);
     }
 
+    /**
+     * Has the node take a differential backup (every entry since the chain's full backup) into
+     * {@code dir}; the node takes a full one instead, and says why, if the chain cannot be extended.
+     */
+    public CompletableFuture<BackupTaken> differentialBackup(String clusterId, String dir, Duration timeout) {
+        return backup(clusterId, BackupKindProto.BACKUP_KIND_DIFFERENTIAL, dir, timeout);
+    }
+
+    /**
+     * Has the node take a backup of {@code kind} ({@code "full"}, {@code "incremental"} or
+     * {@code "differential"}) into {@code dir}. A null {@code timeout} sets no deadline: a large
+     * backup may take as long as it needs, and the caller watches {@link #backupProgress} to tell a
+     * backup that stalls from one that is slow (as {@code raftkit backup} does).
+     *
+     * @throws IllegalArgumentException for another kind
+     */
+    public CompletableFuture<BackupTaken> backup(String clusterId, String kind, String dir, Duration timeout) {
+        BackupKindProto k = switch (kind) {
+            case "full" -> BackupKindProto.BACKUP_KIND_FULL;
+            case "incremental" -> BackupKindProto.BACKUP_KIND_INCREMENTAL;
+            case "differential" -> BackupKindProto.BACKUP_KIND_DIFFERENTIAL;
+            default -> throw new IllegalArgumentException("backup kind '" + kind + "' is none of full, incremental,"
+                    + " differential");
+        };
+        return backup(clusterId, k, dir, timeout);
+    }
+
     private CompletableFuture<BackupTaken> backup(String clusterId, BackupKindProto kind, String dir,
                                                   Duration timeout) {
         BackupRequest request = BackupRequest.newBuilder().setClusterId(clusterId).setKind(kind).setRoot(dir).build();
         return call(stub(timeout).backup(request), (BackupResponse r) -> new BackupTaken(r.getNodeId(),
                         r.getDirectory(), r.getKind() == BackupKindProto.BACKUP_KIND_INCREMENTAL, r.getPrevIndex(),
                         r.getLastIndex(), r.getLastTerm(), r.getBytes(),
-                        r.getFallbackReason().isEmpty() ? null : r.getFallbackReason()),
+                        r.getFallbackReason().isEmpty() ? null : r.getFallbackReason(), kindWord(r.getKind())),
                 "take a backup at the node at " + where);
+    }
+
+    private static String kindWord(BackupKindProto k) {
+        return switch (k) {
+            case BACKUP_KIND_INCREMENTAL -> "incremental";
+            case BACKUP_KIND_DIFFERENTIAL -> "differential";
+            default -> "full";
+        };
+    }
+
+    /**
+     * What a node's backup schedule did and will do ({@code raftkit backup policy}): the schedule,
+     * how many chains it keeps, where it writes, the backups it ran and the ones that failed
+     * (oldest first), when each kind is next due, the backups retention deleted, and the kind
+     * running now (null if none). {@code scheduled} false: the node has no schedule.
+     */
+    public record BackupPolicyStatus(long node, boolean scheduled, String schedule, int keepChains, String root,
+                                     List<PolicyRun> ran, List<PolicyFailure> failed, List<PolicyDue> due,
+                                     List<String> pruned, String running) {
+    }
+
+    /** A scheduled backup that ran: when, the kind due and the kind taken, what it covers, where. */
+    public record PolicyRun(java.time.Instant at, String asked, String taken, long lastIndex, long bytes,
+                            String directory, String fallbackReason, Duration took) {
+    }
+
+    /** A scheduled backup that failed, and why. */
+    public record PolicyFailure(java.time.Instant at, String kind, String reason) {
+    }
+
+    /** When a kind is next due (in the past: at the node's next check), and its interval. */
+    public record PolicyDue(String kind, java.time.Instant at, Duration every) {
+    }
+
+    /** Asks the node what its backup schedule ran, what failed and what is due. */
+    public CompletableFuture<BackupPolicyStatus> backupPolicy(String clusterId, Duration timeout) {
+        dev.raftkit.grpc.proto.BackupPolicyRequest request = dev.raftkit.grpc.proto.BackupPolicyRequest.newBuilder()
+                .setClusterId(clusterId).build();
+        return call(stub(timeout).backupPolicy(request), (dev.raftkit.grpc.proto.BackupPolicyResponse r) ->
+                new BackupPolicyStatus(r.getNodeId(), r.getScheduled(), r.getSchedule(), r.getKeepChains(), r.getRoot(),
+                        r.getRanList().stream().map(x -> new PolicyRun(java.time.Instant.ofEpochMilli(x.getAtMillis()),
+                                kindWord(x.getAsked()), kindWord(x.getTaken()), x.getLastIndex(), x.getBytes(),
+                                x.getDirectory(), x.getFallbackReason().isEmpty() ? null : x.getFallbackReason(),
+                                Duration.ofMillis(x.getTookMillis()))).toList(),
+                        r.getFailedList().stream().map(x -> new PolicyFailure(java.time.Instant.ofEpochMilli(
+                                x.getAtMillis()), kindWord(x.getKind()), x.getReason())).toList(),
+                        r.getDueList().stream().map(x -> new PolicyDue(kindWord(x.getKind()),
+                                java.time.Instant.ofEpochMilli(x.getAtMillis()), Duration.ofMillis(x.getEveryMillis())))
+                                .toList(),
+                        List.copyOf(r.getPrunedList()),
+                        r.getRunning() == BackupKindProto.BACKUP_KIND_UNSPECIFIED ? null : kindWord(r.getRunning())),
+                "ask the node at " + where + " about its backup schedule");
     }
 
     /**
@@ -326,8 +414,11 @@ public final class AdminClient implements AutoCloseable {
         return result;
     }
 
+
+    /** A stub whose calls end at {@code timeout}; null: no deadline. */
     private RaftAdminServiceFutureStub stub(Duration timeout) {
-        return RaftAdminServiceGrpc.newFutureStub(channel).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        RaftAdminServiceFutureStub stub = RaftAdminServiceGrpc.newFutureStub(channel);
+        return timeout == null ? stub : stub.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private <R, T> CompletableFuture<T> call(ListenableFuture<R> rpc, Function<R, T> answer, String what) {

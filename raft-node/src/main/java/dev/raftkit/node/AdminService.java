@@ -29,6 +29,7 @@ import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.backup.BackupFile;
 import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
+import dev.raftkit.storage.backup.BackupScheduler;
 import dev.raftkit.storage.backup.BackupService;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -44,6 +45,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +95,10 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
     /** How long a live restore may take before it is reported as failed (or of unknown outcome). */
     static final Duration LIVE_RESTORE_TIMEOUT = Duration.ofHours(6);
 
+    /** Runs the backup schedule, if the node has one: its own thread, so a long backup delays no admin call. */
+    private volatile java.util.concurrent.ScheduledExecutorService schedulerThread;
+    private volatile BackupScheduler scheduler;
+
     /** An admin service of node {@code id} that backs up under {@code backupPolicy}'s root, with its key. */
     AdminService(String clusterId, long id, BackupPolicy backupPolicy) {
         this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
@@ -103,6 +109,32 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
     /** The listener to register on the node's server: it feeds the {@code Events} streams. */
     EventHub events() {
         return events;
+    }
+
+    /**
+     * Runs {@code s} every {@code every} on the {@code raftkit-backup-scheduler} thread until this
+     * service closes: each run takes the backup that is due, if any, blocking that thread only.
+     */
+    void schedule(BackupScheduler s, java.time.Duration every) {
+        java.util.concurrent.ScheduledExecutorService t = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread th = new Thread(r, "raftkit-backup-scheduler");
+            th.setDaemon(true);
+            return th;
+        });
+        scheduler = s;
+        schedulerThread = t;
+        t.scheduleWithFixedDelay(() -> {
+            try {
+                s.runDue();
+            } catch (RuntimeException e) {
+                LOG.warn("backup schedule run failed: {}", e.toString()); // never kills the thread's schedule
+            }
+        }, 0, every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The backup schedule, or null. */
+    BackupScheduler scheduler() {
+        return scheduler;
     }
 
     /** Starts answering for {@code node}. */
@@ -116,13 +148,14 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         if (n == null) {
             return;
         }
-        boolean incremental;
+        BackupKind kind;
         switch (request.getKind()) {
-            case BACKUP_KIND_FULL -> incremental = false;
-            case BACKUP_KIND_INCREMENTAL -> incremental = true;
+            case BACKUP_KIND_FULL -> kind = BackupKind.FULL;
+            case BACKUP_KIND_INCREMENTAL -> kind = BackupKind.INCREMENTAL;
+            case BACKUP_KIND_DIFFERENTIAL -> kind = BackupKind.DIFFERENTIAL;
             default -> {
                 out.onError(Status.INVALID_ARGUMENT.withDescription("unknown backup kind " + request.getKindValue()
-                        + "; use FULL or INCREMENTAL").asRuntimeException());
+                        + "; use FULL, INCREMENTAL or DIFFERENTIAL").asRuntimeException());
                 return;
             }
         }
@@ -152,17 +185,17 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
             return;
         }
         try {
-            backupThread.execute(() -> runBackup(n, service, incremental, normalized, out));
+            backupThread.execute(() -> runBackup(n, service, kind, normalized, out));
         } catch (RejectedExecutionException e) {
             out.onError(Status.UNAVAILABLE.withDescription("node " + n.id() + " is shutting down").asRuntimeException());
         }
     }
 
-    private static void runBackup(RaftNode n, BackupService service, boolean incremental, Path root,
+    private static void runBackup(RaftNode n, BackupService service, BackupKind kind, Path root,
                                   StreamObserver<BackupResponse> out) {
         BackupService.Result r;
         try {
-            r = incremental ? service.incremental() : service.full();
+            r = service.take(kind);
         } catch (IOException | RuntimeException e) {
             LOG.warn("node {}: backup into {} failed: {}", n.id(), root, e.toString());
             out.onError(Status.FAILED_PRECONDITION.withDescription("node " + n.id() + " could not take the backup into "
@@ -172,10 +205,54 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         BackupManifest m = r.manifest();
         long bytes = m.files().stream().mapToLong(BackupFile::sizeBytes).sum();
         out.onNext(BackupResponse.newBuilder().setNodeId(n.id()).setDirectory(r.backup().dir().toString())
-                .setKind(m.kind() == BackupKind.FULL ? BackupKindProto.BACKUP_KIND_FULL
-                        : BackupKindProto.BACKUP_KIND_INCREMENTAL)
+                .setKind(proto(m.kind()))
                 .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
                 .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
+        out.onCompleted();
+    }
+
+    static BackupKindProto proto(BackupKind kind) {
+        return switch (kind) {
+            case FULL -> BackupKindProto.BACKUP_KIND_FULL;
+            case INCREMENTAL -> BackupKindProto.BACKUP_KIND_INCREMENTAL;
+            case DIFFERENTIAL -> BackupKindProto.BACKUP_KIND_DIFFERENTIAL;
+        };
+    }
+
+    @Override
+    public void backupPolicy(dev.raftkit.grpc.proto.BackupPolicyRequest request,
+                             StreamObserver<dev.raftkit.grpc.proto.BackupPolicyResponse> out) {
+        RaftNode n = admitted(request.getClusterId(), out);
+        if (n == null) {
+            return;
+        }
+        BackupScheduler s = scheduler;
+        dev.raftkit.grpc.proto.BackupPolicyResponse.Builder b = dev.raftkit.grpc.proto.BackupPolicyResponse.newBuilder()
+                .setNodeId(n.id()).setScheduled(s != null);
+        if (s != null) {
+            BackupScheduler.Status st = s.status();
+            b.setSchedule(st.schedule().toString()).setKeepChains(st.keepChains()).setRoot(st.root().toString());
+            if (st.running() != null) {
+                b.setRunning(proto(st.running()));
+            }
+            for (BackupScheduler.Run r : st.ran()) {
+                b.addRan(dev.raftkit.grpc.proto.BackupPolicyRun.newBuilder().setAtMillis(r.at().toEpochMilli())
+                        .setAsked(proto(r.asked())).setTaken(proto(r.taken())).setLastIndex(r.lastIndex())
+                        .setBytes(r.bytes()).setDirectory(r.directory().toString())
+                        .setFallbackReason(r.fallbackReason() == null ? "" : r.fallbackReason())
+                        .setTookMillis(r.took().toMillis()));
+            }
+            for (BackupScheduler.Failure f : st.failed()) {
+                b.addFailed(dev.raftkit.grpc.proto.BackupPolicyFailure.newBuilder().setAtMillis(f.at().toEpochMilli())
+                        .setKind(proto(f.kind())).setReason(f.reason()));
+            }
+            for (BackupScheduler.Due d : st.due()) {
+                b.addDue(dev.raftkit.grpc.proto.BackupPolicyDue.newBuilder().setKind(proto(d.kind()))
+                        .setAtMillis(d.at().toEpochMilli()).setEveryMillis(d.every().toMillis()));
+            }
+            st.pruned().forEach(p -> b.addPruned(p.toString()));
+        }
+        out.onNext(b.build());
         out.onCompleted();
     }
 
@@ -345,8 +422,7 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         BackupService.Progress p = n.backupProgress();
         BackupProgressResponse.Builder b = BackupProgressResponse.newBuilder().setNodeId(n.id()).setRunning(p != null);
         if (p != null) {
-            b.setKind(p.kind() == BackupKind.FULL ? BackupKindProto.BACKUP_KIND_FULL
-                            : BackupKindProto.BACKUP_KIND_INCREMENTAL)
+            b.setKind(proto(p.kind()))
                     .setPhase(p.phase()).setDone(p.done()).setTotal(p.total()).setUnit(p.unit());
         }
         out.onNext(b.build());
@@ -453,5 +529,10 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         events.close(Status.UNAVAILABLE.withDescription("the node is shutting down"));
         backupThread.shutdownNow();
         stagingThread.shutdownNow();
+
+        java.util.concurrent.ScheduledExecutorService t = schedulerThread;
+        if (t != null) {
+            t.shutdownNow();
+        }
     }
 }

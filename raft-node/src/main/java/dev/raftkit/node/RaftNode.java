@@ -23,13 +23,17 @@ import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupRestore;
+import dev.raftkit.storage.backup.BackupSchedule;
+import dev.raftkit.storage.backup.BackupScheduler;
 import dev.raftkit.storage.backup.BackupService;
+import dev.raftkit.storage.backup.DirectoryTarget;
 import io.grpc.BindableService;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -119,6 +123,11 @@ public final class RaftNode implements AutoCloseable {
         private int diskStuckTicks;
         private long minFreeDiskBytes = -1;
         private BackupPolicy backups = BackupPolicy.none();
+        private BackupSchedule backupSchedule;
+        private int backupKeepChains;
+        private Clock backupClock = Clock.systemUTC();
+        private Duration backupCheckEvery = Duration.ofSeconds(10);
+        private Duration backupStall = Duration.ofMinutes(10);
         private LogOpener logOpener = SegmentedLogStorage::open;
         private Consumer<RaftServerBuilder> configure = b -> { };
         private Consumer<GrpcTransportConfig.Builder> configureTransport = b -> { };
@@ -287,6 +296,43 @@ public final class RaftNode implements AutoCloseable {
         public Builder backups(BackupPolicy v) { backups = Objects.requireNonNull(v, "backups"); return this; }
 
         /**
+         * Takes backups on {@code schedule} into the backup root of {@link #backups} (which must be
+         * set), keeping the {@code keepChains} newest chains (0: all) and deleting older whole chains
+         * after each backup. Run by the node's {@code raftkit-backup-scheduler} thread; every node
+         * given a schedule runs it into its own root. Default: no schedule.
+         */
+        public Builder backupSchedule(BackupSchedule schedule, int keepChains) {
+            backupSchedule = Objects.requireNonNull(schedule, "schedule");
+            backupKeepChains = (int) notNegative(keepChains, "keepChains");
+            return this;
+        }
+
+        /** The scheduler's clock (tests pass one they move); default the system clock. */
+        public Builder backupClock(Clock v) { backupClock = Objects.requireNonNull(v, "backupClock"); return this; }
+
+        /** How often the scheduler looks whether a backup is due; default 10 s. */
+        public Builder backupCheckEvery(Duration v) {
+            backupCheckEvery = Objects.requireNonNull(v, "backupCheckEvery");
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("backupCheckEvery must be positive, got " + v);
+            }
+            return this;
+        }
+
+        /**
+         * How long a backup may wait on the server with no step done (no snapshot, no batch of
+         * entries) before it fails as stalled; there is no limit on a backup's total time. Default 10
+         * minutes: above the time a large state takes to snapshot.
+         */
+        public Builder backupStall(Duration v) {
+            backupStall = Objects.requireNonNull(v, "backupStall");
+            if (v.isNegative() || v.isZero()) {
+                throw new IllegalArgumentException("backupStall must be positive, got " + v);
+            }
+            return this;
+        }
+
+        /**
          * How to open the durable log in {@code dataDir/log}; default {@link SegmentedLogStorage#open}.
          * For other log options, or a decorator (the benchmark counts syncs).
          */
@@ -370,6 +416,10 @@ public final class RaftNode implements AutoCloseable {
             if (dataDir == null || stateMachine == null) {
                 throw new IllegalStateException("node " + id + ": " + (dataDir == null ? "dataDir" : "stateMachine")
                         + " is required; set it on the builder");
+            }
+            if (backupSchedule != null && !backups.enabled()) {
+                throw new IllegalArgumentException("node " + id + ": a backup schedule needs a backup root to write"
+                        + " into; set backups(BackupPolicy.open(root, key, dataDir)) (raftkit server --backup-root DIR)");
             }
             if (started) {
                 throw new IllegalStateException("node " + id + " was started from this builder already; a state"
@@ -605,6 +655,15 @@ public final class RaftNode implements AutoCloseable {
                     metrics);
             node.staging = staging;
             admin.attach(node);
+            if (spec.backups.enabled()) {
+                node.removePartialBackups();
+            }
+            if (spec.backupSchedule != null) {
+                BackupScheduler scheduler = new BackupScheduler(spec.backupSchedule, spec.backupKeepChains,
+                        DirectoryTarget.open(spec.backups.root(), spec.dataDir), spec.backups.key(), spec.backupClock,
+                        Duration.ofMinutes(1), kind -> node.backupService(spec.backups.root()).take(kind));
+                admin.schedule(scheduler, spec.backupCheckEvery);
+            }
             return node;
         } catch (IOException | RuntimeException e) {
             if (metrics != null) {
@@ -764,6 +823,16 @@ public final class RaftNode implements AutoCloseable {
     }
 
     /**
+     * Takes a differential backup into the chain at {@code root}: every entry committed since the
+     * chain's full backup (copied from the chain's backups where they hold it, the rest from this
+     * node's log), so a restore needs the full backup, this one and the increments after it. Falls
+     * back to a full backup as {@link #incrementalBackup} does. As {@link #backup}, otherwise.
+     */
+    public BackupService.Result differentialBackup(Path root) throws IOException {
+        return backupService(root).differential();
+    }
+
+    /**
      * Seeds the empty (or missing) data directory {@code dataDir} from the newest backup of the
      * chain at {@code root}, after verifying the chain. Start a node on it under a NEW cluster id
      * (every node of the new cluster can be seeded from the same chain) or as a new member — never
@@ -797,8 +866,33 @@ public final class RaftNode implements AutoCloseable {
                     + " directory elsewhere");
         }
         FileIo.real().createDirectories(chain); // durably named: a power cut must not take the root
-        return backupServices.computeIfAbsent(chain,
-                r -> new BackupService(server, snapshots, spec.clusterId, r, spec.backups.key()));
+        return backupServices.computeIfAbsent(chain, r -> BackupService.builder(server, snapshots, spec.clusterId, r)
+                .key(spec.backups.key()).timeout(spec.backupStall).build());
+    }
+
+    /**
+     * Removes what backups killed half-way left in the backup root and in each directory under it
+     * (a {@code .partial-} directory each), logging what went: at start nothing writes there yet.
+     */
+    private void removePartialBackups() {
+        Path root = spec.backups.root();
+        try {
+            BackupService.removePartials(FileIo.real(), root);
+            try (var dirs = java.nio.file.Files.list(root)) {
+                for (Path d : dirs.filter(java.nio.file.Files::isDirectory).toList()) {
+                    BackupService.removePartials(FileIo.real(), d);
+                }
+            }
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(RaftNode.class).warn("node {}: could not clean up interrupted backups"
+                    + " under {}: {}", spec.id, root, e.toString());
+        }
+    }
+
+    /** What the backup schedule ran, failed and has due, or null if the node has no schedule. */
+    public BackupScheduler.Status backupScheduleStatus() {
+        BackupScheduler s = admin.scheduler();
+        return s == null ? null : s.status();
     }
 
     /**

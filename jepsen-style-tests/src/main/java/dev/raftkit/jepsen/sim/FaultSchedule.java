@@ -37,7 +37,7 @@ import java.util.Set;
  * at 470 loss 12% for 30                   # also: duplicate 8% for 30 · reorder for 30
  * at 520 membership add-learner 4          # also: promote 4 · remove 2 · demote 2
  * at 560 transfer 3
- * at 600 backup 2 full                     # also: backup 2 incremental (falls back to full when it must)
+ * at 600 backup 2 full                     # also: backup 2 incremental|differential (falls back to full when it must)
  * at 640 restore 2                         # restore node 2's newest backup chain on a spare machine
  * at 660 restore 2 gap pick 3              # an increment lost from a copy of the root: must be refused
  * at 680 restore 2 crash pick 17           # a power cut at the restore's 17th file operation, then again
@@ -429,10 +429,28 @@ public record FaultSchedule(List<Step> steps) {
      * {@code raftkit backup} writes one on the node's machine) while it serves: a full one, or an
      * incremental one continuing the newest chain there.
      */
-    public record Backup(long node, boolean incremental) implements Action {
+    public record Backup(long node, boolean incremental, boolean differential) implements Action {
+        /** A full or an incremental backup. */
+        public Backup(long node, boolean incremental) {
+            this(node, incremental, false);
+        }
+
+        public Backup {
+            if (incremental && differential) {
+                throw new IllegalArgumentException("a backup is incremental or differential, not both");
+            }
+        }
+
+        /** What is taken. */
+        public dev.raftkit.storage.backup.BackupKind kind() {
+            return differential ? dev.raftkit.storage.backup.BackupKind.DIFFERENTIAL
+                    : incremental ? dev.raftkit.storage.backup.BackupKind.INCREMENTAL
+                    : dev.raftkit.storage.backup.BackupKind.FULL;
+        }
+
         @Override
         public String text() {
-            return "backup " + node + (incremental ? " incremental" : " full");
+            return "backup " + node + " " + kind().word();
         }
     }
 
@@ -620,10 +638,10 @@ public record FaultSchedule(List<Step> steps) {
             case "transfer" -> new Transfer(nodeId(one(a), rest));
             case "backup" -> {
                 arity(a, 3);
-                if (!a[2].equals("full") && !a[2].equals("incremental")) {
-                    throw new IllegalArgumentException("backup N full, or backup N incremental");
+                if (!a[2].equals("full") && !a[2].equals("incremental") && !a[2].equals("differential")) {
+                    throw new IllegalArgumentException("backup N full, or backup N incremental, or backup N differential");
                 }
-                yield new Backup(nodeId(a[1], rest), a[2].equals("incremental"));
+                yield new Backup(nodeId(a[1], rest), a[2].equals("incremental"), a[2].equals("differential"));
             }
             case "restore" -> {
                 if (a.length == 2) {

@@ -11,6 +11,7 @@ import dev.raftkit.storage.SimFileIo;
 import dev.raftkit.storage.StorageTestingHooks;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupException;
+import dev.raftkit.storage.backup.BackupKind;
 import dev.raftkit.storage.backup.BackupManifest;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupService;
@@ -30,6 +31,10 @@ import java.util.concurrent.CompletionException;
  * held to what a correct one must do.
  *
  * <ul>
+ *   <li>Backups of every kind — full, differential, incremental — are taken; a restore goes
+ *       through the newest chain's path (the full backup, its latest differential, the increments
+ *       after it), so a differential's entries (copied from the chain's backups, then read from
+ *       the node's log) are checked against the cluster's state like any other.
  *   <li>A restored node (a spare, never a member) applies exactly up to the index restored, what
  *       it applies agrees with what the cluster applied there (the {@link SafetyChecker} sees it
  *       as one more node), and its state's digest equals the digest a member's state machine had
@@ -67,12 +72,12 @@ final class SimBackups {
     }
 
     /** Starts a backup on {@code v}; null once started, else why not. Its outcome is traced. */
-    String backup(SimHost v, boolean incremental) {
-        CompletableFuture<BackupService.Result> f = v.backup(incremental);
+    String backup(SimHost v, BackupKind kind) {
+        CompletableFuture<BackupService.Result> f = v.backup(kind);
         if (f == null) {
             return "node " + v.id + " is down";
         }
-        sim.trace(v.id, "fault", incremental ? "backup incremental" : "backup full");
+        sim.trace(v.id, "fault", "backup " + kind.word());
         f.whenComplete((r, t) -> {
             sim.trace(v.id, "backup", t == null ? describe(r) : "failed: " + message(t));
             if (t == null && v.publishedBackups != null) {
@@ -124,8 +129,7 @@ final class SimBackups {
         if (r.variant().equals("gap") && chain.backups().size() < 3) {
             return "node " + v.id + "'s newest chain has fewer than two increments";
         }
-        sim.trace(v.id, "fault", "restore " + r.variant() + " of " + chain.full().dir().getFileName() + ".."
-                + chain.last().dir().getFileName());
+        sim.trace(v.id, "fault", "restore " + r.variant() + " of " + chain.describePath());
         if (r.variant().equals("gap")) {
             gap(v, disk, root, chain, hooks, r.pick());
             return null;

@@ -194,7 +194,7 @@ final class SimHost {
      * its file steps on a lane of this process (a crash stops it, leaving a partial directory);
      * null while the node is down.
      */
-    CompletableFuture<BackupService.Result> backup(boolean incremental) {
+    CompletableFuture<BackupService.Result> backup(dev.raftkit.storage.backup.BackupKind kind) {
         if (!up || server == null) {
             return null;
         }
@@ -203,7 +203,11 @@ final class SimHost {
                     .fileIo(disk).clock(new VirtualClock()).ids(() -> "sim-" + id + "-" + ++backups).build();
             backupLane = lane("backup", life);
         }
-        return incremental ? backupService.incrementalAsync(backupLane) : backupService.fullAsync(backupLane);
+        return switch (kind) {
+            case FULL -> backupService.fullAsync(backupLane);
+            case INCREMENTAL -> backupService.incrementalAsync(backupLane);
+            case DIFFERENTIAL -> backupService.differentialAsync(backupLane);
+        };
     }
 
 

@@ -488,13 +488,16 @@ public final class Simulator {
         // break a tie at the same instant differently, and the drawn run would not be the run its
         // recorded schedule replays.
         if (options.faults().contains(Fault.BACKUP)) {
-            // As an operator schedules them: an incremental backup from one node every 60 ticks,
-            // every fourth a full one, so chains grow long enough to restore from and lose an
-            // increment of. The nemesis's own BACKUP steps restore that node's chains.
+            // As an operator schedules them: a backup from one node every 60 ticks, every fourth a
+            // full one and every fourth, half-way between, a differential, the others incremental,
+            // so chains grow long enough to restore from (through differentials and increments
+            // after them) and lose an increment of. The nemesis's own BACKUP steps restore that
+            // node's chains.
             backupNode = 1 + nemesisRandom.nextInt(options.nodes());
             int k = 0;
             for (long t = 50; t < options.ticks(); t += 60, k++) {
-                FaultSchedule.Step s = new FaultSchedule.Step(t, new FaultSchedule.Backup(backupNode, k % 4 != 0), 0);
+                FaultSchedule.Step s = new FaultSchedule.Step(t, new FaultSchedule.Backup(backupNode, k % 4 == 1 || k % 4 == 3,
+                        k % 4 == 2), 0);
                 scheduler.schedule(t * TICK, () -> take(s));
             }
         }
@@ -789,7 +792,7 @@ public final class Simulator {
             trace(v.id, "fault", "snapshot now");
             server.snapshotNow();
         } else if (a instanceof FaultSchedule.Backup b) {
-            return backups.backup(v, b.incremental());
+            return backups.backup(v, b.kind());
         } else if (a instanceof FaultSchedule.Restore r) {
             return r.variant().equals("live") ? backups.liveRestore(v) : backups.restore(v, r);
         } else if (a instanceof FaultSchedule.Membership m) {

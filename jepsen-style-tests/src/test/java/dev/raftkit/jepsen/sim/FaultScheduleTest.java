@@ -41,6 +41,7 @@ class FaultScheduleTest {
             at 560 transfer 3
             at 600 backup 2 full
             at 601 backup 2 incremental
+            at 602 backup 2 differential
             at 640 restore 2
             at 660 restore 2 gap pick 3
             at 680 restore 2 crash pick 17
@@ -49,7 +50,8 @@ class FaultScheduleTest {
     @Test
     void theTextFormRoundTrips() {
         FaultSchedule s = FaultSchedule.parse(EVERY_KIND);
-        assertEquals(32, s.steps().size());
+        assertEquals(33, s.steps().size());
+        assertTrue(s.steps().stream().anyMatch(st -> st.action().equals(new FaultSchedule.Backup(2, false, true))));
         assertEquals(s, FaultSchedule.parse(s.text()));
         assertEquals("at 121 partition split 1,3 | 2 for 10", s.steps().get(1).text());
         assertEquals(new FaultSchedule.Crash(1, true), s.steps().get(6).action());

@@ -15,9 +15,14 @@ final class BackupLayout {
     private BackupLayout() {
     }
 
-    /** {@code 000001-full}, {@code 000002-incr}: sorts in the order the backups were taken. */
+    /** {@code 000001-full}, {@code 000002-incr}, {@code 000003-diff}: sorts in the order the backups were taken. */
     static String dirName(long sequence, BackupKind kind) {
-        return String.format("%06d-%s", sequence, kind == BackupKind.FULL ? "full" : "incr");
+        String suffix = switch (kind) {
+            case FULL -> "full";
+            case INCREMENTAL -> "incr";
+            case DIFFERENTIAL -> "diff";
+        };
+        return String.format("%06d-%s", sequence, suffix);
     }
 
     /** One more than the highest sequence number among the backup directories of {@code root}. */

@@ -24,9 +24,10 @@ import java.util.zip.CRC32C;
  *
  * @param id             unique id of this backup (a random UUID)
  * @param clusterId      the cluster it was taken from; every backup of a chain has the same one
- * @param kind           full (a snapshot) or incremental (entries after the parent)
+ * @param kind           full (a snapshot), incremental (entries after the parent) or differential
+ *                       (entries after the chain's full backup, which is its parent)
  * @param sequence       position in its backup root, 1 for the first; the newest backup is the highest
- * @param parentId       an incremental's parent, null for a full backup
+ * @param parentId       an incremental's or a differential's parent, null for a full backup
  * @param sourceNode     the node the backup was taken from (metadata)
  * @param prevIndex      an incremental's parent's last index (its entries start after it); 0 for a full one
  * @param prevTerm       the term of the entry at {@code prevIndex}; 0 for a full one
@@ -74,7 +75,7 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
             throw new IllegalArgumentException("cluster id must be one non-empty line, got '" + clusterId + "'");
         }
         if ((kind == BackupKind.FULL) != (parentId == null)) {
-            throw new IllegalArgumentException("a full backup has no parent and an incremental one has one");
+            throw new IllegalArgumentException("a full backup has no parent and an incremental or differential one has one");
         }
         if (lastIndex < prevIndex) {
             throw new IllegalArgumentException("last index " + lastIndex + " is below the previous index " + prevIndex);

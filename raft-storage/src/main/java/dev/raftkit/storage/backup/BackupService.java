@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * snapshot from the leader, or another node took the previous backup and this one compacted),
  * the incremental falls back to a full backup and says so in its {@link Result} and the log.
  *
- * <p><b>Threads:</b> {@link #full()} and {@link #incremental()} block the caller (copying files on
- * the caller's thread and waiting on the server's futures, each wait at most {@code timeout});
+ * <p><b>Threads:</b> {@link #full()}, {@link #differential()} and {@link #incremental()} block the
+ * caller (copying files on the caller's thread and waiting on the server's futures, each wait at
+ * most {@code timeout}, the stall limit: the backup as a whole may take as long as it needs);
  * call them from an admin or scheduler thread, never from a {@code RaftServer} callback.
  * {@link #fullAsync} and {@link #incrementalAsync} block no one: every file step runs on the
  * executor given, every wait is a callback (this is how the simulator runs backups on its one
@@ -179,7 +180,11 @@ public final class BackupService {
             return this;
         }
 
-        /** The blocking calls' longest wait for any one step of the server. Default: one minute. */
+        /**
+         * The stall limit of the blocking calls: the longest wait for any one step of the server (a
+         * snapshot, a batch of entries). A backup that keeps making steps has no limit on its total
+         * time. Default: one minute.
+         */
         public Builder timeout(Duration timeout) {
             this.timeout = Objects.requireNonNull(timeout, "timeout");
             return this;
@@ -225,6 +230,28 @@ public final class BackupService {
     }
 
     /**
+     * Takes a differential backup: every entry committed since the full backup of the root's newest
+     * chain, up to the commit index now. The entries the chain's backups already hold are copied
+     * from them, the rest read from the node's log, so the log need stay pinned only past the
+     * newest backup. Falls back to a full backup (and says why) as {@link #incremental()} does,
+     * and when the chain's backups cannot be read.
+     *
+     * @throws BackupException if the root's newest chain is of another cluster
+     */
+    public synchronized Result differential() throws IOException {
+        return blocking(ex -> differentialAsync(ex));
+    }
+
+    /** Takes a backup of {@code kind}: {@link #full()}, {@link #incremental()} or {@link #differential()}. */
+    public Result take(BackupKind kind) throws IOException {
+        return switch (kind) {
+            case FULL -> full();
+            case INCREMENTAL -> incremental();
+            case DIFFERENTIAL -> differential();
+        };
+    }
+
+    /**
      * {@link #full()} without blocking: file steps run on {@code files}, which may block (on the
      * disk); it must not be a server thread. The future fails with the {@link IOException} the
      * blocking call would throw, or {@link IllegalStateException} if a backup is running already.
@@ -236,6 +263,41 @@ public final class BackupService {
     /** {@link #incremental()} without blocking; as {@link #fullAsync}. */
     public CompletableFuture<Result> incrementalAsync(Executor files) {
         return exclusive(() -> new Job(files).incremental());
+    }
+
+    /** {@link #differential()} without blocking; as {@link #fullAsync}. */
+    public CompletableFuture<Result> differentialAsync(Executor files) {
+        return exclusive(() -> new Job(files).differential());
+    }
+
+    /** The backup root this service writes into. */
+    public Path root() {
+        return root;
+    }
+
+    /**
+     * Removes the {@code .partial-} directories a backup killed half-way (a crash, a power cut)
+     * left in {@code root}, logging each; returns what it removed. Only call it when no backup is
+     * being written into {@code root}: every backup of this service calls it before it starts (one
+     * backup at a time per root), and a node calls it on its backup root as it starts.
+     */
+    public static List<Path> removePartials(FileIo io, Path root) throws IOException {
+        if (!io.isDirectory(root)) {
+            return List.of();
+        }
+        List<Path> removed = new java.util.ArrayList<>();
+        for (String name : io.list(root)) {
+            if (name.startsWith(BackupLayout.PARTIAL_PREFIX) && io.isDirectory(root.resolve(name))) {
+                io.deleteRecursively(root.resolve(name));
+                removed.add(root.resolve(name));
+                LOG.warn("removed {}: a backup that was cut off half-way (it is never part of a chain)",
+                        root.resolve(name));
+            }
+        }
+        if (!removed.isEmpty()) {
+            io.syncDirectory(root);
+        }
+        return removed;
     }
 
     /** The running backup's progress, or null if none runs. Any thread. */
@@ -284,8 +346,10 @@ public final class BackupService {
                 if (step == null) {
                     driving.set(false);
                     f.cancel(false);
-                    throw new IOException("backup from node " + server.id() + " timed out after " + timeout
-                            + " waiting for the node; is it running and keeping up? Retry later");
+                    throw new IOException("backup from node " + server.id() + " stalled: no progress for " + timeout
+                            + " (no snapshot or batch of entries came from the node; the stall limit, not the"
+                            + " backup's length, ended it); is the node running and its disk answering? Retry later,"
+                            + " or raise the stall limit for a state that takes longer to snapshot");
                 }
                 step.run();
             }
@@ -382,6 +446,13 @@ public final class BackupService {
             }
         }
 
+        /** What earlier backups cut off half-way left in the root; this job's own directory is not made yet. */
+        private void cleanPartials() throws IOException {
+            if (tmp == null) {
+                removePartials(io, root);
+            }
+        }
+
         /** Runs {@code step} inline, on the file executor's thread; null (the backup failed) if it threw. */
         private <T> T attempt(Step<T> step) {
             try {
@@ -406,7 +477,10 @@ public final class BackupService {
             // between must not take the entries the next incremental will export.
             server.retainLogFrom(Math.max(1, server.status().applied() + 1));
             progress = new Progress(BackupKind.FULL, "taking a snapshot", 0, 0, "bytes");
-            Long sequence = attempt(() -> BackupLayout.nextSequence(io, root));
+            Long sequence = attempt(() -> {
+                cleanPartials();
+                return BackupLayout.nextSequence(io, root);
+            });
             if (sequence != null) {
                 snapshotAttempt(fallbackReason, sequence, 0, null);
             }
@@ -454,19 +528,31 @@ public final class BackupService {
         }
 
         CompletableFuture<Result> incremental() {
-            onFiles(this::startIncremental);
+            onFiles(() -> startEntries(BackupKind.INCREMENTAL));
             return done;
         }
 
-        /** What an incremental continues and how far it goes. */
-        private record Increment(BackupChain.Backup head, long to, long sequence, String id) {
+        CompletableFuture<Result> differential() {
+            onFiles(() -> startEntries(BackupKind.DIFFERENTIAL));
+            return done;
         }
 
-        private void startIncremental() {
+        /**
+         * What an incremental or differential continues and how far it goes: {@code head} is the
+         * root's newest backup (the next sequence follows it), {@code base} the backup its entries
+         * follow (the head for an incremental, the chain's full backup for a differential).
+         */
+        private record Increment(BackupKind kind, BackupChain.Backup head, BackupChain.Backup base, long to,
+                                 long sequence, String id) {
+        }
+
+        private void startEntries(BackupKind kind) {
+            String[] copyFailed = {null};
             Increment inc = attempt(() -> {
                 if (BackupChain.backupDirs(io, root).isEmpty()) {
                     return null;
                 }
+                cleanPartials();
                 List<BackupChain.Backup> chain = BackupChain.resolve(io, root, key);
                 BackupChain.Backup head = chain.get(chain.size() - 1);
                 BackupManifest parent = head.manifest();
@@ -475,24 +561,54 @@ public final class BackupService {
                             + " root is of cluster '" + parent.clusterId() + "', this service backs up cluster '"
                             + clusterId + "'; use a backup root per cluster");
                 }
+                BackupChain.Backup base = kind == BackupKind.DIFFERENTIAL ? chain.get(0) : head;
                 long to = Math.max(parent.lastIndex(), server.status().commit());
+                long from = base.manifest().lastIndex();
                 String id = ids.get();
                 tmp = partialDir(id);
-                writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), parent.lastIndex(), parent.lastTerm(),
-                        to - parent.lastIndex(), key, id);
-                progress = new Progress(BackupKind.INCREMENTAL, "copying entries", 0, to - parent.lastIndex(), "entries");
+                writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), from, base.manifest().lastTerm(),
+                        to - from, key, id);
+                progress = new Progress(kind, "copying entries", 0, to - from, "entries");
+                if (kind == BackupKind.DIFFERENTIAL) {
+                    // Everything the chain's own backups hold after its full backup is copied from
+                    // them, not read from the node: the node's log is pinned only just past the
+                    // newest backup, so a week of entries since the full backup need not stay in
+                    // it. Only the entries after the newest backup come from the log below.
+                    try {
+                        copyFromChain(chain.subList(1, chain.size()), from, to);
+                    } catch (IOException e) {
+                        copyFailed[0] = "the chain's backups after " + base.dir().getFileName()
+                                + " could not be copied into the differential: " + e.getMessage();
+                        cleanUp();
+                        return null;
+                    }
+                }
                 // The chain's head is the newest backup in the root: the next one follows it.
-                return new Increment(head, to, parent.sequence() + 1, id);
+                return new Increment(kind, head, base, to, parent.sequence() + 1, id);
             });
             if (done.isDone()) {
                 return;
             }
             if (inc == null) {
-                startFull("the backup root " + root + " holds no backup to continue");
+                startFull(copyFailed[0] != null ? copyFailed[0]
+                        : "the backup root " + root + " holds no backup to continue");
                 return;
             }
             BackupManifest parent = inc.head().manifest();
             readBatch(inc, parent.conf(), parent.lastTerm());
+        }
+
+        /** Appends the entries of {@code backups} (incrementals or a differential, in chain order) to the writer. */
+        private void copyFromChain(List<BackupChain.Backup> backups, long from, long to) throws IOException {
+            for (BackupChain.Backup b : backups) {
+                EntryFile.scan(io, b.dir().resolve(EntryFile.NAME), to, e -> {
+                    writer.append(e);
+                    if (e.index() % 1024 == 0) {
+                        progress = new Progress(BackupKind.DIFFERENTIAL, "copying entries", e.index() - from, to - from,
+                                "entries");
+                    }
+                }, key, b.manifest().id());
+            }
         }
 
         /** Reads the next batch of entries from the server, or finishes once all are written. */
@@ -538,26 +654,26 @@ public final class BackupService {
                     fail(e);
                     return;
                 }
-                long from = inc.head().manifest().lastIndex();
-                progress = new Progress(BackupKind.INCREMENTAL, "copying entries", writer.nextIndex() - 1 - from,
+                long from = inc.base().manifest().lastIndex();
+                progress = new Progress(inc.kind(), "copying entries", writer.nextIndex() - 1 - from,
                         inc.to() - from, "entries");
                 readBatch(inc, c, term);
             });
         }
 
         private Result publishIncrement(Increment inc, ConfState conf, long lastTerm) throws IOException {
-            BackupManifest parent = inc.head().manifest();
+            BackupManifest parent = inc.base().manifest();
             Path file = tmp.resolve(EntryFile.NAME);
             writer.finish(parent.lastIndex());
             writer.close();
             writer = null;
-            BackupManifest m = new BackupManifest(inc.id(), clusterId, BackupKind.INCREMENTAL,
+            BackupManifest m = new BackupManifest(inc.id(), clusterId, inc.kind(),
                     inc.sequence(), parent.id(), server.id(), parent.lastIndex(), parent.lastTerm(), inc.to(), lastTerm,
                     conf, clock.instant(), null, List.of(BackupFile.measure(io, file)), key == null ? null : key.id());
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(inc.to() + 1);
-            LOG.info("incremental backup {} of cluster {} from node {}: entries ({}, {}]", b.dir(), clusterId,
+            LOG.info("{} backup {} of cluster {} from node {}: entries ({}, {}]", inc.kind().word(), b.dir(), clusterId,
                     server.id(), parent.lastIndex(), inc.to());
             return new Result(b, null);
         }

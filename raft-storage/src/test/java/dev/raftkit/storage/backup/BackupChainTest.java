@@ -83,6 +83,9 @@ class BackupChainTest {
     private static final List<BackupService.Progress> progressWhileCopying = new ArrayList<>();
     private static long snapshotBytesE;
     private static long entriesE;
+    /** Root F: full, incremental, differential, incremental. */
+    private static final List<BackupService.Result> resultsF = new ArrayList<>();
+    private static long firstIndexBeforeDifferential;
 
     @BeforeAll
     static void takeBackupsOfALiveCluster() throws Exception {
@@ -165,6 +168,21 @@ class BackupChainTest {
                 write(cluster, session, 900, 20);
                 BackupService.Result incE = stepped(e[0], e[0]::incrementalAsync);
                 entriesE = incE.manifest().lastIndex() - incE.manifest().prevIndex();
+
+                // Root F: full, incremental, differential, incremental, with compactions between:
+                // the differential's first entries are gone from node 1's log by the time it is taken.
+                BackupService f = new BackupService(node1, node1Store, CLUSTER, tmp.resolve("backups-f"));
+                resultsF.add(f.full());
+                for (BackupKind kind : List.of(BackupKind.INCREMENTAL, BackupKind.DIFFERENTIAL, BackupKind.INCREMENTAL)) {
+                    int before = snapshotsTaken.get();
+                    write(cluster, session, 2000 + resultsF.size() * 100, 70);
+                    await().atMost(WAIT).until(() -> snapshotsTaken.get() > before);
+                    if (kind == BackupKind.DIFFERENTIAL) {
+                        firstIndexBeforeDifferential = node1Log.firstIndex();
+                    }
+                    resultsF.add(f.take(kind));
+                }
+                await().atMost(WAIT).until(() -> node1.status().applied() >= resultsF.get(3).manifest().lastIndex());
             } finally {
                 writers.shutdownNow();
             }
@@ -303,6 +321,35 @@ class BackupChainTest {
                     "the restored state equals the live state at index " + last + " (chain of " + n + ")");
         }
         assertTrue(writtenDuringBackup.get() > 0, "clients kept writing while the backups were taken");
+    }
+
+    @Test
+    void aDifferentialHoldsEverythingSinceTheFullBackupAndRestoresWithoutTheIncrementsBeforeIt() throws Exception {
+        assertEquals(List.of(BackupKind.FULL, BackupKind.INCREMENTAL, BackupKind.DIFFERENTIAL, BackupKind.INCREMENTAL),
+                resultsF.stream().map(r -> r.manifest().kind()).toList());
+        resultsF.forEach(r -> assertFalse(r.fellBackToFull(), r.fallbackReason()));
+        BackupManifest full = resultsF.get(0).manifest();
+        BackupManifest diff = resultsF.get(2).manifest();
+        assertEquals(full.id(), diff.parentId());
+        assertEquals(full.lastIndex(), diff.prevIndex());
+        assertTrue(diff.lastIndex() > resultsF.get(1).manifest().lastIndex(), "it goes past the incremental before it");
+        assertTrue(firstIndexBeforeDifferential > full.lastIndex() + 1, "node 1's log had dropped the entries after"
+                + " the full backup (first index " + firstIndexBeforeDifferential + "): they came from the chain");
+        assertEquals(diff.id(), resultsF.get(3).manifest().parentId(), "the next incremental follows the differential");
+        assertTrue(resultsF.get(2).backup().dir().getFileName().toString().endsWith("-diff"));
+
+        Path root = resultsF.get(0).backup().dir().getParent();
+        BackupChain chain = BackupChain.discover(root);
+        assertEquals(List.of(resultsF.get(0).backup().dir(), resultsF.get(2).backup().dir(),
+                resultsF.get(3).backup().dir()), chain.backups().stream().map(BackupChain.Backup::dir).toList());
+        for (BackupService.Result at : List.of(resultsF.get(1), resultsF.get(2), resultsF.get(3))) {
+            long last = at.manifest().lastIndex();
+            BackupChain path = BackupChain.plan(root, null, last);
+            Path data = tmp.resolve("restore-diff-" + last);
+            BackupRestore.restore(path.backups().stream().map(BackupChain.Backup::dir).toList(), data, last);
+            assertEquals(machine.digestAt(last), digestOfRestoredNode(data, last), "state at " + last + " through "
+                    + path.describePath());
+        }
     }
 
     @Test
