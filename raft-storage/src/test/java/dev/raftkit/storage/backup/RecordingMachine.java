@@ -56,4 +56,9 @@ final class RecordingMachine implements StateMachine {
     public byte[] query(byte[] query) {
         return kv.query(query);
     }
+
+    @Override
+    public java.util.Optional<String> stateDigest() {
+        return kv.stateDigest();
+    }
 }
