@@ -5,7 +5,10 @@ import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
 import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.runtime.DigestedSnapshot;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.StateDigestAt;
+import dev.raftkit.runtime.StateReplay;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
@@ -18,6 +21,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -95,7 +99,7 @@ public final class BackupService {
      * a status page).
      *
      * @param kind  what is being taken (FULL once an incremental fell back)
-     * @param phase what it is doing, in words ("taking a snapshot", "copying the snapshot", "copying entries")
+     * @param phase what it is doing, in words ("taking a snapshot", "copying the snapshot", "reading the state digest", "copying entries")
      * @param done  units done in this phase
      * @param total units this phase will take; 0 while not known (the node is still taking its snapshot)
      * @param unit  {@code "bytes"} (a full backup's snapshot) or {@code "entries"} (an incremental)
@@ -215,8 +219,9 @@ public final class BackupService {
 
     /**
      * Takes an incremental backup: the entries committed since the newest backup in the root, up
-     * to the commit index now. Falls back to a full backup (and says why) if the root holds no
-     * backup yet or the server's log no longer holds the first entry needed.
+     * to the index the node has applied now (its state digest is read there). Falls back to a full
+     * backup (and says why) if the root holds no backup yet or the server's log no longer holds
+     * the first entry needed.
      *
      * @throws BackupException if the root's newest chain is damaged or of another cluster
      */
@@ -328,6 +333,9 @@ public final class BackupService {
         private final CompletableFuture<Result> done = new CompletableFuture<>();
         private Path tmp;
         private EntryFile.Writer writer;
+        /** An incremental's first leader timestamp, and the log time reached, as its entries are copied. */
+        private Instant firstTime;
+        private Instant lastTime;
 
         Job(Executor files) {
             this.files = files;
@@ -419,7 +427,8 @@ public final class BackupService {
                         + " retry", last));
                 return;
             }
-            after(server.snapshotNow(), (d, t) -> {
+            // With the digest read at the capture: the state at exactly the snapshot's index.
+            after(server.snapshotNowWithDigest(), (d, t) -> {
                 if (t != null) {
                     fail(t instanceof IOException ? t : new IOException("backup from node " + server.id()
                             + " failed while taking a snapshot: " + t, t));
@@ -437,13 +446,16 @@ public final class BackupService {
             });
         }
 
-        private Result publishFull(SnapshotDescriptor d, String fallbackReason, long sequence) throws IOException {
+        private Result publishFull(DigestedSnapshot ds, String fallbackReason, long sequence) throws IOException {
+            SnapshotDescriptor d = ds.snapshot();
             String id = ids.get();
             tmp = partialDir(id);
             BackupFile copied = copySnapshot(d, tmp.resolve(BackupLayout.SNAPSHOT), id);
+            Instant time = logTime(ds.state().logTimeMillis());
             BackupManifest m = new BackupManifest(id, clusterId, BackupKind.FULL,
                     sequence, null, server.id(), 0, 0, d.meta().index(), d.meta().term(), d.meta().conf(),
-                    clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id());
+                    clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id())
+                    .withState(ds.state().digest(), time, time);
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(d.meta().index() + 1);
@@ -458,11 +470,31 @@ public final class BackupService {
             return done;
         }
 
-        /** What an incremental continues and how far it goes. */
-        private record Increment(BackupChain.Backup head, long to, long sequence, String id) {
+        /**
+         * What an incremental continues and how far it goes; {@code state} is the node's state at
+         * {@code to}, or null when the node had applied less than the parent covers.
+         */
+        private record Increment(BackupChain.Backup head, long to, long sequence, String id, StateDigestAt state) {
         }
 
+        /**
+         * The increment ends at the index the apply thread had applied when it digested the state,
+         * between two batches, rather than at the commit index: so the manifest's digest is the
+         * state at exactly its last entry (applied entries are committed, so they can be read).
+         */
         private void startIncremental() {
+            progress = new Progress(BackupKind.INCREMENTAL, "reading the state digest", 0, 0, "entries");
+            after(server.stateDigest(), (at, t) -> {
+                if (t != null) {
+                    fail(t instanceof IOException ? t : new IOException("backup from node " + server.id()
+                            + " failed while reading its state's digest: " + t, t));
+                    return;
+                }
+                continueIncremental(at);
+            });
+        }
+
+        private void continueIncremental(StateDigestAt at) {
             Increment inc = attempt(() -> {
                 if (BackupChain.backupDirs(io, root).isEmpty()) {
                     return null;
@@ -475,14 +507,14 @@ public final class BackupService {
                             + " root is of cluster '" + parent.clusterId() + "', this service backs up cluster '"
                             + clusterId + "'; use a backup root per cluster");
                 }
-                long to = Math.max(parent.lastIndex(), server.status().commit());
+                long to = Math.max(parent.lastIndex(), at.index());
                 String id = ids.get();
                 tmp = partialDir(id);
                 writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), parent.lastIndex(), parent.lastTerm(),
                         to - parent.lastIndex(), key, id);
                 progress = new Progress(BackupKind.INCREMENTAL, "copying entries", 0, to - parent.lastIndex(), "entries");
                 // The chain's head is the newest backup in the root: the next one follows it.
-                return new Increment(head, to, parent.sequence() + 1, id);
+                return new Increment(head, to, parent.sequence() + 1, id, at.index() == to ? at : null);
             });
             if (done.isDone()) {
                 return;
@@ -492,6 +524,8 @@ public final class BackupService {
                 return;
             }
             BackupManifest parent = inc.head().manifest();
+            firstTime = null;
+            lastTime = parent.lastTime();
             readBatch(inc, parent.conf(), parent.lastTerm());
         }
 
@@ -530,6 +564,12 @@ public final class BackupService {
                     for (Entry e : batch) {
                         writer.append(e);
                         term = e.term();
+                        java.util.OptionalLong stamp = StateReplay.leaderTimeMillis(e);
+                        if (stamp.isPresent()) {
+                            Instant at = Instant.ofEpochMilli(stamp.getAsLong());
+                            firstTime = firstTime == null ? at : firstTime;
+                            lastTime = lastTime == null || at.isAfter(lastTime) ? at : lastTime;
+                        }
                         if (e.type() == EntryType.CONF_CHANGE) {
                             c = Changer.applyEntry(c, e.index(), e.data()).conf(); // refused: unchanged
                         }
@@ -553,7 +593,10 @@ public final class BackupService {
             writer = null;
             BackupManifest m = new BackupManifest(inc.id(), clusterId, BackupKind.INCREMENTAL,
                     inc.sequence(), parent.id(), server.id(), parent.lastIndex(), parent.lastTerm(), inc.to(), lastTerm,
-                    conf, clock.instant(), null, List.of(BackupFile.measure(io, file)), key == null ? null : key.id());
+                    conf, clock.instant(), null, List.of(BackupFile.measure(io, file)), key == null ? null : key.id())
+                    .withState(inc.state() == null ? null : inc.state().digest(), firstTime,
+                            inc.state() != null && inc.state().logTimeMillis() > 0 ? logTime(inc.state().logTimeMillis())
+                                    : lastTime);
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(inc.to() + 1);
@@ -625,6 +668,11 @@ public final class BackupService {
                 progress = new Progress(BackupKind.FULL, "copying the snapshot", read, total, "bytes");
             }
         };
+    }
+
+    /** A log time as a manifest records it; 0 (nothing stamped yet) is none. */
+    private static Instant logTime(long millis) {
+        return millis > 0 ? Instant.ofEpochMilli(millis) : null;
     }
 
     private Path partialDir(String id) throws IOException {
