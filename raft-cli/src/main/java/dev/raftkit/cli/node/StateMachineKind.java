@@ -34,6 +34,11 @@ public enum StateMachineKind {
         }
 
         @Override
+        public StateMachine createScratch() {
+            return new KvStateMachine();
+        }
+
+        @Override
         public byte[] digestQuery() {
             return KvOps.digest();
         }
@@ -53,6 +58,11 @@ public enum StateMachineKind {
         @Override
         public StateMachine create(Path dataDir) {
             return new SqlStateMachine(dataDir.resolve("sql-backups"));
+        }
+
+        @Override
+        public StateMachine createScratch() {
+            return new SqlStateMachine(); // BACKUP DATABASE is only recorded: a check writes no files
         }
 
         @Override
@@ -77,6 +87,12 @@ public enum StateMachineKind {
 
     /** A new, empty state machine for a node whose data lives in {@code dataDir}. */
     public abstract StateMachine create(Path dataDir);
+
+    /**
+     * A new, empty state machine of this kind that writes no files of its own, for rebuilding a
+     * backup's state to check its digest (a restore, {@code backup verify --deep}).
+     */
+    public abstract StateMachine createScratch();
 
     /** A read-only query answering the digest (send it with {@code RaftServer.read}). */
     public abstract byte[] digestQuery();
