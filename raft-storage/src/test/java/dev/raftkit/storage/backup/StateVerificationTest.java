@@ -190,6 +190,34 @@ class StateVerificationTest {
         assertEquals(2, r.checks().size(), "the full backup and the first increment lie before the target");
     }
 
+    @Test
+    void aVersionOneChainStillVerifiesAndRestoresUncheckedButNotByTime() throws IOException {
+        List<Path> old = copyChain("version-1");
+        for (Path dir : old) {
+            Path file = dir.resolve(BackupManifest.FILE_NAME);
+            String text = Files.readString(file);
+            String body = text.substring(0, text.lastIndexOf("crc32c="))
+                    .replace("raftkit-backup-manifest 2\n", "raftkit-backup-manifest 1\n")
+                    .replaceAll("(?m)^(state-digest|first-time|last-time)=.*\n", "");
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            Files.writeString(file, body + "crc32c=" + BackupFile.hex((int) crc.getValue()) + "\n");
+            BackupManifest m = BackupManifest.read(dir);
+            assertEquals(null, m.stateDigest());
+            assertEquals(null, m.lastTime());
+        }
+        List<StateVerification.Check> checks = StateVerification.deepVerify(old, null, MapStateMachine::new,
+                tmp.resolve("scratch-v1"));
+        assertEquals(3, checks.size());
+        assertTrue(checks.stream().noneMatch(StateVerification.Check::compared), "nothing recorded, nothing compared");
+        BackupException byTime = assertThrows(BackupException.class,
+                () -> PointInTime.indexAt(BackupChain.verify(old), results.get(1).manifest().lastTime(), null));
+        assertTrue(byTime.getMessage().contains("records no entry times"), byTime.getMessage());
+        // A version 2 manifest written as-is round-trips its new fields.
+        BackupManifest v2 = results.get(1).manifest();
+        assertEquals(v2, BackupManifest.parse(Path.of("manifest"), v2.encode()));
+    }
+
     private static List<Path> copyChain(String name) throws IOException {
         Path root = Files.createDirectories(tmp.resolve("copies").resolve(name));
         List<Path> out = new ArrayList<>();
