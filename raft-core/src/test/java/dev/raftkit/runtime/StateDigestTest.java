@@ -4,15 +4,20 @@ import static dev.raftkit.testkit.runtime.MapStateMachine.put;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.spi.SnapshotReader;
+import dev.raftkit.testkit.runtime.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -71,5 +76,31 @@ class StateDigestTest {
         assertEquals(live, replay.state(), "replayed entry by entry, with the sessions' decisions");
         long stamped = after.stream().filter(e -> StateReplay.leaderTimeMillis(e).isPresent()).count();
         assertTrue(stamped >= 15, "the commands carry the leader's time: " + stamped);
+    }
+
+    @Test
+    void aDigestThatThrowsFailsOnlyItsRequestAndTheNodeGoesOn() throws Exception {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        cluster = new RuntimeCluster(Set.of(1L), b -> b.stateMachine(new ForwardingStateMachine(new MapStateMachine()) {
+            @Override
+            public Optional<String> stateDigest() {
+                if (broken.get()) {
+                    throw new IllegalStateException("planted: no digest today");
+                }
+                return delegate.stateDigest();
+            }
+        })).startAll();
+        ClientSession session = cluster.openSession();
+        cluster.submit(session, put("a", "1"));
+        RaftServer s = cluster.server(1);
+        ExecutionException e = assertThrows(ExecutionException.class, () -> s.stateDigest().get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause().getMessage().contains("planted"), e.toString());
+        ExecutionException snap = assertThrows(ExecutionException.class,
+                () -> s.snapshotNowWithDigest().get(10, TimeUnit.SECONDS));
+        assertTrue(snap.getCause().getMessage().contains("planted"), snap.toString());
+        cluster.submit(session, put("b", "2")); // still applying
+        broken.set(false);
+        assertNotNull(s.stateDigest().get(10, TimeUnit.SECONDS).digest());
+        assertEquals(s.status().applied(), s.snapshotNowWithDigest().get(10, TimeUnit.SECONDS).state().index());
     }
 }
