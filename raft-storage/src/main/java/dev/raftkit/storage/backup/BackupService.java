@@ -459,8 +459,8 @@ public final class BackupService {
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(d.meta().index() + 1);
-            LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes){}", b.dir(), clusterId,
-                    server.id(), d.meta().last(), copied.sizeBytes(),
+            LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes), state {}{}", b.dir(),
+                    clusterId, server.id(), d.meta().last(), copied.sizeBytes(), m.stateDigest(),
                     fallbackReason == null ? "" : " (instead of an incremental one)");
             return new Result(b, fallbackReason);
         }
@@ -600,8 +600,8 @@ public final class BackupService {
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(inc.to() + 1);
-            LOG.info("incremental backup {} of cluster {} from node {}: entries ({}, {}]", b.dir(), clusterId,
-                    server.id(), parent.lastIndex(), inc.to());
+            LOG.info("incremental backup {} of cluster {} from node {}: entries ({}, {}], state {}", b.dir(), clusterId,
+                    server.id(), parent.lastIndex(), inc.to(), m.stateDigest());
             return new Result(b, null);
         }
     }
