@@ -228,11 +228,10 @@ final class ServerCommand implements Callable<Integer> {
         }
         nodeSpec.backupStall(backupStall);
         try {
-            // A live restore rebuilds the backup's state in a fresh state machine of the same kind, with
-            // files (SQL's table backups) of its own, never the node's.
-            Path scratch = data.resolve("staged").resolve("scratch");
+            // A live restore rebuilds the backup's state in a fresh state machine of the same kind
+            // that writes no files (SQL's table backups) of its own, never into the node's.
             node = nodeSpec.backups(backups).stateMachine(kind.create(data, clusterId, backups))
-                    .stateMachineFactory(() -> kind.create(scratch)).listener(new Narrator(out)).start();
+                    .stateMachineFactory(kind::createScratch).listener(new Narrator(out)).start();
         } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
             ready.completeExceptionally(e);
             return fail("node " + id + " could not start: " + e.getMessage());

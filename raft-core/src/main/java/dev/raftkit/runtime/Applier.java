@@ -70,6 +70,8 @@ final class Applier implements ApplyQueue {
     private final AtomicBoolean snapshotRunning = new AtomicBoolean();
     /** snapshotNow() callers waiting for the next snapshot capture. */
     private final List<CompletableFuture<SnapshotDescriptor>> snapshotRequests = new ArrayList<>();
+    /** snapshotNowWithDigest() callers waiting for the next snapshot capture. */
+    private final List<CompletableFuture<DigestedSnapshot>> digestedSnapshotRequests = new ArrayList<>();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     /** Outcomes settled this round; completed on the events executor, never here (see {@link Replies}). */
     private final Replies replies;
@@ -296,6 +298,18 @@ final class Applier implements ApplyQueue {
                 if (s.future() != null) {
                     snapshotRequests.add(s.future());
                 }
+            } else if (in instanceof ApplyInput.DigestedSnapshotNow s) {
+                digestedSnapshotRequests.add(s.future());
+            } else if (in instanceof ApplyInput.DigestNow d) {
+                // Here, between two tasks: the index and the digest describe the same state.
+                StateDigestAt at;
+                try {
+                    at = stateNow();
+                } catch (RuntimeException e) {
+                    replies.fail(d.future(), e);
+                    continue;
+                }
+                replies.complete(d.future(), at);
             } else if (in instanceof ApplyInput.Stop) {
                 stop = true;
             }
@@ -573,16 +587,37 @@ final class Applier implements ApplyQueue {
     /** A {@link RaftServer#snapshotNow()} request, from any thread. */
     CompletableFuture<SnapshotDescriptor> snapshotNow() {
         CompletableFuture<SnapshotDescriptor> f = new CompletableFuture<>();
+        return request(f, new ApplyInput.SnapshotNow(f));
+    }
+
+    /** A {@link RaftServer#snapshotNowWithDigest()} request, from any thread. */
+    CompletableFuture<DigestedSnapshot> snapshotNowWithDigest() {
+        CompletableFuture<DigestedSnapshot> f = new CompletableFuture<>();
+        return request(f, new ApplyInput.DigestedSnapshotNow(f));
+    }
+
+    /** A {@link RaftServer#stateDigest()} request, from any thread. */
+    CompletableFuture<StateDigestAt> stateDigest() {
+        CompletableFuture<StateDigestAt> f = new CompletableFuture<>();
+        return request(f, new ApplyInput.DigestNow(f));
+    }
+
+    private <T> CompletableFuture<T> request(CompletableFuture<T> f, ApplyInput request) {
         if (!lifecycle.running()) {
             f.completeExceptionally(lifecycle.stoppedException());
             return f;
         }
-        ApplyInput.SnapshotNow request = new ApplyInput.SnapshotNow(f);
         enqueue(request);
         if (!lifecycle.running() && queue.remove(request)) {
             f.completeExceptionally(lifecycle.stoppedException());
         }
         return f;
+    }
+
+    /** The applied index, its term, the log time and the state's digest now (apply thread). */
+    private StateDigestAt stateNow() {
+        String digest = sm.stateDigest().orElse(null);
+        return new StateDigestAt(appliedIndex, appliedTerm, logTime, digest);
     }
 
     /**
@@ -594,21 +629,24 @@ final class Applier implements ApplyQueue {
         if (snapshotRunning.get()) {
             return;
         }
-        boolean requested = !snapshotRequests.isEmpty();
+        boolean requested = !snapshotRequests.isEmpty() || !digestedSnapshotRequests.isEmpty();
         if (requested && appliedIndex == lastSnapshotIndex) {
             // Nothing applied since the last snapshot: if it is stored, it is the answer.
             SnapshotDescriptor d = snapshots.known(new EntryId(appliedTerm, appliedIndex));
             if (d != null) {
                 answerSnapshotRequests(new ArrayList<>(snapshotRequests), d, null);
                 snapshotRequests.clear();
+                takeDigested().answer(d, null);
                 return;
             }
         }
         if (requested && appliedIndex == 0) {
-            answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, new RaftException(
+            RaftException nothing = new RaftException(
                     RaftException.Reason.INVALID, 0, "node " + id + " has applied nothing yet, so there"
-                    + " is no state to snapshot; retry once the cluster has elected a leader"));
+                    + " is no state to snapshot; retry once the cluster has elected a leader");
+            answerSnapshotRequests(new ArrayList<>(snapshotRequests), null, nothing);
             snapshotRequests.clear();
+            takeDigested().answer(null, nothing);
             return;
         }
         if (!requested && appliedIndex <= lastSnapshotIndex) {
@@ -621,6 +659,9 @@ final class Applier implements ApplyQueue {
         List<CompletableFuture<SnapshotDescriptor>> waiting = new ArrayList<>(snapshotRequests);
         snapshotRequests.clear();
         StateMachine.Snapshot image = sm.snapshot();
+        // Read right after the capture, before anything else is applied: the digest of the
+        // captured state. Only when asked: it is a pass over the whole state.
+        Digested digested = takeDigested();
         byte[] header = SnapshotHeader.header(logTime, sessions);
         SnapshotMeta meta = new SnapshotMeta(new EntryId(appliedTerm, appliedIndex), conf);
         lastSnapshotIndex = appliedIndex;
@@ -632,9 +673,40 @@ final class Applier implements ApplyQueue {
                 storedSnapshotIndex.accumulateAndGet(stored.meta().index(), Math::max);
             }
             answerSnapshotRequests(waiting, stored, error);
+            digested.answer(stored, error);
             // Requests that came while this write ran wait for the apply thread's next round.
             enqueue(new ApplyInput.SnapshotNow(null));
         });
+    }
+
+    /** The waiting snapshotNowWithDigest() requests and the state now (or why it could not be digested). */
+    private record Digested(List<CompletableFuture<DigestedSnapshot>> waiting, StateDigestAt state,
+                            RuntimeException failure, EventsPort events) {
+        void answer(SnapshotDescriptor d, Throwable error) {
+            for (CompletableFuture<DigestedSnapshot> f : waiting) {
+                if (error != null || failure != null) {
+                    events.completeExceptionally(f, error != null ? error : failure);
+                } else {
+                    events.complete(f, new DigestedSnapshot(d, state));
+                }
+            }
+        }
+    }
+
+    /** Takes the digested-snapshot requests, with the state read now if there are any. */
+    private Digested takeDigested() {
+        List<CompletableFuture<DigestedSnapshot>> waiting = new ArrayList<>(digestedSnapshotRequests);
+        digestedSnapshotRequests.clear();
+        StateDigestAt state = null;
+        RuntimeException failure = null;
+        if (!waiting.isEmpty()) {
+            try {
+                state = stateNow();
+            } catch (RuntimeException e) {
+                failure = e; // fails these requests only
+            }
+        }
+        return new Digested(waiting, state, failure, events);
     }
 
     /** Completes snapshotNow() futures off the raft threads, so a caller's callback cannot stall them. */
@@ -652,6 +724,8 @@ final class Applier implements ApplyQueue {
     private void failAllWaiting(Throwable t) {
         snapshotRequests.forEach(f -> f.completeExceptionally(t));
         snapshotRequests.clear();
+        digestedSnapshotRequests.forEach(f -> f.completeExceptionally(t));
+        digestedSnapshotRequests.clear();
         for (Pending p : pendings.values()) {
             p.future().completeExceptionally(t);
         }
@@ -679,6 +753,10 @@ final class Applier implements ApplyQueue {
                 w.future().completeExceptionally(t);
             } else if (in instanceof ApplyInput.SnapshotNow s && s.future() != null) {
                 s.future().completeExceptionally(t);
+            } else if (in instanceof ApplyInput.DigestedSnapshotNow s) {
+                s.future().completeExceptionally(t);
+            } else if (in instanceof ApplyInput.DigestNow d) {
+                d.future().completeExceptionally(t);
             }
         }
         drained.complete(null);

@@ -42,6 +42,17 @@ sealed interface ApplyInput {
     record SnapshotNow(CompletableFuture<SnapshotDescriptor> future) implements ApplyInput {
     }
 
+    /**
+     * As {@link SnapshotNow}, and {@code future} also gets the state's digest and log time read at
+     * the capture ({@link RaftServer#snapshotNowWithDigest()}).
+     */
+    record DigestedSnapshotNow(CompletableFuture<DigestedSnapshot> future) implements ApplyInput {
+    }
+
+    /** Read the applied index, log time and the state machine's digest together, between two batches. */
+    record DigestNow(CompletableFuture<StateDigestAt> future) implements ApplyInput {
+    }
+
     /** Graceful shutdown: apply what is queued, then fail whatever still waits. */
     record Stop() implements ApplyInput {
     }

@@ -501,6 +501,44 @@ public final class RaftServer implements AutoCloseable {
     }
 
     /**
+     * {@link #snapshotNow()}, and with it the state it captured: the state machine's
+     * {@link StateMachine#stateDigest() digest} and the log time, read on the apply thread right
+     * after the capture, before anything else is applied, so they describe exactly the snapshot's
+     * index. A backup records them in its manifest. Costs a pass over the whole state on the
+     * apply thread (applying waits for it).
+     *
+     * <ul>
+     *   <li><b>Thread:</b> any; completes on the events executor.
+     *   <li><b>Blocking:</b> never; returns at once.
+     *   <li><b>Durability:</b> as {@link #snapshotNow()}.
+     *   <li><b>Exceptions:</b> as {@link #snapshotNow()}, and the future fails with the state
+     *       machine's exception if its {@code stateDigest()} threw (the node goes on).
+     * </ul>
+     */
+    public CompletableFuture<DigestedSnapshot> snapshotNowWithDigest() {
+        return applier.snapshotNowWithDigest();
+    }
+
+    /**
+     * The applied index, its term, the log time and the state machine's
+     * {@link StateMachine#stateDigest() digest}, read together on the apply thread between two
+     * batches. An incremental backup ends at this index, so its manifest's digest is the state at
+     * its last entry; replicas compare their states with it.
+     *
+     * <ul>
+     *   <li><b>Thread:</b> any; completes on the events executor.
+     *   <li><b>Blocking:</b> never; returns at once. Applying waits for the digest: a pass over the
+     *       whole state.
+     *   <li><b>Durability:</b> read-only.
+     *   <li><b>Exceptions:</b> the future fails with {@link RaftException} STOPPED if the server
+     *       stops first, or with the state machine's exception if its {@code stateDigest()} threw.
+     * </ul>
+     */
+    public CompletableFuture<StateDigestAt> stateDigest() {
+        return applier.stateDigest();
+    }
+
+    /**
      * Pins the log: from now on compaction keeps every entry at index {@code index} or later, so
      * an incremental backup can export them later. {@code Long.MAX_VALUE} (or
      * {@link #releaseLogRetention()}) removes the pin. The pin is a promise about future

@@ -38,6 +38,10 @@ public final class RaftServerBuilder {
     Executor applyExecutor;
     Executor snapshotExecutor;
     Executor eventsExecutor;
+    /** The default {@link #sessionTimeout}: ten minutes of log time. */
+    public static final Duration DEFAULT_SESSION_TIMEOUT = Duration.ofMinutes(10);
+    /** The default {@link #maxResponsesPerSession}. */
+    public static final int DEFAULT_MAX_RESPONSES_PER_SESSION = 1024;
     final List<RaftListener> listeners = new ArrayList<>();
     TestingHooks testingHooks = TestingHooks.NONE;
     dev.raftkit.core.Tracer tracer;
@@ -59,8 +63,8 @@ public final class RaftServerBuilder {
     long minFreeDiskBytes = 256L << 20;
     LongSupplier nanoTime = System::nanoTime;
     long catchUpMargin = 1000;
-    Duration sessionTimeout = Duration.ofMinutes(10);
-    int maxResponsesPerSession = 1024;
+    Duration sessionTimeout = DEFAULT_SESSION_TIMEOUT;
+    int maxResponsesPerSession = DEFAULT_MAX_RESPONSES_PER_SESSION;
     Duration shutdownTimeout = Duration.ofSeconds(10);
     int maxCommandBytes = SizeLimits.DEFAULT_MAX_COMMAND_BYTES;
     StagedStates stagedStates = StagedStates.NONE;

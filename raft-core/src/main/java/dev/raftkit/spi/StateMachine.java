@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The application's replicated state: commands are applied in log order on every node, so every
@@ -99,6 +100,60 @@ public interface StateMachine extends AutoCloseable {
 
     /** Answers a read-only query against the current state. */
     byte[] query(byte[] query);
+
+    /**
+     * A digest of the whole current state, for checking a backup or a restore against the state
+     * it came from (docs/storage-format.md, "State digests"). It must be a function of the state
+     * alone: equal on every replica at the same applied index, and the same whether the state
+     * was reached by {@link #restore restoring} a snapshot or by applying the commands one by
+     * one (so it must not include {@link #lastApplied()}, which differs between the two when the
+     * log holds entries that are not commands). Two different states should have different
+     * digests: use a cryptographic hash over a canonical encoding (sorted keys, lengths before
+     * variable-length fields).
+     *
+     * <p>The text is one token of at most {@value #MAX_STATE_DIGEST_CHARS} characters from
+     * {@code [A-Za-z0-9:+/=_.-]}, conventionally the algorithm, a colon and the hash in hex
+     * ({@code sha256:9f86d0…}); it is compared as text and written into backup manifests.
+     *
+     * <ul>
+     *   <li><b>Thread:</b> the apply thread, between batches (never concurrently with
+     *       {@code apply}, {@code restore} or {@code query}); offline tools (a restore's check,
+     *       {@code raftkit backup verify --deep}) call it on their own thread on a state machine
+     *       no server runs.
+     *   <li><b>Blocking:</b> may block, but applying waits for it: it costs a pass over the whole
+     *       state (O(size)), so the runtime calls it only when asked ({@code RaftServer.stateDigest},
+     *       a backup), never per batch.
+     *   <li><b>Durability:</b> reads only; changes nothing.
+     *   <li><b>Exceptions:</b> an exception fails only the request that asked for the digest (a
+     *       backup then fails and says why); the node goes on.
+     * </ul>
+     *
+     * @return the digest, or empty if this state machine has none (the default): backups then
+     *         record no digest and restores cannot check the state they rebuild
+     */
+    default Optional<String> stateDigest() {
+        return Optional.empty();
+    }
+
+    /** The longest {@link #stateDigest()} accepted. */
+    int MAX_STATE_DIGEST_CHARS = 200;
+
+    /**
+     * Checks a {@link #stateDigest()} value's form; returns it.
+     *
+     * @throws IllegalArgumentException saying what is wrong, for a digest that could not be
+     *                                  written into a manifest line
+     */
+    static String checkStateDigest(String digest) {
+        if (digest == null || digest.isEmpty() || digest.length() > MAX_STATE_DIGEST_CHARS
+                || !digest.chars().allMatch(c -> (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                || (c >= '0' && c <= '9') || ":+/=_.-".indexOf(c) >= 0)) {
+            String shown = digest == null ? "null" : digest.length() > 60 ? digest.substring(0, 60) + "…" : digest;
+            throw new IllegalArgumentException("a state digest is one token of 1.." + MAX_STATE_DIGEST_CHARS
+                    + " characters from [A-Za-z0-9:+/=_.-], got '" + shown + "'; fix the state machine's stateDigest()");
+        }
+        return digest;
+    }
 
     @Override
     default void close() {

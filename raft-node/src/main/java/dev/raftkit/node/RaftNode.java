@@ -22,6 +22,7 @@ import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
+import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupSchedule;
 import dev.raftkit.storage.backup.BackupScheduler;
@@ -841,6 +842,20 @@ public final class RaftNode implements AutoCloseable {
      */
     public static BackupRestore.Result restore(Path root, Path dataDir) throws IOException {
         return BackupRestore.restoreLatest(root, dataDir);
+    }
+
+    /**
+     * {@link #restore(Path, Path)}, and before it reports success the restored state is rebuilt in
+     * a state machine from {@code stateMachines} (a new, empty one of the cluster's kind that
+     * writes no files of its own) and compared with the state digest each manifest records; on a
+     * mismatch nothing is left in {@code dataDir} and the exception names the backup and both
+     * digests ({@code StateVerification}).
+     */
+    public static BackupRestore.Result restore(Path root, Path dataDir,
+                                               java.util.function.Supplier<? extends StateMachine> stateMachines)
+            throws IOException {
+        return BackupRestore.restore(BackupChain.discover(root).backups().stream().map(BackupChain.Backup::dir)
+                .toList(), dataDir, BackupRestore.LATEST, null, n -> { }, stateMachines);
     }
 
     /**

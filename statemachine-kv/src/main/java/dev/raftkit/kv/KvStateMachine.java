@@ -244,6 +244,17 @@ public final class KvStateMachine implements StateMachine {
         return digest(s.map(), s.lastApplied());
     }
 
+    /**
+     * {@code sha256:} and the hex of {@link #digest()}'s SHA-256: every key, value and version in
+     * key order, and nothing else (not the applied index), so a replica that restored a snapshot
+     * and one that applied the same commands one by one agree. O(n) over the published version;
+     * the runtime calls it on the apply thread, but any thread may.
+     */
+    @Override
+    public Optional<String> stateDigest() {
+        return Optional.of("sha256:" + java.util.HexFormat.of().formatHex(digest(state.map(), 0).sha256()));
+    }
+
     private static KvResult.Digest digest(PersistentSortedMap<Stored> map, long index) {
         MessageDigest sha;
         try {

@@ -562,6 +562,22 @@ public final class SqlStateMachine implements StateMachine {
         }
     }
 
+    /**
+     * {@code sha256:} and the database's logical digest ({@code SqlDigest}: the schema and every
+     * table's rows in key order, the replicated backup catalog included, not the page layout), as
+     * {@code SqlOps.digest()} answers it. Apply thread only, like every method here; a pass over
+     * the whole database.
+     */
+    @Override
+    public java.util.Optional<String> stateDigest() {
+        try {
+            return java.util.Optional.of("sha256:" + SqlDigest.of(conn));
+        } catch (SQLException e) {
+            throw new IllegalStateException("SQL store: cannot compute the state digest at index " + lastApplied
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public Snapshot snapshot() {
         byte[] image;

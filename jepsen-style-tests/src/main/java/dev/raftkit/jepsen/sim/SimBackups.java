@@ -160,7 +160,10 @@ final class SimBackups {
         }
         if (!disk.exists(data)) {
             try {
-                BackupRestore.restore(disk, dirs, data, target, null, SimHost.logOptions(sim.options()));
+                // With the workload's state machine: the restore rebuilds the state and compares it
+                // with the digest every manifest up to the target records, before it succeeds.
+                BackupRestore.restore(disk, dirs, data, target, null, SimHost.logOptions(sim.options()),
+                        sim.workload()::newStateMachine);
             } catch (IOException | RuntimeException e) {
                 sim.checker().onBackupViolation(sim.now(), "node " + v.id + "'s chain " + chain.full().dir() + ".."
                         + chain.last().dir() + " verified but did not restore to index " + target + " on spare "

@@ -977,6 +977,11 @@ final class SimHost {
         }
 
         @Override
+        public java.util.Optional<String> stateDigest() {
+            return delegate.stateDigest();
+        }
+
+        @Override
         public void close() {
             delegate.close();
         }

@@ -38,6 +38,11 @@ public enum StateMachineKind {
         }
 
         @Override
+        public StateMachine createScratch() {
+            return new KvStateMachine();
+        }
+
+        @Override
         public byte[] digestQuery() {
             return KvOps.digest();
         }
@@ -66,6 +71,11 @@ public enum StateMachineKind {
             Path images = dataDir.resolve("sql-backups");
             return new SqlStateMachine(images, new TableArtifactStore(tableArtifactDir(dataDir, backups), clusterId,
                     backups.key() == null ? null : tableArtifactKey(backups.key())));
+        }
+
+        @Override
+        public StateMachine createScratch() {
+            return new SqlStateMachine(); // BACKUP DATABASE is only recorded: a check writes no files
         }
 
         @Override
@@ -112,6 +122,11 @@ public enum StateMachineKind {
     public static TableArtifactKey tableArtifactKey(BackupKey key) {
         return TableArtifactKey.of(key.derive("raftkit sql table artifact"));
     }
+
+     * A new, empty state machine of this kind that writes no files of its own, for rebuilding a
+     * backup's state to check its digest (a restore, {@code backup verify --deep}).
+     */
+    public abstract StateMachine createScratch();
 
     /** A read-only query answering the digest (send it with {@code RaftServer.read}). */
     public abstract byte[] digestQuery();

@@ -49,6 +49,11 @@ public class ForwardingStateMachine implements StateMachine {
     }
 
     @Override
+    public java.util.Optional<String> stateDigest() {
+        return delegate.stateDigest();
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

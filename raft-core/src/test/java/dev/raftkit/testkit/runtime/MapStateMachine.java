@@ -124,6 +124,29 @@ public final class MapStateMachine implements StateMachine {
         publishedCount = count;
     }
 
+    /**
+     * {@code sha256:} over the map's entries in key order (not {@link #digest()}, which folds in
+     * the history of applied commands): the state alone, however it was reached.
+     */
+    @Override
+    public java.util.Optional<String> stateDigest() {
+        java.security.MessageDigest sha;
+        try {
+            sha = java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        for (Map.Entry<String, String> e : data.entrySet()) {
+            byte[] k = bytes(e.getKey());
+            byte[] v = bytes(e.getValue());
+            sha.update(java.nio.ByteBuffer.allocate(4).putInt(k.length).array());
+            sha.update(k);
+            sha.update(java.nio.ByteBuffer.allocate(4).putInt(v.length).array());
+            sha.update(v);
+        }
+        return java.util.Optional.of("sha256:" + java.util.HexFormat.of().formatHex(sha.digest()));
+    }
+
     @Override
     public byte[] query(byte[] query) {
         String q = string(query);

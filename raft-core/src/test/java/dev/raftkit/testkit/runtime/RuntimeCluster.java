@@ -118,6 +118,11 @@ public final class RuntimeCluster implements AutoCloseable {
         return logs.get(id);
     }
 
+    /** Node {@code id}'s snapshot store. */
+    public synchronized MemorySnapshotStore snapshots(long id) {
+        return snapshots.get(id);
+    }
+
     public synchronized List<RaftServer> running() {
         return new ArrayList<>(servers.values());
     }

@@ -41,11 +41,27 @@ import java.util.zip.CRC32C;
  *                       disk: the ciphertext when encrypted)
  * @param keyId          the {@link BackupKey#id() id} of the key the backup's files are encrypted
  *                       with and its manifest authenticated by, or null for a plaintext backup
+ * @param stateDigest    the state machine's {@code stateDigest()} of the state at {@code lastIndex},
+ *                       or null (a state machine without one, or a version 1 manifest)
+ * @param firstTime      a full backup: the log time of its snapshot (the latest leader timestamp
+ *                       it includes); an incremental: the leader timestamp of its first stamped
+ *                       entry; null if none (no stamped entry, or a version 1 manifest)
+ * @param lastTime       the log time at {@code lastIndex}: the latest leader timestamp of the
+ *                       state the backup brings a restore to; null if none
  */
 public record BackupManifest(String id, String clusterId, BackupKind kind, long sequence, String parentId,
                              long sourceNode, long prevIndex, long prevTerm, long lastIndex, long lastTerm,
                              ConfState conf, Instant createdAt, String fallbackReason, List<BackupFile> files,
-                             String keyId) {
+                             String keyId, String stateDigest, Instant firstTime, Instant lastTime) {
+
+    /** A manifest without a state digest or entry times (as version 1 wrote them). */
+    public BackupManifest(String id, String clusterId, BackupKind kind, long sequence, String parentId,
+                          long sourceNode, long prevIndex, long prevTerm, long lastIndex, long lastTerm,
+                          ConfState conf, Instant createdAt, String fallbackReason, List<BackupFile> files,
+                          String keyId) {
+        this(id, clusterId, kind, sequence, parentId, sourceNode, prevIndex, prevTerm, lastIndex, lastTerm, conf,
+                createdAt, fallbackReason, files, keyId, null, null, null);
+    }
 
     /** A plaintext backup's manifest. */
     public BackupManifest(String id, String clusterId, BackupKind kind, long sequence, String parentId,
@@ -57,9 +73,10 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
 
     /** The manifest's file name inside a backup directory. */
     public static final String FILE_NAME = "manifest";
-    /** The format version this code writes and reads. */
-    public static final int VERSION = 1;
+    /** The format version this code writes; it reads this one and version 1 (no digest, no times). */
+    public static final int VERSION = 2;
     private static final String FIRST_LINE = "raftkit-backup-manifest " + VERSION;
+    private static final String FIRST_LINE_V1 = "raftkit-backup-manifest 1";
     /** The only encryption this version writes (docs/storage-format.md, "Encrypted backups"). */
     static final String ENCRYPTION = "aes-256-gcm";
     private static final String HMAC = "hmac-sha256=";
@@ -86,6 +103,18 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         if (keyId != null && !keyId.matches("[0-9a-f]{16}")) {
             throw new IllegalArgumentException("a key id is 16 hex digits, got '" + keyId + "'");
         }
+        if (stateDigest != null) {
+            dev.raftkit.spi.StateMachine.checkStateDigest(stateDigest);
+        }
+        if (firstTime != null && lastTime != null && lastTime.isBefore(firstTime)) {
+            throw new IllegalArgumentException("last time " + lastTime + " is before the first time " + firstTime);
+        }
+    }
+
+    /** This manifest with the state digest at {@code lastIndex} and the entry times given (each may be null). */
+    public BackupManifest withState(String stateDigest, Instant firstTime, Instant lastTime) {
+        return new BackupManifest(id, clusterId, kind, sequence, parentId, sourceNode, prevIndex, prevTerm, lastIndex,
+                lastTerm, conf, createdAt, fallbackReason, files, keyId, stateDigest, firstTime, lastTime);
     }
 
     /** Whether the backup's files are encrypted (and its manifest authenticated). */
@@ -132,6 +161,9 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
         line(b, "conf.auto-leave", Boolean.toString(conf.autoLeave()));
         line(b, "created-at", createdAt.toString());
         line(b, "fallback", fallbackReason == null ? "" : fallbackReason);
+        line(b, "state-digest", stateDigest == null ? "" : stateDigest);
+        line(b, "first-time", firstTime == null ? "" : firstTime.toString());
+        line(b, "last-time", lastTime == null ? "" : lastTime.toString());
         if (keyId != null) {
             line(b, "encryption", ENCRYPTION);
             line(b, "key-id", keyId);
@@ -218,9 +250,10 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
                     + BackupFile.hex((int) crc.getValue()) + " (the manifest is damaged)");
         }
         String[] lines = text.substring(0, crcLine).split("\n");
-        if (!lines[0].equals(FIRST_LINE)) {
+        boolean v1 = lines[0].equals(FIRST_LINE_V1);
+        if (!v1 && !lines[0].equals(FIRST_LINE)) {
             throw corrupt(file, "its first line is '" + lines[0] + "', expected '" + FIRST_LINE
-                    + "' (another format or version)");
+                    + "' or '" + FIRST_LINE_V1 + "' (another format or version)");
         }
         Map<String, String> kv = new LinkedHashMap<>();
         List<BackupFile> files = new ArrayList<>();
@@ -254,6 +287,10 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
                     fallback.isEmpty() ? null : fallback, files);
             String encryption = kv.remove("encryption");
             String keyId = kv.remove("key-id");
+            // Version 2 always writes the three (empty for none); version 1 knows none of them.
+            String digest = v1 ? "" : req(kv, "state-digest");
+            String first = v1 ? "" : req(kv, "first-time");
+            String last = v1 ? "" : req(kv, "last-time");
             if (!kv.isEmpty()) {
                 throw new IllegalArgumentException("unknown keys " + kv.keySet());
             }
@@ -263,7 +300,8 @@ public record BackupManifest(String id, String clusterId, BackupKind kind, long 
             }
             m = new BackupManifest(m.id(), m.clusterId(), m.kind(), m.sequence(), m.parentId(), m.sourceNode(),
                     m.prevIndex(), m.prevTerm(), m.lastIndex(), m.lastTerm(), m.conf(), m.createdAt(),
-                    m.fallbackReason(), m.files(), keyId);
+                    m.fallbackReason(), m.files(), keyId, digest.isEmpty() ? null : digest,
+                    first.isEmpty() ? null : Instant.parse(first), last.isEmpty() ? null : Instant.parse(last));
             authenticate(file, m, text, macHex, backupKey);
             return m;
         } catch (IllegalArgumentException | DateTimeParseException e) {

@@ -6,6 +6,7 @@ import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.spi.SnapshotWriter;
+import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
 import dev.raftkit.storage.SegmentedLogStorage;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongConsumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +60,21 @@ public final class BackupRestore {
      * @param lastIndex the last entry restored (the commit index written)
      * @param lastTerm  its term
      * @param conf      the configuration as of the snapshot (later changes are in the log)
+     * @param checks    the state digests compared before the restore reported success, one per
+     *                  backup up to the target ({@link StateVerification}); empty when no state
+     *                  machine factory was given
      */
-    public record Result(Path dataDir, SnapshotMeta snapshot, long lastIndex, long lastTerm, ConfState conf) {
+    public record Result(Path dataDir, SnapshotMeta snapshot, long lastIndex, long lastTerm, ConfState conf,
+                         List<StateVerification.Check> checks) {
+
+        public Result {
+            checks = List.copyOf(checks);
+        }
+
+        /** A result without digest checks. */
+        public Result(Path dataDir, SnapshotMeta snapshot, long lastIndex, long lastTerm, ConfState conf) {
+            this(dataDir, snapshot, lastIndex, lastTerm, conf, List.of());
+        }
     }
 
     private BackupRestore() {
@@ -73,7 +88,7 @@ public final class BackupRestore {
     /** Restores the newest chain of {@code root}, encrypted with {@code key} (null: plaintext), to its last index. */
     public static Result restoreLatest(Path root, Path dataDir, BackupKey key) throws IOException {
         return restore(FileIo.real(), BackupChain.discover(root, key), dataDir, LATEST, key,
-                SegmentedLogStorage.Options.defaults());
+                SegmentedLogStorage.Options.defaults(), null);
     }
 
     /**
@@ -101,6 +116,30 @@ public final class BackupRestore {
                                  LongConsumer bytesRead) throws IOException {
         return restore(new ReadCountingFileIo(FileIo.real(), bytesRead), chain, dataDir, upToIndex, key,
                 SegmentedLogStorage.Options.defaults());
+    }
+
+    /**
+     * {@link #restore(List, Path, long, BackupKey, LongConsumer)}, and before it reports success,
+     * the state is rebuilt from what it wrote in a state machine from {@code machines} (of the
+     * cluster's kind) and its digest compared with every manifest's up to the target
+     * ({@link StateVerification}); on a mismatch everything it wrote is deleted and the
+     * {@link BackupException} names the backup and both digests.
+     */
+    public static Result restore(List<Path> chain, Path dataDir, long upToIndex, BackupKey key,
+                                 LongConsumer bytesRead, Supplier<? extends StateMachine> machines) throws IOException {
+        return restore(new ReadCountingFileIo(FileIo.real(), bytesRead), chain, dataDir, upToIndex, key,
+                SegmentedLogStorage.Options.defaults(), machines);
+    }
+
+    /**
+     * {@link #restore(FileIo, List, Path, long, BackupKey, SegmentedLogStorage.Options)}, checking
+     * the restored state's digests first as {@link #restore(List, Path, long, BackupKey, LongConsumer,
+     * Supplier)} does.
+     */
+    public static Result restore(FileIo io, List<Path> chain, Path dataDir, long upToIndex, BackupKey key,
+                                 SegmentedLogStorage.Options logOptions, Supplier<? extends StateMachine> machines)
+            throws IOException {
+        return restore(io, BackupChain.verify(io, null, chain, key), dataDir, upToIndex, key, logOptions, machines);
     }
 
     /**
@@ -134,11 +173,12 @@ public final class BackupRestore {
      */
     public static Result restore(FileIo io, List<Path> chain, Path dataDir, long upToIndex, BackupKey key,
                                  SegmentedLogStorage.Options logOptions) throws IOException {
-        return restore(io, BackupChain.verify(io, null, chain, key), dataDir, upToIndex, key, logOptions);
+        return restore(io, BackupChain.verify(io, null, chain, key), dataDir, upToIndex, key, logOptions, null);
     }
 
     private static Result restore(FileIo io, BackupChain chain, Path dataDir, long upToIndex, BackupKey key,
-                                  SegmentedLogStorage.Options logOptions) throws IOException {
+                                  SegmentedLogStorage.Options logOptions, Supplier<? extends StateMachine> machines)
+            throws IOException {
         BackupManifest full = chain.full().manifest();
         long chainEnd = chain.last().manifest().lastIndex();
         long target = upToIndex == LATEST ? chainEnd : upToIndex;
@@ -157,6 +197,10 @@ public final class BackupRestore {
             writeSnapshot(io, chain.full().dir(), snapshot, tmp.resolve(SNAPSHOT_DIR), key);
             long[] last = writeLog(io, chain, snapshot, target, tmp.resolve(LOG_DIR), key, logOptions);
             io.syncDirectory(tmp);
+            // Compared before the rename: a state that differs from its manifests' is never published.
+            List<StateVerification.Check> checks = machines == null ? List.of()
+                    : StateVerification.check(ReadCountingFileIo.uncounted(io), tmp, chain, target, machines,
+                    logOptions);
             if (io.isDirectory(dataDir)) {
                 io.delete(dataDir); // checked empty above
             }
@@ -164,7 +208,7 @@ public final class BackupRestore {
             io.syncDirectory(parent);
             LOG.info("restored backup chain {} .. {} into {}: snapshot at {}, entries to {}", chain.full().dir(),
                     chain.last().dir(), dataDir, snapshot.last(), last[0]);
-            return new Result(dataDir, snapshot, last[0], last[1], full.conf());
+            return new Result(dataDir, snapshot, last[0], last[1], full.conf(), checks);
         } catch (IOException | RuntimeException e) {
             BackupLayout.deleteRecursively(io, tmp);
             throw e;

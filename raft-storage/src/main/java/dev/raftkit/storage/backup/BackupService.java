@@ -5,7 +5,10 @@ import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.EntryType;
 import dev.raftkit.core.log.LogCompactedException;
+import dev.raftkit.runtime.DigestedSnapshot;
 import dev.raftkit.runtime.RaftServer;
+import dev.raftkit.runtime.StateDigestAt;
+import dev.raftkit.runtime.StateReplay;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
@@ -18,6 +21,7 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -96,7 +100,7 @@ public final class BackupService {
      * a status page).
      *
      * @param kind  what is being taken (FULL once an incremental fell back)
-     * @param phase what it is doing, in words ("taking a snapshot", "copying the snapshot", "copying entries")
+     * @param phase what it is doing, in words ("taking a snapshot", "copying the snapshot", "reading the state digest", "copying entries")
      * @param done  units done in this phase
      * @param total units this phase will take; 0 while not known (the node is still taking its snapshot)
      * @param unit  {@code "bytes"} (a full backup's snapshot) or {@code "entries"} (an incremental)
@@ -220,8 +224,9 @@ public final class BackupService {
 
     /**
      * Takes an incremental backup: the entries committed since the newest backup in the root, up
-     * to the commit index now. Falls back to a full backup (and says why) if the root holds no
-     * backup yet or the server's log no longer holds the first entry needed.
+     * to the index the node has applied now (its state digest is read there). Falls back to a full
+     * backup (and says why) if the root holds no backup yet or the server's log no longer holds
+     * the first entry needed.
      *
      * @throws BackupException if the root's newest chain is damaged or of another cluster
      */
@@ -392,6 +397,9 @@ public final class BackupService {
         private final CompletableFuture<Result> done = new CompletableFuture<>();
         private Path tmp;
         private EntryFile.Writer writer;
+        /** An incremental's first leader timestamp, and the log time reached, as its entries are copied. */
+        private Instant firstTime;
+        private Instant lastTime;
 
         Job(Executor files) {
             this.files = files;
@@ -493,7 +501,8 @@ public final class BackupService {
                         + " retry", last));
                 return;
             }
-            after(server.snapshotNow(), (d, t) -> {
+            // With the digest read at the capture: the state at exactly the snapshot's index.
+            after(server.snapshotNowWithDigest(), (d, t) -> {
                 if (t != null) {
                     fail(t instanceof IOException ? t : new IOException("backup from node " + server.id()
                             + " failed while taking a snapshot: " + t, t));
@@ -511,18 +520,21 @@ public final class BackupService {
             });
         }
 
-        private Result publishFull(SnapshotDescriptor d, String fallbackReason, long sequence) throws IOException {
+        private Result publishFull(DigestedSnapshot ds, String fallbackReason, long sequence) throws IOException {
+            SnapshotDescriptor d = ds.snapshot();
             String id = ids.get();
             tmp = partialDir(id);
             BackupFile copied = copySnapshot(d, tmp.resolve(BackupLayout.SNAPSHOT), id);
+            Instant time = logTime(ds.state().logTimeMillis());
             BackupManifest m = new BackupManifest(id, clusterId, BackupKind.FULL,
                     sequence, null, server.id(), 0, 0, d.meta().index(), d.meta().term(), d.meta().conf(),
-                    clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id());
+                    clock.instant(), fallbackReason, List.of(copied), key == null ? null : key.id())
+                    .withState(ds.state().digest(), time, time);
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(d.meta().index() + 1);
-            LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes){}", b.dir(), clusterId,
-                    server.id(), d.meta().last(), copied.sizeBytes(),
+            LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes), state {}{}", b.dir(),
+                    clusterId, server.id(), d.meta().last(), copied.sizeBytes(), m.stateDigest(),
                     fallbackReason == null ? "" : " (instead of an incremental one)");
             return new Result(b, fallbackReason);
         }
@@ -540,13 +552,32 @@ public final class BackupService {
         /**
          * What an incremental or differential continues and how far it goes: {@code head} is the
          * root's newest backup (the next sequence follows it), {@code base} the backup its entries
-         * follow (the head for an incremental, the chain's full backup for a differential).
+         * follow (the head for an incremental, the chain's full backup for a differential);
+         * {@code state} is the node's state at {@code to}, or null when the node had applied less
+         * than the head covers.
          */
         private record Increment(BackupKind kind, BackupChain.Backup head, BackupChain.Backup base, long to,
-                                 long sequence, String id) {
+                                 long sequence, String id, StateDigestAt state) {
         }
 
+        /**
+         * The backup ends at the index the apply thread had applied when it digested the state,
+         * between two batches, rather than at the commit index: so the manifest's digest is the
+         * state at exactly its last entry (applied entries are committed, so they can be read).
+         */
         private void startEntries(BackupKind kind) {
+            progress = new Progress(kind, "reading the state digest", 0, 0, "entries");
+            after(server.stateDigest(), (at, t) -> {
+                if (t != null) {
+                    fail(t instanceof IOException ? t : new IOException("backup from node " + server.id()
+                            + " failed while reading its state's digest: " + t, t));
+                    return;
+                }
+                continueEntries(kind, at);
+            });
+        }
+
+        private void continueEntries(BackupKind kind, StateDigestAt at) {
             String[] copyFailed = {null};
             Increment inc = attempt(() -> {
                 if (BackupChain.backupDirs(io, root).isEmpty()) {
@@ -562,12 +593,15 @@ public final class BackupService {
                             + clusterId + "'; use a backup root per cluster");
                 }
                 BackupChain.Backup base = kind == BackupKind.DIFFERENTIAL ? chain.get(0) : head;
-                long to = Math.max(parent.lastIndex(), server.status().commit());
+                long to = Math.max(parent.lastIndex(), at.index());
                 long from = base.manifest().lastIndex();
                 String id = ids.get();
                 tmp = partialDir(id);
                 writer = new EntryFile.Writer(io, tmp.resolve(EntryFile.NAME), from, base.manifest().lastTerm(),
                         to - from, key, id);
+                // The times of the entries this backup holds: those copied from the chain count too.
+                firstTime = null;
+                lastTime = base.manifest().lastTime();
                 progress = new Progress(kind, "copying entries", 0, to - from, "entries");
                 if (kind == BackupKind.DIFFERENTIAL) {
                     // Everything the chain's own backups hold after its full backup is copied from
@@ -584,7 +618,7 @@ public final class BackupService {
                     }
                 }
                 // The chain's head is the newest backup in the root: the next one follows it.
-                return new Increment(kind, head, base, to, parent.sequence() + 1, id);
+                return new Increment(kind, head, base, to, parent.sequence() + 1, id, at.index() == to ? at : null);
             });
             if (done.isDone()) {
                 return;
@@ -603,11 +637,22 @@ public final class BackupService {
             for (BackupChain.Backup b : backups) {
                 EntryFile.scan(io, b.dir().resolve(EntryFile.NAME), to, e -> {
                     writer.append(e);
+                    noteTime(e);
                     if (e.index() % 1024 == 0) {
                         progress = new Progress(BackupKind.DIFFERENTIAL, "copying entries", e.index() - from, to - from,
                                 "entries");
                     }
                 }, key, b.manifest().id());
+            }
+        }
+
+        /** Counts {@code e}'s leader time into the backup's first and last times. */
+        private void noteTime(Entry e) {
+            java.util.OptionalLong stamp = StateReplay.leaderTimeMillis(e);
+            if (stamp.isPresent()) {
+                Instant at = Instant.ofEpochMilli(stamp.getAsLong());
+                firstTime = firstTime == null ? at : firstTime;
+                lastTime = lastTime == null || at.isAfter(lastTime) ? at : lastTime;
             }
         }
 
@@ -646,6 +691,7 @@ public final class BackupService {
                     for (Entry e : batch) {
                         writer.append(e);
                         term = e.term();
+                        noteTime(e);
                         if (e.type() == EntryType.CONF_CHANGE) {
                             c = Changer.applyEntry(c, e.index(), e.data()).conf(); // refused: unchanged
                         }
@@ -669,12 +715,15 @@ public final class BackupService {
             writer = null;
             BackupManifest m = new BackupManifest(inc.id(), clusterId, inc.kind(),
                     inc.sequence(), parent.id(), server.id(), parent.lastIndex(), parent.lastTerm(), inc.to(), lastTerm,
-                    conf, clock.instant(), null, List.of(BackupFile.measure(io, file)), key == null ? null : key.id());
+                    conf, clock.instant(), null, List.of(BackupFile.measure(io, file)), key == null ? null : key.id())
+                    .withState(inc.state() == null ? null : inc.state().digest(), firstTime,
+                            inc.state() != null && inc.state().logTimeMillis() > 0 ? logTime(inc.state().logTimeMillis())
+                                    : lastTime);
             BackupChain.Backup b = publish(tmp, m);
             tmp = null;
             server.retainLogFrom(inc.to() + 1);
-            LOG.info("{} backup {} of cluster {} from node {}: entries ({}, {}]", inc.kind().word(), b.dir(), clusterId,
-                    server.id(), parent.lastIndex(), inc.to());
+            LOG.info("{} backup {} of cluster {} from node {}: entries ({}, {}], state {}", inc.kind().word(), b.dir(),
+                    clusterId, server.id(), parent.lastIndex(), inc.to(), m.stateDigest());
             return new Result(b, null);
         }
     }
@@ -741,6 +790,11 @@ public final class BackupService {
                 progress = new Progress(BackupKind.FULL, "copying the snapshot", read, total, "bytes");
             }
         };
+    }
+
+    /** A log time as a manifest records it; 0 (nothing stamped yet) is none. */
+    private static Instant logTime(long millis) {
+        return millis > 0 ? Instant.ofEpochMilli(millis) : null;
     }
 
     private Path partialDir(String id) throws IOException {

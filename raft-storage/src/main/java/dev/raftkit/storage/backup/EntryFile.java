@@ -24,6 +24,8 @@ final class EntryFile {
     static final String NAME = "entries";
     static final int MAGIC = 0x524B4245; // "RKBE"
     static final int HEADER_BYTES = 36;
+    /** The entry file's own format version (it was the manifest's until the manifest moved to 2). */
+    static final int VERSION = 1;
     /** Refuse absurd record lengths before allocating: no log entry is this large. */
     private static final int MAX_RECORD = 256 << 20;
 
@@ -65,7 +67,7 @@ final class EntryFile {
             this.sealing = key == null ? null : BackupCipher.encrypt(raw, key, backupId, NAME);
             this.out = new DataOutputStream(new BufferedOutputStream(sealing == null ? raw : sealing, 64 * 1024));
             ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
-            h.putInt(MAGIC).putInt(BackupManifest.VERSION).putLong(prevIndex).putLong(prevTerm).putLong(count);
+            h.putInt(MAGIC).putInt(VERSION).putLong(prevIndex).putLong(prevTerm).putLong(count);
             crc.update(h.array(), 0, 32);
             h.putInt((int) crc.getValue());
             out.write(h.array());
@@ -143,8 +145,8 @@ final class EntryFile {
             if (h.getInt(32) != (int) crc.getValue()) {
                 throw bad(file, 32, "header checksum mismatch");
             }
-            if (h.getInt(0) != MAGIC || h.getInt(4) != BackupManifest.VERSION) {
-                throw bad(file, 0, "not a version " + BackupManifest.VERSION + " backup entry file (magic "
+            if (h.getInt(0) != MAGIC || h.getInt(4) != VERSION) {
+                throw bad(file, 0, "not a version " + VERSION + " backup entry file (magic "
                         + Integer.toHexString(h.getInt(0)) + ", version " + h.getInt(4) + ")");
             }
             long prevIndex = h.getLong(8);

@@ -24,6 +24,11 @@ final class ReadCountingFileIo implements FileIo {
         this.onRead = onRead;
     }
 
+    /** The file system under the count: a restore's own check of what it wrote is not reading the chain. */
+    static FileIo uncounted(FileIo io) {
+        return io instanceof ReadCountingFileIo counted ? counted.io : io;
+    }
+
     @Override
     public Handle open(Path file) throws IOException {
         Handle h = io.open(file);

@@ -358,10 +358,13 @@ class BackupChainTest {
                 "bytes");
         BackupService.Progress copyingEntries = new BackupService.Progress(BackupKind.INCREMENTAL, "copying entries", 0,
                 entriesE, "entries");
+        BackupService.Progress digesting = new BackupService.Progress(BackupKind.INCREMENTAL, "reading the state digest",
+                0, 0, "entries");
         List<BackupService.Progress> p = progressBetweenSteps;
         // Full: queued (nothing yet), waiting for the node's snapshot, done; incremental: queued,
-        // its entries counted (one batch: these few fit in one read), done.
-        assertEquals(java.util.Arrays.asList(null, snapshotting, null, null, copyingEntries, null), p);
+        // waiting for the node's state digest, its entries counted (one batch: these few fit in
+        // one read), done.
+        assertEquals(java.util.Arrays.asList(null, snapshotting, null, null, digesting, copyingEntries, null), p);
         // The snapshot copy, read by read: the bytes so far of the snapshot's size, growing to it.
         assertFalse(progressWhileCopying.isEmpty());
         long before = -1;

@@ -16,9 +16,24 @@ final class RecordingMachine implements StateMachine {
 
     private final MapStateMachine kv = new MapStateMachine();
     private final ConcurrentSkipListMap<Long, Long> digests = new ConcurrentSkipListMap<>();
+    /** {@link MapStateMachine#stateDigest()} after every applied index. */
+    private final ConcurrentSkipListMap<Long, String> stateDigests = new ConcurrentSkipListMap<>();
+    /** Each applied command's leader timestamp, by index. */
+    private final ConcurrentSkipListMap<Long, Long> stamps = new ConcurrentSkipListMap<>();
 
     RecordingMachine() {
         digests.put(0L, kv.digest());
+        stateDigests.put(0L, kv.stateDigest().orElseThrow());
+    }
+
+    /** The state digest after applying everything up to index {@code k}. */
+    String stateDigestAt(long k) {
+        return stateDigests.floorEntry(k).getValue();
+    }
+
+    /** The leader timestamps of the commands applied, by index. */
+    java.util.NavigableMap<Long, Long> stamps() {
+        return stamps;
     }
 
     /** The digest of the state after applying everything up to index {@code k}. */
@@ -32,6 +47,8 @@ final class RecordingMachine implements StateMachine {
         for (Command c : commands) {
             out.addAll(kv.apply(List.of(c)));
             digests.put(c.index(), kv.digest());
+            stateDigests.put(c.index(), kv.stateDigest().orElseThrow());
+            stamps.put(c.index(), c.timestampMillis());
         }
         return out;
     }
@@ -50,10 +67,16 @@ final class RecordingMachine implements StateMachine {
     public void restore(long index, InputStream in) throws IOException {
         kv.restore(index, in);
         digests.put(index, kv.digest());
+        stateDigests.put(index, kv.stateDigest().orElseThrow());
     }
 
     @Override
     public byte[] query(byte[] query) {
         return kv.query(query);
+    }
+
+    @Override
+    public java.util.Optional<String> stateDigest() {
+        return kv.stateDigest();
     }
 }
