@@ -50,25 +50,26 @@ public interface ResumableSnapshotWriter extends SnapshotWriter {
     static ResumableSnapshotWriter fromScratch(SnapshotWriter writer, long sizeBytes, int crc32c) {
         return new ResumableSnapshotWriter() {
             private final CRC32C crc = new CRC32C();
+            private final OutputStream target = writer.output();
             private long written;
             private final OutputStream out = new OutputStream() {
                 @Override
                 public void write(int b) throws IOException {
-                    writer.output().write(b);
+                    target.write(b);
                     crc.update(b);
                     written++;
                 }
 
                 @Override
                 public void write(byte[] b, int off, int len) throws IOException {
-                    writer.output().write(b, off, len);
+                    target.write(b, off, len);
                     crc.update(b, off, len);
                     written += len;
                 }
 
                 @Override
                 public void flush() throws IOException {
-                    writer.output().flush();
+                    target.flush();
                 }
             };
 
