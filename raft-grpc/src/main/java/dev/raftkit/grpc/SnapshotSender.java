@@ -83,12 +83,16 @@ final class SnapshotSender {
 
                         @Override
                         public void onError(Throwable e) {
-                            // UNIMPLEMENTED (an older receiver) or anything else: the whole image.
-                            if (Status.fromThrowable(e).getCode() != Status.Code.UNIMPLEMENTED) {
-                                LOG.debug("node {}: no resume point from node {} ({}); sending the whole snapshot",
-                                        transport.selfId(), message.to(), Status.fromThrowable(e).getCode());
+                            Status s = Status.fromThrowable(e);
+                            if (s.getCode() == Status.Code.UNIMPLEMENTED) {
+                                open(link, t, 0); // a receiver that cannot resume: the whole image
+                                return;
                             }
-                            open(link, t, 0);
+                            // Unreachable, refused: a transfer would fail the same way, and one sent
+                            // from byte 0 would make the receiver drop what it kept. The core retries.
+                            t.fail(new IOException("node " + transport.selfId() + ": cannot ask node " + message.to()
+                                    + " where to resume snapshot " + message.snapshot().last() + ": " + s.getCode()
+                                    + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e));
                         }
 
                         @Override
