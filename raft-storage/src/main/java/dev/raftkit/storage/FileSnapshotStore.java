@@ -312,6 +312,39 @@ public final class FileSnapshotStore implements SnapshotStore {
         if (!doomed.isEmpty()) {
             io.syncDirectory(dir);
         }
+        discardStalePartials();
+    }
+
+    /**
+     * Deletes receiving partials at or below the newest committed snapshot's index: this node
+     * never installs a snapshot older than the one it holds, so they would only take disk space.
+     */
+    private void discardStalePartials() throws IOException {
+        long newest;
+        synchronized (this) {
+            if (committed.isEmpty()) {
+                return;
+            }
+            newest = committed.lastKey().index();
+        }
+        boolean removed = false;
+        for (String name : io.list(dir)) {
+            Matcher m = RECEIVING.matcher(name);
+            if (!m.matches() || Long.parseLong(m.group(1)) > newest) {
+                continue;
+            }
+            synchronized (this) {
+                if (receiving.contains(name)) {
+                    continue;
+                }
+            }
+            LOG.info("discarding the partial snapshot {}: this node holds a snapshot at index {} already", name, newest);
+            io.deleteRecursively(dir.resolve(name));
+            removed = true;
+        }
+        if (removed) {
+            io.syncDirectory(dir);
+        }
     }
 
     @Override

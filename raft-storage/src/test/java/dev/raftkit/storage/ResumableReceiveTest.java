@@ -224,6 +224,29 @@ class ResumableReceiveTest {
     }
 
     @Test
+    void aPartialOlderThanTheNewestSnapshotIsDiscardedWhenSnapshotsAreRetained() throws Exception {
+        SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+            ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
+            writeChunks(w, 0, 3);
+            w.suspend();
+            try (dev.raftkit.spi.SnapshotWriter older = store.begin(new SnapshotMeta(new EntryId(3, 30), META.conf()))) {
+                older.output().write(bytes(100, 1));
+                older.commit();
+            }
+            store.retain(2);
+            assertEquals(3L * CHUNK, store.receivedBytes(META, IMAGE.length, CRC), "a partial past the newest stays");
+            try (dev.raftkit.spi.SnapshotWriter newer = store.begin(OTHER)) {
+                newer.output().write(bytes(100, 2));
+                newer.commit();
+            }
+            store.retain(2);
+            assertEquals(0, store.receivedBytes(META, IMAGE.length, CRC), "a partial at or below the newest goes");
+            assertTrue(io.list(DIR).stream().noneMatch(n -> n.endsWith(FileSnapshotStore.RECEIVING_SUFFIX)));
+        }
+    }
+
+    @Test
     void aSenderThatStartsOverRestartsThePartial() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
         try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
