@@ -14,8 +14,10 @@ import java.util.zip.CRC32C;
  *   <li><b>Thread:</b> one thread (the transport's snapshot pool) from begin to commit, abort or
  *       suspend.
  *   <li><b>Blocking:</b> yes, on I/O ({@link #checkpoint()} forces to disk).
- *   <li><b>Durability:</b> when {@link #checkpoint()} returns, every byte written so far is durable
- *       and recorded as verified; a crash or {@link #suspend()} keeps them for the next transfer.
+ *   <li><b>Durability:</b> when {@link #checkpoint()} returns, every byte written so far is
+ *       recorded as verified, and {@link #suspend()} keeps them (durably) for the next transfer; a
+ *       store may batch the forcing of checkpoints, so a power cut may lose the last few, never
+ *       more than it forced and never trusting what it did not (resuming re-checks the bytes).
  *       Bytes written after the last checkpoint are dropped on resume. {@code commit()} makes the
  *       snapshot durable and visible as {@link SnapshotWriter} says.
  *   <li><b>Exceptions:</b> an {@link IOException} from a write or checkpoint leaves the partial
@@ -31,7 +33,7 @@ public interface ResumableSnapshotWriter extends SnapshotWriter {
      */
     long resumeOffset();
 
-    /** Makes the bytes written so far durable and records them as one verified chunk. */
+    /** Records the bytes written since the last checkpoint as one verified chunk (durable as above). */
     void checkpoint() throws IOException;
 
     /** Forgets the partial's bytes and starts at offset 0 (a sender that starts over). */

@@ -68,6 +68,15 @@ public final class FileSnapshotStore implements SnapshotStore {
     private final Path dir;
     private final Closeable lock;
     private final TreeMap<Key, SnapshotDescriptor> committed = new TreeMap<>(ORDER);
+    /**
+     * A receiving partial is forced to disk once this many bytes were checkpointed since it last
+     * was (and whenever a transfer is suspended): a chunk's record is written at once, so a cut
+     * connection resumes after every verified chunk, while a power cut may lose up to this much.
+     * Resuming re-checks every chunk's bytes, so what an unforced write left behind is never trusted.
+     */
+    static final long FORCE_EVERY_BYTES = 1 << 20;
+    private long forceEveryBytes = FORCE_EVERY_BYTES;
+
     /** Names of receiving partials a writer has open: one writer per partial at a time. */
     private final Set<String> receiving = new HashSet<>();
     private long nextSeq;
@@ -88,6 +97,13 @@ public final class FileSnapshotStore implements SnapshotStore {
     }
 
     /** {@link #open(Path)} over the file system {@code io} (a {@link SimFileIo} in tests and the simulator). */
+    /** {@link #open(FileIo, Path)} forcing receiving partials every {@code forceEveryBytes} (0: every chunk); tests. */
+    static FileSnapshotStore open(FileIo io, Path dir, long forceEveryBytes) throws IOException {
+        FileSnapshotStore store = open(io, dir);
+        store.forceEveryBytes = forceEveryBytes;
+        return store;
+    }
+
     public static FileSnapshotStore open(FileIo io, Path dir) throws IOException {
         io.createDirectories(dir);
         Closeable lock = io.lock(dir.resolve(SegmentedLogStorage.LOCK_FILE));
@@ -499,7 +515,10 @@ public final class FileSnapshotStore implements SnapshotStore {
         /** CRC32C of the bytes since the last checkpoint. */
         private CRC32C pending = new CRC32C();
         private long size;
+        /** The end of the last recorded (checkpointed) chunk. */
         private long durable;
+        /** The end of the recorded chunks last forced to disk. */
+        private long forced;
         private int records;
         private long resumeOffset;
         private boolean ended;
@@ -598,6 +617,7 @@ public final class FileSnapshotStore implements SnapshotStore {
             records = valid.count();
             size = valid.end();
             durable = size;
+            forced = size;
             resumeOffset = size;
             if (size > 0) {
                 LOG.info("partial snapshot {}: {} of {} bytes verified in {} chunks; resuming from byte {}",
@@ -623,9 +643,6 @@ public final class FileSnapshotStore implements SnapshotStore {
             if (size == durable) {
                 return;
             }
-            // Data first, then its record: a record is never durable ahead of the bytes it vouches
-            // for (and recovery re-checks the bytes anyway).
-            data.force();
             ByteBuffer rec = ByteBuffer.allocate(CHUNK_RECORD_BYTES);
             rec.putLong(durable).putInt((int) (size - durable)).putInt((int) pending.getValue());
             CRC32C c = new CRC32C();
@@ -633,10 +650,22 @@ public final class FileSnapshotStore implements SnapshotStore {
             rec.putInt((int) c.getValue());
             rec.flip();
             chunks.write(rec, (long) records * CHUNK_RECORD_BYTES);
-            chunks.force();
             records++;
             durable = size;
             pending = new CRC32C();
+            if (size - forced >= forceEveryBytes) {
+                force();
+            }
+        }
+
+        /**
+         * Data first, then the records: a record is never durable ahead of the bytes it vouches
+         * for (and resuming re-checks the bytes anyway).
+         */
+        private void force() throws IOException {
+            data.force();
+            chunks.force();
+            forced = durable;
         }
 
         @Override
@@ -649,6 +678,7 @@ public final class FileSnapshotStore implements SnapshotStore {
             pending = new CRC32C();
             size = 0;
             durable = 0;
+            forced = 0;
             records = 0;
             resumeOffset = 0;
         }
@@ -659,6 +689,12 @@ public final class FileSnapshotStore implements SnapshotStore {
                 return;
             }
             ended = true;
+            try {
+                force(); // once per cut: the verified chunks survive a power cut too
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("partial snapshot {}: could not force it to disk ({}); what survives is re-checked on resume",
+                        partial, e.toString());
+            }
             closeFiles();
             release();
         }

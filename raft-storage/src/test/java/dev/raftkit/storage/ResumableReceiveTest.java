@@ -70,7 +70,7 @@ class ResumableReceiveTest {
 
     /** Resumes on {@code io}, asserting where, finishes the image and checks the committed snapshot. */
     static void resumeAndFinish(SimFileIo io, long expectedOffset) throws Exception {
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             assertTrue(store.list().isEmpty(), "a partial is not a snapshot");
             try (ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC)) {
                 assertEquals(expectedOffset, w.resumeOffset());
@@ -97,7 +97,7 @@ class ResumableReceiveTest {
     void aReceiptSuspendedAtEveryChunkBoundaryResumesThere() throws Exception {
         for (int k = 0; k <= chunks(); k++) {
             SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
-            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
                 ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
                 assertEquals(0, w.resumeOffset());
                 writeChunks(w, 0, k);
@@ -113,7 +113,7 @@ class ResumableReceiveTest {
         for (int k = 0; k < chunks(); k++) {
             for (int cut : new int[] {1, CHUNK / 2, CHUNK - 1}) {
                 SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
-                try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+                try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
                     ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
                     writeChunks(w, 0, k);
                     int start = k * CHUNK;
@@ -130,7 +130,7 @@ class ResumableReceiveTest {
         for (int at = 0; ; at++) {
             SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
             boolean finished = false;
-            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
                 io.crashAtOp(at);
                 try (ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC)) {
                     writeChunks(w, 0, chunks());
@@ -141,7 +141,7 @@ class ResumableReceiveTest {
                 }
             }
             io.crash(new Random(at));
-            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
                 if (!store.list().isEmpty()) {
                     try (SnapshotReader r = store.open(store.latest().orElseThrow()); InputStream in = r.input()) {
                         assertArrayEquals(IMAGE, in.readAllBytes(), "crash at op " + at);
@@ -156,12 +156,12 @@ class ResumableReceiveTest {
                         "crash at op " + at + ": records end at a chunk boundary, not " + verified);
             }
             // Whatever the records claim, resuming checks the data and finishes a good image.
-            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR);
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0);
                  ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC)) {
                 writeChunks(w, chunkAt(w.resumeOffset()), chunks());
                 w.commit();
             }
-            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR);
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0);
                  SnapshotReader r = store.open(store.latest().orElseThrow()); InputStream in = r.input()) {
                 assertArrayEquals(IMAGE, in.readAllBytes(), "crash at op " + at);
             }
@@ -169,16 +169,51 @@ class ResumableReceiveTest {
     }
 
     @Test
+    void withBatchedForcesACrashLosesAtMostTheUnforcedChunksAndTrustsNothingItDidNotForce() throws Exception {
+        for (int k = 1; k <= chunks(); k++) {
+            SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 3 * CHUNK)) {
+                ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
+                writeChunks(w, 0, k);
+            }
+            io.crash(new Random(k));
+            long forcedEnd = (k / 3) * 3L * CHUNK;
+            try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 3 * CHUNK);
+                 ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC)) {
+                assertTrue(w.resumeOffset() >= forcedEnd && w.resumeOffset() <= Math.min(IMAGE.length, k * (long) CHUNK),
+                        k + " chunks, forced through " + forcedEnd + ": resumed at " + w.resumeOffset());
+                writeChunks(w, chunkAt(w.resumeOffset()), chunks());
+                w.commit();
+                try (SnapshotReader r = store.open(store.latest().orElseThrow()); InputStream in = r.input()) {
+                    assertArrayEquals(IMAGE, in.readAllBytes());
+                }
+            }
+        }
+    }
+
+    @Test
+    void aSuspendedReceiptSurvivesAPowerCutWhateverItsForceInterval() throws Exception {
+        SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 1 << 30)) {
+            ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
+            writeChunks(w, 0, 5);
+            w.suspend();
+        }
+        io.crash(new Random(5));
+        resumeAndFinish(io, 5L * CHUNK);
+    }
+
+    @Test
     void corruptDataInAPartialIsDetectedAndOnlyTheChunksBeforeItAreTrusted() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
         Path partial = DIR.resolve(FileSnapshotStore.receivingName(META, IMAGE.length, CRC));
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
             writeChunks(w, 0, 5);
             w.suspend();
         }
         io.flip(partial.resolve(FileSnapshotStore.DATA), 2 * CHUNK + 17, 3); // inside chunk 2
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             // The records alone still claim five chunks; opening checks the bytes.
             assertEquals(5L * CHUNK, store.receivedBytes(META, IMAGE.length, CRC));
         }
@@ -189,13 +224,13 @@ class ResumableReceiveTest {
     void aCorruptChunkRecordIsNotTrusted() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
         Path partial = DIR.resolve(FileSnapshotStore.receivingName(META, IMAGE.length, CRC));
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
             writeChunks(w, 0, 6);
             w.suspend();
         }
         io.flip(partial.resolve(FileSnapshotStore.CHUNKS), 3L * FileSnapshotStore.CHUNK_RECORD_BYTES + 9, 0);
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             assertEquals(3L * CHUNK, store.receivedBytes(META, IMAGE.length, CRC));
         }
         resumeAndFinish(io, 3L * CHUNK);
@@ -205,7 +240,7 @@ class ResumableReceiveTest {
     void aPartialOfAnotherSnapshotIsDiscardedNotResumed() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
         byte[] other = bytes(IMAGE.length, 99);
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             // Same index and size, other bytes: a different image (another leader's snapshot).
             ResumableSnapshotWriter w = store.beginReceive(META, other.length, crc(other));
             w.output().write(other, 0, 3 * CHUNK);
@@ -226,7 +261,7 @@ class ResumableReceiveTest {
     @Test
     void aPartialOlderThanTheNewestSnapshotIsDiscardedWhenSnapshotsAreRetained() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
             writeChunks(w, 0, 3);
             w.suspend();
@@ -249,7 +284,7 @@ class ResumableReceiveTest {
     @Test
     void aSenderThatStartsOverRestartsThePartial() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
             writeChunks(w, 0, 4);
             w.suspend();
@@ -269,7 +304,7 @@ class ResumableReceiveTest {
     @Test
     void bytesThatAreNotTheAnnouncedImageAreRefusedAtCommitAndDiscarded() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR)) {
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0)) {
             byte[] wrong = Arrays.copyOf(IMAGE, IMAGE.length);
             wrong[IMAGE.length - 1] ^= 1;
             ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC);
@@ -285,7 +320,7 @@ class ResumableReceiveTest {
     @Test
     void twoReceiptsOfOneImageAtOnceAreRefused() throws Exception {
         SimFileIo io = new SimFileIo().mkdirsDurable(DIR.getParent());
-        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR);
+        try (FileSnapshotStore store = FileSnapshotStore.open(io, DIR, 0);
              ResumableSnapshotWriter w = store.beginReceive(META, IMAGE.length, CRC)) {
             java.io.IOException e = assertThrows(java.io.IOException.class,
                     () -> store.beginReceive(META, IMAGE.length, CRC));
