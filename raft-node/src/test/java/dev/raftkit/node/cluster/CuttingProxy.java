@@ -1,5 +1,6 @@
 package dev.raftkit.node.cluster;
 
+import com.google.common.util.concurrent.RateLimiter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -7,26 +8,21 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP proxy in front of a node's peer port that can cut every connection through it after a
- * given number of bytes towards the node (a broken link in the middle of a transfer), and then
- * refuse new connections until {@link #reopen()}. Test code: a thread per direction of a connection.
+ * A TCP proxy in front of a node's peer port that can slow the bytes towards the node to a given
+ * rate and cut every connection through it at once (a broken link in the middle of a transfer),
+ * then refuse new connections until {@link #reopen()}. Test code: a thread per direction of a
+ * connection.
  */
 final class CuttingProxy implements AutoCloseable {
 
     private final ServerSocket server;
     private final InetSocketAddress target;
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
-    private final AtomicLong forwarded = new AtomicLong();
-    private final CountDownLatch cut = new CountDownLatch(1);
-    private volatile long cutAt = Long.MAX_VALUE;
+    private volatile RateLimiter rate;
     private volatile boolean refusing;
     private volatile boolean closed;
 
@@ -42,18 +38,19 @@ final class CuttingProxy implements AutoCloseable {
         return new InetSocketAddress(InetAddress.getLoopbackAddress(), server.getLocalPort());
     }
 
-    /** Cuts every connection once {@code bytes} more bytes went towards the node. */
-    void cutAfter(long bytes) {
-        forwarded.set(0);
-        cutAt = bytes;
+    /** From now on, at most {@code bytesPerSecond} towards the node. */
+    void throttle(long bytesPerSecond) {
+        rate = RateLimiter.create(bytesPerSecond);
     }
 
-    boolean awaitCut(Duration timeout) throws InterruptedException {
-        return cut.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    /** Cuts every connection now, and refuses new ones until {@link #reopen()}. */
+    void cutNow() {
+        cutAll();
     }
 
     /** Accepts connections again after a cut. */
     void reopen() {
+        rate = null;
         refusing = false;
     }
 
@@ -93,15 +90,12 @@ final class CuttingProxy implements AutoCloseable {
                     if (n < 0) {
                         break;
                     }
-                    if (towardsNode) {
-                        long total = forwarded.addAndGet(n);
-                        if (total >= cutAt) {
-                            int allowed = (int) Math.max(0, n - (total - cutAt));
-                            out.write(buf, 0, allowed);
-                            out.flush();
-                            cutAll();
-                            return;
-                        }
+                    RateLimiter r = rate;
+                    if (towardsNode && r != null) {
+                        r.acquire(n);
+                    }
+                    if (refusing) {
+                        return; // cut meanwhile
                     }
                     out.write(buf, 0, n);
                     out.flush();
@@ -118,10 +112,6 @@ final class CuttingProxy implements AutoCloseable {
     }
 
     private synchronized void cutAll() {
-        if (cutAt == Long.MAX_VALUE) {
-            return;
-        }
-        cutAt = Long.MAX_VALUE;
         refusing = true;
         for (Socket s : open) {
             try {
@@ -132,7 +122,6 @@ final class CuttingProxy implements AutoCloseable {
             quietly(s);
         }
         open.clear();
-        cut.countDown();
     }
 
     private static void quietly(Socket s) {

@@ -126,20 +126,24 @@ class SnapshotTransferClusterTest {
 
         proxy = new CuttingProxy(cluster.peerAddress(lagging));
         cluster.route(lagging, proxy.address());
-        long seed = 16;
-        long cutAt = image.sizeBytes() / 4 + new Random(seed).nextInt((int) (image.sizeBytes() / 2));
-        proxy.cutAfter(cutAt);
+        // Slow enough that the test sees the chunks arrive, and cuts at a seeded random one.
+        proxy.throttle(256 << 10);
+        int chunks = (int) (image.sizeBytes() / CHUNK);
+        long target = (long) (chunks / 10 + new Random(16).nextInt(chunks / 2)) * CHUNK;
         cluster.start(lagging);
-        assertTrue(proxy.awaitCut(GrpcCluster.PATIENCE), "the transfer was never cut");
+        Path snapshots = dir.resolve("node-" + lagging).resolve("snapshots");
+        await().atMost(GrpcCluster.PATIENCE).pollInterval(Duration.ofMillis(5))
+                .until(() -> Files.isDirectory(snapshots) && recordedOnDisk(snapshots) >= target);
+        proxy.cutNow();
 
         // What the receiver kept: its partial's chunk records, once its end of the call has closed.
-        Path snapshots = dir.resolve("node-" + lagging).resolve("snapshots");
         AtomicLong last = new AtomicLong(-2);
         await().atMost(GrpcCluster.PATIENCE).pollInterval(Duration.ofMillis(50)).until(() -> {
             long now = recordedOnDisk(snapshots);
             return now > 0 && now == last.getAndSet(now);
         });
-        await().during(Duration.ofMillis(300)).atMost(GrpcCluster.PATIENCE).until(() -> recordedOnDisk(snapshots) == last.get());
+        await().during(Duration.ofMillis(300)).atMost(GrpcCluster.PATIENCE)
+                .until(() -> recordedOnDisk(snapshots) == last.get());
         long verified = last.get();
         assertEquals(0, verified % CHUNK, "the receiver records whole chunks");
 
@@ -172,7 +176,7 @@ class SnapshotTransferClusterTest {
         assertEquals(image.sizeBytes(), events.stream().filter(e -> e.kind().equals("delivered"))
                 .mapToLong(StreamLog.Event::b).sum(), "delivered once");
         assertTrue(cluster.node(lagging).snapshotsInstalled.get() >= 1);
-        System.out.printf("snapshot of %d bytes cut after %d bytes on the wire; %d verified; %d sent before the cut,"
-                + " %d re-sent%n", image.sizeBytes(), cutAt, verified, sentBefore, resent);
+        System.out.printf("snapshot of %d bytes cut once %d bytes were recorded; %d verified; %d sent before the cut,"
+                + " %d re-sent%n", image.sizeBytes(), target, verified, sentBefore, resent);
     }
 }
