@@ -18,6 +18,7 @@ import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.runtime.ApplyInput.Pending;
 import dev.raftkit.runtime.ApplyInput.ReadWaiter;
+import dev.raftkit.spi.ResumableSnapshotWriter;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.spi.Transport;
@@ -286,6 +287,17 @@ final class RaftLoop {
             @Override
             public SnapshotWriter beginSnapshot(InstallSnapshot message) throws IOException {
                 return snapshots.beginReceive(message);
+            }
+
+            @Override
+            public ResumableSnapshotWriter beginSnapshot(InstallSnapshot message, long sizeBytes, int crc32c)
+                    throws IOException {
+                return snapshots.beginReceive(message, sizeBytes, crc32c);
+            }
+
+            @Override
+            public long snapshotResumePoint(InstallSnapshot message, long sizeBytes, int crc32c) throws IOException {
+                return snapshots.resumePoint(message, sizeBytes, crc32c);
             }
         };
     }

@@ -95,6 +95,24 @@ public interface RaftMetrics {
     default void snapshotSent(long peer, long nanos, long bytes) {
     }
 
+    /**
+     * <b>The transport's snapshot thread</b> (the gRPC transport's snapshot pool, the simulator's
+     * lane), once per chunk read for streaming: {@code bytes} of a snapshot went to {@code peer},
+     * {@code resentBytes} of them had been sent to it by an earlier, interrupted attempt at the same
+     * image (what resuming could not spare: sent but not verified by the receiver). Every leader
+     * or other source streams through here, so a node that sent no snapshot bytes never calls it.
+     */
+    default void snapshotBytesSent(long peer, long bytes, long resentBytes) {
+    }
+
+    /**
+     * <b>The transport's snapshot thread.</b> A transfer of a {@code sizeBytes} snapshot to
+     * {@code peer} resumed at {@code offset}, the bytes before it already verified by the receiver
+     * from an interrupted attempt.
+     */
+    default void snapshotResumed(long peer, long offset, long sizeBytes) {
+    }
+
     /** <b>Apply thread.</b> This node restored a snapshot of {@code bytes} received from the leader, in {@code nanos}. */
     default void snapshotInstalled(long nanos, long bytes) {
     }

@@ -18,7 +18,7 @@ final class SafeMetrics {
     private static final Logger LOG = LoggerFactory.getLogger(SafeMetrics.class);
 
     private enum Kind { ATTACH, LOG_SYNCED, COMMITTED, APPLIED, APPLY_BATCH, ELECTION, LEADER, REFUSED,
-        SNAPSHOT_CREATED, SNAPSHOT_SENT, SNAPSHOT_INSTALLED, DISK_STALLED, FOLLOWERS }
+        SNAPSHOT_CREATED, SNAPSHOT_SENT, SNAPSHOT_BYTES_SENT, SNAPSHOT_RESUMED, SNAPSHOT_INSTALLED, DISK_STALLED, FOLLOWERS }
 
     private final long id;
     private final RaftMetrics m;
@@ -139,6 +139,26 @@ final class SafeMetrics {
                 m.snapshotSent(peer, nanos, bytes);
             } catch (RuntimeException e) {
                 thrown(Kind.SNAPSHOT_SENT, e);
+            }
+        }
+    }
+
+    void snapshotBytesSent(long peer, long bytes, long resentBytes) {
+        if (enabled) {
+            try {
+                m.snapshotBytesSent(peer, bytes, resentBytes);
+            } catch (RuntimeException e) {
+                thrown(Kind.SNAPSHOT_BYTES_SENT, e);
+            }
+        }
+    }
+
+    void snapshotResumed(long peer, long offset, long sizeBytes) {
+        if (enabled) {
+            try {
+                m.snapshotResumed(peer, offset, sizeBytes);
+            } catch (RuntimeException e) {
+                thrown(Kind.SNAPSHOT_RESUMED, e);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.raftkit.runtime;
 
 import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.spi.ResumableSnapshotWriter;
 import dev.raftkit.spi.SnapshotWriter;
 import java.io.IOException;
 
@@ -22,4 +23,14 @@ interface SnapshotStreams {
      * may touch the disk briefly.
      */
     SnapshotWriter beginReceive(InstallSnapshot m) throws IOException;
+
+    /**
+     * As {@link #beginReceive(InstallSnapshot)}, for an image of {@code sizeBytes} bytes with CRC32C
+     * {@code crc32c}: continues an interrupted receipt of the same image if the store kept one
+     * ({@link dev.raftkit.spi.SnapshotStore#beginReceive}). A transport thread.
+     */
+    ResumableSnapshotWriter beginReceive(InstallSnapshot m, long sizeBytes, int crc32c) throws IOException;
+
+    /** Bytes of that image an interrupted receipt left verified, 0 if none. A transport thread. */
+    long resumePoint(InstallSnapshot m, long sizeBytes, int crc32c) throws IOException;
 }

@@ -3,12 +3,14 @@ package dev.raftkit.runtime;
 import dev.raftkit.core.SnapshotMeta;
 import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.message.InstallSnapshot;
+import dev.raftkit.spi.ResumableSnapshotWriter;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotStore;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +47,16 @@ final class SnapshotWork implements SnapshotStreams {
     /** Snapshots this server wrote or received, by last entry: what the core may ask to send or install. */
     private final Map<EntryId, SnapshotDescriptor> known = new ConcurrentHashMap<>();
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Per follower, the image last streamed to it and how far any attempt got: a later attempt
+     * that reads bytes below that mark is sending them again (counted as re-sent). Cleared when a
+     * transfer succeeds; lost with the process (a restarted leader cannot know what it sent).
+     */
+    private final Map<Long, Streamed> streamed = new ConcurrentHashMap<>();
+
+    /** The image streamed to a follower ({@link #streamed}) and the end of the furthest attempt. */
+    private record Streamed(SnapshotDescriptor image, long highWater) {
+    }
 
     /** Streams a stored snapshot to a follower: {@link dev.raftkit.spi.Transport#sendSnapshot} alone. */
     @FunctionalInterface
@@ -191,7 +203,16 @@ final class SnapshotWork implements SnapshotStreams {
                     return;
                 }
                 long start = metrics.enabled ? System.nanoTime() : 0;
-                transport.sendSnapshot(m, reader).whenComplete((v, e) -> {
+                CountingReader counting = new CountingReader(m.to(), reader);
+                transport.sendSnapshot(m, counting).whenComplete((v, e) -> {
+                    if (e == null) {
+                        streamed.remove(m.to());
+                        if (counting.resent > 0 || counting.resumedAt > 0) {
+                            LOG.info("node {}: snapshot {} delivered to node {} resumed at byte {} of {}; {} bytes"
+                                    + " were sent again", id, d.meta().last(), m.to(), counting.resumedAt,
+                                    d.sizeBytes(), counting.resent);
+                        }
+                    }
                     if (e == null && metrics.enabled) {
                         metrics.snapshotSent(m.to(), System.nanoTime() - start, d.sizeBytes());
                     }
@@ -207,6 +228,74 @@ final class SnapshotWork implements SnapshotStreams {
         }
     }
 
+    /**
+     * The reader a transport streams from, counting what it reads as sent (a transport sends each
+     * chunk it reads): where an attempt starts (a resume when past 0, with a log line) and how
+     * many of its bytes an earlier attempt to the same follower had already sent. Used by one
+     * transport thread at a time, as any {@link SnapshotReader}.
+     */
+    private final class CountingReader implements SnapshotReader {
+        private final long peer;
+        private final SnapshotReader reader;
+        private boolean started;
+        long resumedAt;
+        long resent;
+
+        CountingReader(long peer, SnapshotReader reader) {
+            this.peer = peer;
+            this.reader = reader;
+        }
+
+        @Override
+        public SnapshotDescriptor descriptor() {
+            return reader.descriptor();
+        }
+
+        @Override
+        public InputStream input() throws IOException {
+            return reader.input();
+        }
+
+        @Override
+        public byte[] chunk(long offset, int maxBytes) throws IOException {
+            byte[] bytes = reader.chunk(offset, maxBytes);
+            SnapshotDescriptor image = reader.descriptor();
+            Streamed before = streamed.get(peer);
+            long high = before != null && before.image().equals(image) ? before.highWater() : 0;
+            if (!started) {
+                started = true;
+                if (offset > 0) {
+                    resumedAt = offset;
+                    LOG.info("node {}: resuming snapshot {} to node {} at byte {} of {} (the bytes before it were"
+                            + " verified by the receiver)", id, image.meta().last(), peer, offset, image.sizeBytes());
+                    if (metrics.enabled) {
+                        metrics.snapshotResumed(peer, offset, image.sizeBytes());
+                    }
+                }
+            }
+            long end = offset + bytes.length;
+            long again = Math.max(0, Math.min(end, high) - offset);
+            resent += again;
+            if (end > high || before == null || !before.image().equals(image)) {
+                streamed.put(peer, new Streamed(image, Math.max(end, high)));
+            }
+            if (metrics.enabled && bytes.length > 0) {
+                metrics.snapshotBytesSent(peer, bytes.length, again);
+            }
+            return bytes;
+        }
+
+        @Override
+        public void verify() throws IOException {
+            reader.verify();
+        }
+
+        @Override
+        public void close() throws IOException {
+            reader.close();
+        }
+    }
+
     private void report(long peer, boolean ok) {
         loop.post(new LoopInput.SnapshotReport(peer, ok));
     }
@@ -215,6 +304,63 @@ final class SnapshotWork implements SnapshotStreams {
      * Follower: where the transport writes an incoming snapshot. The returned writer remembers
      * the descriptor on commit, so the apply thread can find the snapshot when the core installs it.
      */
+    @Override
+    public ResumableSnapshotWriter beginReceive(InstallSnapshot m, long sizeBytes, int crc32c) throws IOException {
+        ResumableSnapshotWriter w = store.beginReceive(m.snapshot(), sizeBytes, crc32c);
+        if (w.resumeOffset() > 0) {
+            LOG.info("node {}: resuming the receipt of snapshot {} from node {} at byte {} of {}", id,
+                    m.snapshot().last(), m.from(), w.resumeOffset(), sizeBytes);
+        }
+        return new ResumableSnapshotWriter() {
+            @Override
+            public long resumeOffset() {
+                return w.resumeOffset();
+            }
+
+            @Override
+            public void checkpoint() throws IOException {
+                w.checkpoint();
+            }
+
+            @Override
+            public void restart() throws IOException {
+                w.restart();
+            }
+
+            @Override
+            public void suspend() {
+                w.suspend();
+            }
+
+            @Override
+            public OutputStream output() {
+                return w.output();
+            }
+
+            @Override
+            public SnapshotDescriptor commit() throws IOException {
+                SnapshotDescriptor d = w.commit();
+                known.put(d.meta().last(), d);
+                return d;
+            }
+
+            @Override
+            public void abort() {
+                w.abort();
+            }
+
+            @Override
+            public void close() {
+                w.close();
+            }
+        };
+    }
+
+    @Override
+    public long resumePoint(InstallSnapshot m, long sizeBytes, int crc32c) throws IOException {
+        return store.receivedBytes(m.snapshot(), sizeBytes, crc32c);
+    }
+
     @Override
     public SnapshotWriter beginReceive(InstallSnapshot m) throws IOException {
         SnapshotWriter w = store.begin(m.snapshot());

@@ -41,6 +41,29 @@ public interface Transport extends AutoCloseable {
          * {@link #receive} with the message; on any failure it aborts the writer.
          */
         SnapshotWriter beginSnapshot(InstallSnapshot message) throws IOException;
+
+        /**
+         * A snapshot stream is starting for {@code message}, whose image the sender says has
+         * {@code sizeBytes} bytes with CRC32C {@code crc32c}: where to write it, possibly continuing
+         * an interrupted receipt of the same image from {@link ResumableSnapshotWriter#resumeOffset()}.
+         * The transport {@linkplain ResumableSnapshotWriter#checkpoint() checkpoints} after each
+         * chunk it verified, commits at the end, {@linkplain ResumableSnapshotWriter#suspend()
+         * suspends} when the transfer is cut (connection, sender), and aborts on anything else.
+         * The default cannot resume ({@link ResumableSnapshotWriter#fromScratch}).
+         */
+        default ResumableSnapshotWriter beginSnapshot(InstallSnapshot message, long sizeBytes, int crc32c)
+                throws IOException {
+            return ResumableSnapshotWriter.fromScratch(beginSnapshot(message), sizeBytes, crc32c);
+        }
+
+        /**
+         * Where a sender of that image should start: the bytes an interrupted receipt left
+         * verified ({@link SnapshotStore#receivedBytes}), 0 if none. May touch the disk briefly;
+         * the transport calls it from its snapshot pool. The default keeps nothing: 0.
+         */
+        default long snapshotResumePoint(InstallSnapshot message, long sizeBytes, int crc32c) throws IOException {
+            return 0;
+        }
     }
 
     /** Starts accepting connections and delivering to {@code inbound}. */

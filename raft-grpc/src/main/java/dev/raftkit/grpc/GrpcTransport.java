@@ -129,7 +129,8 @@ public final class GrpcTransport implements Transport {
                     public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call,
                                                                            io.grpc.Metadata headers) {
                         String method = call.getMethodDescriptor().getFullMethodName();
-                        if (method.equals(RaftPeerGrpc.getInstallSnapshotMethod().getFullMethodName())) {
+                        if (method.equals(RaftPeerGrpc.getInstallSnapshotMethod().getFullMethodName())
+                                || method.equals(RaftPeerGrpc.getSnapshotResumePointMethod().getFullMethodName())) {
                             return snapshots;
                         }
                         return method.equals(RaftPeerGrpc.getStreamMethod().getFullMethodName())

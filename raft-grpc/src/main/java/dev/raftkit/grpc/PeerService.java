@@ -1,13 +1,18 @@
 package dev.raftkit.grpc;
 
+import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.grpc.proto.PeerEnvelope;
 import dev.raftkit.grpc.proto.RaftPeerGrpc;
 import dev.raftkit.grpc.proto.SnapshotAck;
 import dev.raftkit.grpc.proto.SnapshotChunk;
+import dev.raftkit.grpc.proto.SnapshotHeader;
+import dev.raftkit.grpc.proto.SnapshotResume;
 import dev.raftkit.grpc.proto.StreamSummary;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +52,33 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
     public StreamObserver<SnapshotChunk> installSnapshot(StreamObserver<SnapshotAck> responses) {
         return new SnapshotReceiver(transport, responses, RemoteAddressInterceptor.remote(),
                 RemoteAddressInterceptor.host(), IdentityInterceptor.identity());
+    }
+
+    /**
+     * Where a transfer of the image the header names should resume: the bytes an interrupted
+     * transfer of it left verified here ({@link dev.raftkit.spi.Transport.Inbound#snapshotResumePoint}). The
+     * header is admitted as a transfer's would be. On the snapshot pool (it reads the partial's
+     * chunk records).
+     */
+    @Override
+    public void snapshotResumePoint(SnapshotHeader header, StreamObserver<SnapshotResume> responses) {
+        String remote = RemoteAddressInterceptor.remote();
+        String host = RemoteAddressInterceptor.host();
+        try {
+            InstallSnapshot install = SnapshotReceiver.admitHeader(transport, header, remote, host,
+                    IdentityInterceptor.identity());
+            long offset = transport.inbound().snapshotResumePoint(install, header.getSizeBytes(), header.getCrc32C());
+            responses.onNext(SnapshotResume.newBuilder()
+                    .setOffset(Math.max(0, Math.min(offset, header.getSizeBytes()))).build());
+            responses.onCompleted();
+        } catch (StatusRuntimeException e) {
+            responses.onError(e);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("node {}: cannot read the partial snapshot for a transfer from {}: {}; it starts from byte 0",
+                    transport.selfId(), remote, e.toString());
+            responses.onNext(SnapshotResume.newBuilder().setOffset(0).build());
+            responses.onCompleted();
+        }
     }
 
     /**

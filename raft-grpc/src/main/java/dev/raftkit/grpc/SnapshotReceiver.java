@@ -7,7 +7,7 @@ import dev.raftkit.grpc.proto.SnapshotAck;
 import dev.raftkit.grpc.proto.SnapshotChunk;
 import dev.raftkit.grpc.proto.SnapshotData;
 import dev.raftkit.grpc.proto.SnapshotHeader;
-import dev.raftkit.spi.SnapshotWriter;
+import dev.raftkit.spi.ResumableSnapshotWriter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -19,14 +19,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Receives one snapshot transfer: a header (the {@link InstallSnapshot} message in its envelope,
- * the image's size and CRC32C), data chunks in order (each with its offset and CRC32C), a trailer.
+ * the image's size and CRC32C, and the offset the transfer resumes at), data chunks in order (each
+ * with its offset and CRC32C), a trailer.
  *
- * <p>Bytes go straight to the node's {@link SnapshotWriter}, chunk by chunk; gRPC asks for the
- * next chunk only after this one was written, so at most the HTTP/2 window and one chunk are in
- * memory. The writer is committed only once every chunk checked out and the whole image's size
- * and checksum match the header; only then is the message delivered. On any failure (a bad chunk,
- * a cancelled or broken call, a write error) the writer is aborted, so the next transfer starts
- * on a clean slate.
+ * <p>Bytes go straight to the node's {@link ResumableSnapshotWriter}, chunk by chunk, each chunk
+ * made durable and recorded once its CRC32C checked out; gRPC asks for the next chunk only after
+ * this one was written, so at most the HTTP/2 window and one chunk are in memory. The writer is
+ * committed only once every chunk checked out and the whole image's size and checksum match the
+ * header; only then is the message delivered. A transfer that is cut (the connection breaks, the
+ * sender stops, a chunk arrives damaged) suspends the writer: the verified chunks stay, and the
+ * next transfer of the same image resumes after them ({@code SnapshotResumePoint}). Anything else
+ * (a malformed header or trailer, a write error, an image that does not match) aborts it.
  *
  * <p>Runs on the transport's snapshot pool, one callback at a time, and may block there on I/O.
  */
@@ -39,13 +42,13 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     private final String remote;
     private final String host;
     private final CertificateIdentity proven;
-    private final CRC32C whole = new CRC32C();
     private InstallSnapshot message;
     private SnapshotHeader header;
-    private SnapshotWriter writer;
+    private ResumableSnapshotWriter writer;
     private OutputStream out;
     private long received;
     private long chunks;
+    private boolean trailerSeen;
     private boolean ended;
 
     SnapshotReceiver(GrpcTransport transport, StreamObserver<SnapshotAck> responses, String remote, String host,
@@ -70,46 +73,86 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
                 case PART_NOT_SET -> throw fail(Status.INVALID_ARGUMENT, "a chunk with no content (unknown kind?)");
             }
         } catch (StatusRuntimeException e) {
-            end(e.getStatus());
+            // A damaged chunk or a resume offset that is not ours: the verified chunks stay good.
+            Status.Code c = e.getStatus().getCode();
+            end(e.getStatus(), c == Status.Code.DATA_LOSS && !trailerSeen || c == Status.Code.FAILED_PRECONDITION);
         } catch (IOException | RuntimeException e) {
             end(Status.INTERNAL.withDescription(where() + ": cannot write the snapshot locally: " + e
-                    + "; the leader will retry").withCause(e));
+                    + "; the leader will retry").withCause(e), false);
         }
     }
 
-    private void onHeader(SnapshotHeader h) throws IOException {
-        if (header != null) {
-            throw fail(Status.INVALID_ARGUMENT, "a second header");
-        }
+    /**
+     * Admits a transfer's header (or a resume-point request's): the envelope's routing, then an
+     * {@code InstallSnapshot} body and a sane size. Returns the message; throws the refusal.
+     */
+    static InstallSnapshot admitHeader(GrpcTransport transport, SnapshotHeader h, String remote, String host,
+                                       CertificateIdentity proven) {
         PeerEnvelope e = h.getInstallSnapshot();
         Status refusal = PeerService.admit(transport, e, remote, host, proven);
         if (refusal != null) {
             throw refusal.asRuntimeException();
         }
+        String where = "node " + transport.selfId() + " receiving a snapshot from " + remote;
         // The snapshot RPC admits InstallSnapshot only: every other kind has the message stream,
         // and one smuggled here would be delivered only after a transfer, out of order.
         if (e.getBodyCase() != PeerEnvelope.BodyCase.INSTALL_SNAPSHOT) {
-            throw fail(Status.INVALID_ARGUMENT, "a header carrying " + e.getBodyCase()
+            throw refuse(where, Status.INVALID_ARGUMENT, "a header carrying " + e.getBodyCase()
                     + " instead of INSTALL_SNAPSHOT (other messages travel on the message stream)");
         }
         Message m;
         try {
             m = MessageCodec.decode(e);
         } catch (InvalidMessageException ex) {
-            throw fail(Status.INVALID_ARGUMENT, "a malformed header: " + ex.getMessage());
+            throw refuse(where, Status.INVALID_ARGUMENT, "a malformed header: " + ex.getMessage());
         }
         if (!(m instanceof InstallSnapshot install)) {
-            throw fail(Status.INVALID_ARGUMENT, "a header carrying " + e.getBodyCase() + " instead of INSTALL_SNAPSHOT");
+            throw refuse(where, Status.INVALID_ARGUMENT, "a header carrying " + e.getBodyCase()
+                    + " instead of INSTALL_SNAPSHOT");
         }
         if (h.getSizeBytes() < 0) {
-            throw fail(Status.INVALID_ARGUMENT, "a negative size");
+            throw refuse(where, Status.INVALID_ARGUMENT, "a negative size");
         }
+        if (h.getResumeOffset() < 0 || h.getResumeOffset() > h.getSizeBytes()) {
+            throw refuse(where, Status.INVALID_ARGUMENT, "a resume offset " + h.getResumeOffset()
+                    + " outside the image's " + h.getSizeBytes() + " bytes");
+        }
+        return install;
+    }
+
+    private static StatusRuntimeException refuse(String where, Status status, String what) {
+        return status.withDescription(where + ": the sender sent " + what + "; the transfer is aborted")
+                .asRuntimeException();
+    }
+
+    private void onHeader(SnapshotHeader h) throws IOException {
+        if (header != null) {
+            throw fail(Status.INVALID_ARGUMENT, "a second header");
+        }
+        InstallSnapshot install = admitHeader(transport, h, remote, host, proven);
         header = h;
         message = install;
-        writer = transport.inbound().beginSnapshot(install);
+        writer = transport.inbound().beginSnapshot(install, h.getSizeBytes(), h.getCrc32C());
         out = writer.output();
-        LOG.info("node {}: receiving snapshot at {} ({} bytes) from node {}", transport.selfId(),
-                install.snapshot().last(), h.getSizeBytes(), install.from());
+        long verified = writer.resumeOffset();
+        long resume = h.getResumeOffset();
+        if (resume == 0 && verified > 0) {
+            // A sender that did not ask where to resume (or could not): start over.
+            LOG.info("node {}: snapshot at {} from node {} starts over although {} bytes of it were kept from an"
+                    + " interrupted transfer", transport.selfId(), install.snapshot().last(), install.from(), verified);
+            writer.restart();
+        } else if (resume != verified) {
+            throw fail(Status.FAILED_PRECONDITION, "a transfer resuming at byte " + resume + " where " + verified
+                    + " bytes are verified here (the partial changed since it asked); it asks again on the next try");
+        }
+        received = resume;
+        if (resume > 0) {
+            LOG.info("node {}: resuming snapshot at {} from node {} at byte {} of {}", transport.selfId(),
+                    install.snapshot().last(), install.from(), resume, h.getSizeBytes());
+        } else {
+            LOG.info("node {}: receiving snapshot at {} ({} bytes) from node {}", transport.selfId(),
+                    install.snapshot().last(), h.getSizeBytes(), install.from());
+        }
     }
 
     private void onData(SnapshotData d) throws IOException {
@@ -128,8 +171,9 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
         if ((int) crc.getValue() != d.getCrc32C()) {
             throw fail(Status.DATA_LOSS, "a corrupt chunk at offset " + d.getOffset() + " (CRC32C mismatch)");
         }
-        whole.update(d.getData().asReadOnlyByteBuffer());
         d.getData().writeTo(out);
+        // Durable and recorded before the next chunk is asked for: a cut from here on resumes after it.
+        writer.checkpoint();
         received += size;
         chunks++;
     }
@@ -138,18 +182,23 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
         if (header == null) {
             throw fail(Status.INVALID_ARGUMENT, "a trailer before the header");
         }
+        trailerSeen = true;
         if (received != header.getSizeBytes() || sentChunks != chunks) {
-            throw fail(Status.DATA_LOSS, received + " bytes in " + chunks + " chunks where " + header.getSizeBytes()
-                    + " bytes in " + sentChunks + " chunks were sent");
+            throw fail(Status.DATA_LOSS, received + " bytes (" + chunks + " chunks in this transfer) where "
+                    + header.getSizeBytes() + " bytes (" + sentChunks + " chunks) were sent");
         }
-        if ((int) whole.getValue() != header.getCrc32C()) {
-            throw fail(Status.DATA_LOSS, "an image whose CRC32C does not match the sender's descriptor");
+        try {
+            // Checks the whole image, the chunks kept from an interrupted transfer included,
+            // against the sender's size and CRC32C before it becomes visible.
+            writer.commit();
+        } catch (dev.raftkit.spi.StorageException e) {
+            throw fail(Status.DATA_LOSS, "an image whose CRC32C does not match the sender's descriptor ("
+                    + e.getMessage() + ")");
         }
-        writer.commit();
         ended = true;
         writer = null;
-        LOG.info("node {}: snapshot at {} from node {} committed ({} bytes)", transport.selfId(),
-                message.snapshot().last(), message.from(), received);
+        LOG.info("node {}: snapshot at {} from node {} committed ({} bytes, {} in this transfer)", transport.selfId(),
+                message.snapshot().last(), message.from(), received, received - header.getResumeOffset());
         // Delivered only now, after the bytes are durable and verified (Transport's contract).
         transport.inbound().receive(message);
         responses.onNext(SnapshotAck.newBuilder().setSizeBytes(received).build());
@@ -166,9 +215,13 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
                 + (message == null ? "" : " (node " + message.from() + ", snapshot at " + message.snapshot().last() + ")");
     }
 
-    private void end(Status status) {
+    private void end(Status status, boolean keepVerified) {
         ended = true;
-        abort();
+        if (keepVerified) {
+            suspend();
+        } else {
+            abort();
+        }
         PeerService.warn("snapshot:" + host + ":" + status.getCode(), transport,
                 status.getCode() + ": " + status.getDescription());
         responses.onError(status.asRuntimeException());
@@ -181,14 +234,23 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
         }
     }
 
+    /** Keeps the verified chunks for the next transfer of this image (a store that cannot, aborts). */
+    private void suspend() {
+        if (writer != null) {
+            writer.suspend();
+            writer = null;
+        }
+    }
+
     @Override
     public void onError(Throwable t) {
-        // The sender cancelled or the connection broke: nothing of this transfer may remain.
+        // The sender cancelled or the connection broke: the verified chunks stay for a resume.
         if (!ended) {
             ended = true;
-            abort();
-            LOG.info("node {}: snapshot transfer from {} interrupted after {} bytes ({}); aborted, the leader will retry",
-                    transport.selfId(), remote, received, Status.fromThrowable(t).getCode());
+            suspend();
+            LOG.info("node {}: snapshot transfer from {} interrupted after {} bytes ({}); the verified bytes are kept"
+                    + " and the next transfer of this image resumes after them", transport.selfId(), remote, received,
+                    Status.fromThrowable(t).getCode());
         }
     }
 
@@ -196,7 +258,7 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
     public void onCompleted() {
         if (!ended) {
             end(Status.DATA_LOSS.withDescription(where() + ": the sender ended the transfer without a trailer after "
-                    + received + " bytes; aborted"));
+                    + received + " bytes; the verified bytes are kept for the next transfer"), true);
         }
     }
 }

@@ -6,17 +6,20 @@ import dev.raftkit.grpc.proto.SnapshotAck;
 import dev.raftkit.grpc.proto.SnapshotChunk;
 import dev.raftkit.grpc.proto.SnapshotData;
 import dev.raftkit.grpc.proto.SnapshotHeader;
+import dev.raftkit.grpc.proto.SnapshotResume;
 import dev.raftkit.grpc.proto.SnapshotTrailer;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -30,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * from the on-ready callback; so a 1 GiB image moves through a few hundred KiB of heap. It checks
  * the image against the reader's descriptor as it goes: a local snapshot that does not match its
  * own checksum is never sent as if it were good.
+ *
+ * <p>Each transfer first asks the receiver where to resume ({@code SnapshotResumePoint}): an
+ * earlier transfer of the same image that was cut left its verified chunks there, and only the
+ * bytes after them are sent. The receiver then checks the whole image, kept chunks included,
+ * against the descriptor before it commits; the sender's own whole-image check covers only a
+ * transfer from byte 0.
  */
 final class SnapshotSender {
 
@@ -63,12 +72,59 @@ final class SnapshotSender {
         active.add(t);
         t.future.whenComplete((ok, err) -> active.remove(t));
         try {
+            RaftPeerGrpc.newStub(link.channel()).withDeadlineAfter(RESUME_POINT_DEADLINE_SECONDS, TimeUnit.SECONDS)
+                    .snapshotResumePoint(t.header(0), new StreamObserver<>() {
+                        private long offset;
+
+                        @Override
+                        public void onNext(SnapshotResume r) {
+                            offset = r.getOffset();
+                        }
+
+                        @Override
+                        public void onError(Throwable e) {
+                            Status s = Status.fromThrowable(e);
+                            if (s.getCode() == Status.Code.UNIMPLEMENTED) {
+                                open(link, t, 0); // a receiver that cannot resume: the whole image
+                                return;
+                            }
+                            // Unreachable, refused: a transfer would fail the same way, and one sent
+                            // from byte 0 would make the receiver drop what it kept. The core retries.
+                            t.fail(new IOException("node " + transport.selfId() + ": cannot ask node " + message.to()
+                                    + " where to resume snapshot " + message.snapshot().last() + ": " + s.getCode()
+                                    + (s.getDescription() == null ? "" : " (" + s.getDescription() + ")"), e));
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            open(link, t, offset);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            t.fail(new IOException("node " + transport.selfId() + ": cannot ask node " + message.to()
+                    + " where to resume a snapshot: " + e, e));
+        }
+        return t.future;
+    }
+
+    /** How long the receiver may take to read its partial's chunk records. */
+    private static final long RESUME_POINT_DEADLINE_SECONDS = 30;
+
+    private void open(PeerLink link, Transfer t, long resumeOffset) {
+        if (t.outcome != null) {
+            return; // cancelled (transport closed) while the resume point was asked
+        }
+        if (resumeOffset < 0 || resumeOffset > t.descriptor.sizeBytes()) {
+            resumeOffset = 0;
+        }
+        t.offset = resumeOffset;
+        t.resumeOffset = resumeOffset;
+        try {
             RaftPeerGrpc.newStub(link.channel()).installSnapshot(t);
         } catch (RuntimeException e) {
             t.fail(new IOException("node " + transport.selfId() + ": cannot open a snapshot stream to node "
-                    + message.to() + ": " + e, e));
+                    + t.message.to() + ": " + e, e));
         }
-        return t.future;
     }
 
     void cancelAll() {
@@ -90,9 +146,10 @@ final class SnapshotSender {
         private volatile boolean acked;
         private volatile Throwable outcome;
         private boolean settled;
-        // Owned by the pump.
+        // Owned by the pump (set once before the call starts).
         private boolean headerSent;
         private long offset;
+        private long resumeOffset;
         private long chunks;
 
         Transfer(InstallSnapshot message, SnapshotReader data) {
@@ -139,9 +196,7 @@ final class SnapshotSender {
             int chunkBytes = transport.config().snapshotChunkBytes();
             while (!done && out.isReady()) {
                 if (!headerSent) {
-                    out.onNext(SnapshotChunk.newBuilder().setHeader(SnapshotHeader.newBuilder()
-                            .setInstallSnapshot(MessageCodec.encode(transport.clusterId(), message))
-                            .setSizeBytes(descriptor.sizeBytes()).setCrc32C(descriptor.crc32c())).build());
+                    out.onNext(SnapshotChunk.newBuilder().setHeader(header(resumeOffset)).build());
                     headerSent = true;
                     continue;
                 }
@@ -158,6 +213,13 @@ final class SnapshotSender {
                 offset += bytes.length;
                 chunks++;
             }
+        }
+
+        SnapshotHeader header(long resume) {
+            return SnapshotHeader.newBuilder()
+                    .setInstallSnapshot(MessageCodec.encode(transport.clusterId(), message))
+                    .setSizeBytes(descriptor.sizeBytes()).setCrc32C(descriptor.crc32c())
+                    .setResumeOffset(resume).build();
         }
 
         /**
@@ -205,10 +267,13 @@ final class SnapshotSender {
         }
 
         private void finish() {
-            if (offset != descriptor.sizeBytes() || (int) whole.getValue() != descriptor.crc32c()) {
+            // From byte 0 the whole image passed through here; a resumed one is checked whole by
+            // the receiver before it commits.
+            boolean crcOk = resumeOffset > 0 || (int) whole.getValue() == descriptor.crc32c();
+            if (offset != descriptor.sizeBytes() || !crcOk) {
                 cancel("the local snapshot at " + message.snapshot().last() + " does not match its descriptor ("
                         + offset + " bytes read of " + descriptor.sizeBytes() + ", CRC32C "
-                        + ((int) whole.getValue() == descriptor.crc32c() ? "matches" : "differs")
+                        + (crcOk ? "matches" : "differs")
                         + "); it is corrupt and was not sent");
                 return;
             }

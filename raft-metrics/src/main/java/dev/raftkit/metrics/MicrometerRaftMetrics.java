@@ -61,6 +61,12 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
     public static final String SNAPSHOT_INSTALL = "raft.snapshot.install";
     public static final String SNAPSHOT_BYTES = "raft.snapshot.bytes";
     public static final String DISK_STALLS = "raft.disk.stalls";
+    /** Counter, bytes: snapshot bytes this node streamed to peers (every chunk, resumed transfers included). */
+    public static final String SNAPSHOT_SENT_BYTES = "raft.snapshot.sent.bytes";
+    /** Counter, bytes: of those, bytes an earlier interrupted attempt had already sent (not verified by the receiver). */
+    public static final String SNAPSHOT_RESENT_BYTES = "raft.snapshot.resent.bytes";
+    /** Counter: snapshot transfers this node resumed past byte 0. */
+    public static final String SNAPSHOT_RESUMES = "raft.snapshot.resumes";
     public static final String INBOX_DEPTH = "raft.inbox.depth";
     public static final String APPLY_QUEUE_DEPTH = "raft.apply.queue.depth";
     public static final String SESSIONS_OPEN = "raft.sessions.open";
@@ -87,6 +93,11 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
     private final boolean percentileHistograms;
     private final double[] percentiles;
     private volatile Meters meters;
+    /** The snapshot-streaming counters, bound with {@link #meters}. */
+    private record StreamMeters(Counter sentBytes, Counter resentBytes, Counter resumes) {
+    }
+
+    private volatile StreamMeters streamMeters;
     private volatile Supplier<RaftGauges> gauges;
     /** Guarded by {@code this}: the registry, what was registered in it, and the peers' meters. */
     private MeterRegistry registry;
@@ -193,6 +204,12 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
                 bytes(DistributionSummary.builder(SNAPSHOT_BYTES).tag("op", "send").description("snapshot sizes")),
                 bytes(DistributionSummary.builder(SNAPSHOT_BYTES).tag("op", "install").description("snapshot sizes")),
                 counter(DISK_STALLS, "times the log writer finished no write for diskStallTicks"));
+        streamMeters = new StreamMeters(
+                keep(Counter.builder(SNAPSHOT_SENT_BYTES).tags(tags).baseUnit("bytes")
+                        .description("snapshot bytes this node streamed to peers").register(registry)),
+                keep(Counter.builder(SNAPSHOT_RESENT_BYTES).tags(tags).baseUnit("bytes")
+                        .description("snapshot bytes sent again after an interrupted transfer").register(registry)),
+                counter(SNAPSHOT_RESUMES, "snapshot transfers resumed from the receiver's last verified chunk"));
         gauge(INBOX_DEPTH, null, "client requests waiting for the raft loop", RaftGauges::inboxDepth);
         gauge(APPLY_QUEUE_DEPTH, null, "committed entries not applied yet", RaftGauges::applyQueueDepth);
         gauge(SESSIONS_OPEN, null, "open client sessions", RaftGauges::openSessions);
@@ -287,6 +304,7 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
         }
         closed = true;
         meters = null;
+        streamMeters = null;
         if (registry != null) {
             registered.forEach(registry::remove);
         }
@@ -374,6 +392,25 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
         if (m != null) {
             m.snapshotSend().record(nanos, TimeUnit.NANOSECONDS);
             m.sendBytes().record(bytes);
+        }
+    }
+
+    @Override
+    public void snapshotBytesSent(long peer, long bytes, long resentBytes) {
+        StreamMeters m = streamMeters;
+        if (m != null) {
+            m.sentBytes().increment(bytes);
+            if (resentBytes > 0) {
+                m.resentBytes().increment(resentBytes);
+            }
+        }
+    }
+
+    @Override
+    public void snapshotResumed(long peer, long offset, long sizeBytes) {
+        StreamMeters m = streamMeters;
+        if (m != null) {
+            m.resumes().increment();
         }
     }
 

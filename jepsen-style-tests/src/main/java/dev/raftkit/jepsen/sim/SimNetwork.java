@@ -4,11 +4,10 @@ import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.core.message.RequestVoteResponse;
+import dev.raftkit.spi.ResumableSnapshotWriter;
 import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
-import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.HashSet;
@@ -25,11 +24,14 @@ import java.util.concurrent.CompletableFuture;
  * a loss rate), and duplicated, all decided by the run's one random source. A snapshot travels
  * with its bytes: read from the sender's store, written through the receiver's
  * {@link Transport.Inbound#beginSnapshot} into its real snapshot store, committed, and only then
- * handed over, as the {@link Transport} contract says.
+ * handed over, as the {@link Transport} contract says. Like the gRPC transport it asks the receiver
+ * where to resume and sends only the chunks after those it kept from a cut transfer; under
+ * {@link Fault#SNAPSHOT} transfers are cut at random chunks ({@link #snapshotCutRate}).
  */
 final class SimNetwork {
 
-    private static final int CHUNK = 64 * 1024;
+    /** Tiny, so that the simulator's snapshots (a few hundred bytes) span several chunks to cut between. */
+    private static final int CHUNK = 64;
 
     private final SimScheduler scheduler;
     private final SplittableRandom random;
@@ -46,6 +48,14 @@ final class SimNetwork {
     final java.util.Map<Long, Long> crashAfterNextAnswer = new java.util.TreeMap<>();
     java.util.function.BiConsumer<Long, Long> crasher = (id, down) -> { };
     double lossRate;
+    /** The chance that a snapshot transfer is cut at a random chunk (under {@link Fault#SNAPSHOT}). */
+    double snapshotCutRate;
+    /** Snapshot transfers cut, and transfers that resumed past byte 0, so far. */
+    long snapshotCuts;
+    long snapshotResumes;
+    private long transfers;
+    /** Per image on a link not delivered yet: the furthest byte sent, bytes sent, bytes sent again. */
+    private final Map<String, long[]> streamed = new TreeMap<>();
     double duplicateRate;
     long extraDelay;
 
@@ -164,18 +174,16 @@ final class SimNetwork {
         @Override
         public CompletableFuture<Void> sendSnapshot(InstallSnapshot m, SnapshotReader data) {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            byte[] bytes;
-            try (data) {
-                ByteArrayOutputStream all = new ByteArrayOutputStream();
-                for (long off = 0; ; ) {
-                    byte[] chunk = data.chunk(off, CHUNK);
-                    if (chunk.length == 0) {
-                        break;
-                    }
-                    all.write(chunk);
-                    off += chunk.length;
+            done.whenComplete((v, e) -> {
+                try {
+                    data.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // a reader on a crashed disk; nothing to release
                 }
-                bytes = all.toByteArray();
+            });
+            byte[] bytes;
+            try (java.io.InputStream in = data.input()) {
+                bytes = in.readAllBytes();
             } catch (IOException | RuntimeException e) {
                 done.completeExceptionally(e);
                 return done;
@@ -203,7 +211,7 @@ final class SimNetwork {
                 if (to == null || cut(m.from(), m.to())) {
                     failure = "node " + m.to() + " unreachable";
                 } else {
-                    failure = install(to, m, bytes, crc);
+                    failure = install(to, m, data, d);
                 }
                 String why = failure;
                 trace.add(scheduler.now(), m.to(), "snapshot-received", m.snapshot().last() + " from " + m.from()
@@ -220,20 +228,88 @@ final class SimNetwork {
             return done;
         }
 
-        /** The receiver's side of a stream: into its real store, committed, then handed over. Null: done. */
-        private String install(Endpoint to, InstallSnapshot m, byte[] bytes, int crc) {
-            SnapshotWriter w;
+        /** Counts an attempt at {@code image} that sent bytes {@code from} to {@code to}: see {@link #streamed}. */
+        private void sent(String image, long from, long to) {
+            long[] t = streamed.computeIfAbsent(image, k -> new long[3]);
+            t[2] += Math.max(0, Math.min(to, t[0]) - from);
+            t[1] += Math.max(0, to - from);
+            t[0] = Math.max(t[0], to);
+        }
+
+        /**
+         * The receiver's side of a stream, as the gRPC transport runs it: ask where to resume, then
+         * chunks from there into its real store, each checkpointed; under the snapshot fault a
+         * transfer may be cut at a random chunk (the receiver keeps its verified chunks and the next
+         * attempt resumes). Committed, then handed over. Null: done.
+         */
+        private String install(Endpoint to, InstallSnapshot m, SnapshotReader data, SnapshotDescriptor d) {
+            long resume;
+            ResumableSnapshotWriter w;
             try {
-                w = to.inbound.beginSnapshot(m);
+                resume = to.inbound.snapshotResumePoint(m, d.sizeBytes(), d.crc32c());
+                w = to.inbound.beginSnapshot(m, d.sizeBytes(), d.crc32c());
             } catch (IOException | RuntimeException e) {
                 return "beginSnapshot failed: " + e;
             }
-            try (w) {
+            try {
+                if (w.resumeOffset() != resume) {
+                    if (resume != 0) {
+                        w.suspend();
+                        return "the receiver's partial changed since it was asked (" + resume + " then "
+                                + w.resumeOffset() + " bytes)";
+                    }
+                    w.restart();
+                }
+                long size = d.sizeBytes();
+                int chunks = (int) ((size - resume + CHUNK - 1) / CHUNK);
+                int cutAt = -1;
+                if (snapshotCutRate > 0 && chunks > 0) {
+                    // Its own random source, derived from the transfer, so that cutting transfers
+                    // leaves the run's other random choices as they were.
+                    SplittableRandom r = new SplittableRandom(m.from() * 1_000_003L ^ m.to() * 7919L
+                            ^ m.snapshot().index() * 31L ^ resume ^ (long) (++transfers) << 40);
+                    if (r.nextDouble() < snapshotCutRate) {
+                        cutAt = r.nextInt(chunks);
+                    }
+                }
                 OutputStream out = w.output();
-                out.write(bytes);
-                out.flush();
+                String image = m.from() + ">" + m.to() + "@" + m.snapshot().last() + "/" + size + "/" + d.crc32c();
+                long off = resume;
+                for (int i = 0; off < size; i++) {
+                    byte[] chunk;
+                    try {
+                        chunk = data.chunk(off, CHUNK);
+                    } catch (IOException | RuntimeException e) {
+                        w.suspend(); // the sender failed, not the bytes already verified
+                        return "the sender could not read its snapshot: " + e;
+                    }
+                    if (chunk.length == 0) {
+                        break;
+                    }
+                    if (i == cutAt) {
+                        // Half of this chunk arrives, unverified, then the link breaks.
+                        out.write(chunk, 0, chunk.length / 2);
+                        w.suspend();
+                        snapshotCuts++;
+                        sent(image, resume, off + chunk.length / 2);
+                        trace.add(scheduler.now(), m.to(), "snapshot-cut", m.snapshot().last() + " from " + m.from()
+                                + " at byte " + off + " of " + size + " (this attempt began at " + resume + ")");
+                        return "cut at byte " + off;
+                    }
+                    out.write(chunk);
+                    w.checkpoint();
+                    off += chunk.length;
+                }
+                sent(image, resume, off);
+                long[] totals = streamed.remove(image);
+                if (resume > 0) {
+                    snapshotResumes++;
+                    trace.add(scheduler.now(), m.to(), "snapshot-resumed", m.snapshot().last() + " from " + m.from()
+                            + " at byte " + resume + " of " + size + ": sent=" + totals[1] + " resent=" + totals[2]
+                            + " size=" + size);
+                }
                 SnapshotDescriptor written = w.commit();
-                if (written.crc32c() != crc) {
+                if (written.crc32c() != d.crc32c()) {
                     return "the committed snapshot's CRC32C differs from the bytes sent";
                 }
             } catch (IOException | RuntimeException e) {

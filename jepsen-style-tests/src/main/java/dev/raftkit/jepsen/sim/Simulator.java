@@ -102,6 +102,9 @@ public final class Simulator {
         this.nemesisRandom = random.split();
         this.trace = new Trace(options.keepTrace());
         this.network = new SimNetwork(scheduler, random, options.hooks(), trace);
+        if (options.faults().contains(Fault.SNAPSHOT)) {
+            network.snapshotCutRate = 0.3;
+        }
         network.crasher = (id, down) -> {
             SimHost host = hosts.get(id);
             if (host != null && host.up()) {

@@ -123,6 +123,7 @@ public enum StateMachineKind {
         return TableArtifactKey.of(key.derive("raftkit sql table artifact"));
     }
 
+    /**
      * A new, empty state machine of this kind that writes no files of its own, for rebuilding a
      * backup's state to check its digest (a restore, {@code backup verify --deep}).
      */

@@ -79,6 +79,9 @@ final class GrpcCluster implements AutoCloseable {
     private TlsConfig clientTls;
     private boolean clientTlsSet;
     private boolean insecureAdmin = true;
+    /** Where the other nodes are told node {@code id} listens, when not its own port (a proxy in between). */
+    private final Map<Long, InetSocketAddress> routes = new ConcurrentHashMap<>();
+    private int snapshotChunkBytes;
 
     GrpcCluster(Path dir, String clusterId, Set<Long> founders, LongFunction<TlsConfig> tls,
                 BiConsumer<Long, RaftServerBuilder> customize) {
@@ -122,6 +125,30 @@ final class GrpcCluster implements AutoCloseable {
         return this;
     }
 
+    /** Snapshot chunks of {@code bytes} on every node started from now on (default: the transport's). */
+    GrpcCluster snapshotChunkBytes(int bytes) {
+        snapshotChunkBytes = bytes;
+        return this;
+    }
+
+    /**
+     * From now on the other nodes reach node {@code id} at {@code via} (a proxy to its own peer
+     * port, {@link #peerAddress}): nodes running now are re-pointed, nodes started later told so.
+     */
+    synchronized void route(long id, InetSocketAddress via) {
+        routes.put(id, via);
+        for (Node other : nodes.values()) {
+            if (other.id != id) {
+                other.node.addPeer(id, via, hostPort(id));
+            }
+        }
+    }
+
+    /** Node {@code id}'s own peer port (known once it has started). */
+    InetSocketAddress peerAddress(long id) {
+        return peerAddresses.get(id);
+    }
+
     GrpcCluster startAll() {
         founders.stream().sorted().forEach(this::start);
         return this;
@@ -147,7 +174,12 @@ final class GrpcCluster implements AutoCloseable {
                 .stateMachine(machine)
                 .logStorage(logDir -> log(id, SegmentedLogStorage.open(logDir, logOptions)))
                 // Short back-off, so a restarted node is reached again within a test's patience.
-                .configureTransport(t -> t.backoff(Duration.ofMillis(20), Duration.ofMillis(500)))
+                .configureTransport(t -> {
+                    t.backoff(Duration.ofMillis(20), Duration.ofMillis(500));
+                    if (snapshotChunkBytes > 0) {
+                        t.snapshotChunkBytes(snapshotChunkBytes);
+                    }
+                })
                 .listener(new RaftListener() {
                     @Override
                     public void onSnapshotInstalled(SnapshotMeta snapshot) {
@@ -160,7 +192,7 @@ final class GrpcCluster implements AutoCloseable {
         // founders elected a leader would rejoin as a recovering member instead of founding.
         peerAddresses.forEach((peer, address) -> {
             if (peer != id) {
-                b.peer(peer, address);
+                b.peer(peer, routes.getOrDefault(peer, address));
             }
         });
         if (founders.contains(id)) {
@@ -177,8 +209,8 @@ final class GrpcCluster implements AutoCloseable {
         // The operator's address book, both ways: peer addresses, and client addresses for redirects.
         for (Node other : nodes.values()) {
             if (other.id != id) {
-                other.node.addPeer(id, raftNode.peerAddress(), hostPort(id));
-                raftNode.addPeer(other.id, peerAddresses.get(other.id), hostPort(other.id));
+                other.node.addPeer(id, routes.getOrDefault(id, raftNode.peerAddress()), hostPort(id));
+                raftNode.addPeer(other.id, routes.getOrDefault(other.id, peerAddresses.get(other.id)), hostPort(other.id));
             }
         }
         Node node = new Node(raftNode, machine, installed);
