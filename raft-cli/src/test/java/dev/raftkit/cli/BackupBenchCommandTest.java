@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code raftkit bench backup} on a small slice (4 MiB, a chain of three): it runs, prints every
+ * {@code raftkit bench backup} on a small slice (4 MiB, an encrypted chain of three): it runs, prints every
  * step, and its figures are sane (positive, finite, the bytes what the chain holds); never timings.
  */
 class BackupBenchCommandTest {
@@ -28,8 +28,9 @@ class BackupBenchCommandTest {
         Path work = Files.createDirectories(dir.resolve("work"));
         CliRun r = CliRun.of("bench", "backup", "--state", "4MiB", "--value-bytes", "16384", "--increments", "2",
                 "--increment", "512KiB", "--nodes", "2", "--rounds", "2", "--parallelism", "2", "--dir", work.toString(),
-                "--csv", csv.toString());
+                "--csv", csv.toString(), "--encrypted");
         assertEquals(0, r.exit(), r.all());
+        assertTrue(r.out().contains("chain of 3 encrypted backups"), r.all());
         assertTrue(r.out().matches("(?s).*raw disk: [0-9.]+ MB/s sequential write.*"), r.all());
         assertTrue(r.out().contains("speed-up of 2 threads over sequential"), r.all());
         List<String> lines = Files.readAllLines(csv);
@@ -49,7 +50,8 @@ class BackupBenchCommandTest {
             assertTrue(bytes > 0 && median > 0 && min <= median && median <= max && rate > 0
                     && Double.isFinite(rate) && Double.parseDouble(f[10]) > 0, line);
         }
-        assertEquals(List.of("cold restore + node applied/2", "full backup/1", "incremental backup/1",
+        assertEquals(List.of("2 separate restores/1", "cold restore + node applied/2", "full backup/1",
+                "incremental backup/1",
                 "restore into 1 directory/1", "restore into 1 directory/2", "restore into 2 directories/1",
                 "restore into 2 directories/2"), List.copyOf(steps.keySet()));
         // The full backup holds the 4 MiB of values (and the keys, the snapshot's framing).
@@ -58,6 +60,8 @@ class BackupBenchCommandTest {
         long one = Long.parseLong(steps.get("restore into 1 directory/1")[4]);
         assertTrue(one > full, "a restore writes the snapshot and the increments' entries: " + one);
         assertEquals(2 * one, Long.parseLong(steps.get("restore into 2 directories/2")[4]));
+        assertEquals(2 * one, Long.parseLong(steps.get("2 separate restores/1")[4]));
+        assertTrue(r.out().contains("2 directories in one call against 2 separate restores"), r.all());
         assertEquals("2", steps.get("restore into 1 directory/2")[5], "two rounds");
         try (Stream<Path> s = Files.list(work)) {
             assertFalse(s.findAny().isPresent(), "the benchmark deletes everything it wrote");

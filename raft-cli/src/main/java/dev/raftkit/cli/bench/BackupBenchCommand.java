@@ -2,9 +2,11 @@ package dev.raftkit.cli.bench;
 
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.kv.KvOps;
+import dev.raftkit.node.BackupPolicy;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupFile;
+import dev.raftkit.storage.backup.BackupKey;
 import dev.raftkit.storage.backup.BackupManifest;
 import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.BackupService;
@@ -17,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -93,6 +96,10 @@ public final class BackupBenchCommand implements Callable<Integer> {
                     + " everything is deleted at the end. Needs about (2 + --nodes) times --state free.")
     Path dir;
 
+    @Option(names = "--encrypted", description = "Encrypt the backups (AES-256-GCM, a key generated for the run):"
+            + " verification and restore then decrypt and authenticate every chunk, work the restore's threads share.")
+    boolean encrypted;
+
     @Option(names = "--csv", paramLabel = "FILE", description = "Also write the CSV lines to FILE.")
     Path csvFile;
 
@@ -146,11 +153,12 @@ public final class BackupBenchCommand implements Callable<Integer> {
         List<Double> incrementSeconds = new ArrayList<>();
         long incrementFileBytes = 0;
         double loadSeconds;
-        try (RaftNode node = startNode(data)) {
+        BackupKey key = encrypted ? BackupKey.generate(new SecureRandom()) : null;
+        try (RaftNode node = startNode(data, root, key)) {
             note(err, "loading %s of %d-byte values into a one-node key-value cluster...", size(stateBytes), valueBytes);
             long t0 = System.nanoTime();
-            long[] key = {0};
-            load(node, stateBytes, random, key);
+            long[] next = {0};
+            load(node, stateBytes, random, next);
             loadSeconds = seconds(t0);
             note(err, "full backup...");
             t0 = System.nanoTime();
@@ -158,7 +166,7 @@ public final class BackupBenchCommand implements Callable<Integer> {
             double fullSeconds = seconds(t0);
             steps.add(new Step("full backup", 1, 1, dataBytes(chain.get(0).manifest()), new double[] {fullSeconds}));
             for (int i = 1; i <= increments; i++) {
-                load(node, incrementBytes, random, key);
+                load(node, incrementBytes, random, next);
                 note(err, "incremental backup %d of %d...", i, increments);
                 t0 = System.nanoTime();
                 BackupService.Result r = node.incrementalBackup(root);
@@ -179,26 +187,38 @@ public final class BackupBenchCommand implements Callable<Integer> {
         // (everything since the full backup) beside the incrementals, and restore the shortest path.
 
         List<Path> dirs = chain.stream().map(r -> r.backup().dir()).toList();
-        BackupChain verified = BackupChain.verify(dirs);
+        BackupChain verified = BackupChain.verify(dirs, key);
         long expectIndex = verified.last().manifest().lastIndex();
         long chainBytes = dataBytes(verified);
-        double[][] restore = new double[4][rounds];
-        String[] names = {"restore into 1 directory", "restore into 1 directory", "restore into " + nodes + " directories",
-                "restore into " + nodes + " directories"};
-        int[] parallel = {1, threads, 1, threads};
-        int[] copies = {1, 1, nodes, nodes};
+        // Each kind of restore: its name, threads, directories, and whether the directories are
+        // written by one call (verifying once) or by one call each (as 'raftkit restore' was run once
+        // per node before it took several directories).
+        String one = "restore into 1 directory";
+        String many = "restore into " + nodes + " directories";
+        String[] names = {one, one, many, many, nodes + " separate restores"};
+        int[] parallel = {1, threads, 1, threads, 1};
+        int[] copies = {1, 1, nodes, nodes, nodes};
+        boolean[] separate = {false, false, false, false, true};
+        int kinds = nodes > 1 ? 5 : 2;
+        double[][] restore = new double[kinds][rounds];
         for (int round = 0; round < rounds; round++) {
-            // Alternate which goes first, so neither always runs on a page cache the other warmed.
-            int[] order = round % 2 == 0 ? new int[] {0, 1, 2, 3} : new int[] {1, 0, 3, 2};
-            for (int k : order) {
+            // Alternate the order, so no kind always runs on a page cache (or a disk queue) another left.
+            for (int j = 0; j < kinds; j++) {
+                int k = round % 2 == 0 ? j : kinds - 1 - j;
                 note(err, "round %d of %d: %s, parallelism %d...", round + 1, rounds, names[k], parallel[k]);
                 List<Path> targets = new ArrayList<>();
                 for (int n = 1; n <= copies[k]; n++) {
                     targets.add(work.resolve("restored-" + round + "-" + k).resolve("n" + n));
                 }
                 long t0 = System.nanoTime();
-                List<BackupRestore.Result> results = BackupRestore.restore(dirs, targets, BackupRestore.LATEST, null,
-                        parallel[k], null);
+                List<BackupRestore.Result> results = new ArrayList<>();
+                if (separate[k]) {
+                    for (Path t : targets) {
+                        results.addAll(BackupRestore.restore(dirs, List.of(t), BackupRestore.LATEST, key, 1, null));
+                    }
+                } else {
+                    results.addAll(BackupRestore.restore(dirs, targets, BackupRestore.LATEST, key, parallel[k], null));
+                }
                 restore[k][round] = seconds(t0);
                 for (BackupRestore.Result r : results) {
                     if (r.lastIndex() != expectIndex) {
@@ -210,14 +230,14 @@ public final class BackupBenchCommand implements Callable<Integer> {
                 BenchCommand.deleteTree(targets.get(0).getParent());
             }
         }
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < kinds; k++) {
             steps.add(new Step(names[k], parallel[k], copies[k], chainBytes * copies[k], restore[k]));
         }
 
         note(err, "cold start: a node on a restored directory, until it has applied index %d...", expectIndex);
         Path restored = work.resolve("cold");
         long t0 = System.nanoTime();
-        BackupRestore.restore(dirs, List.of(restored), BackupRestore.LATEST, null, threads, null);
+        BackupRestore.restore(dirs, List.of(restored), BackupRestore.LATEST, key, threads, null);
         double restoreSeconds = seconds(t0);
         double applySeconds = startAndApply(restored, expectIndex);
         steps.add(new Step("cold restore + node applied", threads, 1, chainBytes,
@@ -231,8 +251,9 @@ public final class BackupBenchCommand implements Callable<Integer> {
 
     private void print(PrintWriter out, List<Step> steps, double rawMbps, long rawBytes, long stateBytes,
                        long chainBytes, int backups, double loadSeconds, int threads) {
-        out.printf(Locale.ROOT, "raftkit bench backup: state %s (%d-byte values), chain of %d backups (%s of files),"
+        out.printf(Locale.ROOT, "raftkit bench backup: state %s (%d-byte values), chain of %d %sbackups (%s of files),"
                         + " %d round(s), parallelism %d, %d cores, load average %s%n", size(stateBytes), valueBytes, backups,
+                encrypted ? "encrypted " : "",
                 size(chainBytes), rounds, threads, Runtime.getRuntime().availableProcessors(), load());
         out.printf(Locale.ROOT, "raw disk: %.1f MB/s sequential write of %s + fsync; loading the state took %.1f s%n",
                 rawMbps, size(rawBytes), loadSeconds);
@@ -247,12 +268,22 @@ public final class BackupBenchCommand implements Callable<Integer> {
         }
         Step seq1 = find(steps, "restore into 1 directory", 1);
         Step par1 = find(steps, "restore into 1 directory", threads);
-        Step seqN = find(steps, "restore into " + nodes + " directories", 1);
-        Step parN = find(steps, "restore into " + nodes + " directories", threads);
         if (threads > 1) {
             out.printf(Locale.ROOT, "speed-up of %d threads over sequential (median time, sequential / concurrent):"
-                    + " 1 directory %.2f×, %d directories %.2f×%n", threads, seq1.median() / par1.median(), nodes,
-                    seqN.median() / parN.median());
+                    + " 1 directory %.2f×", threads, seq1.median() / par1.median());
+            if (nodes > 1) {
+                Step seqN = find(steps, "restore into " + nodes + " directories", 1);
+                Step parN = find(steps, "restore into " + nodes + " directories", threads);
+                out.printf(Locale.ROOT, ", %d directories %.2f×", nodes, seqN.median() / parN.median());
+            }
+            out.println();
+        }
+        if (nodes > 1) {
+            Step sep = find(steps, nodes + " separate restores", 1);
+            out.printf(Locale.ROOT, "%d directories in one call against %d separate restores (median time, separate /"
+                            + " one call): sequential %.2f×, %d threads %.2f×%n", nodes, nodes,
+                    sep.median() / find(steps, "restore into " + nodes + " directories", 1).median(), threads,
+                    sep.median() / find(steps, "restore into " + nodes + " directories", threads).median());
         }
         List<String> csv = new ArrayList<>();
         csv.add("csv,step,threads,directories,bytes,runs,median_s,min_s,max_s,mb_per_s,raw_disk_mb_per_s");
@@ -284,9 +315,11 @@ public final class BackupBenchCommand implements Callable<Integer> {
                 .orElseThrow();
     }
 
-    private RaftNode startNode(Path data) throws Exception {
+    private RaftNode startNode(Path data, Path root, BackupKey key) throws Exception {
         InetSocketAddress any = new InetSocketAddress("127.0.0.1", 0);
+        Files.createDirectories(root);
         RaftNode node = RaftNode.builder("bench-backup", 1).dataDir(data).peerListen(any).clientListen(any)
+                .backups(new BackupPolicy(root.toRealPath(), key))
                 .bootstrap(Set.of(1L)).tickMillis(BenchNode.TICK_MILLIS)
                 .stateMachine(StateMachineKind.KV.create(data)).start();
         long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
