@@ -31,7 +31,7 @@ class BackupBenchCommandTest {
                 "--csv", csv.toString(), "--encrypted");
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.out().contains("chain of 3 encrypted backups"), r.all());
-        assertTrue(r.out().matches("(?s).*raw disk: [0-9.]+ MB/s sequential write.*"), r.all());
+        assertTrue(r.out().matches("(?s).*raw disk: [0-9.]+ MB/s sequential write of 4.0 MiB \\+ fsync \\(median of 3, .*"), r.all());
         assertTrue(r.out().contains("speed-up of 2 threads over sequential"), r.all());
         List<String> lines = Files.readAllLines(csv);
         assertEquals("csv,step,threads,directories,bytes,runs,median_s,min_s,max_s,mb_per_s,raw_disk_mb_per_s",
