@@ -253,6 +253,9 @@ public final class BackupRestore {
             List<RestoreWorkers.Task<long[]>> tasks = new ArrayList<>();
             for (Path tmp : partials) {
                 tasks.add(RestoreWorkers.submit(workers, () -> {
+                    if (abort.get()) {
+                        throw new Aborted(); // a directory written before failed: do not start this one
+                    }
                     try {
                         return writeOne(io, chain, snapshot, target, tmp, key, logOptions, workers, abort);
                     } catch (IOException | RuntimeException | Error e) {

@@ -135,15 +135,18 @@ class ConcurrentRestoreTest {
 
     @Test
     void aDirectoryThatFailsWhileItIsWrittenFailsTheRestoreAndNoDirectoryIsLeftBehind() throws Exception {
-        Path out = tmp.resolve("failing-out");
-        List<Path> nodes = List.of(out.resolve("n1"), out.resolve("n2"), out.resolve("n3"));
-        // n2's log cannot be written (a full disk, say): n1's and n3's finished work goes too.
-        FileIo failing = new FailingFileIo(FileIo.real(), p -> p.toString().contains(".partial-n2-")
-                && p.toString().contains("/" + BackupRestore.LOG_DIR + "/"));
-        IOException e = assertThrows(IOException.class, () -> BackupRestore.restore(failing, chain, nodes,
-                BackupRestore.LATEST, null, SegmentedLogStorage.Options.defaults(), 3, null));
-        assertTrue(e.getMessage().contains("no space left (test)"), e.toString());
-        assertNothingLeftIn(out);
+        for (int parallelism : new int[] {1, 3}) {
+            Path out = tmp.resolve("failing-out-" + parallelism);
+            List<Path> nodes = List.of(out.resolve("n1"), out.resolve("n2"), out.resolve("n3"));
+            // n2's log cannot be written (a full disk, say): n1's and n3's finished work goes too,
+            // and the error is n2's, not that of a directory stopped because n2 failed.
+            FileIo failing = new FailingFileIo(FileIo.real(), p -> p.toString().contains(".partial-n2-")
+                    && p.toString().contains("/" + BackupRestore.LOG_DIR + "/"));
+            IOException e = assertThrows(IOException.class, () -> BackupRestore.restore(failing, chain, nodes,
+                    BackupRestore.LATEST, null, SegmentedLogStorage.Options.defaults(), parallelism, null));
+            assertTrue(e.getMessage().contains("no space left (test)"), e.toString());
+            assertNothingLeftIn(out);
+        }
     }
 
     @Test
