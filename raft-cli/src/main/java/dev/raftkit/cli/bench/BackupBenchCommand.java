@@ -29,6 +29,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -380,7 +381,7 @@ public final class BackupBenchCommand implements Callable<Integer> {
                 try {
                     f.get(10, TimeUnit.MINUTES);
                     break;
-                } catch (java.util.concurrent.ExecutionException e) {
+                } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof RaftException r) || !r.retryable() || attempt > 100) {
                         throw e;
                     }

@@ -12,9 +12,12 @@ import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.StorageTestingHooks;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * data directory that exists and is not empty. Everything is written into a temporary sibling
  * directory, fsynced, and renamed to the data directory at the end, so a failed restore leaves
  * no data directory behind. Blocking; any thread.
+ *
+ * <p>Concurrent recovery: {@link #restore(FileIo, List, List, long, BackupKey,
+ * SegmentedLogStorage.Options, int, LongConsumer)} seeds several data directories from one
+ * verification, with the backups verified, the directories written and the entries decoded in
+ * parallel on a bounded pool of its own ({@code raftkit restore --data a,b,c --parallelism N}).
  */
 public final class BackupRestore {
 
@@ -228,7 +236,7 @@ public final class BackupRestore {
                     + full.lastIndex() + ".." + chainEnd + "; pick an index in that range, or a chain whose full"
                     + " backup is older");
         }
-        java.util.Set<Path> distinct = new java.util.HashSet<>();
+        Set<Path> distinct = new HashSet<>();
         for (Path dataDir : dataDirs) {
             if (!distinct.add(dataDir.toAbsolutePath().normalize())) {
                 throw new BackupException(dataDir, "is named twice among the data directories to restore into;"
@@ -512,7 +520,7 @@ public final class BackupRestore {
                     item = queue.take();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException("interrupted while restoring a backup's entries");
+                    throw new InterruptedIOException("interrupted while restoring a backup's entries");
                 }
                 if (item == END) {
                     return;

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -223,9 +224,9 @@ class ConcurrentRestoreTest {
     /** The real file system, except that a write to a file {@code failWrites} picks fails as a full disk would. */
     private static final class FailingFileIo implements FileIo {
         private final FileIo io;
-        private final java.util.function.Predicate<Path> failWrites;
+        private final Predicate<Path> failWrites;
 
-        FailingFileIo(FileIo io, java.util.function.Predicate<Path> failWrites) {
+        FailingFileIo(FileIo io, Predicate<Path> failWrites) {
             this.io = io;
             this.failWrites = failWrites;
         }
