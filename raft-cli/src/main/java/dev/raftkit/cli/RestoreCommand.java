@@ -1,11 +1,12 @@
 package dev.raftkit.cli;
 
+import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.grpc.AdminClient;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.node.HostPort;
-
-import dev.raftkit.cli.node.StateMachineKind;
+import dev.raftkit.storage.FileIo;
+import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.storage.backup.BackupChain;
 import dev.raftkit.storage.backup.BackupException;
 import dev.raftkit.storage.backup.BackupKey;
@@ -16,25 +17,28 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ExecutionException;
-
 import java.time.DateTimeException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code raftkit restore}: a backup chain into a new data directory, locally; or, with
@@ -42,7 +46,7 @@ import picocli.CommandLine.Spec;
  * admin service of the node whose backup root holds the chain).
  */
 @Command(name = "restore", mixinStandardHelpOptions = true,
-        description = "Restore the newest chain of a backup root into a NEW data directory (to its last index, or to a point in time: --index, or --time for the last entry the leader stamped at or before a wall-clock time), verifying it first, and before it reports success rebuilding the state in a state machine of the cluster's kind (--sm) and comparing it with the digest each manifest records (a mismatch restores nothing). Local: needs no cluster. Then start a node on it with raftkit server --data NEWDIR and no --bootstrap. To seed a new cluster, restore once per node and start them all. To replace a lost node, remove it (raftkit member remove) and add the restored one under a NEW id: a node must never come back under its id with less than it acknowledged (see Backup and restore in the README)."
+        description = "Restore the newest chain of a backup root into a NEW data directory (to its last index, or to a point in time: --index, or --time for the last entry the leader stamped at or before a wall-clock time), verifying it first, and before it reports success rebuilding the state in a state machine of the cluster's kind (--sm) and comparing it with the digest each manifest records (a mismatch restores nothing); --data a,b,c restores several nodes at once, verifying the chain once. The work runs on --parallelism threads. Local: needs no cluster. Then start a node on it with raftkit server --data NEWDIR and no --bootstrap. To seed a new cluster, restore once per node and start them all. To replace a lost node, remove it (raftkit member remove) and add the restored one under a NEW id: a node must never come back under its id with less than it acknowledged (see Backup and restore in the README)."
                 + " With --live (admin): roll the RUNNING cluster back to the chain's state at --index, as one log entry every node applies at the same index while the cluster keeps serving; --from is then a directory under the backup root of the node that takes it (--node, default the first of -c), on that node's host.",
         footer = {"", "Exit codes: 0 restored, 1 the chain is damaged or the restore failed (nothing",
                 "is left behind; also when the rebuilt state differs from a manifest's digest;",
@@ -55,6 +59,7 @@ import picocli.CommandLine.Spec;
                 "  raftkit restore --from backups --data data/n3-restored --time 2026-12-07T10:00:00Z",
                 "  raftkit restore --from backups --data data/n3-restored --time '2026-12-07T11:00:00 Europe/Paris'",
                 "  raftkit restore --from backups --data data/sql-restored --sm sql",
+                "  raftkit restore --from backups --data data/n1,data/n2,data/n3 --parallelism 4",
                 "  raftkit restore --from backups --data data/n3-restored --key /etc/raftkit/backup.key",
                 "  raftkit restore --live --from nightly --index 120 -c 127.0.0.1:8001 --cluster-id demo"})
 final class RestoreCommand implements Callable<Integer> {
@@ -65,8 +70,15 @@ final class RestoreCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "DIR", description = "The backup directory, on this host.")
     Path from;
 
-    @Option(names = "--data", paramLabel = "NEWDIR", description = "The data directory to create (must not exist, or be empty); required without --live.")
-    Path data;
+    @Option(names = "--data", split = ",", paramLabel = "NEWDIR[,NEWDIR...]",
+            description = "The data directory to create (must not exist, or be empty); several, comma-separated, to seed"
+                    + " several nodes from one verification, written in parallel. Required without --live.")
+    List<Path> dataDirs;
+
+    @Option(names = "--parallelism", paramLabel = "N",
+            description = "Worker threads for the restore: the backups are verified, the directories written and the"
+                    + " entries decoded in parallel (default: the number of cores; 1: one step after another).")
+    Integer parallelism;
 
     @Option(names = "--live", description = "Roll the running cluster (-c, --cluster-id) back to the backup's state"
             + " instead of writing a data directory: an admin call; prints the log index the switch took effect at"
@@ -108,7 +120,7 @@ final class RestoreCommand implements Callable<Integer> {
         if (live) {
             return live(cl);
         }
-        if (data == null) {
+        if (dataDirs == null) {
             throw new ParameterException(cl, "--data is required (the new data directory to restore into), or give"
                     + " --live to roll a running cluster back");
         }
@@ -133,9 +145,19 @@ final class RestoreCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(cl, "--sm: " + e.getMessage());
         }
-        if (!isNewDirectory(data)) {
-            throw new ParameterException(cl, "--data: " + data.toAbsolutePath() + " exists and is not an empty directory;"
-                    + " a restore writes only into a new data directory (move this one away first)");
+        int threads = parallelism == null ? BackupRestore.DEFAULT_PARALLELISM : parallelism;
+        if (threads < 1) {
+            throw new ParameterException(cl, "--parallelism must be at least 1, got " + threads);
+        }
+        Set<Path> distinct = new HashSet<>();
+        for (Path data : dataDirs) {
+            if (!distinct.add(data.toAbsolutePath().normalize())) {
+                throw new ParameterException(cl, "--data: " + data + " is given twice; give each node its own directory");
+            }
+            if (!isNewDirectory(data)) {
+                throw new ParameterException(cl, "--data: " + data.toAbsolutePath() + " exists and is not an empty"
+                        + " directory; a restore writes only into a new data directory (move this one away first)");
+            }
         }
         PrintWriter out = cl.getOut();
         BackupKey backupKey = BackupCommands.loadKey(cl, key);
@@ -179,28 +201,34 @@ final class RestoreCommand implements Callable<Integer> {
                     + t.logTime() + ", in " + t.backup().getFileName() + ")");
         }
         out.println("restoring " + chain.backups().size() + " backup(s) from " + from.toAbsolutePath() + " into "
-                + data.toAbsolutePath() + ": " + chain.describePath() + "...");
+                + dataDirs.stream().map(d -> d.toAbsolutePath().toString()).collect(Collectors.joining(", "))
+                + " with " + threads + " thread(s): " + chain.describePath() + "...");
         out.flush();
         long start = System.nanoTime();
-        BackupRestore.Result r;
+        List<BackupRestore.Result> restored;
         long target = index == null ? BackupRestore.LATEST : index;
-        long planned = BackupRestore.bytesToRead(chain, target);
-        // The bytes read (verification, then the copy) against what the manifests say there is to
-        // read; the ticker keeps the bar live through a long fsync or a slow first file.
+        long planned = BackupRestore.bytesToRead(chain, target, dataDirs.size());
+        // The bytes read (verification, then the copies) against what the manifests say there is to
+        // read, summed over the workers; the ticker keeps the bar live through a long fsync or a
+        // slow first file.
         try (Progress progress = Progress.elapsed(cl.getErr(), Progress.styleFor(quiet, false), System::nanoTime,
                 "restore").startTicker()) {
             long[] read = {0};
             progress.report(0, planned, Progress.BYTES);
-            r = BackupRestore.restore(chain.backups().stream().map(BackupChain.Backup::dir).toList(), data, target,
-                    backupKey, n -> progress.report(read[0] += n, planned, Progress.BYTES), kind::createScratch);
+            // BackupRestore calls this one worker at a time, so the plain sum is safe.
+            restored = BackupRestore.restore(FileIo.real(), chain.backups().stream().map(BackupChain.Backup::dir)
+                            .toList(), dataDirs, target, backupKey, SegmentedLogStorage.Options.defaults(), threads,
+                    n -> progress.report(read[0] += n, planned, Progress.BYTES), kind::createScratch);
         } catch (BackupException e) {
             return fail(cl, "restore failed (nothing was written): " + e.getMessage());
         } catch (IOException | RuntimeException e) {
             return fail(cl, "restore failed (nothing was written): " + e.getMessage() + " (the state is rebuilt in a "
                     + kind.cliName() + " state machine to check it: is --sm the kind the cluster ran?)");
         }
+        BackupRestore.Result r = restored.get(0);
         out.println("restored to index " + r.lastIndex() + " (term " + r.lastTerm() + "): snapshot at "
-                + r.snapshot().index() + ", voters " + r.conf().voters() + ", in "
+                + r.snapshot().index() + ", voters " + r.conf().voters() + ", into " + restored.size()
+                + " data director" + (restored.size() == 1 ? "y" : "ies") + " in "
                 + (System.nanoTime() - start) / 1_000_000 + " ms");
         long compared = r.checks().stream().filter(StateVerification.Check::compared).count();
         out.println(compared == 0 ? "state not checked: no manifest up to index " + r.lastIndex() + " records a state"
@@ -208,15 +236,15 @@ final class RestoreCommand implements Callable<Integer> {
                 : "state checked: the rebuilt " + kind.cliName() + " state matches the digests of " + compared + " of "
                 + r.checks().size() + " backups up to index " + r.lastIndex() + " (last: "
                 + r.checks().get(r.checks().size() - 1).rebuilt() + ")");
-        out.println("start a node on it: raftkit server --data " + data + " ... (no --bootstrap; to join a running"
-                + " cluster use a new id and raftkit member add)");
+        out.println("start a node on it: raftkit server --data " + dataDirs.get(0) + " ... (no --bootstrap; to join a"
+                + " running cluster use a new id and raftkit member add)");
         out.flush();
         return ClientCommand.OK;
     }
 
     /** The live restore: one admin call to the node that holds the chain, waited for with the time elapsed. */
     private int live(CommandLine cl) {
-        if (data != null) {
+        if (dataDirs != null) {
             throw new ParameterException(cl, "--data and --live exclude each other: --live restores the running"
                     + " cluster in place, --data writes a new directory");
         }

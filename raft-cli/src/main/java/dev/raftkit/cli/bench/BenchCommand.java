@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
  * per setting, a warm-up, then a measured window in which only writes that start and finish inside
  * the window count.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = SimBenchCommand.class,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = {SimBenchCommand.class, BackupBenchCommand.class},
         description = "Benchmark a 3-node key-value cluster (fsync'd logs, gRPC on loopback) with closed-loop "
                 + "clients, and measure this machine's raw fsync rate and loopback round trip in the same run. "
                 + "With --sm sql, each setting also runs on a SQL cluster (replicated INSERTs) and the SQL/key-value "

@@ -361,36 +361,41 @@ public record BackupChain(Path root, List<Backup> backups, List<String> notes) {
     /** {@link #verify(FileIo, Path, List, BackupKey)} with deliberate bugs, for testing a fault harness only. */
     public static BackupChain verify(FileIo io, Path root, List<Path> dirs, BackupKey key, StorageTestingHooks hooks)
             throws IOException {
+        return verify(io, root, dirs, key, hooks, null);
+    }
+
+    /**
+     * {@link #verify(FileIo, Path, List, BackupKey, StorageTestingHooks)} with each backup's own
+     * checks (its manifest, every file's size and CRC32C, decryption, the entry-file scan) run as
+     * separate tasks on {@code workers} (null: one after another on this thread), then the links
+     * between backups checked in chain order on this thread. The error thrown is the one a
+     * sequential verification would throw: the first bad backup in chain order, its first bad file.
+     */
+    static BackupChain verify(FileIo io, Path root, List<Path> dirs, BackupKey key, StorageTestingHooks hooks,
+                              RestoreWorkers workers) throws IOException {
         if (dirs.isEmpty()) {
             throw new BackupException(root == null ? Path.of(".") : root, "the chain is empty; give a full backup first");
         }
+        List<RestoreWorkers.Task<Checked>> checks = new ArrayList<>();
+        for (int i = 0; i < dirs.size(); i++) {
+            Path dir = dirs.get(i);
+            boolean first = i == 0;
+            checks.add(RestoreWorkers.submit(workers, () -> checkOne(io, dir, key, first)));
+        }
         List<Backup> out = new ArrayList<>();
         Backup prev = null;
-        for (Path dir : dirs) {
+        for (int i = 0; i < dirs.size(); i++) {
+            Path dir = dirs.get(i);
             Path manifestFile = dir.resolve(BackupManifest.FILE_NAME);
-            BackupManifest m = BackupManifest.read(io, dir, key);
-            for (BackupFile f : m.files()) {
-                f.check(io, dir);
-            }
-            if (prev == null) {
-                if (m.kind() != BackupKind.FULL) {
-                    throw new BackupException(manifestFile, "is " + (m.kind() == BackupKind.INCREMENTAL ? "an" : "a")
-                            + " " + m.kind().word() + " backup (parent " + m.parentId()
-                            + "), but a chain must start with a full backup; put the full backup first");
-                }
-                requireFile(dir, m, BackupLayout.SNAPSHOT);
-                if (key != null) {
-                    Path snapshot = dir.resolve(BackupLayout.SNAPSHOT);
-                    try (java.io.InputStream in = BackupCipher.decrypt(io.newInputStream(snapshot), key, m.id(),
-                            BackupLayout.SNAPSHOT, snapshot)) {
-                        BackupCipher.drain(in);
-                    }
-                }
-            } else {
+            // Waits for this backup's files (a failure there is this backup's first error), then
+            // its place in the chain, then what its entry file was found to hold.
+            Checked c = checks.get(i).get();
+            BackupManifest m = c.manifest();
+            if (prev != null) {
                 checkContinues(manifestFile, m, prev, hooks);
                 requireFile(dir, m, EntryFile.NAME);
                 Path entries = dir.resolve(EntryFile.NAME);
-                EntryFile.Summary s = EntryFile.scan(io, entries, 0, null, key, m.id());
+                EntryFile.Summary s = c.entries().get();
                 if (s.prevIndex() != m.prevIndex() || s.prevTerm() != m.prevTerm() || s.lastIndex() != m.lastIndex()
                         || s.lastTerm() != m.lastTerm()) {
                     throw new BackupException(entries, "holds entries (" + s.prevIndex() + "@" + s.prevTerm() + ", "
@@ -404,6 +409,56 @@ public record BackupChain(Path root, List<Backup> backups, List<String> notes) {
             prev = b;
         }
         return new BackupChain(root, out);
+    }
+
+    /**
+     * What one backup's own checks found: its manifest, and for an increment the scan of its entry
+     * file (or the error the scan met, raised only once the chain's links before it are checked).
+     */
+    private record Checked(BackupManifest manifest, ScanOutcome entries) {
+    }
+
+    private record ScanOutcome(EntryFile.Summary summary, IOException error) {
+        EntryFile.Summary get() throws IOException {
+            if (error != null) {
+                throw error;
+            }
+            return summary;
+        }
+    }
+
+    /** The checks of one backup that need no other backup, in the order a sequential verification makes them. */
+    private static Checked checkOne(FileIo io, Path dir, BackupKey key, boolean first) throws IOException {
+        Path manifestFile = dir.resolve(BackupManifest.FILE_NAME);
+        BackupManifest m = BackupManifest.read(io, dir, key);
+        for (BackupFile f : m.files()) {
+            f.check(io, dir);
+        }
+        if (first) {
+            if (m.kind() != BackupKind.FULL) {
+                throw new BackupException(manifestFile, "is " + (m.kind() == BackupKind.INCREMENTAL ? "an" : "a")
+                        + " " + m.kind().word() + " backup (parent " + m.parentId()
+                        + "), but a chain must start with a full backup; put the full backup first");
+            }
+            requireFile(dir, m, BackupLayout.SNAPSHOT);
+            if (key != null) {
+                Path snapshot = dir.resolve(BackupLayout.SNAPSHOT);
+                try (java.io.InputStream in = BackupCipher.decrypt(io.newInputStream(snapshot), key, m.id(),
+                        BackupLayout.SNAPSHOT, snapshot)) {
+                    BackupCipher.drain(in);
+                }
+            }
+            return new Checked(m, null);
+        }
+        if (m.file(EntryFile.NAME) == null) {
+            return new Checked(m, null); // refused by requireFile once its place in the chain is checked
+        }
+        try {
+            return new Checked(m, new ScanOutcome(EntryFile.scan(io, dir.resolve(EntryFile.NAME), 0, null, key, m.id()),
+                    null));
+        } catch (IOException e) {
+            return new Checked(m, new ScanOutcome(null, e));
+        }
     }
 
     private static void requireFile(Path dir, BackupManifest m, String name) throws BackupException {
