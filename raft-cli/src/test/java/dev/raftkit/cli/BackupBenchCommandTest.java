@@ -50,13 +50,17 @@ class BackupBenchCommandTest {
             assertTrue(bytes > 0 && median > 0 && min <= median && median <= max && rate > 0
                     && Double.isFinite(rate) && Double.parseDouble(f[10]) > 0, line);
         }
-        assertEquals(List.of("2 separate restores/1", "cold restore + node applied/2", "full backup/1",
-                "incremental backup/1",
+        assertEquals(List.of("2 separate restores/1", "cold restore + node applied/2", "differential backup/1",
+                "full backup/1", "hot restore of a live node/1", "incremental backup/1",
                 "restore into 1 directory/1", "restore into 1 directory/2", "restore into 2 directories/1",
                 "restore into 2 directories/2"), List.copyOf(steps.keySet()));
         // The full backup holds the 4 MiB of values (and the keys, the snapshot's framing).
         long full = Long.parseLong(steps.get("full backup/1")[4]);
         assertTrue(full >= 4L << 20 && full < 5L << 20, "full backup bytes " + full);
+        // The differential holds both increments' entries; the hot restore switched to the full backup's state.
+        assertTrue(Long.parseLong(steps.get("differential backup/1")[4])
+                > Long.parseLong(steps.get("incremental backup/1")[4]), r.all());
+        assertTrue(Long.parseLong(steps.get("hot restore of a live node/1")[4]) >= 4L << 20, r.all());
         long one = Long.parseLong(steps.get("restore into 1 directory/1")[4]);
         assertTrue(one > full, "a restore writes the snapshot and the increments' entries: " + one);
         assertEquals(2 * one, Long.parseLong(steps.get("restore into 2 directories/2")[4]));

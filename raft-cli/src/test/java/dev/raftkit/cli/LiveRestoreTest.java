@@ -200,6 +200,14 @@ class LiveRestoreTest {
         }
         assertTrue(Files.list(dir.resolve("n3").resolve("staged")).anyMatch(p -> p.toString().endsWith(".state")),
                 "node 3 was down during the switch, so it must have fetched the staged image");
+
+        // The chain cannot continue across the switch (the state after it is not in the log): the
+        // next incremental is a full backup, and says why.
+        CliRun next = CliServers.cliAt(servers.cluster(1, 2, 3), "backup", "incremental", "--dir", "live", "--node", "1",
+                "--quiet");
+        assertEquals(0, next.exit(), next.all());
+        assertTrue(next.all().contains("took a full backup instead of an incremental one") && next.all()
+                .contains("is a live restore"), next.all());
     }
     private CliRun sql(String... statements) {
         List<String> args = new java.util.ArrayList<>(List.of("sql"));

@@ -185,6 +185,20 @@ public final class StateReplay {
     }
 
     /**
+     * Whether {@code e} is a live restore's switch ({@link RaftServer#switchState}): the state after
+     * it is the staged image's, which the log does not hold, so a backup of entries cannot carry
+     * the state across it (a full backup must follow it).
+     */
+    public static boolean switchesState(Entry e) {
+        byte[] data = e.data();
+        if (e.type() == EntryType.CONF_CHANGE || data.length == 0) {
+            return false;
+        }
+        EntryCodec.validate(data, e.index());
+        return EntryCodec.kind(data) == EntryCodec.SWITCH_STATE;
+    }
+
+    /**
      * The time the leader stamped into {@code e} when it accepted it (its clock, in epoch
      * milliseconds), or empty for an entry that carries none: the leader's no-op and
      * configuration changes.

@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -156,6 +157,7 @@ public final class BackupBenchCommand implements Callable<Integer> {
         Random random = new Random(16);
         List<BackupService.Result> chain = new ArrayList<>();
         List<Double> incrementSeconds = new ArrayList<>();
+        Step hotRestore;
         long incrementFileBytes = 0;
         double loadSeconds;
         BackupKey key = encrypted ? BackupKey.generate(new SecureRandom()) : null;
@@ -183,13 +185,32 @@ public final class BackupBenchCommand implements Callable<Integer> {
                 chain.add(r);
                 incrementFileBytes += dataBytes(r.manifest());
             }
+            if (increments > 0) {
+                // Everything since the full backup: the increments' entries copied from the chain,
+                // the rest from the log. Kept out of the chain restored below, which the increments
+                // make longer (and so the restore's work larger).
+                note(err, "differential backup...");
+                t0 = System.nanoTime();
+                BackupService.Result d = node.differentialBackup(root);
+                double diffSeconds = seconds(t0);
+                if (d.fellBackToFull()) {
+                    err.println("the differential backup fell back to a full one: " + d.fallbackReason());
+                    return 1;
+                }
+                steps.add(new Step("differential backup", 1, 1, dataBytes(d.manifest()), new double[] {diffSeconds}));
+            }
+            // Hot: the node serving, rolled back to the full backup's state, until the switch is applied.
+            long switchTo = chain.get(0).manifest().lastIndex();
+            note(err, "hot restore: the running node rolled back to index %d...", switchTo);
+            t0 = System.nanoTime();
+            RaftNode.LiveRestoreResult hot = node.liveRestore(root, switchTo, Duration.ofHours(6));
+            double hotSeconds = seconds(t0);
+            hotRestore = new Step("hot restore of a live node", 1, 1, hot.state().sizeBytes(), new double[] {hotSeconds});
         }
         if (increments > 0) {
             steps.add(new Step("incremental backup", 1, 1, incrementFileBytes / increments,
                     incrementSeconds.stream().mapToDouble(Double::doubleValue).toArray()));
         }
-        // DIFFERENTIAL BACKUP (issue 16, part A): once differential backups exist, time one here
-        // (everything since the full backup) beside the incrementals, and restore the shortest path.
 
         List<Path> dirs = chain.stream().map(r -> r.backup().dir()).toList();
         BackupChain verified = BackupChain.verify(dirs, key);
@@ -249,8 +270,7 @@ public final class BackupBenchCommand implements Callable<Integer> {
         double applySeconds = startAndApply(restored, expectIndex);
         steps.add(new Step("cold restore + node applied", threads, 1, chainBytes,
                 new double[] {restoreSeconds + applySeconds}));
-        // HOT RESTORE (issue 16, part B): rolling a live cluster back to this chain is timed here once
-        // it exists: a node serving, the replicated restore proposed, until every node has switched.
+        steps.add(hotRestore);
 
         double rawMbps = SimBenchCommand.median(raw.stream().mapToDouble(Double::doubleValue).toArray());
         double[] rawSorted = raw.stream().mapToDouble(Double::doubleValue).sorted().toArray();
@@ -334,7 +354,8 @@ public final class BackupBenchCommand implements Callable<Integer> {
                 .diskSlowMillis(TimeUnit.MINUTES.toMillis(2)).diskStallTicks(2400).diskStuckTicks(12_000)
                 .backups(new BackupPolicy(root.toRealPath(), key))
                 .bootstrap(Set.of(1L)).tickMillis(BenchNode.TICK_MILLIS)
-                .stateMachine(StateMachineKind.KV.create(data)).start();
+                .stateMachine(StateMachineKind.KV.create(data)).stateMachineFactory(StateMachineKind.KV::createScratch)
+                .start();
         try {
             awaitLeader(node);
         } catch (RuntimeException e) {

@@ -689,6 +689,13 @@ public final class BackupService {
                 long term = lastTerm;
                 try {
                     for (Entry e : batch) {
+                        if (StateReplay.switchesState(e)) {
+                            cleanUp();
+                            startFull("entry " + e.index() + " is a live restore (the cluster's state was switched"
+                                    + " to a backup's there), and entries cannot carry the state across it; the full"
+                                    + " backup's snapshot, taken after it, holds the switched state");
+                            return;
+                        }
                         writer.append(e);
                         term = e.term();
                         noteTime(e);
