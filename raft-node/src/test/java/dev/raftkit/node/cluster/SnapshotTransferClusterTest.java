@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -121,6 +122,9 @@ class SnapshotTransferClusterTest {
         cluster.kill(lagging);
         // About 450 KB of state: a snapshot of some 110 chunks the lagging node must be sent.
         submitAll(client, 20, 1000, "x".repeat(400));
+        // The image the leader will send: a snapshot of everything written, taken now, so that a
+        // threshold snapshot finishing after this line cannot be the one sent instead.
+        cluster.node(leader).node.server().snapshotNow().get(GrpcCluster.PATIENCE.toSeconds(), TimeUnit.SECONDS);
         SnapshotDescriptor image = cluster.node(leader).node.snapshotStore().latest().orElseThrow();
         assertTrue(image.sizeBytes() > 50L * CHUNK, "snapshot of " + image.sizeBytes() + " bytes");
 
