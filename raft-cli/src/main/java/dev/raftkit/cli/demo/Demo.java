@@ -28,4 +28,17 @@ public final class Demo {
             return kind == StateMachineKind.SQL ? new SqlTour(cluster, writes).run() : new KvTour(cluster, writes).run();
         }
     }
+
+    /**
+     * Runs the backup tour ({@code raftkit demo --tour backups}, {@link BackupTour}), narrating to
+     * {@code out}: a key-value cluster and two SQL clusters, each of three nodes with backup roots
+     * under {@code dataDir}, every node stopped whatever happens.
+     *
+     * @param writes keys in each batch written between backups
+     * @return the summary line
+     * @throws Exception (a runtime exception naming the step, what it expected and what it saw) if a step did not hold
+     */
+    public static String backupTour(PrintWriter out, Path dataDir, int writes) throws Exception {
+        return new BackupTour(out, dataDir, writes).run();
+    }
 }
