@@ -98,6 +98,9 @@ class DemoTest {
         CliRun run = CliRun.of("demo", "--tour", "fireworks");
         assertEquals(2, run.exit(), run.all());
         assertTrue(run.err().contains("--tour: unknown tour 'fireworks'; use backups"), run.all());
+        CliRun withSm = CliRun.of("demo", "--tour", "backups", "--sm", "sql");
+        assertEquals(2, withSm.exit(), withSm.all());
+        assertTrue(withSm.err().contains("--sm does not go with --tour backups"), withSm.all());
     }
 
     @Test
