@@ -45,8 +45,8 @@ final class DemoCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--writes", defaultValue = "1000",
-            description = "Writes per batch of the key-value tour; rows inserted while the leader is killed in the SQL"
-                    + " tour (default 1000).")
+            description = "Writes per batch of the key-value tour and of the backup tour (between its backups); rows"
+                    + " inserted while the leader is killed in the SQL tour (default 1000).")
     int writes;
 
     @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv",
@@ -63,9 +63,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!verbose) {
-            // The tour kills nodes on purpose; the survivors' warnings about it would drown the story.
-            System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
-            System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "error");
+            quietLogs();
         }
         StateMachineKind kind;
         try {
@@ -111,6 +109,16 @@ final class DemoCommand implements Callable<Integer> {
                 deleteQuietly(dir);
             }
         }
+    }
+
+    /**
+     * Only the library's errors are logged: the tour kills nodes on purpose, and the survivors'
+     * warnings about it would drown the story. The logger reads these properties once, when it
+     * first starts, so {@link Raftkit#main} calls this before anything logs.
+     */
+    static void quietLogs() {
+        System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "error");
     }
 
     private static void deleteQuietly(Path dir) {
