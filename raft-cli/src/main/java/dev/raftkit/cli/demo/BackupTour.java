@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -55,11 +56,22 @@ final class BackupTour {
     private int nextKey;
     private int step;
 
+    /**
+     * Called with the chain's directory once its backups are taken, before they are verified: for
+     * a test to damage the real chain and see the tour fail (the tour itself never does).
+     */
+    private final Consumer<Path> afterBackups;
+
     /** @param writesPerBatch writes in each of the tour's batches of keys */
     BackupTour(PrintWriter out, Path dataDir, int writesPerBatch) {
+        this(out, dataDir, writesPerBatch, chain -> { });
+    }
+
+    BackupTour(PrintWriter out, Path dataDir, int writesPerBatch, Consumer<Path> afterBackups) {
         this.out = out;
         this.dataDir = dataDir;
         this.writesPerBatch = writesPerBatch;
+        this.afterBackups = afterBackups;
     }
 
     /** Runs the tour; returns the summary line, or throws saying which step did not hold. */
@@ -131,6 +143,8 @@ final class BackupTour {
                 describe(chain));
         say("checked: the restore path is %s (full + differential; the incremental is skipped)",
                 chain.describePath());
+
+        afterBackups.accept(chainDir);
 
         section("3. Verify --deep: the state rebuilt from the chain against each manifest's digest");
         Ran verify = cli("backup", "verify", "--dir", chainDir.toString(), "--deep");
