@@ -7,7 +7,8 @@ import java.nio.file.Path;
 /**
  * The guided tours behind {@code raftkit demo}: three nodes in this process, over real gRPC on
  * loopback with fsync'd logs, narrated step by step with timings; the key-value tour
- * ({@link KvTour}) or the SQL tour ({@link SqlTour}), both on one {@link DemoCluster}.
+ * ({@link KvTour}) or the SQL tour ({@link SqlTour}), both on one {@link DemoCluster}; or the
+ * backup tour ({@link BackupTour}), on three.
  */
 public final class Demo {
 
