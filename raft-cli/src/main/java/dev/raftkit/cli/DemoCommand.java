@@ -26,9 +26,14 @@ import picocli.CommandLine.Spec;
                 "--sm sql: CREATE TABLE, INSERTs, SELECT, BACKUP TABLE, changes, the leader killed while rows are "
                         + "inserted, RESTORE TABLE, SELECT — checking that no acknowledged row was lost, that the restore "
                         + "brought back the backed-up rows, and that every node (the killed one restarted) holds the same "
-                        + "database."},
+                        + "database.",
+                "--tour backups: every kind of backup and restore, run as the raftkit commands a user types, on a "
+                        + "key-value cluster with backup roots while a client writes: full, incremental and differential "
+                        + "backups, verify --deep and a damaged copy refused, a hot rollback (restore --live), cold "
+                        + "restores by index and by time; then BACKUP TABLE on one SQL cluster and RESTORE TABLE FROM "
+                        + "FILE on another, and a damaged table file refused. Every step is checked."},
         footer = {"", "Exit codes: 0 the tour succeeded, 1 it found a problem (\"demo FAILED: ...\"), 2 bad arguments.",
-                "", "Examples:", "  raftkit demo", "  raftkit demo --sm sql",
+                "", "Examples:", "  raftkit demo", "  raftkit demo --sm sql", "  raftkit demo --tour backups",
                 "  raftkit demo --data /tmp/raftkit-demo --writes 2000"})
 final class DemoCommand implements Callable<Integer> {
 
@@ -40,13 +45,17 @@ final class DemoCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--writes", defaultValue = "1000",
-            description = "Writes per batch of the key-value tour; rows inserted while the leader is killed in the SQL"
-                    + " tour (default 1000).")
+            description = "Writes per batch of the key-value tour and of the backup tour (between its backups); rows"
+                    + " inserted while the leader is killed in the SQL tour (default 1000).")
     int writes;
 
     @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv",
             description = "The state machine of the tour: kv (default) or sql.")
     String stateMachine;
+
+    @Option(names = "--tour", paramLabel = "NAME",
+            description = "Another tour instead of the failure tour: backups (see above).")
+    String tour;
 
     @Option(names = "--verbose", description = "Also show the library's warnings (peers unreachable while nodes are killed, …).")
     boolean verbose;
@@ -54,9 +63,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!verbose) {
-            // The tour kills nodes on purpose; the survivors' warnings about it would drown the story.
-            System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
-            System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "error");
+            quietLogs();
         }
         StateMachineKind kind;
         try {
@@ -66,6 +73,15 @@ final class DemoCommand implements Callable<Integer> {
         }
         if (writes < 10 || writes > 1_000_000) {
             throw new ParameterException(spec.commandLine(), "--writes must be between 10 and 1000000, got " + writes);
+        }
+        boolean backups = tour != null;
+        if (backups && !tour.equals("backups")) {
+            throw new ParameterException(spec.commandLine(), "--tour: unknown tour '" + tour + "'; use backups (or"
+                    + " leave --tour out for the failure tour)");
+        }
+        if (backups && spec.commandLine().getParseResult().hasMatchedOption("--sm")) {
+            throw new ParameterException(spec.commandLine(), "--sm does not go with --tour backups: that tour runs a"
+                    + " key-value cluster and two SQL clusters; leave --sm out");
         }
         boolean temporary = data == null;
         Path dir = temporary ? Files.createTempDirectory("raftkit-demo-") : data;
@@ -79,7 +95,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try {
-            out.println(Demo.run(out, dir, kind, writes));
+            out.println(backups ? Demo.backupTour(out, dir, writes) : Demo.run(out, dir, kind, writes));
             return 0;
         } catch (RuntimeException e) {
             out.println("demo FAILED: " + e.getMessage());
@@ -93,6 +109,16 @@ final class DemoCommand implements Callable<Integer> {
                 deleteQuietly(dir);
             }
         }
+    }
+
+    /**
+     * Only the library's errors are logged: the tour kills nodes on purpose, and the survivors'
+     * warnings about it would drown the story. The logger reads these properties once, when it
+     * first starts, so {@link Raftkit#main} calls this before anything logs.
+     */
+    static void quietLogs() {
+        System.setProperty("org.slf4j.simpleLogger.log.dev.raftkit", "error");
+        System.setProperty("org.slf4j.simpleLogger.log.io.grpc", "error");
     }
 
     private static void deleteQuietly(Path dir) {

@@ -3,6 +3,7 @@ package dev.raftkit.cli;
 import dev.raftkit.cli.bench.BenchCommand;
 import dev.raftkit.cli.bench.BenchNodeCommand;
 import dev.raftkit.node.RaftNode;
+import java.util.Arrays;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,6 +20,10 @@ import picocli.CommandLine.Command;
 public final class Raftkit {
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("demo") && !Arrays.asList(args).contains("--verbose")) {
+            // Before the logger starts (routing java.util.logging starts it): it reads its levels once.
+            DemoCommand.quietLogs();
+        }
         // gRPC (clients and servers alike) logs through java.util.logging: one backend, one format.
         RaftNode.routeJulToSlf4j();
         System.exit(run(args));

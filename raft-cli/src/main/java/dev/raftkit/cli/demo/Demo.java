@@ -7,7 +7,8 @@ import java.nio.file.Path;
 /**
  * The guided tours behind {@code raftkit demo}: three nodes in this process, over real gRPC on
  * loopback with fsync'd logs, narrated step by step with timings; the key-value tour
- * ({@link KvTour}) or the SQL tour ({@link SqlTour}), both on one {@link DemoCluster}.
+ * ({@link KvTour}) or the SQL tour ({@link SqlTour}), both on one {@link DemoCluster}; or the
+ * backup tour ({@link BackupTour}), on three.
  */
 public final class Demo {
 
@@ -27,5 +28,18 @@ public final class Demo {
         try (DemoCluster cluster = new DemoCluster(out, dataDir, kind)) {
             return kind == StateMachineKind.SQL ? new SqlTour(cluster, writes).run() : new KvTour(cluster, writes).run();
         }
+    }
+
+    /**
+     * Runs the backup tour ({@code raftkit demo --tour backups}, {@link BackupTour}), narrating to
+     * {@code out}: a key-value cluster and two SQL clusters, each of three nodes with backup roots
+     * under {@code dataDir}, every node stopped whatever happens.
+     *
+     * @param writes keys in each batch written between backups
+     * @return the summary line
+     * @throws Exception (a runtime exception naming the step, what it expected and what it saw) if a step did not hold
+     */
+    public static String backupTour(PrintWriter out, Path dataDir, int writes) throws Exception {
+        return new BackupTour(out, dataDir, writes).run();
     }
 }

@@ -2,6 +2,7 @@ package dev.raftkit.cli.demo;
 
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.grpc.RaftClient;
+import dev.raftkit.node.BackupPolicy;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.testkit.net.FreePorts;
@@ -9,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,6 +38,9 @@ final class DemoCluster implements AutoCloseable {
     private final PrintWriter out;
     private final Path dataDir;
     private final StateMachineKind kind;
+    private final String clusterId;
+    /** Whether each node gets a backup root, {@link #backupRoot}, as {@code raftkit server --backup-root}. */
+    private final boolean backupRoots;
     private final long started = System.nanoTime();
     private final Map<Long, RaftNode> running = new TreeMap<>();
     /** Every member's addresses, running or not (a lost node is forgotten). */
@@ -44,9 +49,19 @@ final class DemoCluster implements AutoCloseable {
     private RaftClient client;
 
     DemoCluster(PrintWriter out, Path dataDir, StateMachineKind kind) {
+        this(out, dataDir, kind, CLUSTER, false);
+    }
+
+    /**
+     * A cluster named {@code clusterId}; with {@code backupRoots}, every node may take backups
+     * (and a SQL node writes its table artifacts) under its own {@link #backupRoot}.
+     */
+    DemoCluster(PrintWriter out, Path dataDir, StateMachineKind kind, String clusterId, boolean backupRoots) {
         this.out = out;
         this.dataDir = dataDir;
         this.kind = kind;
+        this.clusterId = clusterId;
+        this.backupRoots = backupRoots;
     }
 
     /** Starts the three founding nodes of a new cluster, and the client. */
@@ -58,7 +73,7 @@ final class DemoCluster implements AutoCloseable {
         for (long id : FOUNDERS) {
             start(id, true);
         }
-        RaftClient.Builder cb = RaftClient.builder(CLUSTER).timeout(Duration.ofSeconds(60))
+        RaftClient.Builder cb = RaftClient.builder(clusterId).timeout(Duration.ofSeconds(60))
                 .attemptTimeout(Duration.ofSeconds(10));
         clientAddresses.forEach(cb::node);
         client = cb.build();
@@ -74,6 +89,20 @@ final class DemoCluster implements AutoCloseable {
 
     Path nodeDir(long id) {
         return dataDir.resolve("node-" + id);
+    }
+
+    /** Node {@code id}'s backup root (used only by a cluster made with backup roots). */
+    Path backupRoot(long id) {
+        return dataDir.resolve("backup-root-" + id);
+    }
+
+    String clusterId() {
+        return clusterId;
+    }
+
+    /** The client addresses of every member, comma-separated, as {@code raftkit -c} takes them. */
+    String addresses() {
+        return String.join(",", clientAddresses.values());
     }
 
     RaftNode node(long id) {
@@ -92,15 +121,25 @@ final class DemoCluster implements AutoCloseable {
 
     private void start(long id, boolean bootstrap) throws IOException {
         String client = clientAddresses.get(id);
-        RaftNode.Builder b = RaftNode.builder(CLUSTER, id).dataDir(nodeDir(id)).peerListen(peerAddresses.get(id))
+        RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(nodeDir(id)).peerListen(peerAddresses.get(id))
                 .clientListen(new InetSocketAddress(InetAddress.getLoopbackAddress(),
                         Integer.parseInt(client.substring(client.lastIndexOf(':') + 1))))
                 .bootstrap(bootstrap ? FOUNDERS : Set.of()).tickMillis(50)
                 // Plaintext in one process on loopback: the tour replaces a lost node (membership
                 // changes are admin calls), and nobody else can reach these ports' callers.
                 .insecureAdmin(true)
-                .stateMachine(kind.create(nodeDir(id)))
                 .configure(c -> c.snapshotThresholds(2_000, 16L << 20));
+        if (backupRoots) {
+            // The policy checks the root against the data directory, which must exist for that.
+            Files.createDirectories(nodeDir(id));
+            BackupPolicy backups = BackupPolicy.open(backupRoot(id), null, nodeDir(id));
+            // As raftkit server: a live restore rebuilds the backup's state in a scratch state
+            // machine that writes no files of its own, never in the node's.
+            b.backups(backups).stateMachine(kind.create(nodeDir(id), clusterId, backups))
+                    .stateMachineFactory(kind::createScratch);
+        } else {
+            b.stateMachine(kind.create(nodeDir(id)));
+        }
         peerAddresses.forEach((peer, address) -> {
             if (peer != id) {
                 b.peer(peer, address, clientAddresses.get(peer));
