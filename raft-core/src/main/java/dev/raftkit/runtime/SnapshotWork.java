@@ -341,6 +341,9 @@ final class SnapshotWork implements SnapshotStreams {
             public SnapshotDescriptor commit() throws IOException {
                 SnapshotDescriptor d = w.commit();
                 known.put(d.meta().last(), d);
+                if (m.fromPeer()) {
+                    metrics.snapshotReceivedFromPeer(m.from(), d.sizeBytes());
+                }
                 return d;
             }
 
@@ -374,6 +377,9 @@ final class SnapshotWork implements SnapshotStreams {
             public SnapshotDescriptor commit() throws IOException {
                 SnapshotDescriptor d = w.commit();
                 known.put(d.meta().last(), d);
+                if (m.fromPeer()) {
+                    metrics.snapshotReceivedFromPeer(m.from(), d.sizeBytes());
+                }
                 return d;
             }
 
