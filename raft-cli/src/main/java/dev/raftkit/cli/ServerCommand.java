@@ -2,6 +2,7 @@ package dev.raftkit.cli;
 
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.core.Role;
+import dev.raftkit.core.SnapshotSource;
 import dev.raftkit.grpc.TlsConfig;
 import dev.raftkit.node.BackupPolicy;
 import dev.raftkit.node.HostPort;
@@ -112,6 +113,13 @@ final class ServerCommand implements Callable<Integer> {
                     + " loaded spinning disk in about 100ms).")
     Duration diskSlow;
 
+    @Option(names = "--snapshot-source", paramLabel = "leader|peers", defaultValue = "leader",
+            description = "Who streams a lagging follower the snapshot it needs while this node leads: leader (default),"
+                    + " or peers: an up-to-date follower or learner the leader names streams its own snapshot, sparing"
+                    + " the leader's bandwidth; the leader sends its own when none qualifies or the peer's transfer is"
+                    + " not acknowledged within 100 ticks. Give every node the same value.")
+    String snapshotSource;
+
     @Option(names = "--disk-stuck-ticks", paramLabel = "TICKS", defaultValue = "300",
             description = "Ticks the log writer may hold a write unfinished before the node fails stop (exit 1) so a"
                     + " supervisor restarts it; above --disk-stall-ticks (default 300, thirty election timeouts).")
@@ -155,6 +163,15 @@ final class ServerCommand implements Callable<Integer> {
 
     @Mixin
     TlsOptions tlsOptions;
+
+    private SnapshotSource snapshotSource(CommandLine cl) {
+        return switch (snapshotSource) {
+            case "leader" -> SnapshotSource.LEADER;
+            case "peers" -> SnapshotSource.PEERS;
+            default -> throw new ParameterException(cl, "--snapshot-source must be leader or peers, got '"
+                    + snapshotSource + "'");
+        };
+    }
 
     @Option(names = "--http", paramLabel = "HOST:PORT",
             description = "Serve the read-only HTTP port here: /metrics (Prometheus), /health (200 ready, 503 not),"
@@ -406,7 +423,8 @@ final class ServerCommand implements Callable<Integer> {
             RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(data).peerListen(peerListen)
                     .clientListen(clientAddress).bootstrap(founders).tls(tls).tickMillis(tickMillis)
                     .insecureAdmin(insecureAdmin).diskStallTicks(diskStallTicks).diskSlowMillis(diskSlow.toMillis())
-                    .diskStuckTicks(diskStuckTicks).minFreeDiskBytes(minFree);
+                    .diskStuckTicks(diskStuckTicks).minFreeDiskBytes(minFree)
+                    .snapshotSource(snapshotSource(cl));
             peerAddresses.forEach((peer, address) -> b.peer(peer, address, clientAddresses.get(peer)));
             if (httpAddress != null) {
                 b.http(httpAddress);

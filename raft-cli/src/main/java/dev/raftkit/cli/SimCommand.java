@@ -1,6 +1,7 @@
 package dev.raftkit.cli;
 
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.core.SnapshotSource;
 import dev.raftkit.jepsen.sim.BankWorkload;
 import dev.raftkit.jepsen.sim.Fault;
 import dev.raftkit.jepsen.sim.Hooks;
@@ -117,6 +118,11 @@ final class SimCommand implements Callable<Integer> {
                     + " ignore-disk-full, trust-named-match, accept-gapped-backup-chain, skip-unheld-state-switch.")
     String plant;
 
+    @Option(names = "--snapshot-source", paramLabel = "leader|peers", defaultValue = "leader",
+            description = "Who streams a lagging node its snapshot: leader (default), or peers: an up-to-date member the"
+                    + " leader names, the leader sending its own when that peer declines, crashes or times out.")
+    String snapshotSource;
+
     @Option(names = "--no-shrink", description = "On a violation, do not shrink the (first) failing run to a schedule file.")
     boolean noShrink;
 
@@ -183,7 +189,13 @@ final class SimCommand implements Callable<Integer> {
         SimOptions base;
         try {
             base = SimOptions.defaults(0).withNodes(nodes).withTicks(ticks).withFaults(faultSet)
-                    .withClients(clients, keys).withReadModes(modes).withWorkload(workload).withHooks(hooks);
+                    .withClients(clients, keys).withReadModes(modes).withWorkload(workload).withHooks(hooks)
+                    .withSnapshotSource(switch (snapshotSource) {
+                        case "leader" -> SnapshotSource.LEADER;
+                        case "peers" -> SnapshotSource.PEERS;
+                        default -> throw new ParameterException(spec.commandLine(),
+                                "--snapshot-source must be leader or peers, got '" + snapshotSource + "'");
+                    });
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }

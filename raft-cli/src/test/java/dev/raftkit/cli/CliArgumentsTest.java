@@ -47,6 +47,9 @@ class CliArgumentsTest {
         refused(server("--min-free-disk", "lots"), "--min-free-disk: 'lots' is not a byte count");
         refused(server("--min-free-disk", "-1"), "--min-free-disk: '-1' is not a byte count");
         refused(server("--disk-slow", "0"), "--disk-slow must be at least 1ms, got 0ms");
+        refused(server("--snapshot-source", "followers"), "--snapshot-source must be leader or peers, got 'followers'");
+        refused(CliRun.of("sim", "--seed", "1", "--snapshot-source", "any"),
+                "--snapshot-source must be leader or peers, got 'any'");
         refused(CliRun.of("server", "--id", "0", "--listen", "127.0.0.1:0", "--client-listen", "127.0.0.1:0", "--data",
                 dir.toString(), "--cluster-id", "t"), "--id must be a positive number");
         refused(CliRun.of("server", "--id", "1", "--listen", "localhost", "--client-listen", "127.0.0.1:0", "--data",

@@ -33,6 +33,12 @@ final class Progress {
     private long next;
     private State state = State.PROBE;
     private long pendingSnapshot;
+    /** In SNAPSHOT: the peer streaming it on the leader's behalf (0: the leader itself). */
+    private long snapshotPeer;
+    /** Ticks since the peer was asked to stream it. */
+    private int snapshotPeerElapsed;
+    /** A peer's snapshot timed out: the next snapshot the leader sends itself (kept across states). */
+    private boolean peerSnapshotFailed;
     private boolean recentActive;
     private boolean flowPaused;
     private boolean learner;
@@ -51,6 +57,8 @@ final class Progress {
     private void resetState(State s) {
         flowPaused = false;
         pendingSnapshot = 0;
+        snapshotPeer = 0;
+        snapshotPeerElapsed = 0;
         state = s;
         inflights.reset();
     }
@@ -78,6 +86,28 @@ final class Progress {
     public void becomeSnapshot(long snapshotIndex) {
         resetState(State.SNAPSHOT);
         pendingSnapshot = snapshotIndex;
+    }
+
+    /** The follower needs a snapshot up to {@code snapshotIndex}, and {@code peer} is asked to stream one. */
+    public void becomeSnapshotFromPeer(long snapshotIndex, long peer) {
+        becomeSnapshot(snapshotIndex);
+        snapshotPeer = peer;
+    }
+
+    /**
+     * One tick passed while a peer streams the snapshot; returns true once {@code timeoutTicks}
+     * have, and forgets the peer (the leader then sends its own).
+     */
+    public boolean peerSnapshotTimedOut(int timeoutTicks) {
+        if (state != State.SNAPSHOT || snapshotPeer == 0) {
+            return false;
+        }
+        if (++snapshotPeerElapsed < timeoutTicks) {
+            return false;
+        }
+        snapshotPeer = 0;
+        snapshotPeerElapsed = 0;
+        return true;
     }
 
     /**
@@ -208,6 +238,19 @@ final class Progress {
         flowPaused = inflights.full();
     }
 
+    /** The last peer-streamed snapshot timed out: the leader sends the next one itself. */
+    public void markPeerSnapshotFailed() {
+        peerSnapshotFailed = true;
+    }
+
+    public void clearPeerSnapshotFailed() {
+        peerSnapshotFailed = false;
+    }
+
+    public boolean peerSnapshotFailed() {
+        return peerSnapshotFailed;
+    }
+
     public void markRecentActive(boolean active) {
         recentActive = active;
     }
@@ -220,6 +263,7 @@ final class Progress {
     public long next() { return next; }
     public State state() { return state; }
     public long pendingSnapshot() { return pendingSnapshot; }
+    public long snapshotPeer() { return snapshotPeer; }
     public boolean recentActive() { return recentActive; }
     public boolean learner() { return learner; }
     public long ackedRound() { return ackedRound; }
@@ -240,6 +284,9 @@ final class Progress {
         }
         if (pendingSnapshot > 0) {
             sb.append(" pendingSnap=").append(pendingSnapshot);
+            if (snapshotPeer != 0) {
+                sb.append(" fromPeer=").append(snapshotPeer);
+            }
         }
         if (inflights.count() > 0) {
             sb.append(" inflight=").append(inflights.count());

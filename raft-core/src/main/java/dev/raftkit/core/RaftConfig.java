@@ -27,10 +27,15 @@ package dev.raftkit.core;
  * @param applied                  the index the state machine has applied when the node starts
  * @param leaseDriftTicks          safety margin subtracted from the leader lease for clock drift
  * @param randomSeed               seed of the node's only source of randomness
+ * @param snapshotSource           who streams a snapshot to a follower that needs one: the leader
+ *                                 (default) or, when one qualifies, another up-to-date member
+ * @param peerSnapshotTimeoutTicks with {@link SnapshotSource#PEERS}: ticks the leader waits for a
+ *                                 peer-streamed snapshot to be acknowledged before it sends its own
  */
 public record RaftConfig(long id, int electionTicks, int heartbeatTicks, boolean preVote, boolean checkQuorum,
                          long maxMsgBytes, int maxInflightMsgs, long maxInflightBytes, long maxUncommittedBytes,
-                         long maxCommittedBytesPerReady, long applied, int leaseDriftTicks, long randomSeed) {
+                         long maxCommittedBytesPerReady, long applied, int leaseDriftTicks, long randomSeed,
+                         SnapshotSource snapshotSource, int peerSnapshotTimeoutTicks) {
 
     public RaftConfig {
         require(id > 0, "id must be positive, got " + id);
@@ -45,6 +50,9 @@ public record RaftConfig(long id, int electionTicks, int heartbeatTicks, boolean
         require(applied >= 0, "applied must not be negative");
         require(leaseDriftTicks >= 0 && leaseDriftTicks < electionTicks,
                 "leaseDriftTicks must be in [0, electionTicks), got " + leaseDriftTicks);
+        require(snapshotSource != null, "snapshotSource must be LEADER or PEERS, got null");
+        require(peerSnapshotTimeoutTicks > 0,
+                "peerSnapshotTimeoutTicks must be positive, got " + peerSnapshotTimeoutTicks);
     }
 
     private static void require(boolean ok, String message) {
@@ -63,7 +71,8 @@ public record RaftConfig(long id, int electionTicks, int heartbeatTicks, boolean
                 .checkQuorum(checkQuorum).maxMsgBytes(maxMsgBytes).maxInflightMsgs(maxInflightMsgs)
                 .maxInflightBytes(maxInflightBytes).maxUncommittedBytes(maxUncommittedBytes)
                 .maxCommittedBytesPerReady(maxCommittedBytesPerReady).applied(applied)
-                .leaseDriftTicks(leaseDriftTicks).randomSeed(randomSeed);
+                .leaseDriftTicks(leaseDriftTicks).randomSeed(randomSeed).snapshotSource(snapshotSource)
+                .peerSnapshotTimeoutTicks(peerSnapshotTimeoutTicks);
     }
 
     /** Builds a {@link RaftConfig}; every setting has a sensible default. */
@@ -81,6 +90,8 @@ public record RaftConfig(long id, int electionTicks, int heartbeatTicks, boolean
         private long applied;
         private int leaseDriftTicks = 1;
         private long randomSeed;
+        private SnapshotSource snapshotSource = SnapshotSource.LEADER;
+        private int peerSnapshotTimeoutTicks = 100;
 
         private Builder(long id) {
             this.id = id;
@@ -99,11 +110,13 @@ public record RaftConfig(long id, int electionTicks, int heartbeatTicks, boolean
         public Builder applied(long v) { applied = v; return this; }
         public Builder leaseDriftTicks(int v) { leaseDriftTicks = v; return this; }
         public Builder randomSeed(long v) { randomSeed = v; return this; }
+        public Builder snapshotSource(SnapshotSource v) { snapshotSource = v; return this; }
+        public Builder peerSnapshotTimeoutTicks(int v) { peerSnapshotTimeoutTicks = v; return this; }
 
         public RaftConfig build() {
             return new RaftConfig(id, electionTicks, heartbeatTicks, preVote, checkQuorum, maxMsgBytes,
                     maxInflightMsgs, maxInflightBytes, maxUncommittedBytes, maxCommittedBytesPerReady, applied,
-                    leaseDriftTicks, randomSeed);
+                    leaseDriftTicks, randomSeed, snapshotSource, peerSnapshotTimeoutTicks);
         }
     }
 }

@@ -21,6 +21,7 @@ import dev.raftkit.core.message.Input;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.LocalEvent;
 import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.PushSnapshot;
 import dev.raftkit.core.message.ReadIndexRequest;
 import dev.raftkit.core.message.ReadIndexResponse;
 import dev.raftkit.core.message.RequestVote;
@@ -391,6 +392,18 @@ public final class RaftCore {
                 leadTransferee = 0;
             }
         }
+        for (Map.Entry<Long, Progress> e : tracker.all().entrySet()) {
+            Progress pr = e.getValue();
+            long peer = pr.snapshotPeer();
+            if (pr.peerSnapshotTimedOut(config.peerSnapshotTimeoutTicks())) {
+                // The peer declined, crashed or is too slow: stream ours (a late peer snapshot is
+                // harmless, the follower refuses whichever arrives second as not newer).
+                tracer.event(id, "snapshot-peer-timeout", "to " + e.getKey() + " from " + peer
+                        + " not acknowledged in " + config.peerSnapshotTimeoutTicks() + " ticks; sending ours");
+                pr.snapshotFinished(false);
+                pr.markPeerSnapshotFailed();
+            }
+        }
         if (heartbeatElapsed >= config.heartbeatTicks()) {
             heartbeatElapsed = 0;
             bcastHeartbeat();
@@ -422,7 +435,7 @@ public final class RaftCore {
                 // A granted pre-vote carries the term we would campaign in; we enter it only by
                 // winning the real election.
             } else {
-                becomeFollower(m.term(), establishesLeader(m) ? m.from() : 0);
+                becomeFollower(m.term(), establishesLeader(m) ? leaderOf(m) : 0);
             }
         } else if (m.term() < term) {
             if ((config.checkQuorum() || config.preVote()) && (m instanceof AppendEntries || m instanceof Heartbeat)) {
@@ -448,7 +461,7 @@ public final class RaftCore {
     }
 
     private Outcome stepFollower(Message m) {
-        if (lead != 0 && m.from() != lead && sentOnlyByLeader(m)) {
+        if (lead != 0 && leaderOf(m) != lead && sentOnlyByLeader(m)) {
             // One leader per term (Election Safety, §3.4): a leader's message in our term from
             // another node is forged or corrupt. Following it would let an impersonator overwrite
             // entries the real leader replicates (issue 12); ignoring a message is always safe.
@@ -471,8 +484,12 @@ public final class RaftCore {
             }
             case INSTALL_SNAPSHOT -> {
                 electionElapsed = 0;
-                lead = m.from();
+                lead = leaderOf(m);
                 handleInstallSnapshot((InstallSnapshot) m);
+                yield Outcome.HANDLED;
+            }
+            case PUSH_SNAPSHOT -> {
+                handlePushSnapshot((PushSnapshot) m);
                 yield Outcome.HANDLED;
             }
             case TIMEOUT_NOW -> {
@@ -497,14 +514,22 @@ public final class RaftCore {
         return switch (m.kind()) {
             case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT -> true;
             case APPEND_ENTRIES_RESPONSE, REQUEST_VOTE, REQUEST_VOTE_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW,
-                 READ_INDEX_REQUEST, READ_INDEX_RESPONSE -> false;
+                 READ_INDEX_REQUEST, READ_INDEX_RESPONSE, PUSH_SNAPSHOT -> false;
         };
+    }
+
+    /**
+     * The node that leads the term {@code m} speaks for: its sender, except for a snapshot a peer
+     * streams on the leader's behalf ({@link PushSnapshot}), which names that leader.
+     */
+    private static long leaderOf(Message m) {
+        return m instanceof InstallSnapshot s ? s.leader() : m.from();
     }
 
     /** The kinds only a term's leader sends. */
     private static boolean sentOnlyByLeader(Message m) {
         return switch (m.kind()) {
-            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_RESPONSE -> true;
+            case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_RESPONSE, PUSH_SNAPSHOT -> true;
             case APPEND_ENTRIES_RESPONSE, REQUEST_VOTE, REQUEST_VOTE_RESPONSE, HEARTBEAT_RESPONSE,
                  READ_INDEX_REQUEST -> false;
         };
@@ -523,7 +548,7 @@ public final class RaftCore {
                 yield Outcome.HANDLED;
             }
             case INSTALL_SNAPSHOT -> {
-                becomeFollower(term, m.from());
+                becomeFollower(term, leaderOf(m));
                 handleInstallSnapshot((InstallSnapshot) m);
                 yield Outcome.HANDLED;
             }
@@ -533,8 +558,10 @@ public final class RaftCore {
             }
             // No leader of this term is known to us, so nothing is sent to us as one; a TimeoutNow
             // or a read answer is from an earlier leadership and stale.
+            // A PushSnapshot comes from a leader we have not heard of: its next heartbeat makes
+            // us follow it, and it asks again if it still needs us to.
             case REQUEST_VOTE, APPEND_ENTRIES_RESPONSE, HEARTBEAT_RESPONSE, TIMEOUT_NOW, READ_INDEX_REQUEST,
-                 READ_INDEX_RESPONSE -> Outcome.IGNORED;
+                 READ_INDEX_RESPONSE, PUSH_SNAPSHOT -> Outcome.IGNORED;
         };
     }
 
@@ -559,7 +586,7 @@ public final class RaftCore {
             // Another leader's messages in our term cannot exist (Election Safety, §3.4); late vote
             // answers are harmless.
             case APPEND_ENTRIES, HEARTBEAT, INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_RESPONSE, REQUEST_VOTE,
-                 REQUEST_VOTE_RESPONSE -> Outcome.IGNORED;
+                 REQUEST_VOTE_RESPONSE, PUSH_SNAPSHOT -> Outcome.IGNORED;
         };
     }
 
@@ -824,13 +851,44 @@ public final class RaftCore {
     }
 
     private void handleInstallSnapshot(InstallSnapshot s) {
+        // A snapshot streamed by a peer for the leader goes through exactly the checks of the
+        // leader's own (term above, committed index and Log Matching in restore), and the answer
+        // goes to the leader, whose Progress for us then leaves SNAPSHOT as usual.
         SnapshotMeta snap = s.snapshot();
         if (restore(snap)) {
             tracer.event(id, "snapshot-restored", snap.last() + " " + snap.conf());
-            sendAccept(s.from(), log.lastIndex());
+            if (s.fromPeer()) {
+                tracer.event(id, "snapshot-from-peer", "from " + s.from() + " for leader " + s.leader() + " at "
+                        + snap.last());
+            }
+            sendAccept(s.leader(), log.lastIndex());
         } else {
-            sendAccept(s.from(), log.committed());
+            sendAccept(s.leader(), log.committed());
         }
+    }
+
+    /**
+     * The leader asks us to stream our newest snapshot to {@code p.target()}. We send it only if it
+     * reaches {@code p.minIndex()} and is the one our log starts after (an older one, whose Compacted
+     * event is on the way, is no good: see sendSnapshot). Otherwise we stay silent and the leader's
+     * timeout makes it send its own.
+     *
+     * <p>Why any member's snapshot will do (thesis §5.1, and §3.8 on what is durable): a snapshot
+     * holds only committed, applied state, and committed entries are the same prefix on every
+     * member (Log Matching, State Machine Safety). So our snapshot at index i ≥ the leader's
+     * compacted index is the state of the leader's own log up to i, and the follower that installs
+     * it then takes entries i+1… from the leader under the same consistency checks as after the
+     * leader's own snapshot.
+     */
+    private void handlePushSnapshot(PushSnapshot p) {
+        SnapshotMeta snap = log.snapshot();
+        if (snap.index() < p.minIndex() || snap.index() < log.firstIndex() - 1 || log.hasPendingSnapshot()) {
+            tracer.event(id, "snapshot-push-refused", "to " + p.target() + ": our snapshot at " + snap.last()
+                    + " is below " + p.minIndex() + " or not yet ours");
+            return;
+        }
+        send(new InstallSnapshot(id, p.target(), term, snap, p.from()));
+        tracer.event(id, "snapshot-sent", "to " + p.target() + " at " + snap.last() + " for leader " + p.from());
     }
 
     private boolean restore(SnapshotMeta snap) {
@@ -959,10 +1017,44 @@ public final class RaftCore {
             // our log (the entries after it are gone), so wait for it.
             return false;
         }
+        long peer = config.snapshotSource() == SnapshotSource.PEERS && !pr.peerSnapshotFailed()
+                ? snapshotPeerFor(to, snap.index()) : 0;
+        pr.clearPeerSnapshotFailed();
+        if (peer != 0) {
+            pr.becomeSnapshotFromPeer(snap.index(), peer);
+            send(new PushSnapshot(id, peer, term, to, snap.index()));
+            tracer.event(id, "snapshot-delegated", "to " + to + " from " + peer + " at or past " + snap.index());
+            return true;
+        }
         pr.becomeSnapshot(snap.index());
         send(new InstallSnapshot(id, to, term, snap));
         tracer.event(id, "snapshot-sent", "to " + to + " at " + snap.last());
         return true;
+    }
+
+    /**
+     * A member that can stream {@code to} a snapshot at {@code minIndex} or later instead of us: a
+     * voter or learner (not {@code to}) we replicate to, recently heard from, not recovering, that
+     * holds our log up to {@code minIndex}; the one with the highest match, ties to the lowest id
+     * (deterministic). 0 if none. Its snapshot may still be older: it then declines (see
+     * handlePushSnapshot) and our timeout sends ours.
+     */
+    private long snapshotPeerFor(long to, long minIndex) {
+        long best = 0;
+        long bestMatch = -1;
+        for (Map.Entry<Long, Progress> e : tracker.all().entrySet()) {
+            long p = e.getKey();
+            Progress pr = e.getValue();
+            if (p == id || p == to || pr.state() != Progress.State.REPLICATE || !pr.recentActive()
+                    || pr.recovering() || pr.match() < minIndex) {
+                continue;
+            }
+            if (pr.match() > bestMatch || (pr.match() == bestMatch && p < best)) {
+                best = p;
+                bestMatch = pr.match();
+            }
+        }
+        return best;
     }
 
     private void handleAppendResponse(AppendEntriesResponse r) {

@@ -113,6 +113,15 @@ public interface RaftMetrics {
     default void snapshotResumed(long peer, long offset, long sizeBytes) {
     }
 
+    /**
+     * <b>The transport's snapshot thread</b> that received it: a whole snapshot of {@code bytes}
+     * streamed by {@code peer}, a member other than the leader, at the leader's request (snapshot
+     * source {@code PEERS}), is stored here; the leader's own {@link #snapshotBytesSent} stays
+     * untouched by that transfer. Counted once the image is durable, before the core installs it.
+     */
+    default void snapshotReceivedFromPeer(long peer, long bytes) {
+    }
+
     /** <b>Apply thread.</b> This node restored a snapshot of {@code bytes} received from the leader, in {@code nanos}. */
     default void snapshotInstalled(long nanos, long bytes) {
     }

@@ -18,7 +18,7 @@ final class SafeMetrics {
     private static final Logger LOG = LoggerFactory.getLogger(SafeMetrics.class);
 
     private enum Kind { ATTACH, LOG_SYNCED, COMMITTED, APPLIED, APPLY_BATCH, ELECTION, LEADER, REFUSED,
-        SNAPSHOT_CREATED, SNAPSHOT_SENT, SNAPSHOT_BYTES_SENT, SNAPSHOT_RESUMED, SNAPSHOT_INSTALLED, DISK_STALLED, FOLLOWERS }
+        SNAPSHOT_CREATED, SNAPSHOT_SENT, SNAPSHOT_BYTES_SENT, SNAPSHOT_RESUMED, SNAPSHOT_FROM_PEER, SNAPSHOT_INSTALLED, DISK_STALLED, FOLLOWERS }
 
     private final long id;
     private final RaftMetrics m;
@@ -159,6 +159,16 @@ final class SafeMetrics {
                 m.snapshotResumed(peer, offset, sizeBytes);
             } catch (RuntimeException e) {
                 thrown(Kind.SNAPSHOT_RESUMED, e);
+            }
+        }
+    }
+
+    void snapshotReceivedFromPeer(long peer, long bytes) {
+        if (enabled) {
+            try {
+                m.snapshotReceivedFromPeer(peer, bytes);
+            } catch (RuntimeException e) {
+                thrown(Kind.SNAPSHOT_FROM_PEER, e);
             }
         }
     }

@@ -181,7 +181,11 @@ final class SnapshotWork implements SnapshotStreams {
         }
     }
 
-    /** Leader: streams the snapshot {@code m} names to its recipient, then reports to the core. */
+    /**
+     * Leader, or a peer streaming its own snapshot at the leader's request ({@code m.fromPeer()}):
+     * streams the snapshot {@code m} names to its recipient, then reports to the core (a peer's
+     * core ignores the report; the leader learns of the outcome from the recipient's answer).
+     */
     @Override
     public void send(InstallSnapshot m) {
         try {
@@ -341,6 +345,9 @@ final class SnapshotWork implements SnapshotStreams {
             public SnapshotDescriptor commit() throws IOException {
                 SnapshotDescriptor d = w.commit();
                 known.put(d.meta().last(), d);
+                if (m.fromPeer()) {
+                    metrics.snapshotReceivedFromPeer(m.from(), d.sizeBytes());
+                }
                 return d;
             }
 
@@ -374,6 +381,9 @@ final class SnapshotWork implements SnapshotStreams {
             public SnapshotDescriptor commit() throws IOException {
                 SnapshotDescriptor d = w.commit();
                 known.put(d.meta().last(), d);
+                if (m.fromPeer()) {
+                    metrics.snapshotReceivedFromPeer(m.from(), d.sizeBytes());
+                }
                 return d;
             }
 

@@ -16,6 +16,7 @@ import dev.raftkit.core.message.Heartbeat;
 import dev.raftkit.core.message.HeartbeatResponse;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.PushSnapshot;
 import dev.raftkit.core.message.ReadIndexRequest;
 import dev.raftkit.core.message.ReadIndexResponse;
 import dev.raftkit.core.message.RequestVote;
@@ -31,6 +32,7 @@ import dev.raftkit.grpc.proto.HeartbeatProto;
 import dev.raftkit.grpc.proto.HeartbeatResponseProto;
 import dev.raftkit.grpc.proto.InstallSnapshotProto;
 import dev.raftkit.grpc.proto.PeerEnvelope;
+import dev.raftkit.grpc.proto.PushSnapshotProto;
 import dev.raftkit.grpc.proto.ReadConsistencyProto;
 import dev.raftkit.grpc.proto.ReadIndexRequestProto;
 import dev.raftkit.grpc.proto.ReadIndexResponseProto;
@@ -116,8 +118,14 @@ public final class MessageCodec {
                 yield b.setHeartbeatResponse(HeartbeatResponseProto.newBuilder().setContext(r.context())
                         .setRecovering(r.recovering()));
             }
-            case INSTALL_SNAPSHOT -> b.setInstallSnapshot(
-                    InstallSnapshotProto.newBuilder().setSnapshot(encode(((InstallSnapshot) m).snapshot())));
+            case INSTALL_SNAPSHOT -> {
+                InstallSnapshot s = (InstallSnapshot) m;
+                InstallSnapshotProto.Builder sb = InstallSnapshotProto.newBuilder().setSnapshot(encode(s.snapshot()));
+                if (s.fromPeer()) {
+                    sb.setLeader(s.leader());
+                }
+                yield b.setInstallSnapshot(sb);
+            }
             case TIMEOUT_NOW -> b.setTimeoutNow(TimeoutNowProto.getDefaultInstance());
             case READ_INDEX_REQUEST -> {
                 ReadIndexRequest r = (ReadIndexRequest) m;
@@ -128,6 +136,10 @@ public final class MessageCodec {
                 ReadIndexResponse r = (ReadIndexResponse) m;
                 yield b.setReadIndexResponse(ReadIndexResponseProto.newBuilder()
                         .setRequestId(r.requestId()).setIndex(r.index()));
+            }
+            case PUSH_SNAPSHOT -> {
+                PushSnapshot p = (PushSnapshot) m;
+                yield b.setPushSnapshot(PushSnapshotProto.newBuilder().setTarget(p.target()).setMinIndex(p.minIndex()));
             }
         };
         return done.build();
@@ -214,7 +226,12 @@ public final class MessageCodec {
                         throw new InvalidMessageException("snapshot ends at " + meta.last()
                                 + ", after the sender's term " + term);
                     }
-                    yield new InstallSnapshot(from, to, term, meta);
+                    // A peer streaming for the leader names it; absent, the sender is the leader.
+                    long leader = s.getLeader() == 0 ? from : nodeId(s.getLeader(), "install_snapshot.leader");
+                    if (leader == to) {
+                        throw new InvalidMessageException("install_snapshot.leader is the receiver, node " + to);
+                    }
+                    yield new InstallSnapshot(from, to, term, meta, leader);
                 }
                 case TIMEOUT_NOW -> new TimeoutNow(from, to, term);
                 case READ_INDEX_REQUEST -> new ReadIndexRequest(from, to, term,
@@ -222,6 +239,19 @@ public final class MessageCodec {
                 case READ_INDEX_RESPONSE -> new ReadIndexResponse(from, to, term,
                         e.getReadIndexResponse().getRequestId(),
                         index(e.getReadIndexResponse().getIndex(), "index"));
+                case PUSH_SNAPSHOT -> {
+                    PushSnapshotProto p = e.getPushSnapshot();
+                    long target = nodeId(p.getTarget(), "push_snapshot.target");
+                    if (target == from || target == to) {
+                        throw new InvalidMessageException("push_snapshot.target " + target
+                                + " must be a third node, not the sender or the receiver");
+                    }
+                    long minIndex = index(p.getMinIndex(), "push_snapshot.min_index");
+                    if (minIndex == 0) {
+                        throw new InvalidMessageException("push_snapshot.min_index must be positive");
+                    }
+                    yield new PushSnapshot(from, to, term, target, minIndex);
+                }
                 case BODY_NOT_SET -> throw new InvalidMessageException("message has no body (unknown kind?)");
             };
         } catch (InvalidMessageException ex) {

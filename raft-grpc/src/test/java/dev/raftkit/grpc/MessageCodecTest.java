@@ -14,6 +14,7 @@ import dev.raftkit.core.message.AppendEntries;
 import dev.raftkit.core.message.Heartbeat;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
+import dev.raftkit.core.message.PushSnapshot;
 import dev.raftkit.core.message.ReadIndexRequest;
 import dev.raftkit.grpc.proto.AppendEntriesProto;
 import dev.raftkit.grpc.proto.ConfStateProto;
@@ -170,6 +171,30 @@ class MessageCodecTest {
         PeerEnvelope e = MessageCodec.encode(CLUSTER, new ReadIndexRequest(1, 2, 3, 4, ReadMode.LEASE));
         assertRefused(e.toBuilder().setReadIndexRequest(e.getReadIndexRequest().toBuilder().setConsistencyValue(9)).build(),
                 "unknown read consistency");
+    }
+
+    @Test
+    void peerSnapshotsSurviveTheWireAndBadTargetsAreRefused() {
+        SnapshotMeta meta = new SnapshotMeta(new EntryId(4, 100), ConfState.ofVoters(Set.of(1L, 2L, 3L)));
+        InstallSnapshot fromPeer = new InstallSnapshot(2, 3, 5, meta, 1);
+        assertEquals(fromPeer, MessageCodec.decode(MessageCodec.encode(CLUSTER, fromPeer)));
+        InstallSnapshot fromLeader = new InstallSnapshot(1, 3, 5, meta);
+        PeerEnvelope leaders = MessageCodec.encode(CLUSTER, fromLeader);
+        assertEquals(0, leaders.getInstallSnapshot().getLeader(), "the leader's own snapshot carries no leader field");
+        assertEquals(fromLeader, MessageCodec.decode(leaders));
+        PeerEnvelope e = MessageCodec.encode(CLUSTER, fromPeer);
+        assertRefused(e.toBuilder().setInstallSnapshot(e.getInstallSnapshot().toBuilder().setLeader(3)).build(),
+                "install_snapshot.leader is the receiver");
+
+        PushSnapshot push = new PushSnapshot(1, 2, 5, 3, 100);
+        PeerEnvelope p = MessageCodec.encode(CLUSTER, push);
+        assertEquals(push, MessageCodec.decode(p));
+        assertRefused(p.toBuilder().setPushSnapshot(p.getPushSnapshot().toBuilder().setTarget(2)).build(),
+                "must be a third node");
+        assertRefused(p.toBuilder().setPushSnapshot(p.getPushSnapshot().toBuilder().setTarget(0)).build(),
+                "push_snapshot.target");
+        assertRefused(p.toBuilder().setPushSnapshot(p.getPushSnapshot().toBuilder().setMinIndex(0)).build(),
+                "min_index must be positive");
     }
 
     private static PeerEnvelope snapshot(UnaryOperator<SnapshotMetaProto.Builder> edit) {

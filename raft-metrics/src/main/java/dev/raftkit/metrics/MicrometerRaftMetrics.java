@@ -67,6 +67,8 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
     public static final String SNAPSHOT_RESENT_BYTES = "raft.snapshot.resent.bytes";
     /** Counter: snapshot transfers this node resumed past byte 0. */
     public static final String SNAPSHOT_RESUMES = "raft.snapshot.resumes";
+    /** Counter, bytes: whole snapshots this node received from a member other than the leader (snapshot source peers). */
+    public static final String SNAPSHOT_PEER_RECEIVED_BYTES = "raft.snapshot.peer.received.bytes";
     public static final String INBOX_DEPTH = "raft.inbox.depth";
     public static final String APPLY_QUEUE_DEPTH = "raft.apply.queue.depth";
     public static final String SESSIONS_OPEN = "raft.sessions.open";
@@ -94,7 +96,7 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
     private final double[] percentiles;
     private volatile Meters meters;
     /** The snapshot-streaming counters, bound with {@link #meters}. */
-    private record StreamMeters(Counter sentBytes, Counter resentBytes, Counter resumes) {
+    private record StreamMeters(Counter sentBytes, Counter resentBytes, Counter resumes, Counter peerReceivedBytes) {
     }
 
     private volatile StreamMeters streamMeters;
@@ -209,7 +211,9 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
                         .description("snapshot bytes this node streamed to peers").register(registry)),
                 keep(Counter.builder(SNAPSHOT_RESENT_BYTES).tags(tags).baseUnit("bytes")
                         .description("snapshot bytes sent again after an interrupted transfer").register(registry)),
-                counter(SNAPSHOT_RESUMES, "snapshot transfers resumed from the receiver's last verified chunk"));
+                counter(SNAPSHOT_RESUMES, "snapshot transfers resumed from the receiver's last verified chunk"),
+                keep(Counter.builder(SNAPSHOT_PEER_RECEIVED_BYTES).tags(tags).baseUnit("bytes")
+                        .description("snapshot bytes received from a member other than the leader").register(registry)));
         gauge(INBOX_DEPTH, null, "client requests waiting for the raft loop", RaftGauges::inboxDepth);
         gauge(APPLY_QUEUE_DEPTH, null, "committed entries not applied yet", RaftGauges::applyQueueDepth);
         gauge(SESSIONS_OPEN, null, "open client sessions", RaftGauges::openSessions);
@@ -403,6 +407,14 @@ public final class MicrometerRaftMetrics implements RaftMetrics, MeterBinder, Au
             if (resentBytes > 0) {
                 m.resentBytes().increment(resentBytes);
             }
+        }
+    }
+
+    @Override
+    public void snapshotReceivedFromPeer(long peer, long bytes) {
+        StreamMeters m = streamMeters;
+        if (m != null) {
+            m.peerReceivedBytes().increment(bytes);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.raftkit.node;
 
 import dev.raftkit.core.Bootstrap;
 import dev.raftkit.core.RaftConfig;
+import dev.raftkit.core.SnapshotSource;
 import dev.raftkit.core.Tracer;
 import dev.raftkit.core.confchange.ConfState;
 import dev.raftkit.grpc.ClientEndpoint;
@@ -120,6 +121,7 @@ public final class RaftNode implements AutoCloseable {
         private Supplier<StateMachine> stateMachineFactory;
         private boolean insecureAdmin;
         private int diskStallTicks;
+        private SnapshotSource snapshotSource = SnapshotSource.LEADER;
         private long diskSlowMillis;
         private int diskStuckTicks;
         private long minFreeDiskBytes = -1;
@@ -250,6 +252,23 @@ public final class RaftNode implements AutoCloseable {
          */
         public Builder diskStallTicks(int v) {
             diskStallTicks = (int) notNegative(v, "diskStallTicks");
+            return this;
+        }
+
+        /**
+         * Who streams a lagging follower the snapshot it needs when this node leads:
+         * {@link SnapshotSource#LEADER} (the default) or {@link SnapshotSource#PEERS}, an
+         * up-to-date follower or learner the leader names, sparing the leader's bandwidth; the
+         * leader sends its own when none qualifies or the peer's transfer is not acknowledged
+         * within 100 ticks ({@link RaftConfig#peerSnapshotTimeoutTicks}). Every member should use the
+         * same setting (a member of an older version ignores the leader's request, and the leader
+         * then falls back after the timeout).
+         */
+        public Builder snapshotSource(SnapshotSource v) {
+            if (v == null) {
+                throw new IllegalArgumentException("snapshotSource must be LEADER or PEERS, got null");
+            }
+            snapshotSource = v;
             return this;
         }
 
@@ -538,7 +557,7 @@ public final class RaftNode implements AutoCloseable {
         }
         StateMachine machine = spec.stateMachine;
         RaftConfig config = RaftConfig.builder(spec.id).electionTicks(10).heartbeatTicks(2)
-                .randomSeed(spec.id ^ System.nanoTime()).build();
+                .randomSeed(spec.id ^ System.nanoTime()).snapshotSource(spec.snapshotSource).build();
         AdminService admin = new AdminService(spec.clusterId, spec.id, spec.backups);
         GrpcTransport transport = null;
         RaftServer server = null;

@@ -428,7 +428,8 @@ final class SimHost {
             stateMachine = new ObservedStateMachine(sim.workload().newStateMachine(),
                     sim.options().hooks().nondeterministicApply() ? new Random(seed) : null);
             RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2).preVote(true)
-                    .checkQuorum(true).maxMsgBytes(64 * 1024).maxInflightMsgs(64).randomSeed(seed).build();
+                    .checkQuorum(true).maxMsgBytes(64 * 1024).maxInflightMsgs(64).randomSeed(seed)
+                    .snapshotSource(sim.options().snapshotSource()).peerSnapshotTimeoutTicks(40).build();
             RaftServerBuilder b = RaftServer.builder(config)
                     .logStorage(log)
                     .snapshotStore(snapshots)

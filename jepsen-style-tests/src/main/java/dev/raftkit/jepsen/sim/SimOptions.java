@@ -1,6 +1,7 @@
 package dev.raftkit.jepsen.sim;
 
 import dev.raftkit.core.ReadMode;
+import dev.raftkit.core.SnapshotSource;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -22,10 +23,12 @@ import java.util.Set;
  *                  (default: {@link KvWorkload} registers in {@code readModes})
  * @param schedule  the nemesis's steps, instead of drawing them from the seed (null: drawn, of the
  *                  kinds in {@code faults}); see {@link FaultSchedule}
+ * @param snapshotSource who streams a lagging node its snapshot: the leader (default) or an
+ *                  up-to-date peer the leader names ({@link SnapshotSource#PEERS})
  */
 public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, int clients, int keys,
                          Set<ReadMode> readModes, Hooks hooks, boolean keepTrace, Workload workload,
-                         FaultSchedule schedule) {
+                         FaultSchedule schedule, SnapshotSource snapshotSource) {
 
     /** Virtual length of one tick: 10 ms, so the election timeout is 100–200 ms. */
     public static final long TICK_MICROS = 10_000;
@@ -44,11 +47,19 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         readModes = EnumSet.copyOf(readModes);
         Objects.requireNonNull(hooks, "hooks");
         Objects.requireNonNull(workload, "workload");
+        Objects.requireNonNull(snapshotSource, "snapshotSource");
         if (schedule != null && schedule.highestNode() > nodes + (faults.contains(Fault.MEMBERSHIP) ? 2 : 0)) {
             throw new IllegalArgumentException("the schedule names node " + schedule.highestNode() + " but the run has "
                     + nodes + " nodes" + (faults.contains(Fault.MEMBERSHIP) ? " and 2 spares" : " (and no spares: spares"
                     + " " + (nodes + 1) + " and " + (nodes + 2) + " exist when the faults include membership)"));
         }
+    }
+
+    /** The options without a snapshot source: the leader sends every snapshot. */
+    public SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, int clients, int keys,
+                      Set<ReadMode> readModes, Hooks hooks, boolean keepTrace, Workload workload, FaultSchedule schedule) {
+        this(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule,
+                SnapshotSource.LEADER);
     }
 
     /** Defaults: 3 nodes, 1,500 ticks (15 s virtual), every fault, 6 clients over 4 keys, safe reads. */
@@ -59,36 +70,36 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
     }
 
     public SimOptions withSeed(long s) {
-        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule);
+        return new SimOptions(s, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule, snapshotSource);
     }
 
     public SimOptions withNodes(int n) {
-        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule);
+        return new SimOptions(seed, n, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule, snapshotSource);
     }
 
     public SimOptions withTicks(long t) {
-        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule);
+        return new SimOptions(seed, nodes, t, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule, snapshotSource);
     }
 
     public SimOptions withFaults(Set<Fault> f) {
-        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace, workload, schedule);
+        return new SimOptions(seed, nodes, ticks, f, clients, keys, readModes, hooks, keepTrace, workload, schedule, snapshotSource);
     }
 
     public SimOptions withClients(int c, int k) {
-        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace, workload, schedule);
+        return new SimOptions(seed, nodes, ticks, faults, c, k, readModes, hooks, keepTrace, workload, schedule, snapshotSource);
     }
 
     public SimOptions withReadModes(Set<ReadMode> r) {
         return new SimOptions(seed, nodes, ticks, faults, clients, keys, r, hooks, keepTrace,
-                workload instanceof KvWorkload ? new KvWorkload(r) : workload, schedule);
+                workload instanceof KvWorkload ? new KvWorkload(r) : workload, schedule, snapshotSource);
     }
 
     public SimOptions withHooks(Hooks h) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace, workload, schedule);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, h, keepTrace, workload, schedule, snapshotSource);
     }
 
     public SimOptions withTrace(boolean keep) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep, workload, schedule);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keep, workload, schedule, snapshotSource);
     }
 
     /**
@@ -96,7 +107,7 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
      * can name only the built-in workloads ({@code kv}, {@code bank}).
      */
     public SimOptions withWorkload(Workload w) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, w, schedule);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, w, schedule, snapshotSource);
     }
 
     /**
@@ -104,7 +115,13 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
      * Steps at or after {@link #ticks} are never reached.
      */
     public SimOptions withSchedule(FaultSchedule s) {
-        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, s);
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, s, snapshotSource);
+    }
+
+    /** Has the leader name an up-to-date peer to stream lagging nodes their snapshots ({@code --snapshot-source}). */
+    public SimOptions withSnapshotSource(SnapshotSource src) {
+        return new SimOptions(seed, nodes, ticks, faults, clients, keys, readModes, hooks, keepTrace, workload, schedule,
+                src);
     }
 
     /**
@@ -126,6 +143,9 @@ public record SimOptions(long seed, int nodes, long ticks, Set<Fault> faults, in
         }
         if (readModes.contains(ReadMode.STALE)) {
             sb.append(" --unsafe-local-reads");
+        }
+        if (snapshotSource == SnapshotSource.PEERS) {
+            sb.append(" --snapshot-source peers");
         }
         if (hooks.name() != null && !hooks.name().equals("none")) {
             sb.append(" --plant ").append(hooks.name());

@@ -6,7 +6,7 @@ package dev.raftkit.core.message;
  */
 public sealed interface Message extends Input
         permits AppendEntries, AppendEntriesResponse, RequestVote, RequestVoteResponse, Heartbeat,
-                HeartbeatResponse, InstallSnapshot, TimeoutNow, ReadIndexRequest, ReadIndexResponse {
+                HeartbeatResponse, InstallSnapshot, TimeoutNow, ReadIndexRequest, ReadIndexResponse, PushSnapshot {
 
     /**
      * The kinds of message, one per record. Code that must treat every kind — the core's role
@@ -15,7 +15,7 @@ public sealed interface Message extends Input
      */
     enum Kind {
         APPEND_ENTRIES, APPEND_ENTRIES_RESPONSE, REQUEST_VOTE, REQUEST_VOTE_RESPONSE, HEARTBEAT, HEARTBEAT_RESPONSE,
-        INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_REQUEST, READ_INDEX_RESPONSE
+        INSTALL_SNAPSHOT, TIMEOUT_NOW, READ_INDEX_REQUEST, READ_INDEX_RESPONSE, PUSH_SNAPSHOT
     }
 
     Kind kind();

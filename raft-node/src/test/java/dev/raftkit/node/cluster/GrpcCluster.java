@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.raftkit.core.HardState;
 import dev.raftkit.core.SnapshotMeta;
+import dev.raftkit.core.SnapshotSource;
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.core.log.InitialState;
 import dev.raftkit.grpc.ClientEndpoint;
@@ -82,6 +83,7 @@ final class GrpcCluster implements AutoCloseable {
     /** Where the other nodes are told node {@code id} listens, when not its own port (a proxy in between). */
     private final Map<Long, InetSocketAddress> routes = new ConcurrentHashMap<>();
     private int snapshotChunkBytes;
+    private SnapshotSource snapshotSource = SnapshotSource.LEADER;
 
     GrpcCluster(Path dir, String clusterId, Set<Long> founders, LongFunction<TlsConfig> tls,
                 BiConsumer<Long, RaftServerBuilder> customize) {
@@ -95,6 +97,12 @@ final class GrpcCluster implements AutoCloseable {
     /** Small segments let compaction delete whole segments soon, so followers fall behind it. */
     GrpcCluster segmentBytes(long bytes) {
         logOptions = logOptions.withSegmentBytes(bytes);
+        return this;
+    }
+
+    /** Who streams lagging nodes their snapshots, on every node started from now on. */
+    GrpcCluster snapshotSource(SnapshotSource source) {
+        snapshotSource = source;
         return this;
     }
 
@@ -171,6 +179,7 @@ final class GrpcCluster implements AutoCloseable {
                 .tls(tls.apply(id))
                 .insecureAdmin(insecureAdmin)
                 .tickMillis(20)
+                .snapshotSource(snapshotSource)
                 .stateMachine(machine)
                 .logStorage(logDir -> log(id, SegmentedLogStorage.open(logDir, logOptions)))
                 // Short back-off, so a restarted node is reached again within a test's patience.
