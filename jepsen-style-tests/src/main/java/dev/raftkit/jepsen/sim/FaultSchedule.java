@@ -691,7 +691,7 @@ public record FaultSchedule(List<Step> steps) {
                             : new Restore(nodeId(a[1], rest), "concurrent-crash", number(a[6], "pick"), (int) k);
                 }
                 arity(a, 5);
-                if (!a[3].equals("pick") || !a[2].equals("gap") && !a[2].equals("crash")) {
+                if (!a[3].equals("pick") || a[2].equals("plain")) {
                     throw new IllegalArgumentException("restore N, restore N live, restore N gap pick P, restore N crash"
                             + " pick P, restore N concurrent K, or restore N concurrent K crash pick P");
                 }

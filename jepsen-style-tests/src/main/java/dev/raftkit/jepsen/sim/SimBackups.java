@@ -46,6 +46,10 @@ import java.util.concurrent.CompletionException;
  *       the gap, {@link Hooks#acceptGappedBackupChain}, is caught here).
  *   <li>A restore cut by a power loss leaves no data directory, or a whole one; the next restore
  *       into the same place succeeds.
+ *   <li>A concurrent restore (one call into several directories, the seeding of a new cluster)
+ *       writes every directory alike, publishes none before all are written (a planted bug that
+ *       does, {@link Hooks#publishRestoredDirectoriesEarly}, is caught here), and after a power
+ *       cut the next restore into those missing succeeds.
  *   <li>Every backup reported taken is on the node's disk durably, and every backup in a root
  *       verifies: backups are published whole and synced, so a chain a node's own root refuses
  *       is a bug (crashes mid-backup leave only partial directories).
