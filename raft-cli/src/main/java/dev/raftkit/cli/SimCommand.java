@@ -115,7 +115,8 @@ final class SimCommand implements Callable<Integer> {
                     + " read-from-believed-leader, apply-before-commit, trust-lost-state, cut-log-at-first-invalid-record,"
                     + " answer-for-any-term, forget-session-responses-on-restore, restore-unverified-snapshot,"
                     + " nondeterministic-apply, keep-entries-past-any-snapshot, ignore-disk-stall,"
-                    + " ignore-disk-full, trust-named-match, accept-gapped-backup-chain, skip-unheld-state-switch.")
+                    + " ignore-disk-full, trust-named-match, accept-gapped-backup-chain, skip-unheld-state-switch,"
+                    + " publish-restored-directories-early.")
     String plant;
 
     @Option(names = "--snapshot-source", paramLabel = "leader|peers", defaultValue = "leader",

@@ -37,4 +37,16 @@ public interface StorageTestingHooks {
     default boolean acceptGappedBackupChain() {
         return false;
     }
+
+    /**
+     * A restore into several data directories publishes each one (renames it into place, synced)
+     * as soon as its own copy is written, before the others are written and before the state is
+     * verified; and does not take it back when a later one fails. A power cut or a failure in the
+     * middle leaves some of the nodes of the new cluster restored and others not, which the
+     * shipped rule (every directory written and checked before the first is published, in {@link
+     * dev.raftkit.storage.backup.BackupRestore}) never does.
+     */
+    default boolean publishRestoredDirectoriesEarly() {
+        return false;
+    }
 }

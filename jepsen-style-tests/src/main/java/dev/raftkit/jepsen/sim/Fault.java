@@ -56,7 +56,8 @@ public enum Fault {
      * disk, so its crashes, wipes and stale copies reach them), and restore the newest chain on a
      * spare machine: the restored node must hold the cluster's state at the index restored; a
      * chain missing an increment must be refused; a restore cut by a power loss leaves no data
-     * directory, and the next one succeeds.
+     * directory, and the next one succeeds; a restore into several directories at once writes
+     * them all alike and publishes none before all are written.
      */
     BACKUP;
 

@@ -41,6 +41,8 @@ import java.util.Set;
  * at 640 restore 2                         # restore node 2's newest backup chain on a spare machine
  * at 660 restore 2 gap pick 3              # an increment lost from a copy of the root: must be refused
  * at 680 restore 2 crash pick 17           # a power cut at the restore's 17th file operation, then again
+ * at 690 restore 2 concurrent 3            # one restore into 3 spare directories at once (a new cluster)
+ * at 700 restore 2 concurrent 3 crash pick 40   # the same, cut by a power loss at its 40th file operation
  * </pre>
  * A tick is {@link SimOptions#TICK_MICROS} of virtual time from the start of the run. The
  * simulator keeps its fault model's rules over a given schedule too: a step that would, say,
@@ -461,21 +463,46 @@ public record FaultSchedule(List<Step> steps) {
      * refused); {@code crash}, with a power cut at the restore's {@code pick}-th file operation
      * (no data directory may be left half-written; a second restore then succeeds); {@code live},
      * the running cluster rolled back to the chain's last index (hot recovery: one log entry every
-     * replica switches its state at, the history recording it as a write of every key).
+     * replica switches its state at, the history recording it as a write of every key); {@code
+     * concurrent}, the chain restored into {@code copies} spare directories in one call of the
+     * multi-directory restore (the seeding of a new cluster), and {@code concurrent-crash}, the
+     * same cut by a power loss at its {@code pick}-th file operation (no directory may be
+     * published before all were written, a published one must be whole, and a second restore into
+     * those left then succeeds). {@code copies} is 1 for every variant but the concurrent ones.
      */
-    public record Restore(long node, String variant, long pick) implements Action {
+    public record Restore(long node, String variant, long pick, int copies) implements Action {
         public static final List<String> VARIANTS = List.of("plain", "gap", "crash", "live");
+        /** The concurrent variants, drawn by the nemesis in place of some plain and crash restores. */
+        public static final List<String> CONCURRENT = List.of("concurrent", "concurrent-crash");
+        /** The most directories one concurrent restore writes. */
+        public static final int MAX_COPIES = 9;
 
         public Restore {
-            if (!VARIANTS.contains(variant)) {
-                throw new IllegalArgumentException("restore variant '" + variant + "': use plain, gap, crash or live");
+            if (!VARIANTS.contains(variant) && !CONCURRENT.contains(variant)) {
+                throw new IllegalArgumentException("restore variant '" + variant + "': use plain, gap, crash, live,"
+                        + " concurrent or concurrent-crash");
             }
+            if (CONCURRENT.contains(variant) ? copies < 2 || copies > MAX_COPIES : copies != 1) {
+                throw new IllegalArgumentException("restore " + node + " " + variant + ": " + copies + " directories;"
+                        + (CONCURRENT.contains(variant) ? " a concurrent restore writes 2 to " + MAX_COPIES
+                        : " only a concurrent restore writes more than 1"));
+            }
+        }
+
+        /** A restore into one directory (every variant but the concurrent ones). */
+        public Restore(long node, String variant, long pick) {
+            this(node, variant, pick, 1);
         }
 
         @Override
         public String text() {
-            return "restore " + node + (variant.equals("plain") ? "" : variant.equals("live") ? " live"
-                    : " " + variant + " pick " + pick);
+            return switch (variant) {
+                case "plain" -> "restore " + node;
+                case "live" -> "restore " + node + " live";
+                case "concurrent" -> "restore " + node + " concurrent " + copies;
+                case "concurrent-crash" -> "restore " + node + " concurrent " + copies + " crash pick " + pick;
+                default -> "restore " + node + " " + variant + " pick " + pick;
+            };
         }
     }
 
@@ -650,9 +677,23 @@ public record FaultSchedule(List<Step> steps) {
                 if (a.length == 3 && a[2].equals("live")) {
                     yield new Restore(nodeId(a[1], rest), "live", 0);
                 }
+                if (a[2].equals("concurrent")) {
+                    String usage = "restore N concurrent K, or restore N concurrent K crash pick P (K directories, 2 to "
+                            + Restore.MAX_COPIES + ")";
+                    if (a.length != 4 && (a.length != 7 || !a[4].equals("crash") || !a[5].equals("pick"))) {
+                        throw new IllegalArgumentException("'" + rest + "': " + usage);
+                    }
+                    long k = number(a[3], "number of directories");
+                    if (k < 2 || k > Restore.MAX_COPIES) {
+                        throw new IllegalArgumentException("'" + rest + "': " + k + " directories; " + usage);
+                    }
+                    yield a.length == 4 ? new Restore(nodeId(a[1], rest), "concurrent", 0, (int) k)
+                            : new Restore(nodeId(a[1], rest), "concurrent-crash", number(a[6], "pick"), (int) k);
+                }
                 arity(a, 5);
                 if (!a[3].equals("pick") || a[2].equals("plain")) {
-                    throw new IllegalArgumentException("restore N, restore N live, restore N gap pick P, or restore N crash pick P");
+                    throw new IllegalArgumentException("restore N, restore N live, restore N gap pick P, restore N crash"
+                            + " pick P, restore N concurrent K, or restore N concurrent K crash pick P");
                 }
                 yield new Restore(nodeId(a[1], rest), a[2], number(a[4], "pick"));
             }

@@ -25,7 +25,8 @@ public interface Hooks extends TestingHooks {
             "read-from-believed-leader", "apply-before-commit", "trust-lost-state", "cut-log-at-first-invalid-record",
             "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
             "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall",
-            "ignore-disk-full", "trust-named-match", "accept-gapped-backup-chain", "skip-unheld-state-switch");
+            "ignore-disk-full", "trust-named-match", "accept-gapped-backup-chain", "skip-unheld-state-switch",
+            "publish-restored-directories-early");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -125,6 +126,11 @@ public interface Hooks extends TestingHooks {
             public boolean skipUnheldStateSwitch() {
                 return name.equals("skip-unheld-state-switch");
             }
+
+            @Override
+            public boolean publishRestoredDirectoriesEarly() {
+                return name.equals("publish-restored-directories-early");
+            }
         };
     }
 
@@ -165,6 +171,15 @@ public interface Hooks extends TestingHooks {
      * dev.raftkit.storage.StorageTestingHooks#acceptGappedBackupChain}).
      */
     default boolean acceptGappedBackupChain() {
+        return false;
+    }
+
+    /**
+     * A restore into several directories publishes each as soon as it is written, before the
+     * others (the storage's {@link
+     * dev.raftkit.storage.StorageTestingHooks#publishRestoredDirectoriesEarly}).
+     */
+    default boolean publishRestoredDirectoriesEarly() {
         return false;
     }
 

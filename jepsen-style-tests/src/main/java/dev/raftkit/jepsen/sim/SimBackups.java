@@ -20,6 +20,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -44,6 +46,10 @@ import java.util.concurrent.CompletionException;
  *       the gap, {@link Hooks#acceptGappedBackupChain}, is caught here).
  *   <li>A restore cut by a power loss leaves no data directory, or a whole one; the next restore
  *       into the same place succeeds.
+ *   <li>A concurrent restore (one call into several directories, the seeding of a new cluster)
+ *       writes every directory alike, publishes none before all are written (a planted bug that
+ *       does, {@link Hooks#publishRestoredDirectoriesEarly}, is caught here), and after a power
+ *       cut the next restore into those missing succeeds.
  *   <li>Every backup reported taken is on the node's disk durably, and every backup in a root
  *       verifies: backups are published whole and synced, so a chain a node's own root refuses
  *       is a bug (crashes mid-backup leave only partial directories).
@@ -55,15 +61,11 @@ final class SimBackups {
     private static final long SPARE_BASE = 100;
     /** A restored node must have applied what it was given within this many ticks of starting. */
     private static final int RESTORE_BOUND_TICKS = 100;
-    private static final StorageTestingHooks ACCEPT_GAPS = new StorageTestingHooks() {
-        @Override
-        public boolean acceptGappedBackupChain() {
-            return true;
-        }
-    };
 
     private final Simulator sim;
     private final List<SimHost> spares = new ArrayList<>();
+    /** The last spare id handed out: a concurrent restore takes one per directory. */
+    private long lastSpareId = SPARE_BASE;
     /** Live restores started, for scratch directory names and staging ids. */
     private int liveRestores;
 
@@ -104,8 +106,7 @@ final class SimBackups {
         // What an operator copies off the machine: what its disk holds durably (every published
         // backup is synced). The copy is the spare machine's disk.
         SimFileIo disk = v.copyDisk();
-        StorageTestingHooks hooks = sim.options().hooks().acceptGappedBackupChain() ? ACCEPT_GAPS
-                : StorageTestingHooks.NONE;
+        StorageTestingHooks hooks = storageHooks(sim.options().hooks());
         if (v.publishedBackups != null) {
             for (Path published : v.publishedBackups) {
                 if (!disk.exists(published.resolve(BackupManifest.FILE_NAME))) {
@@ -139,9 +140,13 @@ final class SimBackups {
         // The newest point of the chain whose state some member's digest is known at: the oracle.
         List<Long> known = sim.checker().digestKeys(from, to);
         long target = known.isEmpty() ? to : known.get(known.size() - 1);
-        long spareId = SPARE_BASE + spares.size() + 1;
-        Path data = SimHost.dataDir(spareId);
         List<Path> dirs = chain.backups().stream().map(BackupChain.Backup::dir).toList();
+        if (FaultSchedule.Restore.CONCURRENT.contains(r.variant())) {
+            concurrent(v, r, disk, chain, dirs, target, known, hooks);
+            return null;
+        }
+        long spareId = ++lastSpareId;
+        Path data = SimHost.dataDir(spareId);
         if (r.variant().equals("crash")) {
             long[] ops = {0};
             disk.crashAt((op, path) -> ops[0]++ == r.pick(), disk::crash);
@@ -179,6 +184,167 @@ final class SimBackups {
                 + (known.isEmpty() ? " (no member's digest known there)" : ""));
         awaitApplied(spare, v.id, target, known.isEmpty() ? null : sim.checker().stateKey(target), 0);
         return null;
+    }
+
+    /**
+     * The concurrent variants: the chain restored into {@code r.copies()} spare directories in one
+     * call of the real multi-directory restore, with parallelism 1. The simulator is one seeded
+     * thread, and worker threads would make a run unrepeatable, so the restore's tasks run on this
+     * thread one after another (the restore promises the same bytes at any parallelism): what is
+     * simulated is the restore's file operations in that order, its all-or-nothing publication and
+     * its checks, under power cuts; how its worker threads interleave is not (the real-process
+     * tests and the restore's own tests run it with threads).
+     *
+     * <p>Every directory must hold the same bytes, and a node started on the first must reach
+     * the cluster's state at the target (the cold restore's check); the others are held to the
+     * first byte for byte rather than each started. With {@code concurrent-crash} the power goes
+     * at the restore's {@code pick}-th file operation: if that was before every directory was
+     * written, none may be there afterwards (no node of the new cluster restored and others not);
+     * if it was later, in the publication, those there must be whole; then a second restore into
+     * those missing must succeed. Renames cannot be made atomic across directories, so a cut in
+     * between two of the restore's renames leaves the first ones published, each whole.
+     */
+    private void concurrent(SimHost v, FaultSchedule.Restore r, SimFileIo disk, BackupChain chain, List<Path> dirs,
+                            long target, List<Long> known, StorageTestingHooks hooks) {
+        int k = r.copies();
+        long firstId = lastSpareId + 1;
+        lastSpareId += k;
+        List<Path> datas = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            datas.add(SimHost.dataDir(firstId + i));
+        }
+        Path parent = datas.get(0).toAbsolutePath().getParent();
+        List<Path> missing = datas;
+        if (r.variant().equals("concurrent-crash")) {
+            long[] ops = {0};
+            disk.crashAt((op, path) -> ops[0]++ == r.pick(), disk::crash);
+            try {
+                BackupRestore.restore(disk, dirs, datas, target, null, SimHost.logOptions(sim.options()), 1, null,
+                        null, hooks);
+            } catch (IOException | RuntimeException cut) {
+                // The power went at the pick-th file operation (or the restore had fewer).
+            }
+            boolean wasCut = ops[0] > r.pick();
+            disk.crashAt(null, null);
+            disk.crash();
+            List<Path> present = datas.stream().filter(disk::exists).toList();
+            missing = datas.stream().filter(d -> !disk.exists(d)).toList();
+            sim.trace(firstId, "restore", wasCut ? "concurrent restore into " + k + " directories cut by a power loss"
+                    + " at file operation " + r.pick() + "; " + present.size() + " there after it"
+                    : "the concurrent restore into " + k + " directories made " + ops[0] + " file operations, fewer"
+                    + " than " + (r.pick() + 1) + ": no power cut");
+            // Some there and some not is right only for a cut between the publication's renames,
+            // which begin once every directory is written: each one not yet renamed then lies
+            // whole beside it, under its partial name, as the published ones are.
+            if (!present.isEmpty() && !missing.isEmpty()) {
+                for (Path d : missing) {
+                    if (!wholePartialBeside(disk, d, present.get(0))) {
+                        sim.checker().onBackupViolation(sim.now(), "a concurrent restore of node " + v.id + "'s chain"
+                                + " into " + k + " directories, cut by a power loss at file operation " + r.pick()
+                                + ", left " + present + " published while " + d + " was not yet written whole: a"
+                                + " directory was published before all were written (a new cluster with some nodes"
+                                + " restored and others not)");
+                        return;
+                    }
+                }
+            }
+        }
+        if (!missing.isEmpty()) {
+            try {
+                // With the workload's state machine, as the cold restore: the state is rebuilt and
+                // compared with every manifest's digest up to the target before anything is published.
+                BackupRestore.restore(disk, dirs, missing, target, null, SimHost.logOptions(sim.options()), 1, null,
+                        sim.workload()::newStateMachine, hooks);
+            } catch (IOException | RuntimeException e) {
+                sim.checker().onBackupViolation(sim.now(), "node " + v.id + "'s chain " + chain.full().dir() + ".."
+                        + chain.last().dir() + " verified but did not restore to index " + target + " into "
+                        + missing + ": " + e);
+                return;
+            }
+        }
+        for (int i = 1; i < k; i++) {
+            String differs = firstDifference(disk, datas.get(0), datas.get(i));
+            if (differs != null) {
+                sim.checker().onBackupViolation(sim.now(), "a concurrent restore of node " + v.id + "'s chain to index "
+                        + target + " wrote " + datas.get(i) + " unlike " + datas.get(0) + ": " + differs);
+                return;
+            }
+        }
+        SimHost spare = new SimHost(firstId, sim, Set.of(), disk);
+        spares.add(spare);
+        spare.start();
+        sim.startTicks(spare);
+        sim.trace(firstId, "restore", "started from node " + v.id + "'s chain restored to index " + target + " in "
+                + k + " directories at once, all byte for byte equal"
+                + (known.isEmpty() ? " (no member's digest known there)" : ""));
+        awaitApplied(spare, v.id, target, known.isEmpty() ? null : sim.checker().stateKey(target), 0);
+    }
+
+    /**
+     * Whether a partial directory of {@code dataDir} (beside it, named after it: {@code
+     * .partial-<name>-<n>}) holds exactly what {@code published} holds.
+     */
+    private static boolean wholePartialBeside(SimFileIo disk, Path dataDir, Path published) {
+        Path parent = dataDir.toAbsolutePath().getParent();
+        String suffix = dataDir.getFileName() + "-";
+        try {
+            for (String n : disk.list(parent)) {
+                if (n.startsWith(".") && n.contains(suffix) && n.substring(n.lastIndexOf(suffix) + suffix.length())
+                        .matches("[0-9]+") && firstDifference(disk, published, parent.resolve(n)) == null) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The first way the trees {@code a} and {@code b} differ (names, kinds or bytes), or null if they do not. */
+    private static String firstDifference(SimFileIo disk, Path a, Path b) {
+        try {
+            if (disk.isDirectory(a) != disk.isDirectory(b)) {
+                return a + " and " + b + " are not both directories";
+            }
+            if (!disk.isDirectory(a)) {
+                return Arrays.equals(disk.readAllBytes(a), disk.readAllBytes(b)) ? null
+                        : b + " holds other bytes than " + a;
+            }
+            List<String> names = new ArrayList<>(disk.list(a));
+            List<String> other = new ArrayList<>(disk.list(b));
+            Collections.sort(names);
+            Collections.sort(other);
+            if (!names.equals(other)) {
+                return a + " holds " + names + " but " + b + " holds " + other;
+            }
+            for (String n : names) {
+                String d = firstDifference(disk, a.resolve(n), b.resolve(n));
+                if (d != null) {
+                    return d;
+                }
+            }
+            return null;
+        } catch (IOException e) {
+            return "cannot read them: " + e;
+        }
+    }
+
+    /** The storage's planted bugs among {@code h}'s. */
+    private static StorageTestingHooks storageHooks(Hooks h) {
+        if (!h.acceptGappedBackupChain() && !h.publishRestoredDirectoriesEarly()) {
+            return StorageTestingHooks.NONE;
+        }
+        return new StorageTestingHooks() {
+            @Override
+            public boolean acceptGappedBackupChain() {
+                return h.acceptGappedBackupChain();
+            }
+
+            @Override
+            public boolean publishRestoredDirectoriesEarly() {
+                return h.publishRestoredDirectoriesEarly();
+            }
+        };
     }
 
     /**

@@ -595,8 +595,17 @@ public final class Simulator {
                 }
                 // Live restores (the fourth variant) roll the running cluster back to the chain.
                 String variant = FaultSchedule.Restore.VARIANTS.get(r.nextInt(FaultSchedule.Restore.VARIANTS.size()));
-                yield new FaultSchedule.Restore(backupNode, variant, variant.equals("plain") || variant.equals("live") ? 0
-                        : r.nextInt(64));
+                long pick = variant.equals("plain") || variant.equals("live") ? 0 : r.nextInt(64);
+                // A third of the plain and crash restores go into 2 or 3 directories at once (the
+                // seeding of a new cluster), chosen by the tick so that no draw is added and every
+                // other seed's schedule stays as it was; a cut one at a pick scaled by the copies,
+                // so that some come while the directories are written and some while published.
+                if (tick % 3 == 0 && (variant.equals("plain") || variant.equals("crash"))) {
+                    int copies = 2 + (int) (tick / 3 % 2);
+                    yield new FaultSchedule.Restore(backupNode, variant.equals("plain") ? "concurrent" : "concurrent-crash",
+                            pick * copies, copies);
+                }
+                yield new FaultSchedule.Restore(backupNode, variant, pick);
             }
         };
         return a == null ? null : new FaultSchedule.Step(tick, a, a.held() ? ticks : 0);

@@ -70,7 +70,7 @@ class FaultScheduleTest {
         assertMessage("at 10 loss 120% for 5", "a percentage between 0 and 100, got 120");
         assertMessage("at 10 membership evict 2", "use add-learner, promote, remove or demote");
         assertMessage("at 10 backup 1 partial", "backup N full, or backup N incremental");
-        assertMessage("at 10 restore 1 torn pick 2", "restore variant 'torn': use plain, gap, crash or live");
+        assertMessage("at 10 restore 1 torn pick 2", "restore variant 'torn': use plain, gap, crash, live, concurrent or concurrent-crash");
         assertMessage("at 10 restore 1 crash", "expected 4 arguments after 'restore'");
         assertMessage("crash 1 for 5", "a step reads 'at TICK ACTION [for TICKS]'");
         assertMessage("at 10 crash 0 for 5", "node ids start at 1");

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
@@ -251,13 +252,26 @@ public final class BackupRestore {
     public static List<Result> restore(FileIo io, List<Path> chain, List<Path> dataDirs, long upToIndex, BackupKey key,
                                        SegmentedLogStorage.Options logOptions, int parallelism, LongConsumer bytesRead,
                                        Supplier<? extends StateMachine> machines) throws IOException {
+        return restore(io, chain, dataDirs, upToIndex, key, logOptions, parallelism, bytesRead, machines,
+                StorageTestingHooks.NONE);
+    }
+
+    /**
+     * {@link #restore(FileIo, List, List, long, BackupKey, SegmentedLogStorage.Options, int,
+     * LongConsumer, Supplier)} with deliberate bugs from {@code hooks} (the simulator's planted
+     * bugs; {@link StorageTestingHooks#NONE} anywhere else).
+     */
+    public static List<Result> restore(FileIo io, List<Path> chain, List<Path> dataDirs, long upToIndex, BackupKey key,
+                                       SegmentedLogStorage.Options logOptions, int parallelism, LongConsumer bytesRead,
+                                       Supplier<? extends StateMachine> machines, StorageTestingHooks hooks)
+            throws IOException {
         if (dataDirs.isEmpty()) {
             throw new IllegalArgumentException("a restore needs at least one data directory");
         }
         FileIo reads = bytesRead == null ? io : new ReadCountingFileIo(io, serialized(bytesRead));
         try (RestoreWorkers workers = RestoreWorkers.of(parallelism)) {
             BackupChain verified = BackupChain.verify(reads, null, chain, key, StorageTestingHooks.NONE, workers);
-            return write(reads, verified, dataDirs, upToIndex, key, logOptions, workers, machines);
+            return write(reads, verified, dataDirs, upToIndex, key, logOptions, workers, machines, hooks);
         }
     }
 
@@ -274,13 +288,14 @@ public final class BackupRestore {
     private static Result restore(FileIo io, BackupChain chain, Path dataDir, long upToIndex, BackupKey key,
                                   SegmentedLogStorage.Options logOptions, Supplier<? extends StateMachine> machines)
             throws IOException {
-        return write(io, chain, List.of(dataDir), upToIndex, key, logOptions, null, machines).get(0);
+        return write(io, chain, List.of(dataDir), upToIndex, key, logOptions, null, machines, StorageTestingHooks.NONE)
+                .get(0);
     }
 
     /** Writes a verified chain into every one of {@code dataDirs}, all or nothing. */
     private static List<Result> write(FileIo io, BackupChain chain, List<Path> dataDirs, long upToIndex, BackupKey key,
                                       SegmentedLogStorage.Options logOptions, RestoreWorkers workers,
-                                      Supplier<? extends StateMachine> machines)
+                                      Supplier<? extends StateMachine> machines, StorageTestingHooks hooks)
             throws IOException {
         BackupManifest full = chain.full().manifest();
         long chainEnd = chain.last().manifest().lastIndex();
@@ -313,13 +328,26 @@ public final class BackupRestore {
                 partials.add(tmp);
             }
             List<RestoreWorkers.Task<long[]>> tasks = new ArrayList<>();
-            for (Path tmp : partials) {
+            // The planted bug's directories, published as soon as written (and never taken back).
+            Set<Path> early = ConcurrentHashMap.newKeySet();
+            for (int i = 0; i < partials.size(); i++) {
+                Path tmp = partials.get(i);
+                Path dataDir = dataDirs.get(i);
                 tasks.add(RestoreWorkers.submit(workers, () -> {
                     if (abort.get()) {
                         throw new Aborted(); // a directory written before failed: do not start this one
                     }
                     try {
-                        return writeOne(io, chain, snapshot, target, tmp, key, logOptions, workers, abort);
+                        long[] last = writeOne(io, chain, snapshot, target, tmp, key, logOptions, workers, abort);
+                        if (hooks.publishRestoredDirectoriesEarly()) {
+                            if (io.isDirectory(dataDir)) {
+                                io.delete(dataDir);
+                            }
+                            io.move(tmp, dataDir);
+                            io.syncDirectory(dataDir.toAbsolutePath().getParent());
+                            early.add(tmp);
+                        }
+                        return last;
                     } catch (IOException | RuntimeException | Error e) {
                         abort.set(true); // the other directories stop at their next batch
                         throw e;
@@ -342,18 +370,21 @@ public final class BackupRestore {
             // Compared before any rename: a state that differs from its manifests' is never
             // published. Every directory holds the same bytes, so the first one stands for all.
             List<StateVerification.Check> checks = machines == null ? List.of()
-                    : StateVerification.check(ReadCountingFileIo.uncounted(io), partials.get(0), chain, target, machines,
+                    : StateVerification.check(ReadCountingFileIo.uncounted(io),
+                    early.contains(partials.get(0)) ? dataDirs.get(0) : partials.get(0), chain, target, machines,
                     logOptions);
             List<Result> results = new ArrayList<>();
             for (int i = 0; i < dataDirs.size(); i++) {
                 Path dataDir = dataDirs.get(i);
                 Path parent = dataDir.toAbsolutePath().getParent();
-                if (io.isDirectory(dataDir)) {
-                    io.delete(dataDir); // checked empty above
+                if (!early.contains(partials.get(i))) {
+                    if (io.isDirectory(dataDir)) {
+                        io.delete(dataDir); // checked empty above
+                    }
+                    io.move(partials.get(i), dataDir);
+                    placed.add(dataDir);
+                    io.syncDirectory(parent);
                 }
-                io.move(partials.get(i), dataDir);
-                placed.add(dataDir);
-                io.syncDirectory(parent);
                 long[] last = lasts.get(i);
                 LOG.info("restored backup chain {} .. {} into {}: snapshot at {}, entries to {}", chain.full().dir(),
                         chain.last().dir(), dataDir, snapshot.last(), last[0]);
