@@ -152,6 +152,9 @@ class SnapshotTransferClusterTest {
         cluster.start(lagging);
         Path snapshots = dir.resolve("node-" + lagging).resolve("snapshots");
         await().atMost(GrpcCluster.PATIENCE).pollInterval(Duration.ofMillis(5))
+                .failFast("node " + lagging + " installed a snapshot before " + target + " bytes of it were seen"
+                        + " recorded: the transfer ended before the test could cut it",
+                        () -> cluster.node(lagging).snapshotsInstalled.get() > 0)
                 .until(() -> Files.isDirectory(snapshots) && recordedOnDisk(snapshots) >= target);
         proxy.cutNow();
 
