@@ -13,6 +13,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.ClosedByInterruptException;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * header; only then is the message delivered. A transfer that is cut (the connection breaks, the
  * sender stops, a chunk arrives damaged) suspends the writer: the verified chunks stay, and the
  * next transfer of the same image resumes after them ({@code SnapshotResumePoint}). Anything else
- * (a malformed header or trailer, a write error, an image that does not match) aborts it.
+ * (a malformed header or trailer, a write error, an image that does not match) aborts it; a
+ * write that fails because the pool thread was interrupted (the node shutting down) is a cut too.
  *
  * <p>Runs on the transport's snapshot pool, one callback at a time, and may block there on I/O.
  */
@@ -77,9 +79,36 @@ final class SnapshotReceiver implements StreamObserver<SnapshotChunk> {
             Status.Code c = e.getStatus().getCode();
             end(e.getStatus(), c == Status.Code.DATA_LOSS && !trailerSeen || c == Status.Code.FAILED_PRECONDITION);
         } catch (IOException | RuntimeException e) {
+            if (interrupted(e)) {
+                // The pool is being shut down (the node stops or is killed) and its interrupt closed
+                // the partial's files: that is a cut, not a bad write. The chunks recorded before it
+                // stay; resuming re-checks each against its CRC32C, so a torn last one is dropped then.
+                end(Status.UNAVAILABLE.withDescription(where() + ": the receipt was interrupted after " + received
+                        + " bytes (this node is shutting down); the verified bytes are kept and the next transfer"
+                        + " of this image resumes after them").withCause(e), true);
+                return;
+            }
             end(Status.INTERNAL.withDescription(where() + ": cannot write the snapshot locally: " + e
                     + "; the leader will retry").withCause(e), false);
         }
+    }
+
+    /**
+     * Whether {@code e} comes from this thread being interrupted (a {@link ClosedByInterruptException}
+     * from the partial's files, possibly wrapped, or the interrupt flag still set) rather than from
+     * the disk or the data. A {@code SocketTimeoutException} is an {@code InterruptedIOException}
+     * too, hence the narrower check.
+     */
+    static boolean interrupted(Throwable e) {
+        if (Thread.currentThread().isInterrupted()) {
+            return true;
+        }
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof ClosedByInterruptException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

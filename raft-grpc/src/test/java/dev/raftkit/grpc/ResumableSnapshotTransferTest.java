@@ -12,6 +12,7 @@ import dev.raftkit.core.log.EntryId;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.spi.ResumableSnapshotWriter;
+import dev.raftkit.spi.SnapshotDescriptor;
 import dev.raftkit.spi.SnapshotReader;
 import dev.raftkit.spi.SnapshotWriter;
 import dev.raftkit.spi.Transport;
@@ -19,6 +20,7 @@ import dev.raftkit.spi.TransportContractTest.BytesSnapshotReader;
 import dev.raftkit.storage.FileSnapshotStore;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -27,6 +29,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,7 +69,7 @@ class ResumableSnapshotTransferTest {
     }
 
     /** An inbound over a real snapshot store, resuming as the runtime does. */
-    static final class StoreInbox implements Transport.Inbound {
+    static class StoreInbox implements Transport.Inbound {
         final FileSnapshotStore store;
         final List<Message> received = new CopyOnWriteArrayList<>();
 
@@ -168,5 +171,99 @@ class ResumableSnapshotTransferTest {
         }
         System.out.printf("cut at byte %d (sender), %d verified by the receiver, %d sent on resume of %d%n",
                 failAt, verified, second.read.get(), image.length);
+    }
+
+    /**
+     * The receiving pool thread interrupted in the middle of a receipt (what shutting the
+     * transport down does to it): the partial's files are closed under it, which is a cut, not a
+     * bad write, so the chunks verified before it stay for the next transfer instead of being
+     * deleted.
+     */
+    @Test
+    void aReceiptInterruptedMidWriteKeepsItsVerifiedChunksForTheNextTransfer() throws Exception {
+        net = new GrpcNetwork("c", id -> null);
+        store = FileSnapshotStore.open(dir.resolve("snapshots"));
+        int interruptAt = 40;
+        AtomicBoolean interruptedOnce = new AtomicBoolean();
+        StoreInbox inbox = new StoreInbox(store) {
+            @Override
+            public ResumableSnapshotWriter beginSnapshot(InstallSnapshot message, long sizeBytes, int crc32c)
+                    throws IOException {
+                ResumableSnapshotWriter w = super.beginSnapshot(message, sizeBytes, crc32c);
+                return new ResumableSnapshotWriter() {
+                    private int checkpoints;
+
+                    @Override
+                    public long resumeOffset() {
+                        return w.resumeOffset();
+                    }
+
+                    @Override
+                    public void checkpoint() throws IOException {
+                        if (++checkpoints == interruptAt && interruptedOnce.compareAndSet(false, true)) {
+                            // As shutdownNow would: the next file operation throws ClosedByInterruptException.
+                            Thread.currentThread().interrupt();
+                        }
+                        w.checkpoint();
+                    }
+
+                    @Override
+                    public void restart() throws IOException {
+                        w.restart();
+                    }
+
+                    @Override
+                    public void suspend() {
+                        w.suspend();
+                    }
+
+                    @Override
+                    public OutputStream output() {
+                        return w.output();
+                    }
+
+                    @Override
+                    public SnapshotDescriptor commit() throws IOException {
+                        return w.commit();
+                    }
+
+                    @Override
+                    public void abort() {
+                        w.abort();
+                    }
+
+                    @Override
+                    public void close() {
+                        w.close();
+                    }
+                };
+            }
+        };
+        GrpcTransport t1 = net.start(1, net.create(1, b -> b.snapshotChunkBytes(CHUNK)), new StoreInbox(null));
+        net.start(2, net.create(2, b -> b.snapshotChunkBytes(CHUNK)), inbox);
+        SnapshotMeta meta = new SnapshotMeta(new EntryId(4, 900), ConfState.ofVoters(Set.of(1L, 2L, 3L)));
+        byte[] image = new byte[100 * CHUNK + 77];
+        new Random(5).nextBytes(image);
+
+        Recording first = new Recording(meta, image, Long.MAX_VALUE);
+        assertThrows(ExecutionException.class, () -> t1.sendSnapshot(new InstallSnapshot(1, 2, 5, meta), first)
+                .get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS));
+        assertTrue(interruptedOnce.get(), "the receipt was interrupted");
+        // The chunks checkpointed before the interrupted one are kept (not deleted as a write error).
+        long expected = (long) (interruptAt - 1) * CHUNK;
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50))
+                .until(() -> store.receivedBytes(meta, image.length, crc32c(image)) == expected);
+        assertTrue(inbox.received.isEmpty(), "an interrupted transfer is never handed over");
+
+        Recording second = new Recording(meta, image, Long.MAX_VALUE);
+        InstallSnapshot again = new InstallSnapshot(1, 2, 5, meta);
+        t1.sendSnapshot(again, second).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(expected, second.first.get(), "resumed after the chunks verified before the interrupt");
+        assertEquals(image.length - expected, second.read.get(), "only the rest was sent");
+        assertEquals(List.of(again), inbox.received);
+        try (SnapshotReader r = store.open(store.latest().orElseThrow()); InputStream in = r.input()) {
+            r.verify();
+            assertArrayEquals(image, in.readAllBytes());
+        }
     }
 }

@@ -11,6 +11,7 @@ import dev.raftkit.spi.SnapshotDescriptor;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,14 +90,24 @@ class SnapshotTransferClusterTest {
         all.forEach(CompletableFuture::join);
     }
 
-    /** The end of the verified chunks a receiving partial under {@code snapshots} records, or -1 if none. */
+    /**
+     * The end of the verified chunks a receiving partial under {@code snapshots} records, or -1 if
+     * none. A partial that goes between the listing and the read (committed: its {@code chunks} is
+     * deleted and the directory renamed) counts as none: the receipt is no longer in progress.
+     */
     static long recordedOnDisk(Path snapshots) throws IOException {
         try (Stream<Path> list = Files.list(snapshots)) {
             List<Path> partials = list.filter(p -> p.getFileName().toString().endsWith(".receiving")).toList();
             if (partials.size() != 1) {
                 return -1;
             }
-            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(partials.get(0).resolve("chunks")));
+            byte[] records;
+            try {
+                records = Files.readAllBytes(partials.get(0).resolve("chunks"));
+            } catch (NoSuchFileException e) {
+                return -1;
+            }
+            ByteBuffer b = ByteBuffer.wrap(records);
             long end = 0;
             while (b.remaining() >= 20) {
                 long offset = b.getLong();
@@ -113,7 +124,11 @@ class SnapshotTransferClusterTest {
     void aTransferCutAtARandomChunkResumesFromTheLastVerifiedChunk() throws Exception {
         Map<Long, StreamLog> logs = new ConcurrentHashMap<>();
         cluster = new GrpcCluster(dir, "test", Set.of(1L, 2L, 3L), id -> null,
-                (id, b) -> b.snapshotThresholds(100, 1 << 20).metrics(logs.computeIfAbsent(id, k -> new StreamLog())));
+                // A leader must not step down over a slow fsync on a loaded machine (the default
+                // stall bound is 2 election timeouts, 400 ms here): a new leader would send its own
+                // image, which no partial of the old one can resume.
+                (id, b) -> b.snapshotThresholds(100, 1 << 20).diskStallTicks(250).diskSlowMillis(5000)
+                        .metrics(logs.computeIfAbsent(id, k -> new StreamLog())));
         cluster.segmentBytes(8 << 10).snapshotChunkBytes(CHUNK).startAll();
         long leader = cluster.awaitLeader().id;
         long lagging = leader == 3 ? 2 : 3;
@@ -137,6 +152,9 @@ class SnapshotTransferClusterTest {
         cluster.start(lagging);
         Path snapshots = dir.resolve("node-" + lagging).resolve("snapshots");
         await().atMost(GrpcCluster.PATIENCE).pollInterval(Duration.ofMillis(5))
+                .failFast("node " + lagging + " installed a snapshot before " + target + " bytes of it were seen"
+                        + " recorded: the transfer ended before the test could cut it",
+                        () -> cluster.node(lagging).snapshotsInstalled.get() > 0)
                 .until(() -> Files.isDirectory(snapshots) && recordedOnDisk(snapshots) >= target);
         proxy.cutNow();
 
@@ -154,6 +172,14 @@ class SnapshotTransferClusterTest {
         proxy.reopen();
         cluster.awaitSameState(Set.of(1L, 2L, 3L), 1020);
 
+        List<Long> senders = logs.entrySet().stream().filter(e -> e.getKey() != leader && !e.getValue().to(lagging)
+                .isEmpty()).map(Map.Entry::getKey).toList();
+        assertEquals(List.of(), senders, "only the leader, node " + leader + ", streamed to node " + lagging
+                + " (leadership moved during the test?)");
+        // The leader learns of the delivery from the receiver's acknowledgement, after the receiver
+        // installed it: the state can converge a moment before the leader reports it.
+        await().atMost(GrpcCluster.PATIENCE).pollInterval(Duration.ofMillis(20)).until(() -> logs.get(leader)
+                .to(lagging).stream().anyMatch(e -> e.kind().equals("delivered")));
         List<StreamLog.Event> events = logs.get(leader).to(lagging);
         List<StreamLog.Event> resumes = events.stream().filter(e -> e.kind().equals("resumed")).toList();
         assertEquals(1, resumes.size(), "one resume: " + resumes);
