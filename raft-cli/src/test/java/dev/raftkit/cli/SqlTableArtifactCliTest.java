@@ -202,7 +202,7 @@ class SqlTableArtifactCliTest {
         // has never heard of 'later', but each node's backup root still holds its file.
         Path chain = root("a", 1).resolve("chain");
         for (long id = 1; id <= 3; id++) {
-            ok(CliRun.of("restore", "--from", chain.toString(), "--data", dir.resolve("r" + id).toString()));
+            ok(CliRun.of("restore", "--from", chain.toString(), "--data", dir.resolve("r" + id).toString(), "--sm", "sql"));
         }
         start("a", "r", false, a);
         assertEquals("id | name  | age\n---+-------+----\n 1 | Alice |  30\n 2 | Bob   |  25\n 3 | Carol |  41\n(3 rows)\n",
