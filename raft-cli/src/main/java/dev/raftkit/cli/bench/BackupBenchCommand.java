@@ -48,13 +48,16 @@ import picocli.CommandLine.Spec;
  * the committed entries), the restores {@link BackupRestore} into new data directories, each
  * measured sequentially (parallelism 1) and concurrently, interleaved round by round (the order
  * alternating) and compared by their medians. Last, a node is started on one restored directory
- * and timed until it has applied everything: the cold restore as an operator sees it.
+ * and timed until it has applied everything: the cold restore as an operator sees it. Before the
+ * node stops, a differential backup is timed (not restored: the increments make the restored chain
+ * longer) and the node is rolled back live to its full backup's state (a hot restore, one node).
  */
 @Command(name = "backup", mixinStandardHelpOptions = true,
         description = {"Measure backup and restore of a state of --state bytes (a one-node key-value cluster in this",
-                "process): raw disk write rate, full and incremental backup MB/s, restore into one and into --nodes",
+                "process): raw disk write rate, full, incremental and differential backup MB/s, a hot restore (the",
+                "running node rolled back to the full backup's state), restore into one and into --nodes",
                 "directories, sequential against --parallelism threads (interleaved rounds, medians, the speed-up),",
-                "and a node started on a restored directory until it has applied everything."},
+                "and a node started on a restored directory until it has applied everything (the cold restore)."},
         footer = {"", "Exit codes: 0 measured, 1 a backup or restore failed or restored the wrong index, 2 bad arguments.",
                 "", "Examples:",
                 "  raftkit bench backup --state 64MiB --rounds 3",
