@@ -1,16 +1,12 @@
 package dev.raftkit.jepsen.real;
 
 import dev.raftkit.storage.FileIo;
-import java.io.Closeable;
+import dev.raftkit.storage.ForwardingFileIo;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -33,17 +29,17 @@ import java.util.concurrent.locks.LockSupport;
  * real free space is not reported under a fill). The file is re-read at most every 20 ms, on the
  * caller's thread (the log writer), so the check costs nothing measurable per fsync.
  */
-public final class DiskControl implements FileIo {
+public final class DiskControl extends ForwardingFileIo {
 
     private static final long REREAD_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
-    private final FileIo real = FileIo.real();
     private final Path control;
     private long readAt;
     private String word = "";
 
     /** A file system controlled by the contents of {@code control} (which need not exist yet). */
     public DiskControl(Path control) {
+        super(FileIo.real());
         this.control = control;
     }
 
@@ -89,104 +85,23 @@ public final class DiskControl implements FileIo {
         if (w.startsWith("fill ")) {
             return Long.parseLong(w.substring(5).trim());
         }
-        return real.usableSpace(dir);
+        return delegate.usableSpace(dir);
     }
 
     @Override
     public Handle open(Path file) throws IOException {
-        Handle h = real.open(file);
-        return new Handle() {
-            @Override
-            public long size() throws IOException {
-                return h.size();
-            }
-
-            @Override
-            public int read(ByteBuffer dst, long position) throws IOException {
-                return h.read(dst, position);
-            }
-
-            @Override
-            public void write(ByteBuffer src, long position) throws IOException {
-                h.write(src, position);
-            }
-
-            @Override
-            public void truncate(long size) throws IOException {
-                h.truncate(size);
-            }
-
+        return new ForwardingHandle(delegate.open(file)) {
             @Override
             public void force() throws IOException {
                 awaitNoStall();
-                h.force();
-            }
-
-            @Override
-            public boolean tryLock() throws IOException {
-                return h.tryLock();
-            }
-
-            @Override
-            public void close() throws IOException {
-                h.close();
+                delegate.force();
             }
         };
     }
 
     @Override
-    public boolean exists(Path path) {
-        return real.exists(path);
-    }
-
-    @Override
-    public boolean isDirectory(Path path) {
-        return real.isDirectory(path);
-    }
-
-    @Override
-    public List<String> list(Path dir) throws IOException {
-        return real.list(dir);
-    }
-
-    @Override
-    public void createDirectory(Path dir) throws IOException {
-        real.createDirectory(dir);
-    }
-
-    @Override
-    public void move(Path from, Path to) throws IOException {
-        real.move(from, to);
-    }
-
-    @Override
-    public void delete(Path path) throws IOException {
-        real.delete(path);
-    }
-
-    @Override
-    public void deleteRecursively(Path path) throws IOException {
-        real.deleteRecursively(path);
-    }
-
-    @Override
     public void syncDirectory(Path dir) throws IOException {
         awaitNoStall();
-        real.syncDirectory(dir);
-    }
-
-    @Override
-    public Closeable lock(Path lockFile) throws IOException {
-        return real.lock(lockFile);
-    }
-
-    @Override
-    public InputStream newInputStream(Path file) throws IOException {
-        return real.newInputStream(file);
-    }
-
-    @Override
-    public OutputStream newOutputStream(Path file) throws IOException {
-        return real.newOutputStream(file);
+        delegate.syncDirectory(dir);
     }
 }

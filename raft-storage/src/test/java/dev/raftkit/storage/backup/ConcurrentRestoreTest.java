@@ -10,9 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.FileSnapshotStore;
+import dev.raftkit.storage.ForwardingFileIo;
 import dev.raftkit.storage.SegmentedLogStorage;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
-import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -222,102 +222,26 @@ class ConcurrentRestoreTest {
     }
 
     /** The real file system, except that a write to a file {@code failWrites} picks fails as a full disk would. */
-    private static final class FailingFileIo implements FileIo {
-        private final FileIo io;
+    private static final class FailingFileIo extends ForwardingFileIo {
         private final Predicate<Path> failWrites;
 
         FailingFileIo(FileIo io, Predicate<Path> failWrites) {
-            this.io = io;
+            super(io);
             this.failWrites = failWrites;
         }
 
         @Override
         public Handle open(Path file) throws IOException {
-            Handle h = io.open(file);
+            Handle h = delegate.open(file);
             if (!failWrites.test(file.toAbsolutePath())) {
                 return h;
             }
-            return new Handle() {
-                @Override
-                public long size() throws IOException {
-                    return h.size();
-                }
-
-                @Override
-                public int read(ByteBuffer dst, long position) throws IOException {
-                    return h.read(dst, position);
-                }
-
+            return new ForwardingHandle(h) {
                 @Override
                 public void write(ByteBuffer src, long position) throws IOException {
                     throw new IOException(file + ": no space left (test)");
                 }
-
-                @Override
-                public void truncate(long size) throws IOException {
-                    h.truncate(size);
-                }
-
-                @Override
-                public void force() throws IOException {
-                    h.force();
-                }
-
-                @Override
-                public boolean tryLock() throws IOException {
-                    return h.tryLock();
-                }
-
-                @Override
-                public void close() throws IOException {
-                    h.close();
-                }
             };
-        }
-
-        @Override
-        public boolean exists(Path path) {
-            return io.exists(path);
-        }
-
-        @Override
-        public boolean isDirectory(Path path) {
-            return io.isDirectory(path);
-        }
-
-        @Override
-        public List<String> list(Path dir) throws IOException {
-            return io.list(dir);
-        }
-
-        @Override
-        public void createDirectory(Path dir) throws IOException {
-            io.createDirectory(dir);
-        }
-
-        @Override
-        public void move(Path from, Path to) throws IOException {
-            io.move(from, to);
-        }
-
-        @Override
-        public void delete(Path path) throws IOException {
-            io.delete(path);
-        }
-
-        @Override
-        public void deleteRecursively(Path path) throws IOException {
-            io.deleteRecursively(path);
-        }
-
-        @Override
-        public void syncDirectory(Path dir) throws IOException {
-            io.syncDirectory(dir);
-        }
-
-        @Override
-        public Closeable lock(Path lockFile) throws IOException {
-            return io.lock(lockFile);
         }
     }
 }
