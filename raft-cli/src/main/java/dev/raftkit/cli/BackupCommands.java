@@ -110,6 +110,9 @@ final class BackupCommands implements Runnable {
                 warn("took a full backup instead of " + (what.equals("incremental") ? "an " : "a ") + what
                         + " one: " + r.fallbackReason());
             }
+            if (r.staleReason() != null) {
+                warn(r.staleReason());
+            }
             print(json ? json(r, System.nanoTime() - start) : describe(r, System.nanoTime() - start));
             return OK;
         }
@@ -190,7 +193,7 @@ final class BackupCommands implements Runnable {
                 .field("kind", r.kind())
                 .field("prevIndex", r.prevIndex()).field("lastIndex", r.lastIndex())
                 .field("lastTerm", r.lastTerm()).field("bytes", r.bytes())
-                .field("fallbackReason", r.fallbackReason())
+                .field("fallbackReason", r.fallbackReason()).field("staleReason", r.staleReason())
                 .field("millis", elapsedNanos / 1_000_000).toString();
     }
 

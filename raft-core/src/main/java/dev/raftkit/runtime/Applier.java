@@ -554,6 +554,10 @@ final class Applier implements ApplyQueue {
         while (!parked.isEmpty() && parked.peek().index() <= appliedIndex) {
             ReadWaiter w = parked.poll();
             readsWaiting.decrementAndGet();
+            if (w.query() == null) { // RaftServer.readBarrier: the index is the answer
+                replies.complete(w.future(), w.index());
+                continue;
+            }
             byte[] answer;
             try {
                 answer = sm.query(w.query());

@@ -27,7 +27,10 @@ sealed interface ApplyInput {
     record Timed(Task task, long handedAtNanos) implements ApplyInput {
     }
 
-    /** A read served locally once the state machine has applied {@code index}. */
+    /**
+     * A read served locally once the state machine has applied {@code index}; a null {@code query}
+     * is a barrier, answered with the index itself.
+     */
     record ReadWaiter(long index, byte[] query, CompletableFuture<?> future, long createdTick) implements ApplyInput {
     }
 

@@ -352,6 +352,16 @@ public final class RaftServer implements AutoCloseable {
     }
 
     /**
+     * A linearizable barrier (thesis §6.4): completes with a read index once this node has applied
+     * it, so the state of this node then holds every write acknowledged anywhere before the call.
+     * A follower asks the leader for the index (one round trip); the leader confirms it still leads
+     * as a {@link ReadMode#LINEARIZABLE} read does. Fails as such a read does: no leader, timed out.
+     */
+    public CompletableFuture<Long> readBarrier() {
+        return enqueue(f -> new LoopInput.Read(null, ReadMode.LINEARIZABLE, 0, f));
+    }
+
+    /**
      * Protocol events dropped so far because the listeners that want them were
      * {@link RaftServerBuilder#maxPendingProtocolEvents} behind (0 if no listener wants them).
      */

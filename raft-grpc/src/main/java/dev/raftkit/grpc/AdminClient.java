@@ -69,16 +69,17 @@ public final class AdminClient implements AutoCloseable {
      * {@code prevIndex} up to {@code lastIndex}. {@code fallbackReason} says why an incremental or
      * differential was taken as a full one, or is null. {@code kind} is {@code "full"},
      * {@code "incremental"} or {@code "differential"}; {@code incremental} is true for an
-     * incremental one only.
+     * incremental one only. {@code staleReason} says why the backup may miss writes acknowledged
+     * before it was asked for (the node reached no leader for a read index), or is null.
      */
     public record BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
-                              long lastTerm, long bytes, String fallbackReason, String kind) {
+                              long lastTerm, long bytes, String fallbackReason, String kind, String staleReason) {
 
         /** As taken before differential backups: {@code kind} from {@code incremental}. */
         public BackupTaken(long node, String directory, boolean incremental, long prevIndex, long lastIndex,
                            long lastTerm, long bytes, String fallbackReason) {
             this(node, directory, incremental, prevIndex, lastIndex, lastTerm, bytes, fallbackReason,
-                    incremental ? "incremental" : "full");
+                    incremental ? "incremental" : "full", null);
         }
     }
 
@@ -226,7 +227,8 @@ public final class AdminClient implements AutoCloseable {
         return call(stub(timeout).backup(request), (BackupResponse r) -> new BackupTaken(r.getNodeId(),
                         r.getDirectory(), r.getKind() == BackupKindProto.BACKUP_KIND_INCREMENTAL, r.getPrevIndex(),
                         r.getLastIndex(), r.getLastTerm(), r.getBytes(),
-                        r.getFallbackReason().isEmpty() ? null : r.getFallbackReason(), kindWord(r.getKind())),
+                        r.getFallbackReason().isEmpty() ? null : r.getFallbackReason(), kindWord(r.getKind()),
+                        r.getStaleReason().isEmpty() ? null : r.getStaleReason()),
                 "take a backup at the node at " + where);
     }
 

@@ -207,7 +207,8 @@ final class AdminService extends RaftAdminServiceGrpc.RaftAdminServiceImplBase i
         out.onNext(BackupResponse.newBuilder().setNodeId(n.id()).setDirectory(r.backup().dir().toString())
                 .setKind(proto(m.kind()))
                 .setPrevIndex(m.prevIndex()).setLastIndex(m.lastIndex()).setLastTerm(m.lastTerm()).setBytes(bytes)
-                .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "").build());
+                .setFallbackReason(r.fellBackToFull() ? r.fallbackReason() : "")
+                .setStaleReason(r.staleReason() == null ? "" : r.staleReason()).build());
         out.onCompleted();
     }
 

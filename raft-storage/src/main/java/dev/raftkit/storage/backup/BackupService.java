@@ -70,8 +70,15 @@ public final class BackupService {
      * @param backup         the new backup: its directory and manifest
      * @param fallbackReason why a full backup was taken although an incremental one was asked for,
      *                       or null
+     * @param staleReason    why the backup may miss writes acknowledged before it began (the node
+     *                       could not get a read index from a leader, so it holds what this node
+     *                       had applied), or null: it holds every write acknowledged before
      */
-    public record Result(BackupChain.Backup backup, String fallbackReason) {
+    public record Result(BackupChain.Backup backup, String fallbackReason, String staleReason) {
+
+        public Result(BackupChain.Backup backup, String fallbackReason) {
+            this(backup, fallbackReason, null);
+        }
 
         public boolean fellBackToFull() {
             return fallbackReason != null;
@@ -400,6 +407,8 @@ public final class BackupService {
         /** An incremental's first leader timestamp, and the log time reached, as its entries are copied. */
         private Instant firstTime;
         private Instant lastTime;
+        /** Set when the read barrier failed: see {@link Result#staleReason}. */
+        private String staleReason;
 
         Job(Executor files) {
             this.files = files;
@@ -472,8 +481,29 @@ public final class BackupService {
         }
 
         CompletableFuture<Result> full(String fallbackReason) {
-            onFiles(() -> startFull(fallbackReason));
+            afterBarrier(BackupKind.FULL, () -> startFull(fallbackReason));
             return done;
+        }
+
+        /**
+         * Runs {@code start} on the file executor once this node has applied a read index (§6.4),
+         * so a backup taken anywhere — a follower spares the leader — holds every write acknowledged
+         * before it was asked for: a follower applies a commit only after the leader's next message.
+         * A node that cannot get the index (no leader: a partition, or the last survivor) still takes
+         * the backup, of what it has applied, and says so: that is what a disaster leaves to save.
+         */
+        private void afterBarrier(BackupKind kind, Runnable start) {
+            progress = new Progress(kind, "waiting to apply every acknowledged write", 0, 0,
+                    kind == BackupKind.FULL ? "bytes" : "entries");
+            after(server.readBarrier(), (index, t) -> {
+                if (t != null) {
+                    staleReason = "node " + server.id() + " got no read index from a leader (" + t.getMessage()
+                            + "), so the backup holds what it had applied, index " + server.status().applied()
+                            + ", and may miss writes acknowledged before it";
+                    LOG.warn("backup of cluster {}: {}", clusterId, staleReason);
+                }
+                start.run();
+            });
         }
 
         private void startFull(String fallbackReason) {
@@ -536,16 +566,16 @@ public final class BackupService {
             LOG.info("full backup {} of cluster {} from node {}: snapshot at {} ({} bytes), state {}{}", b.dir(),
                     clusterId, server.id(), d.meta().last(), copied.sizeBytes(), m.stateDigest(),
                     fallbackReason == null ? "" : " (instead of an incremental one)");
-            return new Result(b, fallbackReason);
+            return new Result(b, fallbackReason, staleReason);
         }
 
         CompletableFuture<Result> incremental() {
-            onFiles(() -> startEntries(BackupKind.INCREMENTAL));
+            afterBarrier(BackupKind.INCREMENTAL, () -> startEntries(BackupKind.INCREMENTAL));
             return done;
         }
 
         CompletableFuture<Result> differential() {
-            onFiles(() -> startEntries(BackupKind.DIFFERENTIAL));
+            afterBarrier(BackupKind.DIFFERENTIAL, () -> startEntries(BackupKind.DIFFERENTIAL));
             return done;
         }
 
@@ -731,7 +761,7 @@ public final class BackupService {
             server.retainLogFrom(inc.to() + 1);
             LOG.info("{} backup {} of cluster {} from node {}: entries ({}, {}], state {}", inc.kind().word(), b.dir(),
                     clusterId, server.id(), parent.lastIndex(), inc.to(), m.stateDigest());
-            return new Result(b, null);
+            return new Result(b, null, staleReason);
         }
     }
 

@@ -360,11 +360,16 @@ class BackupChainTest {
                 entriesE, "entries");
         BackupService.Progress digesting = new BackupService.Progress(BackupKind.INCREMENTAL, "reading the state digest",
                 0, 0, "entries");
+        BackupService.Progress fullBarrier = new BackupService.Progress(BackupKind.FULL,
+                "waiting to apply every acknowledged write", 0, 0, "bytes");
+        BackupService.Progress incrementalBarrier = new BackupService.Progress(BackupKind.INCREMENTAL,
+                "waiting to apply every acknowledged write", 0, 0, "entries");
         List<BackupService.Progress> p = progressBetweenSteps;
-        // Full: queued (nothing yet), waiting for the node's snapshot, done; incremental: queued,
-        // waiting for the node's state digest, its entries counted (one batch: these few fit in
-        // one read), done.
-        assertEquals(java.util.Arrays.asList(null, snapshotting, null, null, digesting, copyingEntries, null), p);
+        // Full: waiting for a read index to be applied, for the node's snapshot, done; incremental:
+        // the read index, the node's state digest, its entries counted (one batch: these few fit
+        // in one read), done.
+        assertEquals(java.util.Arrays.asList(fullBarrier, snapshotting, null, incrementalBarrier, digesting,
+                copyingEntries, null), p);
         // The snapshot copy, read by read: the bytes so far of the snapshot's size, growing to it.
         assertFalse(progressWhileCopying.isEmpty());
         long before = -1;
