@@ -86,6 +86,8 @@ public final class SqlStateMachine implements StateMachine {
     private final TableArtifactStore artifacts;
     /** Artifacts of the entry being applied, written once it holds (never for an entry rolled back). */
     private final List<TableBackups.TableBackup> pendingArtifacts = new ArrayList<>();
+    /** TESTING ONLY: the planted isolation bug of {@link #testingOnlySplitTransactions} is on. */
+    private final boolean testingSplitTransactions;
     private Connection conn;
     private DeterministicFunctions functions;
     private volatile long lastApplied;
@@ -112,6 +114,38 @@ public final class SqlStateMachine implements StateMachine {
      * @param artifacts         where and how {@code BACKUP TABLE t TO 'n'} writes {@code n.rktable}; null for none
      */
     public SqlStateMachine(Path databaseBackupDir, TableArtifactStore artifacts) {
+        this(databaseBackupDir, artifacts, false);
+    }
+
+    /**
+     * <b>TESTING ONLY — a planted isolation bug; never store data with it.</b> A state machine
+     * that splits transactions: when a request of two or more statements ends with a write
+     * ({@code INSERT}, {@code UPDATE}, {@code DELETE}, {@code REPLACE}), that last write is not
+     * run with the others but held back (in the replicated table {@value #TESTING_DEFERRED}) and
+     * run at the end of the next request applied, after that request's own statements; the
+     * request is answered as if it had run (one row changed). So another transaction runs
+     * between a transaction's writes and sees only part of them, or writes in between: what a
+     * store that commits a transaction's last write with the next batch would do. The split is
+     * decided by the log alone (every replica holds back the same write and runs it at the same
+     * entry, and snapshots carry what is held back), so replicas stay identical: only a
+     * transactional checker over the clients' history can see the bug. Proves that the
+     * list-append checker names it ({@code raftkit sim --plant split-sql-transactions}, and the
+     * real-process node's testing flag).
+     *
+     * @param databaseBackupDir as for {@link #SqlStateMachine(Path, TableArtifactStore)}; null for none
+     * @param artifacts         as for {@link #SqlStateMachine(Path, TableArtifactStore)}; null for none
+     */
+    public static SqlStateMachine testingOnlySplitTransactions(Path databaseBackupDir, TableArtifactStore artifacts) {
+        LOG.warn("TESTING ONLY: this SQL state machine splits transactions (the planted isolation bug); it breaks"
+                + " serializability on purpose and must never hold real data");
+        return new SqlStateMachine(databaseBackupDir, artifacts, true);
+    }
+
+    /** The replicated table where {@link #testingOnlySplitTransactions} keeps the writes it holds back. */
+    static final String TESTING_DEFERRED = SqlValidator.RESERVED_PREFIX + "_testing_deferred";
+
+    private SqlStateMachine(Path databaseBackupDir, TableArtifactStore artifacts, boolean testingSplitTransactions) {
+        this.testingSplitTransactions = testingSplitTransactions;
         this.databaseBackupDir = databaseBackupDir;
         this.artifacts = artifacts;
         if (artifacts != null) {
@@ -214,7 +248,11 @@ public final class SqlStateMachine implements StateMachine {
         List<Rows> out = new ArrayList<>(checked.size());
         for (int i = 0; i < checked.size(); i++) {
             try {
-                out.add(run(checked.get(i), c.index(), c.timestampMillis()));
+                if (testingSplitTransactions && i == checked.size() - 1 && i > 0 && isPlainWrite(checked.get(i))) {
+                    out.add(testingHoldBack(checked.get(i), c.index()));
+                } else {
+                    out.add(run(checked.get(i), c.index(), c.timestampMillis()));
+                }
             } catch (SQLException | RowLimitException e) {
                 pendingArtifacts.clear();
                 exec("ROLLBACK TO entry");
@@ -224,6 +262,9 @@ public final class SqlStateMachine implements StateMachine {
                         + "; nothing of this request was applied");
             }
         }
+        if (testingSplitTransactions) {
+            testingRunHeldBack(c.index(), c.timestampMillis());
+        }
         exec("RELEASE entry");
         // Written before apply returns, so before the client hears the result: the file is durable
         // (fsync, rename) when BACKUP TABLE is acknowledged, unless writing it failed (logged).
@@ -232,6 +273,63 @@ public final class SqlStateMachine implements StateMachine {
         }
         pendingArtifacts.clear();
         return new SqlResult.Ok(c.index(), out);
+    }
+
+    private static boolean isPlainWrite(Checked c) {
+        if (c.form() != SqlValidator.Form.SQL) {
+            return false;
+        }
+        String verb = c.statement().tokens().get(0).upper();
+        return verb.equals("INSERT") || verb.equals("UPDATE") || verb.equals("DELETE") || verb.equals("REPLACE");
+    }
+
+    /**
+     * TESTING ONLY ({@link #testingOnlySplitTransactions}): keeps {@code c} in the replicated
+     * table of held-back writes instead of running it, and answers as if it had changed one row.
+     */
+    private Rows testingHoldBack(Checked c, long index) throws SQLException {
+        exec("CREATE TABLE IF NOT EXISTS " + TESTING_DEFERRED + " (entry INTEGER NOT NULL, statement BLOB NOT NULL)");
+        byte[] statement = new SqlRequest.Execute(List.of(new SqlStatement(c.statement().text(), c.params()))).encode();
+        try (PreparedStatement p = conn.prepareStatement("INSERT INTO " + TESTING_DEFERRED + " VALUES (?, ?)")) {
+            p.setLong(1, index);
+            p.setBytes(2, statement);
+            p.executeUpdate();
+        }
+        return new Rows(List.of(), List.of(), 1);
+    }
+
+    /**
+     * TESTING ONLY ({@link #testingOnlySplitTransactions}): runs the writes held back by earlier
+     * entries, after entry {@code index}'s own statements, each alone (one that fails now is
+     * dropped: the bug loses it, as such a store would), and forgets them.
+     */
+    private void testingRunHeldBack(long index, long millis) throws SQLException {
+        List<byte[]> held = new ArrayList<>();
+        try (Statement s = conn.createStatement()) {
+            try (ResultSet r = s.executeQuery("SELECT count(*) FROM sqlite_master WHERE name = '" + TESTING_DEFERRED
+                    + "'")) {
+                if (!r.next() || r.getLong(1) == 0) {
+                    return;
+                }
+            }
+            try (ResultSet r = s.executeQuery("SELECT statement FROM " + TESTING_DEFERRED + " WHERE entry < " + index
+                    + " ORDER BY entry")) {
+                while (r.next()) {
+                    held.add(r.getBytes(1));
+                }
+            }
+            s.execute("DELETE FROM " + TESTING_DEFERRED + " WHERE entry < " + index);
+        }
+        for (byte[] bytes : held) {
+            SqlRequest.Execute e = (SqlRequest.Execute) SqlRequest.decode(bytes);
+            exec("SAVEPOINT held");
+            try {
+                run(SqlValidator.check(e.statements(), true).get(0), index, millis);
+            } catch (SQLException | RowLimitException | SqlRefusedException ex) {
+                exec("ROLLBACK TO held");
+            }
+            exec("RELEASE held");
+        }
     }
 
     private Rows run(Checked c, long index, long millis) throws SQLException {
