@@ -26,7 +26,7 @@ public interface Hooks extends TestingHooks {
             "answer-for-any-term", "forget-session-responses-on-restore", "restore-unverified-snapshot",
             "nondeterministic-apply", "keep-entries-past-any-snapshot", "ignore-disk-stall",
             "ignore-disk-full", "trust-named-match", "accept-gapped-backup-chain", "skip-unheld-state-switch",
-            "publish-restored-directories-early");
+            "publish-restored-directories-early", "split-sql-transactions");
 
     /**
      * The hooks named {@code name}: {@code none}, or one planted bug of {@link #PLANTED} (for
@@ -131,6 +131,11 @@ public interface Hooks extends TestingHooks {
             public boolean publishRestoredDirectoriesEarly() {
                 return name.equals("publish-restored-directories-early");
             }
+
+            @Override
+            public boolean splitSqlTransactions() {
+                return name.equals("split-sql-transactions");
+            }
         };
     }
 
@@ -180,6 +185,16 @@ public interface Hooks extends TestingHooks {
      * dev.raftkit.storage.StorageTestingHooks#publishRestoredDirectoriesEarly}).
      */
     default boolean publishRestoredDirectoriesEarly() {
+        return false;
+    }
+
+    /**
+     * The SQL state machine splits transactions: a request's last write runs after the next
+     * request ({@code dev.raftkit.sql.SqlStateMachine#testingOnlySplitTransactions}), so other
+     * transactions see it half done. Replicas stay identical; only the {@link SqlAppendWorkload}'s
+     * transactional checker can see it (other workloads run the correct state machine).
+     */
+    default boolean splitSqlTransactions() {
         return false;
     }
 

@@ -119,11 +119,12 @@ public final class ScheduleFile {
         Workload w = switch (sm) {
             case "kv" -> new KvWorkload(o.readModes());
             case "sql" -> new BankWorkload();
+            case "sql-append" -> new SqlAppendWorkload();
             default -> {
                 Workload user = workloads.get(sm);
                 if (user == null) {
                     throw new IllegalArgumentException("the schedule names state machine '" + sm + "', which is not "
-                            + "built in (kv, sql): load the file from code with ScheduleFile.read(text, Map.of(\"" + sm
+                            + "built in (kv, sql, sql-append): load the file from code with ScheduleFile.read(text, Map.of(\"" + sm
                             + "\", yourWorkload))");
                 }
                 yield user;

@@ -382,7 +382,7 @@ final class SimBackups {
         Path scratch = Path.of("/sim/live-restore-" + (++liveRestores));
         byte[] image;
         Workload.StateSwitch recorded;
-        try (StateMachine fresh = sim.workload().newStateMachine()) {
+        try (StateMachine fresh = sim.workload().newStateMachine(sim.options().hooks())) {
             BackupRestore.restore(disk, chain.backups().stream().map(BackupChain.Backup::dir).toList(), scratch,
                     target, null, SimHost.logOptions(sim.options()));
             try (FileSnapshotStore store = FileSnapshotStore.open(disk, scratch.resolve(BackupRestore.SNAPSHOT_DIR));

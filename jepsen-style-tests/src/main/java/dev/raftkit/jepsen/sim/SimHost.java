@@ -425,7 +425,7 @@ final class SimHost {
             log = new ObservedLog(storage);
             snapshots = FileSnapshotStore.open(disk, dir.resolve("snapshots"));
             long seed = sim.options().seed() * 31 + id * 1_000_003L + myLife;
-            stateMachine = new ObservedStateMachine(sim.workload().newStateMachine(),
+            stateMachine = new ObservedStateMachine(sim.workload().newStateMachine(sim.options().hooks()),
                     sim.options().hooks().nondeterministicApply() ? new Random(seed) : null);
             RaftConfig config = RaftConfig.builder(id).electionTicks(10).heartbeatTicks(2).preVote(true)
                     .checkQuorum(true).maxMsgBytes(64 * 1024).maxInflightMsgs(64).randomSeed(seed)

@@ -34,6 +34,15 @@ public interface Workload {
     /** A fresh, empty state machine: for a node's first start and for every restart after a crash. */
     StateMachine newStateMachine();
 
+    /**
+     * {@link #newStateMachine()} for a run with {@code hooks}: the simulator calls this one, so a
+     * workload whose state machine has a planted bug of its own (like {@link
+     * Hooks#splitSqlTransactions}) can turn it on. By default the hooks change nothing here.
+     */
+    default StateMachine newStateMachine(Hooks hooks) {
+        return newStateMachine();
+    }
+
     /** The state of one run: its history and whatever the generator remembers. */
     Run start(Settings settings);
 
