@@ -13,6 +13,7 @@ import dev.raftkit.jepsen.sim.SimReport;
 import dev.raftkit.jepsen.sim.SimResult;
 import dev.raftkit.jepsen.sim.SimRunner;
 import dev.raftkit.jepsen.sim.Simulator;
+import dev.raftkit.jepsen.sim.SqlAppendWorkload;
 import dev.raftkit.jepsen.sim.Workload;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -40,6 +41,7 @@ import picocli.CommandLine.Spec;
                 "  raftkit sim --seed 42 --trace run.jsonl --history history.jsonl",
                 "  raftkit sim --seed 42 --report /tmp/seed42   # open /tmp/seed42/index.html",
                 "  raftkit sim --seeds 100 --sm sql",
+                "  raftkit sim --seeds 20 --sm sql-append --plant split-sql-transactions   # the txn checker names it",
                 "  raftkit sim --seeds 200 --plant ack-before-commit   # a planted bug: caught, shrunk, written to a file",
                 "  raftkit sim --replay sim-seed-3.schedule --report /tmp/r",
                 "  raftkit sim --seeds 200 --faults partition --unsafe-local-reads   # must report violations"})
@@ -86,7 +88,9 @@ final class SimCommand implements Callable<Integer> {
 
     @Option(names = "--sm", defaultValue = "kv", paramLabel = "NAME",
             description = "The state machine and its workload: kv (registers on the key-value store, checked for "
-                    + "linearizability) or sql (bank transfers on replicated SQL, checked for a conserved total); default kv.")
+                    + "linearizability), sql (bank transfers on replicated SQL, checked for a conserved total) or "
+                    + "sql-append (Elle's list-append transactions on replicated SQL, one write each, checked for strict "
+                    + "serializability by the transactional checker: G0, G1a/b/c, G-single, G2…); default kv.")
     String sm;
 
     @Option(names = "--unsafe-local-reads", description = "Let clients read a node's local state with no checks (NOT linearizable; shows the checker catching it).")
@@ -116,7 +120,7 @@ final class SimCommand implements Callable<Integer> {
                     + " answer-for-any-term, forget-session-responses-on-restore, restore-unverified-snapshot,"
                     + " nondeterministic-apply, keep-entries-past-any-snapshot, ignore-disk-stall,"
                     + " ignore-disk-full, trust-named-match, accept-gapped-backup-chain, skip-unheld-state-switch,"
-                    + " publish-restored-directories-early.")
+                    + " publish-restored-directories-early, split-sql-transactions (with --sm sql-append).")
     String plant;
 
     @Option(names = "--snapshot-source", paramLabel = "leader|peers", defaultValue = "leader",
@@ -180,8 +184,13 @@ final class SimCommand implements Callable<Integer> {
         switch (sm) {
             case "kv" -> workload = new KvWorkload(modes);
             case "sql" -> workload = new BankWorkload();
+            case "sql-append" -> workload = new SqlAppendWorkload();
             default -> throw new ParameterException(spec.commandLine(), "--sm: unknown state machine '" + sm
-                    + "'; use kv or sql");
+                    + "'; use kv, sql or sql-append");
+        }
+        if (hooks.splitSqlTransactions() && !sm.equals("sql-append")) {
+            throw new ParameterException(spec.commandLine(), "--plant split-sql-transactions needs --sm sql-append (only"
+                    + " the list-append workload runs the SQL store with it and checks transactions)");
         }
         if (unsafeLocalReads && !sm.equals("kv")) {
             throw new ParameterException(spec.commandLine(), "--unsafe-local-reads needs --sm kv (the bank's reads "

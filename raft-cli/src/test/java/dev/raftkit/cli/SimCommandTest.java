@@ -111,10 +111,23 @@ class SimCommandTest {
     void anUnknownStateMachineIsRefusedWithTheKnownOnes() {
         CliRun r = CliRun.of("sim", "--sm", "graph");
         assertEquals(2, r.exit(), r.out() + r.err());
-        assertTrue(r.err().contains("--sm: unknown state machine 'graph'; use kv or sql"), r.err());
+        assertTrue(r.err().contains("--sm: unknown state machine 'graph'; use kv, sql or sql-append"), r.err());
         r = CliRun.of("sim", "--sm", "sql", "--unsafe-local-reads");
         assertEquals(2, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains("--unsafe-local-reads needs --sm kv"), r.err());
+    }
+
+    @Test
+    void sqlAppendNamesTheSplitTransactionBugAndPassesWithoutIt() {
+        CliRun ok = CliRun.of("sim", "--seed", "1", "--ticks", "200", "--faults", "crash,partition", "--sm", "sql-append");
+        assertEquals(0, ok.exit(), ok.all());
+        CliRun r = CliRun.of("sim", "--seed", "1", "--ticks", "200", "--faults", "crash,partition", "--sm", "sql-append",
+                "--plant", "split-sql-transactions", "--no-shrink");
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.out().contains("Transactional isolation") && r.out().contains(" G0="), r.out());
+        r = CliRun.of("sim", "--seeds", "1", "--plant", "split-sql-transactions");
+        assertEquals(2, r.exit(), r.all());
+        assertTrue(r.err().contains("--plant split-sql-transactions needs --sm sql-append"), r.err());
     }
 
     @Test
