@@ -340,6 +340,14 @@ final class RaftLoop {
         }
         if (ticks > 0) {
             tickCount += ticks;
+            if (writerStuckSince >= 0 && ticks > 1) {
+                // Ticks taken together passed while this loop did not run: the process was stopped
+                // (SIGSTOP, a long GC pause, a frozen VM) and the timer caught up on resuming. The
+                // log writer was stopped just as long, so that time is no evidence against the
+                // disk: the stall clock counts one tick per round that saw time pass. (A hung fsync
+                // on a running node leaves the loop free to take each tick as it comes.)
+                writerStuckSince = Math.min(tickCount, writerStuckSince + ticks - 1);
+            }
             watchDisk();
             if (stopped) {
                 return false;
