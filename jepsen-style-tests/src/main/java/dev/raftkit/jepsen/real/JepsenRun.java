@@ -101,7 +101,7 @@ public final class JepsenRun {
             say("starting " + o.nodes() + " node processes (logs in " + report.resolve("nodes") + ")");
             long first = cluster.start(Duration.ofSeconds(120));
             say("leader elected: node " + first + "; running " + o.clients() + " clients, nemesis "
-                    + o.nemeses() + ", reads " + o.reads() + ", for " + o.duration().toSeconds() + " s (seed " + o.seed() + ")");
+                    + o.nemeses() + (o.sql() ? ", list-append transactions on SQL" : ", reads " + o.reads()) + ", for " + o.duration().toSeconds() + " s (seed " + o.seed() + ")");
             runStart = System.nanoTime();
             long deadline = runStart + o.duration().toNanos();
             ClientWorkload workload = o.sql() ? null : new ClientWorkload(cluster, o, recorder);
@@ -163,7 +163,9 @@ public final class JepsenRun {
         }
 
         History history = recorder.history();
-        say("checking linearizability of " + history.size() + " operations");
+        if (!o.sql()) {
+            say("checking linearizability of " + history.size() + " operations");
+        }
         Budget budget = Budget.DEFAULT.withTimeLimit(Duration.ofMinutes(Math.max(1, o.duration().toMinutes())));
         CheckResult<Operation> check = LinearizabilityChecker.check(history, budget);
         int anomalies = check.keysWith(Verdict.NOT_LINEARIZABLE).size() + check.keysWith(Verdict.BUDGET_EXCEEDED).size();
@@ -271,6 +273,10 @@ public final class JepsenRun {
 
     /** A state digest as of an applied index, whatever the state machine. */
     private record StateDigest(long appliedIndex, String hex) {
+        @Override
+        public String toString() {
+            return "sha256 " + hex.substring(0, Math.min(16, hex.length())) + "… at state machine index " + appliedIndex;
+        }
     }
 
     /** {@code node}'s own digest (a stale read: what it has applied), for {@link #converge}. */
