@@ -8,7 +8,6 @@ import dev.raftkit.jepsen.history.TypedHistory;
 import dev.raftkit.jepsen.txn.Mop;
 import dev.raftkit.jepsen.txn.SqlListAppend;
 import dev.raftkit.jepsen.txn.TxnChecker;
-import dev.raftkit.jepsen.txn.TxnHistory;
 import dev.raftkit.jepsen.txn.TxnRecorder;
 import dev.raftkit.jepsen.txn.TxnResult;
 import dev.raftkit.spi.StateMachine;
@@ -74,7 +73,6 @@ public final class SqlAppendWorkload implements Workload {
         /** Client {@code c} runs as process {@code c + clients * generation[c]}; a new one after each :info. */
         private final int[] generation;
         private long nextValue;
-        private TxnResult result;
 
         AppendRun(Settings settings) {
             this.keys = Math.max(1, settings.keys());
@@ -150,14 +148,9 @@ public final class SqlAppendWorkload implements Workload {
             return recorder.history().toTyped();
         }
 
-        /** The transactions as recorded so far. */
-        TxnHistory txnHistory() {
-            return txns.history();
-        }
-
         @Override
         public String verdict() {
-            result = TxnChecker.check(txns.history());
+            TxnResult result = TxnChecker.check(txns.history());
             // Without the checker's wall time, so that a seed's report is the same on every replay.
             return result.valid() ? null : result.text().replaceFirst(" \\(checker \\d+ ms\\)", "");
         }

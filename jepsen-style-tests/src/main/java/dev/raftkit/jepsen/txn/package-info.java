@@ -26,6 +26,9 @@
  * rec.ok(t, List.of(Mop.append("x", 1), Mop.read("x", 1)));   // or rec.fail(t), rec.info(t)
  * TxnResult r = TxnChecker.check(rec.history(), Consistency.STRICT_SERIALIZABLE);
  * }</pre>
+ * Against the replicated SQL store, {@link dev.raftkit.jepsen.txn.SqlListAppend} turns a
+ * list-append transaction into one SQL write and its answer into the completed micro-operations
+ * (the simulator's {@code SqlAppendWorkload} and the real-process harness share it).
  *
  * <h2>What it promises</h2>
  * Every edge is implied by the history when values are unique and a key's reads are prefixes of
