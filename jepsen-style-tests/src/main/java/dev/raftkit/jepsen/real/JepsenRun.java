@@ -130,6 +130,10 @@ public final class JepsenRun {
             }
             if (o.sql()) {
                 txnWorkload.awaitEnd();
+                if (txnWorkload.malformedAnswer() != null) {
+                    problems.add("the SQL state machine answered a transaction with a result of the wrong shape: "
+                            + txnWorkload.malformedAnswer());
+                }
             } else {
                 workload.awaitEnd();
             }

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The {@code --sm sql} client workload: Elle's list-append transactions on the SQL state machine.
@@ -51,6 +52,8 @@ final class TxnWorkload {
     private final List<KeyGroup> groups = new ArrayList<>();
     /** Appended values are unique across the run, as the checker requires per key. */
     private final AtomicLong nextValue = new AtomicLong();
+    /** The first answer that was not of the shape its request asks for, or null. */
+    private final AtomicReference<String> malformed = new AtomicReference<>();
 
     TxnWorkload(Cluster cluster, JepsenOptions o, TxnRecorder recorder) {
         this.cluster = cluster;
@@ -82,6 +85,11 @@ final class TxnWorkload {
                         + " ms of the end of the run; its transaction is stuck beyond the client timeout");
             }
         }
+    }
+
+    /** The first malformed answer a client got (a broken state machine), or null if none. */
+    String malformedAnswer() {
+        return malformed.get();
     }
 
     /** Every key any client touched, in order of first use. */
@@ -164,8 +172,16 @@ final class TxnWorkload {
             recorder.info(id);
             return false;
         }
-        // A malformed answer is not caught: it is a broken state machine, which the run reports.
-        SqlListAppend.Completion c = SqlListAppend.complete(mops, answer);
+        SqlListAppend.Completion c;
+        try {
+            c = SqlListAppend.complete(mops, answer);
+        } catch (IllegalArgumentException e) {
+            // An answer of the wrong shape: the state machine is broken. What the transaction did is
+            // unknown (so :info, and the client goes on as a new process); the run reports it.
+            malformed.compareAndSet(null, "T" + id + " (process " + process + "): " + e.getMessage());
+            recorder.info(id);
+            return false;
+        }
         if (c.committed()) {
             recorder.ok(id, c.mops());
         } else {
