@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.raftkit.jepsen.real.NodeSpec;
 import dev.raftkit.jepsen.txn.AnomalyType;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -12,6 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -93,7 +97,7 @@ class JepsenSqlTest {
     }
 
     @Test
-    void thePlantedBugNeedsTheSqlStateMachine() {
+    void thePlantedBugNeedsTheSqlStateMachineAndTheHarnessNode() {
         StringWriter out = new StringWriter();
         CommandLine cl = Raftkit.commandLine();
         cl.setOut(new PrintWriter(out));
@@ -101,5 +105,25 @@ class JepsenSqlTest {
         int exit = cl.execute("jepsen", "--testing-split-sql-transactions", "--time", "1s");
         assertEquals(2, exit, out.toString());
         assertTrue(out.toString().contains("add --sm sql"), out.toString());
+        exit = cl.execute("jepsen", "--sm", "sql", "--node", "server", "--testing-split-sql-transactions", "--time", "1s");
+        assertEquals(2, exit, out.toString());
+        assertTrue(out.toString().contains("use --node jepsen"), out.toString());
+        exit = cl.execute("jepsen", "--sm", "mongo", "--time", "1s");
+        assertEquals(2, exit, out.toString());
+        assertTrue(out.toString().contains("--sm must be kv or sql, got 'mongo'"), out.toString());
+    }
+
+    @Test
+    void bothNodeKindsAreStartedWithTheStateMachine() {
+        NodeSpec spec = new NodeSpec(1, "c", Path.of("d"), "127.0.0.1:1", "127.0.0.1:2", Map.of(2L, "127.0.0.1:3"),
+                Map.of(1L, "127.0.0.1:2", 2L, "127.0.0.1:4"), Set.of(1L, 2L));
+        List<String> server = JepsenCommand.withStateMachine(JepsenCommand.serverCommand("64m"), "sql", false)
+                .command(spec);
+        assertEquals(List.of("--sm", "sql"), server.subList(server.size() - 2, server.size()), server.toString());
+        List<String> node = JepsenCommand.withStateMachine(JepsenCommand.nodeCommand("64m"), "sql", true).command(spec);
+        assertEquals(List.of("--sm", "sql", "--testing-split-sql-transactions", "true"),
+                node.subList(node.size() - 4, node.size()), node.toString());
+        List<String> kv = JepsenCommand.withStateMachine(JepsenCommand.nodeCommand("64m"), "kv", false).command(spec);
+        assertFalse(kv.contains("--sm") || kv.contains("--testing-split-sql-transactions"), kv.toString());
     }
 }
