@@ -30,15 +30,20 @@ import picocli.CommandLine.Spec;
 
 /** {@code raftkit jepsen}: a Jepsen-style test of real node processes on loopback. */
 @Command(name = "jepsen", mixinStandardHelpOptions = true,
-        description = "Start a cluster of key-value server processes on loopback (every peer link through a "
+        description = "Start a cluster of key-value (or, with --sm sql, SQL) server processes on loopback (every peer link through a "
                 + "fault-injecting proxy), run clients against it while a nemesis kills, pauses, partitions and "
                 + "corrupts disks on a seeded schedule, then heal and check: linearizability per key, no acknowledged "
                 + "write lost, a leader within 30 s, every node converged. Writes a report directory with "
                 + "history.jsonl, nemesis.jsonl, the nodes' logs and report.html. The last line is 'valid' or "
-                + "'INVALID' with counts; exit code 0 when valid, 1 when not.",
+                + "'INVALID' with counts; exit code 0 when valid, 1 when not. With --sm sql the clients run list-append "
+                + "transactions (BEGIN ... COMMIT as one SQL write) and an Elle-style checker judges the history for "
+                + "strict serializability: anomaly counts by class (G0, G1a, G1b, G1c, G-single, G2...), the smallest "
+                + "cycle of each, and the committed transactions.",
         footer = {"", "Examples:", "  raftkit jepsen --nodes 3 --time 60s --nemesis kill,partition --seed 1",
                 "  raftkit jepsen --nodes 5 --time 10m --nemesis kill,pause,partition,disk --seed 7 --report /tmp/j7",
-                "  raftkit jepsen --nodes 3 --time 20s --nemesis partition --reads local   (unsafe on purpose: INVALID)"})
+                "  raftkit jepsen --nodes 3 --time 20s --nemesis partition --reads local   (unsafe on purpose: INVALID)",
+                "  raftkit jepsen --sm sql --nodes 5 --time 10m --nemesis kill,pause,partition,disk,membership",
+                "  raftkit jepsen --sm sql --time 20s --testing-split-sql-transactions   (planted bug: INVALID)"})
 final class JepsenCommand implements Callable<Integer> {
 
     @Spec
@@ -84,6 +89,19 @@ final class JepsenCommand implements Callable<Integer> {
                     + "as an operator runs it: 64 MiB segments, so bit flips fall back to torn tails). Default jepsen.")
     String node;
 
+    @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv",
+            description = "State machine and workload: 'kv' (registers: writes, reads and CAS, checked for "
+                    + "linearizability; the default) or 'sql' (list-append transactions on the SQL state machine, "
+                    + "checked for strict serializability by the transactional checker; --reads does not apply).")
+    String sm;
+
+    @Option(names = "--testing-split-sql-transactions",
+            description = "TESTING ONLY, needs --sm sql and --node jepsen: every node runs the SQL state machine with "
+                    + "a planted isolation bug (a transaction's last write is held back and run after the next "
+                    + "transaction), so the run must be INVALID with the anomaly named. Proves the checker; never a "
+                    + "real test of the cluster.")
+    boolean testingSplitSqlTransactions;
+
     @Option(names = "--quiet", description = "No progress on stderr (by default: time elapsed against --time and"
             + " the time left, as a bar on a terminal or a line every 5 s otherwise).")
     boolean quiet;
@@ -115,18 +133,31 @@ final class JepsenCommand implements Callable<Integer> {
         try {
             JepsenOptions d = JepsenOptions.of(nodes, duration, kinds, s, readMode, dir);
             o = new JepsenOptions(nodes, duration, kinds, s, readMode, clients, d.clientsPerGroup(), d.activeKeys(),
-                    d.opsPerKey(), d.opTimeout(), dir);
+                    d.opsPerKey(), d.opTimeout(), dir).withSm(sm.trim().toLowerCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (testingSplitSqlTransactions && !o.sql()) {
+            throw new ParameterException(spec.commandLine(), "--testing-split-sql-transactions plants a bug in the SQL"
+                    + " state machine: add --sm sql");
+        }
+        if (testingSplitSqlTransactions && !node.equals("jepsen")) {
+            throw new ParameterException(spec.commandLine(), "--testing-split-sql-transactions is a switch of the"
+                    + " harness's node process: use --node jepsen (raftkit server has no testing switches)");
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.println("[jepsen] seed " + s + " (rerun with --seed " + s + ")");
+        if (testingSplitSqlTransactions) {
+            out.println("[jepsen] TESTING ONLY: the nodes run a planted isolation bug (split SQL transactions); the run"
+                    + " must be INVALID");
+        }
         try {
             NodeCommand command = switch (node) {
                 case "jepsen" -> nodeCommand(heap);
                 case "server" -> serverCommand(heap);
                 default -> throw new IllegalArgumentException("--node must be jepsen or server, got '" + node + "'");
             };
+            command = withStateMachine(command, o.sm(), testingSplitSqlTransactions);
             if (report == null) {
                 startIndex(out);
             }
@@ -209,6 +240,25 @@ final class JepsenCommand implements Callable<Integer> {
             if (!n.bootstrap().isEmpty()) {
                 cmd.add("--bootstrap");
                 cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
+            }
+            return cmd;
+        };
+    }
+
+    /**
+     * {@code base} with the state machine on its command line: {@code --sm} (both the harness's
+     * node and {@code raftkit server} take it) and, TESTING ONLY, the harness node's planted split
+     * of SQL transactions. A key-value run's command is {@code base} itself.
+     */
+    static NodeCommand withStateMachine(NodeCommand base, String sm, boolean testingSplitSqlTransactions) {
+        if (sm.equals(JepsenOptions.KV) && !testingSplitSqlTransactions) {
+            return base;
+        }
+        return (NodeSpec n) -> {
+            List<String> cmd = new ArrayList<>(base.command(n));
+            cmd.addAll(List.of("--sm", sm));
+            if (testingSplitSqlTransactions) {
+                cmd.addAll(List.of("--testing-split-sql-transactions", "true"));
             }
             return cmd;
         };

@@ -143,12 +143,15 @@ final class HtmlReport {
                 + "<span style='background:" + color("disk") + ";opacity:.4'></span>disk"
                 + "<span style='background:" + color("membership") + ";opacity:.4'></span>membership</div>\n"
                 + svg
+                // A SQL run's transactions: the checker's verdict, counts by class and each class's smallest cycle.
+                + (r.txn() != null ? "<h2>Transactions (list-append over SQL)</h2>\n" + r.txn().toHtml() : "")
                 + "<h2>Performance</h2>\n" + PerfPlots.latency(ops, faults, runStart, end)
                 + PerfPlots.throughput(ops, faults, runStart, end)
                 + "<h2>Faults (" + faults.size() + ")</h2>\n<table><tr><th>kind</th><th>from</th><th>to</th><th>what</th></tr>\n"
                 + faultRows + "</table>\n"
                 + "<h2>Anomalies</h2>\n" + (anomalies.length() == 0 ? "<p>none</p>\n" : "<ul>" + anomalies + "</ul>\n")
-                + "<p>Files: history.jsonl, nemesis.jsonl, summary.txt, nodes/n&lt;i&gt;.log.</p>\n</body></html>\n";
+                + "<p>Files: history.jsonl, nemesis.jsonl, summary.txt, nodes/n&lt;i&gt;.log"
+                + (r.txn() != null ? ", txn-history.jsonl, txn-check.json" : "") + ".</p>\n</body></html>\n";
     }
 
     static String color(String kind) {

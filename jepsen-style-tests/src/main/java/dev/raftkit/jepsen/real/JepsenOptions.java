@@ -22,11 +22,25 @@ import java.util.List;
  *                        each key's history small enough for the checker)
  * @param opTimeout       client timeout per operation (then: indeterminate write, failed read)
  * @param reportDir       where the report goes (created; must not hold a previous report)
+ * @param sm              the state machine and its workload: {@value #KV} (registers: writes, reads
+ *                        and CAS, checked for linearizability) or {@value #SQL} (list-append
+ *                        transactions on the SQL state machine, checked by
+ *                        {@link dev.raftkit.jepsen.txn.TxnChecker}); the node command must start
+ *                        nodes of the same kind
  */
 public record JepsenOptions(int nodes, Duration duration, List<String> nemeses, long seed, List<ReadMode> reads, int clients,
-                            int clientsPerGroup, int activeKeys, int opsPerKey, Duration opTimeout, Path reportDir) {
+                            int clientsPerGroup, int activeKeys, int opsPerKey, Duration opTimeout, Path reportDir,
+                            String sm) {
+
+    /** {@link #sm()}: the key-value store and its register workload. */
+    public static final String KV = "kv";
+    /** {@link #sm()}: the SQL state machine and its list-append transaction workload. */
+    public static final String SQL = "sql";
 
     public JepsenOptions {
+        if (!KV.equals(sm) && !SQL.equals(sm)) {
+            throw new IllegalArgumentException("--sm must be " + KV + " or " + SQL + ", got '" + sm + "'");
+        }
         nemeses = List.copyOf(nemeses);
         reads = List.copyOf(reads);
         if (reads.isEmpty()) {
@@ -42,6 +56,24 @@ public record JepsenOptions(int nodes, Duration duration, List<String> nemeses, 
             throw new IllegalArgumentException("clients (1..200), clients per group, active keys and ops per key "
                     + "must be positive; got " + clients + ", " + clientsPerGroup + ", " + activeKeys + ", " + opsPerKey);
         }
+    }
+
+    /** A key-value run ({@link #KV}). */
+    public JepsenOptions(int nodes, Duration duration, List<String> nemeses, long seed, List<ReadMode> reads, int clients,
+                         int clientsPerGroup, int activeKeys, int opsPerKey, Duration opTimeout, Path reportDir) {
+        this(nodes, duration, nemeses, seed, reads, clients, clientsPerGroup, activeKeys, opsPerKey, opTimeout, reportDir,
+                KV);
+    }
+
+    /** These options with state machine {@code sm} ({@link #KV} or {@link #SQL}). */
+    public JepsenOptions withSm(String sm) {
+        return new JepsenOptions(nodes, duration, nemeses, seed, reads, clients, clientsPerGroup, activeKeys, opsPerKey,
+                opTimeout, reportDir, sm);
+    }
+
+    /** True for a {@link #SQL} run. */
+    public boolean sql() {
+        return SQL.equals(sm);
     }
 
     /** Defaults: 20 clients in groups of 10, 5 active keys per group, 100 ops per key, 2 s timeout. */

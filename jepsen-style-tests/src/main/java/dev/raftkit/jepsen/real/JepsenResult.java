@@ -1,5 +1,6 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.jepsen.txn.TxnResult;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -19,17 +20,46 @@ import java.util.List;
  * @param leaderMillis     time from healing to an agreed leader (-1: none)
  * @param problems         human-readable reasons for INVALID (empty when valid)
  * @param reportDir        where the report is
+ * @param txn              a {@code --sm sql} run's transactional check ({@link dev.raftkit.jepsen.txn.TxnChecker});
+ *                         null for a key-value run. In a SQL run {@code ops}, {@code ok}, {@code failed} and
+ *                         {@code indeterminate} count transactions, {@code anomalies} is the total of
+ *                         {@link TxnResult#counts()} and {@code checkerMillis} the transactional checker's time
  */
 public record JepsenResult(boolean valid, int ops, int ok, int failed, int indeterminate, int anomalies, int lostWrites,
                            int faults, int replacements, long checkerMillis, long leaderMillis, List<String> problems,
-                           Path reportDir) {
+                           Path reportDir, TxnResult txn) {
 
     public JepsenResult {
         problems = List.copyOf(problems);
     }
 
-    /** The last line the runner prints. */
+    /** A key-value run's result (no transactional check). */
+    public JepsenResult(boolean valid, int ops, int ok, int failed, int indeterminate, int anomalies, int lostWrites,
+                        int faults, int replacements, long checkerMillis, long leaderMillis, List<String> problems,
+                        Path reportDir) {
+        this(valid, ops, ok, failed, indeterminate, anomalies, lostWrites, faults, replacements, checkerMillis,
+                leaderMillis, problems, reportDir, null);
+    }
+
+    /** Committed transactions of a SQL run (ok, plus indeterminate ones a read shows took effect); 0 for key-value. */
+    public int committedTxns() {
+        return txn == null ? 0 : txn.committed();
+    }
+
+    /**
+     * The last line the runner prints; a SQL run's adds the committed transactions and the
+     * anomalies by class ({@code txn-anomalies=none} or, say, {@code txn-anomalies=G0:2,G-single:5}).
+     */
     public String summaryLine() {
+        if (txn != null) {
+            StringBuilder classes = new StringBuilder();
+            txn.counts().forEach((t, c) -> classes.append(classes.isEmpty() ? "" : ",").append(t.label()).append(':')
+                    .append(c));
+            return (valid ? "valid" : "INVALID") + ": txns=" + ops + " ok=" + ok + " failed=" + failed
+                    + " indeterminate=" + indeterminate + " committed=" + txn.committed() + " anomalies=" + anomalies
+                    + " txn-anomalies=" + (classes.isEmpty() ? "none" : classes) + " (faults=" + faults + ", replaced="
+                    + replacements + ", checker " + checkerMillis + " ms)";
+        }
         return (valid ? "valid" : "INVALID") + ": ops=" + ops + " ok=" + ok + " failed=" + failed + " indeterminate="
                 + indeterminate + " anomalies=" + anomalies + " lost-writes=" + lostWrites + " (faults=" + faults
                 + ", replaced=" + replacements + ", checker " + checkerMillis + " ms)";

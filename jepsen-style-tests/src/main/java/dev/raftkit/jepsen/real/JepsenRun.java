@@ -14,8 +14,16 @@ import dev.raftkit.jepsen.history.JsonLines;
 import dev.raftkit.jepsen.history.OpStatus;
 import dev.raftkit.jepsen.history.Operation;
 import dev.raftkit.jepsen.history.Response;
+import dev.raftkit.jepsen.txn.TxnChecker;
+import dev.raftkit.jepsen.txn.TxnHistory;
+import dev.raftkit.jepsen.txn.TxnJsonLines;
+import dev.raftkit.jepsen.txn.TxnRecorder;
+import dev.raftkit.jepsen.txn.TxnResult;
 import dev.raftkit.kv.KvOps;
 import dev.raftkit.kv.KvResult;
+import dev.raftkit.sql.SqlOps;
+import dev.raftkit.sql.SqlRequest;
+import dev.raftkit.sql.SqlStatement;
 import dev.raftkit.storage.FileIo;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,6 +33,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +47,12 @@ import java.util.concurrent.TimeUnit;
  * (the final reads), every node converged to the same state digest — and write the report:
  * {@code history.jsonl}, {@code nemesis.jsonl}, {@code nodes/n<i>.log}, {@code summary.txt},
  * {@code report.html}.
+ *
+ * <p>A {@code --sm sql} run ({@link JepsenOptions#sql()}) runs {@link TxnWorkload} instead:
+ * list-append transactions on the SQL state machine, whose history {@link TxnChecker} judges for
+ * strict serializability in place of the per-key linearizability check (an acknowledged append
+ * missing from the final reads is one of its anomalies); the report adds
+ * {@code txn-history.jsonl}, {@code txn-check.json} and the checker's text in {@code summary.txt}.
  */
 public final class JepsenRun {
 
@@ -77,6 +92,7 @@ public final class JepsenRun {
         Path data = report.resolve("data");
         List<String> problems = new ArrayList<>();
         HistoryRecorder recorder = new HistoryRecorder();
+        TxnRecorder txnRecorder = new TxnRecorder();
         List<FaultEvent> faults;
         long leaderMillis = -1;
         int replacements;
@@ -85,14 +101,22 @@ public final class JepsenRun {
             say("starting " + o.nodes() + " node processes (logs in " + report.resolve("nodes") + ")");
             long first = cluster.start(Duration.ofSeconds(120));
             say("leader elected: node " + first + "; running " + o.clients() + " clients, nemesis "
-                    + o.nemeses() + ", reads " + o.reads() + ", for " + o.duration().toSeconds() + " s (seed " + o.seed() + ")");
+                    + o.nemeses() + (o.sql() ? ", list-append transactions on SQL" : ", reads " + o.reads()) + ", for " + o.duration().toSeconds() + " s (seed " + o.seed() + ")");
             runStart = System.nanoTime();
             long deadline = runStart + o.duration().toNanos();
-            ClientWorkload workload = new ClientWorkload(cluster, o, recorder);
+            ClientWorkload workload = o.sql() ? null : new ClientWorkload(cluster, o, recorder);
+            TxnWorkload txnWorkload = o.sql() ? new TxnWorkload(cluster, o, txnRecorder) : null;
             Nemesis nemesis = new Nemesis(cluster, o.nemeses(), o.seed(), deadline);
+            if (o.sql()) {
+                nemesis.probeWith(JepsenRun::sqlProbe);
+            }
             Thread nt = new Thread(nemesis, "jepsen-nemesis");
             nt.setDaemon(true);
-            workload.start(deadline);
+            if (o.sql()) {
+                txnWorkload.start(deadline);
+            } else {
+                workload.start(deadline);
+            }
             nt.start();
             // A fault started just before the deadline still ends: a restart or a replacement is
             // bounded by a minute each, and a majority kill may restart and replace a few nodes.
@@ -104,9 +128,18 @@ public final class JepsenRun {
             if (nemesis.failure() != null) {
                 problems.add("nemesis failed: " + nemesis.failure());
             }
-            workload.awaitEnd();
+            if (o.sql()) {
+                txnWorkload.awaitEnd();
+                if (txnWorkload.malformedAnswer() != null) {
+                    problems.add("the SQL state machine answered a transaction with a result of the wrong shape: "
+                            + txnWorkload.malformedAnswer());
+                }
+            } else {
+                workload.awaitEnd();
+            }
             faults = nemesis.events();
-            say("workload done: " + recorder.size() + " operations, " + faults.size() + " faults; healing");
+            say("workload done: " + (o.sql() ? txnRecorder.history().size() + " transactions"
+                    : recorder.size() + " operations") + ", " + faults.size() + " faults; healing");
 
             long healStart = System.nanoTime();
             for (Cluster.Restart r : cluster.healAll(Duration.ofSeconds(60))) {
@@ -123,14 +156,20 @@ public final class JepsenRun {
                 problems.add("after healing: " + e.getMessage());
             }
             if (leaderMillis >= 0) {
-                finalReads(cluster, workload.keys(), recorder, problems);
+                if (o.sql()) {
+                    finalTxnReads(txnWorkload, problems);
+                } else {
+                    finalReads(cluster, workload.keys(), recorder, problems);
+                }
                 converge(cluster, problems);
             }
             replacements = cluster.replacements();
         }
 
         History history = recorder.history();
-        say("checking linearizability of " + history.size() + " operations");
+        if (!o.sql()) {
+            say("checking linearizability of " + history.size() + " operations");
+        }
         Budget budget = Budget.DEFAULT.withTimeLimit(Duration.ofMinutes(Math.max(1, o.duration().toMinutes())));
         CheckResult<Operation> check = LinearizabilityChecker.check(history, budget);
         int anomalies = check.keysWith(Verdict.NOT_LINEARIZABLE).size() + check.keysWith(Verdict.BUDGET_EXCEEDED).size();
@@ -142,11 +181,38 @@ public final class JepsenRun {
             problems.add(lost.size() + " acknowledged write(s) lost, e.g. " + lost.get(0));
         }
         Map<OpStatus, Integer> counts = history.countByStatus();
-        JepsenResult result = new JepsenResult(problems.isEmpty(), history.size(), counts.getOrDefault(OpStatus.OK, 0),
-                counts.getOrDefault(OpStatus.FAIL, 0), counts.getOrDefault(OpStatus.INFO, 0), anomalies, lost.size(),
-                faults.size(), replacements, check.elapsed().toMillis(), leaderMillis, problems, report);
+        JepsenResult result;
+        TxnHistory txns = null;
+        if (o.sql()) {
+            txns = txnRecorder.history();
+            say("checking " + txns.size() + " transactions for strict serializability");
+            TxnResult txn = TxnChecker.check(txns);
+            int txnAnomalies = txn.counts().values().stream().mapToInt(Integer::intValue).sum();
+            if (!txn.valid()) {
+                problems.add("transactional isolation violated: " + txn.summary());
+            }
+            if (txn.committed() == 0) {
+                problems.add("no transaction committed: the run tested nothing");
+            }
+            Map<OpStatus, Long> byStatus = new java.util.EnumMap<>(OpStatus.class);
+            txns.txns().forEach(t -> byStatus.merge(t.status(), 1L, Long::sum));
+            result = new JepsenResult(problems.isEmpty(), txns.size(), byStatus.getOrDefault(OpStatus.OK, 0L).intValue(),
+                    byStatus.getOrDefault(OpStatus.FAIL, 0L).intValue(), byStatus.getOrDefault(OpStatus.INFO, 0L).intValue(),
+                    txnAnomalies, 0, faults.size(), replacements, txn.checkNanos() / 1_000_000, leaderMillis, problems,
+                    report, txn);
+        } else {
+            result = new JepsenResult(problems.isEmpty(), history.size(), counts.getOrDefault(OpStatus.OK, 0),
+                    counts.getOrDefault(OpStatus.FAIL, 0), counts.getOrDefault(OpStatus.INFO, 0), anomalies, lost.size(),
+                    faults.size(), replacements, check.elapsed().toMillis(), leaderMillis, problems, report);
+        }
 
         writeReport(report, history, faults, check, lost, result, runStart);
+        if (txns != null) {
+            try (Writer w = Files.newBufferedWriter(report.resolve("txn-history.jsonl"), StandardCharsets.UTF_8)) {
+                TxnJsonLines.write(txns, w);
+            }
+            Files.writeString(report.resolve("txn-check.json"), result.txn().toJson(), StandardCharsets.UTF_8);
+        }
         if (result.valid()) {
             FileIo.real().deleteRecursively(data); // the data is only worth keeping to investigate a failure
         }
@@ -183,12 +249,56 @@ public final class JepsenRun {
         }
     }
 
+    /**
+     * A SQL run's final reads ({@link TxnWorkload#finalReads}): they are transactions in the
+     * history, so the checker sees any acknowledged append they miss.
+     */
+    private void finalTxnReads(TxnWorkload workload, List<String> problems) {
+        int failed = workload.finalReads();
+        say("final reads: " + workload.keys().size() + " keys read after healing"
+                + (failed > 0 ? ", " + failed + " read transaction(s) FAILED" : ""));
+        if (failed > 0) {
+            problems.add(failed + " final read transaction(s) did not commit after healing: acknowledged appends "
+                    + "on their keys could not be verified");
+        }
+    }
+
+    /**
+     * The nemesis's probe write in a SQL run (a SQL node refuses the key-value probe as an invalid
+     * command): one row in a table of its own, apart from the workload's.
+     */
+    private static byte[] sqlProbe() {
+        return new SqlRequest.Execute(List.of(
+                new SqlStatement("CREATE TABLE IF NOT EXISTS nemesis_probe (id INTEGER PRIMARY KEY, at INTEGER NOT NULL)",
+                        List.of()),
+                SqlStatement.of("INSERT OR REPLACE INTO nemesis_probe (id, at) VALUES (1, ?)", System.nanoTime())))
+                .encode();
+    }
+
+    /** A state digest as of an applied index, whatever the state machine. */
+    private record StateDigest(long appliedIndex, String hex) {
+        @Override
+        public String toString() {
+            return "sha256 " + hex.substring(0, Math.min(16, hex.length())) + "… at state machine index " + appliedIndex;
+        }
+    }
+
+    /** {@code node}'s own digest (a stale read: what it has applied), for {@link #converge}. */
+    private StateDigest digest(Cluster cluster, long node) {
+        if (o.sql()) {
+            byte[] r = cluster.pinnedClient(node).read(SqlOps.digest(), ReadMode.STALE);
+            return new StateDigest(SqlOps.ok(r).index(), SqlOps.digestOf(r));
+        }
+        KvResult.Digest d = KvOps.digestOf(cluster.pinnedClient(node).read(KvOps.digest(), ReadMode.STALE));
+        return new StateDigest(d.appliedIndex(), HexFormat.of().formatHex(d.sha256()));
+    }
+
     /** Waits until every node has applied the same index, then compares their state digests. */
     private void converge(Cluster cluster, List<String> problems) throws InterruptedException {
         long deadline = System.nanoTime() + CONVERGE_BOUND.toNanos();
         String last = "";
         while (System.nanoTime() < deadline) {
-            Map<Long, KvResult.Digest> digests = new TreeMap<>();
+            Map<Long, StateDigest> digests = new TreeMap<>();
             Map<Long, Long> applied = new TreeMap<>();
             for (long id : cluster.ids()) {
                 Optional<NodeStatus> s = cluster.status(id);
@@ -198,7 +308,7 @@ public final class JepsenRun {
                 long index = applied.values().iterator().next();
                 for (long id : cluster.ids()) {
                     try {
-                        digests.put(id, KvOps.digestOf(cluster.pinnedClient(id).read(KvOps.digest(), ReadMode.STALE)));
+                        digests.put(id, digest(cluster, id));
                     } catch (RuntimeException e) {
                         last = "node " + id + " digest read failed: " + e.getMessage();
                     }
@@ -207,7 +317,7 @@ public final class JepsenRun {
                 // no-ops and configuration changes, are not its business), so digests are compared
                 // with each other once every node reports the same raft applied index.
                 if (digests.size() == cluster.ids().size()
-                        && digests.values().stream().map(KvResult.Digest::appliedIndex).distinct().count() == 1) {
+                        && digests.values().stream().map(StateDigest::appliedIndex).distinct().count() == 1) {
                     if (digests.values().stream().distinct().count() == 1) {
                         say("converged: every node applied index " + index + ", digest "
                                 + digests.values().iterator().next());
@@ -240,6 +350,9 @@ public final class JepsenRun {
         Files.writeString(report.resolve("nemesis.jsonl"), nem.toString(), StandardCharsets.UTF_8);
         StringBuilder s = new StringBuilder();
         s.append("options: ").append(o).append('\n').append(check).append('\n');
+        if (result.txn() != null) {
+            s.append(result.txn().text()).append('\n');
+        }
         for (String p : result.problems()) {
             s.append("problem: ").append(p).append('\n');
         }

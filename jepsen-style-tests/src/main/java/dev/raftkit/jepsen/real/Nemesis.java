@@ -231,10 +231,24 @@ public final class Nemesis implements Runnable {
                 + " for " + hold + " ms; " + refusal + "; " + resumed, start, System.nanoTime()));
     }
 
+    /** The probe write: a key-value put unless {@link #probeWith} says otherwise. */
+    private java.util.function.Supplier<byte[]> probeCommand =
+            () -> KvOps.put("nemesis-probe", Long.toString(System.nanoTime()));
+
+    /**
+     * Probes with {@code command} instead of a key-value put: a cluster of another state machine
+     * (SQL) refuses a key-value command as invalid, which is no sign of a full disk. Call before
+     * the nemesis runs.
+     */
+    Nemesis probeWith(java.util.function.Supplier<byte[]> command) {
+        this.probeCommand = command;
+        return this;
+    }
+
     /** One write of a probe key at {@code node} alone: null if acknowledged, else why not. */
     private String probe(long node) {
         try {
-            cluster.pinnedClient(node).submit(KvOps.put("nemesis-probe", Long.toString(System.nanoTime())));
+            cluster.pinnedClient(node).submit(probeCommand.get());
             return null;
         } catch (RuntimeException e) {
             return e instanceof RaftException r ? r.reason() + ": " + r.getMessage() : e.toString();

@@ -3,6 +3,8 @@ package dev.raftkit.cli.jepsen;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.jepsen.real.DiskControl;
 import dev.raftkit.node.RaftNode;
+import dev.raftkit.spi.StateMachine;
+import dev.raftkit.sql.SqlStateMachine;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -14,7 +16,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * One key-value node process for the real-process Jepsen harness ({@code raftkit jepsen}); not a
+ * One node process (key-value or SQL) for the real-process Jepsen harness ({@code raftkit jepsen}); not a
  * user-facing command. It runs a {@code RaftNode} with small log segments (so segments roll and
  * the disk nemesis finds closed ones to corrupt) and small caches (so five of them fit in a
  * 2-core CI box), and it exits when the runner that started it is gone.
@@ -24,9 +26,13 @@ import java.util.TreeSet;
  * <p>Arguments ({@code --name value}): {@code --id}, {@code --cluster-id}, {@code --data},
  * {@code --listen host:port} (peers), {@code --client-listen host:port},
  * {@code --peers 2=host:port,3=host:port}, {@code --clients 1=host:port,…},
- * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}, and the
+ * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms},
+ * {@code --sm kv|sql} (the state machine, {@link StateMachineKind}; default kv), and the
  * testing-only {@code --testing-disk-control FILE}: the log opens over a {@link DiskControl},
- * through which the harness stalls its fsyncs or reports its disk filled at run time.
+ * through which the harness stalls its fsyncs or reports its disk filled at run time, and
+ * {@code --testing-split-sql-transactions true} (with {@code --sm sql} only): the planted
+ * isolation bug {@link SqlStateMachine#testingOnlySplitTransactions}, which the harness's
+ * transactional checker must name.
  * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
@@ -57,7 +63,7 @@ public final class JepsenNodeMain {
                     // The harness runs plaintext on loopback and changes membership and peers
                     // (admin calls, AddPeer among them) as its nemesis replaces nodes.
                     .insecureAdmin(true)
-                    .stateMachine(StateMachineKind.KV.create(Path.of(required(a, "data"))))
+                    .stateMachine(stateMachine(a))
                     .configure(c -> c.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)))
                     .logStorage(dir -> {
                         SegmentedLogStorage.Options options = SegmentedLogStorage.Options.defaults()
@@ -88,6 +94,25 @@ public final class JepsenNodeMain {
             System.err.flush();
             Runtime.getRuntime().halt(3);
         }
+    }
+
+    /**
+     * The state machine {@code --sm} names; with the testing-only split switch, the SQL state
+     * machine with its planted isolation bug (it logs a warning that it is testing only).
+     */
+    private static StateMachine stateMachine(Map<String, String> a) {
+        StateMachineKind kind = StateMachineKind.parse(a.getOrDefault("sm", "kv"));
+        Path data = Path.of(required(a, "data"));
+        boolean split = Boolean.parseBoolean(a.getOrDefault("testing-split-sql-transactions", "false"));
+        if (!split) {
+            return kind.create(data);
+        }
+        if (kind != StateMachineKind.SQL) {
+            throw new IllegalArgumentException("--testing-split-sql-transactions plants a bug in the SQL state machine;"
+                    + " it needs --sm sql, got --sm " + kind.cliName());
+        }
+        // TESTING ONLY: no table artifacts, as the workload takes no backups.
+        return SqlStateMachine.testingOnlySplitTransactions(data.resolve("sql-backups"), null);
     }
 
     /**
