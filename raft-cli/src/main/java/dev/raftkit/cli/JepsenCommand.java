@@ -56,7 +56,9 @@ final class JepsenCommand implements Callable<Integer> {
                     + " fsyncs block for up to 3 s), disk-fill (the leader's disk reports 8 MiB free: writes refused with"
                     + " DISK_FULL until lifted); or 'none' (default: kill,pause,partition,disk). disk-stall and disk-fill"
                     + " are injected through the node's testing-only --testing-disk-control file (a real disk cannot be"
-                    + " stalled or filled without root), so they need --node jepsen.")
+                    + " stalled or filled without root), so they need --node jepsen. power: power loss, a kill -9 that"
+                    + " also loses every write not yet fsync'd, on a minority or on every node at once (the nodes then"
+                    + " run over the testing-only --testing-lose-unsynced file layer; needs --node jepsen).")
     String nemesis;
 
     @Option(names = "--seed", description = "Seed of the schedule and the workload (default: random, printed).")
@@ -123,8 +125,15 @@ final class JepsenCommand implements Callable<Integer> {
         out.println("[jepsen] seed " + s + " (rerun with --seed " + s + ")");
         try {
             NodeCommand command = switch (node) {
-                case "jepsen" -> nodeCommand(heap);
-                case "server" -> serverCommand(heap);
+                case "jepsen" -> kinds.contains("power") ? withArgs(nodeCommand(heap), "--testing-lose-unsynced", "true")
+                        : nodeCommand(heap);
+                case "server" -> {
+                    if (kinds.contains("power")) {
+                        throw new IllegalArgumentException("--nemesis power needs --node jepsen: only the harness's node"
+                                + " runs over the file layer that loses unsynced writes at a kill");
+                    }
+                    yield serverCommand(heap);
+                }
                 default -> throw new IllegalArgumentException("--node must be jepsen or server, got '" + node + "'");
             };
             if (report == null) {
@@ -189,6 +198,15 @@ final class JepsenCommand implements Callable<Integer> {
                 cmd.add("--bootstrap");
                 cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
             }
+            return cmd;
+        };
+    }
+
+    /** {@code command} with {@code args} added at the end of each node's command line. */
+    static NodeCommand withArgs(NodeCommand command, String... args) {
+        return n -> {
+            List<String> cmd = new ArrayList<>(command.command(n));
+            cmd.addAll(List.of(args));
             return cmd;
         };
     }

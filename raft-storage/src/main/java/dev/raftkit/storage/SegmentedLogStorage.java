@@ -190,7 +190,9 @@ public final class SegmentedLogStorage implements LogStorage {
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
         try {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
-            return new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
+            SegmentedLogStorage log = new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
+            log.skipEntriesFsync = hooks.skipEntriesFsync();
+            return log;
         } catch (IOException | RuntimeException e) {
             if (preallocator != null) {
                 preallocator.close(); // never started (nothing was appended), but closed is closed
@@ -547,12 +549,17 @@ public final class SegmentedLogStorage implements LogStorage {
         return dir.toString();
     }
 
+    /** {@link StorageTestingHooks#skipEntriesFsync}: testing only, false as shipped. */
+    private boolean skipEntriesFsync;
+
     @Override
     public void sync() throws IOException {
         ensureWritable();
         try {
             if (dirty) {
-                openSegment().force();
+                if (!skipEntriesFsync) { // StorageTestingHooks.skipEntriesFsync: testing only
+                    openSegment().force();
+                }
                 dirty = false;
             }
             HardState hs = hardState;

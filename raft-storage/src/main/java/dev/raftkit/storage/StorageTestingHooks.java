@@ -49,4 +49,14 @@ public interface StorageTestingHooks {
     default boolean publishRestoredDirectoriesEarly() {
         return false;
     }
+
+    /**
+     * The log's {@code sync()} does not force the open segment: appended entries are reported
+     * durable (and the node acknowledges them) while they are only in the page cache. A plain kill
+     * keeps them (the kernel still has them); a power cut loses them. The shipped rule, in {@link
+     * SegmentedLogStorage#sync}, forces the entries before the hard state and before returning.
+     */
+    default boolean skipEntriesFsync() {
+        return false;
+    }
 }

@@ -139,6 +139,24 @@ public final class PowerLossFileIo implements FileIo, Closeable {
         return new PowerLossFileIo(r, j, delegate);
     }
 
+    /**
+     * The harness's side, for a node over this layer that was killed while its machine stayed up
+     * (a plain SIGKILL, not a power cut): forgets the dead process's journal, so the next start
+     * rolls nothing back and the node finds what the page cache kept, as without the layer. Call
+     * only once the process is dead; nothing if there is no journal.
+     */
+    public static void keepPageCache(Path dataDir) throws IOException {
+        Path j = journalDir(dataDir);
+        if (!Files.isDirectory(j)) {
+            return;
+        }
+        try (Stream<Path> all = Files.list(j)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     /** Where this layer journals; deleted after a roll-back. */
     public Path journalDir() {
         return journalDir;

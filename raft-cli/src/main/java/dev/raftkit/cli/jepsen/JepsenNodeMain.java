@@ -2,8 +2,11 @@ package dev.raftkit.cli.jepsen;
 
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.jepsen.real.DiskControl;
+import dev.raftkit.jepsen.real.PowerLossFileIo;
 import dev.raftkit.node.RaftNode;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.SegmentedLogStorage;
+import dev.raftkit.storage.StorageTestingHooks;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,7 +29,12 @@ import java.util.TreeSet;
  * {@code --peers 2=host:port,3=host:port}, {@code --clients 1=host:port,…},
  * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}, and the
  * testing-only {@code --testing-disk-control FILE}: the log opens over a {@link DiskControl},
- * through which the harness stalls its fsyncs or reports its disk filled at run time.
+ * through which the harness stalls its fsyncs or reports its disk filled at run time; the
+ * testing-only {@code --testing-lose-unsynced true}: the log and the snapshots go through a
+ * {@link PowerLossFileIo}, so a SIGKILL loses what a power cut would (rolled back at the next
+ * start, before the node opens anything); and the testing-only planted bug {@code
+ * --testing-skip-entries-fsync true} ({@link StorageTestingHooks#skipEntriesFsync}), which only
+ * a power loss can expose.
  * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
@@ -51,6 +59,20 @@ public final class JepsenNodeMain {
                     voters.add(Long.parseLong(v.trim()));
                 }
             }
+            Path data = Path.of(required(a, "data"));
+            String control = a.get("testing-disk-control");
+            FileIo disk = control == null ? FileIo.real() : new DiskControl(Path.of(control));
+            // TESTING ONLY: opened (and the last process's unsynced writes rolled back) before
+            // anything of the node reads its data directory.
+            PowerLossFileIo powerLoss = flag(a, "testing-lose-unsynced")
+                    ? PowerLossFileIo.open(data, PowerLossFileIo.journalDir(data), disk) : null;
+            StorageTestingHooks hooks = !flag(a, "testing-skip-entries-fsync") ? StorageTestingHooks.NONE
+                    : new StorageTestingHooks() {
+                        @Override
+                        public boolean skipEntriesFsync() {
+                            return true;
+                        }
+                    };
             RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(Path.of(required(a, "data")))
                     .peerListen(address(required(a, "listen"))).clientListen(address(required(a, "client-listen")))
                     .bootstrap(voters).tickMillis(Long.parseLong(a.getOrDefault("tick-ms", "20")))
@@ -62,12 +84,18 @@ public final class JepsenNodeMain {
                     .logStorage(dir -> {
                         SegmentedLogStorage.Options options = SegmentedLogStorage.Options.defaults()
                                 .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000);
-                        String control = a.get("testing-disk-control");
-                        // TESTING ONLY: the harness's injected stall and fill (DiskControl's javadoc).
-                        return control == null ? SegmentedLogStorage.open(dir, options)
-                                : SegmentedLogStorage.open(new DiskControl(Path.of(control)), dir,
-                                        options.withPreallocate(false));
+                        // TESTING ONLY: the harness's injected stall and fill (DiskControl's javadoc),
+                        // power loss (PowerLossFileIo's) and planted bug.
+                        if (powerLoss != null) {
+                            return SegmentedLogStorage.open(powerLoss, dir, options.withPreallocate(false), hooks);
+                        }
+                        return control == null && hooks == StorageTestingHooks.NONE
+                                ? SegmentedLogStorage.open(dir, options)
+                                : SegmentedLogStorage.open(disk, dir, options.withPreallocate(false), hooks);
                     });
+            if (powerLoss != null) {
+                b.snapshotFileIo(powerLoss);
+            }
             Map<Long, String> clients = hostPorts(a.getOrDefault("clients", ""));
             peers.forEach((peer, address) -> {
                 if (clients.containsKey(peer)) {
@@ -112,6 +140,15 @@ public final class JepsenNodeMain {
             m.put(args[i].substring(2), args[++i]);
         }
         return m;
+    }
+
+    /** A testing-only switch, {@code --name true}; anything but true or false is refused. */
+    private static boolean flag(Map<String, String> a, String name) {
+        String v = a.getOrDefault(name, "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("--" + name + " takes true or false, got '" + v + "'");
+        }
+        return v.equals("true");
     }
 
     private static String required(Map<String, String> a, String name) {
