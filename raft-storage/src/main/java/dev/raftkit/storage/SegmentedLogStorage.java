@@ -191,7 +191,7 @@ public final class SegmentedLogStorage implements LogStorage {
         try {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
             SegmentedLogStorage log = new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
-            log.skipEntriesFsync = hooks.skipEntriesFsync();
+            log.lazyFsyncNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(hooks.lazyEntriesFsyncMillis());
             return log;
         } catch (IOException | RuntimeException e) {
             if (preallocator != null) {
@@ -549,21 +549,28 @@ public final class SegmentedLogStorage implements LogStorage {
         return dir.toString();
     }
 
-    /** {@link StorageTestingHooks#skipEntriesFsync}: testing only, false as shipped. */
-    private boolean skipEntriesFsync;
+    /** {@link StorageTestingHooks#lazyEntriesFsyncMillis}: testing only, 0 as shipped. */
+    private long lazyFsyncNanos;
+    private long lastForceNanos;
 
     @Override
     public void sync() throws IOException {
         ensureWritable();
         try {
             if (dirty) {
-                if (!skipEntriesFsync) { // StorageTestingHooks.skipEntriesFsync: testing only
+                // StorageTestingHooks.lazyEntriesFsyncMillis (testing only) skips some forces.
+                if (lazyFsyncNanos == 0 || System.nanoTime() - lastForceNanos >= lazyFsyncNanos) {
                     openSegment().force();
+                    lastForceNanos = System.nanoTime();
                 }
                 dirty = false;
             }
             HardState hs = hardState;
             boolean commitDue = hs.commit() - durableHardState.commit() >= options.commitPersistInterval();
+            if (lazyFsyncNanos > 0) {
+                // StorageTestingHooks.lazyEntriesFsyncMillis: the durable commit index never moves.
+                hs = new HardState(hs.term(), hs.vote(), durableHardState.commit(), hs.recovering());
+            }
             if (hs.needsSyncComparedTo(durableHardState) || (hs.commit() != durableHardState.commit() && commitDue)) {
                 writeHardState(hs);
             }

@@ -33,8 +33,8 @@ import java.util.TreeSet;
  * testing-only {@code --testing-lose-unsynced true}: the log and the snapshots go through a
  * {@link PowerLossFileIo}, so a SIGKILL loses what a power cut would (rolled back at the next
  * start, before the node opens anything); and the testing-only planted bug {@code
- * --testing-skip-entries-fsync true} ({@link StorageTestingHooks#skipEntriesFsync}), which only
- * a power loss can expose.
+ * --testing-lazy-fsync-ms N} ({@link StorageTestingHooks#lazyEntriesFsyncMillis}: the log forces
+ * its entries at most every N ms and acknowledges the rest), which only a power loss can expose.
  * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
@@ -66,13 +66,13 @@ public final class JepsenNodeMain {
             // anything of the node reads its data directory.
             PowerLossFileIo powerLoss = flag(a, "testing-lose-unsynced")
                     ? PowerLossFileIo.open(data, PowerLossFileIo.journalDir(data), disk) : null;
-            StorageTestingHooks hooks = !flag(a, "testing-skip-entries-fsync") ? StorageTestingHooks.NONE
-                    : new StorageTestingHooks() {
-                        @Override
-                        public boolean skipEntriesFsync() {
-                            return true;
-                        }
-                    };
+            long lazyFsync = Long.parseLong(a.getOrDefault("testing-lazy-fsync-ms", "0"));
+            StorageTestingHooks hooks = lazyFsync == 0 ? StorageTestingHooks.NONE : new StorageTestingHooks() {
+                @Override
+                public long lazyEntriesFsyncMillis() {
+                    return lazyFsync;
+                }
+            };
             RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(Path.of(required(a, "data")))
                     .peerListen(address(required(a, "listen"))).clientListen(address(required(a, "client-listen")))
                     .bootstrap(voters).tickMillis(Long.parseLong(a.getOrDefault("tick-ms", "20")))
