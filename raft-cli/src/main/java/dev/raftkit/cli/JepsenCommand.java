@@ -38,6 +38,7 @@ import picocli.CommandLine.Spec;
                 + "'INVALID' with counts; exit code 0 when valid, 1 when not.",
         footer = {"", "Examples:", "  raftkit jepsen --nodes 3 --time 60s --nemesis kill,partition --seed 1",
                 "  raftkit jepsen --nodes 5 --time 10m --nemesis kill,pause,partition,disk --seed 7 --report /tmp/j7",
+                "  raftkit jepsen --nodes 3 --time 60s --nemesis kill,partition,power --seed 3   (power loss: unsynced writes lost)",
                 "  raftkit jepsen --nodes 3 --time 20s --nemesis partition --reads local   (unsafe on purpose: INVALID)"})
 final class JepsenCommand implements Callable<Integer> {
 

@@ -134,4 +134,17 @@ class PowerLossTest {
         assertTrue(r.lostWrites() > 0 || r.anomalies() > 0, "INVALID, but not for lost or non-linearizable writes: "
                 + r.problems());
     }
+
+    /** Only the harness's node runs over the losing layer: asking for power loss of {@code raftkit server} says so. */
+    @Test
+    void powerLossOfAServerNodeIsRefusedSayingWhy(@TempDir Path dir) {
+        StringWriter out = new StringWriter();
+        picocli.CommandLine cl = Raftkit.commandLine();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(out));
+        int exit = cl.execute("jepsen", "--nemesis", "power", "--node", "server", "--quiet", "--report",
+                dir.resolve("r").toString());
+        assertEquals(2, exit, out.toString());
+        assertTrue(out.toString().contains("--nemesis power needs --node jepsen"), out.toString());
+    }
 }
