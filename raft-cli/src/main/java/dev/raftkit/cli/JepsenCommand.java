@@ -41,6 +41,7 @@ import picocli.CommandLine.Spec;
                 + "cycle of each, and the committed transactions.",
         footer = {"", "Examples:", "  raftkit jepsen --nodes 3 --time 60s --nemesis kill,partition --seed 1",
                 "  raftkit jepsen --nodes 5 --time 10m --nemesis kill,pause,partition,disk --seed 7 --report /tmp/j7",
+                "  raftkit jepsen --nodes 3 --time 60s --nemesis kill,partition,power --seed 3   (power loss: unsynced writes lost)",
                 "  raftkit jepsen --nodes 3 --time 20s --nemesis partition --reads local   (unsafe on purpose: INVALID)",
                 "  raftkit jepsen --sm sql --nodes 5 --time 10m --nemesis kill,pause,partition,disk,membership",
                 "  raftkit jepsen --sm sql --time 20s --testing-split-sql-transactions   (planted bug: INVALID)"})
@@ -61,7 +62,9 @@ final class JepsenCommand implements Callable<Integer> {
                     + " fsyncs block for up to 3 s), disk-fill (the leader's disk reports 8 MiB free: writes refused with"
                     + " DISK_FULL until lifted); or 'none' (default: kill,pause,partition,disk). disk-stall and disk-fill"
                     + " are injected through the node's testing-only --testing-disk-control file (a real disk cannot be"
-                    + " stalled or filled without root), so they need --node jepsen.")
+                    + " stalled or filled without root), so they need --node jepsen. power: power loss, a kill -9 that"
+                    + " also loses every write not yet fsync'd, on a minority or on every node at once (the nodes then"
+                    + " run over the testing-only --testing-lose-unsynced file layer; needs --node jepsen).")
     String nemesis;
 
     @Option(names = "--seed", description = "Seed of the schedule and the workload (default: random, printed).")
@@ -153,8 +156,15 @@ final class JepsenCommand implements Callable<Integer> {
         }
         try {
             NodeCommand command = switch (node) {
-                case "jepsen" -> nodeCommand(heap);
-                case "server" -> serverCommand(heap);
+                case "jepsen" -> kinds.contains("power") ? withArgs(nodeCommand(heap), "--testing-lose-unsynced", "true")
+                        : nodeCommand(heap);
+                case "server" -> {
+                    if (kinds.contains("power")) {
+                        throw new IllegalArgumentException("--nemesis power needs --node jepsen: only the harness's node"
+                                + " runs over the file layer that loses unsynced writes at a kill");
+                    }
+                    yield serverCommand(heap);
+                }
                 default -> throw new IllegalArgumentException("--node must be jepsen or server, got '" + node + "'");
             };
             command = withStateMachine(command, o.sm(), testingSplitSqlTransactions);
@@ -220,6 +230,15 @@ final class JepsenCommand implements Callable<Integer> {
                 cmd.add("--bootstrap");
                 cmd.add(n.bootstrap().stream().sorted().map(String::valueOf).collect(Collectors.joining(",")));
             }
+            return cmd;
+        };
+    }
+
+    /** {@code command} with {@code args} added at the end of each node's command line. */
+    static NodeCommand withArgs(NodeCommand command, String... args) {
+        return n -> {
+            List<String> cmd = new ArrayList<>(command.command(n));
+            cmd.addAll(List.of(args));
             return cmd;
         };
     }

@@ -132,6 +132,7 @@ public final class RaftNode implements AutoCloseable {
         private Duration backupCheckEvery = Duration.ofSeconds(10);
         private Duration backupStall = Duration.ofMinutes(10);
         private LogOpener logOpener = SegmentedLogStorage::open;
+        private FileIo snapshotFileIo = FileIo.real();
         private Consumer<RaftServerBuilder> configure = b -> { };
         private Consumer<GrpcTransportConfig.Builder> configureTransport = b -> { };
         private InetSocketAddress http;
@@ -359,6 +360,13 @@ public final class RaftNode implements AutoCloseable {
         public Builder logStorage(LogOpener v) { logOpener = Objects.requireNonNull(v, "logStorage"); return this; }
 
         /**
+         * The file system under the snapshot store in {@code dataDir/snapshots}; default the real
+         * one. A fault harness passes the same testing layer as the log's (one that loses unsynced
+         * writes at a kill), so that no durable file of the node bypasses it.
+         */
+        public Builder snapshotFileIo(FileIo v) { snapshotFileIo = Objects.requireNonNull(v, "snapshotFileIo"); return this; }
+
+        /**
          * Serve the read-only HTTP port ({@link HttpPort}: {@code /metrics}, {@code /health},
          * {@code /status} and a status page at {@code /}) at this address (port 0: any free port);
          * default null, no HTTP port. It has no authentication and no TLS: bind it to loopback or
@@ -582,7 +590,7 @@ public final class RaftNode implements AutoCloseable {
             // the LOCK files, so a second server stops there before the snapshot store's start-up
             // could remove the running one's partial snapshot.
             log = spec.logOpener.open(spec.dataDir.resolve("log"));
-            snapshots = FileSnapshotStore.open(spec.dataDir.resolve("snapshots"));
+            snapshots = FileSnapshotStore.open(spec.snapshotFileIo, spec.dataDir.resolve("snapshots"));
             // The staging area reads the members and their client addresses once the node runs.
             AtomicReference<RaftServer> running = new AtomicReference<>();
             AtomicReference<ClientService> serving = new AtomicReference<>();

@@ -190,7 +190,9 @@ public final class SegmentedLogStorage implements LogStorage {
         Closeable lock = io.lock(dir.resolve(LOCK_FILE));
         try {
             LogRecovery.Recovered r = new LogRecovery(io, dir, options, hooks).recover();
-            return new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
+            SegmentedLogStorage log = new SegmentedLogStorage(io, dir, options, lock, r, preallocator);
+            log.lazyFsyncNanos = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(hooks.lazyEntriesFsyncMillis());
+            return log;
         } catch (IOException | RuntimeException e) {
             if (preallocator != null) {
                 preallocator.close(); // never started (nothing was appended), but closed is closed
@@ -547,16 +549,28 @@ public final class SegmentedLogStorage implements LogStorage {
         return dir.toString();
     }
 
+    /** {@link StorageTestingHooks#lazyEntriesFsyncMillis}: testing only, 0 as shipped. */
+    private long lazyFsyncNanos;
+    private long lastForceNanos;
+
     @Override
     public void sync() throws IOException {
         ensureWritable();
         try {
             if (dirty) {
-                openSegment().force();
+                // StorageTestingHooks.lazyEntriesFsyncMillis (testing only) skips some forces.
+                if (lazyFsyncNanos == 0 || System.nanoTime() - lastForceNanos >= lazyFsyncNanos) {
+                    openSegment().force();
+                    lastForceNanos = System.nanoTime();
+                }
                 dirty = false;
             }
             HardState hs = hardState;
             boolean commitDue = hs.commit() - durableHardState.commit() >= options.commitPersistInterval();
+            if (lazyFsyncNanos > 0) {
+                // StorageTestingHooks.lazyEntriesFsyncMillis: the durable commit index never moves.
+                hs = new HardState(hs.term(), hs.vote(), durableHardState.commit(), hs.recovering());
+            }
             if (hs.needsSyncComparedTo(durableHardState) || (hs.commit() != durableHardState.commit() && commitDue)) {
                 writeHardState(hs);
             }

@@ -49,4 +49,20 @@ public interface StorageTestingHooks {
     default boolean publishRestoredDirectoriesEarly() {
         return false;
     }
+
+    /**
+     * Group commit done wrong: the log's {@code sync()} forces the open segment at most once per
+     * this many milliseconds (0, as shipped: every time) and reports the entries of the syncs in
+     * between durable (the node acknowledges them) while they are only in the page cache. A plain
+     * kill keeps them (the kernel still has them); a power cut loses up to that much of the
+     * acknowledged log. With the hook the durable commit index never moves either (a term or vote
+     * is persisted with the old one): a durable commit index past the log would make the node
+     * refuse its data at the next start (the recovery's guard), and the bug is planted to be the
+     * harder case, a loss that only a checker of the clients' history can see. The shipped rule,
+     * in {@link SegmentedLogStorage#sync}, forces the entries before the hard state and before
+     * returning.
+     */
+    default long lazyEntriesFsyncMillis() {
+        return 0;
+    }
 }

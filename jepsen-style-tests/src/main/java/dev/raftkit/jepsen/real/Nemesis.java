@@ -27,13 +27,17 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code membership}: transfer leadership to a random follower; or remove a random follower
  *       from the voters and, when healed, add it back as a learner and promote it; or replace a
  *       random follower by a brand-new node (added as a learner, promoted, the old one removed).
+ *   <li>{@code power}: power loss ({@link PowerFault}): SIGKILL a minority, or every node at once,
+ *       losing everything they had not fsync'd; restart them when healed. Needs nodes over a
+ *       {@link PowerLossFileIo} ({@code raftkit jepsen} starts them so when {@code power} is asked
+ *       for); a plain {@code kill} or {@code disk} of such a node keeps the page cache, as before.
  * </ul>
  */
 public final class Nemesis implements Runnable {
 
     /** The fault kinds this nemesis knows. */
     public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk", "membership", "disk-stall",
-            "disk-fill");
+            "disk-fill", "power");
     /**
      * A stall is held at most this long: under the harness node's 20 ms ticks the runtime's
      * diskStuckTicks (300) fail a node stop after 6 s, and this nemesis tests the step-down.
@@ -49,6 +53,7 @@ public final class Nemesis implements Runnable {
     private final Duration restartTimeout = Duration.ofSeconds(60);
     private final List<FaultEvent> events = Collections.synchronizedList(new ArrayList<>());
     private volatile Throwable failure;
+    private final PowerFault power = new PowerFault();
 
     public Nemesis(Cluster cluster, List<String> kinds, long seed, long deadlineNanos) {
         for (String k : kinds) {
@@ -96,6 +101,7 @@ public final class Nemesis implements Runnable {
                     case "membership" -> membership(hold);
                     case "disk-stall" -> diskStall(Math.min(hold, MAX_STALL_MILLIS));
                     case "disk-fill" -> diskFill(hold);
+                    case "power" -> events.add(power.inject(cluster, rnd, hold, restartTimeout));
                     default -> throw new IllegalStateException(kind);
                 }
             }
@@ -111,6 +117,7 @@ public final class Nemesis implements Runnable {
         long start = System.nanoTime();
         for (long v : victims) {
             cluster.kill(v);
+            PowerLossFileIo.keepPageCache(cluster.dataDir(v)); // a kill, not a power cut
         }
         TimeUnit.MILLISECONDS.sleep(hold);
         StringBuilder d = new StringBuilder("SIGKILL ").append(victims).append(", restarted");
@@ -149,6 +156,7 @@ public final class Nemesis implements Runnable {
         long v = victims(rnd.nextInt(2)).get(0);
         long start = System.nanoTime();
         cluster.kill(v);
+        PowerLossFileIo.keepPageCache(cluster.dataDir(v)); // a kill, not a power cut
         String what = rnd.nextBoolean() ? DiskFaults.tearOpenTail(cluster.dataDir(v), rnd)
                 : DiskFaults.flipBit(cluster.dataDir(v), rnd);
         TimeUnit.MILLISECONDS.sleep(hold);

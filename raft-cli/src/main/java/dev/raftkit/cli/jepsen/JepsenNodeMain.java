@@ -2,10 +2,13 @@ package dev.raftkit.cli.jepsen;
 
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.jepsen.real.DiskControl;
+import dev.raftkit.jepsen.real.PowerLossFileIo;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlStateMachine;
+import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.SegmentedLogStorage;
+import dev.raftkit.storage.StorageTestingHooks;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +32,12 @@ import java.util.TreeSet;
  * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms},
  * {@code --sm kv|sql} (the state machine, {@link StateMachineKind}; default kv), and the
  * testing-only {@code --testing-disk-control FILE}: the log opens over a {@link DiskControl},
- * through which the harness stalls its fsyncs or reports its disk filled at run time, and
+ * through which the harness stalls its fsyncs or reports its disk filled at run time; the
+ * testing-only {@code --testing-lose-unsynced true}: the log and the snapshots go through a
+ * {@link PowerLossFileIo}, so a SIGKILL loses what a power cut would (rolled back at the next
+ * start, before the node opens anything); and the testing-only planted bug {@code
+ * --testing-lazy-fsync-ms N} ({@link StorageTestingHooks#lazyEntriesFsyncMillis}: the log forces
+ * its entries at most every N ms and acknowledges the rest), which only a power loss can expose; and
  * {@code --testing-split-sql-transactions true} (with {@code --sm sql} only): the planted
  * isolation bug {@link SqlStateMachine#testingOnlySplitTransactions}, which the harness's
  * transactional checker must name.
@@ -57,6 +65,20 @@ public final class JepsenNodeMain {
                     voters.add(Long.parseLong(v.trim()));
                 }
             }
+            Path data = Path.of(required(a, "data"));
+            String control = a.get("testing-disk-control");
+            FileIo disk = control == null ? FileIo.real() : new DiskControl(Path.of(control));
+            // TESTING ONLY: opened (and the last process's unsynced writes rolled back) before
+            // anything of the node reads its data directory.
+            PowerLossFileIo powerLoss = flag(a, "testing-lose-unsynced")
+                    ? PowerLossFileIo.open(data, PowerLossFileIo.journalDir(data), disk) : null;
+            long lazyFsync = Long.parseLong(a.getOrDefault("testing-lazy-fsync-ms", "0"));
+            StorageTestingHooks hooks = lazyFsync == 0 ? StorageTestingHooks.NONE : new StorageTestingHooks() {
+                @Override
+                public long lazyEntriesFsyncMillis() {
+                    return lazyFsync;
+                }
+            };
             RaftNode.Builder b = RaftNode.builder(clusterId, id).dataDir(Path.of(required(a, "data")))
                     .peerListen(address(required(a, "listen"))).clientListen(address(required(a, "client-listen")))
                     .bootstrap(voters).tickMillis(Long.parseLong(a.getOrDefault("tick-ms", "20")))
@@ -68,12 +90,18 @@ public final class JepsenNodeMain {
                     .logStorage(dir -> {
                         SegmentedLogStorage.Options options = SegmentedLogStorage.Options.defaults()
                                 .withSegmentBytes(segmentBytes).withCacheBytes(8L << 20).withCompactionMargin(2_000);
-                        String control = a.get("testing-disk-control");
-                        // TESTING ONLY: the harness's injected stall and fill (DiskControl's javadoc).
-                        return control == null ? SegmentedLogStorage.open(dir, options)
-                                : SegmentedLogStorage.open(new DiskControl(Path.of(control)), dir,
-                                        options.withPreallocate(false));
+                        // TESTING ONLY: the harness's injected stall and fill (DiskControl's javadoc),
+                        // power loss (PowerLossFileIo's) and planted bug.
+                        if (powerLoss != null) {
+                            return SegmentedLogStorage.open(powerLoss, dir, options.withPreallocate(false), hooks);
+                        }
+                        return control == null && hooks == StorageTestingHooks.NONE
+                                ? SegmentedLogStorage.open(dir, options)
+                                : SegmentedLogStorage.open(disk, dir, options.withPreallocate(false), hooks);
                     });
+            if (powerLoss != null) {
+                b.snapshotFileIo(powerLoss);
+            }
             Map<Long, String> clients = hostPorts(a.getOrDefault("clients", ""));
             peers.forEach((peer, address) -> {
                 if (clients.containsKey(peer)) {
@@ -137,6 +165,15 @@ public final class JepsenNodeMain {
             m.put(args[i].substring(2), args[++i]);
         }
         return m;
+    }
+
+    /** A testing-only switch, {@code --name true}; anything but true or false is refused. */
+    private static boolean flag(Map<String, String> a, String name) {
+        String v = a.getOrDefault(name, "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new IllegalArgumentException("--" + name + " takes true or false, got '" + v + "'");
+        }
+        return v.equals("true");
     }
 
     private static String required(Map<String, String> a, String name) {
