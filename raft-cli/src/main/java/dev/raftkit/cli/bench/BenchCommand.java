@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -25,6 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -129,17 +129,27 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--csv", paramLabel = "FILE", description = "Also write the CSV lines to FILE.")
     Path csvFile;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "Write the run's HTML report (throughput and p50/p99"
+            + " latency per second, latency by percentile, one line per setting; self-contained, no network) to"
+            + " DIR/raftkit-bench-<UTC time>.html. Without --report, with --csv FILE: beside it, FILE with .html for"
+            + " its extension. Neither: no report.")
+    Path reportDir;
+
     @Option(names = "--quiet", description = "No progress on stderr: neither the line per setting nor the time"
             + " elapsed against the planned total and the time left (a bar on a terminal, a line every 5 s otherwise).")
     boolean quiet;
 
-    /** One setting's measurements. */
-    record Result(BenchWorkload workload, String mode, String metrics, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
-                  double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
+    /**
+     * One setting's measurements: {@code latency} is the measured window's histogram (closed-loop
+     * service times, see {@link LatencyRecording} on coordinated omission), {@code perSecond} one
+     * histogram per second of the window.
+     */
+    record Result(BenchWorkload workload, String mode, String metrics, int clients, int valueBytes, double seconds, long ops, long errors, Histogram latency,
+                  List<Histogram> perSecond, double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
                   long gcMillis, long elections, double switchesPerOp, int round) {
         /** This result, measured in round {@code n} of {@code --rounds}. */
         Result inRound(int n) {
-            return new Result(workload, mode, metrics, clients, valueBytes, seconds, ops, errors, sortedNanos,
+            return new Result(workload, mode, metrics, clients, valueBytes, seconds, ops, errors, latency, perSecond,
                     leaderFsyncsPerSec, allFsyncsPerSec, entriesPerFsync, cpuPercent, gcMillis, elections, switchesPerOp,
                     n);
         }
@@ -148,12 +158,9 @@ public final class BenchCommand implements Callable<Integer> {
             return ops / seconds;
         }
 
+        /** Latency percentile {@code p} (0..100) in milliseconds, from the histogram (3 significant digits). */
         double pct(double p) {
-            if (sortedNanos.length == 0) {
-                return Double.NaN;
-            }
-            int i = (int) Math.min(sortedNanos.length - 1, Math.ceil(p / 100.0 * sortedNanos.length) - 1);
-            return sortedNanos[Math.max(0, i)] / 1e6;
+            return LatencyRecording.percentileMillis(latency, p);
         }
     }
 
@@ -293,6 +300,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         print(out, physical, results, warmupNanos, durationNanos);
+        writeReport(out, stderr, results);
         boolean failed = results.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0);
         return failed ? 1 : 0;
     }
@@ -346,6 +354,7 @@ public final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime() + 20_000_000L;
             long windowStart = start + warmupNanos;
             long windowEnd = windowStart + durationNanos;
+            LatencyRecording latency = new LatencyRecording();
             Worker[] workers = new Worker[clientCount];
             Thread[] threads = new Thread[clientCount];
             for (int t = 0; t < clientCount; t++) {
@@ -354,38 +363,37 @@ public final class BenchCommand implements Callable<Integer> {
                     cmds[k] = workload.write(t, k, value);
                 }
                 RaftClient client = grpc.isEmpty() ? null : grpc.get(t % grpc.size());
-                workers[t] = new Worker(cmds, workload, leader, client, start, windowStart, windowEnd);
+                workers[t] = new Worker(cmds, workload, leader, client, latency, start, windowStart, windowEnd);
                 threads[t] = new Thread(workers[t], "bench-client-" + t);
                 threads[t].setDaemon(true);
                 threads[t].start();
             }
             sleepUntil(windowStart);
             BenchCluster.Counters before = cluster.counters();
+            // One histogram per second of the window, for the report's figures over time.
+            for (long s = windowStart + 1_000_000_000L; s < windowEnd; s += 1_000_000_000L) {
+                sleepUntil(s);
+                latency.nextSecond();
+            }
             sleepUntil(windowEnd);
+            latency.nextSecond();
             BenchCluster.Counters after = cluster.counters();
             for (Thread th : threads) {
                 th.join(TimeUnit.SECONDS.toMillis(30));
             }
-            long ops = 0;
+            latency.finish();
             long errors = 0;
-            int total = 0;
             for (Worker w : workers) {
-                ops += w.count;
                 errors += w.errors;
-                total += w.count;
             }
-            long[] all = new long[total];
-            int p = 0;
-            for (Worker w : workers) {
-                System.arraycopy(w.nanos, 0, all, p, w.count);
-                p += w.count;
-            }
-            Arrays.sort(all);
+            Histogram all = latency.total();
+            long ops = all.getTotalCount();
             double secs = (after.atNanos() - before.atNanos()) / 1e9;
             long leaderSyncs = after.leaderSyncs() - before.leaderSyncs();
             long leaderEntries = after.leaderEntries() - before.leaderEntries();
             long cores = Runtime.getRuntime().availableProcessors();
             return new Result(workload, mode, metricsSetting, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
+                    latency.perSecond(),
                     leaderSyncs / secs, (after.allSyncs() - before.allSyncs()) / secs,
                     leaderSyncs == 0 ? Double.NaN : (double) leaderEntries / leaderSyncs,
                     100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
@@ -405,19 +413,19 @@ public final class BenchCommand implements Callable<Integer> {
         final BenchWorkload workload;
         final Supplier<RaftServer> leaders;
         final RaftClient client;
+        final LatencyRecording latency;
         final long start;
         final long windowStart;
         final long windowEnd;
-        long[] nanos = new long[1024];
-        int count;
         long errors;
 
-        Worker(byte[][] cmds, BenchWorkload workload, Supplier<RaftServer> leaders, RaftClient client, long start,
-               long windowStart, long windowEnd) {
+        Worker(byte[][] cmds, BenchWorkload workload, Supplier<RaftServer> leaders, RaftClient client,
+               LatencyRecording latency, long start, long windowStart, long windowEnd) {
             this.cmds = cmds;
             this.workload = workload;
             this.leaders = leaders;
             this.client = client;
+            this.latency = latency;
             this.start = start;
             this.windowStart = windowStart;
             this.windowEnd = windowEnd;
@@ -460,10 +468,7 @@ public final class BenchCommand implements Callable<Integer> {
                 long t1 = System.nanoTime();
                 if (t0 >= windowStart && t1 <= windowEnd) {
                     if (ok) {
-                        if (count == nanos.length) {
-                            nanos = Arrays.copyOf(nanos, count * 2);
-                        }
-                        nanos[count++] = t1 - t0;
+                        latency.record(t1 - t0);
                     } else {
                         errors++;
                     }
@@ -530,6 +535,66 @@ public final class BenchCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("could not write " + csvFile + ": " + e.getMessage());
             }
         }
+    }
+
+    /** Where this run's HTML report goes (see {@code --report}), or null for none. */
+    Path reportFile() {
+        if (reportDir != null) {
+            String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
+                    .format(java.time.LocalDateTime.now(java.time.ZoneOffset.UTC));
+            return reportDir.resolve("raftkit-bench-" + stamp + ".html");
+        }
+        if (csvFile != null) {
+            String name = csvFile.getFileName().toString();
+            int dot = name.lastIndexOf('.');
+            return csvFile.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".html");
+        }
+        return null;
+    }
+
+    /** The HTML report of {@code results}, one series per setting, if {@code --report} or {@code --csv} asks for it. */
+    private void writeReport(PrintWriter out, PrintWriter stderr, List<Result> results) {
+        Path file = reportFile();
+        if (file == null) {
+            return;
+        }
+        List<BenchReport.Series> series = new ArrayList<>();
+        for (Result r : results) {
+            series.add(new BenchReport.Series(settingName(r, results), r.perSecond(), r.latency()));
+        }
+        List<String> notes = List.of(String.format(Locale.ROOT, "3 nodes %s, fsync'd logs, loopback gRPC between "
+                        + "replicas, %d B values, warm-up %.1f s then a measured window of %.1f s per setting; %d CPUs, "
+                        + "Java %s.", processes ? "in three JVMs" : "in one JVM", valueBytes, warmup.toNanos() / 1e9,
+                        duration.toNanos() / 1e9, Runtime.getRuntime().availableProcessors(),
+                        System.getProperty("java.version")),
+                "Latencies are recorded with HdrHistogram (3 significant digits). The clients are closed-loop (one "
+                        + "outstanding write each), so a stall delays each client's next write instead of queueing "
+                        + "more: the percentiles are service times, and a pause shows as a dip in throughput rather "
+                        + "than in full in the tail (coordinated omission).");
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            Files.writeString(file, BenchReport.html("raftkit bench", notes, series), StandardCharsets.UTF_8);
+            out.println("report: " + file);
+            out.flush();
+        } catch (IOException e) {
+            stderr.println("could not write the report " + file + ": " + e.getMessage()
+                    + " (check that the directory is writable, or pass another --report DIR)");
+        }
+    }
+
+    /** A setting's name in the report: its state machine, mode and clients, and what else varies in this run. */
+    static String settingName(Result r, List<Result> all) {
+        StringBuilder n = new StringBuilder("raftkit ").append(r.workload().kind().cliName()).append(' ').append(r.mode())
+                .append(", ").append(r.clients()).append(r.clients() == 1 ? " client" : " clients");
+        if (all.stream().map(Result::metrics).distinct().count() > 1) {
+            n.append(", metrics ").append(r.metrics());
+        }
+        if (all.stream().mapToInt(Result::round).distinct().count() > 1) {
+            n.append(", round ").append(r.round());
+        }
+        return n.toString();
     }
 
     /**

@@ -59,6 +59,38 @@ class BenchCommandTest {
     }
 
     @Test
+    void aShortRunWritesAReportWithOneSeriesPerSettingInEveryChart() throws Exception {
+        Path csv = tmp.resolve("out").resolve("run.csv");
+        java.nio.file.Files.createDirectories(csv.getParent());
+        Run r = run("bench", "--clients", "1,4", "--client-mode", "in-process", "--warmup", "200ms",
+                "--duration", "2s", "--probe", "0s", "--dir", tmp.toString(), "--csv", csv.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        Path report = csv.resolveSibling("run.html");
+        assertTrue(r.out().contains("report: " + report), r.out());
+        String html = java.nio.file.Files.readString(report);
+        assertTrue(!html.replace("http://www.w3.org/2000/svg", "").contains("http"),
+                "self-contained: no address but the SVG namespace");
+        for (String chart : List.of("bench-throughput", "bench-latency-p50", "bench-latency-p99", "bench-cdf")) {
+            int at = html.indexOf("class='" + chart + "'");
+            assertTrue(at >= 0, chart + " missing");
+            String svg = html.substring(at, html.indexOf("</svg>", at));
+            assertEquals(2, svg.split("<path class='series'", -1).length - 1, chart + ": one line per setting");
+            assertTrue(svg.contains("raftkit kv in-process, 1 client"), chart);
+            assertTrue(svg.contains("raftkit kv in-process, 4 clients"), chart);
+        }
+        // The table's ops agree with the CSV's: both come from the same histogram.
+        for (String row : r.csvRows()) {
+            String ops = row.split(",")[6];
+            assertTrue(html.contains("<td>" + ops + "</td>"), ops + " not in the report's table");
+        }
+        // Two seconds measured: two points of throughput per setting.
+        int at = html.indexOf("class='bench-throughput'");
+        String path = html.substring(html.indexOf("<path class='series' d='", at));
+        path = path.substring(0, path.indexOf("'", "<path class='series' d='".length()));
+        assertEquals(2, path.split("L", -1).length, path);
+    }
+
+    @Test
     void sqlRunsEachSettingOnASqlAndAKeyValueClusterAndPrintsTheRatio() {
         Run r = run("bench", "--sm", "sql", "--clients", "2", "--warmup", "200ms", "--duration", "1s", "--probe", "0s",
                 "--dir", tmp.toString());
