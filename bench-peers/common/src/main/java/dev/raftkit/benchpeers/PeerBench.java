@@ -312,7 +312,8 @@ public final class PeerBench {
             for (Worker w : workers) {
                 errors += w.errors;
             }
-            String tag = library.name() + " " + mode + " " + clients + " round " + o.round();
+            // No spaces or commas: HdrHistogram's log reader splits a line at them.
+            String tag = library.name() + "/" + mode + "/" + clients + "/round" + o.round();
             for (int i = 0; i < seconds.size(); i++) {
                 Histogram h = seconds.get(i);
                 h.setTag(tag);

@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +36,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code raftkit bench}: closed-loop write throughput and latency of a 3-node key-value cluster
  * (with {@code --sm sql}: a SQL cluster too, same settings, and the ratio of the two) with fsync'd
- * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses measured beside it (kept outside this repository):
+ * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses in {@code bench-peers/}, which
+ * {@code --baseline} runs beside it:
  * C client threads, one outstanding put each, keys {@code c<thread>-<n mod keys>}, a fresh cluster
  * per setting, a warm-up, then a measured window in which only writes that start and finish inside
  * the window count.
@@ -135,9 +138,24 @@ public final class BenchCommand implements Callable<Integer> {
             + " its extension. Neither: no report.")
     Path reportDir;
 
+    @Option(names = "--baseline", split = ",", paramLabel = "PEER[,PEER]",
+            description = "Also run the peers' harnesses on the same workload, each round after Raftkit's settings: "
+                    + "ratis (client modes grpc, in-process), sofajraft (in-process). Each runs as a child JVM from its "
+                    + "jar under --peer-jars with this JVM's -X/-XX/-D flags; prints their rows, the ratios (medians "
+                    + "over the rounds) and adds them to the report. Build the jars first: " + PeerBaselines.BUILD)
+    List<String> baselines = new ArrayList<>();
+
+    @Option(names = "--peer-jars", defaultValue = "bench-peers", paramLabel = "DIR",
+            description = "The bench-peers directory of a built clone, holding <peer>/target/bench-<peer>.jar "
+                    + "(default: ${DEFAULT-VALUE}, relative to the working directory).")
+    Path peerJars;
+
     @Option(names = "--quiet", description = "No progress on stderr: neither the line per setting nor the time"
             + " elapsed against the planned total and the time left (a bar on a terminal, a line every 5 s otherwise).")
     boolean quiet;
+
+    /** The peers' settings measured in this run (--baseline), in the order they ran. */
+    private final List<PeerBaselines.PeerResult> peerResults = new ArrayList<>();
 
     /**
      * One setting's measurements: {@code latency} is the measured window's histogram (closed-loop
@@ -226,6 +244,20 @@ public final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--grpc-clients must be per-thread or shared, got '"
                     + grpcClients + "'");
         }
+        for (String b : baselines) {
+            if (!PeerBaselines.PEERS.containsKey(b)) {
+                throw new ParameterException(spec.commandLine(), "--baseline takes ratis and/or sofajraft, got '" + b + "'");
+            }
+            if (!Files.isRegularFile(PeerBaselines.jar(peerJars, b))) {
+                throw new ParameterException(spec.commandLine(), "--baseline " + b + ": no harness jar at "
+                        + PeerBaselines.jar(peerJars, b) + "; build the peers' jars in the clone (" + PeerBaselines.BUILD
+                        + ") or point --peer-jars at its bench-peers directory");
+            }
+            if (modes.stream().noneMatch(PeerBaselines.PEERS.get(b)::contains)) {
+                throw new ParameterException(spec.commandLine(), "--baseline " + b + " has client modes "
+                        + PeerBaselines.PEERS.get(b) + ", none of --client-mode " + modes);
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
@@ -233,7 +265,12 @@ public final class BenchCommand implements Callable<Integer> {
         // The plan: the probes (two disk rates and a round trip), the prewarm per state machine,
         // then warm-up and measurement per setting; starting and stopping clusters come on top.
         long settings = (long) modes.size() * clients.size() * metrics.size() * workloads.size() * rounds;
-        long plannedNanos = 3 * probeNanos + prewarmNanos * workloads.size() + settings * (warmupNanos + durationNanos);
+        long peerSettings = 0;
+        for (String b : baselines) {
+            peerSettings += modes.stream().filter(PeerBaselines.PEERS.get(b)::contains).count() * clients.size() * rounds;
+        }
+        long plannedNanos = 3 * probeNanos + prewarmNanos * (workloads.size() + baselines.size())
+                + (settings + peerSettings) * (warmupNanos + durationNanos);
         try (Progress progress = Progress.timed(stderr, Progress.styleFor(quiet, false), System::nanoTime, "bench",
                 Duration.ofNanos(plannedNanos)).startTicker()) {
             PrintWriter err = quiet ? new PrintWriter(Writer.nullWriter()) : progress.aside(stderr);
@@ -298,10 +335,25 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            for (String peer : baselines) {
+                List<String> peerModes = modes.stream().filter(PeerBaselines.PEERS.get(peer)::contains).toList();
+                err.printf(Locale.ROOT, "%s%s (child JVM), %s, clients %s, %d B: warm-up %.1f s, measuring %.1f s each...%n",
+                        rounds > 1 ? "round " + round + ": " : "", peer, String.join(",", peerModes), clients, valueBytes,
+                        warmupNanos / 1e9, durationNanos / 1e9);
+                err.flush();
+                for (PeerBaselines.PeerResult r : PeerBaselines.run(peer, peerJars, peerModes, clients, valueBytes,
+                        warmupNanos, durationNanos, round == 1 ? prewarmNanos : 0, keys, parent, round, err)) {
+                    peerResults.add(r);
+                    err.printf(Locale.ROOT, "  %s %s, %d clients: %.0f ops/s, p50 %.2f ms%n", r.library(), r.mode(),
+                            r.clients(), r.opsPerSec(), r.p50());
+                    err.flush();
+                }
+            }
         }
         print(out, physical, results, warmupNanos, durationNanos);
         writeReport(out, stderr, results);
-        boolean failed = results.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0);
+        boolean failed = results.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0)
+                || peerResults.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0);
         return failed ? 1 : 0;
     }
 
@@ -510,14 +562,15 @@ public final class BenchCommand implements Callable<Integer> {
             out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
         }
         printRatios(out, results, metrics.size() > 1);
+        printBaselines(out, results, peerResults);
         printMetricsCost(out, results);
         out.println();
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round");
+                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round,library");
         for (Result r : results) {
-            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s,%d",
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s,%d,raftkit",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
                     r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
                     r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
@@ -526,6 +579,7 @@ public final class BenchCommand implements Callable<Integer> {
                     physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp(),
                     r.workload().kind().cliName(), r.metrics(), r.round()));
         }
+        peerResults.forEach(r -> csv.add(r.csv()));
         csv.forEach(out::println);
         out.flush();
         if (csvFile != null) {
@@ -562,6 +616,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (Result r : results) {
             series.add(new BenchReport.Series(settingName(r, results), r.perSecond(), r.latency()));
         }
+        for (PeerBaselines.PeerResult r : peerResults) {
+            series.add(new BenchReport.Series(PeerBaselines.name(r, rounds > 1), r.perSecond(), r.total()));
+        }
         List<String> notes = List.of(String.format(Locale.ROOT, "3 nodes %s, fsync'd logs, loopback gRPC between "
                         + "replicas, %d B values, warm-up %.1f s then a measured window of %.1f s per setting; %d CPUs, "
                         + "Java %s.", processes ? "in three JVMs" : "in one JVM", valueBytes, warmup.toNanos() / 1e9,
@@ -595,6 +652,43 @@ public final class BenchCommand implements Callable<Integer> {
             n.append(", round ").append(r.round());
         }
         return n.toString();
+    }
+
+    /**
+     * With --baseline: the peers' rows, then per peer, client mode and clients Raftkit's figures
+     * over the peer's, each round's pair (they ran one after the other) and the median over the
+     * rounds: above 1 Raftkit does more ops/s; below 1 its latency is shorter.
+     */
+    static void printBaselines(PrintWriter out, List<Result> results, List<PeerBaselines.PeerResult> peers) {
+        if (peers.isEmpty()) {
+            return;
+        }
+        out.println();
+        out.println("| round | library | client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | elections | errors |");
+        out.println("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (PeerBaselines.PeerResult p : peers) {
+            out.printf(Locale.ROOT, "| %d | %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %d | %d |%n", p.round(), p.library(),
+                    p.mode(), p.clients(), p.opsPerSec(), p.p50(), p.p99(), p.p999(), p.elections(), p.errors());
+        }
+        out.println();
+        out.println("Raftkit (key-value) / peer, each round's pair, median over the rounds (range); ops/s above 1 and "
+                + "latency below 1 favour Raftkit:");
+        Map<String, List<double[]>> ratios = new LinkedHashMap<>();
+        for (PeerBaselines.PeerResult p : peers) {
+            for (Result r : results) {
+                if (r.workload() == BenchWorkload.KV && r.mode().equals(p.mode()) && r.clients() == p.clients()
+                        && r.round() == p.round() && r.metrics().equals(results.get(0).metrics())) {
+                    ratios.computeIfAbsent(p.library() + ", " + p.mode() + ", " + p.clients() + " client"
+                                    + (p.clients() == 1 ? "" : "s"), k -> new ArrayList<>())
+                            .add(new double[] {r.opsPerSec() / p.opsPerSec(), r.pct(50) / p.p50(), r.pct(99) / p.p99(),
+                                r.pct(99.9) / p.p999()});
+                }
+            }
+        }
+        ratios.forEach((setting, pairs) -> out.printf(Locale.ROOT,
+                "  vs %s: ops/s %s, p50 %s, p99 %s, p99.9 %s (%d round%s)%n", setting, medianAndRange(pairs, 0),
+                medianAndRange(pairs, 1), medianAndRange(pairs, 2), medianAndRange(pairs, 3), pairs.size(),
+                pairs.size() == 1 ? "" : "s"));
     }
 
     /**

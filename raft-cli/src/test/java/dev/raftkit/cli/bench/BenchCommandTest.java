@@ -154,6 +154,18 @@ class BenchCommandTest {
                 .mapToDouble(f -> Double.parseDouble(f[7])).findFirst().orElseThrow();
     }
 
+    @Test
+    void aBaselineNeedsAKnownPeerAndItsBuiltJar() {
+        Run unknown = run("bench", "--baseline", "etcd", "--dir", tmp.toString());
+        assertEquals(2, unknown.exit(), unknown.err());
+        assertTrue(unknown.err().contains("--baseline takes ratis and/or sofajraft, got 'etcd'"), unknown.err());
+        Run noJar = run("bench", "--baseline", "ratis", "--peer-jars", tmp.resolve("nowhere").toString(), "--dir",
+                tmp.toString());
+        assertEquals(2, noJar.exit(), noJar.err());
+        assertTrue(noJar.err().contains("no harness jar at " + tmp.resolve("nowhere").resolve("ratis")), noJar.err());
+        assertTrue(noJar.err().contains(PeerBaselines.BUILD), noJar.err());
+    }
+
     /**
      * Starts three JVMs (~15 s on a loaded 2-vCPU machine), so it runs only when asked:
      * {@code mvn -pl raft-cli -am test -Draftkit.bench.processes=true -Dtest=BenchCommandTest -Dsurefire.failIfNoSpecifiedTests=false}.
