@@ -17,10 +17,11 @@ import org.HdrHistogram.Histogram;
  */
 final class BenchReport {
 
-    static final int WIDTH = 1100;
+    static final int WIDTH = 1200;
     static final int HEIGHT = 300;
     private static final int LEFT = 70;
-    private static final int RIGHT = 20;
+    /** Room right of the plot for the legend, so that it never hides a line. */
+    private static final int RIGHT = 270;
     private static final int TOP = 24;
     private static final int BOTTOM = 34;
     /** The CDF's percentiles: dense near the tail, on an x axis of 1/(1-p) in log scale. */
@@ -212,11 +213,12 @@ final class BenchReport {
                         .append("' stroke-width='1.8'><title>").append(esc(series.get(i).name())).append("</title></path>\n");
             }
         }
-        // legend, top right
+        // legend, right of the plot
+        int lx = WIDTH - RIGHT + 14;
         for (int i = 0; i < series.size(); i++) {
             int ly = TOP + 6 + 13 * i;
             svg.append(String.format(Locale.ROOT, "<line x1='%d' y1='%d' x2='%d' y2='%d' stroke='%s' stroke-width='3'/>"
-                    + "<text x='%d' y='%d'>%s</text>%n", WIDTH - 300, ly, WIDTH - 284, ly, colour(i), WIDTH - 280, ly + 3,
+                    + "<text x='%d' y='%d'>%s</text>%n", lx, ly, lx + 16, ly, colour(i), lx + 20, ly + 3,
                     esc(series.get(i).name())));
         }
         svg.append("<text x='").append(LEFT).append("' y='14' font-weight='bold'>").append(esc(title)).append("</text>\n");

@@ -167,6 +167,34 @@ class BenchCommandTest {
     }
 
     /**
+     * Needs the peers' jars (outside the default build), so it runs only when asked, from the
+     * repository root after {@code mvn -P bench-peers -pl bench-peers/ratis,bench-peers/sofajraft -am package}:
+     * {@code mvn -pl raft-cli test -Draftkit.bench.peers=../bench-peers -Dtest='BenchCommandTest#baseline*'}.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "raftkit.bench.peers", matches = ".+")
+    void baselinesRunBesideRaftkitAndPrintRatios() throws Exception {
+        Path report = tmp.resolve("report");
+        Run r = run("bench", "--baseline", "ratis,sofajraft", "--peer-jars", System.getProperty("raftkit.bench.peers"),
+                "--clients", "2", "--client-mode", "in-process", "--warmup", "500ms", "--duration", "2s", "--probe", "0s",
+                "--dir", tmp.toString(), "--report", report.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<String> rows = r.csvRows();
+        assertEquals(List.of("raftkit", "ratis", "sofajraft"), rows.stream().map(l -> l.split(",")[26]).toList(), r.out());
+        for (String row : rows) {
+            assertTrue(Long.parseLong(row.split(",")[6]) > 0, row);
+        }
+        assertTrue(r.out().contains("vs ratis, in-process, 2 clients: ops/s ×"), r.out());
+        assertTrue(r.out().contains("vs sofajraft, in-process, 2 clients: ops/s ×"), r.out());
+        try (var files = java.nio.file.Files.list(report)) {
+            String html = java.nio.file.Files.readString(files.findFirst().orElseThrow());
+            int at = html.indexOf("class='bench-cdf'");
+            String svg = html.substring(at, html.indexOf("</svg>", at));
+            assertEquals(3, svg.split("<path class='series'", -1).length - 1, "one line per library");
+        }
+    }
+
+    /**
      * Starts three JVMs (~15 s on a loaded 2-vCPU machine), so it runs only when asked:
      * {@code mvn -pl raft-cli -am test -Draftkit.bench.processes=true -Dtest=BenchCommandTest -Dsurefire.failIfNoSpecifiedTests=false}.
      */
