@@ -54,6 +54,7 @@ import picocli.CommandLine.Spec;
                 "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
                 "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s",
                 "  raftkit bench --sm sql --clients 16",
+                "  raftkit bench --baseline ratis,sofajraft --rounds 3 --client-mode grpc,in-process --prewarm 20s   # the peers, interleaved (build bench-peers first)",
                 "  raftkit bench --clients 16 --metrics off,on --rounds 4 --prewarm 20s   # the cost of metrics: paired, both orders",
                 "  raftkit bench sim --seeds 200 --nodes 3,5   # the simulator's speed (see: raftkit bench sim --help)"})
 public final class BenchCommand implements Callable<Integer> {
@@ -619,7 +620,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (PeerBaselines.PeerResult r : peerResults) {
             series.add(new BenchReport.Series(PeerBaselines.name(r, rounds > 1), r.perSecond(), r.total()));
         }
-        List<String> notes = List.of(String.format(Locale.ROOT, "3 nodes %s, fsync'd logs, loopback gRPC between "
+        List<String> notes = new ArrayList<>(List.of(String.format(Locale.ROOT, "3 nodes %s, fsync'd logs, loopback gRPC between "
                         + "replicas, %d B values, warm-up %.1f s then a measured window of %.1f s per setting; %d CPUs, "
                         + "Java %s.", processes ? "in three JVMs" : "in one JVM", valueBytes, warmup.toNanos() / 1e9,
                         duration.toNanos() / 1e9, Runtime.getRuntime().availableProcessors(),
@@ -627,7 +628,11 @@ public final class BenchCommand implements Callable<Integer> {
                 "Latencies are recorded with HdrHistogram (3 significant digits). The clients are closed-loop (one "
                         + "outstanding write each), so a stall delays each client's next write instead of queueing "
                         + "more: the percentiles are service times, and a pause shows as a dip in throughput rather "
-                        + "than in full in the tail (coordinated omission).");
+                        + "than in full in the tail (coordinated omission)."));
+        if (!peerResults.isEmpty()) {
+            notes.add("The peers ran the same workload in child JVMs with this JVM's flags, each round after Raftkit's "
+                    + "settings: Ratis with gRPC between its servers, SOFAJRaft with Bolt RPC; both in one JVM.");
+        }
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
