@@ -17,14 +17,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -34,7 +36,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code raftkit bench}: closed-loop write throughput and latency of a 3-node key-value cluster
  * (with {@code --sm sql}: a SQL cluster too, same settings, and the ratio of the two) with fsync'd
- * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses measured beside it (kept outside this repository):
+ * logs over loopback gRPC, beside this machine's raw fsync rate and loopback round trip. The workload is the one of the Ratis and SOFAJRaft harnesses in {@code bench-peers/}, which
+ * {@code --baseline} runs beside it:
  * C client threads, one outstanding put each, keys {@code c<thread>-<n mod keys>}, a fresh cluster
  * per setting, a warm-up, then a measured window in which only writes that start and finish inside
  * the window count.
@@ -51,6 +54,7 @@ import picocli.CommandLine.Spec;
                 "  raftkit bench --clients 1,16,64 --value-bytes 100 --client-mode grpc,in-process --prewarm 20s",
                 "  raftkit bench --processes --clients 16 --warmup 2s --duration 10s",
                 "  raftkit bench --sm sql --clients 16",
+                "  raftkit bench --baseline ratis,sofajraft --rounds 3 --client-mode grpc,in-process --prewarm 20s   # the peers, interleaved (build bench-peers first)",
                 "  raftkit bench --clients 16 --metrics off,on --rounds 4 --prewarm 20s   # the cost of metrics: paired, both orders",
                 "  raftkit bench sim --seeds 200 --nodes 3,5   # the simulator's speed (see: raftkit bench sim --help)"})
 public final class BenchCommand implements Callable<Integer> {
@@ -129,17 +133,42 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--csv", paramLabel = "FILE", description = "Also write the CSV lines to FILE.")
     Path csvFile;
 
+    @Option(names = "--report", paramLabel = "DIR", description = "Write the run's HTML report (throughput and p50/p99"
+            + " latency per second, latency by percentile, one line per setting; self-contained, no network) to"
+            + " DIR/raftkit-bench-<UTC time>.html. Without --report, with --csv FILE: beside it, FILE with .html for"
+            + " its extension. Neither: no report.")
+    Path reportDir;
+
+    @Option(names = "--baseline", split = ",", paramLabel = "PEER[,PEER]",
+            description = "Also run the peers' harnesses on the same workload, each round after Raftkit's settings: "
+                    + "ratis (client modes grpc, in-process), sofajraft (in-process). Each runs as a child JVM from its "
+                    + "jar under --peer-jars with this JVM's -X/-XX/-D flags; prints their rows, the ratios (medians "
+                    + "over the rounds) and adds them to the report. Build the jars first: " + PeerBaselines.BUILD)
+    List<String> baselines = new ArrayList<>();
+
+    @Option(names = "--peer-jars", defaultValue = "bench-peers", paramLabel = "DIR",
+            description = "The bench-peers directory of a built clone, holding <peer>/target/bench-<peer>.jar "
+                    + "(default: ${DEFAULT-VALUE}, relative to the working directory).")
+    Path peerJars;
+
     @Option(names = "--quiet", description = "No progress on stderr: neither the line per setting nor the time"
             + " elapsed against the planned total and the time left (a bar on a terminal, a line every 5 s otherwise).")
     boolean quiet;
 
-    /** One setting's measurements. */
-    record Result(BenchWorkload workload, String mode, String metrics, int clients, int valueBytes, double seconds, long ops, long errors, long[] sortedNanos,
-                  double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
+    /** The peers' settings measured in this run (--baseline), in the order they ran. */
+    private final List<PeerBaselines.PeerResult> peerResults = new ArrayList<>();
+
+    /**
+     * One setting's measurements: {@code latency} is the measured window's histogram (closed-loop
+     * service times, see {@link LatencyRecording} on coordinated omission), {@code perSecond} one
+     * histogram per second of the window.
+     */
+    record Result(BenchWorkload workload, String mode, String metrics, int clients, int valueBytes, double seconds, long ops, long errors, Histogram latency,
+                  List<Histogram> perSecond, double leaderFsyncsPerSec, double allFsyncsPerSec, double entriesPerFsync, double cpuPercent,
                   long gcMillis, long elections, double switchesPerOp, int round) {
         /** This result, measured in round {@code n} of {@code --rounds}. */
         Result inRound(int n) {
-            return new Result(workload, mode, metrics, clients, valueBytes, seconds, ops, errors, sortedNanos,
+            return new Result(workload, mode, metrics, clients, valueBytes, seconds, ops, errors, latency, perSecond,
                     leaderFsyncsPerSec, allFsyncsPerSec, entriesPerFsync, cpuPercent, gcMillis, elections, switchesPerOp,
                     n);
         }
@@ -148,12 +177,9 @@ public final class BenchCommand implements Callable<Integer> {
             return ops / seconds;
         }
 
+        /** Latency percentile {@code p} (0..100) in milliseconds, from the histogram (3 significant digits). */
         double pct(double p) {
-            if (sortedNanos.length == 0) {
-                return Double.NaN;
-            }
-            int i = (int) Math.min(sortedNanos.length - 1, Math.ceil(p / 100.0 * sortedNanos.length) - 1);
-            return sortedNanos[Math.max(0, i)] / 1e6;
+            return LatencyRecording.percentileMillis(latency, p);
         }
     }
 
@@ -219,6 +245,20 @@ public final class BenchCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--grpc-clients must be per-thread or shared, got '"
                     + grpcClients + "'");
         }
+        for (String b : baselines) {
+            if (!PeerBaselines.PEERS.containsKey(b)) {
+                throw new ParameterException(spec.commandLine(), "--baseline takes ratis and/or sofajraft, got '" + b + "'");
+            }
+            if (!Files.isRegularFile(PeerBaselines.jar(peerJars, b))) {
+                throw new ParameterException(spec.commandLine(), "--baseline " + b + ": no harness jar at "
+                        + PeerBaselines.jar(peerJars, b) + "; build the peers' jars in the clone (" + PeerBaselines.BUILD
+                        + ") or point --peer-jars at its bench-peers directory");
+            }
+            if (modes.stream().noneMatch(PeerBaselines.PEERS.get(b)::contains)) {
+                throw new ParameterException(spec.commandLine(), "--baseline " + b + " has client modes "
+                        + PeerBaselines.PEERS.get(b) + ", none of --client-mode " + modes);
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter stderr = spec.commandLine().getErr();
         Path parent = dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
@@ -226,7 +266,12 @@ public final class BenchCommand implements Callable<Integer> {
         // The plan: the probes (two disk rates and a round trip), the prewarm per state machine,
         // then warm-up and measurement per setting; starting and stopping clusters come on top.
         long settings = (long) modes.size() * clients.size() * metrics.size() * workloads.size() * rounds;
-        long plannedNanos = 3 * probeNanos + prewarmNanos * workloads.size() + settings * (warmupNanos + durationNanos);
+        long peerSettings = 0;
+        for (String b : baselines) {
+            peerSettings += modes.stream().filter(PeerBaselines.PEERS.get(b)::contains).count() * clients.size() * rounds;
+        }
+        long plannedNanos = 3 * probeNanos + prewarmNanos * (workloads.size() + baselines.size())
+                + (settings + peerSettings) * (warmupNanos + durationNanos);
         try (Progress progress = Progress.timed(stderr, Progress.styleFor(quiet, false), System::nanoTime, "bench",
                 Duration.ofNanos(plannedNanos)).startTicker()) {
             PrintWriter err = quiet ? new PrintWriter(Writer.nullWriter()) : progress.aside(stderr);
@@ -291,9 +336,25 @@ public final class BenchCommand implements Callable<Integer> {
                     }
                 }
             }
+            for (String peer : baselines) {
+                List<String> peerModes = modes.stream().filter(PeerBaselines.PEERS.get(peer)::contains).toList();
+                err.printf(Locale.ROOT, "%s%s (child JVM), %s, clients %s, %d B: warm-up %.1f s, measuring %.1f s each...%n",
+                        rounds > 1 ? "round " + round + ": " : "", peer, String.join(",", peerModes), clients, valueBytes,
+                        warmupNanos / 1e9, durationNanos / 1e9);
+                err.flush();
+                for (PeerBaselines.PeerResult r : PeerBaselines.run(peer, peerJars, peerModes, clients, valueBytes,
+                        warmupNanos, durationNanos, round == 1 ? prewarmNanos : 0, keys, parent, round, err)) {
+                    peerResults.add(r);
+                    err.printf(Locale.ROOT, "  %s %s, %d clients: %.0f ops/s, p50 %.2f ms%n", r.library(), r.mode(),
+                            r.clients(), r.opsPerSec(), r.p50());
+                    err.flush();
+                }
+            }
         }
         print(out, physical, results, warmupNanos, durationNanos);
-        boolean failed = results.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0);
+        writeReport(out, stderr, results);
+        boolean failed = results.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0)
+                || peerResults.stream().anyMatch(r -> r.ops() == 0 || r.errors() > 0);
         return failed ? 1 : 0;
     }
 
@@ -346,6 +407,7 @@ public final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime() + 20_000_000L;
             long windowStart = start + warmupNanos;
             long windowEnd = windowStart + durationNanos;
+            LatencyRecording latency = new LatencyRecording();
             Worker[] workers = new Worker[clientCount];
             Thread[] threads = new Thread[clientCount];
             for (int t = 0; t < clientCount; t++) {
@@ -354,38 +416,37 @@ public final class BenchCommand implements Callable<Integer> {
                     cmds[k] = workload.write(t, k, value);
                 }
                 RaftClient client = grpc.isEmpty() ? null : grpc.get(t % grpc.size());
-                workers[t] = new Worker(cmds, workload, leader, client, start, windowStart, windowEnd);
+                workers[t] = new Worker(cmds, workload, leader, client, latency, start, windowStart, windowEnd);
                 threads[t] = new Thread(workers[t], "bench-client-" + t);
                 threads[t].setDaemon(true);
                 threads[t].start();
             }
             sleepUntil(windowStart);
             BenchCluster.Counters before = cluster.counters();
+            // One histogram per second of the window, for the report's figures over time.
+            for (long s = windowStart + 1_000_000_000L; s < windowEnd; s += 1_000_000_000L) {
+                sleepUntil(s);
+                latency.nextSecond();
+            }
             sleepUntil(windowEnd);
+            latency.nextSecond();
             BenchCluster.Counters after = cluster.counters();
             for (Thread th : threads) {
                 th.join(TimeUnit.SECONDS.toMillis(30));
             }
-            long ops = 0;
+            latency.finish();
             long errors = 0;
-            int total = 0;
             for (Worker w : workers) {
-                ops += w.count;
                 errors += w.errors;
-                total += w.count;
             }
-            long[] all = new long[total];
-            int p = 0;
-            for (Worker w : workers) {
-                System.arraycopy(w.nanos, 0, all, p, w.count);
-                p += w.count;
-            }
-            Arrays.sort(all);
+            Histogram all = latency.total();
+            long ops = all.getTotalCount();
             double secs = (after.atNanos() - before.atNanos()) / 1e9;
             long leaderSyncs = after.leaderSyncs() - before.leaderSyncs();
             long leaderEntries = after.leaderEntries() - before.leaderEntries();
             long cores = Runtime.getRuntime().availableProcessors();
             return new Result(workload, mode, metricsSetting, clientCount, valueBytes, durationNanos / 1e9, ops, errors, all,
+                    latency.perSecond(),
                     leaderSyncs / secs, (after.allSyncs() - before.allSyncs()) / secs,
                     leaderSyncs == 0 ? Double.NaN : (double) leaderEntries / leaderSyncs,
                     100.0 * (after.cpuNanos() - before.cpuNanos()) / (secs * 1e9 * cores),
@@ -405,19 +466,19 @@ public final class BenchCommand implements Callable<Integer> {
         final BenchWorkload workload;
         final Supplier<RaftServer> leaders;
         final RaftClient client;
+        final LatencyRecording latency;
         final long start;
         final long windowStart;
         final long windowEnd;
-        long[] nanos = new long[1024];
-        int count;
         long errors;
 
-        Worker(byte[][] cmds, BenchWorkload workload, Supplier<RaftServer> leaders, RaftClient client, long start,
-               long windowStart, long windowEnd) {
+        Worker(byte[][] cmds, BenchWorkload workload, Supplier<RaftServer> leaders, RaftClient client,
+               LatencyRecording latency, long start, long windowStart, long windowEnd) {
             this.cmds = cmds;
             this.workload = workload;
             this.leaders = leaders;
             this.client = client;
+            this.latency = latency;
             this.start = start;
             this.windowStart = windowStart;
             this.windowEnd = windowEnd;
@@ -460,10 +521,7 @@ public final class BenchCommand implements Callable<Integer> {
                 long t1 = System.nanoTime();
                 if (t0 >= windowStart && t1 <= windowEnd) {
                     if (ok) {
-                        if (count == nanos.length) {
-                            nanos = Arrays.copyOf(nanos, count * 2);
-                        }
-                        nanos[count++] = t1 - t0;
+                        latency.record(t1 - t0);
                     } else {
                         errors++;
                     }
@@ -505,14 +563,15 @@ public final class BenchCommand implements Callable<Integer> {
             out.println("(vs floor: the floor's commit time divided by p50; 1.00 would be the physical limit)");
         }
         printRatios(out, results, metrics.size() > 1);
+        printBaselines(out, results, peerResults);
         printMetricsCost(out, results);
         out.println();
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round");
+                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round,library");
         for (Result r : results) {
-            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s,%d",
+            csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s,%d,raftkit",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
                     r.pct(99), r.pct(99.9), r.leaderFsyncsPerSec(), r.entriesPerFsync(), r.allFsyncsPerSec(),
                     r.cpuPercent(), r.gcMillis(), r.elections(), r.errors(),
@@ -521,6 +580,7 @@ public final class BenchCommand implements Callable<Integer> {
                     physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp(),
                     r.workload().kind().cliName(), r.metrics(), r.round()));
         }
+        peerResults.forEach(r -> csv.add(r.csv()));
         csv.forEach(out::println);
         out.flush();
         if (csvFile != null) {
@@ -530,6 +590,110 @@ public final class BenchCommand implements Callable<Integer> {
                 spec.commandLine().getErr().println("could not write " + csvFile + ": " + e.getMessage());
             }
         }
+    }
+
+    /** Where this run's HTML report goes (see {@code --report}), or null for none. */
+    Path reportFile() {
+        if (reportDir != null) {
+            String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT)
+                    .format(java.time.LocalDateTime.now(java.time.ZoneOffset.UTC));
+            return reportDir.resolve("raftkit-bench-" + stamp + ".html");
+        }
+        if (csvFile != null) {
+            String name = csvFile.getFileName().toString();
+            int dot = name.lastIndexOf('.');
+            return csvFile.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".html");
+        }
+        return null;
+    }
+
+    /** The HTML report of {@code results}, one series per setting, if {@code --report} or {@code --csv} asks for it. */
+    private void writeReport(PrintWriter out, PrintWriter stderr, List<Result> results) {
+        Path file = reportFile();
+        if (file == null) {
+            return;
+        }
+        List<BenchReport.Series> series = new ArrayList<>();
+        for (Result r : results) {
+            series.add(new BenchReport.Series(settingName(r, results), r.perSecond(), r.latency()));
+        }
+        for (PeerBaselines.PeerResult r : peerResults) {
+            series.add(new BenchReport.Series(PeerBaselines.name(r, rounds > 1), r.perSecond(), r.total()));
+        }
+        List<String> notes = new ArrayList<>(List.of(String.format(Locale.ROOT, "3 nodes %s, fsync'd logs, loopback gRPC between "
+                        + "replicas, %d B values, warm-up %.1f s then a measured window of %.1f s per setting; %d CPUs, "
+                        + "Java %s.", processes ? "in three JVMs" : "in one JVM", valueBytes, warmup.toNanos() / 1e9,
+                        duration.toNanos() / 1e9, Runtime.getRuntime().availableProcessors(),
+                        System.getProperty("java.version")),
+                "Latencies are recorded with HdrHistogram (3 significant digits). The clients are closed-loop (one "
+                        + "outstanding write each), so a stall delays each client's next write instead of queueing "
+                        + "more: the percentiles are service times, and a pause shows as a dip in throughput rather "
+                        + "than in full in the tail (coordinated omission)."));
+        if (!peerResults.isEmpty()) {
+            notes.add("The peers ran the same workload in child JVMs with this JVM's flags, each round after Raftkit's "
+                    + "settings: Ratis with gRPC between its servers, SOFAJRaft with Bolt RPC; both in one JVM.");
+        }
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            Files.writeString(file, BenchReport.html("raftkit bench", notes, series), StandardCharsets.UTF_8);
+            out.println("report: " + file);
+            out.flush();
+        } catch (IOException e) {
+            stderr.println("could not write the report " + file + ": " + e.getMessage()
+                    + " (check that the directory is writable, or pass another --report DIR)");
+        }
+    }
+
+    /** A setting's name in the report: its state machine, mode and clients, and what else varies in this run. */
+    static String settingName(Result r, List<Result> all) {
+        StringBuilder n = new StringBuilder("raftkit ").append(r.workload().kind().cliName()).append(' ').append(r.mode())
+                .append(", ").append(r.clients()).append(r.clients() == 1 ? " client" : " clients");
+        if (all.stream().map(Result::metrics).distinct().count() > 1) {
+            n.append(", metrics ").append(r.metrics());
+        }
+        if (all.stream().mapToInt(Result::round).distinct().count() > 1) {
+            n.append(", round ").append(r.round());
+        }
+        return n.toString();
+    }
+
+    /**
+     * With --baseline: the peers' rows, then per peer, client mode and clients Raftkit's figures
+     * over the peer's, each round's pair (they ran one after the other) and the median over the
+     * rounds: above 1 Raftkit does more ops/s; below 1 its latency is shorter.
+     */
+    static void printBaselines(PrintWriter out, List<Result> results, List<PeerBaselines.PeerResult> peers) {
+        if (peers.isEmpty()) {
+            return;
+        }
+        out.println();
+        out.println("| round | library | client mode | clients | ops/s | p50 ms | p99 ms | p99.9 ms | elections | errors |");
+        out.println("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (PeerBaselines.PeerResult p : peers) {
+            out.printf(Locale.ROOT, "| %d | %s | %s | %d | %.0f | %.2f | %.2f | %.2f | %d | %d |%n", p.round(), p.library(),
+                    p.mode(), p.clients(), p.opsPerSec(), p.p50(), p.p99(), p.p999(), p.elections(), p.errors());
+        }
+        out.println();
+        out.println("Raftkit (key-value) / peer, each round's pair, median over the rounds (range); ops/s above 1 and "
+                + "latency below 1 favour Raftkit:");
+        Map<String, List<double[]>> ratios = new LinkedHashMap<>();
+        for (PeerBaselines.PeerResult p : peers) {
+            for (Result r : results) {
+                if (r.workload() == BenchWorkload.KV && r.mode().equals(p.mode()) && r.clients() == p.clients()
+                        && r.round() == p.round() && r.metrics().equals(results.get(0).metrics())) {
+                    ratios.computeIfAbsent(p.library() + ", " + p.mode() + ", " + p.clients() + " client"
+                                    + (p.clients() == 1 ? "" : "s"), k -> new ArrayList<>())
+                            .add(new double[] {r.opsPerSec() / p.opsPerSec(), r.pct(50) / p.p50(), r.pct(99) / p.p99(),
+                                r.pct(99.9) / p.p999()});
+                }
+            }
+        }
+        ratios.forEach((setting, pairs) -> out.printf(Locale.ROOT,
+                "  vs %s: ops/s %s, p50 %s, p99 %s, p99.9 %s (%d round%s)%n", setting, medianAndRange(pairs, 0),
+                medianAndRange(pairs, 1), medianAndRange(pairs, 2), medianAndRange(pairs, 3), pairs.size(),
+                pairs.size() == 1 ? "" : "s"));
     }
 
     /**

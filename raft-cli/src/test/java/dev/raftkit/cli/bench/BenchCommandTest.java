@@ -59,6 +59,38 @@ class BenchCommandTest {
     }
 
     @Test
+    void aShortRunWritesAReportWithOneSeriesPerSettingInEveryChart() throws Exception {
+        Path csv = tmp.resolve("out").resolve("run.csv");
+        java.nio.file.Files.createDirectories(csv.getParent());
+        Run r = run("bench", "--clients", "1,4", "--client-mode", "in-process", "--warmup", "200ms",
+                "--duration", "2s", "--probe", "0s", "--dir", tmp.toString(), "--csv", csv.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        Path report = csv.resolveSibling("run.html");
+        assertTrue(r.out().contains("report: " + report), r.out());
+        String html = java.nio.file.Files.readString(report);
+        assertTrue(!html.replace("http://www.w3.org/2000/svg", "").contains("http"),
+                "self-contained: no address but the SVG namespace");
+        for (String chart : List.of("bench-throughput", "bench-latency-p50", "bench-latency-p99", "bench-cdf")) {
+            int at = html.indexOf("class='" + chart + "'");
+            assertTrue(at >= 0, chart + " missing");
+            String svg = html.substring(at, html.indexOf("</svg>", at));
+            assertEquals(2, svg.split("<path class='series'", -1).length - 1, chart + ": one line per setting");
+            assertTrue(svg.contains("raftkit kv in-process, 1 client"), chart);
+            assertTrue(svg.contains("raftkit kv in-process, 4 clients"), chart);
+        }
+        // The table's ops agree with the CSV's: both come from the same histogram.
+        for (String row : r.csvRows()) {
+            String ops = row.split(",")[6];
+            assertTrue(html.contains("<td>" + ops + "</td>"), ops + " not in the report's table");
+        }
+        // Two seconds measured: two points of throughput per setting.
+        int at = html.indexOf("class='bench-throughput'");
+        String path = html.substring(html.indexOf("<path class='series' d='", at));
+        path = path.substring(0, path.indexOf("'", "<path class='series' d='".length()));
+        assertEquals(2, path.split("L", -1).length, path);
+    }
+
+    @Test
     void sqlRunsEachSettingOnASqlAndAKeyValueClusterAndPrintsTheRatio() {
         Run r = run("bench", "--sm", "sql", "--clients", "2", "--warmup", "200ms", "--duration", "1s", "--probe", "0s",
                 "--dir", tmp.toString());
@@ -120,6 +152,46 @@ class BenchCommandTest {
     private static double opsPerSec(List<String> rows, String metrics, int round) {
         return rows.stream().map(l -> l.split(",")).filter(f -> f[24].equals(metrics) && f[25].equals("" + round))
                 .mapToDouble(f -> Double.parseDouble(f[7])).findFirst().orElseThrow();
+    }
+
+    @Test
+    void aBaselineNeedsAKnownPeerAndItsBuiltJar() {
+        Run unknown = run("bench", "--baseline", "etcd", "--dir", tmp.toString());
+        assertEquals(2, unknown.exit(), unknown.err());
+        assertTrue(unknown.err().contains("--baseline takes ratis and/or sofajraft, got 'etcd'"), unknown.err());
+        Run noJar = run("bench", "--baseline", "ratis", "--peer-jars", tmp.resolve("nowhere").toString(), "--dir",
+                tmp.toString());
+        assertEquals(2, noJar.exit(), noJar.err());
+        assertTrue(noJar.err().contains("no harness jar at " + tmp.resolve("nowhere").resolve("ratis")), noJar.err());
+        assertTrue(noJar.err().contains(PeerBaselines.BUILD), noJar.err());
+    }
+
+    /**
+     * Needs the peers' jars (outside the default build), so it runs only when asked, from the
+     * repository root after {@code mvn -P bench-peers -pl bench-peers/ratis,bench-peers/sofajraft -am package}:
+     * {@code mvn -pl raft-cli test -Draftkit.bench.peers=../bench-peers -Dtest='BenchCommandTest#baseline*'}.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "raftkit.bench.peers", matches = ".+")
+    void baselinesRunBesideRaftkitAndPrintRatios() throws Exception {
+        Path report = tmp.resolve("report");
+        Run r = run("bench", "--baseline", "ratis,sofajraft", "--peer-jars", System.getProperty("raftkit.bench.peers"),
+                "--clients", "2", "--client-mode", "in-process", "--warmup", "500ms", "--duration", "2s", "--probe", "0s",
+                "--dir", tmp.toString(), "--report", report.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        List<String> rows = r.csvRows();
+        assertEquals(List.of("raftkit", "ratis", "sofajraft"), rows.stream().map(l -> l.split(",")[26]).toList(), r.out());
+        for (String row : rows) {
+            assertTrue(Long.parseLong(row.split(",")[6]) > 0, row);
+        }
+        assertTrue(r.out().contains("vs ratis, in-process, 2 clients: ops/s ×"), r.out());
+        assertTrue(r.out().contains("vs sofajraft, in-process, 2 clients: ops/s ×"), r.out());
+        try (var files = java.nio.file.Files.list(report)) {
+            String html = java.nio.file.Files.readString(files.findFirst().orElseThrow());
+            int at = html.indexOf("class='bench-cdf'");
+            String svg = html.substring(at, html.indexOf("</svg>", at));
+            assertEquals(3, svg.split("<path class='series'", -1).length - 1, "one line per library");
+        }
     }
 
     /**
