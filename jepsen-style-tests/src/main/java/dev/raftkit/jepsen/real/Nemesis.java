@@ -27,13 +27,16 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code membership}: transfer leadership to a random follower; or remove a random follower
  *       from the voters and, when healed, add it back as a learner and promote it; or replace a
  *       random follower by a brand-new node (added as a learner, promoted, the old one removed).
+ *   <li>{@code backup}: a full, incremental or differential backup from a random node through the
+ *       admin API, sometimes cut by a SIGKILL of that node ({@link BackupNemesis}); every chain is
+ *       verified and restored at the end of the run.
  * </ul>
  */
 public final class Nemesis implements Runnable {
 
     /** The fault kinds this nemesis knows. */
     public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk", "membership", "disk-stall",
-            "disk-fill");
+            "disk-fill", "backup");
     /**
      * A stall is held at most this long: under the harness node's 20 ms ticks the runtime's
      * diskStuckTicks (300) fail a node stop after 6 s, and this nemesis tests the step-down.
@@ -49,6 +52,7 @@ public final class Nemesis implements Runnable {
     private final Duration restartTimeout = Duration.ofSeconds(60);
     private final List<FaultEvent> events = Collections.synchronizedList(new ArrayList<>());
     private volatile Throwable failure;
+    private final BackupNemesis backups;
 
     public Nemesis(Cluster cluster, List<String> kinds, long seed, long deadlineNanos) {
         for (String k : kinds) {
@@ -60,6 +64,12 @@ public final class Nemesis implements Runnable {
         this.kinds = List.copyOf(kinds);
         this.rnd = new Random(seed);
         this.deadlineNanos = deadlineNanos;
+        this.backups = new BackupNemesis(cluster, rnd);
+    }
+
+    /** The backup nemesis: the backups taken, and the audit the runner does at the end. */
+    public BackupNemesis backups() {
+        return backups;
     }
 
     /** The timeline so far. */
@@ -96,6 +106,7 @@ public final class Nemesis implements Runnable {
                     case "membership" -> membership(hold);
                     case "disk-stall" -> diskStall(Math.min(hold, MAX_STALL_MILLIS));
                     case "disk-fill" -> diskFill(hold);
+                    case "backup" -> backup();
                     default -> throw new IllegalStateException(kind);
                 }
             }
@@ -229,6 +240,13 @@ public final class Nemesis implements Runnable {
         }
         events.add(new FaultEvent("disk-fill", "leader " + v + "'s disk reported " + FILL_BYTES + " bytes free (injected)"
                 + " for " + hold + " ms; " + refusal + "; " + resumed, start, System.nanoTime()));
+    }
+
+    private void backup() throws Exception {
+        FaultEvent e = backups.step(restartTimeout);
+        if (e != null) {
+            events.add(e);
+        }
     }
 
     /** One write of a probe key at {@code node} alone: null if acknowledged, else why not. */

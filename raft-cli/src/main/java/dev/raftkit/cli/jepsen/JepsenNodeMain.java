@@ -1,7 +1,9 @@
 package dev.raftkit.cli.jepsen;
 
 import dev.raftkit.cli.node.StateMachineKind;
+import dev.raftkit.jepsen.real.BackupNemesis;
 import dev.raftkit.jepsen.real.DiskControl;
+import dev.raftkit.node.BackupPolicy;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.storage.SegmentedLogStorage;
 import java.net.InetSocketAddress;
@@ -27,7 +29,9 @@ import java.util.TreeSet;
  * optional {@code --bootstrap 1,2,3}, {@code --segment-bytes}, {@code --tick-ms}, and the
  * testing-only {@code --testing-disk-control FILE}: the log opens over a {@link DiskControl},
  * through which the harness stalls its fsyncs or reports its disk filled at run time.
- * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
+ * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node, and
+ * whose backup calls write under the backup root {@code DATA-backups} (a sibling of the data
+ * directory, so the backup nemesis's chains outlive a wiped node).
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
  * started it is gone.
@@ -57,6 +61,8 @@ public final class JepsenNodeMain {
                     // The harness runs plaintext on loopback and changes membership and peers
                     // (admin calls, AddPeer among them) as its nemesis replaces nodes.
                     .insecureAdmin(true)
+                    .backups(BackupPolicy.open(BackupNemesis.backupRoot(Path.of(required(a, "data"))), null,
+                            Path.of(required(a, "data"))))
                     .stateMachine(StateMachineKind.KV.create(Path.of(required(a, "data"))))
                     .configure(c -> c.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)))
                     .logStorage(dir -> {
