@@ -54,9 +54,11 @@ final class JepsenCommand implements Callable<Integer> {
     @Option(names = "--nemesis", defaultValue = "kill,pause,partition,disk",
             description = "Comma-separated faults: kill, pause, partition, disk, membership, disk-stall (the leader's"
                     + " fsyncs block for up to 3 s), disk-fill (the leader's disk reports 8 MiB free: writes refused with"
-                    + " DISK_FULL until lifted); or 'none' (default: kill,pause,partition,disk). disk-stall and disk-fill"
-                    + " are injected through the node's testing-only --testing-disk-control file (a real disk cannot be"
-                    + " stalled or filled without root), so they need --node jepsen.")
+                    + " DISK_FULL until lifted), backup (full, incremental and differential backups from random nodes,"
+                    + " some cut by a SIGKILL; every backup verified and restored at the end); or 'none' (default:"
+                    + " kill,pause,partition,disk). disk-stall and disk-fill are injected through the node's testing-only"
+                    + " --testing-disk-control file (a real disk cannot be stalled or filled without root), so they, and"
+                    + " backup (its nodes have a backup root), need --node jepsen.")
     String nemesis;
 
     @Option(names = "--seed", description = "Seed of the schedule and the workload (default: random, printed).")
