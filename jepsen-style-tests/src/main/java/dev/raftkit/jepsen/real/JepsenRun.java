@@ -1,5 +1,7 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.kv.KvStateMachine;
+import dev.raftkit.sql.SqlStateMachine;
 import dev.raftkit.core.ReadMode;
 import dev.raftkit.grpc.NodeStatus;
 import dev.raftkit.grpc.RaftClient;
@@ -53,6 +55,9 @@ import java.util.concurrent.TimeUnit;
  * strict serializability in place of the per-key linearizability check (an acknowledged append
  * missing from the final reads is one of its anomalies); the report adds
  * {@code txn-history.jsonl}, {@code txn-check.json} and the checker's text in {@code summary.txt}.
+ *
+ * <p>Under the {@code backup} nemesis the report adds {@code backups.txt}, and every backup
+ * taken is verified and restored ({@link BackupNemesis#audit}).
  */
 public final class JepsenRun {
 
@@ -74,11 +79,42 @@ public final class JepsenRun {
     private final JepsenOptions o;
     private final NodeCommand command;
     private final PrintWriter out;
+    private java.util.function.Consumer<List<BackupNemesis.Taken>> beforeBackupAudit = t -> { };
 
     public JepsenRun(JepsenOptions options, NodeCommand command, PrintWriter out) {
         this.o = options;
         this.command = command;
         this.out = out;
+    }
+
+    /**
+     * TESTING ONLY: runs {@code hook} on the runner's thread with the backups taken, after the run
+     * and before their audit, so a test can damage one and prove the audit catches it.
+     */
+    public JepsenRun testingBeforeBackupAudit(java.util.function.Consumer<List<BackupNemesis.Taken>> hook) {
+        this.beforeBackupAudit = java.util.Objects.requireNonNull(hook, "hook");
+        return this;
+    }
+
+    /** Audits every backup the run took (BackupNemesis#audit), says what it found, writes backups.txt. */
+    private void auditBackups(BackupNemesis backups, Path data, Path report, List<String> problems) throws IOException {
+        List<BackupNemesis.Taken> taken = backups.taken();
+        beforeBackupAudit.accept(taken);
+        BackupNemesis.Audit audit = backups.audit(data.resolve("backup-audit"),
+                o.sql() ? SqlStateMachine::new : KvStateMachine::new);
+        String line = "backups: taken=" + taken.size() + " chains=" + audit.chains() + " verified=" + audit.verified()
+                + " restored=" + audit.restored() + " cross-node-digests=" + audit.digestsCompared()
+                + " crashes-during-backup=" + backups.crashes().size();
+        say(line);
+        StringBuilder b = new StringBuilder(line).append('\n');
+        taken.forEach(t -> b.append("taken ").append(t).append('\n'));
+        backups.crashes().forEach(c -> b.append("crash ").append(c).append('\n'));
+        audit.problems().forEach(p -> b.append("PROBLEM ").append(p).append('\n'));
+        Files.writeString(report.resolve("backups.txt"), b.toString(), StandardCharsets.UTF_8);
+        if (taken.isEmpty()) {
+            problems.add("the backup nemesis took no backup (see nemesis.jsonl for the refusals)");
+        }
+        problems.addAll(audit.problems());
     }
 
     /** Runs, writes the report, prints progress and, last, {@link JepsenResult#summaryLine()}. */
@@ -164,6 +200,9 @@ public final class JepsenRun {
                 converge(cluster, problems);
             }
             replacements = cluster.replacements();
+            if (o.nemeses().contains("backup")) {
+                auditBackups(nemesis.backups(), data, report, problems);
+            }
         }
 
         History history = recorder.history();

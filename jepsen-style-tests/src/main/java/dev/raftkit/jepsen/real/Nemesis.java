@@ -31,13 +31,16 @@ import java.util.concurrent.TimeUnit;
  *       losing everything they had not fsync'd; restart them when healed. Needs nodes over a
  *       {@link PowerLossFileIo} ({@code raftkit jepsen} starts them so when {@code power} is asked
  *       for); a plain {@code kill} or {@code disk} of such a node keeps the page cache, as before.
+ *   <li>{@code backup}: a full, incremental or differential backup from a random node through the
+ *       admin API, sometimes cut by a SIGKILL of that node ({@link BackupNemesis}); every chain is
+ *       verified and restored at the end of the run.
  * </ul>
  */
 public final class Nemesis implements Runnable {
 
     /** The fault kinds this nemesis knows. */
     public static final Set<String> KINDS = Set.of("kill", "pause", "partition", "disk", "membership", "disk-stall",
-            "disk-fill", "power");
+            "disk-fill", "power", "backup");
     /**
      * A stall is held at most this long: under the harness node's 20 ms ticks the runtime's
      * diskStuckTicks (300) fail a node stop after 6 s, and this nemesis tests the step-down.
@@ -54,6 +57,7 @@ public final class Nemesis implements Runnable {
     private final List<FaultEvent> events = Collections.synchronizedList(new ArrayList<>());
     private volatile Throwable failure;
     private final PowerFault power = new PowerFault();
+    private final BackupNemesis backups;
 
     public Nemesis(Cluster cluster, List<String> kinds, long seed, long deadlineNanos) {
         for (String k : kinds) {
@@ -65,6 +69,12 @@ public final class Nemesis implements Runnable {
         this.kinds = List.copyOf(kinds);
         this.rnd = new Random(seed);
         this.deadlineNanos = deadlineNanos;
+        this.backups = new BackupNemesis(cluster, rnd);
+    }
+
+    /** The backup nemesis: the backups taken, and the audit the runner does at the end. */
+    public BackupNemesis backups() {
+        return backups;
     }
 
     /** The timeline so far. */
@@ -102,6 +112,7 @@ public final class Nemesis implements Runnable {
                     case "disk-stall" -> diskStall(Math.min(hold, MAX_STALL_MILLIS));
                     case "disk-fill" -> diskFill(hold);
                     case "power" -> events.add(power.inject(cluster, rnd, hold, restartTimeout));
+                    case "backup" -> backup();
                     default -> throw new IllegalStateException(kind);
                 }
             }
@@ -237,6 +248,13 @@ public final class Nemesis implements Runnable {
         }
         events.add(new FaultEvent("disk-fill", "leader " + v + "'s disk reported " + FILL_BYTES + " bytes free (injected)"
                 + " for " + hold + " ms; " + refusal + "; " + resumed, start, System.nanoTime()));
+    }
+
+    private void backup() throws Exception {
+        FaultEvent e = backups.step(restartTimeout);
+        if (e != null) {
+            events.add(e);
+        }
     }
 
     /** The probe write: a key-value put unless {@link #probeWith} says otherwise. */

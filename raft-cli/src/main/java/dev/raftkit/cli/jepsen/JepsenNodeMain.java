@@ -1,8 +1,10 @@
 package dev.raftkit.cli.jepsen;
 
 import dev.raftkit.cli.node.StateMachineKind;
+import dev.raftkit.jepsen.real.BackupNemesis;
 import dev.raftkit.jepsen.real.DiskControl;
 import dev.raftkit.jepsen.real.PowerLossFileIo;
+import dev.raftkit.node.BackupPolicy;
 import dev.raftkit.node.RaftNode;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.sql.SqlStateMachine;
@@ -41,7 +43,9 @@ import java.util.TreeSet;
  * {@code --testing-split-sql-transactions true} (with {@code --sm sql} only): the planted
  * isolation bug {@link SqlStateMachine#testingOnlySplitTransactions}, which the harness's
  * transactional checker must name.
- * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node.
+ * Serves the admin service, whose {@code AddPeer} lets the harness introduce a new node, and
+ * whose backup calls write under the backup root {@code DATA-backups} (a sibling of the data
+ * directory, so the backup nemesis's chains outlive a wiped node).
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
  * started it is gone.
@@ -85,6 +89,8 @@ public final class JepsenNodeMain {
                     // The harness runs plaintext on loopback and changes membership and peers
                     // (admin calls, AddPeer among them) as its nemesis replaces nodes.
                     .insecureAdmin(true)
+                    .backups(BackupPolicy.open(BackupNemesis.backupRoot(Path.of(required(a, "data"))), null,
+                            Path.of(required(a, "data"))))
                     .stateMachine(stateMachine(a))
                     .configure(c -> c.snapshotThresholds(20_000, 16L << 20).shutdownTimeout(Duration.ofSeconds(5)))
                     .logStorage(dir -> {
