@@ -45,7 +45,7 @@ final class ClientWorkload {
         this.seed = o.seed();
         int nGroups = (o.clients() + o.clientsPerGroup() - 1) / o.clientsPerGroup();
         for (int g = 0; g < nGroups; g++) {
-            groups.add(new KeyGroup(g, o.activeKeys(), o.opsPerKey()));
+            groups.add(new KeyGroup("g" + g, o.activeKeys(), o.opsPerKey()));
         }
     }
 
@@ -176,6 +176,11 @@ final class ClientWorkload {
     }
 
     private byte[] await(CompletableFuture<byte[]> f) {
+        return await(f, o);
+    }
+
+    /** The answer of a client call, waiting a little past the client's own time-out (the options'). */
+    static byte[] await(CompletableFuture<byte[]> f, JepsenOptions o) {
         try {
             // The client times itself out; this bound only guards against a call left pending.
             return f.get(o.opTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
@@ -184,44 +189,6 @@ final class ClientWorkload {
             throw new IllegalStateException("interrupted", e);
         } catch (Exception e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    /** Keys of one group: a few active at a time; each retires after its quota of operations. */
-    private static final class KeyGroup {
-        private final int group;
-        private final int opsPerKey;
-        private final List<String> active = new ArrayList<>();
-        private final Map<String, Integer> counts = new HashMap<>();
-        private final Set<String> used = new LinkedHashSet<>();
-        private int next;
-
-        KeyGroup(int group, int activeKeys, int opsPerKey) {
-            this.group = group;
-            this.opsPerKey = opsPerKey;
-            for (int i = 0; i < activeKeys; i++) {
-                active.add(fresh());
-            }
-        }
-
-        private String fresh() {
-            String k = String.format("g%d-k%04d", group, next++);
-            used.add(k);
-            return k;
-        }
-
-        synchronized String pick(Random rnd) {
-            int i = rnd.nextInt(active.size());
-            String k = active.get(i);
-            int c = counts.merge(k, 1, Integer::sum);
-            if (c >= opsPerKey) {
-                active.set(i, fresh());
-            }
-            return k;
-        }
-
-        synchronized List<String> used() {
-            return new ArrayList<>(used);
         }
     }
 }

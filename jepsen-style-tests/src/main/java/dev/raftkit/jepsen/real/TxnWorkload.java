@@ -6,14 +6,11 @@ import dev.raftkit.jepsen.txn.SqlListAppend;
 import dev.raftkit.jepsen.txn.TxnRecorder;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -61,7 +58,7 @@ final class TxnWorkload {
         this.recorder = recorder;
         int nGroups = (o.clients() + o.clientsPerGroup() - 1) / o.clientsPerGroup();
         for (int g = 0; g < nGroups; g++) {
-            groups.add(new KeyGroup(g, o.activeKeys(), o.opsPerKey()));
+            groups.add(new KeyGroup("t" + g, o.activeKeys(), o.opsPerKey()));
         }
     }
 
@@ -191,52 +188,6 @@ final class TxnWorkload {
     }
 
     private byte[] await(CompletableFuture<byte[]> f) {
-        try {
-            // The client times itself out; this bound only guards against a call left pending.
-            return f.get(o.opTimeout().toMillis() + 2000, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** Keys of one group: a few active at a time; each retires after its quota of uses. */
-    private static final class KeyGroup {
-        private final int group;
-        private final int opsPerKey;
-        private final List<String> active = new ArrayList<>();
-        private final Map<String, Integer> counts = new HashMap<>();
-        private final Set<String> used = new LinkedHashSet<>();
-        private int next;
-
-        KeyGroup(int group, int activeKeys, int opsPerKey) {
-            this.group = group;
-            this.opsPerKey = opsPerKey;
-            for (int i = 0; i < activeKeys; i++) {
-                active.add(fresh());
-            }
-        }
-
-        private String fresh() {
-            String k = String.format("t%d-k%04d", group, next++);
-            used.add(k);
-            return k;
-        }
-
-        synchronized String pick(Random rnd) {
-            int i = rnd.nextInt(active.size());
-            String k = active.get(i);
-            int c = counts.merge(k, 1, Integer::sum);
-            if (c >= opsPerKey) {
-                active.set(i, fresh());
-            }
-            return k;
-        }
-
-        synchronized List<String> used() {
-            return new ArrayList<>(used);
-        }
+        return ClientWorkload.await(f, o);
     }
 }
