@@ -41,6 +41,12 @@ class JepsenBackupNemesisTest {
         String backups = Files.readString(dir.resolve("report").resolve("backups.txt"));
         assertTrue(backups.matches("(?s)backups: taken=[1-9]\\d* chains=[1-9]\\d* verified=[1-9]\\d* restored=[1-9].*"),
                 backups);
+        // Every backup taken, in every chain of every root (not only each root's newest chain).
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("taken=(\\d+) chains=\\d+ verified=(\\d+) restored=(\\d+)")
+                .matcher(backups);
+        assertTrue(m.find(), backups);
+        int taken = Integer.parseInt(m.group(1));
+        assertTrue(Integer.parseInt(m.group(2)) >= taken && Integer.parseInt(m.group(3)) >= taken, backups);
     }
 
     @Test

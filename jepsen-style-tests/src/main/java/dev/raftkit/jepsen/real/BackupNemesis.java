@@ -1,5 +1,8 @@
 package dev.raftkit.jepsen.real;
 
+import dev.raftkit.storage.FileIo;
+import dev.raftkit.storage.backup.BackupException;
+import dev.raftkit.storage.backup.BackupManifest;
 import dev.raftkit.spi.StateMachine;
 import java.util.function.Supplier;
 import dev.raftkit.grpc.AdminClient;
@@ -203,33 +206,45 @@ public final class BackupNemesis {
             chainRoots = roots.values().stream().distinct().toList();
         }
         for (Path chainRoot : chainRoots) {
-            chains++;
-            BackupChain chain;
-            List<Path> dirs;
+            List<List<Path>> paths;
             try {
-                chain = BackupChain.discover(chainRoot);
-                dirs = chain.backups().stream().map(BackupChain.Backup::dir).toList();
-                for (StateVerification.Check c : StateVerification.deepVerify(dirs, null, scratchMachines,
-                        scratch)) {
-                    verified++;
-                    if (c.recorded() != null) {
-                        digestAt.computeIfAbsent(c.index(), i -> new TreeMap<>()).put(c.backup(), c.recorded());
-                    }
-                }
+                paths = restorePaths(chainRoot);
             } catch (IOException | RuntimeException e) {
-                problems.add("backup chain " + chainRoot + " failed verification: " + e.getMessage());
+                problems.add("backup root " + chainRoot + " could not be read: " + e.getMessage());
                 continue;
             }
-            for (int i = 0; i < dirs.size(); i++) {
-                Path target = scratch.resolve("restore-" + chains + "-" + i);
+            java.util.Set<Path> checked = new java.util.HashSet<>();
+            java.util.Set<Path> restoredDirs = new java.util.HashSet<>();
+            for (List<Path> dirs : paths) {
+                chains++;
                 try {
-                    BackupRestore.restore(dirs.subList(0, i + 1), target, BackupRestore.LATEST, null, n -> { },
-                            scratchMachines);
-                    restored++;
+                    for (StateVerification.Check c : StateVerification.deepVerify(dirs, null, scratchMachines,
+                            scratch)) {
+                        if (checked.add(c.backup())) {
+                            verified++;
+                        }
+                        if (c.recorded() != null) {
+                            digestAt.computeIfAbsent(c.index(), i -> new TreeMap<>()).put(c.backup(), c.recorded());
+                        }
+                    }
                 } catch (IOException | RuntimeException e) {
-                    problems.add("backup " + dirs.get(i) + " could not be restored: " + e.getMessage());
-                } finally {
-                    deleteTree(target);
+                    problems.add("backup chain " + dirs + " failed verification: " + e.getMessage());
+                    continue;
+                }
+                for (int i = 0; i < dirs.size(); i++) {
+                    if (!restoredDirs.add(dirs.get(i))) {
+                        continue; // restored already, on another path through the same ancestors
+                    }
+                    Path target = scratch.resolve("restore-" + chains + "-" + i);
+                    try {
+                        BackupRestore.restore(dirs.subList(0, i + 1), target, BackupRestore.LATEST, null, n -> { },
+                                scratchMachines);
+                        restored++;
+                    } catch (IOException | RuntimeException e) {
+                        problems.add("backup " + dirs.get(i) + " could not be restored: " + e.getMessage());
+                    } finally {
+                        deleteTree(target);
+                    }
                 }
             }
         }
@@ -243,6 +258,50 @@ public final class BackupNemesis {
             }
         }
         return new Audit(chains, verified, restored, compared, problems);
+    }
+
+    /**
+     * Every backup of {@code root} on a restore path: for each backup no other one names as its
+     * parent, the path from its full backup through its parents to it. A root holds several chains
+     * (a full backup starts a new one, and a node falls back to full), and every backup taken must
+     * be verified and restored, not only the newest chain's ({@link BackupChain#discover}).
+     */
+    static List<List<Path>> restorePaths(Path root) throws IOException {
+        Map<String, Path> byId = new java.util.HashMap<>();
+        Map<Path, BackupManifest> manifests = new java.util.LinkedHashMap<>();
+        for (Path dir : BackupChain.backupDirs(FileIo.real(), root)) {
+            BackupManifest m = BackupManifest.read(dir);
+            manifests.put(dir, m);
+            byId.put(m.id(), dir);
+        }
+        java.util.Set<String> parents = new java.util.HashSet<>();
+        manifests.values().forEach(m -> {
+            if (m.parentId() != null) {
+                parents.add(m.parentId());
+            }
+        });
+        List<List<Path>> paths = new ArrayList<>();
+        for (Map.Entry<Path, BackupManifest> e : manifests.entrySet()) {
+            if (parents.contains(e.getValue().id())) {
+                continue;
+            }
+            java.util.ArrayDeque<Path> path = new java.util.ArrayDeque<>();
+            BackupManifest m = e.getValue();
+            Path dir = e.getKey();
+            while (true) {
+                path.addFirst(dir);
+                if (m.parentId() == null) {
+                    break;
+                }
+                dir = byId.get(m.parentId());
+                if (dir == null) {
+                    throw new BackupException(e.getKey(), "its ancestor " + m.parentId() + " is missing from " + root);
+                }
+                m = manifests.get(dir);
+            }
+            paths.add(List.copyOf(path));
+        }
+        return paths;
     }
 
     private static void deleteTree(Path dir) {
