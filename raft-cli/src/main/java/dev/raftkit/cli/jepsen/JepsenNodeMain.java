@@ -1,5 +1,6 @@
 package dev.raftkit.cli.jepsen;
 
+import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.cli.node.StateMachineKind;
 import dev.raftkit.jepsen.real.BackupNemesis;
 import dev.raftkit.jepsen.real.DiskControl;
@@ -48,7 +49,7 @@ import java.util.TreeSet;
  * directory, so the backup nemesis's chains outlive a wiped node).
  * Prints {@code READY} on stdout once both listeners are up. Exit code 3: the node could not
  * start (for example its log is corrupt); the reason is on stderr. Exit code 4: the harness that
- * started it is gone.
+ * started it is gone. Exit code 5: the node failed stop while running (the reason is on stderr).
  */
 public final class JepsenNodeMain {
 
@@ -89,6 +90,18 @@ public final class JepsenNodeMain {
                     // The harness runs plaintext on loopback and changes membership and peers
                     // (admin calls, AddPeer among them) as its nemesis replaces nodes.
                     .insecureAdmin(true)
+                    // A node that fails stop (a stuck disk, a failed write) exits, as raftkit server
+                    // does, so the harness sees it dead and restarts it on healing.
+                    .listener(new RaftListener() {
+                        @Override
+                        public void onStopped(Throwable cause) {
+                            if (cause != null) {
+                                System.err.println("node " + id + " failed stop: " + cause + "; exiting");
+                                System.err.flush();
+                                Runtime.getRuntime().halt(5);
+                            }
+                        }
+                    })
                     .backups(BackupPolicy.open(BackupNemesis.backupRoot(Path.of(required(a, "data"))), null,
                             Path.of(required(a, "data"))))
                     .stateMachine(stateMachine(a))
