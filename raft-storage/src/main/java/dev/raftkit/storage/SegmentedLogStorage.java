@@ -561,7 +561,9 @@ public final class SegmentedLogStorage implements LogStorage {
                 // StorageTestingHooks.lazyEntriesFsyncMillis (testing only) skips some forces.
                 if (lazyFsyncNanos == 0 || System.nanoTime() - lastForceNanos >= lazyFsyncNanos) {
                     openSegment().force();
-                    lastForceNanos = System.nanoTime();
+                    if (lazyFsyncNanos != 0) {
+                        lastForceNanos = System.nanoTime();
+                    }
                 }
                 dirty = false;
             }
