@@ -72,7 +72,12 @@ final class SnapshotSender {
         active.add(t);
         t.future.whenComplete((ok, err) -> active.remove(t));
         try {
-            RaftPeerGrpc.newStub(link.channel()).withDeadlineAfter(RESUME_POINT_DEADLINE_SECONDS, TimeUnit.SECONDS)
+            // Wait for the channel rather than fail fast: a receiver that has just restarted (the
+            // usual one that needs a snapshot) finds this node's channel to it in reconnect backoff,
+            // and failing then would throw the transfer away — a peer asked to push one (snapshot source PEERS)
+            // would leave the leader to send its own after its timeout. The deadline bounds the wait.
+            RaftPeerGrpc.newStub(link.channel()).withWaitForReady()
+                    .withDeadlineAfter(RESUME_POINT_DEADLINE_SECONDS, TimeUnit.SECONDS)
                     .snapshotResumePoint(t.header(0), new StreamObserver<>() {
                         private long offset;
 
@@ -107,7 +112,7 @@ final class SnapshotSender {
         return t.future;
     }
 
-    /** How long the receiver may take to read its partial's chunk records. */
+    /** How long the receiver may take to be reachable and to read its partial's chunk records. */
     private static final long RESUME_POINT_DEADLINE_SECONDS = 30;
 
     private void open(PeerLink link, Transfer t, long resumeOffset) {

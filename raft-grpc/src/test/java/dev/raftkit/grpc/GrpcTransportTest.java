@@ -256,6 +256,34 @@ class GrpcTransportTest {
         keepSendingUntilReceived(t1, 1, 2, twoAgain);
     }
 
+    @Test
+    void aSnapshotForAPeerThatIsRestartingWaitsForItInsteadOfFailing() throws Exception {
+        GrpcNetwork net = network("c");
+        Inbox one = new Inbox();
+        GrpcTransport t1 = net.start(1, one);
+        Inbox two = new Inbox();
+        GrpcTransport t2 = net.start(2, two);
+        keepSendingUntilReceived(t1, 1, 2, two);
+        InetSocketAddress address2 = t2.localAddress();
+        t2.close();
+        await().atMost(PATIENCE).until(() -> {
+            t1.send(List.of(heartbeat(1, 2, 0)));
+            return one.unreachable.contains(2L);
+        });
+
+        // Node 1's channel to node 2 is in reconnect backoff when the transfer starts.
+        byte[] image = image(1 << 20);
+        InstallSnapshot message = snapshotMessage(1, 2);
+        CompletableFuture<Void> sent = t1.sendSnapshot(message, new BytesSnapshotReader(message.snapshot(), image));
+        Inbox twoAgain = new Inbox();
+        own(new GrpcTransport(GrpcNetwork.testDefaults("c", 2).listen(address2).peer(1, t1.localAddress()).build()))
+                .start(twoAgain);
+
+        sent.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(List.of(message), twoAgain.received);
+        assertTrue(java.util.Arrays.equals(image, twoAgain.writers.get(0).bytes.toByteArray()));
+    }
+
     // ------------------------------------------------------------------------------ TLS
 
     @Test
