@@ -73,9 +73,10 @@ final class SnapshotSender {
         t.future.whenComplete((ok, err) -> active.remove(t));
         try {
             // Wait for the channel rather than fail fast: a receiver that has just restarted (the
-            // usual one that needs a snapshot) finds this node's channel to it in reconnect backoff,
-            // and failing then would throw the transfer away — a peer asked to push one (snapshot source PEERS)
-            // would leave the leader to send its own after its timeout. The deadline bounds the wait.
+            // usual one that needs a snapshot) finds this node's channel to it in reconnect
+            // backoff, and failing then would throw the transfer away (a peer asked to push one,
+            // snapshot source PEERS, would leave the leader to send its own after its timeout).
+            // The deadline bounds the wait, so a transfer to a dead node still fails, after it.
             RaftPeerGrpc.newStub(link.channel()).withWaitForReady()
                     .withDeadlineAfter(RESUME_POINT_DEADLINE_SECONDS, TimeUnit.SECONDS)
                     .snapshotResumePoint(t.header(0), new StreamObserver<>() {
@@ -112,8 +113,12 @@ final class SnapshotSender {
         return t.future;
     }
 
-    /** How long the receiver may take to be reachable and to read its partial's chunk records. */
-    private static final long RESUME_POINT_DEADLINE_SECONDS = 30;
+    /**
+     * How long the receiver may take to be reachable and to read its partial's chunk records:
+     * long enough for a receiver that is restarting (the channel's first reconnect backoff is about
+     * a second), short enough that a snapshot to a dead node fails soon and the core tries again.
+     */
+    private static final long RESUME_POINT_DEADLINE_SECONDS = 10;
 
     private void open(PeerLink link, Transfer t, long resumeOffset) {
         if (t.outcome != null) {
