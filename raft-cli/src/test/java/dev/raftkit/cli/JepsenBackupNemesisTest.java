@@ -47,6 +47,11 @@ class JepsenBackupNemesisTest {
         assertTrue(m.find(), backups);
         int taken = Integer.parseInt(m.group(1));
         assertTrue(Integer.parseInt(m.group(2)) >= taken && Integer.parseInt(m.group(3)) >= taken, backups);
+        // Each backup's restored state was checked against the history, as a read while it was taken.
+        assertTrue(r.backups() != null && r.backups().readsChecked() == taken, r.backups() + "; " + backups);
+        assertTrue(Files.readString(dir.resolve("report").resolve("history.jsonl")).contains("\"process\":2000000,"),
+                "the first backup's reads are in the history");
+        assertTrue(r.summaryLine().contains("backups taken=" + taken), r.summaryLine());
     }
 
     @Test

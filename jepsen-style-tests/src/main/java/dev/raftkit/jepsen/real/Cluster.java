@@ -300,6 +300,24 @@ public final class Cluster implements AutoCloseable {
      * @return the new node's id
      */
     public synchronized long replace(long old, Duration timeout) throws IOException, InterruptedException {
+        return replace(old, timeout, Files::createDirectories);
+    }
+
+    /** What a new node's data directory starts with: written by {@link #seed} before it starts. */
+    @FunctionalInterface
+    public interface DataSeed {
+        /** Creates {@code dataDir} (which does not exist yet) with what the node is to start on. */
+        void seed(Path dataDir) throws IOException, InterruptedException;
+    }
+
+    /**
+     * {@link #replace(long, Duration)} with the new node's data directory written by {@code seed}
+     * first: say, a backup chain restored into it ({@code BackupRestore}), so the new node starts
+     * at the backup's index and the leader sends it only what came after. It is still a new
+     * member under a new id, added as a learner and promoted (§3.8: a restored directory lacks the
+     * votes and acknowledgements of the node it was backed up from).
+     */
+    public synchronized long replace(long old, Duration timeout, DataSeed seed) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<Long> members = new ArrayList<>(nodes.keySet());
         members.remove(old);
@@ -331,13 +349,13 @@ public final class Cluster implements AutoCloseable {
         }
         NodeSpec spec = new NodeSpec(id, clusterId, workDir.resolve("n" + id), "127.0.0.1:" + listen.getPort(), client,
                 peers, clientAddresses, Set.of());
-        Files.createDirectories(spec.dataDir());
+        seed.seed(spec.dataDir());
         NodeProcess fresh = add(spec);
         fresh.note("replaces node " + old);
         fresh.start(spec);
         String refusal = awaitUp(fresh, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         if (refusal != null) {
-            throw new IllegalStateException("node " + id + ", replacing node " + old + ", does not start with an empty "
+            throw new IllegalStateException("node " + id + ", replacing node " + old + ", does not start on its new "
                     + "data directory: " + refusal + "; see " + fresh.log());
         }
         // Each step is checked against the configuration first: a change whose answer was lost

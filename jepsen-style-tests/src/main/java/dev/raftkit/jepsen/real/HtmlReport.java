@@ -145,6 +145,11 @@ final class HtmlReport {
                 + svg
                 // A SQL run's transactions: the checker's verdict, counts by class and each class's smallest cycle.
                 + (r.txn() != null ? "<h2>Transactions (list-append over SQL)</h2>\n" + r.txn().toHtml() : "")
+                + (r.backups() != null ? "<h2>Backups and restores</h2>\n<p>" + esc(r.backups().toString())
+                + ": every backup verified (checksums, state digests), restored, and its restored state checked"
+                + " against the history as a read over the time it was taken; crashes timed into a backup,"
+                + " snapshot, snapshot install or restore; members replaced by a node restored from a chain."
+                + " Details: backups.txt.</p>\n" : "")
                 + "<h2>Performance</h2>\n" + PerfPlots.latency(ops, faults, runStart, end)
                 + PerfPlots.throughput(ops, faults, runStart, end)
                 + "<h2>Faults (" + faults.size() + ")</h2>\n<table><tr><th>kind</th><th>from</th><th>to</th><th>what</th></tr>\n"

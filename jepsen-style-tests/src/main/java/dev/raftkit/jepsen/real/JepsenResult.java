@@ -24,13 +24,44 @@ import java.util.List;
  *                         null for a key-value run. In a SQL run {@code ops}, {@code ok}, {@code failed} and
  *                         {@code indeterminate} count transactions, {@code anomalies} is the total of
  *                         {@link TxnResult#counts()} and {@code checkerMillis} the transactional checker's time
+ * @param backups          what the {@code backup} nemesis did and its audit found; null when it did not run
  */
 public record JepsenResult(boolean valid, int ops, int ok, int failed, int indeterminate, int anomalies, int lostWrites,
                            int faults, int replacements, long checkerMillis, long leaderMillis, List<String> problems,
-                           Path reportDir, TxnResult txn) {
+                           Path reportDir, TxnResult txn, Backups backups) {
+
+    /**
+     * The {@code backup} nemesis's figures: backups taken, verified (checksums and state digests),
+     * restored, and checked against the history as reads ({@link BackupReads}); crashes timed
+     * into a backup, a snapshot, a snapshot install or a restore; nodes replaced by a node restored
+     * from a backup chain.
+     */
+    public record Backups(int taken, int verified, int restored, int readsChecked, int crashes, int restoredMembers) {
+
+        /** One line: {@code backups taken=6 verified=6 restored=6 read-checked=6 crashes=3 restored-members=1}. */
+        @Override
+        public String toString() {
+            return "backups taken=" + taken + " verified=" + verified + " restored=" + restored + " read-checked="
+                    + readsChecked + " crashes=" + crashes + " restored-members=" + restoredMembers;
+        }
+    }
 
     public JepsenResult {
         problems = List.copyOf(problems);
+    }
+
+    /** A run's result without the backup nemesis. */
+    public JepsenResult(boolean valid, int ops, int ok, int failed, int indeterminate, int anomalies, int lostWrites,
+                        int faults, int replacements, long checkerMillis, long leaderMillis, List<String> problems,
+                        Path reportDir, TxnResult txn) {
+        this(valid, ops, ok, failed, indeterminate, anomalies, lostWrites, faults, replacements, checkerMillis,
+                leaderMillis, problems, reportDir, txn, null);
+    }
+
+    /** This result with the backup nemesis's figures. */
+    public JepsenResult withBackups(Backups b) {
+        return new JepsenResult(valid, ops, ok, failed, indeterminate, anomalies, lostWrites, faults, replacements,
+                checkerMillis, leaderMillis, problems, reportDir, txn, b);
     }
 
     /** A key-value run's result (no transactional check). */
@@ -38,7 +69,7 @@ public record JepsenResult(boolean valid, int ops, int ok, int failed, int indet
                         int faults, int replacements, long checkerMillis, long leaderMillis, List<String> problems,
                         Path reportDir) {
         this(valid, ops, ok, failed, indeterminate, anomalies, lostWrites, faults, replacements, checkerMillis,
-                leaderMillis, problems, reportDir, null);
+                leaderMillis, problems, reportDir, null, null);
     }
 
     /** Committed transactions of a SQL run (ok, plus indeterminate ones a read shows took effect); 0 for key-value. */
@@ -58,10 +89,14 @@ public record JepsenResult(boolean valid, int ops, int ok, int failed, int indet
             return (valid ? "valid" : "INVALID") + ": txns=" + ops + " ok=" + ok + " failed=" + failed
                     + " indeterminate=" + indeterminate + " committed=" + txn.committed() + " anomalies=" + anomalies
                     + " txn-anomalies=" + (classes.isEmpty() ? "none" : classes) + " (faults=" + faults + ", replaced="
-                    + replacements + ", checker " + checkerMillis + " ms)";
+                    + replacements + ", checker " + checkerMillis + " ms" + backupPart() + ")";
         }
         return (valid ? "valid" : "INVALID") + ": ops=" + ops + " ok=" + ok + " failed=" + failed + " indeterminate="
                 + indeterminate + " anomalies=" + anomalies + " lost-writes=" + lostWrites + " (faults=" + faults
-                + ", replaced=" + replacements + ", checker " + checkerMillis + " ms)";
+                + ", replaced=" + replacements + ", checker " + checkerMillis + " ms" + backupPart() + ")";
+    }
+
+    private String backupPart() {
+        return backups == null ? "" : ", " + backups;
     }
 }

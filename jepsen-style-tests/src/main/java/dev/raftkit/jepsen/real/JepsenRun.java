@@ -96,12 +96,16 @@ public final class JepsenRun {
         return this;
     }
 
-    /** Audits every backup the run took (BackupNemesis#audit), says what it found, writes backups.txt. */
-    private void auditBackups(BackupNemesis backups, Path data, Path report, List<String> problems) throws IOException {
-        List<BackupNemesis.Taken> taken = backups.taken();
+    /**
+     * Audits every backup the run took (BackupNemesis#audit), reading {@code keys} from each
+     * restored state, says what it found, writes backups.txt.
+     */
+    private BackupNemesis.Audit auditBackups(BackupNemesis backups, List<BackupNemesis.Taken> taken, Set<String> keys,
+                                             Path data, Path report, List<String> problems) throws IOException {
         beforeBackupAudit.accept(taken);
         BackupNemesis.Audit audit = backups.audit(data.resolve("backup-audit"),
-                o.sql() ? SqlStateMachine::new : KvStateMachine::new);
+                o.sql() ? SqlStateMachine::new : KvStateMachine::new,
+                sm -> o.sql() ? BackupReads.readSql(sm, keys) : BackupReads.readKv(sm, keys));
         String line = "backups: taken=" + taken.size() + " chains=" + audit.chains() + " verified=" + audit.verified()
                 + " restored=" + audit.restored() + " cross-node-digests=" + audit.digestsCompared()
                 + " crashes-during-backup=" + backups.crashes().size();
@@ -115,6 +119,7 @@ public final class JepsenRun {
             problems.add("the backup nemesis took no backup (see nemesis.jsonl for the refusals)");
         }
         problems.addAll(audit.problems());
+        return audit;
     }
 
     /** Runs, writes the report, prints progress and, last, {@link JepsenResult#summaryLine()}. */
@@ -133,6 +138,9 @@ public final class JepsenRun {
         long leaderMillis = -1;
         int replacements;
         long runStart;
+        List<BackupNemesis.Taken> taken = List.of();
+        BackupNemesis.Audit audit = null;
+        BackupNemesis backupNemesis = null;
         try (Cluster cluster = new Cluster(o.nodes(), "jepsen", data, report.resolve("nodes"), command)) {
             say("starting " + o.nodes() + " node processes (logs in " + report.resolve("nodes") + ")");
             long first = cluster.start(Duration.ofSeconds(120));
@@ -146,6 +154,7 @@ public final class JepsenRun {
             if (o.sql()) {
                 nemesis.probeWith(JepsenRun::sqlProbe);
             }
+            nemesis.backups().stateMachine(o.sql() ? "sql" : "kv");
             Thread nt = new Thread(nemesis, "jepsen-nemesis");
             nt.setDaemon(true);
             if (o.sql()) {
@@ -201,11 +210,17 @@ public final class JepsenRun {
             }
             replacements = cluster.replacements();
             if (o.nemeses().contains("backup")) {
-                auditBackups(nemesis.backups(), data, report, problems);
+                backupNemesis = nemesis.backups();
+                taken = backupNemesis.taken();
+                audit = auditBackups(nemesis.backups(), taken, o.sql() ? txnWorkload.keys() : workload.keys(), data,
+                        report, problems);
             }
         }
 
         History history = recorder.history();
+        if (audit != null && !o.sql()) {
+            history = BackupReads.withKv(history, taken, audit);
+        }
         if (!o.sql()) {
             say("checking linearizability of " + history.size() + " operations");
         }
@@ -224,6 +239,9 @@ public final class JepsenRun {
         TxnHistory txns = null;
         if (o.sql()) {
             txns = txnRecorder.history();
+            if (audit != null) {
+                txns = BackupReads.withSql(txns, taken, audit);
+            }
             say("checking " + txns.size() + " transactions for strict serializability");
             TxnResult txn = TxnChecker.check(txns);
             int txnAnomalies = txn.counts().values().stream().mapToInt(Integer::intValue).sum();
@@ -245,6 +263,10 @@ public final class JepsenRun {
                     faults.size(), replacements, check.elapsed().toMillis(), leaderMillis, problems, report);
         }
 
+        if (audit != null) {
+            result = result.withBackups(new JepsenResult.Backups(taken.size(), audit.verified(), audit.restored(),
+                    audit.states().size(), backupNemesis.crashes().size(), backupNemesis.restoredMembers()));
+        }
         writeReport(report, history, faults, check, lost, result, runStart);
         if (txns != null) {
             try (Writer w = Files.newBufferedWriter(report.resolve("txn-history.jsonl"), StandardCharsets.UTF_8)) {

@@ -49,7 +49,7 @@ public final class SqlListAppend {
             + TABLE + " WHERE k = ?";
 
     /** The list of key {@code k}, oldest append first. */
-    static final String READ = "SELECT v FROM " + TABLE + " WHERE k = ? ORDER BY seq";
+    public static final String READ = "SELECT v FROM " + TABLE + " WHERE k = ? ORDER BY seq";
 
     private SqlListAppend() {
     }
