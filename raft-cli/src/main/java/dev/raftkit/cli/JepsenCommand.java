@@ -60,7 +60,7 @@ final class JepsenCommand implements Callable<Integer> {
     @Option(names = "--nemesis", defaultValue = "kill,pause,partition,disk",
             description = "Comma-separated faults: kill, pause, partition, disk, membership, disk-stall (the leader's"
                     + " fsyncs block for up to 3 s), disk-fill (the leader's disk reports 8 MiB free: writes refused with"
-                    + " DISK_FULL until lifted); backup (full, incremental and differential backups from random nodes, some cut by a SIGKILL; every backup verified and restored at the end); or 'none' (default: kill,pause,partition,disk). disk-stall and disk-fill"
+                    + " DISK_FULL until lifted); backup (full, incremental and differential backups from random nodes, some cut by a SIGKILL; SIGKILLs timed into a snapshot and a snapshot install; a follower replaced by a new node restored from a backup chain, the restore sometimes SIGKILLed; every backup verified, restored and its state checked against the history at the end); or 'none' (default: kill,pause,partition,disk). disk-stall and disk-fill"
                     + " are injected through the node's testing-only --testing-disk-control file (a real disk cannot be"
                     + " stalled or filled without root), so they need --node jepsen. backup also needs --node jepsen (its nodes have a backup root). power: power loss, a kill -9 that"
                     + " also loses every write not yet fsync'd, on a minority or on every node at once (the nodes then"

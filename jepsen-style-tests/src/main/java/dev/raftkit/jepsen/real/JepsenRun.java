@@ -108,7 +108,7 @@ public final class JepsenRun {
                 sm -> o.sql() ? BackupReads.readSql(sm, keys) : BackupReads.readKv(sm, keys));
         String line = "backups: taken=" + taken.size() + " chains=" + audit.chains() + " verified=" + audit.verified()
                 + " restored=" + audit.restored() + " cross-node-digests=" + audit.digestsCompared()
-                + " crashes-during-backup=" + backups.crashes().size();
+                + " crashes=" + backups.crashes().size() + " restored-members=" + backups.restoredMembers();
         say(line);
         StringBuilder b = new StringBuilder(line).append('\n');
         taken.forEach(t -> b.append("taken ").append(t).append('\n'));

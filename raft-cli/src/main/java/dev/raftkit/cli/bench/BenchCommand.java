@@ -1,5 +1,6 @@
 package dev.raftkit.cli.bench;
 
+import dev.raftkit.core.ReadMode;
 import dev.raftkit.cli.DurationConverter;
 import dev.raftkit.cli.Progress;
 import dev.raftkit.grpc.RaftClient;
@@ -68,6 +69,16 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--value-bytes", defaultValue = "100", description = "Value size in bytes (default 100).")
     int valueBytes;
+
+    @Option(names = "--read-percent", defaultValue = "0", description = "Percent of operations that are point reads"
+            + " (a get of one of the client's keys; SQL: a lookup by rowid), the rest writes: 90 for a 90/10"
+            + " read/write mix (default 0: writes only).")
+    int readPercent;
+
+    @Option(names = "--read-mode", defaultValue = "linearizable", description = "With --read-percent: linearizable"
+            + " (ReadIndex, a heartbeat round per batch of reads, §6.4) or lease (served by the leader within its"
+            + " lease, §6.4.1) (default: ${DEFAULT-VALUE}).")
+    String readMode;
 
     @Option(names = "--sm", paramLabel = "KIND", defaultValue = "kv",
             description = "kv: the key-value store (default); sql: each setting on a SQL cluster (INSERTs of a row with "
@@ -215,6 +226,13 @@ public final class BenchCommand implements Callable<Integer> {
         if (valueBytes < 0 || valueBytes > (16 << 20)) {
             throw new ParameterException(spec.commandLine(), "--value-bytes must be in 0..16777216, got " + valueBytes);
         }
+        if (readPercent < 0 || readPercent > 100) {
+            throw new ParameterException(spec.commandLine(), "--read-percent must be in 0..100, got " + readPercent);
+        }
+        if (!readMode.equals("linearizable") && !readMode.equals("lease")) {
+            throw new ParameterException(spec.commandLine(), "--read-mode must be linearizable or lease, got '" + readMode
+                    + "'");
+        }
         if (keys < 1) {
             throw new ParameterException(spec.commandLine(), "--keys must be positive, got " + keys);
         }
@@ -244,6 +262,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (!grpcClients.equals("per-thread") && !grpcClients.equals("shared")) {
             throw new ParameterException(spec.commandLine(), "--grpc-clients must be per-thread or shared, got '"
                     + grpcClients + "'");
+        }
+        if (readPercent > 0 && !baselines.isEmpty()) {
+            throw new ParameterException(spec.commandLine(), "--read-percent with --baseline: the peers' harnesses"
+                    + " measure writes only; compare a read mix without --baseline");
         }
         for (String b : baselines) {
             if (!PeerBaselines.PEERS.containsKey(b)) {
@@ -275,7 +297,11 @@ public final class BenchCommand implements Callable<Integer> {
         try (Progress progress = Progress.timed(stderr, Progress.styleFor(quiet, false), System::nanoTime, "bench",
                 Duration.ofNanos(plannedNanos)).startTicker()) {
             PrintWriter err = quiet ? new PrintWriter(Writer.nullWriter()) : progress.aside(stderr);
-            return measure(out, err, stderr, parent, workloads, warmupNanos, durationNanos, prewarmNanos, probeNanos);
+            try {
+                return measure(out, err, stderr, parent, workloads, warmupNanos, durationNanos, prewarmNanos, probeNanos);
+            } finally {
+                closeProcessClusters();
+            }
         }
     }
 
@@ -305,11 +331,15 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (prewarmNanos > 0) {
             for (BenchWorkload w : workloads) {
-                // Each state machine's code warmed alike, or the first one measured pays for the JIT.
-                err.printf(Locale.ROOT, "JIT prewarm: %s, %s, 16 clients, %.0f s (not reported)...%n", w.kind().cliName(),
-                        modes.get(0), prewarmNanos / 1e9);
-                err.flush();
-                runSetting(parent, w, modes.get(0), metrics.get(0), 16, 0, prewarmNanos, quiet ? stderr : err);
+                // Each state machine's code warmed alike, or the first one measured pays for the JIT;
+                // with --processes, each set of node JVMs that will be measured.
+                for (String m : processes ? metrics : List.of(metrics.get(0))) {
+                    err.printf(Locale.ROOT, "JIT prewarm: %s, %s%s, 16 clients, %.0f s (not reported)...%n",
+                            w.kind().cliName(), modes.get(0), processes ? ", metrics " + m + ", the measured JVMs" : "",
+                            prewarmNanos / 1e9);
+                    err.flush();
+                    runSetting(parent, w, modes.get(0), m, 16, 0, prewarmNanos, quiet ? stderr : err);
+                }
             }
         }
         List<Result> results = new ArrayList<>();
@@ -360,13 +390,45 @@ public final class BenchCommand implements Callable<Integer> {
 
     // ------------------------------------------------------------------ one setting
 
+    /**
+     * With {@code --processes}: the three node JVMs of each state machine and metrics setting,
+     * started once and kept for every setting and round, so the prewarm and each warm-up warm the
+     * very processes that are measured (a new JVM per setting would measure a cold JIT). Closed at
+     * the end of {@link #measure}.
+     */
+    private final java.util.Map<String, BenchCluster> processClusters = new java.util.LinkedHashMap<>();
+    private final List<Path> processData = new ArrayList<>();
+
+    private BenchCluster processCluster(Path parent, BenchWorkload workload, boolean metricsOn, PrintWriter err)
+            throws Exception {
+        String key = workload.kind().cliName() + "/" + metricsOn;
+        BenchCluster c = processClusters.get(key);
+        if (c == null) {
+            Path data = Files.createTempDirectory(parent, "raftkit-bench-");
+            processData.add(data);
+            c = BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err, workload.kind(), metricsOn);
+            processClusters.put(key, c);
+        }
+        return c;
+    }
+
+    private void closeProcessClusters() {
+        processClusters.values().forEach(BenchCluster::close);
+        processClusters.clear();
+        processData.forEach(BenchCommand::deleteTree);
+        processData.clear();
+    }
+
     private Result runSetting(Path parent, BenchWorkload workload, String mode, String metricsSetting, int clientCount,
                               long warmupNanos, long durationNanos, PrintWriter err) throws Exception {
+        if (processes) {
+            BenchCluster cluster = processCluster(parent, workload, metricsSetting.equals("on"), err);
+            cluster.awaitLeader(Duration.ofSeconds(30));
+            return drive(cluster, workload, mode, metricsSetting, clientCount, warmupNanos, durationNanos);
+        }
         Path data = Files.createTempDirectory(parent, "raftkit-bench-");
         boolean metricsOn = metricsSetting.equals("on");
-        try (BenchCluster cluster = processes
-                ? BenchCluster.processes(data, List.of(nodeJvmOpts.trim().split("\\s+")), err, workload.kind(), metricsOn)
-                : BenchCluster.inJvm(data, workload.kind(), metricsOn)) {
+        try (BenchCluster cluster = BenchCluster.inJvm(data, workload.kind(), metricsOn)) {
             cluster.awaitLeader(Duration.ofSeconds(30));
             return drive(cluster, workload, mode, metricsSetting, clientCount, warmupNanos, durationNanos);
         } finally {
@@ -412,11 +474,16 @@ public final class BenchCommand implements Callable<Integer> {
             Thread[] threads = new Thread[clientCount];
             for (int t = 0; t < clientCount; t++) {
                 byte[][] cmds = new byte[keys][];
+                byte[][] reads = new byte[readPercent > 0 ? keys : 0][];
                 for (int k = 0; k < keys; k++) {
                     cmds[k] = workload.write(t, k, value);
+                    if (readPercent > 0) {
+                        reads[k] = workload.read(t, k, keys);
+                    }
                 }
                 RaftClient client = grpc.isEmpty() ? null : grpc.get(t % grpc.size());
-                workers[t] = new Worker(cmds, workload, leader, client, latency, start, windowStart, windowEnd);
+                workers[t] = new Worker(cmds, reads, readPercent, readMode.equals("lease") ? ReadMode.LEASE
+                        : ReadMode.LINEARIZABLE, t, workload, leader, client, latency, start, windowStart, windowEnd);
                 threads[t] = new Thread(workers[t], "bench-client-" + t);
                 threads[t].setDaemon(true);
                 threads[t].start();
@@ -460,9 +527,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** One closed-loop client thread: one outstanding write at a time. */
+    /**
+     * One closed-loop client thread: one outstanding operation at a time, a read with probability
+     * {@code readPercent}% (drawn from a generator seeded by the thread's number), else a write.
+     */
     private static final class Worker implements Runnable {
         final byte[][] cmds;
+        final byte[][] reads;
+        final int readPercent;
+        final ReadMode readMode;
+        final Random rnd;
         final BenchWorkload workload;
         final Supplier<RaftServer> leaders;
         final RaftClient client;
@@ -472,9 +546,14 @@ public final class BenchCommand implements Callable<Integer> {
         final long windowEnd;
         long errors;
 
-        Worker(byte[][] cmds, BenchWorkload workload, Supplier<RaftServer> leaders, RaftClient client,
-               LatencyRecording latency, long start, long windowStart, long windowEnd) {
+        Worker(byte[][] cmds, byte[][] reads, int readPercent, ReadMode readMode, int thread, BenchWorkload workload,
+               Supplier<RaftServer> leaders, RaftClient client, LatencyRecording latency, long start, long windowStart,
+               long windowEnd) {
             this.cmds = cmds;
+            this.reads = reads;
+            this.readPercent = readPercent;
+            this.readMode = readMode;
+            this.rnd = new Random(thread);
             this.workload = workload;
             this.leaders = leaders;
             this.client = client;
@@ -494,19 +573,21 @@ public final class BenchCommand implements Callable<Integer> {
                 if (t0 >= windowEnd) {
                     return;
                 }
-                byte[] cmd = cmds[(int) (n++ % cmds.length)];
+                int k = (int) (n++ % cmds.length);
+                boolean read = readPercent > 0 && rnd.nextInt(100) < readPercent;
                 boolean ok;
                 try {
                     byte[] result;
                     if (client != null) {
-                        result = client.submit(cmd);
+                        result = read ? client.read(reads[k], readMode) : client.submit(cmds[k]);
                     } else {
                         if (leader == null) {
                             leader = leaders.get();
                         }
-                        result = leader.submit(cmd).get(10, TimeUnit.SECONDS);
+                        result = (read ? leader.read(reads[k], readMode) : leader.submit(cmds[k]))
+                                .get(10, TimeUnit.SECONDS);
                     }
-                    ok = workload.succeeded(result);
+                    ok = read ? workload.readSucceeded(result) : workload.succeeded(result);
                 } catch (Exception e) {
                     ok = false;
                     if (e instanceof InterruptedException) {
@@ -535,10 +616,13 @@ public final class BenchCommand implements Callable<Integer> {
     private void print(PrintWriter out, Physical physical, List<Result> results, long warmupNanos, long durationNanos) {
         double[] load = loadAverage();
         out.printf(Locale.ROOT, "raftkit bench: 3 nodes %s, gRPC between replicas on loopback, fsync'd segmented logs, "
-                        + "%s; %d B values; warm-up %.1f s, measured %.1f s per setting%n",
+                        + "%s; %d B values%s; warm-up %.1f s, measured %.1f s per setting%n",
                 processes ? "in three JVMs" : "in one JVM", stateMachine.equals("sql")
-                        ? "SQL state machine (INSERTs) and key-value state machine (puts), a fresh cluster each"
-                        : "key-value state machine", valueBytes, warmupNanos / 1e9, durationNanos / 1e9);
+                        ? "SQL state machine (INSERTs) and key-value state machine (puts), " + (processes
+                        ? "each on three JVMs of its own kept for every setting" : "a fresh cluster each setting")
+                        : "key-value state machine" + (processes ? ", the same three JVMs for every setting" : ""), valueBytes, readPercent == 0 ? ""
+                        : "; " + readPercent + "% " + readMode + " point reads, " + (100 - readPercent) + "% writes (ops and"
+                        + " latencies count both)", warmupNanos / 1e9, durationNanos / 1e9);
         out.printf(Locale.ROOT, "machine: %d CPUs, load average %.2f %.2f %.2f, Java %s%n",
                 Runtime.getRuntime().availableProcessors(), load[0], load[1], load[2], System.getProperty("java.version"));
         if (physical != null) {

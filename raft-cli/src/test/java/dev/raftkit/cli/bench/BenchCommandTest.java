@@ -59,6 +59,27 @@ class BenchCommandTest {
     }
 
     @Test
+    void aReadMixSendsMostOperationsAsReadsNotThroughTheLog() {
+        for (String mode : List.of("linearizable", "lease")) {
+            Run r = run("bench", "--clients", "2", "--client-mode", "grpc,in-process", "--warmup", "200ms",
+                    "--duration", "1s", "--probe", "0s", "--read-percent", "90", "--read-mode", mode,
+                    "--dir", tmp.toString());
+            assertEquals(0, r.exit(), r.out() + r.err());
+            assertTrue(r.out().contains("90% " + mode + " point reads, 10% writes"), r.out());
+            for (String row : r.csvRows()) {
+                String[] f = row.split(",");
+                double opsPerSec = Double.parseDouble(f[7]);
+                double entriesPerSec = Double.parseDouble(f[11]) * Double.parseDouble(f[12]);
+                assertTrue(opsPerSec > 0 && entriesPerSec > 0, row);
+                // One write in ten is an entry; reads add none (ReadIndex and leases read no log).
+                assertTrue(entriesPerSec < 0.4 * opsPerSec, "entries/s " + entriesPerSec + " of ops/s " + opsPerSec
+                        + ": " + row);
+                assertEquals("0", f[17], row);
+            }
+        }
+    }
+
+    @Test
     void aShortRunWritesAReportWithOneSeriesPerSettingInEveryChart() throws Exception {
         Path csv = tmp.resolve("out").resolve("run.csv");
         java.nio.file.Files.createDirectories(csv.getParent());
@@ -220,6 +241,12 @@ class BenchCommandTest {
         r = run("bench", "--processes", "--client-mode", "in-process");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("only --client-mode grpc"), r.err());
+        r = run("bench", "--read-percent", "101");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--read-percent must be in 0..100, got 101"), r.err());
+        r = run("bench", "--read-mode", "stale");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("--read-mode must be linearizable or lease, got 'stale'"), r.err());
         r = run("bench", "--metrics", "maybe");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--metrics takes off, on or both (off,on), got 'maybe'"), r.err());
