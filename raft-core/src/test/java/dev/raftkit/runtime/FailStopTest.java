@@ -13,7 +13,7 @@ import dev.raftkit.core.RaftConfig;
 import dev.raftkit.core.RaftException;
 import dev.raftkit.core.Role;
 import dev.raftkit.testkit.runtime.ForwardingLogStorage;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.LocalNetwork;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.MemorySnapshotStore;

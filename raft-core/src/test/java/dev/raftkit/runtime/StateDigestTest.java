@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.core.log.Entry;
 import dev.raftkit.spi.SnapshotReader;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.util.List;

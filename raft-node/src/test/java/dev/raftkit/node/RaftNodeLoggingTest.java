@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.spi.StateMachine;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.storage.backup.BackupException;
 import dev.raftkit.storage.backup.BackupRestore;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.MapStateMachine;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -16,7 +16,7 @@ import dev.raftkit.metrics.MicrometerRaftMetrics;
 import dev.raftkit.spi.StorageException;
 import dev.raftkit.testkit.docs.DocSnippets;
 import dev.raftkit.testkit.net.FreePorts;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;

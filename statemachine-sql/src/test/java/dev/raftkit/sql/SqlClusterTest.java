@@ -13,7 +13,7 @@ import dev.raftkit.runtime.ClientSession;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.spi.StateMachine;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import dev.raftkit.testkit.runtime.RuntimeCluster;
 import java.io.IOException;
 import java.io.InputStream;

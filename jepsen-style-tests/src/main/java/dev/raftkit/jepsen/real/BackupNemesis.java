@@ -3,6 +3,7 @@ package dev.raftkit.jepsen.real;
 import dev.raftkit.storage.FileIo;
 import dev.raftkit.storage.backup.BackupException;
 import dev.raftkit.storage.backup.BackupManifest;
+import dev.raftkit.spi.ForwardingStateMachine;
 import dev.raftkit.spi.StateMachine;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -144,15 +145,16 @@ public final class BackupNemesis {
     }
 
     /**
-     * One step, drawn: half the time a backup ({@link #backup}); else a SIGKILL timed into a
-     * snapshot ({@link #crashSnapshot}), into a snapshot install ({@link #crashInstall}), or a
+     * One step, drawn: two times in five a backup ({@link #backup}); else, one in five each, a
+     * SIGKILL timed into a snapshot ({@link #crashSnapshot}), into a snapshot install
+     * ({@link #crashInstall}), or (once a backup exists) a
      * follower replaced by a new node restored from a backup chain, the restore itself cut by a
      * SIGKILL half the time ({@link #replaceFromBackup}). Returns the timeline event, or null.
      */
     FaultEvent step(Duration restartTimeout) throws Exception {
-        int draw = rnd.nextInt(6);
-        Step s = draw == 3 ? Step.CRASH_SNAPSHOT : draw == 4 ? Step.CRASH_INSTALL
-                : draw == 5 && !roots.isEmpty() ? Step.REPLACE_FROM_BACKUP : Step.BACKUP;
+        int draw = rnd.nextInt(5);
+        Step s = draw == 2 ? Step.CRASH_SNAPSHOT : draw == 3 ? Step.CRASH_INSTALL
+                : draw == 4 && !roots.isEmpty() ? Step.REPLACE_FROM_BACKUP : Step.BACKUP;
         return run(s, restartTimeout);
     }
 
@@ -193,9 +195,8 @@ public final class BackupNemesis {
         return live;
     }
 
-    /** A random live follower (not the leader), or 0 if there is none or no leader. */
-    private long liveFollower() {
-        long leader = cluster.leader();
+    /** A random live follower (not {@code leader}), or 0 if there is none or no leader. */
+    private long liveFollower(long leader) {
         List<Long> live = liveNodes();
         live.remove(leader);
         return leader == 0 || live.isEmpty() ? 0 : live.get(rnd.nextInt(live.size()));
@@ -239,8 +240,8 @@ public final class BackupNemesis {
      * replaces the state only once whole).
      */
     private FaultEvent crashInstall(Duration restartTimeout) throws Exception {
-        long v = liveFollower();
         long leader = cluster.leader();
+        long v = liveFollower(leader);
         if (v == 0) {
             return null;
         }
@@ -341,7 +342,7 @@ public final class BackupNemesis {
      * ({@link Cluster#replace(long, Duration, Cluster.DataSeed)}).
      */
     private FaultEvent replaceFromBackup(Duration restartTimeout) throws Exception {
-        long v = liveFollower();
+        long v = liveFollower(cluster.leader());
         if (v == 0 || cluster.ids().stream().anyMatch(cluster::isPaused)) {
             return null;
         }
@@ -619,56 +620,20 @@ public final class BackupNemesis {
      * rebuilds its state in it, checks the digests and closes it, and the audit wants to read it
      * first.
      */
-    private static final class ReadOnClose implements StateMachine {
-        private final StateMachine sm;
+    private static final class ReadOnClose extends ForwardingStateMachine {
         private final java.util.function.Consumer<StateMachine> reader;
 
         ReadOnClose(StateMachine sm, java.util.function.Consumer<StateMachine> reader) {
-            this.sm = sm;
+            super(sm);
             this.reader = reader;
-        }
-
-        @Override
-        public void validate(byte[] command) {
-            sm.validate(command);
-        }
-
-        @Override
-        public List<byte[]> apply(List<Command> commands) {
-            return sm.apply(commands);
-        }
-
-        @Override
-        public long lastApplied() {
-            return sm.lastApplied();
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return sm.snapshot();
-        }
-
-        @Override
-        public void restore(long index, java.io.InputStream in) throws IOException {
-            sm.restore(index, in);
-        }
-
-        @Override
-        public byte[] query(byte[] query) {
-            return sm.query(query);
-        }
-
-        @Override
-        public java.util.Optional<String> stateDigest() {
-            return sm.stateDigest();
         }
 
         @Override
         public void close() {
             try {
-                reader.accept(sm);
+                reader.accept(delegate);
             } finally {
-                sm.close();
+                delegate.close();
             }
         }
     }

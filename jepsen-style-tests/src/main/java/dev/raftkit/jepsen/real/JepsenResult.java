@@ -8,7 +8,7 @@ import java.util.List;
  * What a run found.
  *
  * @param valid            linearizable, nothing lost, a leader after healing, converged, no harness failure
- * @param ops              operations in the history (final reads included)
+ * @param ops              operations in the history (final reads and backups' reads included)
  * @param ok               completed OK
  * @param failed           definitely did not happen
  * @param indeterminate    timed out writes/CAS (may or may not have happened)

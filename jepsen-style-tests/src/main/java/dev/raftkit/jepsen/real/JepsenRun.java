@@ -212,7 +212,7 @@ public final class JepsenRun {
             if (o.nemeses().contains("backup")) {
                 backupNemesis = nemesis.backups();
                 taken = backupNemesis.taken();
-                audit = auditBackups(nemesis.backups(), taken, o.sql() ? txnWorkload.keys() : workload.keys(), data,
+                audit = auditBackups(backupNemesis, taken, o.sql() ? txnWorkload.keys() : workload.keys(), data,
                         report, problems);
             }
         }

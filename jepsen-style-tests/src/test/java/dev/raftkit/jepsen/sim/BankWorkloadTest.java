@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.sql.SqlOps;
 import dev.raftkit.sql.SqlStateMachine;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.raftkit.spi.StateMachine;
-import dev.raftkit.testkit.runtime.ForwardingStateMachine;
+import dev.raftkit.spi.ForwardingStateMachine;
 import example.CounterPropertyTest.CounterMachine;
 import example.CounterPropertyTest;
 import java.io.IOException;

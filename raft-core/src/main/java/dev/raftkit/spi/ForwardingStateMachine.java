@@ -1,14 +1,14 @@
-package dev.raftkit.testkit.runtime;
+package dev.raftkit.spi;
 
-import dev.raftkit.spi.StateMachine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 
 /**
- * A state machine that forwards every call to another: extend it and override the one method a
- * test plants a bug in (an {@code apply} that throws, a {@code restore} that loses an update). The
- * threads, blocking and durability rules are the delegate's (see {@link StateMachine}).
+ * A state machine that forwards every call to another: extend it and override the methods to
+ * decorate — a test plants a bug in one (an {@code apply} that throws, a {@code restore} that
+ * loses an update), a harness observes one (reads the state before {@code close}). The threads,
+ * blocking and durability rules are the delegate's (see {@link StateMachine}).
  */
 public class ForwardingStateMachine implements StateMachine {
 
