@@ -511,7 +511,8 @@ public final class BackupNemesis {
         if (!finished) {
             crashes.add("backup (" + kind + ") at node " + v + " " + when);
         }
-        StringBuilder d = new StringBuilder("SIGKILL node ").append(v).append(kind.equals("incremental") ? " during an " : " during a ").append(kind)
+        StringBuilder d = new StringBuilder("SIGKILL node ").append(v)
+                .append(kind.equals("incremental") ? " during an " : " during a ").append(kind)
                 .append(" backup ").append(finished ? "(it finished first)" : when).append("; restarted");
         Cluster.Restart r = cluster.restart(v, restartTimeout);
         describe(d, v, r);
