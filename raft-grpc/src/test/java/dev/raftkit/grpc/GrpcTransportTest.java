@@ -241,19 +241,31 @@ class GrpcTransportTest {
         GrpcTransport t1 = net.start(1, one);
         GrpcTransport t2 = net.start(2, two);
         keepSendingUntilReceived(t1, 1, 2, two);
-        InetSocketAddress address2 = t2.localAddress();
+        InetSocketAddress address2 = stopUntilUnreachable(t1, one, t2);
 
+        Inbox twoAgain = restartNodeTwo(address2, t1);
+
+        keepSendingUntilReceived(t1, 1, 2, twoAgain);
+    }
+
+    /** Closes node 2's transport and waits until node 1's reports it unreachable; returns where node 2 listened. */
+    private static InetSocketAddress stopUntilUnreachable(GrpcTransport t1, Inbox one, GrpcTransport t2)
+            throws java.io.IOException {
+        InetSocketAddress address2 = t2.localAddress();
         t2.close();
         await().atMost(PATIENCE).until(() -> {
             t1.send(List.of(heartbeat(1, 2, 0)));
             return one.unreachable.contains(2L);
         });
-        Inbox twoAgain = new Inbox();
-        GrpcTransport restarted = own(new GrpcTransport(GrpcNetwork.testDefaults("c", 2)
-                .listen(address2).peer(1, t1.localAddress()).build()));
-        restarted.start(twoAgain);
+        return address2;
+    }
 
-        keepSendingUntilReceived(t1, 1, 2, twoAgain);
+    /** Starts node 2's transport again on {@code address2}; returns its inbox. */
+    private Inbox restartNodeTwo(InetSocketAddress address2, GrpcTransport t1) throws java.io.IOException {
+        Inbox twoAgain = new Inbox();
+        own(new GrpcTransport(GrpcNetwork.testDefaults("c", 2).listen(address2).peer(1, t1.localAddress()).build()))
+                .start(twoAgain);
+        return twoAgain;
     }
 
     @Test
@@ -264,20 +276,13 @@ class GrpcTransportTest {
         Inbox two = new Inbox();
         GrpcTransport t2 = net.start(2, two);
         keepSendingUntilReceived(t1, 1, 2, two);
-        InetSocketAddress address2 = t2.localAddress();
-        t2.close();
-        await().atMost(PATIENCE).until(() -> {
-            t1.send(List.of(heartbeat(1, 2, 0)));
-            return one.unreachable.contains(2L);
-        });
+        InetSocketAddress address2 = stopUntilUnreachable(t1, one, t2);
 
         // Node 1's channel to node 2 is in reconnect backoff when the transfer starts.
         byte[] image = image(1 << 20);
         InstallSnapshot message = snapshotMessage(1, 2);
         CompletableFuture<Void> sent = t1.sendSnapshot(message, new BytesSnapshotReader(message.snapshot(), image));
-        Inbox twoAgain = new Inbox();
-        own(new GrpcTransport(GrpcNetwork.testDefaults("c", 2).listen(address2).peer(1, t1.localAddress()).build()))
-                .start(twoAgain);
+        Inbox twoAgain = restartNodeTwo(address2, t1);
 
         sent.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
         assertEquals(List.of(message), twoAgain.received);

@@ -17,7 +17,6 @@ import dev.raftkit.storage.backup.BackupRestore;
 import dev.raftkit.storage.backup.StateVerification;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -184,11 +183,6 @@ public final class BackupNemesis {
         };
     }
 
-    private AdminClient admin(long id) {
-        String[] hp = cluster.clientAddresses().get(id).split(":");
-        return new AdminClient(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), null);
-    }
-
     private List<Long> liveNodes() {
         List<Long> live = new ArrayList<>(cluster.ids());
         live.removeIf(id -> !cluster.isAlive(id) || cluster.isPaused(id));
@@ -215,7 +209,7 @@ public final class BackupNemesis {
         long v = live.get(rnd.nextInt(live.size()));
         long start = System.nanoTime();
         boolean finished;
-        try (AdminClient admin = admin(v)) {
+        try (AdminClient admin = cluster.adminOf(v)) {
             CompletableFuture<AdminClient.SnapshotTaken> f = admin.snapshot(cluster.clusterId(), Duration.ofSeconds(30));
             TimeUnit.MILLISECONDS.sleep(rnd.nextInt(30));
             finished = f.isDone();
@@ -252,7 +246,7 @@ public final class BackupNemesis {
         d.append(", ").append(fill()).append(" fill entries written");
         java.util.concurrent.CountDownLatch sent = new java.util.concurrent.CountDownLatch(1);
         String[] at = new String[1];
-        try (AdminClient admin = admin(leader)) {
+        try (AdminClient admin = cluster.adminOf(leader)) {
             try {
                 AdminClient.SnapshotTaken s = admin.snapshot(cluster.clusterId(), Duration.ofSeconds(30)).get();
                 d.append(", leader ").append(leader).append(" took a snapshot at ").append(s.index());
@@ -425,11 +419,7 @@ public final class BackupNemesis {
     private List<Path> newestPath() throws IOException {
         List<Path> best = null;
         long bestIndex = -1;
-        List<Path> chainRoots;
-        synchronized (roots) {
-            chainRoots = roots.values().stream().distinct().toList();
-        }
-        for (Path root : chainRoots) {
+        for (Path root : chainRoots()) {
             for (List<Path> p : restorePaths(root)) {
                 long last = BackupManifest.read(p.get(p.size() - 1)).lastIndex();
                 if (last > bestIndex) {
@@ -439,6 +429,13 @@ public final class BackupNemesis {
             }
         }
         return best;
+    }
+
+    /** The chain directories the run's backups went to, one per node that took any. */
+    private List<Path> chainRoots() {
+        synchronized (roots) {
+            return roots.values().stream().distinct().toList();
+        }
     }
 
     private static void describe(StringBuilder d, long v, Cluster.Restart r) {
@@ -463,7 +460,7 @@ public final class BackupNemesis {
         String kind = fresh ? "full" : List.of("full", "incremental", "differential").get(rnd.nextInt(3));
         boolean crash = !fresh && rnd.nextInt(4) == 0;
         long start = System.nanoTime();
-        try (AdminClient admin = admin(v)) {
+        try (AdminClient admin = cluster.adminOf(v)) {
             CompletableFuture<AdminClient.BackupTaken> f = admin.backup(cluster.clusterId(), kind, CHAIN,
                     Duration.ofSeconds(60));
             if (crash) {
@@ -553,11 +550,7 @@ public final class BackupNemesis {
         int verified = 0;
         int restored = 0;
         Map<Path, Object> states = new java.util.HashMap<>();
-        List<Path> chainRoots;
-        synchronized (roots) {
-            chainRoots = roots.values().stream().distinct().toList();
-        }
-        for (Path chainRoot : chainRoots) {
+        for (Path chainRoot : chainRoots()) {
             List<List<Path>> paths;
             try {
                 paths = restorePaths(chainRoot);

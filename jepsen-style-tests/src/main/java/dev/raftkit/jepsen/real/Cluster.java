@@ -382,8 +382,7 @@ public final class Cluster implements AutoCloseable {
     /** Tells running member {@code to} where node {@code id} listens (its peer link and client port). */
     private void announce(long to, long id, String peerHostPort, String client, long deadlineNanos)
             throws InterruptedException {
-        String[] hp = clientAddresses.get(to).split(":");
-        try (AdminClient admin = new AdminClient(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), null)) {
+        try (AdminClient admin = adminOf(to)) {
             retry(() -> {
                 try {
                     admin.addPeer(clusterId, id, peerHostPort, client, Duration.ofSeconds(2)).get();
@@ -396,6 +395,12 @@ public final class Cluster implements AutoCloseable {
                 return null;
             }, deadlineNanos, "tell node " + to + " where node " + id + " listens; see " + nodes.get(to).log());
         }
+    }
+
+    /** An admin client of node {@code id} alone (its client port; no redirects). The caller closes it. */
+    public AdminClient adminOf(long id) {
+        String[] hp = clientAddresses.get(id).split(":");
+        return new AdminClient(new InetSocketAddress(hp[0], Integer.parseInt(hp[1])), null);
     }
 
     /** A client for membership changes, following redirects to the leader. */

@@ -11,6 +11,7 @@ import dev.raftkit.runtime.RaftListener;
 import dev.raftkit.runtime.RaftServer;
 import dev.raftkit.runtime.RaftServerBuilder;
 import dev.raftkit.runtime.ServerStatus;
+import dev.raftkit.spi.ForwardingStateMachine;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.StateMachine;
 import dev.raftkit.storage.FileSnapshotStore;
@@ -880,24 +881,18 @@ final class SimHost {
     }
 
     /** The workload's real state machine, reporting every apply to the checker and checking its invariant. */
-    private final class ObservedStateMachine implements StateMachine {
-        private final StateMachine delegate;
+    private final class ObservedStateMachine extends ForwardingStateMachine {
         /** The planted {@link Hooks#nondeterministicApply} bug's own coin, per process; else null. */
         private final Random reorder;
         private long applied;
 
         ObservedStateMachine(StateMachine delegate, Random reorder) {
-            this.delegate = delegate;
+            super(delegate);
             this.reorder = reorder;
         }
 
         StateMachine delegate() {
             return delegate;
-        }
-
-        @Override
-        public void validate(byte[] command) {
-            delegate.validate(command);
         }
 
         @Override
@@ -938,11 +933,6 @@ final class SimHost {
         }
 
         @Override
-        public long lastApplied() {
-            return delegate.lastApplied();
-        }
-
-        @Override
         public Snapshot snapshot() {
             recordDigest();
             return delegate.snapshot();
@@ -972,20 +962,6 @@ final class SimHost {
             }
         }
 
-        @Override
-        public byte[] query(byte[] query) {
-            return delegate.query(query);
-        }
-
-        @Override
-        public java.util.Optional<String> stateDigest() {
-            return delegate.stateDigest();
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
     }
 
     /** The workload's state machine inside the observer. */
