@@ -117,7 +117,7 @@ public final class GrpcTransport implements Transport {
                 // before the service sees a call: a caller whose certificate may not use the peer
                 // port is refused first.
                 .addService(MalformedRequestGuard.guard(
-                        ServerInterceptors.intercept(service, new RemoteAddressInterceptor(),
+                        ServerInterceptors.intercept(service.definition(), new RemoteAddressInterceptor(),
                                 new IdentityInterceptor(config.clusterId(), config.nodeId(),
                                         IdentityInterceptor.Port.PEER, false)),
                         "node " + config.nodeId() + "'s peer port", throttle))

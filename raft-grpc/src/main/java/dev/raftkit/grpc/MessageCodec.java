@@ -192,6 +192,15 @@ public final class MessageCodec {
      * @throws InvalidMessageException naming the first field that is missing or invalid
      */
     public static Message decode(PeerEnvelope e) {
+        return decode(e, null);
+    }
+
+    /**
+     * {@link #decode(PeerEnvelope)} of an envelope as {@link PeerWire} read it: an append read on
+     * its fast path has its entries in {@code entries} (validated here just the same); null when
+     * {@code e} holds them.
+     */
+    static Message decode(PeerEnvelope e, PeerWire.RawEntries entries) {
         long from = nodeId(e.getFrom(), "from");
         long to = nodeId(e.getTo(), "to");
         if (from == to) {
@@ -200,7 +209,8 @@ public final class MessageCodec {
         long term = term(e.getTerm(), "term");
         try {
             return switch (e.getBodyCase()) {
-                case APPEND_ENTRIES -> decodeAppend(from, to, term, e.getAppendEntries());
+                case APPEND_ENTRIES -> decodeAppend(from, to, term, e.getAppendEntries(),
+                        entries != null ? entries : PeerWire.RawEntries.of(e.getAppendEntries()));
                 case APPEND_ENTRIES_RESPONSE -> {
                     AppendEntriesResponseProto r = e.getAppendEntriesResponse();
                     yield new AppendEntriesResponse(from, to, term, r.getReject(),
@@ -275,13 +285,13 @@ public final class MessageCodec {
         return new Heartbeat(from, to, term, index(h.getCommit(), "commit"), h.getContext(), matched);
     }
 
-    private static AppendEntries decodeAppend(long from, long to, long term, AppendEntriesProto a) {
+    private static AppendEntries decodeAppend(long from, long to, long term, AppendEntriesProto a,
+                                              PeerWire.RawEntries raw) {
         EntryId prev = entryId(a.hasPrev(), a.getPrev(), "prev");
-        List<Entry> entries = new ArrayList<>(a.getEntriesCount());
-        for (int i = 0; i < a.getEntriesCount(); i++) {
-            EntryProto p = a.getEntries(i);
-            long entryTerm = p.getTerm();
-            long index = p.getIndex();
+        List<Entry> entries = new ArrayList<>(raw.count());
+        for (int i = 0; i < raw.count(); i++) {
+            long entryTerm = raw.term(i);
+            long index = raw.index(i);
             // The field's name is built only for an error: this runs for every entry received.
             String field = entryTerm < 1 || index < 1 || entryTerm > term ? "entries[" + i + "]" : null;
             if (entryTerm < 0 || index < 0 || entryTerm > EntryId.MAX_TERM || index > EntryId.MAX_INDEX) {
@@ -297,13 +307,12 @@ public final class MessageCodec {
                 throw new InvalidMessageException(field + " has term " + entryTerm
                         + ", above the leader's term " + term);
             }
-            EntryType type = switch (p.getType()) {
-                case ENTRY_TYPE_NORMAL -> EntryType.NORMAL;
-                case ENTRY_TYPE_CONF_CHANGE -> EntryType.CONF_CHANGE;
-                case ENTRY_TYPE_UNSPECIFIED, UNRECOGNIZED -> throw new InvalidMessageException(
-                        field + " has unknown type " + p.getTypeValue());
+            EntryType type = switch (raw.type(i)) {
+                case EntryTypeProto.ENTRY_TYPE_NORMAL_VALUE -> EntryType.NORMAL;
+                case EntryTypeProto.ENTRY_TYPE_CONF_CHANGE_VALUE -> EntryType.CONF_CHANGE;
+                default -> throw new InvalidMessageException(field + " has unknown type " + raw.type(i));
             };
-            entries.add(new Entry(entryTerm, index, type, p.getData().toByteArray()));
+            entries.add(new Entry(entryTerm, index, type, raw.data(i)));
         }
         if (prev.term() > term) {
             throw new InvalidMessageException("prev " + prev + " has a term above the leader's term " + term);

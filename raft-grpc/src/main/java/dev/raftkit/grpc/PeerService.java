@@ -1,5 +1,12 @@
 package dev.raftkit.grpc;
 
+import java.util.ArrayList;
+import java.util.List;
+import io.grpc.stub.ServerCalls;
+import io.grpc.ServiceDescriptor;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.grpc.proto.PeerEnvelope;
@@ -42,10 +49,29 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
         this.transport = transport;
     }
 
-    @Override
-    public StreamObserver<PeerEnvelope> stream(StreamObserver<StreamSummary> responses) {
-        return new InboundStream(responses, RemoteAddressInterceptor.remote(), RemoteAddressInterceptor.host(),
-                IdentityInterceptor.identity());
+    /**
+     * The service as the server runs it: the generated methods, but {@code Stream} reads each
+     * envelope through {@link PeerWire} (appends' entries straight from the bytes) instead of the
+     * generated parser.
+     */
+    ServerServiceDefinition definition() {
+        ServerServiceDefinition generated = bindService();
+        String stream = RaftPeerGrpc.getStreamMethod().getFullMethodName();
+        List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+        for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+            methods.add(m.getMethodDescriptor().getFullMethodName().equals(stream) ? PeerWire.STREAM_IN
+                    : m.getMethodDescriptor());
+        }
+        ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(
+                new ServiceDescriptor(generated.getServiceDescriptor().getName(), methods));
+        for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
+            if (!m.getMethodDescriptor().getFullMethodName().equals(stream)) {
+                b.addMethod(m);
+            }
+        }
+        b.addMethod(PeerWire.STREAM_IN, ServerCalls.asyncClientStreamingCall(responses -> new InboundStream(responses,
+                RemoteAddressInterceptor.remote(), RemoteAddressInterceptor.host(), IdentityInterceptor.identity())));
+        return b.build();
     }
 
     @Override
@@ -131,7 +157,7 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
     }
 
     /** One incoming message stream. gRPC calls it on the event loop that read it, one callback at a time. */
-    private final class InboundStream implements StreamObserver<PeerEnvelope> {
+    private final class InboundStream implements StreamObserver<PeerWire.Incoming> {
         private final StreamObserver<StreamSummary> responses;
         private final String remote;
         private final String host;
@@ -149,7 +175,8 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
         }
 
         @Override
-        public void onNext(PeerEnvelope e) {
+        public void onNext(PeerWire.Incoming incoming) {
+            PeerEnvelope e = incoming.envelope();
             if (ended) {
                 return;
             }
@@ -182,7 +209,7 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
             }
             Message m;
             try {
-                m = MessageCodec.decode(e);
+                m = MessageCodec.decode(e, incoming.entries());
             } catch (InvalidMessageException ex) {
                 String why = "node " + transport.selfId() + " refused a malformed message from node " + sender
                         + " at " + remote + ": " + ex.getMessage();

@@ -14,7 +14,6 @@ import dev.raftkit.grpc.proto.RaftClientServiceGrpc.RaftClientServiceFutureStub;
 import dev.raftkit.grpc.proto.RaftClientServiceGrpc;
 import dev.raftkit.grpc.proto.ReadModeProto;
 import dev.raftkit.grpc.proto.ReadRequest;
-import dev.raftkit.grpc.proto.ReadResponse;
 import dev.raftkit.grpc.proto.Refusal;
 import dev.raftkit.grpc.proto.StatusRequest;
 import dev.raftkit.grpc.proto.StatusResponse;

@@ -1,10 +1,10 @@
 package dev.raftkit.grpc;
 
 import dev.raftkit.core.message.Message;
-import dev.raftkit.grpc.proto.PeerEnvelope;
-import dev.raftkit.grpc.proto.RaftPeerGrpc;
 import dev.raftkit.grpc.proto.StreamSummary;
+import io.grpc.CallOptions;
 import io.grpc.Status;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -155,8 +155,8 @@ final class SendLane {
             }
             queuedMessages.decrementAndGet();
             queuedBytes.addAndGet(-m.sizeBytes());
-            PeerEnvelope envelope = MessageCodec.encode(link.transport().clusterId(), m);
-            int size = envelope.getSerializedSize();
+            byte[] envelope = PeerWire.encode(link.transport().clusterId(), m);
+            int size = envelope.length;
             if (size > link.transport().config().maxMessageBytes()) {
                 LOG.warn("node {}: dropping a {} of {} bytes to node {}: larger than the transport's maximum "
                                 + "message size of {} bytes; lower the core's max append size below it",
@@ -176,7 +176,7 @@ final class SendLane {
             link.channel().resetConnectBackoff();
         }
         Attempt a = new Attempt();
-        RaftPeerGrpc.newStub(link.channel()).stream(a);
+        ClientCalls.asyncClientStreamingCall(link.channel().newCall(PeerWire.STREAM_OUT, CallOptions.DEFAULT), a);
         return a;
     }
 
@@ -240,14 +240,14 @@ final class SendLane {
     }
 
     /** One attempt at a stream; gRPC calls it back on the transport's executor. */
-    private final class Attempt implements ClientResponseObserver<PeerEnvelope, StreamSummary> {
+    private final class Attempt implements ClientResponseObserver<byte[], StreamSummary> {
         final long openedNanos = System.nanoTime();
-        ClientCallStreamObserver<PeerEnvelope> out;
+        ClientCallStreamObserver<byte[]> out;
         volatile Status failure;
         long sent;
 
         @Override
-        public void beforeStart(ClientCallStreamObserver<PeerEnvelope> requestStream) {
+        public void beforeStart(ClientCallStreamObserver<byte[]> requestStream) {
             this.out = requestStream;
             requestStream.setOnReadyHandler(SendLane.this::requestDrain);
         }

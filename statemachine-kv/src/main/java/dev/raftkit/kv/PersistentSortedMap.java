@@ -28,8 +28,16 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
 
     private static final PersistentSortedMap<?> EMPTY = new PersistentSortedMap<>(null, 0);
 
-    /** One tree node; never changed after construction. */
-    private record Node<V>(byte[] key, V value, Node<V> left, Node<V> right, int height) {
+    /**
+     * One tree node; never changed after construction. {@code prefix} is the key's first 8 bytes
+     * ({@link #prefix(byte[])}), so a search compares a long held in the node it has already loaded
+     * and touches the key array only when the prefixes tie: on a large map each probe of a
+     * separate key array is a cache miss, and they were most of a put's time.
+     */
+    private record Node<V>(byte[] key, long prefix, V value, Node<V> left, Node<V> right, int height) {
+        Node(byte[] key, V value, Node<V> left, Node<V> right, int height) {
+            this(key, PersistentSortedMap.prefix(key), value, left, right, height);
+        }
     }
 
     private final Node<V> root;
@@ -77,6 +85,26 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
         return Arrays.compareUnsigned(a, b);
     }
 
+    /**
+     * The first 8 bytes of {@code key}, big-endian, zero-padded: prefixes compared as unsigned
+     * longs order keys as {@link #compare} does whenever they differ (a key that ends early pads
+     * with zeros, and a proper prefix sorts first), so only equal prefixes need the full compare.
+     */
+    static long prefix(byte[] key) {
+        long p = 0;
+        int n = Math.min(8, key.length);
+        for (int i = 0; i < n; i++) {
+            p |= (key[i] & 0xFFL) << (56 - 8 * i);
+        }
+        return p;
+    }
+
+    /** {@link #compare} of {@code key} (whose prefix is {@code prefix}) with the node's key. */
+    private static int compare(byte[] key, long prefix, Node<?> n) {
+        int c = Long.compareUnsigned(prefix, n.prefix);
+        return c != 0 ? c : compare(key, n.key);
+    }
+
     int size() {
         return size;
     }
@@ -87,9 +115,10 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
 
     /** The value at {@code key}, or null. */
     V get(byte[] key) {
+        long prefix = prefix(key);
         Node<V> n = root;
         while (n != null) {
-            int c = compare(key, n.key);
+            int c = compare(key, prefix, n);
             if (c == 0) {
                 return n.value;
             }
@@ -103,41 +132,41 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
         boolean[] added = new boolean[1];
-        Node<V> r = put(root, key, value, added);
+        Node<V> r = put(root, key, prefix(key), value, added);
         return new PersistentSortedMap<>(r, added[0] ? size + 1 : size);
     }
 
-    private static <V> Node<V> put(Node<V> n, byte[] key, V value, boolean[] added) {
+    private static <V> Node<V> put(Node<V> n, byte[] key, long prefix, V value, boolean[] added) {
         if (n == null) {
             added[0] = true;
-            return new Node<>(key, value, null, null, 1);
+            return new Node<>(key, prefix, value, null, null, 1);
         }
-        int c = compare(key, n.key);
+        int c = compare(key, prefix, n);
         if (c == 0) {
-            return new Node<>(n.key, value, n.left, n.right, n.height);
+            return new Node<>(n.key, n.prefix, value, n.left, n.right, n.height);
         }
-        return c < 0 ? balance(n.key, n.value, put(n.left, key, value, added), n.right)
-                : balance(n.key, n.value, n.left, put(n.right, key, value, added));
+        return c < 0 ? balance(n, put(n.left, key, prefix, value, added), n.right)
+                : balance(n, n.left, put(n.right, key, prefix, value, added));
     }
 
     /** A new version without {@code key} (this one if it is absent); this version is unchanged. */
     PersistentSortedMap<V> remove(byte[] key) {
-        Node<V> r = remove(root, key);
+        Node<V> r = remove(root, key, prefix(key));
         return r == root ? this : new PersistentSortedMap<>(r, size - 1);
     }
 
-    private static <V> Node<V> remove(Node<V> n, byte[] key) {
+    private static <V> Node<V> remove(Node<V> n, byte[] key, long prefix) {
         if (n == null) {
             return null;
         }
-        int c = compare(key, n.key);
+        int c = compare(key, prefix, n);
         if (c < 0) {
-            Node<V> l = remove(n.left, key);
-            return l == n.left ? n : balance(n.key, n.value, l, n.right);
+            Node<V> l = remove(n.left, key, prefix);
+            return l == n.left ? n : balance(n, l, n.right);
         }
         if (c > 0) {
-            Node<V> r = remove(n.right, key);
-            return r == n.right ? n : balance(n.key, n.value, n.left, r);
+            Node<V> r = remove(n.right, key, prefix);
+            return r == n.right ? n : balance(n, n.left, r);
         }
         if (n.left == null) {
             return n.right;
@@ -150,22 +179,23 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
         while (min.left != null) {
             min = min.left;
         }
-        return balance(min.key, min.value, n.left, removeMin(n.right));
+        return balance(min, n.left, removeMin(n.right));
     }
 
     private static <V> Node<V> removeMin(Node<V> n) {
         if (n.left == null) {
             return n.right;
         }
-        return balance(n.key, n.value, removeMin(n.left), n.right);
+        return balance(n, removeMin(n.left), n.right);
     }
 
     private static int height(Node<?> n) {
         return n == null ? 0 : n.height;
     }
 
-    private static <V> Node<V> node(byte[] key, V value, Node<V> left, Node<V> right) {
-        return new Node<>(key, value, left, right, 1 + Math.max(height(left), height(right)));
+    /** A copy of {@code at}'s key and value over new children. */
+    private static <V> Node<V> node(Node<V> at, Node<V> left, Node<V> right) {
+        return new Node<>(at.key, at.prefix, at.value, left, right, 1 + Math.max(height(left), height(right)));
     }
 
     /**
@@ -173,26 +203,24 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
      * below), rotated so that they differ by at most 1 again: the AVL invariant, which keeps the
      * height under 1.44·log₂(n + 2).
      */
-    private static <V> Node<V> balance(byte[] key, V value, Node<V> left, Node<V> right) {
+    private static <V> Node<V> balance(Node<V> at, Node<V> left, Node<V> right) {
         int hl = height(left);
         int hr = height(right);
         if (hl > hr + 1) {
             if (height(left.left) >= height(left.right)) {
-                return node(left.key, left.value, left.left, node(key, value, left.right, right));
+                return node(left, left.left, node(at, left.right, right));
             }
             Node<V> lr = left.right;
-            return node(lr.key, lr.value, node(left.key, left.value, left.left, lr.left),
-                    node(key, value, lr.right, right));
+            return node(lr, node(left, left.left, lr.left), node(at, lr.right, right));
         }
         if (hr > hl + 1) {
             if (height(right.right) >= height(right.left)) {
-                return node(right.key, right.value, node(key, value, left, right.left), right.right);
+                return node(right, node(at, left, right.left), right.right);
             }
             Node<V> rl = right.left;
-            return node(rl.key, rl.value, node(key, value, left, rl.left),
-                    node(right.key, right.value, rl.right, right.right));
+            return node(rl, node(at, left, rl.left), node(right, rl.right, right.right));
         }
-        return node(key, value, left, right);
+        return node(at, left, right);
     }
 
     /** Entries in ascending key order. */
@@ -216,7 +244,7 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
 
     /**
      * Checks the tree's invariants (for tests): keys strictly ascending in order, every node's
-     * height right and its subtrees' heights within 1 of each other, and the size right.
+     * prefix and height right and its subtrees' heights within 1 of each other, and the size right.
      *
      * @throws IllegalStateException naming the first broken invariant
      */
@@ -238,6 +266,9 @@ final class PersistentSortedMap<V> implements Iterable<Map.Entry<byte[], V>> {
         if (Math.abs(height(n.left) - height(n.right)) > 1) {
             throw new IllegalStateException("node " + Arrays.toString(n.key) + " is unbalanced: heights "
                     + height(n.left) + " and " + height(n.right));
+        }
+        if (n.prefix != prefix(n.key)) {
+            throw new IllegalStateException("node " + Arrays.toString(n.key) + " has a stale prefix");
         }
         if (n.height != 1 + Math.max(height(n.left), height(n.right))) {
             throw new IllegalStateException("node " + Arrays.toString(n.key) + " has height " + n.height);

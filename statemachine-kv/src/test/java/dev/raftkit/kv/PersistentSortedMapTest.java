@@ -37,11 +37,18 @@ class PersistentSortedMapTest {
 
     // Few distinct bytes, short keys: operations collide, and 0x00/0xFF probe unsigned order.
     private static final Gen<List<Integer>> KEYS = Gens.lists(Gens.oneOf(0x00, 0x01, 0x7F, 0x80, 0xFF), 0, 3);
-    private static final Gen<Op> OPS = Gens.choose(
-            Gens.pairs(KEYS, Gens.ints(0, 9)).map(p -> new Put(p.first(), p.second())),
-            KEYS.map(Remove::new),
-            KEYS.map(Lookup::new),
-            Gens.pairs(KEYS, Gens.ints(0, 5)).map(p -> new Range(p.first(), p.second())));
+    private static final Gen<Op> OPS = ops(KEYS);
+    // Keys of 6 to 11 bytes over two byte values: many share their first 8 bytes (the prefix a
+    // node compares first) and differ after it, or are proper prefixes of each other.
+    private static final Gen<Op> LONG_KEY_OPS = ops(Gens.lists(Gens.oneOf(0x00, 0xFF), 6, 11));
+
+    private static Gen<Op> ops(Gen<List<Integer>> keys) {
+        return Gens.choose(
+                Gens.pairs(keys, Gens.ints(0, 9)).map(p -> new Put(p.first(), p.second())),
+                keys.map(Remove::new),
+                keys.map(Lookup::new),
+                Gens.pairs(keys, Gens.ints(0, 5)).map(p -> new Range(p.first(), p.second())));
+    }
 
     static byte[] bytes(List<Integer> key) {
         byte[] b = new byte[key.size()];
@@ -66,7 +73,16 @@ class PersistentSortedMapTest {
 
     @Test
     void agreesWithATreeMapAndKeepsEveryOldVersionIntact() {
-        Property.check("persistent map agrees with a TreeMap", Gens.lists(OPS, 0, 120), script -> {
+        agreesWithATreeMap("persistent map agrees with a TreeMap", OPS);
+    }
+
+    @Test
+    void keysSharingTheirFirstEightBytesAreOrderedByTheRest() {
+        agreesWithATreeMap("persistent map agrees with a TreeMap on long keys", LONG_KEY_OPS);
+    }
+
+    private static void agreesWithATreeMap(String name, Gen<Op> ops) {
+        Property.check(name, Gens.lists(ops, 0, 120), script -> {
             PersistentSortedMap<Integer> map = PersistentSortedMap.empty();
             TreeMap<byte[], Integer> model = oracle();
             List<PersistentSortedMap<Integer>> versions = new ArrayList<>();
