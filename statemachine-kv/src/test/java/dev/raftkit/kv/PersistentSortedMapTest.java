@@ -14,10 +14,11 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 
-/** The persistent AVL map against a {@link TreeMap} oracle (STYLE 8), every old version included. */
+/** The persistent B+ tree map against a {@link TreeMap} oracle (STYLE 8), every old version included. */
 class PersistentSortedMapTest {
 
     sealed interface Op permits Put, Remove, Lookup, Range {
@@ -134,14 +135,78 @@ class PersistentSortedMapTest {
     }
 
     @Test
-    void heightStaysLogarithmicUnderSequentialInserts() {
+    void depthStaysLogarithmicUnderSequentialInserts() {
         PersistentSortedMap<Integer> map = PersistentSortedMap.empty();
         for (int i = 0; i < 100_000; i++) {
             map = map.put(new byte[] {(byte) (i >> 16), (byte) (i >> 8), (byte) i}, i);
         }
-        // checkInvariants fails on any node whose subtrees differ in height by more than one.
+        // checkInvariants fails on any leaf at another depth than the rest.
         map.checkInvariants();
         assertEquals(100_000, map.size());
+        // Every split leaves both halves at least half full: 16^5 > 100,000.
+        assertTrue(map.depth() <= 5, "depth " + map.depth());
+    }
+
+    /**
+     * Thousands of keys, so leaves and inner nodes split and empty over several levels: every
+     * operation against a TreeMap, the invariants every 250 operations, and a few kept versions
+     * unchanged at the end. Removals favour keys present, so the tree also shrinks back.
+     */
+    @Test
+    void splitsAndEmptiesAcrossLevelsAgreeWithATreeMap() {
+        for (long seed = 1; seed <= 4; seed++) {
+            Random rnd = new Random(seed);
+            PersistentSortedMap<Integer> map = PersistentSortedMap.empty();
+            TreeMap<byte[], Integer> model = oracle();
+            List<PersistentSortedMap<Integer>> versions = new ArrayList<>();
+            List<List<String>> expected = new ArrayList<>();
+            int keys = seed % 2 == 0 ? 3000 : 40_000;
+            for (int i = 0; i < 12_000; i++) {
+                // Short keys and 10-byte keys sharing their first 8 bytes, interleaved in order.
+                int k = rnd.nextInt(keys);
+                byte[] key = rnd.nextBoolean() ? new byte[] {(byte) (k >> 16), (byte) (k >> 8), (byte) k}
+                        : new byte[] {0, 0, 0, 0, 0, 0, 0, 0, (byte) (k >> 8), (byte) k};
+                int op = rnd.nextInt(10);
+                if (op < (i < 8000 ? 6 : 2)) {
+                    map = map.put(key, i);
+                    model.put(key, i);
+                } else if (op < 9) {
+                    byte[] victim = rnd.nextBoolean() && !model.isEmpty() ? model.ceilingKey(key) : key;
+                    if (victim != null) {
+                        map = map.remove(victim);
+                        model.remove(victim);
+                    }
+                } else {
+                    assertEquals(contents(model.tailMap(key, true).entrySet().iterator(), 40),
+                            contents(map.iteratorFrom(key), 40), "scan from " + Arrays.toString(key));
+                }
+                assertEquals(model.get(key), map.get(key));
+                assertEquals(model.size(), map.size());
+                if (i % 250 == 0) {
+                    map.checkInvariants();
+                    versions.add(map);
+                    expected.add(contents(model.entrySet().iterator(), Integer.MAX_VALUE));
+                }
+            }
+            map.checkInvariants();
+            assertEquals(contents(model.entrySet().iterator(), Integer.MAX_VALUE), contents(map.iterator(), Integer.MAX_VALUE));
+            // Empty it in random order: leaves and inner nodes vanish and the root loses levels.
+            List<byte[]> left = new ArrayList<>(model.keySet());
+            java.util.Collections.shuffle(left, rnd);
+            int depth = map.depth();
+            for (int i = 0; i < left.size(); i++) {
+                map = map.remove(left.get(i));
+                model.remove(left.get(i));
+                if (i % 100 == 0 || model.size() < 40) {
+                    map.checkInvariants();
+                    assertEquals(contents(model.entrySet().iterator(), 50), contents(map.iterator(), 50));
+                }
+            }
+            assertTrue(depth >= 3 && map.depth() == 0 && map.isEmpty(), "depth " + depth + " to " + map.depth());
+            for (int v = 0; v < versions.size(); v += 7) {
+                assertEquals(expected.get(v), contents(versions.get(v).iterator(), Integer.MAX_VALUE), "version " + v);
+            }
+        }
     }
 
     @Test
