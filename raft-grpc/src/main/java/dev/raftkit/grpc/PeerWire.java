@@ -46,7 +46,9 @@ import java.util.List;
  */
 final class PeerWire {
 
+    /** The field number of {@code append_entries} in {@code PeerEnvelope}. */
     private static final int ENVELOPE_APPEND = 10;
+    private static final byte[] EMPTY = new byte[0];
 
     /** The client's side of {@code RaftPeer.Stream}: each request is an already encoded envelope. */
     static final MethodDescriptor<byte[], StreamSummary> STREAM_OUT = RaftPeerGrpc.getStreamMethod()
@@ -272,7 +274,7 @@ final class PeerWire {
 
     /** The body of a canonical append, its prev and commit into {@code append}; null if not canonical. */
     private static RawEntries readAppend(CodedInputStream in, AppendEntriesProto.Builder append) throws IOException {
-        RawEntries entries = new RawEntries(16);
+        RawEntries entries = new RawEntries(8);
         boolean prev = false;
         boolean commit = false;
         while (true) {
@@ -361,8 +363,6 @@ final class PeerWire {
         entries.add(term, index, type, data);
         return true;
     }
-
-    private static final byte[] EMPTY = new byte[0];
 
     // ------------------------------------------------------------------------------- marshallers
 
