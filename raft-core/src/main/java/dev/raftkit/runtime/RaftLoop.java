@@ -52,8 +52,6 @@ final class RaftLoop {
     private static final Logger LOG = LoggerFactory.getLogger(RaftLoop.class);
     /** Inputs of one kind stepped per round before the Ready is taken: bounds a round's latency. */
     private static final int BATCH = 1024;
-    /** Most ticks a follower takes in one round, however many passed since the last (see round). */
-    static final int MAX_CAUGHT_UP_TICKS = 2;
 
     private record LoopView(Role role, long term, long leader, long commit, long lastIndex, boolean recovering) {
     }
@@ -337,16 +335,7 @@ final class RaftLoop {
             return false;
         }
         long ticks = pendingTicks.getAndSet(0);
-        // A follower or candidate takes at most MAX_CAUGHT_UP_TICKS of the ticks that piled up
-        // while this loop did not run. Time its own process was stopped (a GC pause, SIGSTOP) is
-        // no evidence that the leader is gone: the leader's heartbeats may wait in the inbox, and
-        // in a JVM hosting several nodes the leader was stopped just as long. Counting it started
-        // an election the moment such a JVM resumed from a long pause. Fewer ticks only delay an
-        // election, which Raft's safety never depends on, and make a leader's lease safer (its
-        // followers vote later, §6.4.1). A leader takes every tick: its lease and its quorum
-        // check must see all the time that passed.
-        long coreTicks = node.isLeader() ? ticks : Math.min(ticks, MAX_CAUGHT_UP_TICKS);
-        for (long i = 0; i < coreTicks && !diskStalled; i++) {
+        for (long i = 0; i < ticks && !diskStalled; i++) {
             node.tick();
         }
         if (ticks > 0) {
