@@ -1,12 +1,5 @@
 package dev.raftkit.grpc;
 
-import java.util.ArrayList;
-import java.util.List;
-import io.grpc.stub.ServerCalls;
-import io.grpc.ServiceDescriptor;
-import io.grpc.MethodDescriptor;
-import io.grpc.ServerMethodDefinition;
-import io.grpc.ServerServiceDefinition;
 import dev.raftkit.core.message.InstallSnapshot;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.grpc.proto.PeerEnvelope;
@@ -16,10 +9,17 @@ import dev.raftkit.grpc.proto.SnapshotChunk;
 import dev.raftkit.grpc.proto.SnapshotHeader;
 import dev.raftkit.grpc.proto.SnapshotResume;
 import dev.raftkit.grpc.proto.StreamSummary;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
