@@ -2,13 +2,11 @@ package dev.raftkit.runtime;
 
 import dev.raftkit.core.Ready;
 import dev.raftkit.core.SnapshotMeta;
-import dev.raftkit.core.message.AppendEntriesResponse;
 import dev.raftkit.core.message.Message;
 import dev.raftkit.spi.LogStorage;
 import dev.raftkit.spi.LogWriter;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -129,7 +127,6 @@ final class LogWriterStage implements PersistQueue {
         boolean sync = false;
         boolean stop = false;
         long lastNumber = -1;
-        int readys = 0;
         List<Message> afterPersist = null;
         List<Compact> compactions = null;
         int entries = 0;
@@ -175,7 +172,6 @@ final class LogWriterStage implements PersistQueue {
                 }
                 sync |= r.mustSync();
                 lastNumber = r.number();
-                readys++;
                 if (!r.messagesAfterPersist().isEmpty()) {
                     if (afterPersist == null) {
                         afterPersist = new ArrayList<>();
@@ -228,7 +224,7 @@ final class LogWriterStage implements PersistQueue {
             }
         }
         if (afterPersist != null) {
-            peers.send(readys > 1 ? coalesceAcks(afterPersist) : afterPersist);
+            peers.send(afterPersist);
         }
         if (lastNumber > 0) {
             loop.post(new LoopInput.Persisted(lastNumber));
@@ -236,42 +232,6 @@ final class LogWriterStage implements PersistQueue {
         if (stop) {
             stopped = true;
             drained.complete(null);
-        }
-        return false;
-    }
-
-    /**
-     * {@code messages} without the acceptances a later one in the list covers: one sync made several
-     * Readys durable, and a follower that appended three AppendEntries in it would otherwise answer
-     * each. An accepting {@link AppendEntriesResponse} says the follower's log matches the
-     * leader's up to its index (§5.3), so a later acceptance to the same node, in the same term and
-     * with the same recovering flag, at an index at least as high, says all it did: the leader
-     * keeps the highest match it hears of, and frees in-flight appends up to it. Rejections and
-     * every other message are kept, in order. The leader steps one response instead of several,
-     * and each follower sends one message per sync to it.
-     */
-    static List<Message> coalesceAcks(List<Message> messages) {
-        List<Message> kept = new ArrayList<>(messages.size());
-        List<AppendEntriesResponse> later = new ArrayList<>(2);
-        for (int i = messages.size() - 1; i >= 0; i--) {
-            Message m = messages.get(i);
-            if (m instanceof AppendEntriesResponse r && !r.reject()) {
-                if (coveredBy(r, later)) {
-                    continue;
-                }
-                later.add(r);
-            }
-            kept.add(m);
-        }
-        Collections.reverse(kept);
-        return kept;
-    }
-
-    private static boolean coveredBy(AppendEntriesResponse r, List<AppendEntriesResponse> later) {
-        for (AppendEntriesResponse l : later) {
-            if (l.to() == r.to() && l.term() == r.term() && l.recovering() == r.recovering() && l.index() >= r.index()) {
-                return true;
-            }
         }
         return false;
     }
