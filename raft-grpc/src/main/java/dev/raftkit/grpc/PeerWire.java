@@ -18,6 +18,7 @@ import io.grpc.Drainable;
 import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -379,41 +380,18 @@ final class PeerWire {
         }
     }
 
-    private static final class EncodedStream extends InputStream implements KnownLength, Drainable {
-        private final byte[] bytes;
-        private int pos;
-
+    /** The bytes as a stream gRPC's framer drains into its buffer in one write. */
+    private static final class EncodedStream extends ByteArrayInputStream implements KnownLength, Drainable {
         EncodedStream(byte[] bytes) {
-            this.bytes = bytes;
+            super(bytes);
         }
 
         @Override
-        public int drainTo(OutputStream target) throws IOException {
-            int n = bytes.length - pos;
-            target.write(bytes, pos, n);
-            pos = bytes.length;
+        public synchronized int drainTo(OutputStream target) throws IOException {
+            int n = count - pos;
+            target.write(buf, pos, n);
+            pos = count;
             return n;
-        }
-
-        @Override
-        public int read() {
-            return pos < bytes.length ? bytes[pos++] & 0xFF : -1;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) {
-            if (pos >= bytes.length) {
-                return -1;
-            }
-            int n = Math.min(len, bytes.length - pos);
-            System.arraycopy(bytes, pos, b, off, n);
-            pos += n;
-            return n;
-        }
-
-        @Override
-        public int available() {
-            return bytes.length - pos;
         }
     }
 
