@@ -57,20 +57,18 @@ final class PeerService extends RaftPeerGrpc.RaftPeerImplBase {
     ServerServiceDefinition definition() {
         ServerServiceDefinition generated = bindService();
         String stream = RaftPeerGrpc.getStreamMethod().getFullMethodName();
-        List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+        List<ServerMethodDefinition<?, ?>> definitions = new ArrayList<>();
         for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
-            methods.add(m.getMethodDescriptor().getFullMethodName().equals(stream) ? PeerWire.STREAM_IN
-                    : m.getMethodDescriptor());
+            definitions.add(!m.getMethodDescriptor().getFullMethodName().equals(stream) ? m
+                    : ServerMethodDefinition.create(PeerWire.STREAM_IN, ServerCalls.asyncClientStreamingCall(
+                            responses -> new InboundStream(responses, RemoteAddressInterceptor.remote(),
+                                    RemoteAddressInterceptor.host(), IdentityInterceptor.identity()))));
         }
+        List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+        definitions.forEach(d -> methods.add(d.getMethodDescriptor()));
         ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(
                 new ServiceDescriptor(generated.getServiceDescriptor().getName(), methods));
-        for (ServerMethodDefinition<?, ?> m : generated.getMethods()) {
-            if (!m.getMethodDescriptor().getFullMethodName().equals(stream)) {
-                b.addMethod(m);
-            }
-        }
-        b.addMethod(PeerWire.STREAM_IN, ServerCalls.asyncClientStreamingCall(responses -> new InboundStream(responses,
-                RemoteAddressInterceptor.remote(), RemoteAddressInterceptor.host(), IdentityInterceptor.identity())));
+        definitions.forEach(b::addMethod);
         return b.build();
     }
 

@@ -293,12 +293,12 @@ final class PeerWire {
                     }
                     prev = true;
                     int limit = in.pushLimit(in.readRawVarint32());
-                    long[] id = readEntryId(in);
+                    EntryIdProto id = readEntryId(in);
                     if (id == null) {
                         return null;
                     }
                     in.popLimit(limit);
-                    append.setPrev(EntryIdProto.newBuilder().setTerm(id[0]).setIndex(id[1]));
+                    append.setPrev(id);
                 }
                 case (2 << 3) | WireFormat.WIRETYPE_LENGTH_DELIMITED -> {
                     int limit = in.pushLimit(in.readRawVarint32());
@@ -318,9 +318,9 @@ final class PeerWire {
         }
     }
 
-    private static long[] readEntryId(CodedInputStream in) throws IOException {
-        long term = 0;
-        long index = 0;
+    /** An entry id in canonical form, or null. */
+    private static EntryIdProto readEntryId(CodedInputStream in) throws IOException {
+        EntryIdProto.Builder id = EntryIdProto.newBuilder();
         int lastField = 0;
         for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
             int field = WireFormat.getTagFieldNumber(tag);
@@ -329,14 +329,14 @@ final class PeerWire {
             }
             lastField = field;
             switch (tag) {
-                case (1 << 3) | WireFormat.WIRETYPE_VARINT -> term = in.readUInt64();
-                case (2 << 3) | WireFormat.WIRETYPE_VARINT -> index = in.readUInt64();
+                case (1 << 3) | WireFormat.WIRETYPE_VARINT -> id.setTerm(in.readUInt64());
+                case (2 << 3) | WireFormat.WIRETYPE_VARINT -> id.setIndex(in.readUInt64());
                 default -> {
                     return null;
                 }
             }
         }
-        return new long[] {term, index};
+        return id.build();
     }
 
     private static boolean readEntry(CodedInputStream in, RawEntries entries) throws IOException {
