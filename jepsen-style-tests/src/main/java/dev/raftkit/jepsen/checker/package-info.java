@@ -43,8 +43,13 @@
  *       O(1) per step, and memoized in an open-addressing table of 16-byte slots; a (vanishingly
  *       unlikely) collision could only make the checker reject a valid history, never pass an
  *       invalid one.</li>
- *   <li><b>Budgets.</b> Some histories still explode (many concurrent indeterminate writes, for
- *       one). A search that runs out of time, of memoized states or of bytes (see
+ *   <li><b>Indeterminate operations last.</b> Each may never take effect, so a partition that
+ *       linearizes without its indeterminate operations linearizes with them; it is searched
+ *       without them first, and only a partition that does not (a read returned a timed-out
+ *       write's value, say) is searched again with them, for the verdict. Placing n of them can
+ *       multiply the search by 2^n, the subsets that took effect.</li>
+ *   <li><b>Budgets.</b> Some histories still explode (many concurrent indeterminate writes that
+ *       reads did observe, for one). A search that runs out of time, of memoized states or of bytes (see
  *       {@link dev.raftkit.jepsen.checker.Budget} for what it accounts) ends as
  *       {@link dev.raftkit.jepsen.checker.Verdict#BUDGET_EXCEEDED} with what it spent, which is a
  *       failure, never a pass — and never an {@code OutOfMemoryError}.</li>

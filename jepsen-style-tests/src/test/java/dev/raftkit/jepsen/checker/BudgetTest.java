@@ -61,6 +61,45 @@ class BudgetTest {
         assertTrue(r.keys().get("x").budgetNote().orElseThrow().startsWith("time limit reached"));
     }
 
+    /**
+     * {@link #manyConcurrentWrites} of 8 and, while they run, 12 writes that time out: finding the order in
+     * which the first of the 8 lands last takes up to 8·2^7 configurations, and with the timed-out
+     * writes placed in every subset before each of them, 2^12 times as many. But no read returned
+     * a timed-out write, so the history linearizes without them (each may never have taken
+     * effect), within the first count. A read that does return one, or one that nothing could
+     * have written, still needs them all searched, and gets it.
+     */
+    @Test
+    void timedOutWritesNoReadReturned_doNotMultiplyTheSearch() {
+        History.Builder b = History.builder();
+        for (int i = 0; i < 12; i++) {
+            b.info(100 + i, Command.write("x", "lost" + i), 50); // while the 8 run
+        }
+        manyConcurrentWrites(8).operations().forEach(b::add);
+        History settled = b.build();
+        CheckResult<Operation> r = LinearizabilityChecker.check(settled, Budget.of(Duration.ofMinutes(1), 2000));
+        assertEquals(Verdict.LINEARIZABLE, r.verdict(), r::toString);
+        assertEquals(21, r.keys().get("x").operations(), "the timed-out writes count as checked");
+
+        History.Builder small = History.builder();
+        for (int i = 0; i < 4; i++) {
+            small.info(100 + i, Command.write("x", "lost" + i), 50);
+        }
+        manyConcurrentWrites(3).operations().forEach(small::add);
+        History fewer = small.build();
+        assertEquals(Verdict.LINEARIZABLE, LinearizabilityChecker.check(copy(fewer).read(999, "x", "lost2", 300, 310)
+                .build()).verdict(), "lost2 may land after v0");
+        History impossible = copy(fewer).read(999, "x", "never-written", 300, 310).build();
+        assertEquals(Verdict.NOT_LINEARIZABLE, LinearizabilityChecker.check(impossible,
+                Budget.of(Duration.ofMinutes(1), 10_000_000)).verdict());
+    }
+
+    private static History.Builder copy(History h) {
+        History.Builder b = History.builder();
+        h.operations().forEach(b::add);
+        return b;
+    }
+
     @Test
     void aProvenViolationOutranksAnUnfinishedKey() {
         History.Builder b = History.builder();
