@@ -95,14 +95,16 @@ final class Progress {
     }
 
     /**
-     * One tick passed while a peer streams the snapshot; returns true once {@code timeoutTicks}
-     * have, and forgets the peer (the leader then sends its own).
+     * {@code ticks} passed while a peer streams the snapshot; returns true once {@code timeoutTicks}
+     * have, and forgets the peer (the leader then sends its own; expiring early is harmless, the
+     * follower refuses whichever snapshot arrives second).
      */
-    public boolean peerSnapshotTimedOut(int timeoutTicks) {
+    public boolean peerSnapshotTimedOut(int timeoutTicks, long ticks) {
         if (state != State.SNAPSHOT || snapshotPeer == 0) {
             return false;
         }
-        if (++snapshotPeerElapsed < timeoutTicks) {
+        snapshotPeerElapsed = (int) Math.min(snapshotPeerElapsed + ticks, Integer.MAX_VALUE);
+        if (snapshotPeerElapsed < timeoutTicks) {
             return false;
         }
         snapshotPeer = 0;

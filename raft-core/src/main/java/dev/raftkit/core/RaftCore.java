@@ -74,6 +74,11 @@ public final class RaftCore {
     private int electionElapsed;
     private int heartbeatElapsed;
     private int randomizedElectionTimeout;
+    /**
+     * Leader: the last CheckQuorum period ended in a burst of ticks and went unjudged (see
+     * {@link #tick(long)}); the next one is judged however it ends.
+     */
+    private boolean quorumCheckDeferred;
     /** Ticks since this node object was created: its only notion of time. */
     private long ticks;
     /** Started from a state in which it may have promised a leader not to vote (see {@link #inLease}). */
@@ -222,6 +227,24 @@ public final class RaftCore {
         step(LocalEvent.Tick.INSTANCE);
     }
 
+    /**
+     * {@code count} ticks that passed together while this node's process did not run (a
+     * stop-the-world GC pause, SIGSTOP, a frozen VM), as {@code step(new Tick(count))}. Every
+     * clock advances by {@code count} (a lease read still expires in real time, §6.4.1), but a
+     * timeout that stands for "no message came" does not fire inside the burst: no message could
+     * be stepped during it, so it is no evidence that the leader, or a quorum of followers, went
+     * silent. A follower's or candidate's election timer stops a heartbeat interval and a tick
+     * short of expiring, so a leader that was stopped just as long (and sends its heartbeat as
+     * soon as it takes its own burst) is heard from first; a leader's CheckQuorum period that
+     * ends in the burst goes unjudged, and the next one judges what comes after it. Neither holds
+     * twice running, so frequent bursts delay an election or a step-down by one burst or period
+     * at most. Without this, every pause longer than an election timeout of a process that hosts
+     * the whole cluster is an election. One tick is {@link #tick()}.
+     */
+    public void tick(long count) {
+        step(count == 1 ? LocalEvent.Tick.INSTANCE : new LocalEvent.Tick(count));
+    }
+
     /** Starts an election now (a test or an operator's "campaign"). */
     public void campaign() {
         step(new LocalEvent.Campaign());
@@ -286,11 +309,12 @@ public final class RaftCore {
         // A switch expression over the kind: a new kind does not compile until it is handled here.
         Outcome unused = switch (e.kind()) {
             case TICK -> {
-                ticks++;
+                long n = ((LocalEvent.Tick) e).count();
+                ticks += n;
                 if (role == Role.LEADER) {
-                    tickHeartbeat();
+                    tickHeartbeat(n);
                 } else {
-                    tickElection();
+                    tickElection(n);
                 }
                 yield Outcome.HANDLED;
             }
@@ -361,24 +385,38 @@ public final class RaftCore {
     // ---------------------------------------------------------------------------------------
     // Time.
 
-    private void tickElection() {
-        electionElapsed++;
+    private void tickElection(long n) {
+        long next = Math.min(electionElapsed + n, Integer.MAX_VALUE);
+        // A burst (see tick(long)) that would expire the timer leaves it one heartbeat interval and
+        // a tick short, time for a leader stopped just as long to be heard from. A timer already
+        // past that point advances as ever, so bursts, however frequent, delay an election by at
+        // most one of them.
+        int hold = randomizedElectionTimeout - 1 - config.heartbeatTicks();
+        if (n > 1 && next >= randomizedElectionTimeout && electionElapsed < hold) {
+            next = hold;
+        }
+        electionElapsed = (int) next;
         if (promotable() && electionElapsed >= randomizedElectionTimeout) {
             electionElapsed = 0;
             hup(false);
         }
     }
 
-    private void tickHeartbeat() {
-        heartbeatElapsed++;
-        electionElapsed++;
+    private void tickHeartbeat(long n) {
+        heartbeatElapsed = (int) Math.min(heartbeatElapsed + n, Integer.MAX_VALUE);
+        electionElapsed = (int) Math.min(electionElapsed + n, Integer.MAX_VALUE);
         if (electionElapsed >= config.electionTicks()) {
             electionElapsed = 0;
             if (config.checkQuorum()) {
                 // CheckQuorum (§6.2): a leader that has not heard from a quorum for an election
                 // timeout may have been replaced; stepping down stops it serving stale reads and
-                // lets clients find the new leader.
-                if (!tracker.quorumActive(id)) {
+                // lets clients find the new leader. A period that ends in a burst (see tick(long))
+                // goes unjudged, since no answer could be stepped during the burst, and the next
+                // period judges only what comes after it; that one is judged however it ends, so
+                // frequent bursts delay a step-down by one period at most. (Lease reads count the
+                // burst in full: §6.4.1, ReadOnly.leaseValid.)
+                quorumCheckDeferred = n > 1 && !quorumCheckDeferred;
+                if (!quorumCheckDeferred && !tracker.quorumActive(id)) {
                     tracer.event(id, "check-quorum-failed", "term " + term);
                     becomeFollower(term, 0);
                     return;
@@ -395,7 +433,7 @@ public final class RaftCore {
         for (Map.Entry<Long, Progress> e : tracker.all().entrySet()) {
             Progress pr = e.getValue();
             long peer = pr.snapshotPeer();
-            if (pr.peerSnapshotTimedOut(config.peerSnapshotTimeoutTicks())) {
+            if (pr.peerSnapshotTimedOut(config.peerSnapshotTimeoutTicks(), n)) {
                 // The peer declined, crashed or is too slow: stream ours (a late peer snapshot is
                 // harmless, the follower refuses whichever arrives second as not newer).
                 tracer.event(id, "snapshot-peer-timeout", "to " + e.getKey() + " from " + peer
@@ -722,6 +760,7 @@ public final class RaftCore {
         lead = 0;
         electionElapsed = 0;
         heartbeatElapsed = 0;
+        quorumCheckDeferred = false;
         randomizedElectionTimeout = config.electionTicks() + random.nextInt(config.electionTicks());
         leadTransferee = 0;
         tracker.resetVotes();

@@ -109,6 +109,7 @@ class GoldenScriptTest {
                 case "campaign" -> cluster.node(c.id(0)).raft().campaign();
                 case "tick" -> cluster.tick(c.id(0), (int) c.getLong("n", 1));
                 case "tick-all" -> cluster.tickAll((int) c.getLong("n", 1));
+                case "tick-burst" -> c.ids().forEach(id -> cluster.node(id).raft().tick(c.getLong("n", 1)));
                 case "tick-election" -> c.ids().forEach(cluster::tickElection);
                 case "tick-heartbeat" -> c.ids().forEach(cluster::tickHeartbeat);
                 case "propose" -> out.append("proposed at ").append(cluster.node(c.id(0)).raft()

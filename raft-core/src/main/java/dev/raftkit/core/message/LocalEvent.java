@@ -16,14 +16,26 @@ public sealed interface LocalEvent extends Input {
 
     Kind kind();
 
-    /** One unit of logical time. Election and heartbeat timeouts are counted in ticks. */
-    record Tick() implements LocalEvent {
+    /**
+     * {@code count} units of logical time (election and heartbeat timeouts are counted in ticks).
+     * More than one means they passed together, with no input stepped between them: the process
+     * did not run (a stop-the-world pause, SIGSTOP, a frozen VM) and the timer caught up. Such a
+     * burst advances every clock by {@code count}, but no timeout that needs the absence of
+     * messages expires inside it: see {@code RaftCore.tick(long)}.
+     */
+    record Tick(long count) implements LocalEvent {
         @Override
         public Kind kind() {
             return Kind.TICK;
         }
 
-        public static final Tick INSTANCE = new Tick();
+        public Tick {
+            if (count < 1) {
+                throw new IllegalArgumentException("a tick counts at least one unit of time, got " + count);
+            }
+        }
+
+        public static final Tick INSTANCE = new Tick(1);
     }
 
     /** Start an election now, as if the election timeout had passed. */
