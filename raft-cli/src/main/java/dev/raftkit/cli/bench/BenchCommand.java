@@ -653,7 +653,9 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> csv = new ArrayList<>();
         csv.add("csv,mode,processes,clients,value_bytes,seconds,ops,ops_per_s,p50_ms,p99_ms,p999_ms,leader_fsyncs_per_s,"
                 + "entries_per_fsync,all_fsyncs_per_s,cpu_pct,gc_ms,elections,errors,raw_fsync_per_s,raw_fsync_prealloc_per_s,"
-                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round,library");
+                + "rtt_p50_us,load1,ctx_switches_per_op,state_machine,metrics,round,library,read_percent,read_mode");
+        // Every row has the same columns: the read mix last (the peers' harnesses measure writes only).
+        String mix = "," + readPercent + "," + (readPercent == 0 ? "-" : readMode);
         for (Result r : results) {
             csv.add(String.format(Locale.ROOT, "csv,%s,%s,%d,%d,%.1f,%d,%.1f,%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%.1f,%d,%d,%d,%.0f,%.0f,%.1f,%.2f,%.2f,%s,%s,%d,raftkit",
                     r.mode(), processes, r.clients(), r.valueBytes(), r.seconds(), r.ops(), r.opsPerSec(), r.pct(50),
@@ -662,9 +664,9 @@ public final class BenchCommand implements Callable<Integer> {
                     physical == null ? Double.NaN : physical.fsyncPerSec(),
                     physical == null ? Double.NaN : physical.fsyncPreallocPerSec(),
                     physical == null ? Double.NaN : physical.rtt().p50Micros(), load[0], r.switchesPerOp(),
-                    r.workload().kind().cliName(), r.metrics(), r.round()));
+                    r.workload().kind().cliName(), r.metrics(), r.round()) + mix);
         }
-        peerResults.forEach(r -> csv.add(r.csv()));
+        peerResults.forEach(r -> csv.add(r.csv() + ",0,-"));
         csv.forEach(out::println);
         out.flush();
         if (csvFile != null) {

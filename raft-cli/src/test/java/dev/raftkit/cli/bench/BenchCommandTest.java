@@ -75,6 +75,8 @@ class BenchCommandTest {
                 assertTrue(entriesPerSec < 0.4 * opsPerSec, "entries/s " + entriesPerSec + " of ops/s " + opsPerSec
                         + ": " + row);
                 assertEquals("0", f[17], row);
+                assertEquals("90", f[27], row);   // read_percent
+                assertEquals(mode, f[28], row);   // read_mode
             }
         }
     }
@@ -124,6 +126,7 @@ class BenchCommandTest {
             String[] f = rows.get(i).split(",");
             assertEquals(i == 0 ? "kv" : "sql", f[23], rows.get(i));  // state_machine
             assertEquals("off", f[24], rows.get(i));                   // metrics, off by default
+            assertEquals("0,-", f[27] + "," + f[28], rows.get(i));     // writes only
             assertEquals("2", f[3], rows.get(i));
             assertTrue(Long.parseLong(f[6]) > 0, rows.get(i));      // writes applied in the window
             assertTrue(Double.parseDouble(f[11]) > 0, rows.get(i)); // the Raft log is fsync'd
@@ -202,6 +205,7 @@ class BenchCommandTest {
         assertEquals(0, r.exit(), r.out() + r.err());
         List<String> rows = r.csvRows();
         assertEquals(List.of("raftkit", "ratis", "sofajraft"), rows.stream().map(l -> l.split(",")[26]).toList(), r.out());
+        assertTrue(rows.stream().allMatch(l -> l.split(",").length == 29 && l.endsWith(",0,-")), r.out());
         for (String row : rows) {
             assertTrue(Long.parseLong(row.split(",")[6]) > 0, row);
         }
