@@ -240,6 +240,8 @@ public final class RaftCore {
      * twice running, so frequent bursts delay an election or a step-down by one burst or period
      * at most. Without this, every pause longer than an election timeout of a process that hosts
      * the whole cluster is an election. One tick is {@link #tick()}.
+     *
+     * @throws IllegalArgumentException if {@code count} is below 1
      */
     public void tick(long count) {
         step(count == 1 ? LocalEvent.Tick.INSTANCE : new LocalEvent.Tick(count));
