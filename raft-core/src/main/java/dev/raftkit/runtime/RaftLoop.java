@@ -335,12 +335,12 @@ final class RaftLoop {
             return false;
         }
         long ticks = pendingTicks.getAndSet(0);
-        if (ticks > 0 && !diskStalled) {
-            // Ticks taken together passed while this loop did not run; the core counts them all but
-            // fires no election or CheckQuorum inside the burst (RaftCore.tick(long)).
-            node.tick(ticks);
-        }
         if (ticks > 0) {
+            if (!diskStalled) {
+                // All at once: the core counts every one but expires no election timer or
+                // CheckQuorum period inside a burst (RaftCore.tick(long); see below for why).
+                node.tick(ticks);
+            }
             tickCount += ticks;
             if (writerStuckSince >= 0 && ticks > 1) {
                 // Ticks taken together passed while this loop did not run: the process was stopped

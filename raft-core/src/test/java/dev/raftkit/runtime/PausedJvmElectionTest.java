@@ -82,6 +82,13 @@ class PausedJvmElectionTest {
         }
     }
 
+    /** {@code n} ticks from every node's timer, taken by no loop yet (they are held). */
+    private void timersRunWhileLoopsAreHeld(int n) {
+        for (int t = 0; t < n; t++) {
+            ticks.forEach(tick -> tick.get().run());
+        }
+    }
+
     /** Holds a loop's thread, as a stopped process would, until {@code latch} opens. */
     private static void waitFor(CountDownLatch latch) {
         try {
@@ -107,10 +114,7 @@ class PausedJvmElectionTest {
         for (int round = 0; round < 5; round++) {
             CountDownLatch resume = new CountDownLatch(1);
             loops.forEach(l -> l.execute(() -> waitFor(resume)));
-            // Six election timeouts pass while no loop runs.
-            for (int t = 0; t < 60; t++) {
-                ticks.forEach(tick -> tick.get().run());
-            }
+            timersRunWhileLoopsAreHeld(60); // six election timeouts
             resume.countDown();
             for (int t = 0; t < 3; t++) {
                 tickAll(Set.copyOf(IDS));
@@ -143,9 +147,7 @@ class PausedJvmElectionTest {
             CountDownLatch latch = i == stopped ? leaderResumes : followersResume;
             loops.get(i).execute(() -> waitFor(latch));
         }
-        for (int t = 0; t < 60; t++) {
-            ticks.forEach(tick -> tick.get().run());
-        }
+        timersRunWhileLoopsAreHeld(60);
         followersResume.countDown();
         // The burst holds each follower's timer short of expiring; single ticks then expire it.
         assertReplacedByTheOthersTicking(leader, term, leaderResumes);
