@@ -1,7 +1,6 @@
 package dev.raftkit.sql;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -37,17 +36,20 @@ final class DeterministicFunctions implements AutoCloseable {
     private final Connection builtin;
     private final Map<String, PreparedStatement> calls = new HashMap<>();
     private long nowMillis;
+    /** {@link #nowMillis} as SQLite time text; null until a function reads it (most entries never do). */
     private String nowText;
-    private SplittableRandom random = new SplittableRandom(0);
+    /** The entry's generator; null until random() or randomblob() asks (most entries never do). */
+    private SplittableRandom random;
+    private long seed;
 
     /** Registers the overrides on {@code conn}. */
     DeterministicFunctions(Connection conn) throws SQLException {
-        this.builtin = DriverManager.getConnection("jdbc:sqlite::memory:");
+        this.builtin = SqlStateMachine.inMemory();
         setEntry(0, 0);
         Function.create(conn, "random", new Function() {
             @Override
             protected void xFunc() throws SQLException {
-                result(random.nextLong());
+                result(random().nextLong());
             }
         }, 0, 0);
         Function.create(conn, "randomblob", new Function() {
@@ -59,7 +61,7 @@ final class DeterministicFunctions implements AutoCloseable {
                     return;
                 }
                 byte[] b = new byte[(int) Math.max(1, n)];
-                random.nextBytes(b);
+                random().nextBytes(b);
                 result(b);
             }
         }, 1, 0);
@@ -73,16 +75,31 @@ final class DeterministicFunctions implements AutoCloseable {
     /** Values for the entry about to be applied: randomness from its index, 'now' from its stamp. */
     void setEntry(long index, long timestampMillis) {
         // A fixed mix of the index, so neighbouring entries get unrelated sequences.
-        random = new SplittableRandom(index * 0x9E3779B97F4A7C15L ^ 0x5DEECE66DL);
+        seed = index * 0x9E3779B97F4A7C15L ^ 0x5DEECE66DL;
+        random = null;
         nowMillis = timestampMillis;
-        nowText = DateTimeText.of(timestampMillis);
+        nowText = null;
     }
 
     /** For reads, which need not agree between nodes: the wall clock and fresh randomness. */
     void setWallClock() {
         random = new SplittableRandom();
         nowMillis = System.currentTimeMillis();
-        nowText = DateTimeText.of(nowMillis);
+        nowText = null;
+    }
+
+    private SplittableRandom random() {
+        if (random == null) {
+            random = new SplittableRandom(seed);
+        }
+        return random;
+    }
+
+    private String nowText() {
+        if (nowText == null) {
+            nowText = DateTimeText.of(nowMillis);
+        }
+        return nowText;
     }
 
     long nowMillis() {
@@ -135,7 +152,7 @@ final class DeterministicFunctions implements AutoCloseable {
                 if (values[i] instanceof String s) {
                     String t = s.trim();
                     if (timeArg && t.equalsIgnoreCase("now")) {
-                        values[i] = nowText;
+                        values[i] = nowText();
                     } else if (!timeArg && (t.equalsIgnoreCase("localtime") || t.equalsIgnoreCase("utc"))) {
                         error(name + "(): the '" + t + "' modifier reads the node's time zone, which replicas may"
                                 + " not share; keep times in UTC and convert in the client");

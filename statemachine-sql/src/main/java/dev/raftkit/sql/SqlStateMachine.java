@@ -16,7 +16,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
@@ -28,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
 
 /**
@@ -42,7 +42,10 @@ import org.sqlite.SQLiteConnection;
  * database to disk as well would only add an fsync per batch for nothing. A batch of committed
  * entries runs in one SQLite transaction; each entry runs in a savepoint inside it, so a failing
  * entry is undone alone (all or nothing) and answers an {@link SqlResult.Error} on every node.
- * The database must fit in memory (twice, briefly, while a snapshot is captured).
+ * The database must fit in memory (twice, briefly, while a snapshot is captured). The apply
+ * thread keeps what entries repeat: the prepared statements of its own transaction control and of
+ * writes without result rows ({@link PreparedStatements}), and the checks of recent statement
+ * texts ({@link SqlValidator.Cache}); neither changes an answer.
  *
  * <p><b>Determinism.</b> Each entry's statements pass {@link SqlValidator} again at apply time
  * (a client that skipped the check gets the same error result on every node), and run with
@@ -90,6 +93,10 @@ public final class SqlStateMachine implements StateMachine {
     private final boolean testingSplitTransactions;
     private Connection conn;
     private DeterministicFunctions functions;
+    /** {@link #conn}'s kept prepared statements; replaced with it. */
+    private PreparedStatements statements;
+    /** Statement texts already checked (apply thread only). */
+    private final SqlValidator.Cache checkedTexts = new SqlValidator.Cache();
     private volatile long lastApplied;
 
     /**
@@ -159,6 +166,7 @@ public final class SqlStateMachine implements StateMachine {
                 s.execute(TableBackups.CREATE_PARTS);
             }
             functions = new DeterministicFunctions(conn);
+            statements = new PreparedStatements(conn);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the in-memory SQLite database (sqlite-jdbc native library"
                     + " missing for this platform?): " + e.getMessage(), e);
@@ -166,7 +174,7 @@ public final class SqlStateMachine implements StateMachine {
     }
 
     private static Connection open() throws SQLException {
-        Connection c = DriverManager.getConnection("jdbc:sqlite::memory:");
+        Connection c = inMemory();
         try (Statement s = c.createStatement()) {
             // In memory already; said explicitly so no setting can make the engine touch the disk.
             s.execute("PRAGMA journal_mode = MEMORY");
@@ -174,6 +182,17 @@ public final class SqlStateMachine implements StateMachine {
             s.execute("PRAGMA temp_store = MEMORY");
         }
         return c;
+    }
+
+    /**
+     * A new, empty in-memory database. The driver's generated keys are off: with them on, it runs
+     * a second query ({@code SELECT last_insert_rowid()}) after every INSERT, for a result nobody
+     * here reads (a statement that wants the new row's key says {@code RETURNING}).
+     */
+    static Connection inMemory() throws SQLException {
+        SQLiteConfig config = new SQLiteConfig();
+        config.setGetGeneratedKeys(false);
+        return config.createConnection("jdbc:sqlite::memory:");
     }
 
     /**
@@ -235,7 +254,7 @@ public final class SqlStateMachine implements StateMachine {
         }
         List<Checked> checked;
         try {
-            checked = SqlValidator.check(execute.statements(), true);
+            checked = SqlValidator.check(execute.statements(), true, checkedTexts);
         } catch (SqlRefusedException e) {
             return new SqlResult.Error(0, e.getMessage());
         }
@@ -248,7 +267,7 @@ public final class SqlStateMachine implements StateMachine {
         List<Rows> out = new ArrayList<>(checked.size());
         for (int i = 0; i < checked.size(); i++) {
             try {
-                if (testingSplitTransactions && i == checked.size() - 1 && i > 0 && isPlainWrite(checked.get(i))) {
+                if (testingSplitTransactions && i == checked.size() - 1 && i > 0 && isWrite(checked.get(i))) {
                     out.add(testingHoldBack(checked.get(i), c.index()));
                 } else {
                     out.add(run(checked.get(i), c.index(), c.timestampMillis()));
@@ -275,7 +294,8 @@ public final class SqlStateMachine implements StateMachine {
         return new SqlResult.Ok(c.index(), out);
     }
 
-    private static boolean isPlainWrite(Checked c) {
+    /** An INSERT, UPDATE, DELETE or REPLACE statement (not a backup form, not a WITH … clause first). */
+    private static boolean isWrite(Checked c) {
         if (c.form() != SqlValidator.Form.SQL) {
             return false;
         }
@@ -333,7 +353,6 @@ public final class SqlStateMachine implements StateMachine {
     }
 
     private Rows run(Checked c, long index, long millis) throws SQLException {
-        String takenAt = DateTimeText.of(millis);
         return switch (c.form()) {
             case BACKUP_TABLE -> {
                 TableBackups.TableBackup b = TableBackups.backupTable(conn, c.table(), c.backupName(), index, millis,
@@ -342,42 +361,69 @@ public final class SqlStateMachine implements StateMachine {
                 yield b.rows();
             }
             case RESTORE_TABLE -> restoreTable(c);
-            case BACKUP_DATABASE -> TableBackups.recordDatabase(conn, c.backupName(), index, takenAt);
+            case BACKUP_DATABASE -> TableBackups.recordDatabase(conn, c.backupName(), index, DateTimeText.of(millis));
             case SHOW_BACKUPS -> TableBackups.show(conn);
             case SQL -> runSql(c);
         };
     }
 
+    /**
+     * Runs one statement of a request. A write that answers no rows (no RETURNING) keeps its
+     * prepared statement for the next entry with the same text ({@link PreparedStatements});
+     * every other statement is prepared each time.
+     */
     private Rows runSql(Checked c) throws SQLException {
-        try (PreparedStatement p = conn.prepareStatement(c.statement().text())) {
-            // The driver throws ArrayIndexOutOfBoundsException for a value past the last
-            // placeholder; out of apply that would stop every replica, so it is a statement error.
-            int placeholders = p.getParameterMetaData().getParameterCount();
-            if (c.params().size() > placeholders) {
-                throw new SQLException("the statement has " + placeholders + " parameter placeholder(s) but "
-                        + c.params().size() + " values were given; pass one value per '?'");
+        String text = c.statement().text();
+        boolean write = isWrite(c) && c.statement().tokens().stream().noneMatch(t -> t.isWord("RETURNING"));
+        PreparedStatement p = write ? statements.kept(text) : null;
+        boolean prepared = p == null;
+        if (prepared) {
+            p = conn.prepareStatement(text);
+        }
+        boolean ran = false;
+        try {
+            Rows rows = runPrepared(p, c);
+            ran = true;
+            return rows;
+        } finally {
+            if (!prepared) {
+                if (!ran) {
+                    statements.drop(text);
+                }
+            } else if (ran && write) {
+                statements.keep(text, p);
+            } else {
+                p.close();
             }
-            for (int i = 0; i < c.params().size(); i++) {
-                p.setObject(i + 1, c.params().get(i));
-            }
-            long totalBefore = ((SQLiteConnection) conn).getDatabase().total_changes();
-            if (!p.execute()) {
-                // sqlite3_changes() keeps the count of the connection's last INSERT/UPDATE/DELETE
-                // across other statements: a CREATE TABLE after an insert of 3 rows would answer 3,
-                // and a replica restored from a snapshot (a new connection) would answer 0. A
-                // statement that changed no row answers 0 here, the same on every node.
-                long total = ((SQLiteConnection) conn).getDatabase().total_changes();
-                return new Rows(List.of(), List.of(), total == totalBefore ? 0
-                        : ((SQLiteConnection) conn).getDatabase().changes());
-            }
-            try (ResultSet r = p.getResultSet()) {
-                Rows rows = read(r);
-                String verb = c.statement().tokens().get(0).upper();
-                boolean dml = verb.equals("INSERT") || verb.equals("UPDATE") || verb.equals("DELETE")
-                        || verb.equals("REPLACE");
-                return dml ? new Rows(rows.columns(), rows.rows(), ((SQLiteConnection) conn).getDatabase().changes())
-                        : rows;
-            }
+        }
+    }
+
+    private Rows runPrepared(PreparedStatement p, Checked c) throws SQLException {
+        // The driver throws ArrayIndexOutOfBoundsException for a value past the last
+        // placeholder; out of apply that would stop every replica, so it is a statement error.
+        int placeholders = p.getParameterMetaData().getParameterCount();
+        if (c.params().size() > placeholders) {
+            throw new SQLException("the statement has " + placeholders + " parameter placeholder(s) but "
+                    + c.params().size() + " values were given; pass one value per '?'");
+        }
+        for (int i = 0; i < c.params().size(); i++) {
+            p.setObject(i + 1, c.params().get(i));
+        }
+        long totalBefore = ((SQLiteConnection) conn).getDatabase().total_changes();
+        if (!p.execute()) {
+            // sqlite3_changes() keeps the count of the connection's last INSERT/UPDATE/DELETE
+            // across other statements: a CREATE TABLE after an insert of 3 rows would answer 3,
+            // and a replica restored from a snapshot (a new connection) would answer 0. A
+            // statement that changed no row answers 0 here, the same on every node.
+            long total = ((SQLiteConnection) conn).getDatabase().total_changes();
+            return new Rows(List.of(), List.of(), total == totalBefore ? 0
+                    : ((SQLiteConnection) conn).getDatabase().changes());
+        }
+        try (ResultSet r = p.getResultSet()) {
+            Rows rows = read(r);
+            return isWrite(c)
+                    ? new Rows(rows.columns(), rows.rows(), ((SQLiteConnection) conn).getDatabase().changes())
+                    : rows;
         }
     }
 
@@ -594,9 +640,7 @@ public final class SqlStateMachine implements StateMachine {
     }
 
     private void exec(String sql) throws SQLException {
-        try (Statement s = conn.createStatement()) {
-            s.execute(sql);
-        }
+        statements.execute(sql);
     }
 
     @Override
@@ -635,7 +679,7 @@ public final class SqlStateMachine implements StateMachine {
     private SqlResult runQuery(SqlRequest.Query q) throws SQLException {
         List<Checked> checked;
         try {
-            checked = SqlValidator.check(q.statements(), false);
+            checked = SqlValidator.check(q.statements(), false, checkedTexts);
         } catch (SqlRefusedException e) {
             return new SqlResult.Error(0, e.getMessage());
         }
@@ -713,7 +757,7 @@ public final class SqlStateMachine implements StateMachine {
         Connection fresh = null;
         DeterministicFunctions freshFunctions = null;
         try {
-            fresh = DriverManager.getConnection("jdbc:sqlite::memory:");
+            fresh = inMemory();
             ((SQLiteConnection) fresh).deserialize("main", image);
             try (Statement s = fresh.createStatement()) {
                 // At most 3 problems, and their text cut: a damaged image can list thousands.
@@ -747,8 +791,10 @@ public final class SqlStateMachine implements StateMachine {
         }
         DeterministicFunctions oldFunctions = functions;
         Connection old = conn;
+        statements.close();
         conn = fresh;
         functions = freshFunctions;
+        statements = new PreparedStatements(fresh);
         lastApplied = index;
         oldFunctions.close();
         closeQuietly(old);
@@ -756,6 +802,7 @@ public final class SqlStateMachine implements StateMachine {
 
     @Override
     public void close() {
+        statements.close();
         functions.close();
         closeQuietly(conn);
     }

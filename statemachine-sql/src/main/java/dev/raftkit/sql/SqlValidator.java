@@ -6,8 +6,10 @@ import dev.raftkit.sql.SqlScript.Token;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -67,21 +69,35 @@ public final class SqlValidator {
      * statements (a statement with parameters must be exactly one statement).
      */
     static List<Checked> check(List<SqlStatement> request, boolean write) {
+        return check(request, write, null);
+    }
+
+    /**
+     * {@link #check(List, boolean)}, taking each text's statements from {@code cache} when it
+     * holds them (the check of a text is a pure function of it, so a cached answer is the same
+     * answer) and keeping there the texts that passed.
+     */
+    static List<Checked> check(List<SqlStatement> request, boolean write, Cache cache) {
         List<Checked> out = new ArrayList<>();
         int number = 0;
         for (SqlStatement st : request) {
-            List<Statement> parts = SqlScript.split(st.sql());
-            if (parts.size() != 1 && !st.params().isEmpty()) {
-                throw new SqlRefusedException("a statement with parameters must be exactly one statement; "
-                        + SqlScript.excerpt(st.sql(), 0) + " holds " + parts.size());
-            }
-            for (Statement part : parts) {
-                Statement s = new Statement(++number, part.text(), part.tokens());
-                Checked c = checkOne(s, write);
-                if (c.form() != Form.SQL) {
-                    checkBackupParams(s, c.form(), st.params());
+            List<Checked> parts = cache == null ? null : cache.get(st.sql(), write);
+            if (parts == null) {
+                parts = checkText(st, write, number);
+                if (cache != null) {
+                    cache.put(st.sql(), write, parts);
                 }
-                out.add(new Checked(s, st.params(), c.form(), c.table(), c.backupName()));
+            } else {
+                requireOneStatementIfParams(st, parts.size());
+            }
+            for (Checked part : parts) {
+                Statement s = part.statement().number() == number + 1 ? part.statement()
+                        : new Statement(number + 1, part.statement().text(), part.statement().tokens());
+                number++;
+                if (part.form() != Form.SQL) {
+                    checkBackupParams(s, part.form(), st.params());
+                }
+                out.add(new Checked(s, st.params(), part.form(), part.table(), part.backupName()));
             }
         }
         if (out.isEmpty()) {
@@ -94,6 +110,62 @@ public final class SqlValidator {
             }
         }
         return out;
+    }
+
+    /** The statements of one request's text, numbered from {@code before + 1}, each checked; its parameters not yet. */
+    private static List<Checked> checkText(SqlStatement st, boolean write, int before) {
+        List<Statement> parts = SqlScript.split(st.sql());
+        requireOneStatementIfParams(st, parts.size());
+        List<Checked> out = new ArrayList<>(parts.size());
+        for (Statement part : parts) {
+            out.add(checkOne(new Statement(before + out.size() + 1, part.text(), part.tokens()), write));
+        }
+        return List.copyOf(out);
+    }
+
+    private static void requireOneStatementIfParams(SqlStatement st, int statements) {
+        if (statements != 1 && !st.params().isEmpty()) {
+            throw new SqlRefusedException("a statement with parameters must be exactly one statement; "
+                    + SqlScript.excerpt(st.sql(), 0) + " holds " + statements);
+        }
+    }
+
+    /**
+     * The checked statements of recent texts, for one thread (the apply thread, where the same
+     * few statement texts come again and again with new parameters, and where splitting and
+     * checking each again cost a third of a SQL insert's apply time). Least recently used texts
+     * leave first; refused texts and texts longer than {@value #MAX_CACHED_CHARS} characters are
+     * never kept. Not thread-safe.
+     */
+    static final class Cache {
+        static final int MAX_TEXTS = 256;
+        static final int MAX_CACHED_CHARS = 4096;
+
+        private final Map<String, List<Checked>> writes = lru();
+        private final Map<String, List<Checked>> reads = lru();
+
+        private static Map<String, List<Checked>> lru() {
+            return new LinkedHashMap<>(64, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, List<Checked>> eldest) {
+                    return size() > MAX_TEXTS;
+                }
+            };
+        }
+
+        List<Checked> get(String sql, boolean write) {
+            return (write ? writes : reads).get(sql);
+        }
+
+        void put(String sql, boolean write, List<Checked> checked) {
+            if (sql.length() <= MAX_CACHED_CHARS) {
+                (write ? writes : reads).put(sql, checked);
+            }
+        }
+
+        int size() {
+            return writes.size() + reads.size();
+        }
     }
 
     private static Checked checkOne(Statement s, boolean write) {
