@@ -103,7 +103,7 @@ final class SqlScript {
 
     /** Tokens of {@code sql}, comments and whitespace dropped. Unterminated quotes are an error. */
     static List<Token> tokenize(String sql) {
-        List<Token> out = new ArrayList<>();
+        List<Token> out = new ArrayList<>(Math.max(10, sql.length() / 3)); // about a token per 3 characters
         int n = sql.length();
         int i = 0;
         while (i < n) {

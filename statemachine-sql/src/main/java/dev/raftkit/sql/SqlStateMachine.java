@@ -95,7 +95,7 @@ public final class SqlStateMachine implements StateMachine {
     private DeterministicFunctions functions;
     /** {@link #conn}'s kept prepared statements; replaced with it. */
     private PreparedStatements statements;
-    /** Statement texts already checked (apply thread only). */
+    /** Statement texts already checked, by validate (any thread) and apply. */
     private final SqlValidator.Cache checkedTexts = new SqlValidator.Cache();
     private volatile long lastApplied;
 
@@ -215,7 +215,7 @@ public final class SqlStateMachine implements StateMachine {
                     + "); send reads with RaftServer.read, not submit");
         }
         try {
-            SqlValidator.check(execute.statements(), true);
+            SqlValidator.check(execute.statements(), true, checkedTexts);
         } catch (SqlRefusedException e) {
             throw new InvalidCommandException(e.getMessage(), e);
         }
@@ -292,6 +292,15 @@ public final class SqlStateMachine implements StateMachine {
         }
         pendingArtifacts.clear();
         return new SqlResult.Ok(c.index(), out);
+    }
+
+    private static boolean returnsRows(Checked c) {
+        for (SqlScript.Token t : c.statement().tokens()) {
+            if (t.isWord("RETURNING")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** An INSERT, UPDATE, DELETE or REPLACE statement (not a backup form, not a WITH … clause first). */
@@ -374,7 +383,7 @@ public final class SqlStateMachine implements StateMachine {
      */
     private Rows runSql(Checked c) throws SQLException {
         String text = c.statement().text();
-        boolean write = isWrite(c) && c.statement().tokens().stream().noneMatch(t -> t.isWord("RETURNING"));
+        boolean write = isWrite(c) && !returnsRows(c);
         PreparedStatement p = write ? statements.kept(text) : null;
         boolean prepared = p == null;
         if (prepared) {

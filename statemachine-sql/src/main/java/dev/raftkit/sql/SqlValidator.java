@@ -6,11 +6,11 @@ import dev.raftkit.sql.SqlScript.Token;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -131,36 +131,33 @@ public final class SqlValidator {
     }
 
     /**
-     * The checked statements of recent texts, for one thread (the apply thread, where the same
-     * few statement texts come again and again with new parameters, and where splitting and
-     * checking each again cost a third of a SQL insert's apply time). Least recently used texts
-     * leave first; refused texts and texts longer than {@value #MAX_CACHED_CHARS} characters are
-     * never kept. Not thread-safe.
+     * The checked statements of recent texts. The same few statement texts come again and again
+     * with new parameters, and splitting and checking each again cost a third of a SQL insert's
+     * apply time, and as much again on the thread that submits it. Safe on any thread (the apply
+     * thread and the submitting threads share one). Refused texts and texts longer than
+     * {@value #MAX_CACHED_CHARS} characters are never kept; once {@value #MAX_TEXTS} texts are
+     * kept it starts again empty, so a workload of ever-new texts costs one wasted lookup each.
      */
     static final class Cache {
         static final int MAX_TEXTS = 256;
         static final int MAX_CACHED_CHARS = 4096;
 
-        private final Map<String, List<Checked>> writes = lru();
-        private final Map<String, List<Checked>> reads = lru();
-
-        private static Map<String, List<Checked>> lru() {
-            return new LinkedHashMap<>(64, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, List<Checked>> eldest) {
-                    return size() > MAX_TEXTS;
-                }
-            };
-        }
+        private final Map<String, List<Checked>> writes = new ConcurrentHashMap<>();
+        private final Map<String, List<Checked>> reads = new ConcurrentHashMap<>();
 
         List<Checked> get(String sql, boolean write) {
             return (write ? writes : reads).get(sql);
         }
 
         void put(String sql, boolean write, List<Checked> checked) {
-            if (sql.length() <= MAX_CACHED_CHARS) {
-                (write ? writes : reads).put(sql, checked);
+            if (sql.length() > MAX_CACHED_CHARS) {
+                return;
             }
+            Map<String, List<Checked>> texts = write ? writes : reads;
+            if (texts.size() >= MAX_TEXTS) {
+                texts.clear();
+            }
+            texts.put(sql, checked);
         }
 
         int size() {
