@@ -47,44 +47,37 @@ final class PreparedStatements implements AutoCloseable {
         this.conn = conn;
     }
 
-    /** Runs {@code sql}, a statement without parameters or result rows, prepared once and kept. */
-    void execute(String sql) throws SQLException {
-        PreparedStatement p = kept(sql);
-        if (p == null) {
-            p = conn.prepareStatement(sql);
-            byText.put(sql, p);
-        }
-        try {
-            p.execute();
-        } catch (SQLException e) {
-            drop(sql);
-            throw e;
-        }
+    /** What runs on a kept statement. */
+    interface Use<T> {
+        T on(PreparedStatement p) throws SQLException;
     }
 
     /**
-     * The kept statement for {@code sql}, parameters cleared, or null: then prepare it and offer
-     * it with {@link #keep} once it has run.
+     * Runs {@code use} on the statement kept for {@code sql} (one without result columns),
+     * prepared now if none is, parameters cleared; keeps it if {@code use} returns, drops and
+     * closes it if {@code use} throws.
      */
-    PreparedStatement kept(String sql) throws SQLException {
-        PreparedStatement p = byText.get(sql);
-        if (p != null) {
+    <T> T run(String sql, Use<T> use) throws SQLException {
+        PreparedStatement p = byText.remove(sql);
+        if (p == null) {
+            p = conn.prepareStatement(sql);
+        } else {
             p.clearParameters();
         }
-        return p;
-    }
-
-    /** Keeps {@code p}, just prepared for {@code sql} (which answers no rows) and run without error. */
-    void keep(String sql, PreparedStatement p) {
-        byText.put(sql, p);
-    }
-
-    /** Forgets and closes the statement kept for {@code sql}, after it failed. */
-    void drop(String sql) {
-        PreparedStatement p = byText.remove(sql);
-        if (p != null) {
+        T result;
+        try {
+            result = use.on(p);
+        } catch (SQLException | RuntimeException e) {
             closeQuietly(p);
+            throw e;
         }
+        byText.put(sql, p);
+        return result;
+    }
+
+    /** Runs {@code sql}, a statement without parameters or result rows, prepared once and kept. */
+    void execute(String sql) throws SQLException {
+        run(sql, PreparedStatement::execute);
     }
 
     int size() {

@@ -383,27 +383,11 @@ public final class SqlStateMachine implements StateMachine {
      */
     private Rows runSql(Checked c) throws SQLException {
         String text = c.statement().text();
-        boolean write = isWrite(c) && !returnsRows(c);
-        PreparedStatement p = write ? statements.kept(text) : null;
-        boolean prepared = p == null;
-        if (prepared) {
-            p = conn.prepareStatement(text);
+        if (isWrite(c) && !returnsRows(c)) {
+            return statements.run(text, p -> runPrepared(p, c));
         }
-        boolean ran = false;
-        try {
-            Rows rows = runPrepared(p, c);
-            ran = true;
-            return rows;
-        } finally {
-            if (!prepared) {
-                if (!ran) {
-                    statements.drop(text);
-                }
-            } else if (ran && write) {
-                statements.keep(text, p);
-            } else {
-                p.close();
-            }
+        try (PreparedStatement p = conn.prepareStatement(text)) {
+            return runPrepared(p, c);
         }
     }
 

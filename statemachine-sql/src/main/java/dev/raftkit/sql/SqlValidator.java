@@ -91,9 +91,9 @@ public final class SqlValidator {
                 requireOneStatementIfParams(st, parts.size());
             }
             for (Checked part : parts) {
-                Statement s = part.statement().number() == number + 1 ? part.statement()
-                        : new Statement(number + 1, part.statement().text(), part.statement().tokens());
-                number++;
+                int n = ++number;
+                Statement s = part.statement().number() == n ? part.statement()
+                        : new Statement(n, part.statement().text(), part.statement().tokens());
                 if (part.form() != Form.SQL) {
                     checkBackupParams(s, part.form(), st.params());
                 }
