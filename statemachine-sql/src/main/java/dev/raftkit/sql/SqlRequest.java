@@ -1,8 +1,7 @@
 package dev.raftkit.sql;
 
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -60,9 +59,9 @@ public sealed interface SqlRequest {
 
     /** Decodes a request; {@link SqlCodecException} if the bytes are not one. */
     static SqlRequest decode(byte[] bytes) {
-        DataInputStream in = SqlWire.open(bytes, "request");
+        ByteBuffer in = SqlWire.open(bytes, "request");
         try {
-            byte kind = in.readByte();
+            byte kind = in.get();
             SqlRequest r = switch (kind) {
                 case EXECUTE -> new Execute(readStatements(in));
                 case QUERY -> new Query(readStatements(in));
@@ -71,14 +70,12 @@ public sealed interface SqlRequest {
             };
             SqlWire.end(in, "request");
             return r;
-        } catch (EOFException e) {
-            throw SqlWire.truncated("request", e);
-        } catch (IOException e) {
-            throw new SqlCodecException("unreadable SQL request: " + e.getMessage());
+        } catch (BufferUnderflowException e) {
+            throw SqlWire.truncated("request");
         }
     }
 
-    private static List<SqlStatement> readStatements(DataInputStream in) throws IOException {
+    private static List<SqlStatement> readStatements(ByteBuffer in) {
         int n = SqlWire.readCount(in);
         List<SqlStatement> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {

@@ -1,8 +1,7 @@
 package dev.raftkit.sql;
 
-import java.io.DataInputStream;
-import java.io.EOFException;
-import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -94,14 +93,14 @@ public sealed interface SqlResult {
     }
 
     static SqlResult decode(byte[] bytes) {
-        DataInputStream in = SqlWire.open(bytes, "result");
+        ByteBuffer in = SqlWire.open(bytes, "result");
         try {
-            byte kind = in.readByte();
+            byte kind = in.get();
             SqlResult r;
             if (kind == ERROR) {
-                r = new Error(in.readInt(), SqlWire.readString(in));
+                r = new Error(in.getInt(), SqlWire.readString(in));
             } else if (kind == OK) {
-                long index = in.readLong();
+                long index = in.getLong();
                 int n = SqlWire.readCount(in);
                 List<Rows> statements = new ArrayList<>(n);
                 for (int i = 0; i < n; i++) {
@@ -119,7 +118,7 @@ public sealed interface SqlResult {
                         }
                         rows.add(Arrays.asList(row));
                     }
-                    statements.add(new Rows(columns, rows, in.readLong()));
+                    statements.add(new Rows(columns, rows, in.getLong()));
                 }
                 r = new Ok(index, statements);
             } else {
@@ -127,10 +126,8 @@ public sealed interface SqlResult {
             }
             SqlWire.end(in, "result");
             return r;
-        } catch (EOFException e) {
-            throw SqlWire.truncated("result", e);
-        } catch (IOException e) {
-            throw new SqlCodecException("unreadable SQL result: " + e.getMessage());
+        } catch (BufferUnderflowException e) {
+            throw SqlWire.truncated("result");
         }
     }
 }

@@ -1,19 +1,20 @@
 package dev.raftkit.sql;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
- * The wire format shared by requests and results (docs/sql.md, "Wire format"): big-endian; a
- * string is an int byte length and UTF-8; a value is a one-byte storage class (0 NULL, 1 INTEGER
- * long, 2 REAL double, 3 TEXT string, 4 BLOB int length + bytes). Values are {@code null},
- * {@link Long}, {@link Double}, {@link String} or {@code byte[]}.
+ * The wire format shared by requests, results and table artifacts (docs/sql.md, "Wire format"):
+ * big-endian; a string is an int byte length and UTF-8; a value is a one-byte storage class (0
+ * NULL, 1 INTEGER long, 2 REAL double, 3 TEXT string, 4 BLOB int length + bytes). Values are
+ * {@code null}, {@link Long}, {@link Double}, {@link String} or {@code byte[]}.
+ *
+ * <p>Every entry of the SQL store is decoded and its result encoded on the apply thread, so both
+ * work on the byte array directly: a {@link Writer} grows one array, and reads go through a
+ * {@link ByteBuffer} over the entry's own bytes (no stream, no copy but the values themselves). A
+ * read past the end throws {@link BufferUnderflowException}, which callers turn into "truncated".
  */
 final class SqlWire {
 
@@ -28,26 +29,66 @@ final class SqlWire {
     }
 
     interface Body {
-        void write(DataOutputStream out) throws IOException;
+        void write(Writer out);
     }
 
-    static byte[] encode(byte kind, Body body) {
-        try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-            DataOutputStream out = new DataOutputStream(bytes);
-            out.writeByte(MAGIC);
-            out.writeByte(VERSION);
-            out.writeByte(kind);
-            body.write(out);
-            out.flush();
-            return bytes.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    /** A growable big-endian byte array; what {@link Body} writes into. */
+    static final class Writer {
+        private byte[] buf;
+        private int size;
+
+        Writer(int capacity) {
+            buf = new byte[capacity];
+        }
+
+        private void ensure(int more) {
+            if (buf.length - size < more) {
+                buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + more));
+            }
+        }
+
+        void writeByte(int b) {
+            ensure(1);
+            buf[size++] = (byte) b;
+        }
+
+        void writeInt(int v) {
+            ensure(4);
+            buf[size] = (byte) (v >>> 24);
+            buf[size + 1] = (byte) (v >>> 16);
+            buf[size + 2] = (byte) (v >>> 8);
+            buf[size + 3] = (byte) v;
+            size += 4;
+        }
+
+        void writeLong(long v) {
+            writeInt((int) (v >>> 32));
+            writeInt((int) v);
+        }
+
+        void write(byte[] b) {
+            ensure(b.length);
+            System.arraycopy(b, 0, buf, size, b.length);
+            size += b.length;
+        }
+
+        /** The bytes written so far, as a new array. */
+        byte[] toByteArray() {
+            return Arrays.copyOf(buf, size);
         }
     }
 
+    static byte[] encode(byte kind, Body body) {
+        Writer out = new Writer(64);
+        out.writeByte(MAGIC);
+        out.writeByte(VERSION);
+        out.writeByte(kind);
+        body.write(out);
+        return out.toByteArray();
+    }
+
     /** Opens {@code bytes} after checking magic and version; the next byte is the kind. */
-    static DataInputStream open(byte[] bytes, String what) {
+    static ByteBuffer open(byte[] bytes, String what) {
         if (bytes == null || bytes.length < 3 || bytes[0] != MAGIC) {
             throw new SqlCodecException("not a SQL " + what + " (" + (bytes == null ? "null" : bytes.length + " bytes")
                     + " without the 'Q' magic byte)");
@@ -56,54 +97,55 @@ final class SqlWire {
             throw new SqlCodecException("SQL " + what + " format version " + bytes[1] + " is not supported (this code"
                     + " reads version " + VERSION + "); upgrade the older side");
         }
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
-        try {
-            in.skipBytes(2);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return in;
+        return ByteBuffer.wrap(bytes, 2, bytes.length - 2);
     }
 
-    static void end(DataInputStream in, String what) throws IOException {
-        if (in.available() != 0) {
-            throw new SqlCodecException("SQL " + what + " has " + in.available() + " trailing bytes");
+    static void end(ByteBuffer in, String what) {
+        if (in.hasRemaining()) {
+            throw new SqlCodecException("SQL " + what + " has " + in.remaining() + " trailing bytes");
         }
     }
 
-    static SqlCodecException truncated(String what, EOFException e) {
+    static SqlCodecException truncated(String what) {
         return new SqlCodecException("SQL " + what + " is truncated");
     }
 
-    static void writeString(DataOutputStream out, String s) throws IOException {
+    static void writeString(Writer out, String s) {
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         out.writeInt(b.length);
         out.write(b);
     }
 
-    static String readString(DataInputStream in) throws IOException {
-        return new String(readBytes(in), StandardCharsets.UTF_8);
+    static String readString(ByteBuffer in) {
+        int n = readLength(in);
+        String s = new String(in.array(), in.arrayOffset() + in.position(), n, StandardCharsets.UTF_8);
+        in.position(in.position() + n);
+        return s;
     }
 
-    private static byte[] readBytes(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > MAX_LENGTH || n > in.available()) {
-            throw new SqlCodecException("length " + n + " is out of range (" + in.available() + " bytes left)");
-        }
-        byte[] b = new byte[n];
-        in.readFully(b);
+    private static byte[] readBytes(ByteBuffer in) {
+        byte[] b = new byte[readLength(in)];
+        in.get(b);
         return b;
     }
 
-    static int readCount(DataInputStream in) throws IOException {
-        int n = in.readInt();
-        if (n < 0 || n > in.available()) {
-            throw new SqlCodecException("count " + n + " is out of range (" + in.available() + " bytes left)");
+    private static int readLength(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > MAX_LENGTH || n > in.remaining()) {
+            throw new SqlCodecException("length " + n + " is out of range (" + in.remaining() + " bytes left)");
         }
         return n;
     }
 
-    static void writeValue(DataOutputStream out, Object v) throws IOException {
+    static int readCount(ByteBuffer in) {
+        int n = in.getInt();
+        if (n < 0 || n > in.remaining()) {
+            throw new SqlCodecException("count " + n + " is out of range (" + in.remaining() + " bytes left)");
+        }
+        return n;
+    }
+
+    static void writeValue(Writer out, Object v) {
         if (v == null) {
             out.writeByte(0);
         } else if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
@@ -111,7 +153,7 @@ final class SqlWire {
             out.writeLong(((Number) v).longValue());
         } else if (v instanceof Double || v instanceof Float) {
             out.writeByte(2);
-            out.writeDouble(((Number) v).doubleValue());
+            out.writeLong(Double.doubleToLongBits(((Number) v).doubleValue()));
         } else if (v instanceof String s) {
             out.writeByte(3);
             writeString(out, s);
@@ -128,12 +170,12 @@ final class SqlWire {
         }
     }
 
-    static Object readValue(DataInputStream in) throws IOException {
-        int tag = in.readByte();
+    static Object readValue(ByteBuffer in) {
+        int tag = in.get();
         return switch (tag) {
             case 0 -> null;
-            case 1 -> in.readLong();
-            case 2 -> in.readDouble();
+            case 1 -> in.getLong();
+            case 2 -> in.getDouble();
             case 3 -> readString(in);
             case 4 -> readBytes(in);
             default -> throw new SqlCodecException("unknown value storage class " + tag);

@@ -1,12 +1,8 @@
 package dev.raftkit.sql;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -80,43 +76,36 @@ public record TableArtifact(String clusterId, String name, String table, long lo
      */
     static byte[] encode(String clusterId, String name, String table, long logIndex, long takenMillis, String createSql,
             List<String> indexSql, List<String> columns, Iterable<List<Object>> rows, long rowCount) {
-        try {
-            ByteArrayOutputStream buf = new ByteArrayOutputStream(1024);
-            DataOutputStream out = new DataOutputStream(buf);
-            out.write(MAGIC);
-            out.writeInt(VERSION);
-            SqlWire.writeString(out, clusterId);
-            SqlWire.writeString(out, name);
-            SqlWire.writeString(out, table);
-            out.writeLong(logIndex);
-            out.writeLong(takenMillis);
-            SqlWire.writeString(out, createSql);
-            out.writeInt(indexSql.size());
-            for (String s : indexSql) {
-                SqlWire.writeString(out, s);
-            }
-            out.writeInt(columns.size());
-            for (String c : columns) {
-                SqlWire.writeString(out, c);
-            }
-            out.writeLong(rowCount);
-            long written = 0;
-            for (List<Object> row : rows) {
-                for (Object v : row) {
-                    SqlWire.writeValue(out, v);
-                }
-                written++;
-            }
-            if (written != rowCount) {
-                throw new IllegalStateException("table artifact: " + written + " rows written, " + rowCount + " counted");
-            }
-            out.flush();
-            out.write(newSha256().digest(buf.toByteArray()));
-            out.flush();
-            return buf.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        SqlWire.Writer out = new SqlWire.Writer(1024);
+        out.write(MAGIC);
+        out.writeInt(VERSION);
+        SqlWire.writeString(out, clusterId);
+        SqlWire.writeString(out, name);
+        SqlWire.writeString(out, table);
+        out.writeLong(logIndex);
+        out.writeLong(takenMillis);
+        SqlWire.writeString(out, createSql);
+        out.writeInt(indexSql.size());
+        for (String s : indexSql) {
+            SqlWire.writeString(out, s);
         }
+        out.writeInt(columns.size());
+        for (String c : columns) {
+            SqlWire.writeString(out, c);
+        }
+        out.writeLong(rowCount);
+        long written = 0;
+        for (List<Object> row : rows) {
+            for (Object v : row) {
+                SqlWire.writeValue(out, v);
+            }
+            written++;
+        }
+        if (written != rowCount) {
+            throw new IllegalStateException("table artifact: " + written + " rows written, " + rowCount + " counted");
+        }
+        out.write(newSha256().digest(out.toByteArray()));
+        return out.toByteArray();
     }
 
     /**
@@ -149,9 +138,9 @@ public record TableArtifact(String clusterId, String name, String table, long lo
         MessageDigest md = newSha256();
         md.update(bytes, 0, body);
         byte[] actual = md.digest();
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes, MAGIC.length, body - MAGIC.length));
+        ByteBuffer in = ByteBuffer.wrap(bytes, MAGIC.length, body - MAGIC.length);
         try {
-            int version = in.readInt();
+            int version = in.getInt();
             if (version != VERSION) {
                 throw new TableArtifactException(source + " is a table artifact of format version " + version
                         + "; this Raftkit reads version " + VERSION + " (restore it with the version that wrote it)");
@@ -163,8 +152,8 @@ public record TableArtifact(String clusterId, String name, String table, long lo
             String clusterId = SqlWire.readString(in);
             String name = SqlWire.readString(in);
             String table = SqlWire.readString(in);
-            long logIndex = in.readLong();
-            long taken = in.readLong();
+            long logIndex = in.getLong();
+            long taken = in.getLong();
             String createSql = SqlWire.readString(in);
             int n = SqlWire.readCount(in);
             List<String> indexes = new ArrayList<>(n);
@@ -179,8 +168,8 @@ public record TableArtifact(String clusterId, String name, String table, long lo
             for (int i = 0; i < c; i++) {
                 columns.add(SqlWire.readString(in));
             }
-            long r = in.readLong();
-            if (r < 0 || r > in.available()) {
+            long r = in.getLong();
+            if (r < 0 || r > in.remaining()) {
                 throw new SqlCodecException("row count " + r + " is out of range");
             }
             List<List<Object>> rows = new ArrayList<>((int) r);
@@ -191,15 +180,15 @@ public record TableArtifact(String clusterId, String name, String table, long lo
                 }
                 rows.add(Arrays.asList(row));
             }
-            if (in.available() != 0) {
-                throw new SqlCodecException(in.available() + " bytes after the last row");
+            if (in.hasRemaining()) {
+                throw new SqlCodecException(in.remaining() + " bytes after the last row");
             }
             return new TableArtifact(clusterId, name, table, logIndex, taken, createSql, indexes, columns, rows,
                     HexFormat.of().formatHex(actual), bytes.length);
-        } catch (EOFException e) {
+        } catch (BufferUnderflowException e) {
             throw new TableArtifactException(source + " is truncated: it ends before its last row; copy the file again"
                     + " from a node's backups");
-        } catch (SqlCodecException | IOException e) {
+        } catch (SqlCodecException e) {
             throw new TableArtifactException(source + " is damaged: " + e.getMessage() + "; copy it again from another"
                     + " node's backups");
         }

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.zip.CRC32C;
@@ -54,6 +55,36 @@ class SqlDecoderFuzzTest {
             statements.add(new SqlStatement(sql[rnd.nextInt(sql.length)], params));
         }
         return rnd.nextBoolean() ? new SqlRequest.Execute(statements).encode() : new SqlRequest.Query(statements).encode();
+    }
+
+    /**
+     * Requests are what the log holds on disk and results what clients of older builds read: the
+     * encoders must keep writing these bytes (written by the first version-1 encoder, a
+     * DataOutputStream), and the decoders read them back to the same values.
+     */
+    @Test
+    void theWireFormatStaysByteForByteWhatEarlierBuildsWrote() {
+        HexFormat hex = HexFormat.of();
+        byte[] request = hex.parseHex("5101010000000100000024494e5345525420494e544f20742056414c55455320283f2c203f2c203f2c"
+                + "203f2c203f29000000050100000000000000010300000002c3a904000000020102023ff800000000000000");
+        SqlRequest.Execute decoded = (SqlRequest.Execute) SqlRequest.decode(request);
+        List<Object> params = decoded.statements().get(0).params();
+        assertEquals("INSERT INTO t VALUES (?, ?, ?, ?, ?)", decoded.statements().get(0).sql());
+        assertEquals(Arrays.asList(1L, "\u00e9"), params.subList(0, 2));
+        assertArrayEquals(new byte[] {1, 2}, (byte[]) params.get(2));
+        assertEquals(Arrays.asList(1.5, null), params.subList(3, 5));
+        assertArrayEquals(request, new SqlRequest.Execute(List.of(SqlStatement.of("INSERT INTO t VALUES (?, ?, ?, ?, ?)",
+                1L, "\u00e9", new byte[] {1, 2}, 1.5, null))).encode());
+
+        byte[] ok = hex.parseHex("5101010000000000000009000000010000000100000002696400000007494e54454745520000000201"
+                + "fffffffffffffffe0300000001780000000000000003");
+        SqlResult.Ok rows = new SqlResult.Ok(9, List.of(new SqlResult.Rows(List.of(new SqlResult.Column("id", "INTEGER")),
+                List.of(Arrays.asList((Object) (-2L)), Arrays.asList((Object) "x")), 3)));
+        assertArrayEquals(ok, rows.encode());
+        assertEquals(rows, SqlResult.decode(ok));
+        byte[] error = hex.parseHex("51010200000002000000106e6f2073756368207461626c653a2074");
+        assertArrayEquals(error, new SqlResult.Error(2, "no such table: t").encode());
+        assertEquals(new SqlResult.Error(2, "no such table: t"), SqlResult.decode(error));
     }
 
     @Test
