@@ -223,14 +223,9 @@ public final class SqlStateMachine implements StateMachine {
 
     @Override
     public List<byte[]> apply(List<Command> commands) {
-        List<byte[]> results = new ArrayList<>(commands.size());
         try {
-            exec("BEGIN");
-            for (Command c : commands) {
-                results.add(applyOne(c).encode());
-                lastApplied = c.index();
-            }
-            exec("COMMIT");
+            List<byte[]> results = testingSplitTransactions ? null : applyWithoutSavepoints(commands);
+            return results != null ? results : applyEntryByEntry(commands);
         } catch (SQLException e) {
             // The batch's transaction itself failed (out of memory …): replicas could now differ, so
             // the node must stop (an exception from apply is fatal) and recover from snapshot + log.
@@ -238,10 +233,71 @@ public final class SqlStateMachine implements StateMachine {
                     + commands.get(commands.size() - 1).index() + " failed: " + e.getMessage()
                     + "; the node stops and recovers from its snapshot and log on restart", e);
         }
+    }
+
+    /**
+     * The batch as one transaction with no savepoint per entry, or null, with nothing of it applied,
+     * if an entry needs one. Every request is all or nothing, which {@link #applyEntryByEntry}
+     * keeps with a savepoint around each entry; but most batches have no failing statement, and a
+     * savepoint and its release cost the apply thread more than a one-row INSERT (two statements
+     * through the driver and SQLite's savepoint bookkeeping). So a batch runs here first, and if a
+     * statement fails (its own changes may be partly kept: FAIL conflict resolution, a trigger) or
+     * an entry is a backup form (they write files, and BACKUP DATABASE commits mid-batch), the
+     * whole batch is rolled back and runs again entry by entry. A savepoint released without a
+     * rollback changes nothing, so both ways reach the same database and the same results on
+     * every replica, whichever way each replica took; a batch of failing requests costs two runs.
+     */
+    private List<byte[]> applyWithoutSavepoints(List<Command> commands) throws SQLException {
+        List<byte[]> results = new ArrayList<>(commands.size());
+        exec("BEGIN");
+        try {
+            for (Command c : commands) {
+                SqlResult r = applyOne(c, false);
+                if (r == null) {
+                    rollBack();
+                    return null;
+                }
+                results.add(r.encode());
+            }
+        } catch (SQLException | RowLimitException e) {
+            rollBack();
+            return null;
+        }
+        exec("COMMIT");
+        lastApplied = commands.get(commands.size() - 1).index();
         return results;
     }
 
-    private SqlResult applyOne(Command c) throws SQLException {
+    /**
+     * Undoes {@link #applyWithoutSavepoints}'s transaction. Some errors (a full memory, an I/O
+     * error) make SQLite roll the transaction back itself, and then ROLLBACK fails for want of one;
+     * if a transaction is left anyway, the entry-by-entry run's BEGIN fails and stops the node.
+     */
+    private void rollBack() {
+        try {
+            exec("ROLLBACK");
+        } catch (SQLException alreadyRolledBack) {
+            LOG.debug("ROLLBACK after a failed statement: {}", alreadyRolledBack.getMessage());
+        }
+    }
+
+    /** The batch as one transaction, each entry in a savepoint that undoes it if a statement fails. */
+    List<byte[]> applyEntryByEntry(List<Command> commands) throws SQLException {
+        List<byte[]> results = new ArrayList<>(commands.size());
+        exec("BEGIN");
+        for (Command c : commands) {
+            results.add(applyOne(c, true).encode());
+            lastApplied = c.index();
+        }
+        exec("COMMIT");
+        return results;
+    }
+
+    /**
+     * Entry {@code c}'s result. Without {@code savepoint}, a failing statement throws and an entry
+     * of a backup form answers null (both for {@link #applyWithoutSavepoints} to fall back on).
+     */
+    private SqlResult applyOne(Command c, boolean savepoint) throws SQLException {
         SqlRequest request;
         try {
             request = SqlRequest.decode(c.payload());
@@ -259,6 +315,16 @@ public final class SqlStateMachine implements StateMachine {
             return new SqlResult.Error(0, e.getMessage());
         }
         functions.setEntry(c.index(), c.timestampMillis());
+        if (!savepoint) {
+            List<Rows> out = new ArrayList<>(checked.size());
+            for (Checked statement : checked) {
+                if (statement.form() != SqlValidator.Form.SQL) {
+                    return null;
+                }
+                out.add(runSql(statement));
+            }
+            return new SqlResult.Ok(c.index(), out);
+        }
         if (checked.get(0).form() == SqlValidator.Form.BACKUP_DATABASE) {
             backupDatabaseImage(checked.get(0).backupName(), c.index());
         }
