@@ -117,8 +117,9 @@ public final class BenchCommand implements Callable<Integer> {
     Duration duration;
 
     @Option(names = "--prewarm", defaultValue = "0s", converter = DurationConverter.class,
-            description = "One unmeasured JIT warm-up run at 16 clients before the settings, per state machine (the "
-                    + "baselines use 20s; default 0s; worth it with --sm sql, so that neither pays for the JIT).")
+            description = "One unmeasured JIT warm-up run at 16 clients before the settings, per state machine and "
+                    + "client mode (the baselines use 20s; default 0s; worth it with --sm sql or two client modes, "
+                    + "so that none pays for the JIT).")
     Duration prewarm;
 
     @Option(names = "--keys", defaultValue = "1000", description = "Keys per client thread (default 1000).")
@@ -292,7 +293,8 @@ public final class BenchCommand implements Callable<Integer> {
         for (String b : baselines) {
             peerSettings += modes.stream().filter(PeerBaselines.PEERS.get(b)::contains).count() * clients.size() * rounds;
         }
-        long plannedNanos = 3 * probeNanos + prewarmNanos * (workloads.size() + baselines.size())
+        long prewarms = (long) workloads.size() * modes.size() * (processes ? metrics.size() : 1) + baselines.size();
+        long plannedNanos = 3 * probeNanos + prewarmNanos * prewarms
                 + (settings + peerSettings) * (warmupNanos + durationNanos);
         try (Progress progress = Progress.timed(stderr, Progress.styleFor(quiet, false), System::nanoTime, "bench",
                 Duration.ofNanos(plannedNanos)).startTicker()) {
@@ -331,14 +333,17 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (prewarmNanos > 0) {
             for (BenchWorkload w : workloads) {
-                // Each state machine's code warmed alike, or the first one measured pays for the JIT;
-                // with --processes, each set of node JVMs that will be measured.
-                for (String m : processes ? metrics : List.of(metrics.get(0))) {
-                    err.printf(Locale.ROOT, "JIT prewarm: %s, %s%s, 16 clients, %.0f s (not reported)...%n",
-                            w.kind().cliName(), modes.get(0), processes ? ", metrics " + m + ", the measured JVMs" : "",
-                            prewarmNanos / 1e9);
-                    err.flush();
-                    runSetting(parent, w, modes.get(0), m, 16, 0, prewarmNanos, quiet ? stderr : err);
+                // Each state machine's and each client mode's code warmed alike, or the first setting
+                // measured pays for the JIT (the gRPC client path is code the in-process one never
+                // runs); with --processes, each set of node JVMs that will be measured.
+                for (String mode : modes) {
+                    for (String m : processes ? metrics : List.of(metrics.get(0))) {
+                        err.printf(Locale.ROOT, "JIT prewarm: %s, %s%s, 16 clients, %.0f s (not reported)...%n",
+                                w.kind().cliName(), mode, processes ? ", metrics " + m + ", the measured JVMs" : "",
+                                prewarmNanos / 1e9);
+                        err.flush();
+                        runSetting(parent, w, mode, m, 16, 0, prewarmNanos, quiet ? stderr : err);
+                    }
                 }
             }
         }

@@ -41,8 +41,11 @@ class BenchCommandTest {
     @Test
     void bothClientModesCommitWritesAndReportTheMachinesLimits() {
         Run r = run("bench", "--clients", "1", "--client-mode", "grpc,in-process", "--warmup", "200ms",
-                "--duration", "1s", "--probe", "100ms", "--dir", tmp.toString());
+                "--duration", "1s", "--probe", "100ms", "--prewarm", "300ms", "--dir", tmp.toString());
         assertEquals(0, r.exit(), r.out() + r.err());
+        for (String mode : List.of("grpc", "in-process")) { // each mode's own code is warmed, not just the first's
+            assertTrue(r.err().contains("JIT prewarm: kv, " + mode + ", 16 clients"), r.err());
+        }
         assertTrue(r.out().contains("physical limits: raw 4 KiB write+fdatasync"), r.out());
         assertTrue(r.out().contains("| client mode | metrics | clients | ops/s |"), r.out());
         List<String> rows = r.csvRows();
