@@ -788,23 +788,33 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * With --sm sql: each setting's SQL INSERTs/s over its key-value puts/s (with metrics on and
-     * off compared alike, and named when both ran).
+     * With --sm sql: each setting's SQL INSERTs/s over the key-value puts/s of the same round (the
+     * two ran one after the other), with metrics on and off compared alike and named when both
+     * ran; with --rounds, then the median of the rounds' ratios and their range.
      */
     private static void printRatios(PrintWriter out, List<Result> results, boolean nameMetrics) {
+        boolean rounds = results.stream().anyMatch(r -> r.round() > 1);
+        Map<String, List<double[]>> ratios = new LinkedHashMap<>();
         for (Result sql : results) {
             if (sql.workload() != BenchWorkload.SQL) {
                 continue;
             }
             for (Result kv : results) {
                 if (kv.workload() == BenchWorkload.KV && kv.mode().equals(sql.mode()) && kv.clients() == sql.clients()
-                        && kv.metrics().equals(sql.metrics())) {
-                    out.printf(Locale.ROOT, "SQL vs key-value, %s, %d client%s: %.0f %s/s vs %.0f %s/s = %.2f%n",
-                            nameMetrics ? sql.mode() + ", metrics " + sql.metrics() : sql.mode(), sql.clients(), sql.clients() == 1 ? "" : "s", sql.opsPerSec(),
-                            BenchWorkload.SQL.writes(), kv.opsPerSec(), BenchWorkload.KV.writes(),
-                            sql.opsPerSec() / kv.opsPerSec());
+                        && kv.metrics().equals(sql.metrics()) && kv.round() == sql.round()) {
+                    String setting = (nameMetrics ? sql.mode() + ", metrics " + sql.metrics() : sql.mode()) + ", "
+                            + sql.clients() + " client" + (sql.clients() == 1 ? "" : "s");
+                    double ratio = sql.opsPerSec() / kv.opsPerSec();
+                    out.printf(Locale.ROOT, "SQL vs key-value, %s%s: %.0f %s/s vs %.0f %s/s = %.2f%n", setting,
+                            rounds ? ", round " + sql.round() : "", sql.opsPerSec(), BenchWorkload.SQL.writes(),
+                            kv.opsPerSec(), BenchWorkload.KV.writes(), ratio);
+                    ratios.computeIfAbsent(setting, k -> new ArrayList<>()).add(new double[] {ratio});
                 }
             }
+        }
+        if (rounds) {
+            ratios.forEach((setting, r) -> out.printf(Locale.ROOT, "SQL vs key-value, %s: %s (median of %d rounds)%n",
+                    setting, medianAndRange(r, 0), r.size()));
         }
     }
 
