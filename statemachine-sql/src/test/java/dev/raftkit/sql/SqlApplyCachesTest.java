@@ -17,8 +17,8 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the apply thread keeps between entries — prepared statements ({@link PreparedStatements})
@@ -28,18 +28,8 @@ import org.junit.jupiter.api.Test;
  */
 class SqlApplyCachesTest {
 
-    private final List<SqlStateMachine> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        open.forEach(SqlStateMachine::close);
-    }
-
-    private SqlStateMachine machine() {
-        SqlStateMachine sm = new SqlStateMachine();
-        open.add(sm);
-        return sm;
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     private static byte[] write(String sql, Object... params) {
         return SqlOps.execute(SqlStatement.of(sql, params));
@@ -66,13 +56,13 @@ class SqlApplyCachesTest {
                 write("UPDATE t SET e = e + ? WHERE a = ?", 1, 99),
                 write("DELETE FROM t WHERE a = ?", 8),
                 write(insert, 9, "after everything"));
-        SqlStateMachine kept = machine();
+        SqlStateMachine kept = machines.open();
         List<SqlResult> results = new ArrayList<>();
         for (int i = 0; i < log.size(); i++) {
             Command c = new Command(i + 1, 1, 1_700_000_000_000L + i, log.get(i));
             // The same entry on a replica restored from a snapshot of the state just before it: it
             // prepares and checks everything afresh.
-            SqlStateMachine fresh = machine();
+            SqlStateMachine fresh = machines.open();
             if (i > 0) {
                 Snapshot s = kept.snapshot();
                 ByteArrayOutputStream image = new ByteArrayOutputStream();

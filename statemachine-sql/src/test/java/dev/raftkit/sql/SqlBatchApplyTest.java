@@ -11,8 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link SqlStateMachine#apply} runs a batch without a savepoint per entry and falls back to the
@@ -22,19 +22,9 @@ import org.junit.jupiter.api.Test;
  */
 class SqlBatchApplyTest {
 
-    private final List<SqlStateMachine> open = new ArrayList<>();
+    @RegisterExtension
+    final Machines machines = new Machines();
     private long index;
-
-    @AfterEach
-    void closeAll() {
-        open.forEach(SqlStateMachine::close);
-    }
-
-    private SqlStateMachine machine() {
-        SqlStateMachine sm = new SqlStateMachine();
-        open.add(sm);
-        return sm;
-    }
 
     private static byte[] write(String sql, Object... params) {
         return SqlOps.execute(SqlStatement.of(sql, params));
@@ -69,8 +59,8 @@ class SqlBatchApplyTest {
 
     @Test
     void aStatementThatFailsHalfwayKeepsNothingOfItsRequestAndItsNeighboursApply() throws SQLException {
-        SqlStateMachine batched = machine();
-        SqlStateMachine oneByOne = machine();
+        SqlStateMachine batched = machines.open();
+        SqlStateMachine oneByOne = machines.open();
         both(batched, oneByOne, List.of(write("CREATE TABLE t (a INTEGER UNIQUE ON CONFLICT FAIL, b TEXT)")));
         // With FAIL the second row's conflict keeps the first row's insert: only the savepoint
         // around the entry undoes it, so this batch must take the entry-by-entry way.
@@ -89,8 +79,8 @@ class SqlBatchApplyTest {
     void randomBatchesAnswerAsTheEntryByEntryRun() throws SQLException {
         long seed = Long.getLong("raftkit.sql.batch.seed", 20261207L);
         Random rnd = new Random(seed);
-        SqlStateMachine batched = machine();
-        SqlStateMachine oneByOne = machine();
+        SqlStateMachine batched = machines.open();
+        SqlStateMachine oneByOne = machines.open();
         both(batched, oneByOne, List.of(write("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT)"),
                 write("CREATE TABLE f (a INTEGER UNIQUE ON CONFLICT FAIL)"),
                 write("CREATE TRIGGER t_log AFTER INSERT ON t BEGIN INSERT INTO f VALUES (NEW.a + 1000); END")));

@@ -10,24 +10,14 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** {@link SqlStateMachine#stateDigest()}: the database's content alone, however it was reached. */
 class SqlStateDigestTest {
 
-    private final List<SqlStateMachine> open = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() {
-        open.forEach(SqlStateMachine::close);
-    }
-
-    private SqlStateMachine machine() {
-        SqlStateMachine sm = new SqlStateMachine();
-        open.add(sm);
-        return sm;
-    }
+    @RegisterExtension
+    final Machines machines = new Machines();
 
     private static List<Replicas.Entry> log() {
         List<byte[]> payloads = new ArrayList<>();
@@ -46,8 +36,8 @@ class SqlStateDigestTest {
     @Test
     void replicasAndARestoredCopyAgreeAndDifferentDatabasesDiffer() throws IOException {
         List<Replicas.Entry> log = log();
-        SqlStateMachine a = machine();
-        SqlStateMachine b = machine();
+        SqlStateMachine a = machines.open();
+        SqlStateMachine b = machines.open();
         Replicas.apply(a, log, 5);
         Replicas.apply(b, log, 1);
         String digest = a.stateDigest().orElseThrow();
@@ -56,13 +46,13 @@ class SqlStateDigestTest {
         StateMachine.checkStateDigest(digest);
 
         int half = log.size() / 2;
-        SqlStateMachine first = machine();
+        SqlStateMachine first = machines.open();
         Replicas.apply(first, log.subList(0, half), 3);
         ByteArrayOutputStream image = new ByteArrayOutputStream();
         try (StateMachine.Snapshot s = first.snapshot()) {
             s.writeTo(image);
         }
-        SqlStateMachine restored = machine();
+        SqlStateMachine restored = machines.open();
         // Restored at a later log position than the image's own (non-command entries followed).
         restored.restore(log.get(half - 1).index(), new ByteArrayInputStream(image.toByteArray()));
         assertEquals(first.stateDigest(), restored.stateDigest());

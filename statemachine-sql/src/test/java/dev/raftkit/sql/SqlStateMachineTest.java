@@ -23,28 +23,18 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@link SqlStateMachine} fed entries directly: statements, determinism, refusals, backups, snapshots. */
 class SqlStateMachineTest {
 
-    private final List<SqlStateMachine> open = new ArrayList<>();
-
     @TempDir
     Path tmp;
 
-    @AfterEach
-    void closeAll() {
-        open.forEach(SqlStateMachine::close);
-    }
-
-    private SqlStateMachine machine() {
-        SqlStateMachine sm = new SqlStateMachine(tmp.resolve("images-" + open.size()));
-        open.add(sm);
-        return sm;
-    }
+    @RegisterExtension
+    final Machines machines = new Machines(n -> new SqlStateMachine(tmp.resolve("images-" + n)));
 
     private static List<byte[]> payloads(String... scripts) {
         List<byte[]> out = new ArrayList<>();
@@ -56,7 +46,7 @@ class SqlStateMachineTest {
 
     @Test
     void statementsReturnRowsWithColumnNamesAndTypesAndAFailingRequestChangesNothing() {
-        SqlStateMachine sm = machine();
+        SqlStateMachine sm = machines.open();
         List<Replicas.Entry> log = Replicas.log(List.of(
                 SqlOps.execute("CREATE TABLE example (id INT PRIMARY KEY, name VARCHAR(255), age INT)"),
                 SqlOps.execute(SqlStatement.of("INSERT INTO example VALUES (?, ?, ?)", 1, "ada", 36),
@@ -91,7 +81,7 @@ class SqlStateMachineTest {
     void aStatementThatChangesNoRowReportsNoChangesEvenAfterAnInsert() {
         // sqlite3_changes() would still say 3 for the CREATE after the INSERT; a replica restored
         // from a snapshot (a fresh connection) would say 0: the result must not depend on that.
-        SqlStateMachine sm = machine();
+        SqlStateMachine sm = machines.open();
         List<SqlResult> results = Replicas.apply(sm, Replicas.log(payloads(
                 "CREATE TABLE t (a INT)",
                 "INSERT INTO t VALUES (1), (2), (3)",
@@ -106,8 +96,8 @@ class SqlStateMachineTest {
     @Test
     void randomAndDateFunctionsReadTheEntryNotTheNode() {
         long stamp = Instant.parse("2031-05-06T07:08:09.123Z").toEpochMilli();
-        SqlStateMachine a = machine();
-        SqlStateMachine b = machine();
+        SqlStateMachine a = machines.open();
+        SqlStateMachine b = machines.open();
         Command c = new Command(42, 3, stamp, SqlOps.execute("SELECT datetime('now'), datetime(), date(), time('now'),"
                 + " unixepoch(), strftime('%Y-%m-%d %H:%M:%f', 'now'), strftime('%s'), julianday('now') = julianday(),"
                 + " datetime('now', '+1 day', 'start of day'), random(), randomblob(4), datetime('2001-02-03 04:05:06')"));
@@ -151,7 +141,7 @@ class SqlStateMachineTest {
             List<String> digests = new ArrayList<>();
             List<List<SqlResult>> results = new ArrayList<>();
             for (int batch : new int[] {1, 7, 64}) {
-                SqlStateMachine sm = machine();
+                SqlStateMachine sm = machines.open();
                 results.add(Replicas.apply(sm, log, batch));
                 digests.add(Replicas.digest(sm));
             }
@@ -201,8 +191,8 @@ class SqlStateMachineTest {
                 {"BACKUP TABLE t TO example", "quoted string"},
                 {"BACKUP DATABASE TO 'a'; INSERT INTO t VALUES (1)", "must be submitted alone"},
         };
-        SqlStateMachine a = machine();
-        SqlStateMachine b = machine();
+        SqlStateMachine a = machines.open();
+        SqlStateMachine b = machines.open();
         long index = 0;
         for (String[] r : refused) {
             SqlRefusedException e = assertThrows(SqlRefusedException.class, () -> SqlOps.execute(r[0]), r[0]);
@@ -227,7 +217,7 @@ class SqlStateMachineTest {
 
     @Test
     void aWriteSentAsAReadFailsAndChangesNothing() {
-        SqlStateMachine sm = machine();
+        SqlStateMachine sm = machines.open();
         Replicas.apply(sm, Replicas.log(payloads("CREATE TABLE t (a)", "INSERT INTO t VALUES (1)"), 0), 5);
         String before = Replicas.digest(sm);
         SqlResult.Error e = assertInstanceOf(SqlResult.Error.class, SqlResult.decode(sm.query(
@@ -253,8 +243,8 @@ class SqlStateMachineTest {
                 "RESTORE TABLE example FROM 'example_backup'",
                 "RESTORE TABLE example FROM 'no_such_backup'",
                 "BACKUP DATABASE TO 'whole'"), 1_700_000_000_000L);
-        SqlStateMachine a = machine();
-        SqlStateMachine b = machine();
+        SqlStateMachine a = machines.open();
+        SqlStateMachine b = machines.open();
         List<SqlResult> ra = Replicas.apply(a, log, 1);
         Replicas.apply(b, log, 100);
         assertEquals(List.of(List.of("example_backup", "example", 3L, 3L)),
@@ -284,7 +274,7 @@ class SqlStateMachineTest {
 
     @Test
     void aSnapshotIsPointInTimeAndRestoresToTheSameDigest() throws Exception {
-        SqlStateMachine source = machine();
+        SqlStateMachine source = machines.open();
         List<Replicas.Entry> log = Replicas.log(payloads("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
                 "INSERT INTO t (v) SELECT hex(randomblob(64)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
                         + " SELECT i + 1 FROM n WHERE i < 2000) SELECT i FROM n)",
@@ -298,7 +288,7 @@ class SqlStateMachineTest {
         snap.writeTo(image);
         snap.close();
 
-        SqlStateMachine target = machine();
+        SqlStateMachine target = machines.open();
         Replicas.apply(target, Replicas.log(payloads("CREATE TABLE other (x)"), 0), 1);
         target.restore(3, new ByteArrayInputStream(image.toByteArray()));
         assertEquals(3, target.lastApplied());
@@ -333,7 +323,7 @@ class SqlStateMachineTest {
         long stamp = 1_234_567_890_123L;
         String expected = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC)
                 .format(Instant.ofEpochMilli(stamp));
-        SqlStateMachine a = machine();
+        SqlStateMachine a = machines.open();
         a.apply(List.of(new Command(1, 1, stamp, SqlOps.execute("CREATE TABLE t (at TEXT DEFAULT (datetime('now')), x)"))));
         a.apply(List.of(new Command(2, 1, stamp, SqlOps.execute("INSERT INTO t (x) VALUES (1)"))));
         assertEquals(expected, Replicas.select(a, "SELECT at FROM t").value(0, 0), "a DEFAULT reads the entry's time");
