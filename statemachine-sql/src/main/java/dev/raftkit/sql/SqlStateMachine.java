@@ -29,6 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
 import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteErrorCode;
 
 /**
  * Replicated SQL: a SQLite database (through sqlite-jdbc) that every node changes only by
@@ -817,7 +818,7 @@ public final class SqlStateMachine implements StateMachine {
         DeterministicFunctions freshFunctions = null;
         try {
             fresh = inMemory();
-            ((SQLiteConnection) fresh).deserialize("main", image);
+            load((SQLiteConnection) fresh, image);
             try (Statement s = fresh.createStatement()) {
                 // At most 3 problems, and their text cut: a damaged image can list thousands.
                 try (ResultSet r = s.executeQuery("PRAGMA integrity_check(3)")) {
@@ -857,6 +858,27 @@ public final class SqlStateMachine implements StateMachine {
         lastApplied = index;
         oldFunctions.close();
         closeQuietly(old);
+    }
+
+    /**
+     * Loads a database file's bytes into {@code target}, a new in-memory database, through
+     * SQLite's backup API from a private temporary file (deleted at once). Not
+     * {@code sqlite3_deserialize}: that makes the connection's database SQLite's {@code memdb},
+     * which stops growing at about 2 GiB (SQLITE_FULL at the next commit, measured), where a
+     * database the connection made itself grows while memory lasts, and a restored replica must
+     * hold all that the others hold.
+     */
+    private static void load(SQLiteConnection target, byte[] image) throws SQLException, IOException {
+        Path file = Files.createTempFile("raftkit-sql-restore-", ".sqlite");
+        try {
+            Files.write(file, image);
+            int rc = target.getDatabase().restore("main", file.toString(), null);
+            if (rc != SQLiteErrorCode.SQLITE_OK.code) {
+                throw new SQLException("SQLite could not read it (" + SQLiteErrorCode.getErrorCode(rc) + ")");
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     @Override
