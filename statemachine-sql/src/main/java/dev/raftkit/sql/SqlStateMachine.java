@@ -818,7 +818,7 @@ public final class SqlStateMachine implements StateMachine {
         DeterministicFunctions freshFunctions = null;
         try {
             fresh = inMemory();
-            load((SQLiteConnection) fresh, image);
+            load((SQLiteConnection) fresh, image, index);
             try (Statement s = fresh.createStatement()) {
                 // At most 3 problems, and their text cut: a damaged image can list thousands.
                 try (ResultSet r = s.executeQuery("PRAGMA integrity_check(3)")) {
@@ -868,17 +868,30 @@ public final class SqlStateMachine implements StateMachine {
      * database the connection made itself grows while memory lasts, and a restored replica must
      * hold all that the others hold.
      */
-    private static void load(SQLiteConnection target, byte[] image) throws SQLException, IOException {
-        Path file = Files.createTempFile("raftkit-sql-restore-", ".sqlite");
+    private static void load(SQLiteConnection target, byte[] image, long index) throws SQLException, IOException {
+        Path file = null;
         try {
-            Files.write(file, image);
+            try {
+                file = Files.createTempFile("raftkit-sql-restore-", ".sqlite");
+                Files.write(file, image);
+            } catch (IOException e) {
+                throw stagingFailed(index, image, e);
+            }
             int rc = target.getDatabase().restore("main", file.toString(), null);
             if (rc != SQLiteErrorCode.SQLITE_OK.code) {
                 throw new SQLException("SQLite could not read it (" + SQLiteErrorCode.getErrorCode(rc) + ")");
             }
         } finally {
-            Files.deleteIfExists(file);
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
         }
+    }
+
+    private static IOException stagingFailed(long index, byte[] image, IOException e) {
+        return new IOException("cannot stage the SQL snapshot image at index " + index + " (" + image.length
+                + " bytes) in the temporary directory " + System.getProperty("java.io.tmpdir") + ": " + e
+                + "; free space there or point -Djava.io.tmpdir elsewhere; the current database is kept", e);
     }
 
     @Override
