@@ -288,9 +288,9 @@ public final class SqlStateMachine implements StateMachine {
         exec("BEGIN");
         for (Command c : commands) {
             results.add(applyOne(c, true).encode());
-            lastApplied = c.index();
         }
         exec("COMMIT");
+        lastApplied = commands.get(commands.size() - 1).index();
         return results;
     }
 

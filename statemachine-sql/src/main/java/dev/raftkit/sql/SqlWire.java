@@ -3,6 +3,7 @@ package dev.raftkit.sql;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Arrays;
 
 /**
@@ -70,6 +71,11 @@ final class SqlWire {
             ensure(b.length);
             System.arraycopy(b, 0, buf, size, b.length);
             size += b.length;
+        }
+
+        /** Feeds the bytes written so far to {@code md}, without copying them. */
+        void update(MessageDigest md) {
+            md.update(buf, 0, size);
         }
 
         /** The bytes written so far, as a new array. */

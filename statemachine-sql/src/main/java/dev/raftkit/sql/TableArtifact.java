@@ -104,7 +104,9 @@ public record TableArtifact(String clusterId, String name, String table, long lo
         if (written != rowCount) {
             throw new IllegalStateException("table artifact: " + written + " rows written, " + rowCount + " counted");
         }
-        out.write(newSha256().digest(out.toByteArray()));
+        MessageDigest sha256 = newSha256();
+        out.update(sha256);
+        out.write(sha256.digest());
         return out.toByteArray();
     }
 
